@@ -1,0 +1,195 @@
+# libgpurent — build, test, install.
+#
+#   make            build build/libgpurent.so.X.Y.Z (+ symlinks) and build/libgpurent.a
+#   make check      install missing packages, then run every suite
+#   make demo       run the simulated market
+#   make bench      run every benchmark under bench/
+#   make install    PREFIX=/usr/local LIBDIR=$(PREFIX)/lib INCLUDEDIR=$(PREFIX)/include DESTDIR=
+#
+# Modules are discovered: every lib/<module>/*.c is part of the library,
+# every tests/test_*.c is a cmocka suite, every bench/bench_*.c a benchmark.
+
+VERSION_H := include/gpurent/version.h
+version_of = $(shell sed -n 's/^\#define GPURENT_VERSION_$(1) \([0-9][0-9]*\).*/\1/p' $(VERSION_H))
+VMAJOR := $(call version_of,MAJOR)
+VMINOR := $(call version_of,MINOR)
+VPATCH := $(call version_of,PATCH)
+VERSION := $(VMAJOR).$(VMINOR).$(VPATCH)
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+DESTDIR ?=
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+# Debian's own interpreter has pytest, msgpack and cryptography; the first
+# python3 on PATH may be a separate build without them.
+PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || command -v python3)
+GO ?= go
+
+MSGPACK_PC := $(shell $(PKG_CONFIG) --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags libsodium $(MSGPACK_PC) 2>/dev/null)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs libsodium $(MSGPACK_PC) 2>/dev/null || echo -lsodium -lmsgpackc) -ldl -lpthread
+
+SANITIZE ?=
+ifeq ($(SANITIZE),1)
+BUILD ?= build/san
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD ?= build
+SAN_FLAGS :=
+endif
+
+OPT ?= -O2 -g
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+WERROR ?= -Werror
+CFLAGS_ALL := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(WARN) $(WERROR) $(SAN_FLAGS) -Iinclude $(DEP_CFLAGS) $(CFLAGS)
+LIB_CFLAGS := $(CFLAGS_ALL) -fPIC -fvisibility=hidden -DGPURENT_BUILDING
+LDFLAGS_ALL := $(SAN_FLAGS) $(LDFLAGS)
+
+LIB_SRCS := $(sort $(wildcard lib/*/*.c))
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+PUBLIC_HEADERS := $(sort $(wildcard include/gpurent/*.h)) include/gpurent.h
+
+SONAME := libgpurent.so.$(VMAJOR)
+SHLIB := $(BUILD)/libgpurent.so.$(VERSION)
+STLIB := $(BUILD)/libgpurent.a
+
+TEST_SRCS := $(sort $(wildcard tests/test_*.c))
+TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+# Helpers a test may need (fakes, fixtures); tests/support/*.c are linked into every test.
+TEST_SUPPORT := $(wildcard tests/support/*.c)
+BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
+EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
+
+# Extra rules per module (fake drivers, generated files) live beside them.
+-include $(wildcard lib/*/module.mk tests/*.mk bench/*.mk bindings/*.mk examples/*.mk)
+
+.PHONY: all lib deps check check-c check-san check-valgrind check-symbols check-install \
+        check-python check-go check-examples check-headers bench demo install uninstall clean \
+        tests examples
+
+all: lib
+
+lib: $(BUILD)/libgpurent.so $(STLIB)
+
+$(BUILD)/lib/%.o: lib/%.c $(PUBLIC_HEADERS) $(wildcard lib/*/*.h) $(VERSION_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(SHLIB): $(LIB_OBJS) lib/libgpurent.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libgpurent.map -Wl,--no-undefined \
+	  $(LDFLAGS_ALL) -o $@ $(LIB_OBJS) $(DEP_LIBS)
+
+$(BUILD)/$(SONAME): $(SHLIB)
+	ln -sf $(notdir $(SHLIB)) $@
+
+$(BUILD)/libgpurent.so: $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $@
+
+$(STLIB): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJS)
+
+# Tests link the static library so they may also call internals (-Ilib).
+$(BUILD)/tests/%: tests/%.c $(STLIB) $(TEST_SUPPORT) $(wildcard tests/*.h tests/support/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ilib -Itests $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT) $(STLIB) -lcmocka $(DEP_LIBS) $(TEST_LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(STLIB) $(wildcard bench/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ilib -Ibench $(LDFLAGS_ALL) -o $@ $< $(STLIB) $(DEP_LIBS) -lm
+
+# Examples use only the public API, against the shared library.
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libgpurent.so
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -L$(BUILD) -lgpurent -Wl,-rpath,'$$ORIGIN/..'
+
+tests: $(TEST_BINS) $(TEST_SUPPORT_BINS)
+examples: $(EXAMPLE_BINS)
+
+deps:
+	@bash .ci/deps.sh
+
+# ---- the suites ----
+
+check: deps
+	$(MAKE) check-c
+	$(MAKE) check-symbols
+	$(MAKE) check-headers
+	$(MAKE) check-install
+	$(MAKE) check-examples
+	$(MAKE) check-san
+	$(MAKE) check-valgrind
+	$(MAKE) check-python
+	$(MAKE) check-go
+	@echo "make check: all suites passed"
+
+check-c: tests lib
+	@set -e; for t in $(TEST_BINS); do echo "== $$t"; GPURENT_TEST_BUILD=$(BUILD) $$t; done
+
+check-san:
+	$(MAKE) SANITIZE=1 check-c
+
+VALGRIND := valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
+            --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 --track-fds=no
+check-valgrind: tests
+	@set -e; for t in $(TEST_BINS); do echo "== valgrind $$t"; \
+	  GPURENT_TEST_BUILD=$(BUILD) GPURENT_TEST_VALGRIND=1 $(VALGRIND) $$t > $$t.valgrind.log 2>&1 \
+	  || { cat $$t.valgrind.log; exit 1; }; done
+
+check-symbols: lib
+	@bash tests/check_symbols.sh $(BUILD) $(SONAME)
+
+check-headers:
+	@bash tests/check_headers.sh "$(CC)" "$(DEP_CFLAGS)"
+
+check-install: lib
+	@bash tests/check_install.sh "$(MAKE)" "$(CC)"
+
+check-examples: examples
+	@set -e; for e in $(EXAMPLE_BINS); do echo "== $$e"; $$e > $$e.log 2>&1 || { cat $$e.log; exit 1; }; done
+
+# bindings/*.mk add their build targets to PYTHON_BUILD / GO_BUILD.
+check-python: lib tests $(PYTHON_BUILD)
+	GPURENT_TEST_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) -m pytest -q -p no:cacheprovider tests/python $(PYTHON_TESTS)
+
+check-go: lib
+	cd bindings/go && CGO_CFLAGS="-I$(CURDIR)/include" CGO_LDFLAGS="-L$(CURDIR)/$(BUILD) -Wl,-rpath,$(CURDIR)/$(BUILD)" \
+	  GOFLAGS=-mod=mod GOPROXY=off GOCACHE=$(CURDIR)/$(BUILD)/gocache $(GO) vet ./... && \
+	cd $(CURDIR)/bindings/go && CGO_CFLAGS="-I$(CURDIR)/include" CGO_LDFLAGS="-L$(CURDIR)/$(BUILD) -Wl,-rpath,$(CURDIR)/$(BUILD)" \
+	  GOFLAGS=-mod=mod GOPROXY=off GOCACHE=$(CURDIR)/$(BUILD)/gocache $(GO) test ./...
+
+bench: $(BENCH_BINS)
+	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b; done
+
+# ---- install ----
+
+PC_FILE := $(BUILD)/gpurent.pc
+$(PC_FILE): pkgconfig/gpurent.pc.in $(VERSION_H)
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' -e 's|@MSGPACK_PC@|$(MSGPACK_PC)|' $< > $@
+
+install: lib $(PC_FILE) $(INSTALL_EXTRA)
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/gpurent
+	install -m 644 include/gpurent.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(wildcard include/gpurent/*.h) $(DESTDIR)$(INCLUDEDIR)/gpurent/
+	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libgpurent.so
+	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(PC_FILE) $(DESTDIR)$(LIBDIR)/pkgconfig/
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libgpurent.so $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB))
+	rm -f $(DESTDIR)$(LIBDIR)/libgpurent.a $(DESTDIR)$(LIBDIR)/pkgconfig/gpurent.pc
+	rm -f $(DESTDIR)$(INCLUDEDIR)/gpurent.h
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/gpurent
+
+clean:
+	rm -rf build bindings/python/build bindings/python/*.egg-info

@@ -1,0 +1,81 @@
+/* Core API: initialisation, run-time version, library-owned buffers,
+ * cancel tokens, and the options-struct convention every module follows. */
+#ifndef GPURENT_COMMON_H
+#define GPURENT_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gpurent/export.h"
+#include "gpurent/status.h"
+#include "gpurent/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Initialise the library (libsodium's random generator and CPU dispatch).
+ * Idempotent and thread-safe: call it as often as you like, from any thread.
+ * Every other call that needs it initialises on first use too, so calling it
+ * is only required to learn early whether initialisation can succeed.
+ * Returns GPURENT_OK or GPURENT_E_INIT.
+ */
+GPURENT_API int gpurent_init(void);
+
+/** The run-time library version as MAJOR*10000 + MINOR*100 + PATCH. Compare
+ *  with GPURENT_VERSION_NUMBER to detect a header/library mismatch. */
+GPURENT_API unsigned int gpurent_version_number(void);
+
+/** The run-time library version as "MAJOR.MINOR.PATCH" (static string). */
+GPURENT_API const char *gpurent_version_string(void);
+
+/**
+ * Bytes the library allocated for the caller (an encoded record, a signed
+ * envelope). Release the data with gpurent_buf_free(). A zeroed struct
+ * ({NULL, 0}) is an empty buffer; functions that fill a buffer overwrite it
+ * without freeing, so free a buffer before reusing it.
+ */
+typedef struct gpurent_buf {
+    uint8_t *data;
+    size_t len;
+} gpurent_buf;
+
+/** Free a buffer's data and reset it to {NULL, 0}. Accepts NULL. */
+GPURENT_API void gpurent_buf_free(gpurent_buf *buf);
+
+/** Free memory the library allocated for the caller (strings, arrays) where
+ *  a header says so. Accepts NULL. */
+GPURENT_API void gpurent_free(void *ptr);
+
+/**
+ * A cancel token: long calls (batch match, bulk verify, probe, era
+ * evaluation) take one and stop with GPURENT_E_CANCELLED soon after it is
+ * set. Setting and reading it are thread-safe.
+ */
+typedef struct gpurent_cancel gpurent_cancel;
+
+/** Create a cancel token (not set). */
+GPURENT_API int gpurent_cancel_new(gpurent_cancel **out);
+/** Set the token; every call watching it stops soon. Accepts NULL. */
+GPURENT_API void gpurent_cancel_request(gpurent_cancel *token);
+/** Whether the token is set (0 or 1). NULL reads as not set. */
+GPURENT_API int gpurent_cancel_requested(const gpurent_cancel *token);
+/** Unset the token so it can be reused. Accepts NULL. */
+GPURENT_API void gpurent_cancel_reset(gpurent_cancel *token);
+/** Free the token. Accepts NULL. No call may still be watching it. */
+GPURENT_API void gpurent_cancel_free(gpurent_cancel *token);
+
+/*
+ * Options convention (libgit2's): every options struct starts with
+ * `unsigned int version`; each has a GPURENT_<X>_OPTIONS_VERSION, a
+ * GPURENT_<X>_OPTIONS_INIT initialiser for C and a
+ * gpurent_<x>_options_init(&opts, version) function for bindings. A call
+ * given an options struct of a version it does not know fails with
+ * GPURENT_E_VERSION; a NULL options pointer means the defaults.
+ */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,69 @@
+/* Allocation, library-owned buffers and the growable byte buffer. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core_internal.h"
+
+void *gr_malloc(size_t n) { return malloc(n ? n : 1); }
+void *gr_calloc(size_t count, size_t size) { return calloc(count ? count : 1, size ? size : 1); }
+void *gr_realloc(void *p, size_t n) { return realloc(p, n ? n : 1); }
+void gr_free(void *p) { free(p); }
+
+char *gr_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = gr_malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+GPURENT_API void gpurent_free(void *ptr) { gr_free(ptr); }
+
+GPURENT_API void gpurent_buf_free(gpurent_buf *buf)
+{
+    if (!buf) return;
+    gr_free(buf->data);
+    buf->data = NULL;
+    buf->len = 0;
+}
+
+void gr_bytes_init(gr_bytes *b) { memset(b, 0, sizeof *b); }
+
+int gr_bytes_reserve(gr_bytes *b, size_t extra)
+{
+    if (b->failed) return GPURENT_E_NOMEM;
+    if (extra <= b->cap - b->len) return GPURENT_OK;
+    if (extra > SIZE_MAX / 2 - b->len) { b->failed = 1; return GPURENT_E_NOMEM; }
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len < extra) cap *= 2;
+    uint8_t *p = gr_realloc(b->data, cap);
+    if (!p) { b->failed = 1; return GPURENT_E_NOMEM; }
+    b->data = p;
+    b->cap = cap;
+    return GPURENT_OK;
+}
+
+void gr_bytes_append(gr_bytes *b, const void *data, size_t n)
+{
+    if (n == 0 || gr_bytes_reserve(b, n) != GPURENT_OK) return;
+    memcpy(b->data + b->len, data, n);
+    b->len += n;
+}
+
+void gr_bytes_free(gr_bytes *b)
+{
+    gr_free(b->data);
+    gr_bytes_init(b);
+}
+
+int gr_bytes_finish(gr_bytes *b, gpurent_buf *out)
+{
+    if (b->failed) {
+        gr_bytes_free(b);
+        return gr_fail(GPURENT_E_NOMEM, "out of memory while encoding");
+    }
+    out->data = b->data;
+    out->len = b->len;
+    gr_bytes_init(b);
+    return GPURENT_OK;
+}

@@ -1,0 +1,55 @@
+/* Internals shared by every module: allocation, failure reporting, checks. */
+#ifndef GPURENT_CORE_INTERNAL_H
+#define GPURENT_CORE_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gpurent/common.h"
+
+/* Allocation goes through these so that one place can count, poison or fail
+ * allocations in tests (no raw malloc elsewhere in lib/). */
+void *gr_malloc(size_t n);
+void *gr_calloc(size_t count, size_t size);
+void *gr_realloc(void *p, size_t n);
+void gr_free(void *p);
+char *gr_strdup(const char *s);
+
+/* Record the failure in the calling thread's detail and return `status`,
+ * so a failing path reads `return gr_fail(GPURENT_E_X, "what %d", v);`. */
+int gr_fail(int status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* gpurent_init() for internal callers; returns a status. */
+int gr_ensure_init(void);
+
+/* Check an options struct's version against the one this build knows. */
+int gr_check_version(unsigned int got, unsigned int known, const char *what);
+
+/* Growable byte buffer used by encoders. On allocation failure `failed` is
+ * set and later appends do nothing, so encoders check once at the end. */
+typedef struct gr_bytes {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+    int failed;
+} gr_bytes;
+
+void gr_bytes_init(gr_bytes *b);
+int gr_bytes_reserve(gr_bytes *b, size_t extra);
+void gr_bytes_append(gr_bytes *b, const void *data, size_t n);
+void gr_bytes_free(gr_bytes *b);
+/* Move the bytes into a caller buffer; returns GPURENT_E_NOMEM if any append
+ * failed (and frees). */
+int gr_bytes_finish(gr_bytes *b, gpurent_buf *out);
+
+#define GR_CHECK_ARG(cond, name)                                                          \
+    do {                                                                                  \
+        if (!(cond)) return gr_fail(GPURENT_E_INVALID_ARG, "%s: %s", __func__, name); \
+    } while (0)
+
+#endif

@@ -1,0 +1,111 @@
+/* Canonical MessagePack primitives shared by every record codec.
+ *
+ * Writing goes through msgpack-c's packer, which always picks the shortest
+ * form. Reading is a bounds-checked cursor over the raw bytes: msgpack-c's
+ * unpacker cannot tell a canonical integer from a padded one and reserves
+ * memory from declared counts, so canonicity and bounds are checked here,
+ * on the bytes, before anything is trusted or allocated. */
+#ifndef GPURENT_MP_INTERNAL_H
+#define GPURENT_MP_INTERNAL_H
+
+#include <msgpack.h>
+
+#include "../core/core_internal.h"
+#include "gpurent/wire.h"
+
+/* ---- writer ---- */
+typedef struct gr_writer {
+    gr_bytes out;
+    msgpack_packer pk;
+} gr_writer;
+
+void gr_wr_init(gr_writer *w);
+void gr_wr_map(gr_writer *w, uint32_t n);
+void gr_wr_array(gr_writer *w, uint32_t n);
+void gr_wr_uint(gr_writer *w, uint64_t v);
+void gr_wr_int(gr_writer *w, int64_t v);
+void gr_wr_str(gr_writer *w, const char *s, size_t len);
+void gr_wr_cstr(gr_writer *w, const char *s);
+void gr_wr_bin(gr_writer *w, const uint8_t *b, size_t len);
+void gr_wr_raw(gr_writer *w, const uint8_t *b, size_t len); /* pre-encoded value */
+/* Hand the bytes to the caller (or free them and fail with NOMEM). */
+int gr_wr_finish(gr_writer *w, gpurent_buf *out);
+void gr_wr_abort(gr_writer *w);
+
+/* ---- reader ---- */
+#define GR_MAX_DEPTH 16
+
+typedef struct gr_reader {
+    const uint8_t *p;
+    const uint8_t *end;
+    const char *what; /* record or field path for error messages */
+} gr_reader;
+
+void gr_rd_init(gr_reader *r, const uint8_t *data, size_t len, const char *what);
+size_t gr_rd_left(const gr_reader *r);
+int gr_rd_map(gr_reader *r, uint32_t *count);
+int gr_rd_array(gr_reader *r, uint32_t *count);
+int gr_rd_uint(gr_reader *r, uint64_t *v);
+int gr_rd_int(gr_reader *r, int64_t *v);
+/* A string: valid UTF-8 without NUL, at most max_len bytes. Not copied. */
+int gr_rd_str(gr_reader *r, const char **s, uint32_t *len, uint32_t max_len);
+int gr_rd_bin(gr_reader *r, const uint8_t **b, uint32_t *len, uint32_t max_len);
+/* Skip (and fully validate) one canonical value of any type. */
+int gr_rd_skip(gr_reader *r, int depth);
+/* Fails with NONCANONICAL when bytes remain. */
+int gr_rd_end(const gr_reader *r);
+
+/* Append "(field 'name')" to the thread's last failure and return status. */
+int gr_annotate(int status, const char *field);
+
+/* Read the record header map: exactly `fields` entries, key 0 holding the
+ * record type; on success the next read is key 1. */
+int gr_rd_record(gr_reader *r, uint32_t fields, uint64_t type);
+/* Read a field key; it must equal `key` (keys ascend by one from 0). */
+int gr_rd_key(gr_reader *r, uint64_t key, const char *name);
+
+/* Typed field readers: read the key, then the value, then check bounds. */
+int gr_rd_field_u64(gr_reader *r, uint64_t key, const char *name, uint64_t max, uint64_t *v);
+int gr_rd_field_u32(gr_reader *r, uint64_t key, const char *name, uint32_t max, uint32_t *v);
+/* A string into a fixed char array of `cap` bytes (NUL-terminated). */
+int gr_rd_field_str(gr_reader *r, uint64_t key, const char *name, char *dst, size_t cap,
+                    int allow_empty);
+/* A bin of exactly `len` bytes. */
+int gr_rd_field_bin(gr_reader *r, uint64_t key, const char *name, uint8_t *dst, size_t len);
+
+/* UTF-8 check (no overlongs, no surrogates, <= U+10FFFF, no NUL). */
+int gr_utf8_valid(const uint8_t *s, size_t len);
+
+#endif
+
+/* ---- table-driven fields ----
+ * Most record fields are scalars or fixed arrays at an offset in a struct;
+ * one table per record drives the encoder, the decoder and range checks, so
+ * the three cannot disagree. */
+enum { GR_U32, GR_U64, GR_STR, GR_STR_OPT, GR_BIN };
+
+typedef struct gr_field {
+    uint8_t key;
+    uint8_t kind;
+    uint16_t offset;
+    uint32_t size;  /* GR_STR*: char array size; GR_BIN: byte count */
+    uint64_t max;   /* GR_U32/GR_U64: largest allowed value */
+    const char *name;
+} gr_field;
+
+#define GR_FIELD(key, kind, type, member, max) \
+    {key, kind, (uint16_t)offsetof(type, member), (uint32_t)sizeof(((type *)0)->member), max, #member}
+
+/* Range and UTF-8 checks of the table's fields; `what` prefixes messages. */
+int gr_fields_validate(const void *base, const gr_field *f, size_t n, const char *what);
+void gr_wr_fields(gr_writer *w, const void *base, const gr_field *f, size_t n);
+int gr_rd_fields(gr_reader *r, void *base, const gr_field *f, size_t n);
+
+/* Validate a C string field held in a fixed array. */
+int gr_check_cstr(const char *s, size_t cap, int allow_empty, const char *what, const char *name);
+
+/* The GPU map shared by the GPU record and nodes (fields 1..21). */
+#define GR_GPU_FIELDS 21
+int gr_gpu_check(const gpurent_gpu *g, const char *what);
+void gr_wr_gpu_fields(gr_writer *w, const gpurent_gpu *g);
+int gr_rd_gpu_fields(gr_reader *r, gpurent_gpu *g);

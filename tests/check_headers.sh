@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Every public header must compile on its own, as strict C11 and as C++.
+set -euo pipefail
+cc=$1 depflags=$2
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+for h in include/gpurent.h include/gpurent/*.h; do
+  rel=${h#include/}
+  printf '#include "%s"\nint main(void) { return 0; }\n' "$rel" > "$tmp/t.c"
+  $cc -std=c11 -Wall -Wextra -pedantic -Werror -Iinclude -c "$tmp/t.c" -o "$tmp/t.o" \
+    || { echo "check-headers: $h does not compile alone as C11"; exit 1; }
+  cp "$tmp/t.c" "$tmp/t.cpp"
+  if command -v c++ >/dev/null; then
+    c++ -std=c++11 -Wall -Wextra -pedantic -Werror -Iinclude -c "$tmp/t.cpp" -o "$tmp/t.o" \
+      || { echo "check-headers: $h does not compile as C++"; exit 1; }
+  fi
+  if grep -Eq '#include *[<"](sodium|msgpack|cuda)' "$h"; then
+    echo "check-headers: $h includes a dependency's header"; exit 1
+  fi
+done
+echo "check-headers: every public header compiles alone (C11, C++)"
