@@ -21,7 +21,7 @@ extern "C" {
  * is only required to learn early whether initialisation can succeed.
  * Returns GPURENT_OK or GPURENT_E_INIT.
  */
-GPURENT_API int gpurent_init(void);
+GPURENT_API gpurent_status gpurent_init(void);
 
 /** The run-time library version as MAJOR*10000 + MINOR*100 + PATCH. Compare
  *  with GPURENT_VERSION_NUMBER to detect a header/library mismatch. */
@@ -56,7 +56,7 @@ GPURENT_API void gpurent_free(void *ptr);
 typedef struct gpurent_cancel gpurent_cancel;
 
 /** Create a cancel token (not set). */
-GPURENT_API int gpurent_cancel_new(gpurent_cancel **out);
+GPURENT_API gpurent_status gpurent_cancel_new(gpurent_cancel **out);
 /** Set the token; every call watching it stops soon. Accepts NULL. */
 GPURENT_API void gpurent_cancel_request(gpurent_cancel *token);
 /** Whether the token is set (0 or 1). NULL reads as not set. */

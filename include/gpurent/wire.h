@@ -146,11 +146,11 @@ typedef struct gpurent_request {
 /* ---- GPU ---- */
 
 /** Check a GPU record's fields; GPURENT_E_INVALID_FIELD names the first bad one. */
-GPURENT_API int gpurent_gpu_validate(const gpurent_gpu *gpu);
+GPURENT_API gpurent_status gpurent_gpu_validate(const gpurent_gpu *gpu);
 /** Encode to canonical bytes (validates first). Free `out` with gpurent_buf_free(). */
-GPURENT_API int gpurent_gpu_encode(const gpurent_gpu *gpu, gpurent_buf *out);
+GPURENT_API gpurent_status gpurent_gpu_encode(const gpurent_gpu *gpu, gpurent_buf *out);
 /** Decode and validate untrusted bytes; `out` is untouched on failure. */
-GPURENT_API int gpurent_gpu_decode(const uint8_t *data, size_t len, gpurent_gpu *out);
+GPURENT_API gpurent_status gpurent_gpu_decode(const uint8_t *data, size_t len, gpurent_gpu *out);
 
 /* ---- offer ---- */
 
@@ -159,27 +159,27 @@ GPURENT_API void gpurent_offer_init(gpurent_offer *offer);
 /** Free the offer's nodes and zero it. Accepts NULL. */
 GPURENT_API void gpurent_offer_clear(gpurent_offer *offer);
 /** Append a copy of `node` (the library owns the array). */
-GPURENT_API int gpurent_offer_add_node(gpurent_offer *offer, const gpurent_node *node);
+GPURENT_API gpurent_status gpurent_offer_add_node(gpurent_offer *offer, const gpurent_node *node);
 /** Borrow node `index` (NULL when out of range); valid until the offer changes. */
 GPURENT_API const gpurent_node *gpurent_offer_node(const gpurent_offer *offer, uint32_t index);
-GPURENT_API int gpurent_offer_validate(const gpurent_offer *offer);
-GPURENT_API int gpurent_offer_encode(const gpurent_offer *offer, gpurent_buf *out);
+GPURENT_API gpurent_status gpurent_offer_validate(const gpurent_offer *offer);
+GPURENT_API gpurent_status gpurent_offer_encode(const gpurent_offer *offer, gpurent_buf *out);
 /** Decode into `out`, which must be initialised or cleared (it is overwritten
  *  on success and untouched on failure); clear it when done. */
-GPURENT_API int gpurent_offer_decode(const uint8_t *data, size_t len, gpurent_offer *out);
+GPURENT_API gpurent_status gpurent_offer_decode(const uint8_t *data, size_t len, gpurent_offer *out);
 
 /* ---- request ---- */
 
 /** Zero a request and set defaults: gpu_count 1, gang_nodes 1, duration 3600. */
 GPURENT_API void gpurent_request_init(gpurent_request *req);
-GPURENT_API int gpurent_request_validate(const gpurent_request *req);
-GPURENT_API int gpurent_request_encode(const gpurent_request *req, gpurent_buf *out);
-GPURENT_API int gpurent_request_decode(const uint8_t *data, size_t len, gpurent_request *out);
+GPURENT_API gpurent_status gpurent_request_validate(const gpurent_request *req);
+GPURENT_API gpurent_status gpurent_request_encode(const gpurent_request *req, gpurent_buf *out);
+GPURENT_API gpurent_status gpurent_request_decode(const uint8_t *data, size_t len, gpurent_request *out);
 /* List helpers (for bindings; C may fill the arrays directly). Each fails
  * with GPURENT_E_LIMIT when the list is full. */
-GPURENT_API int gpurent_request_add_model(gpurent_request *req, const char *model);
-GPURENT_API int gpurent_request_add_region(gpurent_request *req, const char *region, int excluded);
-GPURENT_API int gpurent_request_add_provider(gpurent_request *req, const uint8_t key[32], int excluded);
+GPURENT_API gpurent_status gpurent_request_add_model(gpurent_request *req, const char *model);
+GPURENT_API gpurent_status gpurent_request_add_region(gpurent_request *req, const char *region, int excluded);
+GPURENT_API gpurent_status gpurent_request_add_provider(gpurent_request *req, const uint8_t key[32], int excluded);
 
 /* ---- GPU report (written by the probe module) ---- */
 
@@ -201,11 +201,11 @@ GPURENT_API int gpurent_request_add_provider(gpurent_request *req, const uint8_t
  * UTF-8 strings, depth at most 16, nothing after it). Used on payloads of
  * signed envelopes before they are trusted.
  */
-GPURENT_API int gpurent_wire_check_canonical(const uint8_t *data, size_t len);
+GPURENT_API gpurent_status gpurent_wire_check_canonical(const uint8_t *data, size_t len);
 
 /** Read the record type (key 0) of an encoded record without decoding the
  *  rest; the record must still pass canonical checking. */
-GPURENT_API int gpurent_wire_record_type(const uint8_t *data, size_t len, uint32_t *type);
+GPURENT_API gpurent_status gpurent_wire_record_type(const uint8_t *data, size_t len, uint32_t *type);
 
 /** Name of a record type ("offer"); "unknown" otherwise. Static string. */
 GPURENT_API const char *gpurent_record_type_name(uint32_t type);

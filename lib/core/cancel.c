@@ -7,7 +7,7 @@ struct gpurent_cancel {
     atomic_int flag;
 };
 
-GPURENT_API int gpurent_cancel_new(gpurent_cancel **out)
+GPURENT_API gpurent_status gpurent_cancel_new(gpurent_cancel **out)
 {
     GR_CHECK_ARG(out, "out is NULL");
     *out = NULL;

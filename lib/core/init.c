@@ -21,7 +21,7 @@ int gr_ensure_init(void)
     return GPURENT_OK;
 }
 
-GPURENT_API int gpurent_init(void)
+GPURENT_API gpurent_status gpurent_init(void)
 {
     return gr_ensure_init();
 }

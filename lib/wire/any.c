@@ -1,7 +1,7 @@
 /* Checks that apply to any encoded value or record. */
 #include "mp_internal.h"
 
-GPURENT_API int gpurent_wire_check_canonical(const uint8_t *data, size_t len)
+GPURENT_API gpurent_status gpurent_wire_check_canonical(const uint8_t *data, size_t len)
 {
     GR_CHECK_ARG(data || len == 0, "data is NULL");
     gr_reader r;
@@ -10,7 +10,7 @@ GPURENT_API int gpurent_wire_check_canonical(const uint8_t *data, size_t len)
     return rc ? rc : gr_rd_end(&r);
 }
 
-GPURENT_API int gpurent_wire_record_type(const uint8_t *data, size_t len, uint32_t *type)
+GPURENT_API gpurent_status gpurent_wire_record_type(const uint8_t *data, size_t len, uint32_t *type)
 {
     GR_CHECK_ARG(type, "type is NULL");
     int rc = gpurent_wire_check_canonical(data, len);

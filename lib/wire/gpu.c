@@ -44,13 +44,13 @@ int gr_rd_gpu_fields(gr_reader *r, gpurent_gpu *g)
     return gr_rd_fields(r, g, gpu_fields, GR_GPU_FIELDS);
 }
 
-GPURENT_API int gpurent_gpu_validate(const gpurent_gpu *gpu)
+GPURENT_API gpurent_status gpurent_gpu_validate(const gpurent_gpu *gpu)
 {
     GR_CHECK_ARG(gpu, "gpu is NULL");
     return gr_gpu_check(gpu, "gpu");
 }
 
-GPURENT_API int gpurent_gpu_encode(const gpurent_gpu *gpu, gpurent_buf *out)
+GPURENT_API gpurent_status gpurent_gpu_encode(const gpurent_gpu *gpu, gpurent_buf *out)
 {
     GR_CHECK_ARG(gpu && out, "gpu or out is NULL");
     int rc = gr_gpu_check(gpu, "gpu");
@@ -64,7 +64,7 @@ GPURENT_API int gpurent_gpu_encode(const gpurent_gpu *gpu, gpurent_buf *out)
     return gr_wr_finish(&w, out);
 }
 
-GPURENT_API int gpurent_gpu_decode(const uint8_t *data, size_t len, gpurent_gpu *out)
+GPURENT_API gpurent_status gpurent_gpu_decode(const uint8_t *data, size_t len, gpurent_gpu *out)
 {
     GR_CHECK_ARG(data || len == 0, "data is NULL");
     GR_CHECK_ARG(out, "out is NULL");

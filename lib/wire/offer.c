@@ -48,7 +48,7 @@ static int node_check(const gpurent_node *n, const char *what)
     return GPURENT_OK;
 }
 
-GPURENT_API int gpurent_offer_validate(const gpurent_offer *o)
+GPURENT_API gpurent_status gpurent_offer_validate(const gpurent_offer *o)
 {
     GR_CHECK_ARG(o, "offer is NULL");
     int rc = gr_fields_validate(o, offer_head, N_(offer_head), "offer");
@@ -73,7 +73,7 @@ GPURENT_API int gpurent_offer_validate(const gpurent_offer *o)
     return GPURENT_OK;
 }
 
-GPURENT_API int gpurent_offer_encode(const gpurent_offer *o, gpurent_buf *out)
+GPURENT_API gpurent_status gpurent_offer_encode(const gpurent_offer *o, gpurent_buf *out)
 {
     GR_CHECK_ARG(o && out, "offer or out is NULL");
     int rc = gpurent_offer_validate(o);
@@ -120,7 +120,7 @@ static int read_node(gr_reader *r, gpurent_node *n)
     return gr_rd_fields(r, n, node_tail, N_(node_tail));
 }
 
-GPURENT_API int gpurent_offer_decode(const uint8_t *data, size_t len, gpurent_offer *out)
+GPURENT_API gpurent_status gpurent_offer_decode(const uint8_t *data, size_t len, gpurent_offer *out)
 {
     GR_CHECK_ARG(data || len == 0, "data is NULL");
     GR_CHECK_ARG(out, "out is NULL");
@@ -166,7 +166,7 @@ GPURENT_API void gpurent_offer_clear(gpurent_offer *offer)
     memset(offer, 0, sizeof *offer);
 }
 
-GPURENT_API int gpurent_offer_add_node(gpurent_offer *offer, const gpurent_node *node)
+GPURENT_API gpurent_status gpurent_offer_add_node(gpurent_offer *offer, const gpurent_node *node)
 {
     GR_CHECK_ARG(offer && node, "offer or node is NULL");
     if (offer->node_count >= GPURENT_OFFER_MAX_NODES)

@@ -115,7 +115,7 @@ static int check_request(const gpurent_request *q, int need_sorted)
     return GPURENT_OK;
 }
 
-GPURENT_API int gpurent_request_validate(const gpurent_request *req)
+GPURENT_API gpurent_status gpurent_request_validate(const gpurent_request *req)
 {
     GR_CHECK_ARG(req, "request is NULL");
     return check_request(req, 0);
@@ -123,7 +123,7 @@ GPURENT_API int gpurent_request_validate(const gpurent_request *req)
 
 
 
-GPURENT_API int gpurent_request_encode(const gpurent_request *req, gpurent_buf *out)
+GPURENT_API gpurent_status gpurent_request_encode(const gpurent_request *req, gpurent_buf *out)
 {
     GR_CHECK_ARG(req && out, "request or out is NULL");
     int rc = check_request(req, 0);
@@ -188,7 +188,7 @@ static int read_list(gr_reader *r, gpurent_request *q, const list_desc *d)
     return GPURENT_OK;
 }
 
-GPURENT_API int gpurent_request_decode(const uint8_t *data, size_t len, gpurent_request *out)
+GPURENT_API gpurent_status gpurent_request_decode(const uint8_t *data, size_t len, gpurent_request *out)
 {
     GR_CHECK_ARG(data || len == 0, "data is NULL");
     GR_CHECK_ARG(out, "out is NULL");
@@ -227,19 +227,19 @@ static int add_str(gpurent_request *q, const list_desc *d, const char *s)
     return GPURENT_OK;
 }
 
-GPURENT_API int gpurent_request_add_model(gpurent_request *req, const char *model)
+GPURENT_API gpurent_status gpurent_request_add_model(gpurent_request *req, const char *model)
 {
     GR_CHECK_ARG(req && model, "request or model is NULL");
     return add_str(req, &lists[0], model);
 }
 
-GPURENT_API int gpurent_request_add_region(gpurent_request *req, const char *region, int excluded)
+GPURENT_API gpurent_status gpurent_request_add_region(gpurent_request *req, const char *region, int excluded)
 {
     GR_CHECK_ARG(req && region, "request or region is NULL");
     return add_str(req, &lists[excluded ? 2 : 1], region);
 }
 
-GPURENT_API int gpurent_request_add_provider(gpurent_request *req, const uint8_t key[32], int excluded)
+GPURENT_API gpurent_status gpurent_request_add_provider(gpurent_request *req, const uint8_t key[32], int excluded)
 {
     GR_CHECK_ARG(req && key, "request or key is NULL");
     const list_desc *d = &lists[excluded ? 4 : 3];
