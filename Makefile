@@ -67,10 +67,11 @@ EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 
 # Extra rules per module (fake drivers, generated files) live beside them.
+# A .mk file adds a suite to `make check` with: CHECK_EXTRA += check-<name>
 -include $(wildcard lib/*/module.mk tests/*.mk bench/*.mk bindings/*.mk examples/*.mk)
 
 .PHONY: all lib deps check check-c check-san check-valgrind check-symbols check-install \
-        check-python check-go check-examples check-headers bench demo install uninstall clean \
+        check-python check-examples check-headers bench demo install uninstall clean \
         tests examples
 
 all: lib
@@ -126,7 +127,7 @@ check: deps
 	$(MAKE) check-san
 	$(MAKE) check-valgrind
 	$(MAKE) check-python
-	$(MAKE) check-go
+	@set -e; for t in $(CHECK_EXTRA); do $(MAKE) $$t; done
 	@echo "make check: all suites passed"
 
 check-c: tests lib
@@ -157,12 +158,6 @@ check-examples: examples
 # bindings/*.mk add their build targets to PYTHON_BUILD / GO_BUILD.
 check-python: lib tests $(PYTHON_BUILD)
 	GPURENT_TEST_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) -m pytest -q -p no:cacheprovider tests/python $(PYTHON_TESTS)
-
-check-go: lib
-	cd bindings/go && CGO_CFLAGS="-I$(CURDIR)/include" CGO_LDFLAGS="-L$(CURDIR)/$(BUILD) -Wl,-rpath,$(CURDIR)/$(BUILD)" \
-	  GOFLAGS=-mod=mod GOPROXY=off GOCACHE=$(CURDIR)/$(BUILD)/gocache $(GO) vet ./... && \
-	cd $(CURDIR)/bindings/go && CGO_CFLAGS="-I$(CURDIR)/include" CGO_LDFLAGS="-L$(CURDIR)/$(BUILD) -Wl,-rpath,$(CURDIR)/$(BUILD)" \
-	  GOFLAGS=-mod=mod GOPROXY=off GOCACHE=$(CURDIR)/$(BUILD)/gocache $(GO) test ./...
 
 bench: $(BENCH_BINS)
 	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b; done
