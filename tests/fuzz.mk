@@ -58,7 +58,7 @@ fuzz: fuzz-build
 	  || { tail -n 60 $(FUZZ_DIR)/logs/$$n.log; \
 	       echo "fuzz $$n: FAILED; the input is in $(FUZZ_DIR)/artifacts/$$n/ (copy it to tests/fuzz/regress/$$n/)"; \
 	       exit 1; }; \
-	  grep -E '^#[0-9]+ +DONE' $(FUZZ_DIR)/logs/$$n.log | tail -1 | sed "s/^/fuzz $$n: /"; \
+	  grep -E '^#[0-9]+[[:space:]]+DONE' $(FUZZ_DIR)/logs/$$n.log | tail -1 | sed "s/^/fuzz $$n: /"; \
 	  grep -E '^stat::number_of_executed_units' $(FUZZ_DIR)/logs/$$n.log | sed "s/^/fuzz $$n: /"; \
 	done
 
