@@ -320,7 +320,7 @@ static int case_huge_string_length(void) { return canon("db ff ff ff ff 61"); }
 /* Oversize */
 static int case_oversize_string(void)
 {
-    char hex[2 * 64 + 8] = "01 d9 40 ";
+    char hex[2 * 64 + 16] = "01 d9 40 ";
     for (int i = 0; i < 64; i++) strcat(hex, "78");
     bytes b = gpu_bytes();
     b = subst(&b, GPU_MODEL, hex);
