@@ -186,6 +186,12 @@ static void *worker(void *arg)
         if (i % 2) gpurent_cancel_request(mine);
         else gpurent_cancel_reset(mine);
         CHECK(gpurent_cancel_requested(mine) == (i % 2), "own token");
+        /* Handles created and freed on every thread at once. */
+        gpurent_cancel *tmp = NULL;
+        CHECK(gpurent_cancel_new(&tmp) == GPURENT_OK, "cancel_new");
+        gpurent_cancel_request(tmp);
+        CHECK(gpurent_cancel_requested(tmp) == 1, "fresh token");
+        gpurent_cancel_free(tmp);
         gpurent_cancel_requested(shared_stop); /* read while main may set it */
     }
     gpurent_cancel_free(mine);
