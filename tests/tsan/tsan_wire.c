@@ -3,8 +3,8 @@
  * Eight threads each encode, decode and validate GPU, offer and request
  * records, decode shared encodings and read a shared decoded offer, make
  * calls fail on purpose and check that the per-thread error detail they read
- * is their own, and watch cancel tokens (their own, and one shared token the
- * main thread sets while they run). Any data race makes TSan fail the run
+ * is their own, create and free handles, and watch cancel tokens (their own,
+ * and one shared token the main thread sets while they run). Any data race makes TSan fail the run
  * (halt_on_error); wrong results fail it through CHECK. Built and run by
  * `make check-tsan` (tests/tsan.mk) against a -fsanitize=thread build of the
  * library. */
