@@ -188,7 +188,7 @@ install: lib $(PC_FILE) $(INSTALL_EXTRA)
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libgpurent.so $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB))
 	rm -f $(DESTDIR)$(LIBDIR)/libgpurent.a $(DESTDIR)$(LIBDIR)/pkgconfig/gpurent.pc
-	rm -f $(DESTDIR)$(INCLUDEDIR)/gpurent.h
+	rm -f $(DESTDIR)$(INCLUDEDIR)/gpurent.h $(DESTDIR)$(BINDIR)/gpurent
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/gpurent
 
 clean:
