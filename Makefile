@@ -139,7 +139,7 @@ check-san:
 
 # The same sources must build warning-free (-Werror) with clang too.
 check-clang:
-	$(MAKE) CC=clang BUILD=build/clang lib tests examples
+	$(MAKE) CC=clang BUILD=build/clang lib tests examples cli
 
 VALGRIND := valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
             --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 --track-fds=no
