@@ -101,9 +101,9 @@ $(BUILD)/tests/%: tests/%.c $(STLIB) $(TEST_SUPPORT) $(wildcard tests/*.h tests/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ilib -Itests $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT) $(STLIB) -lcmocka $(DEP_LIBS) $(TEST_LIBS)
 
-$(BUILD)/bench/%: bench/%.c $(STLIB) $(wildcard bench/*.h)
+$(BUILD)/bench/%: bench/%.c $(STLIB) $(TEST_SUPPORT) $(wildcard bench/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ilib -Ibench $(LDFLAGS_ALL) -o $@ $< $(STLIB) $(DEP_LIBS) -lm
+	$(CC) $(CFLAGS_ALL) -Ilib -Ibench -Itests $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT) $(STLIB) $(DEP_LIBS) -lm $(BENCH_LIBS)
 
 # Examples use only the public API, against the shared library.
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libgpurent.so
