@@ -71,6 +71,20 @@ static bytes subst(const bytes *in, const char *pattern, const char *with)
     return out;
 }
 
+/* Offset of the one occurrence of `pattern` (hex). */
+static size_t find(const bytes *in, const char *pattern)
+{
+    bytes pat = from_hex(pattern);
+    size_t at = SIZE_MAX;
+    for (size_t i = 0; i + pat.n <= in->n; i++)
+        if (memcmp(in->d + i, pat.d, pat.n) == 0) {
+            if (at != SIZE_MAX) fail_msg("pattern %s occurs more than once", pattern);
+            at = i;
+        }
+    if (at == SIZE_MAX) fail_msg("pattern %s not found", pattern);
+    return at;
+}
+
 static bytes from_buf(gpurent_buf *buf)
 {
     bytes b = {.n = 0};
@@ -344,8 +358,9 @@ static int case_oversize_list(void)
 static int case_oversize_node_count(void)
 {
     bytes b = offer_bytes();
-    /* Keep the node's bytes after the empty array: the count is judged first. */
+    /* The nodes array is the last field: empty it and drop the node. */
     b = subst(&b, "07 91", "07 90");
+    b.n = find(&b, "07 90") + 2;
     return dec_offer(&b);
 }
 
@@ -460,17 +475,23 @@ static int case_bin_wrong_length(void)
     return dec_gpu(&b);
 }
 
+/* The last field, cuda_version 12040. */
+#define GPU_LAST "15 cd 2f 08"
+
 static int case_missing_field(void)
 {
     bytes b = gpu_bytes();
     b = subst(&b, GPU_HEAD, "de 00 15 00 01");
+    b = subst(&b, GPU_LAST, ""); /* 21 well-formed entries */
     return dec_gpu(&b);
 }
 
 static int case_key_gap(void)
 {
+    /* Keys 0, 1, 3..22: canonical, 22 entries, but no key 2. */
     bytes b = gpu_bytes();
-    b = subst(&b, "02 c4 10", "03 c4 10");
+    b = subst(&b, GPU_UUID, "");
+    put_hex(&b, "16 00");
     return dec_gpu(&b);
 }
 

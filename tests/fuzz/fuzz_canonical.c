@@ -30,7 +30,10 @@ static void expect_msgpack_c_agrees(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    fuzz_alloc_reset();
     int canon = gpurent_wire_check_canonical(data, size);
+    /* Checking allocates nothing at all. */
+    FUZZ_ASSERT(gr_alloc_largest(1) == 0, "gpurent_wire_check_canonical allocated");
     if (canon != GPURENT_OK) fuzz_expect_clean_failure(canon, "gpurent_wire_check_canonical");
     else expect_msgpack_c_agrees(data, size);
 

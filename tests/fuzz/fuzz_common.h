@@ -9,7 +9,9 @@
  *   - anything a decoder accepts is canonical MessagePack and has the
  *     expected record type;
  *   - what a decoder accepts re-encodes to exactly the input bytes
- *     (canonical means one encoding per value).
+ *     (canonical means one encoding per value);
+ *   - no single allocation is far larger than the input (a declared count
+ *     must never turn into a large reservation).
  * The same harness source is built two ways (tests/fuzz.mk): with clang and
  * -fsanitize=fuzzer for `make fuzz`, and with the plain replay driver
  * (replay_main.c) and gcc's ASan/UBSan for `make check`. */
@@ -22,6 +24,7 @@
 #include <string.h>
 
 #include "gpurent.h"
+#include "core/core_internal.h" /* gr_alloc_largest */
 
 /* libFuzzer's entry point; the replay driver calls it once per file. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -85,6 +88,19 @@ static inline void fuzz_expect_same_bytes(int enc_rc, const gpurent_buf *out, co
     FUZZ_ASSERT(enc_rc == GPURENT_OK, "%s refused a record its decoder accepted (%d)", call, enc_rc);
     FUZZ_ASSERT(out->len == size, "%s: re-encoding gives %zu bytes, input had %zu", call, out->len, size);
     FUZZ_ASSERT(memcmp(out->data, data, size) == 0, "%s: re-encoding differs from the input", call);
+}
+
+/* Call before the decoder: forget earlier allocations. */
+static inline void fuzz_alloc_reset(void) { (void)gr_alloc_largest(1); }
+
+/* Call after: the largest single request stays within a small multiple of
+ * the input (records expand a few times when decoded into fixed structs)
+ * plus a constant for fixed-size buffers. */
+static inline void fuzz_expect_small_allocations(size_t size, const char *call)
+{
+    size_t largest = gr_alloc_largest(1);
+    FUZZ_ASSERT(largest <= 64 * size + 65536, "%s: a %zu-byte input made a %zu-byte allocation", call, size,
+                largest);
 }
 
 #endif

@@ -6,7 +6,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gpurent_gpu g, before;
     memset(&g, 0xa5, sizeof g);
     memcpy(&before, &g, sizeof g);
+    fuzz_alloc_reset();
     int rc = gpurent_gpu_decode(data, size, &g);
+    fuzz_expect_small_allocations(size, "gpurent_gpu_decode");
     if (rc != GPURENT_OK) {
         fuzz_expect_clean_failure(rc, "gpurent_gpu_decode");
         FUZZ_ASSERT(memcmp(&g, &before, sizeof g) == 0, "gpurent_gpu_decode wrote its output and failed");

@@ -6,7 +6,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gpurent_offer o, before;
     gpurent_offer_init(&o);
     memcpy(&before, &o, sizeof o);
+    fuzz_alloc_reset();
     int rc = gpurent_offer_decode(data, size, &o);
+    fuzz_expect_small_allocations(size, "gpurent_offer_decode");
     if (rc != GPURENT_OK) {
         fuzz_expect_clean_failure(rc, "gpurent_offer_decode");
         FUZZ_ASSERT(memcmp(&o, &before, sizeof o) == 0, "gpurent_offer_decode wrote its output and failed");

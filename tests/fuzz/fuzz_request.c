@@ -7,7 +7,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static gpurent_request q, before;
     memset(&q, 0xa5, sizeof q);
     memcpy(&before, &q, sizeof q);
+    fuzz_alloc_reset();
     int rc = gpurent_request_decode(data, size, &q);
+    fuzz_expect_small_allocations(size, "gpurent_request_decode");
     if (rc != GPURENT_OK) {
         fuzz_expect_clean_failure(rc, "gpurent_request_decode");
         FUZZ_ASSERT(memcmp(&q, &before, sizeof q) == 0, "gpurent_request_decode wrote its output and failed");
