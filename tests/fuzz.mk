@@ -40,7 +40,21 @@ fuzz-bins: $(patsubst %,$(BUILD)/fuzz-bin/fuzz_%,$(FUZZ_NAMES))
 
 $(BUILD)/fuzz-bin/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_MAIN) $(FUZZ_HDRS) $(STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ilib -Itests/fuzz $(FUZZ_LINK) $(LDFLAGS_ALL) -o $@ $< $(FUZZ_MAIN) $(STLIB) $(DEP_LIBS)
+	$(CC) $(CFLAGS_ALL) -Ilib -Itests/fuzz $(FUZZ_CFLAGS_$*) $(FUZZ_LINK) $(LDFLAGS_ALL) -o $@ $< $(FUZZ_MAIN) \
+	  $(FUZZ_SRCS_$*) $(STLIB) $(DEP_LIBS) $(FUZZ_LIBS_$*)
+
+# A harness that needs code outside lib/ (the CLI, later a tool) names it here:
+# FUZZ_SRCS_<name> (extra sources, also listed as prerequisites), FUZZ_CFLAGS_<name>,
+# FUZZ_LIBS_<name>.
+FUZZ_CLI_SRCS := bindings/cli/json.c
+FUZZ_CLI_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
+FUZZ_SRCS_cli_json := $(FUZZ_CLI_SRCS)
+FUZZ_CFLAGS_cli_json := -Ibindings/cli
+FUZZ_LIBS_cli_json := $(FUZZ_CLI_LIBS)
+FUZZ_SRCS_cli_inspect := $(FUZZ_CLI_SRCS)
+FUZZ_CFLAGS_cli_inspect := -Ibindings/cli
+FUZZ_LIBS_cli_inspect := $(FUZZ_CLI_LIBS)
+$(BUILD)/fuzz-bin/fuzz_cli_json $(BUILD)/fuzz-bin/fuzz_cli_inspect: $(FUZZ_CLI_SRCS) bindings/cli/cli.h
 
 fuzz-build:
 	@$(FUZZ_SUBMAKE) fuzz-bins

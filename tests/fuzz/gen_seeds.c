@@ -45,6 +45,7 @@ static void emit2(const char *dir, const char *name, const uint8_t *d, size_t n)
     emit(dir, name, d, n);
     snprintf(cname, sizeof cname, "%s-%s", dir, name);
     emit("canonical", cname, d, n);
+    emit("cli_inspect", cname, d, n);
 }
 
 /* ---- a growable byte string for building mutations ---- */
@@ -600,6 +601,55 @@ static void gen_generic(void)
     emit2("gpu", "deep-in-field", b.d, b.n);
 }
 
+/* JSON for the CLI's encode command: first byte 0 gpu, 1 offer, 2 request. */
+static void gen_cli_json(void)
+{
+    static const struct { const char *name; char kind; const char *json; } v[] = {
+        {"gpu-minimal", 0, "{\"model\":\"x\",\"cc_major\":1}"},
+        {"gpu-h100", 0, "{\"type\":\"gpu\",\"model\":\"H100 SXM5 80GB\",\"uuid\":\"00112233445566778899aabbccddeeff\","
+                        "\"pci_bus\":27,\"cc_major\":9,\"cc_minor\":0,\"sm_count\":132,\"memory_mib\":81559,"
+                        "\"clock_mhz\":1980,\"mem_clock_mhz\":2619,\"bus_width_bits\":5120,\"l2_kib\":51200,"
+                        "\"ecc_enabled\":1,\"interface\":2,\"fp32_gflops\":66900,\"cuda_version\":12040}"},
+        {"gpu-unknown-field", 0, "{\"model\":\"x\",\"cc_major\":1,\"colour\":\"red\"}"},
+        {"gpu-negative", 0, "{\"model\":\"x\",\"cc_major\":-1}"},
+        {"gpu-huge-int", 0, "{\"model\":\"x\",\"cc_major\":1,\"memory_mib\":9223372036854775807}"},
+        {"gpu-float", 0, "{\"model\":\"x\",\"cc_major\":1.5}"},
+        {"gpu-bad-hex", 0, "{\"model\":\"x\",\"cc_major\":1,\"uuid\":\"zz112233445566778899aabbccddeeff\"}"},
+        {"gpu-short-hex", 0, "{\"model\":\"x\",\"cc_major\":1,\"uuid\":\"0011\"}"},
+        {"gpu-model-int", 0, "{\"model\":5,\"cc_major\":1}"},
+        {"gpu-model-long", 0, "{\"model\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\",\"cc_major\":1}"},
+        {"gpu-model-utf8", 0, "{\"model\":\"\\u00e9\\ud83d\\ude80\",\"cc_major\":1}"},
+        {"gpu-not-object", 0, "[1,2,3]"},
+        {"gpu-nested", 0, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"},
+        {"offer-one-node", 1, "{\"provider_key\":\"4242424242424242424242424242424242424242424242424242424242424242\","
+                              "\"seq\":1,\"region\":\"eu-west\",\"nodes\":[{\"node_id\":\"a\",\"gpu\":{\"model\":\"x\","
+                              "\"cc_major\":8},\"gpu_count\":8,\"gpu_free\":4,\"price_micro_per_gpu_hour\":2000000}]}"},
+        {"offer-two-nodes", 1, "{\"region\":\"r\",\"nodes\":[{\"node_id\":\"a\",\"gpu\":{\"model\":\"x\",\"cc_major\":8}},"
+                               "{\"node_id\":\"b\",\"gpu\":{\"model\":\"y\",\"cc_major\":9},\"shared\":1}]}"},
+        {"offer-dup-node", 1, "{\"region\":\"r\",\"nodes\":[{\"node_id\":\"a\",\"gpu\":{\"model\":\"x\",\"cc_major\":8}},"
+                              "{\"node_id\":\"a\",\"gpu\":{\"model\":\"x\",\"cc_major\":8}}]}"},
+        {"offer-no-nodes", 1, "{\"region\":\"r\",\"nodes\":[]}"},
+        {"offer-nodes-not-objects", 1, "{\"region\":\"r\",\"nodes\":[1,\"a\",null]}"},
+        {"request-default", 2, "{\"request_id\":\"r1\"}"},
+        {"request-lists", 2, "{\"request_id\":\"r1\",\"gpu_count\":8,\"gang_nodes\":2,\"gang_scope\":1,"
+                             "\"models\":[\"b\",\"a\"],\"regions\":[\"eu\"],\"excluded_regions\":[\"us\"],"
+                             "\"providers\":[\"" "AB" "ababababababababababababababababababababababababababababababab\"],"
+                             "\"excluded_providers\":[\"0000000000000000000000000000000000000000000000000000000000000001\"]}"},
+        {"request-dup-models", 2, "{\"request_id\":\"r1\",\"models\":[\"a\",\"a\"]}"},
+        {"request-many-models", 2, "{\"request_id\":\"r1\",\"models\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\"]}"},
+        {"request-models-not-strings", 2, "{\"request_id\":\"r1\",\"models\":[1,{}]}"},
+        {"request-share", 2, "{\"request_id\":\"s\",\"vram_share_pct\":25}"},
+        {"request-type-field", 2, "{\"type\":\"gpu\",\"request_id\":\"r1\"}"},
+    };
+    static bytes b;
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        b.n = 0;
+        put(&b, &v[i].kind, 1);
+        put(&b, v[i].json, strlen(v[i].json));
+        emit("cli_json", v[i].name, b.d, b.n);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -612,6 +662,7 @@ int main(int argc, char **argv)
     gen_offer();
     gen_request();
     gen_generic();
+    gen_cli_json();
     printf("gen_seeds: %u files under %s\n", written, out_root);
     return 0;
 }
