@@ -69,7 +69,6 @@ struct CUuuid_st;                             /* 16 bytes: struct { char bytes[1
 /* Function pointer types, one per entry point, named after the symbol. */
 typedef gr_curesult (*gr_fn_cuInit)(unsigned int flags);
 typedef gr_curesult (*gr_fn_cuDriverGetVersion)(int *version);
-typedef gr_curesult (*gr_fn_cuGetErrorName)(gr_curesult error, const char **name);
 typedef gr_curesult (*gr_fn_cuDeviceGetCount)(int *count);
 typedef gr_curesult (*gr_fn_cuDeviceGet)(gr_cudevice *device, int ordinal);
 typedef gr_curesult (*gr_fn_cuDeviceGetName)(char *name, int len, gr_cudevice dev);

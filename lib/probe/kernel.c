@@ -5,12 +5,16 @@
  * x <- r*x*(1-x) + c, written as two fused multiply-adds per step:
  *     y = fma(-x, x, x)        (x - x*x, one rounding)
  *     x = fma(y, r, c)
- * The map is chaotic for r in [3.625, 3.6875) and stays in (0.05, 0.95), so
- * no chain converges (the whole loop must run) and no value is denormal.
+ * For r in [3.9375, 3.96875) and c in [2^-9, 2^-8) the map is chaotic and
+ * stays in (0.01, 0.997): chains started apart stay apart for thousands of
+ * steps and no value is denormal or leaves the interval. (In FP32 every
+ * orbit ends on a cycle eventually; the check is replay protection, not a
+ * proof of work.)
  * Start values come from an integer hash of (thread, chain) and a key, and
  * r, c and the key come from the challenge nonce: an output cannot be
- * computed before the challenge, nor replayed after. Each thread stores the
- * XOR of its chains' bit patterns. fma.rn.f32 and C's fmaf() are both the
+ * computed before the challenge, nor replayed after. Each thread stores a
+ * polynomial hash (acc = acc * 31 + bits) of its chains' bit patterns, in
+ * chain order, so chains cannot be swapped. fma.rn.f32 and C's fmaf() are both the
  * correctly rounded IEEE fused multiply-add, so the CPU reproduces every
  * bit. */
 #include <math.h>
@@ -24,6 +28,7 @@
     "\tmul.lo.u32 %r7, %r7, 0x9E3779B1;\n"               \
     "\tshr.u32 %r8, %r7, 15;\n"                          \
     "\txor.b32 %r7, %r7, %r8;\n"                         \
+    "\txor.b32 %r7, %r7, %r0;\n"                         \
     "\tmul.lo.u32 %r7, %r7, 0x85EBCA77;\n"               \
     "\tshr.u32 %r8, %r7, 13;\n"                          \
     "\txor.b32 %r7, %r7, %r8;\n"                         \
@@ -33,7 +38,7 @@
 
 #define STEP1(j) "\tneg.f32 %y" #j ", %x" #j ";\n\tfma.rn.f32 %y" #j ", %y" #j ", %x" #j ", %x" #j ";\n"
 #define STEP2(j) "\tfma.rn.f32 %x" #j ", %y" #j ", %f0, %f1;\n"
-#define FOLD(j) "\tmov.b32 %r10, %x" #j ";\n\txor.b32 %r9, %r9, %r10;\n"
+#define FOLD(j) "\tmov.b32 %r10, %x" #j ";\n\tmad.lo.u32 %r9, %r9, 31, %r10;\n"
 
 const char gr_fma_ptx[] =
     "// libgpurent probe: FP32 FMA throughput kernel (see lib/probe/kernel.c)\n"
@@ -107,6 +112,7 @@ static uint32_t chain_hash(uint32_t index, uint32_t key)
     uint32_t h = index ^ key;
     h *= 0x9E3779B1u;
     h ^= h >> 15;
+    h ^= key; /* the key enters twice, so no key is a mere renumbering of another */
     h *= 0x85EBCA77u;
     h ^= h >> 13;
     return h;
@@ -119,8 +125,8 @@ void gr_fma_params_from_seed(const uint8_t seed[32], gr_fma_params *p)
         w[i] = (uint32_t)seed[4 * i] | (uint32_t)seed[4 * i + 1] << 8 | (uint32_t)seed[4 * i + 2] << 16 |
                (uint32_t)seed[4 * i + 3] << 24;
     p->key = w[0];
-    p->r_bits = 0x40680000u | (w[1] & 0x3FFFFu); /* r in [3.625, 3.6875) */
-    p->c_bits = 0x3C000000u | (w[2] & 0x7FFFFFu); /* c in [2^-7, 2^-6) */
+    p->r_bits = 0x407C0000u | (w[1] & 0x1FFFFu); /* r in [3.9375, 3.96875) */
+    p->c_bits = 0x3B000000u | (w[2] & 0x7FFFFFu); /* c in [2^-9, 2^-8) */
 }
 
 uint32_t gr_fma_reference(const gr_fma_params *p, uint32_t iterations, uint32_t thread)
@@ -135,6 +141,6 @@ uint32_t gr_fma_reference(const gr_fma_params *p, uint32_t iterations, uint32_t 
             x[j] = fmaf(y, r, c);
         }
     uint32_t acc = 0;
-    for (uint32_t j = 0; j < GR_FMA_CHAINS; j++) acc ^= float_to_bits(x[j]);
+    for (uint32_t j = 0; j < GR_FMA_CHAINS; j++) acc = acc * 31u + float_to_bits(x[j]);
     return acc;
 }
