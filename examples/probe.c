@@ -1,8 +1,9 @@
 /* Probe this machine's GPUs and print what the driver says.
  *
- *   probe [--checks] [--out FILE] [--nonce HEX64]
+ *   probe [--checks] [--check-mib N] [--out FILE] [--nonce HEX64]
  *
  * --checks runs the active checks (copy bandwidth, FP32 FMA kernel);
+ * --check-mib bounds the memory each check uses (default 256);
  * --out writes the canonical GPU report record to FILE;
  * --nonce binds the report to a verifier's challenge (default: random).
  * Set GPURENT_CUDA_LIBRARY to probe another driver library (a fake one in
@@ -116,10 +117,11 @@ int main(int argc, char **argv)
     int have_nonce = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--checks") == 0) opts.checks = GPURENT_CHECK_ALL;
+        else if (strcmp(argv[i], "--check-mib") == 0 && i + 1 < argc) opts.check_max_bytes = strtoull(argv[++i], NULL, 10) << 20;
         else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) out_path = argv[++i];
         else if (strcmp(argv[i], "--nonce") == 0 && i + 1 < argc && parse_hex(argv[++i], nonce, 32) == 0) have_nonce = 1;
         else {
-            fprintf(stderr, "usage: %s [--checks] [--out FILE] [--nonce HEX64]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--checks] [--check-mib N] [--out FILE] [--nonce HEX64]\n", argv[0]);
             return 2;
         }
     }

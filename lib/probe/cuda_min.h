@@ -79,7 +79,6 @@ typedef gr_curesult (*gr_fn_cuDevicePrimaryCtxRetain)(gr_cucontext *pctx, gr_cud
 typedef gr_curesult (*gr_fn_cuDevicePrimaryCtxRelease_v2)(gr_cudevice dev);
 typedef gr_curesult (*gr_fn_cuCtxSetCurrent)(gr_cucontext ctx);
 typedef gr_curesult (*gr_fn_cuCtxSynchronize)(void);
-typedef gr_curesult (*gr_fn_cuMemGetInfo_v2)(size_t *free_bytes, size_t *total_bytes);
 typedef gr_curesult (*gr_fn_cuMemAlloc_v2)(gr_cudeviceptr *dptr, size_t bytesize);
 typedef gr_curesult (*gr_fn_cuMemFree_v2)(gr_cudeviceptr dptr);
 typedef gr_curesult (*gr_fn_cuMemAllocHost_v2)(void **pp, size_t bytesize);
