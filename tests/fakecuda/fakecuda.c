@@ -644,7 +644,7 @@ static long long run_thread(const launch *l, unsigned t, uint64_t *store_addr, u
             case A_CTAID: v[i] = t / l->block; break;
             }
         }
-        uint64_t *d = &r[in->a[0].v];
+        uint64_t scratch = 0, *d = in->a[0].kind == A_REG ? &r[in->a[0].v] : &scratch;
         switch (in->op) {
         case OP_LD_U64: case OP_LD_U32: case OP_LD_F32: case OP_MOV: *d = v[1] & 0xffffffffffffffffull; break;
         case OP_MAD_LO: *d = (uint32_t)(v[1] * v[2] + v[3]); break;
