@@ -55,8 +55,9 @@ static void evidence_digest(const gpurent_tier_engine *e, uint32_t i, uint64_t e
     crypto_generichash_update(&h, e->keys[i], 32);
     put_u64(&h, era);
     put_u64(&h, p->first_era);
-    put_u64(&h, p->stake_time);
-    put_u64(&h, p->stake_micro);
+    put_u64(&h, p->stake.set);
+    put_u64(&h, p->stake.time_s);
+    put_u64(&h, p->stake.micro);
     uint64_t from = era - p->first_era < e->o.window_eras ? p->first_era : era - e->o.window_eras + 1;
     for (uint64_t x = from; x <= era; x++) {
         const gr_slot *s = gr_slot_at(e, i, x);

@@ -113,6 +113,13 @@ void gr_tier_step(const gpurent_tier_options *o, gr_tstate *st, const gr_era_inp
     if (!out->promoted && !out->demoted) st->eras_in_tier++;
 }
 
+void gr_stake_merge(gr_stake *into, const gr_stake *obs)
+{
+    if (!obs->set) return;
+    if (!into->set || obs->time_s > into->time_s || (obs->time_s == into->time_s && obs->micro > into->micro))
+        *into = *obs;
+}
+
 static int audit_passed(const gr_audit *a)
 {
     return a->gpu == GPURENT_CHECK_PASSED && a->integrity == GPURENT_CHECK_PASSED &&
@@ -212,7 +219,7 @@ static void score(const gpurent_tier_engine *e, const sums *s, uint64_t era, gr_
     p->comp_mean[GPURENT_TIER_COMP_UPTIME] = (uint32_t)((mg * gw + mc * cw) / GR_PPM);
     gr_bound(e, s->ap, s->af, &p->comp_value[GPURENT_TIER_COMP_AUDIT], &p->comp_mean[GPURENT_TIER_COMP_AUDIT]);
     gr_bound(e, s->jo, s->jf, &p->comp_value[GPURENT_TIER_COMP_JOBS], &p->comp_mean[GPURENT_TIER_COMP_JOBS]);
-    uint64_t stake = p->stake_micro < e->o.stake_full_micro ? p->stake_micro : e->o.stake_full_micro;
+    uint64_t stake = p->stake.micro < e->o.stake_full_micro ? p->stake.micro : e->o.stake_full_micro;
     p->comp_value[GPURENT_TIER_COMP_STAKE] = p->comp_mean[GPURENT_TIER_COMP_STAKE] = capped_ppm(stake, e->o.stake_full_micro);
     p->comp_value[GPURENT_TIER_COMP_TENURE] = p->comp_mean[GPURENT_TIER_COMP_TENURE] =
         capped_ppm(era - p->first_era + 1, e->o.tenure_full_eras);
@@ -266,6 +273,8 @@ static int eval_one(gpurent_tier_engine *e, eval_ctx *c, uint32_t i, uint64_t er
     memset(&in, 0, sizeof in);
     in.era = era;
     gather(e, i, era, &s, &in);
+    gr_stake_merge(&np->stake, &np->open_stake[era % GR_TIER_OPEN_ERAS]);
+    memset(&np->open_stake[era % GR_TIER_OPEN_ERAS], 0, sizeof np->open_stake[0]);
     in.auditors = gr_quorum(e, np, era, np->st.graduated ? 0 : np->st.incub_start, NULL, 0);
     score(e, &s, era, np);
     np->prev_tier = np->st.tier;

@@ -66,7 +66,7 @@ GPURENT_API gpurent_status gpurent_tier_explain(const gpurent_tier_engine *e, co
     x.eras_in_tier = p->st.eras_in_tier;
     x.incubation_eras = p->st.incub_eras;
     x.auditors = p->auditors;
-    x.stake_micro = p->stake_micro;
+    x.stake_micro = p->stake.micro;
     x.first_era = p->first_era;
     fill_needs(e, p, &x);
     *out = x;

@@ -20,12 +20,13 @@ static void note_era(gr_prov *p, uint64_t era)
     if (era < p->first_era) p->first_era = era;
 }
 
-static void apply_stake(gr_prov *p, uint64_t time_s, uint64_t stake)
+/* Stake seen in an open era waits beside that era's counts: evaluating an
+ * era must not see stake observed after it. */
+static void apply_stake(const gpurent_tier_engine *e, gr_prov *p, uint64_t time_s, uint64_t stake)
 {
-    if (time_s > p->stake_time || (time_s == p->stake_time && stake > p->stake_micro)) {
-        p->stake_time = time_s;
-        p->stake_micro = stake;
-    }
+    uint64_t era = (time_s - e->o.genesis_s) / e->o.era_s;
+    gr_stake obs = {time_s, stake, 1};
+    gr_stake_merge(&p->open_stake[era % GR_TIER_OPEN_ERAS], &obs);
 }
 
 static void apply_challenge(gr_slot *s, uint32_t kind, int passed)
@@ -127,7 +128,7 @@ GPURENT_API gpurent_status gpurent_tier_record(gpurent_tier_engine *e, const gpu
         case GPURENT_TIER_EVENT_GPU_CHALLENGE: apply_challenge(s, GPURENT_CHALLENGE_GPU, ev[i].value != 0); break;
         case GPURENT_TIER_EVENT_CPU_CHALLENGE: apply_challenge(s, GPURENT_CHALLENGE_CPU, ev[i].value != 0); break;
         case GPURENT_TIER_EVENT_JOB: apply_job(s, (uint32_t)ev[i].value); break;
-        default: apply_stake(pr, ev[i].time_s, ev[i].value); break;
+        default: apply_stake(e, pr, ev[i].time_s, ev[i].value); break;
         }
     }
     return GPURENT_OK;
@@ -218,7 +219,7 @@ GPURENT_API gpurent_status gpurent_tier_record_report(gpurent_tier_engine *e, co
     }
     note_era(pr, era);
     if (ran) insert_audit(e, pr, &a);
-    if (r->stake_observed) apply_stake(pr, r->time_s, r->stake_micro);
+    if (r->stake_observed) apply_stake(e, pr, r->time_s, r->stake_micro);
     for (uint32_t i = 0; i < r->challenge_count; i++) {
         uint64_t x = (r->challenges[i].time_s - e->o.genesis_s) / e->o.era_s;
         note_era(pr, x);

@@ -53,10 +53,17 @@ typedef struct gr_era_output {
     uint32_t promoted, demoted, reset, graduated;
 } gr_era_output;
 
+/* A stake observation; a later time wins, then a larger value. */
+typedef struct gr_stake {
+    uint64_t time_s, micro;
+    uint32_t set;
+} gr_stake;
+
 typedef struct gr_prov {
     gr_tstate st;
     uint64_t first_era;     /* era of the first evidence */
-    uint64_t stake_time, stake_micro;
+    gr_stake stake;         /* as of the last evaluated era */
+    gr_stake open_stake[GR_TIER_OPEN_ERAS]; /* observed in the open eras, by era % 2 */
     uint64_t last_era;      /* last era evaluated */
     uint32_t evaluated;     /* 1 once an era was evaluated for it */
     uint32_t prev_tier, rule, qualifying, slash, observed, uptime_ppm, auditors;
@@ -115,6 +122,8 @@ static inline gr_slot *gr_slot_at(const gpurent_tier_engine *e, uint32_t p, uint
 }
 
 /* ---- eval.c ---- */
+/* Keep in `into` the later observation (then the larger value). */
+void gr_stake_merge(gr_stake *into, const gr_stake *obs);
 /* The tier state machine for one era: pure, so tests can drive it directly. */
 void gr_tier_step(const gpurent_tier_options *o, gr_tstate *st, const gr_era_input *in, gr_era_output *out);
 /* Distinct auditors with a passing full audit in (era - window, era] and at or after `since`;
