@@ -42,35 +42,31 @@ static void apply_job(gr_slot *s, uint32_t outcome)
     else sat_add(&s->job_user);
 }
 
+/* Checks one event; the failure message (and its formatting cost) only on failure. */
 static int check_event(const gpurent_tier_engine *e, const gpurent_tier_event *ev, size_t i, uint64_t *era)
 {
-    char what[48];
-    snprintf(what, sizeof what, "tier events[%zu]", i);
+    int ok;
     switch (ev->kind) {
     case GPURENT_TIER_EVENT_GPU_CHALLENGE:
-    case GPURENT_TIER_EVENT_CPU_CHALLENGE:
-        if (ev->value > 1) return gr_fail(GPURENT_E_INVALID_ARG, "%s.value: %llu, a challenge is 0 or 1", what,
-                                          (unsigned long long)ev->value);
-        break;
-    case GPURENT_TIER_EVENT_JOB:
-        if (ev->value < GPURENT_JOB_COMPLETED || ev->value > GPURENT_JOB_FAILED_USER)
-            return gr_fail(GPURENT_E_INVALID_ARG, "%s.value: %llu is not a job outcome", what,
-                           (unsigned long long)ev->value);
-        break;
-    case GPURENT_TIER_EVENT_STAKE:
-        if (ev->value > (1ull << 62))
-            return gr_fail(GPURENT_E_INVALID_ARG, "%s.value: stake above 2^62", what);
-        break;
-    default:
-        return gr_fail(GPURENT_E_INVALID_ARG, "%s.kind: %u unknown", what, ev->kind);
+    case GPURENT_TIER_EVENT_CPU_CHALLENGE: ok = ev->value <= 1; break;
+    case GPURENT_TIER_EVENT_JOB: ok = ev->value >= GPURENT_JOB_COMPLETED && ev->value <= GPURENT_JOB_FAILED_USER; break;
+    case GPURENT_TIER_EVENT_STAKE: ok = ev->value <= (1ull << 62); break;
+    default: return gr_fail(GPURENT_E_INVALID_ARG, "tier events[%zu].kind: %u unknown", i, ev->kind);
     }
-    if (ev->reserved) return gr_fail(GPURENT_E_INVALID_ARG, "%s.reserved: must be 0", what);
+    if (!ok)
+        return gr_fail(GPURENT_E_INVALID_ARG, "tier events[%zu].value: %llu out of range for kind %u", i,
+                       (unsigned long long)ev->value, ev->kind);
+    if (ev->reserved) return gr_fail(GPURENT_E_INVALID_ARG, "tier events[%zu].reserved: must be 0", i);
+    if (gr_era_ok(e, ev->time_s, era)) return GPURENT_OK;
+    char what[48];
+    snprintf(what, sizeof what, "tier events[%zu]", i);
     return gr_era_open(e, ev->time_s, era, what);
 }
 
-/* Exactly how many providers a batch would create. Events for one provider
- * usually come together, so only a change of key costs a lookup; the keys
- * not yet known are copied and sorted to count each once. */
+/* Resolve each event's provider (-1 = not known yet) and count exactly how
+ * many providers the batch would create. Events for one provider usually
+ * come together, so only a change of key costs a lookup; unknown keys are
+ * copied and sorted to count each once. */
 typedef struct key32 { uint8_t b[32]; } key32;
 
 static int key32_cmp(const void *a, const void *b)
@@ -78,14 +74,18 @@ static int key32_cmp(const void *a, const void *b)
     return memcmp(a, b, 32);
 }
 
-static int count_new(const gpurent_tier_engine *e, const gpurent_tier_event *ev, size_t n, uint32_t *out)
+static int resolve(const gpurent_tier_engine *e, const gpurent_tier_event *ev, size_t n, int32_t *idx, uint32_t *out)
 {
     size_t runs = 0, cap = 0;
     key32 *keys = NULL;
     *out = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i && memcmp(ev[i].provider_key, ev[i - 1].provider_key, 32) == 0) continue;
-        if (gr_tier_find(e, ev[i].provider_key) >= 0) continue;
+        if (i && memcmp(ev[i].provider_key, ev[i - 1].provider_key, 32) == 0) {
+            idx[i] = idx[i - 1];
+            continue;
+        }
+        idx[i] = gr_tier_find(e, ev[i].provider_key);
+        if (idx[i] >= 0) continue;
         if (runs == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             key32 *t = gr_realloc(keys, ncap * sizeof *t);
@@ -103,6 +103,20 @@ static int count_new(const gpurent_tier_engine *e, const gpurent_tier_event *ev,
     return GPURENT_OK;
 }
 
+static void apply_event(gpurent_tier_engine *e, uint32_t p, const gpurent_tier_event *ev)
+{
+    uint64_t era = (ev->time_s - e->o.genesis_s) / e->o.era_s;
+    gr_prov *pr = &e->prov[p];
+    note_era(pr, era);
+    gr_slot *s = gr_slot_at(e, p, era);
+    switch (ev->kind) {
+    case GPURENT_TIER_EVENT_GPU_CHALLENGE: apply_challenge(s, GPURENT_CHALLENGE_GPU, ev->value != 0); break;
+    case GPURENT_TIER_EVENT_CPU_CHALLENGE: apply_challenge(s, GPURENT_CHALLENGE_CPU, ev->value != 0); break;
+    case GPURENT_TIER_EVENT_JOB: apply_job(s, (uint32_t)ev->value); break;
+    default: apply_stake(e, pr, ev->time_s, ev->value); break;
+    }
+}
+
 GPURENT_API gpurent_status gpurent_tier_record(gpurent_tier_engine *e, const gpurent_tier_event *ev, size_t n)
 {
     GR_CHECK_ARG(e, "engine is NULL");
@@ -112,26 +126,20 @@ GPURENT_API gpurent_status gpurent_tier_record(gpurent_tier_engine *e, const gpu
         int rc = check_event(e, &ev[i], i, &era);
         if (rc) return rc;
     }
+    int32_t small[256], *idx = n <= 256 ? small : gr_malloc(n * sizeof *idx);
+    if (!idx) return gr_fail(GPURENT_E_NOMEM, "tier events: %zu provider indices", n);
     uint32_t fresh;
-    int rc = count_new(e, ev, n, &fresh);
+    int rc = resolve(e, ev, n, idx, &fresh);
     if (!rc && fresh) rc = gr_tier_reserve(e, fresh);
-    if (rc) return rc;
     uint32_t p = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i == 0 || memcmp(ev[i].provider_key, ev[i - 1].provider_key, 32) != 0)
-            p = gr_tier_get_or_add(e, ev[i].provider_key);
-        era = (ev[i].time_s - e->o.genesis_s) / e->o.era_s;
-        gr_prov *pr = &e->prov[p];
-        note_era(pr, era);
-        gr_slot *s = gr_slot_at(e, p, era);
-        switch (ev[i].kind) {
-        case GPURENT_TIER_EVENT_GPU_CHALLENGE: apply_challenge(s, GPURENT_CHALLENGE_GPU, ev[i].value != 0); break;
-        case GPURENT_TIER_EVENT_CPU_CHALLENGE: apply_challenge(s, GPURENT_CHALLENGE_CPU, ev[i].value != 0); break;
-        case GPURENT_TIER_EVENT_JOB: apply_job(s, (uint32_t)ev[i].value); break;
-        default: apply_stake(e, pr, ev[i].time_s, ev[i].value); break;
-        }
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (idx[i] >= 0) p = (uint32_t)idx[i];
+        else if (i == 0 || idx[i - 1] >= 0 || memcmp(ev[i].provider_key, ev[i - 1].provider_key, 32) != 0)
+            p = gr_tier_get_or_add(e, ev[i].provider_key); /* new: created once, found after */
+        apply_event(e, p, &ev[i]);
     }
-    return GPURENT_OK;
+    if (idx != small) gr_free(idx);
+    return rc;
 }
 
 /* Audit entries sort by era, then auditor key, then the checks, so the
@@ -173,20 +181,20 @@ static void insert_audit(const gpurent_tier_engine *e, gr_prov *p, const gr_audi
     p->naudits++;
 }
 
+static int check_time(const gpurent_tier_engine *e, uint64_t time_s, const char *list, uint32_t i)
+{
+    uint64_t x;
+    if (gr_era_ok(e, time_s, &x)) return GPURENT_OK;
+    char what[48];
+    snprintf(what, sizeof what, "audit_report.%s[%u]", list, i);
+    return gr_era_open(e, time_s, &x, what);
+}
+
 static int check_report_times(const gpurent_tier_engine *e, const gpurent_audit_report *r, uint64_t *era)
 {
     int rc = gr_era_open(e, r->time_s, era, "audit_report.time_s");
-    uint64_t x;
-    for (uint32_t i = 0; !rc && i < r->challenge_count; i++) {
-        char what[48];
-        snprintf(what, sizeof what, "audit_report.challenges[%u]", i);
-        rc = gr_era_open(e, r->challenges[i].time_s, &x, what);
-    }
-    for (uint32_t i = 0; !rc && i < r->job_count; i++) {
-        char what[48];
-        snprintf(what, sizeof what, "audit_report.jobs[%u]", i);
-        rc = gr_era_open(e, r->jobs[i].end_s, &x, what);
-    }
+    for (uint32_t i = 0; !rc && i < r->challenge_count; i++) rc = check_time(e, r->challenges[i].time_s, "challenges", i);
+    for (uint32_t i = 0; !rc && i < r->job_count; i++) rc = check_time(e, r->jobs[i].end_s, "jobs", i);
     return rc;
 }
 

@@ -116,6 +116,13 @@ int gr_tier_reserve(gpurent_tier_engine *e, uint32_t extra);
 uint32_t gr_tier_get_or_add(gpurent_tier_engine *e, const uint8_t key[32]);
 int gr_auditor_index(gpurent_tier_engine *e, const uint8_t key[32], uint32_t *out);
 int gr_era_open(const gpurent_tier_engine *e, uint64_t time_s, uint64_t *era, const char *what);
+/* The fast path of gr_era_open: 1 when the time falls in an open era (no message). */
+static inline int gr_era_ok(const gpurent_tier_engine *e, uint64_t time_s, uint64_t *era)
+{
+    if (time_s < e->o.genesis_s) return 0;
+    *era = (time_s - e->o.genesis_s) / e->o.era_s;
+    return *era >= e->next_era && *era < e->next_era + GR_TIER_OPEN_ERAS;
+}
 static inline gr_slot *gr_slot_at(const gpurent_tier_engine *e, uint32_t p, uint64_t era)
 {
     return &e->slots[(size_t)p * e->ring + (size_t)(era % e->ring)];
