@@ -319,7 +319,7 @@ static void commit(gpurent_tier_engine *e, eval_ctx *c, uint64_t era)
         p->naudits = keep;
         memset(&e->slots[(size_t)i * e->ring + clear], 0, sizeof(gr_slot));
     }
-    qsort(c->slashes, c->nslash, sizeof *c->slashes, slash_cmp);
+    if (c->nslash > 1) qsort(c->slashes, c->nslash, sizeof *c->slashes, slash_cmp);
     gr_free(e->slashes);
     e->slashes = c->slashes;
     e->nslash = c->nslash;
