@@ -57,7 +57,7 @@ static void check_result(gpurent_probe_check *k, uint64_t value, const gpurent_p
     memset(k, 0, sizeof *k);
     k->state = GPURENT_PV_OK;
     k->value = value > MAX_FIGURE ? MAX_FIGURE : value;
-    if (peak->state == GPURENT_PV_OK && peak->value) k->ratio_ppm = gr_ratio_ppm(k->value, peak->value);
+    if (peak->state == GPURENT_PV_OK && peak->value) k->ratio_ppm = gr_probe_ratio_ppm(k->value, peak->value);
     if (!output_ok) k->verdict = GPURENT_VERDICT_WRONG_OUTPUT;
     else if (k->ratio_ppm) k->verdict = gpurent_probe_verdict(k->ratio_ppm);
     else k->verdict = GPURENT_VERDICT_NONE; /* no peak to compare with */

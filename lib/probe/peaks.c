@@ -87,7 +87,7 @@ GPURENT_API uint32_t gpurent_probe_verdict(uint32_t ratio_ppm)
     return GPURENT_VERDICT_PLAUSIBLE;
 }
 
-uint32_t gr_ratio_ppm(uint64_t measured, uint64_t peak)
+uint32_t gr_probe_ratio_ppm(uint64_t measured, uint64_t peak)
 {
     if (peak == 0) return 0;
     /* measured <= 2^40 by construction, so measured * 1e6 fits 64 bits. */

@@ -95,7 +95,7 @@ unsigned gr_probe_pending(void);
 
 void gr_pv_set(gpurent_pv *pv, uint64_t value);
 void gr_pv_unsupported(gpurent_pv *pv, uint32_t error);
-uint32_t gr_ratio_ppm(uint64_t measured, uint64_t peak);
+uint32_t gr_probe_ratio_ppm(uint64_t measured, uint64_t peak);
 
 /* ---- the FMA kernel (kernel.c) ---- */
 
