@@ -9,7 +9,7 @@
 
 #include "probe_internal.h"
 
-#define MAX_COPY_REPS 10000u
+#define MAX_COPY_REPS 1000u
 #define MAX_KERNEL_REPS 1000u
 #define COPY_SAMPLES 16u
 #define MAX_FIGURE (1ull << 40) /* the record's bound for a measured figure */
