@@ -223,7 +223,7 @@ func parse(p []byte) (*envelope, bool) {
 }
 
 type trustEntry struct {
-	roles              uint32
+	roles               uint32
 	notBefore, notAfter uint64
 }
 
