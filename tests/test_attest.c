@@ -378,7 +378,7 @@ static void test_verify_statuses(void **state)
     /* Wire-level failures. */
     assert_int_equal(gpurent_envelope_verify(t, e.data, e.len - 1, now, 0, NULL, NULL), GPURENT_E_TRUNCATED);
     uint8_t c1 = 0xc1;
-    assert_int_equal(gpurent_envelope_verify(t, &c1, 1, now, 0, NULL, NULL), GPURENT_E_INVALID_FIELD);
+    assert_int_equal(gpurent_envelope_verify(t, &c1, 1, now, 0, NULL, NULL), GPURENT_E_MALFORMED);
     uint8_t *longer = malloc(e.len + 1);
     memcpy(longer, e.data, e.len);
     longer[e.len] = 0;
@@ -772,6 +772,12 @@ static void test_bulk_same_as_serial(void **state)
         gpurent_buf_free(&p);
     }
     assert_int_equal(gpurent_verify_batch_status(b, BULK_N), GPURENT_E_NOT_FOUND);
+    /* Adding voids the earlier answers until the next run. */
+    assert_int_equal(gpurent_verify_batch_add(b, e[0].data, e[0].len), GPURENT_OK);
+    assert_int_equal(gpurent_verify_batch_status(b, 0), GPURENT_E_CANCELLED);
+    gpurent_buf none = {0};
+    assert_int_equal(gpurent_verify_batch_payload(b, 0, &none), GPURENT_E_CANCELLED);
+    assert_null(none.data);
     gpurent_verify_batch_free(b);
     gpurent_verify_batch_free(NULL);
     /* Cancelled: every answer says so and nothing entered the replay cache. */

@@ -192,9 +192,10 @@ GPURENT_API gpurent_status gpurent_verify_batch_add(gpurent_verify_batch *b, con
     if (len) memcpy(copy, envelope, len);
     b->env[b->n] = copy;
     b->lens[b->n] = len;
-    b->status[b->n] = GPURENT_E_CANCELLED; /* not run yet */
     b->n++;
-    gr_free(b->items); /* a later run sizes it again */
+    /* Earlier answers are void: a later run sizes the results again. */
+    for (size_t i = 0; i < b->n; i++) b->status[i] = GPURENT_E_CANCELLED;
+    gr_free(b->items);
     b->items = NULL;
     return GPURENT_OK;
 }
@@ -225,6 +226,8 @@ GPURENT_API gpurent_status gpurent_verify_batch_payload(const gpurent_verify_bat
 {
     GR_CHECK_ARG(b && out, "batch or out is NULL");
     if (index >= b->n) return gr_fail(GPURENT_E_NOT_FOUND, "verify batch: item %zu of %zu", index, b->n);
+    if (b->status[index] == GPURENT_OK && !b->items)
+        return gr_fail(GPURENT_E_INTERNAL, "verify batch: results missing");
     if (b->status[index] != GPURENT_OK)
         return gr_fail(b->status[index], "verify batch: item %zu did not verify (%s)", index,
                        gpurent_status_name(b->status[index]));
