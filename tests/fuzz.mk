@@ -46,7 +46,7 @@ $(BUILD)/fuzz-bin/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_MAIN) $(FUZZ_HDRS) $(STLIB)
 # A harness that needs code outside lib/ (the CLI, later a tool) names it here:
 # FUZZ_SRCS_<name> (extra sources, also listed as prerequisites), FUZZ_CFLAGS_<name>,
 # FUZZ_LIBS_<name>.
-FUZZ_CLI_SRCS := bindings/cli/json.c
+FUZZ_CLI_SRCS := bindings/cli/json.c bindings/cli/args.c
 FUZZ_CLI_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 FUZZ_SRCS_cli_json := $(FUZZ_CLI_SRCS)
 FUZZ_CFLAGS_cli_json := -Ibindings/cli

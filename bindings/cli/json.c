@@ -180,6 +180,13 @@ static int pack_field(jctx *c, const sfield *f, json_t *v, const char *path)
     switch (f->type) {
     case T_UINT:
         if (!v) return msgpack_pack_uint64(&c->pk, f->def), 0;
+        if (json_is_string(v)) {
+            /* Values above 2^63-1 do not fit JSON integers here: inspect
+             * writes them as decimal strings, and they are read back so. */
+            uint64_t big;
+            if (cli_u64(json_string_value(v), &big)) return jfail(c, path, "expected a non-negative integer");
+            return msgpack_pack_uint64(&c->pk, big), 0;
+        }
         if (!json_is_integer(v) || json_integer_value(v) < 0)
             return jfail(c, path, "expected a non-negative integer");
         return msgpack_pack_uint64(&c->pk, (uint64_t)json_integer_value(v)), 0;
@@ -414,7 +421,8 @@ static json_t *value_to_json(const msgpack_object *o, const schema *s)
         }
         return json_integer((json_int_t)o->via.u64);
     case MSGPACK_OBJECT_NEGATIVE_INTEGER: return json_integer((json_int_t)o->via.i64);
-    case MSGPACK_OBJECT_STR: return json_stringn(o->via.str.ptr, o->via.str.size);
+    /* (jansson answers NULL for json_stringn(NULL, 0): give it "" instead) */
+    case MSGPACK_OBJECT_STR: return json_stringn(o->via.str.size ? o->via.str.ptr : "", o->via.str.size);
     case MSGPACK_OBJECT_BIN: return bin_hex(o->via.bin.ptr, o->via.bin.size);
     case MSGPACK_OBJECT_ARRAY: {
         json_t *a = json_array();
