@@ -61,83 +61,84 @@ type (
 	Digest [DigestBytes]byte
 )
 
-// GPU is a GPU model as offered or probed (gpurent_gpu; the comments give
-// the wire keys). Zero in a throughput field means "not known".
+// GPU is a GPU model as offered or probed (gpurent_gpu). Each field's tag
+// `wire:"name,key"` gives the C member name and the map key on the wire.
+// Zero in a throughput field means "not known".
 type GPU struct {
-	Model              string    // 1: non-empty, < NameMax bytes
-	UUID               [16]byte  // 2
-	PCIDomain          uint32    // 3
-	PCIBus             uint32    // 4: 0..255
-	PCIDevice          uint32    // 5: 0..31
-	CCMajor            uint32    // 6: 1..99
-	CCMinor            uint32    // 7: 0..9
-	SMCount            uint32    // 8
-	MemoryMiB          uint64    // 9
-	ClockMHz           uint32    // 10
-	MemClockMHz        uint32    // 11
-	BusWidthBits       uint32    // 12
-	L2KiB              uint32    // 13
-	ECCEnabled         uint32    // 14: 0 or 1
-	Interface          Interface // 15
-	FP32GFLOPS         uint64    // 16
-	FP16TensorGFLOPS   uint64    // 17
-	MemBwMBps          uint64    // 18
-	MeasuredFP32GFLOPS uint64    // 19
-	MeasuredMemBwMBps  uint64    // 20
-	CUDAVersion        uint32    // 21: 12040 = 12.4
+	Model              string    `wire:"model,1"` // non-empty, < NameMax bytes
+	UUID               [16]byte  `wire:"uuid,2"`
+	PCIDomain          uint32    `wire:"pci_domain,3"`
+	PCIBus             uint32    `wire:"pci_bus,4"`    // 0..255
+	PCIDevice          uint32    `wire:"pci_device,5"` // 0..31
+	CCMajor            uint32    `wire:"cc_major,6"`   // 1..99
+	CCMinor            uint32    `wire:"cc_minor,7"`   // 0..9
+	SMCount            uint32    `wire:"sm_count,8"`
+	MemoryMiB          uint64    `wire:"memory_mib,9"`
+	ClockMHz           uint32    `wire:"clock_mhz,10"`
+	MemClockMHz        uint32    `wire:"mem_clock_mhz,11"`
+	BusWidthBits       uint32    `wire:"bus_width_bits,12"`
+	L2KiB              uint32    `wire:"l2_kib,13"`
+	ECCEnabled         uint32    `wire:"ecc_enabled,14"` // 0 or 1
+	Interface          Interface `wire:"interface,15"`
+	FP32GFLOPS         uint64    `wire:"fp32_gflops,16"`
+	FP16TensorGFLOPS   uint64    `wire:"fp16_tensor_gflops,17"`
+	MemBwMBps          uint64    `wire:"mem_bw_mbps,18"`
+	MeasuredFP32GFLOPS uint64    `wire:"measured_fp32_gflops,19"`
+	MeasuredMemBwMBps  uint64    `wire:"measured_mem_bw_mbps,20"`
+	CUDAVersion        uint32    `wire:"cuda_version,21"` // 12040 = 12.4
 }
 
 // Node is one provider node of identical GPUs (gpurent_node).
 type Node struct {
-	NodeID               string // 1
-	GPU                  GPU    // 2
-	GPUCount             uint32 // 3: 1..NodeMaxGPUs
-	GPUFree              uint32 // 4: <= GPUCount
-	Shared               uint32 // 5: 1 = community node renting GPU memory shares
-	CPUMillicores        uint32 // 6
-	RAMMiB               uint64 // 7
-	DiskGiB              uint64 // 8
-	PriceMicroPerGPUHour uint64 // 9
-	ReportDigest         Digest // 10: zero = none
+	NodeID               string `wire:"node_id,1"`
+	GPU                  GPU    `wire:"gpu,2"`
+	GPUCount             uint32 `wire:"gpu_count,3"` // 1..NodeMaxGPUs
+	GPUFree              uint32 `wire:"gpu_free,4"`  // <= GPUCount
+	Shared               uint32 `wire:"shared,5"`    // 1 = community node renting GPU memory shares
+	CPUMillicores        uint32 `wire:"cpu_millicores,6"`
+	RAMMiB               uint64 `wire:"ram_mib,7"`
+	DiskGiB              uint64 `wire:"disk_gib,8"`
+	PriceMicroPerGPUHour uint64 `wire:"price_micro_per_gpu_hour,9"`
+	ReportDigest         Digest `wire:"report_digest,10"` // zero = none
 }
 
 // Offer is a provider's offer: its terms and nodes (gpurent_offer).
 type Offer struct {
-	ProviderKey  Key    // 1
-	Seq          uint64 // 2
-	Region       string // 3
-	StakeMicro   uint64 // 4
-	MinDurationS uint32 // 5
-	MaxDurationS uint32 // 6: 0 = no maximum
-	Nodes        []Node // 7: 1..OfferMaxNodes
+	ProviderKey  Key    `wire:"provider_key,1"`
+	Seq          uint64 `wire:"seq,2"`
+	Region       string `wire:"region,3"`
+	StakeMicro   uint64 `wire:"stake_micro,4"`
+	MinDurationS uint32 `wire:"min_duration_s,5"`
+	MaxDurationS uint32 `wire:"max_duration_s,6"` // 0 = no maximum
+	Nodes        []Node `wire:"nodes,7"`          // 1..OfferMaxNodes
 }
 
 // Request is a deployment request (gpurent_request). The lists are sets:
 // encoding sorts them, decoding returns them sorted.
 type Request struct {
-	RequestID               string    // 1
-	GPUCount                uint32    // 2
-	GangNodes               uint32    // 3
-	GangScope               GangScope // 4
-	VRAMSharePct            uint32    // 5
-	MinVRAMMiB              uint64    // 6
-	MinCC                   uint32    // 7: x10, 86 = 8.6
-	MinFP32GFLOPS           uint64    // 8
-	Interface               Interface // 9
-	MinCUDAVersion          uint32    // 10
-	MaxPriceMicroPerGPUHour uint64    // 11: 0 = no cap
-	AllowedTiers            uint32    // 12: bit t = tier t
-	DurationS               uint32    // 13
-	VerifiedOnly            uint32    // 14
-	CPUMillicores           uint32    // 15
-	RAMMiB                  uint64    // 16
-	DiskGiB                 uint64    // 17
-	SubmittedAt             uint64    // 18: Unix seconds
-	Models                  []string  // 19
-	Regions                 []string  // 20
-	ExcludedRegions         []string  // 21
-	Providers               []Key     // 22
-	ExcludedProviders       []Key     // 23
+	RequestID               string    `wire:"request_id,1"`
+	GPUCount                uint32    `wire:"gpu_count,2"`
+	GangNodes               uint32    `wire:"gang_nodes,3"`
+	GangScope               GangScope `wire:"gang_scope,4"`
+	VRAMSharePct            uint32    `wire:"vram_share_pct,5"`
+	MinVRAMMiB              uint64    `wire:"min_vram_mib,6"`
+	MinCC                   uint32    `wire:"min_cc,7"` // x10, 86 = 8.6
+	MinFP32GFLOPS           uint64    `wire:"min_fp32_gflops,8"`
+	Interface               Interface `wire:"interface,9"`
+	MinCUDAVersion          uint32    `wire:"min_cuda_version,10"`
+	MaxPriceMicroPerGPUHour uint64    `wire:"max_price_micro_per_gpu_hour,11"` // 0 = no cap
+	AllowedTiers            uint32    `wire:"allowed_tiers,12"`                // bit t = tier t
+	DurationS               uint32    `wire:"duration_s,13"`
+	VerifiedOnly            uint32    `wire:"verified_only,14"`
+	CPUMillicores           uint32    `wire:"cpu_millicores,15"`
+	RAMMiB                  uint64    `wire:"ram_mib,16"`
+	DiskGiB                 uint64    `wire:"disk_gib,17"`
+	SubmittedAt             uint64    `wire:"submitted_at,18"` // Unix seconds
+	Models                  []string  `wire:"models,19"`
+	Regions                 []string  `wire:"regions,20"`
+	ExcludedRegions         []string  `wire:"excluded_regions,21"`
+	Providers               []Key     `wire:"providers,22"`
+	ExcludedProviders       []Key     `wire:"excluded_providers,23"`
 }
 
 // NewRequest returns a request with the library's defaults (one GPU, one
@@ -153,7 +154,10 @@ func NewRequest() Request {
 
 func (g *GPU) toC(c capi.Gpu) {
 	c.SetModel(g.Model)
-	c.SetUuid(g.UUID[:])
+	// Arrays are copied out of the struct first: cgo refuses a pointer into
+	// Go memory that also holds Go pointers (the struct's strings).
+	uuid := g.UUID
+	c.SetUuid(uuid[:])
 	c.SetPci_domain(uint(g.PCIDomain))
 	c.SetPci_bus(uint(g.PCIBus))
 	c.SetPci_device(uint(g.PCIDevice))
@@ -203,7 +207,7 @@ func gpuFromC(c capi.Gpu) GPU {
 }
 
 // withGPU runs f on a temporary C copy of g.
-func (g *GPU) withC(f func(capi.Gpu) error) error {
+func (g GPU) withC(f func(capi.Gpu) error) error {
 	c := capi.NewGpu()
 	defer capi.DeleteGpu(c)
 	g.toC(c)
@@ -211,12 +215,12 @@ func (g *GPU) withC(f func(capi.Gpu) error) error {
 }
 
 // Validate checks the record's fields; ErrInvalidField names the first bad one.
-func (g *GPU) Validate() error {
+func (g GPU) Validate() error {
 	return g.withC(func(c capi.Gpu) error { return capi.Gpu_validate(c) })
 }
 
 // Encode validates and returns the canonical bytes.
-func (g *GPU) Encode() ([]byte, error) {
+func (g GPU) Encode() ([]byte, error) {
 	var out []byte
 	err := g.withC(func(c capi.Gpu) error { return capi.Gpu_encode(c, &out) })
 	if err != nil {
@@ -247,7 +251,8 @@ func (n *Node) toC(c capi.Node) {
 	c.SetRam_mib(n.RAMMiB)
 	c.SetDisk_gib(n.DiskGiB)
 	c.SetPrice_micro_per_gpu_hour(n.PriceMicroPerGPUHour)
-	c.SetReport_digest(n.ReportDigest[:])
+	digest := n.ReportDigest
+	c.SetReport_digest(digest[:])
 }
 
 func nodeFromC(c capi.Node) Node {
@@ -266,11 +271,12 @@ func nodeFromC(c capi.Node) Node {
 	return n
 }
 
-func (o *Offer) withC(f func(capi.Offer) error) error {
+func (o Offer) withC(f func(capi.Offer) error) error {
 	c := capi.NewOffer() // the binding's constructor: DeleteOffer frees the nodes too
 	defer capi.DeleteOffer(c)
 	capi.Offer_init(c)
-	c.SetProvider_key(o.ProviderKey[:])
+	key := o.ProviderKey
+	c.SetProvider_key(key[:])
 	c.SetSeq(o.Seq)
 	c.SetRegion(o.Region)
 	c.SetStake_micro(o.StakeMicro)
@@ -307,12 +313,12 @@ func offerFromC(c capi.Offer) Offer {
 }
 
 // Validate checks the offer (fields, node ids unique, durations).
-func (o *Offer) Validate() error {
+func (o Offer) Validate() error {
 	return o.withC(func(c capi.Offer) error { return capi.Offer_validate(c) })
 }
 
 // Encode validates and returns the canonical bytes.
-func (o *Offer) Encode() ([]byte, error) {
+func (o Offer) Encode() ([]byte, error) {
 	var out []byte
 	if err := o.withC(func(c capi.Offer) error { return capi.Offer_encode(c, &out) }); err != nil {
 		return nil, err
@@ -334,7 +340,7 @@ func DecodeOffer(data []byte) (Offer, error) {
 
 // ---- request ----
 
-func (q *Request) withC(f func(capi.Request) error) error {
+func (q Request) withC(f func(capi.Request) error) error {
 	c := capi.NewRequest()
 	defer capi.DeleteRequest(c)
 	capi.Request_init(c)
@@ -431,12 +437,12 @@ func requestFromC(c capi.Request) Request {
 }
 
 // Validate checks the request's fields and cross-field rules.
-func (q *Request) Validate() error {
+func (q Request) Validate() error {
 	return q.withC(func(c capi.Request) error { return capi.Request_validate(c) })
 }
 
 // Encode validates and returns the canonical bytes (lists sorted).
-func (q *Request) Encode() ([]byte, error) {
+func (q Request) Encode() ([]byte, error) {
 	var out []byte
 	if err := q.withC(func(c capi.Request) error { return capi.Request_encode(c, &out) }); err != nil {
 		return nil, err
