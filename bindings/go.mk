@@ -1,14 +1,6 @@
 # Go binding: SWIG wrapper, an uninstalled pkg-config file, go vet and go test.
 
-GO_DIR := bindings/go
-GO_CAPI := $(GO_DIR)/capi
-GO_WRAP := $(GO_CAPI)/capi_wrap.c
-GO_IFACES := $(filter-out $(BIND_DIR)/lang_python.i,$(wildcard $(BIND_DIR)/*.i))
-BIND_BUILD := $(BUILD)/bindings
-GO_PC := $(BIND_BUILD)/pkgconfig/gpurent.pc
-# The Go module has no dependencies: never reach for a proxy.
-GO_ENV := PKG_CONFIG_PATH=$(CURDIR)/$(BIND_BUILD)/pkgconfig GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=1
-GO_COVERAGE := $(BIND_BUILD)/coverage-go.txt
+include bindings/common.mk
 
 $(GO_WRAP): $(GO_IFACES) $(PUBLIC_HEADERS)
 	$(SWIG) -go -cgo -intgosize 64 -package capi -Iinclude -I$(BIND_DIR) -o $@ -outdir $(GO_CAPI) $(BIND_DIR)/gpurent.i

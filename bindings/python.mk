@@ -2,17 +2,10 @@
 # Included by the top Makefile; check-python (in the Makefile) builds
 # $(PYTHON_BUILD) and runs pytest on $(PYTHON_TESTS).
 
-SWIG ?= swig
-BIND_DIR := bindings
-BIND_IFACES := $(filter-out $(BIND_DIR)/lang_go.i,$(wildcard $(BIND_DIR)/*.i))
-PY_DIR := $(BIND_DIR)/python
-PY_PKG := $(PY_DIR)/gpurent
-PY_WRAP := $(PY_PKG)/capi_wrap.c
-PY_EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null)
-PY_EXT := $(PY_PKG)/_capi$(PY_EXT_SUFFIX)
+include bindings/common.mk
 
 # SWIG writes capi.py and capi_wrap.c together.
-$(PY_WRAP): $(BIND_IFACES) $(PUBLIC_HEADERS)
+$(PY_WRAP): $(PY_IFACES) $(PUBLIC_HEADERS)
 	$(SWIG) -python -Iinclude -I$(BIND_DIR) -o $@ -outdir $(PY_PKG) $(BIND_DIR)/gpurent.i
 
 # Built in place by setup.py, statically linked with this build's libgpurent.a.
