@@ -23,6 +23,7 @@ $(GO_COVERAGE): $(GO_WRAP) $(GO_PC) $(STLIB) $(BIND_GO_SRC)
 check-bindings: lib $(PY_WRAP) $(GO_WRAP) $(BIND_COV_PY) $(GO_COVERAGE) $(FIXTURE_TOOL)
 	@bash tests/check_bindings.sh $(PY_WRAP) $(GO_WRAP) $(BIND_COV_PY) $(GO_COVERAGE) $(FIXTURE_TOOL)
 	$(MAKE) check-bindings-examples
+	@bash $(PY_DIR)/check_pip.sh $(PYTHON) $(BUILD)
 
 # Python and Go examples (the C ones run in check-examples).
 PY_EXAMPLES := $(sort $(wildcard examples/*.py))

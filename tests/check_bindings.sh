@@ -29,7 +29,7 @@ done
 
 # Public functions: GPURENT_API <return type> gpurent_x(  (one per line in our headers).
 api=$(grep -ho 'GPURENT_API[^(;]*\bgpurent_[a-z0-9_]*[[:space:]]*(' include/gpurent/*.h \
-      | grep -o 'gpurent_[a-z0-9_]*' | sort -u)
+      | grep -o 'gpurent_[a-z0-9_]*[[:space:]]*($' | tr -d ' \t(' | sort -u)
 [ -n "$api" ] || { echo "check-bindings: no GPURENT_API function found"; exit 1; }
 
 n=0
