@@ -26,3 +26,7 @@ GO_ENV := PKG_CONFIG_PATH=$(CURDIR)/$(BIND_BUILD)/pkgconfig GOPROXY=off GOFLAGS=
 GO_COVERAGE := $(BIND_BUILD)/coverage-go.txt
 
 endif
+
+# The top Makefile includes the .mk files before its own `all` rule: keep
+# `make` with no target building the library, not the first rule above.
+.DEFAULT_GOAL := all
