@@ -70,7 +70,7 @@ EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 # A .mk file adds a suite to `make check` with: CHECK_EXTRA += check-<name>
 -include $(wildcard lib/*/module.mk tests/*.mk bench/*.mk bindings/*.mk examples/*.mk)
 
-.PHONY: all lib deps check check-c check-san check-valgrind check-symbols check-install \
+.PHONY: all lib deps check check-c check-san check-clang check-valgrind check-symbols check-install \
         check-python check-examples check-headers bench demo install uninstall clean \
         tests examples
 
@@ -101,9 +101,9 @@ $(BUILD)/tests/%: tests/%.c $(STLIB) $(TEST_SUPPORT) $(wildcard tests/*.h tests/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ilib -Itests $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT) $(STLIB) -lcmocka $(DEP_LIBS) $(TEST_LIBS)
 
-$(BUILD)/bench/%: bench/%.c $(STLIB) $(wildcard bench/*.h)
+$(BUILD)/bench/%: bench/%.c $(STLIB) $(TEST_SUPPORT) $(wildcard bench/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ilib -Ibench $(LDFLAGS_ALL) -o $@ $< $(STLIB) $(DEP_LIBS) -lm
+	$(CC) $(CFLAGS_ALL) -Ilib -Ibench -Itests $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT) $(STLIB) $(DEP_LIBS) -lm $(BENCH_LIBS)
 
 # Examples use only the public API, against the shared library.
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libgpurent.so
@@ -124,6 +124,7 @@ check: deps
 	$(MAKE) check-headers
 	$(MAKE) check-install
 	$(MAKE) check-examples
+	$(MAKE) check-clang
 	$(MAKE) check-san
 	$(MAKE) check-valgrind
 	$(MAKE) check-python
@@ -135,6 +136,10 @@ check-c: tests lib
 
 check-san:
 	$(MAKE) SANITIZE=1 check-c
+
+# The same sources must build warning-free (-Werror) with clang too.
+check-clang:
+	$(MAKE) CC=clang BUILD=build/clang lib tests examples cli
 
 VALGRIND := valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
             --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 --track-fds=no
@@ -156,7 +161,7 @@ check-examples: examples
 	@set -e; for e in $(EXAMPLE_BINS); do echo "== $$e"; $$e > $$e.log 2>&1 || { cat $$e.log; exit 1; }; done
 
 # bindings/*.mk add their build targets to PYTHON_BUILD / GO_BUILD.
-check-python: lib tests $(PYTHON_BUILD)
+check-python: lib tests $(TEST_TOOLS) $(PYTHON_BUILD)
 	GPURENT_TEST_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) -m pytest -q -p no:cacheprovider tests/python $(PYTHON_TESTS)
 
 bench: $(BENCH_BINS)
@@ -183,7 +188,7 @@ install: lib $(PC_FILE) $(INSTALL_EXTRA)
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libgpurent.so $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB))
 	rm -f $(DESTDIR)$(LIBDIR)/libgpurent.a $(DESTDIR)$(LIBDIR)/pkgconfig/gpurent.pc
-	rm -f $(DESTDIR)$(INCLUDEDIR)/gpurent.h
+	rm -f $(DESTDIR)$(INCLUDEDIR)/gpurent.h $(DESTDIR)$(BINDIR)/gpurent
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/gpurent
 
 clean:

@@ -189,6 +189,128 @@ GPURENT_API gpurent_status gpurent_request_add_provider(gpurent_request *req, co
 
 /* ---- audit report and tier certificate (written by the tier module) ---- */
 
+/* Limits of the tier module's records. */
+#define GPURENT_AUDIT_MAX_CHALLENGES 4096 /* challenge results in one audit report */
+#define GPURENT_AUDIT_MAX_JOBS 1024       /* job outcomes in one audit report */
+#define GPURENT_TIER_CERT_MAX_AUDITORS 16 /* auditors named in one tier certificate */
+#define GPURENT_TIER_MAX_TIERS 16         /* tiers in a tier table */
+#define GPURENT_TIME_MAX_S (1ull << 40)   /* largest Unix second a tier record accepts */
+
+/** Outcome of one audit check. */
+typedef enum gpurent_check_result {
+    GPURENT_CHECK_NOT_RUN = 0,
+    GPURENT_CHECK_PASSED = 1,
+    GPURENT_CHECK_FAILED = 2
+} gpurent_check_result;
+
+/** Kind of liveness challenge. */
+typedef enum gpurent_challenge_kind {
+    GPURENT_CHALLENGE_GPU = 1,
+    GPURENT_CHALLENGE_CPU = 2
+} gpurent_challenge_kind;
+
+/** How a job ended. Only GPURENT_JOB_FAILED_PROVIDER counts against the provider. */
+typedef enum gpurent_job_outcome {
+    GPURENT_JOB_COMPLETED = 1,
+    GPURENT_JOB_FAILED_PROVIDER = 2,
+    GPURENT_JOB_FAILED_USER = 3
+} gpurent_job_outcome;
+
+/** One liveness challenge an auditor sent, and its result. */
+typedef struct gpurent_challenge_result {
+    uint64_t time_s;  /* key 1: Unix second the challenge was sent; <= the report's time_s */
+    uint32_t kind;    /* key 2: gpurent_challenge_kind */
+    uint32_t passed;  /* key 3: 1 = answered correctly in time, 0 = failed */
+} gpurent_challenge_result;
+
+/** One job's outcome as the auditor observed it. */
+typedef struct gpurent_job_result {
+    char job_id[GPURENT_NAME_MAX]; /* key 1: non-empty, unique within the report */
+    uint64_t end_s;                /* key 2: Unix second the job ended; <= the report's time_s */
+    uint32_t outcome;              /* key 3: gpurent_job_outcome */
+} gpurent_job_result;
+
+/**
+ * An auditor's report about one provider: the checks it ran (GPU report
+ * re-verified against the provider's claim, data integrity, security), the
+ * stake it observed, and batches of liveness challenge results and job
+ * outcomes. Signed by the auditor (attest), it is the only evidence the tier
+ * module accepts. Lists are sets: the encoder writes challenges sorted by
+ * (time_s, kind) and jobs by job_id, the decoder refuses any other order,
+ * and repeats are invalid. Decoded reports own their arrays: release them
+ * with gpurent_audit_report_clear().
+ */
+typedef struct gpurent_audit_report {
+    uint8_t provider_key[GPURENT_KEY_BYTES]; /* key 1: the provider audited */
+    uint8_t auditor_key[GPURENT_KEY_BYTES];  /* key 2: the auditor; differs from provider_key */
+    uint64_t time_s;                         /* key 3: Unix second of the report (the audit's era) */
+    uint32_t gpu_report;                     /* key 4: gpurent_check_result */
+    uint32_t integrity;                      /* key 5: gpurent_check_result */
+    uint32_t security;                       /* key 6: gpurent_check_result */
+    uint8_t gpu_report_digest[GPURENT_DIGEST_BYTES]; /* key 7: the GPU report re-verified, zero = none */
+    uint32_t stake_observed;                 /* key 8: 1 = stake_micro holds the stake seen at time_s */
+    uint64_t stake_micro;                    /* key 9: 0 when stake_observed is 0 */
+    uint32_t challenge_count;                /* key 10 (array length) */
+    gpurent_challenge_result *challenges;
+    uint32_t job_count;                      /* key 11 (array length) */
+    gpurent_job_result *jobs;
+} gpurent_audit_report;
+
+/**
+ * A tier certificate: the tier and score the tier engine computed for one
+ * provider at the end of one era, and a digest of the evidence it used.
+ * Any auditor that evaluated the same evidence with the same parameters
+ * produces byte-identical encodings, so k of them can sign the same bytes.
+ */
+typedef struct gpurent_tier_cert {
+    uint8_t provider_key[GPURENT_KEY_BYTES];    /* key 1 */
+    uint64_t era;                               /* key 2: the era evaluated */
+    uint32_t tier;                              /* key 3: 1 (most trusted) .. GPURENT_TIER_MAX_TIERS */
+    uint32_t incubating;                        /* key 4: 1 = has not yet left incubation */
+    uint32_t score_ppm;                         /* key 5: lower-bound score, 0..1000000 */
+    uint32_t mean_ppm;                          /* key 6: point-estimate score, >= score_ppm */
+    uint32_t confidence_ppm;                    /* key 7: score_ppm / mean_ppm, in ppm */
+    uint32_t uptime_ppm;                        /* key 8: weighted challenge pass rate of the era */
+    uint32_t eras_in_tier;                      /* key 9: eras served in this tier so far */
+    uint32_t points_ppm;                        /* key 10: the tier's points multiplier x 1e6 */
+    uint8_t evidence_digest[GPURENT_DIGEST_BYTES]; /* key 11: BLAKE2b-256 of the evidence (docs/tiers.md) */
+    uint8_t params_digest[GPURENT_DIGEST_BYTES];   /* key 12: BLAKE2b-256 of the engine parameters */
+    uint32_t auditor_count;                     /* key 13 (array length): 1..GPURENT_TIER_CERT_MAX_AUDITORS */
+    uint8_t auditors[GPURENT_TIER_CERT_MAX_AUDITORS][GPURENT_KEY_BYTES]; /* ascending, unique */
+} gpurent_tier_cert;
+
+/** Zero a report (no challenges, no jobs). */
+GPURENT_API void gpurent_audit_report_init(gpurent_audit_report *report);
+/** Free the report's arrays and zero it. Accepts NULL. */
+GPURENT_API void gpurent_audit_report_clear(gpurent_audit_report *report);
+/** Append a challenge result (GPURENT_E_LIMIT when full). Order does not matter. */
+GPURENT_API gpurent_status gpurent_audit_report_add_challenge(gpurent_audit_report *report, uint64_t time_s,
+                                                              uint32_t kind, uint32_t passed);
+/** Append a job outcome (GPURENT_E_LIMIT when full). Order does not matter. */
+GPURENT_API gpurent_status gpurent_audit_report_add_job(gpurent_audit_report *report, const char *job_id,
+                                                        uint64_t end_s, uint32_t outcome);
+/** Borrow challenge `index` (NULL when out of range); valid until the report changes. */
+GPURENT_API const gpurent_challenge_result *gpurent_audit_report_challenge(const gpurent_audit_report *report,
+                                                                           uint32_t index);
+/** Borrow job `index` (NULL when out of range); valid until the report changes. */
+GPURENT_API const gpurent_job_result *gpurent_audit_report_job(const gpurent_audit_report *report, uint32_t index);
+/** Check every field and cross-field rule (repeats, times after time_s, a
+ *  report carrying no evidence); GPURENT_E_INVALID_FIELD names the field. */
+GPURENT_API gpurent_status gpurent_audit_report_validate(const gpurent_audit_report *report);
+/** Encode to canonical bytes (validates first; lists are written sorted). */
+GPURENT_API gpurent_status gpurent_audit_report_encode(const gpurent_audit_report *report, gpurent_buf *out);
+/** Decode untrusted bytes into `out` (initialised or cleared; overwritten on
+ *  success, untouched on failure). Clear it when done. */
+GPURENT_API gpurent_status gpurent_audit_report_decode(const uint8_t *data, size_t len, gpurent_audit_report *out);
+
+/** Check a certificate's fields (ranges, auditors ascending and unique). */
+GPURENT_API gpurent_status gpurent_tier_cert_validate(const gpurent_tier_cert *cert);
+/** Encode to canonical bytes (validates first). */
+GPURENT_API gpurent_status gpurent_tier_cert_encode(const gpurent_tier_cert *cert, gpurent_buf *out);
+/** Decode and validate untrusted bytes; `out` is untouched on failure. */
+GPURENT_API gpurent_status gpurent_tier_cert_decode(const uint8_t *data, size_t len, gpurent_tier_cert *out);
+
+
 
 /* ---- match receipt (written by the match module) ---- */
 

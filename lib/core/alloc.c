@@ -1,12 +1,37 @@
 /* Allocation, library-owned buffers and the growable byte buffer. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core_internal.h"
 
-void *gr_malloc(size_t n) { return malloc(n ? n : 1); }
-void *gr_calloc(size_t count, size_t size) { return calloc(count ? count : 1, size ? size : 1); }
-void *gr_realloc(void *p, size_t n) { return realloc(p, n ? n : 1); }
+/* The largest single request since the last reset: tests use it to prove
+ * that hostile declared counts never turn into large reservations. A plain
+ * relaxed max is enough; it is a test aid, not an accounting. */
+static _Atomic size_t largest;
+
+static void note(size_t n)
+{
+    if (n > atomic_load_explicit(&largest, memory_order_relaxed))
+        atomic_store_explicit(&largest, n, memory_order_relaxed);
+}
+
+size_t gr_alloc_largest(int reset)
+{
+    size_t v = atomic_load(&largest);
+    if (reset) atomic_store(&largest, 0);
+    return v;
+}
+
+void *gr_malloc(size_t n) { note(n); return malloc(n ? n : 1); }
+
+void *gr_calloc(size_t count, size_t size)
+{
+    note(size && count > SIZE_MAX / size ? SIZE_MAX : count * size);
+    return calloc(count ? count : 1, size ? size : 1);
+}
+
+void *gr_realloc(void *p, size_t n) { note(n); return realloc(p, n ? n : 1); }
 void gr_free(void *p) { free(p); }
 
 char *gr_strdup(const char *s)

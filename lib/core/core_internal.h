@@ -15,6 +15,8 @@ void *gr_calloc(size_t count, size_t size);
 void *gr_realloc(void *p, size_t n);
 void gr_free(void *p);
 char *gr_strdup(const char *s);
+/* Largest single allocation request since the last reset (for tests). */
+size_t gr_alloc_largest(int reset);
 
 /* Record the failure in the calling thread's detail and return `status`,
  * so a failing path reads `return gr_fail(GPURENT_E_X, "what %d", v);`. */

@@ -342,7 +342,14 @@ int gr_rd_record(gr_reader *r, uint32_t fields, uint64_t type)
 {
     uint32_t n;
     uint64_t t;
-    int rc = gr_rd_map(r, &n);
+    /* Canonical form first, over the whole input, so that a form problem is
+     * always reported as one (a key out of order is NONCANONICAL, not a
+     * "missing field") and nothing is trusted before it is checked. */
+    gr_reader whole = *r;
+    int rc = gr_rd_skip(&whole, 1);
+    if (!rc) rc = gr_rd_end(&whole);
+    if (rc) return rc;
+    rc = gr_rd_map(r, &n);
     if (rc) return rc;
     if ((rc = gr_rd_key(r, 0, "type")) || (rc = gr_rd_uint(r, &t))) return rc;
     if (t != type)

@@ -58,7 +58,8 @@ int gr_rd_end(const gr_reader *r);
 /* Append "(field 'name')" to the thread's last failure and return status. */
 int gr_annotate(int status, const char *field);
 
-/* Read the record header map: exactly `fields` entries, key 0 holding the
+/* Check the whole input is one canonical value, then read the record
+ * header map: exactly `fields` entries, key 0 holding the
  * record type; on success the next read is key 1. */
 int gr_rd_record(gr_reader *r, uint32_t fields, uint64_t type);
 /* Read a field key; it must equal `key` (keys ascend by one from 0). */

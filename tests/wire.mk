@@ -1,0 +1,6 @@
+# Tools the Python cross-checks drive (built with the test support code).
+TEST_TOOLS += $(BUILD)/tests/wire_tool
+
+$(BUILD)/tests/wire_tool: tests/tools/wire_tool.c $(STLIB) $(TEST_SUPPORT)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ilib -Itests $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT) $(STLIB) $(DEP_LIBS)
