@@ -31,7 +31,7 @@ GO ?= go
 
 MSGPACK_PC := $(shell $(PKG_CONFIG) --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags libsodium $(MSGPACK_PC) 2>/dev/null)
-DEP_LIBS := $(shell $(PKG_CONFIG) --libs libsodium $(MSGPACK_PC) 2>/dev/null || echo -lsodium -lmsgpackc) -ldl -lpthread
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs libsodium $(MSGPACK_PC) 2>/dev/null || echo -lsodium -lmsgpackc) -ldl -lpthread -lm
 
 SANITIZE ?=
 ifeq ($(SANITIZE),1)
@@ -65,6 +65,9 @@ BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
+
+# Included .mk files must not steal the default goal.
+.DEFAULT_GOAL := all
 
 # Extra rules per module (fake drivers, generated files) live beside them.
 # A .mk file adds a suite to `make check` with: CHECK_EXTRA += check-<name>

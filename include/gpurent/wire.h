@@ -183,6 +183,153 @@ GPURENT_API gpurent_status gpurent_request_add_provider(gpurent_request *req, co
 
 /* ---- GPU report (written by the probe module) ---- */
 
+/*
+ * A GPU report: what the probe found on one machine, bound to a verifier's
+ * challenge nonce. Every measured field says whether it holds a value, is
+ * unsupported by the driver, or failed with a driver error: a 0 is never a
+ * stand-in for "unknown". gpurent_probe_run() (probe.h) fills one; the codec
+ * below encodes it canonically and decodes untrusted bytes strictly.
+ */
+#define GPURENT_GPU_REPORT_MAX_DEVICES 64
+#define GPURENT_GPU_REPORT_TEXT_MAX 256   /* device names and the reason, with NUL */
+#define GPURENT_GPU_REPORT_PATH_MAX 1024  /* driver path, with NUL */
+#define GPURENT_NONCE_BYTES 32
+
+/** What a probed field holds. */
+typedef enum gpurent_pv_state {
+    GPURENT_PV_OK = 0,          /* `value` holds the answer */
+    GPURENT_PV_UNSUPPORTED = 1, /* the driver does not know it (or lacks the entry point) */
+    GPURENT_PV_ERROR = 2,       /* the driver call failed: `error` holds its CUresult */
+    GPURENT_PV_SKIPPED = 3      /* active checks only: not requested, or not reached */
+} gpurent_pv_state;
+
+/** A probed integer. `error` is the driver's CUresult: non-zero for ERROR,
+ *  the answer that meant "unsupported" (or 0) for UNSUPPORTED, 0 otherwise.
+ *  `value` is 0 unless state is GPURENT_PV_OK. */
+typedef struct gpurent_pv {
+    uint32_t state;
+    uint32_t error;
+    uint64_t value;
+} gpurent_pv;
+
+/** A probed string (device name); empty unless state is GPURENT_PV_OK. */
+typedef struct gpurent_pv_text {
+    uint32_t state;
+    uint32_t error;
+    char value[GPURENT_GPU_REPORT_TEXT_MAX];
+} gpurent_pv_text;
+
+/** A probed UUID; zero unless state is GPURENT_PV_OK. */
+typedef struct gpurent_pv_uuid {
+    uint32_t state;
+    uint32_t error;
+    uint8_t value[16];
+} gpurent_pv_uuid;
+
+/** How an active measurement compares with its derived peak. */
+typedef enum gpurent_verdict {
+    GPURENT_VERDICT_NONE = 0,         /* not measured */
+    GPURENT_VERDICT_PLAUSIBLE = 1,    /* 0.75 <= ratio <= 1.10 */
+    GPURENT_VERDICT_LOW = 2,          /* ratio < 0.75: throttled, shared, or a smaller GPU */
+    GPURENT_VERDICT_IMPLAUSIBLE = 3,  /* ratio > 1.10: faster than the hardware can be */
+    GPURENT_VERDICT_WRONG_OUTPUT = 4  /* the kernel's output failed the CPU check */
+} gpurent_verdict;
+
+/** One active check on one device. `value` is MB/s for copies and GFLOPS
+ *  for the FMA kernel; `ratio_ppm` is value / derived peak in parts per
+ *  million. Not run: state GPURENT_PV_SKIPPED, everything else 0.
+ *  Could not run (entry point missing, PTX JIT unavailable): UNSUPPORTED
+ *  with the driver's answer in `error`. A driver failure: ERROR. */
+typedef struct gpurent_probe_check {
+    uint32_t state;
+    uint32_t error;
+    uint64_t value;
+    uint32_t ratio_ppm;
+    uint32_t verdict;   /* gpurent_verdict; NONE unless state is OK */
+} gpurent_probe_check;
+
+/** One device, as the driver described it. Keys are those of the device map
+ *  in docs/wire-format.md. */
+typedef struct gpurent_probe_device {
+    uint32_t ordinal;              /* key 1: CUDA device ordinal */
+    gpurent_pv_text name;          /* key 2 */
+    gpurent_pv_uuid uuid;          /* key 3 */
+    gpurent_pv pci_domain;         /* key 4 */
+    gpurent_pv pci_bus;            /* key 5: 0..255 */
+    gpurent_pv pci_device;         /* key 6: 0..31 */
+    gpurent_pv cc_major;           /* key 7: 1..99 */
+    gpurent_pv cc_minor;           /* key 8: 0..9 */
+    gpurent_pv sm_count;           /* key 9 */
+    gpurent_pv memory_bytes;       /* key 10: total device memory */
+    gpurent_pv clock_khz;          /* key 11: max boost core clock */
+    gpurent_pv mem_clock_khz;      /* key 12: peak memory clock */
+    gpurent_pv bus_width_bits;     /* key 13 */
+    gpurent_pv l2_bytes;           /* key 14 */
+    gpurent_pv ecc_enabled;        /* key 15: 0 or 1 */
+    gpurent_pv max_threads_per_sm; /* key 16 */
+    gpurent_pv fp32_gflops;        /* key 17: derived: SMs x cores/SM x 2 x clock */
+    gpurent_pv fp16_tensor_gflops; /* key 18: derived, dense */
+    gpurent_pv bf16_tensor_gflops; /* key 19: derived, dense */
+    gpurent_pv mem_bw_mbps;        /* key 20: derived: 2 x mem clock x bus width / 8 */
+    gpurent_pv h2d_peak_mbps;      /* key 21: derived: PCIe link of the architecture, per direction */
+    gpurent_probe_check d2d;       /* key 22: device-to-device copy, MB/s (read + write) */
+    gpurent_probe_check h2d;       /* key 23: pinned host-to-device copy, MB/s */
+    gpurent_probe_check fma;       /* key 24: FP32 FMA kernel, GFLOPS */
+} gpurent_probe_device;
+
+/** A whole report. `status` says why it is empty or partial:
+ *  GPURENT_OK, GPURENT_E_NO_DRIVER, GPURENT_E_STUB_DRIVER,
+ *  GPURENT_E_DRIVER_TOO_OLD, GPURENT_E_DRIVER_FAILED,
+ *  GPURENT_E_DRIVER_TIMEOUT, GPURENT_E_NO_DEVICE (no devices listed) or
+ *  GPURENT_E_DEVICE_FAILED (devices listed, some fields failed). */
+typedef struct gpurent_gpu_report {
+    uint8_t nonce[GPURENT_NONCE_BYTES];      /* key 1: the verifier's challenge */
+    uint64_t probed_at;                      /* key 2: Unix seconds */
+    int32_t status;                          /* key 3: see above */
+    uint32_t driver_error;                   /* key 4: CUresult behind status, 0 = none */
+    char reason[GPURENT_GPU_REPORT_TEXT_MAX];/* key 5: human-readable; non-empty unless status is OK */
+    gpurent_pv driver_version;               /* key 6: cuDriverGetVersion, 12040 = 12.4 */
+    char driver_path[GPURENT_GPU_REPORT_PATH_MAX]; /* key 7: file actually loaded; empty = none */
+    uint8_t driver_digest[GPURENT_DIGEST_BYTES];   /* key 8: BLAKE2b-256 of that file; zero = none */
+    uint32_t ld_preload_set;                 /* key 9: LD_PRELOAD was set (0/1) */
+    uint32_t cuda_visible_devices_set;       /* key 10: CUDA_VISIBLE_DEVICES was set (0/1) */
+    uint32_t driver_device_count;            /* key 11: devices the driver listed */
+    uint32_t checks;                         /* key 12: active checks requested (GPURENT_CHECK_* bits) */
+    uint32_t device_count;                   /* key 13 (array length): <= GPURENT_GPU_REPORT_MAX_DEVICES */
+    gpurent_probe_device devices[GPURENT_GPU_REPORT_MAX_DEVICES]; /* in PCI bus id order */
+} gpurent_gpu_report;
+
+/* Active check bits (gpurent_gpu_report.checks, gpurent_probe_options.checks). */
+#define GPURENT_CHECK_D2D 1u
+#define GPURENT_CHECK_H2D 2u
+#define GPURENT_CHECK_FMA 4u
+#define GPURENT_CHECK_ALL 7u
+
+/** Zero a report (no devices, status GPURENT_OK). */
+GPURENT_API void gpurent_gpu_report_init(gpurent_gpu_report *report);
+/** Check every field and the cross-field rules (states, ranges, device
+ *  order, status against device count); names the first bad field. */
+GPURENT_API gpurent_status gpurent_gpu_report_validate(const gpurent_gpu_report *report);
+/** Encode to canonical bytes (validates first). Free `out` with gpurent_buf_free(). */
+GPURENT_API gpurent_status gpurent_gpu_report_encode(const gpurent_gpu_report *report, gpurent_buf *out);
+/** Decode and validate untrusted bytes; `out` is untouched on failure. */
+GPURENT_API gpurent_status gpurent_gpu_report_decode(const uint8_t *data, size_t len, gpurent_gpu_report *out);
+/** Borrow device `index` (NULL when out of range). */
+GPURENT_API const gpurent_probe_device *gpurent_gpu_report_device(const gpurent_gpu_report *report,
+                                                                  uint32_t index);
+/**
+ * Turn device `index` into a GPU record for an offer: the driver's name as
+ * the model (cut to GPURENT_NAME_MAX - 1 bytes on a character boundary),
+ * sizes in MiB/KiB, clocks in MHz, derived peaks, and measured figures only
+ * from checks whose verdict is plausible or low. Unsupported fields become
+ * 0 ("not known" in a GPU record). Fails with GPURENT_E_INVALID_FIELD when
+ * the name or compute capability is not known, GPURENT_E_NOT_FOUND when
+ * `index` is out of range.
+ */
+GPURENT_API gpurent_status gpurent_gpu_report_to_gpu(const gpurent_gpu_report *report, uint32_t index,
+                                                     gpurent_gpu *out);
+
+
 
 /* ---- envelope and revocation (written by the attest module) ---- */
 
