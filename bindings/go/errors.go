@@ -59,6 +59,8 @@ var (
 	ErrDriverFailed     = sentinel(capi.E_DRIVER_FAILED)
 	ErrDriverTimeout    = sentinel(capi.E_DRIVER_TIMEOUT)
 	ErrBenchUnavailable = sentinel(capi.E_BENCH_UNAVAILABLE)
+	ErrNoDevice         = sentinel(capi.E_NO_DEVICE)
+	ErrDeviceFailed     = sentinel(capi.E_DEVICE_FAILED)
 
 	// tier
 	ErrUnknownProvider  = sentinel(capi.E_UNKNOWN_PROVIDER)

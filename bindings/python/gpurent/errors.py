@@ -201,6 +201,14 @@ class BenchUnavailableError(ProbeError):
     """The active check cannot run here."""
 
 
+class NoDeviceError(ProbeError):
+    """The driver works but lists no device."""
+
+
+class DeviceFailedError(ProbeError):
+    """A device call failed midway: the report is partial."""
+
+
 class UnknownProviderError(TierError):
     """No such provider."""
 
@@ -263,6 +271,8 @@ STATUS_CLASSES: Dict[int, Type[Error]] = {
     capi.E_DRIVER_FAILED: DriverFailedError,
     capi.E_DRIVER_TIMEOUT: DriverTimeoutError,
     capi.E_BENCH_UNAVAILABLE: BenchUnavailableError,
+    capi.E_NO_DEVICE: NoDeviceError,
+    capi.E_DEVICE_FAILED: DeviceFailedError,
     capi.E_UNKNOWN_PROVIDER: UnknownProviderError,
     capi.E_EVIDENCE_REJECTED: EvidenceRejectedError,
     capi.E_INFEASIBLE: InfeasibleError,
