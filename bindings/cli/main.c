@@ -123,6 +123,10 @@ typedef struct command {
 static const command commands[] = {
     {"inspect", cmd_inspect, "decode any wire record or envelope to JSON"},
     {"encode", cmd_encode, "convert a JSON request, offer or GPU to canonical bytes"},
+    {"keygen", cmd_keygen, "create a key pair, sealed in a file with a passphrase"},
+    {"sign", cmd_sign, "sign a canonical record into an envelope"},
+    {"cosign", cmd_cosign, "add a signature to an envelope (quorum statements)"},
+    {"verify", cmd_verify, "verify an envelope against a trust file"},
 };
 
 static int usage(FILE *f)
