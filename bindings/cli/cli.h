@@ -65,3 +65,4 @@ int cmd_keygen(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_cosign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_probe(int argc, char **argv);

@@ -97,7 +97,26 @@ static const sfield cert_f[] = {
 };
 static const schema cert_rec = {"tier_cert", GPURENT_RECORD_TIER_CERT, sizeof cert_f / sizeof cert_f[0], cert_f};
 
-static const schema *const records[] = {&gpu_rec, &offer_rec, &request_rec, &env_rec, &rev_rec, &audit_rec, &cert_rec};
+/* GPU report: probed values are small arrays ([state, error, value]), shown as they are. */
+static const sfield dev_f[] = {
+    U(1, "ordinal"), U(2, "name"), U(3, "uuid"), U(4, "pci_domain"), U(5, "pci_bus"), U(6, "pci_device"),
+    U(7, "cc_major"), U(8, "cc_minor"), U(9, "sm_count"), U(10, "memory_bytes"), U(11, "clock_khz"),
+    U(12, "mem_clock_khz"), U(13, "bus_width_bits"), U(14, "l2_bytes"), U(15, "ecc_enabled"),
+    U(16, "max_threads_per_sm"), U(17, "fp32_gflops"), U(18, "fp16_tensor_gflops"), U(19, "bf16_tensor_gflops"),
+    U(20, "mem_bw_mbps"), U(21, "h2d_peak_mbps"), U(22, "d2d"), U(23, "h2d"), U(24, "fma"),
+};
+static const schema dev_map = {"device", 0, sizeof dev_f / sizeof dev_f[0], dev_f};
+static const sfield report_f[] = {
+    B(1, "nonce", 32), U(2, "probed_at"), U(3, "status"), U(4, "driver_error"), S(5, "reason"),
+    U(6, "driver_version"), S(7, "driver_path"), B(8, "driver_digest", 32), U(9, "ld_preload_set"),
+    U(10, "cuda_visible_devices_set"), U(11, "driver_device_count"), U(12, "checks"),
+    {13, "devices", T_ARR_MAP, 0, 0, &dev_map},
+};
+static const schema report_rec = {"gpu_report", GPURENT_RECORD_GPU_REPORT, sizeof report_f / sizeof report_f[0],
+                                  report_f};
+
+static const schema *const records[] = {&gpu_rec, &offer_rec, &request_rec, &env_rec, &rev_rec, &audit_rec, &cert_rec,
+                                        &report_rec};
 
 static const schema *schema_by_name(const char *name)
 {

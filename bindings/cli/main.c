@@ -127,6 +127,7 @@ static const command commands[] = {
     {"sign", cmd_sign, "sign a canonical record into an envelope"},
     {"cosign", cmd_cosign, "add a signature to an envelope (quorum statements)"},
     {"verify", cmd_verify, "verify an envelope against a trust file"},
+    {"probe", cmd_probe, "probe this machine's GPUs (table, JSON, or a signed report)"},
 };
 
 static int usage(FILE *f)
