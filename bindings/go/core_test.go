@@ -56,7 +56,7 @@ func TestSentinels(t *testing.T) {
 		gpurent.ErrRoleNotAllowed, gpurent.ErrRevoked, gpurent.ErrReplayed, gpurent.ErrQuorumNotMet,
 		gpurent.ErrWrongPassphrase, gpurent.ErrKeyfileDamaged, gpurent.ErrKeyMismatch, gpurent.ErrNoDriver,
 		gpurent.ErrStubDriver, gpurent.ErrDriverTooOld, gpurent.ErrDriverFailed, gpurent.ErrDriverTimeout,
-		gpurent.ErrBenchUnavailable, gpurent.ErrNoDevice, gpurent.ErrDeviceFailed, gpurent.ErrUnknownProvider, gpurent.ErrEvidenceRejected,
+		gpurent.ErrBenchUnavailable, gpurent.ErrNoDevice, gpurent.ErrDeviceFailed, gpurent.ErrUnknownProvider, gpurent.ErrEvidenceRejected, gpurent.ErrCertMismatch,
 		gpurent.ErrInfeasible, gpurent.ErrUnknownOffer, gpurent.ErrUnknownRequest, gpurent.ErrCapacity}
 	seen := map[int]bool{}
 	for _, e := range all {

@@ -65,6 +65,7 @@ var (
 	// tier
 	ErrUnknownProvider  = sentinel(capi.E_UNKNOWN_PROVIDER)
 	ErrEvidenceRejected = sentinel(capi.E_EVIDENCE_REJECTED)
+	ErrCertMismatch     = sentinel(capi.E_CERT_MISMATCH)
 
 	// match
 	ErrInfeasible     = sentinel(capi.E_INFEASIBLE)

@@ -217,6 +217,10 @@ class EvidenceRejectedError(TierError):
     """The evidence was refused."""
 
 
+class CertMismatchError(TierError):
+    """A recomputed tier certificate differs from the one presented."""
+
+
 class InfeasibleError(MatchError):
     """No provider satisfies the request."""
 
@@ -275,6 +279,7 @@ STATUS_CLASSES: Dict[int, Type[Error]] = {
     capi.E_DEVICE_FAILED: DeviceFailedError,
     capi.E_UNKNOWN_PROVIDER: UnknownProviderError,
     capi.E_EVIDENCE_REJECTED: EvidenceRejectedError,
+    capi.E_CERT_MISMATCH: CertMismatchError,
     capi.E_INFEASIBLE: InfeasibleError,
     capi.E_UNKNOWN_OFFER: UnknownOfferError,
     capi.E_UNKNOWN_REQUEST: UnknownRequestError,
