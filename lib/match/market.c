@@ -119,8 +119,9 @@ static int name_intern(gpurent_market *m, mnames *n, const char *s, uint16_t *ou
 static int reserve(void **arr, uint32_t *cap, uint32_t want, size_t size, const char *what)
 {
     if (want <= *cap) return GPURENT_OK;
+    /* 1.25x growth: large markets keep little slack (the memory goal is per entry). */
     uint64_t ncap = *cap ? *cap : 16;
-    while (ncap < want) ncap *= 2;
+    while (ncap < want) ncap += ncap / 4;
     if (ncap > (1u << 30)) return gr_fail(GPURENT_E_LIMIT, "market: more than 2^30 %s", what);
     void *p = gr_realloc(*arr, (size_t)ncap * size);
     if (!p) return gr_fail(GPURENT_E_NOMEM, "market: %s", what);
@@ -411,6 +412,10 @@ GPURENT_API gpurent_status gpurent_market_put_offer(gpurent_market *m, const gpu
         p.shares[i] = NULL;
         x->verified = verified;
         x->report = digest_prefix(src->report_digest);
+        x->region = pv->region;
+        x->tier = pv->tier;
+        x->min_dur = pv->min_dur;
+        x->max_dur = pv->max_dur;
         p.slots[i] = n;
     }
     /* Drop the old nodes the new offer does not list. */
@@ -457,7 +462,10 @@ GPURENT_API gpurent_status gpurent_market_set_trust(gpurent_market *m, const uin
     mprov *pv = &m->provs[pi];
     pv->tier = (uint8_t)tier;
     pv->score_ppm = score_ppm;
-    for (uint32_t i = 0; i < pv->node_count; i++) rescore(m, pv->nodes[i]);
+    for (uint32_t i = 0; i < pv->node_count; i++) {
+        m->nodes[pv->nodes[i]].tier = (uint8_t)tier;
+        rescore(m, pv->nodes[i]);
+    }
     return GPURENT_OK;
 }
 
@@ -481,8 +489,8 @@ static void hist_add(gpurent_market *m, const mreq *q, int sign)
 {
     uint32_t need = req_need(q);
     if (!need || need > GPURENT_NODE_MAX_GPUS) return;
-    if (sign > 0) m->need_hist[need] += q->gpu_count;
-    else m->need_hist[need] -= q->gpu_count;
+    if (sign > 0) m->need_hist[need]++;
+    else m->need_hist[need]--;
 }
 
 static int resolve_names(const gpurent_market *mc, gpurent_market *m, uint16_t *dst, uint8_t *count,
@@ -527,20 +535,23 @@ int ml_req_prepare(const gpurent_market *m, const gpurent_request *r, mreq *q, i
     q->alive = 1;
     uint32_t nkeys = r->provider_count + r->excluded_provider_count;
     if (!r->model_count && !r->region_count && !r->excluded_region_count && !nkeys) return GPURENT_OK;
-    mlists *l = gr_calloc(1, sizeof *l + (size_t)nkeys * GPURENT_KEY_BYTES);
+    uint32_t names = r->model_count + r->region_count + r->excluded_region_count;
+    mlists *l = gr_calloc(1, ml_l_size(names, nkeys));
     if (!l) return gr_fail(GPURENT_E_NOMEM, "market: request lists");
     gpurent_market *mm = intern ? (gpurent_market *)m : NULL;
-    int rc = resolve_names(m, mm, l->models, &l->nm, r->models, NULL, r->model_count, 1);
-    if (!rc) rc = resolve_names(m, mm, l->regions, &l->nr, NULL, r->regions, r->region_count, 0);
-    if (!rc) rc = resolve_names(m, mm, l->xregions, &l->nxr, NULL, r->excluded_regions, r->excluded_region_count, 0);
+    uint16_t *ids = l->ids;
+    int rc = resolve_names(m, mm, ids, &l->nm, r->models, NULL, r->model_count, 1);
+    if (!rc) rc = resolve_names(m, mm, ids + l->nm, &l->nr, NULL, r->regions, r->region_count, 0);
+    if (!rc) rc = resolve_names(m, mm, ids + l->nm + l->nr, &l->nxr, NULL, r->excluded_regions, r->excluded_region_count, 0);
     if (rc) {
         gr_free(l);
         return rc;
     }
     l->np = (uint8_t)r->provider_count;
     l->nxp = (uint8_t)r->excluded_provider_count;
-    memcpy(l->keys, r->providers, (size_t)l->np * GPURENT_KEY_BYTES);
-    memcpy(l->keys + l->np, r->excluded_providers, (size_t)l->nxp * GPURENT_KEY_BYTES);
+    uint8_t *keys = (uint8_t *)(ids + names);
+    memcpy(keys, r->providers, (size_t)l->np * GPURENT_KEY_BYTES);
+    memcpy(keys + (size_t)l->np * GPURENT_KEY_BYTES, r->excluded_providers, (size_t)l->nxp * GPURENT_KEY_BYTES);
     q->lists = l;
     return GPURENT_OK;
 }
@@ -553,7 +564,8 @@ void ml_req_release(mreq *q)
 
 static uint64_t lists_size(const mlists *l)
 {
-    return l ? sizeof *l + (uint64_t)(l->np + l->nxp) * GPURENT_KEY_BYTES : 0;
+    /* what was asked for, rounded as malloc rounds, plus its header */
+    return l ? (ml_l_size(l->nm + l->nr + l->nxr, l->np + l->nxp) + 15u) / 16u * 16u + 8u : 0;
 }
 
 GPURENT_API gpurent_status gpurent_market_add_request(gpurent_market *m, const gpurent_request *req)

@@ -37,20 +37,29 @@ void mtab_free(mtab *t);
 uint64_t mtab_bytes(const mtab *t);
 
 /* ---- entries ---- */
+/* Fields a constraint check reads come first (one or two cache lines per
+ * node visited); the provider's region, tier and duration limits are copied
+ * in so a check never touches the provider. */
 typedef struct mnode {
-    char id[GPURENT_NAME_MAX];
-    uint64_t price;        /* micro-units per GPU-hour */
-    uint64_t ram_mib, disk_gib, vram_mib, gflops;
+    uint32_t next;         /* index list link */
+    uint32_t cuda, cpu;
+    uint16_t model, region;
     uint64_t stat;         /* weighted static score */
-    uint64_t report;       /* first 8 bytes of the report digest (a verification holds for it) */
+    uint64_t price;        /* micro-units per GPU-hour */
+    uint64_t vram_mib, gflops;
+    uint8_t cc, iface, gpu_count, gpu_free, shared, verified, maxshare, tier;
+    uint32_t min_dur, max_dur;
+    /* second line */
+    uint64_t ram_mib, disk_gib;
     uint8_t *share;        /* shared nodes: free percent per GPU */
     uint32_t provider;     /* provider slot */
-    uint32_t prev, next;   /* index list links */
-    uint32_t cuda, cpu;
+    uint32_t prev;
     uint32_t gen;          /* bumped when the slot is reused */
     uint32_t list;         /* index list (bucket * ML_CLASSES + class), NIL when unlinked */
-    uint16_t model, level;
-    uint8_t cc, iface, gpu_count, gpu_free, shared, verified, alive, maxshare;
+    uint64_t report;       /* first 8 bytes of the report digest (a verification holds for it) */
+    uint16_t level;
+    uint8_t alive, pad;
+    char id[GPURENT_NAME_MAX];
 } mnode;
 
 typedef struct mprov {
@@ -64,12 +73,24 @@ typedef struct mprov {
     uint8_t tier, alive;
 } mprov;
 
+/* A request's lists, allocated to size: name ids (models, regions,
+ * excluded regions), then provider keys (included, then excluded). */
 typedef struct mlists {
-    uint16_t models[GPURENT_REQUEST_MAX_LIST], regions[GPURENT_REQUEST_MAX_LIST],
-        xregions[GPURENT_REQUEST_MAX_LIST];
-    uint8_t nm, nr, nxr, np, nxp;
-    uint8_t keys[][GPURENT_KEY_BYTES]; /* np included, then nxp excluded */
+    uint8_t nm, nr, nxr, np, nxp, pad[3];
+    uint16_t ids[];
 } mlists;
+
+static inline const uint16_t *ml_l_models(const mlists *l) { return l->ids; }
+static inline const uint16_t *ml_l_regions(const mlists *l) { return l->ids + l->nm; }
+static inline const uint16_t *ml_l_xregions(const mlists *l) { return l->ids + l->nm + l->nr; }
+static inline const uint8_t (*ml_l_keys(const mlists *l))[GPURENT_KEY_BYTES]
+{
+    return (const uint8_t (*)[GPURENT_KEY_BYTES])(const void *)(l->ids + l->nm + l->nr + l->nxr);
+}
+static inline size_t ml_l_size(uint32_t names, uint32_t keys)
+{
+    return sizeof(mlists) + names * sizeof(uint16_t) + (size_t)keys * GPURENT_KEY_BYTES;
+}
 
 typedef struct mreq {
     char id[GPURENT_NAME_MAX];
@@ -145,7 +166,7 @@ struct gpurent_market {
 
     mtab prov_tab, node_tab, req_tab, lease_tab;
     mnames models, regions;
-    uint64_t need_hist[GPURENT_NODE_MAX_GPUS + 1]; /* pending GPUs by per-node need */
+    uint64_t need_hist[GPURENT_NODE_MAX_GPUS + 1]; /* pending requests by per-node need */
     uint64_t lists_bytes;      /* request list side tables */
 };
 
@@ -181,6 +202,7 @@ void ml_weights_update(gpurent_market *m);
 uint64_t ml_static(const gpurent_market *m, const mnode *n, gpurent_match_breakdown *bd);
 uint32_t ml_strand_min(const gpurent_market *m);
 /* Fit of placing `need` whole GPUs (or a share of `share` percent) on n. */
+uint64_t ml_fit_whole(uint32_t free, uint32_t need, uint32_t strand);
 uint64_t ml_fit(const mnode *n, uint32_t need, uint32_t share, uint32_t strand, uint32_t *gpu_index);
 /* Bit mask of failed constraints (0 = feasible), checking all when `all`. */
 uint32_t ml_check(const gpurent_market *m, const mreq *q, const mnode *n, int all);

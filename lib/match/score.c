@@ -152,8 +152,8 @@ uint64_t ml_static(const gpurent_market *m, const mnode *n, gpurent_match_breakd
     return parts[0] + parts[1] + parts[2] + parts[3] + parts[4];
 }
 
-/* The GPU-weighted median per-node need of the pending requests: half of
- * the GPUs asked for come in pieces at least this large. */
+/* The median per-node need of the pending requests (by count): a node left
+ * with fewer free GPUs than most requests need is stranded. */
 uint32_t ml_strand_min(const gpurent_market *m)
 {
     if (m->opts.strand_min_gpus) return m->opts.strand_min_gpus;
@@ -167,7 +167,7 @@ uint32_t ml_strand_min(const gpurent_market *m)
     return 2;
 }
 
-static uint64_t fit_of(uint32_t free, uint32_t need, uint32_t strand)
+uint64_t ml_fit_whole(uint32_t free, uint32_t need, uint32_t strand)
 {
     uint32_t left = free - need;
     if (left == 0) return ML_PPM;
@@ -177,7 +177,7 @@ static uint64_t fit_of(uint32_t free, uint32_t need, uint32_t strand)
 
 uint64_t ml_fit(const mnode *n, uint32_t need, uint32_t share, uint32_t strand, uint32_t *gpu_index)
 {
-    if (!share) return n->gpu_free >= need ? fit_of(n->gpu_free, need, strand) : 0;
+    if (!share) return n->gpu_free >= need ? ml_fit_whole(n->gpu_free, need, strand) : 0;
     /* Best fit: the GPU with the least free share that still holds it. */
     uint32_t best = NIL, bestv = 101;
     for (uint32_t i = 0; i < n->gpu_count; i++)
@@ -186,7 +186,7 @@ uint64_t ml_fit(const mnode *n, uint32_t need, uint32_t share, uint32_t strand, 
             best = i;
         }
     if (gpu_index) *gpu_index = best;
-    return best == NIL ? 0 : fit_of(bestv, share, SHARE_STRAND_PCT);
+    return best == NIL ? 0 : ml_fit_whole(bestv, share, SHARE_STRAND_PCT);
 }
 
 /* ---- constraints ---- */
@@ -214,23 +214,25 @@ static int has_key(const uint8_t (*keys)[GPURENT_KEY_BYTES], uint32_t n, const u
 uint32_t ml_check(const gpurent_market *m, const mreq *q, const mnode *n, int all)
 {
     uint32_t mask = 0;
-    const mprov *p = &m->provs[n->provider];
     const mlists *l = q->lists;
     if ((q->share != 0) != (n->shared != 0)) FAIL(GPURENT_MC_KIND);
-    if (l && l->nm && !has16(l->models, l->nm, n->model)) FAIL(GPURENT_MC_MODEL);
+    if (l && l->nm && !has16(ml_l_models(l), l->nm, n->model)) FAIL(GPURENT_MC_MODEL);
     if (n->vram_mib < q->min_vram) FAIL(GPURENT_MC_VRAM);
     if (n->cc < q->cc) FAIL(GPURENT_MC_CC);
     if (n->gflops < q->min_gflops) FAIL(GPURENT_MC_FP32);
     if (q->iface && n->iface != q->iface) FAIL(GPURENT_MC_INTERFACE);
     if (n->cuda < q->cuda) FAIL(GPURENT_MC_CUDA);
     if (q->max_price && n->price > q->max_price) FAIL(GPURENT_MC_PRICE);
-    if (q->tiers && !(q->tiers & (1u << p->tier) & 0xfeu)) FAIL(GPURENT_MC_TIER);
+    if (q->tiers && !(q->tiers & (1u << n->tier) & 0xfeu)) FAIL(GPURENT_MC_TIER);
     if (q->verified_only && !n->verified) FAIL(GPURENT_MC_VERIFIED);
-    if (l && ((l->nr && !has16(l->regions, l->nr, p->region)) || has16(l->xregions, l->nxr, p->region)))
+    if (l && ((l->nr && !has16(ml_l_regions(l), l->nr, n->region)) || has16(ml_l_xregions(l), l->nxr, n->region)))
         FAIL(GPURENT_MC_REGION);
-    if (l && ((l->np && !has_key(l->keys, l->np, p->key)) || has_key(l->keys + l->np, l->nxp, p->key)))
-        FAIL(GPURENT_MC_PROVIDER);
-    if (q->duration < p->min_dur || (p->max_dur && q->duration > p->max_dur)) FAIL(GPURENT_MC_DURATION);
+    if (l && (l->np || l->nxp)) {
+        const mprov *p = &m->provs[n->provider];
+        if ((l->np && !has_key(ml_l_keys(l), l->np, p->key)) || has_key(ml_l_keys(l) + l->np, l->nxp, p->key))
+            FAIL(GPURENT_MC_PROVIDER);
+    }
+    if (q->duration < n->min_dur || (n->max_dur && q->duration > n->max_dur)) FAIL(GPURENT_MC_DURATION);
     if (n->cpu < q->cpu) FAIL(GPURENT_MC_CPU);
     if (n->ram_mib < q->ram) FAIL(GPURENT_MC_RAM);
     if (n->disk_gib < q->disk) FAIL(GPURENT_MC_DISK);

@@ -39,6 +39,8 @@ typedef struct mscratch {
     uint32_t heap_len, heap_cap;
     int *cur;            /* per list: next non-empty level */
     uint32_t cur_cap;
+    uint64_t *dyn;       /* per list: the largest fit + locality bonus of its nodes */
+    uint32_t dyn_cap;
 } mscratch;
 
 static int grow(void **p, uint32_t *cap, uint32_t want, size_t size)
@@ -63,6 +65,7 @@ void ml_search_free(msearch *s)
         gr_free(x->rg);
         gr_free(x->heap);
         gr_free(x->cur);
+        gr_free(x->dyn);
         gr_free(x);
     }
     gr_free(s->lists);
@@ -144,7 +147,7 @@ static int pick_lists(msearch *s)
     for (uint32_t b = 0; b < m->bucket_count; b++) {
         const mbucket *bk = m->buckets[b];
         if ((bk->shared != 0) != (q->share != 0)) continue;
-        if (q->lists && q->lists->nm && !has16(q->lists->models, q->lists->nm, bk->model)) continue;
+        if (q->lists && q->lists->nm && !has16(ml_l_models(q->lists), q->lists->nm, bk->model)) continue;
         if (bk->max_vram < q->min_vram || bk->max_cc < q->cc || bk->max_gflops < q->min_gflops ||
             bk->max_cuda < q->cuda)
             continue;
@@ -160,6 +163,21 @@ static int pick_lists(msearch *s)
 static const mlist *list_at(const gpurent_market *m, uint32_t list)
 {
     return &m->buckets[list / ML_CLASSES]->lists[list % ML_CLASSES];
+}
+
+/* The largest fit any node of a list can offer this request: whole-GPU
+ * lists hold nodes with free counts in their class range; share lists may
+ * hold a perfect fit. */
+static uint64_t list_fit_max(const msearch *s, uint32_t list)
+{
+    uint32_t cls = list % ML_CLASSES;
+    if (s->share) return ML_PPM;
+    uint32_t lo = cls ? ml_class_max(0, cls - 1) + 1 : 0, hi = ml_class_max(0, cls), best = 0;
+    for (uint32_t f = lo > s->need ? lo : s->need; f <= hi; f++) {
+        uint64_t v = ml_fit_whole(f, s->need, s->strand);
+        if (v > best) best = (uint32_t)v;
+    }
+    return best;
 }
 
 /* ---- gang helpers ---- */
@@ -404,35 +422,48 @@ int ml_search(msearch *s, const gpurent_market *m, const mreq *q, uint32_t k, ui
     int nl = pick_lists(s);
     if (nl < 0) return nl;
     mscratch *x = s->scratch;
-    if ((rc = grow((void **)&x->cur, &x->cur_cap, (uint32_t)nl + 1, sizeof *x->cur))) return rc;
+    if ((rc = grow((void **)&x->cur, &x->cur_cap, (uint32_t)nl + 1, sizeof *x->cur)) ||
+        (rc = grow((void **)&x->dyn, &x->dyn_cap, (uint32_t)nl + 1, sizeof *x->dyn)))
+        return rc;
+    const int region = s->gangs > 1 && q->scope == GPURENT_GANG_REGION;
+    const uint64_t loc = s->gangs > 1 ? 0 : (uint64_t)m->opts.w_locality * ML_PPM;
     int lvl = -1;
     for (int i = 0; i < nl; i++) {
         x->cur[i] = ml_list_next(list_at(m, s->lists[i]), ML_LEVELS - 1);
         if (x->cur[i] > lvl) lvl = x->cur[i];
+        x->dyn[i] = loc + (uint64_t)m->opts.w_fit * list_fit_max(s, s->lists[i]);
     }
-    const int region = s->gangs > 1 && q->scope == GPURENT_GANG_REGION;
-    const uint64_t dyn_node = region ? (uint64_t)m->opts.w_fit * ML_PPM : m->max_dyn;
     while (lvl >= 0) {
-        uint64_t U = ml_level_ub(m, lvl) + dyn_node;
+        /* Bounds per list: a list whose best remaining node cannot reach
+         * the k-th result is done (single nodes); groups use the largest. */
+        uint64_t U = 0;
+        int next = -1;
+        for (int i = 0; i < nl; i++) {
+            if (x->cur[i] < 0) continue;
+            uint64_t b = ml_level_ub(m, x->cur[i]) + x->dyn[i];
+            if (s->gangs == 1 && s->found == s->k && b < s->top[s->k - 1].total) {
+                x->cur[i] = -1;
+                continue;
+            }
+            if (b > U) U = b;
+            if (x->cur[i] > next) next = x->cur[i];
+        }
+        lvl = next;
+        if (lvl < 0) break;
         int stop = 0;
         if (region) {
             if ((rc = region_check(s, U, 0, &stop))) break;
-        } else if (s->found == s->k) {
-            uint64_t bound = s->gangs > 1 ? (uint64_t)s->gangs * U : U;
-            stop = bound < s->top[s->k - 1].total;
+        } else if (s->gangs > 1 && s->found == s->k) {
+            stop = (uint64_t)s->gangs * U < s->top[s->k - 1].total;
         }
         if (stop) break;
-        int next = -1;
         for (int i = 0; i < nl && !rc; i++) {
-            if (x->cur[i] == lvl) {
-                for (uint32_t n = list_at(m, s->lists[i])->head[lvl]; n != NIL && !rc; n = m->nodes[n].next)
-                    rc = visit(s, n);
-                x->cur[i] = ml_list_next(list_at(m, s->lists[i]), lvl - 1);
-            }
-            if (x->cur[i] > next) next = x->cur[i];
+            if (x->cur[i] != lvl) continue;
+            for (uint32_t n = list_at(m, s->lists[i])->head[lvl]; n != NIL && !rc; n = m->nodes[n].next)
+                rc = visit(s, n);
+            x->cur[i] = ml_list_next(list_at(m, s->lists[i]), lvl - 1);
         }
         if (rc) break;
-        lvl = next;
     }
     if (!rc && region && lvl < 0) {
         int stop;

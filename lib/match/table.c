@@ -1,4 +1,4 @@
-/* Open-addressing hash table from keys to slots. Keys stay in the caller's
+/* Open-addressing hash table (load at most 3/4) from keys to slots. Keys stay in the caller's
  * entry arrays; the table holds slot numbers and 32-bit hashes. It is only
  * ever probed, never iterated to produce a result, so its layout (which
  * depends on a random per-market key) cannot change any outcome. */
@@ -20,7 +20,7 @@ uint32_t mtab_find(const mtab *t, uint32_t h, const void *ctx, mtab_eq eq, const
 static int grow(mtab *t, uint32_t extra)
 {
     uint32_t ncap = t->cap ? t->cap : 16;
-    while ((uint64_t)(t->live + extra) * 2 > ncap) ncap *= 2;
+    while ((uint64_t)(t->live + extra) * 4 > (uint64_t)ncap * 3) ncap *= 2;
     if (ncap > (1u << 30)) return gr_fail(GPURENT_E_LIMIT, "market: hash table above 2^30 entries");
     uint32_t *slot = gr_calloc(ncap, sizeof *slot);
     uint32_t *hash = gr_malloc((size_t)ncap * sizeof *hash);
@@ -47,7 +47,7 @@ static int grow(mtab *t, uint32_t extra)
 
 int mtab_put(mtab *t, uint32_t h, uint32_t slot)
 {
-    if ((uint64_t)(t->used + 1) * 2 > t->cap) {
+    if ((uint64_t)(t->used + 1) * 4 > (uint64_t)t->cap * 3) {
         int rc = grow(t, 1);
         if (rc) return rc;
     }
@@ -62,7 +62,7 @@ int mtab_put(mtab *t, uint32_t h, uint32_t slot)
 
 int mtab_reserve(mtab *t, uint32_t extra)
 {
-    if ((uint64_t)(t->used + extra) * 2 <= t->cap) return GPURENT_OK;
+    if ((uint64_t)(t->used + extra) * 4 <= (uint64_t)t->cap * 3) return GPURENT_OK;
     return grow(t, extra);
 }
 
