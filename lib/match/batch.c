@@ -285,7 +285,7 @@ static int build_receipt(bstate *b, gpurent_match_receipt *r)
     gpurent_market *m = b->m;
     pthread_mutex_lock(&cmp_lock);
     plc_market = m;
-    qsort(b->as, b->as_len, sizeof *b->as, asg_cmp);
+    if (b->as_len) qsort(b->as, b->as_len, sizeof *b->as, asg_cmp);
     pthread_mutex_unlock(&cmp_lock);
     r->assignment_count = b->as_len;
     r->placement_count = b->pl_len;
