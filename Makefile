@@ -31,7 +31,7 @@ GO ?= go
 
 MSGPACK_PC := $(shell $(PKG_CONFIG) --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags libsodium $(MSGPACK_PC) 2>/dev/null)
-DEP_LIBS := $(shell $(PKG_CONFIG) --libs libsodium $(MSGPACK_PC) 2>/dev/null || echo -lsodium -lmsgpackc) -ldl -lpthread
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs libsodium $(MSGPACK_PC) 2>/dev/null || echo -lsodium -lmsgpackc) -ldl -lpthread -lm
 
 SANITIZE ?=
 ifeq ($(SANITIZE),1)
@@ -65,6 +65,9 @@ BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
+
+# Included .mk files must not steal the default goal.
+.DEFAULT_GOAL := all
 
 # Extra rules per module (fake drivers, generated files) live beside them.
 # A .mk file adds a suite to `make check` with: CHECK_EXTRA += check-<name>
@@ -101,9 +104,9 @@ $(BUILD)/tests/%: tests/%.c $(STLIB) $(TEST_SUPPORT) $(wildcard tests/*.h tests/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ilib -Itests $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT) $(STLIB) -lcmocka $(DEP_LIBS) $(TEST_LIBS)
 
-$(BUILD)/bench/%: bench/%.c $(STLIB) $(wildcard bench/*.h)
+$(BUILD)/bench/%: bench/%.c $(STLIB) $(TEST_SUPPORT) $(wildcard bench/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ilib -Ibench $(LDFLAGS_ALL) -o $@ $< $(STLIB) $(DEP_LIBS) -lm
+	$(CC) $(CFLAGS_ALL) -Ilib -Ibench -Itests $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT) $(STLIB) $(DEP_LIBS) -lm $(BENCH_LIBS)
 
 # Examples use only the public API, against the shared library.
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libgpurent.so
@@ -139,7 +142,7 @@ check-san:
 
 # The same sources must build warning-free (-Werror) with clang too.
 check-clang:
-	$(MAKE) CC=clang BUILD=build/clang lib tests examples
+	$(MAKE) CC=clang BUILD=build/clang lib tests examples cli
 
 VALGRIND := valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
             --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 --track-fds=no
@@ -188,7 +191,7 @@ install: lib $(PC_FILE) $(INSTALL_EXTRA)
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libgpurent.so $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB))
 	rm -f $(DESTDIR)$(LIBDIR)/libgpurent.a $(DESTDIR)$(LIBDIR)/pkgconfig/gpurent.pc
-	rm -f $(DESTDIR)$(INCLUDEDIR)/gpurent.h
+	rm -f $(DESTDIR)$(INCLUDEDIR)/gpurent.h $(DESTDIR)$(BINDIR)/gpurent
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/gpurent
 
 clean:

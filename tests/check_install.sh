@@ -36,7 +36,9 @@ C
 PKG_CONFIG_PATH=$tmp $cc -o "$tmp/prog" "$tmp/prog.c" $(PKG_CONFIG_PATH=$tmp pkg-config --cflags --libs gpurent)
 LD_LIBRARY_PATH=$root/lib "$tmp/prog"
 # The program must have picked the installed library through its soname.
-LD_LIBRARY_PATH=$root/lib ldd "$tmp/prog" | grep -q "$root/lib/libgpurent.so.[0-9]" \
+# (ldd to a file: grep -q closing the pipe early would kill ldd under pipefail.)
+LD_LIBRARY_PATH=$root/lib ldd "$tmp/prog" > "$tmp/ldd.txt"
+grep -q "$root/lib/libgpurent.so.[0-9]" "$tmp/ldd.txt" \
   || { echo "check-install: program did not load the installed library"; exit 1; }
 $make -s uninstall DESTDIR="$tmp/root" PREFIX=$prefix >/dev/null
 left=$(find "$tmp/root" -type f -o -type l)

@@ -1,4 +1,19 @@
-/* gpurent probe module: see ../../docs and the issue that builds it. */
+/* GPU capability probing through the CUDA Driver API.
+ *
+ * The probe loads the CUDA driver (libcuda.so.1) at run time: nothing here
+ * needs the CUDA toolkit, and a machine without a GPU or driver gets a valid,
+ * empty report that says why. It lists each device's attributes in PCI bus
+ * id order, derives peak figures from documented per-architecture tables,
+ * and can run short active checks (copy bandwidth, an FP32 FMA kernel seeded
+ * by a challenge nonce) whose results are compared with those peaks.
+ *
+ * The result is a gpurent_gpu_report (wire.h): encode it, sign it with the
+ * attest module, and turn its devices into gpurent_gpu records for offers.
+ * docs/probe.md has the details, including what cannot be done safely:
+ *  - a cuInit that hangs runs on a worker thread which cannot be killed;
+ *    the probe gives up after its time limit and leaves that thread behind;
+ *  - CUDA does not survive fork(): probe in the process that will use the
+ *    result, never in a child forked after a probe (the probe refuses). */
 #ifndef GPURENT_PROBE_H
 #define GPURENT_PROBE_H
 
@@ -7,6 +22,77 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** The environment variable that names the driver library to load. */
+#define GPURENT_CUDA_LIBRARY_ENV "GPURENT_CUDA_LIBRARY"
+/** The library loaded when neither the options nor the environment name one. */
+#define GPURENT_CUDA_LIBRARY_DEFAULT "libcuda.so.1"
+
+#define GPURENT_PROBE_OPTIONS_VERSION 1
+
+/** Probe options. Zero fields take their defaults. */
+typedef struct gpurent_probe_options {
+    unsigned int version;      /* GPURENT_PROBE_OPTIONS_VERSION */
+    const char *driver_path;   /* NULL: $GPURENT_CUDA_LIBRARY, else "libcuda.so.1" */
+    uint32_t timeout_ms;       /* the whole probe, cuInit included; default 10000, max 600000 */
+    uint32_t checks;           /* GPURENT_CHECK_* bits; default 0 (no active check) */
+    uint32_t check_ms;         /* measuring time per check per device; default 50, max 5000 */
+    uint64_t check_max_bytes;  /* device (and pinned host) memory per check; default 256 MiB,
+                                  min 1 MiB, max 16 GiB */
+    uint32_t fma_iterations;   /* loop iterations per kernel thread; default 4096, max 1048576 */
+    uint32_t fma_samples;      /* kernel outputs checked on the CPU; default 32, max 4096 */
+    uint64_t now;              /* Unix seconds for probed_at; 0 = the clock */
+} gpurent_probe_options;
+
+#define GPURENT_PROBE_OPTIONS_INIT {GPURENT_PROBE_OPTIONS_VERSION, NULL, 0, 0, 0, 0, 0, 0, 0}
+
+/** Fill `opts` with the defaults of `version` (for bindings). Fails with
+ *  GPURENT_E_VERSION for an unknown version. */
+GPURENT_API gpurent_status gpurent_probe_options_init(gpurent_probe_options *opts, unsigned int version);
+
+/**
+ * Probe the machine's GPUs and fill `out`, bound to `nonce` (32 bytes).
+ *
+ * Returns GPURENT_OK whenever it produced a report, including an empty one:
+ * a missing driver, the toolkit's stub driver, an old driver, a failing or
+ * hung driver and a machine without devices are not errors of the call but
+ * facts about the machine, and out->status / out->reason say which.
+ * The call fails (and leaves `out` zeroed) only for bad arguments
+ * (GPURENT_E_INVALID_ARG, GPURENT_E_VERSION), GPURENT_E_NOMEM, or
+ * GPURENT_E_CANCELLED when `cancel` (may be NULL) was set; a call cancelled
+ * while the driver is busy returns at once and leaves the driver call to
+ * finish on its worker thread.
+ *
+ * The driver is loaded once per process and path and never unloaded (libcuda
+ * does not support it). Probes may run from several threads at once.
+ */
+GPURENT_API gpurent_status gpurent_probe_run(const gpurent_probe_options *opts, const uint8_t nonce[32],
+                                             gpurent_cancel *cancel, gpurent_gpu_report *out);
+
+/** "ok", "unsupported", "error", "skipped"; "unknown" otherwise. Static string. */
+GPURENT_API const char *gpurent_pv_state_name(uint32_t state);
+
+/** "none", "plausible", "low", "implausible", "wrong output"; "unknown" otherwise. */
+GPURENT_API const char *gpurent_verdict_name(uint32_t verdict);
+
+/** The verdict for a measurement of `ratio_ppm` of its peak (output correct):
+ *  below 750000 low, above 1100000 implausible, plausible between. */
+GPURENT_API uint32_t gpurent_probe_verdict(uint32_t ratio_ppm);
+
+/**
+ * Derived peaks for a GPU from its attributes, by the documented tables
+ * (docs/probe.md): FP32 GFLOPS = SMs x FP32 cores per SM x 2 x clock;
+ * tensor FP16/BF16 dense GFLOPS = SMs x tensor FLOPs per clock per SM x
+ * clock; memory MB/s = 2 x memory clock x bus width / 8. Integer
+ * arithmetic, rounded down. Each output is GPURENT_PV_OK or, for an
+ * architecture the tables do not know, GPURENT_PV_UNSUPPORTED. Any pointer
+ * may be NULL.
+ */
+GPURENT_API void gpurent_probe_derive_peaks(uint32_t cc_major, uint32_t cc_minor, uint32_t sm_count,
+                                            uint32_t clock_khz, uint32_t mem_clock_khz,
+                                            uint32_t bus_width_bits, gpurent_pv *fp32_gflops,
+                                            gpurent_pv *fp16_tensor_gflops, gpurent_pv *bf16_tensor_gflops,
+                                            gpurent_pv *mem_bw_mbps, gpurent_pv *h2d_peak_mbps);
 
 #ifdef __cplusplus
 }

@@ -60,6 +60,8 @@ typedef enum gpurent_status {
     GPURENT_E_DRIVER_FAILED = -303,     /* a driver call failed */
     GPURENT_E_DRIVER_TIMEOUT = -304,    /* the driver did not answer in time */
     GPURENT_E_BENCH_UNAVAILABLE = -305, /* the active check cannot run here */
+    GPURENT_E_NO_DEVICE = -306,         /* the driver works but lists no device */
+    GPURENT_E_DEVICE_FAILED = -307,     /* a device call failed midway: the report is partial */
 
     /* tier */
     GPURENT_E_UNKNOWN_PROVIDER = -400,

@@ -183,11 +183,280 @@ GPURENT_API gpurent_status gpurent_request_add_provider(gpurent_request *req, co
 
 /* ---- GPU report (written by the probe module) ---- */
 
+/*
+ * A GPU report: what the probe found on one machine, bound to a verifier's
+ * challenge nonce. Every measured field says whether it holds a value, is
+ * unsupported by the driver, or failed with a driver error: a 0 is never a
+ * stand-in for "unknown". gpurent_probe_run() (probe.h) fills one; the codec
+ * below encodes it canonically and decodes untrusted bytes strictly.
+ */
+#define GPURENT_GPU_REPORT_MAX_DEVICES 64
+#define GPURENT_GPU_REPORT_TEXT_MAX 256   /* device names and the reason, with NUL */
+#define GPURENT_GPU_REPORT_PATH_MAX 1024  /* driver path, with NUL */
+#define GPURENT_NONCE_BYTES 32
+
+/** What a probed field holds. */
+typedef enum gpurent_pv_state {
+    GPURENT_PV_OK = 0,          /* `value` holds the answer */
+    GPURENT_PV_UNSUPPORTED = 1, /* the driver does not know it (or lacks the entry point) */
+    GPURENT_PV_ERROR = 2,       /* the driver call failed: `error` holds its CUresult */
+    GPURENT_PV_SKIPPED = 3      /* active checks only: not requested, or not reached */
+} gpurent_pv_state;
+
+/** A probed integer. `error` is the driver's CUresult: non-zero for ERROR,
+ *  the answer that meant "unsupported" (or 0) for UNSUPPORTED, 0 otherwise.
+ *  `value` is 0 unless state is GPURENT_PV_OK. */
+typedef struct gpurent_pv {
+    uint32_t state;
+    uint32_t error;
+    uint64_t value;
+} gpurent_pv;
+
+/** A probed string (device name); empty unless state is GPURENT_PV_OK. */
+typedef struct gpurent_pv_text {
+    uint32_t state;
+    uint32_t error;
+    char value[GPURENT_GPU_REPORT_TEXT_MAX];
+} gpurent_pv_text;
+
+/** A probed UUID; zero unless state is GPURENT_PV_OK. */
+typedef struct gpurent_pv_uuid {
+    uint32_t state;
+    uint32_t error;
+    uint8_t value[16];
+} gpurent_pv_uuid;
+
+/** How an active measurement compares with its derived peak. */
+typedef enum gpurent_verdict {
+    GPURENT_VERDICT_NONE = 0,         /* not measured */
+    GPURENT_VERDICT_PLAUSIBLE = 1,    /* 0.75 <= ratio <= 1.10 */
+    GPURENT_VERDICT_LOW = 2,          /* ratio < 0.75: throttled, shared, or a smaller GPU */
+    GPURENT_VERDICT_IMPLAUSIBLE = 3,  /* ratio > 1.10: faster than the hardware can be */
+    GPURENT_VERDICT_WRONG_OUTPUT = 4  /* the kernel's output failed the CPU check */
+} gpurent_verdict;
+
+/** One active check on one device. `value` is MB/s for copies and GFLOPS
+ *  for the FMA kernel; `ratio_ppm` is value / derived peak in parts per
+ *  million. Not run: state GPURENT_PV_SKIPPED, everything else 0.
+ *  Could not run (entry point missing, PTX JIT unavailable): UNSUPPORTED
+ *  with the driver's answer in `error`. A driver failure: ERROR. */
+typedef struct gpurent_probe_check {
+    uint32_t state;
+    uint32_t error;
+    uint64_t value;
+    uint32_t ratio_ppm;
+    uint32_t verdict;   /* gpurent_verdict; NONE unless state is OK */
+} gpurent_probe_check;
+
+/** One device, as the driver described it. Keys are those of the device map
+ *  in docs/wire-format.md. */
+typedef struct gpurent_probe_device {
+    uint32_t ordinal;              /* key 1: CUDA device ordinal */
+    gpurent_pv_text name;          /* key 2 */
+    gpurent_pv_uuid uuid;          /* key 3 */
+    gpurent_pv pci_domain;         /* key 4 */
+    gpurent_pv pci_bus;            /* key 5: 0..255 */
+    gpurent_pv pci_device;         /* key 6: 0..31 */
+    gpurent_pv cc_major;           /* key 7: 1..99 */
+    gpurent_pv cc_minor;           /* key 8: 0..9 */
+    gpurent_pv sm_count;           /* key 9 */
+    gpurent_pv memory_bytes;       /* key 10: total device memory */
+    gpurent_pv clock_khz;          /* key 11: max boost core clock */
+    gpurent_pv mem_clock_khz;      /* key 12: peak memory clock */
+    gpurent_pv bus_width_bits;     /* key 13 */
+    gpurent_pv l2_bytes;           /* key 14 */
+    gpurent_pv ecc_enabled;        /* key 15: 0 or 1 */
+    gpurent_pv max_threads_per_sm; /* key 16 */
+    gpurent_pv fp32_gflops;        /* key 17: derived: SMs x cores/SM x 2 x clock */
+    gpurent_pv fp16_tensor_gflops; /* key 18: derived, dense */
+    gpurent_pv bf16_tensor_gflops; /* key 19: derived, dense */
+    gpurent_pv mem_bw_mbps;        /* key 20: derived: 2 x mem clock x bus width / 8 */
+    gpurent_pv h2d_peak_mbps;      /* key 21: derived: PCIe link of the architecture, per direction */
+    gpurent_probe_check d2d;       /* key 22: device-to-device copy, MB/s (read + write) */
+    gpurent_probe_check h2d;       /* key 23: pinned host-to-device copy, MB/s */
+    gpurent_probe_check fma;       /* key 24: FP32 FMA kernel, GFLOPS */
+} gpurent_probe_device;
+
+/** A whole report. `status` says why it is empty or partial:
+ *  GPURENT_OK, GPURENT_E_NO_DRIVER, GPURENT_E_STUB_DRIVER,
+ *  GPURENT_E_DRIVER_TOO_OLD, GPURENT_E_DRIVER_FAILED,
+ *  GPURENT_E_DRIVER_TIMEOUT, GPURENT_E_NO_DEVICE (no devices listed) or
+ *  GPURENT_E_DEVICE_FAILED (devices listed, some fields failed). */
+typedef struct gpurent_gpu_report {
+    uint8_t nonce[GPURENT_NONCE_BYTES];      /* key 1: the verifier's challenge */
+    uint64_t probed_at;                      /* key 2: Unix seconds */
+    int32_t status;                          /* key 3: see above */
+    uint32_t driver_error;                   /* key 4: CUresult behind status, 0 = none */
+    char reason[GPURENT_GPU_REPORT_TEXT_MAX];/* key 5: human-readable; non-empty unless status is OK */
+    gpurent_pv driver_version;               /* key 6: cuDriverGetVersion, 12040 = 12.4 */
+    char driver_path[GPURENT_GPU_REPORT_PATH_MAX]; /* key 7: file actually loaded; empty = none */
+    uint8_t driver_digest[GPURENT_DIGEST_BYTES];   /* key 8: BLAKE2b-256 of that file; zero = none */
+    uint32_t ld_preload_set;                 /* key 9: LD_PRELOAD was set (0/1) */
+    uint32_t cuda_visible_devices_set;       /* key 10: CUDA_VISIBLE_DEVICES was set (0/1) */
+    uint32_t driver_device_count;            /* key 11: devices the driver listed */
+    uint32_t checks;                         /* key 12: active checks requested (GPURENT_CHECK_* bits) */
+    uint32_t device_count;                   /* key 13 (array length): <= GPURENT_GPU_REPORT_MAX_DEVICES */
+    gpurent_probe_device devices[GPURENT_GPU_REPORT_MAX_DEVICES]; /* in PCI bus id order */
+} gpurent_gpu_report;
+
+/* Active check bits (gpurent_gpu_report.checks, gpurent_probe_options.checks). */
+#define GPURENT_CHECK_D2D 1u
+#define GPURENT_CHECK_H2D 2u
+#define GPURENT_CHECK_FMA 4u
+#define GPURENT_CHECK_ALL 7u
+
+/** Zero a report (no devices, status GPURENT_OK). */
+GPURENT_API void gpurent_gpu_report_init(gpurent_gpu_report *report);
+/** Check every field and the cross-field rules (states, ranges, device
+ *  order, status against device count); names the first bad field. */
+GPURENT_API gpurent_status gpurent_gpu_report_validate(const gpurent_gpu_report *report);
+/** Encode to canonical bytes (validates first). Free `out` with gpurent_buf_free(). */
+GPURENT_API gpurent_status gpurent_gpu_report_encode(const gpurent_gpu_report *report, gpurent_buf *out);
+/** Decode and validate untrusted bytes; `out` is untouched on failure. */
+GPURENT_API gpurent_status gpurent_gpu_report_decode(const uint8_t *data, size_t len, gpurent_gpu_report *out);
+/** Borrow device `index` (NULL when out of range). */
+GPURENT_API const gpurent_probe_device *gpurent_gpu_report_device(const gpurent_gpu_report *report,
+                                                                  uint32_t index);
+/**
+ * Turn device `index` into a GPU record for an offer: the driver's name as
+ * the model (cut to GPURENT_NAME_MAX - 1 bytes on a character boundary),
+ * sizes in MiB/KiB, clocks in MHz, derived peaks, and measured figures only
+ * from checks whose verdict is plausible or low. Unsupported fields become
+ * 0 ("not known" in a GPU record). Fails with GPURENT_E_INVALID_FIELD when
+ * the name or compute capability is not known, GPURENT_E_NOT_FOUND when
+ * `index` is out of range.
+ */
+GPURENT_API gpurent_status gpurent_gpu_report_to_gpu(const gpurent_gpu_report *report, uint32_t index,
+                                                     gpurent_gpu *out);
+
+
 
 /* ---- envelope and revocation (written by the attest module) ---- */
 
 
 /* ---- audit report and tier certificate (written by the tier module) ---- */
+
+/* Limits of the tier module's records. */
+#define GPURENT_AUDIT_MAX_CHALLENGES 4096 /* challenge results in one audit report */
+#define GPURENT_AUDIT_MAX_JOBS 1024       /* job outcomes in one audit report */
+#define GPURENT_TIER_CERT_MAX_AUDITORS 16 /* auditors named in one tier certificate */
+#define GPURENT_TIER_MAX_TIERS 16         /* tiers in a tier table */
+#define GPURENT_TIME_MAX_S (1ull << 40)   /* largest Unix second a tier record accepts */
+
+/** Outcome of one audit check. */
+typedef enum gpurent_check_result {
+    GPURENT_CHECK_NOT_RUN = 0,
+    GPURENT_CHECK_PASSED = 1,
+    GPURENT_CHECK_FAILED = 2
+} gpurent_check_result;
+
+/** Kind of liveness challenge. */
+typedef enum gpurent_challenge_kind {
+    GPURENT_CHALLENGE_GPU = 1,
+    GPURENT_CHALLENGE_CPU = 2
+} gpurent_challenge_kind;
+
+/** How a job ended. Only GPURENT_JOB_FAILED_PROVIDER counts against the provider. */
+typedef enum gpurent_job_outcome {
+    GPURENT_JOB_COMPLETED = 1,
+    GPURENT_JOB_FAILED_PROVIDER = 2,
+    GPURENT_JOB_FAILED_USER = 3
+} gpurent_job_outcome;
+
+/** One liveness challenge an auditor sent, and its result. */
+typedef struct gpurent_challenge_result {
+    uint64_t time_s;  /* key 1: Unix second the challenge was sent; <= the report's time_s */
+    uint32_t kind;    /* key 2: gpurent_challenge_kind */
+    uint32_t passed;  /* key 3: 1 = answered correctly in time, 0 = failed */
+} gpurent_challenge_result;
+
+/** One job's outcome as the auditor observed it. */
+typedef struct gpurent_job_result {
+    char job_id[GPURENT_NAME_MAX]; /* key 1: non-empty, unique within the report */
+    uint64_t end_s;                /* key 2: Unix second the job ended; <= the report's time_s */
+    uint32_t outcome;              /* key 3: gpurent_job_outcome */
+} gpurent_job_result;
+
+/**
+ * An auditor's report about one provider: the checks it ran (GPU report
+ * re-verified against the provider's claim, data integrity, security), the
+ * stake it observed, and batches of liveness challenge results and job
+ * outcomes. Signed by the auditor (attest), it is the only evidence the tier
+ * module accepts. Lists are sets: the encoder writes challenges sorted by
+ * (time_s, kind) and jobs by job_id, the decoder refuses any other order,
+ * and repeats are invalid. Decoded reports own their arrays: release them
+ * with gpurent_audit_report_clear().
+ */
+typedef struct gpurent_audit_report {
+    uint8_t provider_key[GPURENT_KEY_BYTES]; /* key 1: the provider audited */
+    uint8_t auditor_key[GPURENT_KEY_BYTES];  /* key 2: the auditor; differs from provider_key */
+    uint64_t time_s;                         /* key 3: Unix second of the report (the audit's era) */
+    uint32_t gpu_report;                     /* key 4: gpurent_check_result */
+    uint32_t integrity;                      /* key 5: gpurent_check_result */
+    uint32_t security;                       /* key 6: gpurent_check_result */
+    uint8_t gpu_report_digest[GPURENT_DIGEST_BYTES]; /* key 7: the GPU report re-verified, zero = none */
+    uint32_t stake_observed;                 /* key 8: 1 = stake_micro holds the stake seen at time_s */
+    uint64_t stake_micro;                    /* key 9: 0 when stake_observed is 0 */
+    uint32_t challenge_count;                /* key 10 (array length) */
+    gpurent_challenge_result *challenges;
+    uint32_t job_count;                      /* key 11 (array length) */
+    gpurent_job_result *jobs;
+} gpurent_audit_report;
+
+/**
+ * A tier certificate: the tier and score the tier engine computed for one
+ * provider at the end of one era, and a digest of the evidence it used.
+ * Any auditor that evaluated the same evidence with the same parameters
+ * produces byte-identical encodings, so k of them can sign the same bytes.
+ */
+typedef struct gpurent_tier_cert {
+    uint8_t provider_key[GPURENT_KEY_BYTES];    /* key 1 */
+    uint64_t era;                               /* key 2: the era evaluated */
+    uint32_t tier;                              /* key 3: 1 (most trusted) .. GPURENT_TIER_MAX_TIERS */
+    uint32_t incubating;                        /* key 4: 1 = has not yet left incubation */
+    uint32_t score_ppm;                         /* key 5: lower-bound score, 0..1000000 */
+    uint32_t mean_ppm;                          /* key 6: point-estimate score, >= score_ppm */
+    uint32_t confidence_ppm;                    /* key 7: score_ppm / mean_ppm, in ppm */
+    uint32_t uptime_ppm;                        /* key 8: weighted challenge pass rate of the era */
+    uint32_t eras_in_tier;                      /* key 9: eras served in this tier so far */
+    uint32_t points_ppm;                        /* key 10: the tier's points multiplier x 1e6 */
+    uint8_t evidence_digest[GPURENT_DIGEST_BYTES]; /* key 11: BLAKE2b-256 of the evidence (docs/tiers.md) */
+    uint8_t params_digest[GPURENT_DIGEST_BYTES];   /* key 12: BLAKE2b-256 of the engine parameters */
+    uint32_t auditor_count;                     /* key 13 (array length): 1..GPURENT_TIER_CERT_MAX_AUDITORS */
+    uint8_t auditors[GPURENT_TIER_CERT_MAX_AUDITORS][GPURENT_KEY_BYTES]; /* ascending, unique */
+} gpurent_tier_cert;
+
+/** Zero a report (no challenges, no jobs). */
+GPURENT_API void gpurent_audit_report_init(gpurent_audit_report *report);
+/** Free the report's arrays and zero it. Accepts NULL. */
+GPURENT_API void gpurent_audit_report_clear(gpurent_audit_report *report);
+/** Append a challenge result (GPURENT_E_LIMIT when full). Order does not matter. */
+GPURENT_API gpurent_status gpurent_audit_report_add_challenge(gpurent_audit_report *report, uint64_t time_s,
+                                                              uint32_t kind, uint32_t passed);
+/** Append a job outcome (GPURENT_E_LIMIT when full). Order does not matter. */
+GPURENT_API gpurent_status gpurent_audit_report_add_job(gpurent_audit_report *report, const char *job_id,
+                                                        uint64_t end_s, uint32_t outcome);
+/** Borrow challenge `index` (NULL when out of range); valid until the report changes. */
+GPURENT_API const gpurent_challenge_result *gpurent_audit_report_challenge(const gpurent_audit_report *report,
+                                                                           uint32_t index);
+/** Borrow job `index` (NULL when out of range); valid until the report changes. */
+GPURENT_API const gpurent_job_result *gpurent_audit_report_job(const gpurent_audit_report *report, uint32_t index);
+/** Check every field and cross-field rule (repeats, times after time_s, a
+ *  report carrying no evidence); GPURENT_E_INVALID_FIELD names the field. */
+GPURENT_API gpurent_status gpurent_audit_report_validate(const gpurent_audit_report *report);
+/** Encode to canonical bytes (validates first; lists are written sorted). */
+GPURENT_API gpurent_status gpurent_audit_report_encode(const gpurent_audit_report *report, gpurent_buf *out);
+/** Decode untrusted bytes into `out` (initialised or cleared; overwritten on
+ *  success, untouched on failure). Clear it when done. */
+GPURENT_API gpurent_status gpurent_audit_report_decode(const uint8_t *data, size_t len, gpurent_audit_report *out);
+
+/** Check a certificate's fields (ranges, auditors ascending and unique). */
+GPURENT_API gpurent_status gpurent_tier_cert_validate(const gpurent_tier_cert *cert);
+/** Encode to canonical bytes (validates first). */
+GPURENT_API gpurent_status gpurent_tier_cert_encode(const gpurent_tier_cert *cert, gpurent_buf *out);
+/** Decode and validate untrusted bytes; `out` is untouched on failure. */
+GPURENT_API gpurent_status gpurent_tier_cert_decode(const uint8_t *data, size_t len, gpurent_tier_cert *out);
+
 
 
 /* ---- match receipt (written by the match module) ---- */

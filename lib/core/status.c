@@ -48,6 +48,8 @@ static const status_entry entries[] = {
     S(GPURENT_E_DRIVER_FAILED, "CUDA driver call failed"),
     S(GPURENT_E_DRIVER_TIMEOUT, "CUDA driver did not answer in time"),
     S(GPURENT_E_BENCH_UNAVAILABLE, "active check unavailable"),
+    S(GPURENT_E_NO_DEVICE, "no CUDA device"),
+    S(GPURENT_E_DEVICE_FAILED, "a CUDA device failed during the probe"),
     S(GPURENT_E_UNKNOWN_PROVIDER, "unknown provider"),
     S(GPURENT_E_EVIDENCE_REJECTED, "evidence rejected"),
     S(GPURENT_E_INFEASIBLE, "no feasible provider"),

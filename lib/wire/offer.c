@@ -18,6 +18,7 @@ static const gr_field node_tail[] = {
 };
 #undef NF
 #define NODE_FIELDS 10
+#define NODE_MIN_BYTES 64 /* a lower bound of one encoded node (about 115 bytes at least) */
 
 #define OF(key, kind, member, max) GR_FIELD(key, kind, gpurent_offer, member, max)
 static const gr_field offer_head[] = {
@@ -135,6 +136,11 @@ GPURENT_API gpurent_status gpurent_offer_decode(const uint8_t *data, size_t len,
     if (!rc) rc = gr_rd_array(&r, &count); /* count is bounded by the bytes left */
     if (!rc && (count == 0 || count > GPURENT_OFFER_MAX_NODES))
         rc = gr_fail(GPURENT_E_OVERSIZE, "offer.nodes: %u nodes, allowed 1..%u", count, GPURENT_OFFER_MAX_NODES);
+    /* A node takes at least NODE_MIN_BYTES encoded (its digest alone is 34),
+     * so the array is never allocated beyond a few times the input size. */
+    if (!rc && count > gr_rd_left(&r) / NODE_MIN_BYTES)
+        rc = gr_fail(GPURENT_E_TRUNCATED, "offer.nodes: %u nodes cannot fit in the %zu bytes left", count,
+                     gr_rd_left(&r));
     if (!rc && !(o.nodes = gr_calloc(count, sizeof *o.nodes))) rc = gr_fail(GPURENT_E_NOMEM, "offer.nodes");
     for (uint32_t i = 0; !rc && i < count; i++) {
         char what[48];

@@ -1,0 +1,23 @@
+# The gpurent command-line tool (bindings/cli): links the shared library; only
+# the CLI uses jansson and msgpack-c's object API, never the library.
+CLI_SRCS := $(sort $(wildcard bindings/cli/*.c))
+CLI_BIN := $(BUILD)/gpurent
+CLI_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
+
+$(CLI_BIN): $(CLI_SRCS) bindings/cli/cli.h $(BUILD)/libgpurent.so
+	$(CC) $(CFLAGS_ALL) -Ibindings/cli $(LDFLAGS_ALL) -o $@ $(CLI_SRCS) -L$(BUILD) -lgpurent \
+	  -Wl,-rpath,'$$ORIGIN' $(CLI_LIBS) $(DEP_LIBS)
+
+cli: $(CLI_BIN)
+all: $(CLI_BIN)
+INSTALL_EXTRA += install-cli
+CHECK_EXTRA += check-cli
+
+install-cli: $(CLI_BIN)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(CLI_BIN) $(DESTDIR)$(BINDIR)/gpurent
+
+check-cli: $(CLI_BIN) lib
+	GPURENT_CLI=$(CURDIR)/$(CLI_BIN) GPURENT_TEST_BUILD=$(CURDIR)/$(BUILD) \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/cli
+.PHONY: cli install-cli check-cli

@@ -1,0 +1,118 @@
+/* Internals of the probe module: the loaded driver, the worker job, the
+ * kernel and its reference. */
+#ifndef GR_PROBE_INTERNAL_H
+#define GR_PROBE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../core/core_internal.h"
+#include "cuda_min.h"
+#include "gpurent/probe.h"
+
+/* ---- the driver (loader.c) ---- */
+
+/* Resolved entry points. Required ones are non-NULL once loaded; optional
+ * ones may be NULL (the field or check they serve is then unsupported). */
+typedef struct gr_cu_api {
+    gr_fn_cuInit cuInit;
+    gr_fn_cuDriverGetVersion cuDriverGetVersion;
+    gr_fn_cuDeviceGetCount cuDeviceGetCount;
+    gr_fn_cuDeviceGet cuDeviceGet;
+    gr_fn_cuDeviceGetName cuDeviceGetName;
+    gr_fn_cuDeviceTotalMem_v2 cuDeviceTotalMem_v2;
+    gr_fn_cuDeviceGetAttribute cuDeviceGetAttribute;
+    /* optional */
+    gr_fn_cuDeviceGetUuid cuDeviceGetUuid; /* _v2, else the 11.3 name */
+    gr_fn_cuDevicePrimaryCtxRetain cuDevicePrimaryCtxRetain;
+    gr_fn_cuDevicePrimaryCtxRelease_v2 cuDevicePrimaryCtxRelease_v2;
+    gr_fn_cuCtxSetCurrent cuCtxSetCurrent;
+    gr_fn_cuCtxSynchronize cuCtxSynchronize;
+    gr_fn_cuMemAlloc_v2 cuMemAlloc_v2;
+    gr_fn_cuMemFree_v2 cuMemFree_v2;
+    gr_fn_cuMemAllocHost_v2 cuMemAllocHost_v2;
+    gr_fn_cuMemFreeHost cuMemFreeHost;
+    gr_fn_cuMemcpyHtoD_v2 cuMemcpyHtoD_v2;
+    gr_fn_cuMemcpyDtoH_v2 cuMemcpyDtoH_v2;
+    gr_fn_cuMemcpyDtoD_v2 cuMemcpyDtoD_v2;
+    gr_fn_cuMemsetD32_v2 cuMemsetD32_v2;
+    gr_fn_cuModuleLoadData cuModuleLoadData;
+    gr_fn_cuModuleUnload cuModuleUnload;
+    gr_fn_cuModuleGetFunction cuModuleGetFunction;
+    gr_fn_cuLaunchKernel cuLaunchKernel;
+    gr_fn_cuEventCreate cuEventCreate;
+    gr_fn_cuEventRecord cuEventRecord;
+    gr_fn_cuEventSynchronize cuEventSynchronize;
+    gr_fn_cuEventElapsedTime cuEventElapsedTime; /* _v2 (12.8), else the old name */
+    gr_fn_cuEventDestroy_v2 cuEventDestroy_v2;
+} gr_cu_api;
+
+typedef struct gr_driver {
+    char name[GPURENT_GPU_REPORT_PATH_MAX]; /* as asked for (cache key) */
+    void *handle;
+    gr_cu_api api;
+    const char *missing;                    /* first missing required symbol, or NULL */
+    int bench_ok;                           /* every entry point the checks need is there */
+    char path[GPURENT_GPU_REPORT_PATH_MAX]; /* the file the code came from */
+    uint8_t digest[GPURENT_DIGEST_BYTES];
+    pid_t init_pid;                         /* process where cuInit succeeded, 0 = none */
+    unsigned hung;                          /* workers abandoned inside the driver */
+} gr_driver;
+
+/* Load (or find already loaded) the driver named `name`. On failure fills
+ * `reason` and returns GPURENT_E_NO_DRIVER; the driver is never unloaded. */
+int gr_driver_get(const char *name, gr_driver **out, char *reason, size_t cap);
+/* The lock that guards gr_driver's mutable fields (init_pid, hung). */
+void gr_driver_lock(void);
+void gr_driver_unlock(void);
+/* Symbolic name of a CUresult ("CUDA_ERROR_NO_DEVICE") or "CUresult". */
+const char *gr_cu_error_name(gr_curesult rc);
+
+/* ---- a probe in progress (probe.c, checks.c) ---- */
+
+typedef struct gr_probe_job {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int refs;          /* caller + worker; the last one frees */
+    int done;
+    int abandoned;     /* the caller gave up: stop at the next step */
+    gr_driver *drv;
+    gpurent_probe_options opts;
+    gpurent_gpu_report report;
+} gr_probe_job;
+
+/* Whether the caller gave up on the job (checked between driver calls). */
+int gr_job_abandoned(gr_probe_job *job);
+
+/* Run the requested active checks on one device (checks.c). */
+void gr_checks_run(gr_probe_job *job, gpurent_probe_device *dev, gr_cudevice cudev);
+
+/* Workers still inside a driver after their caller gave up (for tests). */
+unsigned gr_probe_pending(void);
+
+/* ---- derived figures (peaks.c) ---- */
+
+void gr_pv_set(gpurent_pv *pv, uint64_t value);
+void gr_pv_unsupported(gpurent_pv *pv, uint32_t error);
+uint32_t gr_probe_ratio_ppm(uint64_t measured, uint64_t peak);
+
+/* ---- the FMA kernel (kernel.c) ---- */
+
+#define GR_FMA_CHAINS 8u
+#define GR_FMA_FLOPS_PER_ITER (GR_FMA_CHAINS * 2u * 2u) /* 2 FMAs of 2 FLOPs per chain */
+#define GR_FMA_BLOCK 256u
+
+typedef struct gr_fma_params {
+    uint32_t key;
+    uint32_t r_bits; /* float bits of r */
+    uint32_t c_bits; /* float bits of c */
+} gr_fma_params;
+
+extern const char gr_fma_ptx[];
+extern const char gr_fma_entry[];
+void gr_fma_params_from_seed(const uint8_t seed[32], gr_fma_params *p);
+/* What thread `thread` of the kernel stores. */
+uint32_t gr_fma_reference(const gr_fma_params *p, uint32_t iterations, uint32_t thread);
+
+#endif

@@ -1,0 +1,374 @@
+/* Era evaluation: scores with lower bounds, the tier state machine,
+ * slash events. Results go to a scratch copy first and are committed only
+ * when every provider is done, so a cancelled evaluation changes nothing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tier_internal.h"
+
+/* Best tier (1..n) whose threshold the uptime meets; n + 1 when none. */
+static uint32_t qualifying_tier(const gpurent_tier_options *o, uint32_t uptime_ppm)
+{
+    for (uint32_t t = 0; t < o->tier_count; t++)
+        if (uptime_ppm >= o->tiers[t].uptime_min_ppm) return t + 1;
+    return o->tier_count + 1;
+}
+
+static void reset_incubation(gr_tstate *st, uint32_t bottom, uint64_t era)
+{
+    st->tier = bottom;
+    st->up_streak = st->down_streak = st->eras_in_tier = st->incub_eras = 0;
+    st->graduated = 0;
+    st->incub_start = era + 1;
+}
+
+/* Moving up from tier t when the streak is long enough, unless leaving
+ * incubation is still barred (too few eras served, too few auditors). */
+static void try_promote(const gpurent_tier_options *o, gr_tstate *st, const gr_era_input *in, gr_era_output *out)
+{
+    uint32_t t = st->tier, top_incubation = o->tier_count - o->incubation_tiers + 1;
+    if (t == top_incubation) {
+        if (!st->graduated && st->incub_eras < o->min_incubation_eras) { out->rule = GPURENT_TIER_RULE_WAIT_INCUBATION; return; }
+        if (in->auditors < o->quorum_auditors) { out->rule = GPURENT_TIER_RULE_WAIT_QUORUM; return; }
+        if (!st->graduated) out->graduated = 1;
+        st->graduated = 1;
+    }
+    st->tier = t - 1;
+    st->up_streak = 0;
+    st->eras_in_tier = 0;
+    out->promoted = 1;
+    out->rule = GPURENT_TIER_RULE_PROMOTED;
+}
+
+static void step_down(const gpurent_tier_options *o, gr_tstate *st, int audit_bad, gr_era_output *out)
+{
+    uint32_t t = st->tier;
+    st->up_streak = 0;
+    if (t == o->tier_count) {
+        st->down_streak = 0;
+        out->rule = audit_bad ? GPURENT_TIER_RULE_AUDIT_FAILED : GPURENT_TIER_RULE_BOTTOM;
+        return;
+    }
+    if (st->down_streak < UINT32_MAX) st->down_streak++;
+    if (st->down_streak < o->tiers[t - 1].eras_down) {
+        out->rule = audit_bad ? GPURENT_TIER_RULE_AUDIT_FAILED : GPURENT_TIER_RULE_DOWN_STREAK;
+        return;
+    }
+    st->tier = t + 1;
+    st->down_streak = 0;
+    st->eras_in_tier = 0;
+    out->demoted = 1;
+    out->rule = GPURENT_TIER_RULE_DEMOTED;
+}
+
+void gr_tier_step(const gpurent_tier_options *o, gr_tstate *st, const gr_era_input *in, gr_era_output *out)
+{
+    uint32_t n = o->tier_count, t = st->tier;
+    memset(out, 0, sizeof *out);
+    out->qualifying = in->observed ? qualifying_tier(o, in->uptime_ppm) : n + 1;
+    if (in->observed && o->tiers[t - 1].slash_below_ppm && in->uptime_ppm < o->tiers[t - 1].slash_below_ppm)
+        out->slash |= GPURENT_TIER_SLASH_UPTIME;
+    if (!st->graduated && (in->integrity_fail || in->security_fail)) {
+        /* Incubation is the strictest phase: one failed integrity or
+         * security audit sends the provider back to the start. */
+        reset_incubation(st, n, in->era);
+        out->reset = 1;
+        out->rule = GPURENT_TIER_RULE_INCUBATION_RESET;
+        return;
+    }
+    if (in->security_fail) {
+        if (o->security_demote_tiers == 0) {
+            reset_incubation(st, n, in->era);
+        } else {
+            st->tier = t + o->security_demote_tiers > n ? n : t + o->security_demote_tiers;
+            st->up_streak = st->down_streak = st->eras_in_tier = 0;
+        }
+        out->demoted = st->tier != t;
+        out->slash |= GPURENT_TIER_SLASH_SECURITY;
+        out->rule = GPURENT_TIER_RULE_SECURITY_DEMOTION;
+        return;
+    }
+    if (!in->observed) {
+        /* No challenge results: nothing proves the era good, nothing bad. */
+        st->up_streak = 0;
+        st->eras_in_tier++;
+        out->rule = GPURENT_TIER_RULE_NO_EVIDENCE;
+        return;
+    }
+    if (!st->graduated) st->incub_eras++;
+    int audit_bad = in->integrity_fail || in->gpu_fail;
+    uint32_t q = out->qualifying;
+    if (audit_bad && q <= t) q = t + 1; /* a failed audit makes the era a bad one */
+    if (q < t) {
+        st->down_streak = 0;
+        if (st->up_streak < o->tiers[t - 1].eras_up) st->up_streak++;
+        if (st->up_streak >= o->tiers[t - 1].eras_up) try_promote(o, st, in, out);
+        else out->rule = GPURENT_TIER_RULE_UP_STREAK;
+    } else if (q == t) {
+        st->up_streak = st->down_streak = 0;
+        out->rule = GPURENT_TIER_RULE_HELD;
+    } else {
+        step_down(o, st, audit_bad, out);
+    }
+    if (!out->promoted && !out->demoted) st->eras_in_tier++;
+}
+
+void gr_stake_merge(gr_stake *into, const gr_stake *obs)
+{
+    if (!obs->set) return;
+    if (!into->set || obs->time_s > into->time_s || (obs->time_s == into->time_s && obs->micro > into->micro))
+        *into = *obs;
+}
+
+static int audit_passed(const gr_audit *a)
+{
+    return a->gpu == GPURENT_CHECK_PASSED && a->integrity == GPURENT_CHECK_PASSED &&
+           a->security == GPURENT_CHECK_PASSED;
+}
+
+static int by_key_engine_cmp(const gpurent_tier_engine *e, uint32_t a, uint32_t b)
+{
+    return memcmp(e->akeys[a], e->akeys[b], 32);
+}
+
+uint32_t gr_quorum(const gpurent_tier_engine *e, const gr_prov *p, uint64_t era, uint64_t since, uint32_t *list,
+                   uint32_t max)
+{
+    uint32_t seen[GR_TIER_MAX_AUDITS], count = 0;
+    for (uint32_t i = 0; i < p->naudits; i++) {
+        const gr_audit *a = &p->audits[i];
+        if (a->era > era || a->era + e->o.window_eras <= era || a->era < since || !audit_passed(a)) continue;
+        uint32_t j = 0;
+        while (j < count && seen[j] != a->auditor) j++;
+        if (j == count) seen[count++] = a->auditor;
+    }
+    if (list) {
+        /* Insertion sort by key: the list is short (auditors of one provider). */
+        for (uint32_t i = 1; i < count; i++) {
+            uint32_t v = seen[i], j = i;
+            for (; j > 0 && by_key_engine_cmp(e, seen[j - 1], v) > 0; j--) seen[j] = seen[j - 1];
+            seen[j] = v;
+        }
+        for (uint32_t i = 0; i < count && i < max; i++) list[i] = seen[i];
+    }
+    return count;
+}
+
+typedef struct sums {
+    uint64_t gp, gf, cp, cf, jo, jf, ap, af;
+} sums;
+
+/* Decayed Q16 sums over the window and the era's own figures. */
+static void gather(const gpurent_tier_engine *e, uint32_t i, uint64_t era, sums *s, gr_era_input *in)
+{
+    const gr_prov *p = &e->prov[i];
+    const gr_slot *base = &e->slots[(size_t)i * e->ring];
+    uint64_t span = era - p->first_era;
+    uint32_t ages = span < e->o.window_eras ? (uint32_t)span + 1 : e->o.window_eras;
+    uint32_t idx = (uint32_t)(era % e->ring);
+    memset(s, 0, sizeof *s);
+    for (uint32_t a = 0; a < ages; a++) {
+        const gr_slot *sl = &base[idx];
+        uint64_t w = e->decay_q16[a];
+        s->gp += sl->gpu_pass * w;
+        s->gf += sl->gpu_fail * w;
+        s->cp += sl->cpu_pass * w;
+        s->cf += sl->cpu_fail * w;
+        s->jo += sl->job_ok * w;
+        s->jf += sl->job_fail * w;
+        idx = idx ? idx - 1 : e->ring - 1;
+    }
+    const gr_slot *now = &base[era % e->ring];
+    uint32_t g = now->gpu_pass + now->gpu_fail, c = now->cpu_pass + now->cpu_fail;
+    uint32_t gr = gr_ratio_ppm(now->gpu_pass, g), cr = gr_ratio_ppm(now->cpu_pass, c);
+    in->observed = g || c;
+    in->uptime_ppm = g && c ? (uint32_t)(((uint64_t)gr * e->o.gpu_weight_ppm + (uint64_t)cr * e->o.cpu_weight_ppm) / GR_PPM)
+                            : (g ? gr : cr);
+    for (uint32_t k = 0; k < p->naudits; k++) {
+        const gr_audit *a = &p->audits[k];
+        if (a->era > era || a->era + e->o.window_eras <= era) continue;
+        uint64_t w = e->decay_q16[era - a->era];
+        const uint8_t checks[3] = {a->gpu, a->integrity, a->security};
+        for (int c3 = 0; c3 < 3; c3++) {
+            if (checks[c3] == GPURENT_CHECK_PASSED) s->ap += w;
+            if (checks[c3] == GPURENT_CHECK_FAILED) s->af += w;
+        }
+        if (a->era == era) {
+            in->gpu_fail |= a->gpu == GPURENT_CHECK_FAILED;
+            in->integrity_fail |= a->integrity == GPURENT_CHECK_FAILED;
+            in->security_fail |= a->security == GPURENT_CHECK_FAILED;
+        }
+    }
+}
+
+static uint32_t capped_ppm(uint64_t v, uint64_t full)
+{
+    return v >= full ? GR_PPM : (uint32_t)(v * GR_PPM / full);
+}
+
+/* The five components and the score, written into the provider's copy. */
+static void score(const gpurent_tier_engine *e, const sums *s, uint64_t era, gr_prov *p)
+{
+    uint32_t lg, mg, lc, mc;
+    gr_bound(e, s->gp, s->gf, &lg, &mg);
+    gr_bound(e, s->cp, s->cf, &lc, &mc);
+    uint64_t gw = e->o.gpu_weight_ppm, cw = e->o.cpu_weight_ppm;
+    if (s->gp + s->gf == 0 && s->cp + s->cf > 0) { gw = 0; cw = GR_PPM; }
+    if (s->cp + s->cf == 0 && s->gp + s->gf > 0) { gw = GR_PPM; cw = 0; }
+    p->comp_value[GPURENT_TIER_COMP_UPTIME] = (uint32_t)((lg * gw + lc * cw) / GR_PPM);
+    p->comp_mean[GPURENT_TIER_COMP_UPTIME] = (uint32_t)((mg * gw + mc * cw) / GR_PPM);
+    gr_bound(e, s->ap, s->af, &p->comp_value[GPURENT_TIER_COMP_AUDIT], &p->comp_mean[GPURENT_TIER_COMP_AUDIT]);
+    gr_bound(e, s->jo, s->jf, &p->comp_value[GPURENT_TIER_COMP_JOBS], &p->comp_mean[GPURENT_TIER_COMP_JOBS]);
+    uint64_t stake = p->stake.micro < e->o.stake_full_micro ? p->stake.micro : e->o.stake_full_micro;
+    p->comp_value[GPURENT_TIER_COMP_STAKE] = p->comp_mean[GPURENT_TIER_COMP_STAKE] = capped_ppm(stake, e->o.stake_full_micro);
+    p->comp_value[GPURENT_TIER_COMP_TENURE] = p->comp_mean[GPURENT_TIER_COMP_TENURE] =
+        capped_ppm(era - p->first_era + 1, e->o.tenure_full_eras);
+    p->comp_ev[0] = s->gp + s->gf + s->cp + s->cf;
+    p->comp_ev[1] = s->ap + s->af;
+    p->comp_ev[2] = s->jo + s->jf;
+    const uint32_t w[GPURENT_TIER_COMPONENTS] = {e->o.weight_uptime_ppm, e->o.weight_audit_ppm, e->o.weight_jobs_ppm,
+                                                 e->o.weight_stake_ppm, e->o.weight_tenure_ppm};
+    uint32_t sc = 0, mean = 0;
+    for (int c = 0; c < GPURENT_TIER_COMPONENTS; c++) {
+        sc += (uint32_t)((uint64_t)p->comp_value[c] * w[c] / GR_PPM);
+        mean += (uint32_t)((uint64_t)p->comp_mean[c] * w[c] / GR_PPM);
+    }
+    p->score_ppm = sc;
+    p->mean_ppm = mean;
+}
+
+typedef struct eval_ctx {
+    gpurent_tier_slash *slashes;
+    uint32_t nslash, cap;
+    gpurent_tier_era_summary sum;
+} eval_ctx;
+
+static int add_slash(gpurent_tier_engine *e, eval_ctx *c, uint32_t i, uint64_t era, const gr_prov *np)
+{
+    if (c->nslash == c->cap) {
+        uint32_t cap = c->cap ? c->cap * 2 : 16;
+        gpurent_tier_slash *s = gr_realloc(c->slashes, cap * sizeof *s);
+        if (!s) return gr_fail(GPURENT_E_NOMEM, "tier evaluation: slash events");
+        c->slashes = s;
+        c->cap = cap;
+    }
+    gpurent_tier_slash *s = &c->slashes[c->nslash++];
+    memcpy(s->provider_key, e->keys[i], 32);
+    s->era = era;
+    s->reasons = np->slash;
+    s->tier_before = np->prev_tier;
+    s->tier_after = np->st.tier;
+    s->uptime_ppm = np->uptime_ppm;
+    return GPURENT_OK;
+}
+
+static int eval_one(gpurent_tier_engine *e, eval_ctx *c, uint32_t i, uint64_t era)
+{
+    gr_prov *np = &e->scratch[i];
+    *np = e->prov[i];
+    if (np->first_era > era) return GPURENT_OK; /* not in the network yet */
+    sums s;
+    gr_era_input in;
+    gr_era_output out;
+    memset(&in, 0, sizeof in);
+    in.era = era;
+    gather(e, i, era, &s, &in);
+    gr_stake_merge(&np->stake, &np->open_stake[era % GR_TIER_OPEN_ERAS]);
+    memset(&np->open_stake[era % GR_TIER_OPEN_ERAS], 0, sizeof np->open_stake[0]);
+    in.auditors = gr_quorum(e, np, era, np->st.graduated ? 0 : np->st.incub_start, NULL, 0);
+    score(e, &s, era, np);
+    np->prev_tier = np->st.tier;
+    gr_tier_step(&e->o, &np->st, &in, &out);
+    np->evaluated = 1;
+    np->last_era = era;
+    np->rule = out.rule;
+    np->qualifying = out.qualifying;
+    np->slash = out.slash;
+    np->observed = in.observed;
+    np->uptime_ppm = in.uptime_ppm;
+    np->auditors = np->st.graduated || np->st.incub_start == e->prov[i].st.incub_start
+                       ? in.auditors
+                       : gr_quorum(e, np, era, np->st.incub_start, NULL, 0);
+    c->sum.evaluated++;
+    c->sum.promoted += out.promoted;
+    c->sum.demoted += out.demoted;
+    c->sum.resets += out.reset;
+    c->sum.graduated += out.graduated;
+    c->sum.tier_counts[np->st.tier - 1]++;
+    return out.slash ? add_slash(e, c, i, era, np) : GPURENT_OK;
+}
+
+static int slash_cmp(const void *a, const void *b)
+{
+    return memcmp(((const gpurent_tier_slash *)a)->provider_key, ((const gpurent_tier_slash *)b)->provider_key, 32);
+}
+
+/* Drop audits that left the window and clear the era slot that becomes
+ * the newest open era; swap in the new states. Cannot fail. */
+static void commit(gpurent_tier_engine *e, eval_ctx *c, uint64_t era)
+{
+    gr_prov *t = e->prov;
+    e->prov = e->scratch;
+    e->scratch = t;
+    uint32_t clear = (uint32_t)((era + GR_TIER_OPEN_ERAS) % e->ring);
+    for (uint32_t i = 0; i < e->n; i++) {
+        gr_prov *p = &e->prov[i];
+        uint32_t keep = 0;
+        for (uint32_t k = 0; k < p->naudits; k++)
+            if (p->audits[k].era + e->o.window_eras > era) p->audits[keep++] = p->audits[k];
+        p->naudits = keep;
+        memset(&e->slots[(size_t)i * e->ring + clear], 0, sizeof(gr_slot));
+    }
+    if (c->nslash > 1) qsort(c->slashes, c->nslash, sizeof *c->slashes, slash_cmp);
+    gr_free(e->slashes);
+    e->slashes = c->slashes;
+    e->nslash = c->nslash;
+    e->next_era = era + 1;
+}
+
+GPURENT_API gpurent_status gpurent_tier_evaluate(gpurent_tier_engine *e, uint64_t era, const gpurent_cancel *cancel,
+                                                 gpurent_tier_era_summary *summary)
+{
+    GR_CHECK_ARG(e, "engine is NULL");
+    if (era != e->next_era)
+        return gr_fail(GPURENT_E_INVALID_ARG, "tier evaluate: era %llu, the next era to evaluate is %llu",
+                       (unsigned long long)era, (unsigned long long)e->next_era);
+    eval_ctx c;
+    memset(&c, 0, sizeof c);
+    c.sum.era = era;
+    for (uint32_t i = 0; i < e->n; i++) {
+        int rc = (i & 1023) == 0 && gpurent_cancel_requested(cancel)
+                     ? gr_fail(GPURENT_E_CANCELLED, "tier evaluate: cancelled at provider %u of %u", i, e->n)
+                     : eval_one(e, &c, i, era);
+        if (rc) {
+            gr_free(c.slashes);
+            return rc;
+        }
+    }
+    c.sum.slashes = c.nslash;
+    commit(e, &c, era);
+    if (summary) *summary = c.sum;
+    return GPURENT_OK;
+}
+
+GPURENT_API uint32_t gpurent_tier_slash_count(const gpurent_tier_engine *e)
+{
+    return e ? e->nslash : 0;
+}
+
+GPURENT_API gpurent_status gpurent_tier_slash_get(const gpurent_tier_engine *e, uint32_t index, gpurent_tier_slash *out)
+{
+    GR_CHECK_ARG(e && out, "engine or out is NULL");
+    if (index >= e->nslash) return gr_fail(GPURENT_E_NOT_FOUND, "tier slash %u of %u", index, e->nslash);
+    *out = e->slashes[index];
+    return GPURENT_OK;
+}
+
+void gr_tier_memory(const gpurent_tier_engine *e, const void **slots, size_t *slot_bytes, const void **prov,
+                    size_t *prov_bytes)
+{
+    *slots = e->slots;
+    *slot_bytes = (size_t)e->n * e->ring * sizeof *e->slots;
+    *prov = e->prov;
+    *prov_bytes = (size_t)e->n * sizeof *e->prov;
+}

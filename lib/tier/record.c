@@ -1,0 +1,242 @@
+/* Recording verified evidence: all-or-nothing, order-independent.
+ *
+ * Every call checks everything first and reserves room for new providers,
+ * then applies changes that cannot fail. Counts are saturating sums and the
+ * stake keeps the observation with the latest time (ties: the larger value),
+ * so any order of the same evidence leaves the same state. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tier_internal.h"
+
+static inline void sat_add(uint16_t *c)
+{
+    if (*c != UINT16_MAX) (*c)++;
+}
+
+static void note_era(gr_prov *p, uint64_t era)
+{
+    if (era < p->first_era) p->first_era = era;
+}
+
+/* Stake seen in an open era waits beside that era's counts: evaluating an
+ * era must not see stake observed after it. */
+static void apply_stake(const gpurent_tier_engine *e, gr_prov *p, uint64_t time_s, uint64_t stake)
+{
+    uint64_t era = (time_s - e->o.genesis_s) / e->o.era_s;
+    gr_stake obs = {time_s, stake, 1};
+    gr_stake_merge(&p->open_stake[era % GR_TIER_OPEN_ERAS], &obs);
+}
+
+static void apply_challenge(gr_slot *s, uint32_t kind, int passed)
+{
+    if (kind == GPURENT_CHALLENGE_GPU) sat_add(passed ? &s->gpu_pass : &s->gpu_fail);
+    else sat_add(passed ? &s->cpu_pass : &s->cpu_fail);
+}
+
+static void apply_job(gr_slot *s, uint32_t outcome)
+{
+    if (outcome == GPURENT_JOB_COMPLETED) sat_add(&s->job_ok);
+    else if (outcome == GPURENT_JOB_FAILED_PROVIDER) sat_add(&s->job_fail);
+    else sat_add(&s->job_user);
+}
+
+/* Checks one event; the failure message (and its formatting cost) only on failure. */
+static int check_event(const gpurent_tier_engine *e, const gpurent_tier_event *ev, size_t i, uint64_t *era)
+{
+    int ok;
+    switch (ev->kind) {
+    case GPURENT_TIER_EVENT_GPU_CHALLENGE:
+    case GPURENT_TIER_EVENT_CPU_CHALLENGE: ok = ev->value <= 1; break;
+    case GPURENT_TIER_EVENT_JOB: ok = ev->value >= GPURENT_JOB_COMPLETED && ev->value <= GPURENT_JOB_FAILED_USER; break;
+    case GPURENT_TIER_EVENT_STAKE: ok = ev->value <= (1ull << 62); break;
+    default: return gr_fail(GPURENT_E_INVALID_ARG, "tier events[%zu].kind: %u unknown", i, ev->kind);
+    }
+    if (!ok)
+        return gr_fail(GPURENT_E_INVALID_ARG, "tier events[%zu].value: %llu out of range for kind %u", i,
+                       (unsigned long long)ev->value, ev->kind);
+    if (ev->reserved) return gr_fail(GPURENT_E_INVALID_ARG, "tier events[%zu].reserved: must be 0", i);
+    if (gr_era_ok(e, ev->time_s, era)) return GPURENT_OK;
+    char what[48];
+    snprintf(what, sizeof what, "tier events[%zu]", i);
+    return gr_era_open(e, ev->time_s, era, what);
+}
+
+/* Resolve each event's provider (-1 = not known yet) and count exactly how
+ * many providers the batch would create. Events for one provider usually
+ * come together, so only a change of key costs a lookup; unknown keys are
+ * copied and sorted to count each once. */
+typedef struct key32 { uint8_t b[32]; } key32;
+
+static int key32_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, 32);
+}
+
+static int resolve(const gpurent_tier_engine *e, const gpurent_tier_event *ev, size_t n, int32_t *idx, uint32_t *out)
+{
+    size_t runs = 0, cap = 0;
+    key32 *keys = NULL;
+    *out = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i && memcmp(ev[i].provider_key, ev[i - 1].provider_key, 32) == 0) {
+            idx[i] = idx[i - 1];
+            continue;
+        }
+        idx[i] = gr_tier_find(e, ev[i].provider_key);
+        if (idx[i] >= 0) continue;
+        if (runs == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            key32 *t = gr_realloc(keys, ncap * sizeof *t);
+            if (!t) { gr_free(keys); return gr_fail(GPURENT_E_NOMEM, "tier events: new providers"); }
+            keys = t;
+            cap = ncap;
+        }
+        memcpy(keys[runs++].b, ev[i].provider_key, 32);
+    }
+    if (runs > 1) qsort(keys, runs, sizeof *keys, key32_cmp);
+    uint32_t fresh = 0;
+    for (size_t i = 0; i < runs; i++) fresh += i == 0 || memcmp(keys[i].b, keys[i - 1].b, 32) != 0;
+    gr_free(keys);
+    *out = fresh;
+    return GPURENT_OK;
+}
+
+static void apply_event(gpurent_tier_engine *e, uint32_t p, const gpurent_tier_event *ev)
+{
+    uint64_t era = (ev->time_s - e->o.genesis_s) / e->o.era_s;
+    gr_prov *pr = &e->prov[p];
+    note_era(pr, era);
+    gr_slot *s = gr_slot_at(e, p, era);
+    switch (ev->kind) {
+    case GPURENT_TIER_EVENT_GPU_CHALLENGE: apply_challenge(s, GPURENT_CHALLENGE_GPU, ev->value != 0); break;
+    case GPURENT_TIER_EVENT_CPU_CHALLENGE: apply_challenge(s, GPURENT_CHALLENGE_CPU, ev->value != 0); break;
+    case GPURENT_TIER_EVENT_JOB: apply_job(s, (uint32_t)ev->value); break;
+    default: apply_stake(e, pr, ev->time_s, ev->value); break;
+    }
+}
+
+GPURENT_API gpurent_status gpurent_tier_record(gpurent_tier_engine *e, const gpurent_tier_event *ev, size_t n)
+{
+    GR_CHECK_ARG(e, "engine is NULL");
+    GR_CHECK_ARG(ev || n == 0, "events is NULL");
+    uint64_t era;
+    for (size_t i = 0; i < n; i++) {
+        int rc = check_event(e, &ev[i], i, &era);
+        if (rc) return rc;
+    }
+    int32_t small[256], *idx = n <= 256 ? small : gr_malloc(n * sizeof *idx);
+    if (!idx) return gr_fail(GPURENT_E_NOMEM, "tier events: %zu provider indices", n);
+    uint32_t fresh;
+    int rc = resolve(e, ev, n, idx, &fresh);
+    if (!rc && fresh) rc = gr_tier_reserve(e, fresh);
+    uint32_t p = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (idx[i] >= 0) p = (uint32_t)idx[i];
+        else if (i == 0 || idx[i - 1] >= 0 || memcmp(ev[i].provider_key, ev[i - 1].provider_key, 32) != 0)
+            p = gr_tier_get_or_add(e, ev[i].provider_key); /* new: created once, found after */
+        apply_event(e, p, &ev[i]);
+    }
+    if (idx != small) gr_free(idx);
+    return rc;
+}
+
+/* Audit entries sort by era, then auditor key, then the checks, so the
+ * stored list (and the evidence digest) ignores arrival order. */
+static int audit_cmp(const gpurent_tier_engine *e, const gr_audit *a, const gr_audit *b)
+{
+    if (a->era != b->era) return a->era < b->era ? -1 : 1;
+    int c = a->auditor == b->auditor ? 0 : memcmp(e->akeys[a->auditor], e->akeys[b->auditor], 32);
+    if (c) return c;
+    uint32_t x = (uint32_t)a->gpu << 16 | (uint32_t)a->integrity << 8 | a->security;
+    uint32_t y = (uint32_t)b->gpu << 16 | (uint32_t)b->integrity << 8 | b->security;
+    return x < y ? -1 : x > y;
+}
+
+static int reserve_audit(gr_prov *p)
+{
+    if (p->naudits >= GR_TIER_MAX_AUDITS)
+        return gr_fail(GPURENT_E_LIMIT, "tier engine: %u audit reports kept for one provider, the limit",
+                       p->naudits);
+    if (p->naudits < p->audit_cap) return GPURENT_OK;
+    uint32_t cap = p->audit_cap ? p->audit_cap * 2 : 4;
+    gr_audit *a = gr_realloc(p->audits, cap * sizeof *a);
+    if (!a) return gr_fail(GPURENT_E_NOMEM, "tier engine: audit list");
+    p->audits = a;
+    p->audit_cap = cap;
+    return GPURENT_OK;
+}
+
+static void insert_audit(const gpurent_tier_engine *e, gr_prov *p, const gr_audit *a)
+{
+    uint32_t lo = 0, hi = p->naudits;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (audit_cmp(e, &p->audits[mid], a) <= 0) lo = mid + 1;
+        else hi = mid;
+    }
+    memmove(&p->audits[lo + 1], &p->audits[lo], (p->naudits - lo) * sizeof *a);
+    p->audits[lo] = *a;
+    p->naudits++;
+}
+
+static int check_time(const gpurent_tier_engine *e, uint64_t time_s, const char *list, uint32_t i)
+{
+    uint64_t x;
+    if (gr_era_ok(e, time_s, &x)) return GPURENT_OK;
+    char what[48];
+    snprintf(what, sizeof what, "audit_report.%s[%u]", list, i);
+    return gr_era_open(e, time_s, &x, what);
+}
+
+static int check_report_times(const gpurent_tier_engine *e, const gpurent_audit_report *r, uint64_t *era)
+{
+    int rc = gr_era_open(e, r->time_s, era, "audit_report.time_s");
+    for (uint32_t i = 0; !rc && i < r->challenge_count; i++) rc = check_time(e, r->challenges[i].time_s, "challenges", i);
+    for (uint32_t i = 0; !rc && i < r->job_count; i++) rc = check_time(e, r->jobs[i].end_s, "jobs", i);
+    return rc;
+}
+
+GPURENT_API gpurent_status gpurent_tier_record_report(gpurent_tier_engine *e, const gpurent_audit_report *r)
+{
+    GR_CHECK_ARG(e && r, "engine or report is NULL");
+    int rc = gpurent_audit_report_validate(r);
+    uint64_t era = 0;
+    if (!rc) rc = check_report_times(e, r, &era);
+    if (rc) return rc;
+    int ran = r->gpu_report || r->integrity || r->security;
+    gr_audit a = {era, 0, (uint8_t)r->gpu_report, (uint8_t)r->integrity, (uint8_t)r->security, 0};
+    /* Interning the auditor changes no result, so it may happen before the
+     * last check; everything after the reservations cannot fail. */
+    if (ran && (rc = gr_auditor_index(e, r->auditor_key, &a.auditor))) return rc;
+    int found = gr_tier_find(e, r->provider_key);
+    gr_audit *first_audits = NULL;
+    if (found < 0) {
+        if ((rc = gr_tier_reserve(e, 1))) return rc;
+        if (ran && !(first_audits = gr_malloc(4 * sizeof *first_audits)))
+            return gr_fail(GPURENT_E_NOMEM, "tier engine: audit list");
+    } else if (ran && (rc = reserve_audit(&e->prov[found]))) {
+        return rc;
+    }
+    uint32_t p = gr_tier_get_or_add(e, r->provider_key);
+    gr_prov *pr = &e->prov[p];
+    if (first_audits) {
+        pr->audits = first_audits;
+        pr->audit_cap = 4;
+    }
+    note_era(pr, era);
+    if (ran) insert_audit(e, pr, &a);
+    if (r->stake_observed) apply_stake(e, pr, r->time_s, r->stake_micro);
+    for (uint32_t i = 0; i < r->challenge_count; i++) {
+        uint64_t x = (r->challenges[i].time_s - e->o.genesis_s) / e->o.era_s;
+        note_era(pr, x);
+        apply_challenge(gr_slot_at(e, p, x), r->challenges[i].kind, r->challenges[i].passed != 0);
+    }
+    for (uint32_t i = 0; i < r->job_count; i++) {
+        uint64_t x = (r->jobs[i].end_s - e->o.genesis_s) / e->o.era_s;
+        note_era(pr, x);
+        apply_job(gr_slot_at(e, p, x), r->jobs[i].outcome);
+    }
+    return GPURENT_OK;
+}

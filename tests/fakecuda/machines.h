@@ -1,0 +1,54 @@
+/* The machines the fake CUDA driver plays (FAKECUDA_MACHINE). Figures are
+ * the published ones (docs/probe.md, /work/shared/FACTS.md). */
+#ifndef FAKECUDA_MACHINES_H
+#define FAKECUDA_MACHINES_H
+
+typedef struct fake_gpu {
+    const char *name;
+    int domain, bus, slot;
+    int cc_major, cc_minor;
+    int sm_count, fp32_per_sm;
+    int clock_khz, mem_clock_khz, bus_width;
+    int l2_bytes;
+    int ecc;            /* 0/1, or -1: the driver does not know the attribute */
+    int threads_per_sm;
+    unsigned long long total_mem;
+    int pcie_mbps;      /* host link, per direction */
+} fake_gpu;
+
+#define H100_SXM(bus) {"NVIDIA H100 80GB HBM3", 0, bus, 0, 9, 0, 132, 128, 1980000, 2619000, 5120, \
+                       52428800, 1, 2048, 85520809984ull, 63000}
+#define A100_SXM(bus) {"NVIDIA A100-SXM4-80GB", 0, bus, 0, 8, 0, 108, 64, 1410000, 1593000, 5120, \
+                       41943040, 1, 2048, 85899345920ull, 31500}
+#define RTX_4090 {"NVIDIA GeForce RTX 4090", 0, 0x01, 0, 8, 9, 128, 128, 2520000, 10501000, 384, \
+                  75497472, -1, 1536, 25386352640ull, 31500}
+
+typedef struct fake_machine {
+    const char *name;
+    unsigned init_rc;   /* what cuInit answers */
+    int hang;           /* cuInit sleeps FAKECUDA_HANG_MS (default 2000) first */
+    int midfail;        /* device 1 fails some calls with CUDA_ERROR_UNKNOWN */
+    int wrong_output;   /* kernels compute with a stale seed */
+    int speed_pct;      /* simulated speed; FAKECUDA_SPEED_PCT overrides */
+    int count;
+    fake_gpu gpus[8];
+} fake_machine;
+
+static const fake_machine fake_machines[] = {
+    {"h100", 0, 0, 0, 0, 100, 1, {H100_SXM(0x1b)}},
+    /* Ordinals are not in PCI order (as with CUDA_DEVICE_ORDER=FASTEST_FIRST). */
+    {"a100x8", 0, 0, 0, 0, 100, 8,
+     {A100_SXM(0x87), A100_SXM(0x07), A100_SXM(0xbd), A100_SXM(0x47), A100_SXM(0x0f), A100_SXM(0x90),
+      A100_SXM(0x4e), A100_SXM(0xb7)}},
+    {"rtx4090", 0, 0, 0, 0, 100, 1, {RTX_4090}},
+    {"nodevice", 100, 0, 0, 0, 100, 0, {{0}}},
+    {"initfail", 999, 0, 0, 0, 100, 0, {{0}}},
+    {"olddriver", 803, 0, 0, 0, 100, 0, {{0}}}, /* kernel module older than the library */
+    {"stub", 34, 0, 0, 0, 100, 0, {{0}}},
+    {"midfail", 0, 0, 1, 0, 100, 2, {H100_SXM(0x1b), H100_SXM(0x29)}},
+    {"hang", 0, 1, 0, 0, 100, 1, {H100_SXM(0x1b)}},
+    {"wrongoutput", 0, 0, 0, 1, 100, 1, {H100_SXM(0x1b)}},
+    {"slow", 0, 0, 0, 0, 30, 1, {H100_SXM(0x1b)}},
+};
+
+#endif

@@ -1,0 +1,988 @@
+/* Tier module: fixed-point math, the audit report and tier certificate
+ * records, the tier state machine (table-driven), long simulated histories,
+ * order independence, certificates and explanations. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "gpurent.h"
+#include "tier/tier_internal.h"
+
+#define ERA0 20000u /* first era of every test engine */
+#define DAY 86400u
+
+static int under_valgrind(void)
+{
+    const char *v = getenv("GPURENT_TEST_VALGRIND");
+    return v && *v == '1';
+}
+
+/* ---------- helpers ---------- */
+
+static void pkey(uint8_t k[32], uint32_t i)
+{
+    memset(k, 0, 32);
+    k[0] = 0x50;
+    k[1] = (uint8_t)(i >> 16);
+    k[2] = (uint8_t)(i >> 8);
+    k[3] = (uint8_t)i;
+    k[31] = 0x01;
+}
+
+static void akey(uint8_t k[32], uint32_t j)
+{
+    memset(k, 0, 32);
+    k[0] = 0xA0;
+    k[1] = (uint8_t)j;
+    k[31] = 0x02;
+}
+
+static uint64_t tsec(uint64_t era, uint32_t sec)
+{
+    return era * DAY + sec;
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd(void)
+{
+    uint64_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return rng_state = x;
+}
+
+static gpurent_tier_engine *engine_with(gpurent_tier_options *o)
+{
+    gpurent_tier_engine *e = NULL;
+    assert_int_equal(gpurent_tier_engine_new(&e, o), GPURENT_OK);
+    assert_non_null(e);
+    return e;
+}
+
+static gpurent_tier_engine *engine_default(void)
+{
+    gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
+    o.first_era = ERA0;
+    return engine_with(&o);
+}
+
+/* One era of challenges for provider i: gpu_ok of 24 GPU challenges and
+ * cpu_ok of 6 CPU challenges pass. Appends to `ev`. */
+static size_t era_events(gpurent_tier_event *ev, uint32_t i, uint64_t era, uint32_t gpu_ok, uint32_t cpu_ok)
+{
+    size_t n = 0;
+    for (uint32_t c = 0; c < 24; c++, n++) {
+        memset(&ev[n], 0, sizeof ev[n]);
+        pkey(ev[n].provider_key, i);
+        ev[n].time_s = tsec(era, c * 3600 + 17);
+        ev[n].kind = GPURENT_TIER_EVENT_GPU_CHALLENGE;
+        ev[n].value = c < gpu_ok;
+    }
+    for (uint32_t c = 0; c < 6; c++, n++) {
+        memset(&ev[n], 0, sizeof ev[n]);
+        pkey(ev[n].provider_key, i);
+        ev[n].time_s = tsec(era, c * 14400 + 99);
+        ev[n].kind = GPURENT_TIER_EVENT_CPU_CHALLENGE;
+        ev[n].value = c < cpu_ok;
+    }
+    return n;
+}
+
+static void feed_era(gpurent_tier_engine *e, uint32_t i, uint64_t era, uint32_t gpu_ok, uint32_t cpu_ok)
+{
+    gpurent_tier_event ev[30];
+    size_t n = era_events(ev, i, era, gpu_ok, cpu_ok);
+    assert_int_equal(gpurent_tier_record(e, ev, n), GPURENT_OK);
+}
+
+static void make_audit(gpurent_audit_report *r, uint32_t i, uint32_t j, uint64_t era, uint32_t g, uint32_t in,
+                       uint32_t s)
+{
+    gpurent_audit_report_init(r);
+    pkey(r->provider_key, i);
+    akey(r->auditor_key, j);
+    r->time_s = tsec(era, 40000 + j);
+    r->gpu_report = g;
+    r->integrity = in;
+    r->security = s;
+}
+
+static void audit(gpurent_tier_engine *e, uint32_t i, uint32_t j, uint64_t era, uint32_t g, uint32_t in, uint32_t s)
+{
+    gpurent_audit_report r;
+    make_audit(&r, i, j, era, g, in, s);
+    assert_int_equal(gpurent_tier_record_report(e, &r), GPURENT_OK);
+    gpurent_audit_report_clear(&r);
+}
+
+#define P GPURENT_CHECK_PASSED
+#define F GPURENT_CHECK_FAILED
+
+static void full_audits(gpurent_tier_engine *e, uint32_t i, uint64_t era, uint32_t k)
+{
+    for (uint32_t j = 0; j < k; j++) audit(e, i, j, era, P, P, P);
+}
+
+static void evaluate(gpurent_tier_engine *e, uint64_t era, gpurent_tier_era_summary *s)
+{
+    assert_int_equal(gpurent_tier_evaluate(e, era, NULL, s), GPURENT_OK);
+}
+
+static gpurent_tier_explanation explain(gpurent_tier_engine *e, uint32_t i)
+{
+    uint8_t k[32];
+    gpurent_tier_explanation x;
+    pkey(k, i);
+    assert_int_equal(gpurent_tier_explain(e, k, &x), GPURENT_OK);
+    return x;
+}
+
+/* ---------- fixed-point math ---------- */
+
+static void test_isqrt(void **state)
+{
+    (void)state;
+    const uint64_t v[] = {0, 1, 2, 3, 4, 15, 16, 17, 99, 100, 1ull << 32, (1ull << 32) - 1, UINT64_MAX,
+                          0xFFFFFFFE00000001ull, 0xFFFFFFFE00000000ull};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        uint64_t r = gr_isqrt64(v[i]);
+        assert_true((unsigned __int128)r * r <= v[i]);
+        assert_true((unsigned __int128)(r + 1) * (r + 1) > v[i]);
+    }
+    for (uint64_t x = 0; x < 100000; x++) {
+        uint64_t r = gr_isqrt64(x);
+        assert_true(r * r <= x && (r + 1) * (r + 1) > x);
+    }
+}
+
+/* Reference Wilson bound in double precision (test only). */
+static double wilson_ref(double r, double n, double z)
+{
+    double p = r / n;
+    return (p + z * z / (2 * n) - z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n);
+}
+
+static void test_wilson(void **state)
+{
+    (void)state;
+    /* FACTS: z = 1.96, 2/2 gives 0.34 and 990/1000 gives 0.98. */
+    uint32_t a = gr_wilson_lower_ppm(2 * GR_Q16, 2 * GR_Q16, 1960);
+    uint32_t b = gr_wilson_lower_ppm(990 * GR_Q16, 1000 * GR_Q16, 1960);
+    assert_in_range(a, 340000, 349999);
+    assert_in_range(b, 980000, 989999);
+    /* Within 3 ppm of the real-valued formula over a grid. */
+    for (uint64_t n = 1; n <= 5000; n = n * 3 + 1)
+        for (uint64_t r = 0; r <= n; r += n / 7 + 1) {
+            double ref = wilson_ref((double)r, (double)n, 1.96) * 1e6;
+            double got = gr_wilson_lower_ppm(r * GR_Q16, n * GR_Q16, 1960);
+            assert_true(fabs(got - (ref < 0 ? 0 : ref)) <= 3.0);
+        }
+    /* Monotone in successes at fixed n. */
+    uint32_t prev = 0;
+    for (uint64_t r = 0; r <= 200; r++) {
+        uint32_t w = gr_wilson_lower_ppm(r * GR_Q16, 200 * GR_Q16, 1960);
+        assert_true(w >= prev);
+        prev = w;
+    }
+}
+
+static void test_beta(void **state)
+{
+    (void)state;
+    for (uint64_t n = 2; n <= 3000; n = n * 2 + 3)
+        for (uint64_t r = 0; r <= n; r += n / 5 + 1) {
+            double m = (double)r / n, sd = sqrt(m * (1 - m) / (n + 1));
+            double ref = (m - 1.96 * sd) * 1e6;
+            double got = gr_beta_lower_ppm(r * GR_Q16, n * GR_Q16, 1960);
+            assert_true(fabs(got - (ref < 0 ? 0 : ref)) <= 3.0);
+        }
+}
+
+static void test_decay_table(void **state)
+{
+    (void)state;
+    uint32_t t[64];
+    gr_decay_table(t, 64, 7);
+    assert_int_equal(t[0], 65536);
+    assert_int_equal(t[7], 32768);
+    assert_int_equal(t[14], 16384);
+    for (int a = 1; a < 64; a++) {
+        assert_true(t[a] <= t[a - 1]);
+        double ref = 65536.0 * pow(0.5, a / 7.0);
+        assert_true(fabs(t[a] - ref) <= 1.0 + ref / 65536.0 * 4);
+    }
+    gr_decay_table(t, 10, 0);
+    for (int a = 0; a < 10; a++) assert_int_equal(t[a], 65536);
+}
+
+/* ---------- records ---------- */
+
+static void test_report_roundtrip_canonical(void **state)
+{
+    (void)state;
+    gpurent_audit_report a, b, d;
+    make_audit(&a, 1, 2, ERA0, P, P, F);
+    make_audit(&b, 1, 2, ERA0, P, P, F);
+    a.stake_observed = b.stake_observed = 1;
+    a.stake_micro = b.stake_micro = 123456789;
+    /* The same sets added in opposite orders encode to the same bytes. */
+    for (uint32_t c = 0; c < 40; c++) {
+        assert_int_equal(gpurent_audit_report_add_challenge(&a, tsec(ERA0, c * 60), 1 + c % 2, c % 3 != 0), 0);
+        uint32_t r = 39 - c;
+        assert_int_equal(gpurent_audit_report_add_challenge(&b, tsec(ERA0, r * 60), 1 + r % 2, r % 3 != 0), 0);
+    }
+    assert_int_equal(gpurent_audit_report_add_job(&a, "job-a", tsec(ERA0, 5), GPURENT_JOB_COMPLETED), 0);
+    assert_int_equal(gpurent_audit_report_add_job(&a, "job-b", tsec(ERA0, 6), GPURENT_JOB_FAILED_USER), 0);
+    assert_int_equal(gpurent_audit_report_add_job(&b, "job-b", tsec(ERA0, 6), GPURENT_JOB_FAILED_USER), 0);
+    assert_int_equal(gpurent_audit_report_add_job(&b, "job-a", tsec(ERA0, 5), GPURENT_JOB_COMPLETED), 0);
+    gpurent_buf ba = {0}, bb = {0};
+    assert_int_equal(gpurent_audit_report_encode(&a, &ba), GPURENT_OK);
+    assert_int_equal(gpurent_audit_report_encode(&b, &bb), GPURENT_OK);
+    assert_int_equal(ba.len, bb.len);
+    assert_memory_equal(ba.data, bb.data, ba.len);
+    assert_int_equal(gpurent_wire_check_canonical(ba.data, ba.len), GPURENT_OK);
+    uint32_t type;
+    assert_int_equal(gpurent_wire_record_type(ba.data, ba.len, &type), GPURENT_OK);
+    assert_int_equal(type, GPURENT_RECORD_AUDIT_REPORT);
+    gpurent_audit_report_init(&d);
+    assert_int_equal(gpurent_audit_report_decode(ba.data, ba.len, &d), GPURENT_OK);
+    assert_int_equal(d.challenge_count, 40);
+    assert_int_equal(d.job_count, 2);
+    assert_string_equal(gpurent_audit_report_job(&d, 0)->job_id, "job-a");
+    assert_int_equal(d.security, F);
+    assert_int_equal(d.stake_micro, 123456789);
+    assert_null(gpurent_audit_report_challenge(&d, 40));
+    for (uint32_t i = 1; i < 40; i++) assert_true(d.challenges[i - 1].time_s <= d.challenges[i].time_s);
+    /* Every truncation fails cleanly and leaves `out` alone. */
+    for (size_t cut = 0; cut < ba.len; cut++) {
+        gpurent_audit_report t;
+        gpurent_audit_report_init(&t);
+        assert_int_not_equal(gpurent_audit_report_decode(ba.data, cut, &t), GPURENT_OK);
+        assert_null(t.challenges);
+    }
+    /* A decoded report re-encodes to the same bytes. */
+    gpurent_buf bd = {0};
+    assert_int_equal(gpurent_audit_report_encode(&d, &bd), GPURENT_OK);
+    assert_memory_equal(bd.data, ba.data, ba.len);
+    gpurent_buf_free(&ba);
+    gpurent_buf_free(&bb);
+    gpurent_buf_free(&bd);
+    gpurent_audit_report_clear(&a);
+    gpurent_audit_report_clear(&b);
+    gpurent_audit_report_clear(&d);
+}
+
+static void test_report_invalid(void **state)
+{
+    (void)state;
+    gpurent_audit_report r;
+    gpurent_buf out = {0};
+    make_audit(&r, 1, 2, ERA0, P, P, P);
+    assert_int_equal(gpurent_audit_report_validate(&r), GPURENT_OK);
+    memcpy(r.auditor_key, r.provider_key, 32);
+    assert_int_equal(gpurent_audit_report_encode(&r, &out), GPURENT_E_INVALID_FIELD);
+    assert_non_null(strstr(gpurent_last_error_message(), "self-audit"));
+    make_audit(&r, 1, 2, ERA0, 0, 0, 0);
+    assert_int_equal(gpurent_audit_report_validate(&r), GPURENT_E_INVALID_FIELD);
+    assert_non_null(strstr(gpurent_last_error_message(), "no evidence"));
+    make_audit(&r, 1, 2, ERA0, 3, P, P);
+    assert_int_equal(gpurent_audit_report_validate(&r), GPURENT_E_INVALID_FIELD);
+    assert_non_null(strstr(gpurent_last_error_message(), "gpu_report"));
+    make_audit(&r, 1, 2, ERA0, P, P, P);
+    assert_int_equal(gpurent_audit_report_add_challenge(&r, r.time_s + 1, GPURENT_CHALLENGE_GPU, 1), 0);
+    assert_int_equal(gpurent_audit_report_validate(&r), GPURENT_E_INVALID_FIELD);
+    assert_non_null(strstr(gpurent_last_error_message(), "after the report"));
+    gpurent_audit_report_clear(&r);
+    make_audit(&r, 1, 2, ERA0, P, P, P);
+    assert_int_equal(gpurent_audit_report_add_challenge(&r, r.time_s - 5, GPURENT_CHALLENGE_GPU, 1), 0);
+    assert_int_equal(gpurent_audit_report_add_challenge(&r, r.time_s - 5, GPURENT_CHALLENGE_GPU, 0), 0);
+    assert_int_equal(gpurent_audit_report_validate(&r), GPURENT_E_INVALID_FIELD);
+    assert_non_null(strstr(gpurent_last_error_message(), "twice"));
+    gpurent_audit_report_clear(&r);
+    make_audit(&r, 1, 2, ERA0, P, P, P);
+    assert_int_equal(gpurent_audit_report_add_job(&r, "j", r.time_s - 5, 0), 0);
+    assert_int_equal(gpurent_audit_report_validate(&r), GPURENT_E_INVALID_FIELD);
+    gpurent_audit_report_clear(&r);
+    make_audit(&r, 1, 2, ERA0, P, P, P);
+    r.stake_micro = 5;
+    assert_int_equal(gpurent_audit_report_validate(&r), GPURENT_E_INVALID_FIELD);
+    /* Challenges out of order on the wire are refused: swap two encoded items. */
+    make_audit(&r, 1, 2, ERA0, P, P, P);
+    assert_int_equal(gpurent_audit_report_add_challenge(&r, r.time_s - 20, GPURENT_CHALLENGE_GPU, 1), 0);
+    assert_int_equal(gpurent_audit_report_add_challenge(&r, r.time_s - 10, GPURENT_CHALLENGE_GPU, 1), 0);
+    assert_int_equal(gpurent_audit_report_encode(&r, &out), GPURENT_OK);
+    uint8_t *t1 = NULL;
+    for (size_t i = 0; i + 5 < out.len; i++) /* the two time_s values are uint32 (0xce) */
+        if (out.data[i] == 0xce) {
+            uint64_t v = (uint64_t)out.data[i + 1] << 24 | out.data[i + 2] << 16 | out.data[i + 3] << 8 | out.data[i + 4];
+            if (v == r.time_s - 20) t1 = &out.data[i + 4];
+        }
+    assert_non_null(t1);
+    *t1 = (uint8_t)(*t1 + 15); /* now after the second item */
+    gpurent_audit_report d;
+    gpurent_audit_report_init(&d);
+    assert_int_equal(gpurent_audit_report_decode(out.data, out.len, &d), GPURENT_E_NONCANONICAL);
+    gpurent_buf_free(&out);
+    gpurent_audit_report_clear(&r);
+}
+
+static void test_cert_record(void **state)
+{
+    (void)state;
+    gpurent_tier_cert c, d;
+    memset(&c, 0, sizeof c);
+    pkey(c.provider_key, 7);
+    c.era = ERA0;
+    c.tier = 5;
+    c.score_ppm = 800000;
+    c.mean_ppm = 900000;
+    c.confidence_ppm = 888888;
+    c.auditor_count = 2;
+    akey(c.auditors[0], 1);
+    akey(c.auditors[1], 2);
+    gpurent_buf b = {0};
+    assert_int_equal(gpurent_tier_cert_encode(&c, &b), GPURENT_OK);
+    assert_int_equal(gpurent_tier_cert_decode(b.data, b.len, &d), GPURENT_OK);
+    assert_memory_equal(&c, &d, sizeof c);
+    for (size_t cut = 0; cut < b.len; cut++) assert_int_not_equal(gpurent_tier_cert_decode(b.data, cut, &d), 0);
+    gpurent_buf_free(&b);
+    akey(c.auditors[1], 0); /* descending */
+    assert_int_equal(gpurent_tier_cert_validate(&c), GPURENT_E_INVALID_FIELD);
+    akey(c.auditors[1], 2);
+    c.score_ppm = 950000;
+    assert_int_equal(gpurent_tier_cert_validate(&c), GPURENT_E_INVALID_FIELD);
+    c.score_ppm = 1;
+    c.tier = 0;
+    assert_int_equal(gpurent_tier_cert_validate(&c), GPURENT_E_INVALID_FIELD);
+    c.tier = 1;
+    c.auditor_count = 0;
+    assert_int_equal(gpurent_tier_cert_validate(&c), GPURENT_E_INVALID_FIELD);
+}
+
+/* ---------- options ---------- */
+
+static void test_options(void **state)
+{
+    (void)state;
+    gpurent_tier_options o;
+    assert_int_equal(gpurent_tier_options_init(&o, 99), GPURENT_E_VERSION);
+    assert_int_equal(gpurent_tier_options_init(&o, GPURENT_TIER_OPTIONS_VERSION), GPURENT_OK);
+    assert_int_equal(o.tier_count, 7);
+    /* The published Spheron table, as integers. */
+    const uint32_t up[7] = {990000, 980000, 970000, 950000, 900000, 850000, 750000};
+    const uint32_t eu[7] = {0, 30, 23, 17, 11, 5, 3}, ed[7] = {32, 25, 20, 14, 7, 5, 0};
+    for (int t = 0; t < 7; t++) {
+        assert_int_equal(o.tiers[t].uptime_min_ppm, up[t]);
+        assert_int_equal(o.tiers[t].eras_up, eu[t]);
+        assert_int_equal(o.tiers[t].eras_down, ed[t]);
+    }
+    assert_int_equal(o.tiers[0].points_ppm, 2000000);
+    assert_int_equal(o.era_s, 86400);
+    assert_int_equal(o.gpu_weight_ppm, 800000);
+    assert_int_equal(gpurent_tier_options_validate(&o), GPURENT_OK);
+    gpurent_tier_options bad = o;
+    bad.tiers[3].uptime_min_ppm = 999000;
+    assert_int_equal(gpurent_tier_options_validate(&bad), GPURENT_E_INVALID_ARG);
+    assert_non_null(strstr(gpurent_last_error_message(), "tiers[3].uptime_min_ppm"));
+    bad = o;
+    bad.cpu_weight_ppm = 1;
+    assert_int_equal(gpurent_tier_options_validate(&bad), GPURENT_E_INVALID_ARG);
+    bad = o;
+    bad.weight_stake_ppm = 0;
+    assert_int_equal(gpurent_tier_options_validate(&bad), GPURENT_E_INVALID_ARG);
+    bad = o;
+    bad.tiers[6].eras_down = 3;
+    assert_int_equal(gpurent_tier_options_validate(&bad), GPURENT_E_INVALID_ARG);
+    bad = o;
+    bad.window_eras = 65;
+    gpurent_tier_engine *e = (gpurent_tier_engine *)1;
+    assert_int_equal(gpurent_tier_engine_new(&e, &bad), GPURENT_E_INVALID_ARG);
+    assert_null(e);
+    bad = o;
+    bad.version = 0;
+    assert_int_equal(gpurent_tier_engine_new(&e, &bad), GPURENT_E_VERSION);
+    gpurent_tier_engine_free(NULL);
+    /* Different parameters, different params digests. */
+    gpurent_tier_engine *e1 = engine_with(&o), *e2;
+    o.quorum_auditors = 4;
+    e2 = engine_with(&o);
+    uint8_t d1[32], d2[32];
+    gpurent_tier_params_digest(e1, d1);
+    gpurent_tier_params_digest(e2, d2);
+    assert_memory_not_equal(d1, d2, 32);
+    gpurent_tier_engine_free(e1);
+    gpurent_tier_engine_free(e2);
+}
+
+/* ---------- the state machine, table-driven ---------- */
+
+typedef struct era_row {
+    uint32_t observed, uptime_ppm, integrity_fail, security_fail, gpu_fail, auditors;
+    uint32_t tier_after, rule, slash;
+} era_row;
+
+typedef struct transition_case {
+    const char *name;
+    gr_tstate start;
+    uint32_t min_incubation, security_demote;
+    const era_row *rows;
+    size_t nrows;
+} transition_case;
+
+#define R_(obs, up, inf, sec, gf, aud, tier, rule, slash) {obs, up, inf, sec, gf, aud, tier, GPURENT_TIER_RULE_##rule, slash}
+#define GOOD(tier, rule) R_(1, 1000000, 0, 0, 0, 3, tier, rule, 0)
+
+/* New provider, perfect eras: 3 eras to tier 6, 5 more to tier 5 (8 eras served). */
+static const era_row rows_incubation[] = {
+    GOOD(7, UP_STREAK), GOOD(7, UP_STREAK), GOOD(6, PROMOTED),
+    GOOD(6, UP_STREAK), GOOD(6, UP_STREAK), GOOD(6, UP_STREAK), GOOD(6, UP_STREAK), GOOD(5, PROMOTED),
+    GOOD(5, UP_STREAK),
+};
+/* Quorum not met: held at 6 until three auditors, then promoted at once. */
+static const era_row rows_quorum[] = {
+    GOOD(7, UP_STREAK), GOOD(7, UP_STREAK), GOOD(6, PROMOTED),
+    GOOD(6, UP_STREAK), GOOD(6, UP_STREAK), GOOD(6, UP_STREAK), GOOD(6, UP_STREAK),
+    R_(1, 1000000, 0, 0, 0, 2, 6, WAIT_QUORUM, 0), R_(1, 1000000, 0, 0, 0, 0, 6, WAIT_QUORUM, 0),
+    R_(1, 1000000, 0, 0, 0, 3, 5, PROMOTED, 0),
+};
+/* min_incubation_eras 12: tier 6 reached after 3, held until 12 served. */
+static const era_row rows_min_eras[] = {
+    GOOD(7, UP_STREAK), GOOD(7, UP_STREAK), GOOD(6, PROMOTED), GOOD(6, UP_STREAK), GOOD(6, UP_STREAK),
+    GOOD(6, UP_STREAK), GOOD(6, UP_STREAK), GOOD(6, WAIT_INCUBATION), GOOD(6, WAIT_INCUBATION),
+    GOOD(6, WAIT_INCUBATION), GOOD(6, WAIT_INCUBATION), GOOD(5, PROMOTED),
+};
+/* Incubation reset: integrity failure at tier 6 sends back to 7 with nothing served. */
+static const era_row rows_reset[] = {
+    GOOD(7, UP_STREAK), GOOD(7, UP_STREAK), GOOD(6, PROMOTED), GOOD(6, UP_STREAK),
+    R_(1, 1000000, 1, 0, 0, 3, 7, INCUBATION_RESET, 0),
+    GOOD(7, UP_STREAK), GOOD(7, UP_STREAK), GOOD(6, PROMOTED),
+    R_(1, 1000000, 0, 1, 0, 3, 7, INCUBATION_RESET, 0),
+};
+/* Graduated tier 4 (95%): demotion after 14 eras below, streak broken by one good era. */
+static const era_row rows_demote[] = {
+    R_(1, 940000, 0, 0, 0, 3, 4, DOWN_STREAK, 0), R_(1, 940000, 0, 0, 0, 3, 4, DOWN_STREAK, 0),
+    R_(1, 950000, 0, 0, 0, 3, 4, HELD, 0), /* breaks the streak */
+    R_(1, 940000, 0, 0, 0, 3, 4, DOWN_STREAK, 0), R_(1, 940000, 0, 0, 0, 3, 4, DOWN_STREAK, 0),
+    R_(1, 940000, 0, 0, 0, 3, 4, DOWN_STREAK, 0), R_(1, 940000, 0, 0, 0, 3, 4, DOWN_STREAK, 0),
+    R_(1, 940000, 0, 0, 0, 3, 4, DOWN_STREAK, 0), R_(1, 940000, 0, 0, 0, 3, 4, DOWN_STREAK, 0),
+    R_(1, 940000, 0, 0, 0, 3, 4, DOWN_STREAK, 0), R_(1, 940000, 0, 0, 0, 3, 4, DOWN_STREAK, 0),
+    R_(1, 940000, 0, 0, 0, 3, 4, DOWN_STREAK, 0), R_(1, 940000, 0, 0, 0, 3, 4, DOWN_STREAK, 0),
+    R_(1, 940000, 0, 0, 0, 3, 4, DOWN_STREAK, 0), R_(1, 940000, 0, 0, 0, 3, 4, DOWN_STREAK, 0),
+    R_(1, 940000, 0, 0, 0, 3, 4, DOWN_STREAK, 0), R_(1, 940000, 0, 0, 0, 3, 5, DEMOTED, 0),
+    R_(1, 500000, 0, 0, 0, 3, 5, DOWN_STREAK, GPURENT_TIER_SLASH_UPTIME), /* below 65%: slash */
+};
+/* Graduated tier 2: security failure demotes at once (to the bottom, incubation again) and slashes. */
+static const era_row rows_security[] = {
+    GOOD(2, UP_STREAK),
+    R_(1, 1000000, 0, 1, 0, 3, 7, SECURITY_DEMOTION, GPURENT_TIER_SLASH_SECURITY),
+    GOOD(7, UP_STREAK),
+};
+/* Same with security_demote_tiers 2: tier 2 -> 4, still graduated. */
+static const era_row rows_security2[] = {
+    R_(1, 790000, 0, 1, 0, 3, 4, SECURITY_DEMOTION, GPURENT_TIER_SLASH_SECURITY | GPURENT_TIER_SLASH_UPTIME),
+    R_(1, 790000, 1, 0, 0, 3, 4, AUDIT_FAILED, 0), /* graduated: integrity failure is a bad era, no reset */
+};
+/* Unobserved eras break an up streak; failed GPU-report audit counts as a bad era. */
+static const era_row rows_gaps[] = {
+    GOOD(7, UP_STREAK), GOOD(7, UP_STREAK), R_(0, 0, 0, 0, 0, 3, 7, NO_EVIDENCE, 0),
+    GOOD(7, UP_STREAK), GOOD(7, UP_STREAK), R_(1, 1000000, 0, 0, 1, 3, 7, AUDIT_FAILED, 0),
+    GOOD(7, UP_STREAK), GOOD(7, UP_STREAK), GOOD(6, PROMOTED), R_(1, 700000, 0, 0, 0, 3, 6, DOWN_STREAK, 0),
+};
+/* Top tier: qualifying at 99% holds; cannot skip: tier 3 at 100% still needs 23 eras for one step. */
+static const era_row rows_top[] = {
+    GOOD(1, HELD), R_(1, 985000, 0, 0, 0, 3, 1, DOWN_STREAK, 0), GOOD(1, HELD),
+};
+
+static void run_case(const transition_case *c)
+{
+    gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
+    o.min_incubation_eras = c->min_incubation;
+    o.security_demote_tiers = c->security_demote;
+    gr_tstate st = c->start;
+    for (size_t r = 0; r < c->nrows; r++) {
+        const era_row *row = &c->rows[r];
+        gr_era_input in = {ERA0 + r, row->observed, row->uptime_ppm, row->integrity_fail, row->security_fail,
+                           row->gpu_fail, row->auditors};
+        gr_era_output out;
+        gr_tier_step(&o, &st, &in, &out);
+        if (st.tier != row->tier_after || out.rule != row->rule || out.slash != row->slash) {
+            fail_msg("%s, era %zu: tier %u rule %s slash %u; expected tier %u rule %s slash %u", c->name, r, st.tier,
+                     gpurent_tier_rule_name(out.rule), out.slash, row->tier_after, gpurent_tier_rule_name(row->rule),
+                     row->slash);
+        }
+    }
+}
+
+static void test_transitions(void **state)
+{
+    (void)state;
+    const gr_tstate fresh = {7, 0, 0, 0, 0, 0, 0};
+    const gr_tstate grad4 = {4, 0, 0, 10, 20, 1, 0};
+    const gr_tstate grad2 = {2, 0, 0, 10, 20, 1, 0};
+    const gr_tstate grad1 = {1, 0, 0, 10, 20, 1, 0};
+#define CASE(n, s, mi, sd, rows) {n, s, mi, sd, rows, sizeof rows / sizeof rows[0]}
+    const transition_case cases[] = {
+        CASE("incubation", fresh, 8, 0, rows_incubation),
+        CASE("quorum not met", fresh, 8, 0, rows_quorum),
+        CASE("minimum incubation eras", fresh, 12, 0, rows_min_eras),
+        CASE("incubation reset", fresh, 8, 0, rows_reset),
+        CASE("demotion and uptime slash", grad4, 8, 0, rows_demote),
+        CASE("security slash", grad2, 8, 0, rows_security),
+        CASE("security slash, 2 tiers", grad2, 8, 2, rows_security2),
+        CASE("gaps and failed GPU audit", fresh, 8, 0, rows_gaps),
+        CASE("top tier", grad1, 8, 0, rows_top),
+    };
+#undef CASE
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i]);
+    /* Promotion after exactly eras_up qualifying eras, for every tier of the table. */
+    gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
+    for (uint32_t t = 2; t <= 5; t++) {
+        gr_tstate st = {t, 0, 0, 0, 0, 1, 0};
+        gr_era_input in = {ERA0, 1, 1000000, 0, 0, 0, 3};
+        gr_era_output out;
+        for (uint32_t k = 1; k < o.tiers[t - 1].eras_up; k++) {
+            gr_tier_step(&o, &st, &in, &out);
+            assert_int_equal(st.tier, t);
+        }
+        gr_tier_step(&o, &st, &in, &out);
+        assert_int_equal(st.tier, t - 1); /* one tier only, although the era qualifies for tier 1 */
+        assert_int_equal(out.promoted, 1);
+    }
+}
+
+/* ---------- the engine over long histories ---------- */
+
+/* A perfect provider audited by three auditors climbs by the table's schedule. */
+static void test_history_climb(void **state)
+{
+    (void)state;
+    gpurent_tier_engine *e = engine_default();
+    gpurent_tier_era_summary s;
+    uint32_t reached[8] = {0};
+    uint64_t eras = under_valgrind() ? 40 : 100;
+    for (uint64_t k = 0; k < eras; k++) {
+        uint64_t era = ERA0 + k;
+        feed_era(e, 0, era, 24, 6);
+        if (k % 5 == 0) full_audits(e, 0, era, 3);
+        evaluate(e, era, &s);
+        gpurent_tier_explanation x = explain(e, 0);
+        if (!reached[x.tier]) reached[x.tier] = (uint32_t)k + 1;
+    }
+    /* Cumulative eras: 3 (to 6), +5 = 8 (to 5), +11 = 19, +17 = 36, +23 = 59, +30 = 89. */
+    assert_int_equal(reached[6], 3);
+    assert_int_equal(reached[5], 8);
+    assert_int_equal(reached[4], 19);
+    assert_int_equal(reached[3], 36);
+    if (!under_valgrind()) {
+        assert_int_equal(reached[2], 59);
+        assert_int_equal(reached[1], 89);
+    }
+    gpurent_tier_explanation x = explain(e, 0);
+    assert_int_equal(x.incubating, 0);
+    assert_true(x.score_ppm > 0 && x.score_ppm <= x.mean_ppm);
+    gpurent_tier_engine_free(e);
+}
+
+/* Incubation without enough auditors: stuck at tier 6 (quorum), then a
+ * failed integrity audit resets to 7; after graduating, a security failure
+ * is a slash event. Through the public API. */
+static void test_history_quorum_reset_slash(void **state)
+{
+    (void)state;
+    gpurent_tier_engine *e = engine_default();
+    gpurent_tier_era_summary s;
+    uint64_t era = ERA0;
+    for (int k = 0; k < 12; k++, era++) {
+        feed_era(e, 1, era, 24, 6);
+        full_audits(e, 1, era, 2); /* k = 3 needs three distinct auditors */
+        evaluate(e, era, &s);
+    }
+    gpurent_tier_explanation x = explain(e, 1);
+    assert_int_equal(x.tier, 6);
+    assert_int_equal(x.rule, GPURENT_TIER_RULE_WAIT_QUORUM);
+    assert_int_equal(x.need_auditors, 1);
+    assert_int_equal(x.auditors, 2);
+    uint8_t k1[32];
+    pkey(k1, 1);
+    gpurent_tier_cert cert;
+    assert_int_equal(gpurent_tier_certificate(e, k1, &cert), GPURENT_E_QUORUM_NOT_MET);
+    /* Integrity failure from a third auditor: back to the start. */
+    feed_era(e, 1, era, 24, 6);
+    audit(e, 1, 2, era, P, F, P);
+    evaluate(e, era++, &s);
+    assert_int_equal(s.resets, 1);
+    x = explain(e, 1);
+    assert_int_equal(x.tier, 7);
+    assert_int_equal(x.rule, GPURENT_TIER_RULE_INCUBATION_RESET);
+    assert_int_equal(x.incubation_eras, 0);
+    /* Audits before the reset do not count towards leaving incubation. */
+    assert_int_equal(x.auditors, 0);
+    for (int k = 0; k < 8; k++, era++) {
+        feed_era(e, 1, era, 24, 6);
+        full_audits(e, 1, era, 3);
+        evaluate(e, era, &s);
+    }
+    x = explain(e, 1);
+    assert_int_equal(x.tier, 5);
+    assert_int_equal(x.incubating, 0);
+    assert_int_equal(gpurent_tier_certificate(e, k1, &cert), GPURENT_OK);
+    assert_int_equal(cert.tier, 5);
+    assert_int_equal(cert.auditor_count, 3);
+    /* Security failure after incubation: slash event, back to the bottom. */
+    feed_era(e, 1, era, 24, 6);
+    audit(e, 1, 0, era, P, P, F);
+    evaluate(e, era, &s);
+    assert_int_equal(s.slashes, 1);
+    assert_int_equal(gpurent_tier_slash_count(e), 1);
+    gpurent_tier_slash sl;
+    assert_int_equal(gpurent_tier_slash_get(e, 0, &sl), GPURENT_OK);
+    assert_memory_equal(sl.provider_key, k1, 32);
+    assert_int_equal(sl.reasons, GPURENT_TIER_SLASH_SECURITY);
+    assert_int_equal(sl.tier_before, 5);
+    assert_int_equal(sl.tier_after, 7);
+    assert_int_equal(gpurent_tier_slash_get(e, 1, &sl), GPURENT_E_NOT_FOUND);
+    x = explain(e, 1);
+    assert_int_equal(x.rule, GPURENT_TIER_RULE_SECURITY_DEMOTION);
+    gpurent_tier_engine_free(e);
+}
+
+/* Score ranking: three perfect days never outrank three hundred near-perfect ones. */
+static void test_score_confidence(void **state)
+{
+    (void)state;
+    gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
+    o.first_era = ERA0;
+    o.weight_uptime_ppm = 1000000; /* compare the uptime bound alone */
+    o.weight_audit_ppm = o.weight_jobs_ppm = o.weight_stake_ppm = o.weight_tenure_ppm = 0;
+    gpurent_tier_engine *e = engine_with(&o);
+    uint32_t days = under_valgrind() ? 40 : 300;
+    for (uint32_t k = 0; k < days; k++) {
+        uint64_t era = ERA0 + k;
+        feed_era(e, 0, era, k % 4 == 0 ? 23 : 24, 6); /* ~99% */
+        if (k >= days - 3) feed_era(e, 1, era, 24, 6); /* perfect, 3 days */
+        evaluate(e, era, NULL);
+    }
+    gpurent_tier_explanation a = explain(e, 0), b = explain(e, 1);
+    assert_true(a.score_ppm > b.score_ppm);
+    assert_int_equal(b.era_uptime_ppm, 1000000);  /* b's raw pass rate is the higher one */
+    assert_true(b.components[GPURENT_TIER_COMP_UPTIME].evidence_q16 < a.components[GPURENT_TIER_COMP_UPTIME].evidence_q16);
+    assert_true(a.confidence_ppm > b.confidence_ppm);
+    gpurent_tier_engine_free(e);
+    /* A new provider with no evidence starts from the stated prior: 3 of 5 = 60%. */
+    e = engine_with(&o);
+    uint8_t k[32];
+    pkey(k, 9);
+    gpurent_tier_event ev = {{0}, tsec(ERA0, 5), GPURENT_TIER_EVENT_STAKE, 0, 10};
+    memcpy(ev.provider_key, k, 32);
+    assert_int_equal(gpurent_tier_record(e, &ev, 1), GPURENT_OK);
+    evaluate(e, ERA0, NULL);
+    gpurent_tier_explanation x = explain(e, 9);
+    assert_int_equal(x.components[GPURENT_TIER_COMP_UPTIME].mean_ppm, 600000);
+    assert_int_equal(x.rule, GPURENT_TIER_RULE_NO_EVIDENCE);
+    gpurent_tier_engine_free(e);
+}
+
+/* ---------- order independence and certificates ---------- */
+
+typedef struct item {
+    int is_report;
+    gpurent_tier_event ev;
+    gpurent_audit_report rep;
+} item;
+
+/* One era's evidence for `np` providers: challenges, jobs, stake, audits. */
+static size_t build_era(item *it, uint32_t np, uint64_t era, uint32_t seed)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < np; i++) {
+        gpurent_tier_event ev[30];
+        uint32_t g = 24 - (i * 7 + seed + (uint32_t)era) % 5, c = 6 - (i + seed) % 2;
+        size_t m = era_events(ev, i, era, g, c);
+        for (size_t k = 0; k < m; k++, n++) {
+            memset(&it[n], 0, sizeof it[n]);
+            it[n].ev = ev[k];
+        }
+        for (uint32_t j = 0; j < 2; j++, n++) { /* jobs and stake */
+            memset(&it[n], 0, sizeof it[n]);
+            pkey(it[n].ev.provider_key, i);
+            it[n].ev.time_s = tsec(era, 50000 + j);
+            it[n].ev.kind = j ? GPURENT_TIER_EVENT_STAKE : GPURENT_TIER_EVENT_JOB;
+            it[n].ev.value = j ? 1000000ull * (i + 1 + era % 3) : 1 + (i + era) % 3;
+        }
+        for (uint32_t j = 0; j < 4; j++) { /* four auditors, one sometimes failing integrity */
+            if ((i + j + era) % 3 == 0) continue;
+            memset(&it[n], 0, sizeof it[n]);
+            it[n].is_report = 1;
+            uint32_t in = (i == 3 && j == 1 && era % 4 == 0) ? F : P;
+            make_audit(&it[n].rep, i, j, era, P, in, P);
+            assert_int_equal(gpurent_audit_report_add_challenge(&it[n].rep, tsec(era, 30000 + j), 1, (i + j) % 4 != 0), 0);
+            n++;
+        }
+    }
+    return n;
+}
+
+static void feed_items(gpurent_tier_engine *e, item *it, size_t n, int shuffle)
+{
+    if (shuffle)
+        for (size_t i = n - 1; i > 0; i--) {
+            size_t j = rnd() % (i + 1);
+            item t = it[i];
+            it[i] = it[j];
+            it[j] = t;
+        }
+    /* Events go in batches of random size; reports one by one. */
+    size_t i = 0;
+    while (i < n) {
+        if (it[i].is_report) {
+            assert_int_equal(gpurent_tier_record_report(e, &it[i].rep), GPURENT_OK);
+            i++;
+            continue;
+        }
+        gpurent_tier_event batch[64];
+        size_t m = 0, want = shuffle ? 1 + rnd() % 64 : 64;
+        while (i < n && !it[i].is_report && m < want) batch[m++] = it[i++].ev;
+        assert_int_equal(gpurent_tier_record(e, batch, m), GPURENT_OK);
+    }
+}
+
+static void test_order_independence(void **state)
+{
+    (void)state;
+    const uint32_t np = 12, eras = under_valgrind() ? 6 : 20, engines = 3;
+    item *it = calloc(np * 40, sizeof *it);
+    assert_non_null(it);
+    gpurent_tier_engine *e[3];
+    for (uint32_t k = 0; k < engines; k++) e[k] = engine_default();
+    for (uint32_t x = 0; x < eras; x++) {
+        uint64_t era = ERA0 + x;
+        for (uint32_t k = 0; k < engines; k++) {
+            /* Engine 2 records each era's evidence one era early (the next
+             * era is open), shuffled; engine 1 shuffled on time; engine 0 in order. */
+            for (uint64_t fx = era; fx <= era + (k == 2); fx++) {
+                if (k == 2 && x > 0 && fx == era) continue; /* already fed early */
+                size_t n = build_era(it, np, fx, 0);
+                feed_items(e[k], it, n, k != 0);
+                for (size_t i = 0; i < n; i++) gpurent_audit_report_clear(&it[i].rep);
+            }
+            gpurent_tier_era_summary s;
+            evaluate(e[k], era, &s);
+        }
+        for (uint32_t i = 0; i < np; i++) {
+            gpurent_tier_explanation x0 = explain(e[0], i);
+            for (uint32_t k = 1; k < engines; k++) {
+                gpurent_tier_explanation xk = explain(e[k], i);
+                assert_memory_equal(&x0, &xk, sizeof x0);
+            }
+        }
+        for (uint32_t k = 1; k < engines; k++) {
+            assert_int_equal(gpurent_tier_slash_count(e[0]), gpurent_tier_slash_count(e[k]));
+            for (uint32_t j = 0; j < gpurent_tier_slash_count(e[0]); j++) {
+                gpurent_tier_slash a, b;
+                assert_int_equal(gpurent_tier_slash_get(e[0], j, &a), GPURENT_OK);
+                assert_int_equal(gpurent_tier_slash_get(e[k], j, &b), GPURENT_OK);
+                assert_memory_equal(&a, &b, sizeof a);
+            }
+        }
+    }
+    /* Byte-identical certificates from the three engines (three auditors). */
+    uint32_t certs = 0;
+    for (uint32_t i = 0; i < np; i++) {
+        uint8_t key[32];
+        pkey(key, i);
+        gpurent_tier_cert c[3];
+        gpurent_buf b[3] = {{0}};
+        int rc0 = gpurent_tier_certificate(e[0], key, &c[0]);
+        for (uint32_t k = 1; k < engines; k++) assert_int_equal(gpurent_tier_certificate(e[k], key, &c[k]), rc0);
+        if (rc0) continue;
+        certs++;
+        for (uint32_t k = 0; k < engines; k++) assert_int_equal(gpurent_tier_cert_encode(&c[k], &b[k]), GPURENT_OK);
+        for (uint32_t k = 1; k < engines; k++) {
+            assert_int_equal(b[k].len, b[0].len);
+            assert_memory_equal(b[k].data, b[0].data, b[0].len);
+        }
+        for (uint32_t k = 0; k < engines; k++) gpurent_buf_free(&b[k]);
+    }
+    assert_true(certs >= np / 2);
+    /* Different evidence, different digest: one more challenge for provider 0 in a fresh pair. */
+    uint8_t key[32];
+    pkey(key, 0);
+    gpurent_tier_cert before, after;
+    assert_int_equal(gpurent_tier_certificate(e[0], key, &before), GPURENT_OK);
+    for (uint32_t k = 0; k < engines; k++) gpurent_tier_engine_free(e[k]);
+    gpurent_tier_engine *a = engine_default(), *b = engine_default();
+    for (uint32_t x = 0; x < 3; x++) {
+        uint64_t era = ERA0 + x;
+        for (int k = 0; k < 2; k++) {
+            size_t n = build_era(it, 2, era, 0);
+            feed_items(k ? b : a, it, n, k);
+            for (size_t i = 0; i < n; i++) gpurent_audit_report_clear(&it[i].rep);
+        }
+        if (x == 2) {
+            gpurent_tier_event ev = {{0}, tsec(era, 7), GPURENT_TIER_EVENT_JOB, 0, GPURENT_JOB_FAILED_USER};
+            memcpy(ev.provider_key, key, 32);
+            assert_int_equal(gpurent_tier_record(b, &ev, 1), GPURENT_OK);
+        }
+        evaluate(a, era, NULL);
+        evaluate(b, era, NULL);
+    }
+    gpurent_tier_explanation xa = explain(a, 0), xb = explain(b, 0);
+    assert_int_equal(xa.score_ppm, xb.score_ppm); /* a job failed by the user changes no score */
+    int ra = gpurent_tier_certificate(a, key, &before), rb = gpurent_tier_certificate(b, key, &after);
+    assert_int_equal(ra, GPURENT_OK);
+    assert_int_equal(rb, GPURENT_OK);
+    assert_memory_not_equal(before.evidence_digest, after.evidence_digest, 32);
+    gpurent_tier_engine_free(a);
+    gpurent_tier_engine_free(b);
+    free(it);
+}
+
+/* ---------- rejection, atomicity, cancellation ---------- */
+
+static void test_rejects_change_nothing(void **state)
+{
+    (void)state;
+    gpurent_tier_engine *e = engine_default();
+    feed_era(e, 0, ERA0, 24, 6);
+    gpurent_tier_event ev[3];
+    memset(ev, 0, sizeof ev);
+    for (int i = 0; i < 3; i++) {
+        pkey(ev[i].provider_key, 10 + i);
+        ev[i].time_s = tsec(ERA0, 100);
+        ev[i].kind = GPURENT_TIER_EVENT_GPU_CHALLENGE;
+        ev[i].value = 1;
+    }
+    ev[2].time_s = tsec(ERA0 + 2, 0); /* not open yet */
+    assert_int_equal(gpurent_tier_record(e, ev, 3), GPURENT_E_EVIDENCE_REJECTED);
+    assert_non_null(strstr(gpurent_last_error_message(), "events[2]"));
+    assert_int_equal(gpurent_tier_provider_count(e), 1);
+    ev[2].time_s = tsec(ERA0, 0);
+    ev[1].kind = 99;
+    assert_int_equal(gpurent_tier_record(e, ev, 3), GPURENT_E_INVALID_ARG);
+    ev[1].kind = GPURENT_TIER_EVENT_JOB;
+    ev[1].value = 7;
+    assert_int_equal(gpurent_tier_record(e, ev, 3), GPURENT_E_INVALID_ARG);
+    assert_int_equal(gpurent_tier_provider_count(e), 1);
+    evaluate(e, ERA0, NULL);
+    /* The evaluated era is closed: a late report is refused whole. */
+    gpurent_audit_report r;
+    make_audit(&r, 0, 1, ERA0 + 1, P, P, P);
+    assert_int_equal(gpurent_audit_report_add_challenge(&r, tsec(ERA0, 5), 1, 0), 0);
+    gpurent_tier_explanation x0 = explain(e, 0);
+    assert_int_equal(gpurent_tier_record_report(e, &r), GPURENT_E_EVIDENCE_REJECTED);
+    assert_non_null(strstr(gpurent_last_error_message(), "closed"));
+    evaluate(e, ERA0 + 1, NULL);
+    gpurent_tier_explanation x1 = explain(e, 0);
+    assert_int_equal(x1.auditors, x0.auditors);
+    assert_int_equal(x1.era_observed, 0);
+    gpurent_audit_report_clear(&r);
+    assert_int_equal(gpurent_tier_evaluate(e, ERA0 + 5, NULL, NULL), GPURENT_E_INVALID_ARG);
+    uint8_t unknown[32];
+    pkey(unknown, 999);
+    gpurent_tier_cert c;
+    assert_int_equal(gpurent_tier_certificate(e, unknown, &c), GPURENT_E_UNKNOWN_PROVIDER);
+    assert_int_equal(gpurent_tier_explain(e, unknown, &x1), GPURENT_E_UNKNOWN_PROVIDER);
+    gpurent_tier_engine_free(e);
+    /* max_providers */
+    gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
+    o.first_era = ERA0;
+    o.max_providers = 2;
+    e = engine_with(&o);
+    ev[1].kind = GPURENT_TIER_EVENT_GPU_CHALLENGE;
+    ev[1].value = 1;
+    assert_int_equal(gpurent_tier_record(e, ev, 3), GPURENT_E_LIMIT);
+    assert_int_equal(gpurent_tier_provider_count(e), 0);
+    assert_int_equal(gpurent_tier_record(e, ev, 2), GPURENT_OK);
+    memcpy(ev[2].provider_key, ev[0].provider_key, 32); /* a known key: no new provider */
+    assert_int_equal(gpurent_tier_record(e, ev, 3), GPURENT_OK);
+    gpurent_tier_engine_free(e);
+}
+
+static void test_cancel(void **state)
+{
+    (void)state;
+    gpurent_tier_engine *a = engine_default(), *b = engine_default();
+    for (uint32_t i = 0; i < 3000; i++) {
+        feed_era(a, i, ERA0, 24, 6);
+        feed_era(b, i, ERA0, 24, 6);
+    }
+    gpurent_cancel *c;
+    assert_int_equal(gpurent_cancel_new(&c), GPURENT_OK);
+    gpurent_cancel_request(c);
+    assert_int_equal(gpurent_tier_evaluate(a, ERA0, c, NULL), GPURENT_E_CANCELLED);
+    assert_int_equal(gpurent_tier_next_era(a), ERA0);
+    gpurent_tier_explanation x = explain(a, 5);
+    assert_int_equal(x.rule, GPURENT_TIER_RULE_NOT_EVALUATED);
+    gpurent_cancel_reset(c);
+    gpurent_tier_era_summary sa, sb;
+    assert_int_equal(gpurent_tier_evaluate(a, ERA0, c, &sa), GPURENT_OK);
+    evaluate(b, ERA0, &sb);
+    assert_memory_equal(&sa, &sb, sizeof sa);
+    assert_int_equal(sa.evaluated, 3000);
+    assert_int_equal(sa.tier_counts[6], 3000);
+    gpurent_cancel_free(c);
+    gpurent_tier_engine_free(a);
+    gpurent_tier_engine_free(b);
+}
+
+static void test_explain_text(void **state)
+{
+    (void)state;
+    gpurent_tier_engine *e = engine_default();
+    for (uint64_t k = 0; k < 5; k++) {
+        feed_era(e, 0, ERA0 + k, 24, 6);
+        full_audits(e, 0, ERA0 + k, 2);
+        evaluate(e, ERA0 + k, NULL);
+    }
+    gpurent_tier_explanation x = explain(e, 0);
+    assert_int_equal(x.tier, 6);
+    assert_int_equal(x.next_tier, 5);
+    assert_int_equal(x.need_uptime_ppm, 900000);
+    assert_int_equal(x.need_eras, 3);             /* 2 of 5 served at tier 6 */
+    assert_int_equal(x.need_incubation_eras, 3);  /* 5 of 8 */
+    assert_int_equal(x.need_auditors, 1);
+    uint32_t sum = 0;
+    for (int c = 0; c < GPURENT_TIER_COMPONENTS; c++) sum += x.components[c].contribution_ppm;
+    assert_int_equal(sum, x.score_ppm);
+    gpurent_buf b = {0};
+    assert_int_equal(gpurent_tier_explain_text(&x, &b), GPURENT_OK);
+    char *txt = calloc(1, b.len + 1);
+    memcpy(txt, b.data, b.len);
+    assert_non_null(strstr(txt, "tier 6"));
+    assert_non_null(strstr(txt, "up streak"));
+    assert_non_null(strstr(txt, "to reach tier 5"));
+    assert_non_null(strstr(txt, "1 more auditors"));
+    free(txt);
+    gpurent_buf_free(&b);
+    assert_string_equal(gpurent_tier_rule_name(999), "unknown");
+    gpurent_tier_engine_free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_isqrt),
+        cmocka_unit_test(test_wilson),
+        cmocka_unit_test(test_beta),
+        cmocka_unit_test(test_decay_table),
+        cmocka_unit_test(test_report_roundtrip_canonical),
+        cmocka_unit_test(test_report_invalid),
+        cmocka_unit_test(test_cert_record),
+        cmocka_unit_test(test_options),
+        cmocka_unit_test(test_transitions),
+        cmocka_unit_test(test_history_climb),
+        cmocka_unit_test(test_history_quorum_reset_slash),
+        cmocka_unit_test(test_score_confidence),
+        cmocka_unit_test(test_order_independence),
+        cmocka_unit_test(test_rejects_change_nothing),
+        cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_explain_text),
+    };
+    return cmocka_run_group_tests_name("tier", tests, NULL, NULL);
+}
