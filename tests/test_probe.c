@@ -868,6 +868,76 @@ static void test_status_names(void **state)
     assert_string_not_equal(gpurent_strerror(GPURENT_E_NO_DEVICE), gpurent_strerror(GPURENT_E_NO_DRIVER));
 }
 
+/* ---------------- the signed report ---------------- */
+
+/* A provider signs its fake-H100 report as a GPU-report statement; a
+ * verifier holding the provider's key (provider role) gets back exactly the
+ * report; other roles, keys and statement types are refused. */
+static void test_signed_report(void **state)
+{
+    (void)state;
+    probe_machine(fake_path, "h100", 0);
+    gpurent_buf rec = {NULL, 0}, env = {NULL, 0}, payload = {NULL, 0};
+    assert_int_equal(gpurent_gpu_report_encode(report, &rec), GPURENT_OK);
+    uint8_t seed[GPURENT_SEED_BYTES], pk[GPURENT_KEY_BYTES];
+    memset(seed, 0x5e, sizeof seed);
+    gpurent_key *key = NULL;
+    assert_int_equal(gpurent_key_from_seed(&key, seed), GPURENT_OK);
+    assert_int_equal(gpurent_key_public(key, pk), GPURENT_OK);
+    gpurent_envelope h;
+    gpurent_envelope_init(&h);
+    h.statement = GPURENT_RECORD_GPU_REPORT;
+    h.issued_at = report->probed_at;
+    h.expires_at = report->probed_at + 3600;
+    h.subject_len = 32;
+    memcpy(h.subject, report->nonce, 32);
+    assert_int_equal(gpurent_envelope_sign(key, &h, rec.data, rec.len, &env), GPURENT_OK);
+
+    gpurent_trust *t = NULL;
+    assert_int_equal(gpurent_trust_new(&t, NULL), GPURENT_OK);
+    assert_int_equal(gpurent_trust_add(t, pk, GPURENT_ROLE_PROVIDER, 0, 0), GPURENT_OK);
+    gpurent_verify_options o = GPURENT_VERIFY_OPTIONS_INIT;
+    o.statement = GPURENT_RECORD_GPU_REPORT;
+    gpurent_verified *v = NULL;
+    const uint64_t now = report->probed_at + 60;
+    assert_int_equal(gpurent_envelope_verify(t, env.data, env.len, now, 0, &o, &v), GPURENT_OK);
+    gpurent_envelope got;
+    assert_int_equal(gpurent_verified_header(v, &got), GPURENT_OK);
+    assert_memory_equal(got.issuer, pk, 32);
+    assert_memory_equal(got.subject, report->nonce, 32);
+    assert_int_equal(gpurent_verified_payload(v, &payload), GPURENT_OK);
+    assert_int_equal(payload.len, rec.len);
+    assert_memory_equal(payload.data, rec.data, rec.len);
+    gpurent_gpu_report *back = calloc(1, sizeof *back);
+    assert_non_null(back);
+    assert_int_equal(gpurent_gpu_report_decode(payload.data, payload.len, back), GPURENT_OK);
+    assert_memory_equal(back, report, sizeof *report);
+    assert_string_equal(gpurent_gpu_report_device(back, 0)->name.value, "NVIDIA H100 80GB HBM3");
+    gpurent_verified_free(v);
+    /* Sent again: a replay. */
+    assert_int_equal(gpurent_envelope_verify(t, env.data, env.len, now, 0, &o, NULL), GPURENT_E_REPLAYED);
+    o.check_replay = 0;
+    /* Expected as another statement type, or its issuer only an auditor. */
+    o.statement = GPURENT_RECORD_AUDIT_REPORT;
+    assert_int_equal(gpurent_envelope_verify(t, env.data, env.len, now, 0, &o, NULL), GPURENT_E_WRONG_RECORD);
+    o.statement = GPURENT_RECORD_GPU_REPORT;
+    assert_int_equal(gpurent_trust_remove(t, pk), GPURENT_OK);
+    assert_int_equal(gpurent_trust_add(t, pk, GPURENT_ROLE_AUDITOR, 0, 0), GPURENT_OK);
+    assert_int_equal(gpurent_envelope_verify(t, env.data, env.len, now, 0, &o, NULL), GPURENT_E_ROLE_NOT_ALLOWED);
+    /* A changed byte anywhere in the envelope is refused. */
+    size_t at = env.len / 2;
+    env.data[at] ^= 0x01;
+    assert_int_equal(gpurent_trust_remove(t, pk), GPURENT_OK);
+    assert_int_equal(gpurent_trust_add(t, pk, GPURENT_ROLE_PROVIDER, 0, 0), GPURENT_OK);
+    assert_int_not_equal(gpurent_envelope_verify(t, env.data, env.len, now, 0, &o, NULL), GPURENT_OK);
+    free(back);
+    gpurent_trust_free(t);
+    gpurent_key_free(key);
+    gpurent_buf_free(&rec);
+    gpurent_buf_free(&env);
+    gpurent_buf_free(&payload);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -899,6 +969,7 @@ int main(void)
         cmocka_unit_test(test_validate_rules),
         cmocka_unit_test(test_to_gpu_rules),
         cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_signed_report),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -964,6 +964,394 @@ static void test_explain_text(void **state)
     gpurent_tier_engine_free(e);
 }
 
+/* ---------- signed evidence and signed certificates ---------- */
+
+#define NOW_S(era) tsec(era, 50000)
+#define SKEW 60u
+
+/* Auditor keys from fixed seeds; seed j+1 repeated. */
+static gpurent_key *seed_key(uint8_t j)
+{
+    uint8_t seed[GPURENT_SEED_BYTES];
+    memset(seed, j + 1, sizeof seed);
+    gpurent_key *k = NULL;
+    assert_int_equal(gpurent_key_from_seed(&k, seed), GPURENT_OK);
+    return k;
+}
+
+static void pk_of(const gpurent_key *k, uint8_t pk[32])
+{
+    assert_int_equal(gpurent_key_public(k, pk), GPURENT_OK);
+}
+
+/* The keys of the signed-evidence tests: 0..2 auditors, 3 a provider (wrong
+ * role), 4 an auditor revoked, 5 unknown to the store. */
+enum { SK_AUDITORS = 3, SK_PROVIDER = 3, SK_REVOKED = 4, SK_UNKNOWN = 5, SK_COUNT = 6 };
+
+static gpurent_trust *trust_for(gpurent_key *const *k)
+{
+    gpurent_trust *t = NULL;
+    assert_int_equal(gpurent_trust_new(&t, NULL), GPURENT_OK);
+    uint8_t pk[32];
+    for (uint8_t j = 0; j < SK_AUDITORS; j++) {
+        pk_of(k[j], pk);
+        assert_int_equal(gpurent_trust_add(t, pk, GPURENT_ROLE_AUDITOR, 0, 0), GPURENT_OK);
+    }
+    pk_of(k[SK_PROVIDER], pk);
+    assert_int_equal(gpurent_trust_add(t, pk, GPURENT_ROLE_PROVIDER, 0, 0), GPURENT_OK);
+    pk_of(k[SK_REVOKED], pk);
+    assert_int_equal(gpurent_trust_add(t, pk, GPURENT_ROLE_AUDITOR, 0, 0), GPURENT_OK);
+    assert_int_equal(gpurent_trust_revoke(t, pk), GPURENT_OK);
+    return t;
+}
+
+/* Auditor `k`'s report on provider i for one era: three passed checks and
+ * gpu_ok of 24 hourly GPU challenges. */
+static void signed_report(const gpurent_key *k, uint32_t i, uint64_t era, uint32_t gpu_ok, uint64_t issued,
+                          uint64_t expires, gpurent_buf *out)
+{
+    gpurent_audit_report r;
+    make_audit(&r, i, 0, era, P, P, P);
+    pk_of(k, r.auditor_key);
+    for (uint32_t c = 0; c < 24; c++)
+        assert_int_equal(gpurent_audit_report_add_challenge(&r, tsec(era, c * 1500 + 11), GPURENT_CHALLENGE_GPU,
+                                                            c < gpu_ok),
+                         GPURENT_OK);
+    gpurent_buf p = {0};
+    assert_int_equal(gpurent_audit_report_encode(&r, &p), GPURENT_OK);
+    gpurent_envelope h;
+    gpurent_envelope_init(&h);
+    h.statement = GPURENT_RECORD_AUDIT_REPORT;
+    h.issued_at = issued;
+    h.expires_at = expires;
+    h.subject_len = 32;
+    memcpy(h.subject, r.provider_key, 32);
+    assert_int_equal(gpurent_envelope_sign(k, &h, p.data, p.len, out), GPURENT_OK);
+    gpurent_buf_free(&p);
+    gpurent_audit_report_clear(&r);
+}
+
+static void signed_now(const gpurent_key *k, uint32_t i, uint64_t era, gpurent_buf *out)
+{
+    signed_report(k, i, era, 23, NOW_S(ERA0) - 100, NOW_S(ERA0) + 30 * DAY, out);
+}
+
+/* Evaluate `era` in both engines and require identical results for providers 0..np-1. */
+static void assert_same_engines(gpurent_tier_engine *a, gpurent_tier_engine *b, uint64_t era, uint32_t np)
+{
+    assert_int_equal(gpurent_tier_provider_count(a), gpurent_tier_provider_count(b));
+    evaluate(a, era, NULL);
+    evaluate(b, era, NULL);
+    for (uint32_t i = 0; i < np; i++) {
+        uint8_t key[32];
+        pkey(key, i);
+        gpurent_tier_explanation xa, xb;
+        int ra = gpurent_tier_explain(a, key, &xa), rb = gpurent_tier_explain(b, key, &xb);
+        assert_int_equal(ra, rb);
+        if (!ra) assert_memory_equal(&xa, &xb, sizeof xa);
+    }
+}
+
+/* A refused envelope: the status, a detail, and no new provider. */
+static void refused(gpurent_tier_engine *e, gpurent_trust *t, const gpurent_buf *env, int want)
+{
+    uint32_t before = gpurent_tier_provider_count(e);
+    gpurent_error_clear();
+    assert_int_equal(gpurent_tier_record_signed(e, t, env->data, env->len, NOW_S(ERA0), SKEW), want);
+    assert_true(strlen(gpurent_last_error_message()) > 0);
+    assert_int_equal(gpurent_tier_provider_count(e), before);
+}
+
+static void test_signed_statuses(void **state)
+{
+    (void)state;
+    gpurent_key *k[SK_COUNT];
+    for (uint8_t j = 0; j < SK_COUNT; j++) k[j] = seed_key(j);
+    gpurent_trust *t = trust_for(k);
+    gpurent_tier_engine *e = engine_default(), *ref = engine_default();
+    gpurent_buf env = {0}, good = {0};
+    const uint64_t now = NOW_S(ERA0);
+
+    /* Accepted: the same evidence as an unsigned report in the reference engine. */
+    signed_now(k[0], 0, ERA0, &good);
+    assert_int_equal(gpurent_tier_record_signed(e, t, good.data, good.len, now, SKEW), GPURENT_OK);
+    assert_int_equal(gpurent_tier_provider_count(e), 1);
+    assert_int_equal(gpurent_tier_record_signed(ref, t, good.data, good.len, now, SKEW), GPURENT_E_REPLAYED);
+    gpurent_trust_replay_clear(t);
+    assert_int_equal(gpurent_tier_record_signed(ref, t, good.data, good.len, now, SKEW), GPURENT_OK);
+    /* Replayed, into the same engine. */
+    refused(e, t, &good, GPURENT_E_REPLAYED);
+
+    /* Bad signature: one bit of the last signature byte. */
+    signed_now(k[1], 1, ERA0, &env);
+    env.data[env.len - 1] ^= 0x01;
+    refused(e, t, &env, GPURENT_E_BAD_SIGNATURE);
+    env.data[env.len - 1] ^= 0x01; /* undamaged, it verifies: the damage was the reason */
+    gpurent_verify_options vo = GPURENT_VERIFY_OPTIONS_INIT;
+    vo.check_replay = 0;
+    assert_int_equal(gpurent_envelope_verify(t, env.data, env.len, now, SKEW, &vo, NULL), GPURENT_OK);
+    gpurent_buf_free(&env);
+    signed_now(k[SK_UNKNOWN], 1, ERA0, &env);
+    refused(e, t, &env, GPURENT_E_UNKNOWN_ISSUER);
+    gpurent_buf_free(&env);
+    signed_now(k[SK_PROVIDER], 1, ERA0, &env);
+    refused(e, t, &env, GPURENT_E_ROLE_NOT_ALLOWED);
+    gpurent_buf_free(&env);
+    signed_now(k[SK_REVOKED], 1, ERA0, &env);
+    refused(e, t, &env, GPURENT_E_REVOKED);
+    gpurent_buf_free(&env);
+    signed_report(k[1], 1, ERA0, 24, now - 2 * DAY, now - DAY, &env);
+    refused(e, t, &env, GPURENT_E_EXPIRED);
+    gpurent_buf_free(&env);
+    signed_report(k[1], 1, ERA0, 24, now + DAY, now + 2 * DAY, &env);
+    refused(e, t, &env, GPURENT_E_NOT_YET_VALID);
+    gpurent_buf_free(&env);
+
+    /* Malformed and truncated bytes. */
+    const uint8_t junk[1] = {0xc1};
+    gpurent_buf jb = {(uint8_t *)junk, 1};
+    refused(e, t, &jb, GPURENT_E_MALFORMED);
+    gpurent_buf cut = {good.data, good.len - 5};
+    refused(e, t, &cut, GPURENT_E_TRUNCATED);
+
+    /* The wrong record type: a revocation signed by an auditor. */
+    gpurent_revocation rev = {{0}, now, GPURENT_REVOKE_RETIRED};
+    pk_of(k[2], rev.key);
+    gpurent_buf p = {0};
+    assert_int_equal(gpurent_revocation_encode(&rev, &p), GPURENT_OK);
+    gpurent_envelope h;
+    gpurent_envelope_init(&h);
+    h.statement = GPURENT_RECORD_REVOCATION;
+    h.issued_at = now - 10;
+    h.expires_at = now + 10;
+    assert_int_equal(gpurent_envelope_sign(k[0], &h, p.data, p.len, &env), GPURENT_OK);
+    refused(e, t, &env, GPURENT_E_WRONG_RECORD);
+    gpurent_buf_free(&env);
+    gpurent_buf_free(&p);
+
+    /* An auditor signing a report in another auditor's name. */
+    gpurent_audit_report r;
+    make_audit(&r, 1, 0, ERA0, P, P, P);
+    pk_of(k[0], r.auditor_key);
+    assert_int_equal(gpurent_audit_report_encode(&r, &p), GPURENT_OK);
+    h.statement = GPURENT_RECORD_AUDIT_REPORT;
+    assert_int_equal(gpurent_envelope_sign(k[1], &h, p.data, p.len, &env), GPURENT_OK);
+    refused(e, t, &env, GPURENT_E_EVIDENCE_REJECTED);
+    assert_non_null(strstr(gpurent_last_error_message(), "issuer"));
+    gpurent_buf_free(&env);
+    gpurent_buf_free(&p);
+    gpurent_audit_report_clear(&r);
+
+    /* Refused by the engine (an era not open yet): the trust store does not
+     * remember it, so it is accepted once the era opens. */
+    signed_now(k[2], 2, ERA0 + 2, &env);
+    refused(e, t, &env, GPURENT_E_EVIDENCE_REJECTED);
+    assert_non_null(strstr(gpurent_last_error_message(), "not open"));
+    evaluate(e, ERA0, NULL);
+    assert_int_equal(gpurent_tier_record_signed(e, t, env.data, env.len, now, SKEW), GPURENT_OK);
+    assert_int_equal(gpurent_tier_record_signed(e, t, env.data, env.len, now, SKEW), GPURENT_E_REPLAYED);
+    evaluate(ref, ERA0, NULL);
+    assert_int_equal(gpurent_tier_record_signed(ref, t, env.data, env.len, now, SKEW), GPURENT_E_REPLAYED);
+    gpurent_trust_replay_clear(t);
+    assert_int_equal(gpurent_tier_record_signed(ref, t, env.data, env.len, now, SKEW), GPURENT_OK);
+    gpurent_buf_free(&env);
+
+    /* Nothing refused left a trace: both engines agree on every provider. */
+    assert_same_engines(e, ref, ERA0 + 1, 3);
+    assert_int_equal(gpurent_tier_provider_count(e), 2);
+    assert_int_equal(gpurent_tier_record_signed(NULL, t, good.data, good.len, now, SKEW), GPURENT_E_INVALID_ARG);
+    assert_int_equal(gpurent_tier_record_signed(e, NULL, good.data, good.len, now, SKEW), GPURENT_E_INVALID_ARG);
+    gpurent_buf_free(&good);
+    gpurent_tier_engine_free(e);
+    gpurent_tier_engine_free(ref);
+    gpurent_trust_free(t);
+    for (uint8_t j = 0; j < SK_COUNT; j++) gpurent_key_free(k[j]);
+}
+
+/* The bulk call answers exactly as one call per envelope, in order. */
+static void test_signed_many(void **state)
+{
+    (void)state;
+    gpurent_key *k[SK_COUNT];
+    for (uint8_t j = 0; j < SK_COUNT; j++) k[j] = seed_key(j);
+    enum { N = 14 };
+    gpurent_buf env[N];
+    memset(env, 0, sizeof env);
+    for (uint32_t i = 0; i < 6; i++) signed_now(k[i % SK_AUDITORS], i, ERA0, &env[i]);
+    for (uint32_t i = 6; i < 9; i++) signed_now(k[3 + i - 6], i, ERA0, &env[i]); /* provider, revoked, unknown */
+    signed_now(k[1], 9, ERA0 + 3, &env[9]);                                        /* era not open */
+    signed_now(k[2], 10, ERA0, &env[10]);
+    env[10].data[env[10].len - 2] ^= 0x40;                                         /* bad signature */
+    signed_report(k[0], 11, ERA0, 20, NOW_S(ERA0) - 9 * DAY, NOW_S(ERA0) - 8 * DAY, &env[11]); /* expired */
+    for (uint32_t i = 12; i < N; i++) { /* repeats inside the batch */
+        env[i].data = malloc(env[i - 12].len);
+        assert_non_null(env[i].data);
+        memcpy(env[i].data, env[i - 12].data, env[i - 12].len);
+        env[i].len = env[i - 12].len;
+    }
+    const uint8_t *ptr[N];
+    size_t len[N];
+    for (uint32_t i = 0; i < N; i++) ptr[i] = env[i].data, len[i] = env[i].len;
+
+    gpurent_tier_engine *one = engine_default();
+    gpurent_trust *t1 = trust_for(k);
+    int32_t want[N];
+    for (uint32_t i = 0; i < N; i++) want[i] = gpurent_tier_record_signed(one, t1, ptr[i], len[i], NOW_S(ERA0), SKEW);
+    const int32_t expect[N] = {0, 0, 0, 0, 0, 0, GPURENT_E_ROLE_NOT_ALLOWED, GPURENT_E_REVOKED,
+                               GPURENT_E_UNKNOWN_ISSUER, GPURENT_E_EVIDENCE_REJECTED, GPURENT_E_BAD_SIGNATURE,
+                               GPURENT_E_EXPIRED, GPURENT_E_REPLAYED, GPURENT_E_REPLAYED};
+    assert_memory_equal(want, expect, sizeof want);
+    for (unsigned threads = 1; threads <= 3; threads++) {
+        gpurent_tier_engine *many = engine_default();
+        gpurent_trust *t2 = trust_for(k);
+        int32_t got[N];
+        assert_int_equal(gpurent_tier_record_signed_many(many, t2, ptr, len, N, NOW_S(ERA0), SKEW, threads, NULL, got),
+                         GPURENT_OK);
+        assert_memory_equal(got, want, sizeof got);
+        /* A second pass: all remembered, nothing recorded twice. */
+        assert_int_equal(gpurent_tier_record_signed_many(many, t2, ptr, len, 6, NOW_S(ERA0), SKEW, threads, NULL, got),
+                         GPURENT_OK);
+        for (uint32_t i = 0; i < 6; i++) assert_int_equal(got[i], GPURENT_E_REPLAYED);
+        gpurent_tier_engine *again = engine_default();
+        gpurent_trust *t3 = trust_for(k);
+        for (uint32_t i = 0; i < N; i++) gpurent_tier_record_signed(again, t3, ptr[i], len[i], NOW_S(ERA0), SKEW);
+        assert_same_engines(many, again, ERA0, N);
+        gpurent_tier_engine_free(again);
+        gpurent_trust_free(t3);
+        gpurent_tier_engine_free(many);
+        gpurent_trust_free(t2);
+    }
+    /* Cancelled before it starts: nothing recorded, nothing remembered. */
+    gpurent_cancel *c;
+    assert_int_equal(gpurent_cancel_new(&c), GPURENT_OK);
+    gpurent_cancel_request(c);
+    gpurent_tier_engine *many = engine_default();
+    gpurent_trust *t2 = trust_for(k);
+    int32_t got[N];
+    assert_int_equal(gpurent_tier_record_signed_many(many, t2, ptr, len, N, NOW_S(ERA0), SKEW, 2, c, got),
+                     GPURENT_E_CANCELLED);
+    for (uint32_t i = 0; i < N; i++) assert_int_equal(got[i], GPURENT_E_CANCELLED);
+    assert_int_equal(gpurent_tier_provider_count(many), 0);
+    assert_int_equal(gpurent_tier_record_signed(many, t2, ptr[0], len[0], NOW_S(ERA0), SKEW), GPURENT_OK);
+    assert_int_equal(gpurent_tier_record_signed_many(many, t2, NULL, len, 1, 0, 0, 1, NULL, got), GPURENT_E_INVALID_ARG);
+    assert_int_equal(gpurent_tier_record_signed_many(many, t2, ptr, len, 0, 0, 0, 1, NULL, got), GPURENT_OK);
+    gpurent_cancel_free(c);
+    gpurent_tier_engine_free(many);
+    gpurent_trust_free(t2);
+    gpurent_tier_engine_free(one);
+    gpurent_trust_free(t1);
+    for (uint32_t i = 0; i < 12; i++) gpurent_buf_free(&env[i]);
+    for (uint32_t i = 12; i < N; i++) free(env[i].data);
+    for (uint8_t j = 0; j < SK_COUNT; j++) gpurent_key_free(k[j]);
+}
+
+/* Three auditors, each with its own engine and trust store, record the same
+ * signed reports, compute byte-identical certificates, and sign one
+ * envelope together; a verifier needs k = 3 of their signatures. */
+static void test_signed_certificates(void **state)
+{
+    (void)state;
+    gpurent_key *k[SK_COUNT];
+    for (uint8_t j = 0; j < SK_COUNT; j++) k[j] = seed_key(j);
+    gpurent_tier_engine *e[SK_AUDITORS + 1];
+    gpurent_trust *t[SK_AUDITORS + 1];
+    for (int a = 0; a <= SK_AUDITORS; a++) e[a] = engine_default(), t[a] = trust_for(k);
+    const uint32_t eras = 10, np = 2;
+    for (uint64_t era = ERA0; era < ERA0 + eras; era++) {
+        for (uint32_t i = 0; i < np; i++)
+            for (uint8_t j = 0; j < SK_AUDITORS; j++) {
+                gpurent_buf env = {0};
+                signed_report(k[j], i, era, 23 + (j == 0), NOW_S(era) - 100, NOW_S(era) + DAY, &env);
+                for (int a = 0; a <= SK_AUDITORS; a++) {
+                    if (a == SK_AUDITORS && era == ERA0 + eras - 1 && i == 0 && j == 2) continue; /* engine 3 misses one */
+                    assert_int_equal(gpurent_tier_record_signed(e[a], t[a], env.data, env.len, NOW_S(era), SKEW),
+                                     GPURENT_OK);
+                }
+                gpurent_buf_free(&env);
+            }
+        for (int a = 0; a <= SK_AUDITORS; a++) evaluate(e[a], era, NULL);
+    }
+    uint8_t prov[32];
+    pkey(prov, 0);
+    /* Byte-identical certificates from the same evidence. */
+    gpurent_buf cb[SK_AUDITORS] = {{0}};
+    for (int a = 0; a < SK_AUDITORS; a++) {
+        gpurent_tier_cert c;
+        assert_int_equal(gpurent_tier_certificate(e[a], prov, &c), GPURENT_OK);
+        assert_int_equal(c.tier, 5);
+        assert_int_equal(c.auditor_count, 3);
+        assert_int_equal(gpurent_tier_cert_encode(&c, &cb[a]), GPURENT_OK);
+        assert_int_equal(cb[a].len, cb[0].len);
+        assert_memory_equal(cb[a].data, cb[0].data, cb[0].len);
+    }
+    const uint64_t now = NOW_S(ERA0 + eras), exp = now + 7 * DAY;
+    gpurent_buf s1 = {0}, s2 = {0}, s3 = {0}, tmp = {0};
+    assert_int_equal(gpurent_tier_certificate_sign(e[0], k[0], prov, now, exp, &s1), GPURENT_OK);
+    assert_int_equal(gpurent_tier_certificate_cosign(e[1], k[1], t[1], s1.data, s1.len, now, SKEW, &s2), GPURENT_OK);
+    assert_int_equal(gpurent_tier_certificate_cosign(e[1], k[1], t[1], s2.data, s2.len, now, SKEW, &tmp),
+                     GPURENT_E_EXISTS);
+    assert_int_equal(gpurent_tier_certificate_cosign(e[2], k[2], t[2], s2.data, s2.len, now, SKEW, &s3), GPURENT_OK);
+    /* An engine that missed one report computes another certificate: it refuses to co-sign. */
+    assert_int_equal(gpurent_tier_certificate_cosign(e[3], k[2], t[3], s2.data, s2.len, now, SKEW, &tmp),
+                     GPURENT_E_CERT_MISMATCH);
+    assert_non_null(strstr(gpurent_last_error_message(), "differs"));
+
+    /* A verifier (say a matchmaker) with its own store. */
+    gpurent_trust *v = trust_for(k);
+    gpurent_tier_cert got;
+    assert_int_equal(gpurent_tier_certificate_verify(v, s3.data, s3.len, now, SKEW, 3, &got), GPURENT_OK);
+    gpurent_buf back = {0};
+    assert_int_equal(gpurent_tier_cert_encode(&got, &back), GPURENT_OK);
+    assert_int_equal(back.len, cb[0].len);
+    assert_memory_equal(back.data, cb[0].data, back.len);
+    gpurent_buf_free(&back);
+    /* Certificates are not replay-checked: the same one verifies again. */
+    assert_int_equal(gpurent_tier_certificate_verify(v, s3.data, s3.len, now, SKEW, 3, NULL), GPURENT_OK);
+    /* k - 1 signatures, or a signer revoked, fall short. */
+    assert_int_equal(gpurent_tier_certificate_verify(v, s2.data, s2.len, now, SKEW, 3, NULL), GPURENT_E_QUORUM_NOT_MET);
+    assert_int_equal(gpurent_tier_certificate_verify(v, s2.data, s2.len, now, SKEW, 2, NULL), GPURENT_OK);
+    assert_int_equal(gpurent_tier_certificate_verify(v, s3.data, s3.len, exp + SKEW + 1, SKEW, 3, NULL),
+                     GPURENT_E_EXPIRED);
+    uint8_t pk2[32];
+    pk_of(k[2], pk2);
+    assert_int_equal(gpurent_trust_revoke(v, pk2), GPURENT_OK);
+    assert_int_equal(gpurent_tier_certificate_verify(v, s3.data, s3.len, now, SKEW, 3, NULL), GPURENT_E_QUORUM_NOT_MET);
+    assert_int_equal(gpurent_tier_certificate_verify(v, s3.data, s3.len, now, SKEW, 0, NULL), GPURENT_E_INVALID_ARG);
+    /* Tampered bytes fail; so does an audit report offered as a certificate. */
+    s3.data[s3.len - 1] ^= 1;
+    assert_int_equal(gpurent_tier_certificate_verify(t[0], s3.data, s3.len, now, SKEW, 3, NULL),
+                     GPURENT_E_BAD_SIGNATURE);
+    gpurent_buf rep = {0};
+    signed_now(k[0], 0, ERA0, &rep);
+    assert_int_equal(gpurent_tier_certificate_verify(t[0], rep.data, rep.len, NOW_S(ERA0), SKEW, 1, NULL),
+                     GPURENT_E_WRONG_RECORD);
+    gpurent_buf_free(&rep);
+    /* A subject that is not the provider. */
+    gpurent_envelope h;
+    gpurent_envelope_init(&h);
+    h.statement = GPURENT_RECORD_TIER_CERT;
+    h.issued_at = now;
+    h.expires_at = exp;
+    h.subject_len = 32;
+    pkey(h.subject, 1);
+    assert_int_equal(gpurent_envelope_sign(k[0], &h, cb[0].data, cb[0].len, &tmp), GPURENT_OK);
+    assert_int_equal(gpurent_tier_certificate_verify(t[0], tmp.data, tmp.len, now, SKEW, 1, NULL),
+                     GPURENT_E_INVALID_FIELD);
+    gpurent_buf_free(&tmp);
+    /* No certificate for a provider the engine never saw. */
+    uint8_t stranger[32];
+    pkey(stranger, 77);
+    assert_int_equal(gpurent_tier_certificate_sign(e[0], k[0], stranger, now, exp, &tmp), GPURENT_E_UNKNOWN_PROVIDER);
+
+    gpurent_buf_free(&s1);
+    gpurent_buf_free(&s2);
+    gpurent_buf_free(&s3);
+    for (int a = 0; a < SK_AUDITORS; a++) gpurent_buf_free(&cb[a]);
+    gpurent_trust_free(v);
+    for (int a = 0; a <= SK_AUDITORS; a++) gpurent_tier_engine_free(e[a]), gpurent_trust_free(t[a]);
+    for (uint8_t j = 0; j < SK_COUNT; j++) gpurent_key_free(k[j]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -983,6 +1371,9 @@ int main(void)
         cmocka_unit_test(test_rejects_change_nothing),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_explain_text),
+        cmocka_unit_test(test_signed_statuses),
+        cmocka_unit_test(test_signed_many),
+        cmocka_unit_test(test_signed_certificates),
     };
     return cmocka_run_group_tests_name("tier", tests, NULL, NULL);
 }

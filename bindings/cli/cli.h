@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "gpurent.h"
+#include "gpurent/attest.h"
 
 /* Exit codes (docs/cli.md). */
 enum {
@@ -44,3 +45,24 @@ int cmd_inspect(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 
 #endif
+
+/* Option helpers (args.c). */
+const char *cli_opt(int argc, char **argv, const char *name);
+int cli_flag(int argc, char **argv, const char *name);
+/* The which-th argument that is not an option; `valued` lists the options
+ * that take a value (NULL-terminated). */
+const char *cli_positional(int argc, char **argv, int which, const char *const *valued);
+/* Passphrase from --pass-file, --pass-env VAR or $GPURENT_PASSPHRASE:
+ * 0, -1 (file unreadable) or -2 (none given / empty). */
+int cli_passphrase(int argc, char **argv, char *buf, size_t cap);
+int cli_u64(const char *s, uint64_t *out);
+/* --now SECONDS when given (tests move the clock), else the time. */
+uint64_t cli_now(int argc, char **argv);
+/* Load --key with the passphrase; 0 or an exit code (message printed). */
+int cli_load_key(const char *cmd, int argc, char **argv, gpurent_key **key);
+
+int cmd_keygen(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_cosign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_probe(int argc, char **argv);

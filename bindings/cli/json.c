@@ -9,7 +9,7 @@
 
 #include "cli.h"
 
-typedef enum { T_UINT, T_STR, T_BIN, T_MAP, T_ARR_MAP, T_SET_STR, T_SET_BIN } ftype;
+typedef enum { T_UINT, T_STR, T_BIN, T_MAP, T_ARR_MAP, T_SET_STR, T_SET_BIN, T_PAYLOAD } ftype;
 
 typedef struct schema schema;
 typedef struct sfield {
@@ -69,7 +69,54 @@ static const sfield request_f[] = {
 static const schema request_rec = {"request", GPURENT_RECORD_REQUEST, sizeof request_f / sizeof request_f[0],
                                    request_f};
 
-static const schema *const records[] = {&gpu_rec, &offer_rec, &request_rec};
+/* Records of the other modules: shown with names; only gpu, offer and
+ * request can be written from JSON (the others are made by the library). */
+static const sfield sig_f[] = {B(1, "key", 32), B(2, "signature", 64)};
+static const schema sig_map = {"signature", 0, 2, sig_f};
+static const sfield env_f[] = {
+    U(1, "statement"), B(2, "issuer", 32), U(3, "issued_at"), U(4, "expires_at"), B(5, "nonce", 16),
+    B(6, "subject", 0), {7, "payload", T_PAYLOAD, 0, 0, NULL}, {8, "signatures", T_ARR_MAP, 0, 0, &sig_map},
+};
+static const schema env_rec = {"envelope", GPURENT_RECORD_ENVELOPE, sizeof env_f / sizeof env_f[0], env_f};
+static const sfield rev_f[] = {B(1, "key", 32), U(2, "revoked_at"), U(3, "reason")};
+static const schema rev_rec = {"revocation", GPURENT_RECORD_REVOCATION, 3, rev_f};
+static const sfield chal_f[] = {U(1, "time_s"), U(2, "kind"), U(3, "passed")};
+static const schema chal_map = {"challenge", 0, 3, chal_f};
+static const sfield job_f[] = {S(1, "job_id"), U(2, "end_s"), U(3, "outcome")};
+static const schema job_map = {"job", 0, 3, job_f};
+static const sfield audit_f[] = {
+    B(1, "provider_key", 32), B(2, "auditor_key", 32), U(3, "time_s"), U(4, "gpu_report"), U(5, "integrity"),
+    U(6, "security"), B(7, "gpu_report_digest", 32), U(8, "stake_observed"), U(9, "stake_micro"),
+    {10, "challenges", T_ARR_MAP, 0, 0, &chal_map}, {11, "jobs", T_ARR_MAP, 0, 0, &job_map},
+};
+static const schema audit_rec = {"audit_report", GPURENT_RECORD_AUDIT_REPORT, sizeof audit_f / sizeof audit_f[0], audit_f};
+static const sfield cert_f[] = {
+    B(1, "provider_key", 32), U(2, "era"), U(3, "tier"), U(4, "incubating"), U(5, "score_ppm"), U(6, "mean_ppm"),
+    U(7, "confidence_ppm"), U(8, "uptime_ppm"), U(9, "eras_in_tier"), U(10, "points_ppm"),
+    B(11, "evidence_digest", 32), B(12, "params_digest", 32), {13, "auditors", T_SET_BIN, 0, 32, NULL},
+};
+static const schema cert_rec = {"tier_cert", GPURENT_RECORD_TIER_CERT, sizeof cert_f / sizeof cert_f[0], cert_f};
+
+/* GPU report: probed values are small arrays ([state, error, value]), shown as they are. */
+static const sfield dev_f[] = {
+    U(1, "ordinal"), U(2, "name"), U(3, "uuid"), U(4, "pci_domain"), U(5, "pci_bus"), U(6, "pci_device"),
+    U(7, "cc_major"), U(8, "cc_minor"), U(9, "sm_count"), U(10, "memory_bytes"), U(11, "clock_khz"),
+    U(12, "mem_clock_khz"), U(13, "bus_width_bits"), U(14, "l2_bytes"), U(15, "ecc_enabled"),
+    U(16, "max_threads_per_sm"), U(17, "fp32_gflops"), U(18, "fp16_tensor_gflops"), U(19, "bf16_tensor_gflops"),
+    U(20, "mem_bw_mbps"), U(21, "h2d_peak_mbps"), U(22, "d2d"), U(23, "h2d"), U(24, "fma"),
+};
+static const schema dev_map = {"device", 0, sizeof dev_f / sizeof dev_f[0], dev_f};
+static const sfield report_f[] = {
+    B(1, "nonce", 32), U(2, "probed_at"), U(3, "status"), U(4, "driver_error"), S(5, "reason"),
+    U(6, "driver_version"), S(7, "driver_path"), B(8, "driver_digest", 32), U(9, "ld_preload_set"),
+    U(10, "cuda_visible_devices_set"), U(11, "driver_device_count"), U(12, "checks"),
+    {13, "devices", T_ARR_MAP, 0, 0, &dev_map},
+};
+static const schema report_rec = {"gpu_report", GPURENT_RECORD_GPU_REPORT, sizeof report_f / sizeof report_f[0],
+                                  report_f};
+
+static const schema *const records[] = {&gpu_rec, &offer_rec, &request_rec, &env_rec, &rev_rec, &audit_rec, &cert_rec,
+                                        &report_rec};
 
 static const schema *schema_by_name(const char *name)
 {
@@ -133,6 +180,13 @@ static int pack_field(jctx *c, const sfield *f, json_t *v, const char *path)
     switch (f->type) {
     case T_UINT:
         if (!v) return msgpack_pack_uint64(&c->pk, f->def), 0;
+        if (json_is_string(v)) {
+            /* Values above 2^63-1 do not fit JSON integers here: inspect
+             * writes them as decimal strings, and they are read back so. */
+            uint64_t big;
+            if (cli_u64(json_string_value(v), &big)) return jfail(c, path, "expected a non-negative integer");
+            return msgpack_pack_uint64(&c->pk, big), 0;
+        }
         if (!json_is_integer(v) || json_integer_value(v) < 0)
             return jfail(c, path, "expected a non-negative integer");
         return msgpack_pack_uint64(&c->pk, (uint64_t)json_integer_value(v)), 0;
@@ -166,6 +220,8 @@ static int pack_field(jctx *c, const sfield *f, json_t *v, const char *path)
         }
         return 0;
     }
+    case T_PAYLOAD:
+        return jfail(c, path, "internal: payloads are not written from JSON");
     case T_SET_STR:
     case T_SET_BIN: {
         if (v && !json_is_array(v)) return jfail(c, path, "expected an array");
@@ -226,11 +282,49 @@ static int pack_map(jctx *c, const schema *s, json_t *obj, const char *path)
     return 0;
 }
 
+/* The library's strict decoder for any record type it knows (for inspect):
+ * every field is checked before anything is shown. */
+static int strict_check(uint32_t type, const uint8_t *b, size_t n)
+{
+    int rc = GPURENT_OK;
+    switch (type) {
+    case GPURENT_RECORD_GPU_REPORT: {
+        gpurent_gpu_report *r = malloc(sizeof *r); /* about 40 KiB: not on the stack */
+        if (!r) return GPURENT_E_NOMEM;
+        rc = gpurent_gpu_report_decode(b, n, r);
+        free(r);
+        return rc;
+    }
+    case GPURENT_RECORD_ENVELOPE: {
+        gpurent_envelope e;
+        return gpurent_envelope_decode(b, n, &e);
+    }
+    case GPURENT_RECORD_REVOCATION: {
+        gpurent_revocation v;
+        return gpurent_revocation_decode(b, n, &v);
+    }
+    case GPURENT_RECORD_AUDIT_REPORT: {
+        gpurent_audit_report a;
+        gpurent_audit_report_init(&a);
+        rc = gpurent_audit_report_decode(b, n, &a);
+        gpurent_audit_report_clear(&a);
+        return rc;
+    }
+    case GPURENT_RECORD_TIER_CERT: {
+        gpurent_tier_cert c;
+        return gpurent_tier_cert_decode(b, n, &c);
+    }
+    default: return rc;
+    }
+}
+
 /* Decode with the library's strict decoder and re-encode: the output is
  * canonical and valid, or the library's error names the problem. */
 static int validate(uint32_t type, const uint8_t *b, size_t n, gpurent_buf *out)
 {
     int rc;
+    if (type != GPURENT_RECORD_GPU && type != GPURENT_RECORD_OFFER && type != GPURENT_RECORD_REQUEST)
+        return GPURENT_E_UNSUPPORTED; /* made by the library, not from JSON */
     if (type == GPURENT_RECORD_GPU) {
         gpurent_gpu g;
         rc = gpurent_gpu_decode(b, n, &g);
@@ -252,7 +346,8 @@ static int validate(uint32_t type, const uint8_t *b, size_t n, gpurent_buf *out)
 int cli_record_from_json(const char *kind, json_t *j, gpurent_buf *out, char *err, size_t errlen)
 {
     const schema *s = schema_by_name(kind);
-    if (!s) return snprintf(err, errlen, "unknown record kind '%s' (gpu, offer, request)", kind), -1;
+    if (!s || (s->type != GPURENT_RECORD_GPU && s->type != GPURENT_RECORD_OFFER && s->type != GPURENT_RECORD_REQUEST))
+        return snprintf(err, errlen, "unknown record kind '%s' (gpu, offer, request)", kind), -1;
     if (!json_is_object(j)) return snprintf(err, errlen, "%s: expected a JSON object", kind), -1;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
@@ -299,6 +394,14 @@ static json_t *map_to_json(const msgpack_object *o, const schema *s)
         else if (k->type == MSGPACK_OBJECT_STR) snprintf(name, sizeof name, "%.*s", (int)(k->via.str.size < 31 ? k->via.str.size : 31), k->via.str.ptr);
         else snprintf(name, sizeof name, "key%u", i);
         const schema *sub = f && (f->type == T_MAP || f->type == T_ARR_MAP) ? f->sub : NULL;
+        if (f && f->type == T_PAYLOAD && v->type == MSGPACK_OBJECT_BIN) {
+            /* The payload is a record of its own: show it decoded (it is
+             * NOT verified by inspect: `gpurent verify` does that). */
+            char err[300];
+            json_t *p = cli_json_from_record((const uint8_t *)v->via.bin.ptr, v->via.bin.size, err, sizeof err);
+            json_object_set_new(j, name, p ? p : json_string(err));
+            continue;
+        }
         json_object_set_new(j, name, value_to_json(v, sub));
     }
     return j;
@@ -318,7 +421,8 @@ static json_t *value_to_json(const msgpack_object *o, const schema *s)
         }
         return json_integer((json_int_t)o->via.u64);
     case MSGPACK_OBJECT_NEGATIVE_INTEGER: return json_integer((json_int_t)o->via.i64);
-    case MSGPACK_OBJECT_STR: return json_stringn(o->via.str.ptr, o->via.str.size);
+    /* (jansson answers NULL for json_stringn(NULL, 0): give it "" instead) */
+    case MSGPACK_OBJECT_STR: return json_stringn(o->via.str.size ? o->via.str.ptr : "", o->via.str.size);
     case MSGPACK_OBJECT_BIN: return bin_hex(o->via.bin.ptr, o->via.bin.size);
     case MSGPACK_OBJECT_ARRAY: {
         json_t *a = json_array();
@@ -364,10 +468,16 @@ json_t *cli_json_from_record(const uint8_t *data, size_t len, char *err, size_t 
         return NULL;
     }
     const schema *s = schema_by_type(type);
-    if (s) {
+    if (!s) {
+        rc = strict_check(type, data, len);
+        if (rc) {
+            snprintf(err, errlen, "%s: %s", gpurent_status_name(rc), gpurent_last_error_message());
+            return NULL;
+        }
+    } else {
         /* Known records are decoded strictly before they are shown. */
         gpurent_buf again = {0};
-        rc = validate(type, data, len, &again);
+        rc = s->type <= GPURENT_RECORD_REQUEST ? validate(type, data, len, &again) : strict_check(type, data, len);
         gpurent_buf_free(&again);
         if (rc) {
             snprintf(err, errlen, "%s: %s", gpurent_status_name(rc), gpurent_last_error_message());

@@ -7,56 +7,6 @@
 
 #include "cli.h"
 
-int cli_fail_status(const char *cmd, int status, int code)
-{
-    fprintf(stderr, "gpurent %s: %s: %s\n", cmd, gpurent_status_name(status),
-            *gpurent_last_error_message() ? gpurent_last_error_message() : gpurent_strerror(status));
-    return code;
-}
-
-int cli_fail(const char *cmd, int code, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "gpurent %s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return code;
-}
-
-int cli_read_file(const char *path, uint8_t **data, size_t *len)
-{
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f) return -1;
-    size_t cap = 4096, n = 0;
-    uint8_t *b = malloc(cap);
-    while (b) {
-        n += fread(b + n, 1, cap - n, f);
-        if (n < cap) break;
-        uint8_t *nb = cap < (64u << 20) ? realloc(b, cap * 2) : NULL;
-        if (!nb) { free(b); b = NULL; errno = EFBIG; break; }
-        b = nb;
-        cap *= 2;
-    }
-    int bad = !b || ferror(f);
-    if (f != stdin) fclose(f);
-    if (bad) { free(b); return -1; }
-    *data = b;
-    *len = n;
-    return 0;
-}
-
-int cli_write_file(const char *path, const uint8_t *data, size_t len)
-{
-    FILE *f = strcmp(path, "-") ? fopen(path, "wb") : stdout;
-    if (!f) return -1;
-    int bad = fwrite(data, 1, len, f) != len;
-    if (f != stdout) bad |= fclose(f) != 0;
-    else fflush(f);
-    return bad ? -1 : 0;
-}
-
 int cmd_inspect(int argc, char **argv)
 {
     if (argc != 2 || !strcmp(argv[1], "--help")) {
@@ -123,6 +73,11 @@ typedef struct command {
 static const command commands[] = {
     {"inspect", cmd_inspect, "decode any wire record or envelope to JSON"},
     {"encode", cmd_encode, "convert a JSON request, offer or GPU to canonical bytes"},
+    {"keygen", cmd_keygen, "create a key pair, sealed in a file with a passphrase"},
+    {"sign", cmd_sign, "sign a canonical record into an envelope"},
+    {"cosign", cmd_cosign, "add a signature to an envelope (quorum statements)"},
+    {"verify", cmd_verify, "verify an envelope against a trust file"},
+    {"probe", cmd_probe, "probe this machine's GPUs (table, JSON, or a signed report)"},
 };
 
 static int usage(FILE *f)

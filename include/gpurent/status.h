@@ -66,6 +66,7 @@ typedef enum gpurent_status {
     /* tier */
     GPURENT_E_UNKNOWN_PROVIDER = -400,
     GPURENT_E_EVIDENCE_REJECTED = -401,
+    GPURENT_E_CERT_MISMATCH = -402,  /* a signed tier certificate differs from the one computed here */
 
     /* match */
     GPURENT_E_INFEASIBLE = -500,     /* no provider satisfies the request */

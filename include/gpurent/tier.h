@@ -13,6 +13,7 @@
 #ifndef GPURENT_TIER_H
 #define GPURENT_TIER_H
 
+#include "gpurent/attest.h"
 #include "gpurent/wire.h"
 
 #ifdef __cplusplus
@@ -156,6 +157,55 @@ GPURENT_API gpurent_status gpurent_tier_record(gpurent_tier_engine *engine, cons
 GPURENT_API gpurent_status gpurent_tier_record_report(gpurent_tier_engine *engine,
                                                       const gpurent_audit_report *report);
 
+/* ---- signed evidence ---- */
+
+/**
+ * Verify a signed audit report and record it: the way evidence should
+ * enter an engine (docs/tiers.md, "Signed evidence"). `envelope` is a
+ * signed envelope (attest.h) whose payload is an audit report. In this
+ * order, the first check that fails decides the status, and on any failure
+ * neither the engine nor the trust store changes:
+ *  1. gpurent_envelope_verify() against `trust` at `now` +- `skew_s`, with
+ *     statement GPURENT_RECORD_AUDIT_REPORT, GPURENT_ROLE_AUDITOR required,
+ *     quorum 1, without the replay check: the envelope's wire statuses
+ *     (MALFORMED, TRUNCATED, NONCANONICAL, OVERSIZE, INVALID_FIELD,
+ *     WRONG_RECORD for another statement type), then NOT_YET_VALID,
+ *     EXPIRED, REVOKED, UNKNOWN_ISSUER, ROLE_NOT_ALLOWED, BAD_SIGNATURE;
+ *  2. the report decodes (wire statuses) and its auditor_key is the
+ *     envelope's issuer (GPURENT_E_EVIDENCE_REJECTED otherwise: an auditor
+ *     speaks only for itself);
+ *  3. the engine's checks of gpurent_tier_record_report() (closed or
+ *     distant era: EVIDENCE_REJECTED; LIMIT; NOMEM);
+ *  4. the replay check (GPURENT_E_REPLAYED when the trust store accepted
+ *     this issuer and nonce before); the statement is then remembered.
+ * Step 4 verifies the envelope a second time (attest has no separate
+ * "check and remember" call), so a report costs two signature checks; in
+ * exchange a report the engine refuses is not remembered, and can be sent
+ * again once its era opens. The failure detail names the step.
+ */
+GPURENT_API gpurent_status gpurent_tier_record_signed(gpurent_tier_engine *engine, gpurent_trust *trust,
+                                                      const uint8_t *envelope, size_t len, uint64_t now,
+                                                      uint32_t skew_s);
+
+/**
+ * gpurent_tier_record_signed() for `n` envelopes: the signature checks of
+ * step 1 run on `threads` threads (0 = one per online CPU, at most 64; as
+ * gpurent_envelope_verify_many()), then steps 2-4 run for each envelope in
+ * input order. statuses[i] receives exactly what gpurent_tier_record_signed()
+ * would have returned for envelope i, had the envelopes been recorded one
+ * by one in input order (a report repeated in the batch is recorded at its
+ * first position and REPLAYED after), whatever the thread count; only the
+ * last failure's detail is kept. Returns GPURENT_OK when every envelope was
+ * examined, or GPURENT_E_CANCELLED when `cancel` (may be NULL) was set:
+ * envelopes not examined read GPURENT_E_CANCELLED and were not recorded;
+ * those before them were.
+ */
+GPURENT_API gpurent_status gpurent_tier_record_signed_many(gpurent_tier_engine *engine, gpurent_trust *trust,
+                                                           const uint8_t *const *envelopes, const size_t *lens,
+                                                           size_t n, uint64_t now, uint32_t skew_s,
+                                                           unsigned int threads, gpurent_cancel *cancel,
+                                                           int32_t *statuses);
+
 /* ---- evaluation ---- */
 
 /** Summary of one era's evaluation. */
@@ -293,6 +343,52 @@ GPURENT_API gpurent_status gpurent_tier_explain_text(const gpurent_tier_explanat
  */
 GPURENT_API gpurent_status gpurent_tier_certificate(const gpurent_tier_engine *engine, const uint8_t key[32],
                                                     gpurent_tier_cert *out);
+
+/* ---- signed tier certificates ---- */
+
+/**
+ * Build provider `provider_key`'s certificate (gpurent_tier_certificate())
+ * and sign it with `key` as a tier-certificate statement: issued at
+ * `issued_at`, valid until `expires_at` (Unix seconds, issued_at <
+ * expires_at), subject = the provider key, a random nonce. The result is an
+ * envelope with one signature, which the other auditors co-sign
+ * (gpurent_tier_certificate_cosign()) to reach a quorum. Free `out` with
+ * gpurent_buf_free().
+ */
+GPURENT_API gpurent_status gpurent_tier_certificate_sign(const gpurent_tier_engine *engine, const gpurent_key *key,
+                                                         const uint8_t provider_key[32], uint64_t issued_at,
+                                                         uint64_t expires_at, gpurent_buf *out);
+
+/**
+ * Co-sign another auditor's signed certificate, after checking it:
+ * the envelope must verify against `trust` at `now` +- `skew_s` as a tier
+ * certificate from an auditor (statuses of gpurent_envelope_verify(); no
+ * replay check), and its payload must be byte for byte the certificate this
+ * engine computes for the same provider (GPURENT_E_CERT_MISMATCH otherwise,
+ * the detail naming the first field that differs; an engine that has not
+ * evaluated the provider in the certificate's era fails the same way).
+ * `out` receives the envelope with `key`'s signature added
+ * (gpurent_envelope_cosign(): GPURENT_E_EXISTS if `key` already signed).
+ */
+GPURENT_API gpurent_status gpurent_tier_certificate_cosign(const gpurent_tier_engine *engine, const gpurent_key *key,
+                                                           gpurent_trust *trust, const uint8_t *envelope,
+                                                           size_t len, uint64_t now, uint32_t skew_s,
+                                                           gpurent_buf *out);
+
+/**
+ * Verify a signed tier certificate: a tier-certificate statement signed by
+ * at least `quorum` (1..GPURENT_ENVELOPE_MAX_SIGS) distinct auditors that
+ * `trust` holds with GPURENT_ROLE_AUDITOR, valid at `now` +- `skew_s`
+ * (gpurent_envelope_verify() statuses; GPURENT_E_QUORUM_NOT_MET below
+ * `quorum`). A certificate is a standing claim that many parties check many
+ * times, so no replay check is made. The subject, when not empty, must be
+ * the certificate's provider key (GPURENT_E_INVALID_FIELD). On success the
+ * certificate is decoded into `out` (may be NULL). Check its era and its
+ * params_digest (gpurent_tier_params_digest()) against what you accept.
+ */
+GPURENT_API gpurent_status gpurent_tier_certificate_verify(gpurent_trust *trust, const uint8_t *envelope,
+                                                           size_t len, uint64_t now, uint32_t skew_s,
+                                                           uint32_t quorum, gpurent_tier_cert *out);
 
 #ifdef __cplusplus
 }

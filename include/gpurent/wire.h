@@ -193,7 +193,7 @@ GPURENT_API gpurent_status gpurent_request_add_provider(gpurent_request *req, co
 #define GPURENT_GPU_REPORT_MAX_DEVICES 64
 #define GPURENT_GPU_REPORT_TEXT_MAX 256   /* device names and the reason, with NUL */
 #define GPURENT_GPU_REPORT_PATH_MAX 1024  /* driver path, with NUL */
-#define GPURENT_NONCE_BYTES 32
+#define GPURENT_CHALLENGE_BYTES 32
 
 /** What a probed field holds. */
 typedef enum gpurent_pv_state {
@@ -283,7 +283,7 @@ typedef struct gpurent_probe_device {
  *  GPURENT_E_DRIVER_TIMEOUT, GPURENT_E_NO_DEVICE (no devices listed) or
  *  GPURENT_E_DEVICE_FAILED (devices listed, some fields failed). */
 typedef struct gpurent_gpu_report {
-    uint8_t nonce[GPURENT_NONCE_BYTES];      /* key 1: the verifier's challenge */
+    uint8_t nonce[GPURENT_CHALLENGE_BYTES];      /* key 1: the verifier's challenge */
     uint64_t probed_at;                      /* key 2: Unix seconds */
     int32_t status;                          /* key 3: see above */
     uint32_t driver_error;                   /* key 4: CUresult behind status, 0 = none */
@@ -332,6 +332,67 @@ GPURENT_API gpurent_status gpurent_gpu_report_to_gpu(const gpurent_gpu_report *r
 
 
 /* ---- envelope and revocation (written by the attest module) ---- */
+
+/* A signed envelope (GPURENT_RECORD_ENVELOPE) wraps one canonical record,
+ * the payload, with who signed it, when, for how long, about what, and one
+ * or more Ed25519 signatures. include/gpurent/attest.h signs and verifies
+ * envelopes; docs/wire-format.md ("Signed envelopes") gives the bytes. */
+#define GPURENT_NONCE_BYTES 16
+#define GPURENT_SIGNATURE_BYTES 64
+#define GPURENT_SUBJECT_MAX 128          /* bytes in an envelope's subject */
+#define GPURENT_ENVELOPE_MAX_SIGS 32     /* signatures in one envelope */
+
+/**
+ * An envelope's header: every field but the payload and the signatures.
+ * The statement type is the record type of the payload (key 0 of the
+ * payload must equal it); any record type but GPURENT_RECORD_ENVELOPE.
+ */
+typedef struct gpurent_envelope {
+    uint32_t statement;                    /* key 1: gpurent_record_type of the payload */
+    uint8_t issuer[GPURENT_KEY_BYTES];     /* key 2: the author's Ed25519 public key; it must sign */
+    uint64_t issued_at;                    /* key 3: Unix seconds */
+    uint64_t expires_at;                   /* key 4: Unix seconds, above issued_at */
+    uint8_t nonce[GPURENT_NONCE_BYTES];    /* key 5: not all zero (all zero asks the signer for a random one) */
+    uint32_t subject_len;                  /* key 6 (bin): 0..GPURENT_SUBJECT_MAX bytes */
+    uint8_t subject[GPURENT_SUBJECT_MAX];  /*   what the statement is about (a node id, a key, a digest) */
+    uint32_t payload_len;                  /* key 7 (bin): filled by decode, ignored by sign */
+    uint32_t signature_count;              /* key 8 (array): filled by decode, ignored by sign */
+} gpurent_envelope;
+
+/** Zero an envelope header. Accepts NULL. */
+GPURENT_API void gpurent_envelope_init(gpurent_envelope *env);
+/** Copy `len` bytes (at most GPURENT_SUBJECT_MAX, else GPURENT_E_LIMIT) into
+ *  the subject. A convenience for bindings; C may fill the array directly. */
+GPURENT_API gpurent_status gpurent_envelope_set_subject(gpurent_envelope *env, const uint8_t *subject,
+                                                        size_t len);
+/**
+ * Decode an envelope's header from untrusted bytes WITHOUT checking any
+ * signature, time or trust: for routing and display only (which issuer,
+ * which statement). The whole envelope, payload included, must still be
+ * canonical and well formed. Use gpurent_envelope_verify() (attest.h) before
+ * trusting anything in it; the payload is only handed out by verification.
+ */
+GPURENT_API gpurent_status gpurent_envelope_decode(const uint8_t *data, size_t len, gpurent_envelope *out);
+
+/** Why a key was revoked (informational). */
+typedef enum gpurent_revocation_reason {
+    GPURENT_REVOKE_UNSPECIFIED = 0,
+    GPURENT_REVOKE_COMPROMISED = 1,
+    GPURENT_REVOKE_SUPERSEDED = 2,
+    GPURENT_REVOKE_RETIRED = 3
+} gpurent_revocation_reason;
+
+/** A revocation record (GPURENT_RECORD_REVOCATION): the payload of a signed
+ *  revocation statement (attest.h, gpurent_trust_apply_revocation). */
+typedef struct gpurent_revocation {
+    uint8_t key[GPURENT_KEY_BYTES]; /* key 1: the revoked Ed25519 public key */
+    uint64_t revoked_at;            /* key 2: Unix seconds */
+    uint32_t reason;                /* key 3: gpurent_revocation_reason */
+} gpurent_revocation;
+
+GPURENT_API gpurent_status gpurent_revocation_validate(const gpurent_revocation *rev);
+GPURENT_API gpurent_status gpurent_revocation_encode(const gpurent_revocation *rev, gpurent_buf *out);
+GPURENT_API gpurent_status gpurent_revocation_decode(const uint8_t *data, size_t len, gpurent_revocation *out);
 
 
 /* ---- audit report and tier certificate (written by the tier module) ---- */

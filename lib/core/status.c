@@ -52,6 +52,7 @@ static const status_entry entries[] = {
     S(GPURENT_E_DEVICE_FAILED, "a CUDA device failed during the probe"),
     S(GPURENT_E_UNKNOWN_PROVIDER, "unknown provider"),
     S(GPURENT_E_EVIDENCE_REJECTED, "evidence rejected"),
+    S(GPURENT_E_CERT_MISMATCH, "tier certificate differs from ours"),
     S(GPURENT_E_INFEASIBLE, "no feasible provider"),
     S(GPURENT_E_UNKNOWN_OFFER, "unknown offer"),
     S(GPURENT_E_UNKNOWN_REQUEST, "unknown request"),

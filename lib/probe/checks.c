@@ -276,7 +276,7 @@ static void derive_seed(const gr_probe_job *job, uint32_t ordinal, uint8_t seed[
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, 32);
     crypto_generichash_update(&st, (const uint8_t *)domain, sizeof domain - 1);
-    crypto_generichash_update(&st, job->report.nonce, GPURENT_NONCE_BYTES);
+    crypto_generichash_update(&st, job->report.nonce, GPURENT_CHALLENGE_BYTES);
     crypto_generichash_update(&st, ord, 4);
     crypto_generichash_final(&st, seed, 32);
 }

@@ -514,7 +514,7 @@ GPURENT_API gpurent_status gpurent_probe_run(const gpurent_probe_options *opts, 
 
     gpurent_gpu_report *r = gr_calloc(1, sizeof *r);
     if (!r) return gr_fail(GPURENT_E_NOMEM, "probe: report");
-    memcpy(r->nonce, nonce, GPURENT_NONCE_BYTES);
+    memcpy(r->nonce, nonce, GPURENT_CHALLENGE_BYTES);
     r->probed_at = o.now;
     r->checks = o.checks;
     r->ld_preload_set = getenv("LD_PRELOAD") != NULL;

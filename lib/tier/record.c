@@ -198,35 +198,48 @@ static int check_report_times(const gpurent_tier_engine *e, const gpurent_audit_
     return rc;
 }
 
-GPURENT_API gpurent_status gpurent_tier_record_report(gpurent_tier_engine *e, const gpurent_audit_report *r)
+/* Everything recording a report can fail on, done before any change (the
+ * auditor is interned and room is reserved, neither of which changes a
+ * result); gr_report_apply() then cannot fail. */
+int gr_report_prepare(gpurent_tier_engine *e, const gpurent_audit_report *r, gr_report_plan *plan)
 {
-    GR_CHECK_ARG(e && r, "engine or report is NULL");
+    memset(plan, 0, sizeof *plan);
     int rc = gpurent_audit_report_validate(r);
     uint64_t era = 0;
     if (!rc) rc = check_report_times(e, r, &era);
     if (rc) return rc;
-    int ran = r->gpu_report || r->integrity || r->security;
-    gr_audit a = {era, 0, (uint8_t)r->gpu_report, (uint8_t)r->integrity, (uint8_t)r->security, 0};
-    /* Interning the auditor changes no result, so it may happen before the
-     * last check; everything after the reservations cannot fail. */
-    if (ran && (rc = gr_auditor_index(e, r->auditor_key, &a.auditor))) return rc;
+    plan->ran = r->gpu_report || r->integrity || r->security;
+    plan->audit = (gr_audit){era, 0, (uint8_t)r->gpu_report, (uint8_t)r->integrity, (uint8_t)r->security, 0};
+    if (plan->ran && (rc = gr_auditor_index(e, r->auditor_key, &plan->audit.auditor))) return rc;
     int found = gr_tier_find(e, r->provider_key);
-    gr_audit *first_audits = NULL;
     if (found < 0) {
         if ((rc = gr_tier_reserve(e, 1))) return rc;
-        if (ran && !(first_audits = gr_malloc(4 * sizeof *first_audits)))
+        if (plan->ran && !(plan->first_audits = gr_malloc(4 * sizeof *plan->first_audits)))
             return gr_fail(GPURENT_E_NOMEM, "tier engine: audit list");
-    } else if (ran && (rc = reserve_audit(&e->prov[found]))) {
+    } else if (plan->ran && (rc = reserve_audit(&e->prov[found]))) {
         return rc;
     }
+    return GPURENT_OK;
+}
+
+void gr_report_abort(gr_report_plan *plan)
+{
+    gr_free(plan->first_audits);
+    plan->first_audits = NULL;
+}
+
+/* The engine must not have changed since gr_report_prepare() for this report. */
+void gr_report_apply(gpurent_tier_engine *e, const gpurent_audit_report *r, gr_report_plan *plan)
+{
     uint32_t p = gr_tier_get_or_add(e, r->provider_key);
     gr_prov *pr = &e->prov[p];
-    if (first_audits) {
-        pr->audits = first_audits;
+    if (plan->first_audits) {
+        pr->audits = plan->first_audits;
         pr->audit_cap = 4;
+        plan->first_audits = NULL;
     }
-    note_era(pr, era);
-    if (ran) insert_audit(e, pr, &a);
+    note_era(pr, plan->audit.era);
+    if (plan->ran) insert_audit(e, pr, &plan->audit);
     if (r->stake_observed) apply_stake(e, pr, r->time_s, r->stake_micro);
     for (uint32_t i = 0; i < r->challenge_count; i++) {
         uint64_t x = (r->challenges[i].time_s - e->o.genesis_s) / e->o.era_s;
@@ -238,5 +251,14 @@ GPURENT_API gpurent_status gpurent_tier_record_report(gpurent_tier_engine *e, co
         note_era(pr, x);
         apply_job(gr_slot_at(e, p, x), r->jobs[i].outcome);
     }
+}
+
+GPURENT_API gpurent_status gpurent_tier_record_report(gpurent_tier_engine *e, const gpurent_audit_report *r)
+{
+    GR_CHECK_ARG(e && r, "engine or report is NULL");
+    gr_report_plan plan;
+    int rc = gr_report_prepare(e, r, &plan);
+    if (rc) return rc;
+    gr_report_apply(e, r, &plan);
     return GPURENT_OK;
 }

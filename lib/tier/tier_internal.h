@@ -141,6 +141,22 @@ uint32_t gr_quorum(const gpurent_tier_engine *e, const gr_prov *p, uint64_t era,
 void gr_tier_memory(const gpurent_tier_engine *e, const void **slots, size_t *slot_bytes, const void **prov,
                     size_t *prov_bytes);
 
+/* ---- record.c: a report is recorded in two steps, so that a caller can
+ * do something that may fail (the replay check) between the checks and the
+ * change ---- */
+typedef struct gr_report_plan {
+    gr_audit audit;         /* the report's era and checks, its auditor interned */
+    int ran;                /* any check ran: an audit entry is stored */
+    gr_audit *first_audits; /* the audit list of a provider the report creates */
+} gr_report_plan;
+/* Every check and reservation; nothing that changes a result. On failure
+ * nothing is held. */
+int gr_report_prepare(gpurent_tier_engine *e, const gpurent_audit_report *r, gr_report_plan *plan);
+/* Record the prepared report; the engine must not have changed since. */
+void gr_report_apply(gpurent_tier_engine *e, const gpurent_audit_report *r, gr_report_plan *plan);
+/* Release a prepared report that will not be applied. */
+void gr_report_abort(gr_report_plan *plan);
+
 /* ---- cert.c ---- */
 void gr_tier_params_digest(const gpurent_tier_options *o, uint8_t out[32]);
 

@@ -1,0 +1,88 @@
+// Bindings benchmark, Go side: the work of baseline.c through package
+// gpurent, against the C baseline measured in the same run.
+//
+//	go run . PATH/TO/bench_bindings_c     (make bench-bindings)
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"gpurent"
+)
+
+func timed(fn func() error, n int) float64 {
+	if err := fn(); err != nil {
+		log.Fatal(err)
+	}
+	best := 0.0
+	for r := 0; r < 3; r++ {
+		t0 := time.Now()
+		for i := 0; i < n; i++ {
+			if err := fn(); err != nil {
+				log.Fatal(err)
+			}
+		}
+		ns := float64(time.Since(t0).Nanoseconds()) / float64(n)
+		if r == 0 || ns < best {
+			best = ns
+		}
+	}
+	return best
+}
+
+func main() {
+	out, err := exec.Command(os.Args[1]).Output()
+	if err != nil {
+		log.Fatal(err)
+	}
+	c := map[string]float64{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		v, _ := strconv.ParseFloat(f[2], 64)
+		c[f[1]] = v
+	}
+	g := gpurent.GPU{Model: "H100 SXM5 80GB", CCMajor: 9, SMCount: 132, MemoryMiB: 81559,
+		Interface: gpurent.IfaceSXM, FP32GFLOPS: 66908, CUDAVersion: 12040}
+	o := gpurent.Offer{Region: "eu-west"}
+	for i := range o.ProviderKey {
+		o.ProviderKey[i] = 7
+	}
+	for i := 0; i < 16; i++ {
+		o.Nodes = append(o.Nodes, gpurent.Node{NodeID: fmt.Sprintf("node-%d", i), GPU: g, GPUCount: 8, GPUFree: 8})
+	}
+	big := append([]byte{0xdd, 0x00, 0x10, 0x00, 0x00}, make([]byte, 1<<20)...)
+	work := []struct {
+		name string
+		fn   func() error
+		n    int
+	}{
+		{"gpu_roundtrip", func() error {
+			b, err := g.Encode()
+			if err == nil {
+				_, err = gpurent.DecodeGPU(b)
+			}
+			return err
+		}, 50000},
+		{"offer16_roundtrip", func() error {
+			b, err := o.Encode()
+			if err == nil {
+				_, err = gpurent.DecodeOffer(b)
+			}
+			return err
+		}, 2000},
+		{"check_canonical_1MiB", func() error { return gpurent.CheckCanonical(big) }, 200},
+	}
+	for _, w := range work {
+		ns := timed(w.fn, w.n)
+		fmt.Printf("BENCH go_%s %.0f ns/op baseline=c_%s:%.0f ratio=%.2f\n", w.name, ns, w.name, c[w.name], ns/c[w.name])
+	}
+}

@@ -1,0 +1,3 @@
+module gpurent
+
+go 1.19

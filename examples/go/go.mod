@@ -1,0 +1,7 @@
+module gpurent-examples
+
+go 1.19
+
+require gpurent v0.0.0
+
+replace gpurent => ../../bindings/go

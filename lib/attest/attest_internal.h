@@ -1,0 +1,87 @@
+/* Internals of the attest module shared between its files. */
+#ifndef GPURENT_ATTEST_INTERNAL_H
+#define GPURENT_ATTEST_INTERNAL_H
+
+#include <pthread.h>
+
+#include "../wire/envelope_internal.h"
+#include "gpurent/attest.h"
+
+/* ---- keys (key.c) ---- */
+int gr_key_sign(const gpurent_key *key, const uint8_t *msg, size_t len, uint8_t sig[GPURENT_SIGNATURE_BYTES]);
+const uint8_t *gr_key_pk(const gpurent_key *key);
+/* The seed in guarded memory, for sealing into a key file only. */
+const uint8_t *gr_key_seed(const gpurent_key *key);
+
+/* ---- the signed message (pae.c) ----
+ * M = LE64(3) || LE64(|C|) || C || LE64(8) || LE64(statement) || LE64(|B|) || B
+ * with C the context string and B the unsigned body (0x88 then `rest`).
+ * Small messages are built on the stack. */
+#define GR_PAE_CONTEXT "libgpurent envelope v1"
+#define GR_MSG_STACK 2048
+typedef struct gr_msg {
+    uint8_t *p;
+    size_t len;
+    uint8_t stack[GR_MSG_STACK];
+} gr_msg;
+
+int gr_msg_build(gr_msg *m, uint32_t statement, const uint8_t *rest, size_t rest_len);
+void gr_msg_free(gr_msg *m);
+/* BLAKE2b-256 of the signed message of a parsed envelope. */
+int gr_statement_digest(uint32_t statement, const uint8_t *rest, size_t rest_len, uint8_t out[32]);
+
+/* ---- replay cache (replay.c): a FIFO ring of statement ids with a
+ * linear-probing index; eviction drops the oldest, deterministically. ---- */
+typedef struct gr_replay {
+    pthread_mutex_t mu;
+    uint32_t cap, count, head, mask;
+    uint8_t (*ring)[32];
+    uint32_t *table; /* ring slot + 1; 0 = empty */
+    uint8_t key[32]; /* keys the index hash only; never changes an answer */
+} gr_replay;
+
+int gr_replay_init(gr_replay *r, uint32_t cap);
+void gr_replay_free(gr_replay *r);
+void gr_replay_clear(gr_replay *r);
+/* The statement id of (issuer, nonce). */
+void gr_replay_id(const gr_replay *r, const uint8_t issuer[32], const uint8_t nonce[16], uint8_t id[32]);
+/* GPURENT_E_REPLAYED if `id` is cached, else remember it and return OK. */
+int gr_replay_check_insert(gr_replay *r, const uint8_t id[32]);
+
+/* ---- trust store (trust.c) ---- */
+typedef struct gr_trust_entry {
+    uint8_t pk[32];
+    uint32_t roles;
+    uint64_t not_before;
+    uint64_t not_after; /* 0 = no end */
+} gr_trust_entry;
+
+struct gpurent_trust {
+    pthread_rwlock_t lock; /* keys and revoked */
+    gr_trust_entry *keys;  /* sorted by pk */
+    uint32_t nkeys, kcap;
+    uint8_t (*revoked)[32]; /* sorted */
+    uint32_t nrevoked, rcap;
+    gr_replay replay;
+};
+
+/* Lookups; the caller holds the read lock. */
+const gr_trust_entry *gr_trust_find(const gpurent_trust *t, const uint8_t pk[32]);
+int gr_trust_revoked(const gpurent_trust *t, const uint8_t pk[32]);
+
+/* ---- verification (verify.c) ---- */
+typedef struct gr_vopts {
+    uint32_t statement;
+    uint32_t role;
+    uint32_t quorum;
+    uint32_t check_replay;
+    const uint8_t *self_key; /* a signer with this key needs no role (self-revocation) */
+} gr_vopts;
+
+int gr_vopts_resolve(const gpurent_verify_options *opts, gr_vopts *o);
+/* Every check but replay. On success `counted` has bit i set for each
+ * signature v->sigs[i] that counted towards the quorum. */
+int gr_verify_stateless(gpurent_trust *t, const uint8_t *data, size_t len, uint64_t now, uint32_t skew,
+                        const gr_vopts *o, gr_env_view *v, uint32_t *counted);
+
+#endif

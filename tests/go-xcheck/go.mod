@@ -1,0 +1,3 @@
+module gpurent.example/xcheck
+
+go 1.19
