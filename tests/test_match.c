@@ -849,6 +849,99 @@ static void test_determinism_shuffled(void **state)
     gpurent_buf_free(&base);
 }
 
+/* ---- receipts signed by several matchers, verified as a quorum ---- */
+
+static void test_receipt_quorum(void **state)
+{
+    (void)state;
+    world w;
+    world_make(&w, 21, valgrind_mode() ? 30 : 120, valgrind_mode() ? 60 : 300);
+    enum { MATCHERS = 4 };
+    gpurent_key *keys[MATCHERS];
+    uint8_t pks[MATCHERS][32];
+    gpurent_trust *trust = NULL;
+    assert_int_equal(gpurent_trust_new(&trust, NULL), GPURENT_OK);
+    for (int i = 0; i < MATCHERS; i++) {
+        uint8_t seed[GPURENT_SEED_BYTES];
+        memset(seed, 0x30 + i, sizeof seed);
+        assert_int_equal(gpurent_key_from_seed(&keys[i], seed), GPURENT_OK);
+        assert_int_equal(gpurent_key_public(keys[i], pks[i]), GPURENT_OK);
+        /* The fourth matcher is not in the trust store. */
+        if (i < 3) assert_int_equal(gpurent_trust_add(trust, pks[i], GPURENT_ROLE_MATCHER, 0, 0), GPURENT_OK);
+    }
+    /* Every matcher computes the receipt on its own market, built in its own order. */
+    gpurent_buf mine[MATCHERS];
+    for (int i = 0; i < MATCHERS; i++) {
+        memset(&mine[i], 0, sizeof mine[i]);
+        world_receipt(&w, 500 + (uint64_t)i * 13, (uint32_t)(1 + i), &mine[i]);
+        assert_int_equal(mine[i].len, mine[0].len);
+        assert_memory_equal(mine[i].data, mine[0].data, mine[0].len);
+    }
+    /* Matcher 0 signs; the subject and nonce come from the receipt, so the
+     * envelope names exactly this result. */
+    gpurent_match_receipt r;
+    gpurent_match_receipt_init(&r);
+    assert_int_equal(gpurent_match_receipt_decode(mine[0].data, mine[0].len, &r), GPURENT_OK);
+    uint8_t digest[32];
+    assert_int_equal(gpurent_match_receipt_digest(&r, digest), GPURENT_OK);
+    gpurent_match_receipt_clear(&r);
+    gpurent_envelope hdr;
+    gpurent_envelope_init(&hdr);
+    hdr.statement = GPURENT_RECORD_MATCH_RECEIPT;
+    hdr.issued_at = 1700010000;
+    hdr.expires_at = 1700010000 + 3600;
+    memcpy(hdr.nonce, digest, sizeof hdr.nonce);
+    assert_int_equal(gpurent_envelope_set_subject(&hdr, digest, 32), GPURENT_OK);
+    gpurent_buf env = {NULL, 0};
+    assert_int_equal(gpurent_envelope_sign(keys[0], &hdr, mine[0].data, mine[0].len, &env), GPURENT_OK);
+    /* Each other matcher checks that the signed payload is its own result, then co-signs. */
+    gpurent_verify_options vo = GPURENT_VERIFY_OPTIONS_INIT;
+    vo.statement = GPURENT_RECORD_MATCH_RECEIPT;
+    vo.check_replay = 0;
+    for (int i = 1; i < MATCHERS; i++) {
+        gpurent_verified *v = NULL;
+        assert_int_equal(gpurent_envelope_verify(trust, env.data, env.len, 1700010010, 60, &vo, &v), GPURENT_OK);
+        size_t plen = 0;
+        const uint8_t *p = gpurent_verified_payload_data(v, &plen);
+        assert_int_equal(plen, mine[i].len);
+        assert_memory_equal(p, mine[i].data, plen);
+        gpurent_verified_free(v);
+        gpurent_buf next = {NULL, 0};
+        assert_int_equal(gpurent_envelope_cosign(keys[i], env.data, env.len, &next), GPURENT_OK);
+        gpurent_buf_free(&env);
+        env = next;
+    }
+    /* 3 of the 4 signers are trusted matchers: a quorum of 3 holds, 4 does not. */
+    vo.quorum = 3;
+    assert_int_equal(gpurent_envelope_verify(trust, env.data, env.len, 1700010010, 60, &vo, NULL), GPURENT_OK);
+    vo.quorum = 4;
+    assert_int_equal(gpurent_envelope_verify(trust, env.data, env.len, 1700010010, 60, &vo, NULL),
+                     GPURENT_E_QUORUM_NOT_MET);
+    /* A matcher with another seed gets another receipt: its signature is over other bytes. */
+    gpurent_market *m = NULL;
+    uint8_t other_seed[32] = {1};
+    assert_int_equal(gpurent_market_new(&m, NULL, other_seed), GPURENT_OK);
+    for (uint32_t i = 0; i < w.offer_count; i++) {
+        assert_int_equal(gpurent_market_put_offer(m, &w.offers[i]), GPURENT_OK);
+        assert_int_equal(gpurent_market_set_trust(m, w.offers[i].provider_key, w.tier[i], w.score[i]), GPURENT_OK);
+    }
+    for (uint32_t i = 0; i < w.req_count; i++) assert_int_equal(gpurent_market_add_request(m, &w.reqs[i]), GPURENT_OK);
+    assert_int_equal(gpurent_market_match(m, 1700010000, NULL, &r), GPURENT_OK);
+    gpurent_buf odd = {NULL, 0};
+    assert_int_equal(gpurent_match_receipt_encode(&r, &odd), GPURENT_OK);
+    assert_true(odd.len != mine[0].len || memcmp(odd.data, mine[0].data, odd.len) != 0);
+    gpurent_match_receipt_clear(&r);
+    gpurent_buf_free(&odd);
+    gpurent_market_free(m);
+    gpurent_buf_free(&env);
+    for (int i = 0; i < MATCHERS; i++) {
+        gpurent_buf_free(&mine[i]);
+        gpurent_key_free(keys[i]);
+    }
+    gpurent_trust_free(trust);
+    world_free(&w);
+}
+
 /* ---- receipts ---- */
 
 static void receipt_sample(gpurent_match_receipt *r, gpurent_match_assignment *as, gpurent_match_placement *ps)
@@ -1209,6 +1302,7 @@ int main(void)
         cmocka_unit_test(test_best_fit),
         cmocka_unit_test(test_aging_no_starvation),
         cmocka_unit_test(test_determinism_shuffled),
+        cmocka_unit_test(test_receipt_quorum),
         cmocka_unit_test(test_receipt_codec),
         cmocka_unit_test(test_apply_and_leases),
         cmocka_unit_test(test_explain),
