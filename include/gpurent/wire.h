@@ -522,6 +522,66 @@ GPURENT_API gpurent_status gpurent_tier_cert_decode(const uint8_t *data, size_t 
 
 /* ---- match receipt (written by the match module) ---- */
 
+/** One node's part of an assignment. */
+typedef struct gpurent_match_placement {
+    uint8_t provider_key[GPURENT_KEY_BYTES]; /* key 1 */
+    char node_id[GPURENT_NAME_MAX];          /* key 2: non-empty */
+    uint32_t gpus;                           /* key 3: whole GPUs, 0 for a share */
+    uint32_t share_pct;                      /* key 4: share of one GPU's memory, 0 for whole GPUs */
+    uint32_t gpu_index;                      /* key 5: for a share, the GPU (0-based) it is on; else 0 */
+    uint64_t price_micro_per_gpu_hour;       /* key 6: accepted price (the node's offered price) */
+} gpurent_match_placement;
+
+/** One matched request: placements[first_placement .. +placement_count). */
+typedef struct gpurent_match_assignment {
+    char request_id[GPURENT_NAME_MAX];       /* key 1: non-empty */
+    uint64_t value;                          /* key 2: the assignment's value (docs/match.md) */
+    uint32_t first_placement;                /* (position of key 3's items in `placements`) */
+    uint32_t placement_count;                /* key 3 (array length): 1..GPURENT_REQUEST_MAX_GPUS */
+} gpurent_match_assignment;
+
+#define GPURENT_RECEIPT_MAX_ASSIGNMENTS 1000000u
+#define GPURENT_RECEIPT_MAX_PLACEMENTS 4000000u
+
+/**
+ * The result of a batch match. Assignments are sorted by request_id (bytes),
+ * placements within an assignment by (provider_key, node_id); the decoder
+ * refuses any other order, and total_value must be the sum of the values.
+ * Decoded and computed receipts own their arrays: gpurent_match_receipt_clear().
+ */
+typedef struct gpurent_match_receipt {
+    uint8_t seed[GPURENT_DIGEST_BYTES];            /* key 1: tie-breaking seed */
+    uint8_t policy_digest[GPURENT_DIGEST_BYTES];   /* key 2 */
+    uint8_t offers_digest[GPURENT_DIGEST_BYTES];   /* key 3 */
+    uint8_t requests_digest[GPURENT_DIGEST_BYTES]; /* key 4 */
+    uint64_t matched_at;                           /* key 5: the batch clock, Unix seconds */
+    uint64_t total_value;                          /* key 6 */
+    uint32_t request_count;                        /* key 7: pending requests considered */
+    uint32_t assignment_count;                     /* key 8 (array length) */
+    gpurent_match_assignment *assignments;
+    uint32_t placement_count;                      /* (sum of the assignments' placements) */
+    gpurent_match_placement *placements;
+} gpurent_match_receipt;
+
+/** Zero a receipt (no arrays). */
+GPURENT_API void gpurent_match_receipt_init(gpurent_match_receipt *r);
+/** Free a receipt's arrays and zero it. Accepts NULL. */
+GPURENT_API void gpurent_match_receipt_clear(gpurent_match_receipt *r);
+/** Check ranges, order, placement ranges and the total. */
+GPURENT_API gpurent_status gpurent_match_receipt_validate(const gpurent_match_receipt *r);
+GPURENT_API gpurent_status gpurent_match_receipt_encode(const gpurent_match_receipt *r, gpurent_buf *out);
+/** Decode into an initialised or cleared receipt (untouched on failure). */
+GPURENT_API gpurent_status gpurent_match_receipt_decode(const uint8_t *data, size_t len, gpurent_match_receipt *out);
+/** BLAKE2b-256 of the receipt's canonical encoding. */
+GPURENT_API gpurent_status gpurent_match_receipt_digest(const gpurent_match_receipt *r,
+                                                        uint8_t digest[GPURENT_DIGEST_BYTES]);
+/** Borrow assignment `index` (NULL when out of range). */
+GPURENT_API const gpurent_match_assignment *gpurent_match_receipt_assignment(const gpurent_match_receipt *r,
+                                                                             uint32_t index);
+/** Borrow placement `index` of the flat placements array (NULL when out of range). */
+GPURENT_API const gpurent_match_placement *gpurent_match_receipt_placement(const gpurent_match_receipt *r,
+                                                                           uint32_t index);
+
 
 /* ---- any record ---- */
 

@@ -1,0 +1,450 @@
+/* Batch assignment, the digests that go into receipts, and applying a
+ * receipt to the market.
+ *
+ * The batch is a greedy in a fixed order: requests by aged priority times
+ * size (largest and oldest first; ties by a keyed hash of the id), each
+ * placed on its best placement from the index (score plus best-fit bonus),
+ * gangs all-or-nothing. It works on the live index, logging every capacity
+ * change, and restores the index at the end. */
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "match_internal.h"
+
+
+/* ---- digests ---- */
+
+static void put_u64(crypto_generichash_state *st, uint64_t v)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(v >> (56 - 8 * i));
+    crypto_generichash_update(st, b, 8);
+}
+
+static const gpurent_market *cmp_market;
+static int prov_cmp(const void *a, const void *b)
+{
+    const gpurent_market *m = cmp_market;
+    return memcmp(m->provs[*(const uint32_t *)a].key, m->provs[*(const uint32_t *)b].key, GPURENT_KEY_BYTES);
+}
+
+static int req_id_cmp(const void *a, const void *b)
+{
+    const gpurent_market *m = cmp_market;
+    return strcmp(m->reqs[*(const uint32_t *)a].id, m->reqs[*(const uint32_t *)b].id);
+}
+
+static pthread_mutex_t cmp_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Sort slots with a comparator that reads the market (qsort has no context). */
+static void sort_slots(const gpurent_market *m, uint32_t *slots, uint32_t n, int (*cmp)(const void *, const void *))
+{
+    pthread_mutex_lock(&cmp_lock);
+    cmp_market = m;
+    qsort(slots, n, sizeof *slots, cmp);
+    pthread_mutex_unlock(&cmp_lock);
+}
+
+int ml_digests(const gpurent_market *m, uint8_t offers[32], uint8_t reqs[32])
+{
+    uint32_t np = 0, nr = 0;
+    uint32_t *ps = gr_malloc(((size_t)m->prov_live + 1) * sizeof *ps);
+    uint32_t *rs = gr_malloc(((size_t)m->req_live + 1) * sizeof *rs);
+    if (!ps || !rs) {
+        gr_free(ps);
+        gr_free(rs);
+        return gr_fail(GPURENT_E_NOMEM, "match: digests");
+    }
+    for (uint32_t i = 0; i < m->prov_used; i++)
+        if (m->provs[i].alive) ps[np++] = i;
+    for (uint32_t i = 0; i < m->req_used; i++)
+        if (m->reqs[i].alive) rs[nr++] = i;
+    sort_slots(m, ps, np, prov_cmp);
+    sort_slots(m, rs, nr, req_id_cmp);
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, GPURENT_DIGEST_BYTES);
+    put_u64(&st, np);
+    for (uint32_t i = 0; i < np; i++) {
+        const mprov *p = &m->provs[ps[i]];
+        uint8_t trust[2] = {p->tier, 0};
+        crypto_generichash_update(&st, p->key, GPURENT_KEY_BYTES);
+        crypto_generichash_update(&st, p->digest, GPURENT_DIGEST_BYTES);
+        crypto_generichash_update(&st, trust, 1);
+        put_u64(&st, p->score_ppm);
+        put_u64(&st, p->node_count);
+        for (uint32_t j = 0; j < p->node_count; j++) {
+            const mnode *n = &m->nodes[p->nodes[j]];
+            uint8_t b[2] = {n->verified, n->gpu_free};
+            crypto_generichash_update(&st, b, 2);
+            if (n->share) crypto_generichash_update(&st, n->share, n->gpu_count);
+        }
+    }
+    crypto_generichash_final(&st, offers, GPURENT_DIGEST_BYTES);
+    crypto_generichash_init(&st, NULL, 0, GPURENT_DIGEST_BYTES);
+    put_u64(&st, nr);
+    for (uint32_t i = 0; i < nr; i++) crypto_generichash_update(&st, m->reqs[rs[i]].digest, GPURENT_DIGEST_BYTES);
+    crypto_generichash_final(&st, reqs, GPURENT_DIGEST_BYTES);
+    gr_free(ps);
+    gr_free(rs);
+    return GPURENT_OK;
+}
+
+GPURENT_API gpurent_status gpurent_market_digests(const gpurent_market *m, uint8_t offers[GPURENT_DIGEST_BYTES],
+                                                  uint8_t requests[GPURENT_DIGEST_BYTES],
+                                                  uint8_t policy[GPURENT_DIGEST_BYTES])
+{
+    GR_CHECK_ARG(m, "market is NULL");
+    uint8_t o[32], r[32];
+    int rc = ml_digests(m, o, r);
+    if (!rc && policy) rc = ml_policy_digest(&m->opts, policy);
+    if (rc) return rc;
+    if (offers) memcpy(offers, o, 32);
+    if (requests) memcpy(requests, r, 32);
+    return GPURENT_OK;
+}
+
+/* ---- batch order ---- */
+
+typedef struct border {
+    uint64_t key;   /* aged priority x size */
+    uint64_t prio;
+    uint64_t hash;  /* keyed hash of the id */
+    uint32_t slot;
+} border;
+
+typedef struct prep_job {
+    const gpurent_market *m;
+    border *b;
+    uint32_t from, to;
+    uint64_t now;
+} prep_job;
+
+static void *prep_run(void *arg)
+{
+    prep_job *j = arg;
+    const gpurent_market *m = j->m;
+    for (uint32_t i = j->from; i < j->to; i++) {
+        const mreq *q = &m->reqs[j->b[i].slot];
+        uint64_t units = q->share ? q->share : (uint64_t)q->gpu_count * 100u;
+        uint8_t h[8];
+        j->b[i].prio = ml_prio(m, q, j->now);
+        j->b[i].key = j->b[i].prio * units;
+        crypto_generichash(h, sizeof h, (const uint8_t *)q->id, strlen(q->id), m->seed, sizeof m->seed);
+        uint64_t v = 0;
+        for (int k = 0; k < 8; k++) v = v << 8 | h[k];
+        j->b[i].hash = v;
+    }
+    return NULL;
+}
+
+/* Priorities and hashes are independent per request: spread them over the
+ * configured threads. The result does not depend on how many ran. */
+static void prep_all(const gpurent_market *m, border *b, uint32_t n, uint64_t now)
+{
+    uint32_t t = m->opts.threads > 1 ? m->opts.threads : 1;
+    if (t > n / 1024 + 1) t = n / 1024 + 1;
+    pthread_t tid[256];
+    prep_job jobs[256];
+    int started[256] = {0};
+    for (uint32_t i = 0; i < t; i++)
+        jobs[i] = (prep_job){m, b, (uint32_t)((uint64_t)n * i / t), (uint32_t)((uint64_t)n * (i + 1) / t), now};
+    for (uint32_t i = 1; i < t; i++) started[i] = pthread_create(&tid[i], NULL, prep_run, &jobs[i]) == 0;
+    prep_run(&jobs[0]);
+    for (uint32_t i = 1; i < t; i++) {
+        if (started[i]) pthread_join(tid[i], NULL);
+        else prep_run(&jobs[i]); /* no thread to be had: do its share here */
+    }
+}
+
+static int border_cmp(const void *a, const void *b)
+{
+    const border *x = a, *y = b;
+    if (x->key != y->key) return x->key > y->key ? -1 : 1;
+    if (x->hash != y->hash) return x->hash > y->hash ? -1 : 1;
+    return strcmp(cmp_market->reqs[x->slot].id, cmp_market->reqs[y->slot].id);
+}
+
+/* ---- the batch ---- */
+
+typedef struct bplace {
+    uint32_t node;
+    uint8_t gpus, share, gpu_index, pad;
+} bplace;
+
+typedef struct basg {
+    uint32_t slot;       /* request */
+    uint64_t value;
+    uint32_t first, count;
+} basg;
+
+typedef struct bstate {
+    gpurent_market *m;
+    mundo *undo;
+    uint32_t undo_len, undo_cap;
+    bplace *pl;
+    uint32_t pl_len, pl_cap;
+    basg *as;
+    uint32_t as_len, as_cap;
+} bstate;
+
+static int grow(void **p, uint32_t *cap, uint32_t want, size_t size)
+{
+    if (want <= *cap) return GPURENT_OK;
+    uint64_t ncap = *cap ? *cap : 64;
+    while (ncap < want) ncap *= 2;
+    void *q = gr_realloc(*p, (size_t)ncap * size);
+    if (!q) return gr_fail(GPURENT_E_NOMEM, "match: batch arrays");
+    *p = q;
+    *cap = (uint32_t)ncap;
+    return GPURENT_OK;
+}
+
+/* Take capacity on a node, logging the old value. */
+static int take(bstate *b, uint32_t n, uint32_t gpus, uint32_t share, uint32_t gpu_index)
+{
+    int rc = grow((void **)&b->undo, &b->undo_cap, b->undo_len + 1, sizeof *b->undo);
+    if (rc) return rc;
+    mnode *x = &b->m->nodes[n];
+    mundo *u = &b->undo[b->undo_len++];
+    u->node = n;
+    u->gpu_free = x->gpu_free;
+    u->gpu_index = (uint8_t)gpu_index;
+    u->share_pct = share ? x->share[gpu_index] : 0;
+    if (share) ml_node_set_share(b->m, n, gpu_index, x->share[gpu_index] - share);
+    else ml_node_set_free(b->m, n, x->gpu_free - gpus);
+    return GPURENT_OK;
+}
+
+static void undo_all(bstate *b)
+{
+    while (b->undo_len) {
+        const mundo *u = &b->undo[--b->undo_len];
+        if (b->m->nodes[u->node].share) ml_node_set_share(b->m, u->node, u->gpu_index, u->share_pct);
+        else ml_node_set_free(b->m, u->node, u->gpu_free);
+    }
+}
+
+static uint64_t unit_value(const gpurent_market *m, uint64_t prio, const mnode *n)
+{
+    return prio + (m->w_static ? n->stat / m->w_static : 0);
+}
+
+static int place(bstate *b, msearch *s, const border *o)
+{
+    gpurent_market *m = b->m;
+    const mreq *q = &m->reqs[o->slot];
+    const mhit *h = &s->top[0];
+    uint32_t count = h->count ? h->count : 1;
+    int rc = grow((void **)&b->pl, &b->pl_cap, b->pl_len + count, sizeof *b->pl);
+    if (!rc) rc = grow((void **)&b->as, &b->as_cap, b->as_len + 1, sizeof *b->as);
+    if (rc) return rc;
+    basg *a = &b->as[b->as_len++];
+    a->slot = o->slot;
+    a->first = b->pl_len;
+    a->count = count;
+    a->value = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t n = h->group != NIL ? s->members[h->first + i] : h->node;
+        bplace *p = &b->pl[b->pl_len++];
+        memset(p, 0, sizeof *p);
+        p->node = n;
+        if (q->share) {
+            uint32_t gi = 0;
+            ml_fit(&m->nodes[n], 0, q->share, 0, &gi);
+            p->share = q->share;
+            p->gpu_index = (uint8_t)gi;
+            a->value += unit_value(m, o->prio, &m->nodes[n]) * q->share / 100u;
+            rc = take(b, n, 0, q->share, gi);
+        } else {
+            p->gpus = (uint8_t)s->need;
+            a->value += unit_value(m, o->prio, &m->nodes[n]) * s->need;
+            rc = take(b, n, s->need, 0, 0);
+        }
+        if (rc) return rc;
+    }
+    return GPURENT_OK;
+}
+
+static const gpurent_market *plc_market;
+static int plc_cmp(const void *a, const void *b)
+{
+    const gpurent_match_placement *x = a, *y = b;
+    int c = memcmp(x->provider_key, y->provider_key, GPURENT_KEY_BYTES);
+    return c ? c : strcmp(x->node_id, y->node_id);
+}
+
+static int asg_cmp(const void *a, const void *b)
+{
+    return strcmp(plc_market->reqs[((const basg *)a)->slot].id, plc_market->reqs[((const basg *)b)->slot].id);
+}
+
+static int build_receipt(bstate *b, gpurent_match_receipt *r)
+{
+    gpurent_market *m = b->m;
+    pthread_mutex_lock(&cmp_lock);
+    plc_market = m;
+    if (b->as_len) qsort(b->as, b->as_len, sizeof *b->as, asg_cmp);
+    pthread_mutex_unlock(&cmp_lock);
+    r->assignment_count = b->as_len;
+    r->placement_count = b->pl_len;
+    if ((b->as_len && !(r->assignments = gr_calloc(b->as_len, sizeof *r->assignments))) ||
+        (b->pl_len && !(r->placements = gr_calloc(b->pl_len, sizeof *r->placements))))
+        return gr_fail(GPURENT_E_NOMEM, "match: receipt of %u assignments", b->as_len);
+    uint32_t next = 0;
+    for (uint32_t i = 0; i < b->as_len; i++) {
+        const basg *a = &b->as[i];
+        gpurent_match_assignment *ra = &r->assignments[i];
+        memcpy(ra->request_id, m->reqs[a->slot].id, GPURENT_NAME_MAX);
+        ra->value = a->value;
+        ra->first_placement = next;
+        ra->placement_count = a->count;
+        for (uint32_t j = 0; j < a->count; j++) {
+            const bplace *p = &b->pl[a->first + j];
+            const mnode *n = &m->nodes[p->node];
+            gpurent_match_placement *rp = &r->placements[next + j];
+            memcpy(rp->provider_key, m->provs[n->provider].key, GPURENT_KEY_BYTES);
+            memcpy(rp->node_id, n->id, GPURENT_NAME_MAX);
+            rp->gpus = p->gpus;
+            rp->share_pct = p->share;
+            rp->gpu_index = p->share ? p->gpu_index : 0;
+            rp->price_micro_per_gpu_hour = n->price;
+        }
+        qsort(&r->placements[next], a->count, sizeof *r->placements, plc_cmp);
+        next += a->count;
+        r->total_value += a->value;
+    }
+    return GPURENT_OK;
+}
+
+GPURENT_API gpurent_status gpurent_market_match(gpurent_market *m, uint64_t now, gpurent_cancel *cancel,
+                                                gpurent_match_receipt *out)
+{
+    GR_CHECK_ARG(m && out, "market or out is NULL");
+    gpurent_match_receipt r;
+    gpurent_match_receipt_init(&r);
+    memcpy(r.seed, m->seed, 32);
+    r.matched_at = now;
+    r.request_count = m->req_live;
+    int rc = ml_digests(m, r.offers_digest, r.requests_digest);
+    if (!rc) rc = ml_policy_digest(&m->opts, r.policy_digest);
+    if (rc) return rc;
+    border *order = gr_malloc(((size_t)m->req_live + 1) * sizeof *order);
+    if (!order) return gr_fail(GPURENT_E_NOMEM, "match: batch of %u requests", m->req_live);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < m->req_used; i++)
+        if (m->reqs[i].alive) order[n++].slot = i;
+    prep_all(m, order, n, now);
+    pthread_mutex_lock(&cmp_lock);
+    cmp_market = m;
+    qsort(order, n, sizeof *order, border_cmp);
+    pthread_mutex_unlock(&cmp_lock);
+
+    bstate b;
+    memset(&b, 0, sizeof b);
+    b.m = m;
+    msearch s;
+    memset(&s, 0, sizeof s);
+    uint32_t strand = ml_strand_min(m);
+    for (uint32_t i = 0; i < n && !rc; i++) {
+        if ((i & 255) == 0 && gpurent_cancel_requested(cancel)) {
+            rc = gr_fail(GPURENT_E_CANCELLED, "match: batch cancelled after %u of %u requests", i, n);
+            break;
+        }
+        rc = ml_search(&s, m, &m->reqs[order[i].slot], 1, strand);
+        if (!rc && s.found) rc = place(&b, &s, &order[i]);
+    }
+    undo_all(&b);
+    ml_search_free(&s);
+    if (!rc) rc = build_receipt(&b, &r);
+    gr_free(order);
+    gr_free(b.undo);
+    gr_free(b.pl);
+    gr_free(b.as);
+    if (rc) {
+        gpurent_match_receipt_clear(&r);
+        return rc;
+    }
+    *out = r;
+    return GPURENT_OK;
+}
+
+/* ---- applying a receipt ---- */
+
+static int resolve_placement(const gpurent_market *m, const gpurent_match_placement *p, mlease_part *part)
+{
+    uint32_t pi = ml_prov_find(m, p->provider_key);
+    uint32_t n = pi == NIL ? NIL : ml_node_find(m, pi, p->node_id);
+    if (n == NIL) return gr_fail(GPURENT_E_NOT_FOUND, "receipt: node '%s' is not in the market", p->node_id);
+    const mnode *x = &m->nodes[n];
+    if ((p->share_pct != 0) != (x->shared != 0) || (p->share_pct && p->gpu_index >= x->gpu_count))
+        return gr_fail(GPURENT_E_INVALID_ARG, "receipt: placement on node '%s' does not fit its kind", p->node_id);
+    memset(part, 0, sizeof *part);
+    part->node = n;
+    part->gen = x->gen;
+    part->gpus = (uint8_t)p->gpus;
+    part->share = (uint8_t)p->share_pct;
+    part->gpu_index = (uint8_t)p->gpu_index;
+    return GPURENT_OK;
+}
+
+GPURENT_API gpurent_status gpurent_market_apply(gpurent_market *m, const gpurent_match_receipt *r)
+{
+    GR_CHECK_ARG(m && r, "market or receipt is NULL");
+    int rc = gpurent_match_receipt_validate(r);
+    if (rc) return rc;
+    uint8_t od[32], rd[32], pd[32];
+    if ((rc = ml_digests(m, od, rd)) || (rc = ml_policy_digest(&m->opts, pd))) return rc;
+    if (memcmp(od, r->offers_digest, 32) || memcmp(rd, r->requests_digest, 32) || memcmp(pd, r->policy_digest, 32) ||
+        memcmp(m->seed, r->seed, 32))
+        return gr_fail(GPURENT_E_INVALID_ARG, "receipt: computed on another market state (%s digest differs)",
+                       memcmp(od, r->offers_digest, 32)    ? "offers"
+                       : memcmp(rd, r->requests_digest, 32) ? "requests"
+                       : memcmp(pd, r->policy_digest, 32)   ? "policy"
+                                                            : "seed");
+    mlease_part *parts = gr_malloc(((size_t)r->placement_count + 1) * sizeof *parts);
+    mlease_part **own = gr_calloc((size_t)r->assignment_count + 1, sizeof *own);
+    if (!parts || !own) {
+        gr_free(parts);
+        gr_free(own);
+        return gr_fail(GPURENT_E_NOMEM, "receipt: %u placements", r->placement_count);
+    }
+    /* Check everything on the live index (with an undo log) before any lease exists. */
+    bstate b;
+    memset(&b, 0, sizeof b);
+    b.m = m;
+    for (uint32_t i = 0; i < r->assignment_count && !rc; i++) {
+        const gpurent_match_assignment *a = &r->assignments[i];
+        if (ml_req_find(m, a->request_id) == NIL)
+            rc = gr_fail(GPURENT_E_UNKNOWN_REQUEST, "receipt: request '%s' is not pending", a->request_id);
+        for (uint32_t j = 0; j < a->placement_count && !rc; j++) {
+            mlease_part *pt = &parts[a->first_placement + j];
+            if ((rc = resolve_placement(m, &r->placements[a->first_placement + j], pt))) break;
+            const mnode *x = &m->nodes[pt->node];
+            if (pt->share ? x->share[pt->gpu_index] < pt->share : x->gpu_free < pt->gpus)
+                rc = gr_fail(GPURENT_E_CAPACITY, "receipt: node '%s' lacks the capacity for request '%s'", x->id,
+                             a->request_id);
+            else
+                rc = take(&b, pt->node, pt->gpus, pt->share, pt->gpu_index);
+        }
+    }
+    undo_all(&b);
+    gr_free(b.undo);
+    /* Everything a lease needs is allocated before the first one is added,
+     * so the receipt applies entirely or not at all. */
+    if (!rc) rc = ml_lease_reserve(m, r->assignment_count);
+    for (uint32_t i = 0; i < r->assignment_count && !rc; i++) {
+        size_t sz = (size_t)r->assignments[i].placement_count * sizeof(mlease_part);
+        if (!(own[i] = gr_malloc(sz))) rc = gr_fail(GPURENT_E_NOMEM, "receipt: lease parts");
+        else memcpy(own[i], &parts[r->assignments[i].first_placement], sz);
+    }
+    for (uint32_t i = 0; i < r->assignment_count && !rc; i++) {
+        ml_lease_add(m, r->assignments[i].request_id, own[i], r->assignments[i].placement_count);
+        own[i] = NULL;
+    }
+    for (uint32_t i = 0; i < r->assignment_count; i++) gr_free(own[i]);
+    gr_free(own);
+    gr_free(parts);
+    return rc;
+}

@@ -1,0 +1,134 @@
+/* The incremental index. Nodes are grouped into buckets (one GPU model,
+ * shared or dedicated), each bucket into classes of free capacity, each
+ * class into score levels holding doubly linked lists. Linking or unlinking
+ * a node is O(1); a query walks levels from the best down across the lists
+ * a request can use, skipping empty levels with a bitmap. The order inside a
+ * level list depends on history, so searches always finish a level before
+ * they stop and rank with a total order: results never depend on it. */
+#include <string.h>
+
+#include "match_internal.h"
+
+static const uint32_t class_max_whole[ML_CLASSES] = {0, 1, 3, 7, 15, GPURENT_NODE_MAX_GPUS};
+static const uint32_t class_max_share[ML_CLASSES] = {0, 24, 49, 74, 99, 100};
+
+uint32_t ml_class_max(uint32_t shared, uint32_t cls)
+{
+    return shared ? class_max_share[cls] : class_max_whole[cls];
+}
+
+uint32_t ml_class_of(const mnode *n)
+{
+    uint32_t v = n->shared ? n->maxshare : n->gpu_free;
+    const uint32_t *mx = n->shared ? class_max_share : class_max_whole;
+    uint32_t c = 0;
+    while (c + 1 < ML_CLASSES && v > mx[c]) c++;
+    return c;
+}
+
+static mlist *list_at(const gpurent_market *m, uint32_t list)
+{
+    return &m->buckets[list / ML_CLASSES]->lists[list % ML_CLASSES];
+}
+
+int ml_bucket_for(gpurent_market *m, uint16_t model, uint8_t shared, uint32_t *out)
+{
+    uint32_t key = (uint32_t)model * 2u + shared;
+    if (key >= m->bucket_of_cap) {
+        uint32_t ncap = m->bucket_of_cap ? m->bucket_of_cap : 64;
+        while (ncap <= key) ncap *= 2;
+        uint16_t *p = gr_realloc(m->bucket_of, (size_t)ncap * sizeof *p);
+        if (!p) return gr_fail(GPURENT_E_NOMEM, "market: bucket map");
+        memset(p + m->bucket_of_cap, 0, (size_t)(ncap - m->bucket_of_cap) * sizeof *p);
+        m->bucket_of = p;
+        m->bucket_of_cap = ncap;
+    }
+    if (m->bucket_of[key]) {
+        *out = m->bucket_of[key] - 1u;
+        return GPURENT_OK;
+    }
+    if (m->bucket_count >= 65535u) return gr_fail(GPURENT_E_LIMIT, "market: more than 65535 buckets");
+    if (m->bucket_count == m->bucket_cap) {
+        uint32_t ncap = m->bucket_cap ? m->bucket_cap * 2 : 16;
+        mbucket **p = gr_realloc(m->buckets, (size_t)ncap * sizeof *p);
+        if (!p) return gr_fail(GPURENT_E_NOMEM, "market: buckets");
+        m->buckets = p;
+        m->bucket_cap = ncap;
+    }
+    mbucket *b = gr_calloc(1, sizeof *b);
+    if (!b) return gr_fail(GPURENT_E_NOMEM, "market: bucket");
+    b->model = model;
+    b->shared = shared;
+    for (uint32_t c = 0; c < ML_CLASSES; c++) memset(b->lists[c].head, 0xff, sizeof b->lists[c].head);
+    m->buckets[m->bucket_count] = b;
+    m->bucket_of[key] = (uint16_t)(++m->bucket_count);
+    *out = m->bucket_count - 1u;
+    return GPURENT_OK;
+}
+
+static uint32_t level_of(const gpurent_market *m, uint64_t stat)
+{
+    if (!m->max_static) return 0;
+    uint64_t l = stat * (ML_LEVELS - 1) / m->max_static;
+    return (uint32_t)(l > ML_LEVELS - 1 ? ML_LEVELS - 1 : l);
+}
+
+uint64_t ml_level_ub(const gpurent_market *m, int level)
+{
+    if (level < 0) return 0;
+    if (!m->max_static) return 0;
+    /* The largest s with s * (L-1) / max <= level. */
+    uint64_t ub = ((uint64_t)(level + 1) * m->max_static - 1) / (ML_LEVELS - 1);
+    return ub > m->max_static ? m->max_static : ub;
+}
+
+void ml_index_link(gpurent_market *m, uint32_t n)
+{
+    mnode *x = &m->nodes[n];
+    uint32_t b = m->bucket_of[(uint32_t)x->model * 2u + x->shared] - 1u; /* created when the offer was prepared */
+    mbucket *bk = m->buckets[b];
+    if (x->vram_mib > bk->max_vram) bk->max_vram = x->vram_mib;
+    if (x->gflops > bk->max_gflops) bk->max_gflops = x->gflops;
+    if (x->cc > bk->max_cc) bk->max_cc = x->cc;
+    if (x->cuda > bk->max_cuda) bk->max_cuda = x->cuda;
+    bk->iface_mask |= (uint8_t)(1u << x->iface);
+    uint32_t cls = ml_class_of(x);
+    uint32_t lvl = level_of(m, x->stat);
+    mlist *l = &bk->lists[cls];
+    x->list = b * ML_CLASSES + cls;
+    x->level = (uint16_t)lvl;
+    x->prev = NIL;
+    x->next = l->head[lvl];
+    if (x->next != NIL) m->nodes[x->next].prev = n;
+    l->head[lvl] = n;
+    l->bits[lvl / 64] |= 1ull << (lvl % 64);
+    l->count++;
+}
+
+void ml_index_unlink(gpurent_market *m, uint32_t n)
+{
+    mnode *x = &m->nodes[n];
+    if (x->list == NIL) return;
+    mlist *l = list_at(m, x->list);
+    if (x->prev != NIL) m->nodes[x->prev].next = x->next;
+    else l->head[x->level] = x->next;
+    if (x->next != NIL) m->nodes[x->next].prev = x->prev;
+    if (l->head[x->level] == NIL) l->bits[x->level / 64] &= ~(1ull << (x->level % 64));
+    l->count--;
+    x->list = NIL;
+    x->prev = x->next = NIL;
+}
+
+int ml_list_next(const mlist *l, int from)
+{
+    if (from >= ML_LEVELS) from = ML_LEVELS - 1;
+    while (from >= 0) {
+        int w = from / 64;
+        uint64_t bits = l->bits[w];
+        int off = from % 64;
+        if (off < 63) bits &= (2ull << off) - 1;
+        if (bits) return w * 64 + 63 - __builtin_clzll(bits);
+        from = w * 64 - 1;
+    }
+    return -1;
+}

@@ -1,0 +1,250 @@
+/* Internals of the match module: the market's compact node, provider and
+ * request entries, the incremental index, scoring and the search shared by
+ * single queries, batches and explanations. */
+#ifndef GPURENT_MATCH_INTERNAL_H
+#define GPURENT_MATCH_INTERNAL_H
+
+#include <stdint.h>
+
+#include "../core/core_internal.h"
+#include "gpurent/match.h"
+
+#define NIL UINT32_MAX
+#define ML_LEVELS 256    /* score levels per index list */
+#define ML_CLASSES 6     /* free-capacity classes per bucket */
+#define ML_PPM 1000000u
+#define ML_MAX_NAMES 65534u /* interned models / regions */
+#define ML_NONE 0xffffu     /* a name the market has never seen */
+
+/* ---- hash table: key -> slot, keys live in the caller's arrays ---- */
+typedef struct mtab {
+    uint32_t *slot;  /* slot+1; 0 empty; NIL tombstone */
+    uint32_t *hash;
+    uint32_t cap;    /* power of two */
+    uint32_t used;   /* live + tombstones */
+    uint32_t live;
+} mtab;
+
+/* Compares the key `key` with the one stored at `slot`. */
+typedef int (*mtab_eq)(const void *ctx, uint32_t slot, const void *key);
+
+uint32_t mtab_find(const mtab *t, uint32_t h, const void *ctx, mtab_eq eq, const void *key);
+int mtab_put(mtab *t, uint32_t h, uint32_t slot);
+/* Make room for `extra` puts that then cannot fail. */
+int mtab_reserve(mtab *t, uint32_t extra);
+void mtab_del(mtab *t, uint32_t h, uint32_t slot);
+void mtab_free(mtab *t);
+uint64_t mtab_bytes(const mtab *t);
+
+/* ---- entries ---- */
+/* Fields a constraint check reads come first (one or two cache lines per
+ * node visited); the provider's region, tier and duration limits are copied
+ * in so a check never touches the provider. */
+typedef struct mnode {
+    uint32_t next;         /* index list link */
+    uint32_t cuda, cpu;
+    uint16_t model, region;
+    uint64_t stat;         /* weighted static score */
+    uint64_t price;        /* micro-units per GPU-hour */
+    uint64_t vram_mib, gflops;
+    uint8_t cc, iface, gpu_count, gpu_free, shared, verified, maxshare, tier;
+    uint32_t min_dur, max_dur;
+    /* second line */
+    uint64_t ram_mib, disk_gib;
+    uint8_t *share;        /* shared nodes: free percent per GPU */
+    uint32_t provider;     /* provider slot */
+    uint32_t prev;
+    uint32_t gen;          /* bumped when the slot is reused */
+    uint32_t list;         /* index list (bucket * ML_CLASSES + class), NIL when unlinked */
+    uint64_t report;       /* first 8 bytes of the report digest (a verification holds for it) */
+    uint16_t level;
+    uint8_t alive, pad;
+    char id[GPURENT_NAME_MAX];
+} mnode;
+
+typedef struct mprov {
+    uint8_t key[GPURENT_KEY_BYTES];
+    uint8_t digest[GPURENT_DIGEST_BYTES]; /* of the offer record */
+    uint64_t seq, stake;
+    uint32_t min_dur, max_dur, score_ppm;
+    uint32_t node_count;
+    uint32_t *nodes;       /* node slots in offer order */
+    uint16_t region;
+    uint8_t tier, alive;
+} mprov;
+
+/* A request's lists, allocated to size: name ids (models, regions,
+ * excluded regions), then provider keys (included, then excluded). */
+typedef struct mlists {
+    uint8_t nm, nr, nxr, np, nxp, pad[3];
+    uint16_t ids[];
+} mlists;
+
+static inline const uint16_t *ml_l_models(const mlists *l) { return l->ids; }
+static inline const uint16_t *ml_l_regions(const mlists *l) { return l->ids + l->nm; }
+static inline const uint16_t *ml_l_xregions(const mlists *l) { return l->ids + l->nm + l->nr; }
+static inline const uint8_t (*ml_l_keys(const mlists *l))[GPURENT_KEY_BYTES]
+{
+    return (const uint8_t (*)[GPURENT_KEY_BYTES])(const void *)(l->ids + l->nm + l->nr + l->nxr);
+}
+static inline size_t ml_l_size(uint32_t names, uint32_t keys)
+{
+    return sizeof(mlists) + names * sizeof(uint16_t) + (size_t)keys * GPURENT_KEY_BYTES;
+}
+
+typedef struct mreq {
+    char id[GPURENT_NAME_MAX];
+    uint8_t digest[GPURENT_DIGEST_BYTES];
+    uint64_t min_vram, min_gflops, max_price, ram, disk, submitted_at;
+    uint32_t gpu_count, gang_nodes, cuda, duration, cpu;
+    uint16_t cc;
+    uint8_t scope, share, iface, tiers, verified_only, alive;
+    mlists *lists;         /* NULL when the request has no lists */
+} mreq;
+
+/* One index list: nodes of a bucket and class, by score level. */
+typedef struct mlist {
+    uint32_t head[ML_LEVELS];
+    uint64_t bits[ML_LEVELS / 64];
+    uint32_t count;
+} mlist;
+
+/* A bucket: one model, shared or dedicated. Maxima over its nodes (never
+ * lowered) prune whole buckets for a request. */
+typedef struct mbucket {
+    uint16_t model;
+    uint8_t shared;
+    uint8_t iface_mask;
+    uint32_t max_cc, max_cuda;
+    uint64_t max_vram, max_gflops;
+    mlist lists[ML_CLASSES];
+} mbucket;
+
+typedef struct mnames {
+    char (*name)[GPURENT_NAME_MAX];
+    uint32_t count, cap;
+    mtab tab;
+} mnames;
+
+typedef struct mlease_part {
+    uint32_t node, gen;
+    uint8_t gpus, share, gpu_index, pad;
+} mlease_part;
+
+typedef struct mlease {
+    char id[GPURENT_NAME_MAX];
+    uint32_t count;
+    mlease_part *parts;
+} mlease;
+
+/* Undo log for batches, which work on the live index and restore it. */
+typedef struct mundo {
+    uint32_t node;
+    uint8_t gpu_free, gpu_index, share_pct, pad;
+} mundo;
+
+struct gpurent_market {
+    gpurent_match_options opts;
+    uint8_t seed[GPURENT_DIGEST_BYTES];
+    uint8_t hkey[16];          /* random key of the internal hash tables (never affects results) */
+    uint64_t w_static;         /* sum of the static weights */
+    uint64_t max_static;       /* w_static * ML_PPM */
+    uint64_t max_dyn;          /* fit + locality at most, per node */
+
+    mnode *nodes;
+    uint32_t node_cap, node_used, node_live, node_free_head;
+    mprov *provs;
+    uint32_t prov_cap, prov_used, prov_live, prov_free_head;
+    mreq *reqs;
+    uint32_t req_cap, req_used, req_live, req_free_head;
+    mlease *leases;
+    uint32_t lease_cap, lease_used, lease_live, lease_free_head;
+    mbucket **buckets;
+    uint32_t bucket_count, bucket_cap;
+    uint16_t *bucket_of;       /* [model * 2 + shared] -> bucket + 1, 0 none */
+    uint32_t bucket_of_cap;
+
+    mtab prov_tab, node_tab, req_tab, lease_tab;
+    mnames models, regions;
+    uint64_t need_hist[GPURENT_NODE_MAX_GPUS + 1]; /* pending requests by per-node need */
+    uint64_t lists_bytes;      /* request list side tables */
+};
+
+/* ---- market.c ---- */
+uint32_t ml_hash(const gpurent_market *m, const void *a, size_t alen, const void *b, size_t blen);
+uint32_t ml_name_find(const mnames *n, const gpurent_market *m, const char *s);
+uint32_t ml_prov_find(const gpurent_market *m, const uint8_t key[GPURENT_KEY_BYTES]);
+uint32_t ml_node_find(const gpurent_market *m, uint32_t prov, const char *id);
+uint32_t ml_req_find(const gpurent_market *m, const char *id);
+/* Build a transient request entry (lists resolved read-only); free with ml_req_release. */
+int ml_req_prepare(const gpurent_market *m, const gpurent_request *req, mreq *out, int intern);
+void ml_req_release(mreq *q);
+/* Set a node's free capacity (whole GPUs or one GPU's share) and relink it. */
+void ml_node_set_free(gpurent_market *m, uint32_t n, uint32_t gpu_free);
+void ml_node_set_share(gpurent_market *m, uint32_t n, uint32_t gpu, uint32_t pct);
+/* Make room for `count` leases; then ml_lease_add cannot fail (it takes
+ * `parts`, applies them and drops the pending request). */
+int ml_lease_reserve(gpurent_market *m, uint32_t count);
+void ml_lease_add(gpurent_market *m, const char *id, mlease_part *parts, uint32_t count);
+
+/* ---- index.c ---- */
+void ml_index_link(gpurent_market *m, uint32_t n);
+void ml_index_unlink(gpurent_market *m, uint32_t n);
+int ml_bucket_for(gpurent_market *m, uint16_t model, uint8_t shared, uint32_t *out);
+uint32_t ml_class_of(const mnode *n);
+uint32_t ml_class_max(uint32_t shared, uint32_t cls);
+int ml_list_next(const mlist *l, int from);
+uint64_t ml_level_ub(const gpurent_market *m, int level);
+
+/* ---- score.c ---- */
+void ml_opts_resolve(gpurent_match_options *o);
+void ml_weights_update(gpurent_market *m);
+uint64_t ml_static(const gpurent_market *m, const mnode *n, gpurent_match_breakdown *bd);
+uint32_t ml_strand_min(const gpurent_market *m);
+/* Fit of placing `need` whole GPUs (or a share of `share` percent) on n. */
+uint64_t ml_fit_whole(uint32_t free, uint32_t need, uint32_t strand);
+uint64_t ml_fit(const mnode *n, uint32_t need, uint32_t share, uint32_t strand, uint32_t *gpu_index);
+/* Bit mask of failed constraints (0 = feasible), checking all when `all`. */
+uint32_t ml_check(const gpurent_market *m, const mreq *q, const mnode *n, int all);
+uint64_t ml_tie_hash(const gpurent_market *m, const char *req_id, const mnode *n);
+uint64_t ml_prio(const gpurent_market *m, const mreq *q, uint64_t now);
+int ml_policy_digest(const gpurent_match_options *o, uint8_t out[GPURENT_DIGEST_BYTES]);
+
+/* ---- search.c ---- */
+typedef struct mhit {
+    uint64_t total;        /* node: static + fit (+ locality); group: the sum */
+    uint64_t hash;         /* tie hash, computed lazily */
+    uint32_t node;         /* node slot; for a group, its best node */
+    uint32_t group;        /* provider slot / region id for gangs, else NIL */
+    uint32_t first, count; /* group members in the search's member array */
+    uint32_t providers;    /* distinct providers */
+    uint8_t has_hash, pad[3];
+} mhit;
+
+typedef struct msearch {
+    const gpurent_market *m;
+    const mreq *q;
+    uint32_t need, share, gangs, strand;
+    uint32_t k, found;
+    mhit top[GPURENT_MATCH_MAX_K];
+    uint32_t *members;     /* node slots of the kept groups */
+    uint32_t members_len, members_cap;
+    /* scratch */
+    uint32_t *lists;
+    uint32_t list_count;
+    void *scratch;
+    uint64_t scanned;
+} msearch;
+
+int ml_search(msearch *s, const gpurent_market *m, const mreq *q, uint32_t k, uint32_t strand);
+void ml_search_free(msearch *s);
+/* Node score for this request (static + fit + locality for one node). */
+uint64_t ml_node_total(const msearch *s, const mnode *n, gpurent_match_breakdown *bd);
+/* Total order on hits: 1 when a ranks above b. */
+int ml_hit_better(const msearch *s, mhit *a, mhit *b);
+void ml_fill_candidate(const msearch *s, const mhit *h, gpurent_match_candidate *c);
+
+/* ---- digests (batch.c) ---- */
+int ml_digests(const gpurent_market *m, uint8_t offers[32], uint8_t reqs[32]);
+
+#endif

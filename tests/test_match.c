@@ -1,0 +1,1312 @@
+/* Match suite: constraints, gangs, shared nodes, ranking against a brute
+ * force, determinism under shuffled input and thread counts, batch,
+ * receipts (codec, apply, leases), explanations, aging, incremental updates. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "gpurent.h"
+#include "match/match_internal.h"
+#include "support/gen.h"
+
+static int valgrind_mode(void) { return getenv("GPURENT_TEST_VALGRIND") != NULL; }
+
+/* ---- fixtures ---- */
+
+typedef struct gspec {
+    const char *model;
+    uint32_t cc, vram_mib, gflops, iface, cuda;
+} gspec;
+
+static const gspec GPUS[] = {
+    {"H100 SXM5 80GB", 90, 81559, 66900, GPURENT_IFACE_SXM, 12040},
+    {"A100 SXM4 80GB", 80, 81920, 19500, GPURENT_IFACE_SXM, 12020},
+    {"RTX 4090", 89, 24564, 82600, GPURENT_IFACE_PCIE, 12040},
+    {"T4", 75, 15360, 8100, GPURENT_IFACE_PCIE, 11080},
+    {"L40S", 89, 46068, 91600, GPURENT_IFACE_PCIE, 12020},
+};
+#define NGPUS (sizeof GPUS / sizeof GPUS[0])
+
+static void key_of(uint32_t id, uint8_t key[32])
+{
+    memset(key, 0, 32);
+    key[0] = (uint8_t)(id >> 24);
+    key[1] = (uint8_t)(id >> 16);
+    key[2] = (uint8_t)(id >> 8);
+    key[3] = (uint8_t)id;
+    key[31] = 0x5a;
+}
+
+static void node_make(gpurent_node *n, const char *id, const gspec *g, uint32_t count, uint32_t free,
+                      uint64_t price, int shared)
+{
+    memset(n, 0, sizeof *n);
+    snprintf(n->node_id, sizeof n->node_id, "%s", id);
+    snprintf(n->gpu.model, sizeof n->gpu.model, "%s", g->model);
+    n->gpu.cc_major = g->cc / 10;
+    n->gpu.cc_minor = g->cc % 10;
+    n->gpu.memory_mib = g->vram_mib;
+    n->gpu.fp32_gflops = g->gflops;
+    n->gpu.interface = g->iface;
+    n->gpu.cuda_version = g->cuda;
+    n->gpu_count = count;
+    n->gpu_free = free;
+    n->shared = (uint32_t)shared;
+    n->cpu_millicores = 32000;
+    n->ram_mib = 256 * 1024;
+    n->disk_gib = 2000;
+    n->price_micro_per_gpu_hour = price;
+}
+
+/* A provider with `count` nodes of one GPU spec. */
+static void offer_make(gpurent_offer *o, uint32_t id, const char *region, const gspec *g, uint32_t count,
+                       uint32_t gpus, uint32_t free, uint64_t price)
+{
+    gpurent_offer_init(o);
+    key_of(id, o->provider_key);
+    o->seq = 1;
+    snprintf(o->region, sizeof o->region, "%s", region);
+    o->stake_micro = 1000000000ull * id;
+    for (uint32_t i = 0; i < count; i++) {
+        gpurent_node n;
+        char nid[32];
+        snprintf(nid, sizeof nid, "p%u-n%u", id, i);
+        node_make(&n, nid, g, gpus, free, price, 0);
+        assert_int_equal(gpurent_offer_add_node(o, &n), GPURENT_OK);
+    }
+}
+
+static void put(gpurent_market *m, gpurent_offer *o)
+{
+    assert_int_equal(gpurent_market_put_offer(m, o), GPURENT_OK);
+    gpurent_offer_clear(o);
+}
+
+static gpurent_market *market_new(void)
+{
+    gpurent_market *m = NULL;
+    uint8_t seed[32] = {1, 2, 3};
+    assert_int_equal(gpurent_market_new(&m, NULL, seed), GPURENT_OK);
+    return m;
+}
+
+static void req_make(gpurent_request *q, const char *id, uint32_t gpus)
+{
+    gpurent_request_init(q);
+    snprintf(q->request_id, sizeof q->request_id, "%s", id);
+    q->gpu_count = gpus;
+    q->submitted_at = 1700000000;
+}
+
+static uint32_t best1(gpurent_market *m, const gpurent_request *q, gpurent_match_candidate *c)
+{
+    uint32_t n = 99;
+    assert_int_equal(gpurent_market_best(m, q, 1, c, &n), GPURENT_OK);
+    return n;
+}
+
+/* ---- options ---- */
+
+static void test_options(void **state)
+{
+    (void)state;
+    gpurent_match_options o, p;
+    assert_int_equal(gpurent_match_options_init(&o, 99), GPURENT_E_VERSION);
+    assert_int_equal(gpurent_match_options_init(&o, GPURENT_MATCH_OPTIONS_VERSION), GPURENT_OK);
+    assert_int_equal(gpurent_match_options_validate(&o), GPURENT_OK);
+    uint8_t d1[32], d2[32];
+    assert_int_equal(gpurent_match_options_digest(&o, d1), GPURENT_OK);
+    p = o;
+    p.threads = 8; /* threads never change a result, so not the policy */
+    p.stake_cap_micro = 1000000000000ull; /* the default written out */
+    assert_int_equal(gpurent_match_options_digest(&p, d2), GPURENT_OK);
+    assert_memory_equal(d1, d2, 32);
+    for (int preset = 0; preset < 4; preset++) {
+        assert_int_equal(gpurent_match_options_preset(&p, preset), GPURENT_OK);
+        assert_int_equal(gpurent_match_options_validate(&p), GPURENT_OK);
+    }
+    assert_int_equal(gpurent_match_options_preset(&p, GPURENT_MATCH_CHEAPEST), GPURENT_OK);
+    assert_int_equal(gpurent_match_options_digest(&p, d2), GPURENT_OK);
+    assert_memory_not_equal(d1, d2, 32);
+    assert_int_equal(gpurent_match_options_preset(&p, 4), GPURENT_E_INVALID_ARG);
+    p = o;
+    p.w_price = 1001;
+    assert_int_equal(gpurent_match_options_validate(&p), GPURENT_E_INVALID_ARG);
+    assert_non_null(strstr(gpurent_last_error_message(), "w_price"));
+    p = o;
+    p.w_price = p.w_perf_price = p.w_tier = p.w_score = p.w_stake = p.w_locality = p.w_fit = 0;
+    assert_int_equal(gpurent_match_options_validate(&p), GPURENT_E_INVALID_ARG);
+    p = o;
+    p.version = 7;
+    gpurent_market *m = NULL;
+    assert_int_equal(gpurent_market_new(&m, &p, NULL), GPURENT_E_VERSION);
+    assert_null(m);
+    assert_int_equal(gpurent_market_new(NULL, NULL, NULL), GPURENT_E_INVALID_ARG);
+    gpurent_market_free(NULL);
+}
+
+/* ---- offers and incremental updates ---- */
+
+static void test_offers_incremental(void **state)
+{
+    (void)state;
+    gpurent_market *m = market_new();
+    gpurent_offer o;
+    offer_make(&o, 1, "eu-west", &GPUS[0], 3, 8, 8, 2500000);
+    assert_int_equal(gpurent_market_put_offer(m, &o), GPURENT_OK);
+    /* The same seq again is stale. */
+    assert_int_equal(gpurent_market_put_offer(m, &o), GPURENT_E_EXISTS);
+    assert_int_equal(gpurent_market_set_verified(m, o.provider_key, "p1-n0", 1), GPURENT_OK);
+    assert_int_equal(gpurent_market_set_verified(m, o.provider_key, "nope", 1), GPURENT_E_NOT_FOUND);
+    gpurent_market_stats st;
+    assert_int_equal(gpurent_market_stats_get(m, &st), GPURENT_OK);
+    assert_int_equal(st.nodes, 3);
+    assert_int_equal(st.providers, 1);
+    assert_int_equal(st.gpus_free, 24);
+
+    /* A newer offer drops node 2, keeps 0 and 1 (0 stays verified), adds n9, and halves the price. */
+    gpurent_node keep0 = o.nodes[0], keep1 = o.nodes[1], add;
+    gpurent_offer o2;
+    gpurent_offer_init(&o2);
+    memcpy(o2.provider_key, o.provider_key, 32);
+    o2.seq = 2;
+    strcpy(o2.region, "eu-west");
+    keep0.price_micro_per_gpu_hour = keep1.price_micro_per_gpu_hour = 1250000;
+    node_make(&add, "p1-n9", &GPUS[0], 4, 2, 1250000, 0);
+    assert_int_equal(gpurent_offer_add_node(&o2, &keep0), GPURENT_OK);
+    assert_int_equal(gpurent_offer_add_node(&o2, &keep1), GPURENT_OK);
+    assert_int_equal(gpurent_offer_add_node(&o2, &add), GPURENT_OK);
+    put(m, &o2);
+    assert_int_equal(gpurent_market_stats_get(m, &st), GPURENT_OK);
+    assert_int_equal(st.nodes, 3);
+    assert_int_equal(st.gpus_free, 18);
+    uint32_t pi = ml_prov_find(m, o.provider_key);
+    assert_int_not_equal(pi, NIL);
+    assert_int_equal(ml_node_find(m, pi, "p1-n2"), NIL);
+    uint32_t n0 = ml_node_find(m, pi, "p1-n0");
+    assert_int_equal(m->nodes[n0].verified, 1);
+    assert_int_equal(m->nodes[ml_node_find(m, pi, "p1-n9")].verified, 0);
+
+    gpurent_request q;
+    req_make(&q, "r1", 2);
+    q.verified_only = 1;
+    gpurent_match_candidate c;
+    assert_int_equal(best1(m, &q, &c), 1);
+    assert_string_equal(c.node_id, "p1-n0");
+    assert_int_equal(c.price_micro_per_gpu_hour, 1250000);
+
+    /* Trust changes re-rank: a second, cheaper provider loses once its tier is bad. */
+    gpurent_offer o3;
+    offer_make(&o3, 2, "eu-west", &GPUS[0], 1, 8, 8, 1200000);
+    uint8_t k2[32];
+    memcpy(k2, o3.provider_key, 32);
+    put(m, &o3);
+    q.verified_only = 0;
+    q.gpu_count = 8; /* whole nodes: every candidate fits perfectly, so price decides */
+    assert_int_equal(best1(m, &q, &c), 1);
+    assert_memory_equal(c.provider_key, k2, 32);
+    assert_int_equal(gpurent_market_set_trust(m, o.provider_key, 1, 990000), GPURENT_OK);
+    assert_int_equal(gpurent_market_set_trust(m, k2, 7, 100000), GPURENT_OK);
+    assert_int_equal(best1(m, &q, &c), 1);
+    assert_memory_equal(c.provider_key, o.provider_key, 32);
+    assert_int_equal(gpurent_market_set_trust(m, k2, 8, 0), GPURENT_E_INVALID_ARG);
+
+    assert_int_equal(gpurent_market_remove_offer(m, o.provider_key), GPURENT_OK);
+    assert_int_equal(gpurent_market_remove_offer(m, o.provider_key), GPURENT_E_UNKNOWN_OFFER);
+    assert_int_equal(best1(m, &q, &c), 1);
+    assert_memory_equal(c.provider_key, k2, 32);
+    assert_int_equal(gpurent_market_stats_get(m, &st), GPURENT_OK);
+    assert_int_equal(st.nodes, 1);
+    /* Slots are reused: a returning provider gets fresh nodes. */
+    gpurent_offer_clear(&o);
+    offer_make(&o, 1, "us-east", &GPUS[2], 2, 1, 1, 400000);
+    put(m, &o);
+    assert_int_equal(gpurent_market_stats_get(m, &st), GPURENT_OK);
+    assert_int_equal(st.nodes, 3);
+    gpurent_offer_clear(&o);
+    gpurent_market_free(m);
+}
+
+/* ---- constraints ---- */
+
+static void test_constraints(void **state)
+{
+    (void)state;
+    gpurent_market *m = market_new();
+    gpurent_offer o;
+    /* One provider per GPU model, each with one 8-GPU node, different regions and prices. */
+    const char *regions[NGPUS] = {"eu-west", "us-east", "eu-west", "ap-south", "us-west"};
+    const uint64_t prices[NGPUS] = {2500000, 1400000, 400000, 150000, 900000};
+    for (uint32_t i = 0; i < NGPUS; i++) {
+        offer_make(&o, 10 + i, regions[i], &GPUS[i], 1, 8, 8, prices[i]);
+        if (i == 3) {
+            o.min_duration_s = 7200; /* T4 provider: at least two hours */
+            o.max_duration_s = 86400;
+        }
+        put(m, &o);
+    }
+    gpurent_request q;
+    gpurent_match_candidate c;
+
+    /* VRAM: only the 80 GB cards. */
+    req_make(&q, "vram", 1);
+    q.min_vram_mib = 80000;
+    gpurent_match_candidate cs[8];
+    uint32_t n;
+    assert_int_equal(gpurent_market_best(m, &q, 8, cs, &n), GPURENT_OK);
+    assert_int_equal(n, 2);
+    for (uint32_t i = 0; i < n; i++) assert_true(strstr(cs[i].model, "80GB") != NULL);
+    /* CC 8.9+: H100, 4090, L40S. */
+    req_make(&q, "cc", 1);
+    q.min_cc = 89;
+    assert_int_equal(gpurent_market_best(m, &q, 8, cs, &n), GPURENT_OK);
+    assert_int_equal(n, 3);
+    /* FP32 >= 80 TFLOPS: 4090, L40S. */
+    req_make(&q, "fp32", 1);
+    q.min_fp32_gflops = 80000;
+    assert_int_equal(gpurent_market_best(m, &q, 8, cs, &n), GPURENT_OK);
+    assert_int_equal(n, 2);
+    /* SXM only. */
+    req_make(&q, "sxm", 1);
+    q.interface = GPURENT_IFACE_SXM;
+    assert_int_equal(gpurent_market_best(m, &q, 8, cs, &n), GPURENT_OK);
+    assert_int_equal(n, 2);
+    /* CUDA 12.4 (PyTorch builds): H100 and 4090 drivers only. */
+    req_make(&q, "cuda", 1);
+    q.min_cuda_version = 12040;
+    assert_int_equal(gpurent_market_best(m, &q, 8, cs, &n), GPURENT_OK);
+    assert_int_equal(n, 2);
+    /* Price cap 1.0/h. */
+    req_make(&q, "price", 1);
+    q.max_price_micro_per_gpu_hour = 1000000;
+    assert_int_equal(gpurent_market_best(m, &q, 8, cs, &n), GPURENT_OK);
+    assert_int_equal(n, 2); /* 4090 and L40S; the T4 provider refuses one-hour jobs */
+    for (uint32_t i = 0; i < n; i++) assert_true(cs[i].price_micro_per_gpu_hour <= 1000000);
+    /* Regions: include eu-west, exclude nothing / exclude eu-west. */
+    req_make(&q, "region", 1);
+    assert_int_equal(gpurent_request_add_region(&q, "eu-west", 0), GPURENT_OK);
+    assert_int_equal(gpurent_market_best(m, &q, 8, cs, &n), GPURENT_OK);
+    assert_int_equal(n, 2);
+    for (uint32_t i = 0; i < n; i++) assert_string_equal(cs[i].region, "eu-west");
+    req_make(&q, "xregion", 1);
+    assert_int_equal(gpurent_request_add_region(&q, "eu-west", 1), GPURENT_OK);
+    assert_int_equal(gpurent_request_add_region(&q, "nowhere", 1), GPURENT_OK);
+    assert_int_equal(gpurent_market_best(m, &q, 8, cs, &n), GPURENT_OK);
+    assert_int_equal(n, 2); /* A100 and L40S */
+    /* Providers: include two, exclude one of them. */
+    uint8_t k10[32], k12[32];
+    key_of(10, k10);
+    key_of(12, k12);
+    req_make(&q, "prov", 1);
+    assert_int_equal(gpurent_request_add_provider(&q, k10, 0), GPURENT_OK);
+    assert_int_equal(gpurent_request_add_provider(&q, k12, 0), GPURENT_OK);
+    assert_int_equal(gpurent_request_add_provider(&q, k12, 1), GPURENT_OK);
+    assert_int_equal(best1(m, &q, &c), 1);
+    assert_memory_equal(c.provider_key, k10, 32);
+    /* Models list. */
+    req_make(&q, "model", 1);
+    assert_int_equal(gpurent_request_add_model(&q, "T4"), GPURENT_OK);
+    assert_int_equal(gpurent_request_add_model(&q, "never offered"), GPURENT_OK);
+    q.duration_s = 3 * 3600;
+    assert_int_equal(best1(m, &q, &c), 1);
+    assert_string_equal(c.model, "T4");
+    /* Provider side: the T4 provider refuses one-hour jobs and jobs over a day. */
+    q.duration_s = 3600;
+    assert_int_equal(best1(m, &q, &c), 0);
+    q.duration_s = 90000;
+    assert_int_equal(best1(m, &q, &c), 0);
+    /* Tiers: nobody has a tier yet, so a tier list excludes everyone; then one gets tier 2. */
+    req_make(&q, "tier", 1);
+    q.allowed_tiers = 0x0e; /* secured: tiers 1-3 */
+    assert_int_equal(best1(m, &q, &c), 0);
+    assert_int_equal(gpurent_market_set_trust(m, k12, 2, 900000), GPURENT_OK);
+    assert_int_equal(best1(m, &q, &c), 1);
+    assert_memory_equal(c.provider_key, k12, 32);
+    /* Verified only: none verified yet. */
+    req_make(&q, "ver", 1);
+    q.verified_only = 1;
+    assert_int_equal(best1(m, &q, &c), 0);
+    /* CPU, RAM and disk per node. */
+    req_make(&q, "cpu", 1);
+    q.cpu_millicores = 64000;
+    assert_int_equal(best1(m, &q, &c), 0);
+    req_make(&q, "ram", 1);
+    q.ram_mib = 512 * 1024;
+    assert_int_equal(best1(m, &q, &c), 0);
+    req_make(&q, "disk", 1);
+    q.disk_gib = 1999;
+    assert_int_equal(best1(m, &q, &c), 1);
+    q.disk_gib = 2001;
+    assert_int_equal(best1(m, &q, &c), 0);
+    /* GPUs per node: 16 on one node exists nowhere; a share request finds no shared node. */
+    req_make(&q, "big", 16);
+    assert_int_equal(best1(m, &q, &c), 0);
+    req_make(&q, "share", 1);
+    q.vram_share_pct = 50;
+    assert_int_equal(best1(m, &q, &c), 0);
+    /* Invalid requests are refused with a field name. */
+    req_make(&q, "bad", 3);
+    q.gang_nodes = 2;
+    assert_int_equal(gpurent_market_best(m, &q, 1, &c, &n), GPURENT_E_INVALID_FIELD);
+    req_make(&q, "k", 1);
+    assert_int_equal(gpurent_market_best(m, &q, 0, &c, &n), GPURENT_E_INVALID_ARG);
+    assert_int_equal(gpurent_market_best(m, &q, GPURENT_MATCH_MAX_K + 1, &c, &n), GPURENT_E_INVALID_ARG);
+    gpurent_market_free(m);
+}
+
+/* ---- brute force reference ---- */
+
+typedef struct ref_ctx {
+    msearch s;
+} ref_ctx;
+
+static ref_ctx *ref_sort_ctx;
+static int ref_cmp(const void *a, const void *b)
+{
+    mhit *x = (mhit *)a, *y = (mhit *)b;
+    if (ml_hit_better(&ref_sort_ctx->s, x, y)) return -1;
+    if (ml_hit_better(&ref_sort_ctx->s, y, x)) return 1;
+    return 0;
+}
+
+/* All feasible single-node placements, best first; returns the count. */
+static uint32_t brute(gpurent_market *m, const gpurent_request *req, mhit *out, uint32_t cap)
+{
+    ref_ctx r;
+    mreq q;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(ml_req_prepare(m, req, &q, 0), GPURENT_OK);
+    r.s.m = m;
+    r.s.q = &q;
+    r.s.share = q.share;
+    r.s.need = q.share ? 0 : q.gpu_count / q.gang_nodes;
+    r.s.gangs = 1;
+    r.s.strand = ml_strand_min(m);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < m->node_used && n < cap; i++) {
+        const mnode *x = &m->nodes[i];
+        if (!x->alive || ml_check(m, &q, x, 1)) continue;
+        memset(&out[n], 0, sizeof out[n]);
+        out[n].node = i;
+        out[n].total = ml_node_total(&r.s, x, NULL);
+        n++;
+    }
+    ref_sort_ctx = &r;
+    qsort(out, n, sizeof *out, ref_cmp);
+    ml_req_release(&q);
+    return n;
+}
+
+static void random_offer(gen_rng *g, gpurent_offer *o, uint32_t id, uint64_t seq)
+{
+    static const char *const regions[] = {"eu-west", "eu-central", "us-east", "us-west", "ap-south"};
+    gpurent_offer_init(o);
+    key_of(id, o->provider_key);
+    o->seq = seq;
+    strcpy(o->region, regions[gen_below(g, 5)]);
+    o->stake_micro = gen_below(g, 4) * 500000000000ull;
+    uint32_t nodes = 1 + (uint32_t)gen_below(g, 4);
+    for (uint32_t i = 0; i < nodes; i++) {
+        gpurent_node n;
+        char nid[32];
+        const gspec *gs = &GPUS[gen_below(g, NGPUS)];
+        uint32_t count = 1u << gen_below(g, 4);
+        snprintf(nid, sizeof nid, "n%u", i);
+        /* Few distinct prices so that equal scores (ties) are common. */
+        node_make(&n, nid, gs, count, (uint32_t)gen_below(g, count + 1), 500000 * (1 + gen_below(g, 3)),
+                  gen_below(g, 6) == 0);
+        assert_int_equal(gpurent_offer_add_node(o, &n), GPURENT_OK);
+    }
+}
+
+static void random_request(gen_rng *g, gpurent_request *q, uint32_t i)
+{
+    char id[32];
+    snprintf(id, sizeof id, "req-%05u", i);
+    req_make(q, id, 1u << gen_below(g, 3));
+    if (gen_below(g, 8) == 0) {
+        q->gpu_count = 1;
+        q->vram_share_pct = 10 * (1 + (uint32_t)gen_below(g, 10));
+    }
+    if (gen_below(g, 3) == 0) q->min_vram_mib = 40000;
+    if (gen_below(g, 4) == 0) q->max_price_micro_per_gpu_hour = 1000000;
+    if (gen_below(g, 5) == 0) gpurent_request_add_region(q, gen_below(g, 2) ? "eu-west" : "us-east", 0);
+    if (gen_below(g, 6) == 0) q->min_cuda_version = 12020;
+    q->submitted_at = 1700000000 + gen_below(g, 7200);
+}
+
+static void test_topk_matches_brute_force(void **state)
+{
+    (void)state;
+    gen_rng g = {42};
+    gpurent_market *m = market_new();
+    uint32_t providers = valgrind_mode() ? 40 : 150, rounds = valgrind_mode() ? 40 : 300;
+    uint64_t seq = 1;
+    gpurent_offer o;
+    for (uint32_t p = 0; p < providers; p++) {
+        uint8_t key[32];
+        key_of(p, key);
+        random_offer(&g, &o, p, seq++);
+        put(m, &o);
+        assert_int_equal(gpurent_market_set_trust(m, key, (uint32_t)gen_below(&g, 8),
+                                                  (uint32_t)gen_below(&g, 3) * 500000),
+                         GPURENT_OK);
+    }
+    mhit *ref = malloc(sizeof *ref * 4096);
+    for (uint32_t r = 0; r < rounds; r++) {
+        /* Interleave updates: replace, remove, re-add providers. */
+        uint32_t p = (uint32_t)gen_below(&g, providers);
+        uint8_t key[32];
+        key_of(p, key);
+        if (gen_below(&g, 4) == 0) {
+            if (gpurent_market_remove_offer(m, key) == GPURENT_OK && gen_below(&g, 2)) {
+                random_offer(&g, &o, p, seq++);
+                put(m, &o);
+            }
+        } else if (gen_below(&g, 3) == 0) {
+            random_offer(&g, &o, p, seq++);
+            put(m, &o);
+        }
+        gpurent_request q;
+        random_request(&g, &q, r);
+        uint32_t k = 1 + (uint32_t)gen_below(&g, 8), got;
+        gpurent_match_candidate cs[8];
+        assert_int_equal(gpurent_market_best(m, &q, k, cs, &got), GPURENT_OK);
+        uint32_t nref = brute(m, &q, ref, 4096);
+        assert_int_equal(got, nref < k ? nref : k);
+        for (uint32_t i = 0; i < got; i++) {
+            const mnode *x = &m->nodes[ref[i].node];
+            assert_memory_equal(cs[i].provider_key, m->provs[x->provider].key, 32);
+            assert_string_equal(cs[i].node_id, x->id);
+            assert_int_equal(cs[i].breakdown.total, ref[i].total);
+        }
+    }
+    free(ref);
+    gpurent_market_free(m);
+}
+
+/* ---- gangs ---- */
+
+static void test_gangs(void **state)
+{
+    (void)state;
+    gpurent_market *m = market_new();
+    gpurent_offer o;
+    /* Provider 1: three A100 nodes with 4 free each, eu-west, 1.4/h. */
+    offer_make(&o, 1, "eu-west", &GPUS[1], 3, 8, 4, 1400000);
+    put(m, &o);
+    /* Provider 2: one node with 8 free, eu-west, cheaper. */
+    offer_make(&o, 2, "eu-west", &GPUS[1], 1, 8, 8, 1000000);
+    put(m, &o);
+    /* Provider 3: two nodes with 4 free, us-east, cheapest. */
+    offer_make(&o, 3, "us-east", &GPUS[1], 2, 8, 4, 900000);
+    put(m, &o);
+    gpurent_request q;
+    gpurent_match_candidate c[4];
+    uint32_t n;
+    /* 3 nodes x 4 GPUs in one provider: only provider 1 has three nodes. */
+    req_make(&q, "g1", 12);
+    q.gang_nodes = 3;
+    q.gang_scope = GPURENT_GANG_PROVIDER;
+    assert_int_equal(gpurent_market_best(m, &q, 4, c, &n), GPURENT_OK);
+    assert_int_equal(n, 1);
+    uint8_t k1[32], k3[32];
+    key_of(1, k1);
+    key_of(3, k3);
+    assert_memory_equal(c[0].provider_key, k1, 32);
+    assert_int_equal(c[0].node_count, 3);
+    assert_int_equal(c[0].provider_count, 1);
+    /* 2 x 4 in one provider: providers 1 and 3 (3 is cheaper); provider 2 has one node. */
+    q.gpu_count = 8;
+    q.gang_nodes = 2;
+    assert_int_equal(gpurent_market_best(m, &q, 4, c, &n), GPURENT_OK);
+    assert_int_equal(n, 2);
+    assert_memory_equal(c[0].provider_key, k3, 32);
+    assert_memory_equal(c[1].provider_key, k1, 32);
+    /* 4 x 4 in one region: eu-west has 4 nodes across providers 1 and 2. */
+    q.gpu_count = 16;
+    q.gang_nodes = 4;
+    q.gang_scope = GPURENT_GANG_REGION;
+    assert_int_equal(gpurent_market_best(m, &q, 2, c, &n), GPURENT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(c[0].region, "eu-west");
+    assert_int_equal(c[0].node_count, 4);
+    assert_int_equal(c[0].provider_count, 2);
+    /* 5 x 4 nowhere. */
+    q.gpu_count = 20;
+    q.gang_nodes = 5;
+    assert_int_equal(gpurent_market_best(m, &q, 2, c, &n), GPURENT_OK);
+    assert_int_equal(n, 0);
+
+    /* Batch: all-or-nothing. Two provider gangs of 3x4 compete for provider 1. */
+    gpurent_request a, b;
+    req_make(&a, "gang-a", 12);
+    a.gang_nodes = 3;
+    a.gang_scope = GPURENT_GANG_PROVIDER;
+    b = a;
+    strcpy(b.request_id, "gang-b");
+    b.submitted_at -= 3600; /* older: goes first */
+    assert_int_equal(gpurent_market_add_request(m, &a), GPURENT_OK);
+    assert_int_equal(gpurent_market_add_request(m, &b), GPURENT_OK);
+    gpurent_match_receipt r;
+    gpurent_match_receipt_init(&r);
+    assert_int_equal(gpurent_market_match(m, 1700003600, NULL, &r), GPURENT_OK);
+    assert_int_equal(r.request_count, 2);
+    assert_int_equal(r.assignment_count, 1);
+    assert_string_equal(r.assignments[0].request_id, "gang-b");
+    assert_int_equal(r.assignments[0].placement_count, 3);
+    for (uint32_t i = 0; i < 3; i++) {
+        assert_memory_equal(r.placements[i].provider_key, k1, 32);
+        assert_int_equal(r.placements[i].gpus, 4);
+    }
+    /* The batch left the market as it was. */
+    gpurent_market_stats st;
+    assert_int_equal(gpurent_market_stats_get(m, &st), GPURENT_OK);
+    assert_int_equal(st.gpus_free, 12 + 8 + 8);
+    assert_int_equal(gpurent_market_apply(m, &r), GPURENT_OK);
+    assert_int_equal(gpurent_market_stats_get(m, &st), GPURENT_OK);
+    assert_int_equal(st.gpus_free, 8 + 8);
+    assert_int_equal(st.requests, 1);
+    assert_int_equal(st.leases, 1);
+    gpurent_match_receipt_clear(&r);
+    /* gang-a can no longer be placed at all: nothing partial. */
+    assert_int_equal(gpurent_market_match(m, 1700003600, NULL, &r), GPURENT_OK);
+    assert_int_equal(r.assignment_count, 0);
+    gpurent_match_receipt_clear(&r);
+    /* The lease ends: gang-a fits. */
+    assert_int_equal(gpurent_market_end_lease(m, "gang-b"), GPURENT_OK);
+    assert_int_equal(gpurent_market_end_lease(m, "gang-b"), GPURENT_E_NOT_FOUND);
+    assert_int_equal(gpurent_market_match(m, 1700003600, NULL, &r), GPURENT_OK);
+    assert_int_equal(r.assignment_count, 1);
+    gpurent_match_receipt_clear(&r);
+    gpurent_market_free(m);
+}
+
+/* ---- shared community nodes ---- */
+
+static void test_shared_nodes(void **state)
+{
+    (void)state;
+    gpurent_market *m = market_new();
+    gpurent_offer o;
+    gpurent_offer_init(&o);
+    key_of(7, o.provider_key);
+    o.seq = 1;
+    strcpy(o.region, "eu-west");
+    gpurent_node n;
+    node_make(&n, "fizz-1", &GPUS[2], 2, 2, 300000, 1);
+    assert_int_equal(gpurent_offer_add_node(&o, &n), GPURENT_OK);
+    put(m, &o);
+    /* Shares of 60, 50, 40, 30, 20 percent: 200 percent of capacity, so the
+     * batch packs best-fit: 60+40 on one GPU, 50+30+20 on the other. */
+    const uint32_t shares[5] = {60, 50, 40, 30, 20};
+    for (uint32_t i = 0; i < 5; i++) {
+        gpurent_request q;
+        char id[16];
+        snprintf(id, sizeof id, "s%u", i);
+        req_make(&q, id, 1);
+        q.vram_share_pct = shares[i];
+        assert_int_equal(gpurent_market_add_request(m, &q), GPURENT_OK);
+    }
+    /* A whole-GPU request does not use shared nodes. */
+    gpurent_request w;
+    req_make(&w, "whole", 1);
+    assert_int_equal(gpurent_market_add_request(m, &w), GPURENT_OK);
+    gpurent_match_receipt r;
+    gpurent_match_receipt_init(&r);
+    assert_int_equal(gpurent_market_match(m, 1700000000, NULL, &r), GPURENT_OK);
+    assert_int_equal(r.assignment_count, 5);
+    uint32_t used[2] = {0, 0};
+    for (uint32_t i = 0; i < r.placement_count; i++) {
+        assert_int_equal(r.placements[i].gpus, 0);
+        assert_true(r.placements[i].gpu_index < 2);
+        used[r.placements[i].gpu_index] += r.placements[i].share_pct;
+    }
+    assert_int_equal(used[0], 100);
+    assert_int_equal(used[1], 100);
+    assert_int_equal(gpurent_market_apply(m, &r), GPURENT_OK);
+    gpurent_match_receipt_clear(&r);
+    /* Full now: another 10 percent share has nowhere to go... */
+    gpurent_request q;
+    req_make(&q, "late", 1);
+    q.vram_share_pct = 10;
+    gpurent_match_candidate c;
+    assert_int_equal(best1(m, &q, &c), 0);
+    /* ...until the 40 percent lease ends. */
+    assert_int_equal(gpurent_market_end_lease(m, "s2"), GPURENT_OK);
+    assert_int_equal(best1(m, &q, &c), 1);
+    assert_string_equal(c.node_id, "fizz-1");
+    gpurent_market_free(m);
+}
+
+/* ---- anti-stranding and aging ---- */
+
+static void test_best_fit(void **state)
+{
+    (void)state;
+    gpurent_match_options opts = GPURENT_MATCH_OPTIONS_INIT;
+    opts.strand_min_gpus = 2;
+    gpurent_market *m = NULL;
+    assert_int_equal(gpurent_market_new(&m, &opts, NULL), GPURENT_OK);
+    gpurent_offer o;
+    /* Identical terms; free 8, 3 and 2. */
+    offer_make(&o, 1, "eu-west", &GPUS[2], 1, 8, 8, 400000);
+    put(m, &o);
+    offer_make(&o, 2, "eu-west", &GPUS[2], 1, 8, 3, 400000);
+    put(m, &o);
+    offer_make(&o, 3, "eu-west", &GPUS[2], 1, 8, 2, 400000);
+    put(m, &o);
+    for (uint32_t i = 1; i <= 3; i++) {
+        uint8_t k[32];
+        key_of(i, k);
+        o.stake_micro = 0;
+        assert_int_equal(gpurent_market_set_trust(m, k, 3, 500000), GPURENT_OK);
+    }
+    /* Stakes differ (offer_make stakes by id), so neutralise them: stake weight 0. */
+    opts.w_stake = 0;
+    assert_int_equal(gpurent_market_set_options(m, &opts), GPURENT_OK);
+    gpurent_request q;
+    gpurent_match_candidate c;
+    /* 2 GPUs: the node with exactly 2 free is a perfect fit. */
+    req_make(&q, "two", 2);
+    assert_int_equal(best1(m, &q, &c), 1);
+    assert_string_equal(c.node_id, "p3-n0");
+    /* 1 GPU: on p2 it leaves 2 (not stranded at threshold 2), on p3 it leaves 1 (stranded). */
+    req_make(&q, "one", 1);
+    assert_int_equal(best1(m, &q, &c), 1);
+    assert_string_equal(c.node_id, "p2-n0");
+    /* 6 GPUs: only the 8-free node; leaves 2. */
+    req_make(&q, "six", 6);
+    assert_int_equal(best1(m, &q, &c), 1);
+    assert_string_equal(c.node_id, "p1-n0");
+    gpurent_market_free(m);
+}
+
+static void test_aging_no_starvation(void **state)
+{
+    (void)state;
+    gpurent_market *m = market_new();
+    gpurent_offer o;
+    offer_make(&o, 1, "eu-west", &GPUS[0], 1, 8, 8, 2000000);
+    put(m, &o);
+    gpurent_request small;
+    req_make(&small, "small", 1);
+    small.submitted_at = 1700000000;
+    assert_int_equal(gpurent_market_add_request(m, &small), GPURENT_OK);
+    /* Every hour a fresh 8-GPU request arrives and the node is freed again:
+     * the small request must win eventually, as its priority ages. */
+    uint32_t won_at = 0;
+    for (uint32_t hour = 1; hour <= 60 && !won_at; hour++) {
+        uint64_t now = 1700000000ull + hour * 3600ull;
+        gpurent_request big;
+        char id[16];
+        snprintf(id, sizeof id, "big%u", hour);
+        req_make(&big, id, 8);
+        big.submitted_at = now;
+        assert_int_equal(gpurent_market_add_request(m, &big), GPURENT_OK);
+        gpurent_match_receipt r;
+        gpurent_match_receipt_init(&r);
+        assert_int_equal(gpurent_market_match(m, now, NULL, &r), GPURENT_OK);
+        assert_int_equal(r.assignment_count, 1);
+        if (strcmp(r.assignments[0].request_id, "small") == 0) won_at = hour;
+        assert_int_equal(gpurent_market_apply(m, &r), GPURENT_OK);
+        assert_int_equal(gpurent_market_end_lease(m, r.assignments[0].request_id), GPURENT_OK);
+        gpurent_match_receipt_clear(&r);
+    }
+    /* 8 GPUs x 1.0 priority beats 1 GPU x (1 + 0.25/h x age) until 28 hours,
+     * where the keys are equal and the keyed hash decides; at 29 it wins. */
+    assert_true(won_at == 28 || won_at == 29);
+    gpurent_market_free(m);
+}
+
+/* ---- determinism ---- */
+
+typedef struct world {
+    gpurent_offer *offers;
+    uint32_t offer_count;
+    gpurent_request *reqs;
+    uint32_t req_count;
+    uint32_t *tier, *score;
+} world;
+
+static void world_make(world *w, uint64_t seed, uint32_t providers, uint32_t reqs)
+{
+    gen_rng g = {seed};
+    w->offer_count = providers;
+    w->offers = calloc(providers, sizeof *w->offers);
+    w->tier = calloc(providers, sizeof *w->tier);
+    w->score = calloc(providers, sizeof *w->score);
+    for (uint32_t i = 0; i < providers; i++) {
+        random_offer(&g, &w->offers[i], i, 1);
+        w->tier[i] = (uint32_t)gen_below(&g, 8);
+        w->score[i] = (uint32_t)gen_below(&g, 2) * 500000;
+    }
+    w->req_count = reqs;
+    w->reqs = calloc(reqs, sizeof *w->reqs);
+    for (uint32_t i = 0; i < reqs; i++) {
+        random_request(&g, &w->reqs[i], i);
+        if (gen_below(&g, 10) == 0) {
+            w->reqs[i].gpu_count = 4;
+            w->reqs[i].vram_share_pct = 0;
+            w->reqs[i].gang_nodes = 2;
+            w->reqs[i].gang_scope = gen_below(&g, 2) ? GPURENT_GANG_PROVIDER : GPURENT_GANG_REGION;
+        }
+    }
+}
+
+static void world_free(world *w)
+{
+    for (uint32_t i = 0; i < w->offer_count; i++) gpurent_offer_clear(&w->offers[i]);
+    free(w->offers);
+    free(w->reqs);
+    free(w->tier);
+    free(w->score);
+}
+
+static void shuffle(uint32_t *a, uint32_t n, gen_rng *g)
+{
+    for (uint32_t i = 0; i < n; i++) a[i] = i;
+    for (uint32_t i = n; i > 1; i--) {
+        uint32_t j = (uint32_t)gen_below(g, i), t = a[i - 1];
+        a[i - 1] = a[j];
+        a[j] = t;
+    }
+}
+
+/* Build the world in a shuffled order (with decoys added and removed), match, encode. */
+static void world_receipt(const world *w, uint64_t order_seed, uint32_t threads, gpurent_buf *out)
+{
+    gen_rng g = {order_seed};
+    gpurent_match_options opts = GPURENT_MATCH_OPTIONS_INIT;
+    opts.threads = threads;
+    gpurent_market *m = NULL;
+    uint8_t seed[32] = {9, 9, 9};
+    assert_int_equal(gpurent_market_new(&m, &opts, seed), GPURENT_OK);
+    uint32_t *po = malloc(sizeof *po * w->offer_count), *ro = malloc(sizeof *ro * w->req_count);
+    shuffle(po, w->offer_count, &g);
+    shuffle(ro, w->req_count, &g);
+    /* Decoys first, so slots and table layouts differ between runs. */
+    for (uint32_t i = 0; i < order_seed % 7; i++) {
+        gpurent_offer d;
+        random_offer(&g, &d, 100000 + i, 1);
+        assert_int_equal(gpurent_market_put_offer(m, &d), GPURENT_OK);
+        gpurent_request dq;
+        random_request(&g, &dq, 90000 + i);
+        assert_int_equal(gpurent_market_add_request(m, &dq), GPURENT_OK);
+        assert_int_equal(gpurent_market_remove_request(m, dq.request_id), GPURENT_OK);
+        if (i % 2) assert_int_equal(gpurent_market_remove_offer(m, d.provider_key), GPURENT_OK);
+        gpurent_offer_clear(&d);
+    }
+    for (uint32_t i = 0; i < w->offer_count; i++) {
+        const gpurent_offer *o = &w->offers[po[i]];
+        assert_int_equal(gpurent_market_put_offer(m, o), GPURENT_OK);
+        assert_int_equal(gpurent_market_set_trust(m, o->provider_key, w->tier[po[i]], w->score[po[i]]), GPURENT_OK);
+    }
+    for (uint32_t i = 0; i < order_seed % 7; i++)
+        if (!(i % 2)) {
+            uint8_t k[32];
+            key_of(100000 + i, k);
+            assert_int_equal(gpurent_market_remove_offer(m, k), GPURENT_OK);
+        }
+    for (uint32_t i = 0; i < w->req_count; i++)
+        assert_int_equal(gpurent_market_add_request(m, &w->reqs[ro[i]]), GPURENT_OK);
+    gpurent_match_receipt r;
+    gpurent_match_receipt_init(&r);
+    assert_int_equal(gpurent_market_match(m, 1700010000, NULL, &r), GPURENT_OK);
+    assert_true(r.assignment_count > 0);
+    assert_int_equal(gpurent_match_receipt_encode(&r, out), GPURENT_OK);
+    /* Applying the receipt works on this market, and only once. */
+    assert_int_equal(gpurent_market_apply(m, &r), GPURENT_OK);
+    assert_int_equal(gpurent_market_apply(m, &r), GPURENT_E_INVALID_ARG);
+    gpurent_match_receipt_clear(&r);
+    free(po);
+    free(ro);
+    gpurent_market_free(m);
+}
+
+static void test_determinism_shuffled(void **state)
+{
+    (void)state;
+    world w;
+    world_make(&w, 7, valgrind_mode() ? 60 : 300, valgrind_mode() ? 150 : 800);
+    gpurent_buf base = {NULL, 0};
+    world_receipt(&w, 1, 1, &base);
+    const uint32_t threads[] = {4, 1, 3, 8};
+    for (uint32_t t = 0; t < 4; t++) {
+        gpurent_buf b = {NULL, 0};
+        world_receipt(&w, 100 + t, threads[t], &b);
+        assert_int_equal(b.len, base.len);
+        assert_memory_equal(b.data, base.data, base.len);
+        gpurent_buf_free(&b);
+    }
+    /* A different seed changes tie-breaks: the receipt differs (seed at least). */
+    world_free(&w);
+    gpurent_buf_free(&base);
+}
+
+/* ---- receipts signed by several matchers, verified as a quorum ---- */
+
+static void test_receipt_quorum(void **state)
+{
+    (void)state;
+    world w;
+    world_make(&w, 21, valgrind_mode() ? 30 : 120, valgrind_mode() ? 60 : 300);
+    enum { MATCHERS = 4 };
+    gpurent_key *keys[MATCHERS];
+    uint8_t pks[MATCHERS][32];
+    gpurent_trust *trust = NULL;
+    assert_int_equal(gpurent_trust_new(&trust, NULL), GPURENT_OK);
+    for (int i = 0; i < MATCHERS; i++) {
+        uint8_t seed[GPURENT_SEED_BYTES];
+        memset(seed, 0x30 + i, sizeof seed);
+        assert_int_equal(gpurent_key_from_seed(&keys[i], seed), GPURENT_OK);
+        assert_int_equal(gpurent_key_public(keys[i], pks[i]), GPURENT_OK);
+        /* The fourth matcher is not in the trust store. */
+        if (i < 3) assert_int_equal(gpurent_trust_add(trust, pks[i], GPURENT_ROLE_MATCHER, 0, 0), GPURENT_OK);
+    }
+    /* Every matcher computes the receipt on its own market, built in its own order. */
+    gpurent_buf mine[MATCHERS];
+    for (int i = 0; i < MATCHERS; i++) {
+        memset(&mine[i], 0, sizeof mine[i]);
+        world_receipt(&w, 500 + (uint64_t)i * 13, (uint32_t)(1 + i), &mine[i]);
+        assert_int_equal(mine[i].len, mine[0].len);
+        assert_memory_equal(mine[i].data, mine[0].data, mine[0].len);
+    }
+    /* Matcher 0 signs; the subject and nonce come from the receipt, so the
+     * envelope names exactly this result. */
+    gpurent_match_receipt r;
+    gpurent_match_receipt_init(&r);
+    assert_int_equal(gpurent_match_receipt_decode(mine[0].data, mine[0].len, &r), GPURENT_OK);
+    uint8_t digest[32];
+    assert_int_equal(gpurent_match_receipt_digest(&r, digest), GPURENT_OK);
+    gpurent_match_receipt_clear(&r);
+    gpurent_envelope hdr;
+    gpurent_envelope_init(&hdr);
+    hdr.statement = GPURENT_RECORD_MATCH_RECEIPT;
+    hdr.issued_at = 1700010000;
+    hdr.expires_at = 1700010000 + 3600;
+    memcpy(hdr.nonce, digest, sizeof hdr.nonce);
+    assert_int_equal(gpurent_envelope_set_subject(&hdr, digest, 32), GPURENT_OK);
+    gpurent_buf env = {NULL, 0};
+    assert_int_equal(gpurent_envelope_sign(keys[0], &hdr, mine[0].data, mine[0].len, &env), GPURENT_OK);
+    /* Each other matcher checks that the signed payload is its own result, then co-signs. */
+    gpurent_verify_options vo = GPURENT_VERIFY_OPTIONS_INIT;
+    vo.statement = GPURENT_RECORD_MATCH_RECEIPT;
+    vo.check_replay = 0;
+    for (int i = 1; i < MATCHERS; i++) {
+        gpurent_verified *v = NULL;
+        assert_int_equal(gpurent_envelope_verify(trust, env.data, env.len, 1700010010, 60, &vo, &v), GPURENT_OK);
+        size_t plen = 0;
+        const uint8_t *p = gpurent_verified_payload_data(v, &plen);
+        assert_int_equal(plen, mine[i].len);
+        assert_memory_equal(p, mine[i].data, plen);
+        gpurent_verified_free(v);
+        gpurent_buf next = {NULL, 0};
+        assert_int_equal(gpurent_envelope_cosign(keys[i], env.data, env.len, &next), GPURENT_OK);
+        gpurent_buf_free(&env);
+        env = next;
+    }
+    /* 3 of the 4 signers are trusted matchers: a quorum of 3 holds, 4 does not. */
+    vo.quorum = 3;
+    assert_int_equal(gpurent_envelope_verify(trust, env.data, env.len, 1700010010, 60, &vo, NULL), GPURENT_OK);
+    vo.quorum = 4;
+    assert_int_equal(gpurent_envelope_verify(trust, env.data, env.len, 1700010010, 60, &vo, NULL),
+                     GPURENT_E_QUORUM_NOT_MET);
+    /* A matcher with another seed gets another receipt: its signature is over other bytes. */
+    gpurent_market *m = NULL;
+    uint8_t other_seed[32] = {1};
+    assert_int_equal(gpurent_market_new(&m, NULL, other_seed), GPURENT_OK);
+    for (uint32_t i = 0; i < w.offer_count; i++) {
+        assert_int_equal(gpurent_market_put_offer(m, &w.offers[i]), GPURENT_OK);
+        assert_int_equal(gpurent_market_set_trust(m, w.offers[i].provider_key, w.tier[i], w.score[i]), GPURENT_OK);
+    }
+    for (uint32_t i = 0; i < w.req_count; i++) assert_int_equal(gpurent_market_add_request(m, &w.reqs[i]), GPURENT_OK);
+    assert_int_equal(gpurent_market_match(m, 1700010000, NULL, &r), GPURENT_OK);
+    gpurent_buf odd = {NULL, 0};
+    assert_int_equal(gpurent_match_receipt_encode(&r, &odd), GPURENT_OK);
+    assert_true(odd.len != mine[0].len || memcmp(odd.data, mine[0].data, odd.len) != 0);
+    gpurent_match_receipt_clear(&r);
+    gpurent_buf_free(&odd);
+    gpurent_market_free(m);
+    gpurent_buf_free(&env);
+    for (int i = 0; i < MATCHERS; i++) {
+        gpurent_buf_free(&mine[i]);
+        gpurent_key_free(keys[i]);
+    }
+    gpurent_trust_free(trust);
+    world_free(&w);
+}
+
+/* ---- receipts ---- */
+
+static void receipt_sample(gpurent_match_receipt *r, gpurent_match_assignment *as, gpurent_match_placement *ps)
+{
+    gpurent_match_receipt_init(r);
+    memset(as, 0, 2 * sizeof *as);
+    memset(ps, 0, 3 * sizeof *ps);
+    for (int i = 0; i < 32; i++) {
+        r->seed[i] = (uint8_t)i;
+        r->offers_digest[i] = (uint8_t)(0x40 + i);
+    }
+    r->matched_at = 1700000000;
+    r->request_count = 3;
+    strcpy(as[0].request_id, "a");
+    as[0].value = 1000;
+    as[0].first_placement = 0;
+    as[0].placement_count = 2;
+    strcpy(as[1].request_id, "b");
+    as[1].value = 2000;
+    as[1].first_placement = 2;
+    as[1].placement_count = 1;
+    key_of(1, ps[0].provider_key);
+    strcpy(ps[0].node_id, "n1");
+    ps[0].gpus = 4;
+    ps[0].price_micro_per_gpu_hour = 1400000;
+    key_of(1, ps[1].provider_key);
+    strcpy(ps[1].node_id, "n2");
+    ps[1].gpus = 4;
+    ps[1].price_micro_per_gpu_hour = 1400000;
+    key_of(2, ps[2].provider_key);
+    strcpy(ps[2].node_id, "fizz");
+    ps[2].share_pct = 30;
+    ps[2].gpu_index = 1;
+    ps[2].price_micro_per_gpu_hour = 300000;
+    r->assignment_count = 2;
+    r->assignments = as;
+    r->placement_count = 3;
+    r->placements = ps;
+    r->total_value = 3000;
+}
+
+static void test_receipt_codec(void **state)
+{
+    (void)state;
+    gpurent_match_receipt r, d;
+    gpurent_match_assignment as[2];
+    gpurent_match_placement ps[3];
+    receipt_sample(&r, as, ps);
+    gpurent_buf b = {NULL, 0}, b2 = {NULL, 0};
+    assert_int_equal(gpurent_match_receipt_encode(&r, &b), GPURENT_OK);
+    assert_int_equal(gpurent_wire_check_canonical(b.data, b.len), GPURENT_OK);
+    uint32_t type;
+    assert_int_equal(gpurent_wire_record_type(b.data, b.len, &type), GPURENT_OK);
+    assert_int_equal(type, GPURENT_RECORD_MATCH_RECEIPT);
+    assert_string_equal(gpurent_record_type_name(type), "match_receipt");
+    gpurent_match_receipt_init(&d);
+    assert_int_equal(gpurent_match_receipt_decode(b.data, b.len, &d), GPURENT_OK);
+    assert_int_equal(d.assignment_count, 2);
+    assert_int_equal(d.placement_count, 3);
+    assert_string_equal(gpurent_match_receipt_assignment(&d, 1)->request_id, "b");
+    assert_int_equal(gpurent_match_receipt_placement(&d, 2)->share_pct, 30);
+    assert_null(gpurent_match_receipt_assignment(&d, 2));
+    assert_null(gpurent_match_receipt_placement(&d, 3));
+    assert_int_equal(gpurent_match_receipt_encode(&d, &b2), GPURENT_OK);
+    assert_int_equal(b.len, b2.len);
+    assert_memory_equal(b.data, b2.data, b.len);
+    uint8_t dg1[32], dg2[32];
+    assert_int_equal(gpurent_match_receipt_digest(&r, dg1), GPURENT_OK);
+    assert_int_equal(gpurent_match_receipt_digest(&d, dg2), GPURENT_OK);
+    assert_memory_equal(dg1, dg2, 32);
+    gpurent_match_receipt_clear(&d);
+    gpurent_buf_free(&b2);
+    /* Every truncation fails cleanly, and so do single-byte mutations, or they decode to a valid receipt. */
+    for (size_t i = 0; i < b.len; i++) {
+        gpurent_match_receipt_init(&d);
+        assert_int_not_equal(gpurent_match_receipt_decode(b.data, i, &d), GPURENT_OK);
+        assert_null(d.assignments);
+        uint8_t *mut = malloc(b.len);
+        memcpy(mut, b.data, b.len);
+        mut[i] ^= 0x01;
+        if (gpurent_match_receipt_decode(mut, b.len, &d) == GPURENT_OK) {
+            assert_int_equal(gpurent_match_receipt_validate(&d), GPURENT_OK);
+            gpurent_match_receipt_clear(&d);
+        }
+        free(mut);
+    }
+    gpurent_buf_free(&b);
+    /* Validation names what is wrong. */
+    receipt_sample(&r, as, ps);
+    r.total_value = 2999;
+    assert_int_equal(gpurent_match_receipt_encode(&r, &b), GPURENT_E_INVALID_FIELD);
+    assert_non_null(strstr(gpurent_last_error_message(), "total_value"));
+    receipt_sample(&r, as, ps);
+    strcpy(as[1].request_id, "a");
+    assert_int_equal(gpurent_match_receipt_validate(&r), GPURENT_E_INVALID_FIELD);
+    receipt_sample(&r, as, ps);
+    ps[0].share_pct = 10;
+    assert_int_equal(gpurent_match_receipt_validate(&r), GPURENT_E_INVALID_FIELD);
+    receipt_sample(&r, as, ps);
+    ps[1] = ps[0]; /* repeated placement */
+    assert_int_equal(gpurent_match_receipt_validate(&r), GPURENT_E_INVALID_FIELD);
+    receipt_sample(&r, as, ps);
+    as[1].first_placement = 1;
+    assert_int_equal(gpurent_match_receipt_validate(&r), GPURENT_E_INVALID_FIELD);
+    receipt_sample(&r, as, ps);
+    r.request_count = 1;
+    assert_int_equal(gpurent_match_receipt_validate(&r), GPURENT_E_INVALID_FIELD);
+    receipt_sample(&r, as, ps);
+    ps[0].gpu_index = 3;
+    assert_int_equal(gpurent_match_receipt_validate(&r), GPURENT_E_INVALID_FIELD);
+    /* Hostile: an array header claiming 2^32-1 assignments reserves nothing big. */
+    uint8_t hostile[200];
+    receipt_sample(&r, as, ps);
+    r.assignment_count = 0;
+    r.placement_count = 0;
+    r.total_value = 0;
+    assert_int_equal(gpurent_match_receipt_encode(&r, &b), GPURENT_OK);
+    assert_true(b.len + 5 < sizeof hostile);
+    memcpy(hostile, b.data, b.len);
+    hostile[b.len - 1] = 0xdd; /* array32 */
+    hostile[b.len] = hostile[b.len + 1] = hostile[b.len + 2] = hostile[b.len + 3] = 0xff;
+    gr_alloc_largest(1);
+    gpurent_match_receipt_init(&d);
+    assert_int_not_equal(gpurent_match_receipt_decode(hostile, b.len + 4, &d), GPURENT_OK);
+    assert_true(gr_alloc_largest(0) < 4096);
+    gpurent_buf_free(&b);
+    gpurent_match_receipt_clear(NULL);
+}
+
+static void test_apply_and_leases(void **state)
+{
+    (void)state;
+    gpurent_market *m = market_new();
+    gpurent_offer o;
+    offer_make(&o, 1, "eu-west", &GPUS[0], 2, 8, 8, 2000000);
+    put(m, &o);
+    gpurent_request q;
+    req_make(&q, "r1", 4);
+    assert_int_equal(gpurent_market_add_request(m, &q), GPURENT_OK);
+    assert_int_equal(gpurent_market_add_request(m, &q), GPURENT_E_EXISTS);
+    req_make(&q, "r2", 8);
+    assert_int_equal(gpurent_market_add_request(m, &q), GPURENT_OK);
+    gpurent_match_receipt r;
+    gpurent_match_receipt_init(&r);
+    assert_int_equal(gpurent_market_match(m, 1700000000, NULL, &r), GPURENT_OK);
+    assert_int_equal(r.assignment_count, 2);
+    uint8_t od[32], rd[32], pd[32];
+    assert_int_equal(gpurent_market_digests(m, od, rd, pd), GPURENT_OK);
+    assert_memory_equal(od, r.offers_digest, 32);
+    assert_memory_equal(rd, r.requests_digest, 32);
+    assert_memory_equal(pd, r.policy_digest, 32);
+    /* A changed market refuses the receipt. */
+    req_make(&q, "r3", 1);
+    assert_int_equal(gpurent_market_add_request(m, &q), GPURENT_OK);
+    assert_int_equal(gpurent_market_apply(m, &r), GPURENT_E_INVALID_ARG);
+    assert_non_null(strstr(gpurent_last_error_message(), "requests"));
+    assert_int_equal(gpurent_market_remove_request(m, "r3"), GPURENT_OK);
+    assert_int_equal(gpurent_market_remove_request(m, "r3"), GPURENT_E_UNKNOWN_REQUEST);
+    assert_int_equal(gpurent_market_apply(m, &r), GPURENT_OK);
+    gpurent_market_stats st;
+    assert_int_equal(gpurent_market_stats_get(m, &st), GPURENT_OK);
+    assert_int_equal(st.gpus_free, 4);
+    assert_int_equal(st.leases, 2);
+    assert_int_equal(st.requests, 0);
+    /* A leased id cannot come back as a request until the lease ends. */
+    req_make(&q, "r1", 1);
+    assert_int_equal(gpurent_market_add_request(m, &q), GPURENT_E_EXISTS);
+    assert_int_equal(gpurent_market_end_lease(m, "r2"), GPURENT_OK);
+    assert_int_equal(gpurent_market_stats_get(m, &st), GPURENT_OK);
+    assert_int_equal(st.gpus_free, 12);
+    /* The provider withdraws: ending the other lease returns nothing and breaks nothing. */
+    uint8_t k1[32];
+    key_of(1, k1);
+    assert_int_equal(gpurent_market_remove_offer(m, k1), GPURENT_OK);
+    assert_int_equal(gpurent_market_end_lease(m, "r1"), GPURENT_OK);
+    assert_int_equal(gpurent_market_stats_get(m, &st), GPURENT_OK);
+    assert_int_equal(st.gpus_free, 0);
+    gpurent_match_receipt_clear(&r);
+    /* Cancellation. */
+    offer_make(&o, 1, "eu-west", &GPUS[0], 2, 8, 8, 2000000);
+    o.seq = 5;
+    put(m, &o);
+    req_make(&q, "r4", 1);
+    assert_int_equal(gpurent_market_add_request(m, &q), GPURENT_OK);
+    gpurent_cancel *cancel = NULL;
+    assert_int_equal(gpurent_cancel_new(&cancel), GPURENT_OK);
+    gpurent_cancel_request(cancel);
+    assert_int_equal(gpurent_market_match(m, 1700000000, cancel, &r), GPURENT_E_CANCELLED);
+    assert_null(r.assignments);
+    gpurent_cancel_free(cancel);
+    gpurent_market_free(m);
+}
+
+/* ---- explanations ---- */
+
+static void test_explain(void **state)
+{
+    (void)state;
+    gpurent_market *m = market_new();
+    gpurent_offer o;
+    /* 10 providers of H100 at 2.0..2.9/h, 4 of A100 at 1.4, 3 of 4090 at 0.4 in us-east. */
+    for (uint32_t i = 0; i < 10; i++) {
+        offer_make(&o, 100 + i, "eu-west", &GPUS[0], 1, 8, 8, 2000000 + 100000 * i);
+        put(m, &o);
+    }
+    for (uint32_t i = 0; i < 4; i++) {
+        offer_make(&o, 200 + i, "eu-west", &GPUS[1], 1, 8, 8, 1400000);
+        put(m, &o);
+    }
+    for (uint32_t i = 0; i < 3; i++) {
+        offer_make(&o, 300 + i, "us-east", &GPUS[2], 1, 8, 8, 400000);
+        put(m, &o);
+    }
+    gpurent_request q;
+    req_make(&q, "miss", 4);
+    q.min_vram_mib = 80000;
+    q.max_price_micro_per_gpu_hour = 1250000;
+    gpurent_match_explain ex;
+    assert_int_equal(gpurent_market_explain(m, &q, &ex), GPURENT_OK);
+    assert_int_equal(ex.matched, 0);
+    assert_int_equal(ex.nodes_total, 17);
+    assert_int_equal(ex.nodes_feasible, 0);
+    assert_int_equal(ex.eliminated[GPURENT_MC_VRAM], 3);
+    assert_int_equal(ex.eliminated[GPURENT_MC_PRICE], 14);
+    assert_int_equal(ex.eliminated_only[GPURENT_MC_VRAM], 3);
+    assert_int_equal(ex.eliminated_only[GPURENT_MC_PRICE], 14);
+    /* The smallest price raise: to 1.4 (+12%) adds the four A100 providers. */
+    int found = 0;
+    for (uint32_t i = 0; i < ex.relax_count; i++)
+        if (ex.relax[i].constraint == GPURENT_MC_PRICE) {
+            found = 1;
+            assert_int_equal(ex.relax[i].to, 1400000);
+            assert_int_equal(ex.relax[i].change_pct, 12);
+            assert_int_equal(ex.relax[i].providers_added, 4);
+        } else if (ex.relax[i].constraint == GPURENT_MC_VRAM) {
+            assert_int_equal(ex.relax[i].to, 24564);
+            assert_int_equal(ex.relax[i].providers_added, 3);
+        }
+    assert_true(found);
+    assert_int_equal(ex.miss_count, GPURENT_MATCH_MAX_MISSES);
+    assert_int_equal(ex.misses[0].failed_count, 1);
+    gpurent_buf text = {NULL, 0};
+    assert_int_equal(gpurent_match_explain_render(&ex, &text), GPURENT_OK);
+    char *s = calloc(1, text.len + 1);
+    memcpy(s, text.data, text.len);
+    assert_non_null(strstr(s, "0 of 17 nodes"));
+    assert_non_null(strstr(s, "14 above the price cap"));
+    assert_non_null(strstr(s, "raising the price cap by 12% (to 1.400000 per GPU-hour) adds 4 providers"));
+    free(s);
+    gpurent_buf_free(&text);
+
+    /* A region list miss suggests the region. */
+    req_make(&q, "region", 1);
+    q.max_price_micro_per_gpu_hour = 500000;
+    assert_int_equal(gpurent_request_add_region(&q, "eu-west", 0), GPURENT_OK);
+    assert_int_equal(gpurent_market_explain(m, &q, &ex), GPURENT_OK);
+    assert_int_equal(ex.matched, 0);
+    found = 0;
+    for (uint32_t i = 0; i < ex.relax_count; i++)
+        if (ex.relax[i].constraint == GPURENT_MC_REGION) {
+            found = 1;
+            assert_string_equal(ex.relax[i].item, "us-east");
+            assert_int_equal(ex.relax[i].providers_added, 3);
+        }
+    assert_true(found);
+
+    /* A gang too large for any provider suggests the largest group. */
+    req_make(&q, "gang", 16);
+    q.gang_nodes = 2;
+    q.gang_scope = GPURENT_GANG_PROVIDER;
+    assert_int_equal(gpurent_market_explain(m, &q, &ex), GPURENT_OK);
+    assert_int_equal(ex.matched, 0);
+    assert_int_equal(ex.nodes_feasible, 17);
+    assert_int_equal(ex.eliminated[GPURENT_MC_GANG], 17);
+    assert_int_equal(ex.relax[0].constraint, GPURENT_MC_GANG);
+    assert_int_equal(ex.relax[0].to, 1);
+
+    /* A match: winner and runner-up with breakdowns that add up. */
+    req_make(&q, "hit", 8);
+    q.min_vram_mib = 80000;
+    assert_int_equal(gpurent_market_explain(m, &q, &ex), GPURENT_OK);
+    assert_int_equal(ex.matched, 1);
+    assert_int_equal(ex.candidate_count, 2);
+    assert_int_equal(ex.nodes_feasible, 14);
+    for (int i = 0; i < 2; i++) {
+        const gpurent_match_breakdown *b = &ex.candidates[i].breakdown;
+        assert_int_equal(b->total, b->price + b->perf_price + b->tier + b->score + b->stake + b->locality + b->fit);
+    }
+    assert_true(ex.candidates[0].breakdown.total >= ex.candidates[1].breakdown.total);
+    assert_int_equal(gpurent_match_explain_render(&ex, &text), GPURENT_OK);
+    s = calloc(1, text.len + 1);
+    memcpy(s, text.data, text.len);
+    assert_non_null(strstr(s, "runner-up"));
+    assert_non_null(strstr(s, "winner vs runner-up"));
+    free(s);
+    gpurent_buf_free(&text);
+    assert_string_equal(gpurent_match_constraint_name(GPURENT_MC_CUDA), "cuda");
+    assert_string_equal(gpurent_match_constraint_name(99), "unknown");
+    gpurent_market_free(m);
+}
+
+/* ---- hostile values: extreme records never crash or overflow the ranking ---- */
+
+static void test_extreme_values(void **state)
+{
+    (void)state;
+    gen_rng g = {99};
+    gpurent_market *m = market_new();
+    uint32_t count = valgrind_mode() ? 10 : 60;
+    for (uint32_t i = 0; i < count; i++) {
+        gpurent_offer o;
+        gpurent_offer_init(&o);
+        gen_offer(&g, &o);
+        o.node_count = o.node_count > 16 ? 16 : o.node_count;
+        if (gpurent_offer_validate(&o) == GPURENT_OK) gpurent_market_put_offer(m, &o);
+        gpurent_offer_clear(&o);
+    }
+    mhit *ref = malloc(sizeof *ref * 4096);
+    for (uint32_t i = 0; i < count; i++) {
+        gpurent_request q;
+        gen_request(&g, &q);
+        if (gpurent_request_validate(&q) != GPURENT_OK) continue;
+        gpurent_match_candidate cs[4];
+        uint32_t n;
+        assert_int_equal(gpurent_market_best(m, &q, 4, cs, &n), GPURENT_OK);
+        if (q.gang_nodes == 1 || q.vram_share_pct) {
+            uint32_t nref = brute(m, &q, ref, 4096);
+            assert_int_equal(n, nref < 4 ? nref : 4);
+        }
+        gpurent_match_explain ex;
+        assert_int_equal(gpurent_market_explain(m, &q, &ex), GPURENT_OK);
+        gpurent_buf t = {NULL, 0};
+        assert_int_equal(gpurent_match_explain_render(&ex, &t), GPURENT_OK);
+        gpurent_buf_free(&t);
+        gpurent_market_add_request(m, &q);
+    }
+    free(ref);
+    gpurent_match_receipt r;
+    gpurent_match_receipt_init(&r);
+    assert_int_equal(gpurent_market_match(m, 1u << 30, NULL, &r), GPURENT_OK);
+    gpurent_buf b = {NULL, 0};
+    assert_int_equal(gpurent_match_receipt_encode(&r, &b), GPURENT_OK);
+    gpurent_buf_free(&b);
+    assert_int_equal(gpurent_market_apply(m, &r), GPURENT_OK);
+    gpurent_match_receipt_clear(&r);
+    gpurent_market_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_options),
+        cmocka_unit_test(test_offers_incremental),
+        cmocka_unit_test(test_constraints),
+        cmocka_unit_test(test_topk_matches_brute_force),
+        cmocka_unit_test(test_gangs),
+        cmocka_unit_test(test_shared_nodes),
+        cmocka_unit_test(test_best_fit),
+        cmocka_unit_test(test_aging_no_starvation),
+        cmocka_unit_test(test_determinism_shuffled),
+        cmocka_unit_test(test_receipt_quorum),
+        cmocka_unit_test(test_receipt_codec),
+        cmocka_unit_test(test_apply_and_leases),
+        cmocka_unit_test(test_explain),
+        cmocka_unit_test(test_extreme_values),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
