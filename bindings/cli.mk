@@ -21,3 +21,10 @@ check-cli: $(CLI_BIN) lib
 	GPURENT_CLI=$(CURDIR)/$(CLI_BIN) GPURENT_TEST_BUILD=$(CURDIR)/$(BUILD) \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/cli
 .PHONY: cli install-cli check-cli
+
+# The main job: a simulated market on built-in defaults. Without a GPU here it
+# uses the fake CUDA driver of tests/fakecuda (and says so).
+demo: deps
+	$(MAKE) $(CLI_BIN) $(BUILD)/tests/libfakecuda.so
+	$(CLI_BIN) demo --fake-driver $(CURDIR)/$(BUILD)/tests/libfakecuda.so
+.PHONY: demo

@@ -66,3 +66,4 @@ int cmd_sign(int argc, char **argv);
 int cmd_cosign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_demo(int argc, char **argv);

@@ -78,6 +78,7 @@ static const command commands[] = {
     {"cosign", cmd_cosign, "add a signature to an envelope (quorum statements)"},
     {"verify", cmd_verify, "verify an envelope against a trust file"},
     {"probe", cmd_probe, "probe this machine's GPUs (table, JSON, or a signed report)"},
+    {"demo", cmd_demo, "run a whole simulated market and print a summary"},
 };
 
 static int usage(FILE *f)
