@@ -80,18 +80,24 @@ static int match_batch(void)
         q.submitted_at = 1760000000;
         rc = gpurent_market_add_request(m, &q);
     }
+    /* Best of three rounds of ten, after one warm-up, as bench.py and go/ time it. */
     int n = 10;
-    double t0 = now_ns();
-    for (int i = 0; i < n && !rc; i++) {
-        gpurent_match_receipt r;
-        gpurent_buf b = {0};
-        gpurent_match_receipt_init(&r);
-        rc = gpurent_market_match(m, 1760000600, NULL, &r);
-        if (!rc) rc = gpurent_match_receipt_encode(&r, &b);
-        gpurent_buf_free(&b);
-        gpurent_match_receipt_clear(&r);
+    double best = 0;
+    for (int round = -1; round < 3 && !rc; round++) {
+        double t0 = now_ns();
+        for (int i = 0; i < (round < 0 ? 1 : n) && !rc; i++) {
+            gpurent_match_receipt r;
+            gpurent_buf b = {0};
+            gpurent_match_receipt_init(&r);
+            rc = gpurent_market_match(m, 1760000600, NULL, &r);
+            if (!rc) rc = gpurent_match_receipt_encode(&r, &b);
+            gpurent_buf_free(&b);
+            gpurent_match_receipt_clear(&r);
+        }
+        double ns = (now_ns() - t0) / n;
+        if (round == 0 || (round > 0 && ns < best)) best = ns;
     }
-    if (!rc) printf("C match_batch_1000 %.1f\n", (now_ns() - t0) / n);
+    if (!rc) printf("C match_batch_1000 %.1f\n", best);
     gpurent_market_free(m);
     return rc;
 }
