@@ -80,6 +80,7 @@ static const command commands[] = {
     {"probe", cmd_probe, "probe this machine's GPUs (table, JSON, or a signed report)"},
     {"tier", cmd_tier, "verify signed audit reports and evaluate provider tiers"},
     {"match", cmd_match, "match requests to offers, explain a request, write the receipt"},
+    {"bench", cmd_bench, "quick speed figures for this machine, beside their baselines"},
     {"demo", cmd_demo, "run a whole simulated market and print a summary"},
 };
 
