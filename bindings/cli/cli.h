@@ -72,3 +72,5 @@ int cmd_tier(int argc, char **argv);
 /* Trust file (JSON) -> trust store; 0 or an exit code (message printed). */
 int cli_load_trust(const char *cmd, const char *path, gpurent_trust **out);
 int cmd_bench(int argc, char **argv);
+/* Monotonic clock in seconds (timings). */
+double cli_mono_s(void);
