@@ -478,6 +478,9 @@ static void quality(uint32_t size, uint64_t seed)
     double t_batch = now_s() - t0;
     uint64_t value = r.total_value;
     uint32_t assigned = r.assignment_count;
+    uint64_t agpus = 0;
+    for (uint32_t i = 0; i < r.placement_count; i++) agpus += r.placements[i].gpus;
+    if (getenv("MATCH_BENCH_KEEP")) printf("batch gpus %llu\n", (unsigned long long)agpus);
     if (gpurent_market_apply(m, &r)) abort();
     uint64_t str = stranded(m, before, strand);
     gpurent_match_receipt_clear(&r);
@@ -495,7 +498,7 @@ static void quality(uint32_t size, uint64_t seed)
 
     double opt = 0, bound = 0, secs = 0;
     int st = exact_optimum(path, &opt, &bound, &secs);
-    remove(path);
+    if (!getenv("MATCH_BENCH_KEEP")) remove(path);
     printf("quality %ux%u: pairs %d, batch %.1f ms value %llu (%u assigned), naive %.1f ms value %llu (%u assigned), "
            "strand threshold %u\n",
            size, size, pairs, t_batch * 1e3, (unsigned long long)value, assigned, t_naive * 1e3,
