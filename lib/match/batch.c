@@ -371,11 +371,12 @@ static int build_receipt(bstate *b, gpurent_match_receipt *r)
  * level and then sorted by a total order (static score, keyed hash, provider
  * key, node id); the evictable placements on a node by request id; moves
  * compare integer gains with ties to the first in that order. The work is
- * bounded by a budget of node visits and trial moves, checked only between
- * requests, so where it stops depends on the market alone. */
+ * bounded by a budget of node visits (whole levels, so their count does not
+ * depend on the order inside a level), checked only between requests, so
+ * where it stops depends on the market alone. */
 
 #define IMP_ROUNDS 3
-#define IMP_CANDIDATES 8   /* candidate nodes tried per unplaced request */
+#define IMP_CANDIDATES 32   /* candidate nodes tried per unplaced request */
 #define IMP_EVICTABLE 16   /* placements on one node considered for eviction */
 
 typedef struct icand {
@@ -389,7 +390,9 @@ typedef struct istate {
     uint32_t strand;
     icand *cand;
     uint32_t cand_len, cand_cap;
-    uint64_t visits, trials, budget;
+    uint64_t work, budget;  /* nodes visited (collect and searches) */
+    uint32_t epoch;         /* bumped whenever a committed move frees capacity */
+    uint32_t *tried;        /* per request slot: epoch + 1 of its last failed direct try */
 } istate;
 
 static const gpurent_market *icand_market;
@@ -467,7 +470,7 @@ static int collect(istate *is, const mreq *q, uint32_t need)
             if (!(l->bits[lvl / 64] >> (lvl % 64) & 1)) continue;
             for (uint32_t n = l->head[lvl]; n != NIL; n = m->nodes[n].next) {
                 const mnode *x = &m->nodes[n];
-                is->visits++;
+                is->work++;
                 uint32_t mask = ml_check(m, q, x, 0);
                 if (mask & ~(1u << GPURENT_MC_BUSY)) continue;
                 if (x->gpu_free + evictable_gpus(b, n) < need) continue;
@@ -535,13 +538,14 @@ static int do_move(istate *is, uint32_t uslot, uint64_t prio, uint32_t n, const 
     for (uint32_t i = 0; i < nev && !rc; i++) {
         bplace *p = &b->pl[ev[i]];
         basg *a = &b->as[p->asg];
-        is->trials++;
         rc = ml_search(&is->s, m, &m->reqs[a->slot], 1, is->strand);
+        is->work += is->s.scanned;
         if (rc) break;
         if (!is->s.found) {
             if (commit) {
                 a->count = 0;
                 b->asg_of[a->slot] = NIL;
+                is->epoch++;
             }
             continue;
         }
@@ -630,24 +634,35 @@ static int try_evict(istate *is, uint32_t uslot, uint64_t prio, int *moved)
     }
     if (best_n == NIL) return GPURENT_OK;
     uint64_t vin;
+    uint32_t before = m->nodes[best_n].gpu_free;
     rc = do_move(is, uslot, prio, best_n, best_ev, best_nev, 1, &vin);
     if (!rc) *moved = 1;
+    if (m->nodes[best_n].gpu_free > before) is->epoch++; /* room left over on the node */
     return rc;
 }
 
-static int improve(bstate *b, const border *order, uint32_t n, uint32_t strand, gpurent_cancel *cancel)
+static int improve(bstate *b, const border *order, uint32_t n, uint32_t strand, uint64_t greedy_work,
+                   gpurent_cancel *cancel)
 {
     gpurent_market *m = b->m;
     istate is;
     memset(&is, 0, sizeof is);
     is.b = b;
     is.strand = strand;
-    /* Work bound: node visits and trial re-placements, in proportion to the batch. */
-    is.budget = 64ull * ((uint64_t)m->node_live + n) + 4096;
+    /* Work bound, in nodes visited: 128 per request plus 1/64 of what the
+     * greedy pass visited (batches of a few thousand improve fully; a
+     * batch of 100 000 stops early). */
+    is.budget = greedy_work / 64 + 128ull * n;
     int rc = GPURENT_OK;
     b->node_head = gr_malloc(((size_t)m->node_used + 1) * sizeof *b->node_head);
     b->asg_of = gr_malloc(((size_t)m->req_used + 1) * sizeof *b->asg_of);
-    if (!b->node_head || !b->asg_of) return gr_fail(GPURENT_E_NOMEM, "match: improvement phase");
+    is.tried = gr_calloc((size_t)m->req_used + 1, sizeof *is.tried);
+    if (!b->node_head || !b->asg_of || !is.tried) {
+        gr_free(is.tried);
+        return gr_fail(GPURENT_E_NOMEM, "match: improvement phase");
+    }
+    /* The greedy pass failed every unplaced request on more capacity than is left. */
+    for (uint32_t i = 0; i < n; i++) is.tried[order[i].slot] = 1;
     memset(b->node_head, 0xff, ((size_t)m->node_used + 1) * sizeof *b->node_head);
     memset(b->asg_of, 0xff, ((size_t)m->req_used + 1) * sizeof *b->asg_of);
     for (uint32_t i = 0; i < b->as_len; i++) b->asg_of[b->as[i].slot] = i;
@@ -656,14 +671,16 @@ static int improve(bstate *b, const border *order, uint32_t n, uint32_t strand, 
         uint32_t moves = 0;
         for (uint32_t i = 0; i < n && !rc; i++) {
             if (b->asg_of[order[i].slot] != NIL) continue;
-            if (is.visits + is.trials * 64 > is.budget) break;
+            if (is.work > is.budget) break;
             if ((i & 255) == 0 && gpurent_cancel_requested(cancel)) {
                 rc = gr_fail(GPURENT_E_CANCELLED, "match: batch cancelled while improving");
                 break;
             }
             const mreq *q = &m->reqs[order[i].slot];
-            is.trials++;
+            if (is.tried[order[i].slot] == is.epoch + 1) goto evict;
+            is.tried[order[i].slot] = is.epoch + 1;
             rc = ml_search(&is.s, m, q, 1, strand);
+            is.work += is.s.scanned;
             if (rc) break;
             if (is.s.found) {
                 uint32_t first = b->as_len;
@@ -674,6 +691,7 @@ static int improve(bstate *b, const border *order, uint32_t n, uint32_t strand, 
                 moves++;
                 continue;
             }
+        evict:
             if (q->share || q->gang_nodes > 1) continue;
             int moved = 0;
             rc = try_evict(&is, order[i].slot, order[i].prio, &moved);
@@ -683,6 +701,7 @@ static int improve(bstate *b, const border *order, uint32_t n, uint32_t strand, 
     }
     ml_search_free(&is.s);
     gr_free(is.cand);
+    gr_free(is.tried);
     return rc;
 }
 
@@ -715,15 +734,17 @@ GPURENT_API gpurent_status gpurent_market_match(gpurent_market *m, uint64_t now,
     msearch s;
     memset(&s, 0, sizeof s);
     uint32_t strand = ml_strand_min(m);
+    uint64_t work = 0;
     for (uint32_t i = 0; i < n && !rc; i++) {
         if ((i & 255) == 0 && gpurent_cancel_requested(cancel)) {
             rc = gr_fail(GPURENT_E_CANCELLED, "match: batch cancelled after %u of %u requests", i, n);
             break;
         }
         rc = ml_search(&s, m, &m->reqs[order[i].slot], 1, strand);
+        work += s.scanned;
         if (!rc && s.found) rc = place(&b, &s, &order[i]);
     }
-    if (!rc) rc = improve(&b, order, n, strand, cancel);
+    if (!rc) rc = improve(&b, order, n, strand, work, cancel);
     undo_all(&b);
     ml_search_free(&s);
     if (!rc) rc = build_receipt(&b, &r);
