@@ -361,11 +361,14 @@ static int build_receipt(bstate *b, gpurent_match_receipt *r)
  * the batch order, for a few rounds: first directly (earlier moves may have
  * freed room), then, for single-node whole-GPU requests, by evicting one or
  * two single-node whole-GPU assignments from a node they could use, placing
- * them there and re-placing the evicted requests wherever the index now
- * finds them their best placement (or dropping them). A move is taken only
- * when it raises the total value, and never when it leaves the node with a
- * stranded remainder (0 < free < the strand threshold). Gangs and shares are
- * never evicted, so gangs stay all or nothing.
+ * them there and re-placing the evicted requests on their best placement in
+ * what is left (the top-1 search, fit included). An evicted request must find
+ * a new place: no request the greedy pass placed ever loses its placement,
+ * so the aging guarantee (a request that waited long enough goes first)
+ * still holds. A move is taken only when it raises the total value, and
+ * never when it leaves the node with a stranded remainder (0 < free < the
+ * strand threshold). Gangs and shares are never evicted, so gangs stay all
+ * or nothing.
  *
  * Determinism: the candidate nodes are collected whole score level by whole
  * level and then sorted by a total order (static score, keyed hash, provider
@@ -542,12 +545,10 @@ static int do_move(istate *is, uint32_t uslot, uint64_t prio, uint32_t n, const 
         is->work += is->s.scanned;
         if (rc) break;
         if (!is->s.found) {
-            if (commit) {
-                a->count = 0;
-                b->asg_of[a->slot] = NIL;
-                is->epoch++;
-            }
-            continue;
+            /* Never taken: a placed request keeps a placement (trials
+             * stop here and are refused). */
+            *value_in = 0;
+            return commit ? gr_fail(GPURENT_E_INTERNAL, "match: improvement move lost a placement") : GPURENT_OK;
         }
         uint32_t dest = is->s.top[0].node;
         uint64_t dv = unit_value(m, a->prio, &m->nodes[dest]) * p->gpus;
@@ -619,6 +620,7 @@ static int try_evict(istate *is, uint32_t uslot, uint64_t prio, int *moved)
                 uint32_t left = m->nodes[n].gpu_free;
                 rollback(b, mark);
                 if (rc) return rc;
+                if (!vin) continue; /* an evicted request found no other place */
                 if (left > 0 && left < is->strand) continue; /* would strand GPUs */
                 if (vin > lost && vin - lost > best_gain) {
                     best_gain = vin - lost;
@@ -744,7 +746,7 @@ GPURENT_API gpurent_status gpurent_market_match(gpurent_market *m, uint64_t now,
         work += s.scanned;
         if (!rc && s.found) rc = place(&b, &s, &order[i]);
     }
-    if (!rc) rc = improve(&b, order, n, strand, work, cancel);
+    if (!rc && !m->no_improve) rc = improve(&b, order, n, strand, work, cancel);
     undo_all(&b);
     ml_search_free(&s);
     if (!rc) rc = build_receipt(&b, &r);
