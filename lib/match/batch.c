@@ -483,10 +483,12 @@ static int collect(istate *is, const mreq *q, uint32_t need)
             }
         }
     }
-    pthread_mutex_lock(&cmp_lock);
-    icand_market = m;
-    qsort(is->cand, is->cand_len, sizeof *is->cand, icand_cmp);
-    pthread_mutex_unlock(&cmp_lock);
+    if (is->cand_len > 1) {
+        pthread_mutex_lock(&cmp_lock);
+        icand_market = m;
+        qsort(is->cand, is->cand_len, sizeof *is->cand, icand_cmp);
+        pthread_mutex_unlock(&cmp_lock);
+    }
     if (is->cand_len > IMP_CANDIDATES) is->cand_len = IMP_CANDIDATES;
     return GPURENT_OK;
 }
@@ -584,12 +586,14 @@ static int try_evict(istate *is, uint32_t uslot, uint64_t prio, int *moved)
         uint32_t ev[IMP_EVICTABLE], ne = 0;
         for (uint32_t p = b->node_head[n]; p != NIL; p = b->pl[p].next)
             if (evictable(b, p) && ne < IMP_EVICTABLE) ev[ne++] = p;
-        pthread_mutex_lock(&cmp_lock);
-        plc_market = m;
-        plc_base = b->pl;
-        plc_asgs = b->as;
-        qsort(ev, ne, sizeof ev[0], plc_req_cmp);
-        pthread_mutex_unlock(&cmp_lock);
+        if (ne > 1) {
+            pthread_mutex_lock(&cmp_lock);
+            plc_market = m;
+            plc_base = b->pl;
+            plc_asgs = b->as;
+            qsort(ev, ne, sizeof ev[0], plc_req_cmp);
+            pthread_mutex_unlock(&cmp_lock);
+        }
         uint64_t uval = unit_value(m, prio, x) * need;
         /* sets: none when it fits, else one placement, else minimal pairs */
         for (uint32_t i = 0; i <= ne; i++) {
