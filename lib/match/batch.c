@@ -655,10 +655,11 @@ static int improve(bstate *b, const border *order, uint32_t n, uint32_t strand, 
     memset(&is, 0, sizeof is);
     is.b = b;
     is.strand = strand;
-    /* Work bound, in nodes visited: 128 per request plus 1/64 of what the
-     * greedy pass visited (batches of a few thousand improve fully; a
-     * batch of 100 000 stops early). */
-    is.budget = greedy_work / 64 + 128ull * n;
+    /* Work bound, in nodes visited: 128 per request for the first 4096
+     * requests, 8 per request beyond, plus 1/64 of what the greedy pass
+     * visited (batches of a few thousand improve fully; a batch of 100 000
+     * stops early and costs about a tenth of its greedy pass). */
+    is.budget = greedy_work / 64 + 128ull * (n < 4096 ? n : 4096) + 8ull * (n > 4096 ? n - 4096 : 0);
     int rc = GPURENT_OK;
     b->node_head = gr_malloc(((size_t)m->node_used + 1) * sizeof *b->node_head);
     b->asg_of = gr_malloc(((size_t)m->req_used + 1) * sizeof *b->asg_of);
