@@ -64,6 +64,9 @@
 
 %apply uint32_t *OUTPUT { uint32_t *type };
 
+/* An envelope's subject (attest): bytes in. */
+%gpurent_bytes_in(const uint8_t *subject, size_t len)
+
 /* Decoding and checking untrusted bytes (up to 16 MiB) and whole offers
  * (up to 1024 nodes) can take a while. */
 %gpurent_long_call(gpurent_offer_validate)
