@@ -18,6 +18,10 @@ from .wire import (  # noqa: F401
     GPU, Node, Offer, Request, RecordType, Interface, GangScope,
     check_canonical, record_type, record_type_name,
 )
+from .attest import (  # noqa: F401
+    Role, RevocationReason, Envelope, Revocation, Key, Verified, TrustStore, VerifyBatch,
+    statement_default_role, envelope_digest,
+)
 
 __all__ = [
     "capi", "Error", "STATUS_CLASSES", "class_for_status", "Handle",
@@ -25,6 +29,8 @@ __all__ = [
     "last_error_message", "last_error_status", "error_clear", "Cancel",
     "GPU", "Node", "Offer", "Request", "RecordType", "Interface", "GangScope",
     "check_canonical", "record_type", "record_type_name",
+    "Role", "RevocationReason", "Envelope", "Revocation", "Key", "Verified", "TrustStore", "VerifyBatch",
+    "statement_default_role", "envelope_digest",
 ] + [c.__name__ for c in STATUS_CLASSES.values()] + [
     "CoreError", "WireError", "AttestError", "ProbeError", "TierError", "MatchError",
 ]
