@@ -22,8 +22,16 @@ $(GO_COVERAGE): $(GO_WRAP) $(GO_PC) $(STLIB) $(BIND_GO_SRC)
 .PHONY: check-bindings check-bindings-examples wire-fixtures bench-bindings
 check-bindings: lib $(PY_WRAP) $(GO_WRAP) $(BIND_COV_PY) $(GO_COVERAGE) $(FIXTURE_TOOL)
 	@bash tests/check_bindings.sh $(PY_WRAP) $(GO_WRAP) $(BIND_COV_PY) $(GO_COVERAGE) $(FIXTURE_TOOL)
-	$(MAKE) check-bindings-examples
+	$(MAKE) check-bindings-examples check-bindings-xsign
 	@bash $(PY_DIR)/check_pip.sh $(PYTHON) $(BUILD)
+
+# Envelopes signed through one binding, verified by the other language's own
+# Ed25519 (the suites leave them in $(BIND_BUILD)/xlang).
+.PHONY: check-bindings-xsign
+check-bindings-xsign: $(BIND_COV_PY) $(GO_COVERAGE)
+	$(PYTHON) $(PY_DIR)/tests/xsign.py $(BIND_BUILD)/xlang/go-signed.txt
+	cd $(GO_DIR) && $(GO_ENV) GPURENT_XSIGN_PYTHON=$(CURDIR)/$(BIND_BUILD)/xlang/python-signed.txt \
+	  $(GO) test -count=1 -v -run TestStdlibVerifiesWhatPythonSigned . | grep -E '^(ok|---|FAIL|\s+attest_test)'
 
 # Python and Go examples (the C ones run in check-examples).
 PY_EXAMPLES := $(sort $(wildcard examples/*.py))
