@@ -104,6 +104,6 @@ static void gpurent_bind_cover_record(const char *name)
 %include "core.i"
 %include "wire.i"
 %include "attest.i"
-/* %include "probe.i" */
+%include "probe.i"
 /* %include "tier.i" */
 /* %include "match.i" */

@@ -31,7 +31,7 @@ check-bindings: lib $(PY_WRAP) $(GO_WRAP) $(BIND_COV_PY) $(GO_COVERAGE) $(FIXTUR
 check-bindings-xsign: $(BIND_COV_PY) $(GO_COVERAGE)
 	$(PYTHON) $(PY_DIR)/tests/xsign.py $(BIND_BUILD)/xlang/go-signed.txt
 	cd $(GO_DIR) && $(GO_ENV) GPURENT_XSIGN_PYTHON=$(CURDIR)/$(BIND_BUILD)/xlang/python-signed.txt \
-	  $(GO) test -count=1 -v -run TestStdlibVerifiesWhatPythonSigned . | grep -E '^(ok|---|FAIL|\s+attest_test)'
+	  $(GO) test -count=1 -v -run TestStdlibVerifiesWhatPythonSigned .
 
 # Python and Go examples (the C ones run in check-examples).
 PY_EXAMPLES := $(sort $(wildcard examples/*.py))

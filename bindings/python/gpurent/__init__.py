@@ -22,6 +22,11 @@ from .attest import (  # noqa: F401
     Role, RevocationReason, Envelope, Revocation, Key, Verified, TrustStore, VerifyBatch,
     statement_default_role, envelope_digest,
 )
+from .probe import (  # noqa: F401
+    PVState, Verdict, PV, PVText, PVUUID, ProbeCheck, ProbeDevice, GpuReport, Peaks,
+    probe, probe_defaults, derive_peaks, probe_verdict, pv_state_name, verdict_name,
+    CHECK_D2D, CHECK_H2D, CHECK_FMA, CHECK_ALL,
+)
 
 __all__ = [
     "capi", "Error", "STATUS_CLASSES", "class_for_status", "Handle",
@@ -31,6 +36,9 @@ __all__ = [
     "check_canonical", "record_type", "record_type_name",
     "Role", "RevocationReason", "Envelope", "Revocation", "Key", "Verified", "TrustStore", "VerifyBatch",
     "statement_default_role", "envelope_digest",
+    "PVState", "Verdict", "PV", "PVText", "PVUUID", "ProbeCheck", "ProbeDevice", "GpuReport", "Peaks",
+    "probe", "probe_defaults", "derive_peaks", "probe_verdict", "pv_state_name", "verdict_name",
+    "CHECK_D2D", "CHECK_H2D", "CHECK_FMA", "CHECK_ALL",
 ] + [c.__name__ for c in STATUS_CLASSES.values()] + [
     "CoreError", "WireError", "AttestError", "ProbeError", "TierError", "MatchError",
 ]

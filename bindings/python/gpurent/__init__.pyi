@@ -336,3 +336,128 @@ class VerifyBatch(Handle):
     def statuses(self) -> List[int]: ...
     def error(self, index: int) -> Optional[Exception]: ...
     def payload(self, index: int) -> bytes: ...
+
+# ---- probe ----
+CHECK_D2D: int
+CHECK_H2D: int
+CHECK_FMA: int
+CHECK_ALL: int
+
+class PVState(enum.IntEnum):
+    OK: int
+    UNSUPPORTED: int
+    ERROR: int
+    SKIPPED: int
+
+class Verdict(enum.IntEnum):
+    NONE: int
+    PLAUSIBLE: int
+    LOW: int
+    IMPLAUSIBLE: int
+    WRONG_OUTPUT: int
+
+def pv_state_name(state: int) -> str: ...
+def verdict_name(verdict: int) -> str: ...
+def probe_verdict(ratio_ppm: int) -> Verdict: ...
+
+class PV:
+    state: int
+    error: int
+    value: int
+    def __init__(self, state: int = ..., error: int = ..., value: int = ...) -> None: ...
+    @property
+    def ok(self) -> bool: ...
+
+class PVText:
+    state: int
+    error: int
+    value: str
+    def __init__(self, state: int = ..., error: int = ..., value: str = ...) -> None: ...
+
+class PVUUID:
+    state: int
+    error: int
+    value: bytes
+    def __init__(self, state: int = ..., error: int = ..., value: bytes = ...) -> None: ...
+
+class ProbeCheck:
+    state: int
+    error: int
+    value: int
+    ratio_ppm: int
+    verdict: int
+    def __init__(self, state: int = ..., error: int = ..., value: int = ..., ratio_ppm: int = ...,
+                 verdict: int = ...) -> None: ...
+
+class ProbeDevice:
+    ordinal: int
+    name: PVText
+    uuid: PVUUID
+    pci_domain: PV
+    pci_bus: PV
+    pci_device: PV
+    cc_major: PV
+    cc_minor: PV
+    sm_count: PV
+    memory_bytes: PV
+    clock_khz: PV
+    mem_clock_khz: PV
+    bus_width_bits: PV
+    l2_bytes: PV
+    ecc_enabled: PV
+    max_threads_per_sm: PV
+    fp32_gflops: PV
+    fp16_tensor_gflops: PV
+    bf16_tensor_gflops: PV
+    mem_bw_mbps: PV
+    h2d_peak_mbps: PV
+    d2d: ProbeCheck
+    h2d: ProbeCheck
+    fma: ProbeCheck
+    def __init__(self, ordinal: int = ..., name: PVText = ..., uuid: PVUUID = ..., pci_domain: PV = ...,
+                 pci_bus: PV = ..., pci_device: PV = ..., cc_major: PV = ..., cc_minor: PV = ...,
+                 sm_count: PV = ..., memory_bytes: PV = ..., clock_khz: PV = ..., mem_clock_khz: PV = ...,
+                 bus_width_bits: PV = ..., l2_bytes: PV = ..., ecc_enabled: PV = ..., max_threads_per_sm: PV = ...,
+                 fp32_gflops: PV = ..., fp16_tensor_gflops: PV = ..., bf16_tensor_gflops: PV = ...,
+                 mem_bw_mbps: PV = ..., h2d_peak_mbps: PV = ..., d2d: ProbeCheck = ..., h2d: ProbeCheck = ...,
+                 fma: ProbeCheck = ...) -> None: ...
+
+class GpuReport(_Record):
+    nonce: bytes
+    probed_at: int
+    status: int
+    driver_error: int
+    reason: str
+    driver_version: PV
+    driver_path: str
+    driver_digest: bytes
+    ld_preload_set: int
+    cuda_visible_devices_set: int
+    driver_device_count: int
+    checks: int
+    devices: List[ProbeDevice]
+    def __init__(self, nonce: bytes = ..., probed_at: int = ..., status: int = ..., driver_error: int = ...,
+                 reason: str = ..., driver_version: PV = ..., driver_path: str = ..., driver_digest: bytes = ...,
+                 ld_preload_set: int = ..., cuda_visible_devices_set: int = ..., driver_device_count: int = ...,
+                 checks: int = ..., devices: List[ProbeDevice] = ...) -> None: ...
+    def validate(self) -> None: ...
+    def encode(self) -> bytes: ...
+    @classmethod
+    def decode(cls, data: _Bytes) -> GpuReport: ...
+    def to_gpu(self, index: int) -> GPU: ...
+
+class Peaks:
+    fp32_gflops: PV
+    fp16_tensor_gflops: PV
+    bf16_tensor_gflops: PV
+    mem_bw_mbps: PV
+    h2d_peak_mbps: PV
+    def __init__(self, fp32_gflops: PV, fp16_tensor_gflops: PV, bf16_tensor_gflops: PV, mem_bw_mbps: PV,
+                 h2d_peak_mbps: PV) -> None: ...
+
+def probe(nonce: bytes = ..., driver_path: Optional[Union[str, PathLike[str]]] = ..., timeout_ms: int = ...,
+          checks: int = ..., check_ms: int = ..., check_max_bytes: int = ..., fma_iterations: int = ...,
+          fma_samples: int = ..., now: int = ..., cancel: Optional[Cancel] = ...) -> GpuReport: ...
+def probe_defaults() -> Dict[str, int]: ...
+def derive_peaks(cc_major: int, cc_minor: int, sm_count: int, clock_khz: int, mem_clock_khz: int,
+                 bus_width_bits: int) -> Peaks: ...
