@@ -36,12 +36,14 @@ check-bindings-xsign: $(BIND_COV_PY) $(GO_COVERAGE)
 # Python and Go examples (the C ones run in check-examples).
 PY_EXAMPLES := $(sort $(wildcard examples/*.py))
 GO_EXAMPLES := $(sort $(dir $(wildcard examples/go/*/main.go)))
-check-bindings-examples: $(PY_EXT) $(GO_BUILD)
+# (provider_node probes the fake CUDA driver on a machine without a GPU.)
+check-bindings-examples: $(PY_EXT) $(GO_BUILD) $(BUILD)/tests/libfakecuda.so
 	@set -e; for e in $(PY_EXAMPLES); do echo "== $$e"; \
-	  PYTHONPATH=$(CURDIR)/$(PY_DIR) $(PYTHON) $$e > $(BIND_BUILD)/$$(basename $$e).log 2>&1 \
+	  PYTHONPATH=$(CURDIR)/$(PY_DIR) GPURENT_FAKE_CUDA=$(CURDIR)/$(BUILD)/tests/libfakecuda.so $(PYTHON) $$e > $(BIND_BUILD)/$$(basename $$e).log 2>&1 \
 	  || { cat $(BIND_BUILD)/$$(basename $$e).log; exit 1; }; done
 	@set -e; for e in $(GO_EXAMPLES); do echo "== $$e"; \
-	  (cd examples/go && $(GO_ENV) $(GO) vet ./$$(basename $$e) && $(GO_ENV) $(GO) run ./$$(basename $$e)) \
+	  (cd examples/go && $(GO_ENV) $(GO) vet ./$$(basename $$e) && \
+	   $(GO_ENV) GPURENT_FAKE_CUDA=$(CURDIR)/$(BUILD)/tests/libfakecuda.so $(GO) run ./$$(basename $$e)) \
 	  > $(BIND_BUILD)/go-$$(basename $$e).log 2>&1 || { cat $(BIND_BUILD)/go-$$(basename $$e).log; exit 1; }; done
 
 # Rewrite the expected bytes of every wire fixture from the C encoder (after
