@@ -527,7 +527,8 @@ func (t *TrustStore) ApplyRevocation(envelope []byte, now uint64, skew uint32, o
 	})
 }
 
-func cancelPtr(c *Cancel) (capi.Cancel, func()) {
+// cancelPtrLocked is cancelPtr holding the token's read lock until done() (so Close waits).
+func cancelPtrLocked(c *Cancel) (capi.Cancel, func()) {
 	if c == nil {
 		return capi.SwigcptrCancel(0), func() {}
 	}
@@ -551,7 +552,7 @@ func StatusError(status int) error {
 func (t *TrustStore) VerifyMany(envelopes [][]byte, now uint64, skew uint32, opts *VerifyOptions,
 	threads uint, cancel *Cancel) ([]int32, error) {
 	statuses := make([]int32, len(envelopes))
-	cp, done := cancelPtr(cancel)
+	cp, done := cancelPtrLocked(cancel)
 	defer done()
 	err := t.h.use(func(p uintptr) error {
 		return opts.withC(func(o capi.Verify_options) error {
@@ -601,7 +602,7 @@ func (b *VerifyBatch) Len() int {
 // Run verifies every envelope added.
 func (b *VerifyBatch) Run(t *TrustStore, now uint64, skew uint32, opts *VerifyOptions, threads uint,
 	cancel *Cancel) error {
-	cp, done := cancelPtr(cancel)
+	cp, done := cancelPtrLocked(cancel)
 	defer done()
 	return b.h.use(func(p uintptr) error {
 		return t.h.use(func(tp uintptr) error {

@@ -16,7 +16,7 @@ func TestAttestCyclesDoNotGrowTheCHeap(t *testing.T) {
 	noReplay := &gpurent.VerifyOptions{NoReplay: true}
 	cycle := func() {
 		env := sign(t, k, payload)
-		v, err := ts.Verify(env, t0, 0, noReplay)
+		v, err := ts.Verify(env, at0, 0, noReplay)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -24,14 +24,14 @@ func TestAttestCyclesDoNotGrowTheCHeap(t *testing.T) {
 			t.Fatal(err)
 		}
 		v.Close()
-		if _, err := ts.Verify(env[:len(env)-1], t0, 0, noReplay); err == nil {
+		if _, err := ts.Verify(env[:len(env)-1], at0, 0, noReplay); err == nil {
 			t.Fatal("truncated envelope accepted")
 		}
-		if _, err := ts.VerifyMany([][]byte{env, env[:10]}, t0, 0, noReplay, 1, nil); err != nil {
+		if _, err := ts.VerifyMany([][]byte{env, env[:10]}, at0, 0, noReplay, 1, nil); err != nil {
 			t.Fatal(err)
 		}
 		// Forgotten handles: the finalizers free them.
-		_, _ = ts.Verify(env, t0, 0, noReplay)
+		_, _ = ts.Verify(env, at0, 0, noReplay)
 		b, _ := gpurent.NewVerifyBatch()
 		_ = b.Add(env)
 		s, _ := gpurent.NewTrustStore(16)

@@ -19,8 +19,8 @@ import (
 )
 
 const (
-	t0  = 1700000000
-	day = 86400
+	at0  = 1700000000
+	aday = 86400
 )
 
 func seedOf(b byte) (s [gpurent.SeedBytes]byte) {
@@ -66,7 +66,7 @@ func sign(t *testing.T, k *gpurent.SigningKey, payload []byte) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := k.Sign(gpurent.Envelope{Statement: rt, IssuedAt: t0, ExpiresAt: t0 + day}, payload)
+	env, err := k.Sign(gpurent.Envelope{Statement: rt, IssuedAt: at0, ExpiresAt: at0 + aday}, payload)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func TestOptionsInitVersions(t *testing.T) {
 func TestEnvelopeHeaderDigestRevocation(t *testing.T) {
 	k := mustKey(t, 1)
 	payload := offerPayload(t)
-	hdr := gpurent.Envelope{Statement: gpurent.RecordOffer, IssuedAt: t0, ExpiresAt: t0 + day, Subject: []byte("node-1")}
+	hdr := gpurent.Envelope{Statement: gpurent.RecordOffer, IssuedAt: at0, ExpiresAt: at0 + aday, Subject: []byte("node-1")}
 	for i := range hdr.Nonce {
 		hdr.Nonce[i] = byte(i + 1)
 	}
@@ -287,7 +287,7 @@ func TestEnvelopeHeaderDigestRevocation(t *testing.T) {
 		t.Fatal("Envelope_init did not zero")
 	}
 
-	r := gpurent.Revocation{Key: pub(t, k), RevokedAt: t0, Reason: gpurent.RevokeCompromised}
+	r := gpurent.Revocation{Key: pub(t, k), RevokedAt: at0, Reason: gpurent.RevokeCompromised}
 	if err := r.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +298,7 @@ func TestEnvelopeHeaderDigestRevocation(t *testing.T) {
 	if back, err := gpurent.DecodeRevocation(rb); err != nil || back != r {
 		t.Fatalf("revocation round trip %+v %v", back, err)
 	}
-	mustIs(t, gpurent.Revocation{RevokedAt: t0}.Validate(), gpurent.ErrInvalidField)
+	mustIs(t, gpurent.Revocation{RevokedAt: at0}.Validate(), gpurent.ErrInvalidField)
 	_, err = gpurent.DecodeRevocation(rb[:len(rb)-1])
 	mustIs(t, err, gpurent.ErrTruncated)
 	if gpurent.StatementDefaultRole(gpurent.RecordOffer) != gpurent.RoleProvider ||
@@ -340,7 +340,7 @@ func TestVerifyAndEveryFailure(t *testing.T) {
 	payload := offerPayload(t)
 	env := sign(t, k, payload)
 
-	v, err := ts.Verify(env, t0+10, 0, &gpurent.VerifyOptions{Statement: gpurent.RecordOffer})
+	v, err := ts.Verify(env, at0+10, 0, &gpurent.VerifyOptions{Statement: gpurent.RecordOffer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,11 +360,11 @@ func TestVerifyAndEveryFailure(t *testing.T) {
 		t.Fatalf("signers %v %v", s, err)
 	}
 	v.Close()
-	_, err = ts.Verify(env, t0+10, 0, nil)
+	_, err = ts.Verify(env, at0+10, 0, nil)
 	mustIs(t, err, gpurent.ErrReplayed)
 	ts.ClearReplay()
 	noReplay := &gpurent.VerifyOptions{NoReplay: true}
-	if v, err := ts.Verify(env, t0+10, 0, noReplay); err != nil {
+	if v, err := ts.Verify(env, at0+10, 0, noReplay); err != nil {
 		t.Fatal(err)
 	} else {
 		v.Close()
@@ -372,40 +372,40 @@ func TestVerifyAndEveryFailure(t *testing.T) {
 
 	bad := append([]byte{}, env...)
 	bad[len(bad)-1] ^= 1
-	_, err = ts.Verify(bad, t0, 0, noReplay)
+	_, err = ts.Verify(bad, at0, 0, noReplay)
 	mustIs(t, err, gpurent.ErrBadSignature)
-	_, err = ts.Verify(env, t0+2*day, 0, noReplay)
+	_, err = ts.Verify(env, at0+2*aday, 0, noReplay)
 	mustIs(t, err, gpurent.ErrExpired)
-	_, err = ts.Verify(env, t0-1000, 10, noReplay)
+	_, err = ts.Verify(env, at0-1000, 10, noReplay)
 	mustIs(t, err, gpurent.ErrNotYetValid)
-	_, err = ts.Verify(env, t0, 0, &gpurent.VerifyOptions{Statement: gpurent.RecordRequest, NoReplay: true})
+	_, err = ts.Verify(env, at0, 0, &gpurent.VerifyOptions{Statement: gpurent.RecordRequest, NoReplay: true})
 	mustIs(t, err, gpurent.ErrWrongRecord)
-	_, err = ts.Verify(env, t0, 0, &gpurent.VerifyOptions{RequiredRole: gpurent.RoleAuditor, NoReplay: true})
+	_, err = ts.Verify(env, at0, 0, &gpurent.VerifyOptions{RequiredRole: gpurent.RoleAuditor, NoReplay: true})
 	mustIs(t, err, gpurent.ErrRoleNotAllowed)
-	_, err = ts.Verify(env, t0, 0, &gpurent.VerifyOptions{Quorum: 2, NoReplay: true})
+	_, err = ts.Verify(env, at0, 0, &gpurent.VerifyOptions{Quorum: 2, NoReplay: true})
 	mustIs(t, err, gpurent.ErrQuorumNotMet)
-	_, err = ts.Verify(sign(t, mustKey(t, 7), payload), t0, 0, noReplay)
+	_, err = ts.Verify(sign(t, mustKey(t, 7), payload), at0, 0, noReplay)
 	mustIs(t, err, gpurent.ErrUnknownIssuer)
-	_, err = ts.Verify(env[:len(env)-3], t0, 0, noReplay)
+	_, err = ts.Verify(env[:len(env)-3], at0, 0, noReplay)
 	mustIs(t, err, gpurent.ErrTruncated)
-	_, err = ts.Verify([]byte{0xc1}, t0, 0, noReplay)
+	_, err = ts.Verify([]byte{0xc1}, at0, 0, noReplay)
 	mustIs(t, err, gpurent.ErrMalformed)
 	noncanon := append([]byte{env[0], 0x00, 0xd3, 0, 0, 0, 0, 0, 0, 0, 0x09}, env[3:]...)
-	_, err = ts.Verify(noncanon, t0, 0, noReplay)
+	_, err = ts.Verify(noncanon, at0, 0, noReplay)
 	mustIs(t, err, gpurent.ErrNonCanonical)
-	_, err = k.Sign(gpurent.Envelope{Statement: gpurent.RecordOffer, IssuedAt: t0, ExpiresAt: t0 + 1, Issuer: keyOf(3)}, payload)
+	_, err = k.Sign(gpurent.Envelope{Statement: gpurent.RecordOffer, IssuedAt: at0, ExpiresAt: at0 + 1, Issuer: keyOf(3)}, payload)
 	mustIs(t, err, gpurent.ErrKeyMismatch)
 	if err := ts.Revoke(pub(t, k)); err != nil {
 		t.Fatal(err)
 	}
-	_, err = ts.Verify(env, t0, 0, noReplay)
+	_, err = ts.Verify(env, at0, 0, noReplay)
 	mustIs(t, err, gpurent.ErrRevoked)
 }
 
 func TestCosignQuorumAndRevocation(t *testing.T) {
 	keys := []*gpurent.SigningKey{mustKey(t, 3), mustKey(t, 4), mustKey(t, 5)}
 	receipt, _ := hex.DecodeString("83000701ac726563656970742d326f663302cd1234")
-	env, err := keys[0].Sign(gpurent.Envelope{Statement: gpurent.RecordMatchReceipt, IssuedAt: t0, ExpiresAt: t0 + day}, receipt)
+	env, err := keys[0].Sign(gpurent.Envelope{Statement: gpurent.RecordMatchReceipt, IssuedAt: at0, ExpiresAt: at0 + aday}, receipt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -420,7 +420,7 @@ func TestCosignQuorumAndRevocation(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	v, err := ts.Verify(env, t0, 0, &gpurent.VerifyOptions{Quorum: 2, NoReplay: true})
+	v, err := ts.Verify(env, at0, 0, &gpurent.VerifyOptions{Quorum: 2, NoReplay: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,7 +428,7 @@ func TestCosignQuorumAndRevocation(t *testing.T) {
 		t.Fatalf("signers %d", len(s))
 	}
 	v.Close()
-	_, err = ts.Verify(env, t0, 0, &gpurent.VerifyOptions{Quorum: 3, NoReplay: true})
+	_, err = ts.Verify(env, at0, 0, &gpurent.VerifyOptions{Quorum: 3, NoReplay: true})
 	mustIs(t, err, gpurent.ErrQuorumNotMet)
 
 	// Revocations: a revoker's statement revokes; a provider's does not.
@@ -436,13 +436,13 @@ func TestCosignQuorumAndRevocation(t *testing.T) {
 	if err := ts.Add(pub(t, revoker), gpurent.RoleRevoker, 0, 0); err != nil {
 		t.Fatal(err)
 	}
-	rb, _ := gpurent.Revocation{Key: pub(t, keys[2]), RevokedAt: t0}.Encode()
-	mustIs(t, ts.ApplyRevocation(sign(t, keys[0], rb), t0, 0, nil), gpurent.ErrRoleNotAllowed)
+	rb, _ := gpurent.Revocation{Key: pub(t, keys[2]), RevokedAt: at0}.Encode()
+	mustIs(t, ts.ApplyRevocation(sign(t, keys[0], rb), at0, 0, nil), gpurent.ErrRoleNotAllowed)
 	stmt := sign(t, revoker, rb)
-	if err := ts.ApplyRevocation(stmt, t0, 0, nil); err != nil || !ts.IsRevoked(pub(t, keys[2])) {
+	if err := ts.ApplyRevocation(stmt, at0, 0, nil); err != nil || !ts.IsRevoked(pub(t, keys[2])) {
 		t.Fatalf("apply revocation: %v", err)
 	}
-	mustIs(t, ts.ApplyRevocation(stmt, t0, 0, nil), gpurent.ErrReplayed)
+	mustIs(t, ts.ApplyRevocation(stmt, at0, 0, nil), gpurent.ErrReplayed)
 }
 
 func TestVerifyManyAndBatch(t *testing.T) {
@@ -456,7 +456,7 @@ func TestVerifyManyAndBatch(t *testing.T) {
 	bad := append([]byte{}, envs[5]...)
 	bad[len(bad)-1] ^= 1
 	envs[5], envs[9] = bad, envs[8]
-	st, err := ts.VerifyMany(envs, t0, 0, nil, 3, nil)
+	st, err := ts.VerifyMany(envs, at0, 0, nil, 3, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -475,13 +475,13 @@ func TestVerifyManyAndBatch(t *testing.T) {
 	if !errors.Is(gpurent.StatusError(int(st[5])), gpurent.ErrBadSignature) || gpurent.StatusError(0) != nil {
 		t.Fatal("StatusError")
 	}
-	if st, err := ts.VerifyMany(nil, t0, 0, nil, 0, nil); err != nil || len(st) != 0 {
+	if st, err := ts.VerifyMany(nil, at0, 0, nil, 0, nil); err != nil || len(st) != 0 {
 		t.Fatal("empty VerifyMany")
 	}
 	cancel, _ := gpurent.NewCancel()
 	defer cancel.Close()
 	cancel.Request()
-	_, err = ts.VerifyMany(envs, t0, 0, nil, 0, cancel)
+	_, err = ts.VerifyMany(envs, at0, 0, nil, 0, cancel)
 	mustIs(t, err, gpurent.ErrCancelled)
 
 	ts.ClearReplay()
@@ -498,7 +498,7 @@ func TestVerifyManyAndBatch(t *testing.T) {
 	if b.Len() != 10 || b.Status(0) != int(capi.E_CANCELLED) {
 		t.Fatal("before run")
 	}
-	if err := b.Run(ts, t0, 0, nil, 2, nil); err != nil {
+	if err := b.Run(ts, at0, 0, nil, 2, nil); err != nil {
 		t.Fatal(err)
 	}
 	if b.Status(0) != 0 || b.Status(5) != int(capi.E_BAD_SIGNATURE) || b.Status(99) != int(capi.E_NOT_FOUND) {
@@ -509,7 +509,7 @@ func TestVerifyManyAndBatch(t *testing.T) {
 	}
 	_, err = b.Payload(5)
 	mustIs(t, err, gpurent.ErrBadSignature)
-	mustIs(t, b.Run(ts, t0, 0, nil, 0, cancel), gpurent.ErrCancelled)
+	mustIs(t, b.Run(ts, at0, 0, nil, 0, cancel), gpurent.ErrCancelled)
 }
 
 // ---- the C vectors, byte for byte ----
@@ -635,7 +635,7 @@ func TestStdlibVerifiesWhatTheBindingSigns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer k.Close()
-	env, err := k.Sign(gpurent.Envelope{Statement: gpurent.RecordOffer, IssuedAt: t0, ExpiresAt: t0 + day,
+	env, err := k.Sign(gpurent.Envelope{Statement: gpurent.RecordOffer, IssuedAt: at0, ExpiresAt: at0 + aday,
 		Subject: []byte("xlang")}, offerPayload(t))
 	if err != nil {
 		t.Fatal(err)

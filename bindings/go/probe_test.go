@@ -40,7 +40,7 @@ func nonce32() (n [32]byte) {
 func probeH100(t *testing.T) gpurent.GPUReport {
 	t.Helper()
 	r, err := gpurent.Probe(nonce32(), &gpurent.ProbeOptions{DriverPath: fakeDriver(t), Checks: gpurent.CheckAll,
-		CheckMaxBytes: 4 << 20, Now: t0}, nil)
+		CheckMaxBytes: 4 << 20, Now: at0}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func probeH100(t *testing.T) gpurent.GPUReport {
 
 func TestProbeTheFakeH100(t *testing.T) {
 	r := probeH100(t)
-	if r.Status != 0 || r.Reason != "" || r.Nonce != nonce32() || r.ProbedAt != t0 || len(r.Devices) != 1 ||
+	if r.Status != 0 || r.Reason != "" || r.Nonce != nonce32() || r.ProbedAt != at0 || len(r.Devices) != 1 ||
 		r.DriverDeviceCount != 1 || r.Checks != gpurent.CheckAll || r.DriverDigest == (gpurent.Digest{}) {
 		t.Fatalf("report %+v", r)
 	}
@@ -116,11 +116,11 @@ func TestSignedGPUReport(t *testing.T) {
 	data, _ := r.Encode()
 	k := mustKey(t, 1)
 	ts := storeWith(t, k, gpurent.RoleProvider)
-	env, err := k.Sign(gpurent.Envelope{Statement: gpurent.RecordGPUReport, IssuedAt: t0, ExpiresAt: t0 + 3600}, data)
+	env, err := k.Sign(gpurent.Envelope{Statement: gpurent.RecordGPUReport, IssuedAt: at0, ExpiresAt: at0 + 3600}, data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := ts.Verify(env, t0, 0, &gpurent.VerifyOptions{Statement: gpurent.RecordGPUReport})
+	v, err := ts.Verify(env, at0, 0, &gpurent.VerifyOptions{Statement: gpurent.RecordGPUReport})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestSignedGPUReport(t *testing.T) {
 }
 
 func TestNoDriverIsAReport(t *testing.T) {
-	r, err := gpurent.Probe(nonce32(), &gpurent.ProbeOptions{DriverPath: filepath.Join(t.TempDir(), "libcuda.so.1"), Now: t0}, nil)
+	r, err := gpurent.Probe(nonce32(), &gpurent.ProbeOptions{DriverPath: filepath.Join(t.TempDir(), "libcuda.so.1"), Now: at0}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

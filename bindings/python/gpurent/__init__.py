@@ -27,6 +27,14 @@ from .probe import (  # noqa: F401
     probe, probe_defaults, derive_peaks, probe_verdict, pv_state_name, verdict_name,
     CHECK_D2D, CHECK_H2D, CHECK_FMA, CHECK_ALL,
 )
+from .tier import (  # noqa: F401
+    CheckResult, ChallengeKind, JobOutcome, EventKind, Rule, rule_name, Challenge, Job, AuditReport, TierCert,
+    TierLevel, TierOptions, TierEvent, EraSummary, Slash, Component, TierExplanation, TierEngine,
+)
+from .match import (  # noqa: F401
+    Preset, Constraint, constraint_name, MatchOptions, Breakdown, Candidate, Miss, Relaxation, Explanation,
+    Stats, Digests, Placement, Assignment, Receipt, Market,
+)
 
 __all__ = [
     "capi", "Error", "STATUS_CLASSES", "class_for_status", "Handle",
@@ -39,6 +47,13 @@ __all__ = [
     "PVState", "Verdict", "PV", "PVText", "PVUUID", "ProbeCheck", "ProbeDevice", "GpuReport", "Peaks",
     "probe", "probe_defaults", "derive_peaks", "probe_verdict", "pv_state_name", "verdict_name",
     "CHECK_D2D", "CHECK_H2D", "CHECK_FMA", "CHECK_ALL",
+    # tier
+    "CheckResult", "ChallengeKind", "JobOutcome", "EventKind", "Rule", "rule_name", "Challenge", "Job",
+    "AuditReport", "TierCert", "TierLevel", "TierOptions", "TierEvent", "EraSummary", "Slash", "Component",
+    "TierExplanation", "TierEngine",
+    # match
+    "Preset", "Constraint", "constraint_name", "MatchOptions", "Breakdown", "Candidate", "Miss", "Relaxation",
+    "Explanation", "Stats", "Digests", "Placement", "Assignment", "Receipt", "Market",
 ] + [c.__name__ for c in STATUS_CLASSES.values()] + [
     "CoreError", "WireError", "AttestError", "ProbeError", "TierError", "MatchError",
 ]
