@@ -21,9 +21,11 @@ go: lib $(GO_BUILD)
 
 # go test -count=1: results must not come from the cache (coverage is
 # recorded by the C wrappers while the tests run).
-check-go: lib $(GO_BUILD)
+# The probe tests load the fake CUDA driver from $GPURENT_TEST_BUILD/tests.
+check-go: lib $(GO_BUILD) $(BUILD)/tests/libfakecuda.so
 	cd $(GO_DIR) && $(GO_ENV) $(GO) vet ./...
 	@rm -f $(GO_COVERAGE)
-	cd $(GO_DIR) && $(GO_ENV) GPURENT_BINDINGS_COVERAGE=$(CURDIR)/$(GO_COVERAGE) $(GO) test -count=1 ./...
+	cd $(GO_DIR) && $(GO_ENV) GPURENT_BINDINGS_COVERAGE=$(CURDIR)/$(GO_COVERAGE) GPURENT_TEST_BUILD=$(CURDIR)/$(BUILD) \
+	  $(GO) test -count=1 ./...
 
 CHECK_EXTRA += check-go

@@ -103,7 +103,7 @@ static void gpurent_bind_cover_record(const char *name)
 /* ---- modules, in dependency order ---- */
 %include "core.i"
 %include "wire.i"
-/* %include "attest.i" */
-/* %include "probe.i" */
+%include "attest.i"
+%include "probe.i"
 %include "tier.i"
 %include "match.i"

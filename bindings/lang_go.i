@@ -206,3 +206,119 @@ struct TYPE {};
 /* ---- long calls: nothing to do in Go (cgo calls never hold other goroutines) ---- */
 %define %gpurent_long_call(FUNC)
 %enddef
+
+/* ---- lists of envelopes: (const uint8_t *const *envelopes, const size_t
+ * *lens, size_t n) takes a [][]byte. cgo may not pass a slice of slices
+ * (Go pointers to Go pointers), so the Go side packs it into one []byte:
+ * count, then each length (8 bytes each, native order), then the bytes. The
+ * C side points into that buffer (no copy) while the call runs. ---- */
+%insert(go_wrapper) %{
+
+// swigPackByteSlices lays out [][]byte for the C wrapper (see lang_go.i).
+func swigPackByteSlices(in [][]byte) []byte {
+	total := 8 * (1 + len(in))
+	for _, b := range in {
+		total += len(b)
+	}
+	out := make([]byte, 8*(1+len(in)), total)
+	*(*uint64)(unsafe.Pointer(&out[0])) = uint64(len(in))
+	for i, b := range in {
+		*(*uint64)(unsafe.Pointer(&out[8*(1+i)])) = uint64(len(b))
+	}
+	for _, b := range in {
+		out = append(out, b...)
+	}
+	return out
+}
+%}
+%typemap(gotype) (const uint8_t *const *envelopes, const size_t *lens, size_t n) "[][]byte"
+%typemap(imtype) (const uint8_t *const *envelopes, const size_t *lens, size_t n) "[]byte"
+%typemap(ctype) (const uint8_t *const *envelopes, const size_t *lens, size_t n) "_goslice_"
+%typemap(goin) (const uint8_t *const *envelopes, const size_t *lens, size_t n) %{
+	$result = swigPackByteSlices($input)
+%}
+%typemap(in) (const uint8_t *const *envelopes, const size_t *lens, size_t n)
+    (const uint8_t **ptrs = NULL, size_t *lens = NULL) %{
+  {
+    const uint8_t *packed = (const uint8_t *)$input.array;
+    uint64_t count = 0;
+    memcpy(&count, packed, 8);
+    ptrs = (const uint8_t **)calloc((size_t)count + 1, sizeof(uint8_t *));
+    lens = (size_t *)calloc((size_t)count + 1, sizeof(size_t));
+    if (!ptrs || !lens) abort(); /* as the status string: nothing sane to do */
+    size_t off = 8 * ((size_t)count + 1);
+    for (uint64_t i = 0; i < count; i++) {
+      uint64_t l = 0;
+      memcpy(&l, packed + 8 * (i + 1), 8);
+      ptrs[i] = packed + off;
+      lens[i] = (size_t)l;
+      off += (size_t)l;
+    }
+    $1 = ($1_ltype)ptrs;
+    $2 = lens;
+    $3 = (size_t)count;
+  }
+%}
+%typemap(freearg) (const uint8_t *const *envelopes, const size_t *lens, size_t n) %{
+  free((void *)ptrs$argnum);
+  free(lens$argnum);
+%}
+
+/* ---- one status per input: int32_t *statuses is a []int32 the caller
+ * sizes (package gpurent does); a shorter one limits the count (argument
+ * NARG of the C function), so C never writes past it. ---- */
+%define %gpurent_statuses_out(NARG)
+%typemap(gotype) int32_t *statuses "[]int32"
+%typemap(imtype) int32_t *statuses "[]int32"
+%typemap(ctype) int32_t *statuses "_goslice_"
+%typemap(in) int32_t *statuses %{
+  $1 = (int32_t *)$input.array;
+  if ((size_t)$input.len < arg ## NARG) arg ## NARG = (size_t)$input.len;
+%}
+%enddef
+
+/* ---- borrowed bytes: `const uint8_t *FUNC(..., size_t *len)` returns a
+ * pointer the library owns; Go gets a copy. LENARG is the position of `len`;
+ * %clear size_t *len after the header. ---- */
+%define %gpurent_borrowed_bytes(FUNC, LENARG)
+%typemap(in, numinputs=0) size_t *len (size_t borrowed = 0) %{
+  $1 = &borrowed;
+%}
+%typemap(gotype) const uint8_t *FUNC "[]byte"
+%typemap(imtype) const uint8_t *FUNC "[]byte"
+%typemap(ctype) const uint8_t *FUNC "_goslice_"
+%typemap(out) const uint8_t *FUNC %{
+  $result.array = (void *)$1;
+  $result.len = $1 ? (intgo)*arg ## LENARG : 0;
+  $result.cap = $result.len;
+%}
+%typemap(goout) const uint8_t *FUNC %{
+	$result = swigCloneBytes($1)
+%}
+%enddef
+
+/* ---- bytes in under other parameter names: %gpurent_bytes_in(const uint8_t
+ * *envelope, size_t len) gives (envelope, len) the (data, len) typemaps. ---- */
+%define %gpurent_bytes_in(PTR, LEN)
+%typemap(gotype) (PTR, LEN) "[]byte"
+%typemap(imtype) (PTR, LEN) "[]byte"
+%typemap(ctype) (PTR, LEN) "_goslice_"
+%typemap(in) (PTR, LEN) %{
+  $1 = ($1_ltype)$input.array;
+  $2 = (size_t)$input.len;
+%}
+%enddef
+
+/* ---- output keys: a []byte of the right length the call fills ---- */
+%apply uint8_t [ANY] { uint8_t key_out[ANY] };
+
+/* ---- an optional key (NULL allowed): nil/empty or exactly the length ---- */
+%define %gpurent_optional_key(NAME)
+%typemap(goin) const uint8_t NAME[ANY] %{
+	if len($input) != 0 && len($input) != $1_dim0 {
+		panic("gpurent/capi: a key of the wrong length (want $1_dim0 bytes or none)")
+	}
+	$result = $input
+%}
+%typemap(in) const uint8_t NAME[ANY] %{ $1 = $input.len ? ($1_ltype)$input.array : NULL; %}
+%enddef

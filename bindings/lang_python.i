@@ -149,3 +149,101 @@ struct TYPE {};
 %define %gpurent_long_call(FUNC)
 %thread FUNC;
 %enddef
+
+/* ---- lists of envelopes: (const uint8_t *const *envelopes, const size_t
+ * *lens, size_t n) takes a sequence of bytes-like objects (no copies; the
+ * buffers are held until the call returns). ---- */
+%typemap(in) (const uint8_t *const *envelopes, const size_t *lens, size_t n)
+    (Py_buffer *views = NULL, Py_ssize_t nviews = 0, PyObject *seq = NULL, const uint8_t **ptrs = NULL,
+     size_t *lens = NULL) {
+  seq = PySequence_Fast($input, "$symname: expected a sequence of bytes-like objects");
+  if (!seq) SWIG_fail;
+  Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
+  views = (Py_buffer *)calloc((size_t)count + 1, sizeof(Py_buffer));
+  ptrs = (const uint8_t **)calloc((size_t)count + 1, sizeof(uint8_t *));
+  lens = (size_t *)calloc((size_t)count + 1, sizeof(size_t));
+  if (!views || !ptrs || !lens) {
+    PyErr_NoMemory();
+    SWIG_fail;
+  }
+  for (Py_ssize_t i = 0; i < count; i++) {
+    if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(seq, i), &views[i], PyBUF_SIMPLE) != 0) SWIG_fail;
+    nviews = i + 1;
+    ptrs[i] = (const uint8_t *)views[i].buf;
+    lens[i] = (size_t)views[i].len;
+  }
+  $1 = ($1_ltype)ptrs;
+  $2 = lens;
+  $3 = (size_t)count;
+}
+%typemap(freearg) (const uint8_t *const *envelopes, const size_t *lens, size_t n) {
+  for (Py_ssize_t i = 0; i < nviews$argnum; i++) PyBuffer_Release(&views$argnum[i]);
+  free(views$argnum);
+  free((void *)ptrs$argnum);
+  free(lens$argnum);
+  Py_XDECREF(seq$argnum);
+}
+
+/* ---- one status per input: int32_t *statuses becomes a returned list of
+ * ints. NARG is the position of the count (size_t n) in the C function;
+ * apply before %include-ing the header, %clear after. ---- */
+%define %gpurent_statuses_out(NARG)
+%typemap(in, numinputs=0) int32_t *statuses (int32_t *st = NULL) {
+  $1 = NULL;
+}
+/* Sized once every input is converted (numinputs=0 typemaps run first). */
+%typemap(check) int32_t *statuses {
+  st$argnum = (int32_t *)calloc(arg ## NARG ? arg ## NARG : 1, sizeof(int32_t));
+  if (!st$argnum) {
+    PyErr_NoMemory();
+    SWIG_fail;
+  }
+  $1 = st$argnum;
+}
+%typemap(argout) int32_t *statuses {
+  PyObject *list = PyList_New((Py_ssize_t)arg ## NARG);
+  if (!list) SWIG_fail;
+  for (size_t i = 0; i < arg ## NARG; i++) PyList_SET_ITEM(list, (Py_ssize_t)i, PyLong_FromLong(st$argnum[i]));
+  $result = SWIG_Python_AppendOutput($result, list);
+}
+%typemap(freearg) int32_t *statuses {
+  free(st$argnum);
+}
+%enddef
+
+/* ---- borrowed bytes: `const uint8_t *FUNC(..., size_t *len)` returns a
+ * pointer the library owns; the binding copies it into bytes. LENARG is the
+ * position of `len`; %clear size_t *len after the header. ---- */
+%define %gpurent_borrowed_bytes(FUNC, LENARG)
+%typemap(in, numinputs=0) size_t *len (size_t borrowed = 0) {
+  $1 = &borrowed;
+}
+%typemap(out) const uint8_t *FUNC {
+  $result = PyBytes_FromStringAndSize($1 ? (const char *)$1 : "", $1 ? (Py_ssize_t)*arg ## LENARG : 0);
+  if (!$result) SWIG_fail;
+}
+%enddef
+
+/* ---- bytes in under other parameter names: %gpurent_bytes_in(const uint8_t
+ * *envelope, size_t len) gives (envelope, len) the (data, len) typemaps. ---- */
+%define %gpurent_bytes_in(PTR, LEN)
+%typemap(in) (PTR, LEN) = (const uint8_t *data, size_t len);
+%typemap(freearg) (PTR, LEN) = (const uint8_t *data, size_t len);
+%typemap(typecheck) (PTR, LEN) = (const uint8_t *data, size_t len);
+%enddef
+
+/* ---- an optional key (NULL allowed): None or bytes of exactly the length ---- */
+%define %gpurent_optional_key(NAME)
+%typemap(in) const uint8_t NAME[ANY] (Py_buffer view = {0}) {
+  if ($input == Py_None) {
+    $1 = NULL;
+  } else {
+    if (PyObject_GetBuffer($input, &view, PyBUF_SIMPLE) != 0) SWIG_fail;
+    if (view.len != $1_dim0) {
+      PyErr_Format(PyExc_ValueError, "$symname: expected %d bytes or None, got %zd", (int)$1_dim0, view.len);
+      SWIG_fail;
+    }
+    $1 = ($1_ltype)view.buf;
+  }
+}
+%enddef

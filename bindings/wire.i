@@ -118,7 +118,32 @@
     }
 }
 
+/* GPU reports (probe module). A report's devices: read with gpurent_gpu_report_device(), written with
+ * set_device() (the array is not exposed raw). */
+%ignore gpurent_gpu_report::devices;
+%extend gpurent_gpu_report {
+    gpurent_gpu_report() {
+        gpurent_gpu_report *r = (gpurent_gpu_report *)calloc(1, sizeof *r);
+        if (r) gpurent_gpu_report_init(r);
+        return r;
+    }
+    ~gpurent_gpu_report() {
+        free($self);
+    }
+    /* Copy `dev` into slot i (< GPURENT_GPU_REPORT_MAX_DEVICES); device_count
+     * grows to i + 1 if needed. Returns 0, or -1 when i is out of range. */
+    int set_device(uint32_t i, const gpurent_probe_device *dev) {
+        if (i >= GPURENT_GPU_REPORT_MAX_DEVICES || !dev) return -1;
+        $self->devices[i] = *dev;
+        if ($self->device_count <= i) $self->device_count = i + 1;
+        return 0;
+    }
+}
+
 %apply uint32_t *OUTPUT { uint32_t *type };
+
+/* An envelope's subject (attest): bytes in. */
+%gpurent_bytes_in(const uint8_t *subject, size_t len)
 
 /* Decoding and checking untrusted bytes (up to 16 MiB) and whole offers
  * (up to 1024 nodes) can take a while. */

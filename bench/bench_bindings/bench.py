@@ -92,10 +92,24 @@ def main():
     o = gpurent.Offer(provider_key=bytes([7]) * 32, region="eu-west",
                       nodes=[gpurent.Node(node_id=f"node-{i}", gpu=g, gpu_count=8, gpu_free=8) for i in range(16)])
     big = b"\xdd\x00\x10\x00\x00" + bytes(1 << 20)
+    # Bulk verification: the same 1000 envelopes as baseline.c, one call.
+    key = gpurent.Key.from_seed(bytes([1]) * 32)
+    trust = gpurent.TrustStore()
+    trust.add(key.public_key, gpurent.Role.PROVIDER)
+    gb = g.encode()
+    envs = [key.sign(gb, 1700000000, 1700000000 + 86400, nonce=(i + 1).to_bytes(4, "little") + bytes(12))
+            for i in range(1000)]
+
+    def verify_many():
+        sts = trust.verify_many(envs, 1700000100, threads=1, check_replay=False)
+        if any(sts):
+            raise RuntimeError(f"verify_many: {sts[:5]}")
+
     work = {
         "gpu_roundtrip": (lambda: gpurent.GPU.decode(g.encode()), 20000),
         "offer16_roundtrip": (lambda: gpurent.Offer.decode(o.encode()), 1000),
         "check_canonical_1MiB": (lambda: gpurent.check_canonical(big), 200),
+        "verify_many_1000": (verify_many, 5),
     }
     m = market_1000()
     work["match_batch_1000"] = (lambda: m.match(1760000600).encode(), 10)

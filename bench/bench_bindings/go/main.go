@@ -7,6 +7,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"log"
 	"os"
@@ -160,6 +161,33 @@ func main() {
 	for i := 0; i < 16; i++ {
 		o.Nodes = append(o.Nodes, gpurent.Node{NodeID: fmt.Sprintf("node-%d", i), GPU: g, GPUCount: 8, GPUFree: 8})
 	}
+	// Bulk verification: the same 1000 envelopes as baseline.c, one call.
+	var seed [gpurent.SeedBytes]byte
+	for i := range seed {
+		seed[i] = 1
+	}
+	key, err := gpurent.KeyFromSeed(seed)
+	if err != nil {
+		log.Fatal(err)
+	}
+	pk, _ := key.PublicKey()
+	trust, err := gpurent.NewTrustStore(0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := trust.Add(pk, gpurent.RoleProvider, 0, 0); err != nil {
+		log.Fatal(err)
+	}
+	gb, _ := g.Encode()
+	envs := make([][]byte, 1000)
+	for i := range envs {
+		h := gpurent.Envelope{Statement: gpurent.RecordGPU, IssuedAt: 1700000000, ExpiresAt: 1700000000 + 86400}
+		binary.LittleEndian.PutUint32(h.Nonce[:], uint32(i+1))
+		if envs[i], err = key.Sign(h, gb); err != nil {
+			log.Fatal(err)
+		}
+	}
+	noReplay := &gpurent.VerifyOptions{NoReplay: true}
 	big := append([]byte{0xdd, 0x00, 0x10, 0x00, 0x00}, make([]byte, 1<<20)...)
 	work := []struct {
 		name string
@@ -181,6 +209,15 @@ func main() {
 			return err
 		}, 2000},
 		{"check_canonical_1MiB", func() error { return gpurent.CheckCanonical(big) }, 200},
+		{"verify_many_1000", func() error {
+			st, err := trust.VerifyMany(envs, 1700000100, 0, noReplay, 1, nil)
+			for _, s := range st {
+				if err == nil && s != 0 {
+					err = gpurent.StatusError(int(s))
+				}
+			}
+			return err
+		}, 5},
 	}
 	m := market1000(g)
 	defer m.Close()

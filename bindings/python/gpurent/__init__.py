@@ -18,6 +18,15 @@ from .wire import (  # noqa: F401
     GPU, Node, Offer, Request, RecordType, Interface, GangScope,
     check_canonical, record_type, record_type_name,
 )
+from .attest import (  # noqa: F401
+    Role, RevocationReason, Envelope, Revocation, Key, Verified, TrustStore, VerifyBatch,
+    statement_default_role, envelope_digest,
+)
+from .probe import (  # noqa: F401
+    PVState, Verdict, PV, PVText, PVUUID, ProbeCheck, ProbeDevice, GpuReport, Peaks,
+    probe, probe_defaults, derive_peaks, probe_verdict, pv_state_name, verdict_name,
+    CHECK_D2D, CHECK_H2D, CHECK_FMA, CHECK_ALL,
+)
 from .tier import (  # noqa: F401
     CheckResult, ChallengeKind, JobOutcome, EventKind, Rule, rule_name, Challenge, Job, AuditReport, TierCert,
     TierLevel, TierOptions, TierEvent, EraSummary, Slash, Component, TierExplanation, TierEngine,
@@ -33,6 +42,11 @@ __all__ = [
     "last_error_message", "last_error_status", "error_clear", "Cancel",
     "GPU", "Node", "Offer", "Request", "RecordType", "Interface", "GangScope",
     "check_canonical", "record_type", "record_type_name",
+    "Role", "RevocationReason", "Envelope", "Revocation", "Key", "Verified", "TrustStore", "VerifyBatch",
+    "statement_default_role", "envelope_digest",
+    "PVState", "Verdict", "PV", "PVText", "PVUUID", "ProbeCheck", "ProbeDevice", "GpuReport", "Peaks",
+    "probe", "probe_defaults", "derive_peaks", "probe_verdict", "pv_state_name", "verdict_name",
+    "CHECK_D2D", "CHECK_H2D", "CHECK_FMA", "CHECK_ALL",
     # tier
     "CheckResult", "ChallengeKind", "JobOutcome", "EventKind", "Rule", "rule_name", "Challenge", "Job",
     "AuditReport", "TierCert", "TierLevel", "TierOptions", "TierEvent", "EraSummary", "Slash", "Component",

@@ -231,6 +231,236 @@ def check_canonical(data: bytes) -> None: ...
 def record_type(data: bytes) -> int: ...
 def record_type_name(rtype: int) -> str: ...
 
+# ---- attest ----
+from os import PathLike
+from typing import Sequence, Union
+_Bytes = Union[bytes, bytearray, memoryview]
+
+class Role(enum.IntFlag):
+    PROVIDER: int
+    AUDITOR: int
+    MATCHER: int
+    REVOKER: int
+    REQUESTER: int
+    ALL: int
+
+class RevocationReason(enum.IntEnum):
+    UNSPECIFIED: int
+    COMPROMISED: int
+    SUPERSEDED: int
+    RETIRED: int
+
+def statement_default_role(statement: int) -> Role: ...
+def envelope_digest(envelope: _Bytes) -> bytes: ...
+
+class Envelope(_Record):
+    statement: int
+    issuer: bytes
+    issued_at: int
+    expires_at: int
+    nonce: bytes
+    subject: bytes
+    payload_len: int
+    signature_count: int
+    def __init__(self, statement: int = ..., issuer: bytes = ..., issued_at: int = ..., expires_at: int = ...,
+                 nonce: bytes = ..., subject: bytes = ..., payload_len: int = ...,
+                 signature_count: int = ...) -> None: ...
+    @classmethod
+    def decode(cls, data: _Bytes) -> Envelope: ...
+
+class Revocation(_Record):
+    key: bytes
+    revoked_at: int
+    reason: int
+    def __init__(self, key: bytes = ..., revoked_at: int = ..., reason: int = ...) -> None: ...
+    def validate(self) -> None: ...
+    def encode(self) -> bytes: ...
+    @classmethod
+    def decode(cls, data: _Bytes) -> Revocation: ...
+
+class Key(Handle):
+    @classmethod
+    def generate(cls) -> Key: ...
+    @classmethod
+    def from_seed(cls, seed: _Bytes) -> Key: ...
+    @classmethod
+    def unseal(cls, data: _Bytes, passphrase: str, expected_public_key: Optional[bytes] = ...) -> Key: ...
+    @classmethod
+    def load(cls, path: Union[str, PathLike[str]], passphrase: str,
+             expected_public_key: Optional[bytes] = ...) -> Key: ...
+    @property
+    def public_key(self) -> bytes: ...
+    def seal(self, passphrase: str, opslimit: Optional[int] = ..., memlimit: Optional[int] = ...) -> bytes: ...
+    def save(self, path: Union[str, PathLike[str]], passphrase: str, opslimit: Optional[int] = ...,
+             memlimit: Optional[int] = ...) -> None: ...
+    def sign(self, payload: _Bytes, issued_at: int, expires_at: int, statement: Optional[int] = ...,
+             nonce: Optional[bytes] = ..., subject: bytes = ...) -> bytes: ...
+    def cosign(self, envelope: _Bytes) -> bytes: ...
+
+class Verified(Handle):
+    @property
+    def payload(self) -> bytes: ...
+    @property
+    def payload_view(self) -> bytes: ...
+    @property
+    def header(self) -> Envelope: ...
+    @property
+    def digest(self) -> bytes: ...
+    @property
+    def signers(self) -> List[bytes]: ...
+
+class TrustStore(Handle):
+    def __init__(self, replay_capacity: Optional[int] = ...) -> None: ...
+    def add(self, public_key: bytes, roles: int, not_before: int = ..., not_after: int = ...) -> None: ...
+    def remove(self, public_key: bytes) -> None: ...
+    def roles(self, public_key: bytes) -> Role: ...
+    def revoke(self, public_key: bytes) -> None: ...
+    def is_revoked(self, public_key: bytes) -> bool: ...
+    def __len__(self) -> int: ...
+    def clear_replay(self) -> None: ...
+    def verify(self, envelope: _Bytes, now: int, skew_s: int = ..., statement: int = ..., required_role: int = ...,
+               quorum: int = ..., check_replay: bool = ...) -> Verified: ...
+    def apply_revocation(self, envelope: _Bytes, now: int, skew_s: int = ..., quorum: int = ...,
+                         check_replay: bool = ...) -> None: ...
+    def verify_many(self, envelopes: Sequence[_Bytes], now: int, skew_s: int = ..., statement: int = ...,
+                    required_role: int = ..., quorum: int = ..., check_replay: bool = ..., threads: int = ...,
+                    cancel: Optional[Cancel] = ...) -> List[int]: ...
+
+class VerifyBatch(Handle):
+    def __init__(self, envelopes: Sequence[_Bytes] = ...) -> None: ...
+    def add(self, envelope: _Bytes) -> None: ...
+    def __len__(self) -> int: ...
+    def run(self, trust: TrustStore, now: int, skew_s: int = ..., statement: int = ..., required_role: int = ...,
+            quorum: int = ..., check_replay: bool = ..., threads: int = ..., cancel: Optional[Cancel] = ...) -> None: ...
+    def status(self, index: int) -> int: ...
+    def statuses(self) -> List[int]: ...
+    def error(self, index: int) -> Optional[Exception]: ...
+    def payload(self, index: int) -> bytes: ...
+
+# ---- probe ----
+CHECK_D2D: int
+CHECK_H2D: int
+CHECK_FMA: int
+CHECK_ALL: int
+
+class PVState(enum.IntEnum):
+    OK: int
+    UNSUPPORTED: int
+    ERROR: int
+    SKIPPED: int
+
+class Verdict(enum.IntEnum):
+    NONE: int
+    PLAUSIBLE: int
+    LOW: int
+    IMPLAUSIBLE: int
+    WRONG_OUTPUT: int
+
+def pv_state_name(state: int) -> str: ...
+def verdict_name(verdict: int) -> str: ...
+def probe_verdict(ratio_ppm: int) -> Verdict: ...
+
+class PV:
+    state: int
+    error: int
+    value: int
+    def __init__(self, state: int = ..., error: int = ..., value: int = ...) -> None: ...
+    @property
+    def ok(self) -> bool: ...
+
+class PVText:
+    state: int
+    error: int
+    value: str
+    def __init__(self, state: int = ..., error: int = ..., value: str = ...) -> None: ...
+
+class PVUUID:
+    state: int
+    error: int
+    value: bytes
+    def __init__(self, state: int = ..., error: int = ..., value: bytes = ...) -> None: ...
+
+class ProbeCheck:
+    state: int
+    error: int
+    value: int
+    ratio_ppm: int
+    verdict: int
+    def __init__(self, state: int = ..., error: int = ..., value: int = ..., ratio_ppm: int = ...,
+                 verdict: int = ...) -> None: ...
+
+class ProbeDevice:
+    ordinal: int
+    name: PVText
+    uuid: PVUUID
+    pci_domain: PV
+    pci_bus: PV
+    pci_device: PV
+    cc_major: PV
+    cc_minor: PV
+    sm_count: PV
+    memory_bytes: PV
+    clock_khz: PV
+    mem_clock_khz: PV
+    bus_width_bits: PV
+    l2_bytes: PV
+    ecc_enabled: PV
+    max_threads_per_sm: PV
+    fp32_gflops: PV
+    fp16_tensor_gflops: PV
+    bf16_tensor_gflops: PV
+    mem_bw_mbps: PV
+    h2d_peak_mbps: PV
+    d2d: ProbeCheck
+    h2d: ProbeCheck
+    fma: ProbeCheck
+    def __init__(self, ordinal: int = ..., name: PVText = ..., uuid: PVUUID = ..., pci_domain: PV = ...,
+                 pci_bus: PV = ..., pci_device: PV = ..., cc_major: PV = ..., cc_minor: PV = ...,
+                 sm_count: PV = ..., memory_bytes: PV = ..., clock_khz: PV = ..., mem_clock_khz: PV = ...,
+                 bus_width_bits: PV = ..., l2_bytes: PV = ..., ecc_enabled: PV = ..., max_threads_per_sm: PV = ...,
+                 fp32_gflops: PV = ..., fp16_tensor_gflops: PV = ..., bf16_tensor_gflops: PV = ...,
+                 mem_bw_mbps: PV = ..., h2d_peak_mbps: PV = ..., d2d: ProbeCheck = ..., h2d: ProbeCheck = ...,
+                 fma: ProbeCheck = ...) -> None: ...
+
+class GpuReport(_Record):
+    nonce: bytes
+    probed_at: int
+    status: int
+    driver_error: int
+    reason: str
+    driver_version: PV
+    driver_path: str
+    driver_digest: bytes
+    ld_preload_set: int
+    cuda_visible_devices_set: int
+    driver_device_count: int
+    checks: int
+    devices: List[ProbeDevice]
+    def __init__(self, nonce: bytes = ..., probed_at: int = ..., status: int = ..., driver_error: int = ...,
+                 reason: str = ..., driver_version: PV = ..., driver_path: str = ..., driver_digest: bytes = ...,
+                 ld_preload_set: int = ..., cuda_visible_devices_set: int = ..., driver_device_count: int = ...,
+                 checks: int = ..., devices: List[ProbeDevice] = ...) -> None: ...
+    def validate(self) -> None: ...
+    def encode(self) -> bytes: ...
+    @classmethod
+    def decode(cls, data: _Bytes) -> GpuReport: ...
+    def to_gpu(self, index: int) -> GPU: ...
+
+class Peaks:
+    fp32_gflops: PV
+    fp16_tensor_gflops: PV
+    bf16_tensor_gflops: PV
+    mem_bw_mbps: PV
+    h2d_peak_mbps: PV
+    def __init__(self, fp32_gflops: PV, fp16_tensor_gflops: PV, bf16_tensor_gflops: PV, mem_bw_mbps: PV,
+                 h2d_peak_mbps: PV) -> None: ...
+
+def probe(nonce: bytes = ..., driver_path: Optional[Union[str, PathLike[str]]] = ..., timeout_ms: int = ...,
+          checks: int = ..., check_ms: int = ..., check_max_bytes: int = ..., fma_iterations: int = ...,
+          fma_samples: int = ..., now: int = ..., cancel: Optional[Cancel] = ...) -> GpuReport: ...
+def probe_defaults() -> Dict[str, int]: ...
+def derive_peaks(cc_major: int, cc_minor: int, sm_count: int, clock_khz: int, mem_clock_khz: int,
+                 bus_width_bits: int) -> Peaks: ...
 # ---- tier ----
 class CheckResult(enum.IntEnum):
     NOT_RUN: int
