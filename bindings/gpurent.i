@@ -105,5 +105,5 @@ static void gpurent_bind_cover_record(const char *name)
 %include "wire.i"
 /* %include "attest.i" */
 /* %include "probe.i" */
-/* %include "tier.i" */
-/* %include "match.i" */
+%include "tier.i"
+%include "match.i"

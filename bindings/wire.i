@@ -45,10 +45,11 @@
     }
 }
 
-/* Audit reports and tier certificates (records of the tier module): until
- * bindings/tier.i binds them properly (see bindings/pending.txt), keep the
- * generated code sound: arrays owned by the record are not exposed raw, and
- * a binding-created report frees its arrays with the struct. */
+/* Audit reports and tier certificates (records of the tier module; their
+ * Pythonic/Go layers live with bindings/tier.i). Arrays owned by the record
+ * are not exposed raw: audit reports use add_challenge/add_job and the index
+ * getters, certificates auditor_at/set_auditor. A binding-created report
+ * frees its arrays with the struct. */
 %ignore gpurent_audit_report::challenges;
 %ignore gpurent_audit_report::jobs;
 %ignore gpurent_tier_cert::auditors;
@@ -59,6 +60,61 @@
     ~gpurent_audit_report() {
         gpurent_audit_report_clear($self);
         free($self);
+    }
+}
+%extend gpurent_tier_cert {
+    /* Auditor i (an all-zero key when out of range). */
+    void auditor_at(uint32_t i, uint8_t key_out[32]) const {
+        if (i < GPURENT_TIER_CERT_MAX_AUDITORS) memcpy(key_out, $self->auditors[i], 32);
+        else memset(key_out, 0, 32);
+    }
+    /* Set auditor i (ignored when out of range; auditor_count is separate). */
+    void set_auditor(uint32_t i, const uint8_t key[32]) {
+        if (i < GPURENT_TIER_CERT_MAX_AUDITORS) memcpy($self->auditors[i], key, 32);
+    }
+}
+
+/* Match receipts (record of the match module, Pythonic/Go layers with
+ * bindings/match.i): the arrays are read with the index getters
+ * (match_receipt_assignment/_placement). To build a receipt field by field,
+ * reserve(n_assignments, n_placements) allocates zeroed arrays (the
+ * library's gpurent_match_receipt_clear frees them: the library allocates
+ * with the C heap) and assignment_ref/placement_ref give writable items. A
+ * binding-created receipt frees its arrays with the struct. */
+%ignore gpurent_match_receipt::assignments;
+%ignore gpurent_match_receipt::placements;
+%extend gpurent_match_receipt {
+    gpurent_match_receipt() {
+        return (gpurent_match_receipt *)calloc(1, sizeof(gpurent_match_receipt));
+    }
+    ~gpurent_match_receipt() {
+        gpurent_match_receipt_clear($self);
+        free($self);
+    }
+    /* 0, or -1 when the counts exceed the record's limits or memory is short
+     * (the receipt is then cleared). */
+    int reserve(uint32_t n_assignments, uint32_t n_placements) {
+        gpurent_match_receipt_clear($self);
+        if (n_assignments > GPURENT_RECEIPT_MAX_ASSIGNMENTS || n_placements > GPURENT_RECEIPT_MAX_PLACEMENTS)
+            return -1;
+        $self->assignments = (gpurent_match_assignment *)calloc(n_assignments ? n_assignments : 1,
+                                                                sizeof(gpurent_match_assignment));
+        $self->placements = (gpurent_match_placement *)calloc(n_placements ? n_placements : 1,
+                                                              sizeof(gpurent_match_placement));
+        if (!$self->assignments || !$self->placements) {
+            gpurent_match_receipt_clear($self);
+            return -1;
+        }
+        $self->assignment_count = n_assignments;
+        $self->placement_count = n_placements;
+        return 0;
+    }
+    /* Writable item i (NULL when out of range). */
+    gpurent_match_assignment *assignment_ref(uint32_t i) {
+        return i < $self->assignment_count ? &$self->assignments[i] : NULL;
+    }
+    gpurent_match_placement *placement_ref(uint32_t i) {
+        return i < $self->placement_count ? &$self->placements[i] : NULL;
     }
 }
 

@@ -5,10 +5,15 @@ include bindings/common.mk
 
 BIND_COV_PY := $(BIND_BUILD)/coverage-python.txt
 FIXTURE_TOOL := $(BIND_BUILD)/wire_fixture
+SCENARIO_TOOL := $(BIND_BUILD)/scenario_fixture
 BIND_PY_SRC := $(wildcard $(PY_DIR)/tests/*.py $(PY_PKG)/*.py)
 BIND_GO_SRC := $(wildcard $(GO_DIR)/*.go $(GO_DIR)/*/*.go $(GO_DIR)/internal/*/*.go)
 
 $(FIXTURE_TOOL): bindings/fixtures/wire_fixture.c $(STLIB) $(PUBLIC_HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(STLIB) $(DEP_LIBS)
+
+$(SCENARIO_TOOL): bindings/fixtures/scenario_fixture.c $(STLIB) $(PUBLIC_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(STLIB) $(DEP_LIBS)
 
@@ -19,9 +24,9 @@ $(BIND_COV_PY): $(PY_EXT) $(BIND_PY_SRC)
 $(GO_COVERAGE): $(GO_WRAP) $(GO_PC) $(STLIB) $(BIND_GO_SRC)
 	$(MAKE) check-go
 
-.PHONY: check-bindings check-bindings-examples wire-fixtures bench-bindings
-check-bindings: lib $(PY_WRAP) $(GO_WRAP) $(BIND_COV_PY) $(GO_COVERAGE) $(FIXTURE_TOOL)
-	@bash tests/check_bindings.sh $(PY_WRAP) $(GO_WRAP) $(BIND_COV_PY) $(GO_COVERAGE) $(FIXTURE_TOOL)
+.PHONY: check-bindings check-bindings-examples wire-fixtures scenario-fixtures bench-bindings
+check-bindings: lib $(PY_WRAP) $(GO_WRAP) $(BIND_COV_PY) $(GO_COVERAGE) $(FIXTURE_TOOL) $(SCENARIO_TOOL)
+	@bash tests/check_bindings.sh $(PY_WRAP) $(GO_WRAP) $(BIND_COV_PY) $(GO_COVERAGE) $(FIXTURE_TOOL) $(SCENARIO_TOOL)
 	$(MAKE) check-bindings-examples
 	@bash $(PY_DIR)/check_pip.sh $(PYTHON) $(BUILD)
 
@@ -40,6 +45,11 @@ check-bindings-examples: $(PY_EXT) $(GO_BUILD)
 # a deliberate format change; review the diff).
 wire-fixtures: $(FIXTURE_TOOL)
 	@set -e; for r in tests/fixtures/wire/*.rec; do $(FIXTURE_TOOL) $$r > $${r%.rec}.hex; echo "wrote $${r%.rec}.hex"; done
+
+# Rewrite the expected records of every scenario (tests/fixtures/scenario)
+# from the C library (after a deliberate change; review the diff).
+scenario-fixtures: $(SCENARIO_TOOL)
+	@set -e; for s in tests/fixtures/scenario/*.scn; do $(SCENARIO_TOOL) $$s > $${s%.scn}.hex; echo "wrote $${s%.scn}.hex"; done
 
 # Bindings overhead against C: not part of `make check`.
 BENCH_BIND := bench/bench_bindings

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The bindings cover the whole public API, in both languages.
 #
-#   check_bindings.sh PY_WRAP GO_WRAP PY_COVERAGE GO_COVERAGE FIXTURE_TOOL
+#   check_bindings.sh PY_WRAP GO_WRAP PY_COVERAGE GO_COVERAGE FIXTURE_TOOL [SCENARIO_TOOL]
 #
 # Fails when
 #  1. a GPURENT_API function declared in include/gpurent/*.h has no wrapper
@@ -14,9 +14,11 @@
 #  3. a status in include/gpurent/status.h has no exception class in
 #     bindings/python/gpurent/errors.py or no sentinel in bindings/go/errors.go;
 #  4. the C encoder disagrees with a wire fixture's expected bytes
-#     (tests/fixtures/wire/*.hex; Python and Go are checked by their suites).
+#     (tests/fixtures/wire/*.hex; Python and Go are checked by their suites);
+#  5. the C library disagrees with a scenario's expected records
+#     (tests/fixtures/scenario/*.hex: tier certificates, match receipts).
 set -euo pipefail
-py_wrap=$1 go_wrap=$2 py_cov=$3 go_cov=$4 fixture_tool=$5
+py_wrap=$1 go_wrap=$2 py_cov=$3 go_cov=$4 fixture_tool=$5 scenario_tool=${6:-}
 fail=0
 bad() { echo "check-bindings: $*"; fail=1; }
 
@@ -72,6 +74,16 @@ for rec in tests/fixtures/wire/*.rec; do
   [ "$got" = "$want" ] || bad "$rec: C encodes $got, ${rec%.rec}.hex says $want"
 done
 
+# Scenarios: the C library gives the committed certificates and receipts.
+ns=0
+if [ -n "$scenario_tool" ]; then
+  for scn in tests/fixtures/scenario/*.scn; do
+    ns=$((ns + 1))
+    got=$("$scenario_tool" "$scn") || { bad "$scn: the C run failed"; continue; }
+    [ "$got" = "$(cat "${scn%.scn}.hex")" ] || bad "$scn: C gives other records than ${scn%.scn}.hex"
+  done
+fi
+
 [ $fail -eq 0 ] || { echo "check-bindings: FAILED (see docs/bindings.md, 'Adding a module')"; exit 1; }
-echo "check-bindings: $n public functions bound and called in Python and Go; $nf wire fixtures agree with C"
+echo "check-bindings: $n public functions bound and called in Python and Go; $nf wire fixtures and $ns scenarios agree with C"
 [ $np -eq 0 ] || echo "check-bindings: $np public functions still pending (bindings/pending.txt): $(awk '!/^#/ && NF {print $2}' bindings/pending.txt | sort | uniq -c | awk '{printf "%s %s ", $2, $1}')"

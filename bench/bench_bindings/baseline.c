@@ -35,6 +35,135 @@ static gpurent_gpu h100(void)
     return g;
 }
 
+/* ---- match a batch: BENCH_PROVIDERS providers x 10 nodes x 8 GPUs, 1000
+ * pending requests of 1..8 GPUs; one operation = gpurent_market_match plus
+ * the receipt's encoding (the market is unchanged by a match). ---- */
+#define BENCH_PROVIDERS 200
+#define BENCH_REQUESTS 1000
+
+static void bench_key(uint32_t p, uint8_t key[32])
+{
+    for (int b = 0; b < 32; b++) key[b] = (uint8_t)(b & 1 ? p >> 8 : p);
+}
+
+static int match_batch(void)
+{
+    gpurent_market *m = NULL;
+    int rc = gpurent_market_new(&m, NULL, NULL);
+    gpurent_gpu g = h100();
+    for (uint32_t p = 0; p < BENCH_PROVIDERS && !rc; p++) {
+        gpurent_offer o;
+        gpurent_offer_init(&o);
+        bench_key(p, o.provider_key);
+        o.seq = 1;
+        snprintf(o.region, sizeof o.region, "r%u", p % 5);
+        for (uint32_t i = 0; i < 10 && !rc; i++) {
+            gpurent_node nd;
+            memset(&nd, 0, sizeof nd);
+            snprintf(nd.node_id, sizeof nd.node_id, "n%u", i);
+            nd.gpu = g;
+            nd.gpu_count = nd.gpu_free = 8;
+            nd.cpu_millicores = 64000;
+            nd.ram_mib = 512000;
+            nd.disk_gib = 1000;
+            nd.price_micro_per_gpu_hour = 1000000 + 997 * ((p * 31 + i) % 101);
+            rc = gpurent_offer_add_node(&o, &nd);
+        }
+        if (!rc) rc = gpurent_market_put_offer(m, &o);
+        gpurent_offer_clear(&o);
+    }
+    for (uint32_t i = 0; i < BENCH_REQUESTS && !rc; i++) {
+        gpurent_request q;
+        gpurent_request_init(&q);
+        snprintf(q.request_id, sizeof q.request_id, "r%u", i);
+        q.gpu_count = 1 + i % 8;
+        q.submitted_at = 1760000000;
+        rc = gpurent_market_add_request(m, &q);
+    }
+    /* Best of three rounds of ten, after one warm-up, as bench.py and go/ time it. */
+    int n = 10;
+    double best = 0;
+    for (int round = -1; round < 3 && !rc; round++) {
+        double t0 = now_ns();
+        for (int i = 0; i < (round < 0 ? 1 : n) && !rc; i++) {
+            gpurent_match_receipt r;
+            gpurent_buf b = {0};
+            gpurent_match_receipt_init(&r);
+            rc = gpurent_market_match(m, 1760000600, NULL, &r);
+            if (!rc) rc = gpurent_match_receipt_encode(&r, &b);
+            gpurent_buf_free(&b);
+            gpurent_match_receipt_clear(&r);
+        }
+        double ns = (now_ns() - t0) / n;
+        if (round == 0 || (round > 0 && ns < best)) best = ns;
+    }
+    if (!rc) printf("C match_batch_1000 %.1f\n", best);
+    gpurent_market_free(m);
+    return rc;
+}
+
+/* ---- evaluate an era: TIER_PROVIDERS providers, three auditors each; one
+ * operation = record the era's encoded audit reports (as they arrive, as
+ * bytes: decode + gpurent_tier_record_report) and gpurent_tier_evaluate. ---- */
+#define TIER_PROVIDERS 300
+#define TIER_FIRST_ERA 20000u
+#define TIER_ERAS 16
+
+static int era_reports(uint64_t era, gpurent_buf *out)
+{
+    int rc = 0;
+    for (uint32_t p = 0; p < TIER_PROVIDERS && !rc; p++)
+        for (uint32_t j = 0; j < 3 && !rc; j++) {
+            gpurent_audit_report r;
+            gpurent_audit_report_init(&r);
+            bench_key(p + 1, r.provider_key);
+            memset(r.auditor_key, (int)(0xA0 + j), 32);
+            r.time_s = era * 86400 + 86000 + j;
+            r.gpu_report = r.integrity = r.security = GPURENT_CHECK_PASSED;
+            r.stake_observed = 1;
+            r.stake_micro = 500000000;
+            for (uint32_t h = 0; h < 24 && !rc; h++)
+                rc = gpurent_audit_report_add_challenge(&r, era * 86400 + h * 3600 + j, GPURENT_CHALLENGE_GPU,
+                                                        (h + p + j) % 17 != 0);
+            for (uint32_t h = 0; h < 24 && !rc; h += 6)
+                rc = gpurent_audit_report_add_challenge(&r, era * 86400 + h * 3600 + 1800 + j, GPURENT_CHALLENGE_CPU, 1);
+            if (!rc) rc = gpurent_audit_report_encode(&r, &out[p * 3 + j]);
+            gpurent_audit_report_clear(&r);
+        }
+    return rc;
+}
+
+static int tier_eras(void)
+{
+    const size_t per = TIER_PROVIDERS * 3;
+    gpurent_buf *reps = calloc(per * TIER_ERAS, sizeof *reps);
+    if (!reps) return GPURENT_E_NOMEM;
+    gpurent_tier_options o;
+    int rc = gpurent_tier_options_init(&o, GPURENT_TIER_OPTIONS_VERSION);
+    o.first_era = TIER_FIRST_ERA;
+    for (int e = 0; e < TIER_ERAS && !rc; e++) rc = era_reports(TIER_FIRST_ERA + (uint64_t)e, reps + per * (size_t)e);
+    gpurent_tier_engine *eng = NULL;
+    if (!rc) rc = gpurent_tier_engine_new(&eng, &o);
+    double t0 = 0;
+    for (int e = 0; e < TIER_ERAS && !rc; e++) {
+        if (e == 1) t0 = now_ns(); /* era 0 warms up */
+        for (size_t i = 0; i < per && !rc; i++) {
+            gpurent_audit_report r;
+            gpurent_audit_report_init(&r);
+            const gpurent_buf *b = &reps[per * (size_t)e + i];
+            rc = gpurent_audit_report_decode(b->data, b->len, &r);
+            if (!rc) rc = gpurent_tier_record_report(eng, &r);
+            gpurent_audit_report_clear(&r);
+        }
+        if (!rc) rc = gpurent_tier_evaluate(eng, TIER_FIRST_ERA + (uint64_t)e, NULL, NULL);
+    }
+    if (!rc) printf("C tier_era_300 %.1f\n", (now_ns() - t0) / (TIER_ERAS - 1));
+    gpurent_tier_engine_free(eng);
+    for (size_t i = 0; i < per * TIER_ERAS; i++) gpurent_buf_free(&reps[i]);
+    free(reps);
+    return rc;
+}
+
 int main(void)
 {
     gpurent_gpu g = h100(), gout;
@@ -87,5 +216,7 @@ int main(void)
         if ((rc = gpurent_wire_check_canonical(big, len))) fail(rc);
     printf("C check_canonical_1MiB %.1f\n", (now_ns() - t0) / n);
     free(big);
+    if ((rc = match_batch())) fail(rc);
+    if ((rc = tier_eras())) fail(rc);
     return 0;
 }

@@ -32,6 +32,56 @@ def timed(fn, n):
     return best
 
 
+def bench_key(p):
+    return bytes((p >> 8 if b & 1 else p) & 0xFF for b in range(32))
+
+
+def market_1000():
+    """200 providers x 10 nodes x 8 GPUs, 1000 pending requests (baseline.c)."""
+    m = gpurent.Market()
+    g = h100()
+    for p in range(200):
+        m.put_offer(gpurent.Offer(provider_key=bench_key(p), seq=1, region=f"r{p % 5}", nodes=[
+            gpurent.Node(node_id=f"n{i}", gpu=g, gpu_count=8, gpu_free=8, cpu_millicores=64000, ram_mib=512000,
+                         disk_gib=1000, price_micro_per_gpu_hour=1000000 + 997 * ((p * 31 + i) % 101))
+            for i in range(10)]))
+    for i in range(1000):
+        m.add_request(gpurent.Request(request_id=f"r{i}", gpu_count=1 + i % 8, submitted_at=1760000000))
+    return m
+
+
+TIER_PROVIDERS, TIER_FIRST_ERA, TIER_ERAS = 300, 20000, 16
+
+
+def era_reports(era):
+    """The era's encoded audit reports, as baseline.c builds them."""
+    out = []
+    for p in range(TIER_PROVIDERS):
+        for j in range(3):
+            r = gpurent.AuditReport(provider_key=bench_key(p + 1), auditor_key=bytes([0xA0 + j]) * 32,
+                                    time_s=era * 86400 + 86000 + j, gpu_report=1, integrity=1, security=1,
+                                    stake_observed=1, stake_micro=500000000)
+            r.challenges = [gpurent.Challenge(era * 86400 + h * 3600 + j, 1, int((h + p + j) % 17 != 0))
+                            for h in range(24)]
+            r.challenges += [gpurent.Challenge(era * 86400 + h * 3600 + 1800 + j, 2, 1) for h in range(0, 24, 6)]
+            out.append(r.encode())
+    return out
+
+
+def tier_eras():
+    """ns per era: record the era's reports (bytes) and evaluate it; era 0 warms up."""
+    reps = [era_reports(TIER_FIRST_ERA + e) for e in range(TIER_ERAS)]
+    with gpurent.TierEngine(gpurent.TierOptions(first_era=TIER_FIRST_ERA)) as eng:
+        t0 = 0
+        for e in range(TIER_ERAS):
+            if e == 1:
+                t0 = time.perf_counter_ns()
+            for b in reps[e]:
+                eng.record_report(b)
+            eng.evaluate(TIER_FIRST_ERA + e)
+        return (time.perf_counter_ns() - t0) / (TIER_ERAS - 1)
+
+
 def main():
     c = {}
     for line in subprocess.run([sys.argv[1]], check=True, capture_output=True, text=True).stdout.splitlines():
@@ -47,8 +97,12 @@ def main():
         "offer16_roundtrip": (lambda: gpurent.Offer.decode(o.encode()), 1000),
         "check_canonical_1MiB": (lambda: gpurent.check_canonical(big), 200),
     }
-    for name, (fn, n) in work.items():
-        ns = timed(fn, n)
+    m = market_1000()
+    work["match_batch_1000"] = (lambda: m.match(1760000600).encode(), 10)
+    results = {name: timed(fn, n) for name, (fn, n) in work.items()}
+    m.close()
+    results["tier_era_300"] = tier_eras()
+    for name, ns in results.items():
         print(f"BENCH python_{name} {ns:.0f} ns/op baseline=c_{name}:{c[name]:.0f} ratio={ns / c[name]:.2f}")
 
 

@@ -136,3 +136,10 @@ int cli_load_key(const char *cmd, int argc, char **argv, gpurent_key **key)
     if (rc) return cli_fail_status(cmd, rc, EXIT_INPUT);
     return 0;
 }
+
+double cli_mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}

@@ -67,3 +67,10 @@ int cmd_cosign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_match(int argc, char **argv);
+int cmd_tier(int argc, char **argv);
+/* Trust file (JSON) -> trust store; 0 or an exit code (message printed). */
+int cli_load_trust(const char *cmd, const char *path, gpurent_trust **out);
+int cmd_bench(int argc, char **argv);
+/* Monotonic clock in seconds (timings). */
+double cli_mono_s(void);

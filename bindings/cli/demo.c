@@ -66,12 +66,6 @@ static uint64_t rnd(void)
 }
 static uint64_t below(uint64_t n) { return n ? rnd() % n : 0; }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 typedef struct step {
     const char *name;
@@ -85,13 +79,13 @@ static void step_begin(const char *what)
 {
     printf("• %s\n", what);
     fflush(stdout);
-    step_t0 = now_s();
+    step_t0 = cli_mono_s();
 }
 
 static void step_end(const char *name)
 {
     steps[nsteps].name = name;
-    steps[nsteps++].seconds = now_s() - step_t0;
+    steps[nsteps++].seconds = cli_mono_s() - step_t0;
 }
 
 /* Progress for steps longer than a second, on a terminal only (a log
@@ -392,7 +386,7 @@ int cmd_demo(int argc, char **argv)
     if ((s = cli_opt(argc, argv, "--eras")) && !cli_u64(s, &v) && v >= 1 && v <= 365) cfg.eras = (uint32_t)v;
     if ((s = cli_opt(argc, argv, "--seed")) && !cli_u64(s, &v)) cfg.seed = v;
     rng_state = cfg.seed;
-    double t_all = now_s();
+    double t_all = cli_mono_s();
     printf("libgpurent %s market demo: %u providers, %u auditors, %u matchmakers, %u requests, %u eras\n\n",
            gpurent_version_string(), cfg.providers, AUDITORS, MATCHERS, cfg.requests, cfg.eras);
 
@@ -686,7 +680,7 @@ int cmd_demo(int argc, char **argv)
     free(matched);
     printf("  timings:");
     for (int i = 0; i < nsteps; i++) printf(" %s %.2fs%s", steps[i].name, steps[i].seconds, i + 1 < nsteps ? "," : "");
-    printf("\n  total %.1f s\n", now_s() - t_all);
+    printf("\n  total %.1f s\n", cli_mono_s() - t_all);
 
     for (uint32_t k = 0; k < MATCHERS; k++) {
         gpurent_market_free(mk[k]);

@@ -115,8 +115,20 @@ static const sfield report_f[] = {
 static const schema report_rec = {"gpu_report", GPURENT_RECORD_GPU_REPORT, sizeof report_f / sizeof report_f[0],
                                   report_f};
 
+static const sfield place_f[] = {B(1, "provider_key", 32), S(2, "node_id"), U(3, "gpus"), U(4, "share_pct"),
+                                 U(5, "gpu_index"), U(6, "price_micro_per_gpu_hour")};
+static const schema place_map = {"placement", 0, 6, place_f};
+static const sfield assign_f[] = {S(1, "request_id"), U(2, "value"), {3, "placements", T_ARR_MAP, 0, 0, &place_map}};
+static const schema assign_map = {"assignment", 0, 3, assign_f};
+static const sfield receipt_f[] = {
+    B(1, "seed", 32), B(2, "policy_digest", 32), B(3, "offers_digest", 32), B(4, "requests_digest", 32),
+    U(5, "matched_at"), U(6, "total_value"), U(7, "request_count"), {8, "assignments", T_ARR_MAP, 0, 0, &assign_map},
+};
+static const schema receipt_rec = {"match_receipt", GPURENT_RECORD_MATCH_RECEIPT,
+                                   sizeof receipt_f / sizeof receipt_f[0], receipt_f};
+
 static const schema *const records[] = {&gpu_rec, &offer_rec, &request_rec, &env_rec, &rev_rec, &audit_rec, &cert_rec,
-                                        &report_rec};
+                                        &report_rec, &receipt_rec};
 
 static const schema *schema_by_name(const char *name)
 {
@@ -282,6 +294,57 @@ static int pack_map(jctx *c, const schema *s, json_t *obj, const char *path)
     return 0;
 }
 
+/* An audit report written by hand: its lists in any order. The packed
+ * value is read with msgpack-c (it is our own, bounded output) into the
+ * struct through the library's setters, which the encoder then sorts. */
+static int lenient_audit(const uint8_t *b, size_t n, gpurent_audit_report *a)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    int rc = GPURENT_OK;
+    if (msgpack_unpack_next(&u, (const char *)b, n, &off) != MSGPACK_UNPACK_SUCCESS) {
+        msgpack_unpacked_destroy(&u);
+        return GPURENT_E_MALFORMED;
+    }
+    const msgpack_object_map *m = &u.data.via.map;
+    for (uint32_t i = 0; i < m->size && !rc; i++) {
+        const msgpack_object *v = &m->ptr[i].val;
+        uint64_t k = m->ptr[i].key.via.u64, x = v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? v->via.u64 : 0;
+        const void *bin = v->type == MSGPACK_OBJECT_BIN ? v->via.bin.ptr : NULL;
+        switch (k) {
+        case 1: if (bin) memcpy(a->provider_key, bin, 32); break;
+        case 2: if (bin) memcpy(a->auditor_key, bin, 32); break;
+        case 3: a->time_s = x; break;
+        case 4: a->gpu_report = (uint32_t)x; break;
+        case 5: a->integrity = (uint32_t)x; break;
+        case 6: a->security = (uint32_t)x; break;
+        case 7: if (bin) memcpy(a->gpu_report_digest, bin, 32); break;
+        case 8: a->stake_observed = (uint32_t)x; break;
+        case 9: a->stake_micro = x; break;
+        case 10:
+        case 11:
+            for (uint32_t j = 0; j < v->via.array.size && !rc; j++) {
+                const msgpack_object_map *it = &v->via.array.ptr[j].via.map;
+                uint64_t f[3] = {0, 0, 0};
+                char id[GPURENT_NAME_MAX] = "";
+                for (uint32_t q = 0; q < it->size && q < 3; q++) {
+                    const msgpack_object *iv = &it->ptr[q].val;
+                    if (iv->type == MSGPACK_OBJECT_STR)
+                        snprintf(id, sizeof id, "%.*s", (int)iv->via.str.size, iv->via.str.size ? iv->via.str.ptr : "");
+                    else f[q] = iv->via.u64;
+                }
+                rc = k == 10 ? gpurent_audit_report_add_challenge(a, f[0], (uint32_t)f[1], (uint32_t)f[2])
+                             : gpurent_audit_report_add_job(a, id, f[1], (uint32_t)f[2]);
+            }
+            break;
+        default: break;
+        }
+    }
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}
+
 /* The library's strict decoder for any record type it knows (for inspect):
  * every field is checked before anything is shown. */
 static int strict_check(uint32_t type, const uint8_t *b, size_t n)
@@ -314,6 +377,13 @@ static int strict_check(uint32_t type, const uint8_t *b, size_t n)
         gpurent_tier_cert c;
         return gpurent_tier_cert_decode(b, n, &c);
     }
+    case GPURENT_RECORD_MATCH_RECEIPT: {
+        gpurent_match_receipt r;
+        gpurent_match_receipt_init(&r);
+        rc = gpurent_match_receipt_decode(b, n, &r);
+        gpurent_match_receipt_clear(&r);
+        return rc;
+    }
     default: return rc;
     }
 }
@@ -323,6 +393,16 @@ static int strict_check(uint32_t type, const uint8_t *b, size_t n)
 static int validate(uint32_t type, const uint8_t *b, size_t n, gpurent_buf *out)
 {
     int rc;
+    if (type == GPURENT_RECORD_AUDIT_REPORT) {
+        /* Re-encode through the struct: the encoder sorts the challenge and
+         * job sets, so people may list them in any order. */
+        gpurent_audit_report a;
+        gpurent_audit_report_init(&a);
+        rc = lenient_audit(b, n, &a);
+        if (!rc) rc = gpurent_audit_report_encode(&a, out);
+        gpurent_audit_report_clear(&a);
+        return rc;
+    }
     if (type != GPURENT_RECORD_GPU && type != GPURENT_RECORD_OFFER && type != GPURENT_RECORD_REQUEST)
         return GPURENT_E_UNSUPPORTED; /* made by the library, not from JSON */
     if (type == GPURENT_RECORD_GPU) {
@@ -346,8 +426,9 @@ static int validate(uint32_t type, const uint8_t *b, size_t n, gpurent_buf *out)
 int cli_record_from_json(const char *kind, json_t *j, gpurent_buf *out, char *err, size_t errlen)
 {
     const schema *s = schema_by_name(kind);
-    if (!s || (s->type != GPURENT_RECORD_GPU && s->type != GPURENT_RECORD_OFFER && s->type != GPURENT_RECORD_REQUEST))
-        return snprintf(err, errlen, "unknown record kind '%s' (gpu, offer, request)", kind), -1;
+    if (!s || (s->type != GPURENT_RECORD_GPU && s->type != GPURENT_RECORD_OFFER && s->type != GPURENT_RECORD_REQUEST &&
+               s->type != GPURENT_RECORD_AUDIT_REPORT))
+        return snprintf(err, errlen, "unknown record kind '%s' (gpu, offer, request, audit_report)", kind), -1;
     if (!json_is_object(j)) return snprintf(err, errlen, "%s: expected a JSON object", kind), -1;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);

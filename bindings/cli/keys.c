@@ -133,20 +133,20 @@ static uint32_t role_bit(const char *name)
 
 /* Trust file (JSON): {"keys": [{"key": HEX, "roles": ["auditor"], "not_before": 0,
  * "not_after": 0}], "revoked": [HEX]} */
-static int load_trust(const char *path, gpurent_trust **out)
+int cli_load_trust(const char *cmd, const char *path, gpurent_trust **out)
 {
     json_error_t je;
     json_t *j = json_load_file(path, 0, &je);
     if (!j) {
-        if (je.line < 0 || strstr(je.text, "unable to open")) return cli_fail("verify", EXIT_IO, "%s: %s", path, je.text);
-        return cli_fail("verify", EXIT_INPUT, "%s:%d:%d: malformed JSON: %s", path, je.line, je.column, je.text);
+        if (je.line < 0 || strstr(je.text, "unable to open")) return cli_fail(cmd, EXIT_IO, "%s: %s", path, je.text);
+        return cli_fail(cmd, EXIT_INPUT, "%s:%d:%d: malformed JSON: %s", path, je.line, je.column, je.text);
     }
     gpurent_trust *t = NULL;
     int rc = gpurent_trust_new(&t, NULL), code = 0;
     json_t *keys = json_object_get(j, "keys"), *k;
     size_t i;
-    if (rc) code = cli_fail_status("verify", rc, EXIT_FAILED);
-    else if (!json_is_array(keys)) code = cli_fail("verify", EXIT_INPUT, "%s: \"keys\" must be an array", path);
+    if (rc) code = cli_fail_status(cmd, rc, EXIT_FAILED);
+    else if (!json_is_array(keys)) code = cli_fail(cmd, EXIT_INPUT, "%s: \"keys\" must be an array", path);
     json_array_foreach(keys, i, k) {
         if (code) break;
         uint8_t pk[32];
@@ -156,20 +156,20 @@ static int load_trust(const char *path, gpurent_trust **out)
         size_t x;
         json_array_foreach(rl, x, r) {
             uint32_t b = json_string_value(r) ? role_bit(json_string_value(r)) : 0;
-            if (!b) { code = cli_fail("verify", EXIT_INPUT, "%s: keys[%zu]: unknown role", path, i); break; }
+            if (!b) { code = cli_fail(cmd, EXIT_INPUT, "%s: keys[%zu]: unknown role", path, i); break; }
             roles |= b;
         }
         if (code) break;
-        if (!hex || cli_unhex(hex, pk, 32)) code = cli_fail("verify", EXIT_INPUT, "%s: keys[%zu].key: expected 64 hex digits", path, i);
+        if (!hex || cli_unhex(hex, pk, 32)) code = cli_fail(cmd, EXIT_INPUT, "%s: keys[%zu].key: expected 64 hex digits", path, i);
         else if ((rc = gpurent_trust_add(t, pk, roles, (uint64_t)json_integer_value(json_object_get(k, "not_before")),
                                          (uint64_t)json_integer_value(json_object_get(k, "not_after")))))
-            code = cli_fail_status("verify", rc, EXIT_INPUT);
+            code = cli_fail_status(cmd, rc, EXIT_INPUT);
     }
     json_array_foreach(json_object_get(j, "revoked"), i, k) {
         uint8_t pk[32];
         if (code) break;
         if (!json_string_value(k) || cli_unhex(json_string_value(k), pk, 32))
-            code = cli_fail("verify", EXIT_INPUT, "%s: revoked[%zu]: expected 64 hex digits", path, i);
+            code = cli_fail(cmd, EXIT_INPUT, "%s: revoked[%zu]: expected 64 hex digits", path, i);
         else gpurent_trust_revoke(t, pk);
     }
     json_decref(j);
@@ -211,7 +211,7 @@ int cmd_verify(int argc, char **argv)
     size_t len;
     if (cli_read_file(in, &data, &len)) return cli_fail("verify", EXIT_IO, "%s: %s", in, strerror(errno));
     gpurent_trust *t = NULL;
-    int rc = load_trust(tpath, &t);
+    int rc = cli_load_trust("verify", tpath, &t);
     if (rc) { free(data); return rc; }
     gpurent_verified *res = NULL;
     rc = gpurent_envelope_verify(t, data, len, cli_now(argc, argv), skew, &o, &res);

@@ -78,6 +78,9 @@ static const command commands[] = {
     {"cosign", cmd_cosign, "add a signature to an envelope (quorum statements)"},
     {"verify", cmd_verify, "verify an envelope against a trust file"},
     {"probe", cmd_probe, "probe this machine's GPUs (table, JSON, or a signed report)"},
+    {"tier", cmd_tier, "verify signed audit reports and evaluate provider tiers"},
+    {"match", cmd_match, "match requests to offers, explain a request, write the receipt"},
+    {"bench", cmd_bench, "quick speed figures for this machine, beside their baselines"},
     {"demo", cmd_demo, "run a whole simulated market and print a summary"},
 };
 

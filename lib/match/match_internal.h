@@ -168,6 +168,7 @@ struct gpurent_market {
     mnames models, regions;
     uint64_t need_hist[GPURENT_NODE_MAX_GPUS + 1]; /* pending requests by per-node need */
     uint64_t lists_bytes;      /* request list side tables */
+    uint8_t no_improve;        /* tests only: batch without the improvement phase */
 };
 
 /* ---- market.c ---- */

@@ -85,3 +85,14 @@ def test_bad_inputs(tmp_path):
     (tmp_path / "v.bin").write_bytes(msgpack.packb([1, "a", b"\x00"]))
     r = run("inspect", str(tmp_path / "v.bin"))
     assert r.returncode == 0 and json.loads(r.stdout) == [1, "a", "00"]
+
+
+def test_bench_prints_ratios():
+    r = run("bench", "--n", "20")
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stdout.decode().splitlines() if l.startswith("BENCH ")]
+    assert len(lines) == 3
+    for l in lines:
+        f = l.split()
+        assert float(f[2]) > 0 and f[4].startswith("baseline=") and f[5].startswith("ratio=")
+    assert run("bench", "--n", "0").returncode == 2

@@ -38,6 +38,107 @@ func timed(fn func() error, n int) float64 {
 	return best
 }
 
+func benchKey(p int) gpurent.Key {
+	var k gpurent.Key
+	for b := range k {
+		if b&1 == 1 {
+			k[b] = byte(p >> 8)
+		} else {
+			k[b] = byte(p)
+		}
+	}
+	return k
+}
+
+// market1000: 200 providers x 10 nodes x 8 GPUs, 1000 pending requests (baseline.c).
+func market1000(g gpurent.GPU) *gpurent.Market {
+	m, err := gpurent.NewMarket(nil, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for p := 0; p < 200; p++ {
+		o := gpurent.Offer{ProviderKey: benchKey(p), Seq: 1, Region: fmt.Sprintf("r%d", p%5)}
+		for i := 0; i < 10; i++ {
+			o.Nodes = append(o.Nodes, gpurent.Node{NodeID: fmt.Sprintf("n%d", i), GPU: g, GPUCount: 8, GPUFree: 8,
+				CPUMillicores: 64000, RAMMiB: 512000, DiskGiB: 1000,
+				PriceMicroPerGPUHour: 1000000 + 997*uint64((p*31+i)%101)})
+		}
+		if err := m.PutOffer(o); err != nil {
+			log.Fatal(err)
+		}
+	}
+	for i := 0; i < 1000; i++ {
+		q := gpurent.NewRequest()
+		q.RequestID, q.GPUCount, q.SubmittedAt = fmt.Sprintf("r%d", i), uint32(1+i%8), 1760000000
+		if err := m.AddRequest(q); err != nil {
+			log.Fatal(err)
+		}
+	}
+	return m
+}
+
+const tierProviders, tierFirstEra, tierEras = 300, 20000, 16
+
+// eraReports builds the era's encoded audit reports, as baseline.c does.
+func eraReports(era uint64) [][]byte {
+	var out [][]byte
+	for p := 0; p < tierProviders; p++ {
+		for j := uint64(0); j < 3; j++ {
+			r := gpurent.AuditReport{ProviderKey: benchKey(p + 1), TimeS: era*86400 + 86000 + j,
+				GPUReport: 1, Integrity: 1, Security: 1, StakeObserved: 1, StakeMicro: 500000000}
+			for b := range r.AuditorKey {
+				r.AuditorKey[b] = byte(0xA0 + j)
+			}
+			for h := uint64(0); h < 24; h++ {
+				passed := uint32(0)
+				if (h+uint64(p)+j)%17 != 0 {
+					passed = 1
+				}
+				r.Challenges = append(r.Challenges, gpurent.Challenge{TimeS: era*86400 + h*3600 + j, Kind: 1, Passed: passed})
+			}
+			for h := uint64(0); h < 24; h += 6 {
+				r.Challenges = append(r.Challenges, gpurent.Challenge{TimeS: era*86400 + h*3600 + 1800 + j, Kind: 2, Passed: 1})
+			}
+			b, err := r.Encode()
+			if err != nil {
+				log.Fatal(err)
+			}
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// tierEra: ns per era to record the era's reports (bytes) and evaluate it; era 0 warms up.
+func tierEra() float64 {
+	reps := make([][][]byte, tierEras)
+	for e := range reps {
+		reps[e] = eraReports(uint64(tierFirstEra + e))
+	}
+	o := gpurent.DefaultTierOptions()
+	o.FirstEra = tierFirstEra
+	eng, err := gpurent.NewTierEngine(&o)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer eng.Close()
+	var t0 time.Time
+	for e := 0; e < tierEras; e++ {
+		if e == 1 {
+			t0 = time.Now()
+		}
+		for _, b := range reps[e] {
+			if err := eng.RecordReportBytes(b); err != nil {
+				log.Fatal(err)
+			}
+		}
+		if _, err := eng.Evaluate(uint64(tierFirstEra+e), nil); err != nil {
+			log.Fatal(err)
+		}
+	}
+	return float64(time.Since(t0).Nanoseconds()) / (tierEras - 1)
+}
+
 func main() {
 	out, err := exec.Command(os.Args[1]).Output()
 	if err != nil {
@@ -81,8 +182,24 @@ func main() {
 		}, 2000},
 		{"check_canonical_1MiB", func() error { return gpurent.CheckCanonical(big) }, 200},
 	}
+	m := market1000(g)
+	defer m.Close()
+	work = append(work, struct {
+		name string
+		fn   func() error
+		n    int
+	}{"match_batch_1000", func() error {
+		r, err := m.Match(1760000600, nil)
+		if err == nil {
+			_, err = r.Encode()
+			r.Close()
+		}
+		return err
+	}, 10})
 	for _, w := range work {
 		ns := timed(w.fn, w.n)
 		fmt.Printf("BENCH go_%s %.0f ns/op baseline=c_%s:%.0f ratio=%.2f\n", w.name, ns, w.name, c[w.name], ns/c[w.name])
 	}
+	ns := tierEra()
+	fmt.Printf("BENCH go_tier_era_300 %.0f ns/op baseline=c_tier_era_300:%.0f ratio=%.2f\n", ns, c["tier_era_300"], ns/c["tier_era_300"])
 }

@@ -18,6 +18,14 @@ from .wire import (  # noqa: F401
     GPU, Node, Offer, Request, RecordType, Interface, GangScope,
     check_canonical, record_type, record_type_name,
 )
+from .tier import (  # noqa: F401
+    CheckResult, ChallengeKind, JobOutcome, EventKind, Rule, rule_name, Challenge, Job, AuditReport, TierCert,
+    TierLevel, TierOptions, TierEvent, EraSummary, Slash, Component, TierExplanation, TierEngine,
+)
+from .match import (  # noqa: F401
+    Preset, Constraint, constraint_name, MatchOptions, Breakdown, Candidate, Miss, Relaxation, Explanation,
+    Stats, Digests, Placement, Assignment, Receipt, Market,
+)
 
 __all__ = [
     "capi", "Error", "STATUS_CLASSES", "class_for_status", "Handle",
@@ -25,6 +33,13 @@ __all__ = [
     "last_error_message", "last_error_status", "error_clear", "Cancel",
     "GPU", "Node", "Offer", "Request", "RecordType", "Interface", "GangScope",
     "check_canonical", "record_type", "record_type_name",
+    # tier
+    "CheckResult", "ChallengeKind", "JobOutcome", "EventKind", "Rule", "rule_name", "Challenge", "Job",
+    "AuditReport", "TierCert", "TierLevel", "TierOptions", "TierEvent", "EraSummary", "Slash", "Component",
+    "TierExplanation", "TierEngine",
+    # match
+    "Preset", "Constraint", "constraint_name", "MatchOptions", "Breakdown", "Candidate", "Miss", "Relaxation",
+    "Explanation", "Stats", "Digests", "Placement", "Assignment", "Receipt", "Market",
 ] + [c.__name__ for c in STATUS_CLASSES.values()] + [
     "CoreError", "WireError", "AttestError", "ProbeError", "TierError", "MatchError",
 ]

@@ -1,5 +1,5 @@
 """Type stub for the gpurent package (the Pythonic layer over gpurent.capi)."""
-from typing import Any, Callable, ClassVar, Dict, List, Optional, Type, TypeVar
+from typing import Any, Callable, ClassVar, Dict, Iterable, List, Optional, Type, TypeVar, Union
 import enum
 
 from . import capi as capi
@@ -230,3 +230,390 @@ class Request(_Record):
 def check_canonical(data: bytes) -> None: ...
 def record_type(data: bytes) -> int: ...
 def record_type_name(rtype: int) -> str: ...
+
+# ---- tier ----
+class CheckResult(enum.IntEnum):
+    NOT_RUN: int
+    PASSED: int
+    FAILED: int
+
+class ChallengeKind(enum.IntEnum):
+    GPU: int
+    CPU: int
+
+class JobOutcome(enum.IntEnum):
+    COMPLETED: int
+    FAILED_PROVIDER: int
+    FAILED_USER: int
+
+class EventKind(enum.IntEnum):
+    GPU_CHALLENGE: int
+    CPU_CHALLENGE: int
+    JOB: int
+    STAKE: int
+
+class Rule(enum.IntEnum):
+    NOT_EVALUATED: int
+    HELD: int
+    UP_STREAK: int
+    PROMOTED: int
+    DOWN_STREAK: int
+    DEMOTED: int
+    INCUBATION_RESET: int
+    SECURITY_DEMOTION: int
+    NO_EVIDENCE: int
+    WAIT_INCUBATION: int
+    WAIT_QUORUM: int
+    AUDIT_FAILED: int
+    BOTTOM: int
+
+def rule_name(rule: int) -> str: ...
+
+class Challenge:
+    time_s: int
+    kind: int
+    passed: int
+    def __init__(self, time_s: int = ..., kind: int = ..., passed: int = ...) -> None: ...
+
+class Job:
+    job_id: str
+    end_s: int
+    outcome: int
+    def __init__(self, job_id: str = ..., end_s: int = ..., outcome: int = ...) -> None: ...
+
+class AuditReport:
+    provider_key: bytes
+    auditor_key: bytes
+    time_s: int
+    gpu_report: int
+    integrity: int
+    security: int
+    gpu_report_digest: bytes
+    stake_observed: int
+    stake_micro: int
+    challenges: List[Challenge]
+    jobs: List[Job]
+    def __init__(self, provider_key: bytes = ..., auditor_key: bytes = ..., time_s: int = ..., gpu_report: int = ...,
+                 integrity: int = ..., security: int = ..., gpu_report_digest: bytes = ..., stake_observed: int = ...,
+                 stake_micro: int = ..., challenges: List[Challenge] = ..., jobs: List[Job] = ...) -> None: ...
+    def validate(self) -> None: ...
+    def encode(self) -> bytes: ...
+    @classmethod
+    def decode(cls, data: bytes) -> AuditReport: ...
+
+class TierCert:
+    provider_key: bytes
+    era: int
+    tier: int
+    incubating: int
+    score_ppm: int
+    mean_ppm: int
+    confidence_ppm: int
+    uptime_ppm: int
+    eras_in_tier: int
+    points_ppm: int
+    evidence_digest: bytes
+    params_digest: bytes
+    auditors: List[bytes]
+    def __init__(self, provider_key: bytes = ..., era: int = ..., tier: int = ..., incubating: int = ...,
+                 score_ppm: int = ..., mean_ppm: int = ..., confidence_ppm: int = ..., uptime_ppm: int = ...,
+                 eras_in_tier: int = ..., points_ppm: int = ..., evidence_digest: bytes = ...,
+                 params_digest: bytes = ..., auditors: List[bytes] = ...) -> None: ...
+    def validate(self) -> None: ...
+    def encode(self) -> bytes: ...
+    @classmethod
+    def decode(cls, data: bytes) -> TierCert: ...
+
+class TierLevel:
+    uptime_min_ppm: int
+    slash_below_ppm: int
+    points_ppm: int
+    eras_up: int
+    eras_down: int
+    def __init__(self, uptime_min_ppm: int = ..., slash_below_ppm: int = ..., points_ppm: int = ...,
+                 eras_up: int = ..., eras_down: int = ...) -> None: ...
+
+class TierOptions:
+    tier_count: int
+    tiers: List[TierLevel]
+    incubation_tiers: int
+    min_incubation_eras: int
+    quorum_auditors: int
+    era_s: int
+    genesis_s: int
+    first_era: int
+    window_eras: int
+    half_life_eras: int
+    gpu_weight_ppm: int
+    cpu_weight_ppm: int
+    bound: int
+    z_milli: int
+    prior_pass_milli: int
+    prior_fail_milli: int
+    weight_uptime_ppm: int
+    weight_audit_ppm: int
+    weight_jobs_ppm: int
+    weight_stake_ppm: int
+    weight_tenure_ppm: int
+    stake_full_micro: int
+    tenure_full_eras: int
+    security_demote_tiers: int
+    max_providers: int
+    def __init__(self, **kw: Any) -> None: ...
+    def validate(self) -> None: ...
+
+class TierEvent:
+    provider_key: bytes
+    time_s: int
+    kind: int
+    value: int
+    def __init__(self, provider_key: bytes, time_s: int, kind: int, value: int) -> None: ...
+
+class EraSummary:
+    era: int
+    evaluated: int
+    promoted: int
+    demoted: int
+    resets: int
+    slashes: int
+    graduated: int
+    tier_counts: List[int]
+
+class Slash:
+    provider_key: bytes
+    era: int
+    reasons: int
+    tier_before: int
+    tier_after: int
+    uptime_ppm: int
+
+class Component:
+    value_ppm: int
+    mean_ppm: int
+    weight_ppm: int
+    contribution_ppm: int
+    evidence_q16: int
+
+class TierExplanation:
+    provider_key: bytes
+    era: int
+    tier: int
+    previous_tier: int
+    incubating: int
+    rule: int
+    score_ppm: int
+    mean_ppm: int
+    confidence_ppm: int
+    era_uptime_ppm: int
+    era_observed: int
+    qualifying_tier: int
+    slash_reasons: int
+    points_ppm: int
+    components: List[Component]
+    up_streak: int
+    down_streak: int
+    eras_in_tier: int
+    incubation_eras: int
+    auditors: int
+    stake_micro: int
+    first_era: int
+    next_tier: int
+    need_uptime_ppm: int
+    need_eras: int
+    need_incubation_eras: int
+    need_auditors: int
+    text: str
+
+class TierEngine(Handle):
+    def __init__(self, options: Optional[TierOptions] = ...) -> None: ...
+    def era_of(self, time_s: int) -> int: ...
+    def next_era(self) -> int: ...
+    def provider_count(self) -> int: ...
+    def provider_key(self, index: int) -> bytes: ...
+    def providers(self) -> List[bytes]: ...
+    def params_digest(self) -> bytes: ...
+    def record(self, events: Iterable[TierEvent]) -> None: ...
+    def record_report(self, report: Union[AuditReport, bytes]) -> None: ...
+    def evaluate(self, era: Optional[int] = ..., cancel: Optional[Cancel] = ...) -> EraSummary: ...
+    def slashes(self) -> List[Slash]: ...
+    def slash(self, index: int) -> Slash: ...
+    def explain(self, provider_key: bytes) -> TierExplanation: ...
+    def certificate(self, provider_key: bytes) -> TierCert: ...
+
+# ---- match ----
+class Preset(enum.IntEnum):
+    BALANCED: int
+    CHEAPEST: int
+    PERFORMANCE: int
+    TRUSTED: int
+
+class Constraint(enum.IntEnum):
+    KIND: int
+    MODEL: int
+    VRAM: int
+    CC: int
+    FP32: int
+    INTERFACE: int
+    CUDA: int
+    PRICE: int
+    TIER: int
+    VERIFIED: int
+    REGION: int
+    PROVIDER: int
+    DURATION: int
+    CPU: int
+    RAM: int
+    DISK: int
+    GPUS: int
+    BUSY: int
+    GANG: int
+
+def constraint_name(constraint: int) -> str: ...
+
+class MatchOptions:
+    w_price: int
+    w_perf_price: int
+    w_tier: int
+    w_score: int
+    w_stake: int
+    w_locality: int
+    w_fit: int
+    price_ref_micro: int
+    perf_price_cap: int
+    stake_cap_micro: int
+    aging_per_hour: int
+    strand_min_gpus: int
+    threads: int
+    def __init__(self, w_price: int = ..., w_perf_price: int = ..., w_tier: int = ..., w_score: int = ...,
+                 w_stake: int = ..., w_locality: int = ..., w_fit: int = ..., price_ref_micro: int = ...,
+                 perf_price_cap: int = ..., stake_cap_micro: int = ..., aging_per_hour: int = ...,
+                 strand_min_gpus: int = ..., threads: int = ...) -> None: ...
+    @classmethod
+    def preset(cls, preset: int) -> MatchOptions: ...
+    def validate(self) -> None: ...
+    def digest(self) -> bytes: ...
+
+class Breakdown:
+    price: int
+    perf_price: int
+    tier: int
+    score: int
+    stake: int
+    locality: int
+    fit: int
+    total: int
+    tie_hash: int
+
+class Candidate:
+    provider_key: bytes
+    node_id: str
+    region: str
+    model: str
+    node_count: int
+    provider_count: int
+    price_micro_per_gpu_hour: int
+    breakdown: Breakdown
+
+class Miss:
+    provider_key: bytes
+    node_id: str
+    failed_mask: int
+    failed_count: int
+    total: int
+    @property
+    def failed(self) -> List[Constraint]: ...
+
+class Relaxation:
+    constraint: int
+    from_value: int
+    to_value: int
+    change_pct: int
+    item: str
+    nodes_added: int
+    providers_added: int
+
+class Explanation:
+    request_id: str
+    nodes_total: int
+    providers_total: int
+    nodes_feasible: int
+    providers_feasible: int
+    matched: int
+    eliminated: List[int]
+    eliminated_only: List[int]
+    misses: List[Miss]
+    relaxations: List[Relaxation]
+    candidates: List[Candidate]
+    text: str
+
+class Stats:
+    providers: int
+    nodes: int
+    requests: int
+    leases: int
+    gpus_total: int
+    gpus_free: int
+    node_bytes: int
+    request_bytes: int
+    other_bytes: int
+
+class Digests:
+    offers: bytes
+    requests: bytes
+    policy: bytes
+
+class Placement:
+    provider_key: bytes
+    node_id: str
+    gpus: int
+    share_pct: int
+    gpu_index: int
+    price_micro_per_gpu_hour: int
+    def __init__(self, provider_key: bytes = ..., node_id: str = ..., gpus: int = ..., share_pct: int = ...,
+                 gpu_index: int = ..., price_micro_per_gpu_hour: int = ...) -> None: ...
+
+class Assignment:
+    request_id: str
+    value: int
+    placements: List[Placement]
+    def __init__(self, request_id: str = ..., value: int = ..., placements: List[Placement] = ...) -> None: ...
+
+class Receipt:
+    seed: bytes
+    policy_digest: bytes
+    offers_digest: bytes
+    requests_digest: bytes
+    matched_at: int
+    total_value: int
+    request_count: int
+    @property
+    def assignments(self) -> List[Assignment]: ...
+    def __len__(self) -> int: ...
+    @classmethod
+    def from_fields(cls, seed: bytes = ..., policy_digest: bytes = ..., offers_digest: bytes = ...,
+                    requests_digest: bytes = ..., matched_at: int = ..., total_value: int = ...,
+                    request_count: int = ..., assignments: Optional[List[Assignment]] = ...) -> Receipt: ...
+    def validate(self) -> None: ...
+    def encode(self) -> bytes: ...
+    def digest(self) -> bytes: ...
+    @classmethod
+    def decode(cls, data: bytes) -> Receipt: ...
+    def clear(self) -> None: ...
+
+class Market(Handle):
+    def __init__(self, options: Optional[MatchOptions] = ..., seed: Optional[bytes] = ...) -> None: ...
+    def set_seed(self, seed: bytes) -> None: ...
+    def set_options(self, options: MatchOptions) -> None: ...
+    def put_offer(self, offer: Offer) -> None: ...
+    def remove_offer(self, provider_key: bytes) -> None: ...
+    def set_trust(self, provider_key: bytes, tier: int, score_ppm: int) -> None: ...
+    def set_verified(self, provider_key: bytes, node_id: str, verified: bool = ...) -> None: ...
+    def add_request(self, request: Request) -> None: ...
+    def remove_request(self, request_id: str) -> None: ...
+    def end_lease(self, request_id: str) -> None: ...
+    def stats(self) -> Stats: ...
+    def digests(self) -> Digests: ...
+    def best(self, request: Request, k: int = ...) -> List[Candidate]: ...
+    def match(self, now: int, cancel: Optional[Cancel] = ...) -> Receipt: ...
+    def apply(self, receipt: Receipt) -> None: ...
+    def explain(self, request: Request) -> Explanation: ...

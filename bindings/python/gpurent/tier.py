@@ -1,0 +1,486 @@
+"""Provider trust tiers: auditors' evidence (:class:`AuditReport`,
+:class:`TierEvent`) goes into a :class:`TierEngine`, which evaluates eras,
+records slash events, explains each provider's tier and issues
+:class:`TierCert` certificates.
+
+Everything that decides a tier is integer arithmetic, so engines fed the same
+evidence give byte-identical certificates in C, Python and Go (docs/tiers.md).
+Signed evidence and signed certificates (record_signed, certificate_sign,
+...) need the attest bindings and are not here yet.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Optional, Union
+
+from . import capi
+from ._handle import Handle
+
+
+def _f(key: int, default: Any = 0) -> Any:
+    if isinstance(default, list):
+        return field(default_factory=list, metadata={"key": key})
+    return field(default=default, metadata={"key": key})
+
+
+def _get(cls: Any, c: Any, skip: Iterable[str] = ()) -> Dict[str, Any]:
+    return {f.name: getattr(c, f.name) for f in dataclasses.fields(cls) if f.name not in skip}
+
+
+def _set(obj: Any, c: Any, skip: Iterable[str] = ()) -> Any:
+    for f in dataclasses.fields(obj):
+        if f.name not in skip:
+            setattr(c, f.name, getattr(obj, f.name))
+    return c
+
+
+class CheckResult(enum.IntEnum):
+    """Outcome of one audit check."""
+    NOT_RUN = capi.CHECK_NOT_RUN
+    PASSED = capi.CHECK_PASSED
+    FAILED = capi.CHECK_FAILED
+
+
+class ChallengeKind(enum.IntEnum):
+    """Kind of liveness challenge."""
+    GPU = capi.CHALLENGE_GPU
+    CPU = capi.CHALLENGE_CPU
+
+
+class JobOutcome(enum.IntEnum):
+    """How a job ended (only FAILED_PROVIDER counts against the provider)."""
+    COMPLETED = capi.JOB_COMPLETED
+    FAILED_PROVIDER = capi.JOB_FAILED_PROVIDER
+    FAILED_USER = capi.JOB_FAILED_USER
+
+
+class EventKind(enum.IntEnum):
+    """Kinds of single evidence events (gpurent_tier_event_kind)."""
+    GPU_CHALLENGE = capi.TIER_EVENT_GPU_CHALLENGE
+    CPU_CHALLENGE = capi.TIER_EVENT_CPU_CHALLENGE
+    JOB = capi.TIER_EVENT_JOB
+    STAKE = capi.TIER_EVENT_STAKE
+
+
+class Rule(enum.IntEnum):
+    """The rule that decided a provider's tier in the last evaluated era."""
+    NOT_EVALUATED = capi.TIER_RULE_NOT_EVALUATED
+    HELD = capi.TIER_RULE_HELD
+    UP_STREAK = capi.TIER_RULE_UP_STREAK
+    PROMOTED = capi.TIER_RULE_PROMOTED
+    DOWN_STREAK = capi.TIER_RULE_DOWN_STREAK
+    DEMOTED = capi.TIER_RULE_DEMOTED
+    INCUBATION_RESET = capi.TIER_RULE_INCUBATION_RESET
+    SECURITY_DEMOTION = capi.TIER_RULE_SECURITY_DEMOTION
+    NO_EVIDENCE = capi.TIER_RULE_NO_EVIDENCE
+    WAIT_INCUBATION = capi.TIER_RULE_WAIT_INCUBATION
+    WAIT_QUORUM = capi.TIER_RULE_WAIT_QUORUM
+    AUDIT_FAILED = capi.TIER_RULE_AUDIT_FAILED
+    BOTTOM = capi.TIER_RULE_BOTTOM
+
+
+def rule_name(rule: int) -> str:
+    """Static name of a rule ("promoted"); "unknown" otherwise."""
+    return capi.tier_rule_name(rule)
+
+
+# ---- records ----
+
+@dataclass
+class Challenge:
+    """One liveness challenge an auditor sent, and its result."""
+    time_s: int = _f(1)
+    kind: int = _f(2, int(ChallengeKind.GPU))
+    passed: int = _f(3)
+
+
+@dataclass
+class Job:
+    """One job's outcome as the auditor observed it."""
+    job_id: str = _f(1, "")
+    end_s: int = _f(2)
+    outcome: int = _f(3, int(JobOutcome.COMPLETED))
+
+
+@dataclass
+class AuditReport:
+    """An auditor's report about one provider (gpurent_audit_report): the
+    checks it ran, the stake it observed, challenge results and job outcomes.
+    Lists are sets: encoding sorts them, decoding returns them sorted."""
+    provider_key: bytes = _f(1, bytes(32))
+    auditor_key: bytes = _f(2, bytes(32))
+    time_s: int = _f(3)
+    gpu_report: int = _f(4)
+    integrity: int = _f(5)
+    security: int = _f(6)
+    gpu_report_digest: bytes = _f(7, bytes(32))
+    stake_observed: int = _f(8)
+    stake_micro: int = _f(9)
+    challenges: List[Challenge] = _f(10, [])
+    jobs: List[Job] = _f(11, [])
+
+    _lists = ("challenges", "jobs")
+
+    def __post_init__(self) -> None:
+        self.challenges = [Challenge(**c) if isinstance(c, dict) else c for c in self.challenges]
+        self.jobs = [Job(**j) if isinstance(j, dict) else j for j in self.jobs]
+
+    def _to_c(self) -> Any:
+        c = capi.audit_report()  # frees its arrays when collected
+        capi.audit_report_init(c)
+        _set(self, c, self._lists)
+        for ch in self.challenges:
+            capi.audit_report_add_challenge(c, ch.time_s, ch.kind, ch.passed)
+        for j in self.jobs:
+            capi.audit_report_add_job(c, j.job_id, j.end_s, j.outcome)
+        return c
+
+    @classmethod
+    def _from_c(cls, c: Any) -> "AuditReport":
+        chs = []
+        for i in range(c.challenge_count):
+            x = capi.audit_report_challenge(c, i)
+            chs.append(Challenge(x.time_s, x.kind, x.passed))
+        jobs = []
+        for i in range(c.job_count):
+            x = capi.audit_report_job(c, i)
+            jobs.append(Job(x.job_id, x.end_s, x.outcome))
+        return cls(challenges=chs, jobs=jobs, **_get(cls, c, cls._lists))
+
+    def validate(self) -> None:
+        """Check every field and cross-field rule; InvalidFieldError names it."""
+        capi.audit_report_validate(self._to_c())
+
+    def encode(self) -> bytes:
+        """Validate, then return the canonical bytes (lists sorted)."""
+        return capi.audit_report_encode(self._to_c())
+
+    @classmethod
+    def decode(cls, data: bytes) -> "AuditReport":
+        """Decode and validate untrusted bytes."""
+        c = capi.audit_report()
+        capi.audit_report_init(c)
+        capi.audit_report_decode(data, c)
+        try:
+            return cls._from_c(c)
+        finally:
+            capi.audit_report_clear(c)
+
+
+@dataclass
+class TierCert:
+    """A tier certificate (gpurent_tier_cert): one provider's tier and score
+    at the end of one era, with digests of the evidence and parameters.
+    ``auditors`` are 32-byte keys, ascending and unique."""
+    provider_key: bytes = _f(1, bytes(32))
+    era: int = _f(2)
+    tier: int = _f(3)
+    incubating: int = _f(4)
+    score_ppm: int = _f(5)
+    mean_ppm: int = _f(6)
+    confidence_ppm: int = _f(7)
+    uptime_ppm: int = _f(8)
+    eras_in_tier: int = _f(9)
+    points_ppm: int = _f(10)
+    evidence_digest: bytes = _f(11, bytes(32))
+    params_digest: bytes = _f(12, bytes(32))
+    auditors: List[bytes] = _f(13, [])
+
+    def _to_c(self) -> Any:
+        c = capi.tier_cert()  # more than 16 auditors: the count is kept, validation refuses it
+        _set(self, c, ("auditors",))
+        c.auditor_count = len(self.auditors)
+        for i, k in enumerate(self.auditors[:capi.TIER_CERT_MAX_AUDITORS]):
+            c.set_auditor(i, k)
+        return c
+
+    @classmethod
+    def _from_c(cls, c: Any) -> "TierCert":
+        n = min(c.auditor_count, capi.TIER_CERT_MAX_AUDITORS)
+        return cls(auditors=[c.auditor_at(i) for i in range(n)], **_get(cls, c, ("auditors",)))
+
+    def validate(self) -> None:
+        """Check ranges and the auditor list."""
+        capi.tier_cert_validate(self._to_c())
+
+    def encode(self) -> bytes:
+        """Validate, then return the canonical bytes."""
+        return capi.tier_cert_encode(self._to_c())
+
+    @classmethod
+    def decode(cls, data: bytes) -> "TierCert":
+        """Decode and validate untrusted bytes."""
+        c = capi.tier_cert()
+        capi.tier_cert_decode(data, c)
+        return cls._from_c(c)
+
+
+# ---- engine parameters and results ----
+
+@dataclass
+class TierLevel:
+    """One row of the tier table (tier 1 is row 0)."""
+    uptime_min_ppm: int = 0
+    slash_below_ppm: int = 0
+    points_ppm: int = 0
+    eras_up: int = 0
+    eras_down: int = 0
+
+
+def _options_defaults() -> Dict[str, Any]:
+    c = capi.tier_options()
+    capi.tier_options_init(c, capi.TIER_OPTIONS_VERSION)
+    d = {f: getattr(c, f) for f in _OPTION_SCALARS}
+    d["tiers"] = [TierLevel(**_get(TierLevel, c.tier_at(i))) for i in range(c.tier_count)]
+    return d
+
+
+_OPTION_SCALARS = ("tier_count", "incubation_tiers", "min_incubation_eras", "quorum_auditors", "era_s",
+                   "genesis_s", "first_era", "window_eras", "half_life_eras", "gpu_weight_ppm", "cpu_weight_ppm",
+                   "bound", "z_milli", "prior_pass_milli", "prior_fail_milli", "weight_uptime_ppm",
+                   "weight_audit_ppm", "weight_jobs_ppm", "weight_stake_ppm", "weight_tenure_ppm",
+                   "stake_full_micro", "tenure_full_eras", "security_demote_tiers", "max_providers")
+
+
+@dataclass
+class TierOptions:
+    """Engine parameters (gpurent_tier_options); the defaults are the
+    published Spheron table and docs/tiers.md's values. ``tiers`` holds
+    ``tier_count`` rows (tier 1 first); ``tier_count`` follows ``tiers``
+    unless set explicitly to something else."""
+    tier_count: int = 0
+    tiers: List[TierLevel] = field(default_factory=list)
+    incubation_tiers: int = 0
+    min_incubation_eras: int = 0
+    quorum_auditors: int = 0
+    era_s: int = 0
+    genesis_s: int = 0
+    first_era: int = 0
+    window_eras: int = 0
+    half_life_eras: int = 0
+    gpu_weight_ppm: int = 0
+    cpu_weight_ppm: int = 0
+    bound: int = 0
+    z_milli: int = 0
+    prior_pass_milli: int = 0
+    prior_fail_milli: int = 0
+    weight_uptime_ppm: int = 0
+    weight_audit_ppm: int = 0
+    weight_jobs_ppm: int = 0
+    weight_stake_ppm: int = 0
+    weight_tenure_ppm: int = 0
+    stake_full_micro: int = 0
+    tenure_full_eras: int = 0
+    security_demote_tiers: int = 0
+    max_providers: int = 0
+
+    def __init__(self, **kw: Any) -> None:
+        d = _options_defaults()
+        unknown = set(kw) - set(d)
+        if unknown:
+            raise TypeError(f"TierOptions: unknown fields {sorted(unknown)}")
+        d.update(kw)
+        if "tiers" in kw and "tier_count" not in kw:
+            d["tier_count"] = len(d["tiers"])
+        d["tiers"] = [TierLevel(**t) if isinstance(t, dict) else t for t in d["tiers"]]
+        for k, v in d.items():
+            setattr(self, k, v)
+
+    def _to_c(self) -> Any:
+        c = capi.tier_options()
+        capi.tier_options_init(c, capi.TIER_OPTIONS_VERSION)
+        for n in _OPTION_SCALARS:
+            setattr(c, n, getattr(self, n))
+        for i in range(capi.TIER_MAX_TIERS):
+            _set(self.tiers[i] if i < len(self.tiers) else TierLevel(), c.tier_at(i))
+        return c
+
+    def validate(self) -> None:
+        """Check the options; InvalidArgError names the field."""
+        capi.tier_options_validate(self._to_c())
+
+
+@dataclass
+class TierEvent:
+    """One piece of (already verified) evidence about one provider."""
+    provider_key: bytes
+    time_s: int
+    kind: int
+    value: int
+
+
+@dataclass
+class EraSummary:
+    """Summary of one era's evaluation. ``tier_counts[i]`` = providers in
+    tier i+1 after the era."""
+    era: int = 0
+    evaluated: int = 0
+    promoted: int = 0
+    demoted: int = 0
+    resets: int = 0
+    slashes: int = 0
+    graduated: int = 0
+    tier_counts: List[int] = field(default_factory=list)
+
+
+@dataclass
+class Slash:
+    """A slash event of the last evaluated era (``reasons``: 1 uptime, 2 security)."""
+    provider_key: bytes = bytes(32)
+    era: int = 0
+    reasons: int = 0
+    tier_before: int = 0
+    tier_after: int = 0
+    uptime_ppm: int = 0
+
+
+@dataclass
+class Component:
+    """One component's part in a score."""
+    value_ppm: int = 0
+    mean_ppm: int = 0
+    weight_ppm: int = 0
+    contribution_ppm: int = 0
+    evidence_q16: int = 0
+
+
+@dataclass
+class TierExplanation:
+    """Why a provider has its tier and what it needs to move up
+    (gpurent_tier_explanation). ``components`` are indexed uptime, audit,
+    jobs, stake, tenure; ``text`` is the library's rendering."""
+    provider_key: bytes = bytes(32)
+    era: int = 0
+    tier: int = 0
+    previous_tier: int = 0
+    incubating: int = 0
+    rule: int = 0
+    score_ppm: int = 0
+    mean_ppm: int = 0
+    confidence_ppm: int = 0
+    era_uptime_ppm: int = 0
+    era_observed: int = 0
+    qualifying_tier: int = 0
+    slash_reasons: int = 0
+    points_ppm: int = 0
+    components: List[Component] = field(default_factory=list)
+    up_streak: int = 0
+    down_streak: int = 0
+    eras_in_tier: int = 0
+    incubation_eras: int = 0
+    auditors: int = 0
+    stake_micro: int = 0
+    first_era: int = 0
+    next_tier: int = 0
+    need_uptime_ppm: int = 0
+    need_eras: int = 0
+    need_incubation_eras: int = 0
+    need_auditors: int = 0
+    text: str = ""
+
+    @classmethod
+    def _from_c(cls, c: Any) -> "TierExplanation":
+        comps = [Component(**_get(Component, c.component_at(i))) for i in range(capi.TIER_COMPONENTS)]
+        return cls(components=comps, text=capi.tier_explain_text(c).decode("utf-8", "replace"),
+                   **_get(cls, c, ("components", "text")))
+
+
+# ---- the engine ----
+
+class TierEngine(Handle):
+    """A tier engine: providers' evidence and tier state.
+
+    ``TierEngine(options)``; use ``with`` or ``close()``. One engine must not
+    be used from two threads at once (read-only calls may run together).
+    :meth:`evaluate`, :meth:`record` and :meth:`record_report` release the GIL."""
+
+    _free = staticmethod(capi.tier_engine_free)
+
+    def __init__(self, options: Optional[TierOptions] = None) -> None:
+        super().__init__(capi.tier_engine_new(None if options is None else options._to_c()))
+
+    def era_of(self, time_s: int) -> int:
+        """The era a Unix second falls in."""
+        return capi.tier_era_of(self.ptr, time_s)
+
+    def next_era(self) -> int:
+        """The next era :meth:`evaluate` accepts."""
+        return capi.tier_next_era(self.ptr)
+
+    def provider_count(self) -> int:
+        """Number of providers the engine knows."""
+        return capi.tier_provider_count(self.ptr)
+
+    def provider_key(self, index: int) -> bytes:
+        """The key of provider ``index`` (NotFoundError out of range)."""
+        out = bytearray(32)
+        capi.tier_provider_key(self.ptr, index, out)
+        return bytes(out)
+
+    def providers(self) -> List[bytes]:
+        """Every provider's key, in the order they first appeared."""
+        return [self.provider_key(i) for i in range(self.provider_count())]
+
+    def params_digest(self) -> bytes:
+        """Digest of the parameters (a certificate's params_digest)."""
+        out = bytearray(32)
+        capi.tier_params_digest(self.ptr, out)
+        return bytes(out)
+
+    def record(self, events: Iterable[TierEvent]) -> None:
+        """Record already-verified evidence, all or nothing."""
+        events = list(events)
+        arr = capi.tier_event_array(max(1, len(events)))
+        for i, e in enumerate(events):
+            arr.set(i, e.provider_key, e.time_s, e.kind, e.value)
+        capi.tier_record(self.ptr, arr.cast(), len(events))
+
+    def record_report(self, report: Union[AuditReport, bytes]) -> None:
+        """Record an audit report that was ALREADY verified as signed by an
+        authorized auditor (an :class:`AuditReport` or its bytes)."""
+        if isinstance(report, AuditReport):
+            c = report._to_c()
+        else:
+            c = capi.audit_report()
+            capi.audit_report_init(c)
+            capi.audit_report_decode(report, c)
+        capi.tier_record_report(self.ptr, c)
+
+    def evaluate(self, era: Optional[int] = None, cancel: Any = None) -> EraSummary:
+        """Evaluate era ``era`` (default: :meth:`next_era`) and close it."""
+        s = capi.tier_era_summary()
+        capi.tier_evaluate(self.ptr, self.next_era() if era is None else era,
+                           None if cancel is None else cancel.ptr, s)
+        return EraSummary(tier_counts=[s.tier_count_at(i) for i in range(capi.TIER_MAX_TIERS)],
+                          **_get(EraSummary, s, ("tier_counts",)))
+
+    def slashes(self) -> List[Slash]:
+        """The slash events of the last evaluated era, by provider key."""
+        out = []
+        c = capi.tier_slash()
+        for i in range(capi.tier_slash_count(self.ptr)):
+            capi.tier_slash_get(self.ptr, i, c)
+            out.append(Slash(**_get(Slash, c)))
+        return out
+
+    def slash(self, index: int) -> Slash:
+        """Slash event ``index`` (NotFoundError out of range)."""
+        c = capi.tier_slash()
+        capi.tier_slash_get(self.ptr, index, c)
+        return Slash(**_get(Slash, c))
+
+    def explain(self, provider_key: bytes) -> TierExplanation:
+        """Why the provider has its tier (UnknownProviderError if unknown)."""
+        c = capi.tier_explanation()
+        capi.tier_explain(self.ptr, provider_key, c)
+        return TierExplanation._from_c(c)
+
+    def certificate(self, provider_key: bytes) -> TierCert:
+        """The provider's certificate for the last evaluated era
+        (QuorumNotMetError below quorum_auditors, NotFoundError before any
+        evaluation of it)."""
+        c = capi.tier_cert()
+        capi.tier_certificate(self.ptr, provider_key, c)
+        return TierCert._from_c(c)

@@ -1,0 +1,64 @@
+/* tier: gpurent/tier.h — the tier engine (providers' evidence, eras, tiers,
+ * slash events, explanations, certificates). The records it reads and
+ * writes (audit report, tier certificate) are in wire.i.
+ *
+ * The functions that take attest handles (record_signed, record_signed_many,
+ * certificate_sign/_cosign/_verify) wait for bindings/attest.i, which wraps
+ * gpurent_trust and gpurent_key; until then they are listed in
+ * bindings/pending.txt and not wrapped here. */
+
+%gpurent_handle(gpurent_tier_engine)
+
+%ignore gpurent_tier_record_signed;
+%ignore gpurent_tier_record_signed_many;
+%ignore gpurent_tier_certificate_sign;
+%ignore gpurent_tier_certificate_cosign;
+%ignore gpurent_tier_certificate_verify;
+
+/* Arrays of structs inside records: index accessors instead of raw members.
+ * The returned pointers are borrowed from the record (valid while it lives)
+ * and writable, so a binding fills a table row in place. */
+%ignore gpurent_tier_options::tiers;
+%ignore gpurent_tier_era_summary::tier_counts;
+%ignore gpurent_tier_explanation::components;
+%extend gpurent_tier_options {
+    /* Row i of the tier table ([0] = tier 1), NULL out of range. */
+    gpurent_tier_level *tier_at(uint32_t i) {
+        return i < GPURENT_TIER_MAX_TIERS ? &$self->tiers[i] : NULL;
+    }
+}
+%extend gpurent_tier_era_summary {
+    /* Providers in tier i+1 after the era (0 out of range). */
+    uint32_t tier_count_at(uint32_t i) const {
+        return i < GPURENT_TIER_MAX_TIERS ? $self->tier_counts[i] : 0;
+    }
+}
+%extend gpurent_tier_explanation {
+    /* Component i (GPURENT_TIER_COMP_*), NULL out of range. */
+    gpurent_tier_component *component_at(uint32_t i) {
+        return i < GPURENT_TIER_COMPONENTS ? &$self->components[i] : NULL;
+    }
+}
+
+/* Events for gpurent_tier_record: a C array the binding fills, one call per
+ * event (set), then passes with cast(). */
+%include <carrays.i>
+%array_class(gpurent_tier_event, tier_event_array)
+%extend tier_event_array {
+    /* Set event i (no bounds check beyond the caller's: the layer sizes the array). */
+    void set(size_t i, const uint8_t key[32], uint64_t time_s, uint32_t kind, uint64_t value) {
+        gpurent_tier_event *e = &$self[i];
+        memcpy(e->provider_key, key, 32);
+        e->time_s = time_s;
+        e->kind = kind;
+        e->reserved = 0;
+        e->value = value;
+    }
+}
+
+/* Whole eras, large batches of evidence and reports (up to 4096 challenges). */
+%gpurent_long_call(gpurent_tier_evaluate)
+%gpurent_long_call(gpurent_tier_record)
+%gpurent_long_call(gpurent_tier_record_report)
+
+%include <gpurent/tier.h>
