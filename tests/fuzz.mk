@@ -85,13 +85,14 @@ fuzz-merge: fuzz-build
 	  grep -E 'MERGE-OUTER: [0-9]+ new files' $(FUZZ_DIR)/logs/$$n.merge.log | sed "s/^/fuzz-merge $$n: /"; \
 	done
 
-$(BUILD)/fuzz-gen/gen_seeds: tests/fuzz/gen_seeds.c $(STLIB)
+$(BUILD)/fuzz-gen/gen_seeds: tests/fuzz/gen_seeds.c tests/fuzz/fuzz_fixture.h $(STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ilib $(LDFLAGS_ALL) -o $@ $< $(STLIB) $(DEP_LIBS)
+	$(CC) $(CFLAGS_ALL) -Ilib -Itests/fuzz $(LDFLAGS_ALL) -o $@ $< $(STLIB) $(DEP_LIBS)
 
 # Writes the generated seeds over tests/fuzz/corpus (fuzzer-found files stay).
-fuzz-seeds: $(BUILD)/fuzz-gen/gen_seeds
-	$(BUILD)/fuzz-gen/gen_seeds tests/fuzz/corpus
+# GPU reports come from the probe run on the fake CUDA driver's machines.
+fuzz-seeds: $(BUILD)/fuzz-gen/gen_seeds $(BUILD)/tests/libfakecuda.so
+	$(BUILD)/fuzz-gen/gen_seeds tests/fuzz/corpus $(BUILD)/tests/libfakecuda.so
 
 # The replay for `make check`: gcc + ASan/UBSan, every seed and regression input once.
 fuzz-replay: fuzz-bins

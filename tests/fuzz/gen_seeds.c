@@ -15,8 +15,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sodium.h>
+
 #include "gpurent.h"
 #include "wire/mp_internal.h"
+#include "fuzz_fixture.h"
 
 static const char *out_root;
 static unsigned written;
@@ -650,10 +653,361 @@ static void gen_cli_json(void)
     }
 }
 
+
+/* ---- records of the later modules and signed statements ---- */
+
+static const char *fakecuda_path; /* argv[2]: the fake CUDA driver, for probe reports */
+
+/* GPU reports as the probe writes them, from the fake driver's machines. */
+static void gen_gpu_report(void)
+{
+    static gpurent_gpu_report r;
+    static const struct { const char *machine; uint32_t checks; int mutate; } m[] = {
+        {"h100", GPURENT_CHECK_ALL, 1}, {"a100x8", 0, 0}, {"rtx4090", GPURENT_CHECK_D2D, 0},
+        {"nodevice", 0, 0}, {"stub", 0, 0}, {"midfail", 0, 0}, {"initfail", 0, 0},
+        {"wrongoutput", GPURENT_CHECK_FMA, 0}, {"slow", GPURENT_CHECK_ALL, 0}};
+    uint8_t nonce[32];
+    gpurent_buf b = {0};
+    memset(nonce, 0x6e, sizeof nonce);
+    for (size_t i = 0; fakecuda_path && i < sizeof m / sizeof m[0]; i++) {
+        gpurent_probe_options o = GPURENT_PROBE_OPTIONS_INIT;
+        o.driver_path = fakecuda_path;
+        o.checks = m[i].checks;
+        o.check_ms = 1;
+        o.check_max_bytes = 1u << 20;
+        o.fma_iterations = 16;
+        o.now = FUZZ_NOW;
+        setenv("FAKECUDA_MACHINE", m[i].machine, 1);
+        if (gpurent_probe_run(&o, nonce, NULL, &r) != GPURENT_OK) die("gpurent_probe_run");
+        /* Measured figures vary from run to run: keep the seeds stable. */
+        for (uint32_t d = 0; d < r.device_count; d++) {
+            gpurent_probe_check *c[3] = {&r.devices[d].d2d, &r.devices[d].h2d, &r.devices[d].fma};
+            for (int j = 0; j < 3; j++)
+                if (c[j]->state == GPURENT_PV_OK) {
+                    c[j]->value = 1000;
+                    c[j]->ratio_ppm = 900000;
+                    c[j]->verdict = GPURENT_VERDICT_PLAUSIBLE;
+                }
+        }
+        if (gpurent_gpu_report_encode(&r, &b) != GPURENT_OK) die("gpurent_gpu_report_encode");
+        seed_record("gpu_report", m[i].machine, &b, m[i].mutate);
+        gpurent_buf_free(&b);
+    }
+    gpurent_probe_options o = GPURENT_PROBE_OPTIONS_INIT;
+    o.driver_path = "/nonexistent/libcuda.so.1";
+    o.now = FUZZ_NOW;
+    if (gpurent_probe_run(&o, nonce, NULL, &r) != GPURENT_OK) die("gpurent_probe_run");
+    if (gpurent_gpu_report_encode(&r, &b) != GPURENT_OK) die("gpurent_gpu_report_encode");
+    seed_record("gpu_report", "no-driver", &b, 0);
+    gpurent_buf_free(&b);
+}
+
+#define FUZZ_ERA (FUZZ_NOW / 86400)
+#define ERA_T(s) (FUZZ_ERA * 86400 + (s))
+
+/* Auditor `auditor`'s report on the fixture provider: three passed checks,
+ * `challenges` hourly GPU challenges (one in four failed), a few jobs. */
+static void audit_report(gpurent_audit_report *r, unsigned auditor, unsigned challenges, unsigned jobs)
+{
+    gpurent_audit_report_init(r);
+    fuzz_pk(FUZZ_KEY_PROVIDER, r->provider_key);
+    fuzz_pk(auditor, r->auditor_key);
+    r->time_s = ERA_T(40000);
+    r->gpu_report = r->integrity = r->security = GPURENT_CHECK_PASSED;
+    memset(r->gpu_report_digest, 0x33, sizeof r->gpu_report_digest);
+    r->stake_observed = 1;
+    r->stake_micro = 5000000000ull;
+    for (unsigned c = 0; c < challenges; c++)
+        if (gpurent_audit_report_add_challenge(r, ERA_T(c * 1200 + 7), 1 + c % 2, c % 4 != 3)) die("add_challenge");
+    for (unsigned j = 0; j < jobs; j++) {
+        char id[32];
+        snprintf(id, sizeof id, "job-%u", j);
+        if (gpurent_audit_report_add_job(r, id, ERA_T(100 + j), 1 + j % 3)) die("add_job");
+    }
+}
+
+static void encode_audit(const gpurent_audit_report *r, gpurent_buf *b)
+{
+    if (gpurent_audit_report_encode(r, b) != GPURENT_OK) die("gpurent_audit_report_encode");
+}
+
+static void gen_audit_report(void)
+{
+    gpurent_audit_report r;
+    gpurent_buf b = {0};
+    audit_report(&r, FUZZ_KEY_AUDITOR1, 5, 3);
+    encode_audit(&r, &b); seed_record("audit_report", "checks-challenges-jobs", &b, 1); gpurent_buf_free(&b);
+    gpurent_audit_report_clear(&r);
+    audit_report(&r, FUZZ_KEY_AUDITOR2, 0, 0);
+    encode_audit(&r, &b); seed_record("audit_report", "checks-only", &b, 0); gpurent_buf_free(&b);
+    gpurent_audit_report_clear(&r);
+    audit_report(&r, FUZZ_KEY_AUDITOR3, 30, 0);
+    r.gpu_report = r.integrity = r.security = GPURENT_CHECK_NOT_RUN;
+    memset(r.gpu_report_digest, 0, sizeof r.gpu_report_digest);
+    r.stake_observed = 0;
+    r.stake_micro = 0;
+    encode_audit(&r, &b); seed_record("audit_report", "challenges-only", &b, 0); gpurent_buf_free(&b);
+    gpurent_audit_report_clear(&r);
+}
+
+/* A tier certificate as an engine computes it: the fixture provider audited
+ * by auditors 1..3 in one era, evaluated. */
+static void tier_cert(gpurent_tier_cert *c)
+{
+    gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
+    o.first_era = FUZZ_ERA;
+    o.quorum_auditors = 2;
+    gpurent_tier_engine *e = NULL;
+    if (gpurent_tier_engine_new(&e, &o) != GPURENT_OK) die("gpurent_tier_engine_new");
+    for (unsigned a = FUZZ_KEY_AUDITOR1; a <= FUZZ_KEY_AUDITOR3; a++) {
+        gpurent_audit_report r;
+        audit_report(&r, a, 24, 2);
+        if (gpurent_tier_record_report(e, &r) != GPURENT_OK) die("gpurent_tier_record_report");
+        gpurent_audit_report_clear(&r);
+    }
+    if (gpurent_tier_evaluate(e, FUZZ_ERA, NULL, NULL) != GPURENT_OK) die("gpurent_tier_evaluate");
+    uint8_t pk[GPURENT_KEY_BYTES];
+    fuzz_pk(FUZZ_KEY_PROVIDER, pk);
+    if (gpurent_tier_certificate(e, pk, c) != GPURENT_OK) die("gpurent_tier_certificate");
+    gpurent_tier_engine_free(e);
+}
+
+static void gen_tier_cert(void)
+{
+    gpurent_tier_cert c;
+    gpurent_buf b = {0};
+    tier_cert(&c);
+    if (gpurent_tier_cert_encode(&c, &b) != GPURENT_OK) die("gpurent_tier_cert_encode");
+    seed_record("tier_cert", "three-auditors", &b, 1);
+    gpurent_buf_free(&b);
+    c.auditor_count = GPURENT_TIER_CERT_MAX_AUDITORS;
+    for (unsigned i = 0; i < c.auditor_count; i++) memset(c.auditors[i], 0x10 + (int)i, GPURENT_KEY_BYTES);
+    c.tier = GPURENT_TIER_MAX_TIERS;
+    if (gpurent_tier_cert_encode(&c, &b) != GPURENT_OK) die("gpurent_tier_cert_encode (limits)");
+    seed_record("tier_cert", "sixteen-auditors", &b, 0);
+    gpurent_buf_free(&b);
+}
+
+static gpurent_match_placement placement(unsigned provider, const char *node, uint32_t gpus, uint32_t share,
+                                         uint32_t index, uint64_t price)
+{
+    gpurent_match_placement p;
+    memset(&p, 0, sizeof p);
+    memset(p.provider_key, 0x20 + (int)provider, sizeof p.provider_key);
+    snprintf(p.node_id, sizeof p.node_id, "%s", node);
+    p.gpus = gpus;
+    p.share_pct = share;
+    p.gpu_index = index;
+    p.price_micro_per_gpu_hour = price;
+    return p;
+}
+
+static void gen_match_receipt(void)
+{
+    gpurent_match_placement pl[4] = {
+        placement(1, "node-a", 4, 0, 0, 2000000), placement(1, "node-b", 4, 0, 0, 2100000),
+        placement(2, "node-a", 0, 25, 3, 900000), placement(3, "n", 1, 0, 0, 1)};
+    gpurent_match_assignment as[3];
+    memset(as, 0, sizeof as);
+    snprintf(as[0].request_id, sizeof as[0].request_id, "req-1");
+    as[0].value = 1000;
+    as[0].first_placement = 0;
+    as[0].placement_count = 2;
+    snprintf(as[1].request_id, sizeof as[1].request_id, "req-2");
+    as[1].value = 250;
+    as[1].first_placement = 2;
+    as[1].placement_count = 1;
+    snprintf(as[2].request_id, sizeof as[2].request_id, "req-3");
+    as[2].value = 0;
+    as[2].first_placement = 3;
+    as[2].placement_count = 1;
+    gpurent_match_receipt r;
+    gpurent_match_receipt_init(&r);
+    memset(r.seed, 0x11, sizeof r.seed);
+    memset(r.policy_digest, 0x22, sizeof r.policy_digest);
+    memset(r.offers_digest, 0x33, sizeof r.offers_digest);
+    memset(r.requests_digest, 0x44, sizeof r.requests_digest);
+    r.matched_at = FUZZ_NOW;
+    r.request_count = 5;
+    r.assignment_count = 3;
+    r.assignments = as;
+    r.placement_count = 4;
+    r.placements = pl;
+    r.total_value = 1250;
+    gpurent_buf b = {0};
+    if (gpurent_match_receipt_encode(&r, &b) != GPURENT_OK) die("gpurent_match_receipt_encode");
+    seed_record("match_receipt", "three-assignments", &b, 1);
+    gpurent_buf_free(&b);
+    r.assignment_count = 0;
+    r.placement_count = 0;
+    r.total_value = 0;
+    r.request_count = 0;
+    if (gpurent_match_receipt_encode(&r, &b) != GPURENT_OK) die("gpurent_match_receipt_encode (empty)");
+    seed_record("match_receipt", "empty", &b, 0);
+    gpurent_buf_free(&b);
+}
+
+static void revocation(gpurent_buf *b, unsigned key, uint32_t reason)
+{
+    gpurent_revocation r;
+    memset(&r, 0, sizeof r);
+    fuzz_pk(key, r.key);
+    r.revoked_at = FUZZ_NOW - 100;
+    r.reason = reason;
+    if (gpurent_revocation_encode(&r, b) != GPURENT_OK) die("gpurent_revocation_encode");
+}
+
+static void gen_revocation(void)
+{
+    gpurent_buf b = {0};
+    revocation(&b, FUZZ_KEY_AUDITOR3, GPURENT_REVOKE_COMPROMISED);
+    seed_record("revocation", "compromised", &b, 1);
+    gpurent_buf_free(&b);
+    revocation(&b, FUZZ_KEY_PROVIDER, GPURENT_REVOKE_RETIRED);
+    seed_record("revocation", "retired", &b, 0);
+    gpurent_buf_free(&b);
+}
+
+/* One signed statement to `dir`: payload signed by `signer`, co-signed by
+ * cosigners[0..n), in the fixture window shifted by `shift` seconds. */
+static void signed_seed(const char *dir, const char *name, uint32_t statement, const gpurent_buf *payload,
+                        unsigned signer, const unsigned *co, unsigned n, int64_t shift, int mutate)
+{
+    gpurent_envelope h;
+    gpurent_buf b = {0};
+    fuzz_fixture_header(&h, statement);
+    h.issued_at = (uint64_t)((int64_t)h.issued_at + shift);
+    h.expires_at = (uint64_t)((int64_t)h.expires_at + shift);
+    if (statement == GPURENT_RECORD_TIER_CERT || statement == GPURENT_RECORD_AUDIT_REPORT) {
+        h.subject_len = GPURENT_KEY_BYTES;
+        fuzz_pk(FUZZ_KEY_PROVIDER, h.subject);
+    }
+    if (fuzz_sign(&h, signer, co, n, payload->data, payload->len, &b) != GPURENT_OK) die("fuzz_sign");
+    seed_record(dir, name, &b, mutate);
+    /* The same statement with its last signature byte changed. */
+    char bad[160];
+    snprintf(bad, sizeof bad, "%s-bad-signature", name);
+    b.data[b.len - 1] ^= 1;
+    emit(dir, bad, b.data, b.len);
+    gpurent_buf_free(&b);
+}
+
+static void gen_envelope(void)
+{
+    gpurent_buf gpu = {0}, rep = {0}, cert = {0}, rec = {0}, rev = {0};
+    gpurent_gpu g;
+    h100(&g);
+    encode_gpu(&g, &gpu);
+    gpurent_audit_report r;
+    audit_report(&r, FUZZ_KEY_AUDITOR1, 5, 2);
+    encode_audit(&r, &rep);
+    gpurent_audit_report_clear(&r);
+    gpurent_tier_cert c;
+    tier_cert(&c);
+    if (gpurent_tier_cert_encode(&c, &cert) != GPURENT_OK) die("gpurent_tier_cert_encode");
+    revocation(&rev, FUZZ_KEY_AUDITOR3, GPURENT_REVOKE_SUPERSEDED);
+    gpurent_match_receipt mr;
+    gpurent_match_receipt_init(&mr);
+    mr.matched_at = FUZZ_NOW;
+    if (gpurent_match_receipt_encode(&mr, &rec) != GPURENT_OK) die("gpurent_match_receipt_encode");
+    const unsigned a2[] = {FUZZ_KEY_AUDITOR2}, a23[] = {FUZZ_KEY_AUDITOR2, FUZZ_KEY_AUDITOR3},
+                   revoked[] = {FUZZ_KEY_REVOKED}, stranger[] = {FUZZ_KEY_STRANGER}, prov[] = {FUZZ_KEY_PROVIDER};
+
+    signed_seed("envelope", "gpu-by-provider", GPURENT_RECORD_GPU, &gpu, FUZZ_KEY_PROVIDER, NULL, 0, 0, 1);
+    signed_seed("envelope", "audit-by-auditor", GPURENT_RECORD_AUDIT_REPORT, &rep, FUZZ_KEY_AUDITOR1, NULL, 0, 0, 0);
+    signed_seed("envelope", "cert-by-two", GPURENT_RECORD_TIER_CERT, &cert, FUZZ_KEY_AUDITOR1, a2, 1, 0, 0);
+    signed_seed("envelope", "receipt-by-matcher", GPURENT_RECORD_MATCH_RECEIPT, &rec, FUZZ_KEY_MATCHER, NULL, 0, 0, 0);
+    signed_seed("envelope", "revocation-by-revoker", GPURENT_RECORD_REVOCATION, &rev, FUZZ_KEY_REVOKER, NULL, 0, 0, 0);
+    signed_seed("envelope", "gpu-by-auditor", GPURENT_RECORD_GPU, &gpu, FUZZ_KEY_AUDITOR1, NULL, 0, 0, 0);
+    signed_seed("envelope", "gpu-by-stranger", GPURENT_RECORD_GPU, &gpu, FUZZ_KEY_STRANGER, NULL, 0, 0, 0);
+    signed_seed("envelope", "audit-by-revoked", GPURENT_RECORD_AUDIT_REPORT, &rep, FUZZ_KEY_REVOKED, NULL, 0, 0, 0);
+    signed_seed("envelope", "gpu-expired", GPURENT_RECORD_GPU, &gpu, FUZZ_KEY_PROVIDER, NULL, 0, -200000, 0);
+    signed_seed("envelope", "gpu-future", GPURENT_RECORD_GPU, &gpu, FUZZ_KEY_PROVIDER, NULL, 0, 7200, 0);
+
+    signed_seed("quorum", "two-of-three", GPURENT_RECORD_TIER_CERT, &cert, FUZZ_KEY_AUDITOR1, a2, 1, 0, 1);
+    signed_seed("quorum", "three-of-three", GPURENT_RECORD_TIER_CERT, &cert, FUZZ_KEY_AUDITOR1, a23, 2, 0, 0);
+    signed_seed("quorum", "one-of-three", GPURENT_RECORD_TIER_CERT, &cert, FUZZ_KEY_AUDITOR2, NULL, 0, 0, 0);
+    signed_seed("quorum", "one-and-revoked", GPURENT_RECORD_TIER_CERT, &cert, FUZZ_KEY_AUDITOR1, revoked, 1, 0, 0);
+    signed_seed("quorum", "one-and-stranger", GPURENT_RECORD_TIER_CERT, &cert, FUZZ_KEY_AUDITOR1, stranger, 1, 0, 0);
+    signed_seed("quorum", "one-and-provider", GPURENT_RECORD_TIER_CERT, &cert, FUZZ_KEY_AUDITOR1, prov, 1, 0, 0);
+    signed_seed("quorum", "two-expired", GPURENT_RECORD_TIER_CERT, &cert, FUZZ_KEY_AUDITOR1, a2, 1, -200000, 0);
+    signed_seed("quorum", "gpu-by-two", GPURENT_RECORD_GPU, &gpu, FUZZ_KEY_AUDITOR1, a2, 1, 0, 0);
+
+    signed_seed("tier_signed", "report", GPURENT_RECORD_AUDIT_REPORT, &rep, FUZZ_KEY_AUDITOR1, NULL, 0, 0, 1);
+    signed_seed("tier_signed", "report-by-revoked", GPURENT_RECORD_AUDIT_REPORT, &rep, FUZZ_KEY_REVOKED, NULL, 0, 0, 0);
+    signed_seed("tier_signed", "report-by-provider", GPURENT_RECORD_AUDIT_REPORT, &rep, FUZZ_KEY_PROVIDER, NULL, 0, 0, 0);
+    signed_seed("tier_signed", "report-of-another-auditor", GPURENT_RECORD_AUDIT_REPORT, &rep, FUZZ_KEY_AUDITOR2,
+                NULL, 0, 0, 0);
+    signed_seed("tier_signed", "cert-not-report", GPURENT_RECORD_TIER_CERT, &cert, FUZZ_KEY_AUDITOR1, NULL, 0, 0, 0);
+    signed_seed("tier_signed", "report-expired", GPURENT_RECORD_AUDIT_REPORT, &rep, FUZZ_KEY_AUDITOR1, NULL, 0,
+                -200000, 0);
+    gpurent_buf old = {0};
+    audit_report(&r, FUZZ_KEY_AUDITOR1, 3, 0);
+    r.time_s -= 3 * 86400;
+    for (uint32_t i = 0; i < r.challenge_count; i++) r.challenges[i].time_s -= 3 * 86400;
+    encode_audit(&r, &old);
+    gpurent_audit_report_clear(&r);
+    signed_seed("tier_signed", "report-closed-era", GPURENT_RECORD_AUDIT_REPORT, &old, FUZZ_KEY_AUDITOR1, NULL, 0, 0,
+                0);
+    gpurent_buf_free(&old);
+    gpurent_buf_free(&gpu);
+    gpurent_buf_free(&rep);
+    gpurent_buf_free(&cert);
+    gpurent_buf_free(&rec);
+    gpurent_buf_free(&rev);
+}
+
+/* Key files built here from the documented layout (docs/attest.md), with a
+ * fixed salt and nonce so the seeds are reproducible; that the harness opens
+ * them also checks the layout against the library. */
+static void keyfile(uint8_t f[176], unsigned key, unsigned recorded, const char *pass, uint32_t ops, uint64_t mem)
+{
+    uint8_t seed[GPURENT_SEED_BYTES], k[crypto_secretbox_KEYBYTES];
+    memset(f, 0, 176);
+    memcpy(f, "GPRKEY\0\1", 8);
+    f[8] = 2;
+    for (int i = 0; i < 4; i++) f[12 + i] = (uint8_t)(ops >> (8 * (3 - i)));
+    for (int i = 0; i < 8; i++) f[16 + i] = (uint8_t)(mem >> (8 * (7 - i)));
+    memset(f + 24, 0x5a, 16);
+    memset(f + 40, 0xa5, 24);
+    fuzz_pk(recorded, f + 64);
+    fuzz_key_seed(key, seed);
+    if (crypto_pwhash(k, sizeof k, pass, strlen(pass), f + 24, ops < 1 ? 1 : ops, mem < 8192 ? 8192 : mem,
+                      crypto_pwhash_ALG_ARGON2ID13) != 0)
+        die("crypto_pwhash");
+    crypto_secretbox_easy(f + 96, seed, sizeof seed, f + 40, k);
+    crypto_generichash(f + 144, 32, f, 144, NULL, 0);
+}
+
+static void gen_keyfile(void)
+{
+    uint8_t f[176];
+    keyfile(f, FUZZ_KEY_PROVIDER, FUZZ_KEY_PROVIDER, FUZZ_PASSPHRASE, FUZZ_KDF_OPS, FUZZ_KDF_MEM);
+    emit("keyfile", "provider-valid", f, sizeof f);
+    emit("keyfile", "provider-truncated", f, 175);
+    f[100] ^= 1;
+    emit("keyfile", "provider-box-flipped", f, sizeof f);
+    keyfile(f, FUZZ_KEY_PROVIDER, FUZZ_KEY_PROVIDER, FUZZ_PASSPHRASE, 2, 65536);
+    emit("keyfile", "provider-ops2-mem64k", f, sizeof f);
+    keyfile(f, FUZZ_KEY_PROVIDER, FUZZ_KEY_PROVIDER, "another passphrase", FUZZ_KDF_OPS, FUZZ_KDF_MEM);
+    emit("keyfile", "wrong-passphrase", f, sizeof f);
+    keyfile(f, FUZZ_KEY_AUDITOR1, FUZZ_KEY_AUDITOR1, FUZZ_PASSPHRASE, FUZZ_KDF_OPS, FUZZ_KDF_MEM);
+    emit("keyfile", "not-the-expected-key", f, sizeof f);
+    keyfile(f, FUZZ_KEY_AUDITOR1, FUZZ_KEY_PROVIDER, FUZZ_PASSPHRASE, FUZZ_KDF_OPS, FUZZ_KDF_MEM);
+    emit("keyfile", "recorded-key-differs", f, sizeof f);
+    keyfile(f, FUZZ_KEY_PROVIDER, FUZZ_KEY_PROVIDER, FUZZ_PASSPHRASE, 0, 4096);
+    emit("keyfile", "limits-below", f, sizeof f);
+    keyfile(f, FUZZ_KEY_PROVIDER, FUZZ_KEY_PROVIDER, FUZZ_PASSPHRASE, 1, 8192);
+    f[8] = 1;
+    crypto_generichash(f + 144, 32, f, 144, NULL, 0);
+    emit("keyfile", "unknown-kdf", f, sizeof f);
+    emit("keyfile", "empty", f, 0);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: gen_seeds OUT_DIR\n");
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: gen_seeds OUT_DIR [FAKE_LIBCUDA]\n");
         return 2;
     }
     out_root = argv[1];
@@ -663,6 +1017,15 @@ int main(int argc, char **argv)
     gen_request();
     gen_generic();
     gen_cli_json();
+    fakecuda_path = argc == 3 ? argv[2] : NULL;
+    if (sodium_init() < 0) die("sodium_init");
+    gen_gpu_report();
+    gen_audit_report();
+    gen_tier_cert();
+    gen_match_receipt();
+    gen_revocation();
+    gen_envelope();
+    gen_keyfile();
     printf("gen_seeds: %u files under %s\n", written, out_root);
     return 0;
 }
