@@ -6,18 +6,16 @@ reproduced byte for byte from their seeds, and Python's `cryptography`
 verifies envelopes this binding signs (and, in make check-bindings, those
 the Go binding signed: see xsign.py)."""
 import os
-import struct
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 import gpurent
 from gpurent import capi
 
 import xsign
+from gil_spinner import spinner
 
 ROOT = Path(__file__).resolve().parents[3]
 VECTORS = ROOT / "tests" / "vectors" / "envelopes_c.txt"
@@ -402,31 +400,9 @@ def test_python_thread_progresses_during_verify_many(key, trust):
     trust.verify_many(envs, T0, threads=1, check_replay=False)
     per = (time.perf_counter() - t0) / len(envs)
     envs = envs * max(1, int(0.3 / max(per, 1e-6) / len(envs)))
-    counter = [0]
-    stop = threading.Event()
-
-    def spin():
-        while not stop.is_set():
-            counter[0] += 1
-
-    import sys
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(0.001)
-    th = threading.Thread(target=spin)
-    th.start()
-    try:
-        c0 = counter[0]
-        time.sleep(0.1)
-        free_rate = (counter[0] - c0) / 0.1
-        c0 = counter[0]
-        t0 = time.perf_counter()
-        sts = trust.verify_many(envs, T0, threads=1, check_replay=False)
-        took = time.perf_counter() - t0
-        during = counter[0] - c0
-    finally:
-        stop.set()
-        th.join()
-        sys.setswitchinterval(old)
+    with spinner() as s:
+        free_rate = s.free_steps(0.1) / 0.1
+        sts, during, took = s.during(lambda: trust.verify_many(envs, T0, threads=1, check_replay=False))
     assert set(sts) == {0}
     assert free_rate > 0
     assert during > free_rate * took * 0.08, f"spinner made {during} steps in {took:.3f} s ({free_rate:.0f}/s free)"

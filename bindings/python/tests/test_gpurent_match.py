@@ -1,11 +1,11 @@
 """Match bindings: the market as a handle, top-k, batch receipts as bytes,
 explanations, options, and bad input."""
-import threading
 import time
 
 import pytest
 
 import gpurent
+from gil_spinner import spinner
 
 KEYS = [bytes([i + 1]) * 32 for i in range(4)]
 H100 = gpurent.GPU(model="H100", cc_major=9, memory_mib=81559, interface=gpurent.Interface.SXM, fp32_gflops=66900,
@@ -199,7 +199,6 @@ def test_closed_market_and_raw_capi():
 def test_python_thread_progresses_during_a_batch_match():
     """market.match releases the GIL: a spinning Python thread keeps counting
     while this thread is inside a batch (same method as test_gpurent_threads)."""
-    import sys
     with gpurent.Market() as m:
         for p in range(200):
             key = p.to_bytes(2, "big") * 16
@@ -216,27 +215,8 @@ def test_python_thread_progresses_during_a_batch_match():
             t0 = time.perf_counter()
             m.match(T0)
             took = time.perf_counter() - t0
-        counter = [0]
-        stop = threading.Event()
-
-        def spin():
-            while not stop.is_set():
-                counter[0] += 1
-
-        old = sys.getswitchinterval()
-        sys.setswitchinterval(0.001)
-        t = threading.Thread(target=spin)
-        t.start()
-        try:
-            c0 = counter[0]
-            time.sleep(took)
-            free_rate = counter[0] - c0
-            c0 = counter[0]
-            r = m.match(T0)
-            during = counter[0] - c0
-        finally:
-            stop.set()
-            t.join()
-            sys.setswitchinterval(old)
+        with spinner() as s:
+            free_rate = s.free_steps(took)
+            r, during, _ = s.during(lambda: m.match(T0))
         assert len(r) > 0 and free_rate > 0
         assert during > free_rate * 0.08, f"spinner made {during} steps in the match, {free_rate} when free"

@@ -5,14 +5,13 @@ peaks and verdicts, bad input with the right exception classes, and the GIL
 released while probing."""
 import dataclasses
 import os
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 import gpurent
 from gpurent import capi
+from gil_spinner import spinner
 
 ROOT = Path(__file__).resolve().parents[3]
 BUILD = Path(os.environ.get("GPURENT_TEST_BUILD", ROOT / "build"))
@@ -138,31 +137,10 @@ def test_signed_report_verifies(report):
 def test_probe_releases_the_gil():
     """Another Python thread keeps running while one thread probes (active
     checks measure for check_ms each in the driver)."""
-    import sys
-    counter = [0]
-    stop = threading.Event()
-
-    def spin():
-        while not stop.is_set():
-            counter[0] += 1
-
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(0.001)
-    th = threading.Thread(target=spin)
-    th.start()
-    try:
-        c0 = counter[0]
-        time.sleep(0.1)
-        free_rate = (counter[0] - c0) / 0.1
-        c0 = counter[0]
-        t0 = time.perf_counter()
-        r = gpurent.probe(NONCE, driver_path=FAKE, checks=gpurent.CHECK_ALL, check_ms=100, check_max_bytes=1 << 20)
-        took = time.perf_counter() - t0
-        during = counter[0] - c0
-    finally:
-        stop.set()
-        th.join()
-        sys.setswitchinterval(old)
+    with spinner() as s:
+        free_rate = s.free_steps(0.1) / 0.1
+        r, during, took = s.during(lambda: gpurent.probe(NONCE, driver_path=FAKE, checks=gpurent.CHECK_ALL,
+                                                         check_ms=100, check_max_bytes=1 << 20))
     assert r.status == 0 and free_rate > 0
     # Held GIL: the spinner runs only in ~1 ms slices after the call.
     assert during > free_rate * took * 0.08, f"spinner made {during} steps in {took:.3f} s ({free_rate:.0f}/s free)"

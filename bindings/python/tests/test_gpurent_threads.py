@@ -6,11 +6,11 @@ threads right after the call returns, before the second timestamp), so the
 test counts the other thread's progress during one long call instead. With
 the GIL held, that thread can only run during the ~1 ms switch interval
 after the call; with the GIL released it runs during the whole call."""
-import sys
 import threading
 import time
 
 import gpurent
+from gil_spinner import spinner
 
 
 def big_value(n):
@@ -32,30 +32,11 @@ def _long_input(target_s=0.25):
 
 def test_python_thread_progresses_during_a_long_call():
     data, took = _long_input()
-    counter = [0]
-    stop = threading.Event()
-
-    def spin():
-        while not stop.is_set():
-            counter[0] += 1
-
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(0.001)
-    t = threading.Thread(target=spin)
-    t.start()
-    try:
-        # The spinner's rate while this thread sleeps (GIL free).
-        c0 = counter[0]
-        time.sleep(took)
-        free_rate = counter[0] - c0
-        # Its progress while this thread is inside check_canonical.
-        c0 = counter[0]
-        gpurent.check_canonical(data)
-        during = counter[0] - c0
-    finally:
-        stop.set()
-        t.join()
-        sys.setswitchinterval(old)
+    with spinner() as s:
+        # The spinner's rate while this thread sleeps (GIL free), then its
+        # progress while this thread is inside check_canonical.
+        free_rate = s.free_steps(took)
+        _, during, _ = s.during(lambda: gpurent.check_canonical(data))
     assert free_rate > 0
     # Held GIL: at most a few switch intervals (~1% of the call). Released:
     # most of the call, unless the machine starves the spinner entirely.
