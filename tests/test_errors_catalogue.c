@@ -372,6 +372,24 @@ static int case_oversize_node_count(void)
     return dec_offer(&b);
 }
 
+static int case_oversize_record(void)
+{
+    /* A valid offer followed by zeros to one byte past the record limit:
+     * refused on its size before the canonical walk would find the
+     * trailing bytes. */
+    bytes b = offer_bytes();
+    size_t n = (size_t)GPURENT_RECORD_MAX_BYTES + 1;
+    uint8_t *big = calloc(1, n);
+    assert_non_null(big);
+    memcpy(big, b.d, b.n);
+    gpurent_offer o;
+    gpurent_offer_init(&o);
+    int rc = gpurent_offer_decode(big, n, &o);
+    free(big);
+    gpurent_offer_clear(&o); /* only matters if the case wrongly succeeds */
+    return rc;
+}
+
 static int case_too_deep(void)
 {
     char hex[64] = "";
@@ -1085,6 +1103,7 @@ static const catalogue_case cases[] = {
     CASE("oversize-bin", gpurent_gpu_decode, case_oversize_bin),
     CASE("oversize-list", gpurent_request_decode, case_oversize_list),
     CASE("oversize-node-count", gpurent_offer_decode, case_oversize_node_count),
+    CASE("oversize-record", gpurent_offer_decode, case_oversize_record),
     CASE("too-deep", gpurent_wire_check_canonical, case_too_deep),
     CASE("padded-int", gpurent_gpu_decode, case_padded_int),
     CASE("signed-form", gpurent_gpu_decode, case_signed_form),

@@ -210,6 +210,48 @@ static void test_depth_limit(void **state)
     assert_int_equal(gpurent_wire_check_canonical(deep + sizeof deep - 18, 18), GPURENT_E_OVERSIZE);
 }
 
+/* Every record decoder refuses input above GPURENT_RECORD_MAX_BYTES on its
+ * size alone; an envelope gets room for its header and signatures. */
+static void test_record_size_limit(void **state)
+{
+    (void)state;
+    const size_t max = GPURENT_RECORD_MAX_BYTES, n = max + 4096 + 1;
+    uint8_t *big = calloc(1, n);
+    assert_non_null(big);
+    big[0] = 0x81; /* a map: what each decoder would look at first */
+    static gpurent_gpu g;
+    static gpurent_offer o;
+    static gpurent_request q;
+    static gpurent_gpu_report gr;
+    static gpurent_audit_report ar;
+    static gpurent_tier_cert tc;
+    static gpurent_match_receipt mr;
+    static gpurent_revocation rv;
+    static gpurent_envelope env;
+    gpurent_offer_init(&o);
+    gpurent_audit_report_init(&ar);
+    int rc[9] = {
+        gpurent_gpu_decode(big, max + 1, &g),
+        gpurent_offer_decode(big, max + 1, &o),
+        gpurent_request_decode(big, max + 1, &q),
+        gpurent_gpu_report_decode(big, max + 1, &gr),
+        gpurent_audit_report_decode(big, max + 1, &ar),
+        gpurent_tier_cert_decode(big, max + 1, &tc),
+        gpurent_match_receipt_decode(big, max + 1, &mr),
+        gpurent_revocation_decode(big, max + 1, &rv),
+        gpurent_envelope_decode(big, n, &env),
+    };
+    for (int i = 0; i < 9; i++) {
+        if (rc[i] != GPURENT_E_OVERSIZE) fail_msg("decoder %d: status %d, expected OVERSIZE", i, rc[i]);
+    }
+    assert_non_null(strstr(gpurent_last_error_message(), "above the record limit"));
+    /* At the limit the size passes and the content is what fails. */
+    assert_int_not_equal(gpurent_offer_decode(big, max, &o), GPURENT_E_OVERSIZE);
+    assert_int_not_equal(gpurent_envelope_decode(big, max + 1, &env), GPURENT_E_OVERSIZE);
+    assert_int_not_equal(gpurent_envelope_decode(big, n - 1, &env), GPURENT_E_OVERSIZE);
+    free(big);
+}
+
 static void test_h100_fixture_bytes(void **state)
 {
     (void)state;
@@ -437,6 +479,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_generated), cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_hostile_values),      cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_record_size_limit),
         cmocka_unit_test(test_h100_fixture_bytes),  cmocka_unit_test(test_wrong_record_and_fields),
         cmocka_unit_test(test_offer_validation),    cmocka_unit_test(test_request_sets),
         cmocka_unit_test(test_request_rules),       cmocka_unit_test(test_null_args),

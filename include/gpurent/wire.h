@@ -48,7 +48,11 @@ typedef enum gpurent_interface {
 #define GPURENT_REQUEST_MAX_GPUS 1024
 #define GPURENT_REQUEST_MAX_LIST 8 /* models, regions, providers in a request */
 #define GPURENT_MAX_DURATION_S 31536000u /* one year */
-#define GPURENT_RECORD_MAX_BYTES (16u << 20) /* any record, encoded */
+/* Any record, encoded: every decoder refuses longer input with
+ * GPURENT_E_OVERSIZE before reading it. An envelope's payload may reach the
+ * limit; the envelope itself may exceed it by its header and signatures
+ * (at most 4 KiB). */
+#define GPURENT_RECORD_MAX_BYTES (16u << 20)
 
 /** A GPU model as offered or probed. 0 in a throughput field means "not
  *  known" (offers) or "not measured" (measured_*). */

@@ -183,7 +183,7 @@ GPURENT_API gpurent_status gpurent_verify_batch_add(gpurent_verify_batch *b, con
 {
     GR_CHECK_ARG(b, "batch is NULL");
     GR_CHECK_ARG(envelope || len == 0, "envelope is NULL");
-    if (len > GPURENT_RECORD_MAX_BYTES + 4096u)
+    if (len > GPURENT_RECORD_MAX_BYTES + GR_ENVELOPE_OVERHEAD_MAX)
         return gr_fail(GPURENT_E_OVERSIZE, "verify batch: envelope of %zu bytes", len);
     int rc = b->n == b->cap ? batch_grow(b) : GPURENT_OK;
     if (rc) return rc;

@@ -342,6 +342,12 @@ int gr_rd_record(gr_reader *r, uint32_t fields, uint64_t type)
 {
     uint32_t n;
     uint64_t t;
+    /* The size limit first: it costs nothing and spares the canonical walk
+     * over input that no record could fill. An envelope may exceed it by its
+     * header and signatures, since its payload alone may reach the limit. */
+    size_t limit = GPURENT_RECORD_MAX_BYTES + (type == GPURENT_RECORD_ENVELOPE ? GR_ENVELOPE_OVERHEAD_MAX : 0);
+    if (gr_rd_left(r) > limit)
+        return gr_fail(GPURENT_E_OVERSIZE, "%s: %zu bytes above the record limit %zu", r->what, gr_rd_left(r), limit);
     /* Canonical form first, over the whole input, so that a form problem is
      * always reported as one (a key out of order is NONCANONICAL, not a
      * "missing field") and nothing is trusted before it is checked. */

@@ -58,9 +58,14 @@ int gr_rd_end(const gr_reader *r);
 /* Append "(field 'name')" to the thread's last failure and return status. */
 int gr_annotate(int status, const char *field);
 
-/* Check the whole input is one canonical value, then read the record
- * header map: exactly `fields` entries, key 0 holding the
- * record type; on success the next read is key 1. */
+/* Bytes an envelope may add to its payload: subject, header fields and
+ * GPURENT_ENVELOPE_MAX_SIGS signature entries (about 3.6 KiB at most). */
+#define GR_ENVELOPE_OVERHEAD_MAX 4096u
+
+/* Refuse input above GPURENT_RECORD_MAX_BYTES (an envelope: plus
+ * GR_ENVELOPE_OVERHEAD_MAX), check the whole input is one canonical value,
+ * then read the record header map: exactly `fields` entries, key 0 holding
+ * the record type; on success the next read is key 1. */
 int gr_rd_record(gr_reader *r, uint32_t fields, uint64_t type);
 /* Read a field key; it must equal `key` (keys ascend by one from 0). */
 int gr_rd_key(gr_reader *r, uint64_t key, const char *name);
