@@ -329,6 +329,29 @@ static void test_offer_validation(void **state)
     o.nodes[1].gpu_free = 1;
     assert_int_equal(gpurent_offer_validate(&o), GPURENT_E_INVALID_FIELD);
     assert_non_null(strstr(gpurent_last_error_message(), "node_id: 'n1' repeats nodes[0]"));
+    /* Several repeats: the report names the first node, in array order, whose
+     * id an earlier node has (ids a b c b a c: node 3 repeats node 1). */
+    {
+        gpurent_offer d;
+        gpurent_offer_init(&d);
+        memcpy(d.provider_key, o.provider_key, sizeof d.provider_key);
+        memcpy(d.region, "eu-west", 8);
+        const char *ids[] = {"a", "b", "c", "b", "a", "c"};
+        gpurent_node m = o.nodes[0];
+        for (int i = 0; i < 6; i++) {
+            strcpy(m.node_id, ids[i]);
+            assert_int_equal(gpurent_offer_add_node(&d, &m), GPURENT_OK);
+        }
+        assert_int_equal(gpurent_offer_validate(&d), GPURENT_E_INVALID_FIELD);
+        assert_non_null(strstr(gpurent_last_error_message(), "offer.nodes[3].node_id: 'b' repeats nodes[1]"));
+        strcpy(d.nodes[3].node_id, "d");
+        assert_int_equal(gpurent_offer_validate(&d), GPURENT_E_INVALID_FIELD);
+        assert_non_null(strstr(gpurent_last_error_message(), "offer.nodes[4].node_id: 'a' repeats nodes[0]"));
+        strcpy(d.nodes[4].node_id, "e");
+        strcpy(d.nodes[5].node_id, "f");
+        assert_int_equal(gpurent_offer_validate(&d), GPURENT_OK);
+        gpurent_offer_clear(&d);
+    }
     strcpy(o.nodes[1].node_id, "n2");
     o.min_duration_s = 100;
     o.max_duration_s = 50;

@@ -121,7 +121,7 @@ GPURENT_API const gpurent_job_result *gpurent_audit_report_job(const gpurent_aud
 static int check_challenge(const gpurent_challenge_result *c, uint64_t report_time, uint32_t i)
 {
     char what[48];
-    snprintf(what, sizeof what, "audit_report.challenges[%u]", i);
+    gr_path(what, sizeof what, "audit_report.challenges", i, "");
     int rc = gr_fields_validate(c, challenge_fields, N_(challenge_fields), what);
     if (rc) return rc;
     if (c->kind == 0) return gr_fail(GPURENT_E_INVALID_FIELD, "%s.kind: 0 is not a challenge kind", what);
@@ -134,7 +134,7 @@ static int check_challenge(const gpurent_challenge_result *c, uint64_t report_ti
 static int check_job(const gpurent_job_result *j, uint64_t report_time, uint32_t i)
 {
     char what[48];
-    snprintf(what, sizeof what, "audit_report.jobs[%u]", i);
+    gr_path(what, sizeof what, "audit_report.jobs", i, "");
     int rc = gr_fields_validate(j, job_fields, N_(job_fields), what);
     if (rc) return rc;
     if (j->outcome == 0) return gr_fail(GPURENT_E_INVALID_FIELD, "%s.outcome: 0 is not a job outcome", what);

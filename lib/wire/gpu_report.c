@@ -189,7 +189,7 @@ static int devices_check(const gpurent_gpu_report *r)
     for (uint32_t i = 0; i < r->device_count; i++) {
         char what[48];
         const gpurent_probe_device *d = &r->devices[i];
-        snprintf(what, sizeof what, "gpu_report.devices[%u]", i);
+        gr_path(what, sizeof what, "gpu_report.devices", i, "");
         if (d->ordinal >= r->driver_device_count) return bad(what, "ordinal", "not below driver_device_count");
         if ((rc = device_check(d, r->checks, what, &failed))) return rc;
         for (uint32_t j = 0; j < i; j++)
@@ -413,7 +413,7 @@ GPURENT_API gpurent_status gpurent_gpu_report_decode(const uint8_t *data, size_t
                      GPURENT_GPU_REPORT_MAX_DEVICES);
     for (uint32_t i = 0; !rc && i < count; i++) {
         char what[48];
-        snprintf(what, sizeof what, "gpu_report.devices[%u]", i);
+        gr_path(what, sizeof what, "gpu_report.devices", i, "");
         r.what = what;
         rc = rd_device(&r, &g->devices[i]);
         r.what = "gpu_report";

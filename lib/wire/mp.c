@@ -127,14 +127,14 @@ int gr_rd_array(gr_reader *r, uint32_t *count)
     return read_container(r, 0x90, 0xdc, "array", 1, count);
 }
 
-int gr_rd_int(gr_reader *r, int64_t *v)
+/* Everything but the one-byte forms: kept out of line so the common case
+ * below needs no stack frame. */
+static int __attribute__((noinline)) rd_int_slow(gr_reader *r, int64_t *v)
 {
     uint8_t tag = 0;
     uint64_t u = 0;
     int rc = take_tag(r, &tag);
     if (rc) return rc;
-    if (tag <= 0x7f) { *v = tag; return GPURENT_OK; }
-    if (tag >= 0xe0) { *v = (int8_t)tag; return GPURENT_OK; }
     static const uint64_t umin[4] = {0x80, 0x100, 0x10000, 0x100000000ULL};
     static const int64_t smax[4] = {-33, -129, -32769, -2147483649LL};
     if (tag >= 0xcc && tag <= 0xcf) {
@@ -158,7 +158,20 @@ int gr_rd_int(gr_reader *r, int64_t *v)
     return gr_fail(GPURENT_E_INVALID_FIELD, "%s: expected an integer", r->what);
 }
 
-int gr_rd_uint(gr_reader *r, uint64_t *v)
+int gr_rd_int(gr_reader *r, int64_t *v)
+{
+    if (r->p < r->end) {
+        uint8_t tag = *r->p;
+        if (tag <= 0x7f || tag >= 0xe0) {
+            r->p++;
+            *v = (int8_t)tag; /* 0x00..0x7f and 0xe0..0xff (-32..-1) */
+            return GPURENT_OK;
+        }
+    }
+    return rd_int_slow(r, v);
+}
+
+static int __attribute__((noinline)) rd_uint_slow(gr_reader *r, uint64_t *v)
 {
     const uint8_t *start = r->p;
     if (r->p < r->end && *r->p == 0xcf) {
@@ -183,6 +196,15 @@ int gr_rd_uint(gr_reader *r, uint64_t *v)
     return GPURENT_OK;
 }
 
+int gr_rd_uint(gr_reader *r, uint64_t *v)
+{
+    if (r->p < r->end && *r->p <= 0x7f) {
+        *v = *r->p++;
+        return GPURENT_OK;
+    }
+    return rd_uint_slow(r, v);
+}
+
 int gr_utf8_valid(const uint8_t *s, size_t len)
 {
     size_t i = 0;
@@ -205,6 +227,20 @@ int gr_utf8_valid(const uint8_t *s, size_t len)
         i += n + 1;
     }
     return 1;
+}
+
+void gr_path(char *dst, size_t cap, const char *a, uint32_t i, const char *b)
+{
+    char digits[12];
+    size_t nd = 0, at = 0;
+    do digits[nd++] = (char)('0' + i % 10); while ((i /= 10) != 0);
+    if (cap == 0) return;
+    for (; *a && at + 1 < cap; a++) dst[at++] = *a;
+    if (at + 1 < cap) dst[at++] = '[';
+    while (nd && at + 1 < cap) dst[at++] = digits[--nd];
+    if (at + 1 < cap) dst[at++] = ']';
+    for (; *b && at + 1 < cap; b++) dst[at++] = *b;
+    dst[at] = '\0';
 }
 
 static int read_blob(gr_reader *r, int is_str, const uint8_t **b, uint32_t *len, uint32_t max_len)
@@ -250,12 +286,26 @@ int gr_rd_bin(gr_reader *r, const uint8_t **b, uint32_t *len, uint32_t max_len)
 
 /* Bytewise order of encoded keys, as in deterministic CBOR: shorter first
  * is not used; plain lexicographic comparison of the encodings. */
-static int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+static inline int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
+    if (alen == 1 && blen == 1) return (int)a[0] - (int)b[0]; /* fixint keys, the usual case */
     size_t n = alen < blen ? alen : blen;
     int c = memcmp(a, b, n);
     if (c) return c;
     return alen < blen ? -1 : alen > blen;
+}
+
+/* Skip a one-byte value (fixint, nil, false, true) if that is what comes
+ * next: the common case inside maps and arrays, handled without a call. */
+static inline int skip_byte_value(gr_reader *r)
+{
+    if (r->p >= r->end) return 0;
+    uint8_t t = *r->p;
+    if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3) {
+        r->p++;
+        return 1;
+    }
+    return 0;
 }
 
 int gr_rd_skip(gr_reader *r, int depth)
@@ -267,7 +317,8 @@ int gr_rd_skip(gr_reader *r, int depth)
     uint32_t n, len;
     const uint8_t *b;
     int rc;
-    if (tag <= 0x7f || tag >= 0xe0 || (tag >= 0xcc && tag <= 0xd3)) {
+    if (tag <= 0x7f || tag >= 0xe0) { r->p++; return GPURENT_OK; } /* fixints are always canonical */
+    if (tag >= 0xcc && tag <= 0xd3) {
         if (tag == 0xcf) { uint64_t u; return gr_rd_uint(r, &u); }
         int64_t v;
         return gr_rd_int(r, &v);
@@ -278,20 +329,20 @@ int gr_rd_skip(gr_reader *r, int depth)
         size_t prev_len = 0;
         for (uint32_t i = 0; i < n; i++) {
             const uint8_t *k = r->p;
-            if ((rc = gr_rd_skip(r, depth + 1))) return rc;
+            if (!skip_byte_value(r) && (rc = gr_rd_skip(r, depth + 1))) return rc;
             size_t klen = (size_t)(r->p - k);
             if (prev && key_cmp(prev, prev_len, k, klen) >= 0)
                 return noncanon(r, "map keys not in ascending order, or repeated");
             prev = k;
             prev_len = klen;
-            if ((rc = gr_rd_skip(r, depth + 1))) return rc;
+            if (!skip_byte_value(r) && (rc = gr_rd_skip(r, depth + 1))) return rc;
         }
         return GPURENT_OK;
     }
     if ((tag & 0xf0) == 0x90 || tag == 0xdc || tag == 0xdd) {
         if ((rc = gr_rd_array(r, &n))) return rc;
         for (uint32_t i = 0; i < n; i++)
-            if ((rc = gr_rd_skip(r, depth + 1))) return rc;
+            if (!skip_byte_value(r) && (rc = gr_rd_skip(r, depth + 1))) return rc;
         return GPURENT_OK;
     }
     if ((tag & 0xe0) == 0xa0 || (tag >= 0xd9 && tag <= 0xdb))
@@ -318,7 +369,18 @@ int gr_annotate(int status, const char *field)
     return gr_fail(status, "%s (field '%s')", msg, field);
 }
 
+static int __attribute__((noinline)) rd_key_slow(gr_reader *r, uint64_t key, const char *name);
+
 int gr_rd_key(gr_reader *r, uint64_t key, const char *name)
+{
+    if (key <= 0x7f && r->p < r->end && *r->p == key) { /* the expected key, in its only canonical form */
+        r->p++;
+        return GPURENT_OK;
+    }
+    return rd_key_slow(r, key, name);
+}
+
+static int rd_key_slow(gr_reader *r, uint64_t key, const char *name)
 {
     uint64_t k;
     const uint8_t *start = r->p;

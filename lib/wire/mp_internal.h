@@ -82,6 +82,11 @@ int gr_rd_field_bin(gr_reader *r, uint64_t key, const char *name, uint8_t *dst, 
 /* UTF-8 check (no overlongs, no surrogates, <= U+10FFFF, no NUL). */
 int gr_utf8_valid(const uint8_t *s, size_t len);
 
+/* Write "<a>[<i>]<b>" into dst (always NUL-terminated, cut at cap): the
+ * field path that error details name, e.g. "offer.nodes[3].gpu". Decoders
+ * build one per list item, so this avoids snprintf's cost. `b` may be "". */
+void gr_path(char *dst, size_t cap, const char *a, uint32_t i, const char *b);
+
 #endif
 
 /* ---- table-driven fields ----

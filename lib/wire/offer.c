@@ -1,5 +1,6 @@
 /* The provider offer record: provider terms and its nodes. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mp_internal.h"
@@ -33,19 +34,52 @@ static const gr_field offer_head[] = {
 #define OFFER_FIELDS 8 /* type + 6 head fields + nodes */
 #define N_(a) (sizeof(a) / sizeof((a)[0]))
 
-static int node_check(const gpurent_node *n, const char *what)
+static int node_check(const gpurent_node *n, uint32_t index)
 {
-    char gwhat[96];
+    char what[48], gwhat[48];
+    gr_path(what, sizeof what, "offer.nodes", index, "");
+    gr_path(gwhat, sizeof gwhat, "offer.nodes", index, ".gpu");
     int rc = gr_fields_validate(n, node_head, N_(node_head), what);
     if (!rc) rc = gr_fields_validate(n, node_tail, N_(node_tail), what);
     if (rc) return rc;
-    snprintf(gwhat, sizeof gwhat, "%s.gpu", what);
     if ((rc = gr_gpu_check(&n->gpu, gwhat))) return rc;
     if (n->gpu_count == 0)
         return gr_fail(GPURENT_E_INVALID_FIELD, "%s.gpu_count: must be at least 1", what);
     if (n->gpu_free > n->gpu_count)
         return gr_fail(GPURENT_E_INVALID_FIELD, "%s.gpu_free: %u above gpu_count %u", what, n->gpu_free,
                        n->gpu_count);
+    return GPURENT_OK;
+}
+
+static int by_node_id(const void *a, const void *b)
+{
+    const gpurent_node *x = *(const gpurent_node *const *)a, *y = *(const gpurent_node *const *)b;
+    int c = strcmp(x->node_id, y->node_id);
+    return c ? c : (x > y) - (x < y); /* equal ids: in array order */
+}
+
+/* Node ids name nodes in receipts: they must be unique. Sorting keeps this
+ * O(n log n) for the largest offers; the report is the same as a scan in
+ * array order would give: the first node whose id an earlier node has,
+ * and the first node with that id. */
+static int unique_node_ids(const gpurent_offer *o)
+{
+    const gpurent_node *sorted[GPURENT_OFFER_MAX_NODES];
+    uint32_t n = o->node_count, dup = UINT32_MAX, first = 0;
+    for (uint32_t i = 0; i < n; i++) sorted[i] = &o->nodes[i];
+    qsort(sorted, n, sizeof sorted[0], by_node_id);
+    for (uint32_t i = 1; i < n; i++) {
+        if (strcmp(sorted[i - 1]->node_id, sorted[i]->node_id) != 0) continue;
+        uint32_t at = (uint32_t)(sorted[i] - o->nodes);
+        if (i >= 2 && strcmp(sorted[i - 2]->node_id, sorted[i]->node_id) == 0) continue; /* not the group's second */
+        if (at < dup) {
+            dup = at;
+            first = (uint32_t)(sorted[i - 1] - o->nodes);
+        }
+    }
+    if (dup != UINT32_MAX)
+        return gr_fail(GPURENT_E_INVALID_FIELD, "offer.nodes[%u].node_id: '%s' repeats nodes[%u]", dup,
+                       o->nodes[dup].node_id, first);
     return GPURENT_OK;
 }
 
@@ -61,17 +95,9 @@ GPURENT_API gpurent_status gpurent_offer_validate(const gpurent_offer *o)
         return gr_fail(GPURENT_E_INVALID_FIELD, "offer.nodes: %u nodes, allowed 1..%u", o->node_count,
                        GPURENT_OFFER_MAX_NODES);
     if (!o->nodes) return gr_fail(GPURENT_E_INVALID_ARG, "offer.nodes is NULL with node_count %u", o->node_count);
-    for (uint32_t i = 0; i < o->node_count; i++) {
-        char what[48];
-        snprintf(what, sizeof what, "offer.nodes[%u]", i);
-        if ((rc = node_check(&o->nodes[i], what))) return rc;
-        /* Node ids name nodes in receipts: they must be unique. */
-        for (uint32_t j = 0; j < i; j++)
-            if (strcmp(o->nodes[j].node_id, o->nodes[i].node_id) == 0)
-                return gr_fail(GPURENT_E_INVALID_FIELD, "%s.node_id: '%s' repeats nodes[%u]", what,
-                               o->nodes[i].node_id, j);
-    }
-    return GPURENT_OK;
+    for (uint32_t i = 0; i < o->node_count; i++)
+        if ((rc = node_check(&o->nodes[i], i))) return rc;
+    return unique_node_ids(o);
 }
 
 GPURENT_API gpurent_status gpurent_offer_encode(const gpurent_offer *o, gpurent_buf *out)
@@ -99,7 +125,7 @@ GPURENT_API gpurent_status gpurent_offer_encode(const gpurent_offer *o, gpurent_
     return gr_wr_finish(&w, out);
 }
 
-static int read_node(gr_reader *r, gpurent_node *n)
+static int read_node(gr_reader *r, gpurent_node *n, uint32_t index)
 {
     uint32_t count;
     int rc = gr_rd_map(r, &count);
@@ -111,9 +137,9 @@ static int read_node(gr_reader *r, gpurent_node *n)
     if ((rc = gr_rd_key(r, 2, "gpu")) || (rc = gr_rd_map(r, &count))) return rc;
     if (count != GR_GPU_FIELDS)
         return gr_fail(GPURENT_E_INVALID_FIELD, "%s.gpu: %u fields, expected %u", r->what, count, GR_GPU_FIELDS);
-    char gwhat[64];
+    char gwhat[48];
     const char *what = r->what;
-    snprintf(gwhat, sizeof gwhat, "%s.gpu", what);
+    gr_path(gwhat, sizeof gwhat, "offer.nodes", index, ".gpu");
     r->what = gwhat;
     rc = gr_rd_gpu_fields(r, &n->gpu);
     r->what = what;
@@ -144,9 +170,9 @@ GPURENT_API gpurent_status gpurent_offer_decode(const uint8_t *data, size_t len,
     if (!rc && !(o.nodes = gr_calloc(count, sizeof *o.nodes))) rc = gr_fail(GPURENT_E_NOMEM, "offer.nodes");
     for (uint32_t i = 0; !rc && i < count; i++) {
         char what[48];
-        snprintf(what, sizeof what, "offer.nodes[%u]", i);
+        gr_path(what, sizeof what, "offer.nodes", i, "");
         r.what = what;
-        rc = read_node(&r, &o.nodes[i]);
+        rc = read_node(&r, &o.nodes[i], i);
         o.node_count = i + 1;
         r.what = "offer";
     }

@@ -61,7 +61,7 @@ static int check_assignment(const gpurent_match_receipt *r, uint32_t i, uint64_t
 {
     const gpurent_match_assignment *a = &r->assignments[i];
     char what[64];
-    snprintf(what, sizeof what, "receipt.assignments[%u]", i);
+    gr_path(what, sizeof what, "receipt.assignments", i, "");
     int rc = gr_fields_validate(a, asg_head, N_(asg_head), what);
     if (rc) return rc;
     if (i > 0 && strcmp(r->assignments[i - 1].request_id, a->request_id) >= 0)
@@ -201,7 +201,7 @@ static int read_assignments(gr_reader *rd, gpurent_match_receipt *r)
         return gr_fail(GPURENT_E_NOMEM, "receipt.assignments");
     for (uint32_t i = 0; i < n; i++) {
         char what[48];
-        snprintf(what, sizeof what, "receipt.assignments[%u]", i);
+        gr_path(what, sizeof what, "receipt.assignments", i, "");
         rd->what = what;
         rc = gr_rd_map(rd, &fields);
         if (!rc && fields != ASG_FIELDS)
