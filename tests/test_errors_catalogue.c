@@ -995,44 +995,63 @@ static int case_receipt_other_state(void)
 }
 
 /* A receipt made by hand against the market's true digests (as a dishonest
- * matcher could): one assignment of `gpus` GPUs on node-a for `request_id`,
- * while "req-1" (4 GPUs) is pending. */
-static int apply_forged(const char *request_id, uint32_t gpus)
+ * matcher could). The market holds node-a (8 GPUs at 2490000) and the
+ * pending requests "req-1" and "req-2" of `req_gpus` GPUs each, with price
+ * cap `cap` (0: none). The receipt gives each of the `n` request ids `gpus`
+ * GPUs on node-a at `price`. */
+static int apply_forged(uint32_t req_gpus, uint64_t cap, const char *const *ids, uint32_t n, uint32_t gpus,
+                        uint64_t price)
 {
     gpurent_market *m = market_with_offer();
-    gpurent_request q;
-    gpurent_request_init(&q);
-    strcpy(q.request_id, "req-1");
-    q.gpu_count = 4;
-    assert_int_equal(gpurent_market_add_request(m, &q), GPURENT_OK);
-    gpurent_match_placement pl;
-    memset(&pl, 0, sizeof pl);
-    memset(pl.provider_key, 0x42, sizeof pl.provider_key);
-    strcpy(pl.node_id, "node-a");
-    pl.gpus = gpus;
-    pl.price_micro_per_gpu_hour = 2490000;
-    gpurent_match_assignment as;
-    memset(&as, 0, sizeof as);
-    strcpy(as.request_id, request_id);
-    as.value = 1;
-    as.placement_count = 1;
+    for (int k = 1; k <= 2; k++) {
+        gpurent_request q;
+        gpurent_request_init(&q);
+        snprintf(q.request_id, sizeof q.request_id, "req-%d", k);
+        q.gpu_count = req_gpus;
+        q.max_price_micro_per_gpu_hour = cap;
+        assert_int_equal(gpurent_market_add_request(m, &q), GPURENT_OK);
+    }
+    gpurent_match_placement pl[2];
+    gpurent_match_assignment as[2];
+    memset(pl, 0, sizeof pl);
+    memset(as, 0, sizeof as);
+    for (uint32_t k = 0; k < n; k++) {
+        memset(pl[k].provider_key, 0x42, sizeof pl[k].provider_key);
+        strcpy(pl[k].node_id, "node-a");
+        pl[k].gpus = gpus;
+        pl[k].price_micro_per_gpu_hour = price;
+        strcpy(as[k].request_id, ids[k]);
+        as[k].value = 1;
+        as[k].first_placement = k;
+        as[k].placement_count = 1;
+    }
     gpurent_match_receipt r;
     gpurent_match_receipt_init(&r);
     assert_int_equal(gpurent_market_digests(m, r.offers_digest, r.requests_digest, r.policy_digest), GPURENT_OK);
     r.matched_at = AT_NOW;
-    r.total_value = 1;
-    r.request_count = 1;
-    r.assignment_count = 1;
-    r.assignments = &as;
-    r.placement_count = 1;
-    r.placements = &pl;
+    r.total_value = n;
+    r.request_count = 2;
+    r.assignment_count = n;
+    r.assignments = as;
+    r.placement_count = n;
+    r.placements = pl;
     int rc = gpurent_market_apply(m, &r);
+    /* Nothing changed: both requests are still pending. */
+    gpurent_match_receipt again;
+    gpurent_match_receipt_init(&again);
+    assert_int_equal(gpurent_market_digests(m, again.offers_digest, again.requests_digest, again.policy_digest),
+                     GPURENT_OK);
+    if (rc != GPURENT_OK) assert_memory_equal(again.requests_digest, r.requests_digest, 32);
     gpurent_market_free(m);
     return rc;
 }
 
-static int case_receipt_unknown_request(void) { return apply_forged("req-404", 4); }
-static int case_receipt_capacity(void) { return apply_forged("req-1", 9); }
+static const char *const REQ1[] = {"req-1"}, *const REQ12[] = {"req-1", "req-2"}, *const REQ404[] = {"req-404"};
+static int case_receipt_unknown_request(void) { return apply_forged(4, 0, REQ404, 1, 4, 2490000); }
+static int case_receipt_capacity(void) { return apply_forged(6, 0, REQ12, 2, 6, 2490000); }
+static int case_receipt_shape(void) { return apply_forged(4, 0, REQ1, 1, 6, 2490000); }
+static int case_receipt_price(void) { return apply_forged(4, 0, REQ1, 1, 4, 1); }
+static int case_receipt_infeasible(void) { return apply_forged(4, 1000000, REQ1, 1, 4, 2490000); }
 
 static int case_match_cancelled(void)
 {
@@ -1170,6 +1189,9 @@ static const catalogue_case cases[] = {
     CASE("receipt-other-state", gpurent_market_apply, case_receipt_other_state),
     CASE("receipt-unknown-request", gpurent_market_apply, case_receipt_unknown_request),
     CASE("receipt-capacity", gpurent_market_apply, case_receipt_capacity),
+    CASE("receipt-shape", gpurent_market_apply, case_receipt_shape),
+    CASE("receipt-price", gpurent_market_apply, case_receipt_price),
+    CASE("receipt-infeasible", gpurent_market_apply, case_receipt_infeasible),
     CASE("match-cancelled", gpurent_market_match, case_match_cancelled),
     CASE("match-options-version", gpurent_market_new, case_match_options_version),
     CASE("bad-match-weights", gpurent_market_new, case_bad_match_weights),

@@ -568,6 +568,23 @@ static void test_gangs(void **state)
     gpurent_market_stats st;
     assert_int_equal(gpurent_market_stats_get(m, &st), GPURENT_OK);
     assert_int_equal(st.gpus_free, 12 + 8 + 8);
+    /* Forged variants of this receipt (same digests) are refused whole. */
+    gpurent_match_placement keep = r.placements[2];
+    memcpy(r.placements[2].provider_key, k3, 32); /* provider 3's first node: still sorted */
+    strcpy(r.placements[2].node_id, "p3-n0");
+    r.placements[2].price_micro_per_gpu_hour = 900000;
+    assert_int_equal(gpurent_market_apply(m, &r), GPURENT_E_INVALID_ARG);
+    assert_non_null(strstr(gpurent_last_error_message(), "spans providers"));
+    r.placements[2] = keep;
+    r.assignments[0].placement_count = 2; /* a gang of 3 with only 2 nodes */
+    r.placement_count = 2;
+    assert_int_equal(gpurent_market_apply(m, &r), GPURENT_E_INVALID_ARG);
+    assert_non_null(strstr(gpurent_last_error_message(), "has 2 placements, it needs 3"));
+    r.assignments[0].placement_count = 3;
+    r.placement_count = 3;
+    assert_int_equal(gpurent_market_stats_get(m, &st), GPURENT_OK);
+    assert_int_equal(st.gpus_free, 12 + 8 + 8);
+    assert_int_equal(st.leases, 0);
     assert_int_equal(gpurent_market_apply(m, &r), GPURENT_OK);
     assert_int_equal(gpurent_market_stats_get(m, &st), GPURENT_OK);
     assert_int_equal(st.gpus_free, 8 + 8);
@@ -629,6 +646,12 @@ static void test_shared_nodes(void **state)
     }
     assert_int_equal(used[0], 100);
     assert_int_equal(used[1], 100);
+    /* A forged share (another percentage than the request's) is refused. */
+    uint32_t pct = r.placements[0].share_pct;
+    r.placements[0].share_pct = pct == 20 ? 30 : 20;
+    assert_int_equal(gpurent_market_apply(m, &r), GPURENT_E_INVALID_ARG);
+    assert_non_null(strstr(gpurent_last_error_message(), "% share on node 'fizz-1', it needs"));
+    r.placements[0].share_pct = pct;
     assert_int_equal(gpurent_market_apply(m, &r), GPURENT_OK);
     gpurent_match_receipt_clear(&r);
     /* Full now: another 10 percent share has nowhere to go... */

@@ -200,10 +200,14 @@ GPURENT_API gpurent_status gpurent_market_match(gpurent_market *m, uint64_t now,
                                                 gpurent_match_receipt *out);
 /**
  * Apply a receipt: its requests leave the pending set and become leases,
- * their GPUs leave the free capacity. The receipt's offers and requests
- * digests must equal the market's (GPURENT_E_INVALID_ARG otherwise), so only
- * a receipt computed on this very state is applied; nothing changes on
- * failure.
+ * their GPUs leave the free capacity. The receipt's offers, requests and
+ * policy digests and seed must equal the market's (GPURENT_E_INVALID_ARG
+ * otherwise), so only a receipt computed on this very state is applied.
+ * Each assignment must also be one the engine could make: a pending request
+ * (GPURENT_E_UNKNOWN_REQUEST), placements of the request's shape and gang
+ * scope and at each node's offered price (GPURENT_E_INVALID_ARG), nodes that
+ * meet its hard constraints (GPURENT_E_INFEASIBLE) and have the free
+ * capacity (GPURENT_E_CAPACITY). Nothing changes on failure.
  */
 GPURENT_API gpurent_status gpurent_market_apply(gpurent_market *m, const gpurent_match_receipt *receipt);
 

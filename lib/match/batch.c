@@ -788,6 +788,44 @@ static int resolve_placement(const gpurent_market *m, const gpurent_match_placem
     return GPURENT_OK;
 }
 
+/* A receipt is applied only when each assignment is one the engine could
+ * have made on this state: the request's shape (one placement of its share,
+ * or gang_nodes placements of gpu_count / gang_nodes GPUs within its scope),
+ * every node passing the request's hard constraints, and each price the
+ * node's own. Capacity is checked separately, as placements take it. */
+static int check_assignment_fits(const gpurent_market *m, const mreq *q, const gpurent_match_assignment *a,
+                                 const mlease_part *parts, const gpurent_match_placement *pl)
+{
+    uint32_t want = q->share ? 1 : q->gang_nodes, per = q->share ? 0 : q->gpu_count / q->gang_nodes;
+    if (a->placement_count != want)
+        return gr_fail(GPURENT_E_INVALID_ARG, "receipt: request '%s' has %u placements, it needs %u", q->id,
+                       a->placement_count, want);
+    for (uint32_t j = 0; j < a->placement_count; j++) {
+        const mnode *x = &m->nodes[parts[j].node], *x0 = &m->nodes[parts[0].node];
+        if (parts[j].gpus != per || parts[j].share != q->share)
+            return gr_fail(GPURENT_E_INVALID_ARG,
+                           "receipt: request '%s' placed %u GPUs / %u%% share on node '%s', it needs %u / %u%%", q->id,
+                           parts[j].gpus, parts[j].share, x->id, per, q->share);
+        if (j > 0 && q->scope == GPURENT_GANG_PROVIDER && x->provider != x0->provider)
+            return gr_fail(GPURENT_E_INVALID_ARG, "receipt: request '%s' spans providers, its gang needs one",
+                           q->id);
+        if (j > 0 && q->scope == GPURENT_GANG_REGION && x->region != x0->region)
+            return gr_fail(GPURENT_E_INVALID_ARG, "receipt: request '%s' spans regions, its gang needs one", q->id);
+        uint32_t fails = ml_check(m, q, x, 1) & ~(1u << GPURENT_MC_BUSY);
+        if (fails) {
+            int c = 0;
+            while (!(fails & (1u << c))) c++;
+            return gr_fail(GPURENT_E_INFEASIBLE, "receipt: node '%s' fails request '%s' (%s)", x->id, q->id,
+                           gpurent_match_constraint_name(c));
+        }
+        if (pl[j].price_micro_per_gpu_hour != x->price)
+            return gr_fail(GPURENT_E_INVALID_ARG, "receipt: price %llu on node '%s' is not its offered %llu",
+                           (unsigned long long)pl[j].price_micro_per_gpu_hour, x->id,
+                           (unsigned long long)x->price);
+    }
+    return GPURENT_OK;
+}
+
 GPURENT_API gpurent_status gpurent_market_apply(gpurent_market *m, const gpurent_match_receipt *r)
 {
     GR_CHECK_ARG(m && r, "market or receipt is NULL");
@@ -815,11 +853,16 @@ GPURENT_API gpurent_status gpurent_market_apply(gpurent_market *m, const gpurent
     b.m = m;
     for (uint32_t i = 0; i < r->assignment_count && !rc; i++) {
         const gpurent_match_assignment *a = &r->assignments[i];
-        if (ml_req_find(m, a->request_id) == NIL)
+        uint32_t slot = ml_req_find(m, a->request_id);
+        if (slot == NIL)
             rc = gr_fail(GPURENT_E_UNKNOWN_REQUEST, "receipt: request '%s' is not pending", a->request_id);
+        for (uint32_t j = 0; j < a->placement_count && !rc; j++)
+            rc = resolve_placement(m, &r->placements[a->first_placement + j], &parts[a->first_placement + j]);
+        if (!rc)
+            rc = check_assignment_fits(m, &m->reqs[slot], a, &parts[a->first_placement],
+                                       &r->placements[a->first_placement]);
         for (uint32_t j = 0; j < a->placement_count && !rc; j++) {
             mlease_part *pt = &parts[a->first_placement + j];
-            if ((rc = resolve_placement(m, &r->placements[a->first_placement + j], pt))) break;
             const mnode *x = &m->nodes[pt->node];
             if (pt->share ? x->share[pt->gpu_index] < pt->share : x->gpu_free < pt->gpus)
                 rc = gr_fail(GPURENT_E_CAPACITY, "receipt: node '%s' lacks the capacity for request '%s'", x->id,
