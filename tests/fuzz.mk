@@ -85,7 +85,7 @@ fuzz-merge: fuzz-build
 	  grep -E 'MERGE-OUTER: [0-9]+ new files' $(FUZZ_DIR)/logs/$$n.merge.log | sed "s/^/fuzz-merge $$n: /"; \
 	done
 
-$(BUILD)/fuzz-gen/gen_seeds: tests/fuzz/gen_seeds.c tests/fuzz/fuzz_fixture.h $(STLIB)
+$(BUILD)/fuzz-gen/gen_seeds: tests/fuzz/gen_seeds.c tests/fuzz/fuzz_fixture.h tests/fuzz/fuzz_market_fixture.h $(STLIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ilib -Itests/fuzz $(LDFLAGS_ALL) -o $@ $< $(STLIB) $(DEP_LIBS)
 

@@ -129,7 +129,7 @@ typedef struct gpurent_market_stats {
     uint32_t requests;        /* pending */
     uint32_t leases;
     uint64_t gpus_total;
-    uint64_t gpus_free;
+    uint64_t gpus_free;       /* GPUs with nothing leased (a shared GPU with any share is not free) */
     uint64_t node_bytes;      /* memory held for nodes and their index */
     uint64_t request_bytes;   /* memory held for pending requests */
     uint64_t other_bytes;     /* providers, interned names, leases */

@@ -20,6 +20,7 @@
 #include "gpurent.h"
 #include "wire/mp_internal.h"
 #include "fuzz_fixture.h"
+#include "fuzz_market_fixture.h"
 
 static const char *out_root;
 static unsigned written;
@@ -847,6 +848,40 @@ static void gen_match_receipt(void)
     gpurent_buf_free(&b);
 }
 
+/* fuzz_market_apply: what the engine computes on the fixture market (the
+ * digests are replaced by the harness anyway), then the same receipt with
+ * each assignment alone. */
+static void gen_market_apply(void)
+{
+    gpurent_market *m = fmf_market();
+    if (!m) die("fmf_market");
+    gpurent_match_receipt r;
+    gpurent_match_receipt_init(&r);
+    if (gpurent_market_match(m, FMF_NOW, NULL, &r) != GPURENT_OK) die("gpurent_market_match (fixture)");
+    if (r.assignment_count == 0) die("the fixture matched nothing");
+    gpurent_buf b = {0};
+    if (gpurent_match_receipt_encode(&r, &b) != GPURENT_OK) die("gpurent_match_receipt_encode (fixture)");
+    seed_record("market_apply", "engine", &b, 1);
+    gpurent_buf_free(&b);
+    gpurent_match_receipt one = r;
+    for (uint32_t i = 0; i < r.assignment_count; i++) {
+        gpurent_match_assignment a = r.assignments[i];
+        one.assignments = &a;
+        one.assignment_count = 1;
+        one.placements = &r.placements[a.first_placement];
+        one.placement_count = a.placement_count;
+        one.total_value = a.value;
+        a.first_placement = 0;
+        char name[96];
+        snprintf(name, sizeof name, "engine-only-%s", a.request_id);
+        if (gpurent_match_receipt_encode(&one, &b) != GPURENT_OK) die("gpurent_match_receipt_encode (one)");
+        seed_record("market_apply", name, &b, 0);
+        gpurent_buf_free(&b);
+    }
+    gpurent_match_receipt_clear(&r);
+    gpurent_market_free(m);
+}
+
 static void revocation(gpurent_buf *b, unsigned key, uint32_t reason)
 {
     gpurent_revocation r;
@@ -1023,6 +1058,7 @@ int main(int argc, char **argv)
     gen_audit_report();
     gen_tier_cert();
     gen_match_receipt();
+    gen_market_apply();
     gen_revocation();
     gen_envelope();
     gen_keyfile();
