@@ -737,7 +737,9 @@ static void feed_items(gpurent_tier_engine *e, item *it, size_t n, int shuffle)
             it[i] = it[j];
             it[j] = t;
         }
-    /* Events go in batches of random size; reports one by one. */
+    /* Events go in batches of random size (up to 512: past the 128-event
+     * lookup groups and the 256-event stack arrays of gpurent_tier_record);
+     * reports one by one. */
     size_t i = 0;
     while (i < n) {
         if (it[i].is_report) {
@@ -745,8 +747,8 @@ static void feed_items(gpurent_tier_engine *e, item *it, size_t n, int shuffle)
             i++;
             continue;
         }
-        gpurent_tier_event batch[64];
-        size_t m = 0, want = shuffle ? 1 + rnd() % 64 : 64;
+        static gpurent_tier_event batch[512];
+        size_t m = 0, want = shuffle ? 1 + rnd() % 512 : 64;
         while (i < n && !it[i].is_report && m < want) batch[m++] = it[i++].ev;
         assert_int_equal(gpurent_tier_record(e, batch, m), GPURENT_OK);
     }
@@ -844,6 +846,92 @@ static void test_order_independence(void **state)
 }
 
 /* ---------- rejection, atomicity, cancellation ---------- */
+
+/* An event's era, at each edge of the two open eras: recording finds the
+ * era by comparing times, so the first and last second of each era must
+ * land where the division (gpurent_tier_era_of) puts them. */
+static void test_record_era_edges(void **state)
+{
+    (void)state;
+    gpurent_tier_engine *e = engine_default();
+    const uint64_t t[4] = {tsec(ERA0, 0), tsec(ERA0 + 1, 0) - 1, tsec(ERA0 + 1, 0), tsec(ERA0 + 2, 0) - 1};
+    gpurent_tier_event ev[4];
+    memset(ev, 0, sizeof ev);
+    for (int i = 0; i < 4; i++) {
+        pkey(ev[i].provider_key, 0);
+        ev[i].time_s = t[i];
+        ev[i].kind = GPURENT_TIER_EVENT_GPU_CHALLENGE;
+        ev[i].value = i < 2; /* passed in ERA0, failed in ERA0 + 1 */
+        assert_int_equal(gpurent_tier_era_of(e, t[i]), ERA0 + (i >= 2));
+    }
+    assert_int_equal(gpurent_tier_record(e, ev, 4), GPURENT_OK);
+    gpurent_tier_event out = ev[0];
+    out.time_s = tsec(ERA0 + 2, 0); /* one second past the open eras */
+    assert_int_equal(gpurent_tier_record(e, &out, 1), GPURENT_E_EVIDENCE_REJECTED);
+    assert_non_null(strstr(gpurent_last_error_message(), "not open"));
+    out.time_s = tsec(ERA0, 0) - 1; /* one second before */
+    assert_int_equal(gpurent_tier_record(e, &out, 1), GPURENT_E_EVIDENCE_REJECTED);
+    assert_non_null(strstr(gpurent_last_error_message(), "closed"));
+    evaluate(e, ERA0, NULL);
+    assert_int_equal(explain(e, 0).era_uptime_ppm, 1000000);
+    evaluate(e, ERA0 + 1, NULL);
+    assert_int_equal(explain(e, 0).era_uptime_ppm, 0);
+    gpurent_tier_engine_free(e);
+}
+
+/* Large shuffled batches (the grouped lookups, prefetching and heap arrays
+ * of gpurent_tier_record) leave exactly the state that small in-order
+ * batches do, for known and new providers alike. */
+static void test_record_big_batches(void **state)
+{
+    (void)state;
+    const uint32_t np = 400;
+    const size_t total = (size_t)np * 2 * 30;
+    gpurent_tier_event *ev = calloc(total, sizeof *ev);
+    assert_non_null(ev);
+    size_t n = 0;
+    for (uint64_t x = 0; x < 2; x++) /* both open eras */
+        for (uint32_t i = 0; i < np; i++) n += era_events(ev + n, i, ERA0 + x, 24 - i % 7, 6 - i % 3);
+    assert_int_equal(n, total);
+    gpurent_tier_engine *e[3];
+    for (int k = 0; k < 3; k++) e[k] = engine_default();
+    /* Engine 0: in order, 64 at a time. Engine 1: everything shuffled in
+     * one call. Engine 2: shuffled, in batches of 1..1500. */
+    for (size_t i = 0; i < n; i += 64) assert_int_equal(gpurent_tier_record(e[0], ev + i, n - i < 64 ? n - i : 64), 0);
+    /* Every other provider also failed an extra era of challenges; engine 1
+     * records these first, so its big batch meets known and new providers,
+     * and the others record them too, so all three hold the same evidence. */
+    for (int k = 0; k < 3; k++)
+        for (uint32_t i = 0; i < np; i += 2) feed_era(e[k], i, ERA0 + 1, 0, 0);
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = rnd() % (i + 1);
+        gpurent_tier_event t = ev[i];
+        ev[i] = ev[j];
+        ev[j] = t;
+    }
+    assert_int_equal(gpurent_tier_record(e[1], ev, n), GPURENT_OK);
+    for (size_t i = 0; i < n;) {
+        size_t m = 1 + rnd() % 1500;
+        if (m > n - i) m = n - i;
+        assert_int_equal(gpurent_tier_record(e[2], ev + i, m), GPURENT_OK);
+        i += m;
+    }
+    for (uint64_t x = 0; x < 2; x++) {
+        gpurent_tier_era_summary s[3];
+        for (int k = 0; k < 3; k++) evaluate(e[k], ERA0 + x, &s[k]);
+        for (int k = 1; k < 3; k++) assert_memory_equal(&s[0], &s[k], sizeof s[0]);
+        for (uint32_t i = 0; i < np; i++) {
+            gpurent_tier_explanation x0 = explain(e[0], i);
+            for (int k = 1; k < 3; k++) {
+                gpurent_tier_explanation xk = explain(e[k], i);
+                assert_memory_equal(&x0, &xk, sizeof x0);
+            }
+        }
+    }
+    assert_int_equal(gpurent_tier_provider_count(e[1]), np);
+    for (int k = 0; k < 3; k++) gpurent_tier_engine_free(e[k]);
+    free(ev);
+}
 
 static void test_rejects_change_nothing(void **state)
 {
@@ -1368,7 +1456,7 @@ int main(void)
         cmocka_unit_test(test_history_quorum_reset_slash),
         cmocka_unit_test(test_score_confidence),
         cmocka_unit_test(test_order_independence),
-        cmocka_unit_test(test_rejects_change_nothing),
+        cmocka_unit_test(test_record_era_edges), cmocka_unit_test(test_record_big_batches), cmocka_unit_test(test_rejects_change_nothing),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_explain_text),
         cmocka_unit_test(test_signed_statuses),

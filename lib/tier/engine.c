@@ -141,15 +141,30 @@ static uint32_t key_hash(const gpurent_tier_engine *e, const uint8_t key[32])
     return v;
 }
 
-/* Find `key` in an open-addressing table of index+1 entries. */
-static int table_find(const gpurent_tier_engine *e, const uint32_t *table, uint32_t mask, uint8_t (*keys)[32],
-                      const uint8_t key[32], uint32_t *slot)
+uint32_t gr_tier_hash(const gpurent_tier_engine *e, const uint8_t key[32]) { return key_hash(e, key); }
+
+/* Find `key`, whose key_hash() is h, in an open-addressing table of
+ * index+1 entries. */
+static int table_find_h(const uint32_t *table, uint32_t mask, uint8_t (*keys)[32], const uint8_t key[32], uint32_t h,
+                        uint32_t *slot)
 {
-    uint32_t i = key_hash(e, key) & mask;
+    uint32_t i = h & mask;
     for (;; i = (i + 1) & mask) {
         if (table[i] == 0) { *slot = i; return -1; }
         if (memcmp(keys[table[i] - 1], key, 32) == 0) { *slot = i; return (int)(table[i] - 1); }
     }
+}
+
+static int table_find(const gpurent_tier_engine *e, const uint32_t *table, uint32_t mask, uint8_t (*keys)[32],
+                      const uint8_t key[32], uint32_t *slot)
+{
+    return table_find_h(table, mask, keys, key, key_hash(e, key), slot);
+}
+
+int gr_tier_find_hashed(const gpurent_tier_engine *e, const uint8_t key[32], uint32_t h)
+{
+    uint32_t s;
+    return e->table ? table_find_h(e->table, e->table_mask, e->keys, key, h, &s) : -1;
 }
 
 /* Rebuild a table of size 2*cap (power of two, load <= 1/2). */

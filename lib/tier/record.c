@@ -42,8 +42,32 @@ static void apply_job(gr_slot *s, uint32_t outcome)
     else sat_add(&s->job_user);
 }
 
-/* Checks one event; the failure message (and its formatting cost) only on failure. */
-static int check_event(const gpurent_tier_engine *e, const gpurent_tier_event *ev, size_t i, uint64_t *era)
+/* The open eras as a time range [lo, hi) split at mid, so that an event's
+ * era needs two comparisons instead of a division. 0 when the range does
+ * not fit in 64 bits (then every event takes gr_era_ok's division). */
+typedef struct open_window {
+    uint64_t lo, mid, hi;
+    int ok;
+} open_window;
+
+static open_window window_of(const gpurent_tier_engine *e)
+{
+    open_window w = {0, 0, 0, 0};
+    uint64_t g = e->o.genesis_s, s = e->o.era_s, x = e->next_era;
+    if (GR_TIER_OPEN_ERAS != 2 || s == 0) return w;
+    uint64_t eras = (UINT64_MAX - g) / s; /* whole eras after genesis that fit */
+    if (eras < 2 || x > eras - 2) return w;
+    w.lo = g + x * s;
+    w.mid = w.lo + s;
+    w.hi = w.mid + s;
+    w.ok = 1;
+    return w;
+}
+
+/* Checks one event and gives its era as an offset from the next era to
+ * evaluate; the failure message (and its formatting cost) only on failure. */
+static int check_event(const gpurent_tier_engine *e, const open_window *w, const gpurent_tier_event *ev, size_t i,
+                       uint8_t *eoff)
 {
     int ok;
     switch (ev->kind) {
@@ -57,21 +81,67 @@ static int check_event(const gpurent_tier_engine *e, const gpurent_tier_event *e
         return gr_fail(GPURENT_E_INVALID_ARG, "tier events[%zu].value: %llu out of range for kind %u", i,
                        (unsigned long long)ev->value, ev->kind);
     if (ev->reserved) return gr_fail(GPURENT_E_INVALID_ARG, "tier events[%zu].reserved: must be 0", i);
-    if (gr_era_ok(e, ev->time_s, era)) return GPURENT_OK;
+    if (w->ok && ev->time_s >= w->lo && ev->time_s < w->hi) {
+        *eoff = ev->time_s >= w->mid;
+        return GPURENT_OK;
+    }
+    uint64_t era;
+    if (gr_era_ok(e, ev->time_s, &era)) {
+        *eoff = (uint8_t)(era - e->next_era);
+        return GPURENT_OK;
+    }
     char what[48];
     snprintf(what, sizeof what, "tier events[%zu]", i);
-    return gr_era_open(e, ev->time_s, era, what);
+    return gr_era_open(e, ev->time_s, &era, what);
 }
 
 /* Resolve each event's provider (-1 = not known yet) and count exactly how
  * many providers the batch would create. Events for one provider usually
- * come together, so only a change of key costs a lookup; unknown keys are
- * copied and sorted to count each once. */
+ * come together, so a repeated key costs no lookup; unknown keys are
+ * copied and sorted to count each once.
+ *
+ * Events in random order make each lookup a cache miss (the table and the
+ * keys of 100 000 providers are megabytes), so keys are looked up in
+ * groups: hash the group and prefetch each table entry, then prefetch the
+ * keys those entries name, then compare. The misses of a group overlap
+ * instead of following one another. */
 typedef struct key32 { uint8_t b[32]; } key32;
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)0)
+#endif
+#define GROUP 128 /* events per lookup group */
+#define AHEAD 12  /* events between a state prefetch and its use */
 
 static int key32_cmp(const void *a, const void *b)
 {
     return memcmp(a, b, 32);
+}
+
+static inline int same_key(const gpurent_tier_event *ev, size_t i)
+{
+    return i && memcmp(ev[i].provider_key, ev[i - 1].provider_key, 32) == 0;
+}
+
+static void lookup_group(const gpurent_tier_engine *e, const gpurent_tier_event *ev, size_t c0, size_t c1,
+                         int32_t *idx)
+{
+    uint32_t h[GROUP];
+    const uint32_t *table = e->table;
+    for (size_t i = c0; i < c1; i++) {
+        if (same_key(ev, i) && i > c0) { h[i - c0] = h[i - c0 - 1]; continue; }
+        h[i - c0] = gr_tier_hash(e, ev[i].provider_key);
+        if (table) PREFETCH(&table[h[i - c0] & e->table_mask]);
+    }
+    if (table)
+        for (size_t i = c0; i < c1; i++) {
+            uint32_t t = table[h[i - c0] & e->table_mask];
+            if (t) PREFETCH(e->keys[t - 1]);
+        }
+    for (size_t i = c0; i < c1; i++)
+        idx[i] = same_key(ev, i) ? idx[i - 1] : gr_tier_find_hashed(e, ev[i].provider_key, h[i - c0]);
 }
 
 static int resolve(const gpurent_tier_engine *e, const gpurent_tier_event *ev, size_t n, int32_t *idx, uint32_t *out)
@@ -79,13 +149,9 @@ static int resolve(const gpurent_tier_engine *e, const gpurent_tier_event *ev, s
     size_t runs = 0, cap = 0;
     key32 *keys = NULL;
     *out = 0;
+    for (size_t c0 = 0; c0 < n; c0 += GROUP) lookup_group(e, ev, c0, c0 + GROUP < n ? c0 + GROUP : n, idx);
     for (size_t i = 0; i < n; i++) {
-        if (i && memcmp(ev[i].provider_key, ev[i - 1].provider_key, 32) == 0) {
-            idx[i] = idx[i - 1];
-            continue;
-        }
-        idx[i] = gr_tier_find(e, ev[i].provider_key);
-        if (idx[i] >= 0) continue;
+        if (idx[i] >= 0 || (same_key(ev, i))) continue;
         if (runs == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             key32 *t = gr_realloc(keys, ncap * sizeof *t);
@@ -103,9 +169,8 @@ static int resolve(const gpurent_tier_engine *e, const gpurent_tier_event *ev, s
     return GPURENT_OK;
 }
 
-static void apply_event(gpurent_tier_engine *e, uint32_t p, const gpurent_tier_event *ev)
+static void apply_event(gpurent_tier_engine *e, uint32_t p, const gpurent_tier_event *ev, uint64_t era)
 {
-    uint64_t era = (ev->time_s - e->o.genesis_s) / e->o.era_s;
     gr_prov *pr = &e->prov[p];
     note_era(pr, era);
     gr_slot *s = gr_slot_at(e, p, era);
@@ -121,24 +186,41 @@ GPURENT_API gpurent_status gpurent_tier_record(gpurent_tier_engine *e, const gpu
 {
     GR_CHECK_ARG(e, "engine is NULL");
     GR_CHECK_ARG(ev || n == 0, "events is NULL");
-    uint64_t era;
-    for (size_t i = 0; i < n; i++) {
-        int rc = check_event(e, &ev[i], i, &era);
-        if (rc) return rc;
+    /* Per event: its provider index and its era as an offset from the next
+     * era to evaluate (0 or 1: only GR_TIER_OPEN_ERAS eras are open). */
+    int32_t small[256], *idx = small;
+    uint8_t small_era[256], *eoff = small_era;
+    if (n > 256) {
+        idx = gr_malloc(n * sizeof *idx);
+        eoff = gr_malloc(n);
+        if (!idx || !eoff) {
+            gr_free(idx);
+            gr_free(eoff);
+            return gr_fail(GPURENT_E_NOMEM, "tier events: %zu provider indices", n);
+        }
     }
-    int32_t small[256], *idx = n <= 256 ? small : gr_malloc(n * sizeof *idx);
-    if (!idx) return gr_fail(GPURENT_E_NOMEM, "tier events: %zu provider indices", n);
-    uint32_t fresh;
-    int rc = resolve(e, ev, n, idx, &fresh);
+    int rc = GPURENT_OK;
+    open_window w = window_of(e);
+    for (size_t i = 0; i < n && !rc; i++) rc = check_event(e, &w, &ev[i], i, &eoff[i]);
+    uint32_t fresh = 0;
+    if (!rc) rc = resolve(e, ev, n, idx, &fresh);
     if (!rc && fresh) rc = gr_tier_reserve(e, fresh);
     uint32_t p = 0;
     for (size_t i = 0; !rc && i < n; i++) {
+        size_t a = i + AHEAD;
+        if (a < n && idx[a] >= 0 && (idx[a] != idx[a - 1])) {
+            PREFETCH(gr_slot_at(e, (uint32_t)idx[a], e->next_era + eoff[a]));
+            PREFETCH(&e->prov[idx[a]].first_era);
+        }
         if (idx[i] >= 0) p = (uint32_t)idx[i];
-        else if (i == 0 || idx[i - 1] >= 0 || memcmp(ev[i].provider_key, ev[i - 1].provider_key, 32) != 0)
+        else if (!same_key(ev, i) || idx[i - 1] >= 0)
             p = gr_tier_get_or_add(e, ev[i].provider_key); /* new: created once, found after */
-        apply_event(e, p, &ev[i]);
+        apply_event(e, p, &ev[i], e->next_era + eoff[i]);
     }
-    if (idx != small) gr_free(idx);
+    if (idx != small) {
+        gr_free(idx);
+        gr_free(eoff);
+    }
     return rc;
 }
 

@@ -110,6 +110,10 @@ uint32_t gr_ratio_ppm(uint64_t num, uint64_t den); /* num <= den; 0 when den is 
 
 /* ---- engine.c ---- */
 int gr_tier_find(const gpurent_tier_engine *e, const uint8_t key[32]); /* index or -1 */
+/* The same in two steps, so that a batch can hash its keys and prefetch the
+ * table entries before it looks any of them up. */
+uint32_t gr_tier_hash(const gpurent_tier_engine *e, const uint8_t key[32]);
+int gr_tier_find_hashed(const gpurent_tier_engine *e, const uint8_t key[32], uint32_t h);
 /* Make room for `extra` more providers (and their slots) without failing later. */
 int gr_tier_reserve(gpurent_tier_engine *e, uint32_t extra);
 /* Index of the provider, created (room reserved beforehand) if new. */
