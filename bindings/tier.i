@@ -2,18 +2,11 @@
  * slash events, explanations, certificates). The records it reads and
  * writes (audit report, tier certificate) are in wire.i.
  *
- * The functions that take attest handles (record_signed, record_signed_many,
- * certificate_sign/_cosign/_verify) wait for bindings/attest.i, which wraps
- * gpurent_trust and gpurent_key; until then they are listed in
- * bindings/pending.txt and not wrapped here. */
+ * The signed entry points take attest's handles (gpurent_trust,
+ * gpurent_key, wrapped by attest.i, included before this file) and envelope
+ * bytes through attest.i's (envelope, len) and envelope-list typemaps. */
 
 %gpurent_handle(gpurent_tier_engine)
-
-%ignore gpurent_tier_record_signed;
-%ignore gpurent_tier_record_signed_many;
-%ignore gpurent_tier_certificate_sign;
-%ignore gpurent_tier_certificate_cosign;
-%ignore gpurent_tier_certificate_verify;
 
 /* Arrays of structs inside records: index accessors instead of raw members.
  * The returned pointers are borrowed from the record (valid while it lives)
@@ -56,9 +49,21 @@
     }
 }
 
-/* Whole eras, large batches of evidence and reports (up to 4096 challenges). */
+/* Whole eras, large batches of evidence and reports (up to 4096 challenges),
+ * and everything that checks or makes signatures. */
 %gpurent_long_call(gpurent_tier_evaluate)
 %gpurent_long_call(gpurent_tier_record)
 %gpurent_long_call(gpurent_tier_record_report)
+%gpurent_long_call(gpurent_tier_record_signed)
+%gpurent_long_call(gpurent_tier_record_signed_many)
+%gpurent_long_call(gpurent_tier_certificate_sign)
+%gpurent_long_call(gpurent_tier_certificate_cosign)
+%gpurent_long_call(gpurent_tier_certificate_verify)
+
+/* gpurent_tier_record_signed_many: envelopes in, one status per envelope
+ * out; n is its 5th argument. */
+%gpurent_statuses_out(5)
 
 %include <gpurent/tier.h>
+
+%clear int32_t *statuses;

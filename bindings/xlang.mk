@@ -33,10 +33,15 @@ check-bindings: lib $(PY_WRAP) $(GO_WRAP) $(BIND_COV_PY) $(GO_COVERAGE) $(FIXTUR
 # Envelopes signed through one binding, verified by the other language's own
 # Ed25519 (the suites leave them in $(BIND_BUILD)/xlang).
 .PHONY: check-bindings-xsign
+# Then signed tier certificates: each language co-signs the one the other
+# signed, which it does only if its own engine computed the same bytes.
 check-bindings-xsign: $(BIND_COV_PY) $(GO_COVERAGE)
 	$(PYTHON) $(PY_DIR)/tests/xsign.py $(BIND_BUILD)/xlang/go-signed.txt
 	cd $(GO_DIR) && $(GO_ENV) GPURENT_XSIGN_PYTHON=$(CURDIR)/$(BIND_BUILD)/xlang/python-signed.txt \
-	  $(GO) test -count=1 -v -run TestStdlibVerifiesWhatPythonSigned .
+	  GPURENT_XSIGN_PYTHON_CERT=$(CURDIR)/$(BIND_BUILD)/xlang/python-tier-cert.txt \
+	  $(GO) test -count=1 -v -run 'TestStdlibVerifiesWhatPythonSigned|TestGoCosignsWhatPythonSigned' .
+	GPURENT_XSIGN_GO_CERT=$(CURDIR)/$(BIND_BUILD)/xlang/go-tier-cert.txt $(PYTHON) -m pytest -q -rs \
+	  -p no:cacheprovider $(PY_DIR)/tests/test_gpurent_scenarios.py -k cosigns_what_go_signed
 
 # Python and Go examples (the C ones run in check-examples).
 PY_EXAMPLES := $(sort $(wildcard examples/*.py))

@@ -7,6 +7,7 @@ package gpurent_test
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,10 +31,17 @@ func scnKey(s string) (gpurent.Key, error) {
 }
 
 // runScenario runs a script and returns the hex lines of the records it produces.
-func runScenario(path string) (out []string, err error) {
+func runScenario(path string) ([]string, error) {
+	out, _, err := runScenarioKeep(path, false)
+	return out, err
+}
+
+// runScenarioKeep runs a script; with keep, its tier engine is returned open
+// (the caller closes it) instead of closed.
+func runScenarioKeep(path string, keep bool) (out []string, kept *gpurent.TierEngine, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	topts := gpurent.DefaultTierOptions()
 	var (
@@ -45,6 +53,9 @@ func runScenario(path string) (out []string, err error) {
 		events []gpurent.TierEvent
 	)
 	defer func() {
+		if keep && err == nil {
+			kept, engine = engine, nil
+		}
 		if engine != nil {
 			engine.Close()
 		}
@@ -162,13 +173,13 @@ func runScenario(path string) (out []string, err error) {
 			err = fmt.Errorf("unknown directive %s", d)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, lineNo+1, err)
+			return nil, nil, fmt.Errorf("%s:%d: %w", path, lineNo+1, err)
 		}
 	}
 	if last != nil {
 		last.Close()
 	}
-	return out, nil
+	return out, nil, nil
 }
 
 func TestScenariosGiveTheCBytes(t *testing.T) {
@@ -220,5 +231,126 @@ func TestScenariosGiveTheCBytes(t *testing.T) {
 	}
 	if !sawCert || !sawReceipt {
 		t.Errorf("want certificates and receipts among the scenarios (cert %v, receipt %v)", sawCert, sawReceipt)
+	}
+}
+
+// ---- signed tier certificates across languages ----
+// The counterpart of the Python suite's tests (test_gpurent_scenarios.py):
+// Go signs a certificate that Python co-signs, and co-signs the one Python
+// signed. A co-signature is only made when the co-signer's own engine
+// computed the same certificate, byte for byte (ErrCertMismatch otherwise).
+
+const xlangNow = 20010 * 86400
+
+type xlangWorld struct {
+	engine   *gpurent.TierEngine
+	provider gpurent.Key
+	keys     []*gpurent.SigningKey // Python's seed, Go's seed
+	trust    *gpurent.TrustStore
+}
+
+func newXlangWorld(t *testing.T) *xlangWorld {
+	t.Helper()
+	script := filepath.Join(scenarioDir, "tier_three_auditors.scn")
+	_, engine, err := runScenarioKeep(script, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &xlangWorld{engine: engine}
+	data, _ := os.ReadFile(script)
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "certificate ") {
+			if w.provider, err = scnKey(strings.Fields(line)[1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if w.trust, err = gpurent.NewTrustStore(0); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []byte{0x51, 0x52} {
+		var seed [gpurent.SeedBytes]byte
+		for i := range seed {
+			seed[i] = b
+		}
+		k, err := gpurent.KeyFromSeed(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pk, _ := k.PublicKey()
+		if err := w.trust.Add(pk, gpurent.RoleAuditor, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+		w.keys = append(w.keys, k)
+	}
+	t.Cleanup(func() {
+		w.engine.Close()
+		w.trust.Close()
+		for _, k := range w.keys {
+			k.Close()
+		}
+	})
+	return w
+}
+
+func TestGoSignsATierCertificateForPython(t *testing.T) {
+	w := newXlangWorld(t)
+	env, err := w.engine.SignCertificate(w.keys[1], w.provider, xlangNow, xlangNow+30*86400)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := gpurent.VerifyTierCertificate(w.trust, env, xlangNow, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := cert.Encode()
+	want, _ := os.ReadFile(filepath.Join(scenarioDir, "tier_three_auditors.hex"))
+	lines := strings.Fields(string(want))
+	if hex.EncodeToString(b) != lines[len(lines)-1] {
+		t.Fatal("the signed certificate is not C's")
+	}
+	if dir := os.Getenv("GPURENT_TEST_BUILD"); dir != "" {
+		out := filepath.Join(dir, "bindings", "xlang", "go-tier-cert.txt")
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(out, []byte(hex.EncodeToString(env)+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// make check-bindings sets GPURENT_XSIGN_PYTHON_CERT to the certificate the
+// Python suite signed.
+func TestGoCosignsWhatPythonSigned(t *testing.T) {
+	path := os.Getenv("GPURENT_XSIGN_PYTHON_CERT")
+	if path == "" {
+		t.Skip("GPURENT_XSIGN_PYTHON_CERT not set (make check-bindings sets it)")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := hex.DecodeString(strings.TrimSpace(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newXlangWorld(t)
+	if _, err := gpurent.VerifyTierCertificate(w.trust, env, xlangNow, 0, 2); !errors.Is(err, gpurent.ErrQuorumNotMet) {
+		t.Fatalf("Python's single signature, quorum 2: %v", err)
+	}
+	both, err := w.engine.CosignCertificate(w.keys[1], w.trust, env, xlangNow, 0)
+	if err != nil {
+		t.Fatalf("Go's engine refuses Python's certificate: %v", err)
+	}
+	cert, err := gpurent.VerifyTierCertificate(w.trust, both, xlangNow, 0, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cert.ProviderKey != w.provider {
+		t.Fatal("certificate for another provider")
+	}
+	if err := stdlibVerify(both); err != nil {
+		t.Fatalf("crypto/ed25519 on the co-signed certificate: %v", err)
 	}
 }

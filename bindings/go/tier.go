@@ -645,3 +645,91 @@ func (e *TierEngine) Certificate(provider Key) (TierCert, error) {
 	})
 	return t, err
 }
+
+// ---- signed evidence and signed certificates ----
+
+// RecordSigned verifies a signed audit report and records it: the envelope
+// must be an audit-report statement signed by an auditor that trust holds,
+// valid at now ± skew seconds, whose report names that auditor, and not a
+// replay. A refused envelope changes neither the engine nor trust; the
+// error (errors.Is against the sentinels) says which step refused it
+// (docs/tiers.md).
+func (e *TierEngine) RecordSigned(trust *TrustStore, envelope []byte, now uint64, skew uint32) error {
+	return e.with(func(c capi.Tier_engine) error {
+		return trust.h.use(func(p uintptr) error {
+			return capi.Tier_record_signed(c, trust.ptr(p), envelope, now, uint(skew))
+		})
+	})
+}
+
+// RecordSignedMany is RecordSigned for many envelopes, the signature checks
+// on threads threads (0 = one per CPU). It returns one status per envelope
+// (0 = recorded; see StatusError), exactly as one call per envelope in input
+// order would. The error is ErrCancelled when cancel (may be nil) was set.
+func (e *TierEngine) RecordSignedMany(trust *TrustStore, envelopes [][]byte, now uint64, skew uint32,
+	threads uint, cancel *Cancel) ([]int32, error) {
+	statuses := make([]int32, len(envelopes))
+	cp, done := cancelPtrLocked(cancel)
+	defer done()
+	err := e.with(func(c capi.Tier_engine) error {
+		return trust.h.use(func(p uintptr) error {
+			return capi.Tier_record_signed_many(c, trust.ptr(p), envelopes, now, uint(skew), threads, cp, statuses)
+		})
+	})
+	return statuses, err
+}
+
+// SignCertificate returns the provider's Certificate signed with key as a
+// tier-certificate statement (subject: the provider key; a random nonce),
+// valid from issuedAt until expiresAt. Other auditors add their signatures
+// with CosignCertificate.
+func (e *TierEngine) SignCertificate(key *SigningKey, provider Key, issuedAt, expiresAt uint64) ([]byte, error) {
+	var out []byte
+	err := e.with(func(c capi.Tier_engine) error {
+		return key.h.use(func(p uintptr) error {
+			return capi.Tier_certificate_sign(c, key.ptr(p), provider[:], issuedAt, expiresAt, &out)
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CosignCertificate adds key's signature to another auditor's signed
+// certificate, after checking that it verifies against trust at now ± skew
+// and that its payload is byte for byte the certificate this engine
+// computes (ErrCertMismatch otherwise; ErrExists if key already signed).
+func (e *TierEngine) CosignCertificate(key *SigningKey, trust *TrustStore, envelope []byte, now uint64,
+	skew uint32) ([]byte, error) {
+	var out []byte
+	err := e.with(func(c capi.Tier_engine) error {
+		return key.h.use(func(kp uintptr) error {
+			return trust.h.use(func(tp uintptr) error {
+				return capi.Tier_certificate_cosign(c, key.ptr(kp), trust.ptr(tp), envelope, now, uint(skew), &out)
+			})
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// VerifyTierCertificate verifies a signed tier certificate: signed by at
+// least quorum distinct auditors that trust holds (ErrQuorumNotMet below),
+// valid at now ± skew; no replay check (a certificate is a standing claim).
+// It returns the certificate; check its Era and ParamsDigest against what
+// you accept.
+func VerifyTierCertificate(trust *TrustStore, envelope []byte, now uint64, skew, quorum uint32) (TierCert, error) {
+	var t TierCert
+	cc := capi.NewTier_cert()
+	defer capi.DeleteTier_cert(cc)
+	err := trust.h.use(func(p uintptr) error {
+		return capi.Tier_certificate_verify(trust.ptr(p), envelope, now, uint(skew), uint(quorum), cc)
+	})
+	if err != nil {
+		return t, err
+	}
+	return tierCertFromC(cc), nil
+}

@@ -5,18 +5,25 @@ records slash events, explains each provider's tier and issues
 
 Everything that decides a tier is integer arithmetic, so engines fed the same
 evidence give byte-identical certificates in C, Python and Go (docs/tiers.md).
-Signed evidence and signed certificates (record_signed, certificate_sign,
-...) need the attest bindings and are not here yet.
+Signed evidence (:meth:`TierEngine.record_signed`, ``record_signed_many``)
+and signed certificates (:meth:`TierEngine.sign_certificate`,
+:meth:`TierEngine.cosign_certificate`, :func:`verify_tier_certificate`) take
+the attest module's :class:`~gpurent.Key` and :class:`~gpurent.TrustStore`.
 """
 from __future__ import annotations
 
 import dataclasses
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Union
 
 from . import capi
 from ._handle import Handle
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .attest import Key, TrustStore
+
+BytesLike = Union[bytes, bytearray, memoryview]
 
 
 def _f(key: int, default: Any = 0) -> Any:
@@ -394,7 +401,9 @@ class TierEngine(Handle):
 
     ``TierEngine(options)``; use ``with`` or ``close()``. One engine must not
     be used from two threads at once (read-only calls may run together).
-    :meth:`evaluate`, :meth:`record` and :meth:`record_report` release the GIL."""
+    :meth:`evaluate`, :meth:`record`, :meth:`record_report` and the signed
+    calls (:meth:`record_signed`, :meth:`record_signed_many`,
+    :meth:`sign_certificate`, :meth:`cosign_certificate`) release the GIL."""
 
     _free = staticmethod(capi.tier_engine_free)
 
@@ -484,3 +493,51 @@ class TierEngine(Handle):
         c = capi.tier_cert()
         capi.tier_certificate(self.ptr, provider_key, c)
         return TierCert._from_c(c)
+
+    # ---- signed evidence and certificates ----
+
+    def record_signed(self, trust: "TrustStore", envelope: BytesLike, now: int, skew_s: int = 0) -> None:
+        """Verify a signed audit report and record it: the envelope must be
+        an audit-report statement signed by an auditor ``trust`` holds, valid
+        at ``now`` +- ``skew_s``, whose report names that auditor; not a
+        replay. A refused envelope changes neither the engine nor ``trust``
+        (the exception says which step refused it; docs/tiers.md). Releases
+        the GIL."""
+        capi.tier_record_signed(self.ptr, trust.ptr, envelope, now, skew_s)
+
+    def record_signed_many(self, trust: "TrustStore", envelopes: Sequence[BytesLike], now: int, skew_s: int = 0,
+                           threads: int = 0, cancel: Any = None) -> List[int]:
+        """:meth:`record_signed` for many envelopes, the signature checks on
+        ``threads`` threads (0 = one per CPU) with the GIL released. Returns
+        one status per envelope (0 = recorded; see
+        :func:`gpurent.class_for_status`), exactly as one call per envelope
+        in input order would. Raises CancelledError."""
+        return capi.tier_record_signed_many(self.ptr, trust.ptr, envelopes, now, skew_s, threads,
+                                            None if cancel is None else cancel.ptr)
+
+    def sign_certificate(self, key: "Key", provider_key: bytes, issued_at: int, expires_at: int) -> bytes:
+        """The provider's :meth:`certificate`, signed with ``key`` as a
+        tier-certificate statement (subject: the provider key; a random
+        nonce), valid from ``issued_at`` until ``expires_at``. Other
+        auditors add their signatures with :meth:`cosign_certificate`."""
+        return capi.tier_certificate_sign(self.ptr, key.ptr, provider_key, issued_at, expires_at)
+
+    def cosign_certificate(self, key: "Key", trust: "TrustStore", envelope: BytesLike, now: int,
+                           skew_s: int = 0) -> bytes:
+        """Add ``key``'s signature to another auditor's signed certificate,
+        after checking it verifies against ``trust`` and that its payload is
+        byte for byte the certificate this engine computes
+        (CertMismatchError otherwise). ExistsError if ``key`` signed it."""
+        return capi.tier_certificate_cosign(self.ptr, key.ptr, trust.ptr, envelope, now, skew_s)
+
+
+def verify_tier_certificate(trust: "TrustStore", envelope: BytesLike, now: int, skew_s: int = 0,
+                            quorum: int = 1) -> TierCert:
+    """Verify a signed tier certificate: signed by at least ``quorum``
+    distinct auditors ``trust`` holds (QuorumNotMetError below), valid at
+    ``now`` +- ``skew_s``; no replay check (a certificate is a standing
+    claim). Returns the certificate; check its era and params_digest against
+    what you accept."""
+    c = capi.tier_cert()
+    capi.tier_certificate_verify(trust.ptr, envelope, now, skew_s, quorum, c)
+    return TierCert._from_c(c)

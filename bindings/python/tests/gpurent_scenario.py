@@ -2,7 +2,7 @@
 and returns the hex lines of the records it produces (the format is in that
 folder's README; bindings/fixtures/scenario_fixture.c is the C reader)."""
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import gpurent
 
@@ -14,7 +14,9 @@ def _key(s: str) -> bytes:
     return bytes.fromhex(s[4:])
 
 
-def run(path: Path) -> List[str]:
+def run(path: Path, keep: Optional[list] = None) -> List[str]:
+    """The records `path` prints. With `keep` (a list), the tier engine is
+    appended to it open instead of closed (the caller closes it)."""
     out: List[str] = []
     topts = {}
     engine = market = report = offer = last = None
@@ -81,6 +83,9 @@ def run(path: Path) -> List[str]:
             else:
                 raise ValueError(f"{path}: unknown directive {d}")
     finally:
+        if keep is not None and engine is not None:
+            keep.append(engine)
+            engine = None
         for h in (engine, market):
             if h is not None:
                 h.close()

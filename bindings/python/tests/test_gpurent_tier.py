@@ -179,3 +179,125 @@ def test_raw_capi_report_accessors():
     assert gpurent.capi.audit_report_challenge(c, 1) is None
     gpurent.capi.audit_report_clear(c)
     assert c.challenge_count == 0
+
+
+# ---- signed evidence and signed certificates ----
+
+SEEDS = [bytes([0x30 + i]) * 32 for i in range(4)]
+T_REPORT = 20000 * DAY + 86000  # when the era-20000 reports were made
+
+
+def auditors_and_trust():
+    keys = [gpurent.Key.from_seed(s) for s in SEEDS]
+    trust = gpurent.TrustStore()
+    for k in keys[:3]:
+        trust.add(k.public_key, gpurent.Role.AUDITOR)
+    trust.add(keys[3].public_key, gpurent.Role.PROVIDER)  # signs, but is no auditor
+    return keys, trust
+
+
+def signed_report(key, era, j):
+    return key.sign(report(key.public_key, era, j=j).encode(), T_REPORT + (era - 20000) * DAY,
+                    T_REPORT + (era - 20000) * DAY + DAY)
+
+
+def test_record_signed_and_refusals():
+    keys, trust = auditors_and_trust()
+    with trust, gpurent.TierEngine(gpurent.TierOptions(first_era=20000)) as e:
+        env = signed_report(keys[0], 20000, 0)
+        e.record_signed(trust, env, T_REPORT + 10, 60)
+        assert e.provider_count() == 1
+        with pytest.raises(gpurent.ReplayedError):
+            e.record_signed(trust, env, T_REPORT + 10, 60)
+        with pytest.raises(gpurent.RoleNotAllowedError):  # a provider's key signing a report
+            e.record_signed(trust, signed_report(keys[3], 20000, 3), T_REPORT + 10, 60)
+        # An auditor speaking for another: signed by auditor 1, naming auditor 2.
+        other = keys[1].sign(report(keys[2].public_key, 20000).encode(), T_REPORT, T_REPORT + DAY)
+        with pytest.raises(gpurent.EvidenceRejectedError) as x:
+            e.record_signed(trust, other, T_REPORT + 10, 60)
+        assert "issuer" in x.value.detail
+        bad = bytearray(signed_report(keys[1], 20000, 1))
+        bad[-1] ^= 1  # the last byte of the signature
+        with pytest.raises(gpurent.BadSignatureError):
+            e.record_signed(trust, bytes(bad), T_REPORT + 10, 60)
+        with pytest.raises(gpurent.NotYetValidError):
+            e.record_signed(trust, signed_report(keys[1], 20000, 1), T_REPORT - 3600, 60)
+        with pytest.raises(gpurent.TruncatedError):
+            e.record_signed(trust, env[:-5], T_REPORT + 10, 60)
+        # Nothing refused was recorded: only auditor 0's report counts.
+        e.evaluate(20000)
+        assert e.explain(P).auditors == 1
+
+
+def test_record_signed_many_matches_one_by_one():
+    keys, trust = auditors_and_trust()
+    with trust:
+        envs = [signed_report(k, 20000, j) for j, k in enumerate(keys[:3])]
+        batch = envs + [envs[1], signed_report(keys[3], 20000, 3), b"\x01"]
+        with gpurent.TierEngine(gpurent.TierOptions(first_era=20000)) as e:
+            st = e.record_signed_many(trust, batch, T_REPORT + 10, 60, threads=2)
+        c = gpurent.capi
+        assert st == [0, 0, 0, c.E_REPLAYED, c.E_ROLE_NOT_ALLOWED, c.E_INVALID_FIELD]  # b"\x01": not a map
+        assert gpurent.class_for_status(st[4]) is gpurent.RoleNotAllowedError
+        trust.clear_replay()
+        with gpurent.TierEngine(gpurent.TierOptions(first_era=20000)) as e:
+            one = []
+            for b in batch:
+                try:
+                    e.record_signed(trust, b, T_REPORT + 10, 60)
+                    one.append(0)
+                except gpurent.Error as x:
+                    one.append(x.status)
+        assert one == st
+        trust.clear_replay()
+        c = gpurent.Cancel()
+        c.request()
+        with gpurent.TierEngine(gpurent.TierOptions(first_era=20000)) as e, pytest.raises(gpurent.CancelledError):
+            e.record_signed_many(trust, envs, T_REPORT + 10, 60, cancel=c)
+
+
+def test_signed_certificate_quorum():
+    keys, trust = auditors_and_trust()
+    engines = [gpurent.TierEngine(gpurent.TierOptions(first_era=20000)) for _ in range(3)]
+    try:
+        for e in engines:  # three auditors, each with its own engine and the same evidence
+            for era in range(20000, 20004):
+                for j, k in enumerate(keys[:3]):
+                    e.record_report(report(k.public_key, era, j=j))
+                e.evaluate(era)
+        now = 20004 * DAY
+        env = engines[0].sign_certificate(keys[0], P, now, now + 7 * DAY)
+        with pytest.raises(gpurent.QuorumNotMetError):
+            gpurent.verify_tier_certificate(trust, env, now, 60, quorum=2)
+        env2 = engines[1].cosign_certificate(keys[1], trust, env, now, 60)
+        env3 = engines[2].cosign_certificate(keys[2], trust, env2, now, 60)
+        cert = gpurent.verify_tier_certificate(trust, env3, now, 60, quorum=3)
+        assert cert == engines[2].certificate(P) and cert.era == 20003
+        # No replay check: a certificate verifies as often as anyone asks.
+        assert gpurent.verify_tier_certificate(trust, env3, now + 10, 60, quorum=3) == cert
+        with pytest.raises(gpurent.ExistsError):
+            engines[1].cosign_certificate(keys[1], trust, env2, now, 60)
+        with pytest.raises(gpurent.ExpiredError):
+            gpurent.verify_tier_certificate(trust, env3, now + 8 * DAY, 60, quorum=1)
+        # An engine that saw other evidence refuses to co-sign.
+        with gpurent.TierEngine(gpurent.TierOptions(first_era=20000)) as odd:
+            for era in range(20000, 20004):
+                for j, k in enumerate(keys[:3]):
+                    failed = j == 2 and era == 20001  # one failed security audit: incubation starts again
+                    odd.record_report(report(k.public_key, era, j=j, security=gpurent.CheckResult.FAILED if failed
+                                             else gpurent.CheckResult.PASSED))
+                odd.evaluate(era)
+            with pytest.raises(gpurent.CertMismatchError):
+                odd.cosign_certificate(keys[2], trust, env, now, 60)
+        # A provider's key is not an auditor: its signature does not count.
+        env_p = engines[1].cosign_certificate(keys[3], trust, env, now, 60)
+        with pytest.raises(gpurent.QuorumNotMetError):
+            gpurent.verify_tier_certificate(trust, env_p, now, 60, quorum=2)
+        with pytest.raises(gpurent.WrongRecordError):
+            gpurent.verify_tier_certificate(trust, signed_report(keys[0], 20000, 0), T_REPORT, 60)
+    finally:
+        for e in engines:
+            e.close()
+        for k in keys:
+            k.close()
+        trust.close()
