@@ -74,7 +74,7 @@ EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 -include $(wildcard lib/*/module.mk tests/*.mk bench/*.mk bindings/*.mk examples/*.mk)
 
 .PHONY: all lib deps check check-c check-san check-clang check-valgrind check-symbols check-install \
-        check-python check-examples check-headers bench demo install uninstall clean \
+        check-python check-examples check-headers bench bench-deps demo install uninstall clean \
         tests examples
 
 all: lib
@@ -118,6 +118,11 @@ examples: $(EXAMPLE_BINS)
 
 deps:
 	@bash .ci/deps.sh
+
+# The benchmarks also need SciPy (bench/match_exact.py, the exact solver the
+# matching quality is measured against; never linked into the library).
+bench-deps:
+	@bash .ci/deps.sh --bench
 
 # ---- the suites ----
 
@@ -167,7 +172,7 @@ check-examples: examples
 check-python: lib tests $(TEST_TOOLS) $(PYTHON_BUILD)
 	GPURENT_TEST_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) -m pytest -q -p no:cacheprovider tests/python $(PYTHON_TESTS)
 
-bench: $(BENCH_BINS)
+bench: bench-deps $(BENCH_BINS)
 	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b; done
 
 # ---- install ----

@@ -440,6 +440,35 @@ static void random_request(gen_rng *g, gpurent_request *q, uint32_t i)
     q->submitted_at = 1700000000 + gen_below(g, 7200);
 }
 
+/* The index invariants: every live node sits in the list of its bucket and
+ * capacity class, at its level, and each level list runs in ascending price
+ * (then slot) order with consistent back links. */
+static void index_ok(const gpurent_market *m)
+{
+    uint32_t linked = 0;
+    for (uint32_t b = 0; b < m->bucket_count; b++)
+        for (uint32_t c = 0; c < ML_CLASSES; c++)
+            for (uint32_t l = 0; l < ML_LEVELS; l++) {
+                uint32_t prev = NIL;
+                for (uint32_t n = m->buckets[b]->lists[c].head[l]; n != NIL; n = m->nodes[n].next) {
+                    const mnode *x = &m->nodes[n];
+                    assert_int_equal(x->list, b * ML_CLASSES + c);
+                    assert_int_equal(x->level, l);
+                    assert_int_equal(ml_class_of(x), c);
+                    assert_int_equal(x->prev, prev);
+                    if (prev != NIL) {
+                        const mnode *p = &m->nodes[prev];
+                        assert_true(p->price < x->price || (p->price == x->price && prev < n));
+                    }
+                    prev = n;
+                    linked++;
+                }
+            }
+    uint32_t alive = 0;
+    for (uint32_t n = 0; n < m->node_used; n++) alive += m->nodes[n].alive && m->nodes[n].list != NIL;
+    assert_int_equal(linked, alive);
+}
+
 static void test_topk_matches_brute_force(void **state)
 {
     (void)state;
@@ -477,6 +506,7 @@ static void test_topk_matches_brute_force(void **state)
         uint32_t k = 1 + (uint32_t)gen_below(&g, 8), got;
         gpurent_match_candidate cs[8];
         assert_int_equal(gpurent_market_best(m, &q, k, cs, &got), GPURENT_OK);
+        if (r % 16 == 0) index_ok(m);
         uint32_t nref = brute(m, &q, ref, 4096);
         assert_int_equal(got, nref < k ? nref : k);
         for (uint32_t i = 0; i < got; i++) {
@@ -738,6 +768,7 @@ static void test_aging_no_starvation(void **state)
         assert_int_equal(r.assignment_count, 1);
         if (strcmp(r.assignments[0].request_id, "small") == 0) won_at = hour;
         assert_int_equal(gpurent_market_apply(m, &r), GPURENT_OK);
+        index_ok(m);
         assert_int_equal(gpurent_market_end_lease(m, r.assignments[0].request_id), GPURENT_OK);
         gpurent_match_receipt_clear(&r);
     }
@@ -1030,6 +1061,7 @@ static void test_improve_properties(void **state)
                 for (uint32_t k = 0; k < GPURENT_NODE_MAX_GPUS; k++) assert_true(pct[k] <= 100);
             }
         assert_int_equal(gpurent_market_apply(m, &r), GPURENT_OK);
+        index_ok(m);
         gpurent_match_receipt_clear(&g);
         gpurent_match_receipt_clear(&r);
         gpurent_market_free(m);

@@ -1,10 +1,12 @@
 /* The incremental index. Nodes are grouped into buckets (one GPU model,
  * shared or dedicated), each bucket into classes of free capacity, each
- * class into score levels holding doubly linked lists. Linking or unlinking
- * a node is O(1); a query walks levels from the best down across the lists
- * a request can use, skipping empty levels with a bitmap. The order inside a
- * level list depends on history, so searches always finish a level before
- * they stop and rank with a total order: results never depend on it. */
+ * class into score levels holding doubly linked lists, each in ascending
+ * price order. Unlinking a node is O(1), linking O(length of its level
+ * list); a query walks levels from the best down across the lists a request
+ * can use, skipping empty levels with a bitmap, and stops walking a level
+ * at its first node above the request's price cap. Searches always finish a
+ * level before they stop and rank with a total order, so results never
+ * depend on the order inside a level. */
 #include <string.h>
 
 #include "match_internal.h"
@@ -97,10 +99,19 @@ void ml_index_link(gpurent_market *m, uint32_t n)
     mlist *l = &bk->lists[cls];
     x->list = b * ML_CLASSES + cls;
     x->level = (uint16_t)lvl;
-    x->prev = NIL;
-    x->next = l->head[lvl];
-    if (x->next != NIL) m->nodes[x->next].prev = n;
-    l->head[lvl] = n;
+    /* Keep each level list in ascending price (then slot) order, so that a
+     * search with a price cap stops walking a level at its first node above
+     * the cap. Level lists are short (a few nodes on average). */
+    uint32_t prev = NIL, next = l->head[lvl];
+    while (next != NIL && (m->nodes[next].price < x->price || (m->nodes[next].price == x->price && next < n))) {
+        prev = next;
+        next = m->nodes[next].next;
+    }
+    x->prev = prev;
+    x->next = next;
+    if (next != NIL) m->nodes[next].prev = n;
+    if (prev != NIL) m->nodes[prev].next = n;
+    else l->head[lvl] = n;
     l->bits[lvl / 64] |= 1ull << (lvl % 64);
     l->count++;
 }

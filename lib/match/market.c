@@ -231,24 +231,33 @@ static uint8_t max_share(const mnode *n)
     return mx;
 }
 
+/* A node whose free capacity changed moves to another index list only when
+ * its capacity class changed: linking keeps level lists in price order and
+ * costs a walk, and most changes keep the class. */
+static void relink_if_moved(gpurent_market *m, uint32_t n)
+{
+    const mnode *x = &m->nodes[n];
+    if (x->list != NIL && x->list % ML_CLASSES == ml_class_of(x)) return;
+    ml_index_unlink(m, n);
+    ml_index_link(m, n);
+}
+
 void ml_node_set_free(gpurent_market *m, uint32_t n, uint32_t gpu_free)
 {
     mnode *x = &m->nodes[n];
-    ml_index_unlink(m, n);
     x->gpu_free = (uint8_t)(gpu_free > x->gpu_count ? x->gpu_count : gpu_free);
-    ml_index_link(m, n);
+    relink_if_moved(m, n);
 }
 
 void ml_node_set_share(gpurent_market *m, uint32_t n, uint32_t gpu, uint32_t pct)
 {
     mnode *x = &m->nodes[n];
-    ml_index_unlink(m, n);
     x->share[gpu] = (uint8_t)(pct > 100 ? 100 : pct);
     uint32_t whole = 0;
     for (uint32_t i = 0; i < x->gpu_count; i++) whole += x->share[i] == 100;
     x->gpu_free = (uint8_t)whole;
     x->maxshare = max_share(x);
-    ml_index_link(m, n);
+    relink_if_moved(m, n);
 }
 
 static uint64_t digest_prefix(const uint8_t d[GPURENT_DIGEST_BYTES])

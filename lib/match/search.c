@@ -459,8 +459,10 @@ int ml_search(msearch *s, const gpurent_market *m, const mreq *q, uint32_t k, ui
         if (stop) break;
         for (int i = 0; i < nl && !rc; i++) {
             if (x->cur[i] != lvl) continue;
-            for (uint32_t n = list_at(m, s->lists[i])->head[lvl]; n != NIL && !rc; n = m->nodes[n].next)
+            for (uint32_t n = list_at(m, s->lists[i])->head[lvl]; n != NIL && !rc; n = m->nodes[n].next) {
+                if (q->max_price && m->nodes[n].price > q->max_price) break; /* the rest of the level costs more */
                 rc = visit(s, n);
+            }
             x->cur[i] = ml_list_next(list_at(m, s->lists[i]), lvl - 1);
         }
         if (rc) break;
