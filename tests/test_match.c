@@ -520,6 +520,51 @@ static void test_topk_matches_brute_force(void **state)
     gpurent_market_free(m);
 }
 
+/* Gang searches stop early on a bound; with k at its maximum and fewer
+ * feasible groups than k they cannot stop, so they see every group. The
+ * best of k = 1 must be the first of that exhaustive list, for provider and
+ * region gangs alike (a bound that forgets part of a group's score, such as
+ * its locality bonus, fails here). */
+static void test_gang_search_exact(void **state)
+{
+    (void)state;
+    gen_rng g = {7};
+    gpurent_market *m = market_new();
+    const uint32_t providers = 150, rounds = valgrind_mode() ? 60 : 1000;
+    gpurent_offer o;
+    for (uint32_t p = 0; p < providers; p++) {
+        uint8_t key[32];
+        key_of(p, key);
+        random_offer(&g, &o, p, 1);
+        put(m, &o);
+        assert_int_equal(gpurent_market_set_trust(m, key, (uint32_t)gen_below(&g, 8),
+                                                  (uint32_t)gen_below(&g, 3) * 500000),
+                         GPURENT_OK);
+    }
+    gpurent_match_candidate one, all[GPURENT_MATCH_MAX_K];
+    uint32_t checked = 0;
+    for (uint32_t r = 0; r < rounds; r++) {
+        gpurent_request q;
+        random_request(&g, &q, r);
+        q.vram_share_pct = 0;
+        q.gang_nodes = 2 + (uint32_t)gen_below(&g, 2);
+        q.gpu_count = q.gang_nodes * (1u << gen_below(&g, 2));
+        q.gang_scope = gen_below(&g, 2) ? GPURENT_GANG_PROVIDER : GPURENT_GANG_REGION;
+        uint32_t n1, nall;
+        assert_int_equal(gpurent_market_best(m, &q, 1, &one, &n1), GPURENT_OK);
+        assert_int_equal(gpurent_market_best(m, &q, GPURENT_MATCH_MAX_K, all, &nall), GPURENT_OK);
+        assert_int_equal(n1, nall ? 1 : 0);
+        if (!nall || nall == GPURENT_MATCH_MAX_K) continue; /* empty, or not exhaustive */
+        checked++;
+        assert_memory_equal(one.provider_key, all[0].provider_key, 32);
+        assert_string_equal(one.node_id, all[0].node_id);
+        assert_int_equal(one.breakdown.total, all[0].breakdown.total);
+        for (uint32_t i = 1; i < nall; i++) assert_true(all[i - 1].breakdown.total >= all[i].breakdown.total);
+    }
+    assert_true(checked > rounds / 8);
+    gpurent_market_free(m);
+}
+
 /* ---- gangs ---- */
 
 static void test_gangs(void **state)
@@ -1528,7 +1573,7 @@ int main(void)
         cmocka_unit_test(test_offers_incremental),
         cmocka_unit_test(test_constraints),
         cmocka_unit_test(test_topk_matches_brute_force),
-        cmocka_unit_test(test_gangs),
+        cmocka_unit_test(test_gang_search_exact), cmocka_unit_test(test_gangs),
         cmocka_unit_test(test_shared_nodes),
         cmocka_unit_test(test_best_fit),
         cmocka_unit_test(test_aging_no_starvation),

@@ -454,7 +454,10 @@ int ml_search(msearch *s, const gpurent_market *m, const mreq *q, uint32_t k, ui
         if (region) {
             if ((rc = region_check(s, U, 0, &stop))) break;
         } else if (s->gangs > 1 && s->found == s->k) {
-            stop = (uint64_t)s->gangs * U < s->top[s->k - 1].total;
+            /* An unseen provider's gang: gang_nodes nodes at most U each,
+             * plus the locality bonus every one-provider gang earns. */
+            stop = (uint64_t)s->gangs * U + (uint64_t)s->gangs * m->opts.w_locality * ML_PPM <
+                   s->top[s->k - 1].total;
         }
         if (stop) break;
         for (int i = 0; i < nl && !rc; i++) {
