@@ -70,7 +70,10 @@ func (e *Envelope) withC(f func(capi.Envelope) error) error {
 	c.SetIssued_at(e.IssuedAt)
 	c.SetExpires_at(e.ExpiresAt)
 	c.SetNonce(nonce[:])
-	if err := capi.Envelope_set_subject(c, e.Subject); err != nil {
+	// A copy: the caller's slice may point into a struct that holds Go
+	// pointers (Subject: report.ProviderKey[:]), which cgo refuses to pass.
+	subject := append([]byte(nil), e.Subject...)
+	if err := capi.Envelope_set_subject(c, subject); err != nil {
 		return err
 	}
 	return f(c)

@@ -59,13 +59,17 @@ func newSignedWorld(t *testing.T) *signedWorld {
 
 func (w *signedWorld) signedReport(t *testing.T, signer int, named gpurent.Key, era uint64, j int) []byte {
 	t.Helper()
-	data, err := tierReport(named, era, j).Encode()
+	rep := tierReport(named, era, j)
+	data, err := rep.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
 	at := tReport + (era-20000)*day
+	// The subject is sliced from the report, a struct that holds Go
+	// pointers (its Challenges): cgo refuses such memory unless the
+	// binding copies it first.
 	env, err := w.keys[signer].Sign(gpurent.Envelope{Statement: gpurent.RecordAuditReport, IssuedAt: at,
-		ExpiresAt: at + day}, data)
+		ExpiresAt: at + day, Subject: rep.ProviderKey[:]}, data)
 	if err != nil {
 		t.Fatal(err)
 	}
