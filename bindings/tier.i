@@ -67,3 +67,22 @@
 %include <gpurent/tier.h>
 
 %clear int32_t *statuses;
+
+/* record_report of an encoded report (Python TierEngine.record_report(bytes),
+ * Go RecordReportBytes): decode into a report on the C stack and record it
+ * in one crossing. Through the public calls it takes four (new report,
+ * decode, record, free): on 900 reports an era, Go's cgo calls then cost
+ * ~15% of the era's CPU time (docs/bindings.md, "Performance"). A binding
+ * helper, not part of the C API. */
+%gpurent_long_call(tier_record_report_bytes)
+%inline %{
+gpurent_status tier_record_report_bytes(gpurent_tier_engine *engine, const uint8_t *data, size_t len)
+{
+    gpurent_audit_report r;
+    gpurent_audit_report_init(&r);
+    gpurent_status rc = gpurent_audit_report_decode(data, len, &r);
+    if (rc == GPURENT_OK) rc = gpurent_tier_record_report(engine, &r);
+    gpurent_audit_report_clear(&r);
+    return rc;
+}
+%}

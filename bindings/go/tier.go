@@ -523,15 +523,10 @@ func (e *TierEngine) RecordReport(r AuditReport) error {
 	})
 }
 
-// RecordReportBytes decodes an encoded, already verified audit report and records it.
+// RecordReportBytes decodes an encoded, already verified audit report and
+// records it (one call into C: decoding errors, then RecordReport's).
 func (e *TierEngine) RecordReportBytes(data []byte) error {
-	cr := capi.NewAudit_report()
-	defer capi.DeleteAudit_report(cr)
-	capi.Audit_report_init(cr)
-	if err := capi.Audit_report_decode(data, cr); err != nil {
-		return err
-	}
-	return e.with(func(c capi.Tier_engine) error { return capi.Tier_record_report(c, cr) })
+	return e.with(func(c capi.Tier_engine) error { return capi.Tier_record_report_bytes(c, data) })
 }
 
 // Evaluate evaluates era (which must be NextEra()) and closes it. cancel may be nil.

@@ -450,12 +450,9 @@ class TierEngine(Handle):
         """Record an audit report that was ALREADY verified as signed by an
         authorized auditor (an :class:`AuditReport` or its bytes)."""
         if isinstance(report, AuditReport):
-            c = report._to_c()
-        else:
-            c = capi.audit_report()
-            capi.audit_report_init(c)
-            capi.audit_report_decode(report, c)
-        capi.tier_record_report(self.ptr, c)
+            capi.tier_record_report(self.ptr, report._to_c())
+        else:  # decoded and recorded in one call into C
+            capi.tier_record_report_bytes(self.ptr, report)
 
     def evaluate(self, era: Optional[int] = None, cancel: Any = None) -> EraSummary:
         """Evaluate era ``era`` (default: :meth:`next_era`) and close it."""
