@@ -440,12 +440,56 @@ static void random_request(gen_rng *g, gpurent_request *q, uint32_t i)
     q->submitted_at = 1700000000 + gen_below(g, 7200);
 }
 
+/* A bucket histogram equals the one counted afresh from `vals`. */
+static void hist_ok(const mhist *h, const uint64_t *vals, uint32_t count)
+{
+    uint32_t want[ML_HBINS] = {0}, top = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t b = ml_hbin(vals[i]);
+        want[b]++;
+        if (b > top) top = b;
+    }
+    for (uint32_t b = 0; b < ML_HBINS; b++) {
+        assert_int_equal(h->count[b], want[b]);
+        assert_int_equal(h->bits[b / 64] >> (b % 64) & 1, want[b] != 0);
+    }
+    assert_int_equal(h->top, top);
+}
+
 /* The index invariants: every live node sits in the list of its bucket and
  * capacity class, at its level, and each level list runs in ascending price
- * (then slot) order with consistent back links. */
+ * (then slot) order with consistent back links; each bucket's attribute
+ * histograms are those of the nodes linked now (so pruning with them does
+ * not depend on what came and went before). */
 static void index_ok(const gpurent_market *m)
 {
     uint32_t linked = 0;
+    uint64_t *vals = malloc(sizeof *vals * 4 * ((size_t)m->node_used + 1));
+    assert_non_null(vals);
+    for (uint32_t b = 0; b < m->bucket_count; b++) {
+        const mbucket *bk = m->buckets[b];
+        uint32_t cnt = 0, ifc[8] = {0};
+        uint64_t *v = vals;
+        for (uint32_t n = 0; n < m->node_used; n++) {
+            const mnode *x = &m->nodes[n];
+            if (!x->alive || x->list == NIL || x->list / ML_CLASSES != b) continue;
+            v[cnt] = x->vram_mib;
+            v[m->node_used + cnt] = x->gflops;
+            v[2 * m->node_used + cnt] = x->cc;
+            v[3 * m->node_used + cnt] = x->cuda;
+            ifc[x->iface & 7]++;
+            cnt++;
+        }
+        hist_ok(&bk->vram, v, cnt);
+        hist_ok(&bk->gflops, v + m->node_used, cnt);
+        hist_ok(&bk->cc, v + 2 * m->node_used, cnt);
+        hist_ok(&bk->cuda, v + 3 * m->node_used, cnt);
+        for (uint32_t i = 0; i < 8; i++) {
+            assert_int_equal(bk->iface_count[i], ifc[i]);
+            assert_int_equal(bk->iface_mask >> i & 1, ifc[i] != 0);
+        }
+    }
+    free(vals);
     for (uint32_t b = 0; b < m->bucket_count; b++)
         for (uint32_t c = 0; c < ML_CLASSES; c++)
             for (uint32_t l = 0; l < ML_LEVELS; l++) {
@@ -946,6 +990,123 @@ static void test_determinism_shuffled(void **state)
     /* A different seed changes tie-breaks: the receipt differs (seed at least). */
     world_free(&w);
     gpurent_buf_free(&base);
+}
+
+/* Whatever the index prunes with is a function of the market as it stands:
+ * a market that once held nodes of higher VRAM, throughput, compute
+ * capability and CUDA (decoys, removed again) visits exactly the nodes a
+ * fresh market visits, so the improvement phase's work bound stops at the
+ * same request and the receipts are identical, byte for byte, even when the
+ * bound cuts the phase short. */
+static gpurent_market *history_market(const world *w, int decoys, uint64_t budget)
+{
+    gen_rng g = {77};
+    gpurent_market *m = NULL;
+    uint8_t seed[32] = {9, 9, 9};
+    assert_int_equal(gpurent_market_new(&m, NULL, seed), GPURENT_OK);
+    m->imp_budget = budget;
+    uint32_t *po = malloc(sizeof *po * w->offer_count);
+    shuffle(po, w->offer_count, &g);
+    for (uint32_t i = 0; decoys && i < NGPUS * 2; i++) {
+        gpurent_offer d;
+        gpurent_offer_init(&d);
+        key_of(300000 + i, d.provider_key);
+        d.seq = 1;
+        strcpy(d.region, "eu-west");
+        gspec big = GPUS[i % NGPUS];
+        big.vram_mib *= 8;
+        big.gflops *= 8;
+        big.cc = 120;
+        big.cuda = 13000;
+        big.iface = GPURENT_IFACE_SXM;
+        gpurent_node n;
+        node_make(&n, "decoy", &big, 8, 8, 100000, (int)(i / NGPUS));
+        assert_int_equal(gpurent_offer_add_node(&d, &n), GPURENT_OK);
+        put(m, &d);
+    }
+    for (uint32_t i = 0; i < w->offer_count; i++) {
+        const gpurent_offer *o = &w->offers[decoys ? po[i] : i];
+        assert_int_equal(gpurent_market_put_offer(m, o), GPURENT_OK);
+        assert_int_equal(gpurent_market_set_trust(m, o->provider_key, w->tier[decoys ? po[i] : i],
+                                                  w->score[decoys ? po[i] : i]),
+                         GPURENT_OK);
+    }
+    for (uint32_t i = 0; decoys && i < NGPUS * 2; i++) {
+        uint8_t k[32];
+        key_of(300000 + i, k);
+        assert_int_equal(gpurent_market_remove_offer(m, k), GPURENT_OK);
+    }
+    for (uint32_t i = 0; i < w->req_count; i++)
+        assert_int_equal(gpurent_market_add_request(m, &w->reqs[i]), GPURENT_OK);
+    free(po);
+    index_ok(m);
+    return m;
+}
+
+static void test_visits_history_free(void **state)
+{
+    (void)state;
+    world w;
+    uint32_t nreq = valgrind_mode() ? 150 : 900;
+    world_make(&w, 31, valgrind_mode() ? 60 : 300, nreq);
+    /* Requests with minima above every real node but below the decoys'. */
+    for (uint32_t i = 0; i < nreq; i += 5) {
+        gpurent_request *q = &w.reqs[i];
+        switch (i / 5 % 5) {
+        case 0: q->min_vram_mib = 200000; break;
+        case 1: q->min_fp32_gflops = 1000000; break;
+        case 2: q->min_cc = 110; break;
+        case 3: q->min_cuda_version = 12090; break;
+        default: q->interface = GPURENT_IFACE_SXM; q->vram_share_pct = 0; break;
+        }
+    }
+    gpurent_market *a = history_market(&w, 0, 0), *b = history_market(&w, 1, 0);
+    msearch sa, sb;
+    memset(&sa, 0, sizeof sa);
+    memset(&sb, 0, sizeof sb);
+    uint64_t visited = 0;
+    for (uint32_t i = 0; i < nreq; i++) {
+        mreq qa, qb;
+        assert_int_equal(ml_req_prepare(a, &w.reqs[i], &qa, 0), GPURENT_OK);
+        assert_int_equal(ml_req_prepare(b, &w.reqs[i], &qb, 0), GPURENT_OK);
+        assert_int_equal(ml_search(&sa, a, &qa, 1, ml_strand_min(a)), GPURENT_OK);
+        assert_int_equal(ml_search(&sb, b, &qb, 1, ml_strand_min(b)), GPURENT_OK);
+        assert_int_equal(sa.scanned, sb.scanned);
+        assert_int_equal(sa.found, sb.found);
+        visited += sa.scanned;
+        ml_req_release(&qa);
+        ml_req_release(&qb);
+    }
+    assert_true(visited > 0);
+    ml_search_free(&sa);
+    ml_search_free(&sb);
+    /* A full phase, then one cut short at a third of its work. */
+    gpurent_match_receipt r;
+    gpurent_match_receipt_init(&r);
+    assert_int_equal(gpurent_market_match(a, 1700010000, NULL, &r), GPURENT_OK);
+    uint64_t full = a->imp_work;
+    assert_true(full > 30);
+    gpurent_match_receipt_clear(&r);
+    gpurent_market_free(a);
+    gpurent_market_free(b);
+    gpurent_buf out[2] = {{NULL, 0}, {NULL, 0}};
+    uint64_t work[2];
+    for (int d = 0; d < 2; d++) {
+        gpurent_market *m = history_market(&w, d, full / 3);
+        gpurent_match_receipt_init(&r);
+        assert_int_equal(gpurent_market_match(m, 1700010000, NULL, &r), GPURENT_OK);
+        work[d] = m->imp_work;
+        assert_true(work[d] > full / 3 && work[d] < full); /* the bound cut the phase short */
+        assert_int_equal(gpurent_match_receipt_encode(&r, &out[d]), GPURENT_OK);
+        gpurent_match_receipt_clear(&r);
+        gpurent_market_free(m);
+    }
+    assert_int_equal(work[0], work[1]);
+    assert_int_equal(out[0].len, out[1].len);
+    assert_memory_equal(out[0].data, out[1].data, out[0].len);
+    gpurent_buf_free(&out[0]);
+    gpurent_buf_free(&out[1]);
+    world_free(&w);
 }
 
 /* ---- the improvement phase ---- */
@@ -1578,6 +1739,7 @@ int main(void)
         cmocka_unit_test(test_best_fit),
         cmocka_unit_test(test_aging_no_starvation),
         cmocka_unit_test(test_determinism_shuffled),
+        cmocka_unit_test(test_visits_history_free),
         cmocka_unit_test(test_improve_evicts),
         cmocka_unit_test(test_improve_properties),
         cmocka_unit_test(test_receipt_quorum),

@@ -393,6 +393,8 @@ typedef struct istate {
     uint32_t strand;
     icand *cand;
     uint32_t cand_len, cand_cap;
+    uint32_t *lists;        /* index lists collect() walks */
+    uint32_t lists_cap;
     uint64_t work, budget;  /* nodes visited (collect and searches) */
     uint32_t epoch;         /* bumped whenever a committed move frees capacity */
     uint32_t *tried;        /* per request slot: epoch + 1 of its last failed direct try */
@@ -456,16 +458,19 @@ static int collect(istate *is, const mreq *q, uint32_t need)
 {
     bstate *b = is->b;
     const gpurent_market *m = b->m;
-    uint32_t lists[6 * 64], nl = 0;
+    uint32_t nl = 0;
     is->cand_len = 0;
+    /* Every list of every bucket may be needed: a cut-off would depend on
+     * the order the buckets were created in. */
+    int grc = grow((void **)&is->lists, &is->lists_cap, m->bucket_count * ML_CLASSES, sizeof *is->lists);
+    if (grc) return grc;
+    uint32_t *lists = is->lists;
     for (uint32_t bi = 0; bi < m->bucket_count; bi++) {
         const mbucket *bk = m->buckets[bi];
         if (bk->shared || !has_model(q, bk->model)) continue;
-        if (bk->max_vram < q->min_vram || bk->max_cc < q->cc || bk->max_gflops < q->min_gflops ||
-            bk->max_cuda < q->cuda || (q->iface && !(bk->iface_mask & (1u << q->iface))))
-            continue;
+        if (!ml_bucket_may_serve(bk, q)) continue;
         for (uint32_t c = 0; c < ML_CLASSES; c++)
-            if (bk->lists[c].count && nl < sizeof lists / sizeof lists[0]) lists[nl++] = bi * ML_CLASSES + c;
+            if (bk->lists[c].count) lists[nl++] = bi * ML_CLASSES + c;
     }
     for (int lvl = ML_LEVELS - 1; lvl >= 0 && is->cand_len < IMP_CANDIDATES; lvl--) {
         for (uint32_t i = 0; i < nl; i++) {
@@ -660,6 +665,7 @@ static int improve(bstate *b, const border *order, uint32_t n, uint32_t strand, 
      * visited (batches of a few thousand improve fully; a batch of 100 000
      * stops early and costs about a tenth of its greedy pass). */
     is.budget = greedy_work / 64 + 128ull * (n < 4096 ? n : 4096) + 8ull * (n > 4096 ? n - 4096 : 0);
+    if (m->imp_budget) is.budget = m->imp_budget;
     int rc = GPURENT_OK;
     b->node_head = gr_malloc(((size_t)m->node_used + 1) * sizeof *b->node_head);
     b->asg_of = gr_malloc(((size_t)m->req_used + 1) * sizeof *b->asg_of);
@@ -706,8 +712,10 @@ static int improve(bstate *b, const border *order, uint32_t n, uint32_t strand, 
         }
         if (!moves) break;
     }
+    m->imp_work = is.work;
     ml_search_free(&is.s);
     gr_free(is.cand);
+    gr_free(is.lists);
     gr_free(is.tried);
     return rc;
 }

@@ -28,11 +28,6 @@ uint32_t ml_class_of(const mnode *n)
     return c;
 }
 
-static mlist *list_at(const gpurent_market *m, uint32_t list)
-{
-    return &m->buckets[list / ML_CLASSES]->lists[list % ML_CLASSES];
-}
-
 int ml_bucket_for(gpurent_market *m, uint16_t model, uint8_t shared, uint32_t *out)
 {
     uint32_t key = (uint32_t)model * 2u + shared;
@@ -68,6 +63,45 @@ int ml_bucket_for(gpurent_market *m, uint16_t model, uint8_t shared, uint32_t *o
     return GPURENT_OK;
 }
 
+uint32_t ml_hbin(uint64_t v)
+{
+    if (v < 128) return (uint32_t)v;
+    uint32_t e = 63u - (uint32_t)__builtin_clzll(v); /* 7..63 */
+    return 128u + (e - 7u) * 8u + (uint32_t)((v >> (e - 3u)) & 7u);
+}
+
+static void hist_add(mhist *h, uint64_t v)
+{
+    uint32_t b = ml_hbin(v);
+    if (h->count[b]++) return;
+    h->bits[b / 64] |= 1ull << (b % 64);
+    if (b > h->top) h->top = b;
+}
+
+static void hist_del(mhist *h, uint64_t v)
+{
+    uint32_t b = ml_hbin(v);
+    if (--h->count[b]) return;
+    h->bits[b / 64] &= ~(1ull << (b % 64));
+    if (b != h->top) return;
+    h->top = 0;
+    for (int w = (ML_HBINS + 63) / 64 - 1; w >= 0; w--)
+        if (h->bits[w]) {
+            h->top = (uint32_t)w * 64u + 63u - (uint32_t)__builtin_clzll(h->bits[w]);
+            break;
+        }
+}
+
+int ml_bucket_may_serve(const mbucket *bk, const mreq *q)
+{
+    /* Bins are monotonic: a minimum in a higher bin than every node's value
+     * is above every node's value. */
+    if (ml_hbin(q->min_vram) > bk->vram.top || ml_hbin(q->min_gflops) > bk->gflops.top ||
+        ml_hbin(q->cc) > bk->cc.top || ml_hbin(q->cuda) > bk->cuda.top)
+        return 0;
+    return !q->iface || (bk->iface_mask >> (q->iface & 7) & 1);
+}
+
 static uint32_t level_of(const gpurent_market *m, uint64_t stat)
 {
     if (!m->max_static) return 0;
@@ -89,11 +123,11 @@ void ml_index_link(gpurent_market *m, uint32_t n)
     mnode *x = &m->nodes[n];
     uint32_t b = m->bucket_of[(uint32_t)x->model * 2u + x->shared] - 1u; /* created when the offer was prepared */
     mbucket *bk = m->buckets[b];
-    if (x->vram_mib > bk->max_vram) bk->max_vram = x->vram_mib;
-    if (x->gflops > bk->max_gflops) bk->max_gflops = x->gflops;
-    if (x->cc > bk->max_cc) bk->max_cc = x->cc;
-    if (x->cuda > bk->max_cuda) bk->max_cuda = x->cuda;
-    bk->iface_mask |= (uint8_t)(1u << x->iface);
+    hist_add(&bk->vram, x->vram_mib);
+    hist_add(&bk->gflops, x->gflops);
+    hist_add(&bk->cc, x->cc);
+    hist_add(&bk->cuda, x->cuda);
+    if (!bk->iface_count[x->iface & 7]++) bk->iface_mask |= (uint8_t)(1u << (x->iface & 7));
     uint32_t cls = ml_class_of(x);
     uint32_t lvl = level_of(m, x->stat);
     mlist *l = &bk->lists[cls];
@@ -120,7 +154,13 @@ void ml_index_unlink(gpurent_market *m, uint32_t n)
 {
     mnode *x = &m->nodes[n];
     if (x->list == NIL) return;
-    mlist *l = list_at(m, x->list);
+    mbucket *bk = m->buckets[x->list / ML_CLASSES];
+    hist_del(&bk->vram, x->vram_mib);
+    hist_del(&bk->gflops, x->gflops);
+    hist_del(&bk->cc, x->cc);
+    hist_del(&bk->cuda, x->cuda);
+    if (!--bk->iface_count[x->iface & 7]) bk->iface_mask &= (uint8_t) ~(1u << (x->iface & 7));
+    mlist *l = &bk->lists[x->list % ML_CLASSES];
     if (x->prev != NIL) m->nodes[x->prev].next = x->next;
     else l->head[x->level] = x->next;
     if (x->next != NIL) m->nodes[x->next].prev = x->prev;

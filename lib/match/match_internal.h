@@ -109,14 +109,26 @@ typedef struct mlist {
     uint32_t count;
 } mlist;
 
-/* A bucket: one model, shared or dedicated. Maxima over its nodes (never
- * lowered) prune whole buckets for a request. */
+/* A histogram of one node attribute over a bucket's linked nodes, in bins
+ * that are exact below 128 and an eighth of an octave wide above: `top` is
+ * the highest non-empty bin. It is a function of the nodes linked now, never
+ * of the order they came and went in, so whatever prunes with it prunes the
+ * same way in every history of the same market. */
+#define ML_HBINS 584
+typedef struct mhist {
+    uint32_t count[ML_HBINS];
+    uint64_t bits[(ML_HBINS + 63) / 64];
+    uint32_t top;
+} mhist;
+
+/* A bucket: one model, shared or dedicated. Histograms of its nodes'
+ * attributes prune whole buckets for a request (ml_bucket_may_serve). */
 typedef struct mbucket {
     uint16_t model;
     uint8_t shared;
     uint8_t iface_mask;
-    uint32_t max_cc, max_cuda;
-    uint64_t max_vram, max_gflops;
+    uint32_t iface_count[8];
+    mhist vram, gflops, cc, cuda;
     mlist lists[ML_CLASSES];
 } mbucket;
 
@@ -169,6 +181,8 @@ struct gpurent_market {
     uint64_t need_hist[GPURENT_NODE_MAX_GPUS + 1]; /* pending requests by per-node need */
     uint64_t lists_bytes;      /* request list side tables */
     uint8_t no_improve;        /* tests only: batch without the improvement phase */
+    uint64_t imp_budget;       /* tests only: improvement work bound (0: the default) */
+    uint64_t imp_work;         /* node visits of the last improvement phase */
 };
 
 /* ---- market.c ---- */
@@ -195,6 +209,10 @@ int ml_bucket_for(gpurent_market *m, uint16_t model, uint8_t shared, uint32_t *o
 uint32_t ml_class_of(const mnode *n);
 uint32_t ml_class_max(uint32_t shared, uint32_t cls);
 int ml_list_next(const mlist *l, int from);
+/* 0 when no node of the bucket can meet the request's VRAM, throughput,
+ * compute capability, CUDA or interface minimum; 1 when some node may. */
+int ml_bucket_may_serve(const mbucket *bk, const mreq *q);
+uint32_t ml_hbin(uint64_t v);
 uint64_t ml_level_ub(const gpurent_market *m, int level);
 
 /* ---- score.c ---- */

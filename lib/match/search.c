@@ -148,10 +148,7 @@ static int pick_lists(msearch *s)
         const mbucket *bk = m->buckets[b];
         if ((bk->shared != 0) != (q->share != 0)) continue;
         if (q->lists && q->lists->nm && !has16(ml_l_models(q->lists), q->lists->nm, bk->model)) continue;
-        if (bk->max_vram < q->min_vram || bk->max_cc < q->cc || bk->max_gflops < q->min_gflops ||
-            bk->max_cuda < q->cuda)
-            continue;
-        if (q->iface && !(bk->iface_mask & (1u << q->iface))) continue;
+        if (!ml_bucket_may_serve(bk, q)) continue;
         for (uint32_t c = ML_CLASSES - 1; c >= 1; c--) {
             if (ml_class_max(bk->shared, c) < want) break;
             if (bk->lists[c].count) s->lists[n++] = b * ML_CLASSES + c;
