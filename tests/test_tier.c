@@ -688,6 +688,72 @@ static void test_score_confidence(void **state)
     gpurent_tier_engine_free(e);
 }
 
+/* `sent` challenges of one kind in an era, the first `fail` of them failed. */
+static void feed_kind(gpurent_tier_engine *e, uint32_t i, uint64_t era, uint32_t kind, uint32_t sent, uint32_t fail)
+{
+    gpurent_tier_event *ev = calloc(sent, sizeof *ev);
+    assert_non_null(ev);
+    for (uint32_t c = 0; c < sent; c++) {
+        pkey(ev[c].provider_key, i);
+        ev[c].time_s = tsec(era, (uint64_t)c * 86000 / sent + 7);
+        ev[c].kind = kind;
+        ev[c].value = c >= fail;
+    }
+    assert_int_equal(gpurent_tier_record(e, ev, sent), GPURENT_OK);
+    free(ev);
+}
+
+/* Three perfect days never outrank three hundred near-perfect (99 %) ones,
+ * whatever either side's challenge rate, under either bound: an era weighs
+ * the same however many challenges it saw. */
+static void test_score_days_not_rate(void **state)
+{
+    (void)state;
+    static const uint32_t old_rate[] = {6, 24, 240}, new_rate[] = {1, 24, 1000};
+    enum { NOLD = 3, NNEW = 3 };
+    uint32_t days = under_valgrind() ? 40 : 300;
+    for (int bound = 0; bound < 2; bound++) {
+        gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
+        o.first_era = ERA0;
+        o.bound = bound ? GPURENT_TIER_BOUND_BETA : GPURENT_TIER_BOUND_WILSON;
+        o.weight_uptime_ppm = 1000000; /* the uptime bound alone */
+        o.weight_audit_ppm = o.weight_jobs_ppm = o.weight_stake_ppm = o.weight_tenure_ppm = 0;
+        gpurent_tier_engine *e = engine_with(&o);
+        for (uint32_t k = 0; k < days; k++) {
+            uint64_t era = ERA0 + k;
+            for (uint32_t j = 0; j < NOLD; j++) {
+                /* 1 % of challenges fail, spread over the days (the last
+                 * days are not the failing ones: a provider that failed
+                 * one of its six challenges today had an 83 % day, and may
+                 * rank below a flawless newcomer until it recovers) */
+                uint32_t r = old_rate[j], c = r / 4 ? r / 4 : 1, ph = 50;
+                feed_kind(e, j, era, GPURENT_TIER_EVENT_GPU_CHALLENGE, r, (k + 1 + ph) * r / 100 - (k + ph) * r / 100);
+                feed_kind(e, j, era, GPURENT_TIER_EVENT_CPU_CHALLENGE, c, (k + 1 + ph) * c / 100 - (k + ph) * c / 100);
+            }
+            for (uint32_t j = 0; k >= days - 3 && j < NNEW; j++) {
+                uint32_t r = new_rate[j];
+                feed_kind(e, 10 + j, era, GPURENT_TIER_EVENT_GPU_CHALLENGE, r, 0);
+                feed_kind(e, 10 + j, era, GPURENT_TIER_EVENT_CPU_CHALLENGE, r / 4 ? r / 4 : 1, 0);
+            }
+            evaluate(e, era, NULL);
+        }
+        for (uint32_t a = 0; a < NOLD; a++) {
+            gpurent_tier_explanation x = explain(e, a);
+            uint32_t xm = x.components[GPURENT_TIER_COMP_UPTIME].mean_ppm;
+            assert_true(xm >= 970000 && xm < 1000000); /* near perfect, prior included */
+            for (uint32_t b = 0; b < NNEW; b++) {
+                gpurent_tier_explanation y = explain(e, 10 + b);
+                assert_int_equal(y.era_uptime_ppm, 1000000); /* flawless: its raw rate is the higher */
+                assert_true(x.score_ppm > y.score_ppm);
+            }
+        }
+        /* The same rate on both sides: the longer record also ranks first. */
+        gpurent_tier_explanation x = explain(e, 1), y = explain(e, 11);
+        assert_true(x.confidence_ppm > y.confidence_ppm);
+        gpurent_tier_engine_free(e);
+    }
+}
+
 /* ---------- order independence and certificates ---------- */
 
 typedef struct item {
@@ -1455,6 +1521,7 @@ int main(void)
         cmocka_unit_test(test_history_climb),
         cmocka_unit_test(test_history_quorum_reset_slash),
         cmocka_unit_test(test_score_confidence),
+        cmocka_unit_test(test_score_days_not_rate),
         cmocka_unit_test(test_order_independence),
         cmocka_unit_test(test_record_era_edges), cmocka_unit_test(test_record_big_batches), cmocka_unit_test(test_rejects_change_nothing),
         cmocka_unit_test(test_cancel),

@@ -27,7 +27,7 @@ void gr_tier_params_digest(const gpurent_tier_options *o, uint8_t out[32])
 {
     crypto_generichash_state h;
     crypto_generichash_init(&h, NULL, 0, 32);
-    put_str(&h, "gpurent tier params v1");
+    put_str(&h, "gpurent tier params v2");
     put_u64(&h, o->tier_count);
     for (uint32_t t = 0; t < o->tier_count; t++) {
         put_u64(&h, o->tiers[t].uptime_min_ppm);

@@ -107,6 +107,7 @@ GPURENT_API gpurent_status gpurent_tier_engine_new(gpurent_tier_engine **out, co
     e->ring = opts->window_eras + GR_TIER_OPEN_ERAS;
     e->next_era = opts->first_era;
     gr_decay_table(e->decay_q16, opts->window_eras, opts->half_life_eras);
+    for (uint32_t n = 1; n <= GR_RECIP_TABLE; n++) e->recip[n] = ((1ull << 32) + n - 1) / n;
     e->prior_pass_q16 = (uint32_t)((uint64_t)opts->prior_pass_milli * GR_Q16 / 1000u);
     e->prior_fail_q16 = (uint32_t)((uint64_t)opts->prior_fail_milli * GR_Q16 / 1000u);
     gr_tier_params_digest(opts, e->params_digest);

@@ -158,6 +158,26 @@ typedef struct sums {
     uint64_t gp, gf, cp, cf, jo, jf, ap, af;
 } sums;
 
+/* An era's challenges of one kind, `pass` of `n = pass + fail`, weigh as
+ * GR_ERA_OBS observations split by the pass ratio, whatever the number sent:
+ * confidence grows with the eras of evidence, not with the challenge rate
+ * (challenges in one era share its outages, so they are not independent;
+ * and a newcomer challenged 200 times a day must not look surer after three
+ * days than a provider with months behind it). With all = GR_ERA_OBS · w
+ * (w the era's Q16 decay weight), the passes add
+ * floor(pass · ceil(2^32 / n) · all / 2^32) (all itself when pass = n) and
+ * the failures the rest of all. */
+static inline void era_obs(const gpurent_tier_engine *e, uint32_t pass, uint32_t fail, uint64_t all, uint64_t *ps,
+                           uint64_t *fs)
+{
+    uint32_t n = pass + fail;
+    if (!n) return;
+    uint64_t r = n <= GR_RECIP_TABLE ? e->recip[n] : ((1ull << 32) + n - 1) / n;
+    uint64_t p = pass * r * all >> 32; /* < 2^33 * 2^21: no overflow */
+    *ps += p;
+    *fs += all - p;
+}
+
 /* Decayed Q16 sums over the window and the era's own figures. */
 static void gather(const gpurent_tier_engine *e, uint32_t i, uint64_t era, sums *s, gr_era_input *in)
 {
@@ -170,10 +190,8 @@ static void gather(const gpurent_tier_engine *e, uint32_t i, uint64_t era, sums 
     for (uint32_t a = 0; a < ages; a++) {
         const gr_slot *sl = &base[idx];
         uint64_t w = e->decay_q16[a];
-        s->gp += sl->gpu_pass * w;
-        s->gf += sl->gpu_fail * w;
-        s->cp += sl->cpu_pass * w;
-        s->cf += sl->cpu_fail * w;
+        era_obs(e, sl->gpu_pass, sl->gpu_fail, GR_ERA_OBS * w, &s->gp, &s->gf);
+        era_obs(e, sl->cpu_pass, sl->cpu_fail, GR_ERA_OBS * w, &s->cp, &s->cf);
         s->jo += sl->job_ok * w;
         s->jf += sl->job_fail * w;
         idx = idx ? idx - 1 : e->ring - 1;
@@ -336,7 +354,13 @@ GPURENT_API gpurent_status gpurent_tier_evaluate(gpurent_tier_engine *e, uint64_
     eval_ctx c;
     memset(&c, 0, sizeof c);
     c.sum.era = era;
+    const size_t ring_bytes = (size_t)e->ring * sizeof *e->slots;
     for (uint32_t i = 0; i < e->n; i++) {
+        if (i + 4 < e->n) { /* the slot rings are the state's bulk: fetch ahead */
+            const char *nx = (const char *)&e->slots[(size_t)(i + 4) * e->ring];
+            for (size_t off = 0; off < ring_bytes; off += 64) __builtin_prefetch(nx + off);
+            if (e->prov[i + 4].audits) __builtin_prefetch(e->prov[i + 4].audits);
+        }
         int rc = (i & 1023) == 0 && gpurent_cancel_requested(cancel)
                      ? gr_fail(GPURENT_E_CANCELLED, "tier evaluate: cancelled at provider %u of %u", i, e->n)
                      : eval_one(e, &c, i, era);

@@ -7,6 +7,11 @@
 
 #define GR_PPM 1000000u
 #define GR_Q16 65536u
+/* Each observed era counts as this many challenge observations per kind
+ * (GPU, CPU), split by the era's pass ratio (docs/tiers.md, "Score"). */
+#define GR_ERA_OBS 24u
+/* Eras' challenge counts with a tabled reciprocal (larger ones compute it). */
+#define GR_RECIP_TABLE 1024u
 /* Evidence is accepted for the next era to evaluate and this many - 1 after it. */
 #define GR_TIER_OPEN_ERAS 2u
 #define GR_TIER_MAX_WINDOW 64u
@@ -80,6 +85,7 @@ struct gpurent_tier_engine {
     uint64_t next_era;
     uint32_t decay_q16[GR_TIER_MAX_WINDOW];
     uint32_t prior_pass_q16, prior_fail_q16;
+    uint64_t recip[GR_RECIP_TABLE + 1]; /* ceil(2^32 / n) for n >= 1 (2^32 for n = 1) */
     uint8_t params_digest[32];
     uint8_t hash_key[16];
     /* providers */
