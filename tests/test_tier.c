@@ -499,6 +499,38 @@ static const era_row rows_top[] = {
     GOOD(1, HELD), R_(1, 985000, 0, 0, 0, 3, 1, DOWN_STREAK, 0), GOOD(1, HELD),
 };
 
+/* Tier 7 is the floor: bad eras there keep the provider at 7 (rule bottom),
+ * a failed GPU-report audit too (audit failed); tier 7 has no slash
+ * threshold, so even a 0 % era is no slash. */
+static const era_row rows_bottom[] = {
+    R_(1, 700000, 0, 0, 0, 3, 7, BOTTOM, 0), R_(1, 0, 0, 0, 0, 3, 7, BOTTOM, 0),
+    R_(1, 1000000, 0, 0, 1, 3, 7, AUDIT_FAILED, 0), GOOD(7, UP_STREAK), R_(1, 700000, 0, 0, 0, 3, 7, BOTTOM, 0),
+    GOOD(7, UP_STREAK), GOOD(7, UP_STREAK), GOOD(6, PROMOTED),
+};
+/* Incubation tier 6 to 7 by uptime: a new provider is demoted after tier 6's
+ * eras_down (5) bad eras; the eras it served, bad ones included, still
+ * count towards min_incubation_eras (8), so it leaves incubation as soon
+ * as it climbs back to 6 and completes tier 6's streak (5). */
+static const era_row rows_incubation_down[] = {
+    GOOD(7, UP_STREAK), GOOD(7, UP_STREAK), GOOD(6, PROMOTED),
+    R_(1, 760000, 0, 0, 0, 3, 6, DOWN_STREAK, 0), R_(1, 760000, 0, 0, 0, 3, 6, DOWN_STREAK, 0),
+    R_(1, 760000, 0, 0, 0, 3, 6, DOWN_STREAK, 0), R_(1, 760000, 0, 0, 0, 3, 6, DOWN_STREAK, 0),
+    R_(1, 590000, 0, 0, 0, 3, 7, DEMOTED, GPURENT_TIER_SLASH_UPTIME), /* below tier 6's 60 % */
+    GOOD(7, UP_STREAK), GOOD(7, UP_STREAK), GOOD(6, PROMOTED), GOOD(6, UP_STREAK), GOOD(6, UP_STREAK),
+    GOOD(6, UP_STREAK), GOOD(6, UP_STREAK), GOOD(5, PROMOTED),
+};
+/* A graduated provider that falls back into tier 6 by uptime is not
+ * incubating again: an integrity failure there is a bad era, not a reset,
+ * and leaving tier 6 needs no served eras, but it still needs k auditors
+ * (counted over the window). Only a security failure (default) sends it
+ * through incubation again. */
+static const era_row rows_graduated_low[] = {
+    R_(1, 860000, 0, 0, 0, 3, 6, DEMOTED, 0),
+    R_(1, 1000000, 1, 0, 0, 3, 6, AUDIT_FAILED, 0),
+    GOOD(6, UP_STREAK), GOOD(6, UP_STREAK), GOOD(6, UP_STREAK), GOOD(6, UP_STREAK),
+    R_(1, 1000000, 0, 0, 0, 2, 6, WAIT_QUORUM, 0), R_(1, 1000000, 0, 0, 0, 3, 5, PROMOTED, 0),
+};
+
 static void run_case(const transition_case *c)
 {
     gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
@@ -526,6 +558,7 @@ static void test_transitions(void **state)
     const gr_tstate grad4 = {4, 0, 0, 10, 20, 1, 0};
     const gr_tstate grad2 = {2, 0, 0, 10, 20, 1, 0};
     const gr_tstate grad1 = {1, 0, 0, 10, 20, 1, 0};
+    const gr_tstate grad5_last = {5, 0, 6, 10, 20, 1, 0}; /* six bad eras of tier 5's seven */
 #define CASE(n, s, mi, sd, rows) {n, s, mi, sd, rows, sizeof rows / sizeof rows[0]}
     const transition_case cases[] = {
         CASE("incubation", fresh, 8, 0, rows_incubation),
@@ -537,6 +570,9 @@ static void test_transitions(void **state)
         CASE("security slash, 2 tiers", grad2, 8, 2, rows_security2),
         CASE("gaps and failed GPU audit", fresh, 8, 0, rows_gaps),
         CASE("top tier", grad1, 8, 0, rows_top),
+        CASE("bottom tier", fresh, 8, 0, rows_bottom),
+        CASE("incubation demotion", fresh, 8, 0, rows_incubation_down),
+        CASE("graduated back in tier 6", grad5_last, 8, 0, rows_graduated_low),
     };
 #undef CASE
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i]);
@@ -553,6 +589,28 @@ static void test_transitions(void **state)
         gr_tier_step(&o, &st, &in, &out);
         assert_int_equal(st.tier, t - 1); /* one tier only, although the era qualifies for tier 1 */
         assert_int_equal(out.promoted, 1);
+    }
+    /* Demotion after exactly eras_down eras qualifying for the tier below,
+     * for every tier above the bottom; a slash only below the tier's own
+     * slash threshold. */
+    for (uint32_t t = 1; t < o.tier_count; t++) {
+        gr_tstate st = {t, 0, 0, 0, 0, 1, 0};
+        uint32_t up = o.tiers[t].uptime_min_ppm; /* tier t + 1's threshold */
+        gr_era_input in = {ERA0, 1, up, 0, 0, 0, 3};
+        gr_era_output out;
+        uint32_t slash = o.tiers[t - 1].slash_below_ppm && up < o.tiers[t - 1].slash_below_ppm
+                             ? (uint32_t)GPURENT_TIER_SLASH_UPTIME : 0u;
+        for (uint32_t k = 1; k < o.tiers[t - 1].eras_down; k++) {
+            gr_tier_step(&o, &st, &in, &out);
+            assert_int_equal(st.tier, t);
+            assert_int_equal(out.rule, GPURENT_TIER_RULE_DOWN_STREAK);
+            assert_int_equal(out.slash, slash);
+        }
+        gr_tier_step(&o, &st, &in, &out);
+        assert_int_equal(st.tier, t + 1);
+        assert_int_equal(out.demoted, 1);
+        assert_int_equal(out.rule, GPURENT_TIER_RULE_DEMOTED);
+        assert_int_equal(st.graduated, 1);
     }
 }
 
