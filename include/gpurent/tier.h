@@ -178,10 +178,10 @@ GPURENT_API gpurent_status gpurent_tier_record_report(gpurent_tier_engine *engin
  *     distant era: EVIDENCE_REJECTED; LIMIT; NOMEM);
  *  4. the replay check (GPURENT_E_REPLAYED when the trust store accepted
  *     this issuer and nonce before); the statement is then remembered.
- * Step 4 verifies the envelope a second time (attest has no separate
- * "check and remember" call), so a report costs two signature checks; in
- * exchange a report the engine refuses is not remembered, and can be sent
- * again once its era opens. The failure detail names the step.
+ * Step 4 does not verify the signature again: it is the replay check of
+ * the same trust store alone. A report the engine refuses is not
+ * remembered, and can be sent again once its era opens. The failure detail
+ * names the step.
  */
 GPURENT_API gpurent_status gpurent_tier_record_signed(gpurent_tier_engine *engine, gpurent_trust *trust,
                                                       const uint8_t *envelope, size_t len, uint64_t now,

@@ -159,6 +159,13 @@ static int make_result(const gr_env_view *v, uint32_t counted, gpurent_verified 
     return GPURENT_OK;
 }
 
+int gr_trust_replay_remember(gpurent_trust *t, const uint8_t issuer[32], const uint8_t nonce[16])
+{
+    uint8_t id[32];
+    gr_replay_id(&t->replay, issuer, nonce, id);
+    return gr_replay_check_insert(&t->replay, id);
+}
+
 static int verify_one(gpurent_trust *t, const uint8_t *data, size_t len, uint64_t now, uint32_t skew,
                       const gr_vopts *o, gpurent_verified **out)
 {
