@@ -11,8 +11,11 @@
 
 #include "match_internal.h"
 
-static const uint32_t class_max_whole[ML_CLASSES] = {0, 1, 3, 7, 15, GPURENT_NODE_MAX_GPUS};
-static const uint32_t class_max_share[ML_CLASSES] = {0, 24, 49, 74, 99, 100};
+/* Whole GPUs: one class per free count up to 8 (most nodes have 1 to 8
+ * GPUs), so that a list's best fit for a request is exact and its bound
+ * tight; then ranges. Shares use the first six classes. */
+static const uint32_t class_max_whole[ML_CLASSES] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 15, 31, GPURENT_NODE_MAX_GPUS};
+static const uint32_t class_max_share[ML_CLASSES] = {0, 24, 49, 74, 99, 100, 100, 100, 100, 100, 100, 100};
 
 uint32_t ml_class_max(uint32_t shared, uint32_t cls)
 {
@@ -109,13 +112,13 @@ static uint32_t level_of(const gpurent_market *m, uint64_t stat)
     return (uint32_t)(l > ML_LEVELS - 1 ? ML_LEVELS - 1 : l);
 }
 
-uint64_t ml_level_ub(const gpurent_market *m, int level)
+void ml_level_table(gpurent_market *m)
 {
-    if (level < 0) return 0;
-    if (!m->max_static) return 0;
-    /* The largest s with s * (L-1) / max <= level. */
-    uint64_t ub = ((uint64_t)(level + 1) * m->max_static - 1) / (ML_LEVELS - 1);
-    return ub > m->max_static ? m->max_static : ub;
+    for (int level = 0; level < ML_LEVELS; level++) {
+        /* The largest s with s * (L-1) / max <= level. */
+        uint64_t ub = m->max_static ? ((uint64_t)(level + 1) * m->max_static - 1) / (ML_LEVELS - 1) : 0;
+        m->level_ub[level] = ub > m->max_static ? m->max_static : ub;
+    }
 }
 
 void ml_index_link(gpurent_market *m, uint32_t n)

@@ -11,7 +11,7 @@
 
 #define NIL UINT32_MAX
 #define ML_LEVELS 256    /* score levels per index list */
-#define ML_CLASSES 6     /* free-capacity classes per bucket */
+#define ML_CLASSES 12    /* free-capacity classes per bucket */
 #define ML_PPM 1000000u
 #define ML_MAX_NAMES 65534u /* interned models / regions */
 #define ML_NONE 0xffffu     /* a name the market has never seen */
@@ -162,6 +162,7 @@ struct gpurent_market {
     uint64_t w_static;         /* sum of the static weights */
     uint64_t max_static;       /* w_static * ML_PPM */
     uint64_t max_dyn;          /* fit + locality at most, per node */
+    uint64_t level_ub[ML_LEVELS]; /* the largest static score of each level (ml_level_ub) */
 
     mnode *nodes;
     uint32_t node_cap, node_used, node_live, node_free_head;
@@ -213,7 +214,13 @@ int ml_list_next(const mlist *l, int from);
  * compute capability, CUDA or interface minimum; 1 when some node may. */
 int ml_bucket_may_serve(const mbucket *bk, const mreq *q);
 uint32_t ml_hbin(uint64_t v);
-uint64_t ml_level_ub(const gpurent_market *m, int level);
+/* Fill m->level_ub from m->max_static. */
+void ml_level_table(gpurent_market *m);
+/* The largest static score a node at `level` (>= 0) can have. */
+static inline uint64_t ml_level_ub(const gpurent_market *m, int level)
+{
+    return m->level_ub[level];
+}
 
 /* ---- score.c ---- */
 void ml_opts_resolve(gpurent_match_options *o);

@@ -125,6 +125,7 @@ void ml_weights_update(gpurent_market *m)
     m->w_static = (uint64_t)o->w_price + o->w_perf_price + o->w_tier + o->w_score + o->w_stake;
     m->max_static = m->w_static * ML_PPM;
     m->max_dyn = ((uint64_t)o->w_fit + o->w_locality) * ML_PPM;
+    ml_level_table(m);
 }
 
 /* ---- static score: what a node is worth to anyone ---- */
