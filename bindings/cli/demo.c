@@ -464,6 +464,13 @@ int cmd_demo(int argc, char **argv)
         CHECK(gpurent_tier_engine_new(&eng[e], &to));
         etrust[e] = new_trust(ps, cfg.providers, (const uint8_t(*)[32])aud_pk, (const uint8_t(*)[32])mat_pk, 1u << 20);
     }
+    const uint8_t **env_ptr = malloc(cfg.providers * sizeof *env_ptr);
+    size_t *env_len = malloc(cfg.providers * sizeof *env_len);
+    int32_t *env_st = st; /* the statuses of step 3 are no longer needed */
+    if (!env_ptr || !env_len) {
+        fprintf(stderr, "gpurent demo: out of memory\n");
+        exit(EXIT_FAILED);
+    }
     gpurent_tier_era_summary sum;
     memset(&sum, 0, sizeof sum);
     uint64_t rejected = 0, accepted = 0, slashes = 0, resets = 0;
@@ -474,26 +481,18 @@ int cmd_demo(int argc, char **argv)
         }
         for (uint32_t e = 0; e < TIER_AUDITORS; e++) {
             uint64_t now = GENESIS + (era + 1) * ERA_S - 300;
-            gpurent_verify_batch *vb;
-            gpurent_verify_options vo = GPURENT_VERIFY_OPTIONS_INIT;
-            vo.statement = GPURENT_RECORD_AUDIT_REPORT;
-            CHECK(gpurent_verify_batch_new(&vb));
-            for (uint32_t i = 0; i < cfg.providers; i++) CHECK(gpurent_verify_batch_add(vb, envs[i].data, envs[i].len));
-            CHECK(gpurent_verify_batch_run(vb, etrust[e], now, 60, &vo, 2, NULL));
+            /* Signed ingest: verified on 2 threads, then recorded in input
+             * order; a refused envelope changes nothing. */
             for (uint32_t i = 0; i < cfg.providers; i++) {
-                if (gpurent_verify_batch_status(vb, i) != GPURENT_OK) { rejected++; continue; }
-                /* The envelope verified: only now is its payload decoded. */
-                gpurent_buf pay = {0};
-                CHECK(gpurent_verify_batch_payload(vb, i, &pay));
-                gpurent_audit_report ar;
-                gpurent_audit_report_init(&ar);
-                CHECK(gpurent_audit_report_decode(pay.data, pay.len, &ar));
-                CHECK(gpurent_tier_record_report(eng[e], &ar));
-                gpurent_audit_report_clear(&ar);
-                gpurent_buf_free(&pay);
-                accepted++;
+                env_ptr[i] = envs[i].data;
+                env_len[i] = envs[i].len;
             }
-            gpurent_verify_batch_free(vb);
+            CHECK(gpurent_tier_record_signed_many(eng[e], etrust[e], env_ptr, env_len, cfg.providers, now, 60, 2, NULL,
+                                                  env_st));
+            for (uint32_t i = 0; i < cfg.providers; i++) {
+                if (env_st[i] != GPURENT_OK) rejected++;
+                else accepted++;
+            }
             CHECK(gpurent_tier_evaluate(eng[e], era, NULL, &sum));
         }
         slashes += sum.slashes;
@@ -706,6 +705,8 @@ int cmd_demo(int argc, char **argv)
     free(reqs);
     free(order);
     free(ps);
+    free(env_ptr);
+    free(env_len);
     free(envs);
     free(st);
     return 0;
