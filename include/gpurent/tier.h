@@ -337,8 +337,9 @@ GPURENT_API gpurent_status gpurent_tier_explain_text(const gpurent_tier_explanat
  * Build the tier certificate of provider `key` for the last evaluated era.
  * Fails with GPURENT_E_QUORUM_NOT_MET when fewer than quorum_auditors
  * distinct auditors sent a passing full audit (all three checks run and
- * passed) within the window, GPURENT_E_NOT_FOUND before any evaluation of
- * the provider. Engines fed the same evidence with the same parameters give
+ * passed) within the window, GPURENT_E_UNKNOWN_PROVIDER when the engine has
+ * no evidence for `key`, GPURENT_E_NOT_FOUND when the provider was not
+ * evaluated in the last evaluated era. Engines fed the same evidence with the same parameters give
  * byte-identical encodings (gpurent_tier_cert_encode).
  */
 GPURENT_API gpurent_status gpurent_tier_certificate(const gpurent_tier_engine *engine, const uint8_t key[32],
