@@ -248,28 +248,31 @@ type MarketDigests struct {
 
 // Placement is one node's part of an assignment.
 type Placement struct {
-	ProviderKey          Key
-	NodeID               string
-	GPUs                 uint32
-	SharePct             uint32
-	GPUIndex             uint32
-	PriceMicroPerGPUHour uint64
+	ProviderKey          Key    `wire:"provider_key,1"`
+	NodeID               string `wire:"node_id,2"`
+	GPUs                 uint32 `wire:"gpus,3"`
+	SharePct             uint32 `wire:"share_pct,4"`
+	GPUIndex             uint32 `wire:"gpu_index,5"`
+	PriceMicroPerGPUHour uint64 `wire:"price_micro_per_gpu_hour,6"`
 }
 
 // Assignment is one matched request and its placements.
 type Assignment struct {
-	RequestID  string
-	Value      uint64
-	Placements []Placement
+	RequestID  string      `wire:"request_id,1"`
+	Value      uint64      `wire:"value,2"`
+	Placements []Placement `wire:"placements,3"`
 }
 
 // ReceiptFields are a receipt's contents as plain Go values.
 type ReceiptFields struct {
-	Seed, PolicyDigest, OffersDigest, RequestsDigest Digest
-	MatchedAt                                        uint64
-	TotalValue                                       uint64
-	RequestCount                                     uint32
-	Assignments                                      []Assignment
+	Seed           Digest       `wire:"seed,1"`
+	PolicyDigest   Digest       `wire:"policy_digest,2"`
+	OffersDigest   Digest       `wire:"offers_digest,3"`
+	RequestsDigest Digest       `wire:"requests_digest,4"`
+	MatchedAt      uint64       `wire:"matched_at,5"`
+	TotalValue     uint64       `wire:"total_value,6"`
+	RequestCount   uint32       `wire:"request_count,7"`
+	Assignments    []Assignment `wire:"assignments,8"`
 }
 
 // Receipt is the result of a batch match, held as the C record: Encode,

@@ -94,6 +94,10 @@ func runScenarioKeep(path string, keep bool) (out []string, kept *gpurent.TierEn
 				topts.MinIncubationEras = uint32(n(1))
 			case "window_eras":
 				topts.WindowEras = uint32(n(1))
+			case "bound":
+				topts.Bound = uint32(n(1))
+			case "z_milli":
+				topts.ZMilli = uint32(n(1))
 			default:
 				err = fmt.Errorf("unknown option %s", a[0])
 			}

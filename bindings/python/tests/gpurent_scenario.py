@@ -7,6 +7,8 @@ from typing import List, Optional
 import gpurent
 
 SCENARIO_DIR = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "scenario"
+# The options the scenario language has (the C and Go readers know these only).
+TIER_OPTIONS = ("first_era", "quorum_auditors", "min_incubation_eras", "window_eras", "bound", "z_milli")
 
 
 def _key(s: str) -> bytes:
@@ -28,6 +30,8 @@ def run(path: Path, keep: Optional[list] = None) -> List[str]:
             v = line.split(" ")
             d, a = v[0], v[1:]
             if d == "tier_option":
+                if a[0] not in TIER_OPTIONS:
+                    raise ValueError(f"{path}: unknown tier option {a[0]}")
                 topts[a[0]] = int(a[1])
             elif d == "engine":
                 engine = gpurent.TierEngine(gpurent.TierOptions(**topts))

@@ -31,6 +31,49 @@ def test_python_gives_the_c_bytes(script):
         assert rec.encode() == b
 
 
+# ---- what the incubation scenario covers ----
+
+INCUBATION_SCRIPT = SCENARIO_DIR / "tier_incubation_slash_beta.scn"
+
+
+def _engine_after(era, tmp_path):
+    """The incubation scenario's engine once `era` is evaluated (the script
+    cut after that `evaluate` line)."""
+    lines = INCUBATION_SCRIPT.read_text().splitlines()
+    cut = tmp_path / f"upto_{era}.scn"
+    cut.write_text("\n".join(lines[:lines.index(f"evaluate {era}") + 1]) + "\n")
+    keep = []
+    run(cut, keep)
+    return keep[0]
+
+
+def test_incubation_scenario_covers_reset_slash_and_beta(tmp_path):
+    """The certificates of tier_incubation_slash_beta come from an engine
+    with the Beta bound that went through an incubation reset (a failed
+    integrity audit), a graduation and a security slash after it."""
+    reset_p, slash_p, steady_p = (bytes((i * 37 + b * 11 + 1) & 0xFF for b in range(32)) for i in (21, 22, 23))
+    rule = gpurent.Rule
+    with _engine_after(21004, tmp_path) as e:
+        x = e.explain(reset_p)
+        assert x.rule == rule.INCUBATION_RESET and x.previous_tier == 6 and x.tier == 7
+        assert e.explain(steady_p).tier == 6
+    with _engine_after(21007, tmp_path) as e:
+        x = e.explain(slash_p)
+        assert x.rule == rule.PROMOTED and x.tier == 5 and not x.incubating
+    with _engine_after(21009, tmp_path) as e:
+        x = e.explain(slash_p)
+        assert x.rule == rule.SECURITY_DEMOTION and x.tier == 7 and x.incubating
+        assert e.slashes() == [gpurent.Slash(provider_key=slash_p, era=21009, reasons=gpurent.capi.TIER_SLASH_SECURITY,
+                                             tier_before=5, tier_after=7, uptime_ppm=x.era_uptime_ppm)]
+        beta = gpurent.TierOptions(first_era=21000, bound=gpurent.capi.TIER_BOUND_BETA, z_milli=1645)
+        with gpurent.TierEngine(beta) as b, gpurent.TierEngine(gpurent.TierOptions(first_era=21000)) as w:
+            assert e.params_digest() == b.params_digest() != w.params_digest()
+    certs = [gpurent.TierCert.decode(bytes.fromhex(h)) for h in INCUBATION_SCRIPT.with_suffix(".hex").read_text().split()]
+    tiers = {(c.provider_key, c.era): (c.tier, c.incubating) for c in certs}
+    assert tiers[(reset_p, 21005)] == (7, 1) and tiers[(slash_p, 21008)] == (5, 0)
+    assert tiers[(slash_p, 21010)] == (7, 1) and tiers[(steady_p, 21011)] == (5, 0)
+
+
 # ---- signed tier certificates across languages ----
 # An auditor signs a certificate through this binding and one through the Go
 # binding co-signs it, and the reverse. Co-signing recomputes the certificate
