@@ -214,6 +214,7 @@ int main(int argc, char **argv)
     const uint32_t history = 30, timed = 3, eras = history + timed;
     gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
     o.first_era = ERA0;
+    o.unverified_evidence = 1; /* the recording rates are those of the engine alone */
     gpurent_tier_engine *e;
     if (gpurent_tier_engine_new(&e, &o)) return 1;
     gpurent_tier_event *ev = malloc((size_t)CHUNK * EVENTS_PER_PROVIDER * sizeof *ev);

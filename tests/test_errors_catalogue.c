@@ -796,6 +796,7 @@ static gpurent_tier_engine *tier_engine(void)
     gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
     o.first_era = T_ERA;
     o.quorum_auditors = 2;
+    o.unverified_evidence = 1;
     gpurent_tier_engine *e = NULL;
     assert_int_equal(gpurent_tier_engine_new(&e, &o), GPURENT_OK);
     return e;
@@ -848,6 +849,25 @@ static int case_closed_era(void)
     memcpy(ev.provider_key, w.pk[K_PROVIDER], GPURENT_KEY_BYTES);
     int rc = gpurent_tier_record(e, &ev, 1);
     assert_int_equal(gpurent_tier_provider_count(e), 0);
+    gpurent_tier_engine_free(e);
+    world_close(&w);
+    return rc;
+}
+
+/* A default engine (signed evidence only) and an unverified report. */
+static int case_unverified_refused(void)
+{
+    attest_world w;
+    world_open(&w);
+    gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
+    o.first_era = T_ERA;
+    gpurent_tier_engine *e = NULL;
+    assert_int_equal(gpurent_tier_engine_new(&e, &o), GPURENT_OK);
+    gpurent_audit_report r;
+    tier_audit(&w, K_AUDITOR1, &r);
+    int rc = gpurent_tier_record_report(e, &r);
+    assert_int_equal(gpurent_tier_provider_count(e), 0);
+    gpurent_audit_report_clear(&r);
     gpurent_tier_engine_free(e);
     world_close(&w);
     return rc;
@@ -1179,6 +1199,7 @@ static const catalogue_case cases[] = {
     CASE("probe-options-version", gpurent_probe_run, case_probe_options_version),
     CASE("unknown-provider", gpurent_tier_explain, case_unknown_provider),
     CASE("closed-era", gpurent_tier_record, case_closed_era),
+    CASE("unverified-refused", gpurent_tier_record_report, case_unverified_refused),
     CASE("report-of-another-auditor", gpurent_tier_record_signed, case_report_of_another_auditor),
     CASE("cert-quorum", gpurent_tier_certificate, case_cert_quorum),
     CASE("cert-mismatch", gpurent_tier_certificate_cosign, case_cert_mismatch),

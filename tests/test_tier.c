@@ -57,11 +57,25 @@ static uint64_t rnd(void)
     return rng_state = x;
 }
 
+/* Most tests feed evidence directly (the unverified calls), so their
+ * engines are created with unverified_evidence = 1; engine_strict() is the
+ * default, signed-only engine. */
 static gpurent_tier_engine *engine_with(gpurent_tier_options *o)
 {
     gpurent_tier_engine *e = NULL;
-    assert_int_equal(gpurent_tier_engine_new(&e, o), GPURENT_OK);
+    gpurent_tier_options u = *o;
+    u.unverified_evidence = 1;
+    assert_int_equal(gpurent_tier_engine_new(&e, &u), GPURENT_OK);
     assert_non_null(e);
+    return e;
+}
+
+static gpurent_tier_engine *engine_strict(void)
+{
+    gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
+    o.first_era = ERA0;
+    gpurent_tier_engine *e = NULL;
+    assert_int_equal(gpurent_tier_engine_new(&e, &o), GPURENT_OK);
     return e;
 }
 
@@ -1274,13 +1288,50 @@ static void refused(gpurent_tier_engine *e, gpurent_trust *t, const gpurent_buf 
     assert_int_equal(gpurent_tier_provider_count(e), before);
 }
 
+/* A default engine takes signed evidence only: the unverified calls are
+ * refused with a detail that names the way in, and change nothing; the
+ * option takes 0 or 1. */
+static void test_unverified_refused(void **state)
+{
+    (void)state;
+    gpurent_tier_engine *e = engine_strict();
+    gpurent_tier_event ev[30];
+    size_t n = era_events(ev, 0, ERA0, 24, 6);
+    gpurent_error_clear();
+    assert_int_equal(gpurent_tier_record(e, ev, n), GPURENT_E_EVIDENCE_REJECTED);
+    assert_non_null(strstr(gpurent_last_error_message(), "gpurent_tier_record_signed"));
+    gpurent_audit_report r;
+    make_audit(&r, 0, 0, ERA0, P, P, P);
+    assert_int_equal(gpurent_tier_record_report(e, &r), GPURENT_E_EVIDENCE_REJECTED);
+    assert_int_equal(gpurent_tier_record(e, ev, 0), GPURENT_E_EVIDENCE_REJECTED); /* even an empty batch */
+    assert_int_equal(gpurent_tier_provider_count(e), 0);
+    evaluate(e, ERA0, NULL);
+    uint8_t k[32];
+    pkey(k, 0);
+    gpurent_tier_explanation x;
+    assert_int_equal(gpurent_tier_explain(e, k, &x), GPURENT_E_UNKNOWN_PROVIDER);
+    gpurent_tier_engine_free(e);
+    /* The same calls on an engine that asked for them. */
+    gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
+    o.first_era = ERA0;
+    o.unverified_evidence = 1;
+    assert_int_equal(gpurent_tier_engine_new(&e, &o), GPURENT_OK);
+    assert_int_equal(gpurent_tier_record(e, ev, n), GPURENT_OK);
+    assert_int_equal(gpurent_tier_record_report(e, &r), GPURENT_OK);
+    assert_int_equal(gpurent_tier_provider_count(e), 1);
+    gpurent_tier_engine_free(e);
+    gpurent_audit_report_clear(&r);
+    o.unverified_evidence = 2;
+    assert_int_equal(gpurent_tier_options_validate(&o), GPURENT_E_INVALID_ARG);
+}
+
 static void test_signed_statuses(void **state)
 {
     (void)state;
     gpurent_key *k[SK_COUNT];
     for (uint8_t j = 0; j < SK_COUNT; j++) k[j] = seed_key(j);
     gpurent_trust *t = trust_for(k);
-    gpurent_tier_engine *e = engine_default(), *ref = engine_default();
+    gpurent_tier_engine *e = engine_strict(), *ref = engine_strict();
     gpurent_buf env = {0}, good = {0};
     const uint64_t now = NOW_S(ERA0);
 
@@ -1405,7 +1456,7 @@ static void test_signed_many(void **state)
     size_t len[N];
     for (uint32_t i = 0; i < N; i++) ptr[i] = env[i].data, len[i] = env[i].len;
 
-    gpurent_tier_engine *one = engine_default();
+    gpurent_tier_engine *one = engine_strict();
     gpurent_trust *t1 = trust_for(k);
     int32_t want[N];
     for (uint32_t i = 0; i < N; i++) want[i] = gpurent_tier_record_signed(one, t1, ptr[i], len[i], NOW_S(ERA0), SKEW);
@@ -1414,7 +1465,7 @@ static void test_signed_many(void **state)
                                GPURENT_E_EXPIRED, GPURENT_E_REPLAYED, GPURENT_E_REPLAYED};
     assert_memory_equal(want, expect, sizeof want);
     for (unsigned threads = 1; threads <= 3; threads++) {
-        gpurent_tier_engine *many = engine_default();
+        gpurent_tier_engine *many = engine_strict();
         gpurent_trust *t2 = trust_for(k);
         int32_t got[N];
         assert_int_equal(gpurent_tier_record_signed_many(many, t2, ptr, len, N, NOW_S(ERA0), SKEW, threads, NULL, got),
@@ -1424,7 +1475,7 @@ static void test_signed_many(void **state)
         assert_int_equal(gpurent_tier_record_signed_many(many, t2, ptr, len, 6, NOW_S(ERA0), SKEW, threads, NULL, got),
                          GPURENT_OK);
         for (uint32_t i = 0; i < 6; i++) assert_int_equal(got[i], GPURENT_E_REPLAYED);
-        gpurent_tier_engine *again = engine_default();
+        gpurent_tier_engine *again = engine_strict();
         gpurent_trust *t3 = trust_for(k);
         for (uint32_t i = 0; i < N; i++) gpurent_tier_record_signed(again, t3, ptr[i], len[i], NOW_S(ERA0), SKEW);
         assert_same_engines(many, again, ERA0, N);
@@ -1437,7 +1488,7 @@ static void test_signed_many(void **state)
     gpurent_cancel *c;
     assert_int_equal(gpurent_cancel_new(&c), GPURENT_OK);
     gpurent_cancel_request(c);
-    gpurent_tier_engine *many = engine_default();
+    gpurent_tier_engine *many = engine_strict();
     gpurent_trust *t2 = trust_for(k);
     int32_t got[N];
     assert_int_equal(gpurent_tier_record_signed_many(many, t2, ptr, len, N, NOW_S(ERA0), SKEW, 2, c, got),
@@ -1467,7 +1518,7 @@ static void test_signed_certificates(void **state)
     for (uint8_t j = 0; j < SK_COUNT; j++) k[j] = seed_key(j);
     gpurent_tier_engine *e[SK_AUDITORS + 1];
     gpurent_trust *t[SK_AUDITORS + 1];
-    for (int a = 0; a <= SK_AUDITORS; a++) e[a] = engine_default(), t[a] = trust_for(k);
+    for (int a = 0; a <= SK_AUDITORS; a++) e[a] = engine_strict(), t[a] = trust_for(k);
     const uint32_t eras = 10, np = 2;
     for (uint64_t era = ERA0; era < ERA0 + eras; era++) {
         for (uint32_t i = 0; i < np; i++)
@@ -1584,6 +1635,7 @@ int main(void)
         cmocka_unit_test(test_record_era_edges), cmocka_unit_test(test_record_big_batches), cmocka_unit_test(test_rejects_change_nothing),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_explain_text),
+        cmocka_unit_test(test_unverified_refused),
         cmocka_unit_test(test_signed_statuses),
         cmocka_unit_test(test_signed_many),
         cmocka_unit_test(test_signed_certificates),

@@ -141,6 +141,7 @@ static int tier_eras(void)
     gpurent_tier_options o;
     int rc = gpurent_tier_options_init(&o, GPURENT_TIER_OPTIONS_VERSION);
     o.first_era = TIER_FIRST_ERA;
+    o.unverified_evidence = 1;
     for (int e = 0; e < TIER_ERAS && !rc; e++) rc = era_reports(TIER_FIRST_ERA + (uint64_t)e, reps + per * (size_t)e);
     gpurent_tier_engine *eng = NULL;
     if (!rc) rc = gpurent_tier_engine_new(&eng, &o);

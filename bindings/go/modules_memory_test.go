@@ -66,6 +66,7 @@ func TestTierCyclesDoNotGrowTheCHeap(t *testing.T) {
 	w := newSignedWorld(t)
 	o := gpurent.DefaultTierOptions()
 	o.FirstEra = 20000
+	o.UnverifiedEvidence = 1
 	other := gpurent.Key{0x77}
 	reportBytes, err := tierReport(w.pubs[2], 20001, 2).Encode()
 	if err != nil {
@@ -219,6 +220,7 @@ func TestMarketCyclesDoNotGrowTheCHeap(t *testing.T) {
 func TestForgottenTierAndMarketHandlesAreFinalized(t *testing.T) {
 	o := gpurent.DefaultTierOptions()
 	o.FirstEra = 20000
+	o.UnverifiedEvidence = 1
 	reportBytes, err := tierReport(auditors()[0], 20000, 0).Encode()
 	if err != nil {
 		t.Fatal(err)

@@ -44,6 +44,7 @@ func runScenarioKeep(path string, keep bool) (out []string, kept *gpurent.TierEn
 		return nil, nil, err
 	}
 	topts := gpurent.DefaultTierOptions()
+	topts.UnverifiedEvidence = 1 // the script's reports are evidence taken as verified
 	var (
 		engine *gpurent.TierEngine
 		market *gpurent.Market

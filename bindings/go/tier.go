@@ -287,6 +287,11 @@ type TierOptions struct {
 	TenureFullEras      uint32
 	SecurityDemoteTiers uint32
 	MaxProviders        uint32
+	// UnverifiedEvidence 1 lets Record and RecordReport take evidence the
+	// caller verified itself; 0 (the default) makes them fail with
+	// ErrEvidenceRejected: evidence enters only through RecordSigned and
+	// RecordSignedMany.
+	UnverifiedEvidence uint32
 }
 
 // DefaultTierOptions returns the library's defaults (the published table).
@@ -306,6 +311,7 @@ func DefaultTierOptions() TierOptions {
 		WeightStakePPM: uint32(c.GetWeight_stake_ppm()), WeightTenurePPM: uint32(c.GetWeight_tenure_ppm()),
 		StakeFullMicro: c.GetStake_full_micro(), TenureFullEras: uint32(c.GetTenure_full_eras()),
 		SecurityDemoteTiers: uint32(c.GetSecurity_demote_tiers()), MaxProviders: uint32(c.GetMax_providers()),
+		UnverifiedEvidence: uint32(c.GetUnverified_evidence()),
 	}
 	for i := uint(0); i < c.GetTier_count(); i++ {
 		l := c.Tier_at(i)
@@ -357,6 +363,7 @@ func (o *TierOptions) withC(f func(capi.Tier_options) error) error {
 	c.SetTenure_full_eras(uint(o.TenureFullEras))
 	c.SetSecurity_demote_tiers(uint(o.SecurityDemoteTiers))
 	c.SetMax_providers(uint(o.MaxProviders))
+	c.SetUnverified_evidence(uint(o.UnverifiedEvidence))
 	return f(c)
 }
 
@@ -500,7 +507,9 @@ func (e *TierEngine) ParamsDigest() (Digest, error) {
 	return d, err
 }
 
-// Record records already-verified evidence, all or nothing.
+// Record records already-verified evidence, all or nothing. Only an engine
+// created with UnverifiedEvidence = 1 takes it; others fail with
+// ErrEvidenceRejected (use RecordSigned / RecordSignedMany).
 func (e *TierEngine) Record(events []TierEvent) error {
 	n := len(events)
 	if n == 0 {
@@ -516,7 +525,7 @@ func (e *TierEngine) Record(events []TierEvent) error {
 }
 
 // RecordReport records an audit report that was ALREADY verified as signed
-// by an authorized auditor.
+// by an authorized auditor; like Record, only with UnverifiedEvidence = 1.
 func (e *TierEngine) RecordReport(r AuditReport) error {
 	return e.with(func(c capi.Tier_engine) error {
 		return r.withC(func(cr capi.Audit_report) error { return capi.Tier_record_report(c, cr) })

@@ -37,6 +37,7 @@ func tierReport(aud gpurent.Key, era uint64, j int) gpurent.AuditReport {
 func newTierEngine(t *testing.T) *gpurent.TierEngine {
 	o := gpurent.DefaultTierOptions()
 	o.FirstEra = 20000
+	o.UnverifiedEvidence = 1 // these tests feed reports directly
 	e, err := gpurent.NewTierEngine(&o)
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +102,43 @@ func TestAuditReportBadInput(t *testing.T) {
 	r.Jobs[0].JobID = strings.Repeat("x", 80)
 	if err := r.Validate(); !errors.Is(err, gpurent.ErrInvalidArg) {
 		t.Fatalf("long job id: %v", err)
+	}
+}
+
+// A default engine takes signed evidence only.
+func TestTierDefaultEngineRefusesUnverifiedEvidence(t *testing.T) {
+	o := gpurent.DefaultTierOptions()
+	if o.UnverifiedEvidence != 0 {
+		t.Fatalf("default UnverifiedEvidence %d", o.UnverifiedEvidence)
+	}
+	o.FirstEra = 20000
+	e, err := gpurent.NewTierEngine(&o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	r := tierReport(auditors()[0], 20000, 0)
+	err = e.RecordReport(r)
+	if !errors.Is(err, gpurent.ErrEvidenceRejected) || !strings.Contains(err.Error(), "record_signed") {
+		t.Fatalf("RecordReport: %v", err)
+	}
+	b, err := r.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.RecordReportBytes(b); !errors.Is(err, gpurent.ErrEvidenceRejected) {
+		t.Fatalf("RecordReportBytes: %v", err)
+	}
+	ev := []gpurent.TierEvent{{ProviderKey: tierP, TimeS: 20000 * day, Kind: gpurent.EventGPUChallenge, Value: 1}}
+	if err := e.Record(ev); !errors.Is(err, gpurent.ErrEvidenceRejected) {
+		t.Fatalf("Record: %v", err)
+	}
+	if n := e.ProviderCount(); n != 0 {
+		t.Fatalf("%d providers after refusals", n)
+	}
+	o.UnverifiedEvidence = 2
+	if err := o.Validate(); !errors.Is(err, gpurent.ErrInvalidArg) {
+		t.Fatalf("UnverifiedEvidence 2: %v", err)
 	}
 }
 
@@ -197,6 +235,7 @@ func TestTierEngineExplainCertificate(t *testing.T) {
 func TestTierQuorumSlashesAndRejectedEvidence(t *testing.T) {
 	o := gpurent.DefaultTierOptions()
 	o.FirstEra = 10
+	o.UnverifiedEvidence = 1
 	o.Tiers[6].SlashBelowPPM = 500000
 	e, err := gpurent.NewTierEngine(&o)
 	if err != nil {

@@ -68,6 +68,10 @@ typedef struct gpurent_tier_options {
     uint32_t security_demote_tiers; /* tiers lost at once on a failed security audit after incubation;
                                        0 = back to the bottom tier and through incubation again; default 0 */
     uint32_t max_providers;       /* 1..16777216; default 1048576 */
+    uint32_t unverified_evidence; /* 1: gpurent_tier_record() and gpurent_tier_record_report() take
+                                     evidence the caller verified itself; 0 (default): they refuse
+                                     it (EVIDENCE_REJECTED) and evidence enters only as signed
+                                     statements (gpurent_tier_record_signed*) */
 } gpurent_tier_options;
 
 /* The published Spheron table in ppm (see FACTS: tier 1 "Most Trusted" .. tier 7). */
@@ -83,7 +87,7 @@ typedef struct gpurent_tier_options {
 #define GPURENT_TIER_OPTIONS_INIT                                                                        \
     {GPURENT_TIER_OPTIONS_VERSION, 7, GPURENT_TIER_DEFAULT_TABLE, 2, 8, 3, 86400, 0, 0, 30, 7, 800000,  \
      200000, GPURENT_TIER_BOUND_WILSON, 1960, 3000, 2000, 500000, 200000, 200000, 50000, 50000,         \
-     1000000000ull, 90, 0, 1048576}
+     1000000000ull, 90, 0, 1048576, 0}
 
 /** Fill `opts` with the defaults for options `version` (GPURENT_E_VERSION
  *  for a version this library does not know). */
@@ -136,7 +140,10 @@ typedef struct gpurent_tier_event {
 
 /**
  * Record evidence that has ALREADY been verified (decoded from statements of
- * authorized auditors whose signatures were checked). All-or-nothing: every
+ * authorized auditors whose signatures were checked). Only for an engine
+ * created with tier_options.unverified_evidence = 1 (replaying a log the
+ * caller verified, tests, benchmarks); any other engine refuses with
+ * GPURENT_E_EVIDENCE_REJECTED and changes nothing. All-or-nothing: every
  * event is checked first (kind, value, era open), and on failure nothing
  * changes and the status names the event (GPURENT_E_EVIDENCE_REJECTED for a
  * closed or too-distant era, GPURENT_E_INVALID_ARG for a bad kind or value,
@@ -150,7 +157,9 @@ GPURENT_API gpurent_status gpurent_tier_record(gpurent_tier_engine *engine, cons
 /**
  * Record an audit report that has ALREADY been verified as signed by an
  * authorized auditor: its checks (if any ran), stake, challenge results and
- * job outcomes. All-or-nothing like gpurent_tier_record(); the report is
+ * job outcomes. Refused like gpurent_tier_record() unless the engine was
+ * created with tier_options.unverified_evidence = 1. All-or-nothing like
+ * gpurent_tier_record(); the report is
  * validated first (gpurent_audit_report_validate) and every time in it must
  * fall in an open era.
  */

@@ -89,6 +89,8 @@ GPURENT_API gpurent_status gpurent_tier_options_validate(const gpurent_tier_opti
                    o->tier_count - 1);
     if (o->max_providers < 1 || o->max_providers > (1u << 24))
         return BAD("tier_options.max_providers: %u, allowed 1..16777216", o->max_providers);
+    if (o->unverified_evidence > 1)
+        return BAD("tier_options.unverified_evidence: %u, allowed 0 or 1", o->unverified_evidence);
     return GPURENT_OK;
 }
 

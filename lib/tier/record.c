@@ -182,10 +182,22 @@ static void apply_event(gpurent_tier_engine *e, uint32_t p, const gpurent_tier_e
     }
 }
 
+/* The unverified calls are for engines that asked for them. */
+static int unverified_ok(const gpurent_tier_engine *e, const char *call)
+{
+    if (e->o.unverified_evidence) return GPURENT_OK;
+    return gr_fail(GPURENT_E_EVIDENCE_REJECTED,
+                   "%s: this engine takes signed evidence only (gpurent_tier_record_signed); "
+                   "tier_options.unverified_evidence = 1 lets it take evidence verified elsewhere",
+                   call);
+}
+
 GPURENT_API gpurent_status gpurent_tier_record(gpurent_tier_engine *e, const gpurent_tier_event *ev, size_t n)
 {
     GR_CHECK_ARG(e, "engine is NULL");
     GR_CHECK_ARG(ev || n == 0, "events is NULL");
+    int urc = unverified_ok(e, "tier record");
+    if (urc) return urc;
     /* Per event: its provider index and its era as an offset from the next
      * era to evaluate (0 or 1: only GR_TIER_OPEN_ERAS eras are open). */
     int32_t small[256], *idx = small;
@@ -338,8 +350,10 @@ void gr_report_apply(gpurent_tier_engine *e, const gpurent_audit_report *r, gr_r
 GPURENT_API gpurent_status gpurent_tier_record_report(gpurent_tier_engine *e, const gpurent_audit_report *r)
 {
     GR_CHECK_ARG(e && r, "engine or report is NULL");
+    int rc = unverified_ok(e, "tier record_report");
+    if (rc) return rc;
     gr_report_plan plan;
-    int rc = gr_report_prepare(e, r, &plan);
+    rc = gr_report_prepare(e, r, &plan);
     if (rc) return rc;
     gr_report_apply(e, r, &plan);
     return GPURENT_OK;

@@ -758,6 +758,7 @@ static void tier_cert(gpurent_tier_cert *c)
     gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
     o.first_era = FUZZ_ERA;
     o.quorum_auditors = 2;
+    o.unverified_evidence = 1;
     gpurent_tier_engine *e = NULL;
     if (gpurent_tier_engine_new(&e, &o) != GPURENT_OK) die("gpurent_tier_engine_new");
     for (unsigned a = FUZZ_KEY_AUDITOR1; a <= FUZZ_KEY_AUDITOR3; a++) {

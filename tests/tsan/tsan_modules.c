@@ -201,6 +201,7 @@ static void own_engine(unsigned tid)
     gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
     o.first_era = ERA;
     o.quorum_auditors = 3;
+    o.unverified_evidence = 1;
     gpurent_tier_engine *e = NULL;
     CHECK(gpurent_tier_engine_new(&e, &o) == GPURENT_OK, "engine");
     if (!e) return;

@@ -118,6 +118,7 @@ func tierEra() float64 {
 	}
 	o := gpurent.DefaultTierOptions()
 	o.FirstEra = tierFirstEra
+	o.UnverifiedEvidence = 1
 	eng, err := gpurent.NewTierEngine(&o)
 	if err != nil {
 		log.Fatal(err)

@@ -589,6 +589,7 @@ class TierOptions:
     tenure_full_eras: int
     security_demote_tiers: int
     max_providers: int
+    unverified_evidence: int
     def __init__(self, **kw: Any) -> None: ...
     def validate(self) -> None: ...
 

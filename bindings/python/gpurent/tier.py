@@ -248,7 +248,8 @@ _OPTION_SCALARS = ("tier_count", "incubation_tiers", "min_incubation_eras", "quo
                    "genesis_s", "first_era", "window_eras", "half_life_eras", "gpu_weight_ppm", "cpu_weight_ppm",
                    "bound", "z_milli", "prior_pass_milli", "prior_fail_milli", "weight_uptime_ppm",
                    "weight_audit_ppm", "weight_jobs_ppm", "weight_stake_ppm", "weight_tenure_ppm",
-                   "stake_full_micro", "tenure_full_eras", "security_demote_tiers", "max_providers")
+                   "stake_full_micro", "tenure_full_eras", "security_demote_tiers", "max_providers",
+                   "unverified_evidence")
 
 
 @dataclass
@@ -282,6 +283,10 @@ class TierOptions:
     tenure_full_eras: int = 0
     security_demote_tiers: int = 0
     max_providers: int = 0
+    #: 1: ``record`` and ``record_report`` take evidence you verified
+    #: yourself; 0 (default): they raise EvidenceRejectedError and evidence
+    #: enters only through ``record_signed`` / ``record_signed_many``.
+    unverified_evidence: int = 0
 
     def __init__(self, **kw: Any) -> None:
         d = _options_defaults()

@@ -21,9 +21,15 @@ def report(auditor, era, provider=P, security=1, j=0):
     return r
 
 
+def unverified(**kw):
+    """Options of an engine that takes evidence verified elsewhere (these
+    tests feed reports directly; a default engine refuses them)."""
+    return gpurent.TierOptions(unverified_evidence=1, **kw)
+
+
 @pytest.fixture
 def engine():
-    with gpurent.TierEngine(gpurent.TierOptions(first_era=20000)) as e:
+    with gpurent.TierEngine(unverified(first_era=20000)) as e:
         for era in range(20000, 20004):
             for j, a in enumerate(AUD):
                 e.record_report(report(a, era, j=j))
@@ -117,7 +123,7 @@ def test_certificate_bad_input(engine):
 
 
 def test_quorum_not_met_and_not_found():
-    with gpurent.TierEngine(gpurent.TierOptions(first_era=5)) as e:
+    with gpurent.TierEngine(unverified(first_era=5)) as e:
         e.record_report(report(AUD[0], 5))
         with pytest.raises(gpurent.NotFoundError):
             e.certificate(P)
@@ -128,7 +134,7 @@ def test_quorum_not_met_and_not_found():
 
 
 def test_events_slashes_and_rejected_evidence():
-    o = gpurent.TierOptions(first_era=10)
+    o = unverified(first_era=10)
     o.tiers[-1].slash_below_ppm = 500_000
     k = bytes([5]) * 32
     with gpurent.TierEngine(o) as e:
@@ -158,8 +164,24 @@ def test_events_slashes_and_rejected_evidence():
         assert e.next_era() == 11
 
 
+def test_default_engine_takes_signed_evidence_only():
+    assert gpurent.TierOptions().unverified_evidence == 0
+    k = bytes([5]) * 32
+    with gpurent.TierEngine(gpurent.TierOptions(first_era=7)) as e:
+        with pytest.raises(gpurent.EvidenceRejectedError) as x:
+            e.record_report(report(AUD[1], 7))
+        assert "record_signed" in x.value.detail
+        with pytest.raises(gpurent.EvidenceRejectedError):
+            e.record_report(report(AUD[1], 7).encode())
+        with pytest.raises(gpurent.EvidenceRejectedError):
+            e.record([gpurent.TierEvent(k, 7 * DAY, gpurent.EventKind.GPU_CHALLENGE, 1)])
+        assert e.provider_count() == 0
+    with pytest.raises(gpurent.InvalidArgError):
+        gpurent.TierOptions(unverified_evidence=2).validate()
+
+
 def test_record_report_bytes_and_closed_handle():
-    e = gpurent.TierEngine(gpurent.TierOptions(first_era=7))
+    e = gpurent.TierEngine(unverified(first_era=7))
     e.record_report(report(AUD[1], 7).encode())
     with pytest.raises(gpurent.MalformedError):
         e.record_report(b"\xc1")
@@ -219,7 +241,7 @@ def test_python_thread_progresses_during_evaluate():
     n, first = 60000, 30000
     keys = [(i + 1).to_bytes(4, "big") * 8 for i in range(n)]
     stalls = []
-    with gpurent.TierEngine(gpurent.TierOptions(first_era=first)) as e:
+    with gpurent.TierEngine(unverified(first_era=first)) as e:
         for era in range(first, first + 3):
             record_era(e, keys, era)
             e.evaluate(era)
@@ -309,7 +331,7 @@ def test_record_signed_many_matches_one_by_one():
 
 def test_signed_certificate_quorum():
     keys, trust = auditors_and_trust()
-    engines = [gpurent.TierEngine(gpurent.TierOptions(first_era=20000)) for _ in range(3)]
+    engines = [gpurent.TierEngine(unverified(first_era=20000)) for _ in range(3)]
     try:
         for e in engines:  # three auditors, each with its own engine and the same evidence
             for era in range(20000, 20004):
@@ -331,7 +353,7 @@ def test_signed_certificate_quorum():
         with pytest.raises(gpurent.ExpiredError):
             gpurent.verify_tier_certificate(trust, env3, now + 8 * DAY, 60, quorum=1)
         # An engine that saw other evidence refuses to co-sign.
-        with gpurent.TierEngine(gpurent.TierOptions(first_era=20000)) as odd:
+        with gpurent.TierEngine(unverified(first_era=20000)) as odd:
             for era in range(20000, 20004):
                 for j, k in enumerate(keys[:3]):
                     failed = j == 2 and era == 20001  # one failed security audit: incubation starts again
