@@ -82,6 +82,33 @@ def tier_eras():
         return (time.perf_counter_ns() - t0) / (TIER_ERAS - 1)
 
 
+def signed_reports():
+    """The era's 900 reports signed by three auditors (seeds 0xB0..0xB2), as baseline.c."""
+    keys = [gpurent.Key.from_seed(bytes([0xB0 + j]) * 32) for j in range(3)]
+    era = TIER_FIRST_ERA
+    out = []
+    for p in range(TIER_PROVIDERS):
+        for j in range(3):
+            r = gpurent.AuditReport(provider_key=bench_key(p + 1), auditor_key=keys[j].public_key,
+                                    time_s=era * 86400 + 86000 + j, gpu_report=1, integrity=1, security=1,
+                                    stake_observed=1, stake_micro=500000000)
+            r.challenges = [gpurent.Challenge(era * 86400 + h * 3600 + j, 1, int((h + p + j) % 17 != 0))
+                            for h in range(24)]
+            r.challenges += [gpurent.Challenge(era * 86400 + h * 3600 + 1800 + j, 2, 1) for h in range(0, 24, 6)]
+            out.append(keys[j].sign(r.encode(), r.time_s, r.time_s + 7 * 86400, subject=r.provider_key))
+    return [k.public_key for k in keys], out
+
+
+def tier_signed(pubs, envs):
+    """One operation: a new engine and trust store, record_signed_many of the 900 envelopes."""
+    now = TIER_FIRST_ERA * 86400 + 86300
+    with gpurent.TierEngine(gpurent.TierOptions(first_era=TIER_FIRST_ERA)) as eng, gpurent.TrustStore() as t:
+        for pk in pubs:
+            t.add(pk, gpurent.Role.AUDITOR)
+        if any(eng.record_signed_many(t, envs, now, 300, threads=1)):
+            raise RuntimeError("tier_signed: a report was refused")
+
+
 def c_baseline(c):
     """Run the C baseline and keep, per work, the lower of its figure and
     what c holds: it runs before and after the Python measurements, so a slow
@@ -123,6 +150,8 @@ def main():
     results = {name: timed(fn, n) for name, (fn, n) in work.items()}
     m.close()
     results["tier_era_300"] = tier_eras()
+    pubs, signed = signed_reports()
+    results["tier_signed_900"] = timed(lambda: tier_signed(pubs, signed), 5)
     c_baseline(c)
     for name, ns in results.items():
         print(f"BENCH python_{name} {ns:.0f} ns/op baseline=c_{name}:{c[name]:.0f} ratio={ns / c[name]:.2f}")

@@ -141,6 +141,84 @@ func tierEra() float64 {
 	return float64(time.Since(t0).Nanoseconds()) / (tierEras - 1)
 }
 
+// signedReports: the era's 900 reports signed by three auditors (seeds
+// 0xB0..0xB2), as baseline.c builds them.
+func signedReports() ([]gpurent.Key, [][]byte) {
+	var pubs []gpurent.Key
+	var keys []*gpurent.SigningKey
+	for j := 0; j < 3; j++ {
+		var seed [gpurent.SeedBytes]byte
+		for i := range seed {
+			seed[i] = byte(0xB0 + j)
+		}
+		k, err := gpurent.KeyFromSeed(seed)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pk, _ := k.PublicKey()
+		keys = append(keys, k)
+		pubs = append(pubs, pk)
+	}
+	const era = uint64(tierFirstEra)
+	var out [][]byte
+	for p := 0; p < tierProviders; p++ {
+		for j := uint64(0); j < 3; j++ {
+			r := gpurent.AuditReport{ProviderKey: benchKey(p + 1), AuditorKey: pubs[j], TimeS: era*86400 + 86000 + j,
+				GPUReport: 1, Integrity: 1, Security: 1, StakeObserved: 1, StakeMicro: 500000000}
+			for h := uint64(0); h < 24; h++ {
+				passed := uint32(0)
+				if (h+uint64(p)+j)%17 != 0 {
+					passed = 1
+				}
+				r.Challenges = append(r.Challenges, gpurent.Challenge{TimeS: era*86400 + h*3600 + j, Kind: 1, Passed: passed})
+			}
+			for h := uint64(0); h < 24; h += 6 {
+				r.Challenges = append(r.Challenges, gpurent.Challenge{TimeS: era*86400 + h*3600 + 1800 + j, Kind: 2, Passed: 1})
+			}
+			b, err := r.Encode()
+			if err != nil {
+				log.Fatal(err)
+			}
+			env, err := keys[j].Sign(gpurent.Envelope{Statement: gpurent.RecordAuditReport, IssuedAt: r.TimeS,
+				ExpiresAt: r.TimeS + 7*86400, Subject: r.ProviderKey[:]}, b)
+			if err != nil {
+				log.Fatal(err)
+			}
+			out = append(out, env)
+		}
+	}
+	return pubs, out
+}
+
+// tierSigned: one operation = a new engine and trust store and
+// RecordSignedMany of the 900 envelopes on one thread.
+func tierSigned(pubs []gpurent.Key, envs [][]byte) error {
+	o := gpurent.DefaultTierOptions()
+	o.FirstEra = tierFirstEra
+	eng, err := gpurent.NewTierEngine(&o)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	t, err := gpurent.NewTrustStore(0)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	for _, pk := range pubs {
+		if err := t.Add(pk, gpurent.RoleAuditor, 0, 0); err != nil {
+			return err
+		}
+	}
+	st, err := eng.RecordSignedMany(t, envs, tierFirstEra*86400+86300, 300, 1, nil)
+	for _, s := range st {
+		if err == nil && s != 0 {
+			err = gpurent.StatusError(int(s))
+		}
+	}
+	return err
+}
+
 // cBaseline runs the C baseline program and keeps, per work, the lower of
 // its figure and what c already holds: the baseline runs before and after
 // the Go measurements, so a slow spell of the shared machine during one run
@@ -230,6 +308,7 @@ func main() {
 			return err
 		}, 5},
 	}
+	pubs, signed := signedReports()
 	m := market1000(g)
 	defer m.Close()
 	work = append(work, struct {
@@ -244,6 +323,11 @@ func main() {
 		}
 		return err
 	}, 10})
+	work = append(work, struct {
+		name string
+		fn   func() error
+		n    int
+	}{"tier_signed_900", func() error { return tierSigned(pubs, signed) }, 5})
 	res := map[string]float64{}
 	for _, w := range work {
 		res[w.name] = timed(w.fn, w.n)
