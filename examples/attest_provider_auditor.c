@@ -1,7 +1,11 @@
-/* A provider signs its offer; an auditor verifies it against a trust store,
- * decodes the verified offer and signs an audit statement that names the
- * offer by its digest; the provider's side verifies that in turn.
- * Public API only. */
+/* A provider keeps its key in a passphrase-sealed key file and signs its
+ * offer; an auditor verifies it against a trust store, decodes the verified
+ * offer (a replay of it is refused) and signs an audit statement: an audit
+ * report record about that provider (its checks passed), signed as an
+ * AUDIT_REPORT statement whose subject is the offer statement's digest. The
+ * provider's side verifies and decodes that in turn; a flipped bit is caught.
+ * The Python and Go versions are examples/attest_provider_auditor.py and
+ * examples/go/attest_provider_auditor. Public API only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,9 +104,20 @@ int main(void)
     printf("auditor: second delivery of the same offer: %s\n", gpurent_status_name(again));
     if (again != GPURENT_E_REPLAYED) return 1;
 
-    /* The audit statement: a tiny audit record {0: 5, 1: 990000 (ppm passed)},
-     * its subject the digest of the offer statement it audited. */
-    const uint8_t audit[] = {0x82, 0x00, GPURENT_RECORD_AUDIT_REPORT, 0x01, 0xce, 0x00, 0x0f, 0x1b, 0x30};
+    /* The audit statement: the auditor's report about this provider (the GPU
+     * report, integrity and security checks passed), its subject the digest
+     * of the offer statement it audited. */
+    gpurent_audit_report report;
+    gpurent_audit_report_init(&report);
+    memcpy(report.provider_key, provider_pk, sizeof provider_pk);
+    memcpy(report.auditor_key, auditor_pk, sizeof auditor_pk);
+    report.time_s = 1700000200;
+    report.gpu_report = GPURENT_CHECK_PASSED;
+    report.integrity = GPURENT_CHECK_PASSED;
+    report.security = GPURENT_CHECK_PASSED;
+    gpurent_buf audit = {0};
+    CHECK(gpurent_audit_report_encode(&report, &audit));
+    gpurent_audit_report_clear(&report);
     gpurent_envelope h;
     gpurent_envelope_init(&h);
     h.statement = GPURENT_RECORD_AUDIT_REPORT;
@@ -110,17 +125,31 @@ int main(void)
     h.expires_at = h.issued_at + 86400;
     CHECK(gpurent_envelope_set_subject(&h, digest, sizeof digest));
     gpurent_buf audit_env = {0};
-    CHECK(gpurent_envelope_sign(auditor, &h, audit, sizeof audit, &audit_env));
-    CHECK(gpurent_envelope_verify(trust, audit_env.data, audit_env.len, 1700000300, 60, NULL, &v));
+    CHECK(gpurent_envelope_sign(auditor, &h, audit.data, audit.len, &audit_env));
+    gpurent_buf_free(&audit);
+
+    /* The provider's side: an audit report by a trusted auditor, about this
+     * provider and this very offer. */
+    vo.statement = GPURENT_RECORD_AUDIT_REPORT;
+    CHECK(gpurent_envelope_verify(trust, audit_env.data, audit_env.len, 1700000300, 60, &vo, &v));
     gpurent_envelope got;
     CHECK(gpurent_verified_header(v, &got));
+    p = gpurent_verified_payload_data(v, &plen);
+    gpurent_audit_report_init(&report);
+    CHECK(gpurent_audit_report_decode(p, plen, &report));
+    int about_us = memcmp(report.provider_key, provider_pk, sizeof provider_pk) == 0 &&
+                   memcmp(report.auditor_key, auditor_pk, sizeof auditor_pk) == 0 &&
+                   report.gpu_report == GPURENT_CHECK_PASSED && got.subject_len == sizeof digest &&
+                   memcmp(got.subject, digest, sizeof digest) == 0;
+    gpurent_audit_report_clear(&report);
     printf("provider: audit statement verified, about offer digest %02x%02x%02x%02x...\n", got.subject[0],
            got.subject[1], got.subject[2], got.subject[3]);
     gpurent_verified_free(v);
+    if (!about_us) return 1;
 
     /* A flipped bit anywhere is caught. */
     audit_env.data[audit_env.len / 2] ^= 0x04;
-    gpurent_status bad = gpurent_envelope_verify(trust, audit_env.data, audit_env.len, 1700000300, 60, NULL, NULL);
+    gpurent_status bad = gpurent_envelope_verify(trust, audit_env.data, audit_env.len, 1700000300, 60, &vo, NULL);
     printf("tampered audit statement: %s\n", gpurent_status_name(bad));
     if (bad == GPURENT_OK) return 1;
 
