@@ -13,6 +13,8 @@
 
 #include "match_internal.h"
 
+#define ML_GROW(p, cap, want, size) ml_grow(p, cap, want, size, "match: batch arrays")
+
 
 /* ---- digests ---- */
 
@@ -194,22 +196,10 @@ typedef struct bstate {
     uint32_t *asg_of;    /* improvement phase: assignment per request slot, NIL none */
 } bstate;
 
-static int grow(void **p, uint32_t *cap, uint32_t want, size_t size)
-{
-    if (want <= *cap) return GPURENT_OK;
-    uint64_t ncap = *cap ? *cap : 64;
-    while (ncap < want) ncap *= 2;
-    void *q = gr_realloc(*p, (size_t)ncap * size);
-    if (!q) return gr_fail(GPURENT_E_NOMEM, "match: batch arrays");
-    *p = q;
-    *cap = (uint32_t)ncap;
-    return GPURENT_OK;
-}
-
 /* Take capacity on a node, logging the old value. */
 static int take(bstate *b, uint32_t n, uint32_t gpus, uint32_t share, uint32_t gpu_index)
 {
-    int rc = grow((void **)&b->undo, &b->undo_cap, b->undo_len + 1, sizeof *b->undo);
+    int rc = ML_GROW((void **)&b->undo, &b->undo_cap, b->undo_len + 1, sizeof *b->undo);
     if (rc) return rc;
     mnode *x = &b->m->nodes[n];
     mundo *u = &b->undo[b->undo_len++];
@@ -226,7 +216,7 @@ static int take(bstate *b, uint32_t n, uint32_t gpus, uint32_t share, uint32_t g
  * logging the old value like take(). */
 static int give(bstate *b, uint32_t n, uint32_t gpus)
 {
-    int rc = grow((void **)&b->undo, &b->undo_cap, b->undo_len + 1, sizeof *b->undo);
+    int rc = ML_GROW((void **)&b->undo, &b->undo_cap, b->undo_len + 1, sizeof *b->undo);
     if (rc) return rc;
     mnode *x = &b->m->nodes[n];
     mundo *u = &b->undo[b->undo_len++];
@@ -261,8 +251,8 @@ static int place(bstate *b, msearch *s, const border *o)
     const mreq *q = &m->reqs[o->slot];
     const mhit *h = &s->top[0];
     uint32_t count = h->count ? h->count : 1;
-    int rc = grow((void **)&b->pl, &b->pl_cap, b->pl_len + count, sizeof *b->pl);
-    if (!rc) rc = grow((void **)&b->as, &b->as_cap, b->as_len + 1, sizeof *b->as);
+    int rc = ML_GROW((void **)&b->pl, &b->pl_cap, b->pl_len + count, sizeof *b->pl);
+    if (!rc) rc = ML_GROW((void **)&b->as, &b->as_cap, b->as_len + 1, sizeof *b->as);
     if (rc) return rc;
     basg *a = &b->as[b->as_len++];
     a->slot = o->slot;
@@ -462,7 +452,7 @@ static int collect(istate *is, const mreq *q, uint32_t need)
     is->cand_len = 0;
     /* Every list of every bucket may be needed: a cut-off would depend on
      * the order the buckets were created in. */
-    int grc = grow((void **)&is->lists, &is->lists_cap, m->bucket_count * ML_CLASSES, sizeof *is->lists);
+    int grc = ML_GROW((void **)&is->lists, &is->lists_cap, m->bucket_count * ML_CLASSES, sizeof *is->lists);
     if (grc) return grc;
     uint32_t *lists = is->lists;
     for (uint32_t bi = 0; bi < m->bucket_count; bi++) {
@@ -482,7 +472,7 @@ static int collect(istate *is, const mreq *q, uint32_t need)
                 uint32_t mask = ml_check(m, q, x, 0);
                 if (mask & ~(1u << GPURENT_MC_BUSY)) continue;
                 if (x->gpu_free + evictable_gpus(b, n) < need) continue;
-                int rc = grow((void **)&is->cand, &is->cand_cap, is->cand_len + 1, sizeof *is->cand);
+                int rc = ML_GROW((void **)&is->cand, &is->cand_cap, is->cand_len + 1, sizeof *is->cand);
                 if (rc) return rc;
                 is->cand[is->cand_len++] = (icand){n, x->stat, ml_tie_hash(m, q->id, x)};
             }
@@ -526,8 +516,8 @@ static int do_move(istate *is, uint32_t uslot, uint64_t prio, uint32_t n, const 
     if (rc) return rc;
     uint64_t v = unit_value(m, prio, &m->nodes[n]) * need;
     if (commit) {
-        rc = grow((void **)&b->pl, &b->pl_cap, b->pl_len + 1, sizeof *b->pl);
-        if (!rc) rc = grow((void **)&b->as, &b->as_cap, b->as_len + 1, sizeof *b->as);
+        rc = ML_GROW((void **)&b->pl, &b->pl_cap, b->pl_len + 1, sizeof *b->pl);
+        if (!rc) rc = ML_GROW((void **)&b->as, &b->as_cap, b->as_len + 1, sizeof *b->as);
         if (rc) return rc;
         basg *a = &b->as[b->as_len];
         a->slot = uslot;

@@ -203,6 +203,14 @@ void ml_node_set_share(gpurent_market *m, uint32_t n, uint32_t gpu, uint32_t pct
 int ml_lease_reserve(gpurent_market *m, uint32_t count);
 void ml_lease_add(gpurent_market *m, const char *id, mlease_part *parts, uint32_t count);
 
+/* Grow an array to hold `want` items of `size` bytes (capacity doubles,
+ * from 64); `what` names it in the NOMEM detail. (table.c) */
+int ml_grow_to(void **p, uint32_t *cap, uint32_t want, size_t size, const char *what);
+static inline int ml_grow(void **p, uint32_t *cap, uint32_t want, size_t size, const char *what)
+{
+    return want <= *cap ? GPURENT_OK : ml_grow_to(p, cap, want, size, what);
+}
+
 /* ---- index.c ---- */
 void ml_index_link(gpurent_market *m, uint32_t n);
 void ml_index_unlink(gpurent_market *m, uint32_t n);

@@ -19,6 +19,8 @@
 
 #include "match_internal.h"
 
+#define ML_GROW(p, cap, want, size) ml_grow(p, cap, want, size, "match: search scratch")
+
 typedef struct rgroup {
     uint32_t cnt;
     uint32_t heap;  /* offset into the heap storage: gang_nodes entries */
@@ -42,18 +44,6 @@ typedef struct mscratch {
     uint64_t *dyn;       /* per list: the largest fit + locality bonus of its nodes */
     uint32_t dyn_cap;
 } mscratch;
-
-static int grow(void **p, uint32_t *cap, uint32_t want, size_t size)
-{
-    if (want <= *cap) return GPURENT_OK;
-    uint32_t ncap = *cap ? *cap : 16;
-    while (ncap < want) ncap *= 2;
-    void *q = gr_realloc(*p, (size_t)ncap * size);
-    if (!q) return gr_fail(GPURENT_E_NOMEM, "match: search scratch");
-    *p = q;
-    *cap = ncap;
-    return GPURENT_OK;
-}
 
 void ml_search_free(msearch *s)
 {
@@ -113,7 +103,7 @@ static int top_insert(msearch *s, mhit *h, const uint32_t *members)
 {
     if (s->found == s->k && !ml_hit_better(s, h, &s->top[s->k - 1])) return GPURENT_OK;
     if (members) {
-        int rc = grow((void **)&s->members, &s->members_cap, s->members_len + h->count, sizeof *s->members);
+        int rc = ML_GROW((void **)&s->members, &s->members_cap, s->members_len + h->count, sizeof *s->members);
         if (rc) return rc;
         memcpy(s->members + s->members_len, members, (size_t)h->count * sizeof *members);
         h->first = s->members_len;
@@ -141,7 +131,7 @@ static int pick_lists(msearch *s)
 {
     const gpurent_market *m = s->m;
     const mreq *q = s->q;
-    int rc = grow((void **)&s->lists, &s->list_count, m->bucket_count * ML_CLASSES, sizeof *s->lists);
+    int rc = ML_GROW((void **)&s->lists, &s->list_count, m->bucket_count * ML_CLASSES, sizeof *s->lists);
     if (rc) return rc;
     uint32_t n = 0, want = q->share ? q->share : s->need;
     for (uint32_t b = 0; b < m->bucket_count; b++) {
@@ -245,7 +235,7 @@ static int provider_group(msearch *s, uint32_t prov)
 {
     mscratch *x = s->scratch;
     const mprov *p = &s->m->provs[prov];
-    int rc = grow((void **)&x->pool, &x->pool_cap, p->node_count, sizeof *x->pool);
+    int rc = ML_GROW((void **)&x->pool, &x->pool_cap, p->node_count, sizeof *x->pool);
     if (rc) return rc;
     uint32_t n = 0;
     for (uint32_t i = 0; i < p->node_count; i++) {
@@ -281,8 +271,8 @@ static int region_add(msearch *s, uint32_t region, mhit *hit)
     rgroup *g = &x->rg[region];
     uint32_t G = s->gangs;
     if (!g->touched) {
-        int rc = grow((void **)&x->heap, &x->heap_cap, x->heap_len + G, sizeof *x->heap);
-        if (!rc) rc = grow((void **)&x->touched, &x->touched_cap, x->touched_len + 1, sizeof *x->touched);
+        int rc = ML_GROW((void **)&x->heap, &x->heap_cap, x->heap_len + G, sizeof *x->heap);
+        if (!rc) rc = ML_GROW((void **)&x->touched, &x->touched_cap, x->touched_len + 1, sizeof *x->touched);
         if (rc) return rc;
         memset(g, 0, sizeof *g);
         g->touched = 1;
@@ -385,7 +375,7 @@ static int visit(msearch *s, uint32_t n)
     if (s->gangs > 1 && s->q->scope == GPURENT_GANG_PROVIDER) {
         if (x->pvis[nd->provider]) return GPURENT_OK;
         if (ml_check(m, s->q, nd, 0)) return GPURENT_OK;
-        int rc = grow((void **)&x->touched, &x->touched_cap, x->touched_len + 1, sizeof *x->touched);
+        int rc = ML_GROW((void **)&x->touched, &x->touched_cap, x->touched_len + 1, sizeof *x->touched);
         if (rc) return rc;
         x->pvis[nd->provider] = 1;
         x->touched[x->touched_len++] = nd->provider;
@@ -419,8 +409,8 @@ int ml_search(msearch *s, const gpurent_market *m, const mreq *q, uint32_t k, ui
     int nl = pick_lists(s);
     if (nl < 0) return nl;
     mscratch *x = s->scratch;
-    if ((rc = grow((void **)&x->cur, &x->cur_cap, (uint32_t)nl + 1, sizeof *x->cur)) ||
-        (rc = grow((void **)&x->dyn, &x->dyn_cap, (uint32_t)nl + 1, sizeof *x->dyn)))
+    if ((rc = ML_GROW((void **)&x->cur, &x->cur_cap, (uint32_t)nl + 1, sizeof *x->cur)) ||
+        (rc = ML_GROW((void **)&x->dyn, &x->dyn_cap, (uint32_t)nl + 1, sizeof *x->dyn)))
         return rc;
     const int region = s->gangs > 1 && q->scope == GPURENT_GANG_REGION;
     const uint64_t loc = s->gangs > 1 ? 0 : (uint64_t)m->opts.w_locality * ML_PPM;

@@ -87,3 +87,15 @@ void mtab_free(mtab *t)
 }
 
 uint64_t mtab_bytes(const mtab *t) { return (uint64_t)t->cap * 8u; }
+
+int ml_grow_to(void **p, uint32_t *cap, uint32_t want, size_t size, const char *what)
+{
+    uint64_t ncap = *cap ? *cap : 64;
+    while (ncap < want) ncap *= 2;
+    if (ncap > UINT32_MAX) ncap = UINT32_MAX;
+    void *q = gr_realloc(*p, (size_t)ncap * size);
+    if (!q) return gr_fail(GPURENT_E_NOMEM, "%s", what);
+    *p = q;
+    *cap = (uint32_t)ncap;
+    return GPURENT_OK;
+}
