@@ -25,7 +25,9 @@ static void put_u64(crypto_generichash_state *st, uint64_t v)
     crypto_generichash_update(st, b, 8);
 }
 
-static const gpurent_market *cmp_market;
+/* qsort takes no context: comparators read it from thread-locals set just
+ * before the call (a sort never nests on one thread). */
+static _Thread_local const gpurent_market *cmp_market;
 static int prov_cmp(const void *a, const void *b)
 {
     const gpurent_market *m = cmp_market;
@@ -38,15 +40,11 @@ static int req_id_cmp(const void *a, const void *b)
     return strcmp(m->reqs[*(const uint32_t *)a].id, m->reqs[*(const uint32_t *)b].id);
 }
 
-static pthread_mutex_t cmp_lock = PTHREAD_MUTEX_INITIALIZER;
-
 /* Sort slots with a comparator that reads the market (qsort has no context). */
 static void sort_slots(const gpurent_market *m, uint32_t *slots, uint32_t n, int (*cmp)(const void *, const void *))
 {
-    pthread_mutex_lock(&cmp_lock);
     cmp_market = m;
     qsort(slots, n, sizeof *slots, cmp);
-    pthread_mutex_unlock(&cmp_lock);
 }
 
 int ml_digests(const gpurent_market *m, uint8_t offers[32], uint8_t reqs[32])
@@ -284,9 +282,9 @@ static int place(bstate *b, msearch *s, const border *o)
     return GPURENT_OK;
 }
 
-static const gpurent_market *plc_market;
-static const bplace *plc_base;
-static const basg *plc_asgs;
+static _Thread_local const gpurent_market *plc_market;
+static _Thread_local const bplace *plc_base;
+static _Thread_local const basg *plc_asgs;
 static int plc_cmp(const void *a, const void *b)
 {
     const gpurent_match_placement *x = a, *y = b;
@@ -310,10 +308,8 @@ static int build_receipt(bstate *b, gpurent_match_receipt *r)
             b->as[live++] = b->as[i];
         }
     b->as_len = live;
-    pthread_mutex_lock(&cmp_lock);
     plc_market = m;
     if (b->as_len) qsort(b->as, b->as_len, sizeof *b->as, asg_cmp);
-    pthread_mutex_unlock(&cmp_lock);
     r->assignment_count = b->as_len;
     r->placement_count = pls;
     if ((b->as_len && !(r->assignments = gr_calloc(b->as_len, sizeof *r->assignments))) ||
@@ -390,7 +386,7 @@ typedef struct istate {
     uint32_t *tried;        /* per request slot: epoch + 1 of its last failed direct try */
 } istate;
 
-static const gpurent_market *icand_market;
+static _Thread_local const gpurent_market *icand_market;
 static int icand_cmp(const void *a, const void *b)
 {
     const icand *x = a, *y = b;
@@ -479,10 +475,8 @@ static int collect(istate *is, const mreq *q, uint32_t need)
         }
     }
     if (is->cand_len > 1) {
-        pthread_mutex_lock(&cmp_lock);
         icand_market = m;
         qsort(is->cand, is->cand_len, sizeof *is->cand, icand_cmp);
-        pthread_mutex_unlock(&cmp_lock);
     }
     if (is->cand_len > IMP_CANDIDATES) is->cand_len = IMP_CANDIDATES;
     return GPURENT_OK;
@@ -582,12 +576,10 @@ static int try_evict(istate *is, uint32_t uslot, uint64_t prio, int *moved)
         for (uint32_t p = b->node_head[n]; p != NIL; p = b->pl[p].next)
             if (evictable(b, p) && ne < IMP_EVICTABLE) ev[ne++] = p;
         if (ne > 1) {
-            pthread_mutex_lock(&cmp_lock);
             plc_market = m;
             plc_base = b->pl;
             plc_asgs = b->as;
             qsort(ev, ne, sizeof ev[0], plc_req_cmp);
-            pthread_mutex_unlock(&cmp_lock);
         }
         uint64_t uval = unit_value(m, prio, x) * need;
         /* sets: none when it fits, else one placement, else minimal pairs */
@@ -728,10 +720,8 @@ GPURENT_API gpurent_status gpurent_market_match(gpurent_market *m, uint64_t now,
     for (uint32_t i = 0; i < m->req_used; i++)
         if (m->reqs[i].alive) order[n++].slot = i;
     prep_all(m, order, n, now);
-    pthread_mutex_lock(&cmp_lock);
     cmp_market = m;
     qsort(order, n, sizeof *order, border_cmp);
-    pthread_mutex_unlock(&cmp_lock);
 
     bstate b;
     memset(&b, 0, sizeof b);
