@@ -70,8 +70,10 @@ GPURENT_API gpurent_status gpurent_match_options_init(gpurent_match_options *opt
 GPURENT_API gpurent_status gpurent_match_options_preset(gpurent_match_options *opts, int preset);
 /** Check every field's range (weights, at least one non-zero ranking weight). */
 GPURENT_API gpurent_status gpurent_match_options_validate(const gpurent_match_options *opts);
-/** The policy's digest: BLAKE2b-256 of its canonical encoding (docs/match.md).
- *  Zero caps are replaced by their defaults first, so equal policies agree. */
+/** The policy's digest: BLAKE2b-256 of its canonical encoding (docs/match.md),
+ *  which includes the batch algorithm's revision, so matchers on library
+ *  versions that would match differently have different digests. Zero caps
+ *  are replaced by their defaults first, so equal policies agree. */
 GPURENT_API gpurent_status gpurent_match_options_digest(const gpurent_match_options *opts,
                                                         uint8_t digest[GPURENT_DIGEST_BYTES]);
 

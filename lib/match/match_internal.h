@@ -11,6 +11,13 @@
 
 #define NIL UINT32_MAX
 #define ML_LEVELS 256    /* score levels per index list */
+/* The batch algorithm's revision, part of the policy digest: raise it with
+ * any change that can change a receipt for the same market and policy
+ * (the improvement phase's work bound counts node visits, so an index
+ * change can), so that matchers running different revisions disagree on
+ * the policy digest instead of signing different receipts under one.
+ * 2: bucket histograms and 12 capacity classes (December 2026). */
+#define ML_ALGORITHM 2
 #define ML_CLASSES 12    /* free-capacity classes per bucket */
 #define ML_PPM 1000000u
 #define ML_MAX_NAMES 65534u /* interned models / regions */

@@ -92,14 +92,14 @@ int ml_policy_digest(const gpurent_match_options *in, uint8_t out[GPURENT_DIGEST
 {
     gpurent_match_options o = *in;
     ml_opts_resolve(&o);
-    const uint64_t v[13] = {o.version,         o.w_price,        o.w_perf_price,    o.w_tier,         o.w_score,
+    const uint64_t v[14] = {o.version,         o.w_price,        o.w_perf_price,    o.w_tier,         o.w_score,
                             o.w_stake,         o.w_locality,     o.w_fit,           o.price_ref_micro, o.perf_price_cap,
-                            o.stake_cap_micro, o.aging_per_hour, o.strand_min_gpus};
+                            o.stake_cap_micro, o.aging_per_hour, o.strand_min_gpus, ML_ALGORITHM};
     gr_writer w;
     gpurent_buf b = {NULL, 0};
     gr_wr_init(&w);
-    gr_wr_map(&w, 13);
-    for (uint32_t i = 0; i < 13; i++) {
+    gr_wr_map(&w, 14);
+    for (uint32_t i = 0; i < 14; i++) {
         gr_wr_uint(&w, i);
         gr_wr_uint(&w, v[i]);
     }
