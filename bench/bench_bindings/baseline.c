@@ -80,10 +80,10 @@ static int match_batch(void)
         q.submitted_at = 1760000000;
         rc = gpurent_market_add_request(m, &q);
     }
-    /* Best of three rounds of ten, after one warm-up, as bench.py and go/ time it. */
+    /* Best of five rounds of ten, after one warm-up, as bench.py and go/ time it. */
     int n = 10;
     double best = 0;
-    for (int round = -1; round < 3 && !rc; round++) {
+    for (int round = -1; round < 5 && !rc; round++) {
         double t0 = now_ns();
         for (int i = 0; i < (round < 0 ? 1 : n) && !rc; i++) {
             gpurent_match_receipt r;
@@ -157,7 +157,7 @@ static int era_reports(uint64_t era, gpurent_buf *out)
 /* ---- signed ingest: the 900 reports of one era signed by three auditor
  * keys (seeds 0xB0, 0xB1, 0xB2 repeated); one operation = a new engine and
  * trust store (the three auditors) and gpurent_tier_record_signed_many of
- * the 900 envelopes on one thread. Best of 3 rounds of 5. ---- */
+ * the 900 envelopes on one thread. Best of 5 rounds of 5. ---- */
 static int tier_signed(void)
 {
     const size_t per = TIER_PROVIDERS * 3;
@@ -185,7 +185,7 @@ static int tier_signed(void)
     o.first_era = TIER_FIRST_ERA;
     const uint64_t now = TIER_FIRST_ERA * 86400ull + 86300;
     double best = 0;
-    for (int round = 0; round < 4 && !rc; round++) { /* round 0 warms up */
+    for (int round = 0; round < 6 && !rc; round++) { /* round 0 warms up */
         const int n = 5;
         double t0 = now_ns();
         for (int i = 0; i < n && !rc; i++) {
@@ -331,7 +331,7 @@ int main(void)
     vo.check_replay = 0;
     n = 5;
     double best = 0;
-    for (int r = 0; r < 3; r++) {
+    for (int r = 0; r < 5; r++) { /* best of 5, as bench.py and go/ */
         t0 = now_ns();
         for (int i = 0; i < n; i++) {
             if ((rc = gpurent_envelope_verify_many(trust, ptrs, lens, NENV, 1700000100, 0, &vo, 1, NULL, statuses)))
