@@ -826,6 +826,56 @@ static void test_score_days_not_rate(void **state)
     }
 }
 
+/* Eras with thousands of challenges (up to the 65 535 a count holds): the
+ * era still weighs 24 observations split by its ratio, never more passes
+ * than the era's weight (a wrapped failure count would sink the score). */
+static void test_score_many_challenges(void **state)
+{
+    (void)state;
+    gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
+    o.first_era = ERA0;
+    o.weight_uptime_ppm = 1000000;
+    o.weight_audit_ppm = o.weight_jobs_ppm = o.weight_stake_ppm = o.weight_tenure_ppm = 0;
+    gpurent_tier_engine *e = engine_with(&o);
+    const uint32_t sent[] = {1000, 3000, 60000, 65535};
+    enum { N = sizeof sent / sizeof sent[0] };
+    uint32_t eras = under_valgrind() ? 2 : 3;
+    for (uint32_t k = 0; k < eras; k++) {
+        for (uint32_t i = 0; i < N; i++) {
+            feed_kind(e, i, ERA0 + k, GPURENT_TIER_EVENT_GPU_CHALLENGE, sent[i], 1);      /* one failure */
+            feed_kind(e, 10 + i, ERA0 + k, GPURENT_TIER_EVENT_GPU_CHALLENGE, sent[i], 0); /* none */
+            feed_kind(e, 20 + i, ERA0 + k, GPURENT_TIER_EVENT_GPU_CHALLENGE, sent[i], sent[i] / 2);
+        }
+        evaluate(e, ERA0 + k, NULL);
+    }
+    /* The same eras with 24 challenges: the reference weights. */
+    gpurent_tier_engine *r = engine_with(&o);
+    for (uint32_t k = 0; k < eras; k++) {
+        feed_kind(r, 0, ERA0 + k, GPURENT_TIER_EVENT_GPU_CHALLENGE, 24, 0);
+        feed_kind(r, 1, ERA0 + k, GPURENT_TIER_EVENT_GPU_CHALLENGE, 24, 12);
+        evaluate(r, ERA0 + k, NULL);
+    }
+    gpurent_tier_explanation perfect = explain(r, 0), half = explain(r, 1);
+    for (uint32_t i = 0; i < N; i++) {
+        gpurent_tier_explanation one = explain(e, i), none = explain(e, 10 + i), mid = explain(e, 20 + i);
+        const gpurent_tier_component *c1 = &one.components[GPURENT_TIER_COMP_UPTIME],
+                                     *c0 = &none.components[GPURENT_TIER_COMP_UPTIME],
+                                     *ch = &mid.components[GPURENT_TIER_COMP_UPTIME];
+        /* flawless eras weigh exactly as 24 flawless challenges */
+        assert_int_equal(c0->mean_ppm, perfect.components[GPURENT_TIER_COMP_UPTIME].mean_ppm);
+        assert_int_equal(c0->evidence_q16, perfect.components[GPURENT_TIER_COMP_UPTIME].evidence_q16);
+        /* one failure in thousands: just below flawless, same evidence */
+        assert_true(c1->mean_ppm < c0->mean_ppm && c1->mean_ppm + 1000 > c0->mean_ppm);
+        assert_int_equal(c1->evidence_q16, c0->evidence_q16);
+        /* half failed: as 12 of 24 (65 535 sent, 32 767 failed: 8 ppm above half) */
+        uint32_t hm = half.components[GPURENT_TIER_COMP_UPTIME].mean_ppm;
+        if (sent[i] % 2 == 0) assert_int_equal(ch->mean_ppm, hm);
+        else assert_true(ch->mean_ppm > hm && ch->mean_ppm <= hm + 8);
+    }
+    gpurent_tier_engine_free(r);
+    gpurent_tier_engine_free(e);
+}
+
 /* ---------- order independence and certificates ---------- */
 
 typedef struct item {
@@ -1631,6 +1681,7 @@ int main(void)
         cmocka_unit_test(test_history_quorum_reset_slash),
         cmocka_unit_test(test_score_confidence),
         cmocka_unit_test(test_score_days_not_rate),
+        cmocka_unit_test(test_score_many_challenges),
         cmocka_unit_test(test_order_independence),
         cmocka_unit_test(test_record_era_edges), cmocka_unit_test(test_record_big_batches), cmocka_unit_test(test_rejects_change_nothing),
         cmocka_unit_test(test_cancel),

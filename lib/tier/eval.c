@@ -165,15 +165,20 @@ typedef struct sums {
  * and a newcomer challenged 200 times a day must not look surer after three
  * days than a provider with months behind it). With all = GR_ERA_OBS · w
  * (w the era's Q16 decay weight), the passes add
- * floor(pass · ceil(2^32 / n) · all / 2^32) (all itself when pass = n) and
- * the failures the rest of all. */
+ * floor(pass · ceil(2^32 / n) · all / 2^32) for n <= GR_RECIP_TABLE, and
+ * floor(pass · all / n) above, and the failures the rest of all. Up to
+ * GR_RECIP_TABLE, n · all < 2^32, so the reciprocal's excess stays below
+ * one unit: the passes are exactly all when pass = n and never more than
+ * all (larger n, up to 2 x 65535, would overshoot, hence the division). */
+_Static_assert((uint64_t)GR_RECIP_TABLE * GR_ERA_OBS * 65536u < (1ull << 32), "n * all must stay below 2^32");
+
 static inline void era_obs(const gpurent_tier_engine *e, uint32_t pass, uint32_t fail, uint64_t all, uint64_t *ps,
                            uint64_t *fs)
 {
     uint32_t n = pass + fail;
     if (!n) return;
-    uint64_t r = n <= GR_RECIP_TABLE ? e->recip[n] : ((1ull << 32) + n - 1) / n;
-    uint64_t p = pass * r * all >> 32; /* < 2^33 * 2^21: no overflow */
+    uint64_t p = n <= GR_RECIP_TABLE ? pass * e->recip[n] * all >> 32 /* < 2^33 * 2^21 */
+                                     : (uint64_t)pass * all / n;
     *ps += p;
     *fs += all - p;
 }

@@ -10,7 +10,8 @@
 /* Each observed era counts as this many challenge observations per kind
  * (GPU, CPU), split by the era's pass ratio (docs/tiers.md, "Score"). */
 #define GR_ERA_OBS 24u
-/* Eras' challenge counts with a tabled reciprocal (larger ones compute it). */
+/* Eras' challenge counts with a tabled reciprocal (larger ones divide); at
+ * most 2^32 / (GR_ERA_OBS * 65536) so that n * all stays below 2^32. */
 #define GR_RECIP_TABLE 1024u
 /* Evidence is accepted for the next era to evaluate and this many - 1 after it. */
 #define GR_TIER_OPEN_ERAS 2u
