@@ -944,7 +944,7 @@ static int case_cert_mismatch(void)
 static int case_tier_options_version(void)
 {
     gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
-    o.version = 2;
+    o.version = GPURENT_TIER_OPTIONS_VERSION + 1;
     gpurent_tier_engine *e = NULL;
     int rc = gpurent_tier_engine_new(&e, &o);
     gpurent_tier_engine_free(e);

@@ -1109,6 +1109,37 @@ static void test_visits_history_free(void **state)
     world_free(&w);
 }
 
+/* Hostile model names cannot make the market allocate bucket after bucket:
+ * the 4097th distinct (model, dedicated) is refused with LIMIT, nothing of
+ * that offer is kept, and known models still come in. */
+static void test_bucket_limit(void **state)
+{
+    (void)state;
+    gpurent_market *m = market_new();
+    char name[32];
+    for (uint32_t i = 0; i <= ML_MAX_BUCKETS; i++) {
+        gspec g = GPUS[0];
+        snprintf(name, sizeof name, "model-%u", i);
+        g.model = name;
+        gpurent_offer o;
+        offer_make(&o, i, "eu-west", &g, 1, 1, 1, 1000000);
+        int rc = gpurent_market_put_offer(m, &o);
+        gpurent_offer_clear(&o);
+        assert_int_equal(rc, i < ML_MAX_BUCKETS ? GPURENT_OK : GPURENT_E_LIMIT);
+    }
+    assert_int_equal(m->bucket_count, ML_MAX_BUCKETS);
+    gpurent_market_stats st;
+    gpurent_market_stats_get(m, &st);
+    assert_int_equal(st.nodes, ML_MAX_BUCKETS);
+    gspec known = GPUS[0];
+    known.model = "model-3";
+    gpurent_offer o;
+    offer_make(&o, ML_MAX_BUCKETS + 7, "eu-west", &known, 2, 8, 8, 1000000);
+    put(m, &o); /* a known model: still fine */
+    index_ok(m);
+    gpurent_market_free(m);
+}
+
 /* ---- the improvement phase ---- */
 
 static void match_receipt(gpurent_market *m, uint64_t now, int improve, gpurent_match_receipt *r)
@@ -1740,6 +1771,7 @@ int main(void)
         cmocka_unit_test(test_aging_no_starvation),
         cmocka_unit_test(test_determinism_shuffled),
         cmocka_unit_test(test_visits_history_free),
+        cmocka_unit_test(test_bucket_limit),
         cmocka_unit_test(test_improve_evicts),
         cmocka_unit_test(test_improve_properties),
         cmocka_unit_test(test_receipt_quorum),

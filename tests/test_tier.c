@@ -1338,6 +1338,46 @@ static void refused(gpurent_tier_engine *e, gpurent_trust *t, const gpurent_buf 
     assert_int_equal(gpurent_tier_provider_count(e), before);
 }
 
+/* A program built against version 1 of the options (before
+ * unverified_evidence) passes a shorter struct: the library reads and
+ * writes only its bytes (the sanitizer build would catch one more), and
+ * such an engine takes unverified evidence as version 1 engines did. */
+static void test_options_version1(void **state)
+{
+    (void)state;
+    size_t v1 = offsetof(gpurent_tier_options, unverified_evidence);
+    unsigned char *buf = malloc(v1); /* exactly what an old program allocates */
+    assert_non_null(buf);
+    gpurent_tier_options *o = (gpurent_tier_options *)(void *)buf;
+    assert_int_equal(gpurent_tier_options_init(o, 1), GPURENT_OK);
+    gpurent_tier_options full; /* the test's own view of those bytes */
+    memset(&full, 0, sizeof full);
+    memcpy(&full, buf, v1);
+    assert_int_equal(full.version, 1);
+    assert_int_equal(full.quorum_auditors, 3);
+    full.first_era = ERA0;
+    memcpy(buf, &full, v1);
+    assert_int_equal(gpurent_tier_options_validate(o), GPURENT_OK);
+    gpurent_tier_engine *e = NULL;
+    assert_int_equal(gpurent_tier_engine_new(&e, o), GPURENT_OK);
+    gpurent_tier_event ev[30];
+    size_t n = era_events(ev, 0, ERA0, 24, 6);
+    assert_int_equal(gpurent_tier_record(e, ev, n), GPURENT_OK);
+    assert_int_equal(gpurent_tier_provider_count(e), 1);
+    /* the same parameters as a version 2 struct: the same params digest */
+    gpurent_tier_engine *e2 = engine_strict();
+    uint8_t d1[32], d2[32];
+    gpurent_tier_params_digest(e, d1);
+    gpurent_tier_params_digest(e2, d2);
+    assert_memory_equal(d1, d2, 32);
+    gpurent_tier_engine_free(e2);
+    gpurent_tier_engine_free(e);
+    full.version = GPURENT_TIER_OPTIONS_VERSION + 1;
+    memcpy(buf, &full, v1);
+    assert_int_equal(gpurent_tier_options_validate(o), GPURENT_E_VERSION);
+    free(buf);
+}
+
 /* A default engine takes signed evidence only: the unverified calls are
  * refused with a detail that names the way in, and change nothing; the
  * option takes 0 or 1. */
@@ -1687,6 +1727,7 @@ int main(void)
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_explain_text),
         cmocka_unit_test(test_unverified_refused),
+        cmocka_unit_test(test_options_version1),
         cmocka_unit_test(test_signed_statuses),
         cmocka_unit_test(test_signed_many),
         cmocka_unit_test(test_signed_certificates),

@@ -35,7 +35,9 @@ typedef enum gpurent_tier_bound {
     GPURENT_TIER_BOUND_BETA = 1    /* Beta posterior mean minus z standard deviations */
 } gpurent_tier_bound;
 
-#define GPURENT_TIER_OPTIONS_VERSION 1
+/* 2 added unverified_evidence; version 1 structs keep working (and keep
+ * taking unverified evidence, as they did). */
+#define GPURENT_TIER_OPTIONS_VERSION 2
 
 /** Engine parameters. Zero-initialised fields are not defaults: start from
  *  GPURENT_TIER_OPTIONS_INIT or gpurent_tier_options_init(), which fill in

@@ -47,7 +47,9 @@ int ml_bucket_for(gpurent_market *m, uint16_t model, uint8_t shared, uint32_t *o
         *out = m->bucket_of[key] - 1u;
         return GPURENT_OK;
     }
-    if (m->bucket_count >= 65535u) return gr_fail(GPURENT_E_LIMIT, "market: more than 65535 buckets");
+    if (m->bucket_count >= ML_MAX_BUCKETS)
+        return gr_fail(GPURENT_E_LIMIT, "market: more than %u GPU models (dedicated and shared counted apart)",
+                       ML_MAX_BUCKETS);
     if (m->bucket_count == m->bucket_cap) {
         uint32_t ncap = m->bucket_cap ? m->bucket_cap * 2 : 16;
         mbucket **p = gr_realloc(m->buckets, (size_t)ncap * sizeof *p);

@@ -21,6 +21,10 @@
 #define ML_CLASSES 12    /* free-capacity classes per bucket */
 #define ML_PPM 1000000u
 #define ML_MAX_NAMES 65534u /* interned models / regions */
+/* Buckets (GPU model x shared) a market holds at most: each is about 22 KiB
+ * (12 capacity classes of 256 levels, four attribute histograms) and lives
+ * as long as the market, so hostile model names must not make thousands. */
+#define ML_MAX_BUCKETS 4096u
 #define ML_NONE 0xffffu     /* a name the market has never seen */
 
 /* ---- hash table: key -> slot, keys live in the caller's arrays ---- */

@@ -1,9 +1,33 @@
 /* The tier engine: options, the provider and auditor tables, era arithmetic. */
+#include <stddef.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "tier_internal.h"
+
+/* The bytes of each options version: version 1 ended before
+ * unverified_evidence (added in version 2). A caller built against an older
+ * header passes a shorter struct, so only its own version's bytes are read
+ * or written. */
+static size_t opts_size(unsigned int version)
+{
+    return version >= 2 ? sizeof(gpurent_tier_options) : offsetof(gpurent_tier_options, unverified_evidence);
+}
+
+/* A caller's options of any known version as the current struct: fields its
+ * version lacks take their defaults, except that version 1 (which had no
+ * signed-only mode) keeps taking unverified evidence. */
+static int opts_load(const gpurent_tier_options *in, gpurent_tier_options *out)
+{
+    int rc = gr_check_version(in->version, GPURENT_TIER_OPTIONS_VERSION, "gpurent_tier_options");
+    if (rc) return rc;
+    const gpurent_tier_options def = GPURENT_TIER_OPTIONS_INIT;
+    *out = def;
+    memcpy(out, in, opts_size(in->version));
+    if (in->version < 2) out->unverified_evidence = 1;
+    return GPURENT_OK;
+}
 
 GPURENT_API gpurent_status gpurent_tier_options_init(gpurent_tier_options *opts, unsigned int version)
 {
@@ -11,7 +35,8 @@ GPURENT_API gpurent_status gpurent_tier_options_init(gpurent_tier_options *opts,
     int rc = gr_check_version(version, GPURENT_TIER_OPTIONS_VERSION, "gpurent_tier_options");
     if (rc) return rc;
     const gpurent_tier_options def = GPURENT_TIER_OPTIONS_INIT;
-    *opts = def;
+    memcpy(opts, &def, opts_size(version));
+    opts->version = version;
     return GPURENT_OK;
 }
 
@@ -69,11 +94,14 @@ static int check_scoring(const gpurent_tier_options *o)
     return GPURENT_OK;
 }
 
-GPURENT_API gpurent_status gpurent_tier_options_validate(const gpurent_tier_options *o)
+GPURENT_API gpurent_status gpurent_tier_options_validate(const gpurent_tier_options *opts)
 {
-    GR_CHECK_ARG(o, "opts is NULL");
-    int rc = gr_check_version(o->version, GPURENT_TIER_OPTIONS_VERSION, "gpurent_tier_options");
-    if (!rc) rc = check_table(o);
+    GR_CHECK_ARG(opts, "opts is NULL");
+    gpurent_tier_options cur;
+    int rc = opts_load(opts, &cur);
+    if (rc) return rc;
+    const gpurent_tier_options *o = &cur;
+    rc = check_table(o);
     if (!rc) rc = check_scoring(o);
     if (rc) return rc;
     if (o->era_s < 1 || o->era_s > GPURENT_TIME_MAX_S)
@@ -100,8 +128,9 @@ GPURENT_API gpurent_status gpurent_tier_engine_new(gpurent_tier_engine **out, co
     *out = NULL;
     int rc = gr_ensure_init();
     if (rc) return rc;
-    gpurent_tier_options def = GPURENT_TIER_OPTIONS_INIT;
-    if (!opts) opts = &def;
+    gpurent_tier_options cur = GPURENT_TIER_OPTIONS_INIT;
+    if (opts && (rc = opts_load(opts, &cur))) return rc;
+    opts = &cur;
     if ((rc = gpurent_tier_options_validate(opts))) return rc;
     gpurent_tier_engine *e = gr_calloc(1, sizeof *e);
     if (!e) return gr_fail(GPURENT_E_NOMEM, "tier engine");
