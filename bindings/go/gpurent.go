@@ -21,7 +21,7 @@ import "gpurent/capi"
 // Version numbers of the headers this package was generated from.
 const (
 	VersionMajor = 0
-	VersionMinor = 1
+	VersionMinor = 2
 )
 
 // Init initialises the library (idempotent, thread-safe). Other calls
