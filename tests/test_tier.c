@@ -554,7 +554,7 @@ static void run_case(const transition_case *c)
     for (size_t r = 0; r < c->nrows; r++) {
         const era_row *row = &c->rows[r];
         gr_era_input in = {ERA0 + r, row->observed, row->uptime_ppm, row->integrity_fail, row->security_fail,
-                           row->gpu_fail, row->auditors};
+                           row->gpu_fail, row->auditors, row->uptime_ppm};
         gr_era_output out;
         gr_tier_step(&o, &st, &in, &out);
         if (st.tier != row->tier_after || out.rule != row->rule || out.slash != row->slash) {
@@ -568,11 +568,11 @@ static void run_case(const transition_case *c)
 static void test_transitions(void **state)
 {
     (void)state;
-    const gr_tstate fresh = {7, 0, 0, 0, 0, 0, 0};
-    const gr_tstate grad4 = {4, 0, 0, 10, 20, 1, 0};
-    const gr_tstate grad2 = {2, 0, 0, 10, 20, 1, 0};
-    const gr_tstate grad1 = {1, 0, 0, 10, 20, 1, 0};
-    const gr_tstate grad5_last = {5, 0, 6, 10, 20, 1, 0}; /* six bad eras of tier 5's seven */
+    const gr_tstate fresh = {7, 0, 0, 0, 0, 0, 0, {0}};
+    const gr_tstate grad4 = {4, 0, 0, 10, 20, 1, 0, {0}};
+    const gr_tstate grad2 = {2, 0, 0, 10, 20, 1, 0, {0}};
+    const gr_tstate grad1 = {1, 0, 0, 10, 20, 1, 0, {0}};
+    const gr_tstate grad5_last = {5, 0, 6, 10, 20, 1, 0, {0}}; /* six bad eras of tier 5's seven */
 #define CASE(n, s, mi, sd, rows) {n, s, mi, sd, rows, sizeof rows / sizeof rows[0]}
     const transition_case cases[] = {
         CASE("incubation", fresh, 8, 0, rows_incubation),
@@ -593,8 +593,8 @@ static void test_transitions(void **state)
     /* Promotion after exactly eras_up qualifying eras, for every tier of the table. */
     gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
     for (uint32_t t = 2; t <= 5; t++) {
-        gr_tstate st = {t, 0, 0, 0, 0, 1, 0};
-        gr_era_input in = {ERA0, 1, 1000000, 0, 0, 0, 3};
+        gr_tstate st = {t, 0, 0, 0, 0, 1, 0, {0}};
+        gr_era_input in = {ERA0, 1, 1000000, 0, 0, 0, 3, 1000000};
         gr_era_output out;
         for (uint32_t k = 1; k < o.tiers[t - 1].eras_up; k++) {
             gr_tier_step(&o, &st, &in, &out);
@@ -608,9 +608,9 @@ static void test_transitions(void **state)
      * for every tier above the bottom; a slash only below the tier's own
      * slash threshold. */
     for (uint32_t t = 1; t < o.tier_count; t++) {
-        gr_tstate st = {t, 0, 0, 0, 0, 1, 0};
+        gr_tstate st = {t, 0, 0, 0, 0, 1, 0, {0}};
         uint32_t up = o.tiers[t].uptime_min_ppm; /* tier t + 1's threshold */
-        gr_era_input in = {ERA0, 1, up, 0, 0, 0, 3};
+        gr_era_input in = {ERA0, 1, up, 0, 0, 0, 3, up};
         gr_era_output out;
         uint32_t slash = o.tiers[t - 1].slash_below_ppm && up < o.tiers[t - 1].slash_below_ppm
                              ? (uint32_t)GPURENT_TIER_SLASH_UPTIME : 0u;
@@ -684,9 +684,17 @@ static void test_history_quorum_reset_slash(void **state)
     pkey(k1, 1);
     gpurent_tier_cert cert;
     assert_int_equal(gpurent_tier_certificate(e, k1, &cert), GPURENT_E_QUORUM_NOT_MET);
-    /* Integrity failure from a third auditor: back to the start. */
+    /* An integrity failure from one auditor alone changes nothing (it is
+     * kept and shown as a lone report); two more within the window, from
+     * distinct auditors, make k = 3: back to the start. */
     feed_era(e, 1, era, 24, 6);
     audit(e, 1, 2, era, P, F, P);
+    evaluate(e, era++, &s);
+    assert_int_equal(s.resets, 0);
+    assert_int_equal(explain(e, 1).tier, 6);
+    feed_era(e, 1, era, 24, 6);
+    audit(e, 1, 0, era, P, F, P);
+    audit(e, 1, 1, era, P, F, P);
     evaluate(e, era++, &s);
     assert_int_equal(s.resets, 1);
     x = explain(e, 1);
@@ -706,9 +714,10 @@ static void test_history_quorum_reset_slash(void **state)
     assert_int_equal(gpurent_tier_certificate(e, k1, &cert), GPURENT_OK);
     assert_int_equal(cert.tier, 5);
     assert_int_equal(cert.auditor_count, 3);
-    /* Security failure after incubation: slash event, back to the bottom. */
+    /* Security failure after incubation, from k distinct auditors: slash
+     * event, back to the bottom. */
     feed_era(e, 1, era, 24, 6);
-    audit(e, 1, 0, era, P, P, F);
+    for (uint32_t j = 0; j < 3; j++) audit(e, 1, j, era, P, P, F);
     evaluate(e, era, &s);
     assert_int_equal(s.slashes, 1);
     assert_int_equal(gpurent_tier_slash_count(e), 1);
@@ -1705,6 +1714,249 @@ static void test_signed_certificates(void **state)
     for (uint8_t j = 0; j < SK_COUNT; j++) gpurent_key_free(k[j]);
 }
 
+/* ---------- hostile auditors (issue 16) ---------- */
+
+/* A report from auditor j about provider i in `era`: gpu_n GPU challenges of
+ * which gpu_ok pass, cpu_n CPU challenges of which cpu_ok pass, and the
+ * three checks. `salt` moves the challenge times so that one auditor can
+ * send several different reports in one era. */
+static gpurent_status chal_report(gpurent_tier_engine *e, uint32_t i, uint32_t j, uint64_t era, uint32_t gpu_n,
+                                  uint32_t gpu_ok, uint32_t cpu_n, uint32_t cpu_ok, uint32_t g, uint32_t in, uint32_t s,
+                                  uint32_t salt)
+{
+    gpurent_audit_report r;
+    make_audit(&r, i, j, era, g, in, s);
+    r.time_s = tsec(era, 86000 + j);
+    for (uint32_t c = 0; c < gpu_n; c++)
+        assert_int_equal(gpurent_audit_report_add_challenge(&r, tsec(era, c * 16 + salt % 16), GPURENT_CHALLENGE_GPU,
+                                                            c < gpu_ok), GPURENT_OK);
+    for (uint32_t c = 0; c < cpu_n; c++)
+        assert_int_equal(gpurent_audit_report_add_challenge(&r, tsec(era, c * 16 + salt % 16), GPURENT_CHALLENGE_CPU,
+                                                            c < cpu_ok), GPURENT_OK);
+    gpurent_status rc = gpurent_tier_record_report(e, &r);
+    gpurent_audit_report_clear(&r);
+    return rc;
+}
+
+/* Provider i served `eras` perfect eras seen by auditors 0..2 (challenges
+ * and full audits): with the default table it is in tier 5 after 8. */
+static uint64_t climb_with_auditors(gpurent_tier_engine *e, uint32_t i, uint64_t era, uint32_t eras)
+{
+    gpurent_tier_era_summary s;
+    for (uint32_t k = 0; k < eras; k++, era++) {
+        for (uint32_t j = 0; j < 3; j++) assert_int_equal(chal_report(e, i, j, era, 24, 24, 6, 6, P, P, P, 0), GPURENT_OK);
+        evaluate(e, era, &s);
+    }
+    return era;
+}
+
+/* Case 1: three honest auditors see every challenge fail; a fourth floods
+ * 65 535 passes. The era must read as failed (slash), not as 99.9 %. */
+static void test_adv_one_auditor_raises(void **state)
+{
+    (void)state;
+    gpurent_tier_engine *e = engine_default();
+    uint64_t era = climb_with_auditors(e, 0, ERA0, 8);
+    assert_int_equal(explain(e, 0).tier, 5);
+    for (uint32_t j = 0; j < 3; j++) assert_int_equal(chal_report(e, 0, j, era, 24, 0, 0, 0, P, P, P, 0), GPURENT_OK);
+    for (uint32_t part = 0; part < 16; part++) /* 16 reports of 4096 passes: 65 535 after saturation */
+        assert_int_equal(chal_report(e, 0, 3, era, 4096, 4096, 0, 0, P, P, P, part), GPURENT_OK);
+    gpurent_tier_era_summary s;
+    evaluate(e, era, &s);
+    gpurent_tier_explanation x = explain(e, 0);
+    assert_int_equal(x.era_observed, 1);
+    assert_int_equal(x.era_uptime_ppm, 0);
+    assert_int_equal(x.slash_reasons, GPURENT_TIER_SLASH_UPTIME);
+    assert_int_equal(s.slashes, 1);
+    assert_int_equal(x.tier, 5);
+    assert_int_equal(x.rule, GPURENT_TIER_RULE_DOWN_STREAK);
+    gpurent_tier_engine_free(e);
+}
+
+/* Case 2: one auditor's flood of passing reports must not fill the
+ * provider's audit list: another auditor's failing report is still taken,
+ * and the flood counts as one entry in the audit component. */
+static void test_adv_one_auditor_locks(void **state)
+{
+    (void)state;
+    gpurent_tier_engine *e = engine_default();
+    gpurent_audit_report r;
+    make_audit(&r, 0, 7, ERA0, P, P, P);
+    for (uint32_t k = 0; k < GR_TIER_MAX_AUDITS + 10; k++) assert_int_equal(gpurent_tier_record_report(e, &r), GPURENT_OK);
+    gpurent_audit_report_clear(&r);
+    assert_int_equal(chal_report(e, 0, 1, ERA0, 24, 24, 0, 0, P, F, P, 0), GPURENT_OK);
+    gpurent_tier_era_summary s;
+    evaluate(e, ERA0, &s);
+    gpurent_tier_explanation x = explain(e, 0);
+    /* Two entries of three checks each, weight one era (65536). */
+    assert_int_equal(x.components[GPURENT_TIER_COMP_AUDIT].evidence_q16, 6u * 65536u);
+    /* The same auditor's reports in the next era still enter, after the flood. */
+    make_audit(&r, 0, 7, ERA0 + 1, P, P, P);
+    for (uint32_t k = 0; k < 100; k++) assert_int_equal(gpurent_tier_record_report(e, &r), GPURENT_OK);
+    gpurent_audit_report_clear(&r);
+    assert_int_equal(chal_report(e, 0, 2, ERA0 + 1, 24, 24, 0, 0, P, P, F, 0), GPURENT_OK);
+    gpurent_tier_engine_free(e);
+}
+
+/* Case 3: a lone security failure must not demote a graduated provider, a
+ * lone integrity failure every era must not keep one in incubation; k
+ * distinct auditors reporting within the window do. */
+static void test_adv_one_auditor_sinks(void **state)
+{
+    (void)state;
+    gpurent_tier_engine *e = engine_default();
+    gpurent_tier_era_summary s;
+    uint64_t era = climb_with_auditors(e, 0, ERA0, 8);
+    assert_int_equal(explain(e, 0).tier, 5);
+    for (uint32_t j = 0; j < 3; j++) assert_int_equal(chal_report(e, 0, j, era, 24, 24, 6, 6, P, P, P, 0), GPURENT_OK);
+    assert_int_equal(chal_report(e, 0, 9, era, 0, 0, 0, 0, P, P, F, 0), GPURENT_OK); /* the liar */
+    evaluate(e, era++, &s);
+    gpurent_tier_explanation x = explain(e, 0);
+    assert_int_equal(x.tier, 5);
+    assert_int_equal(x.slash_reasons, 0);
+    assert_int_equal(s.slashes, 0);
+    /* Two more auditors find the same failure an era later: three distinct
+     * auditors within the window, so the failure stands. */
+    for (uint32_t j = 0; j < 3; j++)
+        assert_int_equal(chal_report(e, 0, j, era, 24, 24, 6, 6, P, P, j < 2 ? F : P, 0), GPURENT_OK);
+    evaluate(e, era++, &s);
+    x = explain(e, 0);
+    assert_int_equal(x.tier, 7);
+    assert_int_equal(x.rule, GPURENT_TIER_RULE_SECURITY_DEMOTION);
+    assert_int_equal(x.slash_reasons, GPURENT_TIER_SLASH_SECURITY);
+    /* Incubation: one auditor reporting an integrity failure every era
+     * does not hold a provider back. */
+    uint64_t e1 = era;
+    for (uint32_t k = 0; k < 8; k++, era++) {
+        for (uint32_t j = 0; j < 3; j++) assert_int_equal(chal_report(e, 1, j, era, 24, 24, 6, 6, P, P, P, 0), GPURENT_OK);
+        assert_int_equal(chal_report(e, 1, 9, era, 0, 0, 0, 0, P, F, P, 0), GPURENT_OK);
+        for (uint32_t j = 0; j < 3; j++) assert_int_equal(chal_report(e, 0, j, era, 24, 24, 6, 6, P, P, P, 0), GPURENT_OK);
+        evaluate(e, era, &s);
+        assert_int_equal(s.resets, 0);
+    }
+    (void)e1;
+    x = explain(e, 1);
+    assert_int_equal(x.tier, 5);
+    assert_int_equal(x.incubating, 0);
+    gpurent_tier_engine_free(e);
+}
+
+/* ---------- adversarial simulation ---------- */
+
+enum { SIM_AUDITORS = 5, SIM_PROVIDERS = 6, SIM_COLLUDER_PROV = 5 };
+enum { ST_HONEST = 0, ST_UP, ST_SINK, ST_FLOOD, ST_STRATEGIES };
+
+typedef struct sim_truth {
+    uint32_t gpu_ok, cpu_ok; /* of 24 and 6 */
+    uint32_t integrity, security; /* check results every honest auditor sees */
+} sim_truth;
+
+/* What provider i really does in era index x of `eras`. */
+static sim_truth sim_truth_of(uint32_t i, uint32_t x, uint32_t eras)
+{
+    sim_truth t = {24, 6, P, P};
+    switch (i) {
+    case 1: t.gpu_ok = 23; break;                              /* 96 % */
+    case 2: if (x == eras * 2 / 5) t.integrity = F; break;      /* one real integrity failure */
+    case 3: if (x == eras * 2 / 3) t.security = F; break;       /* one real security failure */
+    case 4: if (x >= eras / 3 && x < eras / 3 + 6) t.gpu_ok = 17, t.cpu_ok = 4; break; /* a bad week */
+    case SIM_COLLUDER_PROV: t.gpu_ok = 12, t.cpu_ok = 3; if (x == 4) t.integrity = F; break; /* poor, lying */
+    default: break;
+    }
+    return t;
+}
+
+/* One era of reports from auditor j playing `strategy`. */
+static void sim_auditor(gpurent_tier_engine *e, uint32_t j, uint32_t strategy, uint32_t x, uint32_t eras,
+                        uint32_t flood)
+{
+    uint64_t era = ERA0 + x;
+    for (uint32_t i = 0; i < SIM_PROVIDERS; i++) {
+        sim_truth t = sim_truth_of(i, x, eras);
+        int own = i == SIM_COLLUDER_PROV;
+        switch (strategy) {
+        case ST_HONEST:
+            assert_int_equal(chal_report(e, i, j, era, 24, t.gpu_ok, 6, t.cpu_ok, P, t.integrity, t.security, 0),
+                             GPURENT_OK);
+            break;
+        case ST_UP: /* everything perfect, for everyone */
+            assert_int_equal(chal_report(e, i, j, era, 24, 24, 6, 6, P, P, P, 0), GPURENT_OK);
+            break;
+        case ST_SINK: /* the accomplice's provider perfect, every other one failing everything */
+            if (own) assert_int_equal(chal_report(e, i, j, era, 24, 24, 6, 6, P, P, P, 0), GPURENT_OK);
+            else assert_int_equal(chal_report(e, i, j, era, 24, 0, 6, 0, F, F, F, 0), GPURENT_OK);
+            break;
+        default: /* flood: many large reports, passes for its own provider, failures for the rest */
+            for (uint32_t r = 0; r < flood; r++) {
+                uint32_t ok = own ? 256 : 0;
+                uint32_t c = own ? P : F;
+                assert_int_equal(chal_report(e, i, j, era, 256, ok, 16, own ? 16 : 0, c, c, c, r), GPURENT_OK);
+            }
+            break;
+        }
+    }
+}
+
+/* The tier and slash bits of every provider after every era. */
+static void sim_run(const uint32_t strategy[SIM_AUDITORS], uint32_t eras, uint32_t flood,
+                    uint32_t path[][SIM_PROVIDERS])
+{
+    gpurent_tier_engine *e = engine_default();
+    gpurent_tier_era_summary s;
+    for (uint32_t x = 0; x < eras; x++) {
+        for (uint32_t j = 0; j < SIM_AUDITORS; j++) {
+            /* A combined liar changes its strategy every era. */
+            uint32_t st = strategy[j] == ST_STRATEGIES ? 1 + (x + j) % 3 : strategy[j];
+            sim_auditor(e, j, st, x, eras, flood);
+        }
+        evaluate(e, ERA0 + x, &s);
+        for (uint32_t i = 0; i < SIM_PROVIDERS; i++) {
+            gpurent_tier_explanation xp = explain(e, i);
+            path[x][i] = xp.tier | xp.slash_reasons << 8;
+        }
+    }
+    gpurent_tier_engine_free(e);
+}
+
+static void test_adversarial_simulation(void **state)
+{
+    (void)state;
+    const uint32_t eras = under_valgrind() ? 15 : 30, flood = under_valgrind() ? 2 : 8;
+    static uint32_t base[30][SIM_PROVIDERS], run[30][SIM_PROVIDERS];
+    const uint32_t honest[SIM_AUDITORS] = {0};
+    sim_run(honest, eras, flood, base);
+    /* The honest run itself: provider 3's real security failure slashes,
+     * provider 0 leaves incubation, the colluders' provider stays in it. */
+    assert_true((base[eras - 1][0] & 0xff) <= 5);
+    assert_int_equal(base[eras * 2 / 3][3] >> 8, GPURENT_TIER_SLASH_SECURITY);
+    assert_true((base[eras - 1][SIM_COLLUDER_PROV] & 0xff) >= 6);
+    /* f = 1 and f = 2 hostile auditors (k = 3, n = 5: f < k and n - f >= k),
+     * each strategy alone, and mixed (ST_STRATEGIES rotates the three). */
+    const uint32_t plays[][SIM_AUDITORS] = {
+        {ST_UP, 0, 0, 0, 0},           {ST_UP, ST_UP, 0, 0, 0},
+        {ST_SINK, 0, 0, 0, 0},         {ST_SINK, ST_SINK, 0, 0, 0},
+        {ST_FLOOD, 0, 0, 0, 0},        {ST_FLOOD, ST_FLOOD, 0, 0, 0},
+        {ST_UP, ST_SINK, 0, 0, 0},     {0, 0, 0, ST_FLOOD, ST_UP},
+        {ST_STRATEGIES, ST_STRATEGIES, 0, 0, 0},
+    };
+    for (size_t p = 0; p < sizeof plays / sizeof plays[0]; p++) {
+        sim_run(plays[p], eras, flood, run);
+        for (uint32_t x = 0; x < eras; x++) {
+            for (uint32_t i = 0; i < SIM_PROVIDERS; i++) {
+                if (i == SIM_COLLUDER_PROV) {
+                    /* No better tier than it earns alone (a larger number is a lower tier). */
+                    if ((run[x][i] & 0xff) < (base[x][i] & 0xff))
+                        fail_msg("play %zu era %u: the colluders' provider reached tier %u, honest run %u", p, x,
+                                 run[x][i] & 0xff, base[x][i] & 0xff);
+                } else if (run[x][i] != base[x][i]) {
+                    fail_msg("play %zu era %u provider %u: tier %u slash %u, honest run tier %u slash %u", p, x, i,
+                             run[x][i] & 0xff, run[x][i] >> 8, base[x][i] & 0xff, base[x][i] >> 8);
+                }
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1731,6 +1983,10 @@ int main(void)
         cmocka_unit_test(test_signed_statuses),
         cmocka_unit_test(test_signed_many),
         cmocka_unit_test(test_signed_certificates),
+        cmocka_unit_test(test_adv_one_auditor_raises),
+        cmocka_unit_test(test_adv_one_auditor_locks),
+        cmocka_unit_test(test_adv_one_auditor_sinks),
+        cmocka_unit_test(test_adversarial_simulation),
     };
     return cmocka_run_group_tests_name("tier", tests, NULL, NULL);
 }

@@ -27,7 +27,7 @@ void gr_tier_params_digest(const gpurent_tier_options *o, uint8_t out[32])
 {
     crypto_generichash_state h;
     crypto_generichash_init(&h, NULL, 0, 32);
-    put_str(&h, "gpurent tier params v2");
+    put_str(&h, "gpurent tier params v3");
     put_u64(&h, o->tier_count);
     for (uint32_t t = 0; t < o->tier_count; t++) {
         put_u64(&h, o->tiers[t].uptime_min_ppm);
@@ -51,7 +51,7 @@ static void evidence_digest(const gpurent_tier_engine *e, uint32_t i, uint64_t e
     const gr_prov *p = &e->prov[i];
     crypto_generichash_state h;
     crypto_generichash_init(&h, NULL, 0, 32);
-    put_str(&h, "gpurent tier evidence v1");
+    put_str(&h, "gpurent tier evidence v2");
     crypto_generichash_update(&h, e->keys[i], 32);
     put_u64(&h, era);
     put_u64(&h, p->first_era);
@@ -76,6 +76,8 @@ static void evidence_digest(const gpurent_tier_engine *e, uint32_t i, uint64_t e
         put_u64(&h, a->gpu);
         put_u64(&h, a->integrity);
         put_u64(&h, a->security);
+        const uint16_t c[4] = {a->gpu_pass, a->gpu_fail, a->cpu_pass, a->cpu_fail};
+        for (int q = 0; q < 4; q++) put_u64(&h, c[q]);
     }
     crypto_generichash_final(&h, out, 32);
 }

@@ -65,12 +65,17 @@ void gr_tier_step(const gpurent_tier_options *o, gr_tstate *st, const gr_era_inp
 {
     uint32_t n = o->tier_count, t = st->tier;
     memset(out, 0, sizeof *out);
-    out->qualifying = in->observed ? qualifying_tier(o, in->uptime_ppm) : n + 1;
+    /* k sources vouch for q_up or better; k report q_down or worse. */
+    uint32_t q_down = in->observed ? qualifying_tier(o, in->uptime_ppm) : n + 1;
+    uint32_t q_up = in->observed ? qualifying_tier(o, in->uptime_up_ppm) : n + 1;
+    out->qualifying = q_down;
+    out->uptime_ppm = in->uptime_ppm;
     if (in->observed && o->tiers[t - 1].slash_below_ppm && in->uptime_ppm < o->tiers[t - 1].slash_below_ppm)
         out->slash |= GPURENT_TIER_SLASH_UPTIME;
     if (!st->graduated && (in->integrity_fail || in->security_fail)) {
-        /* Incubation is the strictest phase: one failed integrity or
-         * security audit sends the provider back to the start. */
+        /* Incubation is the strictest phase: a failed integrity or
+         * security audit (confirmed by k auditors) sends the provider back
+         * to the start. */
         reset_incubation(st, n, in->era);
         out->reset = 1;
         out->rule = GPURENT_TIER_RULE_INCUBATION_RESET;
@@ -97,18 +102,22 @@ void gr_tier_step(const gpurent_tier_options *o, gr_tstate *st, const gr_era_inp
     }
     if (!st->graduated) st->incub_eras++;
     int audit_bad = in->integrity_fail || in->gpu_fail;
-    uint32_t q = out->qualifying;
-    if (audit_bad && q <= t) q = t + 1; /* a failed audit makes the era a bad one */
-    if (q < t) {
+    /* Good: k sources qualify it above its tier. Bad: k sources put it
+     * below, or a failed audit. Both at once (the sources disagree) or
+     * neither: the era holds. */
+    int good = !audit_bad && q_up < t, bad = audit_bad || q_down > t;
+    if (good && !bad) {
+        out->qualifying = q_up;
+        out->uptime_ppm = in->uptime_up_ppm;
         st->down_streak = 0;
         if (st->up_streak < o->tiers[t - 1].eras_up) st->up_streak++;
         if (st->up_streak >= o->tiers[t - 1].eras_up) try_promote(o, st, in, out);
         else out->rule = GPURENT_TIER_RULE_UP_STREAK;
-    } else if (q == t) {
+    } else if (bad && !good) {
+        step_down(o, st, audit_bad, out);
+    } else {
         st->up_streak = st->down_streak = 0;
         out->rule = GPURENT_TIER_RULE_HELD;
-    } else {
-        step_down(o, st, audit_bad, out);
     }
     if (!out->promoted && !out->demoted) st->eras_in_tier++;
 }
@@ -183,30 +192,152 @@ static inline void era_obs(const gpurent_tier_engine *e, uint32_t pass, uint32_t
     *fs += all - p;
 }
 
-/* Decayed Q16 sums over the window and the era's own figures. */
-static void gather(const gpurent_tier_engine *e, uint32_t i, uint64_t era, sums *s, gr_era_input *in)
+/* One source of an era's challenge results of one kind: an auditor's
+ * entry (mult 1), or the events recorded without an auditor (the caller's
+ * own verified aggregate, gpurent_tier_record: it speaks for a quorum,
+ * mult k). */
+typedef struct gr_src {
+    uint32_t pass, n, mult;
+} gr_src;
+
+/* A total order: the pass ratio, then the count, so the sort (and the
+ * source picked) does not depend on the input order. */
+static int src_cmp(const void *pa, const void *pb)
+{
+    const gr_src *a = pa, *b = pb;
+    uint64_t x = (uint64_t)a->pass * b->n, y = (uint64_t)b->pass * a->n;
+    if (x != y) return x < y ? -1 : 1;
+    if (a->n != b->n) return a->n < b->n ? -1 : 1;
+    return 0;
+}
+
+/* An era's robust figures for one kind: `lo` the k-th lowest source (at
+ * least k sources report it or worse), `hi` the k-th highest (at least k
+ * report it or better). 0 when fewer than k sources. */
+typedef struct kind_fig {
+    gr_src lo, hi;
+} kind_fig;
+
+static int pick(gr_src *s, uint32_t m, uint32_t k, kind_fig *f)
+{
+    uint32_t total = 0;
+    for (uint32_t i = 0; i < m; i++) total += s[i].mult;
+    if (total < k) return 0;
+    if (m > 1) qsort(s, m, sizeof *s, src_cmp);
+    uint32_t c = 0, i = 0;
+    while ((c += s[i].mult) < k) i++;
+    f->lo = s[i];
+    c = 0;
+    i = m - 1;
+    while ((c += s[i].mult) < k) i--;
+    f->hi = s[i];
+    return 1;
+}
+
+/* The figures of era slot `sl` and entries [a0, a1) (all of that era) for
+ * one kind (0 GPU, 1 CPU). */
+static int kind_figures(const gpurent_tier_engine *e, const gr_slot *sl, const gr_audit *au, uint32_t a0, uint32_t a1,
+                        int cpu, gr_src *buf, kind_fig *f)
+{
+    uint32_t k = e->o.quorum_auditors, m = 0;
+    uint32_t sp = cpu ? sl->cpu_pass : sl->gpu_pass, sf = cpu ? sl->cpu_fail : sl->gpu_fail;
+    if (sp + sf) buf[m++] = (gr_src){sp, sp + sf, k};
+    for (uint32_t i = a0; i < a1; i++) {
+        uint32_t p = cpu ? au[i].cpu_pass : au[i].gpu_pass, q = cpu ? au[i].cpu_fail : au[i].gpu_fail;
+        if (p + q) buf[m++] = (gr_src){p, p + q, 1};
+    }
+    return m ? pick(buf, m, k, f) : 0;
+}
+
+/* The source the score uses: the lower of the two, so an era counts no
+ * better than k sources vouch for, and no worse than k report. */
+static const gr_src *score_src(const kind_fig *f)
+{
+    return src_cmp(&f->lo, &f->hi) <= 0 ? &f->lo : &f->hi;
+}
+
+static uint32_t src_ppm(const gr_src *s)
+{
+    return gr_ratio_ppm(s->pass, s->n);
+}
+
+static uint32_t weighted(const gpurent_tier_engine *e, int g, uint32_t gr, int c, uint32_t cr)
+{
+    return g && c ? (uint32_t)(((uint64_t)gr * e->o.gpu_weight_ppm + (uint64_t)cr * e->o.cpu_weight_ppm) / GR_PPM)
+                  : (g ? gr : cr);
+}
+
+/* Check failures: those reported by k distinct auditors in the window, at
+ * or after the era the last confirmed one of that check was acted on,
+ * stand; fewer are kept and shown (lone[]), and change nothing. */
+static void confirm_failures(const gpurent_tier_engine *e, const gr_prov *p, uint64_t era, gr_era_input *in,
+                             uint32_t lone[GR_CHECKS])
+{
+    uint32_t seen[GR_CHECKS][GPURENT_TIER_CERT_MAX_AUDITORS], count[GR_CHECKS] = {0};
+    for (uint32_t i = 0; i < p->naudits; i++) {
+        const gr_audit *a = &p->audits[i];
+        if (a->era > era || a->era + e->o.window_eras <= era) continue;
+        const uint8_t r[GR_CHECKS] = {a->gpu, a->integrity, a->security};
+        for (int c = 0; c < GR_CHECKS; c++) {
+            if (r[c] != GPURENT_CHECK_FAILED || a->era < p->st.fail_since[c]) continue;
+            uint32_t j = 0;
+            while (j < count[c] && j < e->o.quorum_auditors && seen[c][j] != a->auditor) j++;
+            if (j == count[c] && count[c] < e->o.quorum_auditors) seen[c][count[c]++] = a->auditor;
+        }
+    }
+    uint32_t *flag[GR_CHECKS] = {&in->gpu_fail, &in->integrity_fail, &in->security_fail};
+    for (int c = 0; c < GR_CHECKS; c++) {
+        *flag[c] = count[c] >= e->o.quorum_auditors;
+        lone[c] = *flag[c] ? 0 : count[c];
+    }
+}
+
+/* Decayed Q16 sums over the window and the era's own figures. `buf` holds
+ * one source per audit entry plus one. */
+static void gather(const gpurent_tier_engine *e, uint32_t i, uint64_t era, sums *s, gr_era_input *in, gr_src *buf,
+                   uint32_t *sources)
 {
     const gr_prov *p = &e->prov[i];
     const gr_slot *base = &e->slots[(size_t)i * e->ring];
     uint64_t span = era - p->first_era;
     uint32_t ages = span < e->o.window_eras ? (uint32_t)span + 1 : e->o.window_eras;
     uint32_t idx = (uint32_t)(era % e->ring);
+    const gr_audit *au = p->audits;
+    uint32_t hi = p->naudits;
+    while (hi && au[hi - 1].era > era) hi--; /* entries of the next open era */
     memset(s, 0, sizeof *s);
     for (uint32_t a = 0; a < ages; a++) {
         const gr_slot *sl = &base[idx];
-        uint64_t w = e->decay_q16[a];
-        era_obs(e, sl->gpu_pass, sl->gpu_fail, GR_ERA_OBS * w, &s->gp, &s->gf);
-        era_obs(e, sl->cpu_pass, sl->cpu_fail, GR_ERA_OBS * w, &s->cp, &s->cf);
-        s->jo += sl->job_ok * w;
-        s->jf += sl->job_fail * w;
+        uint64_t w = e->decay_q16[a], x = era - a;
+        uint32_t lo = hi;
+        while (lo && au[lo - 1].era == x) lo--;
+        kind_fig g, c;
+        if (lo == hi) { /* no auditor's challenges: the events alone (the old arithmetic) */
+            era_obs(e, sl->gpu_pass, sl->gpu_fail, GR_ERA_OBS * w, &s->gp, &s->gf);
+            era_obs(e, sl->cpu_pass, sl->cpu_fail, GR_ERA_OBS * w, &s->cp, &s->cf);
+            g.lo = g.hi = (gr_src){sl->gpu_pass, sl->gpu_pass + sl->gpu_fail, 0};
+            c.lo = c.hi = (gr_src){sl->cpu_pass, sl->cpu_pass + sl->cpu_fail, 0};
+            if (a == 0) {
+                in->observed = g.lo.n || c.lo.n;
+                in->uptime_ppm = in->uptime_up_ppm = weighted(e, g.lo.n > 0, src_ppm(&g.lo), c.lo.n > 0, src_ppm(&c.lo));
+                *sources = in->observed ? e->o.quorum_auditors : 0;
+            }
+        } else {
+            int hg = kind_figures(e, sl, au, lo, hi, 0, buf, &g), hc = kind_figures(e, sl, au, lo, hi, 1, buf, &c);
+            if (hg) era_obs(e, score_src(&g)->pass, score_src(&g)->n - score_src(&g)->pass, GR_ERA_OBS * w, &s->gp, &s->gf);
+            if (hc) era_obs(e, score_src(&c)->pass, score_src(&c)->n - score_src(&c)->pass, GR_ERA_OBS * w, &s->cp, &s->cf);
+            if (a == 0) {
+                in->observed = hg || hc;
+                in->uptime_ppm = weighted(e, hg, hg ? src_ppm(&g.lo) : 0, hc, hc ? src_ppm(&c.lo) : 0);
+                in->uptime_up_ppm = weighted(e, hg, hg ? src_ppm(&g.hi) : 0, hc, hc ? src_ppm(&c.hi) : 0);
+                uint32_t n = 0;
+                for (uint32_t k = lo; k < hi; k++) n += au[k].gpu_pass || au[k].gpu_fail || au[k].cpu_pass || au[k].cpu_fail;
+                *sources = n + ((sl->gpu_pass || sl->gpu_fail || sl->cpu_pass || sl->cpu_fail) ? e->o.quorum_auditors : 0);
+            }
+        }
+        hi = lo;
         idx = idx ? idx - 1 : e->ring - 1;
     }
-    const gr_slot *now = &base[era % e->ring];
-    uint32_t g = now->gpu_pass + now->gpu_fail, c = now->cpu_pass + now->cpu_fail;
-    uint32_t gr = gr_ratio_ppm(now->gpu_pass, g), cr = gr_ratio_ppm(now->cpu_pass, c);
-    in->observed = g || c;
-    in->uptime_ppm = g && c ? (uint32_t)(((uint64_t)gr * e->o.gpu_weight_ppm + (uint64_t)cr * e->o.cpu_weight_ppm) / GR_PPM)
-                            : (g ? gr : cr);
     for (uint32_t k = 0; k < p->naudits; k++) {
         const gr_audit *a = &p->audits[k];
         if (a->era > era || a->era + e->o.window_eras <= era) continue;
@@ -215,11 +346,6 @@ static void gather(const gpurent_tier_engine *e, uint32_t i, uint64_t era, sums 
         for (int c3 = 0; c3 < 3; c3++) {
             if (checks[c3] == GPURENT_CHECK_PASSED) s->ap += w;
             if (checks[c3] == GPURENT_CHECK_FAILED) s->af += w;
-        }
-        if (a->era == era) {
-            in->gpu_fail |= a->gpu == GPURENT_CHECK_FAILED;
-            in->integrity_fail |= a->integrity == GPURENT_CHECK_FAILED;
-            in->security_fail |= a->security == GPURENT_CHECK_FAILED;
         }
     }
 }
@@ -264,6 +390,7 @@ typedef struct eval_ctx {
     gpurent_tier_slash *slashes;
     uint32_t nslash, cap;
     gpurent_tier_era_summary sum;
+    gr_src *buf; /* scratch: one source per audit entry of a provider, plus one */
 } eval_ctx;
 
 static int add_slash(gpurent_tier_engine *e, eval_ctx *c, uint32_t i, uint64_t era, const gr_prov *np)
@@ -295,7 +422,8 @@ static int eval_one(gpurent_tier_engine *e, eval_ctx *c, uint32_t i, uint64_t er
     gr_era_output out;
     memset(&in, 0, sizeof in);
     in.era = era;
-    gather(e, i, era, &s, &in);
+    gather(e, i, era, &s, &in, c->buf, &np->sources);
+    confirm_failures(e, np, era, &in, np->lone);
     gr_stake_merge(&np->stake, &np->open_stake[era % GR_TIER_OPEN_ERAS]);
     memset(&np->open_stake[era % GR_TIER_OPEN_ERAS], 0, sizeof np->open_stake[0]);
     in.auditors = gr_quorum(e, np, era, np->st.graduated ? 0 : np->st.incub_start, NULL, 0);
@@ -308,7 +436,12 @@ static int eval_one(gpurent_tier_engine *e, eval_ctx *c, uint32_t i, uint64_t er
     np->qualifying = out.qualifying;
     np->slash = out.slash;
     np->observed = in.observed;
-    np->uptime_ppm = in.uptime_ppm;
+    np->uptime_ppm = out.uptime_ppm;
+    np->uptime_up_ppm = in.uptime_up_ppm;
+    /* A confirmed failure was acted on: the next needs k new reports. */
+    const uint32_t confirmed[GR_CHECKS] = {in.gpu_fail, in.integrity_fail, in.security_fail};
+    for (int k = 0; k < GR_CHECKS; k++)
+        if (confirmed[k]) np->st.fail_since[k] = era + 1;
     np->auditors = np->st.graduated || np->st.incub_start == e->prov[i].st.incub_start
                        ? in.auditors
                        : gr_quorum(e, np, era, np->st.incub_start, NULL, 0);
@@ -359,6 +492,10 @@ GPURENT_API gpurent_status gpurent_tier_evaluate(gpurent_tier_engine *e, uint64_
     eval_ctx c;
     memset(&c, 0, sizeof c);
     c.sum.era = era;
+    uint32_t most = 0;
+    for (uint32_t i = 0; i < e->n; i++) most = e->prov[i].naudits > most ? e->prov[i].naudits : most;
+    if (!(c.buf = gr_malloc(((size_t)most + 1) * sizeof *c.buf)))
+        return gr_fail(GPURENT_E_NOMEM, "tier evaluate: %u sources", most + 1);
     const size_t ring_bytes = (size_t)e->ring * sizeof *e->slots;
     for (uint32_t i = 0; i < e->n; i++) {
         if (i + 4 < e->n) { /* the slot rings are the state's bulk: fetch ahead */
@@ -371,9 +508,11 @@ GPURENT_API gpurent_status gpurent_tier_evaluate(gpurent_tier_engine *e, uint64_
                      : eval_one(e, &c, i, era);
         if (rc) {
             gr_free(c.slashes);
+            gr_free(c.buf);
             return rc;
         }
     }
+    gr_free(c.buf);
     c.sum.slashes = c.nslash;
     commit(e, &c, era);
     if (summary) *summary = c.sum;

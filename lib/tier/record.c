@@ -236,25 +236,42 @@ GPURENT_API gpurent_status gpurent_tier_record(gpurent_tier_engine *e, const gpu
     return rc;
 }
 
-/* Audit entries sort by era, then auditor key, then the checks, so the
+/* Audit entries sort by era, then auditor key: one entry per pair, so the
  * stored list (and the evidence digest) ignores arrival order. */
 static int audit_cmp(const gpurent_tier_engine *e, const gr_audit *a, const gr_audit *b)
 {
     if (a->era != b->era) return a->era < b->era ? -1 : 1;
-    int c = a->auditor == b->auditor ? 0 : memcmp(e->akeys[a->auditor], e->akeys[b->auditor], 32);
-    if (c) return c;
-    uint32_t x = (uint32_t)a->gpu << 16 | (uint32_t)a->integrity << 8 | a->security;
-    uint32_t y = (uint32_t)b->gpu << 16 | (uint32_t)b->integrity << 8 | b->security;
-    return x < y ? -1 : x > y;
+    return a->auditor == b->auditor ? 0 : memcmp(e->akeys[a->auditor], e->akeys[b->auditor], 32);
 }
 
-static int reserve_audit(gr_prov *p)
+/* Position of the entry for (a->era, a->auditor), or where it would go. */
+static uint32_t audit_find(const gpurent_tier_engine *e, const gr_prov *p, const gr_audit *a, int *found)
 {
-    if (p->naudits >= GR_TIER_MAX_AUDITS)
-        return gr_fail(GPURENT_E_LIMIT, "tier engine: %u audit reports kept for one provider, the limit",
-                       p->naudits);
-    if (p->naudits < p->audit_cap) return GPURENT_OK;
+    uint32_t lo = 0, hi = p->naudits;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        int c = audit_cmp(e, &p->audits[mid], a);
+        if (c == 0) { *found = 1; return mid; }
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    *found = 0;
+    return lo;
+}
+
+/* Room for `fresh` new entries. The cap is per provider, but an auditor
+ * holds one entry per era, so it is reached only by
+ * GR_TIER_MAX_AUDITS / (window + 2) distinct auditors (128 with the
+ * defaults), and an auditor that already has its entry for the era is never
+ * refused: its report merges. */
+static int reserve_audit(gr_prov *p, uint32_t fresh)
+{
+    if (p->naudits + fresh > GR_TIER_MAX_AUDITS)
+        return gr_fail(GPURENT_E_LIMIT, "tier engine: %u audit entries (one per auditor and era) kept for one "
+                       "provider, the limit", p->naudits);
+    if (p->naudits + fresh <= p->audit_cap) return GPURENT_OK;
     uint32_t cap = p->audit_cap ? p->audit_cap * 2 : 4;
+    while (cap < p->naudits + fresh) cap *= 2;
     gr_audit *a = gr_realloc(p->audits, cap * sizeof *a);
     if (!a) return gr_fail(GPURENT_E_NOMEM, "tier engine: audit list");
     p->audits = a;
@@ -262,16 +279,42 @@ static int reserve_audit(gr_prov *p)
     return GPURENT_OK;
 }
 
-static void insert_audit(const gpurent_tier_engine *e, gr_prov *p, const gr_audit *a)
+/* FAILED over PASSED over NOT_RUN: commutative, so the order of one
+ * auditor's reports does not matter, and a failure is never hidden by a
+ * pass from the same auditor. */
+static uint8_t merge_check(uint8_t a, uint8_t b)
 {
-    uint32_t lo = 0, hi = p->naudits;
-    while (lo < hi) {
-        uint32_t mid = (lo + hi) / 2;
-        if (audit_cmp(e, &p->audits[mid], a) <= 0) lo = mid + 1;
-        else hi = mid;
+    if (a == GPURENT_CHECK_FAILED || b == GPURENT_CHECK_FAILED) return GPURENT_CHECK_FAILED;
+    if (a == GPURENT_CHECK_PASSED || b == GPURENT_CHECK_PASSED) return GPURENT_CHECK_PASSED;
+    return a > b ? a : b;
+}
+
+static inline uint16_t sat_sum(uint16_t a, uint16_t b)
+{
+    return (uint32_t)a + b > UINT16_MAX ? UINT16_MAX : (uint16_t)(a + b);
+}
+
+static void merge_audit(gr_audit *into, const gr_audit *a)
+{
+    into->gpu = merge_check(into->gpu, a->gpu);
+    into->integrity = merge_check(into->integrity, a->integrity);
+    into->security = merge_check(into->security, a->security);
+    into->gpu_pass = sat_sum(into->gpu_pass, a->gpu_pass);
+    into->gpu_fail = sat_sum(into->gpu_fail, a->gpu_fail);
+    into->cpu_pass = sat_sum(into->cpu_pass, a->cpu_pass);
+    into->cpu_fail = sat_sum(into->cpu_fail, a->cpu_fail);
+}
+
+static void put_audit(const gpurent_tier_engine *e, gr_prov *p, const gr_audit *a)
+{
+    int found;
+    uint32_t at = audit_find(e, p, a, &found);
+    if (found) {
+        merge_audit(&p->audits[at], a);
+        return;
     }
-    memmove(&p->audits[lo + 1], &p->audits[lo], (p->naudits - lo) * sizeof *a);
-    p->audits[lo] = *a;
+    memmove(&p->audits[at + 1], &p->audits[at], (p->naudits - at) * sizeof *a);
+    p->audits[at] = *a;
     p->naudits++;
 }
 
@@ -292,6 +335,27 @@ static int check_report_times(const gpurent_tier_engine *e, const gpurent_audit_
     return rc;
 }
 
+/* The report's evidence as one entry per open era: its checks in the
+ * report's era, its challenges in theirs. */
+static void plan_entries(const gpurent_tier_engine *e, const gpurent_audit_report *r, uint64_t era,
+                         gr_report_plan *plan)
+{
+    for (uint32_t i = 0; i < GR_TIER_OPEN_ERAS; i++) plan->entry[i].era = e->next_era + i;
+    gr_audit *own = &plan->entry[era - e->next_era];
+    own->gpu = (uint8_t)r->gpu_report;
+    own->integrity = (uint8_t)r->integrity;
+    own->security = (uint8_t)r->security;
+    if (r->gpu_report || r->integrity || r->security) plan->want |= 1u << (era - e->next_era);
+    for (uint32_t i = 0; i < r->challenge_count; i++) {
+        uint64_t off = (r->challenges[i].time_s - e->o.genesis_s) / e->o.era_s - e->next_era;
+        gr_audit *a = &plan->entry[off];
+        uint16_t *c = r->challenges[i].kind == GPURENT_CHALLENGE_GPU ? (r->challenges[i].passed ? &a->gpu_pass : &a->gpu_fail)
+                                                                     : (r->challenges[i].passed ? &a->cpu_pass : &a->cpu_fail);
+        if (*c != UINT16_MAX) (*c)++;
+        plan->want |= 1u << off;
+    }
+}
+
 /* Everything recording a report can fail on, done before any change (the
  * auditor is interned and room is reserved, neither of which changes a
  * result); gr_report_apply() then cannot fail. */
@@ -302,18 +366,24 @@ int gr_report_prepare(gpurent_tier_engine *e, const gpurent_audit_report *r, gr_
     uint64_t era = 0;
     if (!rc) rc = check_report_times(e, r, &era);
     if (rc) return rc;
-    plan->ran = r->gpu_report || r->integrity || r->security;
-    plan->audit = (gr_audit){era, 0, (uint8_t)r->gpu_report, (uint8_t)r->integrity, (uint8_t)r->security, 0};
-    if (plan->ran && (rc = gr_auditor_index(e, r->auditor_key, &plan->audit.auditor))) return rc;
+    plan_entries(e, r, era, plan);
+    if (!plan->want) return gr_tier_find(e, r->provider_key) < 0 ? gr_tier_reserve(e, 1) : GPURENT_OK;
+    uint32_t auditor;
+    if ((rc = gr_auditor_index(e, r->auditor_key, &auditor))) return rc;
+    for (uint32_t i = 0; i < GR_TIER_OPEN_ERAS; i++) plan->entry[i].auditor = auditor;
     int found = gr_tier_find(e, r->provider_key);
     if (found < 0) {
         if ((rc = gr_tier_reserve(e, 1))) return rc;
-        if (plan->ran && !(plan->first_audits = gr_malloc(4 * sizeof *plan->first_audits)))
+        if (!(plan->first_audits = gr_malloc(4 * sizeof *plan->first_audits)))
             return gr_fail(GPURENT_E_NOMEM, "tier engine: audit list");
-    } else if (plan->ran && (rc = reserve_audit(&e->prov[found]))) {
-        return rc;
+        return GPURENT_OK;
     }
-    return GPURENT_OK;
+    uint32_t fresh = 0;
+    for (uint32_t i = 0; i < GR_TIER_OPEN_ERAS; i++) {
+        int have;
+        if (plan->want >> i & 1) audit_find(e, &e->prov[found], &plan->entry[i], &have), fresh += !have;
+    }
+    return fresh ? reserve_audit(&e->prov[found], fresh) : GPURENT_OK;
 }
 
 void gr_report_abort(gr_report_plan *plan)
@@ -332,14 +402,11 @@ void gr_report_apply(gpurent_tier_engine *e, const gpurent_audit_report *r, gr_r
         pr->audit_cap = 4;
         plan->first_audits = NULL;
     }
-    note_era(pr, plan->audit.era);
-    if (plan->ran) insert_audit(e, pr, &plan->audit);
+    note_era(pr, (r->time_s - e->o.genesis_s) / e->o.era_s);
+    for (uint32_t i = 0; i < GR_TIER_OPEN_ERAS; i++)
+        if (plan->want >> i & 1) put_audit(e, pr, &plan->entry[i]);
     if (r->stake_observed) apply_stake(e, pr, r->time_s, r->stake_micro);
-    for (uint32_t i = 0; i < r->challenge_count; i++) {
-        uint64_t x = (r->challenges[i].time_s - e->o.genesis_s) / e->o.era_s;
-        note_era(pr, x);
-        apply_challenge(gr_slot_at(e, p, x), r->challenges[i].kind, r->challenges[i].passed != 0);
-    }
+    for (uint32_t i = 0; i < r->challenge_count; i++) note_era(pr, (r->challenges[i].time_s - e->o.genesis_s) / e->o.era_s);
     for (uint32_t i = 0; i < r->job_count; i++) {
         uint64_t x = (r->jobs[i].end_s - e->o.genesis_s) / e->o.era_s;
         note_era(pr, x);

@@ -16,7 +16,7 @@
 /* Evidence is accepted for the next era to evaluate and this many - 1 after it. */
 #define GR_TIER_OPEN_ERAS 2u
 #define GR_TIER_MAX_WINDOW 64u
-#define GR_TIER_MAX_AUDITS 4096u   /* audit entries kept per provider */
+#define GR_TIER_MAX_AUDITS 4096u   /* audit entries kept per provider (one per auditor and era) */
 #define GR_TIER_MAX_AUDITORS 65536u
 #define GR_TIER_MAX_STAKE_FULL (1ull << 44) /* so that stake x 1e6 fits in 64 bits */
 
@@ -27,12 +27,20 @@ typedef struct gr_slot {
     uint16_t unused;
 } gr_slot;
 
-/* One audit report's checks (gpurent_check_result each). */
+/* One auditor's evidence about one provider for one era, whatever number
+ * of reports it came in (issue 16: a flood counts once). The checks merge
+ * with FAILED over PASSED over NOT_RUN; the challenge counts are the
+ * auditor's own, timed in the era, saturating at 65535. So each auditor
+ * holds at most one entry per era and provider. */
 typedef struct gr_audit {
     uint64_t era;
     uint32_t auditor; /* index into the engine's auditor table */
+    uint16_t gpu_pass, gpu_fail, cpu_pass, cpu_fail;
     uint8_t gpu, integrity, security, unused;
 } gr_audit;
+
+/* The audit checks, for per-check arrays. */
+enum { GR_CHECK_GPU = 0, GR_CHECK_INTEGRITY = 1, GR_CHECK_SECURITY = 2, GR_CHECKS = 3 };
 
 /* Everything the state machine carries from era to era for one provider. */
 typedef struct gr_tstate {
@@ -40,15 +48,21 @@ typedef struct gr_tstate {
     uint32_t up_streak, down_streak, eras_in_tier, incub_eras;
     uint32_t graduated;
     uint64_t incub_start; /* audits before this era do not count towards leaving incubation */
+    uint64_t fail_since[GR_CHECKS]; /* failure reports before this era were acted on already */
 } gr_tstate;
 
-/* What one era brings to the state machine. */
+/* What one era brings to the state machine. The era's uptime is two robust
+ * statistics of the sources' pass ratios (k = quorum_auditors): at least k
+ * sources report at least uptime_up_ppm (the k-th highest: what moving up
+ * may use) and at least k report at most uptime_ppm (the k-th lowest: what
+ * a bad era or a slash needs). */
 typedef struct gr_era_input {
     uint64_t era;
-    uint32_t observed;      /* the era had challenge results */
-    uint32_t uptime_ppm;
-    uint32_t integrity_fail, security_fail, gpu_fail;
+    uint32_t observed;      /* k sources had challenge results this era */
+    uint32_t uptime_ppm;    /* k-th lowest: bad eras and slashes */
+    uint32_t integrity_fail, security_fail, gpu_fail; /* confirmed by k distinct auditors */
     uint32_t auditors;      /* distinct auditors with a passing full audit, counted for the new state */
+    uint32_t uptime_up_ppm; /* k-th highest: qualifying upwards */
 } gr_era_input;
 
 /* What the state machine decided. */
@@ -57,6 +71,7 @@ typedef struct gr_era_output {
     uint32_t qualifying;    /* best tier met, tier_count + 1 = none */
     uint32_t slash;         /* gpurent_tier_slash_reason bits */
     uint32_t promoted, demoted, reset, graduated;
+    uint32_t uptime_ppm;    /* the statistic the decision used */
 } gr_era_output;
 
 /* A stake observation; a later time wins, then a larger value. */
@@ -76,7 +91,9 @@ typedef struct gr_prov {
     uint32_t score_ppm, mean_ppm;
     uint32_t comp_value[GPURENT_TIER_COMPONENTS], comp_mean[GPURENT_TIER_COMPONENTS];
     uint64_t comp_ev[3];
-    gr_audit *audits;       /* sorted by (era, auditor key, checks) */
+    uint32_t uptime_up_ppm, sources; /* the era's k-th highest; auditors with challenges (events: k) */
+    uint32_t lone[GR_CHECKS];  /* distinct auditors with a failure report not (yet) confirmed */
+    gr_audit *audits;       /* sorted by (era, auditor key), one per pair */
     uint32_t naudits, audit_cap;
 } gr_prov;
 
@@ -156,8 +173,8 @@ void gr_tier_memory(const gpurent_tier_engine *e, const void **slots, size_t *sl
  * do something that may fail (the replay check) between the checks and the
  * change ---- */
 typedef struct gr_report_plan {
-    gr_audit audit;         /* the report's era and checks, its auditor interned */
-    int ran;                /* any check ran: an audit entry is stored */
+    gr_audit entry[GR_TIER_OPEN_ERAS]; /* the auditor's evidence per open era (next_era + i) */
+    uint32_t want;          /* bit i: entry[i] carries something and is merged in */
     gr_audit *first_audits; /* the audit list of a provider the report creates */
 } gr_report_plan;
 /* Every check and reservation; nothing that changes a result. On failure
