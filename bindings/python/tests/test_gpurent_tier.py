@@ -356,7 +356,7 @@ def test_signed_certificate_quorum():
         with gpurent.TierEngine(unverified(first_era=20000)) as odd:
             for era in range(20000, 20004):
                 for j, k in enumerate(keys[:3]):
-                    failed = j == 2 and era == 20001  # one failed security audit: incubation starts again
+                    failed = j == 2 and era == 20001  # one lone failed security audit: kept in the evidence
                     odd.record_report(report(k.public_key, era, j=j, security=gpurent.CheckResult.FAILED if failed
                                              else gpurent.CheckResult.PASSED))
                 odd.evaluate(era)
