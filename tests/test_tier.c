@@ -1770,6 +1770,16 @@ static void test_adv_one_auditor_raises(void **state)
     assert_int_equal(s.slashes, 1);
     assert_int_equal(x.tier, 5);
     assert_int_equal(x.rule, GPURENT_TIER_RULE_DOWN_STREAK);
+    /* Four sources; three report 0 %, so both statistics are 0. */
+    uint8_t k0[32];
+    pkey(k0, 0);
+    gpurent_tier_disputes d;
+    assert_int_equal(gpurent_tier_explain_disputes(e, k0, &d), GPURENT_OK);
+    assert_int_equal(d.era, era);
+    assert_int_equal(d.quorum, 3);
+    assert_int_equal(d.sources, 4);
+    assert_int_equal(d.uptime_low_ppm, 0);
+    assert_int_equal(d.uptime_high_ppm, 0);
     gpurent_tier_engine_free(e);
 }
 
@@ -1815,6 +1825,18 @@ static void test_adv_one_auditor_sinks(void **state)
     assert_int_equal(x.tier, 5);
     assert_int_equal(x.slash_reasons, 0);
     assert_int_equal(s.slashes, 0);
+    /* The lone report is kept and shown. */
+    uint8_t k0[32], k9[32];
+    pkey(k0, 0);
+    pkey(k9, 9);
+    gpurent_tier_disputes d;
+    assert_int_equal(gpurent_tier_explain_disputes(e, k0, &d), GPURENT_OK);
+    assert_int_equal(d.lone_security, 1);
+    assert_int_equal(d.lone_integrity, 0);
+    assert_int_equal(d.sources, 3);
+    assert_int_equal(d.uptime_low_ppm, 1000000);
+    assert_int_equal(gpurent_tier_explain_disputes(e, k9, &d), GPURENT_E_UNKNOWN_PROVIDER);
+    assert_int_equal(gpurent_tier_explain_disputes(NULL, k0, &d), GPURENT_E_INVALID_ARG);
     /* Two more auditors find the same failure an era later: three distinct
      * auditors within the window, so the failure stands. */
     for (uint32_t j = 0; j < 3; j++)
@@ -1824,6 +1846,8 @@ static void test_adv_one_auditor_sinks(void **state)
     assert_int_equal(x.tier, 7);
     assert_int_equal(x.rule, GPURENT_TIER_RULE_SECURITY_DEMOTION);
     assert_int_equal(x.slash_reasons, GPURENT_TIER_SLASH_SECURITY);
+    assert_int_equal(gpurent_tier_explain_disputes(e, k0, &d), GPURENT_OK);
+    assert_int_equal(d.lone_security, 0); /* confirmed, acted on */
     /* Incubation: one auditor reporting an integrity failure every era
      * does not hold a provider back. */
     uint64_t e1 = era;

@@ -422,6 +422,17 @@ type TierExplanation struct {
 	Text                                                    string
 }
 
+// TierDisputes is how the last evaluated era's evidence was weighed
+// against auditors that may lie (gpurent_tier_disputes): the era's k-th
+// lowest and k-th highest source uptimes, its sources, and the distinct
+// auditors whose failure report of each check is not (yet) confirmed by k.
+type TierDisputes struct {
+	Era                                        uint64
+	Quorum, Sources                            uint32
+	UptimeLowPPM, UptimeHighPPM                uint32
+	LoneGPUReport, LoneIntegrity, LoneSecurity uint32
+}
+
 // TierEngine holds providers' evidence and tier state. Calls on one engine
 // are serialized by the binding. Close it when done; a finalizer frees a
 // forgotten one.
@@ -632,6 +643,25 @@ func (e *TierEngine) Explain(provider Key) (TierExplanation, error) {
 		return nil
 	})
 	return x, err
+}
+
+// ExplainDisputes gives the robust uptime statistics and the lone failure
+// reports of the provider's last evaluated era (ErrUnknownProvider if unknown).
+func (e *TierEngine) ExplainDisputes(provider Key) (TierDisputes, error) {
+	var d TierDisputes
+	err := e.with(func(c capi.Tier_engine) error {
+		cd := capi.NewTier_disputes()
+		defer capi.DeleteTier_disputes(cd)
+		if err := capi.Tier_explain_disputes(c, provider[:], cd); err != nil {
+			return err
+		}
+		d = TierDisputes{Era: cd.GetEra(), Quorum: uint32(cd.GetQuorum()), Sources: uint32(cd.GetSources()),
+			UptimeLowPPM: uint32(cd.GetUptime_low_ppm()), UptimeHighPPM: uint32(cd.GetUptime_high_ppm()),
+			LoneGPUReport: uint32(cd.GetLone_gpu_report()), LoneIntegrity: uint32(cd.GetLone_integrity()),
+			LoneSecurity: uint32(cd.GetLone_security())}
+		return nil
+	})
+	return d, err
 }
 
 // Certificate builds the provider's certificate for the last evaluated era

@@ -322,3 +322,51 @@ func TestTierRawCapiAccessors(t *testing.T) {
 		t.Fatal("clear")
 	}
 }
+
+// A fourth auditor alone reports a failed security audit: the tier does not
+// move (k = 3 distinct auditors must report it) and the report shows in
+// ExplainDisputes; two more within the window confirm it.
+func TestTierLoneFailureIsKeptAndChangesNoTier(t *testing.T) {
+	e := newTierEngine(t)
+	defer e.Close()
+	liar := gpurent.Key{0xEE}
+	for j, a := range auditors() {
+		if err := e.RecordReport(tierReport(a, 20004, j)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := tierReport(liar, 20004, 3)
+	r.Security = gpurent.CheckFailed
+	if err := e.RecordReport(r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Evaluate(20004, nil); err != nil {
+		t.Fatal(err)
+	}
+	x, err := e.Explain(tierP)
+	if err != nil || x.Rule == gpurent.TierRule(capi.TIER_RULE_INCUBATION_RESET) || x.Tier != 6 {
+		t.Fatalf("explain %+v %v", x, err)
+	}
+	d, err := e.ExplainDisputes(tierP)
+	want := gpurent.TierDisputes{Era: 20004, Quorum: 3, Sources: 4, UptimeLowPPM: 1000000, UptimeHighPPM: 1000000,
+		LoneSecurity: 1}
+	if err != nil || d != want {
+		t.Fatalf("disputes %+v %v", d, err)
+	}
+	for j, a := range auditors()[:2] {
+		r := tierReport(a, 20005, j)
+		r.Security = gpurent.CheckFailed
+		if err := e.RecordReport(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.Evaluate(20005, nil); err != nil {
+		t.Fatal(err)
+	}
+	if x, err = e.Explain(tierP); err != nil || x.Rule != gpurent.TierRule(capi.TIER_RULE_INCUBATION_RESET) {
+		t.Fatalf("explain after the quorum %+v %v", x, err)
+	}
+	if _, err := e.ExplainDisputes(liar); !errors.Is(err, gpurent.ErrUnknownProvider) {
+		t.Fatalf("unknown provider: %v", err)
+	}
+}

@@ -340,6 +340,30 @@ typedef struct gpurent_tier_explanation {
 GPURENT_API gpurent_status gpurent_tier_explain(const gpurent_tier_engine *engine, const uint8_t key[32],
                                                 gpurent_tier_explanation *out);
 
+/** How the last evaluated era's evidence was weighed against auditors that
+ *  may lie (docs/tiers.md, "Threat model"): the era's two robust uptime
+ *  statistics and the failure reports that did not reach the quorum. Lone
+ *  reports are kept (they enter the evidence digest and, with k - 1 more
+ *  auditors within the window, a decision) but change no tier alone. */
+typedef struct gpurent_tier_disputes {
+    uint64_t era;               /* the last evaluated era */
+    uint32_t quorum;            /* k = quorum_auditors */
+    uint32_t sources;           /* auditors with challenge results in the era; evidence recorded without
+                                   an auditor (gpurent_tier_record) counts as k */
+    uint32_t uptime_low_ppm;    /* k-th lowest source: at least k report this or worse (bad eras, slashes) */
+    uint32_t uptime_high_ppm;   /* k-th highest source: at least k vouch for this or better (moving up) */
+    uint32_t lone_gpu_report;   /* distinct auditors whose failed GPU-report check, within the window,
+                                   is not (yet) confirmed by k */
+    uint32_t lone_integrity;    /* the same for the integrity check */
+    uint32_t lone_security;     /* the same for the security check */
+} gpurent_tier_disputes;
+
+/** The disputes view of provider `key` (GPURENT_E_UNKNOWN_PROVIDER if the
+ *  engine has no evidence for it; all zero but `quorum` before the provider's
+ *  first evaluated era). Read-only. */
+GPURENT_API gpurent_status gpurent_tier_explain_disputes(const gpurent_tier_engine *engine, const uint8_t key[32],
+                                                         gpurent_tier_disputes *out);
+
 /** Render an explanation as readable text (several lines, UTF-8) into `out`
  *  (free with gpurent_buf_free; the text is not NUL-terminated). */
 GPURENT_API gpurent_status gpurent_tier_explain_text(const gpurent_tier_explanation *expl, gpurent_buf *out);

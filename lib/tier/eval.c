@@ -437,6 +437,7 @@ static int eval_one(gpurent_tier_engine *e, eval_ctx *c, uint32_t i, uint64_t er
     np->slash = out.slash;
     np->observed = in.observed;
     np->uptime_ppm = out.uptime_ppm;
+    np->uptime_lo_ppm = in.uptime_ppm;
     np->uptime_up_ppm = in.uptime_up_ppm;
     /* A confirmed failure was acted on: the next needs k new reports. */
     const uint32_t confirmed[GR_CHECKS] = {in.gpu_fail, in.integrity_fail, in.security_fail};

@@ -73,6 +73,29 @@ GPURENT_API gpurent_status gpurent_tier_explain(const gpurent_tier_engine *e, co
     return GPURENT_OK;
 }
 
+GPURENT_API gpurent_status gpurent_tier_explain_disputes(const gpurent_tier_engine *e, const uint8_t key[32],
+                                                         gpurent_tier_disputes *out)
+{
+    GR_CHECK_ARG(e && key && out, "engine, key or out is NULL");
+    int i = gr_tier_find(e, key);
+    if (i < 0) return gr_fail(GPURENT_E_UNKNOWN_PROVIDER, "tier explain_disputes: no evidence for this provider");
+    const gr_prov *p = &e->prov[i];
+    gpurent_tier_disputes d;
+    memset(&d, 0, sizeof d);
+    d.quorum = e->o.quorum_auditors;
+    if (p->evaluated) {
+        d.era = p->last_era;
+        d.sources = p->sources;
+        d.uptime_low_ppm = p->uptime_lo_ppm;
+        d.uptime_high_ppm = p->uptime_up_ppm;
+        d.lone_gpu_report = p->lone[GR_CHECK_GPU];
+        d.lone_integrity = p->lone[GR_CHECK_INTEGRITY];
+        d.lone_security = p->lone[GR_CHECK_SECURITY];
+    }
+    *out = d;
+    return GPURENT_OK;
+}
+
 static void say(gr_bytes *b, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

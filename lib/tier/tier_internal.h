@@ -91,7 +91,7 @@ typedef struct gr_prov {
     uint32_t score_ppm, mean_ppm;
     uint32_t comp_value[GPURENT_TIER_COMPONENTS], comp_mean[GPURENT_TIER_COMPONENTS];
     uint64_t comp_ev[3];
-    uint32_t uptime_up_ppm, sources; /* the era's k-th highest; auditors with challenges (events: k) */
+    uint32_t uptime_lo_ppm, uptime_up_ppm, sources; /* the era's k-th lowest and highest; sources (events: k) */
     uint32_t lone[GR_CHECKS];  /* distinct auditors with a failure report not (yet) confirmed */
     gr_audit *audits;       /* sorted by (era, auditor key), one per pair */
     uint32_t naudits, audit_cap;

@@ -29,7 +29,7 @@ from .probe import (  # noqa: F401
 )
 from .tier import (  # noqa: F401
     CheckResult, ChallengeKind, JobOutcome, EventKind, Rule, rule_name, Challenge, Job, AuditReport, TierCert,
-    TierLevel, TierOptions, TierEvent, EraSummary, Slash, Component, TierExplanation, TierEngine,
+    TierLevel, TierOptions, TierEvent, EraSummary, Slash, Component, TierExplanation, TierDisputes, TierEngine,
     verify_tier_certificate,
 )
 from .match import (  # noqa: F401
@@ -51,7 +51,7 @@ __all__ = [
     # tier
     "CheckResult", "ChallengeKind", "JobOutcome", "EventKind", "Rule", "rule_name", "Challenge", "Job",
     "AuditReport", "TierCert", "TierLevel", "TierOptions", "TierEvent", "EraSummary", "Slash", "Component",
-    "TierExplanation", "TierEngine", "verify_tier_certificate",
+    "TierExplanation", "TierDisputes", "TierEngine", "verify_tier_certificate",
     # match
     "Preset", "Constraint", "constraint_name", "MatchOptions", "Breakdown", "Candidate", "Miss", "Relaxation",
     "Explanation", "Stats", "Digests", "Placement", "Assignment", "Receipt", "Market",

@@ -399,6 +399,22 @@ class TierExplanation:
                    **_get(cls, c, ("components", "text")))
 
 
+@dataclass
+class TierDisputes:
+    """How the last evaluated era's evidence was weighed against auditors
+    that may lie (gpurent_tier_disputes): the era's k-th lowest and k-th
+    highest source uptimes, its sources, and the distinct auditors whose
+    failure report of each check is not (yet) confirmed by k."""
+    era: int = 0
+    quorum: int = 0
+    sources: int = 0
+    uptime_low_ppm: int = 0
+    uptime_high_ppm: int = 0
+    lone_gpu_report: int = 0
+    lone_integrity: int = 0
+    lone_security: int = 0
+
+
 # ---- the engine ----
 
 class TierEngine(Handle):
@@ -487,6 +503,13 @@ class TierEngine(Handle):
         c = capi.tier_explanation()
         capi.tier_explain(self.ptr, provider_key, c)
         return TierExplanation._from_c(c)
+
+    def explain_disputes(self, provider_key: bytes) -> TierDisputes:
+        """The robust uptime statistics and lone failure reports of the
+        provider's last evaluated era (UnknownProviderError if unknown)."""
+        c = capi.tier_disputes()
+        capi.tier_explain_disputes(self.ptr, provider_key, c)
+        return TierDisputes(**_get(TierDisputes, c))
 
     def certificate(self, provider_key: bytes) -> TierCert:
         """The provider's certificate for the last evaluated era

@@ -374,3 +374,29 @@ def test_signed_certificate_quorum():
         for k in keys:
             k.close()
         trust.close()
+
+
+def test_lone_failure_is_kept_and_changes_no_tier():
+    """A fourth auditor alone reports a failed security audit: the tier does
+    not move (k = 3 distinct auditors must report it), and the report shows
+    in explain_disputes; two more within the window confirm it."""
+    liar = bytes([0xEE]) * 32
+    with gpurent.TierEngine(unverified(first_era=20000)) as e:
+        for era in range(20000, 20004):
+            for j, a in enumerate(AUD):
+                e.record_report(report(a, era, j=j))
+            if era == 20003:
+                e.record_report(report(liar, era, security=gpurent.CheckResult.FAILED, j=3))
+            e.evaluate(era)
+        x = e.explain(P)
+        d = e.explain_disputes(P)
+        assert x.tier == 6 and x.rule != gpurent.Rule.INCUBATION_RESET
+        assert d == gpurent.TierDisputes(era=20003, quorum=3, sources=4, uptime_low_ppm=1_000_000,
+                                         uptime_high_ppm=1_000_000, lone_security=1)
+        for j, a in enumerate(AUD):
+            e.record_report(report(a, 20004, j=j, security=gpurent.CheckResult.FAILED if j < 2 else 1))
+        e.evaluate(20004)
+        assert e.explain(P).rule == gpurent.Rule.INCUBATION_RESET
+        assert e.explain_disputes(P).lone_security == 0
+        with pytest.raises(gpurent.UnknownProviderError):
+            e.explain_disputes(liar)
