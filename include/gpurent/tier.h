@@ -48,7 +48,10 @@ typedef struct gpurent_tier_options {
     gpurent_tier_level tiers[GPURENT_TIER_MAX_TIERS]; /* [0] = tier 1; default: Spheron's table */
     uint32_t incubation_tiers;    /* bottom tiers that form incubation, 1..tier_count-1; default 2 */
     uint32_t min_incubation_eras; /* observed eras to serve in incubation before leaving it; default 8 */
-    uint32_t quorum_auditors;     /* k: distinct auditors with a passing full audit; default 3 */
+    uint32_t quorum_auditors;     /* k: distinct auditors with a passing full audit to leave incubation
+                                     and for a certificate; also the sources an era's uptime needs each
+                                     way and the auditors a check failure needs (docs/tiers.md,
+                                     "Threat model"); default 3 */
     uint64_t era_s;               /* era length, seconds; default 86400 */
     uint64_t genesis_s;           /* Unix second where era 0 starts; default 0 */
     uint64_t first_era;           /* the first era the engine evaluates; default 0 */
