@@ -292,52 +292,13 @@ static void confirm_failures(const gpurent_tier_engine *e, const gr_prov *p, uin
     }
 }
 
-/* Decayed Q16 sums over the window and the era's own figures. `buf` holds
- * one source per audit entry plus one. */
-static void gather(const gpurent_tier_engine *e, uint32_t i, uint64_t era, sums *s, gr_era_input *in, gr_src *buf,
-                   uint32_t *sources)
+/* The audit checks' decayed sums. Returns GR_HAS_CHALLENGES when an entry
+ * in the window holds challenge results, GR_HAS_FAILURES when one holds a
+ * failed check (the common case, neither, skips the work they need). */
+enum { GR_HAS_CHALLENGES = 1, GR_HAS_FAILURES = 2 };
+static int gather_audits(const gpurent_tier_engine *e, const gr_prov *p, uint64_t era, sums *s)
 {
-    const gr_prov *p = &e->prov[i];
-    const gr_slot *base = &e->slots[(size_t)i * e->ring];
-    uint64_t span = era - p->first_era;
-    uint32_t ages = span < e->o.window_eras ? (uint32_t)span + 1 : e->o.window_eras;
-    uint32_t idx = (uint32_t)(era % e->ring);
-    const gr_audit *au = p->audits;
-    uint32_t hi = p->naudits;
-    while (hi && au[hi - 1].era > era) hi--; /* entries of the next open era */
-    memset(s, 0, sizeof *s);
-    for (uint32_t a = 0; a < ages; a++) {
-        const gr_slot *sl = &base[idx];
-        uint64_t w = e->decay_q16[a], x = era - a;
-        uint32_t lo = hi;
-        while (lo && au[lo - 1].era == x) lo--;
-        kind_fig g, c;
-        if (lo == hi) { /* no auditor's challenges: the events alone (the old arithmetic) */
-            era_obs(e, sl->gpu_pass, sl->gpu_fail, GR_ERA_OBS * w, &s->gp, &s->gf);
-            era_obs(e, sl->cpu_pass, sl->cpu_fail, GR_ERA_OBS * w, &s->cp, &s->cf);
-            g.lo = g.hi = (gr_src){sl->gpu_pass, sl->gpu_pass + sl->gpu_fail, 0};
-            c.lo = c.hi = (gr_src){sl->cpu_pass, sl->cpu_pass + sl->cpu_fail, 0};
-            if (a == 0) {
-                in->observed = g.lo.n || c.lo.n;
-                in->uptime_ppm = in->uptime_up_ppm = weighted(e, g.lo.n > 0, src_ppm(&g.lo), c.lo.n > 0, src_ppm(&c.lo));
-                *sources = in->observed ? e->o.quorum_auditors : 0;
-            }
-        } else {
-            int hg = kind_figures(e, sl, au, lo, hi, 0, buf, &g), hc = kind_figures(e, sl, au, lo, hi, 1, buf, &c);
-            if (hg) era_obs(e, score_src(&g)->pass, score_src(&g)->n - score_src(&g)->pass, GR_ERA_OBS * w, &s->gp, &s->gf);
-            if (hc) era_obs(e, score_src(&c)->pass, score_src(&c)->n - score_src(&c)->pass, GR_ERA_OBS * w, &s->cp, &s->cf);
-            if (a == 0) {
-                in->observed = hg || hc;
-                in->uptime_ppm = weighted(e, hg, hg ? src_ppm(&g.lo) : 0, hc, hc ? src_ppm(&c.lo) : 0);
-                in->uptime_up_ppm = weighted(e, hg, hg ? src_ppm(&g.hi) : 0, hc, hc ? src_ppm(&c.hi) : 0);
-                uint32_t n = 0;
-                for (uint32_t k = lo; k < hi; k++) n += au[k].gpu_pass || au[k].gpu_fail || au[k].cpu_pass || au[k].cpu_fail;
-                *sources = n + ((sl->gpu_pass || sl->gpu_fail || sl->cpu_pass || sl->cpu_fail) ? e->o.quorum_auditors : 0);
-            }
-        }
-        hi = lo;
-        idx = idx ? idx - 1 : e->ring - 1;
-    }
+    int chal = 0, failed = 0;
     for (uint32_t k = 0; k < p->naudits; k++) {
         const gr_audit *a = &p->audits[k];
         if (a->era > era || a->era + e->o.window_eras <= era) continue;
@@ -347,7 +308,75 @@ static void gather(const gpurent_tier_engine *e, uint32_t i, uint64_t era, sums 
             if (checks[c3] == GPURENT_CHECK_PASSED) s->ap += w;
             if (checks[c3] == GPURENT_CHECK_FAILED) s->af += w;
         }
+        chal |= (a->gpu_pass | a->gpu_fail | a->cpu_pass | a->cpu_fail) != 0;
+        failed |= a->gpu == GPURENT_CHECK_FAILED || a->integrity == GPURENT_CHECK_FAILED ||
+                  a->security == GPURENT_CHECK_FAILED;
     }
+    return (chal ? GR_HAS_CHALLENGES : 0) | (failed ? GR_HAS_FAILURES : 0);
+}
+
+/* Challenges recorded without an auditor only (the events): one source of
+ * weight k in every era, so both statistics are its ratio. */
+static void gather_events(const gpurent_tier_engine *e, uint32_t i, uint64_t era, uint32_t ages, sums *s,
+                          gr_era_input *in, uint32_t *sources)
+{
+    const gr_slot *base = &e->slots[(size_t)i * e->ring];
+    uint32_t idx = (uint32_t)(era % e->ring);
+    for (uint32_t a = 0; a < ages; a++) {
+        const gr_slot *sl = &base[idx];
+        uint64_t w = e->decay_q16[a];
+        era_obs(e, sl->gpu_pass, sl->gpu_fail, GR_ERA_OBS * w, &s->gp, &s->gf);
+        era_obs(e, sl->cpu_pass, sl->cpu_fail, GR_ERA_OBS * w, &s->cp, &s->cf);
+        idx = idx ? idx - 1 : e->ring - 1;
+    }
+    const gr_slot *now = &base[era % e->ring];
+    uint32_t g = now->gpu_pass + now->gpu_fail, c = now->cpu_pass + now->cpu_fail;
+    in->observed = g || c;
+    in->uptime_ppm = in->uptime_up_ppm =
+        weighted(e, g > 0, gr_ratio_ppm(now->gpu_pass, g), c > 0, gr_ratio_ppm(now->cpu_pass, c));
+    *sources = in->observed ? e->o.quorum_auditors : 0;
+}
+
+/* Decayed Q16 sums over the window and the era's own figures. `buf` holds
+ * one source per audit entry plus one. */
+static int gather(const gpurent_tier_engine *e, uint32_t i, uint64_t era, sums *s, gr_era_input *in, gr_src *buf,
+                  uint32_t *sources)
+{
+    const gr_prov *p = &e->prov[i];
+    uint64_t span = era - p->first_era;
+    uint32_t ages = span < e->o.window_eras ? (uint32_t)span + 1 : e->o.window_eras;
+    memset(s, 0, sizeof *s);
+    int has = gather_audits(e, p, era, s);
+    if (!(has & GR_HAS_CHALLENGES)) {
+        gather_events(e, i, era, ages, s, in, sources);
+        return has;
+    }
+    const gr_slot *base = &e->slots[(size_t)i * e->ring];
+    uint32_t idx = (uint32_t)(era % e->ring);
+    const gr_audit *au = p->audits;
+    uint32_t hi = p->naudits;
+    while (hi && au[hi - 1].era > era) hi--; /* entries of the next open era */
+    *sources = 0;
+    for (uint32_t a = 0; a < ages; a++) {
+        const gr_slot *sl = &base[idx];
+        uint64_t w = e->decay_q16[a];
+        uint32_t lo = hi;
+        while (lo && au[lo - 1].era == era - a) lo--;
+        kind_fig g, c;
+        int hg = kind_figures(e, sl, au, lo, hi, 0, buf, &g), hc = kind_figures(e, sl, au, lo, hi, 1, buf, &c);
+        if (hg) era_obs(e, score_src(&g)->pass, score_src(&g)->n - score_src(&g)->pass, GR_ERA_OBS * w, &s->gp, &s->gf);
+        if (hc) era_obs(e, score_src(&c)->pass, score_src(&c)->n - score_src(&c)->pass, GR_ERA_OBS * w, &s->cp, &s->cf);
+        if (a == 0) {
+            in->observed = hg || hc;
+            in->uptime_ppm = weighted(e, hg, hg ? src_ppm(&g.lo) : 0, hc, hc ? src_ppm(&c.lo) : 0);
+            in->uptime_up_ppm = weighted(e, hg, hg ? src_ppm(&g.hi) : 0, hc, hc ? src_ppm(&c.hi) : 0);
+            for (uint32_t k = lo; k < hi; k++) *sources += (au[k].gpu_pass | au[k].gpu_fail | au[k].cpu_pass | au[k].cpu_fail) != 0;
+            *sources += (sl->gpu_pass | sl->gpu_fail | sl->cpu_pass | sl->cpu_fail) ? e->o.quorum_auditors : 0;
+        }
+        hi = lo;
+        idx = idx ? idx - 1 : e->ring - 1;
+    }
+    return has;
 }
 
 static uint32_t capped_ppm(uint64_t v, uint64_t full)
@@ -422,8 +451,8 @@ static int eval_one(gpurent_tier_engine *e, eval_ctx *c, uint32_t i, uint64_t er
     gr_era_output out;
     memset(&in, 0, sizeof in);
     in.era = era;
-    gather(e, i, era, &s, &in, c->buf, &np->sources);
-    confirm_failures(e, np, era, &in, np->lone);
+    if (gather(e, i, era, &s, &in, c->buf, &np->sources) & GR_HAS_FAILURES) confirm_failures(e, np, era, &in, np->lone);
+    else memset(np->lone, 0, sizeof np->lone);
     gr_stake_merge(&np->stake, &np->open_stake[era % GR_TIER_OPEN_ERAS]);
     memset(&np->open_stake[era % GR_TIER_OPEN_ERAS], 0, sizeof np->open_stake[0]);
     in.auditors = gr_quorum(e, np, era, np->st.graduated ? 0 : np->st.incub_start, NULL, 0);
