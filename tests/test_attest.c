@@ -536,6 +536,115 @@ static gpurent_buf revocation_env(gpurent_key *signer, uint8_t target, uint8_t n
     return e;
 }
 
+/* The public key of seed n (n in the first four bytes). */
+static void pk_n(uint32_t n, uint8_t pk[32])
+{
+    uint8_t seed[32];
+    memset(seed, 0xee, sizeof seed);
+    memcpy(seed, &n, sizeof n);
+    gpurent_key *k = NULL;
+    assert_int_equal(gpurent_key_from_seed(&k, seed), GPURENT_OK);
+    gpurent_key_public(k, pk);
+    gpurent_key_free(k);
+}
+
+/* A revocation of `target` signed by `signer`, nonce from a counter. */
+static int revoke_by(gpurent_trust *t, gpurent_key *signer, const uint8_t target[32], uint32_t nonce)
+{
+    gpurent_revocation r = {.revoked_at = T0, .reason = GPURENT_REVOKE_COMPROMISED};
+    gpurent_buf p = {0}, e = {0};
+    gpurent_envelope h;
+    memcpy(r.key, target, 32);
+    assert_int_equal(gpurent_revocation_encode(&r, &p), GPURENT_OK);
+    gpurent_envelope_init(&h);
+    h.statement = GPURENT_RECORD_REVOCATION;
+    h.issued_at = T0;
+    h.expires_at = T0 + DAY;
+    memcpy(h.nonce, &nonce, sizeof nonce);
+    h.nonce[15] = 0x77;
+    assert_int_equal(gpurent_envelope_sign(signer, &h, p.data, p.len, &e), GPURENT_OK);
+    int rc = gpurent_trust_apply_revocation(t, e.data, e.len, T0 + 1, 0, NULL);
+    gpurent_buf_free(&p);
+    gpurent_buf_free(&e);
+    return rc;
+}
+
+/* Issue 16 case 5: one revoker flooding revocations of keys that are not in
+ * the store fills only its own share (0.2.0 took them all, up to 2^20, and
+ * then refused every revocation, the one of the rogue included); another
+ * revoker can still revoke, and revoke the rogue; a pending revocation
+ * strikes the key when it is added, and goes when its revoker is removed. */
+static void test_revoker_flood(void **state)
+{
+    (void)state;
+    gpurent_trust *t = store(64);
+    gpurent_key *rogue = key_of(6), *honest = key_of(7);
+    uint8_t pk[32], rogue_pk[32], honest_pk[32];
+    gpurent_key_public(rogue, rogue_pk);
+    gpurent_key_public(honest, honest_pk);
+    assert_int_equal(gpurent_trust_add(t, honest_pk, GPURENT_ROLE_REVOKER, T0 - DAY, 0), GPURENT_OK);
+    for (uint32_t i = 0; i <= GPURENT_TRUST_MAX_PENDING_REVOCATIONS; i++) {
+        pk_n(1000 + i, pk);
+        assert_int_equal(revoke_by(t, rogue, pk, i), i < GPURENT_TRUST_MAX_PENDING_REVOCATIONS ? GPURENT_OK : GPURENT_E_LIMIT);
+    }
+    assert_non_null(strstr(gpurent_last_error_message(), "this revoker"));
+    pk_n(1000, pk);
+    assert_int_equal(gpurent_trust_is_revoked(t, pk), 1);
+    /* Another revoker is not affected: a key not in the store, then the rogue. */
+    uint8_t other[32];
+    pk_n(99999, other);
+    assert_int_equal(revoke_by(t, honest, other, 1), GPURENT_OK);
+    assert_int_equal(gpurent_trust_is_revoked(t, other), 1);
+    assert_int_equal(revoke_by(t, honest, rogue_pk, 2), GPURENT_OK);
+    assert_int_equal(gpurent_trust_is_revoked(t, rogue_pk), 1);
+    pk_n(50000, pk);
+    assert_int_equal(revoke_by(t, rogue, pk, 50000), GPURENT_E_REVOKED);
+    /* The rogue's earlier revocation strikes a key added later... */
+    pk_n(1000, pk);
+    assert_int_equal(gpurent_trust_add(t, pk, GPURENT_ROLE_PROVIDER, T0 - DAY, 0), GPURENT_OK);
+    assert_int_equal(gpurent_trust_is_revoked(t, pk), 1);
+    assert_int_equal(gpurent_trust_remove(t, pk), GPURENT_OK);
+    assert_int_equal(gpurent_trust_is_revoked(t, pk), 1); /* revocation of a key once in the store is permanent */
+    /* ...until the operator removes the rogue: its pending ones go with it. */
+    assert_int_equal(gpurent_trust_remove(t, rogue_pk), GPURENT_OK);
+    pk_n(1001, pk);
+    assert_int_equal(gpurent_trust_is_revoked(t, pk), 0);
+    assert_int_equal(gpurent_trust_add(t, pk, GPURENT_ROLE_PROVIDER, T0 - DAY, 0), GPURENT_OK);
+    assert_int_equal(gpurent_trust_is_revoked(t, pk), 0);
+    assert_int_equal(gpurent_trust_is_revoked(t, other), 1); /* the honest one's stays */
+    assert_int_equal(gpurent_trust_is_revoked(t, rogue_pk), 1);
+    pk_n(1000 + GPURENT_TRUST_MAX_PENDING_REVOCATIONS - 1, pk);
+    assert_int_equal(gpurent_trust_is_revoked(t, pk), 0);
+    gpurent_key_free(rogue);
+    gpurent_key_free(honest);
+    gpurent_trust_free(t);
+}
+
+/* The operator's own revocations: a hash set, so a million of them take
+ * linear time (0.2.0 kept a sorted array and moved up to 32 MiB per
+ * insert); many revoked and unrevoked keys answer right. */
+static void test_revoke_many(void **state)
+{
+    (void)state;
+    gpurent_trust *t = store(64);
+    uint32_t n = valgrind() ? 20000 : 300000;
+    uint8_t pk[32];
+    for (uint32_t i = 0; i < n; i++) {
+        memset(pk, 0, sizeof pk);
+        memcpy(pk, &i, sizeof i);
+        pk[31] = (uint8_t)(i * 151);
+        assert_int_equal(gpurent_trust_revoke(t, pk), GPURENT_OK);
+    }
+    for (uint32_t i = 0; i < 2 * n; i += 7) {
+        memset(pk, 0, sizeof pk);
+        memcpy(pk, &i, sizeof i);
+        pk[31] = (uint8_t)(i * 151);
+        assert_int_equal(gpurent_trust_is_revoked(t, pk), i < n);
+    }
+    assert_int_equal(gpurent_trust_revoke(t, pk), GPURENT_OK); /* idempotent */
+    gpurent_trust_free(t);
+}
+
 static void test_revocation(void **state)
 {
     (void)state;
@@ -911,6 +1020,8 @@ int main(void)
         cmocka_unit_test(test_trust_store),
         cmocka_unit_test(test_quorum),
         cmocka_unit_test(test_revocation),
+        cmocka_unit_test(test_revoker_flood),
+        cmocka_unit_test(test_revoke_many),
         cmocka_unit_test(test_replay_eviction),
         cmocka_unit_test(test_replay_model),
         cmocka_unit_test(test_tamper_every_bit),
