@@ -207,6 +207,101 @@ static void test_keyfile(void **state)
     gpurent_key_free(k);
 }
 
+static size_t read_small(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+static uint32_t dir_entries(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", dir);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    unsigned n = 0;
+    assert_int_equal(fscanf(p, "%u", &n), 1);
+    pclose(p);
+    return n;
+}
+
+/* Issue 16 case 7: a symlink planted at the old fixed temporary name
+ * ("<path>.tmp") or at the target never receives the sealed key (0.2.0
+ * opened "<path>.tmp" with O_TRUNC and wrote through the link); the key
+ * lands in a fresh 0600 file and nothing else is left behind. Issue 20:
+ * gpurent_key_save_new never replaces anything. */
+static void test_keyfile_symlinks(void **state)
+{
+    (void)state;
+    gpurent_key *k = key_of(9), *back = NULL;
+    uint8_t pk[32];
+    gpurent_key_public(k, pk);
+    gpurent_keyfile_options o = fast_kdf();
+    char dir[] = "/tmp/gpurent-keysym-XXXXXX", path[128], tmp[160], victim[128], buf[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/provider.key", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    FILE *f = fopen(victim, "wb");
+    assert_non_null(f);
+    fputs("untouched", f);
+    fclose(f);
+    /* A link at the old temporary name. */
+    assert_int_equal(symlink(victim, tmp), 0);
+    assert_int_equal(gpurent_key_save(k, path, "pw", &o), GPURENT_OK);
+    assert_int_equal(read_small(victim, buf, sizeof buf), 9);
+    assert_memory_equal(buf, "untouched", 9);
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(gpurent_key_load(&back, path, "pw", pk), GPURENT_OK);
+    gpurent_key_free(back);
+    assert_int_equal(dir_entries(dir), 3); /* victim, the planted link, the key: no temporary left */
+    unlink(tmp);
+    /* A link at the target: replaced, never followed. */
+    unlink(path);
+    assert_int_equal(symlink(victim, path), 0);
+    assert_int_equal(gpurent_key_save(k, path, "pw", &o), GPURENT_OK);
+    assert_int_equal(read_small(victim, buf, sizeof buf), 9);
+    assert_memory_equal(buf, "untouched", 9);
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(gpurent_key_load(&back, path, "pw", pk), GPURENT_OK);
+    gpurent_key_free(back);
+    /* save_new: refuses a file, a link (dangling too), creates when free. */
+    assert_int_equal(gpurent_key_save_new(k, path, "pw2", &o), GPURENT_E_EXISTS);
+    assert_int_equal(gpurent_key_load(&back, path, "pw", pk), GPURENT_OK); /* the old one stays */
+    gpurent_key_free(back);
+    unlink(path);
+    char dangling[160];
+    snprintf(dangling, sizeof dangling, "%s/nowhere", dir);
+    assert_int_equal(symlink(dangling, path), 0);
+    assert_int_equal(gpurent_key_save_new(k, path, "pw", &o), GPURENT_E_EXISTS);
+    assert_int_equal(access(dangling, F_OK), -1);
+    unlink(path);
+    assert_int_equal(gpurent_key_save_new(k, path, "pw", &o), GPURENT_OK);
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(gpurent_key_load(&back, path, "pw", pk), GPURENT_OK);
+    gpurent_key_free(back);
+    assert_int_equal(dir_entries(dir), 2); /* victim, the key */
+    /* A path in a missing folder, a path naming a folder. */
+    char missing[160];
+    snprintf(missing, sizeof missing, "%s/no/such.key", dir);
+    assert_int_equal(gpurent_key_save(k, missing, "pw", &o), GPURENT_E_IO);
+    snprintf(missing, sizeof missing, "%s/", dir);
+    assert_int_equal(gpurent_key_save(k, missing, "pw", &o), GPURENT_E_IO);
+    unlink(path);
+    unlink(victim);
+    assert_int_equal(rmdir(dir), 0);
+    gpurent_key_free(k);
+}
+
 /* ---------------- envelopes ---------------- */
 
 /* The signed message rebuilt from docs/wire-format.md, independently of lib/attest. */
@@ -1014,6 +1109,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_keyfile),
+        cmocka_unit_test(test_keyfile_symlinks),
         cmocka_unit_test(test_sign_verify),
         cmocka_unit_test(test_sign_rejects),
         cmocka_unit_test(test_verify_statuses),

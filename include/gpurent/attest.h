@@ -78,10 +78,20 @@ GPURENT_API gpurent_status gpurent_key_unseal(gpurent_key **out, const uint8_t *
                                               const char *passphrase,
                                               const uint8_t expected_pk[GPURENT_KEY_BYTES]);
 
-/** gpurent_key_seal() written to `path` (mode 0600, written to a temporary
- *  file then renamed into place). GPURENT_E_IO on file errors. */
+/** gpurent_key_seal() written to `path`, replacing what is there: the bytes
+ *  go to a new temporary file in the same folder (a random name, created
+ *  with O_CREAT|O_EXCL|O_NOFOLLOW and mode 0600, so a file or symlink
+ *  planted there is never written through), which is fsynced, renamed over
+ *  `path` (a symlink at `path` is replaced, never followed), and the folder
+ *  fsynced. GPURENT_E_IO on file errors. */
 GPURENT_API gpurent_status gpurent_key_save(const gpurent_key *key, const char *path, const char *passphrase,
                                             const gpurent_keyfile_options *opts);
+
+/** gpurent_key_save() that never replaces anything: GPURENT_E_EXISTS when
+ *  `path` exists (a file, a folder or a symlink, even a dangling one), decided
+ *  atomically (the temporary file is hard-linked into place). */
+GPURENT_API gpurent_status gpurent_key_save_new(const gpurent_key *key, const char *path, const char *passphrase,
+                                                const gpurent_keyfile_options *opts);
 
 /** gpurent_key_unseal() of the file at `path` (at most 4 KiB). */
 GPURENT_API gpurent_status gpurent_key_load(gpurent_key **out, const char *path, const char *passphrase,
