@@ -22,7 +22,7 @@
 #define W_PROVS 4
 #define W_NODES 8
 #define W_REQS 16
-#define W_MAX_OPS 200
+#define W_MAX_OPS 128
 
 typedef struct reader {
     const uint8_t *p;
@@ -75,7 +75,7 @@ static void node_fill(reader *r, gpurent_node *n)
     n->gpu.cuda_version = 11000 + 20 * rd_below(r, 60);
     n->shared = rd_below(r, 3) == 0;
     n->gpu_count = 1 + rd_below(r, 8);
-    n->gpu_free = rd_below(r, n->gpu_count + 1);
+    n->gpu_free = rd_below(r, 4) ? n->gpu_count : rd_below(r, n->gpu_count + 1); /* mostly all free */
     n->cpu_millicores = 16000;
     n->ram_mib = 64 * 1024;
     n->disk_gib = 500;
@@ -162,13 +162,15 @@ static void request_fill(reader *r, gpurent_request *q, uint32_t id)
         q->gpu_count = 1;
         q->gang_nodes = 1;
     }
-    q->min_vram_mib = rd_below(r, 2) ? 0 : 8192u << rd_below(r, 4);
-    q->max_price_micro_per_gpu_hour = rd_below(r, 2) ? 0 : 500000 + 100000 * (uint64_t)rd_below(r, 40);
-    q->allowed_tiers = rd_below(r, 4) ? 0 : rd(r) << 1;
-    q->verified_only = rd_below(r, 6) == 0;
+    /* Mostly easy requests, so that leases are common; each constraint now and then. */
+    uint32_t hard = rd(r);
+    q->min_vram_mib = hard & 1 ? 8192u << rd_below(r, 4) : 0;
+    q->max_price_micro_per_gpu_hour = hard & 2 ? 500000 + 100000 * (uint64_t)rd_below(r, 40) : 0;
+    q->allowed_tiers = hard & 4 ? rd(r) << 1 : 0;
+    q->verified_only = (hard & 24) == 24;
     q->duration_s = 3600;
     q->submitted_at = 1700000000 - 60 * (uint64_t)rd(r);
-    uint32_t lists = rd(r);
+    uint32_t lists = hard & 32 ? rd(r) : 0;
     if (lists & 1) {
         char name[GPURENT_NAME_MAX];
         model_name(r, name);
@@ -283,6 +285,8 @@ static void op_query(world *w, reader *r)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     reader r = {data, size};
+    static int stats = -1;
+    if (stats < 0) stats = getenv("FUZZ_MARKET_OPS_STATS") != NULL;
     world w;
     memset(&w, 0, sizeof w);
     uint8_t seed[32] = {7};
@@ -314,6 +318,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(st.providers == provs && st.requests == pending && st.leases == leased,
                     "stats %u/%u/%u, the books %u/%u/%u", st.providers, st.requests, st.leases, provs, pending, leased);
         FUZZ_ASSERT(st.gpus_free <= st.gpus_total, "free GPUs above the total");
+    }
+    if (stats) {
+        gpurent_market_stats st;
+        gpurent_market_stats_get(w.m, &st);
+        uint32_t leased = 0;
+        for (int i = 0; i < W_REQS; i++) leased += w.leased[i];
+        fprintf(stderr, "market_ops: %zu bytes: providers %u nodes %u requests %u leases %u (books %u) buckets %u\n",
+                size, st.providers, st.nodes, st.requests, st.leases, leased, w.m->bucket_live);
     }
     gpurent_market_free(w.m);
     return 0;
