@@ -250,6 +250,10 @@ static int save_file(const gpurent_key *key, const char *path, const char *passp
                      const gpurent_keyfile_options *opts, int replace)
 {
     GR_CHECK_ARG(path, "path is NULL");
+    struct stat st;
+    /* Early answer before the passphrase hashing; link() below decides. */
+    if (!replace && lstat(path, &st) == 0)
+        return gr_fail(GPURENT_E_EXISTS, "key file '%s' already exists (not overwritten)", path);
     gpurent_buf b = {0};
     int rc = gpurent_key_seal(key, passphrase, opts, &b);
     if (rc) return rc;
