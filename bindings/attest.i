@@ -16,6 +16,7 @@
 %gpurent_long_call(gpurent_key_seal)
 %gpurent_long_call(gpurent_key_unseal)
 %gpurent_long_call(gpurent_key_save)
+%gpurent_long_call(gpurent_key_save_new)
 %gpurent_long_call(gpurent_key_load)
 %gpurent_long_call(gpurent_envelope_sign)
 %gpurent_long_call(gpurent_envelope_cosign)

@@ -93,6 +93,7 @@ $(BUILD)/fuzz-gen/gen_seeds: tests/fuzz/gen_seeds.c tests/fuzz/fuzz_fixture.h te
 # GPU reports come from the probe run on the fake CUDA driver's machines.
 fuzz-seeds: $(BUILD)/fuzz-gen/gen_seeds $(BUILD)/tests/libfakecuda.so
 	$(BUILD)/fuzz-gen/gen_seeds tests/fuzz/corpus $(BUILD)/tests/libfakecuda.so
+	$(PYTHON) tests/fuzz/gen_market_ops_seeds.py tests/fuzz/corpus/market_ops
 
 # The replay for `make check`: gcc + ASan/UBSan, every seed and regression input once.
 fuzz-replay: fuzz-bins

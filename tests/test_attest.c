@@ -207,6 +207,101 @@ static void test_keyfile(void **state)
     gpurent_key_free(k);
 }
 
+static size_t read_small(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+static uint32_t dir_entries(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", dir);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    unsigned n = 0;
+    assert_int_equal(fscanf(p, "%u", &n), 1);
+    pclose(p);
+    return n;
+}
+
+/* Issue 16 case 7: a symlink planted at the old fixed temporary name
+ * ("<path>.tmp") or at the target never receives the sealed key (0.2.0
+ * opened "<path>.tmp" with O_TRUNC and wrote through the link); the key
+ * lands in a fresh 0600 file and nothing else is left behind. Issue 20:
+ * gpurent_key_save_new never replaces anything. */
+static void test_keyfile_symlinks(void **state)
+{
+    (void)state;
+    gpurent_key *k = key_of(9), *back = NULL;
+    uint8_t pk[32];
+    gpurent_key_public(k, pk);
+    gpurent_keyfile_options o = fast_kdf();
+    char dir[] = "/tmp/gpurent-keysym-XXXXXX", path[128], tmp[160], victim[128], buf[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/provider.key", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    FILE *f = fopen(victim, "wb");
+    assert_non_null(f);
+    fputs("untouched", f);
+    fclose(f);
+    /* A link at the old temporary name. */
+    assert_int_equal(symlink(victim, tmp), 0);
+    assert_int_equal(gpurent_key_save(k, path, "pw", &o), GPURENT_OK);
+    assert_int_equal(read_small(victim, buf, sizeof buf), 9);
+    assert_memory_equal(buf, "untouched", 9);
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(gpurent_key_load(&back, path, "pw", pk), GPURENT_OK);
+    gpurent_key_free(back);
+    assert_int_equal(dir_entries(dir), 3); /* victim, the planted link, the key: no temporary left */
+    unlink(tmp);
+    /* A link at the target: replaced, never followed. */
+    unlink(path);
+    assert_int_equal(symlink(victim, path), 0);
+    assert_int_equal(gpurent_key_save(k, path, "pw", &o), GPURENT_OK);
+    assert_int_equal(read_small(victim, buf, sizeof buf), 9);
+    assert_memory_equal(buf, "untouched", 9);
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(gpurent_key_load(&back, path, "pw", pk), GPURENT_OK);
+    gpurent_key_free(back);
+    /* save_new: refuses a file, a link (dangling too), creates when free. */
+    assert_int_equal(gpurent_key_save_new(k, path, "pw2", &o), GPURENT_E_EXISTS);
+    assert_int_equal(gpurent_key_load(&back, path, "pw", pk), GPURENT_OK); /* the old one stays */
+    gpurent_key_free(back);
+    unlink(path);
+    char dangling[160];
+    snprintf(dangling, sizeof dangling, "%s/nowhere", dir);
+    assert_int_equal(symlink(dangling, path), 0);
+    assert_int_equal(gpurent_key_save_new(k, path, "pw", &o), GPURENT_E_EXISTS);
+    assert_int_equal(access(dangling, F_OK), -1);
+    unlink(path);
+    assert_int_equal(gpurent_key_save_new(k, path, "pw", &o), GPURENT_OK);
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(gpurent_key_load(&back, path, "pw", pk), GPURENT_OK);
+    gpurent_key_free(back);
+    assert_int_equal(dir_entries(dir), 2); /* victim, the key */
+    /* A path in a missing folder, a path naming a folder. */
+    char missing[160];
+    snprintf(missing, sizeof missing, "%s/no/such.key", dir);
+    assert_int_equal(gpurent_key_save(k, missing, "pw", &o), GPURENT_E_IO);
+    snprintf(missing, sizeof missing, "%s/", dir);
+    assert_int_equal(gpurent_key_save(k, missing, "pw", &o), GPURENT_E_IO);
+    unlink(path);
+    unlink(victim);
+    assert_int_equal(rmdir(dir), 0);
+    gpurent_key_free(k);
+}
+
 /* ---------------- envelopes ---------------- */
 
 /* The signed message rebuilt from docs/wire-format.md, independently of lib/attest. */
@@ -534,6 +629,115 @@ static gpurent_buf revocation_env(gpurent_key *signer, uint8_t target, uint8_t n
     assert_int_equal(gpurent_envelope_sign(signer, &h, p.data, p.len, &e), GPURENT_OK);
     gpurent_buf_free(&p);
     return e;
+}
+
+/* The public key of seed n (n in the first four bytes). */
+static void pk_n(uint32_t n, uint8_t pk[32])
+{
+    uint8_t seed[32];
+    memset(seed, 0xee, sizeof seed);
+    memcpy(seed, &n, sizeof n);
+    gpurent_key *k = NULL;
+    assert_int_equal(gpurent_key_from_seed(&k, seed), GPURENT_OK);
+    gpurent_key_public(k, pk);
+    gpurent_key_free(k);
+}
+
+/* A revocation of `target` signed by `signer`, nonce from a counter. */
+static int revoke_by(gpurent_trust *t, gpurent_key *signer, const uint8_t target[32], uint32_t nonce)
+{
+    gpurent_revocation r = {.revoked_at = T0, .reason = GPURENT_REVOKE_COMPROMISED};
+    gpurent_buf p = {0}, e = {0};
+    gpurent_envelope h;
+    memcpy(r.key, target, 32);
+    assert_int_equal(gpurent_revocation_encode(&r, &p), GPURENT_OK);
+    gpurent_envelope_init(&h);
+    h.statement = GPURENT_RECORD_REVOCATION;
+    h.issued_at = T0;
+    h.expires_at = T0 + DAY;
+    memcpy(h.nonce, &nonce, sizeof nonce);
+    h.nonce[15] = 0x77;
+    assert_int_equal(gpurent_envelope_sign(signer, &h, p.data, p.len, &e), GPURENT_OK);
+    int rc = gpurent_trust_apply_revocation(t, e.data, e.len, T0 + 1, 0, NULL);
+    gpurent_buf_free(&p);
+    gpurent_buf_free(&e);
+    return rc;
+}
+
+/* Issue 16 case 5: one revoker flooding revocations of keys that are not in
+ * the store fills only its own share (0.2.0 took them all, up to 2^20, and
+ * then refused every revocation, the one of the rogue included); another
+ * revoker can still revoke, and revoke the rogue; a pending revocation
+ * strikes the key when it is added, and goes when its revoker is removed. */
+static void test_revoker_flood(void **state)
+{
+    (void)state;
+    gpurent_trust *t = store(64);
+    gpurent_key *rogue = key_of(6), *honest = key_of(7);
+    uint8_t pk[32], rogue_pk[32], honest_pk[32];
+    gpurent_key_public(rogue, rogue_pk);
+    gpurent_key_public(honest, honest_pk);
+    assert_int_equal(gpurent_trust_add(t, honest_pk, GPURENT_ROLE_REVOKER, T0 - DAY, 0), GPURENT_OK);
+    for (uint32_t i = 0; i <= GPURENT_TRUST_MAX_PENDING_REVOCATIONS; i++) {
+        pk_n(1000 + i, pk);
+        assert_int_equal(revoke_by(t, rogue, pk, i), i < GPURENT_TRUST_MAX_PENDING_REVOCATIONS ? GPURENT_OK : GPURENT_E_LIMIT);
+    }
+    assert_non_null(strstr(gpurent_last_error_message(), "this revoker"));
+    pk_n(1000, pk);
+    assert_int_equal(gpurent_trust_is_revoked(t, pk), 1);
+    /* Another revoker is not affected: a key not in the store, then the rogue. */
+    uint8_t other[32];
+    pk_n(99999, other);
+    assert_int_equal(revoke_by(t, honest, other, 1), GPURENT_OK);
+    assert_int_equal(gpurent_trust_is_revoked(t, other), 1);
+    assert_int_equal(revoke_by(t, honest, rogue_pk, 2), GPURENT_OK);
+    assert_int_equal(gpurent_trust_is_revoked(t, rogue_pk), 1);
+    pk_n(50000, pk);
+    assert_int_equal(revoke_by(t, rogue, pk, 50000), GPURENT_E_REVOKED);
+    /* The rogue's earlier revocation strikes a key added later... */
+    pk_n(1000, pk);
+    assert_int_equal(gpurent_trust_add(t, pk, GPURENT_ROLE_PROVIDER, T0 - DAY, 0), GPURENT_OK);
+    assert_int_equal(gpurent_trust_is_revoked(t, pk), 1);
+    assert_int_equal(gpurent_trust_remove(t, pk), GPURENT_OK);
+    assert_int_equal(gpurent_trust_is_revoked(t, pk), 1); /* revocation of a key once in the store is permanent */
+    /* ...until the operator removes the rogue: its pending ones go with it. */
+    assert_int_equal(gpurent_trust_remove(t, rogue_pk), GPURENT_OK);
+    pk_n(1001, pk);
+    assert_int_equal(gpurent_trust_is_revoked(t, pk), 0);
+    assert_int_equal(gpurent_trust_add(t, pk, GPURENT_ROLE_PROVIDER, T0 - DAY, 0), GPURENT_OK);
+    assert_int_equal(gpurent_trust_is_revoked(t, pk), 0);
+    assert_int_equal(gpurent_trust_is_revoked(t, other), 1); /* the honest one's stays */
+    assert_int_equal(gpurent_trust_is_revoked(t, rogue_pk), 1);
+    pk_n(1000 + GPURENT_TRUST_MAX_PENDING_REVOCATIONS - 1, pk);
+    assert_int_equal(gpurent_trust_is_revoked(t, pk), 0);
+    gpurent_key_free(rogue);
+    gpurent_key_free(honest);
+    gpurent_trust_free(t);
+}
+
+/* The operator's own revocations: a hash set, so a million of them take
+ * linear time (0.2.0 kept a sorted array and moved up to 32 MiB per
+ * insert); many revoked and unrevoked keys answer right. */
+static void test_revoke_many(void **state)
+{
+    (void)state;
+    gpurent_trust *t = store(64);
+    uint32_t n = valgrind() ? 20000 : 300000;
+    uint8_t pk[32];
+    for (uint32_t i = 0; i < n; i++) {
+        memset(pk, 0, sizeof pk);
+        memcpy(pk, &i, sizeof i);
+        pk[31] = (uint8_t)(i * 151);
+        assert_int_equal(gpurent_trust_revoke(t, pk), GPURENT_OK);
+    }
+    for (uint32_t i = 0; i < 2 * n; i += 7) {
+        memset(pk, 0, sizeof pk);
+        memcpy(pk, &i, sizeof i);
+        pk[31] = (uint8_t)(i * 151);
+        assert_int_equal(gpurent_trust_is_revoked(t, pk), i < n);
+    }
+    assert_int_equal(gpurent_trust_revoke(t, pk), GPURENT_OK); /* idempotent */
+    gpurent_trust_free(t);
 }
 
 static void test_revocation(void **state)
@@ -905,12 +1109,15 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_keyfile),
+        cmocka_unit_test(test_keyfile_symlinks),
         cmocka_unit_test(test_sign_verify),
         cmocka_unit_test(test_sign_rejects),
         cmocka_unit_test(test_verify_statuses),
         cmocka_unit_test(test_trust_store),
         cmocka_unit_test(test_quorum),
         cmocka_unit_test(test_revocation),
+        cmocka_unit_test(test_revoker_flood),
+        cmocka_unit_test(test_revoke_many),
         cmocka_unit_test(test_replay_eviction),
         cmocka_unit_test(test_replay_model),
         cmocka_unit_test(test_tamper_every_bit),

@@ -737,6 +737,19 @@ static int case_damaged_key_file(void) { return unseal(100, 0, "correct horse", 
 static int case_short_key_file(void) { return unseal(SIZE_MAX, 175, "correct horse", 0); }
 static int case_key_mismatch(void) { return unseal(SIZE_MAX, 0, "correct horse", 1); }
 
+/* gpurent_key_save_new over an existing file (here: a folder). */
+static int case_key_exists(void)
+{
+    attest_world w;
+    world_open(&w);
+    gpurent_keyfile_options o = GPURENT_KEYFILE_OPTIONS_INIT;
+    o.opslimit = 1;
+    o.memlimit = 8192;
+    int rc = gpurent_key_save_new(w.k[K_PROVIDER], "/tmp", "correct horse", &o);
+    world_close(&w);
+    return rc;
+}
+
 static int case_verify_options_version(void)
 {
     gpurent_verify_options o = GPURENT_VERIFY_OPTIONS_INIT;
@@ -982,6 +995,26 @@ static int case_unknown_request(void)
     return rc;
 }
 
+/* One offer of 65 made-up GPU models: more buckets than one provider may hold. */
+static int case_offer_models(void)
+{
+    gpurent_market *m = market_with_offer();
+    gpurent_offer o;
+    test_offer(&o);
+    o.seq = 8;
+    for (int i = 1; i <= 64; i++) {
+        gpurent_node n;
+        test_node(&n);
+        snprintf(n.node_id, sizeof n.node_id, "node-%d", i);
+        snprintf(n.gpu.model, sizeof n.gpu.model, "model-%d", i);
+        assert_int_equal(gpurent_offer_add_node(&o, &n), GPURENT_OK);
+    }
+    int rc = gpurent_market_put_offer(m, &o);
+    gpurent_offer_clear(&o);
+    gpurent_market_free(m);
+    return rc;
+}
+
 static int case_stale_offer(void)
 {
     gpurent_market *m = market_with_offer();
@@ -1190,6 +1223,7 @@ static const catalogue_case cases[] = {
     CASE("damaged-key-file", gpurent_key_unseal, case_damaged_key_file),
     CASE("short-key-file", gpurent_key_unseal, case_short_key_file),
     CASE("key-mismatch", gpurent_key_unseal, case_key_mismatch),
+    CASE("key-exists", gpurent_key_save_new, case_key_exists),
     CASE("verify-options-version", gpurent_envelope_verify, case_verify_options_version),
     CASE("no-driver", gpurent_probe_run, case_no_driver),
     CASE("stub-driver", gpurent_probe_run, case_stub_driver),
@@ -1207,6 +1241,7 @@ static const catalogue_case cases[] = {
     CASE("unknown-offer", gpurent_market_remove_offer, case_unknown_offer),
     CASE("unknown-request", gpurent_market_remove_request, case_unknown_request),
     CASE("stale-offer", gpurent_market_put_offer, case_stale_offer),
+    CASE("offer-models", gpurent_market_put_offer, case_offer_models),
     CASE("receipt-other-state", gpurent_market_apply, case_receipt_other_state),
     CASE("receipt-unknown-request", gpurent_market_apply, case_receipt_unknown_request),
     CASE("receipt-capacity", gpurent_market_apply, case_receipt_capacity),

@@ -468,6 +468,7 @@ static void index_ok(const gpurent_market *m)
     assert_non_null(vals);
     for (uint32_t b = 0; b < m->bucket_count; b++) {
         const mbucket *bk = m->buckets[b];
+        if (!bk) continue;
         uint32_t cnt = 0, ifc[8] = {0};
         uint64_t *v = vals;
         for (uint32_t n = 0; n < m->node_used; n++) {
@@ -491,7 +492,7 @@ static void index_ok(const gpurent_market *m)
     }
     free(vals);
     for (uint32_t b = 0; b < m->bucket_count; b++)
-        for (uint32_t c = 0; c < ML_CLASSES; c++)
+        for (uint32_t c = 0; c < ML_CLASSES && m->buckets[b]; c++)
             for (uint32_t l = 0; l < ML_LEVELS; l++) {
                 uint32_t prev = NIL;
                 for (uint32_t n = m->buckets[b]->lists[c].head[l]; n != NIL; n = m->nodes[n].next) {
@@ -511,6 +512,7 @@ static void index_ok(const gpurent_market *m)
     uint32_t alive = 0;
     for (uint32_t n = 0; n < m->node_used; n++) alive += m->nodes[n].alive && m->nodes[n].list != NIL;
     assert_int_equal(linked, alive);
+    assert_int_equal(ml_market_check(m), GPURENT_OK);
 }
 
 static void test_topk_matches_brute_force(void **state)
@@ -1140,6 +1142,110 @@ static void test_bucket_limit(void **state)
     gpurent_market_free(m);
 }
 
+/* An offer of `count` one-GPU nodes, node i of model "<prefix>-<i>". */
+static int put_models(gpurent_market *m, uint32_t id, uint64_t seq, const char *prefix, uint32_t count)
+{
+    gpurent_offer o;
+    gpurent_offer_init(&o);
+    key_of(id, o.provider_key);
+    o.seq = seq;
+    snprintf(o.region, sizeof o.region, "eu-west");
+    char name[48];
+    for (uint32_t i = 0; i < count; i++) {
+        gspec g = GPUS[0];
+        snprintf(name, sizeof name, "%s-%u", prefix, i);
+        g.model = name;
+        gpurent_node n;
+        char nid[32];
+        snprintf(nid, sizeof nid, "n%u", i);
+        node_make(&n, nid, &g, 1, 1, 1000000, 0);
+        assert_int_equal(gpurent_offer_add_node(&o, &n), GPURENT_OK);
+    }
+    int rc = gpurent_market_put_offer(m, &o);
+    gpurent_offer_clear(&o);
+    return rc;
+}
+
+/* Issue 16 case 4: one provider cannot exhaust the market's buckets or
+ * names, and what a withdrawn offer held is reclaimed (0.2.0 took 1024
+ * made-up models in one offer and never gave a bucket back). */
+static void test_bucket_flood(void **state)
+{
+    (void)state;
+    gpurent_market *m = market_new();
+    /* One offer of 1024 made-up models: refused, and leaves nothing behind. */
+    assert_int_equal(put_models(m, 1, 1, "fake", 1024), GPURENT_E_LIMIT);
+    assert_non_null(strstr(gpurent_last_error_message(), "a provider may offer"));
+    assert_int_equal(m->bucket_live, 0);
+    assert_int_equal(m->models.live, 0);
+    assert_int_equal(m->regions.live, 0);
+    assert_int_equal(put_models(m, 1, 1, "fake", ML_PROV_BUCKETS), GPURENT_OK);
+    /* Re-offering other models reclaims the old ones' buckets and names. */
+    for (uint64_t seq = 2; seq < 40; seq++) {
+        char prefix[16];
+        snprintf(prefix, sizeof prefix, "r%llu", (unsigned long long)seq);
+        assert_int_equal(put_models(m, 1, seq, prefix, ML_PROV_BUCKETS), GPURENT_OK);
+        assert_int_equal(m->bucket_live, ML_PROV_BUCKETS);
+        assert_int_equal(m->models.live, ML_PROV_BUCKETS);
+    }
+    assert_true(m->models.count <= 2 * ML_PROV_BUCKETS);
+    index_ok(m);
+    /* Fill every bucket with as few providers as the bound allows... */
+    uint32_t provs = ML_MAX_BUCKETS / ML_PROV_BUCKETS;
+    for (uint32_t p = 1; p <= provs; p++) {
+        char prefix[16];
+        snprintf(prefix, sizeof prefix, "p%u", p);
+        assert_int_equal(put_models(m, p, 100, prefix, ML_PROV_BUCKETS), GPURENT_OK);
+    }
+    assert_int_equal(m->bucket_live, ML_MAX_BUCKETS);
+    assert_int_equal(put_models(m, 9999, 1, "honest", 1), GPURENT_E_LIMIT);
+    index_ok(m);
+    /* ...and once they leave, every bucket and name is free again. */
+    for (uint32_t p = 1; p <= provs; p++) {
+        uint8_t k[32];
+        key_of(p, k);
+        assert_int_equal(gpurent_market_remove_offer(m, k), GPURENT_OK);
+    }
+    assert_int_equal(m->bucket_live, 0);
+    assert_int_equal(m->bucket_count, 0);
+    assert_int_equal(m->models.live, 0);
+    assert_int_equal(m->regions.live, 0);
+    assert_int_equal(put_models(m, 9999, 1, "honest", 1), GPURENT_OK);
+    index_ok(m);
+    gpurent_market_free(m);
+}
+
+/* Pending requests naming made-up models hold names only up to their own
+ * bound: a provider can still bring a new model, and the names go with the
+ * requests. */
+static void test_request_names_bounded(void **state)
+{
+    (void)state;
+    gpurent_market *m = market_new();
+    char id[32], model[32];
+    for (uint32_t i = 0; i <= ML_MAX_REQ_NAMES; i++) {
+        gpurent_request q;
+        snprintf(id, sizeof id, "q%u", i);
+        snprintf(model, sizeof model, "made-up-%u", i);
+        req_make(&q, id, 1);
+        assert_int_equal(gpurent_request_add_model(&q, model), GPURENT_OK);
+        assert_int_equal(gpurent_market_add_request(m, &q), i < ML_MAX_REQ_NAMES ? GPURENT_OK : GPURENT_E_LIMIT);
+    }
+    assert_int_equal(m->models.req_only, ML_MAX_REQ_NAMES);
+    /* A provider's new model, and a model a request already named. */
+    assert_int_equal(put_models(m, 1, 1, "made-up", 2), GPURENT_OK);
+    assert_int_equal(m->models.req_only, ML_MAX_REQ_NAMES - 2);
+    index_ok(m);
+    for (uint32_t i = 0; i < ML_MAX_REQ_NAMES; i++) {
+        snprintf(id, sizeof id, "q%u", i);
+        assert_int_equal(gpurent_market_remove_request(m, id), GPURENT_OK);
+    }
+    assert_int_equal(m->models.live, 2);
+    assert_int_equal(m->models.req_only, 0);
+    index_ok(m);
+    gpurent_market_free(m);
+}
+
 /* ---- the improvement phase ---- */
 
 static void match_receipt(gpurent_market *m, uint64_t now, int improve, gpurent_match_receipt *r)
@@ -1539,6 +1645,67 @@ static void test_receipt_codec(void **state)
     gpurent_match_receipt_clear(NULL);
 }
 
+/* Issue 16 case 6: a lease on a node that was then re-offered under the
+ * same id with another shape (fewer GPUs, or dedicated) ends cleanly: the
+ * new shape is a new node and gets nothing back (0.2.0 wrote past the
+ * smaller share array, or through a NULL one). */
+static void reoffer_after_lease(int shared_again, uint32_t gpus_again)
+{
+    gpurent_market *m = market_new();
+    gpurent_offer o;
+    gpurent_offer_init(&o);
+    key_of(1, o.provider_key);
+    o.seq = 1;
+    snprintf(o.region, sizeof o.region, "eu-west");
+    gpurent_node n;
+    node_make(&n, "node", &GPUS[0], 8, 8, 1000000, 1);
+    assert_int_equal(gpurent_offer_add_node(&o, &n), GPURENT_OK);
+    put(m, &o);
+    /* Fill GPUs 0..7 with half shares so that the last lease sits on GPU 7. */
+    char id[16];
+    for (int i = 0; i < 8; i++) {
+        gpurent_request q;
+        snprintf(id, sizeof id, "r%d", i);
+        req_make(&q, id, 1);
+        q.vram_share_pct = 60;
+        assert_int_equal(gpurent_market_add_request(m, &q), GPURENT_OK);
+    }
+    gpurent_match_receipt r;
+    gpurent_match_receipt_init(&r);
+    assert_int_equal(gpurent_market_match(m, 1700000000, NULL, &r), GPURENT_OK);
+    assert_int_equal(r.assignment_count, 8);
+    assert_int_equal(gpurent_market_apply(m, &r), GPURENT_OK);
+    gpurent_match_receipt_clear(&r);
+    /* The same node id comes back with another shape. */
+    gpurent_offer_init(&o);
+    key_of(1, o.provider_key);
+    o.seq = 2;
+    snprintf(o.region, sizeof o.region, "eu-west");
+    node_make(&n, "node", &GPUS[0], gpus_again, 1, 1000000, shared_again);
+    assert_int_equal(gpurent_offer_add_node(&o, &n), GPURENT_OK);
+    put(m, &o);
+    for (int i = 0; i < 8; i++) {
+        snprintf(id, sizeof id, "r%d", i);
+        assert_int_equal(gpurent_market_end_lease(m, id), GPURENT_OK);
+    }
+    gpurent_market_stats st;
+    assert_int_equal(gpurent_market_stats_get(m, &st), GPURENT_OK);
+    assert_int_equal(st.gpus_total, gpus_again);
+    assert_int_equal(st.gpus_free, 1); /* what the new offer said, nothing returned */
+    assert_int_equal(st.leases, 0);
+    assert_int_equal(ml_market_check(m), GPURENT_OK);
+    index_ok(m);
+    gpurent_market_free(m);
+}
+
+static void test_reoffer_new_shape(void **state)
+{
+    (void)state;
+    reoffer_after_lease(1, 2); /* shared, fewer GPUs */
+    reoffer_after_lease(0, 8); /* dedicated, as many */
+    reoffer_after_lease(0, 2); /* dedicated, fewer */
+}
+
 static void test_apply_and_leases(void **state)
 {
     (void)state;
@@ -1772,11 +1939,14 @@ int main(void)
         cmocka_unit_test(test_determinism_shuffled),
         cmocka_unit_test(test_visits_history_free),
         cmocka_unit_test(test_bucket_limit),
+        cmocka_unit_test(test_bucket_flood),
+        cmocka_unit_test(test_request_names_bounded),
         cmocka_unit_test(test_improve_evicts),
         cmocka_unit_test(test_improve_properties),
         cmocka_unit_test(test_receipt_quorum),
         cmocka_unit_test(test_receipt_codec),
         cmocka_unit_test(test_apply_and_leases),
+        cmocka_unit_test(test_reoffer_new_shape),
         cmocka_unit_test(test_explain),
         cmocka_unit_test(test_extreme_values),
     };

@@ -298,10 +298,19 @@ func (k *SigningKey) Seal(passphrase string, opts *KeyfileOptions) ([]byte, erro
 	return out, nil
 }
 
-// Save writes Seal's bytes to path (mode 0600, atomically).
+// Save writes Seal's bytes to path (mode 0600, atomically, through a fresh
+// temporary file), replacing what is there; a symlink is never written through.
 func (k *SigningKey) Save(path, passphrase string, opts *KeyfileOptions) error {
 	return k.h.use(func(p uintptr) error {
 		return opts.withC(func(o capi.Keyfile_options) error { return capi.Key_save(k.ptr(p), path, passphrase, o) })
+	})
+}
+
+// SaveNew is Save that never replaces anything: ErrExists when path exists
+// (a file, a folder or a symlink, even a dangling one).
+func (k *SigningKey) SaveNew(path, passphrase string, opts *KeyfileOptions) error {
+	return k.h.use(func(p uintptr) error {
+		return opts.withC(func(o capi.Keyfile_options) error { return capi.Key_save_new(k.ptr(p), path, passphrase, o) })
 	})
 }
 

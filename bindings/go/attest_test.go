@@ -236,6 +236,17 @@ func TestKeysFromSeedGenerateSealLoad(t *testing.T) {
 	_, err = gpurent.LoadKey(path+".missing", "pw", nil)
 	mustIs(t, err, gpurent.ErrIO)
 	mustIs(t, k.Save(filepath.Join(path, "x", "y"), "pw", opts), gpurent.ErrIO)
+	// SaveNew never replaces anything (issue 20).
+	mustIs(t, k.SaveNew(path, "pw2", opts), gpurent.ErrExists)
+	fresh := filepath.Join(filepath.Dir(path), "fresh.key")
+	if err := k.SaveNew(fresh, "pw", opts); err != nil {
+		t.Fatal(err)
+	}
+	if k4, err := gpurent.LoadKey(fresh, "pw", &pk); err != nil {
+		t.Fatalf("load: %v", err)
+	} else {
+		k4.Close()
+	}
 }
 
 func TestOptionsInitVersions(t *testing.T) {

@@ -78,10 +78,20 @@ GPURENT_API gpurent_status gpurent_key_unseal(gpurent_key **out, const uint8_t *
                                               const char *passphrase,
                                               const uint8_t expected_pk[GPURENT_KEY_BYTES]);
 
-/** gpurent_key_seal() written to `path` (mode 0600, written to a temporary
- *  file then renamed into place). GPURENT_E_IO on file errors. */
+/** gpurent_key_seal() written to `path`, replacing what is there: the bytes
+ *  go to a new temporary file in the same folder (a random name, created
+ *  with O_CREAT|O_EXCL|O_NOFOLLOW and mode 0600, so a file or symlink
+ *  planted there is never written through), which is fsynced, renamed over
+ *  `path` (a symlink at `path` is replaced, never followed), and the folder
+ *  fsynced. GPURENT_E_IO on file errors. */
 GPURENT_API gpurent_status gpurent_key_save(const gpurent_key *key, const char *path, const char *passphrase,
                                             const gpurent_keyfile_options *opts);
+
+/** gpurent_key_save() that never replaces anything: GPURENT_E_EXISTS when
+ *  `path` exists (a file, a folder or a symlink, even a dangling one), decided
+ *  atomically (the temporary file is hard-linked into place). */
+GPURENT_API gpurent_status gpurent_key_save_new(const gpurent_key *key, const char *path, const char *passphrase,
+                                                const gpurent_keyfile_options *opts);
 
 /** gpurent_key_unseal() of the file at `path` (at most 4 KiB). */
 GPURENT_API gpurent_status gpurent_key_load(gpurent_key **out, const char *path, const char *passphrase,
@@ -157,6 +167,9 @@ typedef struct gpurent_trust_options {
 } gpurent_trust_options;
 #define GPURENT_TRUST_OPTIONS_INIT {GPURENT_TRUST_OPTIONS_VERSION, 16384u}
 #define GPURENT_TRUST_MAX_KEYS (1u << 20)
+/* Revocation statements one revoker may have standing against keys that are
+ * not in the store (see gpurent_trust_apply_revocation). */
+#define GPURENT_TRUST_MAX_PENDING_REVOCATIONS 4096u
 #define GPURENT_REPLAY_MAX (1u << 24)
 
 GPURENT_API gpurent_status gpurent_trust_options_init(gpurent_trust_options *opts, unsigned int version);
@@ -179,7 +192,8 @@ GPURENT_API gpurent_status gpurent_trust_add(gpurent_trust *trust, const uint8_t
                                              uint32_t roles, uint64_t not_before, uint64_t not_after);
 
 /** Stop trusting `pk` (GPURENT_E_NOT_FOUND if it was not there). Unlike
- *  revocation this is not permanent: the key may be added again. */
+ *  revocation this is not permanent: the key may be added again. The
+ *  revocations `pk` signed of keys not in the store are dropped with it. */
 GPURENT_API gpurent_status gpurent_trust_remove(gpurent_trust *trust, const uint8_t pk[GPURENT_KEY_BYTES]);
 
 /** The roles `pk` holds (0 and GPURENT_E_NOT_FOUND if it is not trusted).
@@ -189,10 +203,12 @@ GPURENT_API gpurent_status gpurent_trust_roles(const gpurent_trust *trust, const
 
 /** Revoke `pk` locally (an operator decision): every later verification of
  *  a statement it signed fails with GPURENT_E_REVOKED, and it no longer
- *  counts towards a quorum. The key need not be in the store. Idempotent. */
+ *  counts towards a quorum. The key need not be in the store. Idempotent.
+ *  GPURENT_E_LIMIT once GPURENT_TRUST_MAX_KEYS keys are revoked this way. */
 GPURENT_API gpurent_status gpurent_trust_revoke(gpurent_trust *trust, const uint8_t pk[GPURENT_KEY_BYTES]);
 
-/** 1 if `pk` is revoked, else 0. */
+/** 1 if `pk` is revoked (a revocation of it stands, or one of a key not in
+ *  the store waits for it), else 0. */
 GPURENT_API int gpurent_trust_is_revoked(const gpurent_trust *trust, const uint8_t pk[GPURENT_KEY_BYTES]);
 
 /** Number of trusted keys. */
@@ -273,7 +289,13 @@ GPURENT_API gpurent_status gpurent_verified_signer(const gpurent_verified *v, ui
  * gpurent_revocation; its issuer needs GPURENT_ROLE_REVOKER, or is the
  * revoked key itself (a key may always revoke itself). opts->statement and
  * opts->required_role are ignored; quorum and check_replay apply. On
- * success the key is revoked as by gpurent_trust_revoke().
+ * success a key in the store is revoked as by gpurent_trust_revoke(); such a
+ * revocation never fails for lack of room, so a rogue revoker can always be
+ * revoked. A revocation of a key not in the store is charged to its issuer:
+ * it waits, and revokes the key if it is ever added, for as long as the
+ * issuer stays in the store; an issuer holds at most
+ * GPURENT_TRUST_MAX_PENDING_REVOCATIONS of them (then GPURENT_E_LIMIT, for
+ * that issuer only).
  */
 GPURENT_API gpurent_status gpurent_trust_apply_revocation(gpurent_trust *trust, const uint8_t *envelope,
                                                           size_t len, uint64_t now, uint32_t skew_s,

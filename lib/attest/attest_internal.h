@@ -57,18 +57,44 @@ int gr_trust_replay_remember(gpurent_trust *t, const uint8_t issuer[32], const u
 typedef struct gr_trust_entry {
     uint8_t pk[32];
     uint32_t roles;
+    uint32_t pending;   /* revocations it signed of keys not in the store (held in `pending`) */
     uint64_t not_before;
     uint64_t not_after; /* 0 = no end */
 } gr_trust_entry;
 
+/* A set of revocations: (revoked key, revoker) pairs in a dense array with a
+ * linear-probing index hashed on the revoked key alone (keyed SipHash, so
+ * chosen keys cannot pile up in one run), so finding every revoker of a key,
+ * adding and deleting are O(1) expected: no sorted insert that moves the
+ * whole array under the write lock. */
+typedef struct gr_rev {
+    uint8_t pk[32];
+    uint8_t by[32]; /* the revoker; zero in the standing set */
+} gr_rev;
+
+typedef struct gr_revset {
+    gr_rev *ent;
+    uint32_t n, cap;
+    uint32_t *idx;  /* entry + 1; 0 empty */
+    uint32_t mask;  /* index size - 1 (0 while empty) */
+} gr_revset;
+
 struct gpurent_trust {
-    pthread_rwlock_t lock; /* keys and revoked */
+    pthread_rwlock_t lock; /* keys, revoked and pending */
     gr_trust_entry *keys;  /* sorted by pk */
     uint32_t nkeys, kcap;
-    uint8_t (*revoked)[32]; /* sorted */
-    uint32_t nrevoked, rcap;
+    /* Standing revocations: the operator's, and those of keys that were in
+     * the store when revoked (or were added later while pending). */
+    gr_revset revoked;
+    /* Revocations of keys not in the store, each charged to its revoker
+     * (at most GPURENT_TRUST_MAX_PENDING_REVOCATIONS each). */
+    gr_revset pending;
+    uint8_t hkey[16];
     gr_replay replay;
 };
+
+/* The revoker's part of gpurent_trust_apply_revocation (verified already). */
+int gr_trust_revoke_by(gpurent_trust *t, const uint8_t pk[32], const uint8_t by[32]);
 
 /* Lookups; the caller holds the read lock. */
 const gr_trust_entry *gr_trust_find(const gpurent_trust *t, const uint8_t pk[32]);

@@ -1,5 +1,6 @@
-/* The trust store: trusted keys (sorted by public key), revoked keys
- * (sorted) and the replay cache. */
+/* The trust store: trusted keys (sorted by public key), revocations (hash
+ * sets: standing ones, and pending ones of keys not in the store, charged to
+ * their revokers) and the replay cache. */
 #include <sodium.h>
 #include <string.h>
 
@@ -31,6 +32,107 @@ GPURENT_API gpurent_status gpurent_trust_options_init(gpurent_trust_options *opt
     return GPURENT_OK;
 }
 
+/* ---- revocation sets ---- */
+
+static const uint8_t ZERO32[32];
+
+static uint32_t rev_home(const gpurent_trust *t, const gr_revset *s, const uint8_t pk[32])
+{
+    uint8_t h[crypto_shorthash_BYTES];
+    crypto_shorthash(h, pk, 32, t->hkey);
+    uint32_t v;
+    memcpy(&v, h, 4);
+    return v & s->mask;
+}
+
+static void revset_free(gr_revset *s)
+{
+    gr_free(s->ent);
+    gr_free(s->idx);
+    memset(s, 0, sizeof *s);
+}
+
+/* The entry for (pk, by), or with `by` NULL the first for pk; UINT32_MAX if none. */
+static uint32_t revset_find(const gpurent_trust *t, const gr_revset *s, const uint8_t pk[32], const uint8_t *by)
+{
+    if (!s->n) return UINT32_MAX;
+    for (uint32_t i = rev_home(t, s, pk); s->idx[i]; i = (i + 1) & s->mask) {
+        const gr_rev *e = &s->ent[s->idx[i] - 1];
+        if (memcmp(e->pk, pk, 32) == 0 && (!by || memcmp(e->by, by, 32) == 0)) return s->idx[i] - 1;
+    }
+    return UINT32_MAX;
+}
+
+static void revset_index(const gpurent_trust *t, gr_revset *s, uint32_t e)
+{
+    uint32_t i = rev_home(t, s, s->ent[e].pk);
+    while (s->idx[i]) i = (i + 1) & s->mask;
+    s->idx[i] = e + 1;
+}
+
+/* Room for one more entry: the array doubles, the index stays at most half full. */
+static int revset_reserve(const gpurent_trust *t, gr_revset *s)
+{
+    if (s->n == s->cap) {
+        uint32_t c = s->cap ? s->cap * 2 : 16;
+        gr_rev *p = gr_realloc(s->ent, (size_t)c * sizeof *p);
+        if (!p) return gr_fail(GPURENT_E_NOMEM, "trust store: revocations");
+        s->ent = p;
+        s->cap = c;
+    }
+    if ((uint64_t)(s->n + 1) * 2 <= (uint64_t)s->mask + 1 && s->mask) return GPURENT_OK;
+    uint32_t size = s->mask ? (s->mask + 1) * 2 : 32;
+    uint32_t *idx = gr_calloc(size, sizeof *idx);
+    if (!idx) return gr_fail(GPURENT_E_NOMEM, "trust store: revocation index");
+    gr_free(s->idx);
+    s->idx = idx;
+    s->mask = size - 1;
+    for (uint32_t e = 0; e < s->n; e++) revset_index(t, s, e);
+    return GPURENT_OK;
+}
+
+static int revset_add(const gpurent_trust *t, gr_revset *s, const uint8_t pk[32], const uint8_t by[32])
+{
+    int rc = revset_reserve(t, s);
+    if (rc) return rc;
+    memcpy(s->ent[s->n].pk, pk, 32);
+    memcpy(s->ent[s->n].by, by, 32);
+    revset_index(t, s, s->n++);
+    return GPURENT_OK;
+}
+
+static uint32_t revset_slot(const gpurent_trust *t, const gr_revset *s, uint32_t e)
+{
+    uint32_t i = rev_home(t, s, s->ent[e].pk);
+    while (s->idx[i] != e + 1) i = (i + 1) & s->mask;
+    return i;
+}
+
+/* Delete entry e: backward-shift deletion in the index (no tombstones), then
+ * the last entry moves into e's place. */
+static void revset_del(const gpurent_trust *t, gr_revset *s, uint32_t e)
+{
+    uint32_t i = revset_slot(t, s, e), j = i;
+    for (;;) {
+        j = (j + 1) & s->mask;
+        if (!s->idx[j]) break;
+        uint32_t k = rev_home(t, s, s->ent[s->idx[j] - 1].pk);
+        /* The entry at j may fill the hole at i unless its home lies
+         * cyclically in (i, j]. */
+        int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+        if (stays) continue;
+        s->idx[i] = s->idx[j];
+        i = j;
+    }
+    s->idx[i] = 0;
+    uint32_t last = s->n - 1;
+    if (e != last) {
+        s->idx[revset_slot(t, s, last)] = e + 1;
+        s->ent[e] = s->ent[last];
+    }
+    s->n--;
+}
+
 GPURENT_API gpurent_status gpurent_trust_new(gpurent_trust **out, const gpurent_trust_options *opts)
 {
     GR_CHECK_ARG(out, "out is NULL");
@@ -49,6 +151,7 @@ GPURENT_API gpurent_status gpurent_trust_new(gpurent_trust **out, const gpurent_
         gr_free(t);
         return rc;
     }
+    randombytes_buf(t->hkey, sizeof t->hkey);
     if (pthread_rwlock_init(&t->lock, NULL) != 0) {
         gr_replay_free(&t->replay);
         gr_free(t);
@@ -64,7 +167,8 @@ GPURENT_API void gpurent_trust_free(gpurent_trust *t)
     pthread_rwlock_destroy(&t->lock);
     gr_replay_free(&t->replay);
     gr_free(t->keys);
-    gr_free(t->revoked);
+    revset_free(&t->revoked);
+    revset_free(&t->pending);
     gr_free(t);
 }
 
@@ -91,8 +195,41 @@ const gr_trust_entry *gr_trust_find(const gpurent_trust *t, const uint8_t pk[32]
 
 int gr_trust_revoked(const gpurent_trust *t, const uint8_t pk[32])
 {
-    uint32_t i = lower_bound(t->revoked, t->nrevoked, 32, pk);
-    return i < t->nrevoked && memcmp(t->revoked[i], pk, 32) == 0;
+    return revset_find(t, &t->revoked, pk, NULL) != UINT32_MAX ||
+           revset_find(t, &t->pending, pk, NULL) != UINT32_MAX;
+}
+
+static gr_trust_entry *find_mut(gpurent_trust *t, const uint8_t pk[32])
+{
+    return (gr_trust_entry *)gr_trust_find(t, pk);
+}
+
+/* A key joins the store: the revocations that waited for it stand now
+ * (a key already in the store cannot be pending, so this runs only here). */
+static int settle_pending(gpurent_trust *t, const uint8_t pk[32])
+{
+    uint32_t e = revset_find(t, &t->pending, pk, NULL);
+    if (e == UINT32_MAX) return GPURENT_OK;
+    if (revset_find(t, &t->revoked, pk, NULL) == UINT32_MAX) {
+        int rc = revset_add(t, &t->revoked, pk, ZERO32);
+        if (rc) return rc;
+    }
+    for (; e != UINT32_MAX; e = revset_find(t, &t->pending, pk, NULL)) {
+        gr_trust_entry *by = find_mut(t, t->pending.ent[e].by);
+        if (by && by->pending) by->pending--;
+        revset_del(t, &t->pending, e);
+    }
+    return GPURENT_OK;
+}
+
+/* A revoker leaves the store: the revocations it made of keys not in the
+ * store go with it (a linear scan, on this rare operator call only). */
+static void drop_pending_of(gpurent_trust *t, const uint8_t by[32])
+{
+    for (uint32_t e = 0; e < t->pending.n;) {
+        if (memcmp(t->pending.ent[e].by, by, 32) == 0) revset_del(t, &t->pending, e); /* e now holds the last */
+        else e++;
+    }
 }
 
 /* Make room for one more element of a sorted array (doubling). */
@@ -138,10 +275,16 @@ GPURENT_API gpurent_status gpurent_trust_add(gpurent_trust *t, const uint8_t pk[
     gr_trust_entry e;
     memcpy(e.pk, pk, 32);
     e.roles = roles;
+    e.pending = 0;
     e.not_before = not_before;
     e.not_after = not_after;
     pthread_rwlock_wrlock(&t->lock);
     int rc = add_locked(t, &e);
+    if (!rc && (rc = settle_pending(t, pk))) { /* no memory: the key stays out */
+        uint32_t i = lower_bound(t->keys, t->nkeys, sizeof *t->keys, pk);
+        memmove(&t->keys[i], &t->keys[i + 1], (t->nkeys - i - 1) * sizeof *t->keys);
+        t->nkeys--;
+    }
     pthread_rwlock_unlock(&t->lock);
     return rc;
 }
@@ -153,6 +296,7 @@ GPURENT_API gpurent_status gpurent_trust_remove(gpurent_trust *t, const uint8_t 
     pthread_rwlock_wrlock(&t->lock);
     uint32_t i = lower_bound(t->keys, t->nkeys, sizeof *t->keys, pk);
     if (i < t->nkeys && memcmp(t->keys[i].pk, pk, 32) == 0) {
+        if (t->keys[i].pending) drop_pending_of(t, pk);
         memmove(&t->keys[i], &t->keys[i + 1], (t->nkeys - i - 1) * sizeof *t->keys);
         t->nkeys--;
     } else {
@@ -179,12 +323,35 @@ GPURENT_API gpurent_status gpurent_trust_revoke(gpurent_trust *t, const uint8_t 
     GR_CHECK_ARG(t && pk, "trust or pk is NULL");
     int rc = GPURENT_OK;
     pthread_rwlock_wrlock(&t->lock);
-    uint32_t i = lower_bound(t->revoked, t->nrevoked, 32, pk);
-    if (!(i < t->nrevoked && memcmp(t->revoked[i], pk, 32) == 0) &&
-        !(rc = grow((void **)&t->revoked, &t->rcap, t->nrevoked, 32))) {
-        memmove(&t->revoked[i + 1], &t->revoked[i], (size_t)(t->nrevoked - i) * 32);
-        memcpy(t->revoked[i], pk, 32);
-        t->nrevoked++;
+    if (revset_find(t, &t->revoked, pk, NULL) == UINT32_MAX) {
+        /* The operator's own revocations of keys not in the store are
+         * bounded by the key limit; one of a key in the store always fits. */
+        if (t->revoked.n >= GPURENT_TRUST_MAX_KEYS && !gr_trust_find(t, pk))
+            rc = gr_fail(GPURENT_E_LIMIT, "trust store: %u revocations, the limit", GPURENT_TRUST_MAX_KEYS);
+        else
+            rc = revset_add(t, &t->revoked, pk, ZERO32);
+    }
+    pthread_rwlock_unlock(&t->lock);
+    return rc;
+}
+
+int gr_trust_revoke_by(gpurent_trust *t, const uint8_t pk[32], const uint8_t by[32])
+{
+    int rc = GPURENT_OK;
+    pthread_rwlock_wrlock(&t->lock);
+    gr_trust_entry *issuer = find_mut(t, by);
+    if (revset_find(t, &t->revoked, pk, NULL) != UINT32_MAX || revset_find(t, &t->pending, pk, by) != UINT32_MAX) {
+        /* already revoked, or already pending from this revoker */
+    } else if (gr_trust_find(t, pk)) {
+        rc = revset_add(t, &t->revoked, pk, ZERO32); /* bounded by the keys the operator added */
+    } else if (!issuer) {
+        rc = gr_fail(GPURENT_E_UNKNOWN_ISSUER, "revocation: the issuer left the store");
+    } else if (issuer->pending >= GPURENT_TRUST_MAX_PENDING_REVOCATIONS) {
+        rc = gr_fail(GPURENT_E_LIMIT,
+                     "revocation: this revoker already has %u revocations of keys not in the store, the limit",
+                     GPURENT_TRUST_MAX_PENDING_REVOCATIONS);
+    } else if (!(rc = revset_add(t, &t->pending, pk, by))) {
+        issuer->pending++;
     }
     pthread_rwlock_unlock(&t->lock);
     return rc;

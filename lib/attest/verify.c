@@ -265,5 +265,5 @@ GPURENT_API gpurent_status gpurent_trust_apply_revocation(gpurent_trust *trust, 
     o.role = GPURENT_ROLE_REVOKER;
     o.self_key = rev.key; /* a key may revoke itself whatever its roles */
     if ((rc = verify_one(trust, envelope, len, now, skew_s, &o, NULL))) return rc;
-    return gpurent_trust_revoke(trust, rev.key);
+    return gr_trust_revoke_by(trust, rev.key, v.hdr.issuer);
 }

@@ -453,7 +453,7 @@ static int collect(istate *is, const mreq *q, uint32_t need)
     uint32_t *lists = is->lists;
     for (uint32_t bi = 0; bi < m->bucket_count; bi++) {
         const mbucket *bk = m->buckets[bi];
-        if (bk->shared || !has_model(q, bk->model)) continue;
+        if (!bk || bk->shared || !has_model(q, bk->model)) continue;
         if (!ml_bucket_may_serve(bk, q)) continue;
         for (uint32_t c = 0; c < ML_CLASSES; c++)
             if (bk->lists[c].count) lists[nl++] = bi * ML_CLASSES + c;

@@ -47,10 +47,17 @@ int ml_bucket_for(gpurent_market *m, uint16_t model, uint8_t shared, uint32_t *o
         *out = m->bucket_of[key] - 1u;
         return GPURENT_OK;
     }
-    if (m->bucket_count >= ML_MAX_BUCKETS)
+    if (m->bucket_live >= ML_MAX_BUCKETS)
         return gr_fail(GPURENT_E_LIMIT, "market: more than %u GPU models (dedicated and shared counted apart)",
                        ML_MAX_BUCKETS);
-    if (m->bucket_count == m->bucket_cap) {
+    /* A reclaimed slot first (creation only: at most ML_MAX_BUCKETS steps).
+     * Bucket order never decides a result (searches rank with a total order
+     * and read every eligible list), so reuse cannot change one. */
+    uint32_t slot = m->bucket_count;
+    if (m->bucket_live < m->bucket_count)
+        for (slot = 0; m->buckets[slot]; slot++) {
+        }
+    if (slot == m->bucket_cap) {
         uint32_t ncap = m->bucket_cap ? m->bucket_cap * 2 : 16;
         mbucket **p = gr_realloc(m->buckets, (size_t)ncap * sizeof *p);
         if (!p) return gr_fail(GPURENT_E_NOMEM, "market: buckets");
@@ -62,10 +69,50 @@ int ml_bucket_for(gpurent_market *m, uint16_t model, uint8_t shared, uint32_t *o
     b->model = model;
     b->shared = shared;
     for (uint32_t c = 0; c < ML_CLASSES; c++) memset(b->lists[c].head, 0xff, sizeof b->lists[c].head);
-    m->buckets[m->bucket_count] = b;
-    m->bucket_of[key] = (uint16_t)(++m->bucket_count);
-    *out = m->bucket_count - 1u;
+    m->buckets[slot] = b;
+    if (slot == m->bucket_count) m->bucket_count++;
+    m->bucket_live++;
+    m->bucket_of[key] = (uint16_t)(slot + 1u);
+    *out = slot;
     return GPURENT_OK;
+}
+
+static mbucket *bucket_of(const gpurent_market *m, uint16_t model, uint8_t shared, uint32_t *slot)
+{
+    uint32_t key = (uint32_t)model * 2u + shared;
+    if (key >= m->bucket_of_cap || !m->bucket_of[key]) return NULL;
+    *slot = m->bucket_of[key] - 1u;
+    return m->buckets[*slot];
+}
+
+static void bucket_free(gpurent_market *m, uint32_t slot)
+{
+    mbucket *b = m->buckets[slot];
+    m->bucket_of[(uint32_t)b->model * 2u + b->shared] = 0;
+    gr_free(b);
+    m->buckets[slot] = NULL;
+    m->bucket_live--;
+    while (m->bucket_count && !m->buckets[m->bucket_count - 1]) m->bucket_count--;
+}
+
+void ml_bucket_ref(gpurent_market *m, uint16_t model, uint8_t shared)
+{
+    uint32_t slot;
+    bucket_of(m, model, shared, &slot)->nodes++; /* made when the offer was prepared */
+}
+
+void ml_bucket_unref(gpurent_market *m, uint16_t model, uint8_t shared)
+{
+    uint32_t slot;
+    mbucket *b = bucket_of(m, model, shared, &slot);
+    if (b && !--b->nodes) bucket_free(m, slot);
+}
+
+void ml_bucket_drop_if_empty(gpurent_market *m, uint16_t model, uint8_t shared)
+{
+    uint32_t slot;
+    mbucket *b = bucket_of(m, model, shared, &slot);
+    if (b && !b->nodes) bucket_free(m, slot);
 }
 
 uint32_t ml_hbin(uint64_t v)

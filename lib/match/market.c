@@ -92,26 +92,79 @@ uint32_t ml_name_find(const mnames *n, const gpurent_market *m, const char *s)
     return r == NIL ? ML_NONE : r;
 }
 
-static int name_intern(gpurent_market *m, mnames *n, const char *s, uint16_t *out)
+static void name_ref(mnames *n, uint32_t id, int kind)
+{
+    if (kind == ML_REF_OFFER) {
+        if (!n->orefs[id]++ && n->qrefs[id]) n->req_only--;
+    } else {
+        n->qrefs[id]++;
+    }
+}
+
+static int names_grow(mnames *n)
+{
+    uint32_t ncap = n->cap ? n->cap * 2 : 16;
+    void *p = gr_realloc(n->name, (size_t)ncap * GPURENT_NAME_MAX);
+    if (p) n->name = p;
+    uint32_t *o = p ? gr_realloc(n->orefs, (size_t)ncap * sizeof *o) : NULL;
+    if (o) n->orefs = o;
+    uint32_t *q = o ? gr_realloc(n->qrefs, (size_t)ncap * sizeof *q) : NULL;
+    if (!q) return gr_fail(GPURENT_E_NOMEM, "market: names");
+    n->qrefs = q;
+    n->cap = ncap;
+    return GPURENT_OK;
+}
+
+/* The id of `s`, made if new, with one more reference of `kind`. */
+static int name_intern(gpurent_market *m, mnames *n, const char *s, uint16_t *out, int kind)
 {
     uint32_t id = ml_name_find(n, m, s);
     if (id != ML_NONE) {
+        name_ref(n, id, kind);
         *out = (uint16_t)id;
         return GPURENT_OK;
     }
-    if (n->count >= ML_MAX_NAMES) return gr_fail(GPURENT_E_LIMIT, "market: more than %u distinct names", ML_MAX_NAMES);
-    if (n->count == n->cap) {
-        uint32_t ncap = n->cap ? n->cap * 2 : 16;
-        void *p = gr_realloc(n->name, (size_t)ncap * GPURENT_NAME_MAX);
-        if (!p) return gr_fail(GPURENT_E_NOMEM, "market: names");
-        n->name = p;
-        n->cap = ncap;
-    }
-    int rc = mtab_put(&n->tab, ml_hash(m, s, strlen(s), NULL, 0), n->count);
-    if (rc) return rc;
-    snprintf(n->name[n->count], GPURENT_NAME_MAX, "%s", s);
-    *out = (uint16_t)n->count++;
+    if (n->live >= ML_MAX_NAMES) return gr_fail(GPURENT_E_LIMIT, "market: more than %u distinct names", ML_MAX_NAMES);
+    if (kind == ML_REF_REQUEST && n->req_only >= ML_MAX_REQ_NAMES)
+        return gr_fail(GPURENT_E_LIMIT, "market: more than %u names that only pending requests use ('%s')",
+                       ML_MAX_REQ_NAMES, s);
+    int rc;
+    if (n->free_head == NIL && n->count == n->cap && (rc = names_grow(n))) return rc;
+    id = n->free_head != NIL ? n->free_head : n->count;
+    if ((rc = mtab_put(&n->tab, ml_hash(m, s, strlen(s), NULL, 0), id))) return rc;
+    if (id == n->count) n->count++;
+    else n->free_head = n->orefs[id];
+    snprintf(n->name[id], GPURENT_NAME_MAX, "%s", s);
+    n->orefs[id] = n->qrefs[id] = 0;
+    n->live++;
+    if (kind == ML_REF_REQUEST) n->req_only++;
+    name_ref(n, id, kind);
+    *out = (uint16_t)id;
     return GPURENT_OK;
+}
+
+/* Drop one reference of `kind`; the last one frees the id. */
+static void name_release(gpurent_market *m, mnames *n, uint32_t id, int kind)
+{
+    if (kind == ML_REF_OFFER) {
+        if (!--n->orefs[id] && n->qrefs[id]) n->req_only++;
+    } else if (!--n->qrefs[id] && n->orefs[id] == 0) {
+        n->req_only--;
+    }
+    if (n->orefs[id] || n->qrefs[id]) return;
+    mtab_del(&n->tab, ml_hash(m, n->name[id], strlen(n->name[id]), NULL, 0), id);
+    memset(n->name[id], 0, GPURENT_NAME_MAX);
+    n->orefs[id] = n->free_head;
+    n->free_head = id;
+    n->live--;
+}
+
+static void names_free(mnames *n)
+{
+    mtab_free(&n->tab);
+    gr_free(n->name);
+    gr_free(n->orefs);
+    gr_free(n->qrefs);
 }
 
 /* ---- slot arrays ---- */
@@ -164,6 +217,7 @@ GPURENT_API gpurent_status gpurent_market_new(gpurent_market **out, const gpuren
     if (seed) memcpy(m->seed, seed, sizeof m->seed);
     randombytes_buf(m->hkey, sizeof m->hkey);
     m->node_free_head = m->prov_free_head = m->req_free_head = m->lease_free_head = NIL;
+    m->models.free_head = m->regions.free_head = NIL;
     *out = m;
     return GPURENT_OK;
 }
@@ -175,7 +229,7 @@ GPURENT_API void gpurent_market_free(gpurent_market *m)
     for (uint32_t i = 0; i < m->prov_used; i++) gr_free(m->provs[i].nodes);
     for (uint32_t i = 0; i < m->req_used; i++) gr_free(m->reqs[i].lists);
     for (uint32_t i = 0; i < m->lease_used; i++) gr_free(m->leases[i].parts);
-    for (uint32_t i = 0; i < m->bucket_count; i++) gr_free(m->buckets[i]);
+    for (uint32_t i = 0; i < m->bucket_count; i++) gr_free(m->buckets[i]); /* NULL where reclaimed */
     gr_free(m->buckets);
     gr_free(m->bucket_of);
     gr_free(m->nodes);
@@ -186,10 +240,8 @@ GPURENT_API void gpurent_market_free(gpurent_market *m)
     mtab_free(&m->node_tab);
     mtab_free(&m->req_tab);
     mtab_free(&m->lease_tab);
-    mtab_free(&m->models.tab);
-    mtab_free(&m->regions.tab);
-    gr_free(m->models.name);
-    gr_free(m->regions.name);
+    names_free(&m->models);
+    names_free(&m->regions);
     gr_free(m);
 }
 
@@ -300,6 +352,8 @@ static void node_remove(gpurent_market *m, uint32_t n)
 {
     mnode *x = &m->nodes[n];
     ml_index_unlink(m, n);
+    ml_bucket_unref(m, x->model, x->shared);
+    name_release(m, &m->models, x->model, ML_REF_OFFER);
     mtab_del(&m->node_tab, node_hash(m, x->provider, x->id), n);
     gr_free(x->share);
     uint32_t gen = x->gen + 1;
@@ -326,11 +380,50 @@ static int offer_digest(const gpurent_offer *o, uint8_t out[GPURENT_DIGEST_BYTES
 /* Everything that can fail is done before the market changes. */
 typedef struct offer_prep {
     uint16_t region;
+    uint8_t has_region;
+    uint32_t nmodels;      /* models interned (each holds a reference) */
     uint16_t *models;
     uint8_t **shares;
     uint32_t *slots;
     uint8_t digest[GPURENT_DIGEST_BYTES];
 } offer_prep;
+
+/* Undo what a failed offer_prepare took: name references and buckets
+ * made for it that no node came to use. */
+static void prep_undo(gpurent_market *m, const gpurent_offer *o, offer_prep *p)
+{
+    for (uint32_t i = 0; i < p->nmodels; i++) {
+        ml_bucket_drop_if_empty(m, p->models[i], (uint8_t)o->nodes[i].shared);
+        name_release(m, &m->models, p->models[i], ML_REF_OFFER);
+    }
+    if (p->has_region) name_release(m, &m->regions, p->region, ML_REF_OFFER);
+    p->nmodels = 0;
+    p->has_region = 0;
+}
+
+static int node_kind_cmp(const void *a, const void *b)
+{
+    const gpurent_node *x = *(const gpurent_node *const *)a, *y = *(const gpurent_node *const *)b;
+    int c = strcmp(x->gpu.model, y->gpu.model);
+    return c ? c : (int)(x->shared != 0) - (int)(y->shared != 0);
+}
+
+/* Distinct (model, shared) pairs of an offer, before anything is interned:
+ * one provider may not claim more than ML_PROV_BUCKETS buckets. */
+static int offer_kinds_check(const gpurent_offer *o)
+{
+    const gpurent_node **v = gr_malloc((size_t)o->node_count * sizeof *v);
+    if (!v) return gr_fail(GPURENT_E_NOMEM, "market: offer of %u nodes", o->node_count);
+    for (uint32_t i = 0; i < o->node_count; i++) v[i] = &o->nodes[i];
+    qsort(v, o->node_count, sizeof *v, node_kind_cmp);
+    uint32_t kinds = o->node_count ? 1 : 0;
+    for (uint32_t i = 1; i < o->node_count; i++) kinds += node_kind_cmp(&v[i - 1], &v[i]) != 0;
+    gr_free(v);
+    if (kinds > ML_PROV_BUCKETS)
+        return gr_fail(GPURENT_E_LIMIT, "offer: %u GPU models (dedicated and shared counted apart), a provider may offer %u",
+                       kinds, ML_PROV_BUCKETS);
+    return GPURENT_OK;
+}
 
 static void prep_free(offer_prep *p, uint32_t count)
 {
@@ -345,8 +438,10 @@ static int offer_prepare(gpurent_market *m, const gpurent_offer *o, offer_prep *
 {
     memset(p, 0, sizeof *p);
     int rc = offer_digest(o, p->digest);
+    if (!rc) rc = offer_kinds_check(o);
     if (rc) return rc;
-    if ((rc = name_intern(m, &m->regions, o->region, &p->region))) return rc;
+    if ((rc = name_intern(m, &m->regions, o->region, &p->region, ML_REF_OFFER))) return rc;
+    p->has_region = 1;
     p->models = gr_calloc(o->node_count, sizeof *p->models);
     p->shares = gr_calloc(o->node_count, sizeof *p->shares);
     p->slots = gr_calloc(o->node_count, sizeof *p->slots);
@@ -354,7 +449,8 @@ static int offer_prepare(gpurent_market *m, const gpurent_offer *o, offer_prep *
     for (uint32_t i = 0; i < o->node_count; i++) {
         const gpurent_node *src = &o->nodes[i];
         uint32_t b;
-        if ((rc = name_intern(m, &m->models, src->gpu.model, &p->models[i]))) return rc;
+        if ((rc = name_intern(m, &m->models, src->gpu.model, &p->models[i], ML_REF_OFFER))) return rc;
+        p->nmodels = i + 1;
         if ((rc = ml_bucket_for(m, p->models[i], (uint8_t)src->shared, &b))) return rc;
         if (src->shared && !(p->shares[i] = gr_malloc(src->gpu_count)))
             return gr_fail(GPURENT_E_NOMEM, "market: shares of node '%s'", src->node_id);
@@ -372,14 +468,19 @@ GPURENT_API gpurent_status gpurent_market_put_offer(gpurent_market *m, const gpu
     int rc = gpurent_offer_validate(o);
     if (rc) return rc;
     uint32_t pi = ml_prov_find(m, o->provider_key);
+    int existed = pi != NIL;
     if (pi != NIL && o->seq <= m->provs[pi].seq)
         return gr_fail(GPURENT_E_EXISTS, "offer.seq: %llu not above the market's %llu for this provider",
                        (unsigned long long)o->seq, (unsigned long long)m->provs[pi].seq);
     offer_prep p;
     if ((rc = offer_prepare(m, o, &p))) {
+        prep_undo(m, o, &p);
         prep_free(&p, o->node_count);
         return rc;
     }
+    /* The new nodes count in their buckets before the old ones leave theirs,
+     * so a bucket both use is never freed on the way. */
+    for (uint32_t i = 0; i < o->node_count; i++) ml_bucket_ref(m, p.models[i], (uint8_t)o->nodes[i].shared);
     if (pi == NIL) {
         SLOT_ALLOC(m, provs, prov_used, prov_free_head, node_count, pi);
         memset(&m->provs[pi], 0, sizeof m->provs[pi]);
@@ -389,6 +490,7 @@ GPURENT_API gpurent_status gpurent_market_put_offer(gpurent_market *m, const gpu
         m->prov_live++;
     }
     mprov *pv = &m->provs[pi];
+    if (existed) name_release(m, &m->regions, pv->region, ML_REF_OFFER); /* the old offer's */
     pv->seq = o->seq;
     pv->stake = o->stake_micro;
     pv->min_dur = o->min_duration_s;
@@ -415,10 +517,22 @@ GPURENT_API gpurent_status gpurent_market_put_offer(gpurent_market *m, const gpu
             ml_index_unlink(m, n);
             /* A verification holds for the report it checked. */
             verified = m->nodes[n].verified && digest_prefix(src->report_digest) == m->nodes[n].report;
+            /* A node that changes shape (shared or dedicated, GPU count) is
+             * a new node under the same id: leases on the old shape hold
+             * placements (GPU indices, shares) that mean nothing on the new
+             * one, so they must never be returned to it. */
+            if (m->nodes[n].shared != (src->shared != 0) || m->nodes[n].gpu_count != src->gpu_count)
+                m->nodes[n].gen++;
         }
         mnode *x = &m->nodes[n];
+        uint16_t old_model = x->model;
+        uint8_t old_shared = x->shared, was_alive = x->alive;
         node_fill(x, src, pi, p.models[i], p.shares[i]);
         p.shares[i] = NULL;
+        if (was_alive) {
+            ml_bucket_unref(m, old_model, old_shared);
+            name_release(m, &m->models, old_model, ML_REF_OFFER);
+        }
         x->verified = verified;
         x->report = digest_prefix(src->report_digest);
         x->region = pv->region;
@@ -451,6 +565,7 @@ GPURENT_API gpurent_status gpurent_market_remove_offer(gpurent_market *m, const 
     if (pi == NIL) return gr_fail(GPURENT_E_UNKNOWN_OFFER, "market: no offer from this provider");
     mprov *pv = &m->provs[pi];
     for (uint32_t i = 0; i < pv->node_count; i++) node_remove(m, pv->nodes[i]);
+    name_release(m, &m->regions, pv->region, ML_REF_OFFER);
     gr_free(pv->nodes);
     mtab_del(&m->prov_tab, ml_hash(m, provider_key, GPURENT_KEY_BYTES, NULL, 0), pi);
     memset(pv, 0, sizeof *pv);
@@ -510,14 +625,27 @@ static int resolve_names(const gpurent_market *mc, gpurent_market *m, uint16_t *
         const char *s = src ? src[i] : rsrc[i];
         mnames *names = models ? &((gpurent_market *)mc)->models : &((gpurent_market *)mc)->regions;
         if (m) {
-            int rc = name_intern(m, names, s, &dst[i]);
-            if (rc) return rc;
+            int rc = name_intern(m, names, s, &dst[i], ML_REF_REQUEST);
+            if (rc) {
+                while (i--) name_release(m, names, dst[i], ML_REF_REQUEST);
+                return rc;
+            }
         } else {
             dst[i] = (uint16_t)ml_name_find(names, mc, s);
         }
     }
     *count = (uint8_t)n;
     return GPURENT_OK;
+}
+
+/* Drop the name references a pending request's lists hold. */
+static void lists_release(gpurent_market *m, const mreq *q)
+{
+    const mlists *l = q->lists;
+    if (!l) return;
+    for (uint32_t i = 0; i < l->nm; i++) name_release(m, &m->models, ml_l_models(l)[i], ML_REF_REQUEST);
+    for (uint32_t i = 0; i < l->nr; i++) name_release(m, &m->regions, ml_l_regions(l)[i], ML_REF_REQUEST);
+    for (uint32_t i = 0; i < l->nxr; i++) name_release(m, &m->regions, ml_l_xregions(l)[i], ML_REF_REQUEST);
 }
 
 int ml_req_prepare(const gpurent_market *m, const gpurent_request *r, mreq *q, int intern)
@@ -553,7 +681,12 @@ int ml_req_prepare(const gpurent_market *m, const gpurent_request *r, mreq *q, i
     if (!rc) rc = resolve_names(m, mm, ids + l->nm, &l->nr, NULL, r->regions, r->region_count, 0);
     if (!rc) rc = resolve_names(m, mm, ids + l->nm + l->nr, &l->nxr, NULL, r->excluded_regions, r->excluded_region_count, 0);
     if (rc) {
+        if (mm) {
+            q->lists = l; /* the lists resolved in full hold references; the failed one released its own */
+            lists_release(mm, q);
+        }
         gr_free(l);
+        q->lists = NULL;
         return rc;
     }
     l->np = (uint8_t)r->provider_count;
@@ -610,6 +743,7 @@ static void req_drop(gpurent_market *m, uint32_t slot)
     mreq *q = &m->reqs[slot];
     hist_add(m, q, -1);
     m->lists_bytes -= lists_size(q->lists);
+    lists_release(m, q);
     mtab_del(&m->req_tab, ml_hash(m, q->id, strlen(q->id), NULL, 0), slot);
     gr_free(q->lists);
     memset(q, 0, sizeof *q);
@@ -633,8 +767,9 @@ GPURENT_API gpurent_status gpurent_market_remove_request(gpurent_market *m, cons
 static void lease_part_apply(gpurent_market *m, const mlease_part *p, int sign)
 {
     mnode *x = &m->nodes[p->node];
-    if (!x->alive || x->gen != p->gen) return; /* the node left the market */
+    if (!x->alive || x->gen != p->gen) return; /* the node left the market or changed shape */
     if (p->share) {
+        if (!x->share || p->gpu_index >= x->gpu_count) return; /* unreachable: a new shape is a new gen */
         uint32_t cur = x->share[p->gpu_index];
         ml_node_set_share(m, p->node, p->gpu_index, sign > 0 ? cur + p->share : cur - p->share);
     } else {
@@ -698,7 +833,7 @@ GPURENT_API gpurent_status gpurent_market_stats_get(const gpurent_market *m, gpu
         if (x->share) share_bytes += x->gpu_count;
     }
     out->node_bytes = (uint64_t)m->node_cap * sizeof(mnode) + mtab_bytes(&m->node_tab) + share_bytes +
-                      (uint64_t)m->bucket_count * sizeof(mbucket) + (uint64_t)m->bucket_cap * sizeof(void *) +
+                      (uint64_t)m->bucket_live * sizeof(mbucket) + (uint64_t)m->bucket_cap * sizeof(void *) +
                       (uint64_t)m->bucket_of_cap * sizeof(uint16_t);
     out->request_bytes = (uint64_t)m->req_cap * sizeof(mreq) + mtab_bytes(&m->req_tab) + m->lists_bytes;
     uint64_t prov_nodes = 0, lease_parts = 0;
@@ -708,7 +843,7 @@ GPURENT_API gpurent_status gpurent_market_stats_get(const gpurent_market *m, gpu
         if (m->leases[i].parts) lease_parts += m->leases[i].count;
     out->other_bytes = (uint64_t)m->prov_cap * sizeof(mprov) + prov_nodes * 4 + mtab_bytes(&m->prov_tab) +
                        (uint64_t)m->lease_cap * sizeof(mlease) + lease_parts * sizeof(mlease_part) +
-                       mtab_bytes(&m->lease_tab) + (uint64_t)(m->models.cap + m->regions.cap) * GPURENT_NAME_MAX +
+                       mtab_bytes(&m->lease_tab) + (uint64_t)(m->models.cap + m->regions.cap) * (GPURENT_NAME_MAX + 8u) +
                        mtab_bytes(&m->models.tab) + mtab_bytes(&m->regions.tab);
     return GPURENT_OK;
 }

@@ -25,6 +25,16 @@
  * (12 capacity classes of 256 levels, four attribute histograms) and lives
  * as long as the market, so hostile model names must not make thousands. */
 #define ML_MAX_BUCKETS 4096u
+/* Shared tables are bounded per party (issue 16), so that nothing one party
+ * sends refuses service to another: one offer names at most this many
+ * buckets (distinct model x shared), so ML_MAX_BUCKETS / ML_PROV_BUCKETS
+ * providers with live offers are needed to fill the market's buckets, and
+ * a bucket (and a name) is reclaimed as soon as nothing refers to it. */
+#define ML_PROV_BUCKETS 64u
+/* Names that only pending requests refer to (no offer uses them) take at
+ * most this many of the ML_MAX_NAMES ids, so requests naming made-up models
+ * or regions cannot refuse a provider a new model or region. */
+#define ML_MAX_REQ_NAMES 16384u
 #define ML_NONE 0xffffu     /* a name the market has never seen */
 
 /* ---- hash table: key -> slot, keys live in the caller's arrays ---- */
@@ -138,16 +148,27 @@ typedef struct mbucket {
     uint16_t model;
     uint8_t shared;
     uint8_t iface_mask;
+    uint32_t nodes;        /* alive nodes of this model and kind; 0 frees the bucket */
     uint32_t iface_count[8];
     mhist vram, gflops, cc, cuda;
     mlist lists[ML_CLASSES];
 } mbucket;
 
+/* Interned names. An id is held by offers (nodes for a model, providers for
+ * a region: orefs) and by pending requests' lists (qrefs); when both reach
+ * 0 the name is dropped and its id reused. A free id has an empty name and
+ * its orefs holds the next free id (NIL ends the chain). */
 typedef struct mnames {
     char (*name)[GPURENT_NAME_MAX];
-    uint32_t count, cap;
+    uint32_t *orefs, *qrefs;
+    uint32_t count, cap;   /* ids in use or free: [0, count) */
+    uint32_t live;         /* names with a reference */
+    uint32_t req_only;     /* live names with orefs 0 (ML_MAX_REQ_NAMES bounds them) */
+    uint32_t free_head;
     mtab tab;
 } mnames;
+#define ML_REF_OFFER 0
+#define ML_REF_REQUEST 1
 
 typedef struct mlease_part {
     uint32_t node, gen;
@@ -183,8 +204,8 @@ struct gpurent_market {
     uint32_t req_cap, req_used, req_live, req_free_head;
     mlease *leases;
     uint32_t lease_cap, lease_used, lease_live, lease_free_head;
-    mbucket **buckets;
-    uint32_t bucket_count, bucket_cap;
+    mbucket **buckets;         /* NULL where a bucket was reclaimed */
+    uint32_t bucket_count, bucket_cap, bucket_live;
     uint16_t *bucket_of;       /* [model * 2 + shared] -> bucket + 1, 0 none */
     uint32_t bucket_of_cap;
 
@@ -222,10 +243,21 @@ static inline int ml_grow(void **p, uint32_t *cap, uint32_t want, size_t size, c
     return want <= *cap ? GPURENT_OK : ml_grow_to(p, cap, want, size, what);
 }
 
+/* ---- check.c ---- */
+/* Check every invariant of the market's index and tables (tests and the
+ * stateful fuzzer): GPURENT_OK, or GPURENT_E_INTERNAL with the first broken
+ * one in the detail. Linear in the market; never changes it. */
+int ml_market_check(const gpurent_market *m);
+
 /* ---- index.c ---- */
 void ml_index_link(gpurent_market *m, uint32_t n);
 void ml_index_unlink(gpurent_market *m, uint32_t n);
 int ml_bucket_for(gpurent_market *m, uint16_t model, uint8_t shared, uint32_t *out);
+/* Count one node in / out of its bucket; a bucket left without nodes is freed. */
+void ml_bucket_ref(gpurent_market *m, uint16_t model, uint8_t shared);
+void ml_bucket_unref(gpurent_market *m, uint16_t model, uint8_t shared);
+/* Free the bucket if it holds no node (one made for an offer that failed). */
+void ml_bucket_drop_if_empty(gpurent_market *m, uint16_t model, uint8_t shared);
 uint32_t ml_class_of(const mnode *n);
 uint32_t ml_class_max(uint32_t shared, uint32_t cls);
 int ml_list_next(const mlist *l, int from);

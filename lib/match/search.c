@@ -136,7 +136,7 @@ static int pick_lists(msearch *s)
     uint32_t n = 0, want = q->share ? q->share : s->need;
     for (uint32_t b = 0; b < m->bucket_count; b++) {
         const mbucket *bk = m->buckets[b];
-        if ((bk->shared != 0) != (q->share != 0)) continue;
+        if (!bk || (bk->shared != 0) != (q->share != 0)) continue;
         if (q->lists && q->lists->nm && !has16(ml_l_models(q->lists), q->lists->nm, bk->model)) continue;
         if (!ml_bucket_may_serve(bk, q)) continue;
         for (uint32_t c = ML_CLASSES - 1; c >= 1; c--) {

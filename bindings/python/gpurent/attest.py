@@ -198,9 +198,13 @@ class Key(Handle):
         return capi.key_seal(self.ptr, passphrase, _keyfile_options(opslimit, memlimit))
 
     def save(self, path: Union[str, "os.PathLike[str]"], passphrase: str, opslimit: Optional[int] = None,
-             memlimit: Optional[int] = None) -> None:
-        """:meth:`seal` written to ``path`` (mode 0600, atomically)."""
-        capi.key_save(self.ptr, os.fspath(path), passphrase, _keyfile_options(opslimit, memlimit))
+             memlimit: Optional[int] = None, force: bool = False) -> None:
+        """:meth:`seal` written to ``path`` (mode 0600, atomically, through a
+        fresh temporary file; a symlink is never written through). An
+        existing ``path`` raises :class:`ExistsError` unless ``force``, which
+        replaces it."""
+        save = capi.key_save if force else capi.key_save_new
+        save(self.ptr, os.fspath(path), passphrase, _keyfile_options(opslimit, memlimit))
 
     def sign(self, payload: BytesLike, issued_at: int, expires_at: int, statement: Optional[int] = None,
              nonce: Optional[bytes] = None, subject: bytes = b"") -> bytes:

@@ -108,6 +108,22 @@ def test_seal_unseal_save_load(tmp_path, key):
         gpurent.Key.load(tmp_path / "missing.key", "pw")
     with pytest.raises(gpurent.IOFailedError):
         key.save(tmp_path / "no" / "such" / "dir.key", "pw", opslimit=1, memlimit=1 << 20)
+    # Never overwritten unless asked (issue 20); a symlink is never written through.
+    with pytest.raises(gpurent.ExistsError):
+        key.save(path, "pw2", opslimit=1, memlimit=1 << 20)
+    with gpurent.Key.load(path, "pw") as k5:
+        assert k5.public_key == key.public_key
+    key.save(path, "pw2", opslimit=1, memlimit=1 << 20, force=True)
+    with gpurent.Key.load(path, "pw2") as k6:
+        assert k6.public_key == key.public_key
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"untouched")
+    link = tmp_path / "link.key"
+    link.symlink_to(victim)
+    with pytest.raises(gpurent.ExistsError):
+        key.save(link, "pw", opslimit=1, memlimit=1 << 20)
+    key.save(link, "pw", opslimit=1, memlimit=1 << 20, force=True)
+    assert victim.read_bytes() == b"untouched" and not link.is_symlink()
     with pytest.raises(gpurent.InvalidArgError):
         key.seal("", opslimit=1, memlimit=1 << 20)  # empty passphrase
     with pytest.raises(gpurent.InvalidArgError):
