@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,7 +23,7 @@
 #include <cuda.h>
 #endif
 
-static char fake_path[512], old_path[512], ancient_path[512];
+static char fake_path[512], old_path[512], ancient_path[512], iso_path[512], ctorhang_path[512];
 static int under_valgrind;
 static gpurent_gpu_report *report; /* ~40 KiB: kept off the stack */
 static const uint8_t nonce_a[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
@@ -36,6 +37,8 @@ static int setup(void **state)
     snprintf(fake_path, sizeof fake_path, "%s/tests/libfakecuda.so", b);
     snprintf(old_path, sizeof old_path, "%s/tests/libfakecuda_old.so", b);
     snprintf(ancient_path, sizeof ancient_path, "%s/tests/libfakecuda_ancient.so", b);
+    snprintf(iso_path, sizeof iso_path, "%s/tests/libfakecuda_iso.so", b);
+    snprintf(ctorhang_path, sizeof ctorhang_path, "%s/tests/libfakecuda_ctorhang.so", b);
     under_valgrind = getenv("GPURENT_TEST_VALGRIND") != NULL;
     report = calloc(1, sizeof *report);
     unsetenv("LD_PRELOAD");
@@ -833,6 +836,15 @@ static void test_validate_rules(void **state)
     BREAK(g->devices[0].d2d.state = GPURENT_PV_UNSUPPORTED, "not requested");
     BREAK(g->devices[0].fma.value = (1ull << 40) + 1, "fma");
     BREAK(g->devices[0].ecc_enabled.value = 2, "ecc_enabled");
+    /* One device listed twice (issue 24, item 10). */
+    BREAK(g->devices[5].uuid = g->devices[2].uuid, "repeats an earlier device's UUID");
+    BREAK(g->devices[3].pci_domain = g->devices[2].pci_domain; g->devices[3].pci_bus = g->devices[2].pci_bus;
+          g->devices[3].pci_device = g->devices[2].pci_device, "repeats an earlier device's PCI address");
+    BREAK(for (int i = 1; i < 8; i++) {
+              uint32_t ord = g->devices[i].ordinal;
+              g->devices[i] = g->devices[0];
+              g->devices[i].ordinal = ord;
+          }, "repeats an earlier device");
 #undef BREAK
     *g = *report;
     assert_int_equal(gpurent_gpu_report_validate(g), GPURENT_OK);
@@ -938,6 +950,186 @@ static void test_signed_report(void **state)
     gpurent_buf_free(&payload);
 }
 
+
+/* ---------------- hostile drivers (issue 24) ---------------- */
+
+/* Item 1: a name that fills the whole buffer has no NUL: refused, and
+ * nothing past the buffer is read or copied. */
+static void test_name_without_nul(void **state)
+{
+    (void)state;
+    probe_machine(fake_path, "name_nonul", 0);
+    assert_int_equal(report->status, GPURENT_OK);
+    assert_int_equal(report->devices[0].name.state, GPURENT_PV_UNSUPPORTED);
+    assert_string_equal(report->devices[0].name.value, "");
+    assert_int_equal(report->devices[0].sm_count.value, 132);
+}
+
+/* Item 2: a device count above the record's limit is capped, and the
+ * reason says what the driver claimed; the report encodes. */
+static void test_huge_device_count(void **state)
+{
+    (void)state;
+    probe_machine(fake_path, "huge_count", 0);
+    assert_int_equal(report->status, GPURENT_OK);
+    assert_int_equal(report->driver_device_count, GPURENT_GPU_REPORT_MAX_DRIVER_DEVICES);
+    assert_int_equal(report->device_count, GPURENT_GPU_REPORT_MAX_DEVICES);
+    assert_non_null(strstr(report->reason, "2147483647"));
+    assert_non_null(strstr(report->reason, "65536"));
+}
+
+/* Item 3: a driver that writes past the buffer it was given is caught by
+ * the guard and named; the report says DEVICE_FAILED, never OK. */
+static void test_overlong_writes(void **state)
+{
+    (void)state;
+    static const struct { const char *machine, *call, *field; } cases[] = {
+        {"uuid_long", "cuDeviceGetUuid wrote past its 16-byte buffer", "uuid"},
+        {"name_long", "cuDeviceGetName wrote past its 256-byte buffer", "name"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        probe_machine(fake_path, cases[i].machine, 0);
+        assert_int_equal(report->status, GPURENT_E_DEVICE_FAILED);
+        assert_non_null(strstr(report->reason, cases[i].call));
+        const gpurent_probe_device *d = &report->devices[0];
+        uint32_t st = strcmp(cases[i].field, "uuid") == 0 ? d->uuid.state : d->name.state;
+        assert_int_equal(st, GPURENT_PV_ERROR);
+        assert_int_equal(d->sm_count.value, 132); /* the rest of the device is intact */
+    }
+}
+
+/* Item 10: a driver that lists one device several times gets no devices
+ * in its report, and says why. */
+static void test_duplicate_devices(void **state)
+{
+    (void)state;
+    probe_machine(fake_path, "duplicate", 0);
+    assert_int_equal(report->status, GPURENT_E_DRIVER_FAILED);
+    assert_int_equal(report->device_count, 0);
+    assert_int_equal(report->driver_device_count, 0);
+    assert_non_null(strstr(report->reason, "listed twice"));
+}
+
+typedef struct bg_probe {
+    gpurent_probe_options o;
+    const char *machine;
+    int rounds;
+    int rc;           /* first failure: a probe status, or -1000 - line of the failed expectation */
+    uint64_t ms;      /* of the last round */
+    gpurent_gpu_report *r;
+} bg_probe;
+
+static void *bg_run(void *arg)
+{
+    bg_probe *b = arg;
+    for (int i = 0; i < b->rounds && !b->rc; i++) {
+        uint64_t t0 = now_ms();
+        b->rc = gpurent_probe_run(&b->o, nonce_a, NULL, b->r);
+        b->ms = now_ms() - t0;
+        if (b->rc || !b->o.checks) continue;
+        const gpurent_probe_device *d = &b->r->devices[0];
+        if (b->r->status != GPURENT_OK || d->d2d.verdict != GPURENT_VERDICT_PLAUSIBLE ||
+            d->h2d.verdict != GPURENT_VERDICT_PLAUSIBLE || d->fma.verdict != GPURENT_VERDICT_PLAUSIBLE)
+            b->rc = -1000 - __LINE__;
+    }
+    return NULL;
+}
+
+/* Item 12: probes with active checks from several threads at once. */
+static void test_concurrent_checks(void **state)
+{
+    (void)state;
+    setenv("FAKECUDA_MACHINE", "h100", 1);
+    enum { THREADS = 4 };
+    bg_probe b[THREADS];
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        memset(&b[i], 0, sizeof b[i]);
+        b[i].o = fake_opts(fake_path, GPURENT_CHECK_ALL);
+        b[i].rounds = under_valgrind ? 1 : 3;
+        b[i].r = calloc(1, sizeof *b[i].r);
+        assert_non_null(b[i].r);
+        assert_int_equal(pthread_create(&t[i], NULL, bg_run, &b[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(b[i].rc, 0);
+        assert_int_equal(gpurent_gpu_report_validate(b[i].r), GPURENT_OK);
+        free(b[i].r);
+    }
+    assert_int_equal(fake_outstanding(fake_path), 0);
+}
+
+/* Item 9: loading the driver (dlopen runs its constructors) is inside the
+ * time limit; while one driver's constructor hangs, a loaded driver is
+ * probed at once, and a child forked meanwhile can probe. */
+static void test_load_in_time_limit(void **state)
+{
+    (void)state;
+    probe_machine(fake_path, "h100", 0); /* loaded before the hang */
+    setenv("FAKECUDA_CTOR_HANG_MS", "1500", 1);
+    bg_probe b;
+    memset(&b, 0, sizeof b);
+    b.o = fake_opts(ctorhang_path, 0);
+    b.o.timeout_ms = 200;
+    b.rounds = 1;
+    b.r = calloc(1, sizeof *b.r);
+    assert_non_null(b.r);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, bg_run, &b), 0);
+    struct timespec ts = {0, 50000000};
+    nanosleep(&ts, NULL);
+
+    gpurent_probe_options o = fake_opts(fake_path, 0);
+    uint64_t t0 = now_ms();
+    assert_int_equal(gpurent_probe_run(&o, nonce_a, NULL, report), GPURENT_OK);
+    assert_true(now_ms() - t0 < 1000);
+    assert_int_equal(report->status, GPURENT_OK);
+
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* The driver was initialised by the parent: a clear refusal, at once. */
+        int ok = gpurent_probe_run(&o, nonce_a, NULL, report) == GPURENT_OK &&
+                 report->status == GPURENT_E_DRIVER_FAILED && strstr(report->reason, "fork") != NULL;
+        _exit(ok ? 0 : 1);
+    }
+    int st = 0, reaped = 0;
+    for (int i = 0; i < 500 && !reaped; i++) {
+        reaped = waitpid(pid, &st, WNOHANG) == pid;
+        if (!reaped) nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    if (!reaped) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+    }
+    assert_true(reaped);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(b.rc, GPURENT_OK);
+    assert_true(b.ms < 1000);
+    assert_int_equal(b.r->status, GPURENT_E_DRIVER_TIMEOUT);
+    assert_non_null(strstr(b.r->reason, "loading the driver"));
+    assert_string_equal(b.r->driver_path, ctorhang_path);
+    assert_int_equal(gpurent_gpu_report_validate(b.r), GPURENT_OK);
+    /* While the load is stuck, probes of that driver answer at once. */
+    b.o.timeout_ms = 5000;
+    t0 = now_ms();
+    assert_int_equal(gpurent_probe_run(&b.o, nonce_a, NULL, b.r), GPURENT_OK);
+    assert_true(now_ms() - t0 < 1000);
+    assert_int_equal(b.r->status, GPURENT_E_DRIVER_TIMEOUT);
+    assert_non_null(strstr(b.r->reason, "earlier"));
+    wait_for_hung_workers();
+    /* Once loaded, it works. */
+    assert_int_equal(gpurent_probe_run(&b.o, nonce_a, NULL, b.r), GPURENT_OK);
+    assert_int_equal(b.r->status, GPURENT_OK);
+    assert_non_null(strstr(b.r->driver_path, "libfakecuda_ctorhang.so"));
+    free(b.r);
+    unsetenv("FAKECUDA_CTOR_HANG_MS");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -970,6 +1162,12 @@ int main(void)
         cmocka_unit_test(test_to_gpu_rules),
         cmocka_unit_test(test_status_names),
         cmocka_unit_test(test_signed_report),
+        cmocka_unit_test(test_name_without_nul),
+        cmocka_unit_test(test_huge_device_count),
+        cmocka_unit_test(test_overlong_writes),
+        cmocka_unit_test(test_duplicate_devices),
+        cmocka_unit_test(test_concurrent_checks),
+        cmocka_unit_test(test_load_in_time_limit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
