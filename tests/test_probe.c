@@ -1,6 +1,7 @@
 /* Probe: driver loading, every machine the fake driver plays, derived peaks,
  * active checks, the GPU report codec, and the declarations against cuda.h. */
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1130,6 +1131,100 @@ static void test_load_in_time_limit(void **state)
     unsetenv("FAKECUDA_CTOR_HANG_MS");
 }
 
+
+static int zero_digest(const uint8_t d[GPURENT_DIGEST_BYTES])
+{
+    for (size_t i = 0; i < GPURENT_DIGEST_BYTES; i++)
+        if (d[i]) return 0;
+    return 1;
+}
+
+/* Item 4: the probe in a child process. The suite never loads the copy of
+ * the fake at iso_path itself, so its children probe it afresh. */
+static void isolated(const char *machine, uint32_t timeout_ms, int want_status, const char *want_reason)
+{
+    setenv("FAKECUDA_MACHINE", machine, 1);
+    gpurent_probe_options o = fake_opts(iso_path, 0);
+    o.timeout_ms = timeout_ms;
+    uint64_t t0 = now_ms();
+    assert_int_equal(gpurent_probe_run_isolated(&o, nonce_a, NULL, report), GPURENT_OK);
+    assert_true(now_ms() - t0 < (uint64_t)(timeout_ms ? timeout_ms : 10000) + 1000 + 2000);
+    assert_int_equal(report->status, want_status);
+    if (want_reason && !strstr(report->reason, want_reason)) fail_msg("reason: %s", report->reason);
+    assert_int_equal(gpurent_gpu_report_validate(report), GPURENT_OK);
+    assert_memory_equal(report->nonce, nonce_a, 32);
+    assert_int_equal(report->probed_at, 1700000000);
+    /* Every child was reaped. */
+    errno = 0;
+    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+    assert_int_equal(errno, ECHILD);
+}
+
+static void test_isolated(void **state)
+{
+    (void)state;
+    isolated("h100", 0, GPURENT_OK, NULL);
+    assert_int_equal(report->device_count, 1);
+    assert_string_equal(report->devices[0].name.value, "NVIDIA H100 80GB HBM3");
+    assert_non_null(strstr(report->driver_path, "libfakecuda_iso.so"));
+    assert_false(zero_digest(report->driver_digest));
+    isolated("a100x8", 0, GPURENT_OK, NULL);
+    assert_int_equal(report->device_count, 8);
+    /* Active checks run in the child too. */
+    setenv("FAKECUDA_MACHINE", "h100", 1);
+    gpurent_probe_options o = fake_opts(iso_path, GPURENT_CHECK_ALL);
+    assert_int_equal(gpurent_probe_run_isolated(&o, nonce_a, NULL, report), GPURENT_OK);
+    assert_int_equal(report->status, GPURENT_OK);
+    assert_int_equal(report->devices[0].fma.verdict, GPURENT_VERDICT_PLAUSIBLE);
+    assert_int_equal(report->checks, GPURENT_CHECK_ALL);
+    /* The caller never loaded that driver. */
+    assert_null(dlopen(iso_path, RTLD_NOW | RTLD_NOLOAD));
+    isolated("nodevice", 0, GPURENT_E_NO_DEVICE, NULL);
+    /* Bad arguments fail in the caller, before any child. */
+    assert_int_equal(gpurent_probe_run_isolated(&o, NULL, NULL, report), GPURENT_E_INVALID_ARG);
+    assert_int_equal(gpurent_probe_run_isolated(&o, nonce_a, NULL, NULL), GPURENT_E_INVALID_ARG);
+    o.version = 9;
+    assert_int_equal(gpurent_probe_run_isolated(&o, nonce_a, NULL, report), GPURENT_E_VERSION);
+}
+
+static void test_isolated_crashes(void **state)
+{
+    (void)state;
+    isolated("crash_init", 0, GPURENT_E_DRIVER_FAILED, "signal 11 (SIGSEGV)");
+    assert_string_equal(report->driver_path, iso_path);
+    assert_int_equal(report->device_count, 0);
+    isolated("crash_name", 0, GPURENT_E_DRIVER_FAILED, "signal 11 (SIGSEGV)");
+    isolated("kill_init", 0, GPURENT_E_DRIVER_FAILED, "signal 9 (SIGKILL)");
+    /* A child that never answers (stopped) is killed at the deadline. */
+    uint64_t t0 = now_ms();
+    isolated("stop_init", 300, GPURENT_E_DRIVER_TIMEOUT, "did not answer within 1300 ms");
+    assert_true(now_ms() - t0 >= 1300);
+    /* The hostile drivers of items 1-3 cost the child nothing either. */
+    isolated("uuid_long", 0, GPURENT_E_DEVICE_FAILED, "cuDeviceGetUuid");
+    isolated("huge_count", 0, GPURENT_OK, "2147483647");
+}
+
+static void test_isolated_cancel(void **state)
+{
+    (void)state;
+    gpurent_cancel *c;
+    assert_int_equal(gpurent_cancel_new(&c), GPURENT_OK);
+    setenv("FAKECUDA_MACHINE", "stop_init", 1);
+    gpurent_probe_options o = fake_opts(iso_path, 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, cancel_later, c), 0);
+    uint64_t t0 = now_ms();
+    assert_int_equal(gpurent_probe_run_isolated(&o, nonce_a, c, report), GPURENT_E_CANCELLED);
+    assert_true(now_ms() - t0 < 2000);
+    assert_int_equal(report->device_count, 0);
+    pthread_join(t, NULL);
+    assert_int_equal(gpurent_probe_run_isolated(&o, nonce_a, c, report), GPURENT_E_CANCELLED);
+    gpurent_cancel_free(c);
+    errno = 0;
+    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+    assert_int_equal(errno, ECHILD);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1168,6 +1263,9 @@ int main(void)
         cmocka_unit_test(test_duplicate_devices),
         cmocka_unit_test(test_concurrent_checks),
         cmocka_unit_test(test_load_in_time_limit),
+        cmocka_unit_test(test_isolated),
+        cmocka_unit_test(test_isolated_crashes),
+        cmocka_unit_test(test_isolated_cancel),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

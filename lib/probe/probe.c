@@ -36,7 +36,7 @@ GPURENT_API gpurent_status gpurent_probe_options_init(gpurent_probe_options *opt
 static uint64_t dflt(uint64_t v, uint64_t d) { return v ? v : d; }
 
 /* Copy the options with defaults filled in, refusing out-of-range ones. */
-static int resolve_options(const gpurent_probe_options *in, gpurent_probe_options *o)
+int gr_probe_resolve_options(const gpurent_probe_options *in, gpurent_probe_options *o)
 {
     gpurent_probe_options d = GPURENT_PROBE_OPTIONS_INIT;
     if (in) {
@@ -693,7 +693,7 @@ GPURENT_API gpurent_status gpurent_probe_run(const gpurent_probe_options *opts, 
     gpurent_gpu_report_init(out);
     GR_CHECK_ARG(nonce, "nonce is NULL");
     gpurent_probe_options o;
-    int rc = resolve_options(opts, &o);
+    int rc = gr_probe_resolve_options(opts, &o);
     if (rc) return rc;
     if ((rc = gr_ensure_init())) return rc;
     if (gpurent_cancel_requested(cancel)) return gr_fail(GPURENT_E_CANCELLED, "probe: cancelled");

@@ -96,6 +96,9 @@ typedef struct gr_probe_job {
     gpurent_gpu_report report;
 } gr_probe_job;
 
+/* The options with defaults filled in (driver_path too); refuses bad ones. */
+int gr_probe_resolve_options(const gpurent_probe_options *in, gpurent_probe_options *o);
+
 /* Whether the caller gave up on the job (checked between driver calls). */
 int gr_job_abandoned(gr_probe_job *job);
 
