@@ -489,6 +489,7 @@ static int load_driver(gr_probe_job *job)
     }
     if (rc) {
         r->status = rc;
+        snprintf(r->driver_path, sizeof r->driver_path, "%s", drv->name); /* as asked for: not loaded */
         return 1;
     }
     memcpy(r->driver_path, drv->path, sizeof r->driver_path);
