@@ -113,6 +113,8 @@ typedef struct child {
     int reaped;
     int wstatus;      /* valid when reaped and known */
     int status_known; /* 0: someone else reaped it (SIGCHLD ignored, or reaped by the caller) */
+    int killed;       /* by us */
+    int malformed;    /* the header is not ours, or announces too much */
     uint8_t *msg;
     size_t have;
 } child;
@@ -129,8 +131,22 @@ static void reap(child *c, int flags)
 
 static void kill_and_reap(child *c)
 {
-    if (!c->reaped) kill(c->pid, SIGKILL);
+    if (!c->reaped) {
+        kill(c->pid, SIGKILL);
+        c->killed = 1;
+    }
     reap(c, 0);
+}
+
+/* A child that answered is leaving: wait for it until the deadline, then
+ * end it. */
+static void reap_by(child *c, uint64_t deadline)
+{
+    for (reap(c, WNOHANG); !c->reaped && mono_ms() < deadline; reap(c, WNOHANG)) {
+        struct timespec ts = {0, SLICE_MS * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    kill_and_reap(c);
 }
 
 static int complete(const child *c)
@@ -138,16 +154,18 @@ static int complete(const child *c)
     return c->have >= HEADER && c->have == HEADER + get32(c->msg + 8);
 }
 
-/* Read what is there to read now, without waiting (0: nothing more). */
+/* Read what there is within wait_ms: 1 something (or interrupted), 0
+ * nothing yet, -1 end of file or an error. */
 static int read_some(child *c, int wait_ms)
 {
-    if (c->have >= HEADER && get32(c->msg + 8) > MAX_MESSAGE - HEADER) return 0; /* not ours: stop */
     struct pollfd p = {c->fd, POLLIN, 0};
     if (poll(&p, 1, wait_ms) <= 0) return 0;
     size_t want = c->have < HEADER ? HEADER - c->have : HEADER + get32(c->msg + 8) - c->have;
     ssize_t got = read(c->fd, c->msg + c->have, want);
     if (got > 0) {
         c->have += (size_t)got;
+        if (c->have == HEADER && (memcmp(c->msg, "GRP1", 4) != 0 || get32(c->msg + 8) > MAX_MESSAGE - HEADER))
+            c->malformed = 1;
         return 1;
     }
     return got < 0 && (errno == EINTR || errno == EAGAIN) ? 1 : -1; /* -1: end of file or an error */
@@ -160,7 +178,7 @@ static int read_some(child *c, int wait_ms)
 static int collect(child *c, uint64_t deadline, gpurent_cancel *cancel)
 {
     int eof = 0;
-    while (!complete(c)) {
+    while (!complete(c) && !c->malformed) {
         if (gpurent_cancel_requested(cancel)) return 2;
         if (mono_ms() >= deadline) return 1;
         if (!eof) {
@@ -173,7 +191,8 @@ static int collect(child *c, uint64_t deadline, gpurent_cancel *cancel)
         }
         reap(c, WNOHANG);
         if (c->reaped) {
-            while (!eof && !complete(c) && read_some(c, 0) > 0) continue; /* what it wrote before it ended */
+            while (!eof && !complete(c) && !c->malformed && read_some(c, 0) > 0)
+                continue; /* what it wrote before it ended */
             return 0;
         }
     }
@@ -188,15 +207,17 @@ static void no_answer(const child *c, int outcome, uint32_t wait_ms, gpurent_gpu
     if (outcome == 1) {
         st = GPURENT_E_DRIVER_TIMEOUT;
         snprintf(why, sizeof why, "the probe process did not answer within %u ms and was killed", wait_ms);
-    } else if (c->status_known && WIFSIGNALED(c->wstatus)) {
+    } else if (c->malformed) {
+        snprintf(why, sizeof why, "the probe process sent a malformed answer and was killed");
+    } else if (c->status_known && WIFSIGNALED(c->wstatus) && !c->killed) {
         int sig = WTERMSIG(c->wstatus);
         snprintf(why, sizeof why, "the probe process died of signal %d (%s) before it answered: %s", sig,
                  signal_name(sig), sig == SIGKILL ? "killed" : "the driver crashed it");
     } else if (c->status_known && WIFEXITED(c->wstatus)) {
         snprintf(why, sizeof why, "the probe process exited with status %d before it answered",
                  WEXITSTATUS(c->wstatus));
-    } else if (c->have) {
-        snprintf(why, sizeof why, "the probe process sent an incomplete or oversized answer");
+    } else if (c->killed) {
+        snprintf(why, sizeof why, "the probe process sent an incomplete answer and was killed");
     } else {
         snprintf(why, sizeof why, "the probe process ended without an answer (its exit status was not available)");
     }
@@ -210,7 +231,7 @@ static void no_answer(const child *c, int outcome, uint32_t wait_ms, gpurent_gpu
 static int answer(const child *c, gpurent_gpu_report *base)
 {
     int32_t rc = (int32_t)get32(c->msg + 4);
-    if (memcmp(c->msg, "GRP1", 4) != 0 || (rc != GPURENT_OK && (get32(c->msg + 8) || rc > 0 || rc < -1000)))
+    if (rc != GPURENT_OK && (get32(c->msg + 8) || rc > 0 || rc < -1000))
         return gr_fail(GPURENT_E_INTERNAL, "probe process: a malformed answer");
     if (rc != GPURENT_OK) return gr_fail(rc, "probe process: %s", gpurent_strerror(rc));
     gpurent_gpu_report *back = gr_calloc(1, sizeof *back);
@@ -242,7 +263,7 @@ GPURENT_API gpurent_status gpurent_probe_run_isolated(const gpurent_probe_option
     if (gpurent_cancel_requested(cancel)) return gr_fail(GPURENT_E_CANCELLED, "probe: cancelled");
 
     gpurent_gpu_report *r = gr_calloc(1, sizeof *r);
-    child c = {0, -1, 0, 0, 0, gr_malloc(MAX_MESSAGE), 0};
+    child c = {0, -1, 0, 0, 0, 0, 0, gr_malloc(MAX_MESSAGE), 0};
     if (!r || !c.msg) {
         gr_free(r);
         gr_free(c.msg);
@@ -277,12 +298,14 @@ GPURENT_API gpurent_status gpurent_probe_run_isolated(const gpurent_probe_option
         goto out;
     }
     uint32_t wait_ms = o.timeout_ms + GRACE_MS;
-    int outcome = collect(&c, mono_ms() + wait_ms, cancel);
-    if (outcome || !complete(&c)) kill_and_reap(&c); /* a child that answered in part is ended too */
-    else reap(&c, 0);
+    uint64_t deadline = mono_ms() + wait_ms;
+    int outcome = collect(&c, deadline, cancel);
+    int whole = outcome == 0 && !c.malformed && complete(&c);
+    if (whole) reap_by(&c, deadline + GRACE_MS); /* it answered: it is leaving */
+    else kill_and_reap(&c);                       /* a child that answered in part is ended too */
     if (outcome == 2) {
         rc = gr_fail(GPURENT_E_CANCELLED, "probe: cancelled; the probe process was killed");
-    } else if (outcome == 0 && complete(&c)) {
+    } else if (whole) {
         rc = answer(&c, r);
     } else {
         no_answer(&c, outcome, wait_ms, r);

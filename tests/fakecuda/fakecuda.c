@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "machines.h"
 
@@ -108,6 +109,7 @@ API CUresult cuInit(unsigned int flags)
     if (m && m->bad == FAKE_BAD_CRASH_INIT) die(SIGSEGV);
     if (m && m->bad == FAKE_BAD_STOP_INIT) raise(SIGSTOP);
     if (m && m->bad == FAKE_BAD_KILL_INIT) raise(SIGKILL);
+    if (m && m->bad == FAKE_BAD_EXIT_INIT) _exit(7);
     if (m && m->hang) {
         const char *ms = getenv("FAKECUDA_HANG_MS");
         long v = ms ? atol(ms) : 2000;
