@@ -116,14 +116,17 @@ API CUresult cuInit(unsigned int flags)
         struct timespec ts = {v / 1000, (v % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }
+    /* Written only when it changes: other threads read it without the lock
+     * (FAKECUDA_MACHINE must not change while probes run). */
     fake_lock();
-    machine = m;
     unsigned rc = m ? m->init_rc : E_UNKNOWN;
+    const fake_machine *now = rc ? NULL : m;
+    if (machine != now) machine = now;
     if (m) {
         const char *sp = getenv("FAKECUDA_SPEED_PCT");
-        speed_pct = sp && atoi(sp) > 0 ? atoi(sp) : m->speed_pct;
+        int pct = sp && atoi(sp) > 0 ? atoi(sp) : m->speed_pct;
+        if (speed_pct != pct) speed_pct = pct;
     }
-    if (rc) machine = NULL;
     fake_unlock();
     return rc;
 }
