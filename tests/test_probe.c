@@ -1240,6 +1240,41 @@ static void test_isolated_cancel(void **state)
     assert_int_equal(errno, ECHILD);
 }
 
+
+/* Driver names: names that never load do not use up the table of drivers
+ * (20 of them, more than its 16 slots), and a driver file whose name is not
+ * UTF-8 gives a valid report (its path shown with '?'). */
+static void test_driver_names(void **state)
+{
+    (void)state;
+    gpurent_probe_options o = fake_opts(fake_path, 0);
+    for (int i = 0; i < 20; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "/nonexistent/gpurent-%d/libcuda.so.1", i);
+        o.driver_path = p;
+        assert_int_equal(gpurent_probe_run(&o, nonce_a, NULL, report), GPURENT_OK);
+        assert_int_equal(report->status, GPURENT_E_NO_DRIVER);
+        if (!strstr(report->reason, "cannot load")) fail_msg("reason: %s", report->reason);
+    }
+    char dir[] = "/tmp/gpurent-probe-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/libcuda-\xff.so", dir);
+    FILE *in = fopen(fake_path, "rb"), *out = fopen(path, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0) assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+    probe_machine(path, "h100", 0);
+    assert_int_equal(report->status, GPURENT_OK);
+    assert_non_null(strstr(report->driver_path, "/libcuda-?.so"));
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1281,6 +1316,7 @@ int main(void)
         cmocka_unit_test(test_isolated),
         cmocka_unit_test(test_isolated_crashes),
         cmocka_unit_test(test_isolated_cancel),
+        cmocka_unit_test(test_driver_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -277,7 +277,7 @@ GPURENT_API gpurent_status gpurent_probe_run_isolated(const gpurent_probe_option
     r->ld_preload_set = getenv("LD_PRELOAD") != NULL;
     r->cuda_visible_devices_set = getenv("CUDA_VISIBLE_DEVICES") != NULL;
     gr_pv_unsupported(&r->driver_version, 0);
-    snprintf(r->driver_path, sizeof r->driver_path, "%s", o.driver_path);
+    gr_probe_copy_path(r->driver_path, sizeof r->driver_path, o.driver_path);
 
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {

@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "../wire/mp_internal.h"
 #include "probe_internal.h"
 
 typedef struct sym_row {
@@ -117,6 +118,17 @@ static void digest_file(const char *path, uint8_t out[GPURENT_DIGEST_BYTES])
     gr_free(buf);
 }
 
+void gr_probe_copy_path(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap) n = cap - 1; /* PATH_MAX > our limit: cut */
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    if (gr_utf8_valid((const uint8_t *)dst, n)) return;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)dst[i] >= 0x80) dst[i] = '?';
+}
+
 /* The file that holds the code we will call: dladdr of cuInit, which also
  * tells an interposed cuInit from the library's own. */
 static void locate(gr_driver *d)
@@ -129,11 +141,8 @@ static void locate(gr_driver *d)
     if (!where) where = d->name;
     char resolved[PATH_MAX];
     if (realpath(where, resolved)) where = resolved;
-    size_t n = strlen(where);
-    if (n >= sizeof d->path) n = sizeof d->path - 1; /* PATH_MAX > our limit: cut */
-    memcpy(d->path, where, n);
-    d->path[n] = '\0';
-    digest_file(d->path, d->digest);
+    digest_file(where, d->digest);
+    gr_probe_copy_path(d->path, sizeof d->path, where);
 }
 
 int gr_driver_find(const char *name, gr_driver **out, char *reason, size_t cap)
@@ -147,12 +156,18 @@ int gr_driver_find(const char *name, gr_driver **out, char *reason, size_t cap)
     gr_driver_lock();
     for (unsigned i = 0; i < driver_count; i++)
         if (strcmp(drivers[i]->name, name) == 0) {
+            drivers[i]->users++;
             *out = drivers[i];
             gr_driver_unlock();
             return GPURENT_OK;
         }
+    /* A full table: the slot of a name that never loaded and that nobody
+     * uses now can be taken (loaded drivers are never unloaded). */
+    unsigned slot = driver_count;
+    for (unsigned i = 0; slot == MAX_DRIVERS && i < driver_count; i++)
+        if (drivers[i]->state == GR_DRV_NEW && drivers[i]->users == 0) slot = i;
     gr_driver *d = NULL;
-    if (driver_count == MAX_DRIVERS) {
+    if (slot == MAX_DRIVERS) {
         snprintf(reason, cap, "more than %d driver libraries asked for in one process", MAX_DRIVERS);
         rc = GPURENT_E_NO_DRIVER;
     } else if (!(d = gr_calloc(1, sizeof *d))) {
@@ -160,7 +175,10 @@ int gr_driver_find(const char *name, gr_driver **out, char *reason, size_t cap)
     } else {
         snprintf(d->name, sizeof d->name, "%s", name);
         d->state = GR_DRV_NEW;
-        drivers[driver_count++] = d; /* entries are never freed: their drivers are never unloaded */
+        d->users = 1;
+        if (slot < driver_count) gr_free(drivers[slot]);
+        else driver_count++;
+        drivers[slot] = d;
         *out = d;
     }
     gr_driver_unlock();
@@ -211,6 +229,21 @@ int gr_driver_load(gr_driver *d, char *reason, size_t cap)
     }
     gr_driver_unlock();
     return GPURENT_OK;
+}
+
+void gr_driver_hold(gr_driver *d)
+{
+    gr_driver_lock();
+    d->users++;
+    gr_driver_unlock();
+}
+
+void gr_driver_release(gr_driver *d)
+{
+    if (!d) return;
+    gr_driver_lock();
+    d->users--;
+    gr_driver_unlock();
 }
 
 int gr_driver_ready(gr_driver *d)

@@ -489,7 +489,7 @@ static int load_driver(gr_probe_job *job)
     }
     if (rc) {
         r->status = rc;
-        snprintf(r->driver_path, sizeof r->driver_path, "%s", drv->name); /* as asked for: not loaded */
+        gr_probe_copy_path(r->driver_path, sizeof r->driver_path, drv->name); /* as asked for: not loaded */
         return 1;
     }
     memcpy(r->driver_path, drv->path, sizeof r->driver_path);
@@ -536,6 +536,7 @@ static void job_release(gr_probe_job *job)
     int last = --job->refs == 0;
     pthread_mutex_unlock(&job->mu);
     if (!last) return;
+    gr_driver_release(job->drv);
     pthread_cond_destroy(&job->cv);
     pthread_mutex_destroy(&job->mu);
     gr_free(job);
@@ -615,6 +616,7 @@ static gr_probe_job *job_new(gr_driver *drv, const gpurent_probe_options *o, con
     pthread_mutex_init(&job->mu, NULL);
     job->refs = 2;
     job->loading = 1;
+    gr_driver_hold(drv);
     job->drv = drv;
     job->opts = *o;
     job->report = *base;
@@ -683,7 +685,7 @@ static void unfinished_path(gr_driver *drv, gpurent_gpu_report *r)
         memcpy(r->driver_path, drv->path, sizeof r->driver_path);
         memcpy(r->driver_digest, drv->digest, sizeof r->driver_digest);
     } else {
-        snprintf(r->driver_path, sizeof r->driver_path, "%s", drv->name);
+        gr_probe_copy_path(r->driver_path, sizeof r->driver_path, drv->name);
     }
 }
 
@@ -718,6 +720,7 @@ GPURENT_API gpurent_status gpurent_probe_run(const gpurent_probe_options *opts, 
         if (precheck(drv, r)) unfinished_path(drv, r);
         else if ((rc = run_worker(drv, &o, cancel, r)) == GPURENT_OK && r->status == GPURENT_E_DRIVER_TIMEOUT)
             unfinished_path(drv, r);
+        gr_driver_release(drv);
     } else {
         rc = gr_fail(rc, "probe: loading the driver");
     }

@@ -55,6 +55,7 @@ typedef struct gr_driver {
     char name[GPURENT_GPU_REPORT_PATH_MAX]; /* as asked for (cache key) */
     int state;                              /* GR_DRV_*, under the lock; the fields below
                                                up to init_pid are set once READY */
+    unsigned users;                         /* callers and jobs holding the entry (the lock) */
     void *handle;
     gr_cu_api api;
     const char *missing;                    /* first missing required symbol, or NULL */
@@ -65,15 +66,24 @@ typedef struct gr_driver {
     unsigned hung;                          /* workers abandoned inside the driver */
 } gr_driver;
 
-/* The table entry for the driver named `name`, created (not loaded) if new:
- * quick, never calls the loader. Fails with GPURENT_E_NO_DRIVER (reason
- * filled: name too long, table full) or GPURENT_E_NOMEM. */
+/* The table entry for the driver named `name`, created (not loaded) if new,
+ * held for the caller: quick, never calls the loader. Fails with
+ * GPURENT_E_NO_DRIVER (reason filled: name too long, table full) or
+ * GPURENT_E_NOMEM. An entry whose library never loaded may be replaced
+ * once nobody holds it. */
 int gr_driver_find(const char *name, gr_driver **out, char *reason, size_t cap);
+/* One more holder (a job), and one less (NULL is fine). */
+void gr_driver_hold(gr_driver *d);
+void gr_driver_release(gr_driver *d);
 /* Load the entry's library unless it is loaded (on a probe's worker thread:
  * dlopen may hang); waits while another thread loads it. Returns
  * GPURENT_E_NO_DRIVER (reason filled; a later call tries again) or
  * GPURENT_E_DRIVER_FAILED (a fork interrupted the load). Never unloaded. */
 int gr_driver_load(gr_driver *d, char *reason, size_t cap);
+/* A file name as a report's driver_path: cut to `cap` - 1 bytes; a name
+ * that is not UTF-8 (file names are bytes) has its bytes above 0x7f shown
+ * as '?', so the report stays valid. */
+void gr_probe_copy_path(char *dst, size_t cap, const char *src);
 /* Whether the entry's library is loaded (path, digest, api readable). */
 int gr_driver_ready(gr_driver *d);
 /* The lock that guards gr_driver's mutable fields (init_pid, hung). */
