@@ -22,7 +22,7 @@ go: lib $(GO_BUILD)
 # go test -count=1: results must not come from the cache (coverage is
 # recorded by the C wrappers while the tests run).
 # The probe tests load the fake CUDA driver from $GPURENT_TEST_BUILD/tests.
-check-go: lib $(GO_BUILD) $(BUILD)/tests/libfakecuda.so
+check-go: lib $(GO_BUILD) $(BUILD)/tests/libfakecuda.so $(BUILD)/tests/libfakecuda_iso.so
 	cd $(GO_DIR) && $(GO_ENV) $(GO) vet ./...
 	@rm -f $(GO_COVERAGE)
 	cd $(GO_DIR) && $(GO_ENV) GPURENT_BINDINGS_COVERAGE=$(CURDIR)/$(GO_COVERAGE) GPURENT_TEST_BUILD=$(CURDIR)/$(BUILD) \

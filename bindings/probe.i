@@ -29,5 +29,6 @@
 /* Probing loads the driver, waits for cuInit (up to the time limit) and may
  * run active checks: Python releases the GIL. */
 %gpurent_long_call(gpurent_probe_run)
+%gpurent_long_call(gpurent_probe_run_isolated)
 
 %include <gpurent/probe.h>

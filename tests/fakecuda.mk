@@ -5,7 +5,8 @@ FAKECUDA_SRC := tests/fakecuda/fakecuda.c
 .DEFAULT_GOAL := all
 
 FAKECUDA_DEPS := $(FAKECUDA_SRC) tests/fakecuda/machines.h
-FAKECUDA_LIBS := $(BUILD)/tests/libfakecuda.so $(BUILD)/tests/libfakecuda_old.so $(BUILD)/tests/libfakecuda_ancient.so
+FAKECUDA_LIBS := $(BUILD)/tests/libfakecuda.so $(BUILD)/tests/libfakecuda_old.so $(BUILD)/tests/libfakecuda_ancient.so \
+                 $(BUILD)/tests/libfakecuda_iso.so $(BUILD)/tests/libfakecuda_ctorhang.so
 FAKECUDA_CFLAGS := $(filter-out -Wmissing-prototypes,$(CFLAGS_ALL)) -fPIC -shared -fvisibility=hidden
 
 $(BUILD)/tests/libfakecuda.so: $(FAKECUDA_DEPS)
@@ -17,6 +18,15 @@ $(BUILD)/tests/libfakecuda_old.so: $(FAKECUDA_DEPS)
 $(BUILD)/tests/libfakecuda_ancient.so: $(FAKECUDA_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(FAKECUDA_CFLAGS) -DFAKE_OLD -DFAKE_ANCIENT $(LDFLAGS_ALL) -o $@ $(FAKECUDA_SRC) -lm -lpthread
+# A second copy: the probe suite loads it only in helper processes (a driver
+# its own process initialised cannot be probed after a fork).
+$(BUILD)/tests/libfakecuda_iso.so: $(FAKECUDA_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(FAKECUDA_CFLAGS) $(LDFLAGS_ALL) -o $@ $(FAKECUDA_SRC) -lm -lpthread
+# A driver whose constructor hangs (dlopen does not return for a while).
+$(BUILD)/tests/libfakecuda_ctorhang.so: $(FAKECUDA_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(FAKECUDA_CFLAGS) -DFAKE_CTOR_HANG $(LDFLAGS_ALL) -o $@ $(FAKECUDA_SRC) -lm -lpthread
 
 # The probe suite and the examples need the fakes built.
 $(BUILD)/tests/test_probe: $(FAKECUDA_LIBS)

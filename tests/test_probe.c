@@ -1,6 +1,7 @@
 /* Probe: driver loading, every machine the fake driver plays, derived peaks,
  * active checks, the GPU report codec, and the declarations against cuda.h. */
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,7 +24,7 @@
 #include <cuda.h>
 #endif
 
-static char fake_path[512], old_path[512], ancient_path[512];
+static char fake_path[512], old_path[512], ancient_path[512], iso_path[512], ctorhang_path[512];
 static int under_valgrind;
 static gpurent_gpu_report *report; /* ~40 KiB: kept off the stack */
 static const uint8_t nonce_a[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
@@ -36,6 +38,8 @@ static int setup(void **state)
     snprintf(fake_path, sizeof fake_path, "%s/tests/libfakecuda.so", b);
     snprintf(old_path, sizeof old_path, "%s/tests/libfakecuda_old.so", b);
     snprintf(ancient_path, sizeof ancient_path, "%s/tests/libfakecuda_ancient.so", b);
+    snprintf(iso_path, sizeof iso_path, "%s/tests/libfakecuda_iso.so", b);
+    snprintf(ctorhang_path, sizeof ctorhang_path, "%s/tests/libfakecuda_ctorhang.so", b);
     under_valgrind = getenv("GPURENT_TEST_VALGRIND") != NULL;
     report = calloc(1, sizeof *report);
     unsetenv("LD_PRELOAD");
@@ -833,6 +837,15 @@ static void test_validate_rules(void **state)
     BREAK(g->devices[0].d2d.state = GPURENT_PV_UNSUPPORTED, "not requested");
     BREAK(g->devices[0].fma.value = (1ull << 40) + 1, "fma");
     BREAK(g->devices[0].ecc_enabled.value = 2, "ecc_enabled");
+    /* One device listed twice (issue 24, item 10). */
+    BREAK(g->devices[5].uuid = g->devices[2].uuid, "repeats an earlier device's UUID");
+    BREAK(g->devices[3].pci_domain = g->devices[2].pci_domain; g->devices[3].pci_bus = g->devices[2].pci_bus;
+          g->devices[3].pci_device = g->devices[2].pci_device, "repeats an earlier device's PCI address");
+    BREAK(for (int i = 1; i < 8; i++) {
+              uint32_t ord = g->devices[i].ordinal;
+              g->devices[i] = g->devices[0];
+              g->devices[i].ordinal = ord;
+          }, "repeats an earlier device");
 #undef BREAK
     *g = *report;
     assert_int_equal(gpurent_gpu_report_validate(g), GPURENT_OK);
@@ -938,6 +951,330 @@ static void test_signed_report(void **state)
     gpurent_buf_free(&payload);
 }
 
+
+/* ---------------- hostile drivers (issue 24) ---------------- */
+
+/* Item 1: a name that fills the whole buffer has no NUL: refused, and
+ * nothing past the buffer is read or copied. */
+static void test_name_without_nul(void **state)
+{
+    (void)state;
+    probe_machine(fake_path, "name_nonul", 0);
+    assert_int_equal(report->status, GPURENT_OK);
+    assert_int_equal(report->devices[0].name.state, GPURENT_PV_UNSUPPORTED);
+    assert_string_equal(report->devices[0].name.value, "");
+    assert_int_equal(report->devices[0].sm_count.value, 132);
+}
+
+/* Item 2: a device count above the record's limit is capped, and the
+ * reason says what the driver claimed; the report encodes. */
+static void test_huge_device_count(void **state)
+{
+    (void)state;
+    probe_machine(fake_path, "huge_count", 0);
+    assert_int_equal(report->status, GPURENT_OK);
+    assert_int_equal(report->driver_device_count, GPURENT_GPU_REPORT_MAX_DRIVER_DEVICES);
+    assert_int_equal(report->device_count, GPURENT_GPU_REPORT_MAX_DEVICES);
+    assert_non_null(strstr(report->reason, "2147483647"));
+    assert_non_null(strstr(report->reason, "65536"));
+}
+
+/* Item 3: a driver that writes past the buffer it was given is caught by
+ * the guard and named; the report says DEVICE_FAILED, never OK. */
+static void test_overlong_writes(void **state)
+{
+    (void)state;
+    static const struct { const char *machine, *call, *field; } cases[] = {
+        {"uuid_long", "cuDeviceGetUuid wrote past its 16-byte buffer", "uuid"},
+        {"name_long", "cuDeviceGetName wrote past its 256-byte buffer", "name"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        probe_machine(fake_path, cases[i].machine, 0);
+        assert_int_equal(report->status, GPURENT_E_DEVICE_FAILED);
+        assert_non_null(strstr(report->reason, cases[i].call));
+        const gpurent_probe_device *d = &report->devices[0];
+        uint32_t st = strcmp(cases[i].field, "uuid") == 0 ? d->uuid.state : d->name.state;
+        assert_int_equal(st, GPURENT_PV_ERROR);
+        assert_int_equal(d->sm_count.value, 132); /* the rest of the device is intact */
+    }
+}
+
+/* Item 10: a driver that lists one device several times gets no devices
+ * in its report, and says why. */
+static void test_duplicate_devices(void **state)
+{
+    (void)state;
+    probe_machine(fake_path, "duplicate", 0);
+    assert_int_equal(report->status, GPURENT_E_DRIVER_FAILED);
+    assert_int_equal(report->device_count, 0);
+    assert_int_equal(report->driver_device_count, 0);
+    assert_non_null(strstr(report->reason, "listed twice"));
+}
+
+typedef struct bg_probe {
+    gpurent_probe_options o;
+    const char *machine;
+    int rounds;
+    int rc;           /* first failure: a probe status, or -1000 - line of the failed expectation */
+    uint64_t ms;      /* of the last round */
+    gpurent_gpu_report *r;
+} bg_probe;
+
+static void *bg_run(void *arg)
+{
+    bg_probe *b = arg;
+    for (int i = 0; i < b->rounds && !b->rc; i++) {
+        uint64_t t0 = now_ms();
+        b->rc = gpurent_probe_run(&b->o, nonce_a, NULL, b->r);
+        b->ms = now_ms() - t0;
+        if (b->rc || !b->o.checks) continue;
+        const gpurent_probe_device *d = &b->r->devices[0];
+        if (b->r->status != GPURENT_OK || d->d2d.verdict != GPURENT_VERDICT_PLAUSIBLE ||
+            d->h2d.verdict != GPURENT_VERDICT_PLAUSIBLE || d->fma.verdict != GPURENT_VERDICT_PLAUSIBLE)
+            b->rc = -1000 - __LINE__;
+    }
+    return NULL;
+}
+
+/* Item 12: probes with active checks from several threads at once. */
+static void test_concurrent_checks(void **state)
+{
+    (void)state;
+    setenv("FAKECUDA_MACHINE", "h100", 1);
+    enum { THREADS = 4 };
+    bg_probe b[THREADS];
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        memset(&b[i], 0, sizeof b[i]);
+        b[i].o = fake_opts(fake_path, GPURENT_CHECK_ALL);
+        b[i].rounds = under_valgrind ? 1 : 3;
+        b[i].r = calloc(1, sizeof *b[i].r);
+        assert_non_null(b[i].r);
+        assert_int_equal(pthread_create(&t[i], NULL, bg_run, &b[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(b[i].rc, 0);
+        assert_int_equal(gpurent_gpu_report_validate(b[i].r), GPURENT_OK);
+        free(b[i].r);
+    }
+    assert_int_equal(fake_outstanding(fake_path), 0);
+}
+
+/* Item 9: loading the driver (dlopen runs its constructors) is inside the
+ * time limit; while one driver's constructor hangs, a loaded driver is
+ * probed at once, and a child forked meanwhile can probe. */
+static void test_load_in_time_limit(void **state)
+{
+    (void)state;
+    probe_machine(fake_path, "h100", 0); /* loaded before the hang */
+    setenv("FAKECUDA_CTOR_HANG_MS", "1500", 1);
+    bg_probe b;
+    memset(&b, 0, sizeof b);
+    b.o = fake_opts(ctorhang_path, 0);
+    b.o.timeout_ms = 500;
+    b.rounds = 1;
+    b.r = calloc(1, sizeof *b.r);
+    assert_non_null(b.r);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, bg_run, &b), 0);
+    struct timespec ts = {0, 50000000};
+    nanosleep(&ts, NULL);
+
+    gpurent_probe_options o = fake_opts(fake_path, 0);
+    /* The child answers through a pipe, not its exit status: under valgrind
+     * the child's leak check (of memory the parent's other threads held)
+     * would change that. */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* The driver was initialised by the parent: a clear refusal, at once. */
+        char ok = gpurent_probe_run(&o, nonce_a, NULL, report) == GPURENT_OK &&
+                  report->status == GPURENT_E_DRIVER_FAILED && strstr(report->reason, "fork") != NULL;
+        /* The load in progress on a thread of the parent will never finish here. */
+        ok = ok && gpurent_probe_run(&b.o, nonce_a, NULL, report) == GPURENT_OK &&
+             report->status == GPURENT_E_DRIVER_FAILED && strstr(report->reason, "forked while") != NULL &&
+             gpurent_gpu_report_validate(report) == GPURENT_OK;
+        ssize_t w = write(fds[1], &ok, 1);
+        _exit(w == 1 ? 0 : 1);
+    }
+    close(fds[1]);
+    /* Meanwhile, a loaded driver is probed at once. */
+    uint64_t t0 = now_ms();
+    assert_int_equal(gpurent_probe_run(&o, nonce_a, NULL, report), GPURENT_OK);
+    assert_true(now_ms() - t0 < 1000);
+    assert_int_equal(report->status, GPURENT_OK);
+    int st = 0, reaped = 0;
+    for (int i = 0; i < 500 && !reaped; i++) {
+        reaped = waitpid(pid, &st, WNOHANG) == pid;
+        if (!reaped) nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    if (!reaped) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+    }
+    assert_true(reaped);
+    char ok = 0;
+    assert_int_equal(read(fds[0], &ok, 1), 1);
+    close(fds[0]);
+    assert_true(ok);
+
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(b.rc, GPURENT_OK);
+    assert_true(b.ms < 1000);
+    assert_int_equal(b.r->status, GPURENT_E_DRIVER_TIMEOUT);
+    assert_non_null(strstr(b.r->reason, "loading the driver"));
+    assert_string_equal(b.r->driver_path, ctorhang_path);
+    assert_int_equal(gpurent_gpu_report_validate(b.r), GPURENT_OK);
+    /* While the load is stuck, probes of that driver answer at once. */
+    b.o.timeout_ms = 5000;
+    t0 = now_ms();
+    assert_int_equal(gpurent_probe_run(&b.o, nonce_a, NULL, b.r), GPURENT_OK);
+    assert_true(now_ms() - t0 < 1000);
+    assert_int_equal(b.r->status, GPURENT_E_DRIVER_TIMEOUT);
+    assert_non_null(strstr(b.r->reason, "earlier"));
+    wait_for_hung_workers();
+    /* Once loaded, it works. */
+    assert_int_equal(gpurent_probe_run(&b.o, nonce_a, NULL, b.r), GPURENT_OK);
+    assert_int_equal(b.r->status, GPURENT_OK);
+    assert_non_null(strstr(b.r->driver_path, "libfakecuda_ctorhang.so"));
+    free(b.r);
+    unsetenv("FAKECUDA_CTOR_HANG_MS");
+}
+
+
+static int zero_digest(const uint8_t d[GPURENT_DIGEST_BYTES])
+{
+    for (size_t i = 0; i < GPURENT_DIGEST_BYTES; i++)
+        if (d[i]) return 0;
+    return 1;
+}
+
+/* Item 4: the probe in a child process. The suite never loads the copy of
+ * the fake at iso_path itself, so its children probe it afresh. */
+static void isolated(const char *machine, uint32_t timeout_ms, int want_status, const char *want_reason)
+{
+    setenv("FAKECUDA_MACHINE", machine, 1);
+    gpurent_probe_options o = fake_opts(iso_path, 0);
+    o.timeout_ms = timeout_ms;
+    uint64_t t0 = now_ms();
+    assert_int_equal(gpurent_probe_run_isolated(&o, nonce_a, NULL, report), GPURENT_OK);
+    assert_true(now_ms() - t0 < (uint64_t)(timeout_ms ? timeout_ms : 10000) + 1000 + 2000);
+    assert_int_equal(report->status, want_status);
+    if (want_reason && !strstr(report->reason, want_reason)) fail_msg("reason: %s", report->reason);
+    assert_int_equal(gpurent_gpu_report_validate(report), GPURENT_OK);
+    assert_memory_equal(report->nonce, nonce_a, 32);
+    assert_int_equal(report->probed_at, 1700000000);
+    /* Every child was reaped. */
+    errno = 0;
+    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+    assert_int_equal(errno, ECHILD);
+}
+
+static void test_isolated(void **state)
+{
+    (void)state;
+    isolated("h100", 0, GPURENT_OK, NULL);
+    assert_int_equal(report->device_count, 1);
+    assert_string_equal(report->devices[0].name.value, "NVIDIA H100 80GB HBM3");
+    assert_non_null(strstr(report->driver_path, "libfakecuda_iso.so"));
+    assert_false(zero_digest(report->driver_digest));
+    isolated("a100x8", 0, GPURENT_OK, NULL);
+    assert_int_equal(report->device_count, 8);
+    /* Active checks run in the child too. */
+    setenv("FAKECUDA_MACHINE", "h100", 1);
+    gpurent_probe_options o = fake_opts(iso_path, GPURENT_CHECK_ALL);
+    assert_int_equal(gpurent_probe_run_isolated(&o, nonce_a, NULL, report), GPURENT_OK);
+    assert_int_equal(report->status, GPURENT_OK);
+    assert_int_equal(report->devices[0].fma.verdict, GPURENT_VERDICT_PLAUSIBLE);
+    assert_int_equal(report->checks, GPURENT_CHECK_ALL);
+    /* The caller never loaded that driver. */
+    assert_null(dlopen(iso_path, RTLD_NOW | RTLD_NOLOAD));
+    isolated("nodevice", 0, GPURENT_E_NO_DEVICE, NULL);
+    /* Bad arguments fail in the caller, before any child. */
+    assert_int_equal(gpurent_probe_run_isolated(&o, NULL, NULL, report), GPURENT_E_INVALID_ARG);
+    assert_int_equal(gpurent_probe_run_isolated(&o, nonce_a, NULL, NULL), GPURENT_E_INVALID_ARG);
+    o.version = 9;
+    assert_int_equal(gpurent_probe_run_isolated(&o, nonce_a, NULL, report), GPURENT_E_VERSION);
+}
+
+static void test_isolated_crashes(void **state)
+{
+    (void)state;
+    isolated("crash_init", 0, GPURENT_E_DRIVER_FAILED, "signal 11 (SIGSEGV)");
+    assert_string_equal(report->driver_path, iso_path);
+    assert_int_equal(report->device_count, 0);
+    isolated("crash_name", 0, GPURENT_E_DRIVER_FAILED, "signal 11 (SIGSEGV)");
+    isolated("kill_init", 0, GPURENT_E_DRIVER_FAILED, "signal 9 (SIGKILL)");
+    isolated("exit_init", 0, GPURENT_E_DRIVER_FAILED, "exited with status 7 before it answered");
+    /* A child that never answers (stopped) is killed at the deadline. */
+    uint64_t t0 = now_ms();
+    isolated("stop_init", 300, GPURENT_E_DRIVER_TIMEOUT, "did not answer within 1300 ms");
+    assert_true(now_ms() - t0 >= 1300);
+    /* The hostile drivers of items 1-3 cost the child nothing either. */
+    isolated("uuid_long", 0, GPURENT_E_DEVICE_FAILED, "cuDeviceGetUuid");
+    isolated("huge_count", 0, GPURENT_OK, "2147483647");
+}
+
+static void test_isolated_cancel(void **state)
+{
+    (void)state;
+    gpurent_cancel *c;
+    assert_int_equal(gpurent_cancel_new(&c), GPURENT_OK);
+    setenv("FAKECUDA_MACHINE", "stop_init", 1);
+    gpurent_probe_options o = fake_opts(iso_path, 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, cancel_later, c), 0);
+    uint64_t t0 = now_ms();
+    assert_int_equal(gpurent_probe_run_isolated(&o, nonce_a, c, report), GPURENT_E_CANCELLED);
+    assert_true(now_ms() - t0 < 2000);
+    assert_int_equal(report->device_count, 0);
+    pthread_join(t, NULL);
+    assert_int_equal(gpurent_probe_run_isolated(&o, nonce_a, c, report), GPURENT_E_CANCELLED);
+    gpurent_cancel_free(c);
+    errno = 0;
+    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+    assert_int_equal(errno, ECHILD);
+}
+
+
+/* Driver names: names that never load do not use up the table of drivers
+ * (20 of them, more than its 16 slots), and a driver file whose name is not
+ * UTF-8 gives a valid report (its path shown with '?'). */
+static void test_driver_names(void **state)
+{
+    (void)state;
+    gpurent_probe_options o = fake_opts(fake_path, 0);
+    for (int i = 0; i < 20; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "/nonexistent/gpurent-%d/libcuda.so.1", i);
+        o.driver_path = p;
+        assert_int_equal(gpurent_probe_run(&o, nonce_a, NULL, report), GPURENT_OK);
+        assert_int_equal(report->status, GPURENT_E_NO_DRIVER);
+        if (!strstr(report->reason, "cannot load")) fail_msg("reason: %s", report->reason);
+    }
+    char dir[] = "/tmp/gpurent-probe-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/libcuda-\xff.so", dir);
+    FILE *in = fopen(fake_path, "rb"), *out = fopen(path, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0) assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+    probe_machine(path, "h100", 0);
+    assert_int_equal(report->status, GPURENT_OK);
+    assert_non_null(strstr(report->driver_path, "/libcuda-?.so"));
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -970,6 +1307,16 @@ int main(void)
         cmocka_unit_test(test_to_gpu_rules),
         cmocka_unit_test(test_status_names),
         cmocka_unit_test(test_signed_report),
+        cmocka_unit_test(test_name_without_nul),
+        cmocka_unit_test(test_huge_device_count),
+        cmocka_unit_test(test_overlong_writes),
+        cmocka_unit_test(test_duplicate_devices),
+        cmocka_unit_test(test_concurrent_checks),
+        cmocka_unit_test(test_load_in_time_limit),
+        cmocka_unit_test(test_isolated),
+        cmocka_unit_test(test_isolated_crashes),
+        cmocka_unit_test(test_isolated_cancel),
+        cmocka_unit_test(test_driver_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -24,6 +24,9 @@ $(BUILD)/tsan-bin/%: tests/tsan/%.c $(STLIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ilib -Itests $(LDFLAGS_ALL) -o $@ $< $(STLIB) $(DEP_LIBS)
 
+# tsan_probe loads the fake CUDA driver, built with the same flags.
+$(BUILD)/tsan-bin/tsan_probe: $(BUILD)/tests/libfakecuda.so
+
 check-tsan:
 	@$(MAKE) --no-print-directory BUILD=$(TSAN_DIR) CC=$(TSAN_CC) SANITIZE= OPT='-O1 -g' \
 	  SAN_FLAGS='-fsanitize=thread -fno-omit-frame-pointer' tsan-bins

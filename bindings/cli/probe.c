@@ -92,7 +92,8 @@ int cmd_probe(int argc, char **argv)
     (void)cli_positional(argc, argv, 0, valued);
     gpurent_gpu_report *r = malloc(sizeof *r);
     if (!r) return cli_fail("probe", EXIT_FAILED, "out of memory");
-    int rc = gpurent_probe_run(&o, nonce, NULL, r);
+    /* In a helper process: a driver that crashes or hangs costs the child (issue 24). */
+    int rc = gpurent_probe_run_isolated(&o, nonce, NULL, r);
     if (rc) { free(r); return cli_fail_status("probe", rc, EXIT_FAILED); }
     gpurent_buf rep = {0};
     if ((rc = gpurent_gpu_report_encode(r, &rep))) { free(r); return cli_fail_status("probe", rc, EXIT_FAILED); }

@@ -312,6 +312,22 @@ type ProbeOptions struct {
 // not an error; errors are bad options (ErrInvalidArg) or ErrCancelled.
 // cancel may be nil.
 func Probe(nonce [32]byte, opts *ProbeOptions, cancel *Cancel) (GPUReport, error) {
+	return probe(capi.Probe_run, nonce, opts, cancel)
+}
+
+// ProbeIsolated is Probe in a child process (gpurent_probe_run_isolated): a
+// driver that crashes, is killed or never answers gives a report whose
+// Status says so (capi.E_DRIVER_FAILED with the signal named in Reason, or
+// capi.E_DRIVER_TIMEOUT), and the child is always reaped. The child is forked
+// in C and runs no Go code. Once this process probed a driver with Probe,
+// a child cannot probe that driver (CUDA does not survive fork): use one
+// or the other.
+func ProbeIsolated(nonce [32]byte, opts *ProbeOptions, cancel *Cancel) (GPUReport, error) {
+	return probe(capi.Probe_run_isolated, nonce, opts, cancel)
+}
+
+func probe(run func(capi.Probe_options, []byte, capi.Cancel, capi.Gpu_report) error, nonce [32]byte,
+	opts *ProbeOptions, cancel *Cancel) (GPUReport, error) {
 	o := capi.NewProbe_options() // initialised by the binding's constructor
 	defer capi.DeleteProbe_options(o)
 	if err := capi.Probe_options_init(o, uint(capi.PROBE_OPTIONS_VERSION)); err != nil {
@@ -331,7 +347,7 @@ func Probe(nonce [32]byte, opts *ProbeOptions, cancel *Cancel) (GPUReport, error
 	defer capi.DeleteGpu_report(out)
 	cp, done := cancelPtrLocked(cancel)
 	defer done()
-	if err := capi.Probe_run(o, nonce[:], cp, out); err != nil {
+	if err := run(o, nonce[:], cp, out); err != nil {
 		return GPUReport{}, err
 	}
 	return reportFromC(out), nil

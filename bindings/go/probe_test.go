@@ -177,3 +177,51 @@ func TestDerivePeaksNamesVerdicts(t *testing.T) {
 		t.Fatal("verdicts")
 	}
 }
+
+// isoDriver is a second copy of the fake driver that the tests load only
+// in child processes (a driver this process initialised cannot be probed
+// after a fork).
+func isoDriver(t *testing.T) string {
+	t.Helper()
+	return filepath.Join(filepath.Dir(fakeDriver(t)), "libfakecuda_iso.so")
+}
+
+func TestProbeIsolated(t *testing.T) {
+	iso := isoDriver(t)
+	t.Setenv("FAKECUDA_MACHINE", "h100")
+	r, err := gpurent.ProbeIsolated(nonce32(), &gpurent.ProbeOptions{DriverPath: iso, Now: at0}, nil)
+	if err != nil || r.Status != 0 || len(r.Devices) != 1 || r.Devices[0].Name.Value != "NVIDIA H100 80GB HBM3" ||
+		r.Nonce != nonce32() || r.ProbedAt != at0 || !strings.HasSuffix(r.DriverPath, "libfakecuda_iso.so") {
+		t.Fatalf("isolated probe: %v %+v", err, r)
+	}
+	// A driver that crashes costs the child, not this process.
+	t.Setenv("FAKECUDA_MACHINE", "crash_init")
+	r, err = gpurent.ProbeIsolated(nonce32(), &gpurent.ProbeOptions{DriverPath: iso, Now: at0}, nil)
+	if err != nil || !errors.Is(gpurent.StatusError(int(r.Status)), gpurent.ErrDriverFailed) ||
+		!strings.Contains(r.Reason, "SIGSEGV") || len(r.Devices) != 0 {
+		t.Fatalf("crash: %v %+v", err, r)
+	}
+	if _, err := r.Encode(); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := gpurent.NewCancel()
+	defer c.Close()
+	c.Request()
+	_, err = gpurent.ProbeIsolated(nonce32(), &gpurent.ProbeOptions{DriverPath: iso}, c)
+	mustIs(t, err, gpurent.ErrCancelled)
+}
+
+// One device listed twice is refused by the record's own rules (issue 24).
+func TestGPUReportDuplicateDevice(t *testing.T) {
+	r := probeH100(t)
+	dup := r.Devices[0]
+	dup.Ordinal = 1
+	r.Devices = append(r.Devices, dup)
+	r.DriverDeviceCount = 2
+	if _, err := r.Encode(); !errors.Is(err, gpurent.ErrInvalidField) || !strings.Contains(err.Error(), "repeats") {
+		t.Fatalf("duplicate device: %v", err)
+	}
+	if err := r.Validate(); !errors.Is(err, gpurent.ErrInvalidField) {
+		t.Fatalf("validate: %v", err)
+	}
+}

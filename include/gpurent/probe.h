@@ -9,11 +9,19 @@
  *
  * The result is a gpurent_gpu_report (wire.h): encode it, sign it with the
  * attest module, and turn its devices into gpurent_gpu records for offers.
+ * A report is the provider's own declaration: whoever controls the driver
+ * controls what it says (docs/probe.md, "What a report proves"). The nonce
+ * proves that the report is fresh, not that the hardware is real.
+ *
  * docs/probe.md has the details, including what cannot be done safely:
- *  - a cuInit that hangs runs on a worker thread which cannot be killed;
- *    the probe gives up after its time limit and leaves that thread behind;
- *  - CUDA does not survive fork(): probe in the process that will use the
- *    result, never in a child forked after a probe (the probe refuses). */
+ *  - a driver that hangs (in its constructors at load time, in cuInit, in
+ *    any call) runs on a worker thread which cannot be killed; the probe
+ *    gives up after its time limit and leaves that thread behind;
+ *  - a driver that crashes, or writes far past the buffers it is given,
+ *    takes the process with it: gpurent_probe_run_isolated() probes in a
+ *    child process and reports such a crash instead;
+ *  - CUDA does not survive fork(): a child forked after this process
+ *    initialised a driver cannot probe that driver (the probe refuses). */
 #ifndef GPURENT_PROBE_H
 #define GPURENT_PROBE_H
 
@@ -64,10 +72,54 @@ GPURENT_API gpurent_status gpurent_probe_options_init(gpurent_probe_options *opt
  * finish on its worker thread.
  *
  * The driver is loaded once per process and path and never unloaded (libcuda
- * does not support it). Probes may run from several threads at once.
+ * does not support it); loading it (dlopen runs its constructors) happens
+ * on the worker thread, inside the time limit. Probes may run from several
+ * threads at once, with or without active checks.
+ *
+ * A hostile or broken driver is contained where the probe can: every
+ * buffer the driver writes is followed by a guard, and a driver that wrote
+ * past the length it was given has its answer refused (the report says
+ * GPURENT_E_DEVICE_FAILED, naming the call); a name that fills its buffer
+ * without a NUL is "unsupported"; a device count above
+ * GPURENT_GPU_REPORT_MAX_DRIVER_DEVICES is capped (the reason says what the
+ * driver claimed); a driver that lists one device twice (same UUID or PCI
+ * address) gets GPURENT_E_DRIVER_FAILED and no devices.
  */
 GPURENT_API gpurent_status gpurent_probe_run(const gpurent_probe_options *opts, const uint8_t nonce[32],
                                              gpurent_cancel *cancel, gpurent_gpu_report *out);
+
+/**
+ * gpurent_probe_run() in a child process: the default for provider nodes
+ * and the CLI, because a crash or a memory overwrite in the driver then
+ * costs the child, not the caller.
+ *
+ * The child is forked from the calling thread (not exec'd), runs the probe
+ * with the same options and sends back the report's canonical encoding
+ * through a pipe; the parent decodes it (a report that does not decode, or
+ * is bound to another nonce, is not accepted) and always reaps the child.
+ * Arguments and results are those of gpurent_probe_run(), and these
+ * outcomes are facts in the report (the call returns GPURENT_OK):
+ *  - the child died of a signal (a crash in the driver, or killed by
+ *    someone): status GPURENT_E_DRIVER_FAILED, the reason names the signal
+ *    ("died of signal 11 (SIGSEGV)");
+ *  - the child exited without a report: GPURENT_E_DRIVER_FAILED;
+ *  - no answer within the time limit plus one second of grace: the child is
+ *    killed (SIGKILL) and reaped, status GPURENT_E_DRIVER_TIMEOUT.
+ * Such reports carry the nonce, the time and the driver name as asked for
+ * (no digest). `cancel` kills the child and returns GPURENT_E_CANCELLED.
+ * Fails with GPURENT_E_LIMIT or GPURENT_E_NOMEM when no pipe or process
+ * can be created.
+ *
+ * Because CUDA does not survive fork, probe either always in a child or
+ * always in-process: once this process has initialised a driver itself
+ * (gpurent_probe_run), a child cannot probe that driver and its report
+ * says so. The child uses only the calling thread; the library resets its
+ * own locks in the child (pthread_atfork). A caller that ignores SIGCHLD or
+ * reaps every child itself still gets the report, but a crash is then
+ * reported without its signal. Not for Windows (POSIX fork).
+ */
+GPURENT_API gpurent_status gpurent_probe_run_isolated(const gpurent_probe_options *opts, const uint8_t nonce[32],
+                                                      gpurent_cancel *cancel, gpurent_gpu_report *out);
 
 /** "ok", "unsupported", "error", "skipped"; "unknown" otherwise. Static string. */
 GPURENT_API const char *gpurent_pv_state_name(uint32_t state);

@@ -195,6 +195,7 @@ GPURENT_API gpurent_status gpurent_request_add_provider(gpurent_request *req, co
  * below encodes it canonically and decodes untrusted bytes strictly.
  */
 #define GPURENT_GPU_REPORT_MAX_DEVICES 64
+#define GPURENT_GPU_REPORT_MAX_DRIVER_DEVICES 65536 /* driver_device_count at most */
 #define GPURENT_GPU_REPORT_TEXT_MAX 256   /* device names and the reason, with NUL */
 #define GPURENT_GPU_REPORT_PATH_MAX 1024  /* driver path, with NUL */
 #define GPURENT_CHALLENGE_BYTES 32

@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "../wire/mp_internal.h"
 #include "probe_internal.h"
 
 typedef struct sym_row {
@@ -58,12 +59,33 @@ static const sym_row symbols[] = {
 #undef SYM
 
 #define MAX_DRIVERS 16
+/* The table of drivers. The lock guards the table and each entry's state,
+ * init_pid and hung, and is never held across a call into a driver, the
+ * dynamic loader or the file system: dlopen runs the library's
+ * constructors, which may never return, and the digest reads a file. */
 static pthread_mutex_t drivers_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t drivers_cv = PTHREAD_COND_INITIALIZER; /* an entry left GR_DRV_LOADING */
 static gr_driver *drivers[MAX_DRIVERS];
 static unsigned driver_count;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 void gr_driver_lock(void) { pthread_mutex_lock(&drivers_mu); }
 void gr_driver_unlock(void) { pthread_mutex_unlock(&drivers_mu); }
+
+/* fork(): take the lock so the child gets the table in a consistent state
+ * (and the lock free); in the child, a load that was in progress on a
+ * thread that does not exist there will never finish. */
+static void atfork_prepare(void) { pthread_mutex_lock(&drivers_mu); }
+static void atfork_parent(void) { pthread_mutex_unlock(&drivers_mu); }
+static void atfork_child(void)
+{
+    for (unsigned i = 0; i < driver_count; i++)
+        if (drivers[i]->state == GR_DRV_LOADING) drivers[i]->state = GR_DRV_FORKED;
+    pthread_mutex_unlock(&drivers_mu);
+    /* Its waiters were threads of the parent. */
+    pthread_cond_init(&drivers_cv, NULL);
+}
+static void register_atfork(void) { pthread_atfork(atfork_prepare, atfork_parent, atfork_child); }
 
 static void resolve(gr_driver *d)
 {
@@ -96,6 +118,17 @@ static void digest_file(const char *path, uint8_t out[GPURENT_DIGEST_BYTES])
     gr_free(buf);
 }
 
+void gr_probe_copy_path(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap) n = cap - 1; /* PATH_MAX > our limit: cut */
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    if (gr_utf8_valid((const uint8_t *)dst, n)) return;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)dst[i] >= 0x80) dst[i] = '?';
+}
+
 /* The file that holds the code we will call: dladdr of cuInit, which also
  * tells an interposed cuInit from the library's own. */
 static void locate(gr_driver *d)
@@ -108,49 +141,117 @@ static void locate(gr_driver *d)
     if (!where) where = d->name;
     char resolved[PATH_MAX];
     if (realpath(where, resolved)) where = resolved;
-    size_t n = strlen(where);
-    if (n >= sizeof d->path) n = sizeof d->path - 1; /* PATH_MAX > our limit: cut */
-    memcpy(d->path, where, n);
-    d->path[n] = '\0';
-    digest_file(d->path, d->digest);
+    digest_file(where, d->digest);
+    gr_probe_copy_path(d->path, sizeof d->path, where);
 }
 
-int gr_driver_get(const char *name, gr_driver **out, char *reason, size_t cap)
+int gr_driver_find(const char *name, gr_driver **out, char *reason, size_t cap)
 {
+    pthread_once(&atfork_once, register_atfork);
     if (strlen(name) >= GPURENT_GPU_REPORT_PATH_MAX) {
         snprintf(reason, cap, "driver name longer than %u bytes", GPURENT_GPU_REPORT_PATH_MAX - 1);
         return GPURENT_E_NO_DRIVER;
     }
+    int rc = GPURENT_OK;
     gr_driver_lock();
     for (unsigned i = 0; i < driver_count; i++)
         if (strcmp(drivers[i]->name, name) == 0) {
+            drivers[i]->users++;
             *out = drivers[i];
             gr_driver_unlock();
             return GPURENT_OK;
         }
-    int rc = GPURENT_OK;
+    /* A full table: the slot of a name that never loaded and that nobody
+     * uses now can be taken (loaded drivers are never unloaded). */
+    unsigned slot = driver_count;
+    for (unsigned i = 0; slot == MAX_DRIVERS && i < driver_count; i++)
+        if (drivers[i]->state == GR_DRV_NEW && drivers[i]->users == 0) slot = i;
     gr_driver *d = NULL;
-    void *h = NULL;
-    if (driver_count == MAX_DRIVERS) {
+    if (slot == MAX_DRIVERS) {
         snprintf(reason, cap, "more than %d driver libraries asked for in one process", MAX_DRIVERS);
         rc = GPURENT_E_NO_DRIVER;
-    } else if (!(h = dlopen(name, RTLD_NOW | RTLD_LOCAL))) {
-        const char *e = dlerror();
-        snprintf(reason, cap, "cannot load %s: %s", name, e ? e : "unknown error");
-        rc = GPURENT_E_NO_DRIVER;
     } else if (!(d = gr_calloc(1, sizeof *d))) {
-        dlclose(h); /* nothing was called in it yet */
         rc = GPURENT_E_NOMEM;
     } else {
         snprintf(d->name, sizeof d->name, "%s", name);
-        d->handle = h;
-        resolve(d);
-        locate(d);
-        drivers[driver_count++] = d;
+        d->state = GR_DRV_NEW;
+        d->users = 1;
+        if (slot < driver_count) gr_free(drivers[slot]);
+        else driver_count++;
+        drivers[slot] = d;
         *out = d;
     }
     gr_driver_unlock();
     return rc;
+}
+
+/* dlopen, resolve and digest, with no lock held: the constructors may hang. */
+static int load(gr_driver *d, char *reason, size_t cap)
+{
+    void *h = dlopen(d->name, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        snprintf(reason, cap, "cannot load %s: %s", d->name, e ? e : "unknown error");
+        return GPURENT_E_NO_DRIVER;
+    }
+    d->handle = h;
+    resolve(d);
+    locate(d);
+    return GPURENT_OK;
+}
+
+int gr_driver_load(gr_driver *d, char *reason, size_t cap)
+{
+    gr_driver_lock();
+    for (;;) {
+        if (d->state == GR_DRV_READY) break;
+        if (d->state == GR_DRV_FORKED) {
+            gr_driver_unlock();
+            snprintf(reason, cap, "the process forked while another thread was loading %s", d->name);
+            return GPURENT_E_DRIVER_FAILED;
+        }
+        if (d->state == GR_DRV_NEW) {
+            /* This thread loads it; the others wait for the outcome. The
+             * fields written by load() are read only once state is READY. */
+            d->state = GR_DRV_LOADING;
+            gr_driver_unlock();
+            int rc = load(d, reason, cap);
+            gr_driver_lock();
+            if (d->state == GR_DRV_LOADING) d->state = rc == GPURENT_OK ? GR_DRV_READY : GR_DRV_NEW;
+            pthread_cond_broadcast(&drivers_cv);
+            if (rc != GPURENT_OK) {
+                gr_driver_unlock();
+                return rc; /* NEW again: a later probe tries afresh */
+            }
+            continue;
+        }
+        pthread_cond_wait(&drivers_cv, &drivers_mu); /* GR_DRV_LOADING */
+    }
+    gr_driver_unlock();
+    return GPURENT_OK;
+}
+
+void gr_driver_hold(gr_driver *d)
+{
+    gr_driver_lock();
+    d->users++;
+    gr_driver_unlock();
+}
+
+void gr_driver_release(gr_driver *d)
+{
+    if (!d) return;
+    gr_driver_lock();
+    d->users--;
+    gr_driver_unlock();
+}
+
+int gr_driver_ready(gr_driver *d)
+{
+    gr_driver_lock();
+    int ready = d->state == GR_DRV_READY;
+    gr_driver_unlock();
+    return ready;
 }
 
 const char *gr_cu_error_name(gr_curesult rc)

@@ -36,7 +36,7 @@ GPURENT_API gpurent_status gpurent_probe_options_init(gpurent_probe_options *opt
 static uint64_t dflt(uint64_t v, uint64_t d) { return v ? v : d; }
 
 /* Copy the options with defaults filled in, refusing out-of-range ones. */
-static int resolve_options(const gpurent_probe_options *in, gpurent_probe_options *o)
+int gr_probe_resolve_options(const gpurent_probe_options *in, gpurent_probe_options *o)
 {
     gpurent_probe_options d = GPURENT_PROBE_OPTIONS_INIT;
     if (in) {
@@ -71,12 +71,39 @@ static int resolve_options(const gpurent_probe_options *in, gpurent_probe_option
 
 /* ---------------- the worker side ---------------- */
 
+/* Every buffer the driver writes into is followed by a guard of this many
+ * bytes of GUARD_FILL: a driver that writes past the length it was given
+ * is caught (and its answer refused) instead of corrupting the probe. The
+ * buffers live on the heap, so a write that overruns even the guard does
+ * not reach a return address; probe in a helper process
+ * (gpurent_probe_run_isolated) to survive worse. */
+#define GUARD_BYTES 1024u
+#define GUARD_FILL 0xa5
+#define AREA_MAX GPURENT_GPU_REPORT_TEXT_MAX /* the largest buffer handed to the driver */
+
 typedef struct probe_ctx {
     gr_probe_job *job;
     const gr_cu_api *cu;
+    unsigned char *area; /* AREA_MAX + GUARD_BYTES */
     uint32_t fail_error; /* the first failing device call */
     char fail_reason[160];
 } probe_ctx;
+
+/* A zeroed buffer of n bytes (n <= AREA_MAX) followed by the guard. */
+static void *guarded(probe_ctx *c, size_t n)
+{
+    memset(c->area, 0, n);
+    memset(c->area + n, GUARD_FILL, GUARD_BYTES);
+    return c->area;
+}
+
+/* How far past n bytes the driver wrote (0: the guard is intact). */
+static size_t overrun(const probe_ctx *c, size_t n)
+{
+    for (size_t i = GUARD_BYTES; i > 0; i--)
+        if (c->area[n + i - 1] != GUARD_FILL) return i;
+    return 0;
+}
 
 static void set_status(gpurent_gpu_report *r, int status, uint32_t error, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -96,6 +123,21 @@ static void note_fail(probe_ctx *c, uint32_t ordinal, const char *what, gr_cures
     c->fail_error = rc;
     snprintf(c->fail_reason, sizeof c->fail_reason, "device %u: %s failed: %s (%u)", ordinal, what,
              gr_cu_error_name(rc), rc);
+}
+
+/* A driver call that wrote past its buffer: the answer is refused and the
+ * report names the call (status GPURENT_E_DEVICE_FAILED). */
+#define NO_DEVICE UINT32_MAX
+static gr_curesult note_overrun(probe_ctx *c, uint32_t ordinal, const char *what, size_t n, size_t past)
+{
+    if (!c->fail_error) {
+        char dev[32] = "";
+        if (ordinal != NO_DEVICE) snprintf(dev, sizeof dev, "device %u: ", ordinal);
+        c->fail_error = GR_CUDA_ERROR_UNKNOWN;
+        snprintf(c->fail_reason, sizeof c->fail_reason, "%s%s wrote past its %zu-byte buffer (%zu bytes beyond it)",
+                 dev, what, n, past);
+    }
+    return GR_CUDA_ERROR_UNKNOWN;
 }
 
 static void pv_error(gpurent_pv *pv, gr_curesult rc)
@@ -145,17 +187,25 @@ static const attr_row attrs[] = {
 
 static void probe_name(probe_ctx *c, gpurent_probe_device *d, gr_cudevice dev)
 {
-    char buf[GPURENT_GPU_REPORT_TEXT_MAX];
-    memset(buf, 0, sizeof buf);
-    gr_curesult rc = c->cu->cuDeviceGetName(buf, (int)sizeof buf - 1, dev);
-    size_t len = strnlen(buf, sizeof buf);
+    /* The driver is told the whole buffer, and exactly that much is read:
+     * a name that fills it has no NUL and is refused. */
+    const size_t cap = sizeof d->name.value;
+    char *buf = guarded(c, cap);
+    gr_curesult rc = c->cu->cuDeviceGetName(buf, (int)cap, dev);
+    size_t past = overrun(c, cap);
+    size_t len = strnlen(buf, cap);
     d->name.state = GPURENT_PV_OK;
     d->name.error = 0;
-    if (rc == GR_CUDA_SUCCESS && len > 0 && gr_utf8_valid((const uint8_t *)buf, len)) {
+    d->name.value[0] = '\0';
+    if (past) {
+        d->name.state = GPURENT_PV_ERROR;
+        d->name.error = note_overrun(c, d->ordinal, "cuDeviceGetName", cap, past);
+        return;
+    }
+    if (rc == GR_CUDA_SUCCESS && len > 0 && len < cap && gr_utf8_valid((const uint8_t *)buf, len)) {
         memcpy(d->name.value, buf, len + 1);
         return;
     }
-    d->name.value[0] = '\0';
     if (rc == GR_CUDA_SUCCESS || rc == GR_CUDA_ERROR_INVALID_VALUE) {
         d->name.state = GPURENT_PV_UNSUPPORTED;
         d->name.error = rc;
@@ -173,10 +223,14 @@ static void probe_uuid(probe_ctx *c, gpurent_probe_device *d, gr_cudevice dev)
         d->uuid.state = GPURENT_PV_UNSUPPORTED;
         return;
     }
-    uint8_t bytes[GR_CU_UUID_BYTES] = {0};
+    uint8_t *bytes = guarded(c, GR_CU_UUID_BYTES);
     gr_curesult rc = c->cu->cuDeviceGetUuid((struct CUuuid_st *)(void *)bytes, dev);
-    if (rc == GR_CUDA_SUCCESS) {
-        memcpy(d->uuid.value, bytes, sizeof bytes);
+    size_t past = overrun(c, GR_CU_UUID_BYTES);
+    if (past) {
+        d->uuid.state = GPURENT_PV_ERROR;
+        d->uuid.error = note_overrun(c, d->ordinal, "cuDeviceGetUuid", GR_CU_UUID_BYTES, past);
+    } else if (rc == GR_CUDA_SUCCESS) {
+        memcpy(d->uuid.value, bytes, GR_CU_UUID_BYTES);
     } else if (rc == GR_CUDA_ERROR_INVALID_VALUE) {
         d->uuid.state = GPURENT_PV_UNSUPPORTED;
         d->uuid.error = rc;
@@ -232,25 +286,36 @@ static void probe_device(probe_ctx *c, uint32_t ordinal, gpurent_probe_device *d
     probe_uuid(c, d, dev);
     for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
         int v = 0;
-        rc = c->cu->cuDeviceGetAttribute(&v, attrs[i].attr, dev);
-        store(c, (gpurent_pv *)(void *)((char *)d + attrs[i].offset), rc, v, attrs[i].max, ordinal,
-              attrs[i].name);
+        int *out = guarded(c, sizeof v);
+        rc = c->cu->cuDeviceGetAttribute(out, attrs[i].attr, dev);
+        size_t past = overrun(c, sizeof v);
+        memcpy(&v, out, sizeof v);
+        gpurent_pv *pv = (gpurent_pv *)(void *)((char *)d + attrs[i].offset);
+        if (past) pv_error(pv, note_overrun(c, ordinal, attrs[i].name, sizeof v, past));
+        else store(c, pv, rc, v, attrs[i].max, ordinal, attrs[i].name);
     }
     size_t bytes = 0;
-    rc = c->cu->cuDeviceTotalMem_v2(&bytes, dev);
-    store(c, &d->memory_bytes, rc, (int64_t)(bytes > INT64_MAX ? INT64_MAX : bytes), 1ull << 50, ordinal,
-          "cuDeviceTotalMem_v2");
+    size_t *out = guarded(c, sizeof bytes);
+    rc = c->cu->cuDeviceTotalMem_v2(out, dev);
+    size_t past = overrun(c, sizeof bytes);
+    memcpy(&bytes, out, sizeof bytes);
+    if (past) pv_error(&d->memory_bytes, note_overrun(c, ordinal, "cuDeviceTotalMem_v2", sizeof bytes, past));
+    else store(c, &d->memory_bytes, rc, (int64_t)(bytes > INT64_MAX ? INT64_MAX : bytes), 1ull << 50, ordinal,
+               "cuDeviceTotalMem_v2");
     derive(d);
 }
 
 /* PCI bus id order: domain, bus, device; devices whose PCI address is not
  * known go last, in ordinal order. */
+static int pci_known(const gpurent_probe_device *d)
+{
+    return d->pci_domain.state == GPURENT_PV_OK && d->pci_bus.state == GPURENT_PV_OK &&
+           d->pci_device.state == GPURENT_PV_OK;
+}
+
 static int pci_before(const gpurent_probe_device *a, const gpurent_probe_device *b)
 {
-    int ka = a->pci_domain.state == GPURENT_PV_OK && a->pci_bus.state == GPURENT_PV_OK &&
-             a->pci_device.state == GPURENT_PV_OK;
-    int kb = b->pci_domain.state == GPURENT_PV_OK && b->pci_bus.state == GPURENT_PV_OK &&
-             b->pci_device.state == GPURENT_PV_OK;
+    int ka = pci_known(a), kb = pci_known(b);
     if (ka != kb) return ka;
     if (ka) {
         if (a->pci_domain.value != b->pci_domain.value) return a->pci_domain.value < b->pci_domain.value;
@@ -287,46 +352,69 @@ static int init_status(gr_curesult rc)
     }
 }
 
-static void probe_driver(gr_probe_job *job)
+/* Whether two listed devices are one: the same UUID, or the same PCI
+ * address (a driver that lists a device twice would make one GPU count as
+ * several). Fields the driver did not give do not compare. */
+static int same_device(const gpurent_probe_device *a, const gpurent_probe_device *b, const char **why)
 {
-    probe_ctx c = {job, &job->drv->api, 0, {0}};
+    if (a->uuid.state == GPURENT_PV_OK && b->uuid.state == GPURENT_PV_OK &&
+        memcmp(a->uuid.value, b->uuid.value, sizeof a->uuid.value) == 0) {
+        *why = "UUID";
+        return 1;
+    }
+    if (pci_known(a) && pci_known(b) && a->pci_domain.value == b->pci_domain.value &&
+        a->pci_bus.value == b->pci_bus.value && a->pci_device.value == b->pci_device.value) {
+        *why = "PCI address";
+        return 1;
+    }
+    return 0;
+}
+
+/* A driver listing one device twice: the whole listing is refused. */
+static int refuse_duplicates(gpurent_gpu_report *r)
+{
+    const char *why = NULL;
+    for (uint32_t i = 1; i < r->device_count; i++)
+        for (uint32_t j = 0; j < i; j++)
+            if (same_device(&r->devices[j], &r->devices[i], &why)) {
+                uint32_t a = r->devices[j].ordinal, b = r->devices[i].ordinal;
+                memset(r->devices, 0, sizeof r->devices);
+                r->device_count = 0;
+                r->driver_device_count = 0;
+                set_status(r, GPURENT_E_DRIVER_FAILED, 0,
+                           "the driver lists devices %u and %u with the same %s: one device listed twice", a, b,
+                           why);
+                return 1;
+            }
+    return 0;
+}
+
+static void probe_devices(probe_ctx *c, int n)
+{
+    gr_probe_job *job = c->job;
     gpurent_gpu_report *r = &job->report;
-    gr_curesult rc = c.cu->cuInit(0);
-    if (rc != GR_CUDA_SUCCESS) {
-        set_status(r, init_status(rc), rc, "cuInit failed: %s (%u)", gr_cu_error_name(rc), rc);
-        return;
-    }
-    gr_driver_lock();
-    job->drv->init_pid = getpid();
-    gr_driver_unlock();
-    int v = 0;
-    rc = c.cu->cuDriverGetVersion(&v);
-    if (rc == GR_CUDA_SUCCESS && v > 0 && v <= 999999) gr_pv_set(&r->driver_version, (uint64_t)v);
-    else if (rc == GR_CUDA_SUCCESS || rc == GR_CUDA_ERROR_INVALID_VALUE) gr_pv_unsupported(&r->driver_version, rc);
-    else pv_error(&r->driver_version, rc);
-    int n = 0;
-    rc = c.cu->cuDeviceGetCount(&n);
-    if (rc != GR_CUDA_SUCCESS) {
-        set_status(r, rc == GR_CUDA_ERROR_NO_DEVICE ? GPURENT_E_NO_DEVICE : GPURENT_E_DRIVER_FAILED, rc,
-                   "cuDeviceGetCount failed: %s (%u)", gr_cu_error_name(rc), rc);
-        return;
-    }
-    if (n <= 0) {
-        set_status(r, GPURENT_E_NO_DEVICE, 0, "the driver lists no CUDA device");
-        return;
-    }
-    r->driver_device_count = (uint32_t)n;
+    /* The record holds at most GPURENT_GPU_REPORT_MAX_DEVICES devices and
+     * counts at most GPURENT_GPU_REPORT_MAX_DRIVER_DEVICES: a larger count
+     * is capped, and the reason says what the driver claimed. */
+    uint32_t claimed = (uint32_t)n;
+    r->driver_device_count = claimed < GPURENT_GPU_REPORT_MAX_DRIVER_DEVICES ? claimed
+                                                                             : GPURENT_GPU_REPORT_MAX_DRIVER_DEVICES;
     uint32_t m = r->driver_device_count < GPURENT_GPU_REPORT_MAX_DEVICES ? r->driver_device_count
                                                                           : GPURENT_GPU_REPORT_MAX_DEVICES;
     gr_cudevice handles[GPURENT_GPU_REPORT_MAX_DEVICES];
     for (uint32_t i = 0; i < m; i++) {
         if (gr_job_abandoned(job)) return;
-        probe_device(&c, i, &r->devices[i], &handles[i]);
+        probe_device(c, i, &r->devices[i], &handles[i]);
         r->device_count = i + 1;
     }
     sort_devices(r, handles);
-    if (c.fail_error)
-        set_status(r, GPURENT_E_DEVICE_FAILED, c.fail_error, "%s", c.fail_reason);
+    if (refuse_duplicates(r)) return;
+    if (c->fail_error)
+        set_status(r, GPURENT_E_DEVICE_FAILED, c->fail_error, "%s", c->fail_reason);
+    else if (claimed > r->driver_device_count)
+        snprintf(r->reason, sizeof r->reason,
+                 "%u of %u devices listed: the driver claimed %u, counted as %u (the report's limits)", m,
+                 r->driver_device_count, claimed, r->driver_device_count);
     else if (m < r->driver_device_count)
         snprintf(r->reason, sizeof r->reason, "%u of %u devices listed (the report's limit)", m,
                  r->driver_device_count);
@@ -337,6 +425,89 @@ static void probe_driver(gr_probe_job *job)
             continue;
         gr_checks_run(job, &r->devices[i], handles[i]);
     }
+}
+
+static void probe_driver(gr_probe_job *job)
+{
+    probe_ctx c = {job, &job->drv->api, NULL, 0, {0}};
+    gpurent_gpu_report *r = &job->report;
+    gr_curesult rc = c.cu->cuInit(0);
+    if (rc != GR_CUDA_SUCCESS) {
+        set_status(r, init_status(rc), rc, "cuInit failed: %s (%u)", gr_cu_error_name(rc), rc);
+        return;
+    }
+    gr_driver_lock();
+    job->drv->init_pid = getpid();
+    gr_driver_unlock();
+    if (!(c.area = gr_malloc(AREA_MAX + GUARD_BYTES))) {
+        set_status(r, GPURENT_E_DRIVER_FAILED, 0, "out of memory while probing");
+        return;
+    }
+    int *out = guarded(&c, sizeof(int));
+    rc = c.cu->cuDriverGetVersion(out);
+    int v = *out;
+    if (overrun(&c, sizeof v)) {
+        note_overrun(&c, NO_DEVICE, "cuDriverGetVersion", sizeof v, overrun(&c, sizeof v));
+        set_status(r, GPURENT_E_DRIVER_FAILED, 0, "%s", c.fail_reason);
+        gr_free(c.area);
+        return;
+    }
+    if (rc == GR_CUDA_SUCCESS && v > 0 && v <= 999999) gr_pv_set(&r->driver_version, (uint64_t)v);
+    else if (rc == GR_CUDA_SUCCESS || rc == GR_CUDA_ERROR_INVALID_VALUE) gr_pv_unsupported(&r->driver_version, rc);
+    else pv_error(&r->driver_version, rc);
+    out = guarded(&c, sizeof(int));
+    rc = c.cu->cuDeviceGetCount(out);
+    int n = *out;
+    if (overrun(&c, sizeof n)) {
+        note_overrun(&c, NO_DEVICE, "cuDeviceGetCount", sizeof n, overrun(&c, sizeof n));
+        set_status(r, GPURENT_E_DRIVER_FAILED, 0, "%s", c.fail_reason);
+    } else if (rc != GR_CUDA_SUCCESS) {
+        set_status(r, rc == GR_CUDA_ERROR_NO_DEVICE ? GPURENT_E_NO_DEVICE : GPURENT_E_DRIVER_FAILED, rc,
+                   "cuDeviceGetCount failed: %s (%u)", gr_cu_error_name(rc), rc);
+    } else if (n <= 0) {
+        set_status(r, GPURENT_E_NO_DEVICE, 0, "the driver lists no CUDA device");
+    } else {
+        probe_devices(&c, n);
+    }
+    gr_free(c.area);
+}
+
+/* Load the driver (dlopen runs its constructors: on this thread, inside the
+ * caller's time limit) and check what needs no driver call. 0: go on. */
+static int load_driver(gr_probe_job *job)
+{
+    gpurent_gpu_report *r = &job->report;
+    gr_driver *drv = job->drv;
+    int rc = gr_driver_load(drv, r->reason, sizeof r->reason);
+    pthread_mutex_lock(&job->mu);
+    job->loading = 0;
+    pthread_mutex_unlock(&job->mu);
+    if (rc == GPURENT_E_NO_DRIVER) {
+        r->status = rc;
+        memset(r->driver_path, 0, sizeof r->driver_path);
+        return 1;
+    }
+    if (rc) {
+        r->status = rc;
+        gr_probe_copy_path(r->driver_path, sizeof r->driver_path, drv->name); /* as asked for: not loaded */
+        return 1;
+    }
+    memcpy(r->driver_path, drv->path, sizeof r->driver_path);
+    memcpy(r->driver_digest, drv->digest, sizeof r->driver_digest);
+    if (drv->missing) {
+        set_status(r, GPURENT_E_DRIVER_TOO_OLD, 0, "the driver lacks %s", drv->missing);
+        return 1;
+    }
+    gr_driver_lock();
+    pid_t init_pid = drv->init_pid;
+    gr_driver_unlock();
+    if (init_pid && init_pid != getpid()) {
+        set_status(r, GPURENT_E_DRIVER_FAILED, 0,
+                   "the driver was initialised in process %ld before a fork; CUDA does not survive fork",
+                   (long)init_pid);
+        return 1;
+    }
+    return gr_job_abandoned(job);
 }
 
 /* ---------------- the caller side ---------------- */
@@ -365,6 +536,7 @@ static void job_release(gr_probe_job *job)
     int last = --job->refs == 0;
     pthread_mutex_unlock(&job->mu);
     if (!last) return;
+    gr_driver_release(job->drv);
     pthread_cond_destroy(&job->cv);
     pthread_mutex_destroy(&job->mu);
     gr_free(job);
@@ -373,7 +545,7 @@ static void job_release(gr_probe_job *job)
 static void *worker(void *arg)
 {
     gr_probe_job *job = arg;
-    probe_driver(job);
+    if (!load_driver(job)) probe_driver(job);
     pthread_mutex_lock(&job->mu);
     job->done = 1;
     int abandoned = job->abandoned;
@@ -443,6 +615,8 @@ static gr_probe_job *job_new(gr_driver *drv, const gpurent_probe_options *o, con
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&job->mu, NULL);
     job->refs = 2;
+    job->loading = 1;
+    gr_driver_hold(drv);
     job->drv = drv;
     job->opts = *o;
     job->report = *base;
@@ -467,24 +641,27 @@ static int run_worker(gr_driver *drv, const gpurent_probe_options *o, gpurent_ca
         return gr_fail(GPURENT_E_NOMEM, "probe: cannot start a worker thread (%s)", strerror(err));
     }
     int outcome = wait_job(job, o->timeout_ms, cancel);
+    pthread_mutex_lock(&job->mu);
+    int loading = job->loading;
+    pthread_mutex_unlock(&job->mu);
     if (outcome == 0) *r = job->report;
     job_release(job);
     if (outcome == 2) return gr_fail(GPURENT_E_CANCELLED, "probe: cancelled while the driver was busy");
-    if (outcome == 1)
+    if (outcome == 1 && loading)
+        set_status(r, GPURENT_E_DRIVER_TIMEOUT, 0,
+                   "loading the driver (dlopen and its constructors) did not finish within %u ms; "
+                   "its thread is left behind", o->timeout_ms);
+    else if (outcome == 1)
         set_status(r, GPURENT_E_DRIVER_TIMEOUT, 0,
                    "the driver did not answer within %u ms; its thread is left behind", o->timeout_ms);
     return GPURENT_OK;
 }
 
-/* Checks that need no driver call: missing symbols, fork, an earlier hang. */
+/* Checks that need no driver call: fork, an earlier hang. */
 static int precheck(gr_driver *drv, gpurent_gpu_report *r)
 {
-    if (drv->missing) {
-        set_status(r, GPURENT_E_DRIVER_TOO_OLD, 0, "the driver lacks %s", drv->missing);
-        return 1;
-    }
     gr_driver_lock();
-    pid_t init_pid = drv->init_pid;
+    pid_t init_pid = drv->state == GR_DRV_READY ? drv->init_pid : 0;
     unsigned hung = drv->hung;
     gr_driver_unlock();
     if (init_pid && init_pid != getpid()) {
@@ -500,6 +677,18 @@ static int precheck(gr_driver *drv, gpurent_gpu_report *r)
     return 0;
 }
 
+/* The driver file named in a report whose worker did not finish: the file
+ * found when it is loaded, else the name as asked for. */
+static void unfinished_path(gr_driver *drv, gpurent_gpu_report *r)
+{
+    if (gr_driver_ready(drv)) {
+        memcpy(r->driver_path, drv->path, sizeof r->driver_path);
+        memcpy(r->driver_digest, drv->digest, sizeof r->driver_digest);
+    } else {
+        gr_probe_copy_path(r->driver_path, sizeof r->driver_path, drv->name);
+    }
+}
+
 GPURENT_API gpurent_status gpurent_probe_run(const gpurent_probe_options *opts, const uint8_t nonce[32],
                                              gpurent_cancel *cancel, gpurent_gpu_report *out)
 {
@@ -507,7 +696,7 @@ GPURENT_API gpurent_status gpurent_probe_run(const gpurent_probe_options *opts, 
     gpurent_gpu_report_init(out);
     GR_CHECK_ARG(nonce, "nonce is NULL");
     gpurent_probe_options o;
-    int rc = resolve_options(opts, &o);
+    int rc = gr_probe_resolve_options(opts, &o);
     if (rc) return rc;
     if ((rc = gr_ensure_init())) return rc;
     if (gpurent_cancel_requested(cancel)) return gr_fail(GPURENT_E_CANCELLED, "probe: cancelled");
@@ -522,14 +711,16 @@ GPURENT_API gpurent_status gpurent_probe_run(const gpurent_probe_options *opts, 
     gr_pv_unsupported(&r->driver_version, 0);
 
     gr_driver *drv = NULL;
-    rc = gr_driver_get(o.driver_path, &drv, r->reason, sizeof r->reason);
+    rc = gr_driver_find(o.driver_path, &drv, r->reason, sizeof r->reason);
     if (rc == GPURENT_E_NO_DRIVER) {
         r->status = rc;
         rc = GPURENT_OK;
     } else if (rc == GPURENT_OK) {
-        memcpy(r->driver_path, drv->path, sizeof r->driver_path);
-        memcpy(r->driver_digest, drv->digest, sizeof r->driver_digest);
-        if (!precheck(drv, r)) rc = run_worker(drv, &o, cancel, r);
+        /* The worker loads the driver and fills in its path and digest. */
+        if (precheck(drv, r)) unfinished_path(drv, r);
+        else if ((rc = run_worker(drv, &o, cancel, r)) == GPURENT_OK && r->status == GPURENT_E_DRIVER_TIMEOUT)
+            unfinished_path(drv, r);
+        gr_driver_release(drv);
     } else {
         rc = gr_fail(rc, "probe: loading the driver");
     }

@@ -48,8 +48,14 @@ typedef struct gr_cu_api {
     gr_fn_cuEventDestroy_v2 cuEventDestroy_v2;
 } gr_cu_api;
 
+/* Where a driver entry stands (loader.c). */
+enum { GR_DRV_NEW, GR_DRV_LOADING, GR_DRV_READY, GR_DRV_FORKED };
+
 typedef struct gr_driver {
     char name[GPURENT_GPU_REPORT_PATH_MAX]; /* as asked for (cache key) */
+    int state;                              /* GR_DRV_*, under the lock; the fields below
+                                               up to init_pid are set once READY */
+    unsigned users;                         /* callers and jobs holding the entry (the lock) */
     void *handle;
     gr_cu_api api;
     const char *missing;                    /* first missing required symbol, or NULL */
@@ -60,9 +66,26 @@ typedef struct gr_driver {
     unsigned hung;                          /* workers abandoned inside the driver */
 } gr_driver;
 
-/* Load (or find already loaded) the driver named `name`. On failure fills
- * `reason` and returns GPURENT_E_NO_DRIVER; the driver is never unloaded. */
-int gr_driver_get(const char *name, gr_driver **out, char *reason, size_t cap);
+/* The table entry for the driver named `name`, created (not loaded) if new,
+ * held for the caller: quick, never calls the loader. Fails with
+ * GPURENT_E_NO_DRIVER (reason filled: name too long, table full) or
+ * GPURENT_E_NOMEM. An entry whose library never loaded may be replaced
+ * once nobody holds it. */
+int gr_driver_find(const char *name, gr_driver **out, char *reason, size_t cap);
+/* One more holder (a job), and one less (NULL is fine). */
+void gr_driver_hold(gr_driver *d);
+void gr_driver_release(gr_driver *d);
+/* Load the entry's library unless it is loaded (on a probe's worker thread:
+ * dlopen may hang); waits while another thread loads it. Returns
+ * GPURENT_E_NO_DRIVER (reason filled; a later call tries again) or
+ * GPURENT_E_DRIVER_FAILED (a fork interrupted the load). Never unloaded. */
+int gr_driver_load(gr_driver *d, char *reason, size_t cap);
+/* A file name as a report's driver_path: cut to `cap` - 1 bytes; a name
+ * that is not UTF-8 (file names are bytes) has its bytes above 0x7f shown
+ * as '?', so the report stays valid. */
+void gr_probe_copy_path(char *dst, size_t cap, const char *src);
+/* Whether the entry's library is loaded (path, digest, api readable). */
+int gr_driver_ready(gr_driver *d);
 /* The lock that guards gr_driver's mutable fields (init_pid, hung). */
 void gr_driver_lock(void);
 void gr_driver_unlock(void);
@@ -77,10 +100,14 @@ typedef struct gr_probe_job {
     int refs;          /* caller + worker; the last one frees */
     int done;
     int abandoned;     /* the caller gave up: stop at the next step */
+    int loading;       /* the worker is still loading the driver */
     gr_driver *drv;
     gpurent_probe_options opts;
     gpurent_gpu_report report;
 } gr_probe_job;
+
+/* The options with defaults filled in (driver_path too); refuses bad ones. */
+int gr_probe_resolve_options(const gpurent_probe_options *in, gpurent_probe_options *o);
 
 /* Whether the caller gave up on the job (checked between driver calls). */
 int gr_job_abandoned(gr_probe_job *job);

@@ -10,7 +10,7 @@
 #define DEVICE_FIELDS 24 /* keys 1..24 */
 #define MAX_DRIVER_ERROR 0xffffu
 #define MAX_FIGURE (1ull << 40)
-#define MAX_DRIVER_DEVICES 65536u
+#define MAX_DRIVER_DEVICES ((uint32_t)GPURENT_GPU_REPORT_MAX_DRIVER_DEVICES)
 
 /* ---- field tables ---- */
 
@@ -168,6 +168,21 @@ static int in_order(const gpurent_probe_device *a, const gpurent_probe_device *b
     return a->ordinal < b->ordinal;
 }
 
+/* One device listed twice would count one GPU as several: devices differ
+ * in ordinal, in UUID (where both are known) and in PCI address (where both
+ * are known). */
+static int distinct(const gpurent_probe_device *earlier, const gpurent_probe_device *d, const char *what)
+{
+    if (earlier->ordinal == d->ordinal) return bad(what, "ordinal", "repeats an earlier device");
+    if (earlier->uuid.state == GPURENT_PV_OK && d->uuid.state == GPURENT_PV_OK &&
+        memcmp(earlier->uuid.value, d->uuid.value, sizeof d->uuid.value) == 0)
+        return bad(what, "uuid", "repeats an earlier device's UUID");
+    if (pci_known(earlier) && pci_known(d) && earlier->pci_domain.value == d->pci_domain.value &&
+        earlier->pci_bus.value == d->pci_bus.value && earlier->pci_device.value == d->pci_device.value)
+        return bad(what, "pci", "repeats an earlier device's PCI address");
+    return GPURENT_OK;
+}
+
 static int status_known(int32_t s)
 {
     return s == GPURENT_OK || (s <= GPURENT_E_NO_DRIVER && s >= GPURENT_E_DRIVER_TIMEOUT) ||
@@ -193,7 +208,7 @@ static int devices_check(const gpurent_gpu_report *r)
         if (d->ordinal >= r->driver_device_count) return bad(what, "ordinal", "not below driver_device_count");
         if ((rc = device_check(d, r->checks, what, &failed))) return rc;
         for (uint32_t j = 0; j < i; j++)
-            if (r->devices[j].ordinal == d->ordinal) return bad(what, "ordinal", "repeats an earlier device");
+            if ((rc = distinct(&r->devices[j], d, what))) return rc;
         if (i > 0 && !in_order(&r->devices[i - 1], d)) return bad(what, "pci", "devices not in PCI bus id order");
     }
     if (r->status == GPURENT_E_DEVICE_FAILED && !failed)

@@ -61,3 +61,15 @@ def test_bad_arguments():
     assert r.returncode == 2 and b"--nonce needs 64 hex digits" in r.stderr
     r = run("probe", "--timeout-ms", "0")
     assert r.returncode == 2
+
+
+def test_crashing_driver_gives_a_report():
+    """gpurent probe runs the probe in a helper process (issue 24): a driver
+    that crashes gives a report naming the signal, not a dead CLI."""
+    for machine in ("crash_init", "crash_name"):
+        r = run("probe", "--driver", FAKE, "--json", machine=machine)
+        assert r.returncode == 0, (r.returncode, r.stderr)
+        j = json.loads(r.stdout)
+        assert j["status"] == -303 and "SIGSEGV" in j["reason"] and j["devices"] == []
+    r = run("probe", "--driver", FAKE, "--timeout-ms", "200", machine="stop_init")
+    assert r.returncode == 0 and b"GPURENT_E_DRIVER_TIMEOUT" in r.stdout and b"killed" in r.stdout

@@ -2,9 +2,14 @@
  * resolves and plays the machine named by FAKECUDA_MACHINE (machines.h),
  * read at every cuInit so one process can play several machines.
  *
- * Built three times (tests/fakecuda.mk): in full, with -DFAKE_OLD (a CUDA
+ * Built several times (tests/fakecuda.mk): in full, with -DFAKE_OLD (a CUDA
  * 10.2 driver: no cuDeviceGetUuid_v2, none of the entry points the active
- * checks need) and with -DFAKE_ANCIENT (also no cuDeviceTotalMem_v2).
+ * checks need), with -DFAKE_ANCIENT (also no cuDeviceTotalMem_v2), as a
+ * second full copy (libfakecuda_iso.so, a file the probe suite never loads
+ * in its own process, for probes in a helper process) and with
+ * -DFAKE_CTOR_HANG (a constructor that does not return for a while).
+ * The machines with a `bad` mode (machines.h) misbehave as hostile or
+ * broken drivers do: overlong writes, huge counts, crashes.
  *
  * Device memory is host memory behind fake addresses, so a device pointer
  * used as a host pointer faults. Time is virtual: every operation advances
@@ -14,13 +19,16 @@
  * demand: when the host reads word i of a buffer a launch wrote, thread i
  * of the last launch is run (the probe's kernel writes out[thread]). */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "machines.h"
 
@@ -37,33 +45,89 @@ enum {
 
 static const fake_machine *machine;
 static int speed_pct = 100;
-static double vclock_ns __attribute__((unused)); /* the simulated device clock */
+/* The simulated device clock, per thread: probes running at once on
+ * several threads each see their own device time. */
+static __thread double vclock_ns __attribute__((unused));
+
+/* One lock over the fake's shared state (allocation slots, contexts,
+ * modules, the resource count): probes may run from several threads, and
+ * two threads picking the same free slot freed it twice (issue 24). */
+static pthread_mutex_t fake_mu = PTHREAD_MUTEX_INITIALIZER;
+static void fake_lock(void) { pthread_mutex_lock(&fake_mu); }
+static void fake_unlock(void) { pthread_mutex_unlock(&fake_mu); }
+#define LOCKED(call)                                                                                 \
+    do {                                                                                             \
+        fake_lock();                                                                                 \
+        CUresult rc_ = (call);                                                                       \
+        fake_unlock();                                                                               \
+        return rc_;                                                                                  \
+    } while (0)
+
+static int bad(int what) { return machine && machine->bad == what; }
+
+/* Die of `sig` even under a sanitizer that catches it. */
+static void die(int sig)
+{
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+#ifdef FAKE_CTOR_HANG
+/* A driver whose constructor does not return for FAKECUDA_CTOR_HANG_MS
+ * (default 2000): dlopen itself hangs. */
+__attribute__((constructor)) static void ctor_hang(void)
+{
+    const char *ms = getenv("FAKECUDA_CTOR_HANG_MS");
+    long v = ms ? atol(ms) : 2000;
+    struct timespec ts = {v / 1000, (v % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+#endif
 
 /* ---------------- machine and devices ---------------- */
 
 static const fake_gpu *gpu(CUdevice d)
 {
-    return machine && d >= 0 && d < machine->count ? &machine->gpus[d] : NULL;
+    if (!machine || d < 0) return NULL;
+    /* Hostile listings: every ordinal is the one device. */
+    if (bad(FAKE_BAD_HUGE_COUNT) || bad(FAKE_BAD_DUPLICATE)) return d < INT_MAX ? &machine->gpus[0] : NULL;
+    return d < machine->count ? &machine->gpus[d] : NULL;
+}
+
+static const fake_machine *find_machine(void)
+{
+    const char *want = getenv("FAKECUDA_MACHINE");
+    for (size_t i = 0; i < sizeof fake_machines / sizeof fake_machines[0]; i++)
+        if (strcmp(fake_machines[i].name, want && *want ? want : "h100") == 0) return &fake_machines[i];
+    return NULL;
 }
 
 API CUresult cuInit(unsigned int flags)
 {
-    const char *want = getenv("FAKECUDA_MACHINE");
     if (flags) return E_INVALID_VALUE;
-    machine = NULL;
-    for (size_t i = 0; i < sizeof fake_machines / sizeof fake_machines[0]; i++)
-        if (strcmp(fake_machines[i].name, want && *want ? want : "h100") == 0) machine = &fake_machines[i];
-    if (!machine) return E_UNKNOWN;
-    if (machine->hang) {
+    const fake_machine *m = find_machine();
+    if (m && m->bad == FAKE_BAD_CRASH_INIT) die(SIGSEGV);
+    if (m && m->bad == FAKE_BAD_STOP_INIT) raise(SIGSTOP);
+    if (m && m->bad == FAKE_BAD_KILL_INIT) raise(SIGKILL);
+    if (m && m->bad == FAKE_BAD_EXIT_INIT) _exit(7);
+    if (m && m->hang) {
         const char *ms = getenv("FAKECUDA_HANG_MS");
         long v = ms ? atol(ms) : 2000;
         struct timespec ts = {v / 1000, (v % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }
-    const char *sp = getenv("FAKECUDA_SPEED_PCT");
-    speed_pct = sp && atoi(sp) > 0 ? atoi(sp) : machine->speed_pct;
-    unsigned rc = machine->init_rc;
-    if (rc) machine = NULL;
+    /* Written only when it changes: other threads read it without the lock
+     * (FAKECUDA_MACHINE must not change while probes run). */
+    fake_lock();
+    unsigned rc = m ? m->init_rc : E_UNKNOWN;
+    const fake_machine *now = rc ? NULL : m;
+    if (machine != now) machine = now;
+    if (m) {
+        const char *sp = getenv("FAKECUDA_SPEED_PCT");
+        int pct = sp && atoi(sp) > 0 ? atoi(sp) : m->speed_pct;
+        if (speed_pct != pct) speed_pct = pct;
+    }
+    fake_unlock();
     return rc;
 }
 
@@ -89,7 +153,7 @@ API CUresult cuDeviceGetCount(int *n)
 {
     if (!n) return E_INVALID_VALUE;
     if (!machine) return E_NOT_INITIALIZED;
-    *n = machine->count;
+    *n = bad(FAKE_BAD_HUGE_COUNT) ? INT_MAX : machine->count;
     return OK;
 }
 
@@ -112,6 +176,14 @@ API CUresult cuDeviceGetName(char *name, int len, CUdevice d)
     const fake_gpu *g = gpu(d);
     if (!g) return machine ? E_INVALID_DEVICE : E_NOT_INITIALIZED;
     if (!name || len <= 0) return E_INVALID_VALUE;
+    if (bad(FAKE_BAD_CRASH_NAME)) die(SIGSEGV);
+    if (bad(FAKE_BAD_NAME_NONUL) || bad(FAKE_BAD_NAME_LONG)) {
+        /* What a driver that trusts its own buffer size would do. */
+        size_t n = bad(FAKE_BAD_NAME_NONUL) ? 256 : 319;
+        memset(name, 'A', n);
+        if (bad(FAKE_BAD_NAME_LONG)) name[n - 1] = '\0';
+        return OK;
+    }
     snprintf(name, (size_t)len, "%s", g->name);
     return OK;
 }
@@ -120,7 +192,9 @@ static CUresult get_uuid(unsigned char *uuid, CUdevice d)
 {
     const fake_gpu *g = gpu(d);
     if (!g) return machine ? E_INVALID_DEVICE : E_NOT_INITIALIZED;
-    for (int i = 0; i < 16; i++) uuid[i] = (unsigned char)(0xa0 + i * 7 + g->bus + d);
+    int id = bad(FAKE_BAD_DUPLICATE) ? 0 : d;
+    for (int i = 0; i < 16; i++) uuid[i] = (unsigned char)(0xa0 + i * 7 + g->bus + id);
+    if (bad(FAKE_BAD_UUID_LONG)) memset(uuid + 16, 0xee, 48); /* 64 bytes in all */
     return OK;
 }
 
@@ -161,7 +235,7 @@ API CUresult cuDeviceGetAttribute(int *v, int attr, CUdevice d)
     case 16: *v = g->sm_count; return OK;
     case 18: *v = 0; return OK;
     case 32: if (g->ecc < 0) return E_INVALID_VALUE; *v = g->ecc; return OK;
-    case 33: *v = g->bus; return OK;
+    case 33: *v = g->bus + (bad(FAKE_BAD_HUGE_COUNT) ? d : 0); return OK;
     case 34: *v = g->slot; return OK;
     case 36: *v = g->mem_clock_khz; return OK;
     case 37: *v = g->bus_width; return OK;
@@ -177,7 +251,13 @@ API CUresult cuDeviceGetAttribute(int *v, int attr, CUdevice d)
 /* Resources still held by the caller: allocations, pinned buffers, modules,
  * events and primary context retains. Tests expect 0 after every probe. */
 static int outstanding;
-API int fakecuda_outstanding(void) { return outstanding; }
+API int fakecuda_outstanding(void)
+{
+    fake_lock();
+    int n = outstanding;
+    fake_unlock();
+    return n;
+}
 
 #ifndef FAKE_OLD
 /* ---------------- contexts ---------------- */
@@ -186,7 +266,7 @@ struct CUctx_st { int device; int retains; };
 static struct CUctx_st contexts[8];
 static __thread struct CUctx_st *current;
 
-API CUresult cuDevicePrimaryCtxRetain(struct CUctx_st **ctx, CUdevice d)
+static CUresult cuDevicePrimaryCtxRetain_impl(struct CUctx_st **ctx, CUdevice d)
 {
     if (!gpu(d)) return machine ? E_INVALID_DEVICE : E_NOT_INITIALIZED;
     contexts[d].device = d;
@@ -196,7 +276,7 @@ API CUresult cuDevicePrimaryCtxRetain(struct CUctx_st **ctx, CUdevice d)
     return OK;
 }
 
-API CUresult cuDevicePrimaryCtxRelease_v2(CUdevice d)
+static CUresult cuDevicePrimaryCtxRelease_v2_impl(CUdevice d)
 {
     if (!gpu(d) || contexts[d].retains == 0) return E_INVALID_CONTEXT;
     contexts[d].retains--;
@@ -204,7 +284,7 @@ API CUresult cuDevicePrimaryCtxRelease_v2(CUdevice d)
     return OK;
 }
 
-API CUresult cuCtxSetCurrent(struct CUctx_st *ctx)
+static CUresult cuCtxSetCurrent_impl(struct CUctx_st *ctx)
 {
     if (ctx && ctx->retains == 0) return E_INVALID_CONTEXT;
     current = ctx;
@@ -242,7 +322,7 @@ static void advance(double bytes, double mbps)
 
 static double mem_bw_mbps(const fake_gpu *g) { return (double)g->mem_clock_khz * g->bus_width / 4000.0; }
 
-API CUresult cuMemAlloc_v2(CUdeviceptr *p, size_t size)
+static CUresult cuMemAlloc_v2_impl(CUdeviceptr *p, size_t size)
 {
     if (!cur_gpu()) return E_INVALID_CONTEXT;
     if (!p || size == 0) return E_INVALID_VALUE;
@@ -259,7 +339,7 @@ API CUresult cuMemAlloc_v2(CUdeviceptr *p, size_t size)
     return E_OUT_OF_MEMORY;
 }
 
-API CUresult cuMemFree_v2(CUdeviceptr p)
+static CUresult cuMemFree_v2_impl(CUdeviceptr p)
 {
     int s;
     if (!resolve(p, 0, &s) || p != slot_addr(s)) return E_INVALID_VALUE;
@@ -269,7 +349,7 @@ API CUresult cuMemFree_v2(CUdeviceptr p)
     return OK;
 }
 
-API CUresult cuMemAllocHost_v2(void **pp, size_t size)
+static CUresult cuMemAllocHost_v2_impl(void **pp, size_t size)
 {
     if (!cur_gpu()) return E_INVALID_CONTEXT;
     if (!pp || size == 0) return E_INVALID_VALUE;
@@ -278,7 +358,7 @@ API CUresult cuMemAllocHost_v2(void **pp, size_t size)
     return OK;
 }
 
-API CUresult cuMemFreeHost(void *p)
+static CUresult cuMemFreeHost_impl(void *p)
 {
     if (!p) return E_INVALID_VALUE;
     free(p);
@@ -288,7 +368,7 @@ API CUresult cuMemFreeHost(void *p)
 
 /* A repeat of the very same copy with nothing written in between is already
  * done: skipping the host memcpy keeps timed loops cheap under valgrind. */
-static struct { int kind; CUdeviceptr dst; uintptr_t src; size_t n; } last_copy;
+static __thread struct { int kind; CUdeviceptr dst; uintptr_t src; size_t n; } last_copy;
 
 static int repeat(int kind, CUdeviceptr dst, uintptr_t src, size_t n)
 {
@@ -300,7 +380,7 @@ static int repeat(int kind, CUdeviceptr dst, uintptr_t src, size_t n)
     return same;
 }
 
-API CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t n)
+static CUresult cuMemcpyHtoD_v2_impl(CUdeviceptr dst, const void *src, size_t n)
 {
     int s;
     unsigned char *d = resolve(dst, n, &s);
@@ -313,7 +393,7 @@ API CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t n)
     return OK;
 }
 
-API CUresult cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, size_t n)
+static CUresult cuMemcpyDtoD_v2_impl(CUdeviceptr dst, CUdeviceptr src, size_t n)
 {
     int s;
     unsigned char *d = resolve(dst, n, &s), *from = resolve(src, n, NULL);
@@ -326,7 +406,7 @@ API CUresult cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, size_t n)
     return OK;
 }
 
-API CUresult cuMemsetD32_v2(CUdeviceptr dst, unsigned int value, size_t count)
+static CUresult cuMemsetD32_v2_impl(CUdeviceptr dst, unsigned int value, size_t count)
 {
     int s;
     unsigned char *d = resolve(dst, count * 4, &s);
@@ -342,7 +422,7 @@ API CUresult cuMemsetD32_v2(CUdeviceptr dst, unsigned int value, size_t count)
 
 static void run_pending(int slot, CUdeviceptr src, size_t n);
 
-API CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t n)
+static CUresult cuMemcpyDtoH_v2_impl(void *dst, CUdeviceptr src, size_t n)
 {
     int s;
     unsigned char *from = resolve(src, n, &s);
@@ -360,7 +440,7 @@ API CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t n)
 
 struct CUevent_st { double t; int recorded; };
 
-API CUresult cuEventCreate(struct CUevent_st **e, unsigned int flags)
+static CUresult cuEventCreate_impl(struct CUevent_st **e, unsigned int flags)
 {
     if (!cur_gpu()) return E_INVALID_CONTEXT;
     if (!e || flags) return E_INVALID_VALUE;
@@ -390,7 +470,7 @@ static CUresult elapsed(float *ms, struct CUevent_st *a, struct CUevent_st *b)
 API CUresult cuEventElapsedTime(float *ms, struct CUevent_st *a, struct CUevent_st *b) { return elapsed(ms, a, b); }
 API CUresult cuEventElapsedTime_v2(float *ms, struct CUevent_st *a, struct CUevent_st *b) { return elapsed(ms, a, b); }
 
-API CUresult cuEventDestroy_v2(struct CUevent_st *e)
+static CUresult cuEventDestroy_v2_impl(struct CUevent_st *e)
 {
     if (!e) return E_INVALID_HANDLE;
     free(e);
@@ -577,7 +657,7 @@ out:
     return rc;
 }
 
-API CUresult cuModuleLoadData(struct CUmod_st **mod, const void *image)
+static CUresult cuModuleLoadData_impl(struct CUmod_st **mod, const void *image)
 {
     if (!cur_gpu()) return E_INVALID_CONTEXT;
     if (!mod || !image) return E_INVALID_VALUE;
@@ -592,7 +672,7 @@ API CUresult cuModuleLoadData(struct CUmod_st **mod, const void *image)
     return OK;
 }
 
-API CUresult cuModuleUnload(struct CUmod_st *m)
+static CUresult cuModuleUnload_impl(struct CUmod_st *m)
 {
     if (!m) return E_INVALID_HANDLE;
     free(m);
@@ -616,7 +696,7 @@ struct launch {
     uint64_t params[MAX_PARAMS];
     uint64_t fmas_per_thread; /* counted on thread 0 */
 };
-static launch last_launch;
+static __thread launch last_launch;
 
 static float f32(uint64_t v) { uint32_t b = (uint32_t)v; float f; memcpy(&f, &b, 4); return f; }
 static uint64_t bits(float f) { uint32_t b; memcpy(&b, &f, 4); return b; }
@@ -686,7 +766,7 @@ static void run_pending(int slot, CUdeviceptr src, size_t n)
     }
 }
 
-API CUresult cuLaunchKernel(struct CUfunc_st *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
+static CUresult cuLaunchKernel_impl(struct CUfunc_st *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
                             unsigned bz, unsigned shared, void *stream, void **params, void **extra)
 {
     const fake_gpu *g = cur_gpu();
@@ -721,5 +801,30 @@ API CUresult cuLaunchKernel(struct CUfunc_st *f, unsigned gx, unsigned gy, unsig
     double rate = (double)g->sm_count * g->fp32_per_sm * 2.0 * g->clock_khz * 1e3 * 0.93 * speed_pct / 100.0;
     vclock_ns += flops / rate * 1e9;
     return OK;
+}
+/* ---------------- the locked entry points ---------------- */
+
+API CUresult cuDevicePrimaryCtxRetain(struct CUctx_st **ctx, CUdevice d) { LOCKED(cuDevicePrimaryCtxRetain_impl(ctx, d)); }
+API CUresult cuDevicePrimaryCtxRelease_v2(CUdevice d) { LOCKED(cuDevicePrimaryCtxRelease_v2_impl(d)); }
+API CUresult cuCtxSetCurrent(struct CUctx_st *ctx) { LOCKED(cuCtxSetCurrent_impl(ctx)); }
+API CUresult cuMemAlloc_v2(CUdeviceptr *p, size_t size) { LOCKED(cuMemAlloc_v2_impl(p, size)); }
+API CUresult cuMemFree_v2(CUdeviceptr p) { LOCKED(cuMemFree_v2_impl(p)); }
+API CUresult cuMemAllocHost_v2(void **pp, size_t size) { LOCKED(cuMemAllocHost_v2_impl(pp, size)); }
+API CUresult cuMemFreeHost(void *p) { LOCKED(cuMemFreeHost_impl(p)); }
+API CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t n) { LOCKED(cuMemcpyHtoD_v2_impl(dst, src, n)); }
+API CUresult cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, size_t n) { LOCKED(cuMemcpyDtoD_v2_impl(dst, src, n)); }
+API CUresult cuMemsetD32_v2(CUdeviceptr dst, unsigned int value, size_t count)
+{
+    LOCKED(cuMemsetD32_v2_impl(dst, value, count));
+}
+API CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t n) { LOCKED(cuMemcpyDtoH_v2_impl(dst, src, n)); }
+API CUresult cuEventCreate(struct CUevent_st **e, unsigned int flags) { LOCKED(cuEventCreate_impl(e, flags)); }
+API CUresult cuEventDestroy_v2(struct CUevent_st *e) { LOCKED(cuEventDestroy_v2_impl(e)); }
+API CUresult cuModuleLoadData(struct CUmod_st **mod, const void *image) { LOCKED(cuModuleLoadData_impl(mod, image)); }
+API CUresult cuModuleUnload(struct CUmod_st *m) { LOCKED(cuModuleUnload_impl(m)); }
+API CUresult cuLaunchKernel(struct CUfunc_st *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
+                            unsigned bz, unsigned shared, void *stream, void **params, void **extra)
+{
+    LOCKED(cuLaunchKernel_impl(f, gx, gy, gz, bx, by, bz, shared, stream, params, extra));
 }
 #endif /* FAKE_OLD */

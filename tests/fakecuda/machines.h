@@ -32,23 +32,49 @@ typedef struct fake_machine {
     int speed_pct;      /* simulated speed; FAKECUDA_SPEED_PCT overrides */
     int count;
     fake_gpu gpus[8];
+    int bad;            /* a FAKE_BAD_* misbehaviour (0: none) */
 } fake_machine;
 
+/* Misbehaviours of a hostile or broken driver (issue 24). */
+enum {
+    FAKE_BAD_NONE = 0,
+    FAKE_BAD_NAME_NONUL,  /* cuDeviceGetName fills 256 bytes, no NUL, whatever its length says */
+    FAKE_BAD_NAME_LONG,   /* cuDeviceGetName writes 319 bytes */
+    FAKE_BAD_UUID_LONG,   /* cuDeviceGetUuid writes 64 bytes into the 16-byte CUuuid */
+    FAKE_BAD_HUGE_COUNT,  /* cuDeviceGetCount answers 2^31-1 */
+    FAKE_BAD_CRASH_INIT,  /* SIGSEGV in cuInit */
+    FAKE_BAD_CRASH_NAME,  /* SIGSEGV in cuDeviceGetName */
+    FAKE_BAD_STOP_INIT,   /* cuInit stops the process (SIGSTOP): it never answers */
+    FAKE_BAD_KILL_INIT,   /* cuInit kills the process (SIGKILL) */
+    FAKE_BAD_EXIT_INIT,   /* cuInit ends the process (_exit(7)) */
+    FAKE_BAD_DUPLICATE    /* every device is device 0 (same UUID, same PCI address) */
+};
+
 static const fake_machine fake_machines[] = {
-    {"h100", 0, 0, 0, 0, 100, 1, {H100_SXM(0x1b)}},
+    {"h100", 0, 0, 0, 0, 100, 1, {H100_SXM(0x1b)}, FAKE_BAD_NONE},
     /* Ordinals are not in PCI order (as with CUDA_DEVICE_ORDER=FASTEST_FIRST). */
     {"a100x8", 0, 0, 0, 0, 100, 8,
      {A100_SXM(0x87), A100_SXM(0x07), A100_SXM(0xbd), A100_SXM(0x47), A100_SXM(0x0f), A100_SXM(0x90),
-      A100_SXM(0x4e), A100_SXM(0xb7)}},
-    {"rtx4090", 0, 0, 0, 0, 100, 1, {RTX_4090}},
-    {"nodevice", 100, 0, 0, 0, 100, 0, {{0}}},
-    {"initfail", 999, 0, 0, 0, 100, 0, {{0}}},
-    {"olddriver", 803, 0, 0, 0, 100, 0, {{0}}}, /* kernel module older than the library */
-    {"stub", 34, 0, 0, 0, 100, 0, {{0}}},
-    {"midfail", 0, 0, 1, 0, 100, 2, {H100_SXM(0x1b), H100_SXM(0x29)}},
-    {"hang", 0, 1, 0, 0, 100, 1, {H100_SXM(0x1b)}},
-    {"wrongoutput", 0, 0, 0, 1, 100, 1, {H100_SXM(0x1b)}},
-    {"slow", 0, 0, 0, 0, 30, 1, {H100_SXM(0x1b)}},
+      A100_SXM(0x4e), A100_SXM(0xb7)}, FAKE_BAD_NONE},
+    {"rtx4090", 0, 0, 0, 0, 100, 1, {RTX_4090}, FAKE_BAD_NONE},
+    {"nodevice", 100, 0, 0, 0, 100, 0, {{0}}, FAKE_BAD_NONE},
+    {"initfail", 999, 0, 0, 0, 100, 0, {{0}}, FAKE_BAD_NONE},
+    {"olddriver", 803, 0, 0, 0, 100, 0, {{0}}, FAKE_BAD_NONE}, /* kernel module older than the library */
+    {"stub", 34, 0, 0, 0, 100, 0, {{0}}, FAKE_BAD_NONE},
+    {"midfail", 0, 0, 1, 0, 100, 2, {H100_SXM(0x1b), H100_SXM(0x29)}, FAKE_BAD_NONE},
+    {"hang", 0, 1, 0, 0, 100, 1, {H100_SXM(0x1b)}, FAKE_BAD_NONE},
+    {"wrongoutput", 0, 0, 0, 1, 100, 1, {H100_SXM(0x1b)}, FAKE_BAD_NONE},
+    {"slow", 0, 0, 0, 0, 30, 1, {H100_SXM(0x1b)}, FAKE_BAD_NONE},
+    {"name_nonul", 0, 0, 0, 0, 100, 1, {H100_SXM(0x1b)}, FAKE_BAD_NAME_NONUL},
+    {"name_long", 0, 0, 0, 0, 100, 1, {H100_SXM(0x1b)}, FAKE_BAD_NAME_LONG},
+    {"uuid_long", 0, 0, 0, 0, 100, 1, {H100_SXM(0x1b)}, FAKE_BAD_UUID_LONG},
+    {"huge_count", 0, 0, 0, 0, 100, 1, {H100_SXM(0x1b)}, FAKE_BAD_HUGE_COUNT},
+    {"crash_init", 0, 0, 0, 0, 100, 1, {H100_SXM(0x1b)}, FAKE_BAD_CRASH_INIT},
+    {"crash_name", 0, 0, 0, 0, 100, 1, {H100_SXM(0x1b)}, FAKE_BAD_CRASH_NAME},
+    {"stop_init", 0, 0, 0, 0, 100, 1, {H100_SXM(0x1b)}, FAKE_BAD_STOP_INIT},
+    {"kill_init", 0, 0, 0, 0, 100, 1, {H100_SXM(0x1b)}, FAKE_BAD_KILL_INIT},
+    {"exit_init", 0, 0, 0, 0, 100, 1, {H100_SXM(0x1b)}, FAKE_BAD_EXIT_INIT},
+    {"duplicate", 0, 0, 0, 0, 100, 8, {H100_SXM(0x1b)}, FAKE_BAD_DUPLICATE},
 };
 
 #endif

@@ -24,7 +24,7 @@ from .attest import (  # noqa: F401
 )
 from .probe import (  # noqa: F401
     PVState, Verdict, PV, PVText, PVUUID, ProbeCheck, ProbeDevice, GpuReport, Peaks,
-    probe, probe_defaults, derive_peaks, probe_verdict, pv_state_name, verdict_name,
+    probe, probe_isolated, probe_defaults, derive_peaks, probe_verdict, pv_state_name, verdict_name,
     CHECK_D2D, CHECK_H2D, CHECK_FMA, CHECK_ALL,
 )
 from .tier import (  # noqa: F401
@@ -46,7 +46,7 @@ __all__ = [
     "Role", "RevocationReason", "Envelope", "Revocation", "Key", "Verified", "TrustStore", "VerifyBatch",
     "statement_default_role", "envelope_digest",
     "PVState", "Verdict", "PV", "PVText", "PVUUID", "ProbeCheck", "ProbeDevice", "GpuReport", "Peaks",
-    "probe", "probe_defaults", "derive_peaks", "probe_verdict", "pv_state_name", "verdict_name",
+    "probe", "probe_isolated", "probe_defaults", "derive_peaks", "probe_verdict", "pv_state_name", "verdict_name",
     "CHECK_D2D", "CHECK_H2D", "CHECK_FMA", "CHECK_ALL",
     # tier
     "CheckResult", "ChallengeKind", "JobOutcome", "EventKind", "Rule", "rule_name", "Challenge", "Job",

@@ -235,23 +235,46 @@ GpuReport._scalars = ["nonce", "probed_at", "status", "driver_error", "reason", 
                       "ld_preload_set", "cuda_visible_devices_set", "driver_device_count", "checks"]
 
 
-def probe(nonce: bytes = bytes(32), driver_path: Optional[Union[str, "os.PathLike[str]"]] = None,
-          timeout_ms: int = 0, checks: int = 0, check_ms: int = 0, check_max_bytes: int = 0,
-          fma_iterations: int = 0, fma_samples: int = 0, now: int = 0, cancel: Optional[Any] = None) -> GpuReport:
-    """Probe the machine's GPUs, bound to a 32-byte challenge ``nonce``.
-
-    ``driver_path`` defaults to $GPURENT_CUDA_LIBRARY, else libcuda.so.1;
-    ``checks`` is a CHECK_* mask of active checks; zero options take the
-    library's defaults. Releases the GIL. Raises only for bad arguments or
-    CancelledError; a machine without a driver or GPU gives an empty report."""
+def _probe(run: Any, nonce: bytes, driver_path: Optional[Union[str, "os.PathLike[str]"]], timeout_ms: int,
+           checks: int, check_ms: int, check_max_bytes: int, fma_iterations: int, fma_samples: int, now: int,
+           cancel: Optional[Any]) -> GpuReport:
     o = capi.probe_options()
     if driver_path is not None:
         o.set_driver_path(os.fspath(driver_path))
     o.timeout_ms, o.checks, o.check_ms = timeout_ms, checks, check_ms
     o.check_max_bytes, o.fma_iterations, o.fma_samples, o.now = check_max_bytes, fma_iterations, fma_samples, now
     out = capi.gpu_report()
-    capi.probe_run(o, nonce, None if cancel is None else cancel.ptr, out)
+    run(o, nonce, None if cancel is None else cancel.ptr, out)
     return GpuReport._from_c(out)
+
+
+def probe(nonce: bytes = bytes(32), driver_path: Optional[Union[str, "os.PathLike[str]"]] = None,
+          timeout_ms: int = 0, checks: int = 0, check_ms: int = 0, check_max_bytes: int = 0,
+          fma_iterations: int = 0, fma_samples: int = 0, now: int = 0, cancel: Optional[Any] = None) -> GpuReport:
+    """Probe the machine's GPUs in this process, bound to a 32-byte
+    challenge ``nonce``.
+
+    ``driver_path`` defaults to $GPURENT_CUDA_LIBRARY, else libcuda.so.1;
+    ``checks`` is a CHECK_* mask of active checks; zero options take the
+    library's defaults. Releases the GIL. Raises only for bad arguments or
+    CancelledError; a machine without a driver or GPU gives an empty report.
+    A driver that crashes takes this process with it: see probe_isolated."""
+    return _probe(capi.probe_run, nonce, driver_path, timeout_ms, checks, check_ms, check_max_bytes,
+                  fma_iterations, fma_samples, now, cancel)
+
+
+def probe_isolated(nonce: bytes = bytes(32), driver_path: Optional[Union[str, "os.PathLike[str]"]] = None,
+                   timeout_ms: int = 0, checks: int = 0, check_ms: int = 0, check_max_bytes: int = 0,
+                   fma_iterations: int = 0, fma_samples: int = 0, now: int = 0,
+                   cancel: Optional[Any] = None) -> GpuReport:
+    """probe() in a child process (gpurent_probe_run_isolated): a driver that
+    crashes, is killed or never answers gives a report whose status says so
+    (DRIVER_FAILED naming the signal, or DRIVER_TIMEOUT), and the child is
+    always reaped. The child is forked at the C level and never runs Python
+    code. Once this process probed a driver in-process, a child cannot probe
+    that driver (CUDA does not survive fork): use one or the other."""
+    return _probe(capi.probe_run_isolated, nonce, driver_path, timeout_ms, checks, check_ms, check_max_bytes,
+                  fma_iterations, fma_samples, now, cancel)
 
 
 def probe_defaults() -> dict:
@@ -282,5 +305,5 @@ def derive_peaks(cc_major: int, cc_minor: int, sm_count: int, clock_khz: int, me
 
 
 __all__ = ["PVState", "Verdict", "PV", "PVText", "PVUUID", "ProbeCheck", "ProbeDevice", "GpuReport", "Peaks",
-           "probe", "probe_defaults", "derive_peaks", "probe_verdict", "pv_state_name", "verdict_name",
+           "probe", "probe_isolated", "probe_defaults", "derive_peaks", "probe_verdict", "pv_state_name", "verdict_name",
            "CHECK_D2D", "CHECK_H2D", "CHECK_FMA", "CHECK_ALL"]

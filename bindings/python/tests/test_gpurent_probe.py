@@ -144,3 +144,38 @@ def test_probe_releases_the_gil():
     assert r.status == 0 and free_rate > 0
     # Held GIL: the spinner runs only in ~1 ms slices after the call.
     assert during > free_rate * took * 0.08, f"spinner made {during} steps in {took:.3f} s ({free_rate:.0f}/s free)"
+
+
+# ---- issue 24: the probe in a child process; one device listed twice ----
+
+ISO = BUILD / "tests" / "libfakecuda_iso.so"  # loaded only in child processes
+
+
+@needs_fake
+def test_probe_isolated(monkeypatch):
+    monkeypatch.setenv("FAKECUDA_MACHINE", "h100")
+    r = gpurent.probe_isolated(NONCE, driver_path=ISO, now=T0)
+    assert r.status == 0 and r.nonce == NONCE and r.probed_at == T0
+    assert [d.name.value for d in r.devices] == ["NVIDIA H100 80GB HBM3"]
+    assert r.driver_path == str(ISO)
+    # A driver that crashes costs the child, not this interpreter.
+    monkeypatch.setenv("FAKECUDA_MACHINE", "crash_name")
+    r = gpurent.probe_isolated(NONCE, driver_path=ISO, now=T0)
+    assert r.status == capi.E_DRIVER_FAILED and "SIGSEGV" in r.reason and r.devices == []
+    assert gpurent.GpuReport.decode(r.encode()) == r
+    with gpurent.Cancel() as c:
+        c.request()
+        with pytest.raises(gpurent.CancelledError):
+            gpurent.probe_isolated(NONCE, driver_path=ISO, cancel=c)
+    with pytest.raises(gpurent.InvalidArgError):
+        gpurent.probe_isolated(NONCE, driver_path=ISO, timeout_ms=10_000_000)
+
+
+@needs_fake
+def test_duplicate_device_refused(report):
+    twin = dataclasses.replace(report.devices[0], ordinal=1)
+    r = dataclasses.replace(report, devices=[report.devices[0], twin], driver_device_count=2)
+    with pytest.raises(gpurent.InvalidFieldError, match="repeats"):
+        r.encode()
+    with pytest.raises(gpurent.InvalidFieldError):
+        r.validate()
