@@ -34,7 +34,7 @@ int cmd_inspect(int argc, char **argv)
     }
     free(data);
     if (!j) return cli_fail("inspect", EXIT_INPUT, "%s", err);
-    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY); /* a bare value too */
     fputc('\n', stdout);
     json_decref(j);
     return 0;
