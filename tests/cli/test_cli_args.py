@@ -98,12 +98,12 @@ def test_flags_take_no_value_and_options_are_given_once():
 def quorum(tmp_path):
     keys = []
     for i, seed in enumerate(("11" * 32, "22" * 32)):
-        r = run("keygen", f"--seed={seed}", "--fast", f"-o", str(tmp_path / f"m{i}.key"))
+        r = run("keygen", "--seed", seed, "--fast", "-o", str(tmp_path / f"m{i}.key"))
         assert r.returncode == 0, r.stderr
         keys.append(r.stdout.strip())
     r = run("encode", "request", "-", "-o", str(tmp_path / "r.bin"), stdin='{"request_id": "q"}')
     assert r.returncode == 0, r.stderr
-    r = run("sign", "--key=" + str(tmp_path / "m0.key"), "--now=5000", str(tmp_path / "r.bin"),
+    r = run("sign", "--key", str(tmp_path / "m0.key"), "--now", "5000", str(tmp_path / "r.bin"),
             "-o", str(tmp_path / "one.env"))
     assert r.returncode == 0, r.stderr
     (tmp_path / "t.json").write_text(json.dumps({"keys": [{"key": k, "roles": ["matcher", "requester"]} for k in keys]}))

@@ -60,11 +60,16 @@ def test_walkthrough_runs_as_written(tmp_path):
 
 def test_match_is_deterministic_by_default(tmp_path):
     ex = os.path.join(ROOT, "examples", "cli")
+    offer = json.load(open(f"{ex}/offer.json"))
+    offer["nodes"][0]["gpu"]["interface"] = 2  # numbers only: the same input for old and new tools
+    (tmp_path / "o.json").write_text(json.dumps(offer))
+    (tmp_path / "r.json").write_text('{"request_id": "a", "gpu_count": 2, "submitted_at": 1767312000}')
+    (tmp_path / "b.json").write_text('{"request_id": "b", "gpu_count": 8, "submitted_at": 1767300000}')
     outs = []
     for i in range(2):
         out = tmp_path / f"r{i}.bin"
-        r = subprocess.run([CLI, "match", "--offer", f"{ex}/offer.json", "--request", f"{ex}/request.json",
-                            "-o", str(out)], capture_output=True, text=True)
+        r = subprocess.run([CLI, "match", "--offer", str(tmp_path / "o.json"), "--request", str(tmp_path / "r.json"),
+                            "--request", str(tmp_path / "b.json"), "-o", str(out)], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         outs.append(out.read_bytes())
         time.sleep(1.1)  # a second apart: the old default clock made the receipts differ
