@@ -15,7 +15,12 @@ static int load_record(const char *cmd, const char *kind, const char *path, gpur
 {
     uint8_t *data;
     size_t len;
-    if (cli_read_file(path, &data, &len)) return cli_fail(cmd, EXIT_IO, "%s: %s", path, strerror(errno));
+    /* No record, canonical or JSON, is larger than this: refused before any work. */
+    size_t max = GPURENT_RECORD_MAX_BYTES > CLI_JSON_MAX_BYTES ? GPURENT_RECORD_MAX_BYTES : CLI_JSON_MAX_BYTES;
+    if (cli_read_file_max(path, max, &data, &len)) {
+        if (errno == EFBIG) return cli_fail(cmd, EXIT_INPUT, "%s: GPURENT_E_OVERSIZE: above %zu bytes", path, max);
+        return cli_fail(cmd, EXIT_IO, "%s: %s", path, strerror(errno));
+    }
     size_t i = 0;
     while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\t' || data[i] == '\r')) i++;
     if (i < len && data[i] == '{') {
