@@ -8,12 +8,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "gpurent/probe.h"
 
 /* T_ENUM: an unsigned value shown by name (names[value]) and read from a
  * name or a number; T_RECTYPE and T_STATUS are shown by the library's
  * names (record types, statuses) and are never written from JSON. */
 typedef enum { T_UINT, T_STR, T_BIN, T_MAP, T_ARR_MAP, T_SET_STR, T_SET_BIN, T_PAYLOAD, T_ENUM, T_RECTYPE,
-               T_STATUS } ftype;
+               T_STATUS, T_PV } ftype; /* T_PV: a probed value [state, error, value(, ratio, verdict)] */
 
 typedef struct schema schema;
 typedef struct sfield {
@@ -113,17 +114,18 @@ static const sfield cert_f[] = {
 static const schema cert_rec = {"tier_cert", GPURENT_RECORD_TIER_CERT, sizeof cert_f / sizeof cert_f[0], cert_f};
 
 /* GPU report: probed values are small arrays ([state, error, value]), shown as they are. */
+#define PV(k, n) {k, n, T_PV, 0, 0, NULL, NULL}
 static const sfield dev_f[] = {
-    U(1, "ordinal"), U(2, "name"), U(3, "uuid"), U(4, "pci_domain"), U(5, "pci_bus"), U(6, "pci_device"),
-    U(7, "cc_major"), U(8, "cc_minor"), U(9, "sm_count"), U(10, "memory_bytes"), U(11, "clock_khz"),
-    U(12, "mem_clock_khz"), U(13, "bus_width_bits"), U(14, "l2_bytes"), U(15, "ecc_enabled"),
-    U(16, "max_threads_per_sm"), U(17, "fp32_gflops"), U(18, "fp16_tensor_gflops"), U(19, "bf16_tensor_gflops"),
-    U(20, "mem_bw_mbps"), U(21, "h2d_peak_mbps"), U(22, "d2d"), U(23, "h2d"), U(24, "fma"),
+    U(1, "ordinal"), PV(2, "name"), PV(3, "uuid"), PV(4, "pci_domain"), PV(5, "pci_bus"), PV(6, "pci_device"),
+    PV(7, "cc_major"), PV(8, "cc_minor"), PV(9, "sm_count"), PV(10, "memory_bytes"), PV(11, "clock_khz"),
+    PV(12, "mem_clock_khz"), PV(13, "bus_width_bits"), PV(14, "l2_bytes"), PV(15, "ecc_enabled"),
+    PV(16, "max_threads_per_sm"), PV(17, "fp32_gflops"), PV(18, "fp16_tensor_gflops"), PV(19, "bf16_tensor_gflops"),
+    PV(20, "mem_bw_mbps"), PV(21, "h2d_peak_mbps"), PV(22, "d2d"), PV(23, "h2d"), PV(24, "fma"),
 };
 static const schema dev_map = {"device", 0, sizeof dev_f / sizeof dev_f[0], dev_f};
 static const sfield report_f[] = {
     B(1, "nonce", 32), U(2, "probed_at"), {3, "status", T_STATUS, 0, 0, NULL, NULL}, U(4, "driver_error"), S(5, "reason"),
-    U(6, "driver_version"), S(7, "driver_path"), B(8, "driver_digest", 32), U(9, "ld_preload_set"),
+    PV(6, "driver_version"), S(7, "driver_path"), B(8, "driver_digest", 32), U(9, "ld_preload_set"),
     U(10, "cuda_visible_devices_set"), U(11, "driver_device_count"), U(12, "checks"),
     {13, "devices", T_ARR_MAP, 0, 0, &dev_map, NULL},
 };
@@ -235,6 +237,7 @@ static int pack_field(jctx *c, const sfield *f, json_t *v, const char *path)
         return msgpack_pack_uint64(&c->pk, v ? (uint64_t)json_integer_value(v) : 0), 0;
     case T_RECTYPE:
     case T_STATUS:
+    case T_PV:
         return jfail(c, path, "internal: not written from JSON");
     case T_STR: {
         const char *s = v ? json_string_value(v) : "";
@@ -530,6 +533,20 @@ static json_t *map_to_json(const msgpack_object *o, const schema *s)
             if (f->type == T_RECTYPE && strcmp(gpurent_record_type_name((uint32_t)v->via.u64), "unknown"))
                 nm = gpurent_record_type_name((uint32_t)v->via.u64);
             if (nm) { json_object_set_new(j, name, json_string(nm)); continue; }
+        }
+        if (f && f->type == T_PV && v->type == MSGPACK_OBJECT_ARRAY && v->via.array.size >= 3) {
+            /* [state, error, value] and, for checks, [.., ratio_ppm, verdict]: states and verdicts by name. */
+            const msgpack_object *it = v->via.array.ptr;
+            json_t *a = json_array();
+            for (uint32_t x = 0; x < v->via.array.size; x++) {
+                int named = it[x].type == MSGPACK_OBJECT_POSITIVE_INTEGER && it[x].via.u64 < 16 &&
+                            (x == 0 || (x == 4 && v->via.array.size == 5));
+                json_array_append_new(a, !named ? value_to_json(&it[x], NULL)
+                                                : json_string(x == 0 ? gpurent_pv_state_name((uint32_t)it[x].via.u64)
+                                                                     : gpurent_verdict_name((uint32_t)it[x].via.u64)));
+            }
+            json_object_set_new(j, name, a);
+            continue;
         }
         if (f && f->type == T_STATUS && (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER || v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)) {
             json_object_set_new(j, name, json_string(gpurent_status_name((int)v->via.i64)));
