@@ -79,3 +79,16 @@ def test_match_is_deterministic_by_default(tmp_path):
     r = subprocess.run([CLI, "match", "--offer", f"{ex}/offer.json", "--request", str(tmp_path / "q.json")],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "--now T is required: no request has a submitted_at time" in r.stderr
+
+
+def test_every_example_encodes_and_round_trips():
+    kinds = {"gpu.json": "gpu", "offer.json": "offer", "request.json": "request", "audit.json": "audit_report"}
+    ex = os.path.join(ROOT, "examples", "cli")
+    assert sorted(f for f in os.listdir(ex) if f.endswith(".json")) == sorted(kinds)
+    for name, kind in kinds.items():
+        r = subprocess.run([CLI, "encode", kind, os.path.join(ex, name)], capture_output=True)
+        assert r.returncode == 0, (name, r.stderr)
+        shown = subprocess.run([CLI, "inspect", "-"], input=r.stdout, capture_output=True)
+        assert shown.returncode == 0 and json.loads(shown.stdout)["type"] == kind
+        again = subprocess.run([CLI, "encode", kind, "-"], input=shown.stdout, capture_output=True)
+        assert again.returncode == 0 and again.stdout == r.stdout, name
