@@ -274,7 +274,8 @@ GPURENT_API gpurent_status gpurent_trust_apply_revocation(gpurent_trust *trust, 
     if (!rc) rc = gr_env_parse(envelope, len, &v);
     if (rc) return rc;
     if (v.hdr.statement != GPURENT_RECORD_REVOCATION)
-        return gr_fail(GPURENT_E_WRONG_RECORD, "envelope.statement: %u, expected a revocation", v.hdr.statement);
+        return gr_fail(GPURENT_E_WRONG_RECORD, "envelope.statement: %s (%u), expected a revocation",
+                       gpurent_record_type_name(v.hdr.statement), v.hdr.statement);
     if ((rc = gpurent_revocation_decode(v.payload, v.payload_len, &rev))) return rc;
     o.statement = GPURENT_RECORD_REVOCATION;
     o.role = GPURENT_ROLE_REVOKER;
