@@ -17,9 +17,9 @@ install-cli: $(CLI_BIN)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 $(CLI_BIN) $(DESTDIR)$(BINDIR)/gpurent
 
-check-cli: $(CLI_BIN) lib
+check-cli: $(CLI_BIN) lib $(BUILD)/tests/libfakecuda.so
 	GPURENT_CLI=$(CURDIR)/$(CLI_BIN) GPURENT_TEST_BUILD=$(CURDIR)/$(BUILD) \
-	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/cli
+	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/cli  # test_cli_walkthrough.py runs docs/cli.md
 .PHONY: cli install-cli check-cli
 
 # The main job: a simulated market on built-in defaults. Without a GPU here it

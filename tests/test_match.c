@@ -1824,7 +1824,7 @@ static void test_explain(void **state)
     memcpy(s, text.data, text.len);
     assert_non_null(strstr(s, "0 of 17 nodes"));
     assert_non_null(strstr(s, "14 above the price cap"));
-    assert_non_null(strstr(s, "raising the price cap by 12% (to 1.400000 per GPU-hour) adds 4 providers"));
+    assert_non_null(strstr(s, "raising the price cap by 12% (to 1.400000 units per GPU-hour) adds 4 providers"));
     free(s);
     gpurent_buf_free(&text);
 

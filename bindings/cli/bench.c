@@ -14,18 +14,19 @@ static void line(const char *name, double v, const char *unit, const char *base_
     printf("BENCH %s %.6g %s baseline=%s:%.6g ratio=%.4f\n", name, v, unit, base_name, base, base > 0 ? v / base : 0);
 }
 
+static const cli_cmd bench_cmd = {
+    "bench", "usage: gpurent bench [--n N]\n",
+    "Measure envelope sign and verify (1 KiB payload) beside raw libsodium Ed25519 on the same\n"
+    "bytes, and request encode+decode beside a copy of the bytes. Prints BENCH lines\n"
+    "(value, baseline, ratio). Wall-clock figures: run on a quiet machine.\n",
+    (const cli_optdef[]){{"--n", OPT_U64, 0, 1, 10000000}, {NULL, OPT_FLAG, 0, 0, 0}}, 0, 0, NULL};
+
 int cmd_bench(int argc, char **argv)
 {
-    if (cli_flag(argc, argv, "--help")) {
-        printf("usage: gpurent bench [--n N]\n"
-               "Measure envelope sign and verify (1 KiB payload) beside raw libsodium Ed25519 on the same\n"
-               "bytes, and request encode+decode beside a copy of the bytes. Prints BENCH lines\n"
-               "(value, baseline, ratio). Wall-clock figures: run on a quiet machine.\n");
-        return 0;
-    }
-    uint64_t n = 2000;
-    const char *s = cli_opt(argc, argv, "--n");
-    if (s && (cli_u64(s, &n) || n == 0 || n > 10000000)) return cli_fail("bench", EXIT_USAGE, "--n needs 1..10000000");
+    cli_args args;
+    int prc = cli_parse(&bench_cmd, argc, argv, &args);
+    if (prc) return prc < 0 ? 0 : prc;
+    uint64_t n = cli_opt_u64(&args, "--n", 2000);
     uint8_t seed[32] = {1}, pk[32], sk[64], sig[64];
     gpurent_key *key = NULL;
     if (gpurent_key_from_seed(&key, seed)) return cli_fail_status("bench", gpurent_last_error_status(), EXIT_FAILED);

@@ -10,6 +10,7 @@
  * receipts and sign them as a quorum; requesters verify their receipt.
  * Everything random is drawn from one seed, so two runs print the same
  * market. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,8 @@
 typedef struct demo_cfg {
     uint32_t providers, requests, eras;
     uint64_t seed;
-    const char *fake_driver;
+    const char *fake_driver; /* --fake-driver: always used */
+    const char *fake_auto;   /* found by itself: used when this machine has no GPU */
 } demo_cfg;
 
 typedef struct provider {
@@ -82,19 +84,26 @@ static void step_begin(const char *what)
     step_t0 = cli_mono_s();
 }
 
+/* Each step ends with its own line and time, flushed: a log shows where a
+ * long run is even when nobody watches a terminal. */
 static void step_end(const char *name)
 {
     steps[nsteps].name = name;
-    steps[nsteps++].seconds = cli_mono_s() - step_t0;
+    steps[nsteps].seconds = cli_mono_s() - step_t0;
+    printf("  done: %s in %.2fs\n", name, steps[nsteps++].seconds);
+    fflush(stdout);
 }
 
-/* Progress for steps longer than a second, on a terminal only (a log
- * or a pipe gets the summary lines alone). */
-static void progress(const char *what, uint32_t done, uint32_t total)
+/* Progress inside a long step: a rewritten line on a terminal; in a log
+ * or a pipe, a line every `every` items and at the end, with the time. */
+static void progress(const char *what, uint32_t done, uint32_t total, uint32_t every)
 {
-    if (!isatty(STDOUT_FILENO)) return;
-    printf("\r  %s %u/%u", what, done, total);
-    if (done == total) printf("\r%*s\r", 40, "");
+    if (isatty(STDOUT_FILENO)) {
+        printf("\r  %s %u/%u", what, done, total);
+        if (done == total) printf("\r%*s\r", 40, "");
+    } else if (done == total || done % every == 0) {
+        printf("  %s %u/%u after %.2fs\n", what, done, total, cli_mono_s() - step_t0);
+    }
     fflush(stdout);
 }
 
@@ -157,16 +166,20 @@ static uint32_t probe_machines(const demo_cfg *cfg, machine *ms)
         ms[0].price_micro = 1500000;
         CHECK(gpurent_gpu_report_encode(r, &ms[0].report));
         n = 1;
+    } else if (cfg->fake_driver || cfg->fake_auto) {
+        printf("  no GPU here (%s): using the fake machines of tests/fakecuda (%s)\n",
+               r->reason[0] ? r->reason : gpurent_status_name(r->status),
+               cfg->fake_driver ? cfg->fake_driver : cfg->fake_auto);
     } else {
-        printf("  no GPU here (%s): using the built-in fake machines of tests/fakecuda\n",
-               r->reason[0] ? r->reason : gpurent_status_name(r->status));
+        printf("  no GPU here (%s)\n", r->reason[0] ? r->reason : gpurent_status_name(r->status));
     }
-    o.driver_path = cfg->fake_driver;
+    const char *fake = cfg->fake_driver ? cfg->fake_driver : n == 0 ? cfg->fake_auto : NULL;
+    o.driver_path = fake;
     o.checks = GPURENT_CHECK_ALL;
     o.check_ms = 10;          /* short checks: the demo shows them, it does not certify */
     o.fma_iterations = 256;
     o.check_max_bytes = 16u << 20;
-    for (size_t i = 0; cfg->fake_driver && i < sizeof fake_machines / sizeof fake_machines[0]; i++) {
+    for (size_t i = 0; fake && i < sizeof fake_machines / sizeof fake_machines[0]; i++) {
         setenv("FAKECUDA_MACHINE", fake_machines[i].fake, 1);
         CHECK(gpurent_probe_run(&o, nonce, NULL, r));
         if (r->device_count == 0 || gpurent_gpu_report_to_gpu(r, 0, &ms[n].gpu) != GPURENT_OK) {
@@ -370,21 +383,46 @@ static void make_request(uint32_t i, const machine *ms, uint32_t nm, uint64_t no
     q->submitted_at = now - below(7200);
 }
 
+static const cli_cmd demo_cmd = {
+    "demo", "usage: gpurent demo [--providers N] [--requests N] [--eras N] [--seed N] [--fake-driver PATH]\n",
+    "Run a whole simulated market (defaults: 2000 providers (10..100000), 3000 requests (1..1000000),\n"
+    "30 eras (1..365) of 24 h). Without a GPU on this machine it needs the fake CUDA driver of\n"
+    "tests/fakecuda (built by `make tests` as build/tests/libfakecuda.so): --fake-driver PATH, else\n"
+    "$GPURENT_FAKE_DRIVER, else tests/libfakecuda.so beside this program (the build tree).\n"
+    "Prices are in units per GPU-hour (records hold micro-units).\n",
+    (const cli_optdef[]){{"--providers", OPT_U64, 0, 10, 100000}, {"--requests", OPT_U64, 0, 1, 1000000},
+                         {"--eras", OPT_U64, 0, 1, 365}, {"--seed", OPT_U64, 0, 0, UINT64_MAX},
+                         {"--fake-driver", OPT_STR, 0, 0, 0}, {NULL, OPT_FLAG, 0, 0, 0}},
+    0, 0, NULL};
+
+/* The fake driver when none is named: $GPURENT_FAKE_DRIVER, else the build
+ * tree's tests/libfakecuda.so beside this program. */
+static const char *find_fake_driver(char *buf, size_t cap)
+{
+    const char *e = getenv("GPURENT_FAKE_DRIVER");
+    if (e && *e) return e;
+    ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+    if (n <= 0) return NULL;
+    buf[n] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (!slash || (size_t)(slash - buf) + sizeof "/tests/libfakecuda.so" > cap) return NULL;
+    strcpy(slash, "/tests/libfakecuda.so");
+    return access(buf, R_OK) == 0 ? buf : NULL;
+}
+
 int cmd_demo(int argc, char **argv)
 {
-    if (cli_flag(argc, argv, "--help")) {
-        printf("usage: gpurent demo [--providers N] [--requests N] [--eras N] [--seed N] [--fake-driver PATH]\n"
-               "Run a whole simulated market (defaults: 2000 providers, 3000 requests, 30 eras of 24 h).\n"
-               "--fake-driver names tests/fakecuda's library, used when this machine has no GPU.\n");
-        return 0;
-    }
-    demo_cfg cfg = {2000, 3000, 30, 2026, cli_opt(argc, argv, "--fake-driver")};
-    const char *s;
-    uint64_t v;
-    if ((s = cli_opt(argc, argv, "--providers")) && !cli_u64(s, &v) && v >= 10 && v <= 100000) cfg.providers = (uint32_t)v;
-    if ((s = cli_opt(argc, argv, "--requests")) && !cli_u64(s, &v) && v >= 1 && v <= 1000000) cfg.requests = (uint32_t)v;
-    if ((s = cli_opt(argc, argv, "--eras")) && !cli_u64(s, &v) && v >= 1 && v <= 365) cfg.eras = (uint32_t)v;
-    if ((s = cli_opt(argc, argv, "--seed")) && !cli_u64(s, &v)) cfg.seed = v;
+    cli_args args;
+    int prc = cli_parse(&demo_cmd, argc, argv, &args);
+    if (prc) return prc < 0 ? 0 : prc;
+    const cli_args *A = &args;
+    char fake_buf[4096];
+    demo_cfg cfg = {(uint32_t)cli_opt_u64(A, "--providers", 2000), (uint32_t)cli_opt_u64(A, "--requests", 3000),
+                    (uint32_t)cli_opt_u64(A, "--eras", 30), cli_opt_u64(A, "--seed", 2026),
+                    cli_opt(A, "--fake-driver"), NULL};
+    if (cfg.fake_driver && access(cfg.fake_driver, R_OK))
+        return cli_fail("demo", EXIT_IO, "--fake-driver %s: %s", cfg.fake_driver, strerror(errno));
+    if (!cfg.fake_driver) cfg.fake_auto = find_fake_driver(fake_buf, sizeof fake_buf);
     rng_state = cfg.seed;
     double t_all = cli_mono_s();
     printf("libgpurent %s market demo: %u providers, %u auditors, %u matchmakers, %u requests, %u eras\n\n",
@@ -395,7 +433,13 @@ int cmd_demo(int argc, char **argv)
     machine ms[4];
     memset(ms, 0, sizeof ms);
     uint32_t nm = probe_machines(&cfg, ms);
-    if (nm == 0) return cli_fail("demo", EXIT_FAILED, "no GPU and no fake driver (--fake-driver): nothing to offer");
+    if (nm == 0)
+        return cli_fail("demo", EXIT_FAILED,
+                        cfg.fake_driver || cfg.fake_auto ? "no GPU, and the fake driver %s gave no machine: nothing to offer"
+                                        : "no GPU and no fake driver%s: nothing to offer. Give --fake-driver PATH "
+                                          "(tests/fakecuda's library: `make tests` builds build/tests/libfakecuda.so) "
+                                          "or set GPURENT_FAKE_DRIVER",
+                        cfg.fake_driver ? cfg.fake_driver : cfg.fake_auto ? cfg.fake_auto : "");
     step_end("probe");
 
     /* 2. Keys, signed reports and offers. */
@@ -498,7 +542,7 @@ int cmd_demo(int argc, char **argv)
         slashes += sum.slashes;
         resets += sum.resets;
         for (uint32_t i = 0; i < cfg.providers; i++) gpurent_buf_free(&envs[i]);
-        progress("era", era + 1, cfg.eras);
+        progress("era", era + 1, cfg.eras, 10);
     }
     printf("  %llu audit reports verified and recorded (%u engines), %llu rejected; %llu slash events, "
            "%llu incubation resets\n",
@@ -540,6 +584,12 @@ int cmd_demo(int argc, char **argv)
     printf("  tiers after era %u:", cfg.eras - 1);
     for (uint32_t t = 0; t < 7; t++) printf(" T%u:%u", t + 1, sum.tier_counts[t]);
     printf("  (T6-T7 = incubation)\n");
+    /* docs/tiers.md: with perfect eras the default table gives tier 3 after
+     * 36 eras, 2 after 59, 1 after 89. */
+    if (cfg.eras < 89)
+        printf("  tiers %s are out of reach in %u eras by design: with perfect eras the default table\n"
+               "  gives tier 3 after 36 eras, 2 after 59 and 1 after 89 (docs/tiers.md)\n",
+               cfg.eras < 36 ? "1-3" : cfg.eras < 59 ? "1-2" : "1", cfg.eras);
     /* One provider's explanation. */
     {
         gpurent_tier_explanation ex;
@@ -653,7 +703,8 @@ int cmd_demo(int argc, char **argv)
     printf("  matched %u of %u requests (%.1f%%), %llu of %llu GPUs requested\n", rec.assignment_count, cfg.requests,
            100.0 * rec.assignment_count / cfg.requests, (unsigned long long)gpus_got, (unsigned long long)gpus_req);
     if (rec.placement_count)
-        printf("  accepted prices per GPU-hour: median %.2f, p10 %.2f, p90 %.2f; %.2f per hour for the whole batch\n",
+        printf("  accepted prices: median %.2f units/GPU-h, p10 %.2f units/GPU-h, p90 %.2f units/GPU-h; "
+               "%.2f units/h for the whole batch\n",
                prices[rec.placement_count / 2] / 1e6, prices[rec.placement_count / 10] / 1e6,
                prices[rec.placement_count * 9 / 10] / 1e6, spend / 1e6);
     free(prices);

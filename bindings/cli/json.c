@@ -8,17 +8,23 @@
 #include <string.h>
 
 #include "cli.h"
+#include "gpurent/probe.h"
 
-typedef enum { T_UINT, T_STR, T_BIN, T_MAP, T_ARR_MAP, T_SET_STR, T_SET_BIN, T_PAYLOAD } ftype;
+/* T_ENUM: an unsigned value shown by name (names[value]) and read from a
+ * name or a number; T_RECTYPE and T_STATUS are shown by the library's
+ * names (record types, statuses) and are never written from JSON. */
+typedef enum { T_UINT, T_STR, T_BIN, T_MAP, T_ARR_MAP, T_SET_STR, T_SET_BIN, T_PAYLOAD, T_ENUM, T_RECTYPE,
+               T_STATUS, T_PV } ftype; /* T_PV: a probed value [state, error, value(, ratio, verdict)] */
 
 typedef struct schema schema;
 typedef struct sfield {
     uint32_t key;
     const char *name;
     ftype type;
-    uint64_t def;      /* default for a missing T_UINT */
-    uint32_t bin_len;  /* T_BIN / T_SET_BIN: bytes */
+    uint64_t def;      /* default for a missing T_UINT; for T_ARR_MAP the most items (0: any) */
+    uint32_t bin_len;  /* T_BIN / T_SET_BIN: bytes; T_ENUM: how many names */
     const schema *sub; /* T_MAP / T_ARR_MAP */
+    const char *const *names; /* T_ENUM: names[value], NULL for a gap */
 } sfield;
 
 struct schema {
@@ -28,23 +34,30 @@ struct schema {
     const sfield *f;
 };
 
-#define U(k, n) {k, n, T_UINT, 0, 0, NULL}
-#define UD(k, n, d) {k, n, T_UINT, d, 0, NULL}
-#define S(k, n) {k, n, T_STR, 0, 0, NULL}
-#define B(k, n, l) {k, n, T_BIN, 0, l, NULL}
+#define U(k, n) {k, n, T_UINT, 0, 0, NULL, NULL}
+#define UD(k, n, d) {k, n, T_UINT, d, 0, NULL, NULL}
+#define S(k, n) {k, n, T_STR, 0, 0, NULL, NULL}
+#define B(k, n, l) {k, n, T_BIN, 0, l, NULL, NULL}
+#define E(k, n, tab) {k, n, T_ENUM, 0, sizeof tab / sizeof tab[0], NULL, tab}
+
+static const char *const iface_names[] = {"any", "pcie", "sxm"};
+static const char *const gang_names[] = {"node", "provider", "region"};
+static const char *const check_names[] = {"not_run", "passed", "failed"};
+static const char *const challenge_names[] = {NULL, "gpu", "cpu"};
+static const char *const outcome_names[] = {NULL, "completed", "failed_provider", "failed_user"};
 
 static const sfield gpu_f[] = {
     S(1, "model"), B(2, "uuid", 16), U(3, "pci_domain"), U(4, "pci_bus"), U(5, "pci_device"),
     U(6, "cc_major"), U(7, "cc_minor"), U(8, "sm_count"), U(9, "memory_mib"), U(10, "clock_mhz"),
     U(11, "mem_clock_mhz"), U(12, "bus_width_bits"), U(13, "l2_kib"), U(14, "ecc_enabled"),
-    U(15, "interface"), U(16, "fp32_gflops"), U(17, "fp16_tensor_gflops"), U(18, "mem_bw_mbps"),
+    E(15, "interface", iface_names), U(16, "fp32_gflops"), U(17, "fp16_tensor_gflops"), U(18, "mem_bw_mbps"),
     U(19, "measured_fp32_gflops"), U(20, "measured_mem_bw_mbps"), U(21, "cuda_version"),
 };
 static const schema gpu_map = {"gpu", 0, sizeof gpu_f / sizeof gpu_f[0], gpu_f};
 static const schema gpu_rec = {"gpu", GPURENT_RECORD_GPU, sizeof gpu_f / sizeof gpu_f[0], gpu_f};
 
 static const sfield node_f[] = {
-    S(1, "node_id"), {2, "gpu", T_MAP, 0, 0, &gpu_map}, UD(3, "gpu_count", 1), U(4, "gpu_free"),
+    S(1, "node_id"), {2, "gpu", T_MAP, 0, 0, &gpu_map, NULL}, UD(3, "gpu_count", 1), U(4, "gpu_free"),
     U(5, "shared"), U(6, "cpu_millicores"), U(7, "ram_mib"), U(8, "disk_gib"),
     U(9, "price_micro_per_gpu_hour"), B(10, "report_digest", 32),
 };
@@ -52,19 +65,19 @@ static const schema node_map = {"node", 0, sizeof node_f / sizeof node_f[0], nod
 
 static const sfield offer_f[] = {
     B(1, "provider_key", 32), U(2, "seq"), S(3, "region"), U(4, "stake_micro"), U(5, "min_duration_s"),
-    U(6, "max_duration_s"), {7, "nodes", T_ARR_MAP, 0, 0, &node_map},
+    U(6, "max_duration_s"), {7, "nodes", T_ARR_MAP, GPURENT_OFFER_MAX_NODES, 0, &node_map, NULL},
 };
 static const schema offer_rec = {"offer", GPURENT_RECORD_OFFER, sizeof offer_f / sizeof offer_f[0], offer_f};
 
 static const sfield request_f[] = {
-    S(1, "request_id"), UD(2, "gpu_count", 1), UD(3, "gang_nodes", 1), U(4, "gang_scope"),
+    S(1, "request_id"), UD(2, "gpu_count", 1), UD(3, "gang_nodes", 1), E(4, "gang_scope", gang_names),
     U(5, "vram_share_pct"), U(6, "min_vram_mib"), U(7, "min_cc"), U(8, "min_fp32_gflops"),
-    U(9, "interface"), U(10, "min_cuda_version"), U(11, "max_price_micro_per_gpu_hour"),
+    E(9, "interface", iface_names), U(10, "min_cuda_version"), U(11, "max_price_micro_per_gpu_hour"),
     U(12, "allowed_tiers"), UD(13, "duration_s", 3600), U(14, "verified_only"), U(15, "cpu_millicores"),
     U(16, "ram_mib"), U(17, "disk_gib"), U(18, "submitted_at"),
-    {19, "models", T_SET_STR, 0, 0, NULL}, {20, "regions", T_SET_STR, 0, 0, NULL},
-    {21, "excluded_regions", T_SET_STR, 0, 0, NULL}, {22, "providers", T_SET_BIN, 0, 32, NULL},
-    {23, "excluded_providers", T_SET_BIN, 0, 32, NULL},
+    {19, "models", T_SET_STR, 0, 0, NULL, NULL}, {20, "regions", T_SET_STR, 0, 0, NULL, NULL},
+    {21, "excluded_regions", T_SET_STR, 0, 0, NULL, NULL}, {22, "providers", T_SET_BIN, 0, 32, NULL, NULL},
+    {23, "excluded_providers", T_SET_BIN, 0, 32, NULL, NULL},
 };
 static const schema request_rec = {"request", GPURENT_RECORD_REQUEST, sizeof request_f / sizeof request_f[0],
                                    request_f};
@@ -74,43 +87,47 @@ static const schema request_rec = {"request", GPURENT_RECORD_REQUEST, sizeof req
 static const sfield sig_f[] = {B(1, "key", 32), B(2, "signature", 64)};
 static const schema sig_map = {"signature", 0, 2, sig_f};
 static const sfield env_f[] = {
-    U(1, "statement"), B(2, "issuer", 32), U(3, "issued_at"), U(4, "expires_at"), B(5, "nonce", 16),
-    B(6, "subject", 0), {7, "payload", T_PAYLOAD, 0, 0, NULL}, {8, "signatures", T_ARR_MAP, 0, 0, &sig_map},
+    {1, "statement", T_RECTYPE, 0, 0, NULL, NULL}, B(2, "issuer", 32), U(3, "issued_at"), U(4, "expires_at"),
+    B(5, "nonce", 16), B(6, "subject", 0), {7, "payload", T_PAYLOAD, 0, 0, NULL, NULL},
+    {8, "signatures", T_ARR_MAP, 0, 0, &sig_map, NULL},
 };
 static const schema env_rec = {"envelope", GPURENT_RECORD_ENVELOPE, sizeof env_f / sizeof env_f[0], env_f};
 static const sfield rev_f[] = {B(1, "key", 32), U(2, "revoked_at"), U(3, "reason")};
 static const schema rev_rec = {"revocation", GPURENT_RECORD_REVOCATION, 3, rev_f};
-static const sfield chal_f[] = {U(1, "time_s"), U(2, "kind"), U(3, "passed")};
+static const sfield chal_f[] = {U(1, "time_s"), E(2, "kind", challenge_names), U(3, "passed")};
 static const schema chal_map = {"challenge", 0, 3, chal_f};
-static const sfield job_f[] = {S(1, "job_id"), U(2, "end_s"), U(3, "outcome")};
+static const sfield job_f[] = {S(1, "job_id"), U(2, "end_s"), E(3, "outcome", outcome_names)};
 static const schema job_map = {"job", 0, 3, job_f};
 static const sfield audit_f[] = {
-    B(1, "provider_key", 32), B(2, "auditor_key", 32), U(3, "time_s"), U(4, "gpu_report"), U(5, "integrity"),
-    U(6, "security"), B(7, "gpu_report_digest", 32), U(8, "stake_observed"), U(9, "stake_micro"),
-    {10, "challenges", T_ARR_MAP, 0, 0, &chal_map}, {11, "jobs", T_ARR_MAP, 0, 0, &job_map},
+    B(1, "provider_key", 32), B(2, "auditor_key", 32), U(3, "time_s"), E(4, "gpu_report", check_names),
+    E(5, "integrity", check_names), E(6, "security", check_names), B(7, "gpu_report_digest", 32),
+    U(8, "stake_observed"), U(9, "stake_micro"),
+    {10, "challenges", T_ARR_MAP, GPURENT_AUDIT_MAX_CHALLENGES, 0, &chal_map, NULL},
+    {11, "jobs", T_ARR_MAP, GPURENT_AUDIT_MAX_JOBS, 0, &job_map, NULL},
 };
 static const schema audit_rec = {"audit_report", GPURENT_RECORD_AUDIT_REPORT, sizeof audit_f / sizeof audit_f[0], audit_f};
 static const sfield cert_f[] = {
     B(1, "provider_key", 32), U(2, "era"), U(3, "tier"), U(4, "incubating"), U(5, "score_ppm"), U(6, "mean_ppm"),
     U(7, "confidence_ppm"), U(8, "uptime_ppm"), U(9, "eras_in_tier"), U(10, "points_ppm"),
-    B(11, "evidence_digest", 32), B(12, "params_digest", 32), {13, "auditors", T_SET_BIN, 0, 32, NULL},
+    B(11, "evidence_digest", 32), B(12, "params_digest", 32), {13, "auditors", T_SET_BIN, 0, 32, NULL, NULL},
 };
 static const schema cert_rec = {"tier_cert", GPURENT_RECORD_TIER_CERT, sizeof cert_f / sizeof cert_f[0], cert_f};
 
 /* GPU report: probed values are small arrays ([state, error, value]), shown as they are. */
+#define PV(k, n) {k, n, T_PV, 0, 0, NULL, NULL}
 static const sfield dev_f[] = {
-    U(1, "ordinal"), U(2, "name"), U(3, "uuid"), U(4, "pci_domain"), U(5, "pci_bus"), U(6, "pci_device"),
-    U(7, "cc_major"), U(8, "cc_minor"), U(9, "sm_count"), U(10, "memory_bytes"), U(11, "clock_khz"),
-    U(12, "mem_clock_khz"), U(13, "bus_width_bits"), U(14, "l2_bytes"), U(15, "ecc_enabled"),
-    U(16, "max_threads_per_sm"), U(17, "fp32_gflops"), U(18, "fp16_tensor_gflops"), U(19, "bf16_tensor_gflops"),
-    U(20, "mem_bw_mbps"), U(21, "h2d_peak_mbps"), U(22, "d2d"), U(23, "h2d"), U(24, "fma"),
+    U(1, "ordinal"), PV(2, "name"), PV(3, "uuid"), PV(4, "pci_domain"), PV(5, "pci_bus"), PV(6, "pci_device"),
+    PV(7, "cc_major"), PV(8, "cc_minor"), PV(9, "sm_count"), PV(10, "memory_bytes"), PV(11, "clock_khz"),
+    PV(12, "mem_clock_khz"), PV(13, "bus_width_bits"), PV(14, "l2_bytes"), PV(15, "ecc_enabled"),
+    PV(16, "max_threads_per_sm"), PV(17, "fp32_gflops"), PV(18, "fp16_tensor_gflops"), PV(19, "bf16_tensor_gflops"),
+    PV(20, "mem_bw_mbps"), PV(21, "h2d_peak_mbps"), PV(22, "d2d"), PV(23, "h2d"), PV(24, "fma"),
 };
 static const schema dev_map = {"device", 0, sizeof dev_f / sizeof dev_f[0], dev_f};
 static const sfield report_f[] = {
-    B(1, "nonce", 32), U(2, "probed_at"), U(3, "status"), U(4, "driver_error"), S(5, "reason"),
-    U(6, "driver_version"), S(7, "driver_path"), B(8, "driver_digest", 32), U(9, "ld_preload_set"),
+    B(1, "nonce", 32), U(2, "probed_at"), {3, "status", T_STATUS, 0, 0, NULL, NULL}, U(4, "driver_error"), S(5, "reason"),
+    PV(6, "driver_version"), S(7, "driver_path"), B(8, "driver_digest", 32), U(9, "ld_preload_set"),
     U(10, "cuda_visible_devices_set"), U(11, "driver_device_count"), U(12, "checks"),
-    {13, "devices", T_ARR_MAP, 0, 0, &dev_map},
+    {13, "devices", T_ARR_MAP, 0, 0, &dev_map, NULL},
 };
 static const schema report_rec = {"gpu_report", GPURENT_RECORD_GPU_REPORT, sizeof report_f / sizeof report_f[0],
                                   report_f};
@@ -118,11 +135,11 @@ static const schema report_rec = {"gpu_report", GPURENT_RECORD_GPU_REPORT, sizeo
 static const sfield place_f[] = {B(1, "provider_key", 32), S(2, "node_id"), U(3, "gpus"), U(4, "share_pct"),
                                  U(5, "gpu_index"), U(6, "price_micro_per_gpu_hour")};
 static const schema place_map = {"placement", 0, 6, place_f};
-static const sfield assign_f[] = {S(1, "request_id"), U(2, "value"), {3, "placements", T_ARR_MAP, 0, 0, &place_map}};
+static const sfield assign_f[] = {S(1, "request_id"), U(2, "value"), {3, "placements", T_ARR_MAP, 0, 0, &place_map, NULL}};
 static const schema assign_map = {"assignment", 0, 3, assign_f};
 static const sfield receipt_f[] = {
     B(1, "seed", 32), B(2, "policy_digest", 32), B(3, "offers_digest", 32), B(4, "requests_digest", 32),
-    U(5, "matched_at"), U(6, "total_value"), U(7, "request_count"), {8, "assignments", T_ARR_MAP, 0, 0, &assign_map},
+    U(5, "matched_at"), U(6, "total_value"), U(7, "request_count"), {8, "assignments", T_ARR_MAP, 0, 0, &assign_map, NULL},
 };
 static const schema receipt_rec = {"match_receipt", GPURENT_RECORD_MATCH_RECEIPT,
                                    sizeof receipt_f / sizeof receipt_f[0], receipt_f};
@@ -202,6 +219,26 @@ static int pack_field(jctx *c, const sfield *f, json_t *v, const char *path)
         if (!json_is_integer(v) || json_integer_value(v) < 0)
             return jfail(c, path, "expected a non-negative integer");
         return msgpack_pack_uint64(&c->pk, (uint64_t)json_integer_value(v)), 0;
+    case T_ENUM:
+        if (json_is_string(v)) {
+            for (uint32_t i = 0; i < f->bin_len; i++)
+                if (f->names[i] && !strcmp(f->names[i], json_string_value(v))) return msgpack_pack_uint64(&c->pk, i), 0;
+            char what[200], list[120] = "";
+            for (uint32_t i = 0; i < f->bin_len; i++)
+                if (f->names[i]) {
+                    if (*list) strncat(list, ", ", sizeof list - strlen(list) - 1);
+                    strncat(list, f->names[i], sizeof list - strlen(list) - 1);
+                }
+            snprintf(what, sizeof what, "unknown name '%.40s' (%s)", json_string_value(v), list);
+            return jfail(c, path, what);
+        }
+        if (v && (!json_is_integer(v) || json_integer_value(v) < 0))
+            return jfail(c, path, "expected a name or a non-negative integer");
+        return msgpack_pack_uint64(&c->pk, v ? (uint64_t)json_integer_value(v) : 0), 0;
+    case T_RECTYPE:
+    case T_STATUS:
+    case T_PV:
+        return jfail(c, path, "internal: not written from JSON");
     case T_STR: {
         const char *s = v ? json_string_value(v) : "";
         if (!s) return jfail(c, path, "expected a string");
@@ -222,6 +259,11 @@ static int pack_field(jctx *c, const sfield *f, json_t *v, const char *path)
     case T_ARR_MAP: {
         if (v && !json_is_array(v)) return jfail(c, path, "expected an array");
         size_t n = v ? json_array_size(v) : 0;
+        if (f->def && n > f->def) {
+            char what[96];
+            snprintf(what, sizeof what, "%zu items, at most %llu", n, (unsigned long long)f->def);
+            return jfail(c, path, what);
+        }
         msgpack_pack_array(&c->pk, n);
         for (size_t i = 0; i < n; i++) {
             char p[256];
@@ -274,7 +316,16 @@ static int pack_map(jctx *c, const schema *s, json_t *obj, const char *path)
     json_object_foreach(obj, name, v) {
         int known = 0;
         for (size_t i = 0; i < s->n; i++) known |= !strcmp(s->f[i].name, name);
-        if (!known && !(s->type && !strcmp(name, "type"))) {
+        if (!known && s->type && !strcmp(name, "type")) {
+            /* "type" (as inspect writes it) must name this very record. */
+            if (!json_is_string(v) || strcmp(json_string_value(v), s->name)) {
+                char what[160];
+                snprintf(what, sizeof what, "\"type\" must be \"%s\" when encoding a %s", s->name, s->name);
+                return jfail(c, path, what);
+            }
+            continue;
+        }
+        if (!known) {
             char what[160];
             snprintf(what, sizeof what, "unknown field '%s'", name);
             return jfail(c, path, what);
@@ -475,6 +526,32 @@ static json_t *map_to_json(const msgpack_object *o, const schema *s)
         else if (k->type == MSGPACK_OBJECT_STR) snprintf(name, sizeof name, "%.*s", (int)(k->via.str.size < 31 ? k->via.str.size : 31), k->via.str.ptr);
         else snprintf(name, sizeof name, "key%u", i);
         const schema *sub = f && (f->type == T_MAP || f->type == T_ARR_MAP) ? f->sub : NULL;
+        /* Enumerations by name: people read "match_receipt", not 7. */
+        if (f && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 <= UINT32_MAX) {
+            const char *nm = NULL;
+            if (f->type == T_ENUM && v->via.u64 < f->bin_len) nm = f->names[v->via.u64];
+            if (f->type == T_RECTYPE && strcmp(gpurent_record_type_name((uint32_t)v->via.u64), "unknown"))
+                nm = gpurent_record_type_name((uint32_t)v->via.u64);
+            if (nm) { json_object_set_new(j, name, json_string(nm)); continue; }
+        }
+        if (f && f->type == T_PV && v->type == MSGPACK_OBJECT_ARRAY && v->via.array.size >= 3) {
+            /* [state, error, value] and, for checks, [.., ratio_ppm, verdict]: states and verdicts by name. */
+            const msgpack_object *it = v->via.array.ptr;
+            json_t *a = json_array();
+            for (uint32_t x = 0; x < v->via.array.size; x++) {
+                int named = it[x].type == MSGPACK_OBJECT_POSITIVE_INTEGER && it[x].via.u64 < 16 &&
+                            (x == 0 || (x == 4 && v->via.array.size == 5));
+                json_array_append_new(a, !named ? value_to_json(&it[x], NULL)
+                                                : json_string(x == 0 ? gpurent_pv_state_name((uint32_t)it[x].via.u64)
+                                                                     : gpurent_verdict_name((uint32_t)it[x].via.u64)));
+            }
+            json_object_set_new(j, name, a);
+            continue;
+        }
+        if (f && f->type == T_STATUS && (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER || v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)) {
+            json_object_set_new(j, name, json_string(gpurent_status_name((int)v->via.i64)));
+            continue;
+        }
         if (f && f->type == T_PAYLOAD && v->type == MSGPACK_OBJECT_BIN) {
             /* The payload is a record of its own: show it decoded (it is
              * NOT verified by inspect: `gpurent verify` does that). */

@@ -7,18 +7,23 @@
 
 #include "cli.h"
 
+static const cli_cmd inspect_cmd = {
+    "inspect", "usage: gpurent inspect FILE\n",
+    "Decode a wire record or any canonical value (FILE or - for stdin) and print it as JSON.\n"
+    "Known records are checked strictly and shown with field names; byte strings as hex; record\n"
+    "types, statuses and other enumerations by name. An envelope's payload is shown decoded but\n"
+    "NOT verified (gpurent verify does that).\n",
+    (const cli_optdef[]){{NULL, OPT_FLAG, 0, 0, 0}}, 1, 1, "FILE"};
+
 int cmd_inspect(int argc, char **argv)
 {
-    if (argc != 2 || !strcmp(argv[1], "--help")) {
-        fprintf(argc == 2 ? stdout : stderr,
-                "usage: gpurent inspect FILE\n"
-                "Decode a wire record or any canonical value (FILE or - for stdin) and print it as JSON.\n"
-                "Known records are checked strictly and shown with field names; byte strings as hex.\n");
-        return argc == 2 ? 0 : EXIT_USAGE;
-    }
+    cli_args a;
+    int prc = cli_parse(&inspect_cmd, argc, argv, &a);
+    if (prc) return prc < 0 ? 0 : prc;
+    const char *in = a.pos[0];
     uint8_t *data;
     size_t len;
-    if (cli_read_file(argv[1], &data, &len)) return cli_fail("inspect", EXIT_IO, "%s: %s", argv[1], strerror(errno));
+    if (cli_read_file(in, &data, &len)) return cli_fail("inspect", EXIT_IO, "%s: %s", in, strerror(errno));
     char err[600];
     json_t *j = cli_json_from_record(data, len, err, sizeof err);
     if (!j) {
@@ -29,33 +34,34 @@ int cmd_inspect(int argc, char **argv)
     }
     free(data);
     if (!j) return cli_fail("inspect", EXIT_INPUT, "%s", err);
-    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY); /* a bare value too */
     fputc('\n', stdout);
     json_decref(j);
     return 0;
 }
 
+static const cli_cmd encode_cmd = {
+    "encode", "usage: gpurent encode KIND FILE.json [-o OUT]\n",
+    "Convert a JSON record to its canonical bytes (FILE.json or - for stdin; OUT or stdout).\n"
+    "KIND is one of: gpu, offer, request, audit_report.\n"
+    "Missing fields take their defaults; unknown fields, duplicate keys and wrong types are refused;\n"
+    "byte fields are hex; numbers are JSON integers (or canonical decimal strings above 2^63-1);\n"
+    "sets and the lists of an audit report may be given in any order. Examples: examples/cli/.\n",
+    (const cli_optdef[]){{"-o", OPT_STR, 0, 0, 0}, {NULL, OPT_FLAG, 0, 0, 0}}, 2, 2, "KIND and FILE.json"};
+
 int cmd_encode(int argc, char **argv)
 {
-    const char *out = "-";
-    if (argc >= 2 && !strcmp(argv[1], "--help")) {
-        printf("usage: gpurent encode KIND FILE.json [-o OUT]\n"
-               "Convert a JSON record (KIND: gpu, offer, request) to its canonical bytes.\n"
-               "Missing fields take their defaults; unknown fields are refused; byte fields are hex.\n");
-        return 0;
-    }
-    if (argc == 5 && !strcmp(argv[3], "-o")) out = argv[4];
-    else if (argc != 3) return cli_fail("encode", EXIT_USAGE, "usage: gpurent encode KIND FILE.json [-o OUT]");
-    json_error_t je;
-    json_t *j = strcmp(argv[2], "-") ? json_load_file(argv[2], 0, &je) : json_loadf(stdin, 0, &je);
-    if (!j) {
-        if (je.line < 0 || strstr(je.text, "unable to open"))
-            return cli_fail("encode", EXIT_IO, "%s: %s", argv[2], je.text);
-        return cli_fail("encode", EXIT_INPUT, "%s:%d:%d: malformed JSON: %s", argv[2], je.line, je.column, je.text);
-    }
+    cli_args a;
+    int prc = cli_parse(&encode_cmd, argc, argv, &a);
+    if (prc) return prc < 0 ? 0 : prc;
+    const char *out = cli_opt(&a, "-o");
+    if (!out) out = "-";
+    int code = 0;
+    json_t *j = cli_load_json("encode", a.pos[1], &code);
+    if (!j) return code;
     gpurent_buf b = {0};
     char err[600];
-    int rc = cli_record_from_json(argv[1], j, &b, err, sizeof err);
+    int rc = cli_record_from_json(a.pos[0], j, &b, err, sizeof err);
     json_decref(j);
     if (rc) return cli_fail("encode", EXIT_INPUT, "%s", err);
     rc = cli_write_file(out, b.data, b.len);
@@ -72,7 +78,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"inspect", cmd_inspect, "decode any wire record or envelope to JSON"},
-    {"encode", cmd_encode, "convert a JSON request, offer or GPU to canonical bytes"},
+    {"encode", cmd_encode, "convert a JSON gpu, offer, request or audit_report to canonical bytes"},
     {"keygen", cmd_keygen, "create a key pair, sealed in a file with a passphrase"},
     {"sign", cmd_sign, "sign a canonical record into an envelope"},
     {"cosign", cmd_cosign, "add a signature to an envelope (quorum statements)"},
@@ -103,8 +109,12 @@ int main(int argc, char **argv)
         return 0;
     }
     if (gpurent_init() != GPURENT_OK) return cli_fail_status("init", gpurent_last_error_status(), EXIT_FAILED);
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name)) continue;
+        int rc = commands[i].run(argc - 1, argv + 1);
+        cli_args_free();
+        return rc;
+    }
     fprintf(stderr, "gpurent: unknown command '%s'\n", argv[1]);
     return usage(stderr);
 }

@@ -8,8 +8,6 @@
 #include "cli.h"
 #include "gpurent/probe.h"
 
-static const char *const valued[] = {"-o", "--key", "--pass-env", "--pass-file", "--nonce", "--driver",
-                                     "--timeout-ms", "--now", "--expires-in", NULL};
 
 static void pv(char *dst, size_t cap, const gpurent_pv *v, uint64_t div, const char *unit)
 {
@@ -60,36 +58,39 @@ static void print_table(const gpurent_gpu_report *r)
     }
 }
 
+static const cli_cmd probe_cmd = {
+    "probe",
+    "usage: gpurent probe [--active] [--json] [--nonce HEX64] [--driver PATH] [--timeout-ms N] [--now T]\n"
+    "                     [-o REPORT] [--key KEYFILE [--expires-in S]]\n",
+    "Probe this machine's GPUs through the CUDA driver (loaded at run time; $" GPURENT_CUDA_LIBRARY_ENV " or --driver\n"
+    "names another library). Prints a table, or the report as JSON with --json. --active runs\n"
+    "the copy and FMA checks. -o writes the canonical GPU report, or with --key the report\n"
+    "signed as a GPU-report statement. A machine without GPU gets an empty report and exit 0.\n",
+    (const cli_optdef[]){{"--active", OPT_FLAG, 0, 0, 0}, {"--json", OPT_FLAG, 0, 0, 0},
+                         {"--nonce", OPT_HEX32, 0, 0, 0}, {"--driver", OPT_STR, 0, 0, 0},
+                         {"--timeout-ms", OPT_U64, 0, 1, 600000}, {"--now", OPT_U64, 0, 0, 1ull << 40},
+                         {"-o", OPT_STR, 0, 0, 0}, {"--key", OPT_STR, 0, 0, 0},
+                         {"--expires-in", OPT_U64, 0, 1, 1ull << 40}, {"--pass-env", OPT_STR, 0, 0, 0},
+                         {"--pass-file", OPT_STR, 0, 0, 0}, {NULL, OPT_FLAG, 0, 0, 0}},
+    0, 0, NULL};
+
 int cmd_probe(int argc, char **argv)
 {
-    if (cli_flag(argc, argv, "--help")) {
-        printf("usage: gpurent probe [--active] [--json] [--nonce HEX64] [--driver PATH] [--timeout-ms N]\n"
-               "                     [-o REPORT] [--key KEYFILE [--expires-in S]]\n"
-               "Probe this machine's GPUs through the CUDA driver (loaded at run time; $%s or --driver\n"
-               "names another library). Prints a table, or the report as JSON with --json. --active runs\n"
-               "the copy and FMA checks. -o writes the canonical GPU report, or with --key the report\n"
-               "signed as a GPU-report statement. A machine without GPU gets an empty report and exit 0.\n",
-               GPURENT_CUDA_LIBRARY_ENV);
-        return 0;
-    }
+    cli_args args;
+    int prc = cli_parse(&probe_cmd, argc, argv, &args);
+    if (prc) return prc < 0 ? 0 : prc;
+    const cli_args *A = &args;
+    if (cli_opt(A, "--key") && !cli_opt(A, "-o")) return cli_usage_error(A, "--key signs the report written by -o REPORT");
     gpurent_probe_options o = GPURENT_PROBE_OPTIONS_INIT;
-    o.driver_path = cli_opt(argc, argv, "--driver");
-    if (cli_flag(argc, argv, "--active")) o.checks = GPURENT_CHECK_ALL;
-    const char *s;
-    uint64_t v;
-    if ((s = cli_opt(argc, argv, "--timeout-ms"))) {
-        if (cli_u64(s, &v) || v == 0 || v > 600000) return cli_fail("probe", EXIT_USAGE, "--timeout-ms needs 1..600000");
-        o.timeout_ms = (uint32_t)v;
-    }
-    o.now = cli_now(argc, argv);
+    o.driver_path = cli_opt(A, "--driver");
+    if (cli_flag(A, "--active")) o.checks = GPURENT_CHECK_ALL;
+    o.timeout_ms = (uint32_t)cli_opt_u64(A, "--timeout-ms", o.timeout_ms);
+    o.now = cli_now(A);
     uint8_t nonce[32];
-    if ((s = cli_opt(argc, argv, "--nonce"))) {
-        if (cli_unhex(s, nonce, 32)) return cli_fail("probe", EXIT_USAGE, "--nonce needs 64 hex digits");
-    } else {
+    if (!cli_opt_hex32(A, "--nonce", nonce)) {
         /* No verifier challenge given: a fresh one still binds the report to this run. */
         randombytes_buf(nonce, sizeof nonce);
     }
-    (void)cli_positional(argc, argv, 0, valued);
     gpurent_gpu_report *r = malloc(sizeof *r);
     if (!r) return cli_fail("probe", EXIT_FAILED, "out of memory");
     /* In a helper process: a driver that crashes or hangs costs the child (issue 24). */
@@ -97,7 +98,7 @@ int cmd_probe(int argc, char **argv)
     if (rc) { free(r); return cli_fail_status("probe", rc, EXIT_FAILED); }
     gpurent_buf rep = {0};
     if ((rc = gpurent_gpu_report_encode(r, &rep))) { free(r); return cli_fail_status("probe", rc, EXIT_FAILED); }
-    if (cli_flag(argc, argv, "--json")) {
+    if (cli_flag(A, "--json")) {
         char err[300];
         json_t *j = cli_json_from_record(rep.data, rep.len, err, sizeof err);
         if (j) {
@@ -109,17 +110,15 @@ int cmd_probe(int argc, char **argv)
         print_table(r);
     }
     free(r);
-    const char *out = cli_opt(argc, argv, "-o");
-    if (out && cli_opt(argc, argv, "--key")) {
+    const char *out = cli_opt(A, "-o");
+    if (out && cli_opt(A, "--key")) {
         gpurent_key *key = NULL;
-        if ((rc = cli_load_key("probe", argc, argv, &key))) { gpurent_buf_free(&rep); return rc; }
+        if ((rc = cli_load_key(A, &key))) { gpurent_buf_free(&rep); return rc; }
         gpurent_envelope h;
         gpurent_envelope_init(&h);
         h.statement = GPURENT_RECORD_GPU_REPORT;
         h.issued_at = o.now;
-        uint64_t life = 86400;
-        if ((s = cli_opt(argc, argv, "--expires-in")) && (cli_u64(s, &life) || !life)) life = 86400;
-        h.expires_at = o.now + life;
+        h.expires_at = o.now + cli_opt_u64(A, "--expires-in", 86400);
         gpurent_buf env = {0};
         rc = gpurent_envelope_sign(key, &h, rep.data, rep.len, &env);
         gpurent_key_free(key);

@@ -78,14 +78,27 @@ static int key_status(const gpurent_trust *t, const uint8_t *pk, uint32_t role, 
     return GPURENT_OK;
 }
 
+/* "provider|auditor": people read role names, not bits. */
+static void role_names(uint32_t role, char *buf, size_t cap)
+{
+    static const char *const names[] = {"provider", "auditor", "matcher", "revoker", "requester"};
+    size_t n = 0;
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < 5; i++)
+        if (role & (1u << i) && n < cap)
+            n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? "|" : "", names[i]);
+}
+
 static int issuer_fail(int st, uint32_t role)
 {
+    char names[64];
+    role_names(role, names, sizeof names);
     switch (st) {
     case GPURENT_E_REVOKED: return gr_fail(st, "envelope.issuer: key revoked");
     case GPURENT_E_UNKNOWN_ISSUER: return gr_fail(st, "envelope.issuer: key not in the trust store");
     case GPURENT_E_NOT_YET_VALID: return gr_fail(st, "envelope.issuer: key not valid yet");
     case GPURENT_E_EXPIRED: return gr_fail(st, "envelope.issuer: key validity ended");
-    default: return gr_fail(st, "envelope.issuer: key lacks role 0x%x", role);
+    default: return gr_fail(st, "envelope.issuer: key lacks role %s", names);
     }
 }
 
@@ -129,11 +142,13 @@ int gr_verify_stateless(gpurent_trust *t, const uint8_t *data, size_t len, uint6
     int rc = gr_env_parse(data, len, v);
     if (rc) return rc;
     if (o->statement && v->hdr.statement != o->statement)
-        return gr_fail(GPURENT_E_WRONG_RECORD, "envelope.statement: %u, expected %u", v->hdr.statement, o->statement);
+        return gr_fail(GPURENT_E_WRONG_RECORD, "envelope.statement: %s (%u), expected %s (%u)",
+                       gpurent_record_type_name(v->hdr.statement), v->hdr.statement,
+                       gpurent_record_type_name(o->statement), o->statement);
     uint32_t role = o->role ? o->role : gpurent_statement_default_role(v->hdr.statement);
     if (!role)
-        return gr_fail(GPURENT_E_INVALID_ARG, "verify: no default role for statement %u; set required_role",
-                       v->hdr.statement);
+        return gr_fail(GPURENT_E_INVALID_ARG, "verify: no default role for statement %s (%u); set required_role",
+                       gpurent_record_type_name(v->hdr.statement), v->hdr.statement);
     if ((rc = check_window(&v->hdr, now, skew)) || (rc = check_trust(t, v, role, o, now, skew, &authorized)) ||
         (rc = check_signatures(v)))
         return rc;
@@ -259,7 +274,8 @@ GPURENT_API gpurent_status gpurent_trust_apply_revocation(gpurent_trust *trust, 
     if (!rc) rc = gr_env_parse(envelope, len, &v);
     if (rc) return rc;
     if (v.hdr.statement != GPURENT_RECORD_REVOCATION)
-        return gr_fail(GPURENT_E_WRONG_RECORD, "envelope.statement: %u, expected a revocation", v.hdr.statement);
+        return gr_fail(GPURENT_E_WRONG_RECORD, "envelope.statement: %s (%u), expected a revocation",
+                       gpurent_record_type_name(v.hdr.statement), v.hdr.statement);
     if ((rc = gpurent_revocation_decode(v.payload, v.payload_len, &rev))) return rc;
     o.statement = GPURENT_RECORD_REVOCATION;
     o.role = GPURENT_ROLE_REVOKER;

@@ -359,7 +359,7 @@ static void relax_text(const gpurent_match_relaxation *r, char *buf, size_t n)
     switch (r->constraint) {
     case GPURENT_MC_PRICE:
         money(r->to, a, sizeof a);
-        snprintf(buf, n, "raising the price cap by %u%% (to %s per GPU-hour)", r->change_pct, a);
+        snprintf(buf, n, "raising the price cap by %u%% (to %s units per GPU-hour)", r->change_pct, a);
         break;
     case GPURENT_MC_VRAM:
         snprintf(buf, n, "lowering the VRAM minimum by %u%% (to %" PRIu64 " MiB)", r->change_pct, r->to);
@@ -419,7 +419,7 @@ static void cand_text(gr_bytes *b, const char *label, const gpurent_match_candid
     const gpurent_match_breakdown *d = &c->breakdown;
     hex8(c->provider_key, k);
     money(c->price_micro_per_gpu_hour, pr, sizeof pr);
-    line(b, "  %s: provider %s node %s (%s, %s) at %s per GPU-hour", label, k, c->node_id, c->model, c->region, pr);
+    line(b, "  %s: provider %s node %s (%s, %s) at %s units per GPU-hour", label, k, c->node_id, c->model, c->region, pr);
     if (c->node_count > 1) line(b, ", %u nodes on %u providers", c->node_count, c->provider_count);
     line(b, "\n    score %" PRIu64 " = price %" PRIu64 " + perf/price %" PRIu64 " + tier %" PRIu64 " + score %" PRIu64
             " + stake %" PRIu64 " + locality %" PRIu64 " + fit %" PRIu64 "\n",

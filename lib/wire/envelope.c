@@ -51,8 +51,8 @@ int gr_env_check_payload(const uint8_t *payload, size_t len, uint32_t statement)
     int rc = gpurent_wire_record_type(payload, len, &type);
     if (rc) return gr_annotate(rc, "payload");
     if (type != statement)
-        return gr_fail(GPURENT_E_INVALID_FIELD, "envelope.payload: record type %u differs from the statement %u",
-                       type, statement);
+        return gr_fail(GPURENT_E_INVALID_FIELD, "envelope.payload: record type %s (%u) differs from the statement %s (%u)",
+                       gpurent_record_type_name(type), type, gpurent_record_type_name(statement), statement);
     return GPURENT_OK;
 }
 

@@ -421,8 +421,9 @@ int gr_rd_record(gr_reader *r, uint32_t fields, uint64_t type)
     if (rc) return rc;
     if ((rc = gr_rd_key(r, 0, "type")) || (rc = gr_rd_uint(r, &t))) return rc;
     if (t != type)
-        return gr_fail(GPURENT_E_WRONG_RECORD, "%s: record type %llu, expected %llu", r->what,
-                       (unsigned long long)t, (unsigned long long)type);
+        return gr_fail(GPURENT_E_WRONG_RECORD, "%s: record type %llu, expected %llu (%s given, %s expected)", r->what,
+                       (unsigned long long)t, (unsigned long long)type,
+                       gpurent_record_type_name(t <= UINT32_MAX ? (uint32_t)t : 0), gpurent_record_type_name(type));
     if (n != fields)
         return gr_fail(GPURENT_E_INVALID_FIELD, "%s: record has %u fields, expected %u", r->what, n, fields);
     return GPURENT_OK;

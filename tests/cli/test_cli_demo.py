@@ -1,6 +1,7 @@
 """`gpurent demo` on a small market: every stage reports success and the summary is printed."""
 import os
 import re
+import shutil
 import subprocess
 
 CLI = os.environ.get("GPURENT_CLI", "build/gpurent")
@@ -17,7 +18,7 @@ def demo(*extra):
 
 def test_small_market_runs_end_to_end():
     out = demo()
-    assert "using the built-in fake machines" in out or "this machine has a GPU" in out
+    assert "using the fake machines of tests/fakecuda" in out or "this machine has a GPU" in out
     assert "60/60 reports and 60/60 offers verified; a forged offer: GPURENT_E_UNKNOWN_ISSUER" in out
     assert ", 0 rejected;" in out
     m = re.search(r"(\d+) certificates byte-identical across 3 engines", out)
@@ -30,13 +31,62 @@ def test_small_market_runs_end_to_end():
 
 def test_same_seed_same_market():
     a, b = demo("--seed", "7"), demo("--seed", "7")
-    strip = lambda s: re.sub(r"timings:.*|total .* s|\d+\.\d+s", "", s)  # wall times differ
+    strip = lambda s: re.sub(r"timings:.*|total .* s|\d+\.\d+s|\(/.*libfakecuda.so\)", "", s)  # wall times differ
     assert strip(a) == strip(b)
     assert strip(demo("--seed", "8")) != strip(a)
 
 
-def test_no_gpu_and_no_fake_driver_is_a_clear_error():
-    r = subprocess.run([CLI, "demo", "--providers", "10", "--requests", "5", "--eras", "1"],
-                       capture_output=True, text=True,
-                       env=dict(os.environ, GPURENT_CUDA_LIBRARY="/nonexistent/libcuda.so.1"))
-    assert r.returncode == 1 and "no GPU and no fake driver" in r.stderr
+def test_no_gpu_and_no_fake_driver_is_a_clear_error(tmp_path):
+    # The program alone, away from the build tree (as once installed): it says what it needs.
+    alone = tmp_path / "gpurent"
+    shutil.copy(CLI, alone)
+    env = dict(os.environ, GPURENT_CUDA_LIBRARY="/nonexistent/libcuda.so.1",
+               LD_LIBRARY_PATH=os.path.dirname(os.path.abspath(CLI)))
+    env.pop("GPURENT_FAKE_DRIVER", None)
+    r = subprocess.run([str(alone), "demo", "--providers", "10", "--requests", "5", "--eras", "1"],
+                       capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "no GPU and no fake driver" in r.stderr and "--fake-driver PATH" in r.stderr
+    assert "GPURENT_FAKE_DRIVER" in r.stderr and "libfakecuda.so" in r.stderr
+    assert "using the" not in r.stdout  # it does not claim fake machines it does not have
+    # GPURENT_FAKE_DRIVER is enough.
+    env["GPURENT_FAKE_DRIVER"] = os.path.abspath(FAKE)
+    r = subprocess.run([str(alone), "demo", "--providers", "10", "--requests", "5", "--eras", "1"],
+                       capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+
+
+def test_runs_directly_from_any_folder(tmp_path):
+    # Not through make, from another folder, no --fake-driver: the build tree's fake driver is found.
+    env = dict(os.environ, GPURENT_CUDA_LIBRARY="/nonexistent/libcuda.so.1")
+    env.pop("GPURENT_FAKE_DRIVER", None)
+    r = subprocess.run([os.path.abspath(CLI), "demo", "--providers", "10", "--requests", "5", "--eras", "1"],
+                       capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "using the fake machines of tests/fakecuda" in r.stdout
+
+
+def test_bad_numbers_are_usage_errors():
+    for args, msg in ((["--providers", "0"], "--providers needs a whole number in 10..100000, not '0'"),
+                      (["--providers", "abc"], "--providers needs a whole number in 10..100000, not 'abc'"),
+                      (["--eras=-1"], "--eras needs a whole number in 1..365"),
+                      (["--seed"], "--seed needs a value"),
+                      (["--bogus"], "unknown option '--bogus'")):
+        r = subprocess.run([CLI, "demo", *args], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert r.stderr.splitlines()[0] == "gpurent demo: " + msg or msg in r.stderr.splitlines()[0], r.stderr
+        assert "usage: gpurent demo" in r.stderr
+
+
+def test_progress_units_and_tiers_note():
+    out = demo()  # captured: not a terminal, as in a log
+    # A line per step with its time, and era progress inside the long audit step.
+    steps = re.findall(r"^  done: (.+?) in \d+\.\d\ds$", out, re.M)
+    assert steps == ["probe", "keys+sign", "verify", "audits+tiers", "certificates", "match", "receipt quorum"], out
+    assert re.search(r"^  era 6/6 after \d+\.\d\ds$", out, re.M), out
+    # Every price carries its unit.
+    m = re.search(r"accepted prices: median [\d.]+ units/GPU-h, p10 [\d.]+ units/GPU-h, p90 [\d.]+ units/GPU-h; "
+                  r"[\d.]+ units/h for the whole batch", out)
+    assert m, out
+    assert "tiers 1-3 are out of reach in 6 eras by design" in out
+    assert re.search(r"at [\d.]+ units per GPU-hour|units per GPU-hour\) adds", out), out

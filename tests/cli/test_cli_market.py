@@ -62,9 +62,9 @@ def test_match_bad_inputs(tmp_path):
     bad = write(tmp_path / "b.json", {"request_id": "x", "gpu_count": 0})
     r = run("match", "--offer", o, "--request", bad)
     assert r.returncode == 4 and b"GPURENT_E_INVALID_FIELD" in r.stderr
-    r = run("match", "--offer", o, "--request", r2, "--tier", "zz")
-    assert r.returncode == 2
-    r = run("match", "--offer", o, "--request", r2, "--explain", "nope")
+    r = run("match", "--offer", o, "--request", r2, "--now", "100000", "--tier", "zz")
+    assert r.returncode == 2 and b"--tier needs PROVIDER_HEX:TIER:SCORE_PPM" in r.stderr
+    r = run("match", "--offer", o, "--request", r2, "--now", "100000", "--explain", "nope")
     assert r.returncode == 2 and b"no request 'nope'" in r.stderr
 
 

@@ -33,7 +33,11 @@ def test_fake_h100_table_and_json():
     j = json.loads(r.stdout)
     assert j["type"] == "gpu_report"
     assert j["nonce"] == "ab" * 32  # the nonce is bound into the report
-    assert j["devices"][0]["sm_count"] == [0, 0, 132]
+    assert j["devices"][0]["sm_count"] == ["ok", 0, 132]  # probed values: [state, error, value], states by name
+    assert j["status"] == "GPURENT_OK"
+    r = run("probe", "--driver", FAKE, "--json", "--active", machine="h100")
+    fma = json.loads(r.stdout)["devices"][0]["fma"]
+    assert fma[0] == "ok" and fma[4] == "plausible", fma  # [state, error, GFLOPS, ratio_ppm, verdict]
 
 
 def test_no_device_and_failing_driver():

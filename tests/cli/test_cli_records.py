@@ -72,7 +72,7 @@ def test_bad_inputs(tmp_path):
         assert r.returncode == code, (text, r.returncode, r.stderr)
         assert msg in r.stderr, (text, r.stderr)
     r = run("encode", "request", str(tmp_path / "missing.json"))
-    assert r.returncode == 3 and b"unable to open" in r.stderr
+    assert r.returncode == 3 and b"No such file" in r.stderr
     r = run("inspect", str(tmp_path / "missing.bin"))
     assert r.returncode == 3 and b"No such file" in r.stderr
     r = run("encode", "nonsense", "-", stdin=b"{}")
