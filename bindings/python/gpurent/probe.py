@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, List, Optional, Union
 
 from . import capi
+from ._handle import guarded
 from .wire import GPU, _f, _Record
 
 CHECK_D2D = capi.CHECK_D2D
@@ -235,6 +236,7 @@ GpuReport._scalars = ["nonce", "probed_at", "status", "driver_error", "reason", 
                       "ld_preload_set", "cuda_visible_devices_set", "driver_device_count", "checks"]
 
 
+@guarded
 def probe(nonce: bytes = bytes(32), driver_path: Optional[Union[str, "os.PathLike[str]"]] = None,
           timeout_ms: int = 0, checks: int = 0, check_ms: int = 0, check_max_bytes: int = 0,
           fma_iterations: int = 0, fma_samples: int = 0, now: int = 0, cancel: Optional[Any] = None) -> GpuReport:

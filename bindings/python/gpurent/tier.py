@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Union
 
 from . import capi
-from ._handle import Handle
+from ._handle import Handle, guarded
 
 if TYPE_CHECKING:  # pragma: no cover
     from .attest import Key, TrustStore
@@ -533,6 +533,7 @@ class TierEngine(Handle):
         return capi.tier_certificate_cosign(self.ptr, key.ptr, trust.ptr, envelope, now, skew_s)
 
 
+@guarded
 def verify_tier_certificate(trust: "TrustStore", envelope: BytesLike, now: int, skew_s: int = 0,
                             quorum: int = 1) -> TierCert:
     """Verify a signed tier certificate: signed by at least ``quorum``
