@@ -2,7 +2,6 @@ package gpurent
 
 import (
 	"runtime"
-	"sync"
 
 	"gpurent/capi"
 )
@@ -160,37 +159,7 @@ func DecodeRevocation(data []byte) (Revocation, error) {
 	return r, nil
 }
 
-// ---- handles ----
-
-// handle owns one C pointer; Close frees it once, under a lock that keeps
-// calls from racing with the free.
-type handle struct {
-	mu sync.RWMutex
-	p  uintptr
-}
-
-func (h *handle) use(f func(uintptr) error) error {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if h.p == 0 {
-		return closedError()
-	}
-	return f(h.p)
-}
-
-func (h *handle) close(free func(uintptr)) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.p != 0 {
-		free(h.p)
-		h.p = 0
-	}
-}
-
-func closedError() error {
-	return &Error{Status: int(capi.E_INVALID_ARG), Name: capi.Status_name(int(capi.E_INVALID_ARG)),
-		Message: capi.Strerror(int(capi.E_INVALID_ARG)), Detail: "the handle is closed"}
-}
+// ---- handles: see handle.go ----
 
 // ---- keys ----
 
@@ -530,13 +499,17 @@ func (t *TrustStore) ApplyRevocation(envelope []byte, now uint64, skew uint32, o
 	})
 }
 
-// cancelPtrLocked is cancelPtr holding the token's read lock until done() (so Close waits).
-func cancelPtrLocked(c *Cancel) (capi.Cancel, func()) {
+// cancelPtrLocked is the token's pointer (NULL for a nil token), the token
+// held until done() so its Close waits; ErrInvalidArg for a closed token.
+func cancelPtrLocked(c *Cancel) (capi.Cancel, func(), error) {
 	if c == nil {
-		return capi.SwigcptrCancel(0), func() {}
+		return capi.SwigcptrCancel(0), func() {}, nil
 	}
-	c.mu.RLock()
-	return c.ptr(), c.mu.RUnlock
+	p, done, err := c.h.acquire()
+	if err != nil {
+		return nil, nil, err
+	}
+	return capi.SwigcptrCancel(p), done, nil
 }
 
 // StatusError turns a per-envelope status from VerifyMany or a batch into an
@@ -555,9 +528,12 @@ func StatusError(status int) error {
 func (t *TrustStore) VerifyMany(envelopes [][]byte, now uint64, skew uint32, opts *VerifyOptions,
 	threads uint, cancel *Cancel) ([]int32, error) {
 	statuses := make([]int32, len(envelopes))
-	cp, done := cancelPtrLocked(cancel)
+	cp, done, err := cancelPtrLocked(cancel)
+	if err != nil {
+		return nil, err
+	}
 	defer done()
-	err := t.h.use(func(p uintptr) error {
+	err = t.h.use(func(p uintptr) error {
 		return opts.withC(func(o capi.Verify_options) error {
 			return capi.Envelope_verify_many(t.ptr(p), envelopes, now, uint(skew), o, threads, cp, statuses)
 		})
@@ -605,7 +581,10 @@ func (b *VerifyBatch) Len() int {
 // Run verifies every envelope added.
 func (b *VerifyBatch) Run(t *TrustStore, now uint64, skew uint32, opts *VerifyOptions, threads uint,
 	cancel *Cancel) error {
-	cp, done := cancelPtrLocked(cancel)
+	cp, done, err := cancelPtrLocked(cancel)
+	if err != nil {
+		return err
+	}
 	defer done()
 	return b.h.use(func(p uintptr) error {
 		return t.h.use(func(tp uintptr) error {

@@ -329,7 +329,10 @@ func Probe(nonce [32]byte, opts *ProbeOptions, cancel *Cancel) (GPUReport, error
 	}
 	out := capi.NewGpu_report()
 	defer capi.DeleteGpu_report(out)
-	cp, done := cancelPtrLocked(cancel)
+	cp, done, err := cancelPtrLocked(cancel)
+	if err != nil {
+		return GPUReport{}, err
+	}
 	defer done()
 	if err := capi.Probe_run(o, nonce[:], cp, out); err != nil {
 		return GPUReport{}, err
