@@ -21,6 +21,7 @@ from typing import Any, List, Optional, Sequence, Union
 from . import capi
 from ._handle import Handle
 from .errors import class_for_status
+from ._fields import call_with, document, set_fields
 from .wire import _f, _Record
 
 BytesLike = Union[bytes, bytearray, memoryview]
@@ -56,6 +57,7 @@ def statement_default_role(statement: int) -> Role:
 
 # ---- records ----
 
+@document
 @dataclass
 class Envelope(_Record):
     """An envelope's header (gpurent_envelope): everything but the payload
@@ -73,12 +75,8 @@ class Envelope(_Record):
     def _to_c(self) -> Any:
         c = capi.envelope()
         capi.envelope_init(c)
-        c.statement = self.statement
-        c.issuer = self.issuer
-        c.issued_at = self.issued_at
-        c.expires_at = self.expires_at
-        c.nonce = self.nonce
-        capi.envelope_set_subject(c, self.subject)
+        set_fields(c, self, ("statement", "issuer", "issued_at", "expires_at", "nonce"), "envelope")
+        call_with("envelope", "subject", self.subject, capi.envelope_set_subject, c, self.subject)
         return c
 
     @classmethod
@@ -96,6 +94,7 @@ class Envelope(_Record):
         return cls._from_c(c)
 
 
+@document
 @dataclass
 class Revocation(_Record):
     """A revocation record (gpurent_revocation): the payload of a signed
@@ -105,11 +104,7 @@ class Revocation(_Record):
     reason: int = _f(3)
 
     def _to_c(self) -> Any:
-        c = capi.revocation()
-        c.key = self.key
-        c.revoked_at = self.revoked_at
-        c.reason = self.reason
-        return c
+        return set_fields(capi.revocation(), self, ("key", "revoked_at", "reason"), "revocation")
 
     def validate(self) -> None:
         """Check the fields; raises InvalidFieldError naming the bad one."""

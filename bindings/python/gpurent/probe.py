@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, List, Optional, Union
 
 from . import capi
+from ._fields import document, set_fields
 from ._handle import guarded
 from .wire import GPU, _f, _Record
 
@@ -164,6 +165,7 @@ class ProbeDevice:
         return c
 
 
+@document
 @dataclass
 class GpuReport(_Record):
     """What a probe found on one machine, bound to a challenge nonce
@@ -189,8 +191,7 @@ class GpuReport(_Record):
 
     def _to_c(self) -> Any:
         c = capi.gpu_report()
-        for n in self._scalars:
-            setattr(c, n, getattr(self, n))
+        set_fields(c, self, self._scalars, "gpu_report")
         c.driver_version.state = self.driver_version.state
         c.driver_version.error = self.driver_version.error
         c.driver_version.value = self.driver_version.value
