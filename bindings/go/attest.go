@@ -1,7 +1,11 @@
 package gpurent
 
 import (
+	"errors"
+	"io/fs"
+	"os"
 	"runtime"
+	"syscall"
 
 	"gpurent/capi"
 )
@@ -234,10 +238,12 @@ func (k *SigningKey) PublicKey() (Key, error) {
 }
 
 // KeyfileOptions are the Argon2id limits of a sealed key file; zero fields
-// take the library's defaults.
+// take the library's defaults. Force is for Save only: replace a file that
+// exists at the path (without it Save returns ErrExists).
 type KeyfileOptions struct {
 	OpsLimit uint64
 	MemLimit uint64
+	Force    bool
 }
 
 func (o *KeyfileOptions) withC(f func(capi.Keyfile_options) error) error {
@@ -267,11 +273,53 @@ func (k *SigningKey) Seal(passphrase string, opts *KeyfileOptions) ([]byte, erro
 	return out, nil
 }
 
-// Save writes Seal's bytes to path (mode 0600, atomically).
+// Save writes Seal's bytes to path (mode 0600, atomically). An existing
+// path (a file, a symlink, even a dangling one) is never replaced unless
+// opts.Force is set: ErrExists. The name is first claimed with an exclusive
+// create (O_CREATE|O_EXCL|O_NOFOLLOW, mode 0600), so two savers racing for
+// one name cannot both win; the library's atomic rename then puts the sealed
+// key in place of that empty claim (removed again if saving fails).
 func (k *SigningKey) Save(path, passphrase string, opts *KeyfileOptions) error {
-	return k.h.use(func(p uintptr) error {
-		return opts.withC(func(o capi.Keyfile_options) error { return capi.Key_save(k.ptr(p), path, passphrase, o) })
-	})
+	save := func() error {
+		return k.h.use(func(p uintptr) error {
+			return opts.withC(func(o capi.Keyfile_options) error { return capi.Key_save(k.ptr(p), path, passphrase, o) })
+		})
+	}
+	if opts != nil && opts.Force {
+		return save()
+	}
+	claim, err := claimNewFile(path)
+	if err != nil {
+		return err
+	}
+	if err := save(); err != nil {
+		releaseClaim(path, claim)
+		return err
+	}
+	return nil
+}
+
+// claimNewFile creates path empty and exclusively, never through a symlink.
+func claimNewFile(path string) (os.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		st := int(capi.E_IO)
+		detail := path + ": " + err.Error()
+		if errors.Is(err, fs.ErrExist) {
+			st = int(capi.E_EXISTS)
+			detail = path + ": already exists; set KeyfileOptions.Force to replace it"
+		}
+		return nil, &Error{Status: st, Name: capi.Status_name(st), Message: capi.Strerror(st), Detail: detail}
+	}
+	defer f.Close()
+	return f.Stat()
+}
+
+// releaseClaim removes the empty file claimNewFile made, if it is still that file.
+func releaseClaim(path string, claim os.FileInfo) {
+	if st, err := os.Lstat(path); err == nil && claim != nil && os.SameFile(st, claim) && st.Size() == 0 {
+		_ = os.Remove(path)
+	}
 }
 
 // Sign signs a canonical record into a new envelope. From hdr are used the

@@ -3,6 +3,9 @@ package gpurent_test
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -186,4 +189,51 @@ func TestCloseWaitsForCallsInFlight(t *testing.T) {
 			t.Fatalf("a closed token: %v", err)
 		}
 	})
+}
+
+// TestSaveRefusesToOverwrite: SigningKey.Save never replaces an existing
+// file (or symlink) unless KeyfileOptions.Force is set (issue 20, item 2).
+func TestSaveRefusesToOverwrite(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "provider.key")
+	k1, k2 := mustKey(t, 1), mustKey(t, 2)
+	opts := &gpurent.KeyfileOptions{OpsLimit: 1, MemLimit: 1 << 20}
+	if err := k1.Save(path, "pw", opts); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(path)
+	err := k2.Save(path, "pw", opts)
+	mustIs(t, err, gpurent.ErrExists)
+	if !strings.Contains(err.Error(), "Force") {
+		t.Fatalf("the error does not say how to replace: %v", err)
+	}
+	if after, _ := os.ReadFile(path); string(after) != string(before) {
+		t.Fatal("the key file changed")
+	}
+	force := &gpurent.KeyfileOptions{OpsLimit: 1, MemLimit: 1 << 20, Force: true}
+	if err := k2.Save(path, "pw", force); err != nil {
+		t.Fatal(err)
+	}
+	back, err := gpurent.LoadKey(path, "pw", nil)
+	if err != nil || pub(t, back) != pub(t, k2) {
+		t.Fatalf("after a forced save: %v", err)
+	}
+	back.Close()
+	// a dangling symlink is an existing name: refused, no target created
+	link, target := filepath.Join(dir, "link.key"), filepath.Join(dir, "target.key")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	mustIs(t, k1.Save(link, "pw", opts), gpurent.ErrExists)
+	if _, err := os.Lstat(target); !os.IsNotExist(err) {
+		t.Fatal("saving through a symlink created its target")
+	}
+	// a failed save leaves no empty claim behind
+	bad := filepath.Join(dir, "bad.key")
+	mustIs(t, k1.Save(bad, "", opts), gpurent.ErrInvalidArg)
+	if _, err := os.Lstat(bad); !os.IsNotExist(err) {
+		t.Fatal("a failed save left a file")
+	}
+	// nil options: defaults, and still no overwrite
+	mustIs(t, k1.Save(path, "pw", nil), gpurent.ErrExists)
 }

@@ -152,6 +152,36 @@ def _verify_options(statement: int, required_role: int, quorum: int, check_repla
 
 # ---- keys ----
 
+def _status_error(st: int, detail: str) -> Exception:
+    return class_for_status(st)(st, capi.status_name(st), capi.strerror(st), detail)
+
+
+def _claim_new_file(path: str) -> "os.stat_result":
+    """Create ``path`` empty, exclusively (never through a symlink): the
+    claim Key.save replaces. ExistsError if anything is there."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise _status_error(capi.E_EXISTS, f"{path}: already exists; pass force=True to replace it") from None
+    except OSError as e:
+        raise _status_error(capi.E_IO, f"{path}: {e.strerror}") from None
+    try:
+        return os.fstat(fd)
+    finally:
+        os.close(fd)
+
+
+def _release_claim(path: str, claim: "os.stat_result") -> None:
+    """Remove the empty file _claim_new_file made, if it is still that file."""
+    try:
+        st = os.lstat(path)
+        if (st.st_dev, st.st_ino) == (claim.st_dev, claim.st_ino) and st.st_size == 0:
+            os.unlink(path)
+    except OSError:
+        pass
+
+
 class Key(Handle):
     """An Ed25519 signing key held by the library (guarded memory, wiped on
     close). No method returns secret bytes; :attr:`public_key` is public."""
@@ -193,9 +223,27 @@ class Key(Handle):
         return capi.key_seal(self.ptr, passphrase, _keyfile_options(opslimit, memlimit))
 
     def save(self, path: Union[str, "os.PathLike[str]"], passphrase: str, opslimit: Optional[int] = None,
-             memlimit: Optional[int] = None) -> None:
-        """:meth:`seal` written to ``path`` (mode 0600, atomically)."""
-        capi.key_save(self.ptr, os.fspath(path), passphrase, _keyfile_options(opslimit, memlimit))
+             memlimit: Optional[int] = None, force: bool = False) -> None:
+        """:meth:`seal` written to ``path`` (mode 0600, atomically).
+
+        An existing ``path`` (a file, a symlink, even a dangling one) is
+        never replaced unless ``force=True``: ExistsError. The name is first
+        claimed with an exclusive create (O_CREAT|O_EXCL|O_NOFOLLOW, mode
+        0600), so two savers racing for one name cannot both win; the
+        library's atomic rename then puts the sealed key in place of that
+        empty claim (removed again if saving fails). IOFailedError on file
+        errors."""
+        p = os.fspath(path)
+        opts = _keyfile_options(opslimit, memlimit)
+        if force:
+            capi.key_save(self.ptr, p, passphrase, opts)
+            return
+        claim = _claim_new_file(p)
+        try:
+            capi.key_save(self.ptr, p, passphrase, opts)
+        except BaseException:
+            _release_claim(p, claim)
+            raise
 
     def sign(self, payload: BytesLike, issued_at: int, expires_at: int, statement: Optional[int] = None,
              nonce: Optional[bytes] = None, subject: bytes = b"") -> bytes:

@@ -239,3 +239,64 @@ def test_many_threads_calling_while_one_closes():
             assert all(a == [0] * len(envs) for a in answers)
             assert len(answers) + len(refused) == 60
             assert all("closed" in str(x) for x in refused)
+
+
+# ---- Key.save never replaces a file unless asked (issue 20, item 2) ----
+
+def _save(k, path, **kw):
+    k.save(path, "pw", opslimit=1, memlimit=1 << 20, **kw)
+
+
+def test_key_save_refuses_to_overwrite(tmp_path):
+    import os
+    path = tmp_path / "provider.key"
+    with gpurent.Key.from_seed(bytes([1]) * 32) as k1, gpurent.Key.from_seed(bytes([2]) * 32) as k2:
+        _save(k1, path)
+        before = path.read_bytes()
+        with pytest.raises(gpurent.ExistsError) as e:
+            _save(k2, path)
+        assert "force=True" in e.value.detail and str(path) in e.value.detail
+        assert path.read_bytes() == before  # untouched
+        with gpurent.Key.load(path, "pw") as back:
+            assert back.public_key == k1.public_key
+        _save(k2, path, force=True)  # asked: replaced
+        with gpurent.Key.load(path, "pw") as back:
+            assert back.public_key == k2.public_key
+        assert (path.stat().st_mode & 0o777) == 0o600
+        # a symlink (even a dangling one) is an existing name: refused,
+        # nothing created at its target
+        link = tmp_path / "link.key"
+        os.symlink(tmp_path / "target.key", link)
+        with pytest.raises(gpurent.ExistsError):
+            _save(k1, link)
+        assert not (tmp_path / "target.key").exists() and os.path.islink(link)
+        # a failed save leaves no empty claim behind
+        with pytest.raises(gpurent.InvalidArgError):
+            k1.save(tmp_path / "bad.key", "", opslimit=1, memlimit=1 << 20)  # empty passphrase
+        assert not (tmp_path / "bad.key").exists()
+        with pytest.raises(gpurent.IOFailedError):
+            _save(k1, tmp_path / "no" / "such" / "dir.key")
+
+
+def test_key_save_racing_savers_one_wins(tmp_path):
+    path = tmp_path / "race.key"
+    keys = [gpurent.Key.from_seed(bytes([i + 1]) * 32) for i in range(4)]
+    wins, refused = [], []
+
+    def save(k):
+        try:
+            _save(k, path)
+            wins.append(k.public_key)
+        except gpurent.ExistsError:
+            refused.append(k)
+
+    ts = [threading.Thread(target=save, args=(k,)) for k in keys]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert len(wins) == 1 and len(refused) == 3
+    with gpurent.Key.load(path, "pw") as back:
+        assert back.public_key == wins[0]
+    for k in keys:
+        k.close()
