@@ -1,8 +1,8 @@
 package gpurent
 
 import (
+	"errors"
 	"runtime"
-	"sync"
 
 	"gpurent/capi"
 )
@@ -160,37 +160,7 @@ func DecodeRevocation(data []byte) (Revocation, error) {
 	return r, nil
 }
 
-// ---- handles ----
-
-// handle owns one C pointer; Close frees it once, under a lock that keeps
-// calls from racing with the free.
-type handle struct {
-	mu sync.RWMutex
-	p  uintptr
-}
-
-func (h *handle) use(f func(uintptr) error) error {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if h.p == 0 {
-		return closedError()
-	}
-	return f(h.p)
-}
-
-func (h *handle) close(free func(uintptr)) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.p != 0 {
-		free(h.p)
-		h.p = 0
-	}
-}
-
-func closedError() error {
-	return &Error{Status: int(capi.E_INVALID_ARG), Name: capi.Status_name(int(capi.E_INVALID_ARG)),
-		Message: capi.Strerror(int(capi.E_INVALID_ARG)), Detail: "the handle is closed"}
-}
+// ---- handles: see handle.go ----
 
 // ---- keys ----
 
@@ -265,10 +235,12 @@ func (k *SigningKey) PublicKey() (Key, error) {
 }
 
 // KeyfileOptions are the Argon2id limits of a sealed key file; zero fields
-// take the library's defaults.
+// take the library's defaults. Force is for Save only: replace a file that
+// exists at the path (without it Save returns ErrExists).
 type KeyfileOptions struct {
 	OpsLimit uint64
 	MemLimit uint64
+	Force    bool
 }
 
 func (o *KeyfileOptions) withC(f func(capi.Keyfile_options) error) error {
@@ -299,11 +271,22 @@ func (k *SigningKey) Seal(passphrase string, opts *KeyfileOptions) ([]byte, erro
 }
 
 // Save writes Seal's bytes to path (mode 0600, atomically, through a fresh
-// temporary file), replacing what is there; a symlink is never written through.
+// temporary file created with O_EXCL|O_NOFOLLOW; a symlink is never written
+// through). An existing path (a file, a folder or a symlink, even a dangling
+// one) is never replaced unless opts.Force is set: ErrExists.
 func (k *SigningKey) Save(path, passphrase string, opts *KeyfileOptions) error {
-	return k.h.use(func(p uintptr) error {
-		return opts.withC(func(o capi.Keyfile_options) error { return capi.Key_save(k.ptr(p), path, passphrase, o) })
-	})
+	if opts != nil && opts.Force {
+		return k.h.use(func(p uintptr) error {
+			return opts.withC(func(o capi.Keyfile_options) error { return capi.Key_save(k.ptr(p), path, passphrase, o) })
+		})
+	}
+	err := k.SaveNew(path, passphrase, opts)
+	if errors.Is(err, ErrExists) {
+		st := int(capi.E_EXISTS)
+		return &Error{Status: st, Name: capi.Status_name(st), Message: capi.Strerror(st),
+			Detail: path + ": already exists; set KeyfileOptions.Force to replace it"}
+	}
+	return err
 }
 
 // SaveNew is Save that never replaces anything: ErrExists when path exists
@@ -539,13 +522,17 @@ func (t *TrustStore) ApplyRevocation(envelope []byte, now uint64, skew uint32, o
 	})
 }
 
-// cancelPtrLocked is cancelPtr holding the token's read lock until done() (so Close waits).
-func cancelPtrLocked(c *Cancel) (capi.Cancel, func()) {
+// cancelPtrLocked is the token's pointer (NULL for a nil token), the token
+// held until done() so its Close waits; ErrInvalidArg for a closed token.
+func cancelPtrLocked(c *Cancel) (capi.Cancel, func(), error) {
 	if c == nil {
-		return capi.SwigcptrCancel(0), func() {}
+		return capi.SwigcptrCancel(0), func() {}, nil
 	}
-	c.mu.RLock()
-	return c.ptr(), c.mu.RUnlock
+	p, done, err := c.h.acquire()
+	if err != nil {
+		return nil, nil, err
+	}
+	return capi.SwigcptrCancel(p), done, nil
 }
 
 // StatusError turns a per-envelope status from VerifyMany or a batch into an
@@ -564,9 +551,12 @@ func StatusError(status int) error {
 func (t *TrustStore) VerifyMany(envelopes [][]byte, now uint64, skew uint32, opts *VerifyOptions,
 	threads uint, cancel *Cancel) ([]int32, error) {
 	statuses := make([]int32, len(envelopes))
-	cp, done := cancelPtrLocked(cancel)
+	cp, done, err := cancelPtrLocked(cancel)
+	if err != nil {
+		return nil, err
+	}
 	defer done()
-	err := t.h.use(func(p uintptr) error {
+	err = t.h.use(func(p uintptr) error {
 		return opts.withC(func(o capi.Verify_options) error {
 			return capi.Envelope_verify_many(t.ptr(p), envelopes, now, uint(skew), o, threads, cp, statuses)
 		})
@@ -614,7 +604,10 @@ func (b *VerifyBatch) Len() int {
 // Run verifies every envelope added.
 func (b *VerifyBatch) Run(t *TrustStore, now uint64, skew uint32, opts *VerifyOptions, threads uint,
 	cancel *Cancel) error {
-	cp, done := cancelPtrLocked(cancel)
+	cp, done, err := cancelPtrLocked(cancel)
+	if err != nil {
+		return err
+	}
 	defer done()
 	return b.h.use(func(p uintptr) error {
 		return t.h.use(func(tp uintptr) error {

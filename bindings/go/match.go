@@ -305,8 +305,7 @@ func (r *Receipt) with(f func(capi.Match_receipt) error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.c == nil {
-		return &Error{Status: int(capi.E_INVALID_ARG), Name: StatusName(int(capi.E_INVALID_ARG)),
-			Message: Strerror(int(capi.E_INVALID_ARG)), Detail: "receipt is closed"}
+		return closedError("receipt")
 	}
 	return f(r.c)
 }
@@ -432,10 +431,7 @@ func (r *Receipt) Clear() {
 // Market holds offers, their indexed nodes, pending requests and leases.
 // Calls on one Market are serialized by the binding. Close it when done; a
 // finalizer frees a forgotten one.
-type Market struct {
-	mu sync.Mutex
-	p  uintptr
-}
+type Market struct{ h handle }
 
 // NewMarket creates an empty market with a policy (nil = defaults) and a
 // seed (nil = 32 zero bytes).
@@ -454,35 +450,20 @@ func NewMarket(opts *MatchOptions, seed *Digest) (*Market, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Market{p: p}
+	m := &Market{h: handle{p: p, what: "market"}}
 	runtime.SetFinalizer(m, (*Market).Close)
 	return m, nil
 }
 
 // Close frees the market. Closing twice is harmless.
 func (m *Market) Close() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.p != 0 {
-		capi.Market_free(capi.SwigcptrMarket(m.p))
-		m.p = 0
-	}
+	m.h.close(func(p uintptr) { capi.Market_free(capi.SwigcptrMarket(p)) })
 	runtime.SetFinalizer(m, nil)
 	return nil
 }
 
-var errClosed = func(what string) error {
-	s := int(capi.E_INVALID_ARG)
-	return &Error{Status: s, Name: StatusName(s), Message: Strerror(s), Detail: what + " is closed"}
-}
-
 func (m *Market) with(f func(capi.Market) error) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.p == 0 {
-		return errClosed("market")
-	}
-	return f(capi.SwigcptrMarket(m.p))
+	return m.h.useSerial(func(p uintptr) error { return f(capi.SwigcptrMarket(p)) })
 }
 
 // SetSeed replaces the tie-breaking seed.
@@ -599,22 +580,16 @@ func (m *Market) Best(q Request, k int) ([]Candidate, error) {
 	return out, nil
 }
 
-func cancelPtr(cancel *Cancel) capi.Cancel {
-	if cancel == nil {
-		return capi.SwigcptrCancel(0)
-	}
-	return cancel.ptr()
-}
-
 // Match assigns the pending requests to the free capacity at clock now
 // (Unix seconds). The market is unchanged: Apply the receipt. cancel may be nil.
 func (m *Market) Match(now uint64, cancel *Cancel) (*Receipt, error) {
-	r := newReceipt()
-	if cancel != nil {
-		cancel.mu.RLock()
-		defer cancel.mu.RUnlock()
+	cp, done, err := cancelPtrLocked(cancel)
+	if err != nil {
+		return nil, err
 	}
-	err := m.with(func(c capi.Market) error { return capi.Market_match(c, now, cancelPtr(cancel), r.c) })
+	defer done()
+	r := newReceipt()
+	err = m.with(func(c capi.Market) error { return capi.Market_match(c, now, cp, r.c) })
 	if err != nil {
 		r.Close()
 		return nil, err

@@ -345,7 +345,10 @@ func probe(run func(capi.Probe_options, []byte, capi.Cancel, capi.Gpu_report) er
 	}
 	out := capi.NewGpu_report()
 	defer capi.DeleteGpu_report(out)
-	cp, done := cancelPtrLocked(cancel)
+	cp, done, err := cancelPtrLocked(cancel)
+	if err != nil {
+		return GPUReport{}, err
+	}
 	defer done()
 	if err := run(o, nonce[:], cp, out); err != nil {
 		return GPUReport{}, err

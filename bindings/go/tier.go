@@ -2,7 +2,6 @@ package gpurent
 
 import (
 	"runtime"
-	"sync"
 
 	"gpurent/capi"
 )
@@ -436,10 +435,7 @@ type TierDisputes struct {
 // TierEngine holds providers' evidence and tier state. Calls on one engine
 // are serialized by the binding. Close it when done; a finalizer frees a
 // forgotten one.
-type TierEngine struct {
-	mu sync.Mutex
-	p  uintptr
-}
+type TierEngine struct{ h handle }
 
 // NewTierEngine creates an engine (opts nil = defaults).
 func NewTierEngine(opts *TierOptions) (*TierEngine, error) {
@@ -453,30 +449,20 @@ func NewTierEngine(opts *TierOptions) (*TierEngine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &TierEngine{p: p}
+	e := &TierEngine{h: handle{p: p, what: "tier engine"}}
 	runtime.SetFinalizer(e, (*TierEngine).Close)
 	return e, nil
 }
 
 // Close frees the engine. Closing twice is harmless.
 func (e *TierEngine) Close() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.p != 0 {
-		capi.Tier_engine_free(capi.SwigcptrTier_engine(e.p))
-		e.p = 0
-	}
+	e.h.close(func(p uintptr) { capi.Tier_engine_free(capi.SwigcptrTier_engine(p)) })
 	runtime.SetFinalizer(e, nil)
 	return nil
 }
 
 func (e *TierEngine) with(f func(capi.Tier_engine) error) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.p == 0 {
-		return errClosed("tier engine")
-	}
-	return f(capi.SwigcptrTier_engine(e.p))
+	return e.h.useSerial(func(p uintptr) error { return f(capi.SwigcptrTier_engine(p)) })
 }
 
 // EraOf is the era a Unix second falls in (0 on a closed engine).
@@ -554,11 +540,12 @@ func (e *TierEngine) Evaluate(era uint64, cancel *Cancel) (EraSummary, error) {
 	var s EraSummary
 	cs := capi.NewTier_era_summary()
 	defer capi.DeleteTier_era_summary(cs)
-	if cancel != nil {
-		cancel.mu.RLock()
-		defer cancel.mu.RUnlock()
+	cp, done, err := cancelPtrLocked(cancel)
+	if err != nil {
+		return s, err
 	}
-	err := e.with(func(c capi.Tier_engine) error { return capi.Tier_evaluate(c, era, cancelPtr(cancel), cs) })
+	defer done()
+	err = e.with(func(c capi.Tier_engine) error { return capi.Tier_evaluate(c, era, cp, cs) })
 	if err != nil {
 		return s, err
 	}
@@ -703,9 +690,12 @@ func (e *TierEngine) RecordSigned(trust *TrustStore, envelope []byte, now uint64
 func (e *TierEngine) RecordSignedMany(trust *TrustStore, envelopes [][]byte, now uint64, skew uint32,
 	threads uint, cancel *Cancel) ([]int32, error) {
 	statuses := make([]int32, len(envelopes))
-	cp, done := cancelPtrLocked(cancel)
+	cp, done, err := cancelPtrLocked(cancel)
+	if err != nil {
+		return nil, err
+	}
 	defer done()
-	err := e.with(func(c capi.Tier_engine) error {
+	err = e.with(func(c capi.Tier_engine) error {
 		return trust.h.use(func(p uintptr) error {
 			return capi.Tier_record_signed_many(c, trust.ptr(p), envelopes, now, uint(skew), threads, cp, statuses)
 		})

@@ -20,7 +20,8 @@ from typing import Any, List, Optional, Sequence, Union
 
 from . import capi
 from ._handle import Handle
-from .errors import class_for_status
+from .errors import ExistsError, class_for_status
+from ._fields import call_with, document, set_fields
 from .wire import _f, _Record
 
 BytesLike = Union[bytes, bytearray, memoryview]
@@ -56,6 +57,7 @@ def statement_default_role(statement: int) -> Role:
 
 # ---- records ----
 
+@document
 @dataclass
 class Envelope(_Record):
     """An envelope's header (gpurent_envelope): everything but the payload
@@ -73,12 +75,8 @@ class Envelope(_Record):
     def _to_c(self) -> Any:
         c = capi.envelope()
         capi.envelope_init(c)
-        c.statement = self.statement
-        c.issuer = self.issuer
-        c.issued_at = self.issued_at
-        c.expires_at = self.expires_at
-        c.nonce = self.nonce
-        capi.envelope_set_subject(c, self.subject)
+        set_fields(c, self, ("statement", "issuer", "issued_at", "expires_at", "nonce"), "envelope")
+        call_with("envelope", "subject", self.subject, capi.envelope_set_subject, c, self.subject)
         return c
 
     @classmethod
@@ -96,6 +94,7 @@ class Envelope(_Record):
         return cls._from_c(c)
 
 
+@document
 @dataclass
 class Revocation(_Record):
     """A revocation record (gpurent_revocation): the payload of a signed
@@ -105,11 +104,7 @@ class Revocation(_Record):
     reason: int = _f(3)
 
     def _to_c(self) -> Any:
-        c = capi.revocation()
-        c.key = self.key
-        c.revoked_at = self.revoked_at
-        c.reason = self.reason
-        return c
+        return set_fields(capi.revocation(), self, ("key", "revoked_at", "reason"), "revocation")
 
     def validate(self) -> None:
         """Check the fields; raises InvalidFieldError naming the bad one."""
@@ -157,6 +152,10 @@ def _verify_options(statement: int, required_role: int, quorum: int, check_repla
 
 # ---- keys ----
 
+def _status_error(st: int, detail: str) -> Exception:
+    return class_for_status(st)(st, capi.status_name(st), capi.strerror(st), detail)
+
+
 class Key(Handle):
     """An Ed25519 signing key held by the library (guarded memory, wiped on
     close). No method returns secret bytes; :attr:`public_key` is public."""
@@ -203,8 +202,14 @@ class Key(Handle):
         fresh temporary file; a symlink is never written through). An
         existing ``path`` raises :class:`ExistsError` unless ``force``, which
         replaces it."""
-        save = capi.key_save if force else capi.key_save_new
-        save(self.ptr, os.fspath(path), passphrase, _keyfile_options(opslimit, memlimit))
+        p, opts = os.fspath(path), _keyfile_options(opslimit, memlimit)
+        if force:
+            capi.key_save(self.ptr, p, passphrase, opts)
+            return
+        try:
+            capi.key_save_new(self.ptr, p, passphrase, opts)
+        except ExistsError:
+            raise _status_error(capi.E_EXISTS, f"{p}: already exists; pass force=True to replace it") from None
 
     def sign(self, payload: BytesLike, issued_at: int, expires_at: int, statement: Optional[int] = None,
              nonce: Optional[bytes] = None, subject: bytes = b"") -> bytes:

@@ -129,6 +129,18 @@ class InvalidFieldError(WireError):
     """A field has the wrong type or a forbidden value."""
 
 
+class FieldRangeError(InvalidFieldError):
+    """A record field holds a number its C type cannot hold (a negative
+    count, a value above 2**32-1 for a 32-bit field); raised before any C
+    call, with the status of InvalidFieldError and a detail naming the field
+    ("request.gpu_count: -1 is out of range for uint32_t (0..4294967295)")."""
+
+
+class FieldTypeError(InvalidFieldError, TypeError):
+    """A record field holds a value of the wrong type (a str or a float
+    where an int goes); also a ``TypeError``. The detail names the field."""
+
+
 class WrongRecordError(WireError):
     """A record of another type than the one asked for."""
 
@@ -303,4 +315,4 @@ def _from_status(status: int, name: str, message: str, detail: str) -> Error:
 
 
 __all__ = ["Error", "CoreError", "WireError", "AttestError", "ProbeError", "TierError", "MatchError",
-           "STATUS_CLASSES", "class_for_status"] + sorted(c.__name__ for c in STATUS_CLASSES.values())
+           "STATUS_CLASSES", "class_for_status", "FieldRangeError", "FieldTypeError"] + sorted(c.__name__ for c in STATUS_CLASSES.values())

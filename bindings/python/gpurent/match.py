@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from . import capi
+from ._fields import set_fields, snake
 from ._handle import Handle
 from .wire import Offer, Request
 
@@ -61,9 +62,7 @@ def _fields_from_c(cls: Any, c: Any) -> Dict[str, Any]:
 
 
 def _fields_to_c(obj: Any, c: Any) -> Any:
-    for f in dataclasses.fields(obj):
-        setattr(c, f.name, getattr(obj, f.name))
-    return c
+    return set_fields(c, obj, [f.name for f in dataclasses.fields(obj)], snake(type(obj).__name__))
 
 
 def _options_defaults() -> Dict[str, int]:

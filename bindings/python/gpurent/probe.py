@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, List, Optional, Union
 
 from . import capi
+from ._fields import document, set_fields
+from ._handle import guarded
 from .wire import GPU, _f, _Record
 
 CHECK_D2D = capi.CHECK_D2D
@@ -163,6 +165,7 @@ class ProbeDevice:
         return c
 
 
+@document
 @dataclass
 class GpuReport(_Record):
     """What a probe found on one machine, bound to a challenge nonce
@@ -188,8 +191,7 @@ class GpuReport(_Record):
 
     def _to_c(self) -> Any:
         c = capi.gpu_report()
-        for n in self._scalars:
-            setattr(c, n, getattr(self, n))
+        set_fields(c, self, self._scalars, "gpu_report")
         c.driver_version.state = self.driver_version.state
         c.driver_version.error = self.driver_version.error
         c.driver_version.value = self.driver_version.value
@@ -248,6 +250,7 @@ def _probe(run: Any, nonce: bytes, driver_path: Optional[Union[str, "os.PathLike
     return GpuReport._from_c(out)
 
 
+@guarded
 def probe(nonce: bytes = bytes(32), driver_path: Optional[Union[str, "os.PathLike[str]"]] = None,
           timeout_ms: int = 0, checks: int = 0, check_ms: int = 0, check_max_bytes: int = 0,
           fma_iterations: int = 0, fma_samples: int = 0, now: int = 0, cancel: Optional[Any] = None) -> GpuReport:
@@ -263,6 +266,7 @@ def probe(nonce: bytes = bytes(32), driver_path: Optional[Union[str, "os.PathLik
                   fma_iterations, fma_samples, now, cancel)
 
 
+@guarded
 def probe_isolated(nonce: bytes = bytes(32), driver_path: Optional[Union[str, "os.PathLike[str]"]] = None,
                    timeout_ms: int = 0, checks: int = 0, check_ms: int = 0, check_max_bytes: int = 0,
                    fma_iterations: int = 0, fma_samples: int = 0, now: int = 0,

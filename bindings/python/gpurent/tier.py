@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Union
 
 from . import capi
-from ._handle import Handle
+from ._fields import call_with, document, set_fields, snake
+from ._handle import Handle, guarded
 
 if TYPE_CHECKING:  # pragma: no cover
     from .attest import Key, TrustStore
@@ -37,10 +38,8 @@ def _get(cls: Any, c: Any, skip: Iterable[str] = ()) -> Dict[str, Any]:
 
 
 def _set(obj: Any, c: Any, skip: Iterable[str] = ()) -> Any:
-    for f in dataclasses.fields(obj):
-        if f.name not in skip:
-            setattr(c, f.name, getattr(obj, f.name))
-    return c
+    names = [f.name for f in dataclasses.fields(obj) if f.name not in skip]
+    return set_fields(c, obj, names, snake(type(obj).__name__))
 
 
 class CheckResult(enum.IntEnum):
@@ -95,6 +94,7 @@ def rule_name(rule: int) -> str:
 
 # ---- records ----
 
+@document
 @dataclass
 class Challenge:
     """One liveness challenge an auditor sent, and its result."""
@@ -103,6 +103,7 @@ class Challenge:
     passed: int = _f(3)
 
 
+@document
 @dataclass
 class Job:
     """One job's outcome as the auditor observed it."""
@@ -111,6 +112,7 @@ class Job:
     outcome: int = _f(3, int(JobOutcome.COMPLETED))
 
 
+@document
 @dataclass
 class AuditReport:
     """An auditor's report about one provider (gpurent_audit_report): the
@@ -138,10 +140,12 @@ class AuditReport:
         c = capi.audit_report()  # frees its arrays when collected
         capi.audit_report_init(c)
         _set(self, c, self._lists)
-        for ch in self.challenges:
-            capi.audit_report_add_challenge(c, ch.time_s, ch.kind, ch.passed)
-        for j in self.jobs:
-            capi.audit_report_add_job(c, j.job_id, j.end_s, j.outcome)
+        for i, ch in enumerate(self.challenges):
+            call_with("audit_report", f"challenges[{i}]", (ch.time_s, ch.kind, ch.passed),
+                      capi.audit_report_add_challenge, c, ch.time_s, ch.kind, ch.passed)
+        for i, j in enumerate(self.jobs):
+            call_with("audit_report", f"jobs[{i}]", (j.job_id, j.end_s, j.outcome),
+                      capi.audit_report_add_job, c, j.job_id, j.end_s, j.outcome)
         return c
 
     @classmethod
@@ -176,6 +180,7 @@ class AuditReport:
             capi.audit_report_clear(c)
 
 
+@document
 @dataclass
 class TierCert:
     """A tier certificate (gpurent_tier_cert): one provider's tier and score
@@ -314,6 +319,7 @@ class TierOptions:
         capi.tier_options_validate(self._to_c())
 
 
+@document
 @dataclass
 class TierEvent:
     """One piece of (already verified) evidence about one provider."""
@@ -464,7 +470,7 @@ class TierEngine(Handle):
         events = list(events)
         arr = capi.tier_event_array(max(1, len(events)))
         for i, e in enumerate(events):
-            arr.set(i, e.provider_key, e.time_s, e.kind, e.value)
+            call_with("events", f"[{i}]", e, arr.set, i, e.provider_key, e.time_s, e.kind, e.value)
         capi.tier_record(self.ptr, arr.cast(), len(events))
 
     def record_report(self, report: Union[AuditReport, bytes]) -> None:
@@ -556,6 +562,7 @@ class TierEngine(Handle):
         return capi.tier_certificate_cosign(self.ptr, key.ptr, trust.ptr, envelope, now, skew_s)
 
 
+@guarded
 def verify_tier_certificate(trust: "TrustStore", envelope: BytesLike, now: int, skew_s: int = 0,
                             quorum: int = 1) -> TierCert:
     """Verify a signed tier certificate: signed by at least ``quorum``

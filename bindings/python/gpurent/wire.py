@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Dict, List, Type, TypeVar
 
 from . import capi
+from ._fields import call_with, document, set_fields, wrong_type
 
 T = TypeVar("T", bound="_Record")
 
@@ -70,15 +71,15 @@ class _Record:
         """The record from a dict like to_dict() gives (missing fields get defaults)."""
         return cls(**d)
 
-    def _scalars_to_c(self, c: Any) -> None:
-        for name in self._scalars:
-            setattr(c, name, getattr(self, name))
+    def _scalars_to_c(self, c: Any, path: str = "") -> None:
+        set_fields(c, self, self._scalars, path or type(self).__name__.lower())
 
     @classmethod
     def _scalars_from_c(cls, c: Any) -> Dict[str, Any]:
         return {name: getattr(c, name) for name in cls._scalars}
 
 
+@document
 @dataclass
 class GPU(_Record):
     """A GPU model as offered or probed (gpurent_gpu)."""
@@ -104,9 +105,9 @@ class GPU(_Record):
     measured_mem_bw_mbps: int = _f(20)
     cuda_version: int = _f(21)
 
-    def _to_c(self, c: Any = None) -> Any:
+    def _to_c(self, c: Any = None, path: str = "gpu") -> Any:
         c = capi.gpu() if c is None else c
-        self._scalars_to_c(c)
+        self._scalars_to_c(c, path)
         return c
 
     @classmethod
@@ -132,6 +133,7 @@ class GPU(_Record):
 GPU._scalars = [f.name for f in dataclasses.fields(GPU)]
 
 
+@document
 @dataclass
 class Node(_Record):
     """One provider node of identical GPUs (gpurent_node)."""
@@ -152,10 +154,12 @@ class Node(_Record):
         elif isinstance(self.gpu, dict):
             self.gpu = GPU.from_dict(self.gpu)
 
-    def _to_c(self, c: Any = None) -> Any:
+    def _to_c(self, c: Any = None, path: str = "node") -> Any:
         c = capi.node() if c is None else c
-        self._scalars_to_c(c)
-        self.gpu._to_c(c.gpu)
+        self._scalars_to_c(c, path)
+        if not isinstance(self.gpu, GPU):
+            raise wrong_type(path, "gpu", self.gpu, "a GPU")
+        self.gpu._to_c(c.gpu, path + ".gpu")
         return c
 
     @classmethod
@@ -166,6 +170,7 @@ class Node(_Record):
 Node._scalars = [f.name for f in dataclasses.fields(Node) if f.name != "gpu"]
 
 
+@document
 @dataclass
 class Offer(_Record):
     """A provider's offer: terms and nodes (gpurent_offer)."""
@@ -184,8 +189,10 @@ class Offer(_Record):
         c = capi.offer()  # frees its nodes when collected
         self._scalars_to_c(c)
         cn = capi.node()
-        for n in self.nodes:
-            capi.offer_add_node(c, n._to_c(cn))
+        for i, n in enumerate(self.nodes):
+            if not isinstance(n, Node):
+                raise wrong_type("offer", f"nodes[{i}]", n, "a Node")
+            capi.offer_add_node(c, n._to_c(cn, f"offer.nodes[{i}]"))
         return c
 
     @classmethod
@@ -225,6 +232,7 @@ def _request_defaults() -> Dict[str, Any]:
 _REQ_DEFAULTS = _request_defaults()
 
 
+@document
 @dataclass
 class Request(_Record):
     """A deployment request (gpurent_request). Lists are sets: encoding
@@ -257,16 +265,16 @@ class Request(_Record):
         c = capi.request()
         capi.request_init(c)
         self._scalars_to_c(c)
-        for m in self.models:
-            capi.request_add_model(c, m)
-        for r in self.regions:
-            capi.request_add_region(c, r, 0)
-        for r in self.excluded_regions:
-            capi.request_add_region(c, r, 1)
-        for k in self.providers:
-            capi.request_add_provider(c, k, 0)
-        for k in self.excluded_providers:
-            capi.request_add_provider(c, k, 1)
+        for i, m in enumerate(self.models):
+            call_with("request", f"models[{i}]", m, capi.request_add_model, c, m)
+        for i, r in enumerate(self.regions):
+            call_with("request", f"regions[{i}]", r, capi.request_add_region, c, r, 0)
+        for i, r in enumerate(self.excluded_regions):
+            call_with("request", f"excluded_regions[{i}]", r, capi.request_add_region, c, r, 1)
+        for i, k in enumerate(self.providers):
+            call_with("request", f"providers[{i}]", k, capi.request_add_provider, c, k, 0)
+        for i, k in enumerate(self.excluded_providers):
+            call_with("request", f"excluded_providers[{i}]", k, capi.request_add_provider, c, k, 1)
         return c
 
     @classmethod
