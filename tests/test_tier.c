@@ -1810,18 +1810,18 @@ static void test_adv_one_auditor_locks(void **state)
      * in both open eras; then a new (auditor, era) pair is refused, and a
      * report that merges into an existing entry is still taken. */
     e = engine_default();
-    for (uint32_t j = 0; j < GR_TIER_MAX_AUDITS / 2; j++)
-        for (uint64_t ex = ERA0; ex <= ERA0 + 1; ex++) {
+    for (uint64_t ex = ERA0; ex <= ERA0 + 1; ex++) /* in stored order: each entry goes last */
+        for (uint32_t j = 0; j < GR_TIER_MAX_AUDITS / 2; j++) {
             make_audit(&r, 1, 0, ex, P, P, P);
-            r.auditor_key[2] = (uint8_t)(j >> 8);
-            r.auditor_key[1] = (uint8_t)j;
+            r.auditor_key[1] = (uint8_t)(j >> 8);
+            r.auditor_key[2] = (uint8_t)j;
             assert_int_equal(gpurent_tier_record_report(e, &r), GPURENT_OK);
             gpurent_audit_report_clear(&r);
         }
     make_audit(&r, 1, 0, ERA0, P, F, P);
-    r.auditor_key[2] = 0x7f; /* a new auditor */
+    r.auditor_key[1] = 0x7f; /* a new auditor */
     assert_int_equal(gpurent_tier_record_report(e, &r), GPURENT_E_LIMIT);
-    r.auditor_key[2] = 0; /* auditor 0's entry exists: merged */
+    r.auditor_key[1] = 0; /* auditor 0's entry exists: merged */
     assert_int_equal(gpurent_tier_record_report(e, &r), GPURENT_OK);
     gpurent_audit_report_clear(&r);
     gpurent_tier_engine_free(e);
