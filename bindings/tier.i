@@ -64,6 +64,10 @@
  * out; n is its 5th argument. */
 %gpurent_statuses_out(5)
 
+/* gpurent_tier_auditor_contradicted: the count comes back (Python int,
+ * Go *uint32). */
+%apply uint32_t *OUTPUT { uint32_t *contradicted };
+
 %include <gpurent/tier.h>
 
 %clear int32_t *statuses;

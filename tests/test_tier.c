@@ -1806,6 +1806,25 @@ static void test_adv_one_auditor_locks(void **state)
     gpurent_audit_report_clear(&r);
     assert_int_equal(chal_report(e, 0, 2, ERA0 + 1, 24, 24, 0, 0, P, P, F, 0), GPURENT_OK);
     gpurent_tier_engine_free(e);
+    /* The per-provider cap takes GR_TIER_MAX_AUDITS / 2 distinct auditors
+     * in both open eras; then a new (auditor, era) pair is refused, and a
+     * report that merges into an existing entry is still taken. */
+    e = engine_default();
+    for (uint64_t ex = ERA0; ex <= ERA0 + 1; ex++) /* in stored order: each entry goes last */
+        for (uint32_t j = 0; j < GR_TIER_MAX_AUDITS / 2; j++) {
+            make_audit(&r, 1, 0, ex, P, P, P);
+            r.auditor_key[1] = (uint8_t)(j >> 8);
+            r.auditor_key[2] = (uint8_t)j;
+            assert_int_equal(gpurent_tier_record_report(e, &r), GPURENT_OK);
+            gpurent_audit_report_clear(&r);
+        }
+    make_audit(&r, 1, 0, ERA0, P, F, P);
+    r.auditor_key[1] = 0x7f; /* a new auditor */
+    assert_int_equal(gpurent_tier_record_report(e, &r), GPURENT_E_LIMIT);
+    r.auditor_key[1] = 0; /* auditor 0's entry exists: merged */
+    assert_int_equal(gpurent_tier_record_report(e, &r), GPURENT_OK);
+    gpurent_audit_report_clear(&r);
+    gpurent_tier_engine_free(e);
 }
 
 /* Case 3: a lone security failure must not demote a graduated provider, a
@@ -1836,6 +1855,14 @@ static void test_adv_one_auditor_sinks(void **state)
     assert_int_equal(d.sources, 3);
     assert_int_equal(d.uptime_low_ppm, 1000000);
     assert_int_equal(gpurent_tier_explain_disputes(e, k9, &d), GPURENT_E_UNKNOWN_PROVIDER);
+    /* Three auditors passed the security check the liar failed: counted against it. */
+    uint8_t a9[32], a0[32];
+    akey(a9, 9);
+    akey(a0, 0);
+    uint32_t contra = 99;
+    assert_int_equal(gpurent_tier_auditor_contradicted(e, a9, &contra), GPURENT_OK);
+    assert_int_equal(contra, 1);
+    assert_int_equal(gpurent_tier_auditor_contradicted(e, k9, &contra), GPURENT_E_NOT_FOUND);
     assert_int_equal(gpurent_tier_explain_disputes(NULL, k0, &d), GPURENT_E_INVALID_ARG);
     /* Two more auditors find the same failure an era later: three distinct
      * auditors within the window, so the failure stands. */
@@ -1862,6 +1889,12 @@ static void test_adv_one_auditor_sinks(void **state)
     x = explain(e, 1);
     assert_int_equal(x.tier, 5);
     assert_int_equal(x.incubating, 0);
+    /* Eight more contradicted reports for the liar; none for the auditors
+     * whose failure report stood (fewer than k passed against it). */
+    assert_int_equal(gpurent_tier_auditor_contradicted(e, a9, &contra), GPURENT_OK);
+    assert_int_equal(contra, 9);
+    assert_int_equal(gpurent_tier_auditor_contradicted(e, a0, &contra), GPURENT_OK);
+    assert_int_equal(contra, 0);
     gpurent_tier_engine_free(e);
 }
 
@@ -1923,7 +1956,7 @@ static void sim_auditor(gpurent_tier_engine *e, uint32_t j, uint32_t strategy, u
 
 /* The tier and slash bits of every provider after every era. */
 static void sim_run(const uint32_t strategy[SIM_AUDITORS], uint32_t eras, uint32_t flood,
-                    uint32_t path[][SIM_PROVIDERS])
+                    uint32_t path[][SIM_PROVIDERS], uint32_t contra[SIM_AUDITORS])
 {
     gpurent_tier_engine *e = engine_default();
     gpurent_tier_era_summary s;
@@ -1939,6 +1972,11 @@ static void sim_run(const uint32_t strategy[SIM_AUDITORS], uint32_t eras, uint32
             path[x][i] = xp.tier | xp.slash_reasons << 8;
         }
     }
+    for (uint32_t j = 0; j < SIM_AUDITORS; j++) {
+        uint8_t a[32];
+        akey(a, j);
+        assert_int_equal(gpurent_tier_auditor_contradicted(e, a, &contra[j]), GPURENT_OK);
+    }
     gpurent_tier_engine_free(e);
 }
 
@@ -1948,7 +1986,9 @@ static void test_adversarial_simulation(void **state)
     const uint32_t eras = under_valgrind() ? 15 : 30, flood = under_valgrind() ? 2 : 8;
     static uint32_t base[30][SIM_PROVIDERS], run[30][SIM_PROVIDERS];
     const uint32_t honest[SIM_AUDITORS] = {0};
-    sim_run(honest, eras, flood, base);
+    uint32_t contra[SIM_AUDITORS];
+    sim_run(honest, eras, flood, base, contra);
+    for (uint32_t j = 0; j < SIM_AUDITORS; j++) assert_int_equal(contra[j], 0);
     /* The honest run itself: provider 3's real security failure slashes,
      * provider 0 leaves incubation, the colluders' provider stays in it. */
     assert_true((base[eras - 1][0] & 0xff) <= 5);
@@ -1964,7 +2004,13 @@ static void test_adversarial_simulation(void **state)
         {ST_STRATEGIES, ST_STRATEGIES, 0, 0, 0},
     };
     for (size_t p = 0; p < sizeof plays / sizeof plays[0]; p++) {
-        sim_run(plays[p], eras, flood, run);
+        sim_run(plays[p], eras, flood, run, contra);
+        /* Honest auditors are never contradicted; those that report
+         * failures that are not there are (collude up never does). */
+        for (uint32_t j = 0; j < SIM_AUDITORS; j++) {
+            if (plays[p][j] == ST_HONEST) assert_int_equal(contra[j], 0);
+            else if (plays[p][j] != ST_UP) assert_true(contra[j] > 0);
+        }
         for (uint32_t x = 0; x < eras; x++) {
             for (uint32_t i = 0; i < SIM_PROVIDERS; i++) {
                 if (i == SIM_COLLUDER_PROV) {

@@ -651,6 +651,15 @@ func (e *TierEngine) ExplainDisputes(provider Key) (TierDisputes, error) {
 	return d, err
 }
 
+// AuditorContradicted counts the auditor's failure reports that k other
+// auditors contradicted (passed the same check on the same provider in the
+// same era); ErrNotFound if the engine has no entry of the auditor.
+func (e *TierEngine) AuditorContradicted(auditor Key) (uint32, error) {
+	var n uint32
+	err := e.with(func(c capi.Tier_engine) error { return capi.Tier_auditor_contradicted(c, auditor[:], &n) })
+	return n, err
+}
+
 // Certificate builds the provider's certificate for the last evaluated era
 // (ErrQuorumNotMet below QuorumAuditors, ErrNotFound before any evaluation).
 func (e *TierEngine) Certificate(provider Key) (TierCert, error) {

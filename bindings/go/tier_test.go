@@ -369,4 +369,13 @@ func TestTierLoneFailureIsKeptAndChangesNoTier(t *testing.T) {
 	if _, err := e.ExplainDisputes(liar); !errors.Is(err, gpurent.ErrUnknownProvider) {
 		t.Fatalf("unknown provider: %v", err)
 	}
+	if n, err := e.AuditorContradicted(liar); err != nil || n != 1 {
+		t.Fatalf("contradicted liar: %d %v", n, err)
+	}
+	if n, err := e.AuditorContradicted(auditors()[0]); err != nil || n != 0 {
+		t.Fatalf("contradicted honest: %d %v", n, err)
+	}
+	if _, err := e.AuditorContradicted(gpurent.Key{0xEF}); !errors.Is(err, gpurent.ErrNotFound) {
+		t.Fatalf("unknown auditor: %v", err)
+	}
 }

@@ -367,6 +367,17 @@ typedef struct gpurent_tier_disputes {
 GPURENT_API gpurent_status gpurent_tier_explain_disputes(const gpurent_tier_engine *engine, const uint8_t key[32],
                                                          gpurent_tier_disputes *out);
 
+/** Failure reports of auditor `key` that a quorum contradicted, since the
+ *  engine was created: once per evaluated era, provider and check where the
+ *  auditor reported the check FAILED while at least k (quorum_auditors)
+ *  other auditors reported the same check PASSED on the same provider in the
+ *  same era (saturating at UINT32_MAX). Not part of any certificate: a
+ *  record for the network's operators (docs/tiers.md, "Threat model").
+ *  GPURENT_E_NOT_FOUND when the engine never recorded an entry of this
+ *  auditor. Read-only. */
+GPURENT_API gpurent_status gpurent_tier_auditor_contradicted(const gpurent_tier_engine *engine, const uint8_t key[32],
+                                                             uint32_t *contradicted);
+
 /** Render an explanation as readable text (several lines, UTF-8) into `out`
  *  (free with gpurent_buf_free; the text is not NUL-terminated). */
 GPURENT_API gpurent_status gpurent_tier_explain_text(const gpurent_tier_explanation *expl, gpurent_buf *out);

@@ -159,6 +159,7 @@ GPURENT_API void gpurent_tier_engine_free(gpurent_tier_engine *e)
     gr_free(e->slots);
     gr_free(e->table);
     gr_free(e->akeys);
+    gr_free(e->acontra);
     gr_free(e->atable);
     gr_free(e->slashes);
     gr_free(e);
@@ -280,12 +281,14 @@ int gr_auditor_index(gpurent_tier_engine *e, const uint8_t key[32], uint32_t *ou
     if (e->na == e->acap) {
         uint32_t cap = e->acap ? e->acap * 2 : 16;
         GROW(e->akeys, cap, "auditor keys");
+        GROW(e->acontra, cap, "auditor counts");
         int rc = table_rebuild(e, &e->atable, &e->atable_mask, e->akeys, e->na, cap);
         if (rc) return rc;
         e->acap = cap;
         table_find(e, e->atable, e->atable_mask, e->akeys, key, &s);
     }
     memcpy(e->akeys[e->na], key, 32);
+    e->acontra[e->na] = 0;
     e->atable[s] = e->na + 1;
     *out = e->na++;
     return GPURENT_OK;

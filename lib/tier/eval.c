@@ -420,6 +420,7 @@ typedef struct eval_ctx {
     uint32_t nslash, cap;
     gpurent_tier_era_summary sum;
     gr_src *buf; /* scratch: one source per audit entry of a provider, plus one */
+    uint32_t *contra, ncontra, contra_cap; /* auditors contradicted this era, applied at commit */
 } eval_ctx;
 
 static int add_slash(gpurent_tier_engine *e, eval_ctx *c, uint32_t i, uint64_t era, const gr_prov *np)
@@ -441,6 +442,40 @@ static int add_slash(gpurent_tier_engine *e, eval_ctx *c, uint32_t i, uint64_t e
     return GPURENT_OK;
 }
 
+/* A failure report of this era that k other auditors contradict (they ran
+ * the same check on the same provider in the same era and it passed)
+ * counts against its auditor, once per check. */
+static int contradictions(const gpurent_tier_engine *e, eval_ctx *c, const gr_prov *p, uint64_t era)
+{
+    uint32_t lo = 0, hi;
+    while (lo < p->naudits && p->audits[lo].era < era) lo++;
+    for (hi = lo; hi < p->naudits && p->audits[hi].era == era; hi++) {}
+    for (int k = 0; k < GR_CHECKS; k++) {
+        uint32_t passed = 0;
+        for (uint32_t j = lo; j < hi; j++) {
+            const gr_audit *a = &p->audits[j];
+            passed += (k == GR_CHECK_GPU ? a->gpu : k == GR_CHECK_INTEGRITY ? a->integrity : a->security) ==
+                      GPURENT_CHECK_PASSED;
+        }
+        if (passed < e->o.quorum_auditors) continue;
+        for (uint32_t j = lo; j < hi; j++) {
+            const gr_audit *a = &p->audits[j];
+            if ((k == GR_CHECK_GPU ? a->gpu : k == GR_CHECK_INTEGRITY ? a->integrity : a->security) !=
+                GPURENT_CHECK_FAILED)
+                continue;
+            if (c->ncontra == c->contra_cap) {
+                uint32_t cap = c->contra_cap ? c->contra_cap * 2 : 16;
+                uint32_t *t = gr_realloc(c->contra, cap * sizeof *t);
+                if (!t) return gr_fail(GPURENT_E_NOMEM, "tier evaluation: contradicted reports");
+                c->contra = t;
+                c->contra_cap = cap;
+            }
+            c->contra[c->ncontra++] = a->auditor;
+        }
+    }
+    return GPURENT_OK;
+}
+
 static int eval_one(gpurent_tier_engine *e, eval_ctx *c, uint32_t i, uint64_t era)
 {
     gr_prov *np = &e->scratch[i];
@@ -451,8 +486,13 @@ static int eval_one(gpurent_tier_engine *e, eval_ctx *c, uint32_t i, uint64_t er
     gr_era_output out;
     memset(&in, 0, sizeof in);
     in.era = era;
-    if (gather(e, i, era, &s, &in, c->buf, &np->sources) & GR_HAS_FAILURES) confirm_failures(e, np, era, &in, np->lone);
-    else memset(np->lone, 0, sizeof np->lone);
+    if (gather(e, i, era, &s, &in, c->buf, &np->sources) & GR_HAS_FAILURES) {
+        confirm_failures(e, np, era, &in, np->lone);
+        int rc = contradictions(e, c, np, era);
+        if (rc) return rc;
+    } else {
+        memset(np->lone, 0, sizeof np->lone);
+    }
     gr_stake_merge(&np->stake, &np->open_stake[era % GR_TIER_OPEN_ERAS]);
     memset(&np->open_stake[era % GR_TIER_OPEN_ERAS], 0, sizeof np->open_stake[0]);
     in.auditors = gr_quorum(e, np, era, np->st.graduated ? 0 : np->st.incub_start, NULL, 0);
@@ -505,6 +545,9 @@ static void commit(gpurent_tier_engine *e, eval_ctx *c, uint64_t era)
         p->naudits = keep;
         memset(&e->slots[(size_t)i * e->ring + clear], 0, sizeof(gr_slot));
     }
+    for (uint32_t k = 0; k < c->ncontra; k++)
+        if (e->acontra[c->contra[k]] != UINT32_MAX) e->acontra[c->contra[k]]++;
+    gr_free(c->contra);
     if (c->nslash > 1) qsort(c->slashes, c->nslash, sizeof *c->slashes, slash_cmp);
     gr_free(e->slashes);
     e->slashes = c->slashes;
@@ -538,6 +581,7 @@ GPURENT_API gpurent_status gpurent_tier_evaluate(gpurent_tier_engine *e, uint64_
                      : eval_one(e, &c, i, era);
         if (rc) {
             gr_free(c.slashes);
+            gr_free(c.contra);
             gr_free(c.buf);
             return rc;
         }

@@ -96,6 +96,18 @@ GPURENT_API gpurent_status gpurent_tier_explain_disputes(const gpurent_tier_engi
     return GPURENT_OK;
 }
 
+GPURENT_API gpurent_status gpurent_tier_auditor_contradicted(const gpurent_tier_engine *e, const uint8_t key[32],
+                                                             uint32_t *contradicted)
+{
+    GR_CHECK_ARG(e && key && contradicted, "engine, key or contradicted is NULL");
+    for (uint32_t a = 0; a < e->na; a++)
+        if (memcmp(e->akeys[a], key, 32) == 0) {
+            *contradicted = e->acontra[a];
+            return GPURENT_OK;
+        }
+    return gr_fail(GPURENT_E_NOT_FOUND, "tier auditor_contradicted: no evidence from this auditor");
+}
+
 static void say(gr_bytes *b, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

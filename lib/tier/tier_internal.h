@@ -115,6 +115,7 @@ struct gpurent_tier_engine {
     /* auditors */
     uint32_t na, acap;
     uint8_t (*akeys)[32];
+    uint32_t *acontra;      /* per auditor: failure reports a quorum contradicted */
     uint32_t *atable, atable_mask;
     /* slash events of the last evaluated era */
     gpurent_tier_slash *slashes;

@@ -517,6 +517,12 @@ class TierEngine(Handle):
         capi.tier_explain_disputes(self.ptr, provider_key, c)
         return TierDisputes(**_get(TierDisputes, c))
 
+    def auditor_contradicted(self, auditor_key: bytes) -> int:
+        """Failure reports of the auditor that k other auditors contradicted
+        (passed the same check on the same provider in the same era);
+        NotFoundError if the engine has no entry of the auditor."""
+        return capi.tier_auditor_contradicted(self.ptr, auditor_key)
+
     def certificate(self, provider_key: bytes) -> TierCert:
         """The provider's certificate for the last evaluated era
         (QuorumNotMetError below quorum_auditors, NotFoundError before any

@@ -398,5 +398,9 @@ def test_lone_failure_is_kept_and_changes_no_tier():
         e.evaluate(20004)
         assert e.explain(P).rule == gpurent.Rule.INCUBATION_RESET
         assert e.explain_disputes(P).lone_security == 0
+        assert e.auditor_contradicted(liar) == 1  # three auditors passed the check it failed
+        assert e.auditor_contradicted(AUD[0]) == 0
+        with pytest.raises(gpurent.NotFoundError):
+            e.auditor_contradicted(bytes([0xEF]) * 32)
         with pytest.raises(gpurent.UnknownProviderError):
             e.explain_disputes(liar)
