@@ -90,6 +90,7 @@ def test_operands():
     usage_error(run("tier", "--trust", "t.json"), "tier", "missing REPORT.env")
     usage_error(run("keygen", "-o", "a.key", "extra"), "keygen", "unexpected argument 'extra'")
     usage_error(run("keygen"), "keygen", "-o KEYFILE is required")
+    usage_error(run("keygen", "-o", "-"), "keygen", "-o needs a file name")
     usage_error(run("verify", "x.env"), "verify", "--trust TRUST.json is required")
     usage_error(run("sign", "x.bin"), "sign", "--key KEYFILE is required")
 
