@@ -34,6 +34,7 @@ int cmd_keygen(int argc, char **argv)
     if (prc) return prc < 0 ? 0 : prc;
     const char *out = cli_opt(&a, "-o");
     if (!out) return cli_usage_error(&a, "-o KEYFILE is required");
+    if (!strcmp(out, "-")) return cli_usage_error(&a, "-o needs a file name (KEYFILE and KEYFILE.pub are written)");
     int force = cli_flag(&a, "--force");
     char pubpath[4096];
     if (snprintf(pubpath, sizeof pubpath, "%s.pub", out) >= (int)sizeof pubpath)

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-CLI = os.environ.get("GPURENT_CLI", "build/gpurent")
+CLI = os.path.abspath(os.environ.get("GPURENT_CLI", "build/gpurent"))
 BUILD = os.environ.get("GPURENT_TEST_BUILD", "build")
 SEED = "11" * 32
 
@@ -16,6 +16,13 @@ def run(*args, stdin=None, cwd=None):
     env = dict(os.environ, GPURENT_PASSPHRASE="pw")
     return subprocess.run([CLI, *args], input=stdin, capture_output=True, text=True, env=env, cwd=cwd,
                           timeout=60)
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path, monkeypatch):
+    """Relative paths land in a scratch folder, never in the checkout (a tool that ignored an
+    error would write k.key there)."""
+    monkeypatch.chdir(tmp_path)
 
 
 def usage_error(r, cmd, reason):
@@ -83,6 +90,7 @@ def test_operands():
     usage_error(run("tier", "--trust", "t.json"), "tier", "missing REPORT.env")
     usage_error(run("keygen", "-o", "a.key", "extra"), "keygen", "unexpected argument 'extra'")
     usage_error(run("keygen"), "keygen", "-o KEYFILE is required")
+    usage_error(run("keygen", "-o", "-"), "keygen", "-o needs a file name")
     usage_error(run("verify", "x.env"), "verify", "--trust TRUST.json is required")
     usage_error(run("sign", "x.bin"), "sign", "--key KEYFILE is required")
 
