@@ -715,6 +715,83 @@ static void test_revoker_flood(void **state)
     gpurent_trust_free(t);
 }
 
+/* The revocation sets against a plain model, through random sequences of
+ * revocations by several revokers, keys joining and leaving the store and
+ * revokers removed and re-added: every deletion path of the hash index
+ * (a settled key, a removed revoker) runs thousands of times. */
+static void test_revocation_model(void **state)
+{
+    (void)state;
+    enum { T = 96, R = 6 };
+    uint8_t tk[T][32], rk[R][32];
+    uint8_t in_store[T] = {0}, standing[T] = {0}, pend[T][R], r_in[R];
+    memset(pend, 0, sizeof pend);
+    for (uint32_t i = 0; i < T; i++) pk_n(20000 + i, tk[i]);
+    for (uint32_t i = 0; i < R; i++) pk_n(30000 + i, rk[i]);
+    gpurent_trust *t = NULL;
+    assert_int_equal(gpurent_trust_new(&t, NULL), GPURENT_OK);
+    for (uint32_t r = 0; r < R; r++) {
+        assert_int_equal(gpurent_trust_add(t, rk[r], GPURENT_ROLE_REVOKER, 0, 0), GPURENT_OK);
+        r_in[r] = 1;
+    }
+    uint32_t seed = 12345, steps = valgrind() ? 1500 : 6000;
+    for (uint32_t step = 0; step < steps; step++) {
+        seed = seed * 1103515245u + 12345u;
+        uint32_t v = seed >> 8, k = v % T, r = (v / T) % R, op = (v / (T * R)) % 16;
+        if (op < 9) { /* a revocation */
+            int rc = gr_trust_revoke_by(t, tk[k], rk[r]);
+            if (standing[k] || pend[k][r]) {
+                assert_int_equal(rc, GPURENT_OK);
+            } else if (in_store[k]) {
+                assert_int_equal(rc, GPURENT_OK);
+                standing[k] = 1;
+            } else if (!r_in[r]) {
+                assert_int_equal(rc, GPURENT_E_UNKNOWN_ISSUER);
+            } else {
+                assert_int_equal(rc, GPURENT_OK);
+                pend[k][r] = 1;
+            }
+        } else if (op < 12) { /* the key joins */
+            assert_int_equal(gpurent_trust_add(t, tk[k], GPURENT_ROLE_PROVIDER, 0, 0),
+                             in_store[k] ? GPURENT_E_EXISTS : GPURENT_OK);
+            if (!in_store[k])
+                for (uint32_t j = 0; j < R; j++) {
+                    standing[k] |= pend[k][j];
+                    pend[k][j] = 0;
+                }
+            in_store[k] = 1;
+        } else if (op < 14) { /* the key leaves */
+            assert_int_equal(gpurent_trust_remove(t, tk[k]), in_store[k] ? GPURENT_OK : GPURENT_E_NOT_FOUND);
+            in_store[k] = 0;
+        } else if (op == 14) { /* the revoker leaves, its pending revocations with it */
+            assert_int_equal(gpurent_trust_remove(t, rk[r]), r_in[r] ? GPURENT_OK : GPURENT_E_NOT_FOUND);
+            for (uint32_t j = 0; j < T; j++) pend[j][r] = 0;
+            r_in[r] = 0;
+        } else { /* the revoker comes back */
+            assert_int_equal(gpurent_trust_add(t, rk[r], GPURENT_ROLE_REVOKER, 0, 0),
+                             r_in[r] ? GPURENT_E_EXISTS : GPURENT_OK);
+            r_in[r] = 1;
+        }
+        uint32_t pending = 0;
+        for (uint32_t j = 0; j < T; j++) {
+            int any = standing[j];
+            for (uint32_t q = 0; q < R; q++) {
+                any |= pend[j][q];
+                pending += pend[j][q];
+            }
+            assert_int_equal(gpurent_trust_is_revoked(t, tk[j]), any);
+        }
+        assert_int_equal(t->pending.n, pending);
+        for (uint32_t q = 0; q < R; q++) {
+            const gr_trust_entry *e = gr_trust_find(t, rk[q]);
+            uint32_t mine = 0;
+            for (uint32_t j = 0; j < T; j++) mine += pend[j][q];
+            assert_int_equal(e ? e->pending : 0, mine);
+        }
+    }
+    gpurent_trust_free(t);
+}
+
 /* The operator's own revocations: a hash set, so a million of them take
  * linear time (0.2.0 kept a sorted array and moved up to 32 MiB per
  * insert); many revoked and unrevoked keys answer right. */
@@ -1118,6 +1195,7 @@ int main(void)
         cmocka_unit_test(test_revocation),
         cmocka_unit_test(test_revoker_flood),
         cmocka_unit_test(test_revoke_many),
+        cmocka_unit_test(test_revocation_model),
         cmocka_unit_test(test_replay_eviction),
         cmocka_unit_test(test_replay_model),
         cmocka_unit_test(test_tamper_every_bit),

@@ -1246,6 +1246,46 @@ static void test_request_names_bounded(void **state)
     gpurent_market_free(m);
 }
 
+/* The invariant checker the stateful fuzzer relies on sees each kind of
+ * corruption (and the market is whole again once it is undone). */
+static void test_market_check_catches(void **state)
+{
+    (void)state;
+    gpurent_market *m = market_new();
+    gpurent_offer o;
+    offer_make(&o, 1, "eu-west", &GPUS[0], 3, 8, 8, 1000000);
+    put(m, &o);
+    gpurent_request q;
+    req_make(&q, "r1", 1);
+    assert_int_equal(gpurent_request_add_model(&q, "made-up"), GPURENT_OK);
+    assert_int_equal(gpurent_market_add_request(m, &q), GPURENT_OK);
+    assert_int_equal(ml_market_check(m), GPURENT_OK);
+    mnode *x = &m->nodes[m->provs[0].nodes[1]];
+    mbucket *bk = m->buckets[x->list / ML_CLASSES];
+#define CORRUPT(field, bad)                                             \
+    do {                                                                \
+        __typeof__(field) keep = (field);                               \
+        (field) = (bad);                                                \
+        assert_int_equal(ml_market_check(m), GPURENT_E_INTERNAL);       \
+        (field) = keep;                                                 \
+        assert_int_equal(ml_market_check(m), GPURENT_OK);               \
+    } while (0)
+    CORRUPT(x->gpu_free, 9);
+    CORRUPT(x->level, (uint16_t)(x->level ^ 1));
+    CORRUPT(bk->nodes, 2);
+    CORRUPT(bk->vram.count[0], 1);
+    CORRUPT(bk->lists[0].head[3], 0);
+    CORRUPT(bk->iface_mask, 0);
+    CORRUPT(m->models.orefs[x->model], 2);
+    CORRUPT(m->models.req_only, 0);
+    CORRUPT(m->regions.qrefs[0], 1);
+    CORRUPT(m->node_live, 2);
+    CORRUPT(m->need_hist[1], 0);
+    CORRUPT(m->bucket_live, 2);
+#undef CORRUPT
+    gpurent_market_free(m);
+}
+
 /* ---- the improvement phase ---- */
 
 static void match_receipt(gpurent_market *m, uint64_t now, int improve, gpurent_match_receipt *r)
@@ -1941,6 +1981,7 @@ int main(void)
         cmocka_unit_test(test_bucket_limit),
         cmocka_unit_test(test_bucket_flood),
         cmocka_unit_test(test_request_names_bounded),
+        cmocka_unit_test(test_market_check_catches),
         cmocka_unit_test(test_improve_evicts),
         cmocka_unit_test(test_improve_properties),
         cmocka_unit_test(test_receipt_quorum),
