@@ -7,7 +7,7 @@ import (
 	"runtime"
 	"syscall"
 
-	"gpurent/capi"
+	"gpurent.dev/gpurent/capi"
 )
 
 // Sizes and limits from gpurent/attest.h and the envelope section of wire.h.
