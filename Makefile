@@ -130,13 +130,13 @@ check: deps
 	$(MAKE) check-c
 	$(MAKE) check-symbols
 	$(MAKE) check-headers
-	$(MAKE) check-install
 	$(MAKE) check-examples
 	$(MAKE) check-clang
 	$(MAKE) check-san
 	$(MAKE) check-valgrind
 	$(MAKE) check-python
 	@set -e; for t in $(CHECK_EXTRA); do $(MAKE) $$t; done
+	$(MAKE) check-install
 	@echo "make check: all suites passed"
 
 check-c: tests lib
@@ -162,8 +162,10 @@ check-symbols: lib
 check-headers:
 	@bash tests/check_headers.sh "$(CC)" "$(DEP_CFLAGS)"
 
+# Last in `make check`: installs into temporary prefixes (after the tests
+# have built everything, as a user would) and runs what was installed.
 check-install: lib
-	@bash tests/check_install.sh "$(MAKE)" "$(CC)"
+	@bash tests/check_install.sh "$(MAKE)" "$(CC)" "$(PYTHON)"
 
 check-examples: examples
 	@set -e; for e in $(EXAMPLE_BINS); do echo "== $$e"; $$e > $$e.log 2>&1 || { cat $$e.log; exit 1; }; done
@@ -177,7 +179,11 @@ bench: bench-deps $(BENCH_BINS)
 
 # ---- install ----
 
+# The .pc names the PREFIX, LIBDIR and INCLUDEDIR of the install that writes
+# it: it is written again by every install (a file target would keep the
+# PREFIX of whichever install or test made it first).
 PC_FILE := $(BUILD)/gpurent.pc
+.PHONY: $(PC_FILE)
 $(PC_FILE): pkgconfig/gpurent.pc.in $(VERSION_H)
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \

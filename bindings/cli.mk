@@ -13,9 +13,19 @@ all: $(CLI_BIN)
 INSTALL_EXTRA += install-cli
 CHECK_EXTRA += check-cli
 
+# The CLI in the build tree finds build/libgpurent.so through RUNPATH $ORIGIN;
+# the installed one is linked again with RUNPATH $ORIGIN/<LIBDIR from BINDIR>
+# ($ORIGIN/../lib by default), so it finds the installed library wherever
+# the tree (or DESTDIR) is moved, without LD_LIBRARY_PATH or ldconfig.
+CLI_LIBREL = $(shell realpath -m --relative-to='$(BINDIR)' '$(LIBDIR)')
+CLI_INSTALL_BIN := $(BUILD)/install/gpurent
+
 install-cli: $(CLI_BIN)
+	@mkdir -p $(dir $(CLI_INSTALL_BIN))
+	$(CC) $(CFLAGS_ALL) -Ibindings/cli $(LDFLAGS_ALL) -o $(CLI_INSTALL_BIN) $(CLI_SRCS) -L$(BUILD) -lgpurent \
+	  -Wl,-rpath,'$$ORIGIN/$(CLI_LIBREL)' $(CLI_LIBS) $(DEP_LIBS)
 	install -d $(DESTDIR)$(BINDIR)
-	install -m 755 $(CLI_BIN) $(DESTDIR)$(BINDIR)/gpurent
+	install -m 755 $(CLI_INSTALL_BIN) $(DESTDIR)$(BINDIR)/gpurent
 
 check-cli: $(CLI_BIN) lib $(BUILD)/tests/libfakecuda.so
 	GPURENT_CLI=$(CURDIR)/$(CLI_BIN) GPURENT_TEST_BUILD=$(CURDIR)/$(BUILD) \

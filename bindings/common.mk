@@ -22,7 +22,13 @@ GO_WRAP := $(GO_CAPI)/capi_wrap.c
 GO_IFACES := $(filter-out $(BIND_DIR)/lang_python.i,$(wildcard $(BIND_DIR)/*.i))
 GO_PC := $(BIND_BUILD)/pkgconfig/gpurent.pc
 # The Go module has no dependencies: never reach for a proxy.
-GO_ENV := PKG_CONFIG_PATH=$(CURDIR)/$(BIND_BUILD)/pkgconfig GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=1
+# Go's build cache does not notice a change of PKG_CONFIG_PATH (it keys a
+# cgo package on its CGO_* flags, not on what pkg-config answered), so a
+# program later built against an installed libgpurent would silently reuse
+# the capi package built here, linked to this build tree. The marker in
+# CGO_CPPFLAGS keys every build made here apart from any other.
+GO_ENV := PKG_CONFIG_PATH=$(CURDIR)/$(BIND_BUILD)/pkgconfig GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=1 \
+          CGO_CPPFLAGS=-DGPURENT_UNINSTALLED_BUILD
 GO_COVERAGE := $(BIND_BUILD)/coverage-go.txt
 
 endif

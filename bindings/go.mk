@@ -28,4 +28,6 @@ check-go: lib $(GO_BUILD) $(BUILD)/tests/libfakecuda.so $(BUILD)/tests/libfakecu
 	cd $(GO_DIR) && $(GO_ENV) GPURENT_BINDINGS_COVERAGE=$(CURDIR)/$(GO_COVERAGE) GPURENT_TEST_BUILD=$(CURDIR)/$(BUILD) \
 	  $(GO) test -count=1 ./...
 
+	@bash tests/check_go_clean.sh
+
 CHECK_EXTRA += check-go

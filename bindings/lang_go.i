@@ -72,6 +72,10 @@ static _gostring_ gpurent_go_status(int st)
  * bytes into a new []byte and frees the C buffer. ---- */
 %insert(go_wrapper) %{
 
+// Referenced by generate.go (committed): a checkout without this generated
+// file fails to compile with an error that names the fix.
+const capi_go_is_missing__run_make_go_at_the_top_of_the_source_tree = true
+
 // swigBuf has the layout of C's gpurent_buf (a pointer and a size_t).
 type swigBuf struct {
 	data unsafe.Pointer

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"runtime"
 
-	"gpurent/capi"
+	"gpurent.dev/gpurent/capi"
 )
 
 // Sizes and limits from gpurent/attest.h and the envelope section of wire.h.

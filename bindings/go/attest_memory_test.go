@@ -3,7 +3,7 @@ package gpurent_test
 import (
 	"testing"
 
-	"gpurent"
+	"gpurent.dev/gpurent"
 )
 
 // Sign / verify / bulk-verify / failure cycles and forgotten handles leave

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"testing"
 
-	"gpurent"
-	"gpurent/capi"
+	"gpurent.dev/gpurent"
+	"gpurent.dev/gpurent/capi"
 )
 
 const (

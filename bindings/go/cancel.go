@@ -3,7 +3,7 @@ package gpurent
 import (
 	"runtime"
 
-	"gpurent/capi"
+	"gpurent.dev/gpurent/capi"
 )
 
 // Cancel is a cancel token for long calls: Request() makes every call

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"gpurent"
-	"gpurent/capi"
+	"gpurent.dev/gpurent"
+	"gpurent.dev/gpurent/capi"
 )
 
 func TestInitAndVersion(t *testing.T) {

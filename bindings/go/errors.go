@@ -1,6 +1,6 @@
 package gpurent
 
-import "gpurent/capi"
+import "gpurent.dev/gpurent/capi"
 
 // Error is a failed libgpurent call: Status, Name, Message (the status's
 // fixed message) and Detail (what was wrong and where, read in the C wrapper

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"testing"
 
-	"gpurent"
+	"gpurent.dev/gpurent"
 )
 
 var fixtureDir = filepath.Join("..", "..", "tests", "fixtures", "wire")

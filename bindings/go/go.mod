@@ -1,3 +1,3 @@
-module gpurent
+module gpurent.dev/gpurent
 
 go 1.19

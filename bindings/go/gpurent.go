@@ -16,7 +16,7 @@
 // that `make check-go` writes to build/bindings/pkgconfig.
 package gpurent
 
-import "gpurent/capi"
+import "gpurent.dev/gpurent/capi"
 
 // Version numbers of the headers this package was generated from.
 const (

@@ -3,7 +3,7 @@ package gpurent
 import (
 	"sync"
 
-	"gpurent/capi"
+	"gpurent.dev/gpurent/capi"
 )
 
 // handle owns one C pointer for a handle type (SigningKey, TrustStore,

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"gpurent"
+	"gpurent.dev/gpurent"
 )
 
 // closeDuring runs call on a goroutine and, once it is inside, closes the

@@ -4,7 +4,7 @@ import (
 	"runtime"
 	"sync"
 
-	"gpurent/capi"
+	"gpurent.dev/gpurent/capi"
 )
 
 // Matchmaking: a Market of offers and requests, the best placements for one

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"gpurent"
-	"gpurent/capi"
+	"gpurent.dev/gpurent"
+	"gpurent.dev/gpurent/capi"
 )
 
 const t0 = 1760000000

@@ -5,8 +5,8 @@ import (
 	"runtime"
 	"testing"
 
-	"gpurent"
-	"gpurent/internal/cmem"
+	"gpurent.dev/gpurent"
+	"gpurent.dev/gpurent/internal/cmem"
 )
 
 func cycle(t *testing.T, o gpurent.Offer, q gpurent.Request, bad []byte) {

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"gpurent"
+	"gpurent.dev/gpurent"
 )
 
 // settledHeap is heapAfterGC once the finalizers queued by the collections

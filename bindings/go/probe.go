@@ -3,7 +3,7 @@ package gpurent
 import (
 	"fmt"
 
-	"gpurent/capi"
+	"gpurent.dev/gpurent/capi"
 )
 
 // Active check bits (GPUReport.Checks, ProbeOptions.Checks).

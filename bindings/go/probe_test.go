@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"gpurent"
-	"gpurent/capi"
+	"gpurent.dev/gpurent"
+	"gpurent.dev/gpurent/capi"
 )
 
 // fakeDriver is the fake CUDA driver make builds (tests/fakecuda.mk);

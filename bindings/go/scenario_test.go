@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"gpurent"
+	"gpurent.dev/gpurent"
 )
 
 var scenarioDir = filepath.Join("..", "..", "tests", "fixtures", "scenario")

@@ -3,7 +3,7 @@ package gpurent
 import (
 	"runtime"
 
-	"gpurent/capi"
+	"gpurent.dev/gpurent/capi"
 )
 
 // Provider trust tiers: auditors' evidence (AuditReport, TierEvent) goes

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"testing"
 
-	"gpurent"
-	"gpurent/capi"
+	"gpurent.dev/gpurent"
+	"gpurent.dev/gpurent/capi"
 )
 
 // Signed evidence and signed certificates: the same cases as the Python

@@ -1,6 +1,6 @@
 package gpurent
 
-import "gpurent/capi"
+import "gpurent.dev/gpurent/capi"
 
 // Limits and sizes from gpurent/wire.h.
 const (

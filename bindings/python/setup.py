@@ -9,7 +9,10 @@ Where the library comes from, first match wins:
   2. The source tree this file sits in, when ../../build/libgpurent.a exists
      (run `make` at the top first): linked statically, so the package needs
      no installed libgpurent.
-  3. `pkg-config gpurent`: an installed libgpurent, linked dynamically.
+  3. `pkg-config gpurent`: an installed libgpurent, linked dynamically, with
+     an rpath to its libdir (so a library in a non-system prefix is found
+     without LD_LIBRARY_PATH). Headers: $GPURENT_INCLUDE_DIR if set, else
+     the source tree's, else pkg-config's includedir.
 
 SWIG runs before anything is collected (build_py and build_ext both call it),
 so the generated gpurent/capi.py is never missing from the wheel.
@@ -43,7 +46,14 @@ def _interface_files():
 
 
 def _include_dir():
-    return os.environ.get("GPURENT_INCLUDE_DIR") or os.path.join(TOP, "include")
+    if os.environ.get("GPURENT_INCLUDE_DIR"):
+        return os.environ["GPURENT_INCLUDE_DIR"]
+    tree = os.path.join(TOP, "include")
+    if not os.path.isdir(tree):  # a copy of bindings/ only: the installed headers
+        inc = _pkg_config("--variable=includedir", "gpurent")
+        if inc:
+            return inc[0]
+    return tree
 
 
 def run_swig():
@@ -74,6 +84,9 @@ def library_flags():
     if cflags is None or libs is None:
         sys.exit("gpurent: no libgpurent found: build it (make) or install it (pkg-config gpurent)")
     incs = [f[2:] for f in cflags if f.startswith("-I")]
+    libdir = _pkg_config("--variable=libdir", "gpurent")
+    if libdir:
+        libs = libs + ["-Wl,-rpath," + libdir[0]]
     return incs, [], libs
 
 

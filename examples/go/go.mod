@@ -2,6 +2,6 @@ module gpurent-examples
 
 go 1.19
 
-require gpurent v0.0.0
+require gpurent.dev/gpurent v0.0.0
 
-replace gpurent => ../../bindings/go
+replace gpurent.dev/gpurent => ../../bindings/go

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"gpurent"
+	"gpurent.dev/gpurent"
 )
 
 func timed(fn func() error, n int) float64 {

@@ -23,7 +23,7 @@ import (
 	"path/filepath"
 	"reflect"
 
-	"gpurent"
+	"gpurent.dev/gpurent"
 )
 
 const skew = 60

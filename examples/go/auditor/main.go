@@ -26,7 +26,7 @@ import (
 	"log"
 	"os"
 
-	"gpurent"
+	"gpurent.dev/gpurent"
 )
 
 const (

@@ -14,7 +14,7 @@ import (
 	"log"
 	"os"
 
-	"gpurent"
+	"gpurent.dev/gpurent"
 )
 
 type listing struct {

@@ -20,7 +20,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"gpurent"
+	"gpurent.dev/gpurent"
 )
 
 const nodeID = "node-1"

@@ -12,7 +12,7 @@ import (
 	"fmt"
 	"log"
 
-	"gpurent"
+	"gpurent.dev/gpurent"
 )
 
 func main() {
