@@ -20,13 +20,15 @@ NODE_ID = "node-1"
 
 
 def probe_this_machine(challenge: bytes) -> gpurent.GpuReport:
-    report = gpurent.probe(challenge)
+    # In a helper process: a driver that crashes or hangs costs the child,
+    # and the report says so (docs/probe.md).
+    report = gpurent.probe_isolated(challenge)
     if report.status == 0 and report.devices:
         return report
     fake = os.environ.get("GPURENT_FAKE_CUDA") or str(ROOT / "build" / "tests" / "libfakecuda.so")
     print(f"no usable GPU here ({gpurent.status_name(report.status)}: {report.reason}); "
           f"probing the fake driver {fake}")
-    return gpurent.probe(challenge, driver_path=fake, checks=gpurent.CHECK_ALL, check_max_bytes=4 << 20)
+    return gpurent.probe_isolated(challenge, driver_path=fake, checks=gpurent.CHECK_ALL, check_max_bytes=4 << 20)
 
 
 def main() -> None:

@@ -766,7 +766,7 @@ static int case_verify_options_version(void)
 static char probe_reason[GPURENT_GPU_REPORT_TEXT_MAX];
 static int probe_case;
 
-static int probe_with(const char *lib, const char *machine)
+static int probe_with_call(const char *lib, const char *machine, int isolated)
 {
     static gpurent_gpu_report r;
     char path[600];
@@ -778,18 +778,50 @@ static int probe_with(const char *lib, const char *machine)
     o.now = AT_NOW;
     setenv("FAKECUDA_MACHINE", machine, 1);
     uint8_t nonce[32] = {7};
-    assert_int_equal(gpurent_probe_run(&o, nonce, NULL, &r), GPURENT_OK);
+    int rc = isolated ? gpurent_probe_run_isolated(&o, nonce, NULL, &r) : gpurent_probe_run(&o, nonce, NULL, &r);
+    assert_int_equal(rc, GPURENT_OK);
     unsetenv("FAKECUDA_MACHINE");
     snprintf(probe_reason, sizeof probe_reason, "%s", r.reason);
     probe_case = 1;
     return r.status;
 }
 
+static int probe_with(const char *lib, const char *machine) { return probe_with_call(lib, machine, 0); }
+
 static int case_no_driver(void) { return probe_with("/nonexistent/libcuda.so.1", "h100"); }
 static int case_stub_driver(void) { return probe_with("libfakecuda.so", "stub"); }
 static int case_no_device(void) { return probe_with("libfakecuda.so", "nodevice"); }
 static int case_driver_failed(void) { return probe_with("libfakecuda.so", "initfail"); }
 static int case_driver_too_old(void) { return probe_with("libfakecuda_ancient.so", "h100"); }
+static int case_driver_overrun(void) { return probe_with("libfakecuda.so", "uuid_long"); }
+static int case_driver_duplicates(void) { return probe_with("libfakecuda.so", "duplicate"); }
+/* In a helper process, with a copy of the fake this process never initialises. */
+static int case_driver_crash(void) { return probe_with_call("libfakecuda_iso.so", "crash_init", 1); }
+
+/* A report that lists one device twice (an 8-GPU report whose second device
+ * is a copy of the first, ordinal apart). */
+static int case_duplicate_device(void)
+{
+    static gpurent_gpu_report r;
+    char path[600];
+    const char *b = getenv("GPURENT_TEST_BUILD");
+    snprintf(path, sizeof path, "%s/tests/libfakecuda.so", b && *b ? b : "build");
+    gpurent_probe_options o = GPURENT_PROBE_OPTIONS_INIT;
+    o.driver_path = path;
+    o.now = AT_NOW;
+    setenv("FAKECUDA_MACHINE", "a100x8", 1);
+    uint8_t nonce[32] = {7};
+    assert_int_equal(gpurent_probe_run(&o, nonce, NULL, &r), GPURENT_OK);
+    unsetenv("FAKECUDA_MACHINE");
+    assert_int_equal(r.status, GPURENT_OK);
+    uint32_t ordinal = r.devices[1].ordinal;
+    r.devices[1] = r.devices[0];
+    r.devices[1].ordinal = ordinal;
+    gpurent_buf out = {NULL, 0};
+    int rc = gpurent_gpu_report_encode(&r, &out);
+    gpurent_buf_free(&out);
+    return rc;
+}
 
 static int case_probe_options_version(void)
 {
@@ -1231,6 +1263,10 @@ static const catalogue_case cases[] = {
     CASE("driver-failed", gpurent_probe_run, case_driver_failed),
     CASE("driver-too-old", gpurent_probe_run, case_driver_too_old),
     CASE("probe-options-version", gpurent_probe_run, case_probe_options_version),
+    CASE("driver-overrun", gpurent_probe_run, case_driver_overrun),
+    CASE("driver-duplicates", gpurent_probe_run, case_driver_duplicates),
+    CASE("driver-crash", gpurent_probe_run_isolated, case_driver_crash),
+    CASE("duplicate-device", gpurent_gpu_report_encode, case_duplicate_device),
     CASE("unknown-provider", gpurent_tier_explain, case_unknown_provider),
     CASE("closed-era", gpurent_tier_record, case_closed_era),
     CASE("unverified-refused", gpurent_tier_record_report, case_unverified_refused),

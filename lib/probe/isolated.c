@@ -143,7 +143,7 @@ static void kill_and_reap(child *c)
 static void reap_by(child *c, uint64_t deadline)
 {
     for (reap(c, WNOHANG); !c->reaped && mono_ms() < deadline; reap(c, WNOHANG)) {
-        struct timespec ts = {0, SLICE_MS * 1000000L};
+        struct timespec ts = {0, 1000000L};
         nanosleep(&ts, NULL);
     }
     kill_and_reap(c);

@@ -127,12 +127,12 @@ static void note_fail(probe_ctx *c, uint32_t ordinal, const char *what, gr_cures
 
 /* A driver call that wrote past its buffer: the answer is refused and the
  * report names the call (status GPURENT_E_DEVICE_FAILED). */
-#define NO_DEVICE UINT32_MAX
+#define DRIVER_WIDE UINT32_MAX
 static gr_curesult note_overrun(probe_ctx *c, uint32_t ordinal, const char *what, size_t n, size_t past)
 {
     if (!c->fail_error) {
         char dev[32] = "";
-        if (ordinal != NO_DEVICE) snprintf(dev, sizeof dev, "device %u: ", ordinal);
+        if (ordinal != DRIVER_WIDE) snprintf(dev, sizeof dev, "device %u: ", ordinal);
         c->fail_error = GR_CUDA_ERROR_UNKNOWN;
         snprintf(c->fail_reason, sizeof c->fail_reason, "%s%s wrote past its %zu-byte buffer (%zu bytes beyond it)",
                  dev, what, n, past);
@@ -447,7 +447,7 @@ static void probe_driver(gr_probe_job *job)
     rc = c.cu->cuDriverGetVersion(out);
     int v = *out;
     if (overrun(&c, sizeof v)) {
-        note_overrun(&c, NO_DEVICE, "cuDriverGetVersion", sizeof v, overrun(&c, sizeof v));
+        note_overrun(&c, DRIVER_WIDE, "cuDriverGetVersion", sizeof v, overrun(&c, sizeof v));
         set_status(r, GPURENT_E_DRIVER_FAILED, 0, "%s", c.fail_reason);
         gr_free(c.area);
         return;
@@ -459,7 +459,7 @@ static void probe_driver(gr_probe_job *job)
     rc = c.cu->cuDeviceGetCount(out);
     int n = *out;
     if (overrun(&c, sizeof n)) {
-        note_overrun(&c, NO_DEVICE, "cuDeviceGetCount", sizeof n, overrun(&c, sizeof n));
+        note_overrun(&c, DRIVER_WIDE, "cuDeviceGetCount", sizeof n, overrun(&c, sizeof n));
         set_status(r, GPURENT_E_DRIVER_FAILED, 0, "%s", c.fail_reason);
     } else if (rc != GR_CUDA_SUCCESS) {
         set_status(r, rc == GR_CUDA_ERROR_NO_DEVICE ? GPURENT_E_NO_DEVICE : GPURENT_E_DRIVER_FAILED, rc,

@@ -766,8 +766,8 @@ static void run_pending(int slot, CUdeviceptr src, size_t n)
     }
 }
 
-static CUresult cuLaunchKernel_impl(struct CUfunc_st *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
-                            unsigned bz, unsigned shared, void *stream, void **params, void **extra)
+static CUresult cuLaunchKernel_impl(struct CUfunc_st *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                                   unsigned by, unsigned bz, unsigned shared, void *stream, void **params, void **extra)
 {
     const fake_gpu *g = cur_gpu();
     if (!g) return E_INVALID_CONTEXT;
@@ -804,7 +804,10 @@ static CUresult cuLaunchKernel_impl(struct CUfunc_st *f, unsigned gx, unsigned g
 }
 /* ---------------- the locked entry points ---------------- */
 
-API CUresult cuDevicePrimaryCtxRetain(struct CUctx_st **ctx, CUdevice d) { LOCKED(cuDevicePrimaryCtxRetain_impl(ctx, d)); }
+API CUresult cuDevicePrimaryCtxRetain(struct CUctx_st **ctx, CUdevice d)
+{
+    LOCKED(cuDevicePrimaryCtxRetain_impl(ctx, d));
+}
 API CUresult cuDevicePrimaryCtxRelease_v2(CUdevice d) { LOCKED(cuDevicePrimaryCtxRelease_v2_impl(d)); }
 API CUresult cuCtxSetCurrent(struct CUctx_st *ctx) { LOCKED(cuCtxSetCurrent_impl(ctx)); }
 API CUresult cuMemAlloc_v2(CUdeviceptr *p, size_t size) { LOCKED(cuMemAlloc_v2_impl(p, size)); }

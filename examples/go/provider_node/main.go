@@ -25,8 +25,10 @@ import (
 
 const nodeID = "node-1"
 
+// probeThisMachine probes in a helper process: a driver that crashes or
+// hangs costs the child, and the report says so (docs/probe.md).
 func probeThisMachine(challenge [32]byte) gpurent.GPUReport {
-	r, err := gpurent.Probe(challenge, nil, nil)
+	r, err := gpurent.ProbeIsolated(challenge, nil, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -38,7 +40,7 @@ func probeThisMachine(challenge [32]byte) gpurent.GPUReport {
 		fake, _ = filepath.Abs("../../build/tests/libfakecuda.so")
 	}
 	fmt.Printf("no usable GPU here (%s: %s); probing the fake driver %s\n", gpurent.StatusName(int(r.Status)), r.Reason, fake)
-	r, err = gpurent.Probe(challenge, &gpurent.ProbeOptions{DriverPath: fake, Checks: gpurent.CheckAll, CheckMaxBytes: 4 << 20}, nil)
+	r, err = gpurent.ProbeIsolated(challenge, &gpurent.ProbeOptions{DriverPath: fake, Checks: gpurent.CheckAll, CheckMaxBytes: 4 << 20}, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
