@@ -179,3 +179,15 @@ def test_duplicate_device_refused(report):
         r.encode()
     with pytest.raises(gpurent.InvalidFieldError):
         r.validate()
+
+
+@needs_fake
+def test_probe_isolated_releases_the_gil(monkeypatch):
+    """The caller waits for the child with the GIL released."""
+    monkeypatch.setenv("FAKECUDA_MACHINE", "h100")
+    with spinner() as s:
+        free_rate = s.free_steps(0.1) / 0.1
+        r, during, took = s.during(lambda: gpurent.probe_isolated(NONCE, driver_path=ISO, checks=gpurent.CHECK_ALL,
+                                                                  check_ms=100, check_max_bytes=1 << 20))
+    assert r.status == 0 and free_rate > 0
+    assert during > free_rate * took * 0.08, f"spinner made {during} steps in {took:.3f} s ({free_rate:.0f}/s free)"
