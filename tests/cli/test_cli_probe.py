@@ -74,6 +74,6 @@ def test_crashing_driver_gives_a_report():
         r = run("probe", "--driver", FAKE, "--json", machine=machine)
         assert r.returncode == 0, (r.returncode, r.stderr)
         j = json.loads(r.stdout)
-        assert j["status"] == -303 and "SIGSEGV" in j["reason"] and j["devices"] == []
+        assert j["status"] == "GPURENT_E_DRIVER_FAILED" and "SIGSEGV" in j["reason"] and j["devices"] == []
     r = run("probe", "--driver", FAKE, "--timeout-ms", "200", machine="stop_init")
     assert r.returncode == 0 and b"GPURENT_E_DRIVER_TIMEOUT" in r.stdout and b"killed" in r.stdout
