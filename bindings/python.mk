@@ -22,3 +22,11 @@ tests/python:
 
 PYTHON_BUILD += $(PY_EXT) tests/python
 PYTHON_TESTS += $(PY_DIR)/tests
+
+# The Python suite against an AddressSanitizer + UBSan build of the library
+# and the extension (tests/check_python_san.sh). Not in `make check`.
+.PHONY: check-python-san
+check-python-san: $(PY_WRAP) lib tests/python
+	$(MAKE) SANITIZE=1 lib
+	$(MAKE) $(BUILD)/tests/libfakecuda.so
+	bash tests/check_python_san.sh $(PYTHON) build/san

@@ -7,7 +7,7 @@ import (
 )
 
 // handle owns one C pointer for a handle type (SigningKey, TrustStore,
-// Verified, VerifyBatch, Cancel, Market, TierEngine): the one place where
+// Verified, VerifyBatch, Cancel, Market, TierEngine, Receipt): the one place where
 // the rule "Close waits for calls in flight" is written.
 //
 // Every call holds mu for reading while it uses the pointer, so calls on a

@@ -2,7 +2,6 @@ package gpurent
 
 import (
 	"runtime"
-	"sync"
 
 	"gpurent.dev/gpurent/capi"
 )
@@ -278,36 +277,28 @@ type ReceiptFields struct {
 // Receipt is the result of a batch match, held as the C record: Encode,
 // Digest and Market.Apply cost no conversion; Fields converts. Close it when
 // done (a finalizer frees a forgotten one).
-type Receipt struct {
-	mu sync.Mutex
-	c  capi.Match_receipt
-}
+type Receipt struct{ h handle }
 
 func newReceipt() *Receipt {
-	r := &Receipt{c: capi.NewMatch_receipt()}
+	r := &Receipt{h: handle{p: capi.NewMatch_receipt().Swigcptr(), what: "receipt"}}
 	runtime.SetFinalizer(r, (*Receipt).Close)
 	return r
 }
 
-// Close frees the receipt. Closing twice is harmless.
+// fresh is the C record of a receipt no other goroutine can see yet (being
+// built by NewReceipt, DecodeReceipt or Market.Match), without the guard.
+func (r *Receipt) fresh() capi.Match_receipt { return capi.SwigcptrMatch_receipt(r.h.p) }
+
+// Close frees the receipt once no call is using it. Closing twice is harmless.
 func (r *Receipt) Close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.c != nil {
-		capi.DeleteMatch_receipt(r.c) // clears the arrays too
-		r.c = nil
-	}
+	// DeleteMatch_receipt clears the arrays too.
+	r.h.close(func(p uintptr) { capi.DeleteMatch_receipt(capi.SwigcptrMatch_receipt(p)) })
 	runtime.SetFinalizer(r, nil)
 	return nil
 }
 
 func (r *Receipt) with(f func(capi.Match_receipt) error) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.c == nil {
-		return closedError("receipt")
-	}
-	return f(r.c)
+	return r.h.useSerial(func(p uintptr) error { return f(capi.SwigcptrMatch_receipt(p)) })
 }
 
 // Len is the number of assignments.
@@ -354,7 +345,7 @@ func NewReceipt(f ReceiptFields) (*Receipt, error) {
 		np += len(a.Placements)
 	}
 	r := newReceipt()
-	c := r.c
+	c := r.fresh()
 	if c.Reserve(uint(len(f.Assignments)), uint(np)) != 0 {
 		r.Close()
 		return nil, ErrLimit
@@ -392,8 +383,8 @@ func NewReceipt(f ReceiptFields) (*Receipt, error) {
 // DecodeReceipt decodes and validates untrusted bytes.
 func DecodeReceipt(data []byte) (*Receipt, error) {
 	r := newReceipt()
-	capi.Match_receipt_init(r.c)
-	if err := capi.Match_receipt_decode(data, r.c); err != nil {
+	capi.Match_receipt_init(r.fresh())
+	if err := capi.Match_receipt_decode(data, r.fresh()); err != nil {
 		r.Close()
 		return nil, err
 	}
@@ -589,7 +580,7 @@ func (m *Market) Match(now uint64, cancel *Cancel) (*Receipt, error) {
 	}
 	defer done()
 	r := newReceipt()
-	err = m.with(func(c capi.Market) error { return capi.Market_match(c, now, cp, r.c) })
+	err = m.with(func(c capi.Market) error { return capi.Market_match(c, now, cp, r.fresh()) })
 	if err != nil {
 		r.Close()
 		return nil, err

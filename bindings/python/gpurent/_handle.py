@@ -28,8 +28,9 @@ from .errors import InvalidArgError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# The handles the calling thread's running guarded calls hold: a stack,
-# each guarded call releases what it added.
+# The handles the calling thread's running guarded calls hold: a stack in
+# which each guarded call first pushes None (so a non-empty stack means
+# "inside a guarded call") and at its end pops and releases what it added.
 _tls = threading.local()
 
 # Dunder methods that call into C and are guarded like ordinary methods
@@ -43,16 +44,13 @@ def _closed_error(what: str) -> InvalidArgError:
     return InvalidArgError(st, capi.status_name(st), capi.strerror(st), f"{what} is closed")
 
 
-def _held() -> List["Handle"]:
-    held = getattr(_tls, "held", None)
-    if held is None:
-        held = _tls.held = []
-    return held
-
-
-def _release_from(held: List["Handle"], mark: int) -> None:
-    while len(held) > mark:
-        held.pop()._leave()
+def _held() -> List[Optional["Handle"]]:
+    try:
+        return _tls.held  # type: ignore[no-any-return]
+    except AttributeError:
+        held: List[Optional["Handle"]] = []
+        _tls.held = held
+        return held
 
 
 def guarded(fn: F) -> F:
@@ -62,16 +60,24 @@ def guarded(fn: F) -> F:
     decorator."""
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
-        held = _held()
+        try:
+            held = _tls.held
+        except AttributeError:
+            held = _held()
         mark = len(held)
-        _tls.depth = getattr(_tls, "depth", 0) + 1
+        held.append(None)
         try:
             if args and isinstance(args[0], Handle):
                 args[0]._hold(held)
             return fn(*args, **kwargs)
         finally:
-            _tls.depth -= 1
-            _release_from(held, mark)
+            while len(held) > mark:
+                h = held.pop()
+                if h is not None:
+                    with h._lock:
+                        h._calls -= 1
+                        if h._closing and not h._calls:
+                            h._cond.notify_all()
     call.__gpurent_guarded__ = True  # type: ignore[attr-defined]
     return call  # type: ignore[return-value]
 
@@ -101,21 +107,21 @@ class Handle:
                 setattr(cls, name, property(guarded(value.fget), value.fset, value.fdel, value.__doc__))
 
     def __init__(self, ptr: Any) -> None:
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)  # close() waits on it
         self._calls = 0
         self._closing = False
         self._ptr: Optional[Any] = ptr
 
     # ---- the guard ----
 
-    def _hold(self, held: List["Handle"]) -> Any:
+    def _hold(self, held: List[Optional["Handle"]]) -> Any:
         """Count one call in flight on this handle for the running guarded
         call (once: a nested call that holds it already does not count
         again). Raises InvalidArgError when closing or closed."""
-        for h in held:
-            if h is self:
-                return self._ptr
-        with self._cond:
+        if self in held:  # identity: handles do not define __eq__
+            return self._ptr
+        with self._lock:
             p = self._ptr
             if p is None or self._closing:
                 raise _closed_error(type(self).__name__)
@@ -124,9 +130,9 @@ class Handle:
         return p
 
     def _leave(self) -> None:
-        with self._cond:
+        with self._lock:
             self._calls -= 1
-            if self._calls == 0 and self._closing:
+            if self._closing and not self._calls:
                 self._cond.notify_all()
 
     @property
@@ -136,8 +142,9 @@ class Handle:
         with :func:`guarded`), it keeps this handle open until that call
         returns; read elsewhere, nothing stops another thread from closing
         it while you use it."""
-        if getattr(_tls, "depth", 0) > 0:
-            return self._hold(_held())
+        held = getattr(_tls, "held", None)
+        if held:  # inside a guarded call
+            return self._ptr if self in held else self._hold(held)
         p = self._ptr
         if p is None:
             raise _closed_error(type(self).__name__)
@@ -157,7 +164,7 @@ class Handle:
         cond = getattr(self, "_cond", None)
         if cond is None:  # __init__ did not get that far
             return
-        if any(h is self for h in getattr(_tls, "held", ())):
+        if self in getattr(_tls, "held", ()):
             st = capi.E_INVALID_ARG
             raise InvalidArgError(st, capi.status_name(st), capi.strerror(st),
                                   f"{type(self).__name__}.close() inside a call that uses it")
