@@ -37,6 +37,16 @@ func closeDuring(t *testing.T, after time.Duration, call func() error, closeIt f
 	return callEnd, closeEnd
 }
 
+// returnedWhileRunning says whether Close returned well before the call did.
+// The call's end is taken after its wrapper returns, so a Close that waited
+// correctly may still be stamped a little earlier (the two goroutines race
+// to read the clock); a Close that did not wait returns about 4/5 of the
+// call's undisturbed duration (took) before it. Half of took separates the
+// two without depending on the scheduler's jitter.
+func returnedWhileRunning(callEnd, closeEnd time.Time, took time.Duration) bool {
+	return closeEnd.Add(took / 2).Before(callEnd)
+}
+
 func timed(f func()) time.Duration {
 	t0 := time.Now()
 	f()
@@ -72,7 +82,7 @@ func TestCloseWaitsForCallsInFlight(t *testing.T) {
 			sts, err = ts.VerifyMany(envs, at0, 0, opts, 1, nil)
 			return
 		}, ts.Close)
-		if closeEnd.Before(callEnd) {
+		if returnedWhileRunning(callEnd, closeEnd, took) {
 			t.Fatal("Close returned while VerifyMany was running")
 		}
 		for i, s := range sts {
@@ -126,7 +136,7 @@ func TestCloseWaitsForCallsInFlight(t *testing.T) {
 			got, err = r.Encode()
 			return err
 		}, m.Close)
-		if closeEnd.Before(matchEnd) {
+		if returnedWhileRunning(matchEnd, closeEnd, took) {
 			t.Fatal("Close returned while Match was running")
 		}
 		if string(got) != string(want) || len(got) == 0 {
@@ -139,6 +149,7 @@ func TestCloseWaitsForCallsInFlight(t *testing.T) {
 
 	t.Run("TierEngine.Evaluate", func(t *testing.T) {
 		const n, first = 60000, 30000
+		var took time.Duration
 		o := gpurent.DefaultTierOptions()
 		o.FirstEra, o.UnverifiedEvidence = first, 1
 		e, err := gpurent.NewTierEngine(&o)
@@ -157,17 +168,19 @@ func TestCloseWaitsForCallsInFlight(t *testing.T) {
 				t.Fatal(err)
 			}
 			if era < first+2 {
-				if _, err := e.Evaluate(era, nil); err != nil {
-					t.Fatal(err)
-				}
+				took = timed(func() {
+					if _, err := e.Evaluate(era, nil); err != nil {
+						t.Fatal(err)
+					}
+				})
 			}
 		}
 		var s gpurent.EraSummary
-		callEnd, closeEnd := closeDuring(t, 0, func() (err error) {
+		callEnd, closeEnd := closeDuring(t, took/5, func() (err error) {
 			s, err = e.Evaluate(first+2, nil)
 			return
 		}, e.Close)
-		if closeEnd.Before(callEnd) {
+		if returnedWhileRunning(callEnd, closeEnd, took) {
 			t.Fatal("Close returned while Evaluate was running")
 		}
 		if s.Era != first+2 || s.Evaluated != n {
