@@ -20,9 +20,9 @@ TSAN_ENV := TSAN_OPTIONS='halt_on_error=1 exitcode=66 second_deadlock_stack=1 hi
 
 tsan-bins: $(patsubst tests/tsan/%.c,$(BUILD)/tsan-bin/%,$(TSAN_SRCS))
 
-$(BUILD)/tsan-bin/%: tests/tsan/%.c $(STLIB)
+$(BUILD)/tsan-bin/%: tests/tsan/%.c $(INTERNAL_STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ilib -Itests $(LDFLAGS_ALL) -o $@ $< $(STLIB) $(DEP_LIBS)
+	$(CC) $(CFLAGS_ALL) -Ilib -Itests $(LDFLAGS_ALL) -o $@ $< $(INTERNAL_STLIB) $(DEP_LIBS)
 
 # tsan_probe loads the fake CUDA driver, built with the same flags.
 $(BUILD)/tsan-bin/tsan_probe: $(BUILD)/tests/libfakecuda.so
