@@ -17,4 +17,14 @@ for h in include/gpurent.h include/gpurent/*.h; do
     echo "check-headers: $h includes a dependency's header"; exit 1
   fi
 done
-echo "check-headers: every public header compiles alone (C11, C++)"
+# Every internal header compiles alone and included twice (its include guard
+# covers all of it), as the library's sources are compiled.
+for h in lib/*/*.h; do
+  rel=${h#lib/}
+  printf '#include "%s"\n#include "%s"\nint main(void) { return 0; }\n' "$rel" "$rel" > "$tmp/t.c"
+  # shellcheck disable=SC2086 # depflags holds several flags
+  $cc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DGPURENT_BUILDING -Wall -Wextra -Werror \
+    -Iinclude -Ilib $depflags -c "$tmp/t.c" -o "$tmp/t.o" \
+    || { echo "check-headers: $h does not compile alone, or not twice (include guard)"; exit 1; }
+done
+echo "check-headers: every public header compiles alone (C11, C++); every internal header alone and twice"

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "tier_internal.h"
-#include "../attest/attest_internal.h"
+#include "../attest/trust_replay_internal.h"
 
 static gpurent_verify_options report_opts(uint32_t check_replay)
 {
