@@ -1,4 +1,4 @@
-# Fuzzing (issue 9). Included by the Makefile; see docs/fuzzing.md.
+# Fuzzing. Included by the Makefile; see docs/fuzzing.md.
 #
 #   make fuzz                 run every harness for FUZZ_SECONDS (default 60), one at a time
 #   make fuzz FUZZ_TARGETS=offer FUZZ_SECONDS=600 FUZZ_FLAGS=-jobs=1

@@ -1,4 +1,4 @@
-# ThreadSanitizer suite (issue 9): every tests/tsan/tsan_*.c is a program that runs
+# ThreadSanitizer suite: every tests/tsan/tsan_*.c is a program that runs
 # library calls from many threads; it is linked with a -fsanitize=thread build of the
 # library (clang, build/tsan, through a sub-make that reuses the Makefile's rules, so
 # every lib/*/*.c is included) and must exit 0 with no TSan report.

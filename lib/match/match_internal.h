@@ -25,7 +25,7 @@
  * (12 capacity classes of 256 levels, four attribute histograms) and lives
  * as long as the market, so hostile model names must not make thousands. */
 #define ML_MAX_BUCKETS 4096u
-/* Shared tables are bounded per party (issue 16), so that nothing one party
+/* Shared tables are bounded per party (one party may flood), so that nothing one party
  * sends refuses service to another: one offer names at most this many
  * buckets (distinct model x shared), so ML_MAX_BUCKETS / ML_PROV_BUCKETS
  * providers with live offers are needed to fill the market's buckets, and
