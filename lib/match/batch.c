@@ -635,7 +635,7 @@ static int try_evict(istate *is, uint32_t uslot, uint64_t prio, int *moved)
 }
 
 static int improve(bstate *b, const border *order, uint32_t n, uint32_t strand, uint64_t greedy_work,
-                   gpurent_cancel *cancel)
+                   const gpurent_cancel *cancel)
 {
     gpurent_market *m = b->m;
     istate is;
@@ -702,7 +702,7 @@ static int improve(bstate *b, const border *order, uint32_t n, uint32_t strand, 
     return rc;
 }
 
-GPURENT_API gpurent_status gpurent_market_match(gpurent_market *m, uint64_t now, gpurent_cancel *cancel,
+GPURENT_API gpurent_status gpurent_market_match(gpurent_market *m, uint64_t now, const gpurent_cancel *cancel,
                                                 gpurent_match_receipt *out)
 {
     GR_CHECK_ARG(m && out, "market or out is NULL");
