@@ -79,9 +79,16 @@ typedef struct mnode {
     uint32_t list;         /* index list (bucket * ML_CLASSES + class), NIL when unlinked */
     uint64_t report;       /* first 8 bytes of the report digest (a verification holds for it) */
     uint16_t level;
-    uint8_t alive, pad;
+    uint8_t alive, pad;    /* alive: an ml_node_state */
     char id[GPURENT_NAME_MAX];
 } mnode;
+
+/* What a node slot holds. ML_NODE_STALE exists only inside
+ * gpurent_market_put_offer() while a provider's offer is replaced: its old
+ * nodes are marked stale, the nodes the new offer lists are marked live
+ * again, and those still stale are removed. Every other moment a slot is
+ * free or live, so `alive` also reads as a truth value. */
+enum ml_node_state { ML_NODE_FREE = 0, ML_NODE_LIVE = 1, ML_NODE_STALE = 2 };
 
 typedef struct mprov {
     uint8_t key[GPURENT_KEY_BYTES];
