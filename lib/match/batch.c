@@ -59,13 +59,12 @@ static void prep_all(const gpurent_market *m, ml_batch_order *b, uint32_t n, uin
     }
 }
 
-static _Thread_local const gpurent_market *order_market; /* batch_order_cmp's context */
 static int batch_order_cmp(const void *a, const void *b)
 {
     const ml_batch_order *x = a, *y = b;
     if (x->key != y->key) return x->key > y->key ? -1 : 1;
     if (x->hash != y->hash) return x->hash > y->hash ? -1 : 1;
-    return strcmp(order_market->reqs[x->slot].id, order_market->reqs[y->slot].id);
+    return strcmp(x->id, y->id);
 }
 
 /* ---- the batch ---- */
@@ -130,6 +129,7 @@ int ml_batch_place(ml_batch *b, msearch *s, const ml_batch_order *o)
     if (rc) return rc;
     ml_batch_assignment *a = &b->as[b->as_len++];
     a->slot = o->slot;
+    a->id = q->id;
     a->first = b->pl_len;
     a->count = count;
     a->value = 0;
@@ -158,7 +158,6 @@ int ml_batch_place(ml_batch *b, msearch *s, const ml_batch_order *o)
     return GPURENT_OK;
 }
 
-static _Thread_local const gpurent_market *plc_market;
 static int plc_cmp(const void *a, const void *b)
 {
     const gpurent_match_placement *x = a, *y = b;
@@ -168,7 +167,7 @@ static int plc_cmp(const void *a, const void *b)
 
 static int asg_cmp(const void *a, const void *b)
 {
-    return strcmp(plc_market->reqs[((const ml_batch_assignment *)a)->slot].id, plc_market->reqs[((const ml_batch_assignment *)b)->slot].id);
+    return strcmp(((const ml_batch_assignment *)a)->id, ((const ml_batch_assignment *)b)->id);
 }
 
 static int build_receipt(ml_batch *b, gpurent_match_receipt *r)
@@ -182,7 +181,6 @@ static int build_receipt(ml_batch *b, gpurent_match_receipt *r)
             b->as[live++] = b->as[i];
         }
     b->as_len = live;
-    plc_market = m;
     if (b->as_len) qsort(b->as, b->as_len, sizeof *b->as, asg_cmp);
     r->assignment_count = b->as_len;
     r->placement_count = pls;
@@ -231,9 +229,11 @@ GPURENT_API gpurent_status gpurent_market_match(gpurent_market *m, uint64_t now,
     if (!order) return gr_fail(GPURENT_E_NOMEM, "match: batch of %u requests", m->req_live);
     uint32_t n = 0;
     for (uint32_t i = 0; i < m->req_used; i++)
-        if (m->reqs[i].alive) order[n++].slot = i;
+        if (m->reqs[i].alive) {
+            order[n].slot = i;
+            order[n++].id = m->reqs[i].id;
+        }
     prep_all(m, order, n, now);
-    order_market = m;
     qsort(order, n, sizeof *order, batch_order_cmp);
 
     ml_batch b;

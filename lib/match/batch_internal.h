@@ -13,6 +13,7 @@ typedef struct ml_batch_order {
     uint64_t key;   /* aged priority x size */
     uint64_t prio;
     uint64_t hash;  /* keyed hash of the id */
+    const char *id; /* the request's id, the last tie-break (sorts need no context) */
     uint32_t slot;
 } ml_batch_order;
 
@@ -27,6 +28,7 @@ typedef struct ml_batch_placement {
 /* A request the batch placed: its placements are pl[first .. first+count). */
 typedef struct ml_batch_assignment {
     uint32_t slot;       /* request */
+    const char *id;      /* its id: the receipt lists assignments in id order */
     uint64_t value;
     uint64_t prio;
     uint32_t first, count; /* count 0: dropped by the improvement phase */

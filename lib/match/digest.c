@@ -14,49 +14,39 @@ static void put_u64(crypto_generichash_state *st, uint64_t v)
     crypto_generichash_update(st, b, 8);
 }
 
-/* qsort takes no context: comparators read it from thread-locals set just
- * before the call (a sort never nests on one thread). */
-static _Thread_local const gpurent_market *cmp_market;
-static int prov_cmp(const void *a, const void *b)
+/* Providers and requests are sorted as pointers to the records, which carry
+ * their own keys (qsort passes no context). */
+static int prov_key_cmp(const void *a, const void *b)
 {
-    const gpurent_market *m = cmp_market;
-    return memcmp(m->provs[*(const uint32_t *)a].key, m->provs[*(const uint32_t *)b].key, GPURENT_KEY_BYTES);
+    return memcmp((*(const mprov *const *)a)->key, (*(const mprov *const *)b)->key, GPURENT_KEY_BYTES);
 }
 
 static int req_id_cmp(const void *a, const void *b)
 {
-    const gpurent_market *m = cmp_market;
-    return strcmp(m->reqs[*(const uint32_t *)a].id, m->reqs[*(const uint32_t *)b].id);
+    return strcmp((*(const mreq *const *)a)->id, (*(const mreq *const *)b)->id);
 }
 
-/* Sort slots with a comparator that reads the market (qsort has no context). */
-static void sort_slots(const gpurent_market *m, uint32_t *slots, uint32_t n, int (*cmp)(const void *, const void *))
-{
-    cmp_market = m;
-    qsort(slots, n, sizeof *slots, cmp);
-}
-
-int ml_digests(const gpurent_market *m, uint8_t offers[32], uint8_t reqs[32])
+int ml_digests(const gpurent_market *m, uint8_t offers[GPURENT_DIGEST_BYTES], uint8_t reqs[GPURENT_DIGEST_BYTES])
 {
     uint32_t np = 0, nr = 0;
-    uint32_t *ps = gr_malloc(((size_t)m->prov_live + 1) * sizeof *ps);
-    uint32_t *rs = gr_malloc(((size_t)m->req_live + 1) * sizeof *rs);
+    const mprov **ps = gr_malloc(((size_t)m->prov_live + 1) * sizeof *ps);
+    const mreq **rs = gr_malloc(((size_t)m->req_live + 1) * sizeof *rs);
     if (!ps || !rs) {
         gr_free(ps);
         gr_free(rs);
         return gr_fail(GPURENT_E_NOMEM, "match: digests");
     }
     for (uint32_t i = 0; i < m->prov_used; i++)
-        if (m->provs[i].alive) ps[np++] = i;
+        if (m->provs[i].alive) ps[np++] = &m->provs[i];
     for (uint32_t i = 0; i < m->req_used; i++)
-        if (m->reqs[i].alive) rs[nr++] = i;
-    sort_slots(m, ps, np, prov_cmp);
-    sort_slots(m, rs, nr, req_id_cmp);
+        if (m->reqs[i].alive) rs[nr++] = &m->reqs[i];
+    qsort(ps, np, sizeof *ps, prov_key_cmp);
+    qsort(rs, nr, sizeof *rs, req_id_cmp);
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, GPURENT_DIGEST_BYTES);
     put_u64(&st, np);
     for (uint32_t i = 0; i < np; i++) {
-        const mprov *p = &m->provs[ps[i]];
+        const mprov *p = ps[i];
         uint8_t trust[2] = {p->tier, 0};
         crypto_generichash_update(&st, p->key, GPURENT_KEY_BYTES);
         crypto_generichash_update(&st, p->digest, GPURENT_DIGEST_BYTES);
@@ -73,7 +63,7 @@ int ml_digests(const gpurent_market *m, uint8_t offers[32], uint8_t reqs[32])
     crypto_generichash_final(&st, offers, GPURENT_DIGEST_BYTES);
     crypto_generichash_init(&st, NULL, 0, GPURENT_DIGEST_BYTES);
     put_u64(&st, nr);
-    for (uint32_t i = 0; i < nr; i++) crypto_generichash_update(&st, m->reqs[rs[i]].digest, GPURENT_DIGEST_BYTES);
+    for (uint32_t i = 0; i < nr; i++) crypto_generichash_update(&st, rs[i]->digest, GPURENT_DIGEST_BYTES);
     crypto_generichash_final(&st, reqs, GPURENT_DIGEST_BYTES);
     gr_free(ps);
     gr_free(rs);

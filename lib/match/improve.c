@@ -29,9 +29,12 @@
 #define IMP_CANDIDATES 32   /* candidate nodes tried per unplaced request */
 #define IMP_EVICTABLE 16   /* placements on one node considered for eviction */
 
+/* A node an unplaced request could use, with its sort keys. */
 typedef struct imp_candidate {
     uint32_t node;
     uint64_t stat, hash;
+    const uint8_t *provider_key; /* ties: provider key, then node id */
+    const char *node_id;
 } imp_candidate;
 
 typedef struct imp_state {
@@ -47,16 +50,13 @@ typedef struct imp_state {
     uint32_t *tried;        /* per request slot: epoch + 1 of its last failed direct try */
 } imp_state;
 
-static _Thread_local const gpurent_market *icand_market;
 static int icand_cmp(const void *a, const void *b)
 {
     const imp_candidate *x = a, *y = b;
     if (x->stat != y->stat) return x->stat > y->stat ? -1 : 1;
     if (x->hash != y->hash) return x->hash > y->hash ? -1 : 1;
-    const gpurent_market *m = icand_market;
-    const mnode *nx = &m->nodes[x->node], *ny = &m->nodes[y->node];
-    int c = memcmp(m->provs[nx->provider].key, m->provs[ny->provider].key, GPURENT_KEY_BYTES);
-    return c ? c : strcmp(nx->id, ny->id);
+    int c = memcmp(x->provider_key, y->provider_key, GPURENT_KEY_BYTES);
+    return c ? c : strcmp(x->node_id, y->node_id);
 }
 
 static void chain_link(ml_batch *b, uint32_t p)
@@ -131,28 +131,26 @@ static int collect(imp_state *is, const mreq *q, uint32_t need)
                 if (x->gpu_free + evictable_gpus(b, n) < need) continue;
                 int rc = ML_GROW((void **)&is->cand, &is->cand_cap, is->cand_len + 1, sizeof *is->cand);
                 if (rc) return rc;
-                is->cand[is->cand_len++] = (imp_candidate){n, x->stat, ml_tie_hash(m, q->id, x)};
+                is->cand[is->cand_len++] =
+                    (imp_candidate){n, x->stat, ml_tie_hash(m, q->id, x), m->provs[x->provider].key, x->id};
             }
         }
     }
-    if (is->cand_len > 1) {
-        icand_market = m;
-        qsort(is->cand, is->cand_len, sizeof *is->cand, icand_cmp);
-    }
+    if (is->cand_len > 1) qsort(is->cand, is->cand_len, sizeof *is->cand, icand_cmp);
     if (is->cand_len > IMP_CANDIDATES) is->cand_len = IMP_CANDIDATES;
     return GPURENT_OK;
 }
 
-/* Evictable placements in request id order (qsort has no context: the
- * comparator reads these thread-locals, set just before the sort). */
-static _Thread_local const gpurent_market *evict_market;
-static _Thread_local const ml_batch_placement *plc_base;
-static _Thread_local const ml_batch_assignment *plc_asgs;
-static int plc_req_cmp(const void *a, const void *b)
+/* Evictable placements (at most IMP_EVICTABLE, each of another request) in
+ * request id order: an insertion sort, given the batch it reads. */
+static void sort_by_request_id(const ml_batch *b, uint32_t *ev, uint32_t n)
 {
-    const ml_batch_placement *pl = plc_base;
-    return strcmp(evict_market->reqs[plc_asgs[pl[*(const uint32_t *)a].asg].slot].id,
-                  evict_market->reqs[plc_asgs[pl[*(const uint32_t *)b].asg].slot].id);
+    for (uint32_t i = 1; i < n; i++) {
+        uint32_t p = ev[i], j = i;
+        const char *id = b->as[b->pl[p].asg].id;
+        for (; j > 0 && strcmp(b->as[b->pl[ev[j - 1]].asg].id, id) > 0; j--) ev[j] = ev[j - 1];
+        ev[j] = p;
+    }
 }
 
 /* Apply (for real or on trial) the move: `ev[0..nev)` leave node `n`, the
@@ -181,6 +179,7 @@ static int do_move(imp_state *is, uint32_t uslot, uint64_t prio, uint32_t n, con
         if (rc) return rc;
         ml_batch_assignment *a = &b->as[b->as_len];
         a->slot = uslot;
+        a->id = m->reqs[uslot].id;
         a->first = b->pl_len;
         a->count = 1;
         a->value = v;
@@ -242,10 +241,7 @@ static int try_evict(imp_state *is, uint32_t uslot, uint64_t prio, int *moved)
         for (uint32_t p = b->node_head[n]; p != NIL; p = b->pl[p].next)
             if (evictable(b, p) && ne < IMP_EVICTABLE) ev[ne++] = p;
         if (ne > 1) {
-            evict_market = m;
-            plc_base = b->pl;
-            plc_asgs = b->as;
-            qsort(ev, ne, sizeof ev[0], plc_req_cmp);
+            sort_by_request_id(b, ev, ne);
         }
         uint64_t uval = ml_batch_unit_value(m, prio, x) * need;
         /* sets: none when it fits, else one placement, else minimal pairs */

@@ -329,6 +329,6 @@ int ml_hit_better(const msearch *s, mhit *a, mhit *b);
 void ml_fill_candidate(const msearch *s, const mhit *h, gpurent_match_candidate *c);
 
 /* ---- digests (batch.c) ---- */
-int ml_digests(const gpurent_market *m, uint8_t offers[32], uint8_t reqs[32]);
+int ml_digests(const gpurent_market *m, uint8_t offers[GPURENT_DIGEST_BYTES], uint8_t reqs[GPURENT_DIGEST_BYTES]);
 
 #endif
