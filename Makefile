@@ -230,7 +230,7 @@ uninstall:
 # Everything a build writes: the build folder (whatever BUILD names) and what
 # SWIG and setup.py generate beside the bindings' sources.
 clean:
-	rm -rf build $(BUILD) bindings/python/build bindings/python/*.egg-info
+	rm -rf $(sort build $(BUILD)) bindings/python/build bindings/python/*.egg-info
 	rm -f $(PY_PKG)/capi_wrap.c $(PY_PKG)/capi.py $(PY_PKG)/_capi*.so $(GO_CAPI)/capi_wrap.c $(GO_CAPI)/capi.go
 
 # One line per target a user runs (the .mk files' internal steps are left out).
