@@ -198,7 +198,7 @@ GPURENT_API gpurent_status gpurent_market_best(const gpurent_market *m, const gp
  * gpurent_match_receipt_init, release with gpurent_match_receipt_clear),
  * which gpurent_market_apply() then applies. `cancel` may be NULL.
  */
-GPURENT_API gpurent_status gpurent_market_match(gpurent_market *m, uint64_t now, gpurent_cancel *cancel,
+GPURENT_API gpurent_status gpurent_market_match(gpurent_market *m, uint64_t now, const gpurent_cancel *cancel,
                                                 gpurent_match_receipt *out);
 /**
  * Apply a receipt: its requests leave the pending set and become leases,
@@ -211,7 +211,7 @@ GPURENT_API gpurent_status gpurent_market_match(gpurent_market *m, uint64_t now,
  * meet its hard constraints (GPURENT_E_INFEASIBLE) and have the free
  * capacity (GPURENT_E_CAPACITY). Nothing changes on failure.
  */
-GPURENT_API gpurent_status gpurent_market_apply(gpurent_market *m, const gpurent_match_receipt *receipt);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_market_apply(gpurent_market *m, const gpurent_match_receipt *receipt);
 
 /* ---- explanations ---- */
 
@@ -264,6 +264,7 @@ typedef struct gpurent_match_relaxation {
 
 #define GPURENT_MATCH_MAX_MISSES 5
 #define GPURENT_MATCH_MAX_RELAX 8
+#define GPURENT_MATCH_MAX_CANDIDATES 2 /* the winner and the runner-up */
 
 /** What the market makes of a request: feasibility counts, the nearest misses
  *  and relaxations when nothing fits, the winner and runner-up when it does. */
@@ -281,7 +282,7 @@ typedef struct gpurent_match_explain {
     uint32_t relax_count;
     gpurent_match_relaxation relax[GPURENT_MATCH_MAX_RELAX];
     uint32_t candidate_count;                 /* 0, 1 (winner) or 2 (winner, runner-up) */
-    gpurent_match_candidate candidates[2];
+    gpurent_match_candidate candidates[GPURENT_MATCH_MAX_CANDIDATES];
 } gpurent_match_explain;
 
 /** Explain `req` against the market's free capacity (a full scan; read-only). */
