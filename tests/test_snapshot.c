@@ -523,6 +523,166 @@ static void test_sigkill_writer(void **state)
     rm_tmpdir(); /* also removes temporaries the killed writers left */
 }
 
+/* ---------- trust store ---------- */
+
+#define T0 1700000000ull
+
+static gpurent_key *seed_key(uint32_t n)
+{
+    uint8_t seed[32];
+    memset(seed, 0xab, sizeof seed);
+    memcpy(seed, &n, sizeof n);
+    gpurent_key *k = NULL;
+    assert_int_equal(gpurent_key_from_seed(&k, seed), GPURENT_OK);
+    return k;
+}
+
+static void pk_of(uint32_t n, uint8_t pk[32])
+{
+    gpurent_key *k = seed_key(n);
+    gpurent_key_public(k, pk);
+    gpurent_key_free(k);
+}
+
+/* A revocation of key `target` signed by `signer`, nonce n. */
+static gpurent_buf revocation(gpurent_key *signer, uint32_t target, uint32_t n)
+{
+    gpurent_revocation r = {.revoked_at = T0, .reason = GPURENT_REVOKE_COMPROMISED};
+    gpurent_buf p = {0}, e = {0};
+    gpurent_envelope h;
+    pk_of(target, r.key);
+    assert_int_equal(gpurent_revocation_encode(&r, &p), GPURENT_OK);
+    gpurent_envelope_init(&h);
+    h.statement = GPURENT_RECORD_REVOCATION;
+    h.issued_at = T0;
+    h.expires_at = T0 + DAY;
+    memcpy(h.nonce, &n, sizeof n);
+    h.nonce[15] = 0x5a;
+    assert_int_equal(gpurent_envelope_sign(signer, &h, p.data, p.len, &e), GPURENT_OK);
+    gpurent_buf_free(&p);
+    return e;
+}
+
+static void trust_restart(gpurent_trust **t, uint64_t seq)
+{
+    gpurent_buf b = {0}, b2 = {0};
+    assert_int_equal(gpurent_trust_save(*t, seq, &b), GPURENT_OK);
+    gpurent_trust *n = NULL;
+    uint64_t got = 0;
+    gpurent_trust_options o = GPURENT_TRUST_OPTIONS_INIT;
+    o.replay_capacity = 8;
+    int rc = gpurent_trust_load(&n, b.data, b.len, &o, &got);
+    if (rc) fail_msg("load: %s (%s)", gpurent_status_name(rc), gpurent_last_error_message());
+    assert_int_equal(got, seq);
+    assert_int_equal(gpurent_trust_save(n, seq, &b2), GPURENT_OK);
+    assert_int_equal(b.len, b2.len);
+    assert_memory_equal(b.data, b2.data, b.len);
+    gpurent_buf_free(&b);
+    gpurent_buf_free(&b2);
+    gpurent_trust_free(*t);
+    *t = n;
+}
+
+static void test_trust_side_by_side(void **state)
+{
+    (void)state;
+    gpurent_trust_options o = GPURENT_TRUST_OPTIONS_INIT;
+    o.replay_capacity = 8; /* small: eviction order matters */
+    gpurent_trust *a = NULL, *b = NULL;
+    assert_int_equal(gpurent_trust_new(&a, &o), GPURENT_OK);
+    assert_int_equal(gpurent_trust_new(&b, &o), GPURENT_OK);
+    gpurent_key *rev1 = seed_key(1), *rev2 = seed_key(2);
+    uint8_t pk[32];
+    for (uint32_t k = 1; k <= 6; k++) {
+        pk_of(k, pk);
+        uint32_t roles = k <= 2 ? GPURENT_ROLE_REVOKER : GPURENT_ROLE_AUDITOR;
+        assert_int_equal(gpurent_trust_add(a, pk, roles, T0 - DAY, k == 6 ? T0 + 9 * DAY : 0), GPURENT_OK);
+        assert_int_equal(gpurent_trust_add(b, pk, roles, T0 - DAY, k == 6 ? T0 + 9 * DAY : 0), GPURENT_OK);
+    }
+    pk_of(40, pk);
+    assert_int_equal(gpurent_trust_revoke(a, pk), GPURENT_OK); /* operator's, of a key not in the store */
+    assert_int_equal(gpurent_trust_revoke(b, pk), GPURENT_OK);
+    enum { N = 24 };
+    gpurent_buf env[N];
+    for (uint32_t n = 0; n < N; n++) {
+        /* keys 3..6 are in the store (standing), 10.. are not (pending) */
+        env[n] = revocation(n % 2 ? rev1 : rev2, n % 6 == 0 ? 3 + n % 4 : 10 + n, n);
+        int ra = gpurent_trust_apply_revocation(a, env[n].data, env[n].len, T0 + 1, 0, NULL);
+        int rb = gpurent_trust_apply_revocation(b, env[n].data, env[n].len, T0 + 1, 0, NULL);
+        assert_int_equal(ra, GPURENT_OK);
+        assert_int_equal(rb, ra);
+        trust_restart(&b, n + 1);
+    }
+    /* a pending revocation takes effect when its key is added */
+    pk_of(11, pk);
+    assert_int_equal(gpurent_trust_add(a, pk, GPURENT_ROLE_PROVIDER, 0, 0), GPURENT_OK);
+    assert_int_equal(gpurent_trust_add(b, pk, GPURENT_ROLE_PROVIDER, 0, 0), GPURENT_OK);
+    assert_true(gpurent_trust_is_revoked(b, pk));
+    for (uint32_t k = 1; k < 40 + N; k++) {
+        pk_of(k, pk);
+        assert_int_equal(gpurent_trust_is_revoked(a, pk), gpurent_trust_is_revoked(b, pk));
+    }
+    /* the replay window: the newest 8 are refused by both, older ones were evicted alike */
+    int replayed = 0;
+    for (uint32_t n = N; n-- > 0;) { /* newest first: re-accepting old ones evicts */
+        int ra = gpurent_trust_apply_revocation(a, env[n].data, env[n].len, T0 + 1, 0, NULL);
+        int rb = gpurent_trust_apply_revocation(b, env[n].data, env[n].len, T0 + 1, 0, NULL);
+        assert_int_equal(ra, rb);
+        replayed += ra == GPURENT_E_REPLAYED;
+        gpurent_buf_free(&env[n]);
+    }
+    assert_int_equal(replayed, 8);
+    gpurent_buf sa = {0}, sb = {0};
+    assert_int_equal(gpurent_trust_save(a, 5, &sa), GPURENT_OK);
+    assert_int_equal(gpurent_trust_save(b, 5, &sb), GPURENT_OK);
+    assert_int_equal(sa.len, sb.len);
+    /* the same keys and revocations; the replay ids are keyed with each
+     * store's own random key (saved with it), so that part differs */
+    assert_memory_equal(sa.data, sb.data, sa.len - 32 - (32 + 4 + 8 * 32));
+    /* refusals */
+    gpurent_trust *x = (gpurent_trust *)&x;
+    o.replay_capacity = 9;
+    assert_int_equal(gpurent_trust_load(&x, sa.data, sa.len, &o, NULL), GPURENT_E_SNAPSHOT_PARAMS);
+    assert_null(x);
+    sa.data[sa.len / 2] ^= 4;
+    assert_int_equal(gpurent_trust_load(&x, sa.data, sa.len, NULL, NULL), GPURENT_E_SNAPSHOT_CORRUPT);
+    assert_int_equal(gpurent_trust_load(&x, sa.data, sa.len - 3, NULL, NULL), GPURENT_E_SNAPSHOT_TRUNCATED);
+    /* a resealed store whose two keys are swapped (out of order) */
+    memcpy(sa.data, sb.data, sa.len);
+    size_t k0 = 64 + 8, k1 = k0 + 56;
+    uint8_t tmp[56];
+    memcpy(tmp, sa.data + k0, 56);
+    memcpy(sa.data + k0, sa.data + k1, 56);
+    memcpy(sa.data + k1, tmp, 56);
+    reseal(&sa);
+    assert_int_equal(gpurent_trust_load(&x, sa.data, sa.len, NULL, NULL), GPURENT_E_SNAPSHOT_CORRUPT);
+    assert_non_null(strstr(gpurent_last_error_message(), "out of order"));
+    /* a tier snapshot is not a trust store */
+    gpurent_tier_engine *e = tier_new();
+    gpurent_buf tb = {0};
+    assert_int_equal(gpurent_tier_save(e, 0, &tb), GPURENT_OK);
+    assert_int_equal(gpurent_trust_load(&x, tb.data, tb.len, NULL, NULL), GPURENT_E_SNAPSHOT_KIND);
+    assert_null(x);
+    gpurent_buf_free(&tb);
+    gpurent_tier_engine_free(e);
+    /* every resealed byte change loads or is refused as corrupt */
+    for (size_t at = 64; at < sb.len - 32; at += 3) {
+        memcpy(sa.data, sb.data, sa.len);
+        sa.data[at] ^= (uint8_t)(1u << (at % 8));
+        reseal(&sa);
+        gpurent_trust *y = NULL;
+        int rc = gpurent_trust_load(&y, sa.data, sa.len, NULL, NULL);
+        assert_true(rc == GPURENT_OK || rc == GPURENT_E_SNAPSHOT_CORRUPT);
+        gpurent_trust_free(y);
+    }
+    gpurent_buf_free(&sa);
+    gpurent_buf_free(&sb);
+    gpurent_key_free(rev1);
+    gpurent_key_free(rev2);
+    gpurent_trust_free(a);
+    gpurent_trust_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -530,6 +690,7 @@ int main(void)
         cmocka_unit_test(test_tier_files),
         cmocka_unit_test(test_sigkill_writer),
         cmocka_unit_test(test_tier_side_by_side),
+        cmocka_unit_test(test_trust_side_by_side),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
