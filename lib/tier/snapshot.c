@@ -8,6 +8,7 @@
  * values, audit order and auditor indices, the open-era window), so a
  * snapshot either gives an engine that behaves as the one saved or nothing. */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../core/snap_internal.h"
@@ -346,7 +347,11 @@ static int load_body(gr_snap_reader *r, const gr_snap_header *h, gpurent_tier_en
     if (r->bad) return gr_snap_done(r, WHAT);
     gpurent_tier_engine *e = NULL;
     int rc = gpurent_tier_engine_new(&e, &o);
-    if (rc == GPURENT_E_INVALID_ARG) rc = BAD("its options are invalid (%s)", gpurent_last_error_message());
+    char why[256]; /* the detail is rewritten from a copy: gr_fail writes where it reads */
+    if (rc == GPURENT_E_INVALID_ARG) {
+        snprintf(why, sizeof why, "%s", gpurent_last_error_message());
+        rc = BAD("its options are invalid (%s)", why);
+    }
     if (rc) return rc;
     if (memcmp(e->params_digest, h->params, 32) != 0) rc = BAD("the header's params digest is not its options'");
     e->next_era = gr_get_u64(r);
@@ -357,7 +362,10 @@ static int load_body(gr_snap_reader *r, const gr_snap_header *h, gpurent_tier_en
     if (!rc) rc = get_slots(r, e);
     if (!rc) rc = get_slashes(r, e);
     if (!rc) rc = gr_snap_done(r, WHAT);
-    if (rc == GPURENT_E_LIMIT) rc = BAD("%s", gpurent_last_error_message());
+    if (rc == GPURENT_E_LIMIT) {
+        snprintf(why, sizeof why, "%s", gpurent_last_error_message());
+        rc = BAD("%s", why);
+    }
     if (rc) {
         gpurent_tier_engine_free(e);
         return rc;
