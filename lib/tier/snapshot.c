@@ -264,6 +264,7 @@ static int get_slots(gr_snap_reader *r, gpurent_tier_engine *e)
     size_t n = (size_t)e->n * e->ring;
     const uint8_t *d = gr_get_raw(r, n * sizeof(gr_slot));
     if (!d) return gr_snap_done(r, WHAT);
+    if (!n) return GPURENT_OK; /* no provider: no slot array at all */
     if (gr_host_le()) {
         memcpy(e->slots, d, n * sizeof(gr_slot));
     } else {
