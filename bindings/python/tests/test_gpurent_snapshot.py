@@ -113,3 +113,17 @@ def test_trust_store_round_trip(tmp_path):
         gpurent.TrustStore.load(data, replay_capacity=5)
     with pytest.raises(gpurent.IOFailedError):
         gpurent.TrustStore.load_file(tmp_path / "missing")
+
+
+def test_resume_example_rejoins_the_quorum():
+    """examples/snapshot_resume.py: an auditor restarted from its snapshot and
+    the log's tail co-signs its peers' certificate."""
+    import pathlib
+    import subprocess
+    import sys
+    root = pathlib.Path(__file__).resolve().parents[3]
+    env = dict(os.environ, PYTHONPATH=str(root / "bindings" / "python"))
+    r = subprocess.run([sys.executable, str(root / "examples" / "snapshot_resume.py")], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "signed by 3 of 3 auditors, the restarted one included" in r.stdout
