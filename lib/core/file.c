@@ -116,10 +116,14 @@ int gr_file_read(const char *path, size_t max, gpurent_buf *out, const char *wha
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return gr_fail(GPURENT_E_IO, "%s '%s': %s", what, path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int err = S_ISREG(st.st_mode) ? errno : EINVAL;
+    if (fstat(fd, &st) != 0) {
+        int err = errno;
         close(fd);
-        return gr_fail(GPURENT_E_IO, "%s '%s': not a regular file (%s)", what, path, strerror(err));
+        return gr_fail(GPURENT_E_IO, "%s '%s': %s", what, path, strerror(err));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return gr_fail(GPURENT_E_IO, "%s '%s': not a regular file", what, path);
     }
     if ((uint64_t)st.st_size > max) {
         close(fd);

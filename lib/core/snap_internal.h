@@ -46,6 +46,16 @@ static inline uint8_t *gr_put_room(gr_bytes *b, size_t n)
     b->len += n;
     return p;
 }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Little-endian hosts store the low n bytes as they are (one move). */
+static inline void gr_le_store(uint8_t *p, uint64_t v, unsigned n) { memcpy(p, &v, n); }
+static inline uint64_t gr_le_load(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    memcpy(&v, p, n);
+    return v;
+}
+#else
 static inline void gr_le_store(uint8_t *p, uint64_t v, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
@@ -56,6 +66,7 @@ static inline uint64_t gr_le_load(const uint8_t *p, unsigned n)
     for (unsigned i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
     return v;
 }
+#endif
 static inline void gr_put_uint(gr_bytes *b, uint64_t v, unsigned n)
 {
     uint8_t *p = gr_put_room(b, n);
