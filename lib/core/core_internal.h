@@ -65,5 +65,9 @@ int gr_file_write_atomic(const char *path, const uint8_t *data, size_t len, int 
 /* Read a whole regular file of at most `max` bytes (GPURENT_E_LIMIT above)
  * into `out` (free with gpurent_buf_free). */
 int gr_file_read(const char *path, size_t max, gpurent_buf *out, const char *what);
+/* A hint that [p, p + n) is a large buffer about to be filled: at 4 MiB and
+ * above, ask for transparent huge pages (first-touch page faults dominate
+ * writing a fresh 100 MB snapshot buffer otherwise). Never fails. */
+void gr_mem_large(void *p, size_t n);
 
 #endif

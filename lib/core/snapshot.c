@@ -11,8 +11,9 @@ void gr_snap_begin(gr_bytes *b, uint32_t kind, uint32_t version, const uint8_t p
                    size_t body_hint)
 {
     gr_bytes_init(b);
-    if (body_hint < SIZE_MAX - GR_SNAP_HEADER - GR_SNAP_SUM)
-        gr_bytes_reserve(b, GR_SNAP_HEADER + body_hint + GR_SNAP_SUM);
+    if (body_hint < SIZE_MAX - GR_SNAP_HEADER - GR_SNAP_SUM &&
+        gr_bytes_reserve(b, GR_SNAP_HEADER + body_hint + GR_SNAP_SUM) == GPURENT_OK)
+        gr_mem_large(b->data, b->cap);
     gr_put_raw(b, magic, sizeof magic);
     gr_put_u32(b, kind);
     gr_put_u32(b, version);

@@ -330,6 +330,9 @@ static int get_providers(gr_snap_reader *r, gpurent_tier_engine *e)
     if (r->bad) return gr_snap_done(r, WHAT);
     int rc = gr_tier_reserve(e, n);
     if (rc) return rc;
+    /* the arrays are about to be filled at once: huge pages save most first-touch faults */
+    gr_mem_large(e->slots, (size_t)e->cap * e->ring * sizeof *e->slots);
+    gr_mem_large(e->prov, (size_t)e->cap * sizeof *e->prov);
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *key = gr_get_raw(r, 32);
         if (!key) return gr_snap_done(r, WHAT);
