@@ -364,7 +364,7 @@ GPURENT_API gpurent_status gpurent_trust_save(const gpurent_trust *trust, uint64
  * replay_capacity differs). `input_seq` (may be NULL) receives the stored
  * sequence. Free with gpurent_trust_free().
  */
-GPURENT_API gpurent_status gpurent_trust_load(gpurent_trust **out, const uint8_t *data, size_t len,
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_trust_load(gpurent_trust **out, const uint8_t *data, size_t len,
                                               const gpurent_trust_options *expect, uint64_t *input_seq);
 
 /** gpurent_trust_save() into `path`, crash-safely (temporary file created
@@ -372,7 +372,7 @@ GPURENT_API gpurent_status gpurent_trust_load(gpurent_trust **out, const uint8_t
 GPURENT_API gpurent_status gpurent_trust_save_file(const gpurent_trust *trust, uint64_t input_seq, const char *path);
 
 /** gpurent_trust_load() from the file `path` (GPURENT_E_IO when it cannot be read). */
-GPURENT_API gpurent_status gpurent_trust_load_file(gpurent_trust **out, const char *path,
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_trust_load_file(gpurent_trust **out, const char *path,
                                                    const gpurent_trust_options *expect, uint64_t *input_seq);
 
 #ifdef __cplusplus

@@ -491,7 +491,7 @@ GPURENT_API gpurent_status gpurent_tier_save(const gpurent_tier_engine *engine, 
  * the options stored in the snapshot. `input_seq` (may be NULL) receives the
  * sequence stored at save time. Free the engine with gpurent_tier_engine_free().
  */
-GPURENT_API gpurent_status gpurent_tier_load(gpurent_tier_engine **out, const uint8_t *data, size_t len,
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_tier_load(gpurent_tier_engine **out, const uint8_t *data, size_t len,
                                              const gpurent_tier_options *expect, uint64_t *input_seq);
 
 /** gpurent_tier_save() into the file `path`, written crash-safely: a fresh
@@ -502,7 +502,7 @@ GPURENT_API gpurent_status gpurent_tier_save_file(const gpurent_tier_engine *eng
                                                   const char *path);
 
 /** gpurent_tier_load() from the file `path` (GPURENT_E_IO when it cannot be read). */
-GPURENT_API gpurent_status gpurent_tier_load_file(gpurent_tier_engine **out, const char *path,
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_tier_load_file(gpurent_tier_engine **out, const char *path,
                                                   const gpurent_tier_options *expect, uint64_t *input_seq);
 
 #ifdef __cplusplus
