@@ -57,7 +57,8 @@ func TestSentinels(t *testing.T) {
 		gpurent.ErrWrongPassphrase, gpurent.ErrKeyfileDamaged, gpurent.ErrKeyMismatch, gpurent.ErrNoDriver,
 		gpurent.ErrStubDriver, gpurent.ErrDriverTooOld, gpurent.ErrDriverFailed, gpurent.ErrDriverTimeout,
 		gpurent.ErrBenchUnavailable, gpurent.ErrNoDevice, gpurent.ErrDeviceFailed, gpurent.ErrUnknownProvider, gpurent.ErrEvidenceRejected, gpurent.ErrCertMismatch,
-		gpurent.ErrInfeasible, gpurent.ErrUnknownOffer, gpurent.ErrUnknownRequest, gpurent.ErrCapacity}
+		gpurent.ErrInfeasible, gpurent.ErrUnknownOffer, gpurent.ErrUnknownRequest, gpurent.ErrCapacity,
+		gpurent.ErrSnapshotCorrupt, gpurent.ErrSnapshotTruncated, gpurent.ErrSnapshotKind, gpurent.ErrSnapshotVersion, gpurent.ErrSnapshotParams}
 	seen := map[int]bool{}
 	for _, e := range all {
 		if e.Status >= 0 || seen[e.Status] || !strings.HasPrefix(e.Name, "GPURENT_E_") || e.Name == "GPURENT_E_UNKNOWN" {
