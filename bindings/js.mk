@@ -53,4 +53,25 @@ $(WASM_MJS): $(WASM_OBJS) $(WASM_EXPORTS) bindings/js.mk
 check-js-node: $(WASM_MJS)
 	cd $(JS_DIR) && node --test test/
 
-check-js: check-js-node
+# The browser test runs when chromium is installed (make deps installs it);
+# it leaves build/web-test/marketplace.png.
+check-js-browser: web-build
+	@if command -v chromium >/dev/null 2>&1 || [ -n "$$CHROMIUM" ]; then \
+	  node --test examples/web/browser.test.mjs; \
+	else echo "check-js-browser: chromium not installed, skipped"; fi
+
+check-js: check-js-node check-js-browser
+
+# The page: static files, the module, and the demo market, in build/web.
+WEB_OUT := build/web
+WEB_SRC := $(wildcard examples/web/*.html examples/web/*.css examples/web/app.mjs)
+.PHONY: web-build
+web-build: $(WASM_MJS) $(WEB_SRC) examples/web/export_demo.mjs
+	@mkdir -p $(WEB_OUT)/dist
+	cp $(WEB_SRC) $(WEB_OUT)/
+	cp $(JS_DIR)/gpurent.mjs $(WEB_OUT)/
+	cp $(WASM_MJS) $(WEB_OUT)/dist/
+	node examples/web/export_demo.mjs $(WEB_OUT)/market
+
+web: web-build
+	node examples/web/serve.mjs $(WEB_OUT) $(or $(WEB_PORT),0)
