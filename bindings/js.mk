@@ -47,7 +47,7 @@ $(WASM_MJS): $(WASM_OBJS) $(WASM_EXPORTS) bindings/js.mk
 	@mkdir -p $(dir $@)
 	$(EM_ENV) $(EMCC) -O2 -o $@ $(WASM_OBJS) $(WASM_DEPS)/lib/libsodium.a $(WASM_DEPS)/lib/libmsgpackc.a \
 	  -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createGpurentModule -sSINGLE_FILE=1 \
-	  -sALLOW_MEMORY_GROWTH=1 -sWASM_BIGINT=1 -sENVIRONMENT=web,worker,node -sFILESYSTEM=0 \
+	  -sALLOW_MEMORY_GROWTH=1 -sWASM_BIGINT=1 -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0 -sENVIRONMENT=web,worker,node -sFILESYSTEM=0 \
 	  -sEXPORTED_FUNCTIONS=@$(WASM_EXPORTS) -sEXPORTED_RUNTIME_METHODS=HEAPU8,UTF8ToString,stringToUTF8
 
 check-js-node: $(WASM_MJS)
@@ -75,3 +75,17 @@ web-build: $(WASM_MJS) $(WEB_SRC) examples/web/export_demo.mjs
 
 web: web-build
 	node examples/web/serve.mjs $(WEB_OUT) $(or $(WEB_PORT),0)
+
+# Size and speed beside native C, measured in the same run (make bench runs it too).
+JS_BENCH_NATIVE := $(BUILD)/bindings/js/bench_native
+$(JS_BENCH_NATIVE): $(JS_DIR)/bench/bench_native.c $(STLIB) $(PUBLIC_HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ibench $(LDFLAGS_ALL) -o $@ $< $(STLIB) $(DEP_LIBS)
+
+bench-js: $(WASM_MJS) $(JS_BENCH_NATIVE)
+	node $(JS_DIR)/bench/bench.mjs $(JS_BENCH_NATIVE) $(BUILD)/bindings/js
+
+# make bench runs the JavaScript figures too when emscripten is installed.
+ifneq ($(shell command -v $(EMCC) 2>/dev/null),)
+bench: bench-js
+endif
