@@ -89,3 +89,11 @@ bench-js: $(WASM_MJS) $(JS_BENCH_NATIVE)
 ifneq ($(shell command -v $(EMCC) 2>/dev/null),)
 bench: bench-js
 endif
+
+# In make check (make deps installs emscripten, node and chromium first).
+CHECK_EXTRA += check-js
+
+.PHONY: clean-js
+clean-js:
+	rm -rf $(JS_DIST) $(JS_DIR)/*.tgz
+clean: clean-js

@@ -97,7 +97,7 @@ class Scope {
     return p;
   }
   cstr(s) {
-    const enc = new TextEncoder().encode(String(s));
+    const enc = utf8enc.encode(String(s));
     const p = this.alloc(enc.length + 1);
     M.HEAPU8.set(enc, p);
     return p;
@@ -115,7 +115,9 @@ function asBytes(b) {
   if (b instanceof ArrayBuffer) return new Uint8Array(b);
   throw new TypeError('expected a Uint8Array');
 }
-const dv = () => new DataView(M.HEAPU8.buffer);
+let view = null;
+// A DataView over the current memory (a new one only after memory grew).
+const dv = () => (view && view.buffer === M.HEAPU8.buffer ? view : (view = new DataView(M.HEAPU8.buffer)));
 const copyOut = (p, n) => M.HEAPU8.slice(p, p + n);
 
 // gpurent_buf {uint8_t *data; size_t len;}: take its bytes and free it.
@@ -157,13 +159,14 @@ function sizeOf(t) {
   return [S[t].size, S[t].align];
 }
 const utf8 = new TextDecoder();
+const utf8enc = new TextEncoder();
 function readStr(p, n) {
   const h = M.HEAPU8; let e = p;
   while (e < p + n && h[e] !== 0) e++;
   return utf8.decode(h.subarray(p, e));
 }
 function writeStr(p, n, s, what) {
-  const enc = new TextEncoder().encode(s == null ? '' : String(s));
+  const enc = utf8enc.encode(s == null ? '' : String(s));
   if (enc.length >= n) throw new GpurentError(-7, 'GPURENT_E_LIMIT', `${what}: ${enc.length} bytes, at most ${n - 1}`);
   M.HEAPU8.fill(0, p, p + n);
   M.HEAPU8.set(enc, p);
