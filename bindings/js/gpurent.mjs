@@ -135,35 +135,51 @@ function takeBuf(bufp) {
 // init(). Types: u32, u64, ptr, str:N (char[N], NUL-terminated), bytes:N,
 // strs:K:N / keys:K:N (arrays), u32s:K, a struct name, or [struct, K].
 const S = {};
+// Types are parsed once, here, into { kind, n, m, sub } so that reading and
+// writing a struct allocates nothing but the values themselves.
+function parseType(t) {
+  if (Array.isArray(t)) return { kind: 'structs', sub: t[0], n: t[1] };
+  if (t === 'u32' || t === 'ptr') return { kind: 'u32' };
+  if (t === 'u64') return { kind: 'u64' };
+  const p = t.split(':');
+  if (p.length === 1) return { kind: 'struct', sub: t };
+  return { kind: p[0], n: +p[1], m: +(p[2] ?? 0) };
+}
 function defStruct(name, fields) {
   let off = 0, align = 1;
   const out = [];
   for (const [js, t] of fields) {
-    const [size, al] = sizeOf(t);
+    const ty = parseType(t);
+    const [size, al] = sizeOf(ty);
     off = Math.ceil(off / al) * al;
-    out.push({ js, t, off });
+    out.push({ js, ty, off });
     off += size;
     align = Math.max(align, al);
   }
   S[name] = { fields: out, size: Math.ceil(off / align) * align, align };
 }
-function sizeOf(t) {
-  if (Array.isArray(t)) { const [sz, al] = sizeOf(t[0]); return [sz * t[1], al]; }
-  if (t === 'u32' || t === 'ptr') return [4, 4];
-  if (t === 'u64') return [8, 8];
-  const p = t.split(':');
-  if (p[0] === 'str' || p[0] === 'bytes') return [+p[1], 1];
-  if (p[0] === 'strs' || p[0] === 'keys') return [+p[1] * +p[2], 1];
-  if (p[0] === 'u32s') return [4 * +p[1], 4];
-  if (p[0] === 'u64s') return [8 * +p[1], 8];
-  return [S[t].size, S[t].align];
+function sizeOf(ty) {
+  switch (ty.kind) {
+    case 'u32': return [4, 4];
+    case 'u64': return [8, 8];
+    case 'str': case 'bytes': return [ty.n, 1];
+    case 'strs': case 'keys': return [ty.n * ty.m, 1];
+    case 'u32s': return [4 * ty.n, 4];
+    case 'struct': return [S[ty.sub].size, S[ty.sub].align];
+    case 'structs': return [S[ty.sub].size * ty.n, S[ty.sub].align];
+    default: throw new Error(`gpurent: unknown field type ${ty.kind}`);
+  }
 }
 const utf8 = new TextDecoder();
 const utf8enc = new TextEncoder();
 function readStr(p, n) {
   const h = M.HEAPU8; let e = p;
   while (e < p + n && h[e] !== 0) e++;
-  return utf8.decode(h.subarray(p, e));
+  if (e === p) return '';
+  let ascii = e - p <= 64;
+  for (let i = p; ascii && i < e; i++) if (h[i] > 0x7f) ascii = false;
+  // Short ASCII strings (ids, models, regions) skip the decoder.
+  return ascii ? String.fromCharCode.apply(null, h.subarray(p, e)) : utf8.decode(h.subarray(p, e));
 }
 function writeStr(p, n, s, what) {
   const enc = utf8enc.encode(s == null ? '' : String(s));
@@ -171,49 +187,59 @@ function writeStr(p, n, s, what) {
   M.HEAPU8.fill(0, p, p + n);
   M.HEAPU8.set(enc, p);
 }
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 function readU64(d, p) {
+  const hi = d.getUint32(p + 4, true);
+  if (hi < 0x200000) return hi * 4294967296 + d.getUint32(p, true); // below 2^53: exact as a number
   const v = d.getBigUint64(p, true);
-  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  return v <= MAX_SAFE ? Number(v) : v;
 }
 function readStruct(name, p) {
   const d = dv(), o = {};
-  for (const { js, t, off } of S[name].fields) o[js] = readField(d, t, p + off);
+  for (const f of S[name].fields) o[f.js] = readField(d, f.ty, p + f.off);
   return o;
 }
-function readField(d, t, p) {
-  if (Array.isArray(t)) return Array.from({ length: t[1] }, (_, i) => readStruct(t[0], p + i * S[t[0]].size));
-  if (t === 'u32' || t === 'ptr') return d.getUint32(p, true);
-  if (t === 'u64') return readU64(d, p);
-  const a = t.split(':');
-  if (a[0] === 'str') return readStr(p, +a[1]);
-  if (a[0] === 'bytes') return copyOut(p, +a[1]);
-  if (a[0] === 'strs') return Array.from({ length: +a[1] }, (_, i) => readStr(p + i * +a[2], +a[2]));
-  if (a[0] === 'keys') return Array.from({ length: +a[1] }, (_, i) => copyOut(p + i * +a[2], +a[2]));
-  if (a[0] === 'u32s') return Array.from({ length: +a[1] }, (_, i) => d.getUint32(p + 4 * i, true));
-  return readStruct(t, p);
+function readField(d, ty, p) {
+  switch (ty.kind) {
+    case 'u32': return d.getUint32(p, true);
+    case 'u64': return readU64(d, p);
+    case 'str': return readStr(p, ty.n);
+    case 'bytes': return copyOut(p, ty.n);
+    case 'strs': return Array.from({ length: ty.n }, (_, i) => readStr(p + i * ty.m, ty.m));
+    case 'keys': return Array.from({ length: ty.n }, (_, i) => copyOut(p + i * ty.m, ty.m));
+    case 'u32s': return Array.from({ length: ty.n }, (_, i) => d.getUint32(p + 4 * i, true));
+    case 'struct': return readStruct(ty.sub, p);
+    default: return Array.from({ length: ty.n }, (_, i) => readStruct(ty.sub, p + i * S[ty.sub].size));
+  }
 }
 function writeStruct(name, p, o) {
   const d = dv();
-  for (const { js, t, off } of S[name].fields) {
-    if (o[js] === undefined) continue; // keep what the C init put there
-    writeField(d, t, p + off, o[js], js);
+  for (const f of S[name].fields) {
+    const v = o[f.js];
+    if (v === undefined) continue; // keep what the C init put there
+    writeField(d, f.ty, p + f.off, v, f.js);
   }
 }
-function writeField(d, t, p, v, js) {
-  if (Array.isArray(t)) { v.slice(0, t[1]).forEach((x, i) => writeStruct(t[0], p + i * S[t[0]].size, x)); return; }
-  if (t === 'u32' || t === 'ptr') { d.setUint32(p, Number(v) >>> 0, true); return; }
-  if (t === 'u64') { d.setBigUint64(p, BigInt(v), true); return; }
-  const a = t.split(':');
-  if (a[0] === 'str') return writeStr(p, +a[1], v, js);
-  if (a[0] === 'bytes') {
-    const b = asBytes(v);
-    if (b.length !== +a[1]) throw new GpurentError(-1, 'GPURENT_E_INVALID_ARG', `${js}: ${b.length} bytes, expected ${a[1]}`);
-    M.HEAPU8.set(b, p); return;
+function writeField(d, ty, p, v, js) {
+  switch (ty.kind) {
+    case 'u32': d.setUint32(p, Number(v) >>> 0, true); return;
+    case 'u64':
+      if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
+        d.setUint32(p, v % 4294967296, true); d.setUint32(p + 4, Math.floor(v / 4294967296), true);
+      } else d.setBigUint64(p, BigInt(v), true);
+      return;
+    case 'str': writeStr(p, ty.n, v, js); return;
+    case 'bytes': {
+      const b = asBytes(v);
+      if (b.length !== ty.n) throw new GpurentError(-1, 'GPURENT_E_INVALID_ARG', `${js}: ${b.length} bytes, expected ${ty.n}`);
+      M.HEAPU8.set(b, p); return;
+    }
+    case 'strs': v.slice(0, ty.n).forEach((s, i) => writeStr(p + i * ty.m, ty.m, s, js)); return;
+    case 'keys': v.slice(0, ty.n).forEach((k, i) => M.HEAPU8.set(asBytes(k), p + i * ty.m)); return;
+    case 'u32s': v.slice(0, ty.n).forEach((x, i) => d.setUint32(p + 4 * i, x >>> 0, true)); return;
+    case 'struct': writeStruct(ty.sub, p, v); return;
+    default: v.slice(0, ty.n).forEach((x, i) => writeStruct(ty.sub, p + i * S[ty.sub].size, x));
   }
-  if (a[0] === 'strs') { v.slice(0, +a[1]).forEach((s, i) => writeStr(p + i * +a[2], +a[2], s, js)); return; }
-  if (a[0] === 'keys') { v.slice(0, +a[1]).forEach((k, i) => M.HEAPU8.set(asBytes(k), p + i * +a[2])); return; }
-  if (a[0] === 'u32s') { v.slice(0, +a[1]).forEach((x, i) => d.setUint32(p + 4 * i, x >>> 0, true)); return; }
-  writeStruct(t, p, v);
 }
 
 defStruct('gpu', [['model', 'str:64'], ['uuid', 'bytes:16'], ['pciDomain', 'u32'], ['pciBus', 'u32'],

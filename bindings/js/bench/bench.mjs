@@ -36,7 +36,7 @@ lines.push(`envelope ${gr.toHex(env)}`);
 const market = new gr.Market();
 const MODELS = [['H100 SXM5 80GB', 81559, 66900, 2], ['A100 SXM4 80GB', 81920, 19500, 2], ['RTX 4090', 24564, 82600, 1], ['L40S 48GB', 46068, 91600, 1]];
 let x = 12345;
-const rnd = (n) => { x = (x * 1103515245 + 12345) % 2147483648; return x % n; };
+const rnd = (n) => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return (x >>> 8) % n; };
 for (let p = 0; p < 1000; p++) {
   const pk = new Uint8Array(32); pk[0] = p >> 8; pk[1] = p & 255; pk[31] = 1;
   const nodes = [];
@@ -58,19 +58,28 @@ writeFileSync(`${work}/workload.txt`, `${lines.join('\n')}\n`);
 
 function rate(fn) {
   let best = 0;
-  for (let round = 0; round < 5; round++) {
+  for (let round = 0; round < 3; round++) {
     let n = 0; const t0 = performance.now(); let t;
     do { fn(); n++; } while ((t = (performance.now() - t0) / 1000) < 0.2);
     best = Math.max(best, n / t);
   }
   return best;
 }
-const jsVerify = rate(() => gr.verifyEnvelope(trust, env, { now: NOW, checkReplay: false }));
-let top = null;
-const jsBest = rate(() => { top = market.best(req, 5); });
-const native = Object.fromEntries(execFileSync(nativeBin, [`${work}/workload.txt`], { encoding: 'utf8' })
-  .trim().split('\n').map((l) => l.split(' ')));
-if ((top[0]?.nodeId ?? '-') !== native.best_top) throw new Error(`best differs: js ${top[0]?.nodeId} c ${native.best_top}`);
+// JavaScript and C take turns (three each, best of all), so a slow spell on
+// a shared machine hits both sides rather than one.
+let jsVerify = 0, jsBest = 0, top = null;
+const native = { verify_per_s: 0, best_per_s: 0, best_top: null };
+for (let turn = 0; turn < 3; turn++) {
+  jsVerify = Math.max(jsVerify, rate(() => gr.verifyEnvelope(trust, env, { now: NOW, checkReplay: false })));
+  jsBest = Math.max(jsBest, rate(() => { top = market.best(req, 5); }));
+  const c = Object.fromEntries(execFileSync(nativeBin, [`${work}/workload.txt`], { encoding: 'utf8' })
+    .trim().split('\n').map((l) => l.split(' ')));
+  native.verify_per_s = Math.max(native.verify_per_s, +c.verify_per_s);
+  native.best_per_s = Math.max(native.best_per_s, +c.best_per_s);
+  native.best_top = c.best_top;
+}
+if (top.length !== 5) throw new Error(`best found ${top.length} candidates, the workload wants 5`);
+if (top[0].nodeId !== native.best_top) throw new Error(`best differs: js ${top[0]?.nodeId} c ${native.best_top}`);
 
 line('js_bundle_gz', gz, 'bytes', 'goal', 409600);
 line('js_envelope_verify', jsVerify, 'ops/s', 'c', +native.verify_per_s);
