@@ -19,7 +19,15 @@ STAMP="$OUT/deps.stamp"
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
 JOBS=${JOBS:-$(nproc)}
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The mirror the system itself uses for Debian's main archive (deb822 or
+# one-line format), else deb.debian.org.
+system_mirror() {
+  { grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}'
+    grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
+      sed -E 's/\[[^]]*\] *//' | awk '{print $2}'; } | grep -v security | head -1
+}
+MIRROR=${DEBIAN_MIRROR:-$(system_mirror)}
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
 SUITE=${DEBIAN_SUITE:-$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")}
 
 APT="$OUT/apt"
