@@ -97,3 +97,7 @@ CHECK_EXTRA += check-js
 clean-js:
 	rm -rf $(JS_DIST) $(JS_DIR)/*.tgz
 clean: clean-js
+
+# The npm package (bindings/js, with the built module) as a tarball in build/wasm.
+js-pack: $(WASM_MJS)
+	cd $(JS_DIR) && npm pack --pack-destination $(CURDIR)/$(WASM_BUILD)
