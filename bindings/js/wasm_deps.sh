@@ -24,7 +24,7 @@ KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 system_mirror() {
   { grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}'
     grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
-      sed -E 's/\[[^]]*\] *//' | awk '{print $2}'; } | grep -v security | head -1
+      sed -E 's/\[[^]]*\] *//' | awk '{print $2}'; } | grep -v security | head -1 || true
 }
 MIRROR=${DEBIAN_MIRROR:-$(system_mirror)}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
