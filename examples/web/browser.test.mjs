@@ -22,6 +22,13 @@ const CHROMIUM = process.env.CHROMIUM ?? ['chromium', 'chromium-browser'].find((
 class Cdp {
   constructor(proc) {
     this.proc = proc; this.id = 0; this.pending = new Map(); this.buf = '';
+    // If chromium dies (missing libraries, a crash), fail what waits on it now.
+    proc.on('exit', (code, sig) => {
+      for (const { fail } of this.pending.values()) fail(new Error(`chromium exited (${code ?? sig})`));
+      this.pending.clear();
+      this.dead = `chromium exited (${code ?? sig})`;
+    });
+    proc.on('error', (e) => { this.dead = `chromium did not start: ${e.message}`; });
     proc.stdio[4].on('data', (d) => {
       this.buf += d.toString('utf8');
       let i;
@@ -35,6 +42,7 @@ class Cdp {
     });
   }
   send(method, params = {}, sessionId) {
+    if (this.dead) return Promise.reject(new Error(this.dead));
     const id = ++this.id;
     this.proc.stdio[3].write(`${JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) })}\0`);
     return new Promise((ok, fail) => this.pending.set(id, { ok, fail }));
@@ -54,7 +62,7 @@ test('the marketplace page in headless chromium', { skip: !CHROMIUM && 'chromium
   server = await serve(WEB, 0);
   const url = `http://127.0.0.1:${server.address().port}/`;
   profile = mkdtempSync(`${tmpdir()}/gpurent-chromium-`);
-  browser = spawn(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--remote-debugging-pipe',
+  browser = spawn(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--remote-debugging-pipe',
     `--user-data-dir=${profile}`, '--no-first-run', '--window-size=1280,1600', 'about:blank'],
   { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
   const cdp = new Cdp(browser);
