@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build libsodium and msgpack-c for WebAssembly from their Debian source
 # packages, once: the static libraries and headers land in $OUT/{lib,include}
-# and a stamp file makes later runs return at once.
+# and a stamp file makes later runs of the same script return at once.
 #
 # The sources come through apt-get source with a private deb-src list (its own
 # sources.list, lists and cache under $OUT/apt): /etc/apt is never touched, so
@@ -13,7 +13,10 @@ OUT=${1:?usage: wasm_deps.sh OUTDIR}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 STAMP="$OUT/deps.stamp"
-[ -f "$STAMP" ] && exit 0
+# The stamp holds this script's digest: a changed recipe rebuilds, the same
+# one only refreshes the stamp (make compares its time with the script's).
+ME=$(sha256sum "$0" | cut -c1-64)
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$ME" ]; then touch "$STAMP"; exit 0; fi
 
 : "${EMCC:=emcc}"
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
@@ -79,4 +82,4 @@ rm -f "$OUT/lib/libmsgpackc.a"
 emar rcs "$OUT/lib/libmsgpackc.a" "$OUT/obj/msgpack"/*.o
 cp -r "$msgpack_dir/include/." "$OUT/include/"
 rm -rf "$OUT/src" "$OUT/obj"
-date -u +%s > "$STAMP"
+echo "$ME" > "$STAMP"
