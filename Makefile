@@ -1,10 +1,12 @@
 # libgpurent — build, test, install.
 #
 #   make            build build/libgpurent.so.X.Y.Z (+ symlinks) and build/libgpurent.a
+#   make cli        build the gpurent command-line tool (needs jansson)
 #   make check      install missing packages, then run every suite
 #   make demo       run the simulated market
 #   make bench      run every benchmark under bench/
 #   make install    PREFIX=/usr/local LIBDIR=$(PREFIX)/lib INCLUDEDIR=$(PREFIX)/include DESTDIR=
+#   make help       list every target with one line each
 #
 # Modules are discovered: every lib/<module>/*.c is part of the library,
 # every tests/test_*.c is a cmocka suite, every bench/bench_*.c a benchmark.
@@ -23,6 +25,7 @@ BINDIR ?= $(PREFIX)/bin
 DESTDIR ?=
 
 CC ?= cc
+OBJCOPY ?= objcopy
 PKG_CONFIG ?= pkg-config
 # Debian's own interpreter has pytest, msgpack and cryptography; the first
 # python3 on PATH may be a separate build without them.
@@ -31,6 +34,7 @@ GO ?= go
 
 MSGPACK_PC := $(shell $(PKG_CONFIG) --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags libsodium $(MSGPACK_PC) 2>/dev/null)
+# -lm: the probe's CPU reference for its FMA kernel calls fmaf().
 DEP_LIBS := $(shell $(PKG_CONFIG) --libs libsodium $(MSGPACK_PC) 2>/dev/null || echo -lsodium -lmsgpackc) -ldl -lpthread -lm
 
 SANITIZE ?=
@@ -47,6 +51,8 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unu
 WERROR ?= -Werror
 CFLAGS_ALL := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(WARN) $(WERROR) $(SAN_FLAGS) -Iinclude $(DEP_CFLAGS) $(CFLAGS)
 LIB_CFLAGS := $(CFLAGS_ALL) -fPIC -fvisibility=hidden -DGPURENT_BUILDING
+# Each object records the headers it includes (build/lib/<module>/<file>.d).
+DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
 LDFLAGS_ALL := $(SAN_FLAGS) $(LDFLAGS)
 
 LIB_SRCS := $(sort $(wildcard lib/*/*.c))
@@ -56,6 +62,9 @@ PUBLIC_HEADERS := $(sort $(wildcard include/gpurent/*.h)) include/gpurent.h
 SONAME := libgpurent.so.$(VMAJOR)
 SHLIB := $(BUILD)/libgpurent.so.$(VERSION)
 STLIB := $(BUILD)/libgpurent.a
+# The same objects with every symbol left global: only the in-tree tests,
+# benchmarks, fuzzers and tools link it (they call internals, -Ilib).
+INTERNAL_STLIB := $(BUILD)/internal/libgpurent.a
 
 TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
@@ -75,15 +84,17 @@ EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 
 .PHONY: all lib deps check check-c check-san check-clang check-valgrind check-symbols check-install \
         check-python check-examples check-headers bench bench-deps demo install uninstall clean \
-        tests examples
+        tests examples help
 
 all: lib
 
 lib: $(BUILD)/libgpurent.so $(STLIB)
 
-$(BUILD)/lib/%.o: lib/%.c $(PUBLIC_HEADERS) $(wildcard lib/*/*.h) $(VERSION_H)
+$(BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) -c $< -o $@
+	$(CC) $(LIB_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+-include $(LIB_OBJS:.o=.d)
 
 $(SHLIB): $(LIB_OBJS) lib/libgpurent.map
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libgpurent.map -Wl,--no-undefined \
@@ -95,25 +106,36 @@ $(BUILD)/$(SONAME): $(SHLIB)
 $(BUILD)/libgpurent.so: $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $@
 
+# The installed archive holds one relocatable object in which every hidden
+# symbol is made local: like the shared library, it exposes only gpurent_*
+# (internals cannot clash with an embedder's names; check-symbols checks it).
 $(STLIB): $(LIB_OBJS)
+	rm -f $@ $(BUILD)/libgpurent.o
+	$(LD) -r -o $(BUILD)/libgpurent.o $(LIB_OBJS)
+	$(OBJCOPY) --localize-hidden $(BUILD)/libgpurent.o
+	ar rcs $@ $(BUILD)/libgpurent.o
+	rm -f $(BUILD)/libgpurent.o
+
+$(INTERNAL_STLIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJS)
 
-# Tests link the static library so they may also call internals (-Ilib).
-$(BUILD)/tests/%: tests/%.c $(STLIB) $(TEST_SUPPORT) $(wildcard tests/*.h tests/support/*.h)
+# Tests link the internal archive so they may also call internals (-Ilib).
+$(BUILD)/tests/%: tests/%.c $(INTERNAL_STLIB) $(TEST_SUPPORT) $(wildcard tests/*.h tests/support/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ilib -Itests $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT) $(STLIB) -lcmocka $(DEP_LIBS) $(TEST_LIBS)
+	$(CC) $(CFLAGS_ALL) -Ilib -Itests $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT) $(INTERNAL_STLIB) -lcmocka $(DEP_LIBS) $(TEST_LIBS)
 
-$(BUILD)/bench/%: bench/%.c $(STLIB) $(TEST_SUPPORT) $(wildcard bench/*.h)
+$(BUILD)/bench/%: bench/%.c $(INTERNAL_STLIB) $(TEST_SUPPORT) $(wildcard bench/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ilib -Ibench -Itests $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT) $(STLIB) $(DEP_LIBS) -lm $(BENCH_LIBS)
+	$(CC) $(CFLAGS_ALL) -Ilib -Ibench -Itests $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT) $(INTERNAL_STLIB) $(DEP_LIBS)
 
 # Examples use only the public API, against the shared library.
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libgpurent.so
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -L$(BUILD) -lgpurent -Wl,-rpath,'$$ORIGIN/..'
 
-tests: $(TEST_BINS) $(TEST_SUPPORT_BINS)
+tests: $(TEST_BINS)
 examples: $(EXAMPLE_BINS)
 
 deps:
@@ -205,5 +227,40 @@ uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/gpurent.h $(DESTDIR)$(BINDIR)/gpurent
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/gpurent
 
+# Everything a build writes: the build folder (whatever BUILD names) and what
+# SWIG and setup.py generate beside the bindings' sources.
 clean:
-	rm -rf build bindings/python/build bindings/python/*.egg-info
+	rm -rf $(sort build $(BUILD)) bindings/python/build bindings/python/*.egg-info
+	rm -f $(PY_PKG)/capi_wrap.c $(PY_PKG)/capi.py $(PY_PKG)/_capi*.so $(GO_CAPI)/capi_wrap.c $(GO_CAPI)/capi.go
+
+# One line per target a user runs (the .mk files' internal steps are left out).
+help:
+	@echo 'make                  build the library: build/libgpurent.so.$(VERSION) (+ symlinks) and build/libgpurent.a'
+	@echo 'make cli              build the gpurent command-line tool (build/gpurent; needs jansson)'
+	@echo 'make demo             install missing packages, then run the simulated market'
+	@echo 'make check            install missing packages, then run every suite below'
+	@echo 'make check-c          the C suites (cmocka)'
+	@echo 'make check-san        the C suites built with ASan and UBSan'
+	@echo 'make check-clang      build library, tests, examples and CLI with clang (-Werror)'
+	@echo 'make check-valgrind   the C suites under valgrind'
+	@echo 'make check-tsan       the ThreadSanitizer programs (tests/tsan)'
+	@echo 'make check-symbols    the shared library and the archive export only gpurent_*'
+	@echo 'make check-headers    every public header compiles on its own'
+	@echo 'make check-examples   run the C examples'
+	@echo 'make check-python     the Python suites (pytest)'
+	@echo 'make check-go         the Go binding: go vet and go test'
+	@echo 'make check-cli        the CLI suite (tests/cli)'
+	@echo 'make check-bindings   cross-language checks of the bindings, fixtures and examples'
+	@echo 'make check-fuzz       replay every fuzz seed and regression input'
+	@echo 'make check-install    install into temporary prefixes and run what was installed'
+	@echo 'make abi-check        compare the ABI with abi/libgpurent.abi (abi-update rewrites it)'
+	@echo 'make tests            build the C suites without running them'
+	@echo 'make examples         build the C examples'
+	@echo 'make python           build the Python extension in place'
+	@echo 'make go               build the Go binding'
+	@echo 'make bench            run every benchmark under bench/ (bench-bindings: the bindings overhead)'
+	@echo 'make fuzz             run every libFuzzer harness (FUZZ_SECONDS, FUZZ_TARGETS)'
+	@echo 'make install          install library, headers, pkg-config file and CLI (PREFIX, DESTDIR)'
+	@echo 'make uninstall        remove what make install wrote'
+	@echo 'make clean            remove the build folder and the generated binding sources'
+	@echo 'make deps             install missing packages (.ci/deps.sh)'

@@ -50,6 +50,16 @@
  * into bytes / []byte (len is filled by the call). */
 %gpurent_borrowed_bytes(gpurent_verified_payload_data, 2)
 
+/* gpurent_verify_batch_status returns one envelope's answer, a value to
+ * read rather than the failure of the call: an int to both languages. */
+%apply int { gpurent_status gpurent_verify_batch_status };
+#ifdef SWIGGO
+/* (Go's int maps leave these to the gotype, which gpurent_status sets.) */
+%typemap(imtype) gpurent_status gpurent_verify_batch_status "int"
+%typemap(ctype) gpurent_status gpurent_verify_batch_status "intgo"
+%typemap(goout) gpurent_status gpurent_verify_batch_status ""
+#endif
+
 %include <gpurent/attest.h>
 
 %clear int32_t *statuses;

@@ -8,8 +8,9 @@ $(CLI_BIN): $(CLI_SRCS) bindings/cli/cli.h $(BUILD)/libgpurent.so
 	$(CC) $(CFLAGS_ALL) -Ibindings/cli $(LDFLAGS_ALL) -o $@ $(CLI_SRCS) -L$(BUILD) -lgpurent \
 	  -Wl,-rpath,'$$ORIGIN' $(CLI_LIBS) $(DEP_LIBS)
 
+# Its own target, not part of `make` (the library alone needs no jansson);
+# demo, check (check-cli, check-clang) and install build it.
 cli: $(CLI_BIN)
-all: $(CLI_BIN)
 INSTALL_EXTRA += install-cli
 CHECK_EXTRA += check-cli
 

@@ -1,4 +1,4 @@
-# ABI guard (issue 9, docs/abi.md).
+# ABI guard (the rules are in docs/abi.md).
 #
 #   make abi-check    compare the library's ABI with the committed baseline; fails on any
 #                     change to existing functions, types or enum values; additions pass.

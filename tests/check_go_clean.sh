@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A checkout without the SWIG-generated Go files (bindings/go/capi/capi.go,
 # capi_wrap.c) must fail to build with an error that says to run `make go`,
-# not with "undefined: capi.Envelope" (issue 20, item 9).
+# not with "undefined: capi.Envelope".
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# check_install.sh MAKE CC [PYTHON]: installs that run (issue 20, item 4).
+# check_install.sh MAKE CC [PYTHON]: installs that run, in prefixes other than the build tree.
 #
 # 1. A staged install (DESTDIR): every file is there, a program builds with
 #    pkg-config against it, and uninstall leaves nothing.

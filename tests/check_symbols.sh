@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fails when the shared library exports anything outside the gpurent_ API,
-# or when its soname is not the one the version header implies.
+# Fails when the shared library or the static archive exports anything outside
+# the gpurent_ API, when the two export different sets, or when the soname is
+# not the one the version header implies.
 set -euo pipefail
 build=$1 soname=$2
 lib=$(ls "$build"/libgpurent.so.*.*.* | head -1)
@@ -18,4 +19,17 @@ for s in $(nm -D --defined-only "$lib" | awk '$2=="T" {print $NF}' | sed 's/@.*/
   grep -qw "$s" include/gpurent/*.h || missing="$missing $s"
 done
 [ -z "$missing" ] || { echo "check-symbols: exported but undeclared:$missing"; exit 1; }
-echo "check-symbols: $count gpurent_ symbols, soname $got"
+# The archive: its one relocatable object keeps only the public API global
+# (every hidden symbol localized), so an embedder's own ml_hash or mtab_find
+# cannot clash with ours. Same names as the shared library's exports.
+ar=$build/libgpurent.a
+[ -f "$ar" ] || { echo "check-symbols: $ar missing"; exit 1; }
+ar_globals=$(nm -g --defined-only "$ar" | awk 'NF==3 {print $3}' | sort)
+bad=$(echo "$ar_globals" | grep -v '^gpurent_' | grep -v '^$' || true)
+if [ -n "$bad" ]; then
+  echo "check-symbols: $ar defines global symbols without the gpurent_ prefix:"; echo "$bad"; exit 1
+fi
+so_funcs=$(nm -D --defined-only "$lib" | awk '{print $NF}' | grep '^gpurent_' | sed 's/@.*//' | sort -u)
+diffs=$(diff <(echo "$so_funcs") <(echo "$ar_globals" | sort -u) || true)
+[ -z "$diffs" ] || { echo "check-symbols: archive and shared library export different sets:"; echo "$diffs"; exit 1; }
+echo "check-symbols: $count gpurent_ symbols (shared library and archive), soname $got"

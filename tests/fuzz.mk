@@ -1,4 +1,4 @@
-# Fuzzing (issue 9). Included by the Makefile; see docs/fuzzing.md.
+# Fuzzing. Included by the Makefile; see docs/fuzzing.md.
 #
 #   make fuzz                 run every harness for FUZZ_SECONDS (default 60), one at a time
 #   make fuzz FUZZ_TARGETS=offer FUZZ_SECONDS=600 FUZZ_FLAGS=-jobs=1
@@ -38,10 +38,10 @@ FUZZ_HDRS := $(wildcard tests/fuzz/*.h)
 # One binary per harness under $(BUILD)/fuzz-bin, in whichever build the sub-make chose.
 fuzz-bins: $(patsubst %,$(BUILD)/fuzz-bin/fuzz_%,$(FUZZ_NAMES))
 
-$(BUILD)/fuzz-bin/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_MAIN) $(FUZZ_HDRS) $(STLIB)
+$(BUILD)/fuzz-bin/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_MAIN) $(FUZZ_HDRS) $(INTERNAL_STLIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ilib -Itests/fuzz $(FUZZ_CFLAGS_$*) $(FUZZ_LINK) $(LDFLAGS_ALL) -o $@ $< $(FUZZ_MAIN) \
-	  $(FUZZ_SRCS_$*) $(STLIB) $(DEP_LIBS) $(FUZZ_LIBS_$*)
+	  $(FUZZ_SRCS_$*) $(INTERNAL_STLIB) $(DEP_LIBS) $(FUZZ_LIBS_$*)
 
 # A harness that needs code outside lib/ (the CLI, later a tool) names it here:
 # FUZZ_SRCS_<name> (extra sources, also listed as prerequisites), FUZZ_CFLAGS_<name>,
@@ -85,9 +85,9 @@ fuzz-merge: fuzz-build
 	  grep -E 'MERGE-OUTER: [0-9]+ new files' $(FUZZ_DIR)/logs/$$n.merge.log | sed "s/^/fuzz-merge $$n: /"; \
 	done
 
-$(BUILD)/fuzz-gen/gen_seeds: tests/fuzz/gen_seeds.c tests/fuzz/fuzz_fixture.h tests/fuzz/fuzz_market_fixture.h $(STLIB)
+$(BUILD)/fuzz-gen/gen_seeds: tests/fuzz/gen_seeds.c tests/fuzz/fuzz_fixture.h tests/fuzz/fuzz_market_fixture.h $(INTERNAL_STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ilib -Itests/fuzz $(LDFLAGS_ALL) -o $@ $< $(STLIB) $(DEP_LIBS)
+	$(CC) $(CFLAGS_ALL) -Ilib -Itests/fuzz $(LDFLAGS_ALL) -o $@ $< $(INTERNAL_STLIB) $(DEP_LIBS)
 
 # Writes the generated seeds over tests/fuzz/corpus (fuzzer-found files stay).
 # GPU reports come from the probe run on the fake CUDA driver's machines.

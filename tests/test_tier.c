@@ -1576,7 +1576,9 @@ static void test_signed_many(void **state)
         for (uint32_t i = 0; i < 6; i++) assert_int_equal(got[i], GPURENT_E_REPLAYED);
         gpurent_tier_engine *again = engine_strict();
         gpurent_trust *t3 = trust_for(k);
-        for (uint32_t i = 0; i < N; i++) gpurent_tier_record_signed(again, t3, ptr[i], len[i], NOW_S(ERA0), SKEW);
+        /* One by one, each with the status the batch gave it. */
+        for (uint32_t i = 0; i < N; i++)
+            assert_int_equal(gpurent_tier_record_signed(again, t3, ptr[i], len[i], NOW_S(ERA0), SKEW), want[i]);
         assert_same_engines(many, again, ERA0, N);
         gpurent_tier_engine_free(again);
         gpurent_trust_free(t3);

@@ -1,4 +1,4 @@
-# ThreadSanitizer suite (issue 9): every tests/tsan/tsan_*.c is a program that runs
+# ThreadSanitizer suite: every tests/tsan/tsan_*.c is a program that runs
 # library calls from many threads; it is linked with a -fsanitize=thread build of the
 # library (clang, build/tsan, through a sub-make that reuses the Makefile's rules, so
 # every lib/*/*.c is included) and must exit 0 with no TSan report.
@@ -20,9 +20,9 @@ TSAN_ENV := TSAN_OPTIONS='halt_on_error=1 exitcode=66 second_deadlock_stack=1 hi
 
 tsan-bins: $(patsubst tests/tsan/%.c,$(BUILD)/tsan-bin/%,$(TSAN_SRCS))
 
-$(BUILD)/tsan-bin/%: tests/tsan/%.c $(STLIB)
+$(BUILD)/tsan-bin/%: tests/tsan/%.c $(INTERNAL_STLIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ilib -Itests $(LDFLAGS_ALL) -o $@ $< $(STLIB) $(DEP_LIBS)
+	$(CC) $(CFLAGS_ALL) -Ilib -Itests $(LDFLAGS_ALL) -o $@ $< $(INTERNAL_STLIB) $(DEP_LIBS)
 
 # tsan_probe loads the fake CUDA driver, built with the same flags.
 $(BUILD)/tsan-bin/tsan_probe: $(BUILD)/tests/libfakecuda.so

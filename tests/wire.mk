@@ -1,6 +1,6 @@
 # Tools the Python cross-checks drive (built with the test support code).
 TEST_TOOLS += $(BUILD)/tests/wire_tool
 
-$(BUILD)/tests/wire_tool: tests/tools/wire_tool.c $(STLIB) $(TEST_SUPPORT)
+$(BUILD)/tests/wire_tool: tests/tools/wire_tool.c $(INTERNAL_STLIB) $(TEST_SUPPORT)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ilib -Itests $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT) $(STLIB) $(DEP_LIBS)
+	$(CC) $(CFLAGS_ALL) -Ilib -Itests $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT) $(INTERNAL_STLIB) $(DEP_LIBS)

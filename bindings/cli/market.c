@@ -256,7 +256,9 @@ int cmd_tier(int argc, char **argv)
         for (int i = 0; i < n; i++) {
             if (!envs[i].data) continue;
             gpurent_envelope h;
-            gpurent_envelope_decode(envs[i].data, envs[i].len, &h);
+            /* Decoded once already when read; a failure now would be a library fault. */
+            int drc = gpurent_envelope_decode(envs[i].data, envs[i].len, &h);
+            if (drc) { code = cli_fail_status("tier", drc, EXIT_FAILED); break; }
             if (gpurent_tier_era_of(eng, h.issued_at) != era) continue;
             uint64_t now = cli_opt_u64(A, "--now", h.issued_at);
             int rc = gpurent_tier_record_signed(eng, t, envs[i].data, envs[i].len, now, 300);

@@ -74,9 +74,9 @@ GPURENT_API gpurent_status gpurent_key_seal(const gpurent_key *key, const char *
  * not open it, and GPURENT_E_KEY_MISMATCH when the public key recorded in the
  * file (or `expected_pk`, unless NULL) is not the one the seed derives.
  */
-GPURENT_API gpurent_status gpurent_key_unseal(gpurent_key **out, const uint8_t *data, size_t len,
-                                              const char *passphrase,
-                                              const uint8_t expected_pk[GPURENT_KEY_BYTES]);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_key_unseal(gpurent_key **out, const uint8_t *data, size_t len,
+                                                                const char *passphrase,
+                                                                const uint8_t expected_pk[GPURENT_KEY_BYTES]);
 
 /** gpurent_key_seal() written to `path`, replacing what is there: the bytes
  *  go to a new temporary file in the same folder (a random name, created
@@ -94,8 +94,8 @@ GPURENT_API gpurent_status gpurent_key_save_new(const gpurent_key *key, const ch
                                                 const gpurent_keyfile_options *opts);
 
 /** gpurent_key_unseal() of the file at `path` (at most 4 KiB). */
-GPURENT_API gpurent_status gpurent_key_load(gpurent_key **out, const char *path, const char *passphrase,
-                                            const uint8_t expected_pk[GPURENT_KEY_BYTES]);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_key_load(gpurent_key **out, const char *path, const char *passphrase,
+                                                              const uint8_t expected_pk[GPURENT_KEY_BYTES]);
 
 /* ====================================================================== */
 /* Signing                                                                 */
@@ -262,9 +262,9 @@ typedef struct gpurent_verified gpurent_verified;
  * gpurent_verified_free()); on failure *out is set to NULL. `opts` may be
  * NULL (defaults). Thread-safe on a shared store.
  */
-GPURENT_API gpurent_status gpurent_envelope_verify(gpurent_trust *trust, const uint8_t *envelope, size_t len,
-                                                   uint64_t now, uint32_t skew_s,
-                                                   const gpurent_verify_options *opts, gpurent_verified **out);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_envelope_verify(gpurent_trust *trust, const uint8_t *envelope, size_t len,
+                                                                     uint64_t now, uint32_t skew_s,
+                                                                     const gpurent_verify_options *opts, gpurent_verified **out);
 
 /** Free a verification result. Accepts NULL. */
 GPURENT_API void gpurent_verified_free(gpurent_verified *v);
@@ -297,9 +297,9 @@ GPURENT_API gpurent_status gpurent_verified_signer(const gpurent_verified *v, ui
  * GPURENT_TRUST_MAX_PENDING_REVOCATIONS of them (then GPURENT_E_LIMIT, for
  * that issuer only).
  */
-GPURENT_API gpurent_status gpurent_trust_apply_revocation(gpurent_trust *trust, const uint8_t *envelope,
-                                                          size_t len, uint64_t now, uint32_t skew_s,
-                                                          const gpurent_verify_options *opts);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_trust_apply_revocation(gpurent_trust *trust, const uint8_t *envelope,
+                                                                            size_t len, uint64_t now, uint32_t skew_s,
+                                                                            const gpurent_verify_options *opts);
 
 /* ---- bulk verification ---- */
 
@@ -316,10 +316,10 @@ GPURENT_API gpurent_status gpurent_trust_apply_revocation(gpurent_trust *trust, 
  * envelopes not examined read GPURENT_E_CANCELLED and nothing was added to
  * the replay cache).
  */
-GPURENT_API gpurent_status gpurent_envelope_verify_many(gpurent_trust *trust, const uint8_t *const *envelopes,
-                                                        const size_t *lens, size_t n, uint64_t now, uint32_t skew_s,
-                                                        const gpurent_verify_options *opts, unsigned int threads,
-                                                        gpurent_cancel *cancel, int32_t *statuses);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_envelope_verify_many(gpurent_trust *trust, const uint8_t *const *envelopes,
+                                                                          const size_t *lens, size_t n, uint64_t now, uint32_t skew_s,
+                                                                          const gpurent_verify_options *opts, unsigned int threads,
+                                                                          const gpurent_cancel *cancel, int32_t *statuses);
 
 /** A batch of envelopes for bulk verification (binding-friendly form of
  *  gpurent_envelope_verify_many(): add envelopes, run, read answers). */
@@ -332,12 +332,12 @@ GPURENT_API gpurent_status gpurent_verify_batch_add(gpurent_verify_batch *batch,
 /** Number of envelopes in the batch. */
 GPURENT_API size_t gpurent_verify_batch_count(const gpurent_verify_batch *batch);
 /** Verify every envelope added (as gpurent_envelope_verify_many()). */
-GPURENT_API gpurent_status gpurent_verify_batch_run(gpurent_verify_batch *batch, gpurent_trust *trust, uint64_t now,
-                                                    uint32_t skew_s, const gpurent_verify_options *opts,
-                                                    unsigned int threads, gpurent_cancel *cancel);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_verify_batch_run(gpurent_verify_batch *batch, gpurent_trust *trust, uint64_t now,
+                                                                      uint32_t skew_s, const gpurent_verify_options *opts,
+                                                                      unsigned int threads, const gpurent_cancel *cancel);
 /** The answer for envelope `index` after a run (GPURENT_E_NOT_FOUND when out
  *  of range, GPURENT_E_CANCELLED before any run). */
-GPURENT_API int gpurent_verify_batch_status(const gpurent_verify_batch *batch, size_t index);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_verify_batch_status(const gpurent_verify_batch *batch, size_t index);
 /** Copy the verified payload of envelope `index`; fails with its status if
  *  it did not verify. */
 GPURENT_API gpurent_status gpurent_verify_batch_payload(const gpurent_verify_batch *batch, size_t index,

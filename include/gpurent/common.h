@@ -67,6 +67,28 @@ GPURENT_API void gpurent_cancel_reset(gpurent_cancel *token);
 GPURENT_API void gpurent_cancel_free(gpurent_cancel *token);
 
 /*
+ * Out-parameters and ownership, as every call practises them (a call's own
+ * comment says so where it differs):
+ * - Inputs are borrowed for the call: nothing passed in is kept after the
+ *   call returns; what the library keeps (an offer put into a market, an
+ *   envelope added to a batch) it copies.
+ * - Out-parameters come last, except a new handle's, which comes first:
+ *   gpurent_x_new(&out, opts). An out-parameter may not be NULL (the call
+ *   fails with GPURENT_E_INVALID_ARG) unless its comment says it may.
+ * - A handle (`gpurent_x **out`) is set to the new handle on success and to
+ *   NULL on failure; free it with gpurent_x_free().
+ * - A gpurent_buf, a record (decode) or a result struct (explain, stats) is
+ *   overwritten on success without releasing what it held: release it first
+ *   (gpurent_buf_free(), the record's _clear()) before reusing it. A failed
+ *   call leaves the caller nothing new to release.
+ * - A record that holds arrays (offer, audit report, match receipt) owns
+ *   them: release them with the record's _clear(). Other memory handed to the
+ *   caller is released with gpurent_free(); `const char *` results (names,
+ *   messages) are static and never freed.
+ * - Every _free() and _clear() accepts NULL.
+ */
+
+/*
  * Options convention (libgit2's): every options struct starts with
  * `unsigned int version`; each has a GPURENT_<X>_OPTIONS_VERSION, a
  * GPURENT_<X>_OPTIONS_INIT initialiser for C and a

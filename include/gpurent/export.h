@@ -9,4 +9,13 @@
 #define GPURENT_API
 #endif
 
+/* On calls whose result decides whether data may be trusted or used (verify,
+ * decode, unseal, load, apply): ignoring it is a compile-time warning, as
+ * libsodium marks its verify functions. */
+#if defined(__GNUC__) || defined(__clang__)
+#define GPURENT_NODISCARD __attribute__((warn_unused_result))
+#else
+#define GPURENT_NODISCARD
+#endif
+
 #endif

@@ -198,7 +198,7 @@ GPURENT_API gpurent_status gpurent_market_best(const gpurent_market *m, const gp
  * gpurent_match_receipt_init, release with gpurent_match_receipt_clear),
  * which gpurent_market_apply() then applies. `cancel` may be NULL.
  */
-GPURENT_API gpurent_status gpurent_market_match(gpurent_market *m, uint64_t now, gpurent_cancel *cancel,
+GPURENT_API gpurent_status gpurent_market_match(gpurent_market *m, uint64_t now, const gpurent_cancel *cancel,
                                                 gpurent_match_receipt *out);
 /**
  * Apply a receipt: its requests leave the pending set and become leases,
@@ -211,7 +211,7 @@ GPURENT_API gpurent_status gpurent_market_match(gpurent_market *m, uint64_t now,
  * meet its hard constraints (GPURENT_E_INFEASIBLE) and have the free
  * capacity (GPURENT_E_CAPACITY). Nothing changes on failure.
  */
-GPURENT_API gpurent_status gpurent_market_apply(gpurent_market *m, const gpurent_match_receipt *receipt);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_market_apply(gpurent_market *m, const gpurent_match_receipt *receipt);
 
 /* ---- explanations ---- */
 

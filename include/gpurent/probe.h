@@ -85,8 +85,8 @@ GPURENT_API gpurent_status gpurent_probe_options_init(gpurent_probe_options *opt
  * driver claimed); a driver that lists one device twice (same UUID or PCI
  * address) gets GPURENT_E_DRIVER_FAILED and no devices.
  */
-GPURENT_API gpurent_status gpurent_probe_run(const gpurent_probe_options *opts, const uint8_t nonce[32],
-                                             gpurent_cancel *cancel, gpurent_gpu_report *out);
+GPURENT_API gpurent_status gpurent_probe_run(const gpurent_probe_options *opts, const uint8_t nonce[GPURENT_CHALLENGE_BYTES],
+                                             const gpurent_cancel *cancel, gpurent_gpu_report *out);
 
 /**
  * gpurent_probe_run() in a child process: the default for provider nodes
@@ -118,8 +118,8 @@ GPURENT_API gpurent_status gpurent_probe_run(const gpurent_probe_options *opts, 
  * reaps every child itself still gets the report, but a crash is then
  * reported without its signal. Not for Windows (POSIX fork).
  */
-GPURENT_API gpurent_status gpurent_probe_run_isolated(const gpurent_probe_options *opts, const uint8_t nonce[32],
-                                                      gpurent_cancel *cancel, gpurent_gpu_report *out);
+GPURENT_API gpurent_status gpurent_probe_run_isolated(const gpurent_probe_options *opts, const uint8_t nonce[GPURENT_CHALLENGE_BYTES],
+                                                      const gpurent_cancel *cancel, gpurent_gpu_report *out);
 
 /** "ok", "unsupported", "error", "skipped"; "unknown" otherwise. Static string. */
 GPURENT_API const char *gpurent_pv_state_name(uint32_t state);

@@ -79,7 +79,7 @@ typedef struct gpurent_tier_options {
                                      statements (gpurent_tier_record_signed*) */
 } gpurent_tier_options;
 
-/* The published Spheron table in ppm (see FACTS: tier 1 "Most Trusted" .. tier 7). */
+/* The tier table Spheron publishes for its providers, in ppm: tier 1 "Most Trusted" .. tier 7. */
 #define GPURENT_TIER_DEFAULT_TABLE                                                                       \
     {{990000, 850000, 2000000, 0, 32},                                                                  \
      {980000, 800000, 1700000, 30, 25},                                                                 \
@@ -89,10 +89,36 @@ typedef struct gpurent_tier_options {
      {850000, 600000, 1000000, 5, 5},                                                                   \
      {750000, 0, 0, 3, 0}}
 
-#define GPURENT_TIER_OPTIONS_INIT                                                                        \
-    {GPURENT_TIER_OPTIONS_VERSION, 7, GPURENT_TIER_DEFAULT_TABLE, 2, 8, 3, 86400, 0, 0, 30, 7, 800000,  \
-     200000, GPURENT_TIER_BOUND_WILSON, 1960, 3000, 2000, 500000, 200000, 200000, 50000, 50000,         \
-     1000000000ull, 90, 0, 1048576, 0}
+/* Designated initialisers (C99/C11; C++ callers use gpurent_tier_options_init()),
+ * so each default sits beside its field's name. */
+#define GPURENT_TIER_OPTIONS_INIT                                                 \
+    {.version = GPURENT_TIER_OPTIONS_VERSION,                                     \
+     .tier_count = 7,                                                             \
+     .tiers = GPURENT_TIER_DEFAULT_TABLE,                                         \
+     .incubation_tiers = 2,                                                       \
+     .min_incubation_eras = 8,                                                    \
+     .quorum_auditors = 3,                                                        \
+     .era_s = 86400,                                                              \
+     .genesis_s = 0,                                                              \
+     .first_era = 0,                                                              \
+     .window_eras = 30,                                                           \
+     .half_life_eras = 7,                                                         \
+     .gpu_weight_ppm = 800000,                                                    \
+     .cpu_weight_ppm = 200000,                                                    \
+     .bound = GPURENT_TIER_BOUND_WILSON,                                          \
+     .z_milli = 1960,                                                             \
+     .prior_pass_milli = 3000,                                                    \
+     .prior_fail_milli = 2000,                                                    \
+     .weight_uptime_ppm = 500000,                                                 \
+     .weight_audit_ppm = 200000,                                                  \
+     .weight_jobs_ppm = 200000,                                                   \
+     .weight_stake_ppm = 50000,                                                   \
+     .weight_tenure_ppm = 50000,                                                  \
+     .stake_full_micro = 1000000000ull,                                           \
+     .tenure_full_eras = 90,                                                      \
+     .security_demote_tiers = 0,                                                  \
+     .max_providers = 1048576,                                                    \
+     .unverified_evidence = 0}
 
 /** Fill `opts` with the defaults for options `version` (GPURENT_E_VERSION
  *  for a version this library does not know). */
@@ -120,9 +146,9 @@ GPURENT_API uint32_t gpurent_tier_provider_count(const gpurent_tier_engine *engi
 /** The key of provider `index` (0..count-1, in the order providers first
  *  appeared; use keys, not indices, for identity). */
 GPURENT_API gpurent_status gpurent_tier_provider_key(const gpurent_tier_engine *engine, uint32_t index,
-                                                     uint8_t key[32]);
+                                                     uint8_t key[GPURENT_KEY_BYTES]);
 /** Digest of the parameters that decide tiers and scores (the certificate's params_digest). */
-GPURENT_API void gpurent_tier_params_digest(const gpurent_tier_engine *engine, uint8_t digest[32]);
+GPURENT_API void gpurent_tier_params_digest(const gpurent_tier_engine *engine, uint8_t digest[GPURENT_DIGEST_BYTES]);
 
 /* ---- evidence ---- */
 
@@ -197,9 +223,9 @@ GPURENT_API gpurent_status gpurent_tier_record_report(gpurent_tier_engine *engin
  * remembered, and can be sent again once its era opens. The failure detail
  * names the step.
  */
-GPURENT_API gpurent_status gpurent_tier_record_signed(gpurent_tier_engine *engine, gpurent_trust *trust,
-                                                      const uint8_t *envelope, size_t len, uint64_t now,
-                                                      uint32_t skew_s);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_tier_record_signed(gpurent_tier_engine *engine, gpurent_trust *trust,
+                                                                        const uint8_t *envelope, size_t len, uint64_t now,
+                                                                        uint32_t skew_s);
 
 /**
  * gpurent_tier_record_signed() for `n` envelopes: the signature checks of
@@ -214,11 +240,11 @@ GPURENT_API gpurent_status gpurent_tier_record_signed(gpurent_tier_engine *engin
  * envelopes not examined read GPURENT_E_CANCELLED and were not recorded;
  * those before them were.
  */
-GPURENT_API gpurent_status gpurent_tier_record_signed_many(gpurent_tier_engine *engine, gpurent_trust *trust,
-                                                           const uint8_t *const *envelopes, const size_t *lens,
-                                                           size_t n, uint64_t now, uint32_t skew_s,
-                                                           unsigned int threads, gpurent_cancel *cancel,
-                                                           int32_t *statuses);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_tier_record_signed_many(gpurent_tier_engine *engine, gpurent_trust *trust,
+                                                                             const uint8_t *const *envelopes, const size_t *lens,
+                                                                             size_t n, uint64_t now, uint32_t skew_s,
+                                                                             unsigned int threads, const gpurent_cancel *cancel,
+                                                                             int32_t *statuses);
 
 /* ---- evaluation ---- */
 
@@ -340,7 +366,7 @@ typedef struct gpurent_tier_explanation {
 } gpurent_tier_explanation;
 
 /** Explain provider `key` (GPURENT_E_UNKNOWN_PROVIDER if the engine has no evidence for it). */
-GPURENT_API gpurent_status gpurent_tier_explain(const gpurent_tier_engine *engine, const uint8_t key[32],
+GPURENT_API gpurent_status gpurent_tier_explain(const gpurent_tier_engine *engine, const uint8_t key[GPURENT_KEY_BYTES],
                                                 gpurent_tier_explanation *out);
 
 /** How the last evaluated era's evidence was weighed against auditors that
@@ -364,7 +390,7 @@ typedef struct gpurent_tier_disputes {
 /** The disputes view of provider `key` (GPURENT_E_UNKNOWN_PROVIDER if the
  *  engine has no evidence for it; all zero but `quorum` before the provider's
  *  first evaluated era). Read-only. */
-GPURENT_API gpurent_status gpurent_tier_explain_disputes(const gpurent_tier_engine *engine, const uint8_t key[32],
+GPURENT_API gpurent_status gpurent_tier_explain_disputes(const gpurent_tier_engine *engine, const uint8_t key[GPURENT_KEY_BYTES],
                                                          gpurent_tier_disputes *out);
 
 /** Failure reports of auditor `key` that a quorum contradicted, since the
@@ -375,7 +401,7 @@ GPURENT_API gpurent_status gpurent_tier_explain_disputes(const gpurent_tier_engi
  *  record for the network's operators (docs/tiers.md, "Threat model").
  *  GPURENT_E_NOT_FOUND when the engine never recorded an entry of this
  *  auditor. Read-only. */
-GPURENT_API gpurent_status gpurent_tier_auditor_contradicted(const gpurent_tier_engine *engine, const uint8_t key[32],
+GPURENT_API gpurent_status gpurent_tier_auditor_contradicted(const gpurent_tier_engine *engine, const uint8_t key[GPURENT_KEY_BYTES],
                                                              uint32_t *contradicted);
 
 /** Render an explanation as readable text (several lines, UTF-8) into `out`
@@ -391,7 +417,7 @@ GPURENT_API gpurent_status gpurent_tier_explain_text(const gpurent_tier_explanat
  * evaluated in the last evaluated era. Engines fed the same evidence with the same parameters give
  * byte-identical encodings (gpurent_tier_cert_encode).
  */
-GPURENT_API gpurent_status gpurent_tier_certificate(const gpurent_tier_engine *engine, const uint8_t key[32],
+GPURENT_API gpurent_status gpurent_tier_certificate(const gpurent_tier_engine *engine, const uint8_t key[GPURENT_KEY_BYTES],
                                                     gpurent_tier_cert *out);
 
 /* ---- signed tier certificates ---- */
@@ -406,7 +432,7 @@ GPURENT_API gpurent_status gpurent_tier_certificate(const gpurent_tier_engine *e
  * gpurent_buf_free().
  */
 GPURENT_API gpurent_status gpurent_tier_certificate_sign(const gpurent_tier_engine *engine, const gpurent_key *key,
-                                                         const uint8_t provider_key[32], uint64_t issued_at,
+                                                         const uint8_t provider_key[GPURENT_KEY_BYTES], uint64_t issued_at,
                                                          uint64_t expires_at, gpurent_buf *out);
 
 /**
@@ -436,9 +462,9 @@ GPURENT_API gpurent_status gpurent_tier_certificate_cosign(const gpurent_tier_en
  * certificate is decoded into `out` (may be NULL). Check its era and its
  * params_digest (gpurent_tier_params_digest()) against what you accept.
  */
-GPURENT_API gpurent_status gpurent_tier_certificate_verify(gpurent_trust *trust, const uint8_t *envelope,
-                                                           size_t len, uint64_t now, uint32_t skew_s,
-                                                           uint32_t quorum, gpurent_tier_cert *out);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_tier_certificate_verify(gpurent_trust *trust, const uint8_t *envelope,
+                                                                             size_t len, uint64_t now, uint32_t skew_s,
+                                                                             uint32_t quorum, gpurent_tier_cert *out);
 
 #ifdef __cplusplus
 }

@@ -43,6 +43,7 @@ typedef enum gpurent_interface {
 #define GPURENT_REGION_MAX 32      /* region codes ("eu-west") */
 #define GPURENT_KEY_BYTES 32       /* Ed25519 public key */
 #define GPURENT_DIGEST_BYTES 32    /* BLAKE2b-256 */
+#define GPURENT_UUID_BYTES 16      /* a GPU's UUID, as the driver reports it */
 #define GPURENT_NODE_MAX_GPUS 64
 #define GPURENT_OFFER_MAX_NODES 1024
 #define GPURENT_REQUEST_MAX_GPUS 1024
@@ -58,7 +59,7 @@ typedef enum gpurent_interface {
  *  known" (offers) or "not measured" (measured_*). */
 typedef struct gpurent_gpu {
     char model[GPURENT_NAME_MAX];   /* key 1: "H100 SXM5 80GB"; non-empty */
-    uint8_t uuid[16];               /* key 2: device UUID (zero if unknown) */
+    uint8_t uuid[GPURENT_UUID_BYTES];               /* key 2: device UUID (zero if unknown) */
     uint32_t pci_domain;            /* key 3 */
     uint32_t pci_bus;               /* key 4: 0..255 */
     uint32_t pci_device;            /* key 5: 0..31 */
@@ -154,7 +155,7 @@ GPURENT_API gpurent_status gpurent_gpu_validate(const gpurent_gpu *gpu);
 /** Encode to canonical bytes (validates first). Free `out` with gpurent_buf_free(). */
 GPURENT_API gpurent_status gpurent_gpu_encode(const gpurent_gpu *gpu, gpurent_buf *out);
 /** Decode and validate untrusted bytes; `out` is untouched on failure. */
-GPURENT_API gpurent_status gpurent_gpu_decode(const uint8_t *data, size_t len, gpurent_gpu *out);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_gpu_decode(const uint8_t *data, size_t len, gpurent_gpu *out);
 
 /* ---- offer ---- */
 
@@ -170,7 +171,7 @@ GPURENT_API gpurent_status gpurent_offer_validate(const gpurent_offer *offer);
 GPURENT_API gpurent_status gpurent_offer_encode(const gpurent_offer *offer, gpurent_buf *out);
 /** Decode into `out`, which must be initialised or cleared (it is overwritten
  *  on success and untouched on failure); clear it when done. */
-GPURENT_API gpurent_status gpurent_offer_decode(const uint8_t *data, size_t len, gpurent_offer *out);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_offer_decode(const uint8_t *data, size_t len, gpurent_offer *out);
 
 /* ---- request ---- */
 
@@ -178,12 +179,12 @@ GPURENT_API gpurent_status gpurent_offer_decode(const uint8_t *data, size_t len,
 GPURENT_API void gpurent_request_init(gpurent_request *req);
 GPURENT_API gpurent_status gpurent_request_validate(const gpurent_request *req);
 GPURENT_API gpurent_status gpurent_request_encode(const gpurent_request *req, gpurent_buf *out);
-GPURENT_API gpurent_status gpurent_request_decode(const uint8_t *data, size_t len, gpurent_request *out);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_request_decode(const uint8_t *data, size_t len, gpurent_request *out);
 /* List helpers (for bindings; C may fill the arrays directly). Each fails
  * with GPURENT_E_LIMIT when the list is full. */
 GPURENT_API gpurent_status gpurent_request_add_model(gpurent_request *req, const char *model);
 GPURENT_API gpurent_status gpurent_request_add_region(gpurent_request *req, const char *region, int excluded);
-GPURENT_API gpurent_status gpurent_request_add_provider(gpurent_request *req, const uint8_t key[32], int excluded);
+GPURENT_API gpurent_status gpurent_request_add_provider(gpurent_request *req, const uint8_t key[GPURENT_KEY_BYTES], int excluded);
 
 /* ---- GPU report (written by the probe module) ---- */
 
@@ -228,7 +229,7 @@ typedef struct gpurent_pv_text {
 typedef struct gpurent_pv_uuid {
     uint32_t state;
     uint32_t error;
-    uint8_t value[16];
+    uint8_t value[GPURENT_UUID_BYTES];
 } gpurent_pv_uuid;
 
 /** How an active measurement compares with its derived peak. */
@@ -318,7 +319,7 @@ GPURENT_API gpurent_status gpurent_gpu_report_validate(const gpurent_gpu_report 
 /** Encode to canonical bytes (validates first). Free `out` with gpurent_buf_free(). */
 GPURENT_API gpurent_status gpurent_gpu_report_encode(const gpurent_gpu_report *report, gpurent_buf *out);
 /** Decode and validate untrusted bytes; `out` is untouched on failure. */
-GPURENT_API gpurent_status gpurent_gpu_report_decode(const uint8_t *data, size_t len, gpurent_gpu_report *out);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_gpu_report_decode(const uint8_t *data, size_t len, gpurent_gpu_report *out);
 /** Borrow device `index` (NULL when out of range). */
 GPURENT_API const gpurent_probe_device *gpurent_gpu_report_device(const gpurent_gpu_report *report,
                                                                   uint32_t index);
@@ -377,7 +378,7 @@ GPURENT_API gpurent_status gpurent_envelope_set_subject(gpurent_envelope *env, c
  * canonical and well formed. Use gpurent_envelope_verify() (attest.h) before
  * trusting anything in it; the payload is only handed out by verification.
  */
-GPURENT_API gpurent_status gpurent_envelope_decode(const uint8_t *data, size_t len, gpurent_envelope *out);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_envelope_decode(const uint8_t *data, size_t len, gpurent_envelope *out);
 
 /** Why a key was revoked (informational). */
 typedef enum gpurent_revocation_reason {
@@ -397,7 +398,7 @@ typedef struct gpurent_revocation {
 
 GPURENT_API gpurent_status gpurent_revocation_validate(const gpurent_revocation *rev);
 GPURENT_API gpurent_status gpurent_revocation_encode(const gpurent_revocation *rev, gpurent_buf *out);
-GPURENT_API gpurent_status gpurent_revocation_decode(const uint8_t *data, size_t len, gpurent_revocation *out);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_revocation_decode(const uint8_t *data, size_t len, gpurent_revocation *out);
 
 
 /* ---- audit report and tier certificate (written by the tier module) ---- */
@@ -514,14 +515,14 @@ GPURENT_API gpurent_status gpurent_audit_report_validate(const gpurent_audit_rep
 GPURENT_API gpurent_status gpurent_audit_report_encode(const gpurent_audit_report *report, gpurent_buf *out);
 /** Decode untrusted bytes into `out` (initialised or cleared; overwritten on
  *  success, untouched on failure). Clear it when done. */
-GPURENT_API gpurent_status gpurent_audit_report_decode(const uint8_t *data, size_t len, gpurent_audit_report *out);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_audit_report_decode(const uint8_t *data, size_t len, gpurent_audit_report *out);
 
 /** Check a certificate's fields (ranges, auditors ascending and unique). */
 GPURENT_API gpurent_status gpurent_tier_cert_validate(const gpurent_tier_cert *cert);
 /** Encode to canonical bytes (validates first). */
 GPURENT_API gpurent_status gpurent_tier_cert_encode(const gpurent_tier_cert *cert, gpurent_buf *out);
 /** Decode and validate untrusted bytes; `out` is untouched on failure. */
-GPURENT_API gpurent_status gpurent_tier_cert_decode(const uint8_t *data, size_t len, gpurent_tier_cert *out);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_tier_cert_decode(const uint8_t *data, size_t len, gpurent_tier_cert *out);
 
 
 
@@ -576,7 +577,7 @@ GPURENT_API void gpurent_match_receipt_clear(gpurent_match_receipt *r);
 GPURENT_API gpurent_status gpurent_match_receipt_validate(const gpurent_match_receipt *r);
 GPURENT_API gpurent_status gpurent_match_receipt_encode(const gpurent_match_receipt *r, gpurent_buf *out);
 /** Decode into an initialised or cleared receipt (untouched on failure). */
-GPURENT_API gpurent_status gpurent_match_receipt_decode(const uint8_t *data, size_t len, gpurent_match_receipt *out);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_match_receipt_decode(const uint8_t *data, size_t len, gpurent_match_receipt *out);
 /** BLAKE2b-256 of the receipt's canonical encoding. */
 GPURENT_API gpurent_status gpurent_match_receipt_digest(const gpurent_match_receipt *r,
                                                         uint8_t digest[GPURENT_DIGEST_BYTES]);
@@ -596,7 +597,7 @@ GPURENT_API const gpurent_match_placement *gpurent_match_receipt_placement(const
  * UTF-8 strings, depth at most 16, nothing after it). Used on payloads of
  * signed envelopes before they are trusted.
  */
-GPURENT_API gpurent_status gpurent_wire_check_canonical(const uint8_t *data, size_t len);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_wire_check_canonical(const uint8_t *data, size_t len);
 
 /** Read the record type (key 0) of an encoded record without decoding the
  *  rest; the record must still pass canonical checking. */

@@ -6,6 +6,7 @@
 
 #include "../wire/envelope_internal.h"
 #include "gpurent/attest.h"
+#include "trust_replay_internal.h"
 
 /* ---- keys (key.c) ---- */
 int gr_key_sign(const gpurent_key *key, const uint8_t *msg, size_t len, uint8_t sig[GPURENT_SIGNATURE_BYTES]);
@@ -47,11 +48,6 @@ void gr_replay_clear(gr_replay *r);
 void gr_replay_id(const gr_replay *r, const uint8_t issuer[32], const uint8_t nonce[16], uint8_t id[32]);
 /* GPURENT_E_REPLAYED if `id` is cached, else remember it and return OK. */
 int gr_replay_check_insert(gr_replay *r, const uint8_t id[32]);
-/* The replay step of gpurent_envelope_verify() alone, for a statement whose
- * other checks passed (the tier module's signed ingest, which must run its
- * own checks between the two): GPURENT_E_REPLAYED if (issuer, nonce) was
- * accepted by this store before, else remember it and return OK. */
-int gr_trust_replay_remember(gpurent_trust *t, const uint8_t issuer[32], const uint8_t nonce[16]);
 
 /* ---- trust store (trust.c) ---- */
 typedef struct gr_trust_entry {

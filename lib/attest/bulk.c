@@ -26,7 +26,7 @@ typedef struct job {
     uint64_t now;
     uint32_t skew;
     gr_vopts o;
-    gpurent_cancel *cancel;
+    const gpurent_cancel *cancel;
     int32_t *status;
     item_out *items; /* may be NULL */
     atomic_size_t next;
@@ -107,7 +107,7 @@ static void replay_pass(job *j, const uint8_t *const *env)
 
 /* Shared by gpurent_envelope_verify_many() and batches; `items` may be NULL. */
 static int gr_verify_many(gpurent_trust *trust, const uint8_t *const *env, const size_t *lens, size_t n,
-                          uint64_t now, uint32_t skew, const gpurent_verify_options *opts, unsigned threads, gpurent_cancel *cancel,
+                          uint64_t now, uint32_t skew, const gpurent_verify_options *opts, unsigned threads, const gpurent_cancel *cancel,
                    int32_t *status, item_out *items)
 {
     job j = {.trust = trust, .env = env, .lens = lens, .n = n, .now = now, .skew = skew, .cancel = cancel,
@@ -129,7 +129,7 @@ static int gr_verify_many(gpurent_trust *trust, const uint8_t *const *env, const
 GPURENT_API gpurent_status gpurent_envelope_verify_many(gpurent_trust *trust, const uint8_t *const *envelopes,
                                                         const size_t *lens, size_t n, uint64_t now, uint32_t skew_s,
                                                         const gpurent_verify_options *opts, unsigned int threads,
-                                                        gpurent_cancel *cancel, int32_t *statuses)
+                                                        const gpurent_cancel *cancel, int32_t *statuses)
 {
     GR_CHECK_ARG(trust, "trust is NULL");
     GR_CHECK_ARG(n == 0 || (envelopes && lens && statuses), "envelopes, lens or statuses is NULL");
@@ -207,7 +207,7 @@ GPURENT_API size_t gpurent_verify_batch_count(const gpurent_verify_batch *b)
 
 GPURENT_API gpurent_status gpurent_verify_batch_run(gpurent_verify_batch *b, gpurent_trust *trust, uint64_t now,
                                                     uint32_t skew_s, const gpurent_verify_options *opts,
-                                                    unsigned int threads, gpurent_cancel *cancel)
+                                                    unsigned int threads, const gpurent_cancel *cancel)
 {
     GR_CHECK_ARG(b && trust, "batch or trust is NULL");
     if (!b->items && b->n && !(b->items = gr_calloc(b->n, sizeof *b->items)))
@@ -216,10 +216,10 @@ GPURENT_API gpurent_status gpurent_verify_batch_run(gpurent_verify_batch *b, gpu
                           b->status, b->items);
 }
 
-GPURENT_API int gpurent_verify_batch_status(const gpurent_verify_batch *b, size_t index)
+GPURENT_API gpurent_status gpurent_verify_batch_status(const gpurent_verify_batch *b, size_t index)
 {
     if (!b || index >= b->n) return GPURENT_E_NOT_FOUND;
-    return b->status[index];
+    return (gpurent_status)b->status[index];
 }
 
 GPURENT_API gpurent_status gpurent_verify_batch_payload(const gpurent_verify_batch *b, size_t index, gpurent_buf *out)

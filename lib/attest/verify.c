@@ -174,7 +174,7 @@ static int make_result(const gr_env_view *v, uint32_t counted, gpurent_verified 
     return GPURENT_OK;
 }
 
-int gr_trust_replay_remember(gpurent_trust *t, const uint8_t issuer[32], const uint8_t nonce[16])
+int gr_trust_replay_remember(gpurent_trust *t, const uint8_t issuer[GPURENT_KEY_BYTES], const uint8_t nonce[GPURENT_NONCE_BYTES])
 {
     uint8_t id[32];
     gr_replay_id(&t->replay, issuer, nonce, id);

@@ -19,7 +19,7 @@ static int check_nodes(const gpurent_market *m)
             continue;
         }
         live++;
-        if (x->alive != 1) BAD("node %u alive=%u", n, x->alive);
+        if (x->alive != ML_NODE_LIVE) BAD("node %u state %u, not live", n, x->alive);
         if (x->provider >= m->prov_used || !m->provs[x->provider].alive) BAD("node %u of a dead provider", n);
         if (ml_node_find(m, x->provider, x->id) != n) BAD("node %u not found by its id", n);
         if (!x->gpu_count || x->gpu_count > GPURENT_NODE_MAX_GPUS || x->gpu_free > x->gpu_count)

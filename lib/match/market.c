@@ -345,7 +345,7 @@ static void node_fill(mnode *x, const gpurent_node *src, uint32_t prov, uint16_t
         for (uint32_t i = 0; i < src->gpu_count; i++) share[i] = i < src->gpu_free ? 100 : 0;
         x->maxshare = src->gpu_free ? 100 : 0;
     }
-    x->alive = 1;
+    x->alive = ML_NODE_LIVE;
 }
 
 static void node_remove(gpurent_market *m, uint32_t n)
@@ -544,11 +544,11 @@ GPURENT_API gpurent_status gpurent_market_put_offer(gpurent_market *m, const gpu
     /* Drop the old nodes the new offer does not list. */
     for (uint32_t i = 0; i < pv->node_count; i++) {
         uint32_t n = pv->nodes[i];
-        if (m->nodes[n].alive && m->nodes[n].provider == pi) m->nodes[n].alive = 2; /* candidate for removal */
+        if (m->nodes[n].alive && m->nodes[n].provider == pi) m->nodes[n].alive = ML_NODE_STALE;
     }
-    for (uint32_t i = 0; i < o->node_count; i++) m->nodes[p.slots[i]].alive = 1;
+    for (uint32_t i = 0; i < o->node_count; i++) m->nodes[p.slots[i]].alive = ML_NODE_LIVE;
     for (uint32_t i = 0; i < pv->node_count; i++)
-        if (m->nodes[pv->nodes[i]].alive == 2) node_remove(m, pv->nodes[i]);
+        if (m->nodes[pv->nodes[i]].alive == ML_NODE_STALE) node_remove(m, pv->nodes[i]);
     gr_free(pv->nodes);
     pv->nodes = p.slots;
     pv->node_count = o->node_count;

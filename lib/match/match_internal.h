@@ -25,7 +25,7 @@
  * (12 capacity classes of 256 levels, four attribute histograms) and lives
  * as long as the market, so hostile model names must not make thousands. */
 #define ML_MAX_BUCKETS 4096u
-/* Shared tables are bounded per party (issue 16), so that nothing one party
+/* Shared tables are bounded per party (one party may flood), so that nothing one party
  * sends refuses service to another: one offer names at most this many
  * buckets (distinct model x shared), so ML_MAX_BUCKETS / ML_PROV_BUCKETS
  * providers with live offers are needed to fill the market's buckets, and
@@ -79,9 +79,16 @@ typedef struct mnode {
     uint32_t list;         /* index list (bucket * ML_CLASSES + class), NIL when unlinked */
     uint64_t report;       /* first 8 bytes of the report digest (a verification holds for it) */
     uint16_t level;
-    uint8_t alive, pad;
+    uint8_t alive, pad;    /* alive: an ml_node_state */
     char id[GPURENT_NAME_MAX];
 } mnode;
+
+/* What a node slot holds. ML_NODE_STALE exists only inside
+ * gpurent_market_put_offer() while a provider's offer is replaced: its old
+ * nodes are marked stale, the nodes the new offer lists are marked live
+ * again, and those still stale are removed. Every other moment a slot is
+ * free or live, so `alive` also reads as a truth value. */
+enum ml_node_state { ML_NODE_FREE = 0, ML_NODE_LIVE = 1, ML_NODE_STALE = 2 };
 
 typedef struct mprov {
     uint8_t key[GPURENT_KEY_BYTES];
@@ -322,6 +329,6 @@ int ml_hit_better(const msearch *s, mhit *a, mhit *b);
 void ml_fill_candidate(const msearch *s, const mhit *h, gpurent_match_candidate *c);
 
 /* ---- digests (batch.c) ---- */
-int ml_digests(const gpurent_market *m, uint8_t offers[32], uint8_t reqs[32]);
+int ml_digests(const gpurent_market *m, uint8_t offers[GPURENT_DIGEST_BYTES], uint8_t reqs[GPURENT_DIGEST_BYTES]);
 
 #endif

@@ -175,7 +175,7 @@ static int read_some(child *c, int wait_ms)
  * gone (0), the deadline passes (1) or the caller cancels (2). A write end
  * inherited by another child of the caller can keep the pipe open, so the
  * child's exit decides, not end of file. */
-static int collect(child *c, uint64_t deadline, gpurent_cancel *cancel)
+static int collect(child *c, uint64_t deadline, const gpurent_cancel *cancel)
 {
     int eof = 0;
     while (!complete(c) && !c->malformed) {
@@ -250,8 +250,8 @@ static int answer(const child *c, gpurent_gpu_report *base)
     return GPURENT_OK;
 }
 
-GPURENT_API gpurent_status gpurent_probe_run_isolated(const gpurent_probe_options *opts, const uint8_t nonce[32],
-                                                      gpurent_cancel *cancel, gpurent_gpu_report *out)
+GPURENT_API gpurent_status gpurent_probe_run_isolated(const gpurent_probe_options *opts, const uint8_t nonce[GPURENT_CHALLENGE_BYTES],
+                                                      const gpurent_cancel *cancel, gpurent_gpu_report *out)
 {
     GR_CHECK_ARG(out, "out is NULL");
     gpurent_gpu_report_init(out);

@@ -579,7 +579,7 @@ static int before(const struct timespec *a, const struct timespec *b)
 
 /* Wait for the worker: 0 done, 1 timed out, 2 cancelled. Gives the job up
  * (the worker frees it) unless it finished. */
-static int wait_job(gr_probe_job *job, uint32_t timeout_ms, gpurent_cancel *cancel)
+static int wait_job(gr_probe_job *job, uint32_t timeout_ms, const gpurent_cancel *cancel)
 {
     struct timespec deadline, now, slice;
     deadline_after(&deadline, timeout_ms);
@@ -624,7 +624,7 @@ static gr_probe_job *job_new(gr_driver *drv, const gpurent_probe_options *o, con
 }
 
 /* Hand the driver to a worker thread and wait for it within the limit. */
-static int run_worker(gr_driver *drv, const gpurent_probe_options *o, gpurent_cancel *cancel,
+static int run_worker(gr_driver *drv, const gpurent_probe_options *o, const gpurent_cancel *cancel,
                       gpurent_gpu_report *r)
 {
     gr_probe_job *job = job_new(drv, o, r);
@@ -689,8 +689,8 @@ static void unfinished_path(gr_driver *drv, gpurent_gpu_report *r)
     }
 }
 
-GPURENT_API gpurent_status gpurent_probe_run(const gpurent_probe_options *opts, const uint8_t nonce[32],
-                                             gpurent_cancel *cancel, gpurent_gpu_report *out)
+GPURENT_API gpurent_status gpurent_probe_run(const gpurent_probe_options *opts, const uint8_t nonce[GPURENT_CHALLENGE_BYTES],
+                                             const gpurent_cancel *cancel, gpurent_gpu_report *out)
 {
     GR_CHECK_ARG(out, "out is NULL");
     gpurent_gpu_report_init(out);

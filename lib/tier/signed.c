@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "tier_internal.h"
-#include "../attest/attest_internal.h"
+#include "../attest/trust_replay_internal.h"
 
 static gpurent_verify_options report_opts(uint32_t check_replay)
 {
@@ -99,7 +99,7 @@ static int fill_batch(gpurent_verify_batch *b, const uint8_t *const *env, const 
 GPURENT_API gpurent_status gpurent_tier_record_signed_many(gpurent_tier_engine *e, gpurent_trust *trust,
                                                            const uint8_t *const *env, const size_t *lens, size_t n,
                                                            uint64_t now, uint32_t skew_s, unsigned int threads,
-                                                           gpurent_cancel *cancel, int32_t *statuses)
+                                                           const gpurent_cancel *cancel, int32_t *statuses)
 {
     GR_CHECK_ARG(e && trust, "engine or trust is NULL");
     GR_CHECK_ARG(n == 0 || (env && lens && statuses), "envelopes, lens or statuses is NULL");

@@ -28,7 +28,7 @@ typedef struct gr_slot {
 } gr_slot;
 
 /* One auditor's evidence about one provider for one era, whatever number
- * of reports it came in (issue 16: a flood counts once). The checks merge
+ * of reports it came in (a flood counts once). The checks merge
  * with FAILED over PASSED over NOT_RUN; the challenge counts are the
  * auditor's own, timed in the era, saturating at 65535. So each auditor
  * holds at most one entry per era and provider. */

@@ -87,8 +87,6 @@ int gr_utf8_valid(const uint8_t *s, size_t len);
  * build one per list item, so this avoids snprintf's cost. `b` may be "". */
 void gr_path(char *dst, size_t cap, const char *a, uint32_t i, const char *b);
 
-#endif
-
 /* ---- table-driven fields ----
  * Most record fields are scalars or fixed arrays at an offset in a struct;
  * one table per record drives the encoder, the decoder and range checks, so
@@ -120,3 +118,5 @@ int gr_check_cstr(const char *s, size_t cap, int allow_empty, const char *what, 
 int gr_gpu_check(const gpurent_gpu *g, const char *what);
 void gr_wr_gpu_fields(gr_writer *w, const gpurent_gpu *g);
 int gr_rd_gpu_fields(gr_reader *r, gpurent_gpu *g);
+
+#endif
