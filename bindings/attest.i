@@ -41,6 +41,11 @@
 
 /* Scalar outputs. */
 %apply uint32_t *OUTPUT { uint32_t *roles };
+%apply uint64_t *OUTPUT { uint64_t *input_seq };
+%gpurent_long_call(gpurent_trust_save)
+%gpurent_long_call(gpurent_trust_load)
+%gpurent_long_call(gpurent_trust_save_file)
+%gpurent_long_call(gpurent_trust_load_file)
 
 /* gpurent_envelope_verify_many: a list of envelopes in (bytes objects /
  * [][]byte), one status per envelope out; n is its 4th argument. */

@@ -195,6 +195,12 @@ func (b *swigBuf) take() []byte {
 %typemap(ctype) uint32_t *OUTPUT "uint32_t *"
 %typemap(in) uint32_t *OUTPUT %{ $1 = $input; %}
 
+/* uint64_t *OUTPUT (a snapshot's input sequence) is a *uint64. */
+%typemap(gotype) uint64_t *OUTPUT "*uint64"
+%typemap(imtype) uint64_t *OUTPUT "*uint64"
+%typemap(ctype) uint64_t *OUTPUT "uint64_t *"
+%typemap(in) uint64_t *OUTPUT %{ $1 = (uint64_t *)$input; %}
+
 /* ---- handles: gpurent_x_new(TYPE **out, ...) writes the pointer into a
  * *uintptr; package gpurent wraps it in a type with Close() and a finalizer. ---- */
 %define %gpurent_handle(TYPE)

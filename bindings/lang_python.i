@@ -130,6 +130,14 @@ static void gpurent_py_raise(int st)
   $result = SWIG_Python_AppendOutput($result, PyLong_FromUnsignedLong((unsigned long)temp$argnum));
 }
 
+/* uint64_t *OUTPUT (a snapshot's input sequence) the same way. */
+%typemap(in, numinputs=0) uint64_t *OUTPUT (uint64_t temp = 0) {
+  $1 = &temp;
+}
+%typemap(argout) uint64_t *OUTPUT {
+  $result = SWIG_Python_AppendOutput($result, PyLong_FromUnsignedLongLong((unsigned long long)temp$argnum));
+}
+
 /* ---- handles: gpurent_x_new(TYPE **out, ...) returns the new pointer ----
  * The pointer is not owned by the SWIG object; the hand-written class in
  * gpurent/ (a _Handle subclass) owns it and frees it on close(). */

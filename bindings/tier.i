@@ -68,6 +68,14 @@
  * Go *uint32). */
 %apply uint32_t *OUTPUT { uint32_t *contradicted };
 
+/* Snapshots: the stored input sequence comes back (Python int, Go *uint64);
+ * saving and loading large engines release the GIL. */
+%apply uint64_t *OUTPUT { uint64_t *input_seq };
+%gpurent_long_call(gpurent_tier_save)
+%gpurent_long_call(gpurent_tier_load)
+%gpurent_long_call(gpurent_tier_save_file)
+%gpurent_long_call(gpurent_tier_load_file)
+
 %include <gpurent/tier.h>
 
 %clear int32_t *statuses;

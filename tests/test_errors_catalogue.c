@@ -757,6 +757,32 @@ static int case_verify_options_version(void)
     return verify_gpu(K_PROVIDER, 0, &o);
 }
 
+/* ---- snapshots: a tier engine of default options (first era 5) with no
+ * evidence, saved with input sequence 9 ---- */
+static int snapshot_case(size_t flip_at, uint8_t set_to, size_t cut, int other_params)
+{
+    gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
+    o.first_era = 5;
+    gpurent_tier_engine *e = NULL, *l = NULL;
+    gpurent_buf b = {0};
+    assert_int_equal(gpurent_tier_engine_new(&e, &o), GPURENT_OK);
+    assert_int_equal(gpurent_tier_save(e, 9, &b), GPURENT_OK);
+    if (flip_at < b.len) b.data[flip_at] = set_to;
+    if (other_params) o.window_eras = 20;
+    int rc = gpurent_tier_load(&l, b.data, b.len - cut, &o, NULL);
+    if (l) rc = GPURENT_E_INTERNAL; /* a refusal loads nothing */
+    gpurent_tier_engine_free(l);
+    gpurent_tier_engine_free(e);
+    gpurent_buf_free(&b);
+    return rc;
+}
+
+static int case_snapshot_damaged(void) { return snapshot_case(100, 0xff, 0, 0); }
+static int case_snapshot_truncated(void) { return snapshot_case(SIZE_MAX, 0, 1, 0); }
+static int case_snapshot_kind(void) { return snapshot_case(8, 3, 0, 0); }
+static int case_snapshot_newer(void) { return snapshot_case(12, 2, 0, 0); }
+static int case_snapshot_params(void) { return snapshot_case(SIZE_MAX, 0, 0, 1); }
+
 /* ---- probe: the machine's driver, answered in the report ---- */
 
 /* A probe answers facts about the machine in report.status and
@@ -1256,6 +1282,11 @@ static const catalogue_case cases[] = {
     CASE("short-key-file", gpurent_key_unseal, case_short_key_file),
     CASE("key-mismatch", gpurent_key_unseal, case_key_mismatch),
     CASE("key-exists", gpurent_key_save_new, case_key_exists),
+    CASE("snapshot-damaged", gpurent_tier_load, case_snapshot_damaged),
+    CASE("snapshot-truncated", gpurent_tier_load, case_snapshot_truncated),
+    CASE("snapshot-kind", gpurent_tier_load, case_snapshot_kind),
+    CASE("snapshot-newer", gpurent_tier_load, case_snapshot_newer),
+    CASE("snapshot-params", gpurent_tier_load, case_snapshot_params),
     CASE("verify-options-version", gpurent_envelope_verify, case_verify_options_version),
     CASE("no-driver", gpurent_probe_run, case_no_driver),
     CASE("stub-driver", gpurent_probe_run, case_stub_driver),

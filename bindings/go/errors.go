@@ -31,6 +31,13 @@ var (
 	ErrTimeout     = sentinel(capi.E_TIMEOUT)
 	ErrInit        = sentinel(capi.E_INIT)
 
+	// snapshots
+	ErrSnapshotCorrupt   = sentinel(capi.E_SNAPSHOT_CORRUPT)
+	ErrSnapshotTruncated = sentinel(capi.E_SNAPSHOT_TRUNCATED)
+	ErrSnapshotKind      = sentinel(capi.E_SNAPSHOT_KIND)
+	ErrSnapshotVersion   = sentinel(capi.E_SNAPSHOT_VERSION)
+	ErrSnapshotParams    = sentinel(capi.E_SNAPSHOT_PARAMS)
+
 	// wire
 	ErrMalformed    = sentinel(capi.E_MALFORMED)
 	ErrTruncated    = sentinel(capi.E_TRUNCATED)

@@ -343,6 +343,38 @@ GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_verify_batch_status(const g
 GPURENT_API gpurent_status gpurent_verify_batch_payload(const gpurent_verify_batch *batch, size_t index,
                                                         gpurent_buf *out);
 
+/* ---- trust store snapshots (docs/wire-format.md, "Snapshots") ---- */
+
+/**
+ * Save the trust store (keys with roles and validity, standing and pending
+ * revocations, the replay cache with its remembered statements, oldest
+ * first) as a snapshot into `out` (free with gpurent_buf_free()).
+ * `input_seq` is stored as given: the last input of the embedder's ordered
+ * log the state reflects. A store loaded from it refuses as replays exactly
+ * the statements this one would. Safe to call while other threads verify.
+ */
+GPURENT_API gpurent_status gpurent_trust_save(const gpurent_trust *trust, uint64_t input_seq, gpurent_buf *out);
+
+/**
+ * Rebuild a trust store from gpurent_trust_save() bytes. Nothing is trusted:
+ * keys must be valid, sorted and unique, revocations consistent with the
+ * keys, the replay ids unique and within the capacity; on failure nothing is
+ * loaded (*out = NULL) and the status says why (GPURENT_E_SNAPSHOT_CORRUPT,
+ * _TRUNCATED, _KIND, _VERSION, or _PARAMS when `expect` is given and its
+ * replay_capacity differs). `input_seq` (may be NULL) receives the stored
+ * sequence. Free with gpurent_trust_free().
+ */
+GPURENT_API gpurent_status gpurent_trust_load(gpurent_trust **out, const uint8_t *data, size_t len,
+                                              const gpurent_trust_options *expect, uint64_t *input_seq);
+
+/** gpurent_trust_save() into `path`, crash-safely (temporary file created
+ *  with O_EXCL|O_NOFOLLOW, mode 0600, fsync, rename, folder fsync). */
+GPURENT_API gpurent_status gpurent_trust_save_file(const gpurent_trust *trust, uint64_t input_seq, const char *path);
+
+/** gpurent_trust_load() from the file `path` (GPURENT_E_IO when it cannot be read). */
+GPURENT_API gpurent_status gpurent_trust_load_file(gpurent_trust **out, const char *path,
+                                                   const gpurent_trust_options *expect, uint64_t *input_seq);
+
 #ifdef __cplusplus
 }
 #endif

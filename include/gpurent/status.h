@@ -31,6 +31,11 @@ typedef enum gpurent_status {
     GPURENT_E_EXISTS = -10,       /* the item already exists */
     GPURENT_E_TIMEOUT = -11,      /* a time limit expired */
     GPURENT_E_INIT = -12,         /* library initialisation failed (libsodium) */
+    GPURENT_E_SNAPSHOT_CORRUPT = -13,   /* a snapshot whose checksum or contents are wrong */
+    GPURENT_E_SNAPSHOT_TRUNCATED = -14, /* a snapshot shorter than its header says */
+    GPURENT_E_SNAPSHOT_KIND = -15,      /* a snapshot of another engine than the one loaded */
+    GPURENT_E_SNAPSHOT_VERSION = -16,   /* a snapshot format newer than this library reads */
+    GPURENT_E_SNAPSHOT_PARAMS = -17,    /* a snapshot taken with other engine parameters */
 
     /* wire: decoding untrusted bytes */
     GPURENT_E_MALFORMED = -100,     /* bytes that are not valid MessagePack */

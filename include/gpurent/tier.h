@@ -466,6 +466,45 @@ GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_tier_certificate_verify(gpu
                                                                              size_t len, uint64_t now, uint32_t skew_s,
                                                                              uint32_t quorum, gpurent_tier_cert *out);
 
+/* ---- snapshots (docs/wire-format.md, "Snapshots"; docs/snapshots.md) ---- */
+
+/**
+ * Save the engine's whole state (options, providers and their evidence,
+ * auditors, the last era's slash events) as a snapshot into `out` (free with
+ * gpurent_buf_free()). `input_seq` is stored as given: the sequence number
+ * of the last input the state reflects in the embedder's own ordered log,
+ * so that a restart replays only what came after it. An engine loaded from
+ * the snapshot gives byte-identical certificates, explanations and slash
+ * events to this one for the same later evidence. Read-only on the engine.
+ */
+GPURENT_API gpurent_status gpurent_tier_save(const gpurent_tier_engine *engine, uint64_t input_seq, gpurent_buf *out);
+
+/**
+ * Rebuild an engine from a snapshot of gpurent_tier_save(). Nothing in the
+ * bytes is trusted: the checksum, the options and every value the engine
+ * relies on are checked, and on any failure nothing is loaded (*out = NULL):
+ * GPURENT_E_SNAPSHOT_CORRUPT (checksum, inconsistent contents, trailing
+ * bytes), GPURENT_E_SNAPSHOT_TRUNCATED, GPURENT_E_SNAPSHOT_KIND (a market
+ * or trust store snapshot), GPURENT_E_SNAPSHOT_VERSION (a newer format),
+ * GPURENT_E_SNAPSHOT_PARAMS (when `expect` is not NULL and the snapshot's
+ * parameters digest differs from the digest of `expect`). The engine takes
+ * the options stored in the snapshot. `input_seq` (may be NULL) receives the
+ * sequence stored at save time. Free the engine with gpurent_tier_engine_free().
+ */
+GPURENT_API gpurent_status gpurent_tier_load(gpurent_tier_engine **out, const uint8_t *data, size_t len,
+                                             const gpurent_tier_options *expect, uint64_t *input_seq);
+
+/** gpurent_tier_save() into the file `path`, written crash-safely: a fresh
+ *  temporary file in the same folder (O_EXCL, O_NOFOLLOW, mode 0600),
+ *  fsynced, renamed over `path`, then the folder fsynced; a crash leaves the
+ *  old snapshot or the new one (GPURENT_E_IO on failure, `path` unchanged). */
+GPURENT_API gpurent_status gpurent_tier_save_file(const gpurent_tier_engine *engine, uint64_t input_seq,
+                                                  const char *path);
+
+/** gpurent_tier_load() from the file `path` (GPURENT_E_IO when it cannot be read). */
+GPURENT_API gpurent_status gpurent_tier_load_file(gpurent_tier_engine **out, const char *path,
+                                                  const gpurent_tier_options *expect, uint64_t *input_seq);
+
 #ifdef __cplusplus
 }
 #endif

@@ -92,6 +92,11 @@ struct gpurent_trust {
 /* The revoker's part of gpurent_trust_apply_revocation (verified already). */
 int gr_trust_revoke_by(gpurent_trust *t, const uint8_t pk[32], const uint8_t by[32]);
 
+/* For snapshots: add a saved revocation entry to the standing (pending 0)
+ * or pending set as it is; whether (pk, by) is there (by NULL: any). */
+int gr_trust_revset_add(gpurent_trust *t, int pending, const uint8_t pk[32], const uint8_t by[32]);
+int gr_trust_revset_has(const gpurent_trust *t, int pending, const uint8_t pk[32], const uint8_t *by);
+
 /* Lookups; the caller holds the read lock. */
 const gr_trust_entry *gr_trust_find(const gpurent_trust *t, const uint8_t pk[32]);
 int gr_trust_revoked(const gpurent_trust *t, const uint8_t pk[32]);

@@ -182,107 +182,24 @@ GPURENT_API gpurent_status gpurent_key_unseal(gpurent_key **out, const uint8_t *
     return GPURENT_OK;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* A fresh temporary file beside `path`: "<dir>/.<name>.<16 hex>.tmp",
- * created with O_CREAT|O_EXCL|O_NOFOLLOW (never an existing file, never
- * through a planted symlink), mode 0600. */
-static int open_temp(const char *path, char *tmp, size_t cap, char *dir, size_t dcap)
-{
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    size_t dlen = slash ? (size_t)(slash - path) : 0;
-    if (!*base) {
-        errno = EISDIR;
-        return -1;
-    }
-    if (dlen + 2 > dcap) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    if (slash) {
-        memcpy(dir, path, dlen ? dlen : 1); /* "/name" lives in "/" */
-        dir[dlen ? dlen : 1] = 0;
-    } else {
-        memcpy(dir, ".", 2);
-    }
-    for (int tries = 0; tries < 16; tries++) {
-        uint8_t r[8];
-        char hex[17];
-        randombytes_buf(r, sizeof r);
-        sodium_bin2hex(hex, sizeof hex, r, sizeof r);
-        if (snprintf(tmp, cap, "%.*s.%s.%s.tmp", (int)(base - path), path, base, hex) >= (int)cap) {
-            errno = ENAMETOOLONG;
-            return -1;
-        }
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd >= 0 || errno != EEXIST) return fd;
-    }
-    return -1;
-}
-
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    int err = errno;
-    close(fd);
-    errno = err;
-    return rc;
-}
-
-/* Seal, write to a fresh temporary file, fsync, then put it in place:
- * rename() over the target (which replaces a symlink there, never writing
- * through it), or link() when the target must not exist (atomic: EEXIST
- * for anything there, a dangling symlink included); then fsync the folder. */
+/* Seal, then write through gr_file_write_atomic (lib/core/file.c): a fresh
+ * temporary file, fsync, rename() over the target or link() when the target
+ * must not exist, then fsync the folder. */
 static int save_file(const gpurent_key *key, const char *path, const char *passphrase,
                      const gpurent_keyfile_options *opts, int replace)
 {
     GR_CHECK_ARG(path, "path is NULL");
     struct stat st;
-    /* Early answer before the passphrase hashing; link() below decides. */
+    /* Early answer before the passphrase hashing; link() decides. */
     if (!replace && lstat(path, &st) == 0)
         return gr_fail(GPURENT_E_EXISTS, "key file '%s' already exists (not overwritten)", path);
+    if (strlen(path) >= 4096) return gr_fail(GPURENT_E_INVALID_ARG, "key file: path too long");
     gpurent_buf b = {0};
     int rc = gpurent_key_seal(key, passphrase, opts, &b);
     if (rc) return rc;
-    char tmp[4096 + 32], dir[4096];
-    if (strlen(path) >= 4096) {
-        gpurent_buf_free(&b);
-        return gr_fail(GPURENT_E_INVALID_ARG, "key file: path too long");
-    }
-    int fd = open_temp(path, tmp, sizeof tmp, dir, sizeof dir);
-    int bad = fd < 0 || write_all(fd, b.data, b.len) != 0 || fsync(fd) != 0;
-    int err = errno, exists = 0;
+    rc = gr_file_write_atomic(path, b.data, b.len, replace, "key file");
     gpurent_buf_free(&b);
-    if (fd < 0) return gr_fail(GPURENT_E_IO, "key file '%s': temporary file: %s", path, strerror(err));
-    if (close(fd) != 0 && !bad) bad = 1, err = errno;
-    if (!bad && replace && rename(tmp, path) != 0) bad = 1, err = errno;
-    if (!bad && !replace) {
-        if (link(tmp, path) != 0) bad = 1, err = errno, exists = err == EEXIST;
-        unlink(tmp);
-    }
-    if (!bad && fsync_dir(dir) != 0) {
-        /* the key is in place; only its durability is in doubt */
-        return gr_fail(GPURENT_E_IO, "key file '%s': fsync of '%s': %s", path, dir, strerror(errno));
-    }
-    if (bad) {
-        unlink(tmp);
-        if (exists) return gr_fail(GPURENT_E_EXISTS, "key file '%s' already exists (not overwritten)", path);
-        return gr_fail(GPURENT_E_IO, "key file '%s': %s", path, strerror(err));
-    }
-    return GPURENT_OK;
+    return rc;
 }
 
 GPURENT_API gpurent_status gpurent_key_save(const gpurent_key *key, const char *path, const char *passphrase,

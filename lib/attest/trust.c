@@ -133,6 +133,17 @@ static void revset_del(const gpurent_trust *t, gr_revset *s, uint32_t e)
     s->n--;
 }
 
+/* For snapshot.c: add a revocation entry as it was saved (checks are the caller's). */
+int gr_trust_revset_add(gpurent_trust *t, int pending, const uint8_t pk[32], const uint8_t by[32])
+{
+    return revset_add(t, pending ? &t->pending : &t->revoked, pk, by);
+}
+
+int gr_trust_revset_has(const gpurent_trust *t, int pending, const uint8_t pk[32], const uint8_t *by)
+{
+    return revset_find(t, pending ? &t->pending : &t->revoked, pk, by) != UINT32_MAX;
+}
+
 GPURENT_API gpurent_status gpurent_trust_new(gpurent_trust **out, const gpurent_trust_options *opts)
 {
     GR_CHECK_ARG(out, "out is NULL");

@@ -54,4 +54,20 @@ int gr_bytes_finish(gr_bytes *b, gpurent_buf *out);
         if (!(cond)) return gr_fail(GPURENT_E_INVALID_ARG, "%s: %s", __func__, name); \
     } while (0)
 
+
+/* ---- file.c: files written for the caller ---- */
+/* Write `len` bytes to `path` so that a crash leaves the old file or the
+ * new one, never a mix: a fresh temporary file beside it (O_CREAT|O_EXCL|
+ * O_NOFOLLOW, mode 0600), written, fsynced, renamed over `path` (replace)
+ * or linked to it (not replace: GPURENT_E_EXISTS when anything is there),
+ * then the folder fsynced. `what` names the file in failure details. */
+int gr_file_write_atomic(const char *path, const uint8_t *data, size_t len, int replace, const char *what);
+/* Read a whole regular file of at most `max` bytes (GPURENT_E_LIMIT above)
+ * into `out` (free with gpurent_buf_free). */
+int gr_file_read(const char *path, size_t max, gpurent_buf *out, const char *what);
+/* A hint that [p, p + n) is a large buffer about to be filled: at 4 MiB and
+ * above, ask for transparent huge pages (first-touch page faults dominate
+ * writing a fresh 100 MB snapshot buffer otherwise). Never fails. */
+void gr_mem_large(void *p, size_t n);
+
 #endif

@@ -29,6 +29,8 @@ static int opts_load(const gpurent_tier_options *in, gpurent_tier_options *out)
     return GPURENT_OK;
 }
 
+int gr_tier_opts_load(const gpurent_tier_options *in, gpurent_tier_options *out) { return opts_load(in, out); }
+
 GPURENT_API gpurent_status gpurent_tier_options_init(gpurent_tier_options *opts, unsigned int version)
 {
     GR_CHECK_ARG(opts, "opts is NULL");

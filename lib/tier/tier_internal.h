@@ -134,6 +134,8 @@ uint32_t gr_beta_lower_ppm(uint64_t pass_q16, uint64_t total_q16, uint32_t z_mil
 uint32_t gr_ratio_ppm(uint64_t num, uint64_t den); /* num <= den; 0 when den is 0 */
 
 /* ---- engine.c ---- */
+/* A caller's options of any known version as the current struct. */
+int gr_tier_opts_load(const gpurent_tier_options *in, gpurent_tier_options *out);
 int gr_tier_find(const gpurent_tier_engine *e, const uint8_t key[32]); /* index or -1 */
 /* The same in two steps, so that a batch can hash its keys and prefetch the
  * table entries before it looks any of them up. */

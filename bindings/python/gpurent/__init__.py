@@ -56,7 +56,7 @@ __all__ = [
     "Preset", "Constraint", "constraint_name", "MatchOptions", "Breakdown", "Candidate", "Miss", "Relaxation",
     "Explanation", "Stats", "Digests", "Placement", "Assignment", "Receipt", "Market",
 ] + [c.__name__ for c in STATUS_CLASSES.values()] + [
-    "CoreError", "WireError", "AttestError", "ProbeError", "TierError", "MatchError",
+    "CoreError", "SnapshotError", "WireError", "AttestError", "ProbeError", "TierError", "MatchError",
 ]
 
 __version__ = capi.version_string()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 import os
 from dataclasses import dataclass
-from typing import Any, List, Optional, Sequence, Union
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 from . import capi
 from ._handle import Handle
@@ -266,6 +266,15 @@ class Verified(Handle):
         return [capi.verified_signer(p, i) for i in range(capi.verified_signer_count(p))]
 
 
+def _trust_expect(replay_capacity: Optional[int]) -> Any:
+    if replay_capacity is None:
+        return None
+    o = capi.trust_options()
+    capi.trust_options_init(o, capi.TRUST_OPTIONS_VERSION)
+    o.replay_capacity = replay_capacity
+    return o
+
+
 class TrustStore(Handle):
     """Which public keys are trusted for which roles and when, which are
     revoked, and the replay cache. Safe to share between threads."""
@@ -278,6 +287,40 @@ class TrustStore(Handle):
         if replay_capacity is not None:
             o.replay_capacity = replay_capacity
         super().__init__(capi.trust_new(o))
+
+    # ---- snapshots (docs/snapshots.md) ----
+
+    def save(self, input_seq: int = 0) -> bytes:
+        """Keys, revocations and the replay window as a snapshot, recording
+        ``input_seq`` (the last input of your ordered log it reflects). A
+        store loaded from it refuses as replays what this one would."""
+        return capi.trust_save(self.ptr, input_seq)
+
+    def save_file(self, path: Union[str, "os.PathLike[str]"], input_seq: int = 0) -> None:
+        """:meth:`save` into ``path`` crash-safely (mode 0600: the replay
+        cache's id key is in it)."""
+        capi.trust_save_file(self.ptr, input_seq, os.fspath(path))
+
+    @classmethod
+    def load(cls, data: bytes, replay_capacity: Optional[int] = None) -> "Tuple[TrustStore, int]":
+        """A store from :meth:`save` bytes and its input sequence; with
+        ``replay_capacity`` the snapshot must have been taken with it
+        (SnapshotParamsError otherwise). Nothing is loaded on failure."""
+        ptr, seq = capi.trust_load(data, _trust_expect(replay_capacity))
+        return cls._adopt(ptr), seq
+
+    @classmethod
+    def load_file(cls, path: Union[str, "os.PathLike[str]"],
+                  replay_capacity: Optional[int] = None) -> "Tuple[TrustStore, int]":
+        """:meth:`load` from the file at ``path``."""
+        ptr, seq = capi.trust_load_file(os.fspath(path), _trust_expect(replay_capacity))
+        return cls._adopt(ptr), seq
+
+    @classmethod
+    def _adopt(cls, ptr: Any) -> "TrustStore":
+        store = cls.__new__(cls)
+        Handle.__init__(store, ptr)
+        return store
 
     def add(self, public_key: bytes, roles: int, not_before: int = 0, not_after: int = 0) -> None:
         """Trust ``public_key`` for ``roles`` (Role bits) from ``not_before``

@@ -109,6 +109,30 @@ class InitError(CoreError):
     """Library initialisation failed."""
 
 
+class SnapshotError(CoreError):
+    """A snapshot was refused (base of the five snapshot errors)."""
+
+
+class SnapshotCorruptError(SnapshotError):
+    """A snapshot whose checksum or contents are wrong."""
+
+
+class SnapshotTruncatedError(SnapshotError):
+    """A snapshot shorter than its header says."""
+
+
+class SnapshotKindError(SnapshotError):
+    """A snapshot of another kind of engine."""
+
+
+class SnapshotVersionError(SnapshotError):
+    """A snapshot format newer than this library reads."""
+
+
+class SnapshotParamsError(SnapshotError):
+    """A snapshot taken with other engine parameters."""
+
+
 class MalformedError(WireError):
     """Bytes that are not valid MessagePack."""
 
@@ -264,6 +288,11 @@ STATUS_CLASSES: Dict[int, Type[Error]] = {
     capi.E_EXISTS: ExistsError,
     capi.E_TIMEOUT: TimedOutError,
     capi.E_INIT: InitError,
+    capi.E_SNAPSHOT_CORRUPT: SnapshotCorruptError,
+    capi.E_SNAPSHOT_TRUNCATED: SnapshotTruncatedError,
+    capi.E_SNAPSHOT_KIND: SnapshotKindError,
+    capi.E_SNAPSHOT_VERSION: SnapshotVersionError,
+    capi.E_SNAPSHOT_PARAMS: SnapshotParamsError,
     capi.E_MALFORMED: MalformedError,
     capi.E_TRUNCATED: TruncatedError,
     capi.E_NONCANONICAL: NonCanonicalError,
@@ -314,5 +343,5 @@ def _from_status(status: int, name: str, message: str, detail: str) -> Error:
     return class_for_status(status)(status, name, message, detail)
 
 
-__all__ = ["Error", "CoreError", "WireError", "AttestError", "ProbeError", "TierError", "MatchError",
+__all__ = ["Error", "CoreError", "SnapshotError", "WireError", "AttestError", "ProbeError", "TierError", "MatchError",
            "STATUS_CLASSES", "class_for_status", "FieldRangeError", "FieldTypeError"] + sorted(c.__name__ for c in STATUS_CLASSES.values())

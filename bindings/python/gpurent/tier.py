@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import capi
 from ._fields import call_with, document, set_fields, snake
@@ -464,6 +465,41 @@ class TierEngine(Handle):
         out = bytearray(32)
         capi.tier_params_digest(self.ptr, out)
         return bytes(out)
+
+    # ---- snapshots (docs/snapshots.md) ----
+
+    def save(self, input_seq: int = 0) -> bytes:
+        """The engine's whole state as a snapshot, recording ``input_seq``:
+        the last input of your ordered log it reflects. An engine loaded
+        from it gives byte-identical certificates and explanations."""
+        return capi.tier_save(self.ptr, input_seq)
+
+    def save_file(self, path: Union[str, "os.PathLike[str]"], input_seq: int = 0) -> None:
+        """:meth:`save` into ``path`` crash-safely (temporary file in the same
+        folder, mode 0600, fsync, rename, folder fsync)."""
+        capi.tier_save_file(self.ptr, input_seq, os.fspath(path))
+
+    @classmethod
+    def load(cls, data: bytes, expect: Optional[TierOptions] = None) -> "Tuple[TierEngine, int]":
+        """An engine from :meth:`save` bytes and the input sequence it
+        recorded. Nothing is trusted: SnapshotCorruptError, ...TruncatedError,
+        ...KindError, ...VersionError, or ...ParamsError (the snapshot's
+        parameters differ from ``expect``) and nothing is loaded."""
+        ptr, seq = capi.tier_load(data, None if expect is None else expect._to_c())
+        return cls._adopt(ptr), seq
+
+    @classmethod
+    def load_file(cls, path: Union[str, "os.PathLike[str]"],
+                  expect: Optional[TierOptions] = None) -> "Tuple[TierEngine, int]":
+        """:meth:`load` from the file at ``path`` (IOFailedError when unreadable)."""
+        ptr, seq = capi.tier_load_file(os.fspath(path), None if expect is None else expect._to_c())
+        return cls._adopt(ptr), seq
+
+    @classmethod
+    def _adopt(cls, ptr: Any) -> "TierEngine":
+        engine = cls.__new__(cls)
+        Handle.__init__(engine, ptr)
+        return engine
 
     def record(self, events: Iterable[TierEvent]) -> None:
         """Record already-verified evidence, all or nothing."""

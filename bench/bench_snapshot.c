@@ -1,0 +1,184 @@
+/* Snapshot save and load of a tier engine of N providers (default 100 000)
+ * with a 30-era window of evidence and three audit entries each, against
+ * plain write()+fsync() / read() of the same number of bytes in the same
+ * folder, measured beside it (median of 5); the plain read allocates the
+ * buffer it reads into, as any loader must.
+ *
+ *   build/bench/bench_snapshot [providers] [folder]
+ *
+ * The engine is filled through the internal tables (the state a real run
+ * of 30 eras leaves, with random counts), so the benchmark measures the
+ * snapshot, not the evidence intake (bench_tier measures that). The market
+ * snapshot is not implemented yet, so there are no snapshot_market_* lines. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+#include "gpurent.h"
+#include "tier/tier_internal.h"
+
+#define ERA0 20000u
+#define RUNS 5
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static int fill(gpurent_tier_engine *e, uint32_t np)
+{
+    uint8_t k[32] = {0};
+    uint32_t aud[3];
+    for (uint32_t j = 0; j < 3; j++) {
+        k[0] = 0xA0;
+        k[1] = (uint8_t)j;
+        if (gr_auditor_index(e, k, &aud[j])) return 1;
+    }
+    if (gr_tier_reserve(e, np)) return 1;
+    e->next_era = ERA0 + 30;
+    for (uint32_t i = 0; i < np; i++) {
+        memset(k, 0, 32);
+        k[0] = 0x50;
+        memcpy(k + 1, &i, 4);
+        uint32_t p = gr_tier_get_or_add(e, k);
+        gr_prov *pr = &e->prov[p];
+        pr->first_era = ERA0;
+        pr->evaluated = 1;
+        pr->last_era = ERA0 + 29;
+        pr->st.tier = 1 + (uint32_t)(rnd() % e->o.tier_count);
+        pr->prev_tier = pr->st.tier;
+        pr->rule = GPURENT_TIER_RULE_HELD;
+        pr->score_ppm = (uint32_t)(rnd() % 1000001);
+        pr->uptime_ppm = 990000;
+        for (uint32_t s = 0; s < e->ring; s++) {
+            gr_slot *sl = &e->slots[(size_t)p * e->ring + s];
+            uint64_t r = rnd();
+            sl->gpu_pass = (uint16_t)(20 + r % 5);
+            sl->gpu_fail = (uint16_t)(r >> 8) % 3;
+            sl->cpu_pass = 6;
+            sl->cpu_fail = 0;
+            sl->job_ok = (uint16_t)(r >> 16) % 4;
+            sl->job_fail = sl->job_user = sl->unused = 0;
+        }
+        pr->audits = gr_calloc(3, sizeof *pr->audits);
+        if (!pr->audits) return 1;
+        pr->naudits = pr->audit_cap = 3;
+        for (uint32_t j = 0; j < 3; j++) { /* the auditors' keys sort as their indices */
+            gr_audit *a = &pr->audits[j];
+            a->era = ERA0 + 27 + j;
+            a->auditor = aud[j];
+            a->gpu_pass = 24;
+            a->gpu = a->integrity = a->security = GPURENT_CHECK_PASSED;
+        }
+    }
+    return 0;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v)
+{
+    qsort(v, RUNS, sizeof *v, cmp);
+    return v[RUNS / 2];
+}
+
+static int plain_write(const char *path, const uint8_t *d, size_t n)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) return 1;
+    for (size_t off = 0; off < n;) {
+        ssize_t w = write(fd, d + off, n - off);
+        if (w <= 0) return 1;
+        off += (size_t)w;
+    }
+    int rc = fsync(fd);
+    return close(fd) || rc;
+}
+
+static int plain_read(const char *path, uint8_t *d, size_t n)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return 1;
+    for (size_t off = 0; off < n;) {
+        ssize_t r = read(fd, d + off, n - off);
+        if (r <= 0) return 1;
+        off += (size_t)r;
+    }
+    return close(fd);
+}
+
+int main(int argc, char **argv)
+{
+    uint32_t np = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 100000;
+    const char *dir = argc > 2 ? argv[2] : "/tmp";
+    char snap[512], plain[512];
+    snprintf(snap, sizeof snap, "%s/bench_snapshot.%d.snap", dir, (int)getpid());
+    snprintf(plain, sizeof plain, "%s/bench_snapshot.%d.plain", dir, (int)getpid());
+    gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
+    o.first_era = ERA0;
+    gpurent_tier_engine *e = NULL;
+    if (gpurent_tier_engine_new(&e, &o) || fill(e, np)) return 1;
+    gpurent_buf b = {0};
+    if (gpurent_tier_save(e, 1, &b)) {
+        fprintf(stderr, "save: %s\n", gpurent_last_error_message());
+        return 1;
+    }
+    double save_t[RUNS], save_b[RUNS], load_t[RUNS], load_b[RUNS], mem_save[RUNS], mem_load[RUNS];
+    for (int r = 0; r < RUNS; r++) {
+        double t = bench_now();
+        if (plain_write(plain, b.data, b.len)) return 1;
+        save_b[r] = bench_now() - t;
+        t = bench_now();
+        if (gpurent_tier_save_file(e, 1, snap)) return 1;
+        save_t[r] = bench_now() - t;
+        /* a plain loader reads into memory it allocates, as the snapshot loader does */
+        t = bench_now();
+        uint8_t *fresh = malloc(b.len);
+        if (!fresh || plain_read(plain, fresh, b.len)) return 1;
+        load_b[r] = bench_now() - t;
+        free(fresh);
+        gpurent_tier_engine *l = NULL;
+        t = bench_now();
+        if (gpurent_tier_load_file(&l, snap, &o, NULL)) {
+            fprintf(stderr, "load: %s\n", gpurent_last_error_message());
+            return 1;
+        }
+        load_t[r] = bench_now() - t;
+        gpurent_tier_engine_free(l);
+        gpurent_buf m = {0};
+        t = bench_now();
+        if (gpurent_tier_save(e, 1, &m)) return 1;
+        mem_save[r] = bench_now() - t;
+        t = bench_now();
+        if (gpurent_tier_load(&l, m.data, m.len, &o, NULL)) return 1;
+        mem_load[r] = bench_now() - t;
+        gpurent_tier_engine_free(l);
+        gpurent_buf_free(&m);
+    }
+    const void *slots, *prov;
+    size_t sb, pb;
+    gr_tier_memory(e, &slots, &sb, &prov, &pb);
+    size_t mem = sb + pb + (size_t)np * (32 + 3 * sizeof(gr_audit) + 8); /* + keys, audits, table */
+    printf("tier engine: %u providers x %u-era window, snapshot %.1f MiB, engine memory >= %.1f MiB\n", np,
+           o.window_eras, b.len / 1048576.0, mem / 1048576.0);
+    printf("in memory (no file): save %.1f ms, load %.1f ms; folder %s\n", median(mem_save) * 1e3,
+           median(mem_load) * 1e3, dir);
+    bench_line("snapshot_tier_save", median(save_t) * 1e3, "ms", "write_fsync_same_bytes", median(save_b) * 1e3);
+    bench_line("snapshot_tier_load", median(load_t) * 1e3, "ms", "read_same_bytes", median(load_b) * 1e3);
+    unlink(snap);
+    unlink(plain);
+    gpurent_buf_free(&b);
+    gpurent_tier_engine_free(e);
+    return 0;
+}

@@ -1,0 +1,129 @@
+"""Snapshots from Python: a tier engine and a trust store saved and loaded
+(bytes and files) give the same outputs as the originals; refusals raise
+the specific snapshot errors and load nothing."""
+import os
+import stat
+
+import pytest
+
+import gpurent
+
+DAY = 86400
+PROV = [bytes([0x50, i]) + bytes(30) for i in range(12)]
+AUD = [bytes([0xA0 + i]) * 32 for i in range(3)]
+
+
+def report(provider, auditor, era, j):
+    base = era * DAY
+    r = gpurent.AuditReport(provider_key=provider, auditor_key=auditor, time_s=base + 86000 + j,
+                            gpu_report=gpurent.CheckResult.PASSED, integrity=gpurent.CheckResult.PASSED,
+                            security=gpurent.CheckResult.PASSED, stake_observed=1, stake_micro=500_000_000)
+    ok = 1 if provider[1] % 4 else (era % 2)
+    r.challenges = [gpurent.Challenge(base + h * 3600 + j, gpurent.ChallengeKind.GPU, ok) for h in range(24)]
+    return r
+
+
+def feed(engines, era):
+    for p in PROV:
+        for j, a in enumerate(AUD):
+            for e in engines:
+                e.record_report(report(p, a, era, j))
+
+
+def options():
+    return gpurent.TierOptions(unverified_evidence=1, first_era=20000, min_incubation_eras=2)
+
+
+def outputs(e):
+    out = []
+    for p in PROV:
+        out.append(e.explain(p))
+        try:
+            out.append(e.certificate(p).encode())
+        except gpurent.Error as err:
+            out.append(type(err).__name__)
+    return out
+
+
+def test_tier_restart_every_era_is_identical(tmp_path):
+    a = gpurent.TierEngine(options())
+    b = gpurent.TierEngine(options())
+    path = tmp_path / "tier.snap"
+    for n, era in enumerate(range(20000, 20012)):
+        feed([a, b], era)
+        if n % 2:
+            b.save_file(path, input_seq=n)
+            b.close()
+            b, seq = gpurent.TierEngine.load_file(path, options())
+        else:
+            data = b.save(input_seq=n)
+            b.close()
+            b, seq = gpurent.TierEngine.load(data, options())
+        assert seq == n
+        a.evaluate(era)
+        b.evaluate(era)
+        assert outputs(a) == outputs(b)
+        assert a.save(7) == b.save(7)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert os.listdir(tmp_path) == ["tier.snap"]
+    a.close()
+    b.close()
+
+
+def test_tier_refusals():
+    with gpurent.TierEngine(options()) as e:
+        feed([e], 20000)
+        data = bytearray(e.save(3))
+    bad = bytearray(data)
+    bad[len(bad) // 2] ^= 1
+    with pytest.raises(gpurent.SnapshotCorruptError):
+        gpurent.TierEngine.load(bytes(bad))
+    with pytest.raises(gpurent.SnapshotTruncatedError):
+        gpurent.TierEngine.load(bytes(data[:-1]))
+    with pytest.raises(gpurent.SnapshotParamsError, match="other parameters"):
+        gpurent.TierEngine.load(bytes(data), gpurent.TierOptions(window_eras=10))
+    with gpurent.TrustStore() as t:
+        with pytest.raises(gpurent.SnapshotKindError):
+            gpurent.TierEngine.load(t.save())
+    bad = bytearray(data)
+    bad[12] = 9
+    with pytest.raises(gpurent.SnapshotVersionError):
+        gpurent.TierEngine.load(bytes(bad))
+    assert issubclass(gpurent.SnapshotCorruptError, gpurent.SnapshotError)
+
+
+def test_trust_store_round_trip(tmp_path):
+    keys = [gpurent.Key.from_seed(bytes([i + 1]) * 32) for i in range(3)]
+    with gpurent.TrustStore(replay_capacity=4) as t:
+        for k in keys:
+            t.add(k.public_key, gpurent.Role.AUDITOR)
+        t.revoke(keys[2].public_key)
+        data = t.save(input_seq=41)
+        t.save_file(tmp_path / "trust.snap", 42)
+    u, seq = gpurent.TrustStore.load(data, replay_capacity=4)
+    assert seq == 41
+    assert u.is_revoked(keys[2].public_key) and not u.is_revoked(keys[0].public_key)
+    assert u.roles(keys[1].public_key) == gpurent.Role.AUDITOR
+    assert u.save(41) == data
+    u.close()
+    v, seq = gpurent.TrustStore.load_file(tmp_path / "trust.snap")
+    assert seq == 42
+    v.close()
+    with pytest.raises(gpurent.SnapshotParamsError):
+        gpurent.TrustStore.load(data, replay_capacity=5)
+    with pytest.raises(gpurent.IOFailedError):
+        gpurent.TrustStore.load_file(tmp_path / "missing")
+
+
+def test_resume_example_rejoins_the_quorum():
+    """examples/snapshot_resume.py: an auditor restarted from its snapshot and
+    the log's tail co-signs its peers' certificate."""
+    import pathlib
+    import subprocess
+    import sys
+    root = pathlib.Path(__file__).resolve().parents[3]
+    env = dict(os.environ, PYTHONPATH=str(root / "bindings" / "python"))
+    r = subprocess.run([sys.executable, str(root / "examples" / "snapshot_resume.py")], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "signed by 3 of 3 auditors, the restarted one included" in r.stdout

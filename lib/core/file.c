@@ -1,0 +1,168 @@
+/* Files the library writes for its caller: written whole to a fresh
+ * temporary file in the same folder, made durable, then put in place, so a
+ * crash at any moment leaves either the old file or the new one. Used by
+ * key files (lib/attest) and snapshots (lib/tier, lib/match, lib/attest). */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core_internal.h"
+
+#define PATH_CAP 4096
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n > (1u << 30) ? (1u << 30) : n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* A fresh temporary file beside `path`: "<dir>/.<name>.<16 hex>.tmp",
+ * created with O_CREAT|O_EXCL|O_NOFOLLOW (never an existing file, never
+ * through a planted symlink), mode 0600 (snapshots and key files may hold
+ * what others must not read). */
+static int open_temp(const char *path, char *tmp, size_t cap, char *dir, size_t dcap)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t dlen = slash ? (size_t)(slash - path) : 0;
+    if (!*base) {
+        errno = EISDIR;
+        return -1;
+    }
+    if (dlen + 2 > dcap) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (slash) {
+        memcpy(dir, path, dlen ? dlen : 1); /* "/name" lives in "/" */
+        dir[dlen ? dlen : 1] = 0;
+    } else {
+        memcpy(dir, ".", 2);
+    }
+    for (int tries = 0; tries < 16; tries++) {
+        uint8_t r[8];
+        char hex[17];
+        randombytes_buf(r, sizeof r);
+        sodium_bin2hex(hex, sizeof hex, r, sizeof r);
+        if (snprintf(tmp, cap, "%.*s.%s.%s.tmp", (int)(base - path), path, base, hex) >= (int)cap) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST) return fd;
+    }
+    return -1;
+}
+
+static int fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    int err = errno;
+    close(fd);
+    errno = err;
+    return rc;
+}
+
+/* Write to a fresh temporary file, fsync, then put it in place: rename()
+ * over the target (which replaces a symlink there, never writing through
+ * it), or link() when the target must not exist (atomic: EEXIST for
+ * anything there, a dangling symlink included); then fsync the folder. */
+int gr_file_write_atomic(const char *path, const uint8_t *data, size_t len, int replace, const char *what)
+{
+    char tmp[PATH_CAP + 32], dir[PATH_CAP];
+    if (!path) return gr_fail(GPURENT_E_INVALID_ARG, "%s: path is NULL", what);
+    if (strlen(path) >= PATH_CAP) return gr_fail(GPURENT_E_INVALID_ARG, "%s: path too long", what);
+    int rc = gr_ensure_init();
+    if (rc) return rc;
+    int fd = open_temp(path, tmp, sizeof tmp, dir, sizeof dir);
+    int bad = fd < 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0;
+    int err = errno, exists = 0;
+    if (fd < 0) return gr_fail(GPURENT_E_IO, "%s '%s': temporary file: %s", what, path, strerror(err));
+    if (close(fd) != 0 && !bad) bad = 1, err = errno;
+    if (!bad && replace && rename(tmp, path) != 0) bad = 1, err = errno;
+    if (!bad && !replace) {
+        if (link(tmp, path) != 0) bad = 1, err = errno, exists = err == EEXIST;
+        unlink(tmp);
+    }
+    if (!bad && fsync_dir(dir) != 0) {
+        /* the file is in place; only its durability is in doubt */
+        return gr_fail(GPURENT_E_IO, "%s '%s': fsync of '%s': %s", what, path, dir, strerror(errno));
+    }
+    if (bad) {
+        unlink(tmp);
+        if (exists) return gr_fail(GPURENT_E_EXISTS, "%s '%s' already exists (not overwritten)", what, path);
+        return gr_fail(GPURENT_E_IO, "%s '%s': %s", what, path, strerror(err));
+    }
+    return GPURENT_OK;
+}
+
+void gr_mem_large(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t page = 4096;
+    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), end = ((uintptr_t)p + n) & ~(page - 1);
+    if (n >= (4u << 20) && end > a) (void)madvise((void *)a, end - a, MADV_HUGEPAGE); /* a hint: errors are fine */
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
+int gr_file_read(const char *path, size_t max, gpurent_buf *out, const char *what)
+{
+    out->data = NULL;
+    out->len = 0;
+    if (!path) return gr_fail(GPURENT_E_INVALID_ARG, "%s: path is NULL", what);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return gr_fail(GPURENT_E_IO, "%s '%s': %s", what, path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int err = errno;
+        close(fd);
+        return gr_fail(GPURENT_E_IO, "%s '%s': %s", what, path, strerror(err));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return gr_fail(GPURENT_E_IO, "%s '%s': not a regular file", what, path);
+    }
+    if ((uint64_t)st.st_size > max) {
+        close(fd);
+        return gr_fail(GPURENT_E_LIMIT, "%s '%s': %llu bytes, above the limit %zu", what, path,
+                       (unsigned long long)st.st_size, max);
+    }
+    size_t cap = (size_t)st.st_size, got = 0;
+    uint8_t *d = gr_malloc(cap ? cap : 1);
+    if (!d) {
+        close(fd);
+        return gr_fail(GPURENT_E_NOMEM, "%s '%s': %zu bytes", what, path, cap);
+    }
+    gr_mem_large(d, cap);
+    ssize_t n = 0;
+    while (got < cap && (n = read(fd, d + got, cap - got)) != 0) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) break;
+        got += (size_t)n;
+    }
+    int err = errno;
+    close(fd);
+    if (n < 0) {
+        gr_free(d);
+        return gr_fail(GPURENT_E_IO, "%s '%s': %s", what, path, strerror(err));
+    }
+    out->data = d;
+    out->len = got; /* a file that shrank while read is judged by its reader */
+    return GPURENT_OK;
+}

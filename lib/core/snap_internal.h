@@ -1,0 +1,141 @@
+/* The snapshot container shared by every engine's snapshot (docs/wire-format.md,
+ * "Snapshots"). Layout, integers little-endian:
+ *
+ *    0  8  magic "GPRSNAP\0"
+ *    8  4  kind (GR_SNAP_*)
+ *   12  4  format version of that kind
+ *   16 32  digest of the engine's parameters
+ *   48  8  last input sequence the state reflects (the embedder's)
+ *   56  8  body length B
+ *   64  B  body (the kind's own layout)
+ * 64+B 32  BLAKE2b-256 of bytes 0 .. 64+B-1
+ *
+ * A body is a sequence of fixed-width fields in an order the kind defines,
+ * so each state has exactly one encoding. */
+#ifndef GPURENT_SNAP_INTERNAL_H
+#define GPURENT_SNAP_INTERNAL_H
+
+#include <string.h>
+
+#include "core_internal.h"
+
+#define GR_SNAP_HEADER 64u
+#define GR_SNAP_SUM 32u
+enum { GR_SNAP_TIER = 1, GR_SNAP_MARKET = 2, GR_SNAP_TRUST = 3 };
+
+/* Largest snapshot file a *_load_file reads (16 GiB). */
+#define GR_SNAP_FILE_MAX (1ull << 34)
+
+typedef struct gr_snap_header {
+    uint32_t kind, version;
+    uint8_t params[32];
+    uint64_t input_seq;
+    uint64_t body_len;
+} gr_snap_header;
+
+/* ---- writing: begin, put fields, finish ---- */
+void gr_snap_begin(gr_bytes *b, uint32_t kind, uint32_t version, const uint8_t params[32], uint64_t input_seq,
+                   size_t body_hint);
+/* Patch the body length, append the checksum and hand the bytes over. */
+int gr_snap_finish(gr_bytes *b, gpurent_buf *out);
+
+static inline uint8_t *gr_put_room(gr_bytes *b, size_t n)
+{
+    if (n > b->cap - b->len && gr_bytes_reserve(b, n)) return NULL;
+    uint8_t *p = b->data + b->len;
+    b->len += n;
+    return p;
+}
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Little-endian hosts store the low n bytes as they are (one move). */
+static inline void gr_le_store(uint8_t *p, uint64_t v, unsigned n) { memcpy(p, &v, n); }
+static inline uint64_t gr_le_load(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    memcpy(&v, p, n);
+    return v;
+}
+#else
+static inline void gr_le_store(uint8_t *p, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint64_t gr_le_load(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+#endif
+static inline void gr_put_uint(gr_bytes *b, uint64_t v, unsigned n)
+{
+    uint8_t *p = gr_put_room(b, n);
+    if (p) gr_le_store(p, v, n);
+}
+static inline void gr_put_u8(gr_bytes *b, uint8_t v) { gr_put_uint(b, v, 1); }
+static inline void gr_put_u16(gr_bytes *b, uint16_t v) { gr_put_uint(b, v, 2); }
+static inline void gr_put_u32(gr_bytes *b, uint32_t v) { gr_put_uint(b, v, 4); }
+static inline void gr_put_u64(gr_bytes *b, uint64_t v) { gr_put_uint(b, v, 8); }
+static inline void gr_put_raw(gr_bytes *b, const void *d, size_t n)
+{
+    uint8_t *p = n ? gr_put_room(b, n) : NULL;
+    if (p) memcpy(p, d, n);
+}
+
+/* ---- reading: open (header, length, checksum), get fields, done ---- */
+typedef struct gr_snap_reader {
+    const uint8_t *p, *end;
+    int bad; /* a read ran past the body: every later read gives 0 */
+} gr_snap_reader;
+
+/* Check the container and position `r` at the body. Order: magic
+ * (SNAPSHOT_CORRUPT), kind (SNAPSHOT_KIND), version above `version_max`
+ * (SNAPSHOT_VERSION), length (SNAPSHOT_TRUNCATED when short, CORRUPT when
+ * long), checksum (CORRUPT), then params against `expect_params` when not
+ * NULL (SNAPSHOT_PARAMS). `what` names the snapshot in details. */
+int gr_snap_open(const uint8_t *data, size_t len, uint32_t kind, uint32_t version_max, const uint8_t *expect_params,
+                 const char *what, gr_snap_header *h, gr_snap_reader *r);
+
+static inline const uint8_t *gr_get_raw(gr_snap_reader *r, size_t n)
+{
+    if (r->bad || n > (size_t)(r->end - r->p)) {
+        r->bad = 1;
+        return NULL;
+    }
+    const uint8_t *p = r->p;
+    r->p += n;
+    return p;
+}
+static inline uint64_t gr_get_uint(gr_snap_reader *r, unsigned n)
+{
+    const uint8_t *p = gr_get_raw(r, n);
+    return p ? gr_le_load(p, n) : 0;
+}
+static inline uint8_t gr_get_u8(gr_snap_reader *r) { return (uint8_t)gr_get_uint(r, 1); }
+static inline uint16_t gr_get_u16(gr_snap_reader *r) { return (uint16_t)gr_get_uint(r, 2); }
+static inline uint32_t gr_get_u32(gr_snap_reader *r) { return (uint32_t)gr_get_uint(r, 4); }
+static inline uint64_t gr_get_u64(gr_snap_reader *r) { return gr_get_uint(r, 8); }
+static inline size_t gr_get_left(const gr_snap_reader *r) { return r->bad ? 0 : (size_t)(r->end - r->p); }
+/* A count of items of at least `item_bytes` each, checked against the bytes
+ * that remain before anything is reserved from it; 0 and bad when above. */
+static inline uint32_t gr_get_count(gr_snap_reader *r, size_t item_bytes)
+{
+    uint32_t n = gr_get_u32(r);
+    if (item_bytes && n > gr_get_left(r) / item_bytes) {
+        r->bad = 1;
+        return 0;
+    }
+    return n;
+}
+/* SNAPSHOT_CORRUPT when a read ran past the body or bytes remain. */
+int gr_snap_done(const gr_snap_reader *r, const char *what);
+
+/* 1 on little-endian hosts, where arrays of fixed-width integers are
+ * copied as they are. */
+static inline int gr_host_le(void)
+{
+    const uint16_t one = 1;
+    return *(const uint8_t *)&one == 1;
+}
+
+#endif

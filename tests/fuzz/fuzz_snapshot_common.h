@@ -1,0 +1,54 @@
+/* Shared by the snapshot harnesses (fuzz_snapshot_tier.c, fuzz_snapshot_trust.c).
+ *
+ * Each input is loaded twice: as it is (the fuzzer rarely gets past the
+ * BLAKE2b checksum by itself), and "resealed": its body length set to what
+ * the input holds and the checksum recomputed, so the body decoder and the
+ * invariant checks behind the checksum are fuzzed as well.
+ *
+ * Oracles: a refusal is one of the five snapshot statuses (or NOMEM), with
+ * the thread's last error set and a detail; *out stays NULL; a loaded
+ * snapshot saves to exactly the input bytes (one encoding per state). */
+#ifndef GPURENT_FUZZ_SNAPSHOT_COMMON_H
+#define GPURENT_FUZZ_SNAPSHOT_COMMON_H
+
+#include <sodium.h>
+
+#include "fuzz_attest_common.h"
+
+#define SNAP_HEADER 64u
+#define SNAP_SUM 32u
+#define SNAP_MAX_INPUT (1u << 20)
+
+static inline int snapshot_status_ok(int rc)
+{
+    return rc == GPURENT_E_SNAPSHOT_CORRUPT || rc == GPURENT_E_SNAPSHOT_TRUNCATED || rc == GPURENT_E_SNAPSHOT_KIND ||
+           rc == GPURENT_E_SNAPSHOT_VERSION || rc == GPURENT_E_SNAPSHOT_PARAMS || rc == GPURENT_E_NOMEM;
+}
+
+/* The input with its body length and checksum made consistent (NULL when too short). */
+static inline uint8_t *snapshot_reseal(const uint8_t *data, size_t size)
+{
+    if (size < SNAP_HEADER + SNAP_SUM) return NULL;
+    uint8_t *f = malloc(size);
+    if (!f) abort();
+    memcpy(f, data, size);
+    uint64_t body = size - SNAP_HEADER - SNAP_SUM;
+    for (unsigned i = 0; i < 8; i++) f[56 + i] = (uint8_t)(body >> (8 * i));
+    crypto_generichash(f + size - SNAP_SUM, SNAP_SUM, f, size - SNAP_SUM, NULL, 0);
+    return f;
+}
+
+static inline uint64_t snapshot_seq(const uint8_t *f)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < 8; i++) v |= (uint64_t)f[48 + i] << (8 * i);
+    return v;
+}
+
+static inline void snapshot_same_bytes(const gpurent_buf *again, const uint8_t *f, size_t size, const char *what)
+{
+    FUZZ_ASSERT(again->len == size && memcmp(again->data, f, size) == 0,
+                "%s: a loaded snapshot saves to other bytes (%zu, input %zu)", what, again->len, size);
+}
+
+#endif

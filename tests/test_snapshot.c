@@ -1,0 +1,697 @@
+/* Snapshots (issue 17): the container's refusals, the tier engine restored
+ * at every era of a long scenario giving byte-identical outputs to one that
+ * never stopped, crash-safe files (a writer killed with SIGKILL at random
+ * moments always leaves the old or the new snapshot). */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "gpurent.h"
+
+#define ERA0 20000u
+#define DAY 86400u
+
+static int under_valgrind(void)
+{
+    const char *v = getenv("GPURENT_TEST_VALGRIND");
+    return v && *v == '1';
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd(void)
+{
+    uint64_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return rng_state = x;
+}
+
+static void pkey(uint8_t k[32], uint32_t i)
+{
+    memset(k, 0, 32);
+    k[0] = 0x50;
+    k[1] = (uint8_t)(i >> 16);
+    k[2] = (uint8_t)(i >> 8);
+    k[3] = (uint8_t)i;
+    k[31] = 0x01;
+}
+
+static void akey(uint8_t k[32], uint32_t j)
+{
+    memset(k, 0, 32);
+    k[0] = 0xA0;
+    k[1] = (uint8_t)j;
+    k[31] = 0x02;
+}
+
+static gpurent_tier_options tier_opts(void)
+{
+    gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
+    o.first_era = ERA0;
+    o.unverified_evidence = 1;
+    o.min_incubation_eras = 3;
+    return o;
+}
+
+static gpurent_tier_engine *tier_new(void)
+{
+    gpurent_tier_options o = tier_opts();
+    gpurent_tier_engine *e = NULL;
+    assert_int_equal(gpurent_tier_engine_new(&e, &o), GPURENT_OK);
+    return e;
+}
+
+/* ---------- a long tier scenario ---------- */
+
+#define NAUD 6u
+
+/* Provider i's quality: most are good, some flaky, a few bad. */
+static uint32_t gpu_ok_of(uint32_t i, uint64_t era)
+{
+    uint32_t q = i % 10;
+    if (q < 6) return 24;
+    if (q < 8) return 20 + (uint32_t)(rnd() % 5);
+    if (q == 8) return (era % 7 == 3) ? 10 : 23;
+    return (uint32_t)(rnd() % 25);
+}
+
+/* Part `half` (0 or 1) of era `era`'s evidence for np providers, the same
+ * into every engine given. Challenges, jobs, stakes, audits (some failed). */
+static void feed(gpurent_tier_engine **es, int ne, uint32_t np, uint64_t era, int half, uint64_t seed)
+{
+    enum { NEV = 40 };
+    gpurent_tier_event ev[NEV];
+    for (uint32_t i = half; i < np; i += 2) {
+        rng_state = seed ^ (era * 1000003u + i) ^ 0x5555;
+        if (rng_state == 0) rng_state = 1;
+        if (i % 23 == 5 && era % 3 == 0) continue; /* an era without evidence */
+        uint32_t g = gpu_ok_of(i, era), n = 0;
+        for (uint32_t c = 0; c < 24; c++, n++) {
+            memset(&ev[n], 0, sizeof ev[n]);
+            pkey(ev[n].provider_key, i);
+            ev[n].time_s = era * DAY + c * 3600 + 17;
+            ev[n].kind = GPURENT_TIER_EVENT_GPU_CHALLENGE;
+            ev[n].value = c < g;
+        }
+        for (uint32_t c = 0; c < 6; c++, n++) {
+            memset(&ev[n], 0, sizeof ev[n]);
+            pkey(ev[n].provider_key, i);
+            ev[n].time_s = era * DAY + c * 14400 + 99;
+            ev[n].kind = GPURENT_TIER_EVENT_CPU_CHALLENGE;
+            ev[n].value = c != 5 || g > 12;
+        }
+        for (uint32_t c = 0; c < 3; c++, n++) {
+            memset(&ev[n], 0, sizeof ev[n]);
+            pkey(ev[n].provider_key, i);
+            ev[n].time_s = era * DAY + 50000 + c;
+            ev[n].kind = GPURENT_TIER_EVENT_JOB;
+            ev[n].value = rnd() % 9 == 0 ? GPURENT_JOB_FAILED_PROVIDER : (rnd() % 7 == 0 ? GPURENT_JOB_FAILED_USER
+                                                                                         : GPURENT_JOB_COMPLETED);
+        }
+        memset(&ev[n], 0, sizeof ev[n]);
+        pkey(ev[n].provider_key, i);
+        ev[n].time_s = era * DAY + 60000;
+        ev[n].kind = GPURENT_TIER_EVENT_STAKE;
+        ev[n].value = 1000000ull * (i % 1500) + era;
+        n++;
+        for (int k = 0; k < ne; k++) assert_int_equal(gpurent_tier_record(es[k], ev, n), GPURENT_OK);
+        uint32_t na = 2 + (uint32_t)(rnd() % (NAUD - 1));
+        for (uint32_t j = 0; j < na; j++) {
+            uint32_t aj = (uint32_t)((i + j + era) % NAUD);
+            gpurent_audit_report r;
+            gpurent_audit_report_init(&r);
+            pkey(r.provider_key, i);
+            akey(r.auditor_key, aj);
+            r.time_s = era * DAY + 40000 + aj;
+            r.gpu_report = GPURENT_CHECK_PASSED;
+            r.integrity = (i % 31 == 7 && era % 11 == 4) ? GPURENT_CHECK_FAILED : GPURENT_CHECK_PASSED;
+            r.security = (i % 97 == 13 && era == ERA0 + 20) ? GPURENT_CHECK_FAILED : GPURENT_CHECK_PASSED;
+            if (aj == 5 && i % 5 == 0) r.security = GPURENT_CHECK_FAILED; /* a lying auditor */
+            for (int k = 0; k < ne; k++) assert_int_equal(gpurent_tier_record_report(es[k], &r), GPURENT_OK);
+            gpurent_audit_report_clear(&r);
+        }
+    }
+}
+
+/* Save `e`, load it back and swap it in (the engine that "restarts"). */
+static void restart(gpurent_tier_engine **e, uint64_t seq)
+{
+    gpurent_buf b = {0};
+    assert_int_equal(gpurent_tier_save(*e, seq, &b), GPURENT_OK);
+    gpurent_tier_engine *n = NULL;
+    uint64_t got = 0;
+    gpurent_tier_options o = tier_opts();
+    int rc = gpurent_tier_load(&n, b.data, b.len, &o, &got);
+    if (rc) fail_msg("load: %s (%s)", gpurent_status_name(rc), gpurent_last_error_message());
+    assert_non_null(n);
+    assert_int_equal(got, seq);
+    /* canonical: the loaded engine saves to the very same bytes */
+    gpurent_buf b2 = {0};
+    assert_int_equal(gpurent_tier_save(n, seq, &b2), GPURENT_OK);
+    assert_int_equal(b.len, b2.len);
+    assert_memory_equal(b.data, b2.data, b.len);
+    gpurent_buf_free(&b);
+    gpurent_buf_free(&b2);
+    gpurent_tier_engine_free(*e);
+    *e = n;
+}
+
+static void same_buf_rc(int ra, const gpurent_buf *a, int rb, const gpurent_buf *b)
+{
+    assert_int_equal(ra, rb);
+    if (ra) return;
+    assert_int_equal(a->len, b->len);
+    assert_memory_equal(a->data, b->data, a->len);
+}
+
+/* Every output of the two engines, compared byte for byte. */
+static void assert_same_outputs(gpurent_tier_engine *a, gpurent_tier_engine *b, uint32_t np, uint32_t *certs)
+{
+    assert_int_equal(gpurent_tier_provider_count(a), gpurent_tier_provider_count(b));
+    assert_int_equal(gpurent_tier_next_era(a), gpurent_tier_next_era(b));
+    for (uint32_t i = 0; i < np; i++) {
+        uint8_t key[32];
+        pkey(key, i);
+        gpurent_tier_explanation xa, xb;
+        int ra = gpurent_tier_explain(a, key, &xa), rb = gpurent_tier_explain(b, key, &xb);
+        assert_int_equal(ra, rb);
+        if (!ra) {
+            gpurent_buf ta = {0}, tb = {0};
+            same_buf_rc(gpurent_tier_explain_text(&xa, &ta), &ta, gpurent_tier_explain_text(&xb, &tb), &tb);
+            gpurent_buf_free(&ta);
+            gpurent_buf_free(&tb);
+            gpurent_tier_disputes da, db;
+            memset(&da, 0, sizeof da);
+            memset(&db, 0, sizeof db);
+            assert_int_equal(gpurent_tier_explain_disputes(a, key, &da), gpurent_tier_explain_disputes(b, key, &db));
+            assert_memory_equal(&da, &db, sizeof da);
+        }
+        gpurent_tier_cert ca, cb;
+        ra = gpurent_tier_certificate(a, key, &ca);
+        rb = gpurent_tier_certificate(b, key, &cb);
+        assert_int_equal(ra, rb);
+        if (!ra) {
+            gpurent_buf ea = {0}, eb = {0};
+            same_buf_rc(gpurent_tier_cert_encode(&ca, &ea), &ea, gpurent_tier_cert_encode(&cb, &eb), &eb);
+            gpurent_buf_free(&ea);
+            gpurent_buf_free(&eb);
+            (*certs)++;
+        }
+    }
+    assert_int_equal(gpurent_tier_slash_count(a), gpurent_tier_slash_count(b));
+    for (uint32_t k = 0; k < gpurent_tier_slash_count(a); k++) {
+        gpurent_tier_slash sa, sb;
+        assert_int_equal(gpurent_tier_slash_get(a, k, &sa), GPURENT_OK);
+        assert_int_equal(gpurent_tier_slash_get(b, k, &sb), GPURENT_OK);
+        assert_memory_equal(sa.provider_key, sb.provider_key, 32);
+        assert_true(sa.era == sb.era && sa.reasons == sb.reasons && sa.tier_before == sb.tier_before &&
+                    sa.tier_after == sb.tier_after && sa.uptime_ppm == sb.uptime_ppm);
+    }
+    for (uint32_t j = 0; j < NAUD; j++) {
+        uint8_t key[32];
+        uint32_t ca = 0, cb = 0;
+        akey(key, j);
+        assert_int_equal(gpurent_tier_auditor_contradicted(a, key, &ca), gpurent_tier_auditor_contradicted(b, key, &cb));
+        assert_int_equal(ca, cb);
+    }
+    /* and the whole state: both save to the same bytes */
+    gpurent_buf sa = {0}, sb = {0};
+    same_buf_rc(gpurent_tier_save(a, 7, &sa), &sa, gpurent_tier_save(b, 7, &sb), &sb);
+    gpurent_buf_free(&sa);
+    gpurent_buf_free(&sb);
+}
+
+static void test_tier_side_by_side(void **state)
+{
+    (void)state;
+    const uint32_t np = under_valgrind() ? 60 : 400, eras = 30;
+    gpurent_tier_engine *a = tier_new(), *b = tier_new();
+    uint64_t seq = 0;
+    uint32_t certs = 0, slashes = 0, promoted = 0;
+    for (uint64_t era = ERA0; era < ERA0 + eras; era++) {
+        gpurent_tier_engine *both[2] = {a, b};
+        feed(both, 2, np, era, 0, 42);
+        restart(&b, ++seq); /* mid-era: open evidence must survive */
+        both[1] = b;
+        feed(both, 2, np, era, 1, 42);
+        gpurent_tier_era_summary sa, sb;
+        memset(&sa, 0, sizeof sa);
+        memset(&sb, 0, sizeof sb);
+        assert_int_equal(gpurent_tier_evaluate(a, era, NULL, &sa), GPURENT_OK);
+        assert_int_equal(gpurent_tier_evaluate(b, era, NULL, &sb), GPURENT_OK);
+        assert_true(sa.era == sb.era && sa.evaluated == sb.evaluated && sa.promoted == sb.promoted &&
+                    sa.demoted == sb.demoted && sa.resets == sb.resets && sa.slashes == sb.slashes &&
+                    sa.graduated == sb.graduated);
+        assert_memory_equal(sa.tier_counts, sb.tier_counts, sizeof sa.tier_counts);
+        slashes += sa.slashes;
+        promoted += sa.promoted;
+        restart(&b, ++seq); /* after the evaluation */
+        assert_same_outputs(a, b, np, &certs);
+    }
+    /* the scenario exercised what it claims to */
+    assert_true(certs > np);
+    assert_true(slashes > 0);
+    assert_true(promoted > 0);
+    gpurent_tier_engine_free(a);
+    gpurent_tier_engine_free(b);
+}
+
+/* ---------- refusals ---------- */
+
+static gpurent_tier_engine *small_engine(uint32_t np, uint32_t eras)
+{
+    gpurent_tier_engine *e = tier_new();
+    for (uint64_t era = ERA0; era < ERA0 + eras; era++) {
+        feed(&e, 1, np, era, 0, 9);
+        feed(&e, 1, np, era, 1, 9);
+        assert_int_equal(gpurent_tier_evaluate(e, era, NULL, NULL), GPURENT_OK);
+    }
+    feed(&e, 1, np, ERA0 + eras, 0, 9);
+    return e;
+}
+
+static void reseal(gpurent_buf *b)
+{
+    crypto_generichash(b->data + b->len - 32, 32, b->data, b->len - 32, NULL, 0);
+}
+
+static void refuse(const uint8_t *d, size_t n, const gpurent_tier_options *expect, int want, const char *detail)
+{
+    gpurent_tier_engine *e = (gpurent_tier_engine *)&e; /* must be reset to NULL */
+    uint64_t seq = 99;
+    int rc = gpurent_tier_load(&e, d, n, expect, &seq);
+    if (rc != want)
+        fail_msg("want %s, got %s (%s)", gpurent_status_name(want), gpurent_status_name(rc),
+                 gpurent_last_error_message());
+    assert_null(e);
+    assert_int_equal(seq, 99);
+    if (detail && !strstr(gpurent_last_error_message(), detail))
+        fail_msg("detail '%s' lacks '%s'", gpurent_last_error_message(), detail);
+}
+
+/* Offset of provider i's key in a tier snapshot. */
+static size_t key_at(const gpurent_buf *b, uint32_t i)
+{
+    uint8_t k[32];
+    pkey(k, i);
+    for (size_t at = 64; at + 32 <= b->len; at++)
+        if (memcmp(b->data + at, k, 32) == 0) return at;
+    fail_msg("provider key %u not found", i);
+    return 0;
+}
+
+static void test_tier_refusals(void **state)
+{
+    (void)state;
+    gpurent_tier_engine *e = small_engine(under_valgrind() ? 12 : 40, 6);
+    gpurent_buf b = {0}, c = {0};
+    assert_int_equal(gpurent_tier_save(e, 1234, &b), GPURENT_OK);
+    gpurent_tier_options o = tier_opts();
+    c.data = malloc(b.len);
+    c.len = b.len;
+#define FRESH() memcpy(c.data, b.data, b.len)
+    /* a flipped byte anywhere in the body or the checksum */
+    FRESH();
+    c.data[b.len / 2] ^= 0x10;
+    refuse(c.data, c.len, &o, GPURENT_E_SNAPSHOT_CORRUPT, "checksum does not match");
+    FRESH();
+    c.data[b.len - 1] ^= 1;
+    refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "checksum");
+    /* not a snapshot at all */
+    FRESH();
+    c.data[0] = 'X';
+    refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "not a libgpurent snapshot");
+    /* truncated: every prefix is refused, never loaded */
+    for (size_t n = 0; n < b.len; n += (n < 200 ? 1 : 997)) refuse(b.data, n, NULL, n ? GPURENT_E_SNAPSHOT_TRUNCATED : GPURENT_E_SNAPSHOT_CORRUPT, NULL);
+    refuse(b.data, b.len - 1, NULL, GPURENT_E_SNAPSHOT_TRUNCATED, "the header says");
+    /* trailing bytes */
+    uint8_t *longer = malloc(b.len + 1);
+    memcpy(longer, b.data, b.len);
+    longer[b.len] = 0;
+    refuse(longer, b.len + 1, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "after the checksum");
+    free(longer);
+    /* foreign kind (a market snapshot is kind 2) */
+    FRESH();
+    c.data[8] = 2;
+    refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_KIND, "snapshot of kind 2, expected 1");
+    /* newer format */
+    FRESH();
+    c.data[12] = 2;
+    refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_VERSION, "format version 2");
+    /* other parameters */
+    gpurent_tier_options other = tier_opts();
+    other.window_eras = 20;
+    refuse(b.data, b.len, &other, GPURENT_E_SNAPSHOT_PARAMS, "other parameters");
+    /* a valid checksum over broken contents: the invariants are checked */
+    size_t k1 = key_at(&b, 1);
+    FRESH();
+    c.data[k1 + 32] = 0; /* provider 1's tier: 0 is no tier */
+    reseal(&c);
+    refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, ": tier 0,");
+    FRESH();
+    memcpy(c.data + k1, c.data + key_at(&b, 0), 32); /* two providers with one key */
+    reseal(&c);
+    refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "repeats an earlier key");
+    FRESH();
+    c.data[k1 + 32 + 4 * 6 + 8 + 24 + 8 + 16 + 4 + 16 + 4 + 16 + 4 + 8 + 4 + 4] = 200; /* provider 1's rule */
+    reseal(&c);
+    refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, ": rule 200");
+    FRESH();
+    c.data[64] = 99; /* tier_count 99: invalid options */
+    reseal(&c);
+    refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "its options are invalid");
+    FRESH();
+    c.data[20] ^= 1; /* the header's digest no longer matches the options */
+    reseal(&c);
+    refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "params digest");
+    /* every resealed single-byte change either loads or is refused as corrupt (never a crash) */
+    const size_t step = under_valgrind() ? 211 : 1;
+    for (size_t at = 64; at < b.len - 32; at += step + at % 7) {
+        FRESH();
+        c.data[at] ^= (uint8_t)(1u << (at % 8));
+        reseal(&c);
+        gpurent_tier_engine *x = NULL;
+        int rc = gpurent_tier_load(&x, c.data, c.len, NULL, NULL);
+        assert_true(rc == GPURENT_OK || rc == GPURENT_E_SNAPSHOT_CORRUPT);
+        assert_true((rc == GPURENT_OK) == (x != NULL));
+        gpurent_tier_engine_free(x);
+    }
+    /* arguments */
+    assert_int_equal(gpurent_tier_save(NULL, 0, &c), GPURENT_E_INVALID_ARG);
+    assert_int_equal(gpurent_tier_load(NULL, b.data, b.len, NULL, NULL), GPURENT_E_INVALID_ARG);
+    free(c.data);
+    gpurent_buf_free(&b);
+    gpurent_tier_engine_free(e);
+}
+
+/* ---------- files ---------- */
+
+static char tmpdir[256];
+
+static void make_tmpdir(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/gpurent-snap-XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+}
+
+static void rm_tmpdir(void)
+{
+    DIR *d = opendir(tmpdir);
+    struct dirent *de;
+    char p[512];
+    while (d && (de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+            snprintf(p, sizeof p, "%s/%s", tmpdir, de->d_name);
+            unlink(p);
+        }
+    if (d) closedir(d);
+    rmdir(tmpdir);
+}
+
+static int count_files(void)
+{
+    DIR *d = opendir(tmpdir);
+    struct dirent *de;
+    int n = 0;
+    while (d && (de = readdir(d))) n += de->d_name[0] != '.' || (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."));
+    if (d) closedir(d);
+    return n;
+}
+
+static void test_tier_files(void **state)
+{
+    (void)state;
+    make_tmpdir();
+    char path[512], target[512];
+    snprintf(path, sizeof path, "%s/tier.snap", tmpdir);
+    gpurent_tier_engine *e = small_engine(30, 4), *l = NULL;
+    assert_int_equal(gpurent_tier_save_file(e, 77, path), GPURENT_OK);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(count_files(), 1); /* no temporary file left */
+    uint64_t seq = 0;
+    assert_int_equal(gpurent_tier_load_file(&l, path, NULL, &seq), GPURENT_OK);
+    assert_int_equal(seq, 77);
+    uint32_t certs = 0;
+    assert_same_outputs(e, l, 30, &certs);
+    gpurent_tier_engine_free(l);
+    /* a symlink at the path is replaced, its target never written */
+    snprintf(target, sizeof target, "%s/victim", tmpdir);
+    FILE *f = fopen(target, "w");
+    fputs("keep", f);
+    fclose(f);
+    unlink(path);
+    assert_int_equal(symlink(target, path), 0);
+    assert_int_equal(gpurent_tier_save_file(e, 78, path), GPURENT_OK);
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(stat(target, &st), 0);
+    assert_int_equal(st.st_size, 4);
+    /* missing file, missing folder */
+    snprintf(path, sizeof path, "%s/none", tmpdir);
+    assert_int_equal(gpurent_tier_load_file(&l, path, NULL, NULL), GPURENT_E_IO);
+    assert_null(l);
+    snprintf(path, sizeof path, "%s/no/such/dir/x.snap", tmpdir);
+    assert_int_equal(gpurent_tier_save_file(e, 1, path), GPURENT_E_IO);
+    gpurent_tier_engine_free(e);
+    rm_tmpdir();
+}
+
+/* A writer saving two different snapshots in turn is killed with SIGKILL
+ * at random moments; each time the file loads as one of the two. */
+static void test_sigkill_writer(void **state)
+{
+    (void)state;
+    make_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/tier.snap", tmpdir);
+    gpurent_tier_engine *e = small_engine(120, 3);
+    gpurent_buf s1 = {0}, s2 = {0};
+    assert_int_equal(gpurent_tier_save(e, 1, &s1), GPURENT_OK);
+    assert_int_equal(gpurent_tier_save(e, 2, &s2), GPURENT_OK);
+    assert_int_equal(gpurent_tier_save_file(e, 1, path), GPURENT_OK);
+    const int rounds = under_valgrind() ? 10 : 150;
+    int seen_new = 0;
+    for (int round = 0; round < rounds; round++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            for (uint64_t s = 0;; s++)
+                if (gpurent_tier_save_file(e, 1 + (s & 1), path) != GPURENT_OK) _exit(3);
+        }
+        struct timespec ts = {0, (long)(rnd() % 3000000)};
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status)); /* no write failed before the kill */
+        gpurent_buf f = {0};
+        int fd = open(path, O_RDONLY);
+        assert_true(fd >= 0);
+        struct stat st;
+        assert_int_equal(fstat(fd, &st), 0);
+        f.len = (size_t)st.st_size;
+        f.data = malloc(f.len);
+        assert_int_equal(read(fd, f.data, f.len), (ssize_t)f.len);
+        close(fd);
+        assert_int_equal(f.len, s1.len);
+        assert_true(memcmp(f.data, s1.data, f.len) == 0 || memcmp(f.data, s2.data, f.len) == 0);
+        seen_new += memcmp(f.data, s2.data, f.len) == 0;
+        gpurent_tier_engine *l = NULL;
+        assert_int_equal(gpurent_tier_load_file(&l, path, NULL, NULL), GPURENT_OK);
+        gpurent_tier_engine_free(l);
+        free(f.data);
+    }
+    (void)seen_new;
+    gpurent_buf_free(&s1);
+    gpurent_buf_free(&s2);
+    gpurent_tier_engine_free(e);
+    rm_tmpdir(); /* also removes temporaries the killed writers left */
+}
+
+/* ---------- trust store ---------- */
+
+#define T0 1700000000ull
+
+static gpurent_key *seed_key(uint32_t n)
+{
+    uint8_t seed[32];
+    memset(seed, 0xab, sizeof seed);
+    memcpy(seed, &n, sizeof n);
+    gpurent_key *k = NULL;
+    assert_int_equal(gpurent_key_from_seed(&k, seed), GPURENT_OK);
+    return k;
+}
+
+static void pk_of(uint32_t n, uint8_t pk[32])
+{
+    gpurent_key *k = seed_key(n);
+    gpurent_key_public(k, pk);
+    gpurent_key_free(k);
+}
+
+/* A revocation of key `target` signed by `signer`, nonce n. */
+static gpurent_buf revocation(gpurent_key *signer, uint32_t target, uint32_t n)
+{
+    gpurent_revocation r = {.revoked_at = T0, .reason = GPURENT_REVOKE_COMPROMISED};
+    gpurent_buf p = {0}, e = {0};
+    gpurent_envelope h;
+    pk_of(target, r.key);
+    assert_int_equal(gpurent_revocation_encode(&r, &p), GPURENT_OK);
+    gpurent_envelope_init(&h);
+    h.statement = GPURENT_RECORD_REVOCATION;
+    h.issued_at = T0;
+    h.expires_at = T0 + DAY;
+    memcpy(h.nonce, &n, sizeof n);
+    h.nonce[15] = 0x5a;
+    assert_int_equal(gpurent_envelope_sign(signer, &h, p.data, p.len, &e), GPURENT_OK);
+    gpurent_buf_free(&p);
+    return e;
+}
+
+static void trust_restart(gpurent_trust **t, uint64_t seq)
+{
+    gpurent_buf b = {0}, b2 = {0};
+    assert_int_equal(gpurent_trust_save(*t, seq, &b), GPURENT_OK);
+    gpurent_trust *n = NULL;
+    uint64_t got = 0;
+    gpurent_trust_options o = GPURENT_TRUST_OPTIONS_INIT;
+    o.replay_capacity = 8;
+    int rc = gpurent_trust_load(&n, b.data, b.len, &o, &got);
+    if (rc) fail_msg("load: %s (%s)", gpurent_status_name(rc), gpurent_last_error_message());
+    assert_int_equal(got, seq);
+    assert_int_equal(gpurent_trust_save(n, seq, &b2), GPURENT_OK);
+    assert_int_equal(b.len, b2.len);
+    assert_memory_equal(b.data, b2.data, b.len);
+    gpurent_buf_free(&b);
+    gpurent_buf_free(&b2);
+    gpurent_trust_free(*t);
+    *t = n;
+}
+
+static void test_trust_side_by_side(void **state)
+{
+    (void)state;
+    gpurent_trust_options o = GPURENT_TRUST_OPTIONS_INIT;
+    o.replay_capacity = 8; /* small: eviction order matters */
+    gpurent_trust *a = NULL, *b = NULL;
+    assert_int_equal(gpurent_trust_new(&a, &o), GPURENT_OK);
+    assert_int_equal(gpurent_trust_new(&b, &o), GPURENT_OK);
+    gpurent_key *rev1 = seed_key(1), *rev2 = seed_key(2);
+    uint8_t pk[32];
+    for (uint32_t k = 1; k <= 6; k++) {
+        pk_of(k, pk);
+        uint32_t roles = k <= 2 ? GPURENT_ROLE_REVOKER : GPURENT_ROLE_AUDITOR;
+        assert_int_equal(gpurent_trust_add(a, pk, roles, T0 - DAY, k == 6 ? T0 + 9 * DAY : 0), GPURENT_OK);
+        assert_int_equal(gpurent_trust_add(b, pk, roles, T0 - DAY, k == 6 ? T0 + 9 * DAY : 0), GPURENT_OK);
+    }
+    pk_of(40, pk);
+    assert_int_equal(gpurent_trust_revoke(a, pk), GPURENT_OK); /* operator's, of a key not in the store */
+    assert_int_equal(gpurent_trust_revoke(b, pk), GPURENT_OK);
+    enum { N = 24 };
+    gpurent_buf env[N];
+    for (uint32_t n = 0; n < N; n++) {
+        /* keys 3..6 are in the store (standing), 10.. are not (pending) */
+        env[n] = revocation(n % 2 ? rev1 : rev2, n % 6 == 0 ? 3 + n % 4 : 10 + n, n);
+        int ra = gpurent_trust_apply_revocation(a, env[n].data, env[n].len, T0 + 1, 0, NULL);
+        int rb = gpurent_trust_apply_revocation(b, env[n].data, env[n].len, T0 + 1, 0, NULL);
+        assert_int_equal(ra, GPURENT_OK);
+        assert_int_equal(rb, ra);
+        trust_restart(&b, n + 1);
+    }
+    /* a pending revocation takes effect when its key is added */
+    pk_of(11, pk);
+    assert_int_equal(gpurent_trust_add(a, pk, GPURENT_ROLE_PROVIDER, 0, 0), GPURENT_OK);
+    assert_int_equal(gpurent_trust_add(b, pk, GPURENT_ROLE_PROVIDER, 0, 0), GPURENT_OK);
+    assert_true(gpurent_trust_is_revoked(b, pk));
+    for (uint32_t k = 1; k < 40 + N; k++) {
+        pk_of(k, pk);
+        assert_int_equal(gpurent_trust_is_revoked(a, pk), gpurent_trust_is_revoked(b, pk));
+    }
+    /* the replay window: the newest 8 are refused by both, older ones were evicted alike */
+    int replayed = 0;
+    for (uint32_t n = N; n-- > 0;) { /* newest first: re-accepting old ones evicts */
+        int ra = gpurent_trust_apply_revocation(a, env[n].data, env[n].len, T0 + 1, 0, NULL);
+        int rb = gpurent_trust_apply_revocation(b, env[n].data, env[n].len, T0 + 1, 0, NULL);
+        assert_int_equal(ra, rb);
+        replayed += ra == GPURENT_E_REPLAYED;
+        gpurent_buf_free(&env[n]);
+    }
+    assert_int_equal(replayed, 8);
+    gpurent_buf sa = {0}, sb = {0};
+    assert_int_equal(gpurent_trust_save(a, 5, &sa), GPURENT_OK);
+    assert_int_equal(gpurent_trust_save(b, 5, &sb), GPURENT_OK);
+    assert_int_equal(sa.len, sb.len);
+    /* the same keys and revocations; the replay ids are keyed with each
+     * store's own random key (saved with it), so that part differs */
+    assert_memory_equal(sa.data, sb.data, sa.len - 32 - (32 + 4 + 8 * 32));
+    /* refusals */
+    gpurent_trust *x = (gpurent_trust *)&x;
+    o.replay_capacity = 9;
+    assert_int_equal(gpurent_trust_load(&x, sa.data, sa.len, &o, NULL), GPURENT_E_SNAPSHOT_PARAMS);
+    assert_null(x);
+    sa.data[sa.len / 2] ^= 4;
+    assert_int_equal(gpurent_trust_load(&x, sa.data, sa.len, NULL, NULL), GPURENT_E_SNAPSHOT_CORRUPT);
+    assert_int_equal(gpurent_trust_load(&x, sa.data, sa.len - 3, NULL, NULL), GPURENT_E_SNAPSHOT_TRUNCATED);
+    /* a resealed store whose two keys are swapped (out of order) */
+    memcpy(sa.data, sb.data, sa.len);
+    size_t k0 = 64 + 8, k1 = k0 + 56;
+    uint8_t tmp[56];
+    memcpy(tmp, sa.data + k0, 56);
+    memcpy(sa.data + k0, sa.data + k1, 56);
+    memcpy(sa.data + k1, tmp, 56);
+    reseal(&sa);
+    assert_int_equal(gpurent_trust_load(&x, sa.data, sa.len, NULL, NULL), GPURENT_E_SNAPSHOT_CORRUPT);
+    assert_non_null(strstr(gpurent_last_error_message(), "out of order"));
+    /* a tier snapshot is not a trust store */
+    gpurent_tier_engine *e = tier_new();
+    gpurent_buf tb = {0};
+    assert_int_equal(gpurent_tier_save(e, 0, &tb), GPURENT_OK);
+    assert_int_equal(gpurent_trust_load(&x, tb.data, tb.len, NULL, NULL), GPURENT_E_SNAPSHOT_KIND);
+    assert_null(x);
+    gpurent_buf_free(&tb);
+    gpurent_tier_engine_free(e);
+    /* every resealed byte change loads or is refused as corrupt */
+    for (size_t at = 64; at < sb.len - 32; at += under_valgrind() ? 37 : 3) {
+        memcpy(sa.data, sb.data, sa.len);
+        sa.data[at] ^= (uint8_t)(1u << (at % 8));
+        reseal(&sa);
+        gpurent_trust *y = NULL;
+        int rc = gpurent_trust_load(&y, sa.data, sa.len, NULL, NULL);
+        assert_true(rc == GPURENT_OK || rc == GPURENT_E_SNAPSHOT_CORRUPT);
+        gpurent_trust_free(y);
+    }
+    gpurent_buf_free(&sa);
+    gpurent_buf_free(&sb);
+    gpurent_key_free(rev1);
+    gpurent_key_free(rev2);
+    gpurent_trust_free(a);
+    gpurent_trust_free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tier_refusals),
+        cmocka_unit_test(test_tier_files),
+        cmocka_unit_test(test_sigkill_writer),
+        cmocka_unit_test(test_tier_side_by_side),
+        cmocka_unit_test(test_trust_side_by_side),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
