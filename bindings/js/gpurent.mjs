@@ -1,0 +1,735 @@
+// libgpurent for JavaScript: a thin layer over the C library compiled to
+// WebAssembly (make wasm). Every rule -- canonical bytes, signatures, trust,
+// quorum, tiers, matching -- runs in the C code; this file only moves bytes
+// and structs across the boundary and turns statuses into exceptions.
+//
+//   import * as gr from '@libgpurent/gpurent';
+//   await gr.init();
+//   const offer = gr.decode(bytes);          // { type: 'offer', providerKey: Uint8Array, ... }
+//   gr.encode(offer);                        // the same canonical bytes
+//
+// Integers: 32-bit fields are numbers; 64-bit fields are numbers when they
+// fit exactly (Number.isSafeInteger) and bigints otherwise; writers take both.
+import createGpurentModule from './dist/gpurent_wasm.mjs';
+
+let M = null;
+
+/** Load and initialise the WebAssembly module (idempotent). */
+export async function init(moduleArg = {}) {
+  if (M) return;
+  await nodeShims();
+  const mod = await createGpurentModule(moduleArg);
+  check(mod._gpurent_init(), mod);
+  M = mod;
+  checkLayouts();
+}
+
+// emscripten 3.1.6's ES module output still reaches for CommonJS globals
+// under Node (require for crypto/fs/path, __dirname); give them to it. In a
+// browser nothing here runs.
+async function nodeShims() {
+  const isNode = typeof process === 'object' && process.versions?.node && typeof window === 'undefined';
+  if (!isNode) return;
+  const { createRequire } = await import('node:module');
+  if (typeof globalThis.require !== 'function') globalThis.require = createRequire(import.meta.url);
+  if (typeof globalThis.__dirname !== 'string') globalThis.__dirname = new URL('./dist', import.meta.url).pathname;
+}
+
+function need() {
+  if (!M) throw new Error('gpurent: call await init() first');
+  return M;
+}
+
+// ---------------------------------------------------------------- errors
+
+/** A libgpurent status other than OK: `status` (number), `code` (its name,
+ *  e.g. "GPURENT_E_BAD_SIGNATURE"), `detail` (the library's detail message). */
+export class GpurentError extends Error {
+  constructor(status, code, detail) {
+    super(`${code}: ${detail}`);
+    this.name = 'GpurentError';
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+  }
+}
+/** Bytes that are not a canonical, well-formed record (-100..-199). */
+export class WireError extends GpurentError { constructor(...a) { super(...a); this.name = 'WireError'; } }
+/** A signature, trust, window, quorum or replay failure (-200..-299). */
+export class VerifyError extends GpurentError { constructor(...a) { super(...a); this.name = 'VerifyError'; } }
+/** A tier engine refusal (-400..-499). */
+export class TierError extends GpurentError { constructor(...a) { super(...a); this.name = 'TierError'; } }
+/** A matching refusal (-500..-599): infeasible, unknown offer, capacity. */
+export class MatchError extends GpurentError { constructor(...a) { super(...a); this.name = 'MatchError'; } }
+
+function errorFor(status, m = M) {
+  const code = m.UTF8ToString(m._gpurent_status_name(status));
+  const detail = m.UTF8ToString(m._gpurent_last_error_message()) || m.UTF8ToString(m._gpurent_strerror(status));
+  const cls = status <= -100 && status > -200 ? WireError : status <= -200 && status > -300 ? VerifyError
+    : status <= -400 && status > -500 ? TierError : status <= -500 && status > -600 ? MatchError : GpurentError;
+  return new cls(status, code, detail);
+}
+function check(status, m = M) {
+  if (status !== 0) throw errorFor(status, m);
+}
+
+/** The name of a status code ("GPURENT_E_EXPIRED"). */
+export function statusName(status) { const m = need(); return m.UTF8ToString(m._gpurent_status_name(status)); }
+/** The library's version string. */
+export function version() { const m = need(); return m.UTF8ToString(m._gpurent_version_string()); }
+
+// ---------------------------------------------------------------- memory
+
+// A scope collects what one call allocates so it is freed on every path.
+class Scope {
+  constructor() { this.ptrs = []; }
+  alloc(n) {
+    const p = M._malloc(Math.max(n, 1));
+    if (!p) throw new GpurentError(-2, 'GPURENT_E_NOMEM', 'out of WebAssembly memory');
+    M.HEAPU8.fill(0, p, p + Math.max(n, 1));
+    this.ptrs.push(p);
+    return p;
+  }
+  bytes(u8) {
+    const b = asBytes(u8);
+    const p = this.alloc(b.length);
+    M.HEAPU8.set(b, p);
+    return p;
+  }
+  cstr(s) {
+    const enc = utf8enc.encode(String(s));
+    const p = this.alloc(enc.length + 1);
+    M.HEAPU8.set(enc, p);
+    return p;
+  }
+  free() { for (const p of this.ptrs) M._free(p); this.ptrs = []; }
+}
+function withScope(fn) {
+  need();
+  const s = new Scope();
+  try { return fn(s); } finally { s.free(); }
+}
+function asBytes(b) {
+  if (b instanceof Uint8Array) return b;
+  if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  if (b instanceof ArrayBuffer) return new Uint8Array(b);
+  throw new TypeError('expected a Uint8Array');
+}
+let view = null;
+// A DataView over the current memory (a new one only after memory grew).
+const dv = () => (view && view.buffer === M.HEAPU8.buffer ? view : (view = new DataView(M.HEAPU8.buffer)));
+const copyOut = (p, n) => M.HEAPU8.slice(p, p + n);
+
+// gpurent_buf {uint8_t *data; size_t len;}: take its bytes and free it.
+function takeBuf(bufp) {
+  const d = dv();
+  const data = d.getUint32(bufp, true), len = d.getUint32(bufp + 4, true);
+  const out = copyOut(data, len);
+  M._gpurent_buf_free(bufp);
+  return out;
+}
+
+// ---------------------------------------------------------------- structs
+// Each public struct as a list of [jsName, type]; offsets follow the C
+// layout rules of wasm32 and are checked against the compiler's sizeof at
+// init(). Types: u32, u64, ptr, str:N (char[N], NUL-terminated), bytes:N,
+// strs:K:N / keys:K:N (arrays), u32s:K, a struct name, or [struct, K].
+const S = {};
+// Types are parsed once, here, into { kind, n, m, sub } so that reading and
+// writing a struct allocates nothing but the values themselves.
+function parseType(t) {
+  if (Array.isArray(t)) return { kind: 'structs', sub: t[0], n: t[1] };
+  if (t === 'u32' || t === 'ptr') return { kind: 'u32' };
+  if (t === 'u64') return { kind: 'u64' };
+  const p = t.split(':');
+  if (p.length === 1) return { kind: 'struct', sub: t };
+  return { kind: p[0], n: +p[1], m: +(p[2] ?? 0) };
+}
+function defStruct(name, fields) {
+  let off = 0, align = 1;
+  const out = [];
+  for (const [js, t] of fields) {
+    const ty = parseType(t);
+    const [size, al] = sizeOf(ty);
+    off = Math.ceil(off / al) * al;
+    out.push({ js, ty, off });
+    off += size;
+    align = Math.max(align, al);
+  }
+  S[name] = { fields: out, size: Math.ceil(off / align) * align, align };
+}
+function sizeOf(ty) {
+  switch (ty.kind) {
+    case 'u32': return [4, 4];
+    case 'u64': return [8, 8];
+    case 'str': case 'bytes': return [ty.n, 1];
+    case 'strs': case 'keys': return [ty.n * ty.m, 1];
+    case 'u32s': return [4 * ty.n, 4];
+    case 'struct': return [S[ty.sub].size, S[ty.sub].align];
+    case 'structs': return [S[ty.sub].size * ty.n, S[ty.sub].align];
+    default: throw new Error(`gpurent: unknown field type ${ty.kind}`);
+  }
+}
+const utf8 = new TextDecoder();
+const utf8enc = new TextEncoder();
+function readStr(p, n) {
+  const h = M.HEAPU8; let e = p;
+  while (e < p + n && h[e] !== 0) e++;
+  if (e === p) return '';
+  let ascii = e - p <= 64;
+  for (let i = p; ascii && i < e; i++) if (h[i] > 0x7f) ascii = false;
+  // Short ASCII strings (ids, models, regions) skip the decoder.
+  return ascii ? String.fromCharCode.apply(null, h.subarray(p, e)) : utf8.decode(h.subarray(p, e));
+}
+function writeStr(p, n, s, what) {
+  const enc = utf8enc.encode(s == null ? '' : String(s));
+  if (enc.length >= n) throw new GpurentError(-7, 'GPURENT_E_LIMIT', `${what}: ${enc.length} bytes, at most ${n - 1}`);
+  M.HEAPU8.fill(0, p, p + n);
+  M.HEAPU8.set(enc, p);
+}
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+function readU64(d, p) {
+  const hi = d.getUint32(p + 4, true);
+  if (hi < 0x200000) return hi * 4294967296 + d.getUint32(p, true); // below 2^53: exact as a number
+  const v = d.getBigUint64(p, true);
+  return v <= MAX_SAFE ? Number(v) : v;
+}
+function readStruct(name, p) {
+  const d = dv(), o = {};
+  for (const f of S[name].fields) o[f.js] = readField(d, f.ty, p + f.off);
+  return o;
+}
+function readField(d, ty, p) {
+  switch (ty.kind) {
+    case 'u32': return d.getUint32(p, true);
+    case 'u64': return readU64(d, p);
+    case 'str': return readStr(p, ty.n);
+    case 'bytes': return copyOut(p, ty.n);
+    case 'strs': return Array.from({ length: ty.n }, (_, i) => readStr(p + i * ty.m, ty.m));
+    case 'keys': return Array.from({ length: ty.n }, (_, i) => copyOut(p + i * ty.m, ty.m));
+    case 'u32s': return Array.from({ length: ty.n }, (_, i) => d.getUint32(p + 4 * i, true));
+    case 'struct': return readStruct(ty.sub, p);
+    default: return Array.from({ length: ty.n }, (_, i) => readStruct(ty.sub, p + i * S[ty.sub].size));
+  }
+}
+function writeStruct(name, p, o) {
+  const d = dv();
+  for (const f of S[name].fields) {
+    const v = o[f.js];
+    if (v === undefined) continue; // keep what the C init put there
+    writeField(d, f.ty, p + f.off, v, f.js);
+  }
+}
+function writeField(d, ty, p, v, js) {
+  switch (ty.kind) {
+    case 'u32': d.setUint32(p, Number(v) >>> 0, true); return;
+    case 'u64':
+      if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
+        d.setUint32(p, v % 4294967296, true); d.setUint32(p + 4, Math.floor(v / 4294967296), true);
+      } else d.setBigUint64(p, BigInt(v), true);
+      return;
+    case 'str': writeStr(p, ty.n, v, js); return;
+    case 'bytes': {
+      const b = asBytes(v);
+      if (b.length !== ty.n) throw new GpurentError(-1, 'GPURENT_E_INVALID_ARG', `${js}: ${b.length} bytes, expected ${ty.n}`);
+      M.HEAPU8.set(b, p); return;
+    }
+    case 'strs': v.slice(0, ty.n).forEach((s, i) => writeStr(p + i * ty.m, ty.m, s, js)); return;
+    case 'keys': v.slice(0, ty.n).forEach((k, i) => M.HEAPU8.set(asBytes(k), p + i * ty.m)); return;
+    case 'u32s': v.slice(0, ty.n).forEach((x, i) => d.setUint32(p + 4 * i, x >>> 0, true)); return;
+    case 'struct': writeStruct(ty.sub, p, v); return;
+    default: v.slice(0, ty.n).forEach((x, i) => writeStruct(ty.sub, p + i * S[ty.sub].size, x));
+  }
+}
+
+defStruct('gpu', [['model', 'str:64'], ['uuid', 'bytes:16'], ['pciDomain', 'u32'], ['pciBus', 'u32'],
+  ['pciDevice', 'u32'], ['ccMajor', 'u32'], ['ccMinor', 'u32'], ['smCount', 'u32'], ['memoryMib', 'u64'],
+  ['clockMhz', 'u32'], ['memClockMhz', 'u32'], ['busWidthBits', 'u32'], ['l2Kib', 'u32'], ['eccEnabled', 'u32'],
+  ['interface', 'u32'], ['fp32Gflops', 'u64'], ['fp16TensorGflops', 'u64'], ['memBwMbps', 'u64'],
+  ['measuredFp32Gflops', 'u64'], ['measuredMemBwMbps', 'u64'], ['cudaVersion', 'u32']]);
+defStruct('node', [['nodeId', 'str:64'], ['gpu', 'gpu'], ['gpuCount', 'u32'], ['gpuFree', 'u32'], ['shared', 'u32'],
+  ['cpuMillicores', 'u32'], ['ramMib', 'u64'], ['diskGib', 'u64'], ['priceMicroPerGpuHour', 'u64'],
+  ['reportDigest', 'bytes:32']]);
+defStruct('offer', [['providerKey', 'bytes:32'], ['seq', 'u64'], ['region', 'str:32'], ['stakeMicro', 'u64'],
+  ['minDurationS', 'u32'], ['maxDurationS', 'u32'], ['nodeCount', 'u32'], ['nodesPtr', 'ptr']]);
+defStruct('request', [['requestId', 'str:64'], ['gpuCount', 'u32'], ['gangNodes', 'u32'], ['gangScope', 'u32'],
+  ['vramSharePct', 'u32'], ['minVramMib', 'u64'], ['minCc', 'u32'], ['minFp32Gflops', 'u64'], ['interface', 'u32'],
+  ['minCudaVersion', 'u32'], ['maxPriceMicroPerGpuHour', 'u64'], ['allowedTiers', 'u32'], ['durationS', 'u32'],
+  ['verifiedOnly', 'u32'], ['cpuMillicores', 'u32'], ['ramMib', 'u64'], ['diskGib', 'u64'], ['submittedAt', 'u64'],
+  ['modelCount', 'u32'], ['models', 'strs:8:64'], ['regionCount', 'u32'], ['regions', 'strs:8:32'],
+  ['excludedRegionCount', 'u32'], ['excludedRegions', 'strs:8:32'], ['providerCount', 'u32'],
+  ['providers', 'keys:8:32'], ['excludedProviderCount', 'u32'], ['excludedProviders', 'keys:8:32']]);
+defStruct('tierCert', [['providerKey', 'bytes:32'], ['era', 'u64'], ['tier', 'u32'], ['incubating', 'u32'],
+  ['scorePpm', 'u32'], ['meanPpm', 'u32'], ['confidencePpm', 'u32'], ['uptimePpm', 'u32'], ['erasInTier', 'u32'],
+  ['pointsPpm', 'u32'], ['evidenceDigest', 'bytes:32'], ['paramsDigest', 'bytes:32'], ['auditorCount', 'u32'],
+  ['auditors', 'keys:16:32']]);
+defStruct('revocation', [['key', 'bytes:32'], ['revokedAt', 'u64'], ['reason', 'u32']]);
+defStruct('envelope', [['statement', 'u32'], ['issuer', 'bytes:32'], ['issuedAt', 'u64'], ['expiresAt', 'u64'],
+  ['nonce', 'bytes:16'], ['subjectLen', 'u32'], ['subject', 'bytes:128'], ['payloadLen', 'u32'],
+  ['signatureCount', 'u32']]);
+defStruct('breakdown', [['price', 'u64'], ['perfPrice', 'u64'], ['tier', 'u64'], ['score', 'u64'], ['stake', 'u64'],
+  ['locality', 'u64'], ['fit', 'u64'], ['total', 'u64'], ['tieHash', 'u64']]);
+defStruct('candidate', [['providerKey', 'bytes:32'], ['nodeId', 'str:64'], ['region', 'str:32'], ['model', 'str:64'],
+  ['nodeCount', 'u32'], ['providerCount', 'u32'], ['priceMicroPerGpuHour', 'u64'], ['breakdown', 'breakdown']]);
+defStruct('miss', [['providerKey', 'bytes:32'], ['nodeId', 'str:64'], ['failedMask', 'u32'], ['failedCount', 'u32'],
+  ['total', 'u64']]);
+defStruct('relaxation', [['constraint', 'u32'], ['from', 'u64'], ['to', 'u64'], ['changePct', 'u32'],
+  ['item', 'str:64'], ['nodesAdded', 'u32'], ['providersAdded', 'u32']]);
+const MC_COUNT = 19;
+defStruct('explain', [['requestId', 'str:64'], ['nodesTotal', 'u32'], ['providersTotal', 'u32'],
+  ['nodesFeasible', 'u32'], ['providersFeasible', 'u32'], ['matched', 'u32'], ['eliminated', `u32s:${MC_COUNT}`],
+  ['eliminatedOnly', `u32s:${MC_COUNT}`], ['missCount', 'u32'], ['misses', ['miss', 5]], ['relaxCount', 'u32'],
+  ['relax', ['relaxation', 8]], ['candidateCount', 'u32'], ['candidates', ['candidate', 2]]]);
+defStruct('receipt', [['seed', 'bytes:32'], ['policyDigest', 'bytes:32'], ['offersDigest', 'bytes:32'],
+  ['requestsDigest', 'bytes:32'], ['matchedAt', 'u64'], ['totalValue', 'u64'], ['requestCount', 'u32'],
+  ['assignmentCount', 'u32'], ['assignmentsPtr', 'ptr'], ['placementCount', 'u32'], ['placementsPtr', 'ptr']]);
+defStruct('assignment', [['requestId', 'str:64'], ['value', 'u64'], ['firstPlacement', 'u32'], ['placementCount', 'u32']]);
+defStruct('placement', [['providerKey', 'bytes:32'], ['nodeId', 'str:64'], ['gpus', 'u32'], ['sharePct', 'u32'],
+  ['gpuIndex', 'u32'], ['priceMicroPerGpuHour', 'u64']]);
+defStruct('verifyOptions', [['version', 'u32'], ['statement', 'u32'], ['requiredRole', 'u32'], ['quorum', 'u32'],
+  ['checkReplay', 'u32']]);
+defStruct('matchOptions', [['version', 'u32'], ['wPrice', 'u32'], ['wPerfPrice', 'u32'], ['wTier', 'u32'],
+  ['wScore', 'u32'], ['wStake', 'u32'], ['wLocality', 'u32'], ['wFit', 'u32'], ['priceRefMicro', 'u64'],
+  ['perfPriceCap', 'u64'], ['stakeCapMicro', 'u64'], ['agingPerHour', 'u64'], ['strandMinGpus', 'u32'],
+  ['threads', 'u32']]);
+defStruct('buf', [['data', 'ptr'], ['len', 'u32']]);
+
+// The order of gpurent_js_sizeof() in bindings/js/src/glue.c.
+const LAYOUT_ORDER = ['gpu', 'node', 'offer', 'request', 'tierCert', 'revocation', 'envelope', 'candidate',
+  'explain', 'receipt', 'assignment', 'placement', 'verifyOptions', 'matchOptions', 'buf'];
+/** [name, size this file computes, size the C compiler gives] per struct. */
+export function structLayouts() {
+  const m = need();
+  return LAYOUT_ORDER.map((n, i) => [n, S[n].size, m._gpurent_js_sizeof(i)]);
+}
+function checkLayouts() {
+  for (const [n, js, c] of structLayouts())
+    if (js !== c) throw new Error(`gpurent: struct ${n} is ${c} bytes in C but ${js} in gpurent.mjs`);
+}
+
+// ---------------------------------------------------------------- wire
+
+/** Record type numbers (gpurent_record_type). */
+export const RecordType = Object.freeze({ gpu: 1, offer: 2, request: 3, gpu_report: 4, audit_report: 5,
+  tier_cert: 6, match_receipt: 7, revocation: 8, envelope: 9 });
+const TYPE_NAME = Object.fromEntries(Object.entries(RecordType).map(([k, v]) => [v, k]));
+
+/** Throw a WireError unless `bytes` is one value in the canonical subset. */
+export function checkCanonical(bytes) {
+  withScope((s) => check(M._gpurent_wire_check_canonical(s.bytes(bytes), bytes.length)));
+}
+/** The record type name of encoded bytes ("offer"), checking canonicity. */
+export function recordType(bytes) {
+  return withScope((s) => {
+    const tp = s.alloc(4);
+    check(M._gpurent_wire_record_type(s.bytes(bytes), bytes.length, tp));
+    return TYPE_NAME[dv().getUint32(tp, true)] ?? 'unknown';
+  });
+}
+
+function decodeSimple(cname, sname, type, bytes) {
+  return withScope((s) => {
+    const p = s.alloc(S[sname].size);
+    check(M[`_gpurent_${cname}_decode`](s.bytes(bytes), bytes.length, p));
+    return { type, ...readStruct(sname, p) };
+  });
+}
+function encodeSimple(cname, sname, rec, init) {
+  return withScope((s) => {
+    const p = s.alloc(S[sname].size);
+    if (init) M[`_gpurent_${init}`](p);
+    writeStruct(sname, p, rec);
+    const b = s.alloc(8);
+    check(M[`_gpurent_${cname}_encode`](p, b));
+    return takeBuf(b);
+  });
+}
+function trimRequest(r) {
+  r.models = r.models.slice(0, r.modelCount); r.regions = r.regions.slice(0, r.regionCount);
+  r.excludedRegions = r.excludedRegions.slice(0, r.excludedRegionCount);
+  r.providers = r.providers.slice(0, r.providerCount);
+  r.excludedProviders = r.excludedProviders.slice(0, r.excludedProviderCount);
+  return r;
+}
+function fillRequest(r) {
+  const o = { ...r };
+  for (const [list, count] of [['models', 'modelCount'], ['regions', 'regionCount'],
+    ['excludedRegions', 'excludedRegionCount'], ['providers', 'providerCount'],
+    ['excludedProviders', 'excludedProviderCount']])
+    if (o[list] !== undefined && o[count] === undefined) o[count] = o[list].length;
+  return o;
+}
+
+function offerFromC(p) {
+  const o = readStruct('offer', p);
+  o.nodes = Array.from({ length: o.nodeCount }, (_, i) => readStruct('node', o.nodesPtr + i * S.node.size));
+  delete o.nodesPtr;
+  return { type: 'offer', ...o };
+}
+function offerToC(s, offer) {
+  const p = s.alloc(S.offer.size);
+  const nodes = offer.nodes ?? [];
+  const np = s.alloc(S.node.size * nodes.length);
+  nodes.forEach((n, i) => writeStruct('node', np + i * S.node.size, n));
+  writeStruct('offer', p, { ...offer, nodeCount: nodes.length, nodesPtr: np });
+  return p;
+}
+function receiptFromC(p) {
+  const r = readStruct('receipt', p);
+  const pl = Array.from({ length: r.placementCount }, (_, i) => readStruct('placement', r.placementsPtr + i * S.placement.size));
+  r.assignments = Array.from({ length: r.assignmentCount }, (_, i) => {
+    const a = readStruct('assignment', r.assignmentsPtr + i * S.assignment.size);
+    return { requestId: a.requestId, value: a.value, placements: pl.slice(a.firstPlacement, a.firstPlacement + a.placementCount) };
+  });
+  delete r.assignmentsPtr; delete r.placementsPtr; delete r.placementCount;
+  return { type: 'match_receipt', ...r };
+}
+function receiptToC(s, rec) {
+  const as = rec.assignments ?? [];
+  const pls = as.flatMap((a) => a.placements);
+  const ap = s.alloc(S.assignment.size * as.length), pp = s.alloc(S.placement.size * pls.length);
+  let first = 0;
+  as.forEach((a, i) => {
+    writeStruct('assignment', ap + i * S.assignment.size, { requestId: a.requestId, value: a.value,
+      firstPlacement: first, placementCount: a.placements.length });
+    first += a.placements.length;
+  });
+  pls.forEach((x, i) => writeStruct('placement', pp + i * S.placement.size, x));
+  const p = s.alloc(S.receipt.size);
+  writeStruct('receipt', p, { ...rec, assignmentCount: as.length, assignmentsPtr: ap, placementCount: pls.length, placementsPtr: pp });
+  return p;
+}
+
+/** Decode an offer, request, GPU, tier certificate, revocation or match
+ *  receipt into a plain object whose `type` names the record. */
+export function decode(bytes) {
+  const type = recordType(bytes);
+  switch (type) {
+    case 'gpu': return decodeSimple('gpu', 'gpu', type, bytes);
+    case 'request': return trimRequest(decodeSimple('request', 'request', type, bytes));
+    case 'tier_cert': { const c = decodeSimple('tier_cert', 'tierCert', type, bytes); c.auditors = c.auditors.slice(0, c.auditorCount); return c; }
+    case 'revocation': return decodeSimple('revocation', 'revocation', type, bytes);
+    case 'offer': return withScope((s) => {
+      const p = s.alloc(S.offer.size);
+      const rc = M._gpurent_offer_decode(s.bytes(bytes), bytes.length, p);
+      try { check(rc); return offerFromC(p); } finally { M._gpurent_offer_clear(p); }
+    });
+    case 'match_receipt': return withScope((s) => {
+      const p = s.alloc(S.receipt.size);
+      const rc = M._gpurent_match_receipt_decode(s.bytes(bytes), bytes.length, p);
+      try { check(rc); return receiptFromC(p); } finally { M._gpurent_match_receipt_clear(p); }
+    });
+    default: throw new GpurentError(-8, 'GPURENT_E_UNSUPPORTED', `decode: ${type} records are not mapped in JavaScript`);
+  }
+}
+
+/** Encode a record object (as decode() returns) into its canonical bytes. */
+export function encode(rec) {
+  switch (rec.type) {
+    case 'gpu': return encodeSimple('gpu', 'gpu', rec);
+    case 'request': return encodeSimple('request', 'request', fillRequest(rec), 'request_init');
+    case 'tier_cert': return encodeSimple('tier_cert', 'tierCert', { ...rec, auditorCount: rec.auditors?.length ?? rec.auditorCount });
+    case 'revocation': return encodeSimple('revocation', 'revocation', rec);
+    case 'offer': return withScope((s) => {
+      const b = s.alloc(8);
+      check(M._gpurent_offer_encode(offerToC(s, rec), b));
+      return takeBuf(b);
+    });
+    case 'match_receipt': return withScope((s) => {
+      const b = s.alloc(8);
+      check(M._gpurent_match_receipt_encode(receiptToC(s, rec), b));
+      return takeBuf(b);
+    });
+    default: throw new TypeError(`encode: unknown record type ${rec.type}`);
+  }
+}
+
+/** The digest of a match receipt (gpurent_match_receipt_digest). */
+export function receiptDigest(rec) {
+  return withScope((s) => {
+    const d = s.alloc(32);
+    const p = rec instanceof Uint8Array ? null : receiptToC(s, rec);
+    if (p) { check(M._gpurent_match_receipt_digest(p, d)); return copyOut(d, 32); }
+    const q = s.alloc(S.receipt.size);
+    const rc = M._gpurent_match_receipt_decode(s.bytes(rec), rec.length, q);
+    try { check(rc); check(M._gpurent_match_receipt_digest(q, d)); return copyOut(d, 32); } finally { M._gpurent_match_receipt_clear(q); }
+  });
+}
+
+/** Decode an envelope's header (unverified: use verifyEnvelope to trust it). */
+export function decodeEnvelope(bytes) {
+  return withScope((s) => {
+    const p = s.alloc(S.envelope.size);
+    check(M._gpurent_envelope_decode(s.bytes(bytes), bytes.length, p));
+    const e = readStruct('envelope', p);
+    e.subject = e.subject.slice(0, e.subjectLen);
+    return e;
+  });
+}
+/** The statement digest of an envelope (BLAKE2b-256, docs/attest.md). */
+export function envelopeDigest(bytes) {
+  return withScope((s) => {
+    const d = s.alloc(32);
+    check(M._gpurent_envelope_digest(s.bytes(bytes), bytes.length, d));
+    return copyOut(d, 32);
+  });
+}
+
+// ---------------------------------------------------------------- attest
+
+/** Role bits (gpurent_role). */
+export const Role = Object.freeze({ provider: 1, auditor: 2, matcher: 4, revoker: 8, requester: 16, all: 0x1f });
+
+const registry = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry(([fn, p]) => { if (M) M[fn](p); }) : null;
+class Handle {
+  constructor(ptr, freeFn) {
+    this.ptr = ptr; this.freeFn = freeFn;
+    registry?.register(this, [freeFn, ptr], this);
+  }
+  get live() { if (!this.ptr) throw new Error('gpurent: object used after free()'); return this.ptr; }
+  /** Release the C object now (also done, later, by the garbage collector). */
+  free() { if (this.ptr) { registry?.unregister(this); M[this.freeFn](this.ptr); this.ptr = 0; } }
+  [Symbol.dispose ?? Symbol.for('Symbol.dispose')]() { this.free(); }
+}
+function newHandle(fn, ...args) {
+  return withScope((s) => {
+    const out = s.alloc(4);
+    check(M[fn](out, ...args.map((a) => (typeof a === 'function' ? a(s) : a))));
+    return dv().getUint32(out, true);
+  });
+}
+
+/** A trust store: public keys, their roles and validity, revocations and
+ *  the replay memory. */
+export class TrustStore extends Handle {
+  constructor() { need(); super(newHandle('_gpurent_trust_new', 0), '_gpurent_trust_free'); }
+  /** Trust `publicKey` for `roles` (Role bits) from notBefore to notAfter (Unix s; 0 = open). */
+  add(publicKey, roles, notBefore = 0, notAfter = 0) {
+    withScope((s) => check(M._gpurent_trust_add(this.live, s.bytes(key32(publicKey)), roles >>> 0,
+      BigInt(notBefore), BigInt(notAfter))));
+  }
+  remove(publicKey) { withScope((s) => check(M._gpurent_trust_remove(this.live, s.bytes(key32(publicKey))))); }
+  revoke(publicKey) { withScope((s) => check(M._gpurent_trust_revoke(this.live, s.bytes(key32(publicKey))))); }
+  isRevoked(publicKey) { return withScope((s) => M._gpurent_trust_is_revoked(this.live, s.bytes(key32(publicKey))) !== 0); }
+  /** The roles of a trusted key (throws GPURENT_E_NOT_FOUND otherwise). */
+  roles(publicKey) {
+    return withScope((s) => { const r = s.alloc(4); check(M._gpurent_trust_roles(this.live, s.bytes(key32(publicKey)), r)); return dv().getUint32(r, true); });
+  }
+  get size() { return M._gpurent_trust_key_count(this.live); }
+  clearReplay() { M._gpurent_trust_replay_clear(this.live); }
+}
+function key32(k) {
+  const b = asBytes(k);
+  if (b.length !== 32) throw new GpurentError(-1, 'GPURENT_E_INVALID_ARG', `key: ${b.length} bytes, expected 32`);
+  return b;
+}
+
+/**
+ * Verify a signed envelope against a trust store at `now` (Unix seconds).
+ * Options: skew (s, default 300), statement (record type name or number; 0 =
+ * any), role (Role bits; 0 = the statement's default), quorum (default 1),
+ * checkReplay (default true). Returns { header, payload, digest, signers }
+ * or throws a VerifyError / WireError naming the first failed check.
+ */
+export function verifyEnvelope(trust, envelope, { now, skew = 300, statement = 0, role = 0, quorum = 1, checkReplay = true } = {}) {
+  if (now === undefined) throw new TypeError('verifyEnvelope: `now` (Unix seconds) is required');
+  return withScope((s) => {
+    const o = s.alloc(S.verifyOptions.size);
+    writeStruct('verifyOptions', o, { version: 1, statement: typeof statement === 'string' ? RecordType[statement] : statement,
+      requiredRole: role, quorum, checkReplay: checkReplay ? 1 : 0 });
+    const out = s.alloc(4);
+    check(M._gpurent_envelope_verify(trust.live, s.bytes(envelope), envelope.length, BigInt(now), skew >>> 0, o, out));
+    const v = dv().getUint32(out, true);
+    try {
+      const b = s.alloc(8), h = s.alloc(S.envelope.size), d = s.alloc(32), k = s.alloc(32);
+      check(M._gpurent_verified_payload(v, b));
+      const payload = takeBuf(b);
+      check(M._gpurent_verified_header(v, h));
+      const header = readStruct('envelope', h);
+      header.subject = header.subject.slice(0, header.subjectLen);
+      check(M._gpurent_verified_digest(v, d));
+      const signers = [];
+      for (let i = 0, n = M._gpurent_verified_signer_count(v); i < n; i++) {
+        check(M._gpurent_verified_signer(v, i, k));
+        signers.push(copyOut(k, 32));
+      }
+      return { header, payload, digest: copyOut(d, 32), signers };
+    } finally { M._gpurent_verified_free(v); }
+  });
+}
+
+/** An Ed25519 signing key held in the library's memory (for a provider's
+ *  browser key). The secret never comes back to JavaScript. */
+export class Key extends Handle {
+  constructor(ptr) { super(ptr, '_gpurent_key_free'); }
+  static generate() { need(); return new Key(newHandle('_gpurent_key_generate')); }
+  static fromSeed(seed) {
+    need();
+    const b = asBytes(seed);
+    if (b.length !== 32) throw new GpurentError(-1, 'GPURENT_E_INVALID_ARG', 'seed: expected 32 bytes');
+    return new Key(newHandle('_gpurent_key_from_seed', (s) => s.bytes(b)));
+  }
+  get publicKey() { return withScope((s) => { const p = s.alloc(32); check(M._gpurent_key_public(this.live, p)); return copyOut(p, 32); }); }
+  /** Sign `payload` (canonical record bytes) under a header { statement,
+   *  issuedAt, expiresAt, nonce?, subject? }; returns the envelope bytes. */
+  sign(header, payload) {
+    return withScope((s) => {
+      const h = s.alloc(S.envelope.size);
+      M._gpurent_envelope_init(h);
+      const subject = header.subject ? asBytes(header.subject) : new Uint8Array(0);
+      writeStruct('envelope', h, { statement: typeof header.statement === 'string' ? RecordType[header.statement] : header.statement,
+        issuer: this.publicKey, issuedAt: header.issuedAt, expiresAt: header.expiresAt,
+        nonce: header.nonce ?? new Uint8Array(16) });
+      check(M._gpurent_envelope_set_subject(h, s.bytes(subject), subject.length));
+      const b = s.alloc(8);
+      check(M._gpurent_envelope_sign(this.live, h, s.bytes(payload), payload.length, b));
+      return takeBuf(b);
+    });
+  }
+  /** Add this key's signature to an envelope someone else signed. */
+  cosign(envelope) {
+    return withScope((s) => { const b = s.alloc(8); check(M._gpurent_envelope_cosign(this.live, s.bytes(envelope), envelope.length, b)); return takeBuf(b); });
+  }
+}
+
+// ---------------------------------------------------------------- tier
+
+/** Verify a signed tier certificate (auditor role, `quorum` distinct
+ *  auditors) and return the certificate. */
+export function verifyTierCertificate(trust, envelope, { now, skew = 300, quorum = 1 } = {}) {
+  if (now === undefined) throw new TypeError('verifyTierCertificate: `now` is required');
+  return withScope((s) => {
+    const p = s.alloc(S.tierCert.size);
+    check(M._gpurent_tier_certificate_verify(trust.live, s.bytes(envelope), envelope.length, BigInt(now), skew >>> 0, quorum >>> 0, p));
+    const c = { type: 'tier_cert', ...readStruct('tierCert', p) };
+    c.auditors = c.auditors.slice(0, c.auditorCount);
+    return c;
+  });
+}
+
+// ---------------------------------------------------------------- match
+
+/** Names of the match constraints (gpurent_match_constraint), by number. */
+export const CONSTRAINTS = Object.freeze(['kind', 'model', 'vram', 'cc', 'fp32', 'interface', 'cuda', 'price', 'tier',
+  'verified', 'region', 'provider', 'duration', 'cpu', 'ram', 'disk', 'gpus', 'busy', 'gang']);
+export const Preset = Object.freeze({ balanced: 0, cheapest: 1, performance: 2, trusted: 3 });
+
+function requestToC(s, req) {
+  const p = s.alloc(S.request.size);
+  M._gpurent_request_init(p);
+  writeStruct('request', p, fillRequest(req));
+  return p;
+}
+function withBytesOrObject(s, rec, decodeFn, size, toC) {
+  if (rec instanceof Uint8Array) {
+    const p = s.alloc(size);
+    check(M[decodeFn](s.bytes(rec), rec.length, p));
+    return p;
+  }
+  return toC(s, rec);
+}
+
+/** A market of offers and requests with a matching policy and a seed. */
+export class Market extends Handle {
+  /** options: { preset: 'balanced'|..., seed: Uint8Array(32) } */
+  constructor({ preset = 'balanced', seed = null } = {}) {
+    need();
+    super(newHandle('_gpurent_market_new', (s) => {
+      const o = s.alloc(S.matchOptions.size);
+      check(M._gpurent_match_options_init(o, 1));
+      check(M._gpurent_match_options_preset(o, Preset[preset] ?? preset));
+      return o;
+    }, (s) => (seed ? s.bytes(key32(seed)) : 0)), '_gpurent_market_free');
+  }
+  /** Add or replace an offer (an object or its canonical bytes). */
+  putOffer(offer) {
+    withScope((s) => {
+      if (offer instanceof Uint8Array) {
+        const p = s.alloc(S.offer.size);
+        const rc = M._gpurent_offer_decode(s.bytes(offer), offer.length, p);
+        try { check(rc); check(M._gpurent_market_put_offer(this.live, p)); } finally { M._gpurent_offer_clear(p); }
+      } else check(M._gpurent_market_put_offer(this.live, offerToC(s, offer)));
+    });
+  }
+  removeOffer(providerKey) { withScope((s) => check(M._gpurent_market_remove_offer(this.live, s.bytes(key32(providerKey))))); }
+  /** Set a provider's tier and score, as its verified tier certificate says. */
+  setTrust(providerKey, tier, scorePpm) {
+    withScope((s) => check(M._gpurent_market_set_trust(this.live, s.bytes(key32(providerKey)), tier >>> 0, scorePpm >>> 0)));
+  }
+  setVerified(providerKey, nodeId, verified = true) {
+    withScope((s) => check(M._gpurent_market_set_verified(this.live, s.bytes(key32(providerKey)), s.cstr(nodeId), verified ? 1 : 0)));
+  }
+  addRequest(req) {
+    withScope((s) => check(M._gpurent_market_add_request(this.live,
+      withBytesOrObject(s, req, '_gpurent_request_decode', S.request.size, requestToC))));
+  }
+  /** End the lease a receipt created for `requestId` (its GPUs return). */
+  endLease(requestId) { withScope((s) => check(M._gpurent_market_end_lease(this.live, s.cstr(requestId)))); }
+  removeRequest(requestId) { withScope((s) => check(M._gpurent_market_remove_request(this.live, s.cstr(requestId)))); }
+  /** The k best placements for one request, best first (may be empty). */
+  best(req, k = 5) {
+    return withScope((s) => {
+      const rp = withBytesOrObject(s, req, '_gpurent_request_decode', S.request.size, requestToC);
+      const out = s.alloc(S.candidate.size * k), n = s.alloc(4);
+      const rc = M._gpurent_market_best(this.live, rp, k >>> 0, out, n);
+      if (rc === -500) return []; // GPURENT_E_INFEASIBLE: nothing fits
+      check(rc);
+      return Array.from({ length: dv().getUint32(n, true) }, (_, i) => readStruct('candidate', out + i * S.candidate.size));
+    });
+  }
+  /** Why a request does (not) match: counts per constraint, the closest
+   *  misses, the relaxations that would help, and `text` (the library's
+   *  own rendering). */
+  explain(req) {
+    return withScope((s) => {
+      const rp = withBytesOrObject(s, req, '_gpurent_request_decode', S.request.size, requestToC);
+      const p = s.alloc(S.explain.size);
+      check(M._gpurent_market_explain(this.live, rp, p));
+      const e = readStruct('explain', p);
+      e.misses = e.misses.slice(0, e.missCount).map((x) => ({ ...x,
+        failed: CONSTRAINTS.filter((_, c) => x.failedMask & (1 << c)) }));
+      e.relax = e.relax.slice(0, e.relaxCount).map((r) => ({ ...r, constraintName: CONSTRAINTS[r.constraint] }));
+      e.candidates = e.candidates.slice(0, e.candidateCount);
+      const b = s.alloc(8);
+      check(M._gpurent_match_explain_render(p, b));
+      e.text = utf8.decode(takeBuf(b));
+      return e;
+    });
+  }
+  /** Run a batch match at `now`; returns the receipt object and its bytes. */
+  match(now) {
+    return withScope((s) => {
+      const p = s.alloc(S.receipt.size);
+      const rc = M._gpurent_market_match(this.live, BigInt(now), 0, p);
+      try {
+        check(rc);
+        const b = s.alloc(8);
+        check(M._gpurent_match_receipt_encode(p, b));
+        return { receipt: receiptFromC(p), bytes: takeBuf(b) };
+      } finally { M._gpurent_match_receipt_clear(p); }
+    });
+  }
+  /** Apply a receipt (object or bytes) another matcher signed. */
+  apply(receipt) {
+    withScope((s) => {
+      if (receipt instanceof Uint8Array) {
+        const p = s.alloc(S.receipt.size);
+        const rc = M._gpurent_match_receipt_decode(s.bytes(receipt), receipt.length, p);
+        try { check(rc); check(M._gpurent_market_apply(this.live, p)); } finally { M._gpurent_match_receipt_clear(p); }
+      } else check(M._gpurent_market_apply(this.live, receiptToC(s, receipt)));
+    });
+  }
+}
+
+// ---------------------------------------------------------------- helpers
+
+/** Lower-case hex of bytes, and back. */
+export const toHex = (b) => Array.from(asBytes(b), (x) => x.toString(16).padStart(2, '0')).join('');
+export function fromHex(h) {
+  const s = String(h).trim();
+  if (s.length % 2 || /[^0-9a-fA-F]/.test(s)) throw new TypeError('fromHex: not an even-length hex string');
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.substr(2 * i, 2), 16);
+  return out;
+}

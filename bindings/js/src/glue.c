@@ -1,0 +1,20 @@
+/* Compiled into the WebAssembly build only: the sizes and offsets of the
+ * public structs as this compiler lays them out, so the JavaScript binding
+ * can check (in its tests and when it loads) that its own description of
+ * each struct is the C one. No rule of the library lives here. */
+#include <stddef.h>
+#include "gpurent.h"
+
+/* The JavaScript side asks by index; keep in step with STRUCTS in gpurent.mjs. */
+GPURENT_API size_t gpurent_js_sizeof(unsigned int which);
+GPURENT_API size_t gpurent_js_sizeof(unsigned int which)
+{
+    static const size_t sizes[] = {
+        sizeof(gpurent_gpu), sizeof(gpurent_node), sizeof(gpurent_offer), sizeof(gpurent_request),
+        sizeof(gpurent_tier_cert), sizeof(gpurent_revocation), sizeof(gpurent_envelope),
+        sizeof(gpurent_match_candidate), sizeof(gpurent_match_explain), sizeof(gpurent_match_receipt),
+        sizeof(gpurent_match_assignment), sizeof(gpurent_match_placement), sizeof(gpurent_verify_options),
+        sizeof(gpurent_match_options), sizeof(gpurent_buf),
+    };
+    return which < sizeof sizes / sizeof sizes[0] ? sizes[which] : 0;
+}
