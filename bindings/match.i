@@ -34,7 +34,7 @@
         return i < $self->relax_count && i < GPURENT_MATCH_MAX_RELAX ? &$self->relax[i] : NULL;
     }
     const gpurent_match_candidate *candidate_at(uint32_t i) const {
-        return i < $self->candidate_count && i < 2 ? &$self->candidates[i] : NULL;
+        return i < $self->candidate_count && i < GPURENT_MATCH_MAX_CANDIDATES ? &$self->candidates[i] : NULL;
     }
 }
 

@@ -17,6 +17,11 @@ for h in include/gpurent.h include/gpurent/*.h; do
     echo "check-headers: $h includes a dependency's header"; exit 1
   fi
 done
+# Array sizes in public declarations are named constants, never a bare [32]
+# (comments aside).
+bare=$(sed 's|/\*.*\*/||; s|^ *\*.*||' include/gpurent/*.h | grep -nE '\[[0-9]+\]' || true)
+[ -z "$bare" ] || { echo "check-headers: bare array sizes in public headers:"; echo "$bare"; exit 1; }
+
 # Calls whose result says whether data may be used (verify, decode, unseal,
 # load, apply) carry GPURENT_NODISCARD, and ignoring one is a warning.
 unmarked=$(grep -h 'GPURENT_API[^(;]*\bgpurent_[a-z0-9_]*(' include/gpurent/*.h \

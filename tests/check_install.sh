@@ -59,10 +59,21 @@ LD_LIBRARY_PATH=$root/lib "$tmp/prog" >/dev/null
 # (ldd to a file: grep -q closing the pipe early would kill ldd under pipefail.)
 LD_LIBRARY_PATH=$root/lib ldd "$tmp/prog" > "$tmp/ldd.txt"
 grep -q "$root/lib/libgpurent.so.[0-9]" "$tmp/ldd.txt" || fail "program did not load the staged library"
+# The archive links statically into a program that has its own functions
+# named like the library's internals (gr_fail, ml_hash): only gpurent_* is
+# global in it, so nothing clashes.
+{ cat "$tmp/prog.c"; printf 'int gr_fail(void);\nint gr_fail(void) { return 0; }\nint ml_hash(void);\nint ml_hash(void) { return 1; }\n'; } \
+  > "$tmp/prog_static.c"
+$cc -o "$tmp/prog_static" "$tmp/prog_static.c" -I"$root/include" "$root/lib/libgpurent.a" \
+  $(PKG_CONFIG_PATH=$tmp pkg-config --static --libs gpurent | sed 's/-lgpurent//') \
+  || fail "a program with its own gr_fail and ml_hash does not link with libgpurent.a"
+"$tmp/prog_static" >/dev/null || fail "the statically linked program failed"
+ldd "$tmp/prog_static" > "$tmp/ldd.txt" 2>&1 || true
+grep -q libgpurent "$tmp/ldd.txt" && fail "the static program loads libgpurent.so"
 $make -s uninstall DESTDIR="$tmp/root" PREFIX=$prefix >/dev/null
 left=$(find "$tmp/root" -type f -o -type l)
 [ -z "$left" ] || fail "uninstall left: $left"
-echo "check-install: staged install, pkg-config build and uninstall work"
+echo "check-install: staged install, pkg-config build, static link and uninstall work"
 
 # ---- 2. a real install into a temporary PREFIX, then use it ----
 # An install with another PREFIX first: the second must not keep its .pc.

@@ -264,6 +264,7 @@ typedef struct gpurent_match_relaxation {
 
 #define GPURENT_MATCH_MAX_MISSES 5
 #define GPURENT_MATCH_MAX_RELAX 8
+#define GPURENT_MATCH_MAX_CANDIDATES 2 /* the winner and the runner-up */
 
 /** What the market makes of a request: feasibility counts, the nearest misses
  *  and relaxations when nothing fits, the winner and runner-up when it does. */
@@ -281,7 +282,7 @@ typedef struct gpurent_match_explain {
     uint32_t relax_count;
     gpurent_match_relaxation relax[GPURENT_MATCH_MAX_RELAX];
     uint32_t candidate_count;                 /* 0, 1 (winner) or 2 (winner, runner-up) */
-    gpurent_match_candidate candidates[2];
+    gpurent_match_candidate candidates[GPURENT_MATCH_MAX_CANDIDATES];
 } gpurent_match_explain;
 
 /** Explain `req` against the market's free capacity (a full scan; read-only). */
