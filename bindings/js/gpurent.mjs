@@ -182,7 +182,15 @@ function readStr(p, n) {
   return ascii ? String.fromCharCode.apply(null, h.subarray(p, e)) : utf8.decode(h.subarray(p, e));
 }
 function writeStr(p, n, s, what) {
-  const enc = utf8enc.encode(s == null ? '' : String(s));
+  const str = s == null ? '' : String(s);
+  const h = M.HEAPU8;
+  if (str.length < n && /^[\x01-\x7f]*$/.test(str)) { // ASCII (ids, models, regions): no encoder
+    for (let i = 0; i < str.length; i++) h[p + i] = str.charCodeAt(i);
+    h.fill(0, p + str.length, p + n);
+    return;
+  }
+  if (str.includes('\0')) throw new GpurentError(-1, 'GPURENT_E_INVALID_ARG', `${what}: contains a NUL character`);
+  const enc = utf8enc.encode(str);
   if (enc.length >= n) throw new GpurentError(-7, 'GPURENT_E_LIMIT', `${what}: ${enc.length} bytes, at most ${n - 1}`);
   M.HEAPU8.fill(0, p, p + n);
   M.HEAPU8.set(enc, p);

@@ -2,7 +2,8 @@
  * reads the workload the JavaScript side generated (a trust store, one
  * envelope, a market of offers, one request; hex lines) and times the same
  * two operations in C, best of three rounds (the JavaScript side runs it three times, taking turns):
- *   verify_per_s N   gpurent_envelope_verify of the envelope (no replay check)
+ *   verify_per_s N   gpurent_envelope_verify of the envelope (no replay check), its
+ *                    result read as the JavaScript side reads it
  *   best_per_s N     gpurent_market_best(k = 5) over the market
  *   best_top ID      the winner's node id (the JavaScript side must agree) */
 #include <stdio.h>
@@ -77,8 +78,21 @@ int main(int argc, char **argv)
         int n = 0;
         double t0 = bench_now(), t;
         do {
-            for (int i = 0; i < 50; i++, n++)
-                if (gpurent_envelope_verify(trust, env, env_len, now, 300, &vo, NULL)) DIE("verify: %s", gpurent_last_error_message());
+            for (int i = 0; i < 50; i++, n++) {
+                /* the same work as the JavaScript verifyEnvelope(): the result's
+                 * payload, header, digest and signers are read too */
+                gpurent_verified *v;
+                gpurent_buf payload = {0};
+                gpurent_envelope hdr;
+                uint8_t digest[32], pk[32];
+                if (gpurent_envelope_verify(trust, env, env_len, now, 300, &vo, &v)) DIE("verify: %s", gpurent_last_error_message());
+                if (gpurent_verified_payload(v, &payload) || gpurent_verified_header(v, &hdr) ||
+                    gpurent_verified_digest(v, digest)) DIE("verified result");
+                for (uint32_t k = 0; k < gpurent_verified_signer_count(v); k++)
+                    if (gpurent_verified_signer(v, k, pk)) DIE("signer");
+                gpurent_buf_free(&payload);
+                gpurent_verified_free(v);
+            }
         } while ((t = bench_now() - t0) < 0.2);
         if (n / t > best_v) best_v = n / t;
         n = 0;

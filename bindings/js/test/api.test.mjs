@@ -64,6 +64,10 @@ test('market: best, and explain with a price relaxation when nothing fits', () =
   assert.ok(price && price.to === 440000 && price.nodesAdded >= 1, JSON.stringify(ex.relax));
   assert.match(ex.text, /cheap/);
   assert.throws(() => m.addRequest({ requestId: '', gpuCount: 1 }), gr.GpurentError);
+  // strings: too long for the C array, or cut short by a NUL, are refused, never truncated
+  assert.throws(() => m.best({ requestId: 'x'.repeat(64), gpuCount: 1, durationS: 60 }), { code: 'GPURENT_E_LIMIT' });
+  assert.throws(() => m.best({ requestId: 'a\0b', gpuCount: 1, durationS: 60 }), { code: 'GPURENT_E_INVALID_ARG' });
+  assert.equal(gr.decode(gr.encode({ type: 'gpu', model: 'Grafikkarte \u00fc\u4e2d', ccMajor: 8 })).model, 'Grafikkarte \u00fc\u4e2d');
   assert.throws(() => m.removeOffer(seed(7)), (e) => e instanceof gr.MatchError && e.code === 'GPURENT_E_UNKNOWN_OFFER');
   m.free();
 });
