@@ -435,7 +435,7 @@ static int get_leases(gr_snap_reader *r, gpurent_market *m)
             }
             const mnode *nd = &m->nodes[x];
             if (share ? (!nd->shared || share > 100 || gi >= nd->gpu_count || gpus != 0)
-                      : (nd->shared || gpus == 0 || gpus > nd->gpu_count || gi != 0)) {
+                      : (nd->shared || gpus == 0 || gpus > nd->gpu_count)) {
                 rc = BAD("lease %u part %u: placement out of range for its node", k, j);
                 break;
             }
@@ -495,6 +495,9 @@ GPURENT_API gpurent_status gpurent_market_load(gpurent_market **out, const uint8
     get_options(&r, &o);
     const uint8_t *seed = gr_get_raw(&r, 32);
     if (!seed) return gr_snap_done(&r, WHAT);
+    /* saved resolved (zero caps replaced by their defaults): one encoding per policy */
+    if (!o.price_ref_micro || !o.perf_price_cap || !o.stake_cap_micro || !o.aging_per_hour)
+        return BAD("options with a zero cap (a saved policy has its defaults filled in)");
     if (gpurent_match_options_validate(&o)) {
         BAD_WHY("options out of range%s", "");
         return rc;
