@@ -315,8 +315,9 @@ GPURENT_API gpurent_status gpurent_market_save(const gpurent_market *m, uint64_t
  * receives the snapshot's input sequence. Free the market with
  * gpurent_market_free().
  */
-GPURENT_API gpurent_status gpurent_market_load(gpurent_market **out, const uint8_t *data, size_t len,
-                                               const gpurent_match_options *expect, uint64_t *input_seq);
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_market_load(gpurent_market **out, const uint8_t *data, size_t len,
+                                                                 const gpurent_match_options *expect,
+                                                                 uint64_t *input_seq);
 /** gpurent_market_save() into the file `path`, written crash-safely (a fresh
  *  temporary file in the same folder, fsynced and renamed over `path`, the
  *  folder fsynced): `path` holds the old snapshot or the new one
