@@ -419,13 +419,17 @@ static void test_market_refusals(void **state)
         if (rc) {
             assert_null(x);
             refused++;
-        } else {
+        } else { /* one encoding per state: it saves to the very bytes it came from */
             loaded++;
+            gpurent_buf again = {0};
+            assert_int_equal(gpurent_market_save(x, 77, &again), GPURENT_OK);
+            same_bytes(&again, &c, "a loaded snapshot and its save");
+            gpurent_buf_free(&again);
             gpurent_market_free(x);
             x = NULL;
         }
     }
-    assert_true(refused > 0);
+    assert_true(refused > 0 && loaded > 0);
     /* a capacity above the node's GPU count (the last byte before the
      * checksum is the last node's capacity) */
     FRESH();
