@@ -4,12 +4,15 @@
  * folder, measured beside it (median of 5); the plain read allocates the
  * buffer it reads into, as any loader must.
  *
- *   build/bench/bench_snapshot [providers] [folder]
+ *   build/bench/bench_snapshot [providers] [folder] [market_nodes]
  *
  * The engine is filled through the internal tables (the state a real run
  * of 30 eras leaves, with random counts), so the benchmark measures the
- * snapshot, not the evidence intake (bench_tier measures that). The market
- * snapshot is not implemented yet, so there are no snapshot_market_* lines. */
+ * snapshot, not the evidence intake (bench_tier measures that).
+ *
+ * The market (default 100 000 nodes, 4 per provider, and as many pending
+ * requests, some with lists) is filled through the public calls, then
+ * saved and loaded the same way against plain I/O of the same bytes. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +121,119 @@ static int plain_read(const char *path, uint8_t *d, size_t n)
     return close(fd);
 }
 
+static const char *const MODELS[] = {"H100 SXM5 80GB", "A100 SXM4 80GB", "RTX 4090", "L40S", "T4"};
+static const char *const REGIONS[] = {"eu-west", "eu-central", "us-east", "us-west", "ap-south"};
+
+static gpurent_market *market_fill(uint32_t nodes)
+{
+    uint8_t seed[32] = {1};
+    gpurent_market *m = NULL;
+    if (gpurent_market_new(&m, NULL, seed)) return NULL;
+    gpurent_node nd[4];
+    gpurent_offer o;
+    for (uint32_t p = 0; p < (nodes + 3) / 4; p++) {
+        gpurent_offer_init(&o);
+        memset(o.provider_key, 0, 32);
+        o.provider_key[0] = 0x70;
+        memcpy(o.provider_key + 1, &p, 4);
+        o.seq = 1;
+        snprintf(o.region, sizeof o.region, "%s", REGIONS[p % 5]);
+        o.stake_micro = (rnd() % 4) * 500000000000ull;
+        uint32_t n = nodes - p * 4 < 4 ? nodes - p * 4 : 4;
+        for (uint32_t i = 0; i < n; i++) {
+            gpurent_node *x = &nd[i];
+            memset(x, 0, sizeof *x);
+            snprintf(x->node_id, sizeof x->node_id, "node-%u", i);
+            uint32_t g = (uint32_t)(rnd() % 5);
+            snprintf(x->gpu.model, sizeof x->gpu.model, "%s", MODELS[g]);
+            x->gpu.cc_major = 8 + g % 2;
+            x->gpu.memory_mib = 16384u << (g % 3);
+            x->gpu.fp32_gflops = 20000 + 10000 * g;
+            x->gpu.interface = GPURENT_IFACE_PCIE;
+            x->gpu.cuda_version = 12040;
+            x->gpu_count = 1u << (rnd() % 4);
+            x->gpu_free = (uint32_t)(rnd() % (x->gpu_count + 1));
+            x->shared = rnd() % 8 == 0;
+            x->cpu_millicores = 32000;
+            x->ram_mib = 256 * 1024;
+            x->disk_gib = 2000;
+            x->price_micro_per_gpu_hour = 500000 + 1000 * (rnd() % 2000);
+            if (gpurent_offer_add_node(&o, x)) return NULL;
+        }
+        int rc = gpurent_market_put_offer(m, &o);
+        gpurent_offer_clear(&o);
+        if (rc) return NULL;
+    }
+    gpurent_request *q = malloc(sizeof *q);
+    for (uint32_t i = 0; q && i < nodes; i++) {
+        gpurent_request_init(q);
+        snprintf(q->request_id, sizeof q->request_id, "req-%08u", i);
+        q->gpu_count = 1u << (rnd() % 3);
+        q->duration_s = 3600;
+        q->min_vram_mib = rnd() % 3 == 0 ? 40000 : 0;
+        if (rnd() % 5 == 0) gpurent_request_add_region(q, REGIONS[rnd() % 5], 0);
+        if (rnd() % 7 == 0) gpurent_request_add_model(q, MODELS[rnd() % 5]);
+        q->submitted_at = 1700000000 + rnd() % 7200;
+        if (gpurent_market_add_request(m, q)) return NULL;
+    }
+    free(q);
+    return m;
+}
+
+static int bench_market(uint32_t nodes, const char *snap, const char *plain, const char *dir)
+{
+    gpurent_market *m = market_fill(nodes);
+    if (!m) {
+        fprintf(stderr, "market fill: %s\n", gpurent_last_error_message());
+        return 1;
+    }
+    gpurent_buf b = {0};
+    if (gpurent_market_save(m, 1, &b)) return 1;
+    double save_t[RUNS], save_b[RUNS], load_t[RUNS], load_b[RUNS], mem_save[RUNS], mem_load[RUNS];
+    for (int r = 0; r < RUNS; r++) {
+        double t = bench_now();
+        if (plain_write(plain, b.data, b.len)) return 1;
+        save_b[r] = bench_now() - t;
+        t = bench_now();
+        if (gpurent_market_save_file(m, 1, snap)) return 1;
+        save_t[r] = bench_now() - t;
+        t = bench_now();
+        uint8_t *fresh = malloc(b.len);
+        if (!fresh || plain_read(plain, fresh, b.len)) return 1;
+        load_b[r] = bench_now() - t;
+        free(fresh);
+        gpurent_market *l = NULL;
+        t = bench_now();
+        if (gpurent_market_load_file(&l, snap, NULL, NULL)) {
+            fprintf(stderr, "market load: %s\n", gpurent_last_error_message());
+            return 1;
+        }
+        load_t[r] = bench_now() - t;
+        gpurent_market_free(l);
+        gpurent_buf x = {0};
+        t = bench_now();
+        if (gpurent_market_save(m, 1, &x)) return 1;
+        mem_save[r] = bench_now() - t;
+        t = bench_now();
+        if (gpurent_market_load(&l, x.data, x.len, NULL, NULL)) return 1;
+        mem_load[r] = bench_now() - t;
+        gpurent_market_free(l);
+        gpurent_buf_free(&x);
+    }
+    gpurent_market_stats st;
+    gpurent_market_stats_get(m, &st);
+    printf("market: %u nodes of %u providers, %u requests, snapshot %.1f MiB, market memory %.1f MiB\n", st.nodes,
+           st.providers, st.requests, b.len / 1048576.0,
+           (st.node_bytes + st.request_bytes + st.other_bytes) / 1048576.0);
+    printf("in memory (no file): save %.1f ms, load %.1f ms; folder %s\n", median(mem_save) * 1e3,
+           median(mem_load) * 1e3, dir);
+    bench_line("snapshot_market_save", median(save_t) * 1e3, "ms", "write_fsync_same_bytes", median(save_b) * 1e3);
+    bench_line("snapshot_market_load", median(load_t) * 1e3, "ms", "read_same_bytes", median(load_b) * 1e3);
+    gpurent_buf_free(&b);
+    gpurent_market_free(m);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     uint32_t np = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 100000;
@@ -176,9 +292,11 @@ int main(int argc, char **argv)
            median(mem_load) * 1e3, dir);
     bench_line("snapshot_tier_save", median(save_t) * 1e3, "ms", "write_fsync_same_bytes", median(save_b) * 1e3);
     bench_line("snapshot_tier_load", median(load_t) * 1e3, "ms", "read_same_bytes", median(load_b) * 1e3);
-    unlink(snap);
-    unlink(plain);
     gpurent_buf_free(&b);
     gpurent_tier_engine_free(e);
-    return 0;
+    uint32_t mn = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 10) : 100000;
+    int rc = mn ? bench_market(mn, snap, plain, dir) : 0;
+    unlink(snap);
+    unlink(plain);
+    return rc;
 }

@@ -53,4 +53,12 @@
 %gpurent_long_call(gpurent_market_best)
 %gpurent_long_call(gpurent_market_set_options)
 
+/* Snapshots: the stored input sequence comes back (Python int, Go *uint64);
+ * saving and loading large markets release the GIL. */
+%apply uint64_t *OUTPUT { uint64_t *input_seq };
+%gpurent_long_call(gpurent_market_save)
+%gpurent_long_call(gpurent_market_load)
+%gpurent_long_call(gpurent_market_save_file)
+%gpurent_long_call(gpurent_market_load_file)
+
 %include <gpurent/match.h>

@@ -291,6 +291,42 @@ GPURENT_API gpurent_status gpurent_market_explain(const gpurent_market *m, const
 /** Render an explanation as UTF-8 text lines into `out` (free with gpurent_buf_free). */
 GPURENT_API gpurent_status gpurent_match_explain_render(const gpurent_match_explain *ex, gpurent_buf *out);
 
+/* ---- snapshots (docs/wire-format.md, "Snapshots"; docs/snapshots.md) ---- */
+
+/**
+ * Save the market (policy, seed, live offers with their nodes' trust, free
+ * capacity and verification, pending requests, leases) as a snapshot into
+ * `out` (free with gpurent_buf_free()). `input_seq` is the embedder's number
+ * of the last input the state reflects, returned by gpurent_market_load().
+ * A market loaded from the snapshot gives byte-identical receipts,
+ * explanations and digests to the saved one. Read-only on the market.
+ */
+GPURENT_API gpurent_status gpurent_market_save(const gpurent_market *m, uint64_t input_seq, gpurent_buf *out);
+/**
+ * Rebuild a market from a snapshot of gpurent_market_save(). Nothing in the
+ * bytes is trusted: the container is checked, the market is rebuilt through
+ * its own calls and every invariant of its index is checked. Refusals load
+ * nothing (`*out` is NULL): GPURENT_E_SNAPSHOT_CORRUPT (bad checksum or
+ * contents), GPURENT_E_SNAPSHOT_TRUNCATED, GPURENT_E_SNAPSHOT_KIND (a tier or
+ * trust store snapshot), GPURENT_E_SNAPSHOT_VERSION (a newer format),
+ * GPURENT_E_SNAPSHOT_PARAMS (when `expect` is not NULL and the snapshot's
+ * policy digest is not that of `expect`). With `expect` NULL the market
+ * takes the policy stored in the snapshot. `input_seq` (may be NULL)
+ * receives the snapshot's input sequence. Free the market with
+ * gpurent_market_free().
+ */
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_market_load(gpurent_market **out, const uint8_t *data, size_t len,
+                                                                 const gpurent_match_options *expect,
+                                                                 uint64_t *input_seq);
+/** gpurent_market_save() into the file `path`, written crash-safely (a fresh
+ *  temporary file in the same folder, fsynced and renamed over `path`, the
+ *  folder fsynced): `path` holds the old snapshot or the new one
+ *  (GPURENT_E_IO on failure, `path` unchanged). */
+GPURENT_API gpurent_status gpurent_market_save_file(const gpurent_market *m, uint64_t input_seq, const char *path);
+/** gpurent_market_load() from the file `path` (GPURENT_E_IO when it cannot be read). */
+GPURENT_API gpurent_status gpurent_market_load_file(gpurent_market **out, const char *path,
+                                                    const gpurent_match_options *expect, uint64_t *input_seq);
+
 #ifdef __cplusplus
 }
 #endif

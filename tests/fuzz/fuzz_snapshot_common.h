@@ -1,4 +1,5 @@
-/* Shared by the snapshot harnesses (fuzz_snapshot_tier.c, fuzz_snapshot_trust.c).
+/* Shared by the snapshot harnesses (fuzz_snapshot_tier.c, fuzz_snapshot_trust.c,
+ * fuzz_snapshot_market.c).
  *
  * Each input is loaded twice: as it is (the fuzzer rarely gets past the
  * BLAKE2b checksum by itself), and "resealed": its body length set to what

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from . import capi
 from ._fields import set_fields, snake
@@ -383,6 +384,42 @@ class Market(Handle):
         # No seed: 32 zero bytes, as the library does for NULL.
         super().__init__(capi.market_new(None if options is None else options._to_c(),
                                          bytes(32) if seed is None else seed))
+
+    # ---- snapshots (docs/snapshots.md) ----
+
+    def save(self, input_seq: int = 0) -> bytes:
+        """The market's whole state (policy, seed, offers, requests, leases)
+        as a snapshot recording ``input_seq``: the last input of your ordered
+        log it reflects. A market loaded from it gives byte-identical
+        receipts, explanations and digests."""
+        return capi.market_save(self.ptr, input_seq)
+
+    def save_file(self, path: Union[str, "os.PathLike[str]"], input_seq: int = 0) -> None:
+        """:meth:`save` into ``path`` crash-safely (temporary file in the same
+        folder, fsync, rename, folder fsync)."""
+        capi.market_save_file(self.ptr, input_seq, os.fspath(path))
+
+    @classmethod
+    def load(cls, data: bytes, expect: Optional[MatchOptions] = None) -> "Tuple[Market, int]":
+        """A market from :meth:`save` bytes and the input sequence it
+        recorded. Nothing is trusted: SnapshotCorruptError, ...TruncatedError,
+        ...KindError, ...VersionError, or ...ParamsError (the snapshot's
+        policy differs from ``expect``) and nothing is loaded."""
+        ptr, seq = capi.market_load(data, None if expect is None else expect._to_c())
+        return cls._adopt(ptr), seq
+
+    @classmethod
+    def load_file(cls, path: Union[str, "os.PathLike[str]"],
+                  expect: Optional[MatchOptions] = None) -> "Tuple[Market, int]":
+        """:meth:`load` from the file at ``path`` (IOFailedError when unreadable)."""
+        ptr, seq = capi.market_load_file(os.fspath(path), None if expect is None else expect._to_c())
+        return cls._adopt(ptr), seq
+
+    @classmethod
+    def _adopt(cls, ptr: Any) -> "Market":
+        market = cls.__new__(cls)
+        Handle.__init__(market, ptr)
+        return market
 
     def set_seed(self, seed: bytes) -> None:
         """Replace the 32-byte tie-breaking seed."""

@@ -127,3 +127,84 @@ def test_resume_example_rejoins_the_quorum():
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "signed by 3 of 3 auditors, the restarted one included" in r.stdout
+
+
+# ---- market ----
+
+MKEYS = [bytes([0x60, i]) + bytes(30) for i in range(8)]
+GPU = gpurent.GPU(model="H100", cc_major=9, memory_mib=81559, interface=gpurent.Interface.SXM, fp32_gflops=66900,
+                  cuda_version=12040)
+T0 = 1760000000
+
+
+def market_offer(p, seq):
+    return gpurent.Offer(provider_key=MKEYS[p], seq=seq, region=f"r{p % 3}", stake_micro=10**9 * (p + 1), nodes=[
+        gpurent.Node(node_id=f"n{i}", gpu=GPU, gpu_count=8, gpu_free=8 - (seq + i) % 3, cpu_millicores=64000,
+                     ram_mib=512000, disk_gib=1000, price_micro_per_gpu_hour=2_000_000 + 1000 * ((p * 7 + i) % 5))
+        for i in range(1 + (p + seq) % 3)])
+
+
+def test_market_restart_every_step_is_identical(tmp_path):
+    seed = bytes(range(32))
+    a = gpurent.Market(gpurent.MatchOptions(), seed)
+    b = gpurent.Market(gpurent.MatchOptions(), seed)
+    path = tmp_path / "market.snap"
+    leased = []
+    for step in range(8):
+        for p in range(len(MKEYS)):
+            if (p + step) % 3 == 0:
+                for m in (a, b):
+                    m.put_offer(market_offer(p, step + 1))
+        for j in range(6):
+            r = gpurent.Request(request_id=f"s{step}-r{j}", gpu_count=1 << (j % 3), submitted_at=T0 + j)
+            for m in (a, b):
+                m.add_request(r)
+        if step % 2:
+            b.save_file(path, input_seq=step)
+            b.close()
+            b, seq = gpurent.Market.load_file(path)
+        else:
+            data = b.save(input_seq=step)
+            b.close()
+            b, seq = gpurent.Market.load(data, gpurent.MatchOptions())
+        assert seq == step
+        assert a.save(step) == b.save(step)
+        assert a.digests() == b.digests()
+        probe = gpurent.Request(request_id="probe", gpu_count=4, submitted_at=T0)
+        assert a.explain(probe).text == b.explain(probe).text
+        ra, rb = a.match(T0 + 3600 * step), b.match(T0 + 3600 * step)
+        assert ra.encode() == rb.encode()
+        a.apply(ra)
+        b.apply(rb)
+        leased += [x.request_id for x in ra.assignments]
+        if leased and step % 3 == 2:
+            rid = leased.pop(0)
+            a.end_lease(rid)
+            b.end_lease(rid)
+    assert leased
+    a.close()
+    b.close()
+
+
+def test_market_refusals():
+    with gpurent.Market(gpurent.MatchOptions(), bytes(32)) as m:
+        m.put_offer(market_offer(1, 1))
+        m.add_request(gpurent.Request(request_id="r", gpu_count=2, submitted_at=T0))
+        data = bytearray(m.save(5))
+    bad = bytearray(data)
+    bad[len(bad) // 2] ^= 1
+    with pytest.raises(gpurent.SnapshotCorruptError):
+        gpurent.Market.load(bytes(bad))
+    with pytest.raises(gpurent.SnapshotTruncatedError):
+        gpurent.Market.load(bytes(data[:-1]))
+    with pytest.raises(gpurent.SnapshotParamsError):
+        gpurent.Market.load(bytes(data), gpurent.MatchOptions(w_price=400))
+    with gpurent.TrustStore() as t:
+        with pytest.raises(gpurent.SnapshotKindError):
+            gpurent.Market.load(t.save())
+    with pytest.raises(gpurent.SnapshotKindError):
+        gpurent.TierEngine.load(bytes(data))
+    bad = bytearray(data)
+    bad[12] = 9
+    with pytest.raises(gpurent.SnapshotVersionError):
+        gpurent.Market.load(bytes(bad))

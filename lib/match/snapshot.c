@@ -1,0 +1,551 @@
+/* Snapshots of a market: its policy and seed, every live offer (provider
+ * terms and trust, nodes with their free capacity and verification), the
+ * pending requests and the leases, in the container of lib/core/snapshot.c
+ * (docs/wire-format.md, "Snapshots").
+ *
+ * The body holds the market's logical state in a canonical order (providers
+ * by key, nodes in offer order, requests and leases by id), never its slot
+ * numbers or index links. Loading rebuilds the market through the calls the
+ * market itself uses (put_offer, set_trust, set_verified, add_request, the
+ * lease table, the capacity setters), so the index is built by the same
+ * code as in a market that never stopped; then every invariant is checked
+ * with ml_market_check and a snapshot that breaks one loads nothing.
+ *
+ * Body layout (integers little-endian, a name is LE8 length then its bytes):
+ *   options: 7 x LE32 weights, 4 x LE64 caps, LE32 strand_min_gpus, LE32 threads
+ *   seed[32]
+ *   LE32 providers, each: key[32] digest[32] LE64 seq LE64 stake LE32 min_dur
+ *     LE32 max_dur LE32 score_ppm LE8 tier name region LE32 nodes, each:
+ *     name id, name model, LE32 cuda, LE32 cpu, LE8 cc, LE8 iface,
+ *     LE8 gpu_count, LE8 shared, LE8 verified, LE64 price, LE64 vram_mib,
+ *     LE64 gflops, LE64 ram_mib, LE64 disk_gib, report[8]
+ *   LE32 requests, each: digest[32] LE32 length, canonical request record
+ *   LE32 leases, each: name id, LE32 parts, each: provider key[32], name node,
+ *     LE8 gpus, LE8 share, LE8 gpu_index
+ *   capacity, providers in the order above, nodes in offer order: LE8 free
+ *     GPUs of a dedicated node, gpu_count share percents of a shared one
+ * A lease part whose node left the market (or changed shape) gives nothing
+ * back when the lease ends, so it is not saved. */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/snap_internal.h"
+#include "match_internal.h"
+
+#define SNAP_VERSION 1u
+#define WHAT "market snapshot"
+#define BAD(...) gr_fail(GPURENT_E_SNAPSHOT_CORRUPT, WHAT ": " __VA_ARGS__)
+/* BAD with the detail of the failure just reported appended (copied first:
+ * gr_fail writes the buffer it is read from). */
+#define BAD_WHY(fmt, ...)                                                                  \
+    do {                                                                                   \
+        char why_[192];                                                                    \
+        snprintf(why_, sizeof why_, "%s", gpurent_last_error_message());                   \
+        rc = gr_fail(GPURENT_E_SNAPSHOT_CORRUPT, WHAT ": " fmt " (%s)", __VA_ARGS__, why_); \
+    } while (0)
+
+/* ---- save ---- */
+
+static void put_name(gr_bytes *b, const char *s)
+{
+    size_t n = strlen(s);
+    gr_put_u8(b, (uint8_t)n);
+    gr_put_raw(b, s, n);
+}
+
+static void put_options(gr_bytes *b, const gpurent_match_options *o)
+{
+    gr_put_u32(b, o->w_price);
+    gr_put_u32(b, o->w_perf_price);
+    gr_put_u32(b, o->w_tier);
+    gr_put_u32(b, o->w_score);
+    gr_put_u32(b, o->w_stake);
+    gr_put_u32(b, o->w_locality);
+    gr_put_u32(b, o->w_fit);
+    gr_put_u64(b, o->price_ref_micro);
+    gr_put_u64(b, o->perf_price_cap);
+    gr_put_u64(b, o->stake_cap_micro);
+    gr_put_u64(b, o->aging_per_hour);
+    gr_put_u32(b, o->strand_min_gpus);
+    gr_put_u32(b, o->threads);
+}
+
+static _Thread_local const gpurent_market *g_sort_m; /* qsort has no context argument */
+
+static int prov_cmp(const void *a, const void *b)
+{
+    return memcmp(g_sort_m->provs[*(const uint32_t *)a].key, g_sort_m->provs[*(const uint32_t *)b].key,
+                  GPURENT_KEY_BYTES);
+}
+static int req_cmp(const void *a, const void *b)
+{
+    return strcmp(g_sort_m->reqs[*(const uint32_t *)a].id, g_sort_m->reqs[*(const uint32_t *)b].id);
+}
+static int lease_cmp(const void *a, const void *b)
+{
+    return strcmp(g_sort_m->leases[*(const uint32_t *)a].id, g_sort_m->leases[*(const uint32_t *)b].id);
+}
+
+/* Slots of the live entries, sorted with `cmp`. */
+static int sorted_slots(const gpurent_market *m, uint32_t used, uint32_t live, int (*alive)(const gpurent_market *, uint32_t),
+                        int (*cmp)(const void *, const void *), uint32_t **out)
+{
+    *out = NULL;
+    if (!live) return GPURENT_OK;
+    uint32_t *v = gr_malloc((size_t)live * sizeof *v), k = 0;
+    if (!v) return gr_fail(GPURENT_E_NOMEM, WHAT ": %u entries", live);
+    for (uint32_t i = 0; i < used && k < live; i++)
+        if (alive(m, i)) v[k++] = i;
+    g_sort_m = m;
+    qsort(v, k, sizeof *v, cmp);
+    *out = v;
+    return GPURENT_OK;
+}
+static int prov_alive(const gpurent_market *m, uint32_t i) { return m->provs[i].alive; }
+static int req_alive(const gpurent_market *m, uint32_t i) { return m->reqs[i].alive; }
+static int lease_alive(const gpurent_market *m, uint32_t i) { return m->leases[i].id[0] != 0; }
+
+static void put_node(gr_bytes *b, const gpurent_market *m, const mnode *x)
+{
+    put_name(b, x->id);
+    put_name(b, m->models.name[x->model]);
+    gr_put_u32(b, x->cuda);
+    gr_put_u32(b, x->cpu);
+    gr_put_u8(b, x->cc);
+    gr_put_u8(b, x->iface);
+    gr_put_u8(b, x->gpu_count);
+    gr_put_u8(b, x->shared);
+    gr_put_u8(b, x->verified);
+    gr_put_u64(b, x->price);
+    gr_put_u64(b, x->vram_mib);
+    gr_put_u64(b, x->gflops);
+    gr_put_u64(b, x->ram_mib);
+    gr_put_u64(b, x->disk_gib);
+    gr_put_raw(b, &x->report, 8); /* the report digest's first bytes, as they were */
+}
+
+/* The public form of a pending request (its canonical record is what the
+ * market digested when it came). */
+static void req_public(const gpurent_market *m, const mreq *q, gpurent_request *r)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->request_id, sizeof r->request_id, "%s", q->id);
+    r->gpu_count = q->gpu_count;
+    r->gang_nodes = q->gang_nodes;
+    r->gang_scope = q->scope;
+    r->vram_share_pct = q->share;
+    r->min_vram_mib = q->min_vram;
+    r->min_cc = q->cc;
+    r->min_fp32_gflops = q->min_gflops;
+    r->interface = q->iface;
+    r->min_cuda_version = q->cuda;
+    r->max_price_micro_per_gpu_hour = q->max_price;
+    r->allowed_tiers = q->tiers;
+    r->duration_s = q->duration;
+    r->verified_only = q->verified_only;
+    r->cpu_millicores = q->cpu;
+    r->ram_mib = q->ram;
+    r->disk_gib = q->disk;
+    r->submitted_at = q->submitted_at;
+    const mlists *l = q->lists;
+    if (!l) return;
+    r->model_count = l->nm;
+    for (uint32_t i = 0; i < l->nm; i++) snprintf(r->models[i], GPURENT_NAME_MAX, "%s", m->models.name[ml_l_models(l)[i]]);
+    r->region_count = l->nr;
+    for (uint32_t i = 0; i < l->nr; i++)
+        snprintf(r->regions[i], GPURENT_REGION_MAX, "%s", m->regions.name[ml_l_regions(l)[i]]);
+    r->excluded_region_count = l->nxr;
+    for (uint32_t i = 0; i < l->nxr; i++)
+        snprintf(r->excluded_regions[i], GPURENT_REGION_MAX, "%s", m->regions.name[ml_l_xregions(l)[i]]);
+    r->provider_count = l->np;
+    memcpy(r->providers, ml_l_keys(l), (size_t)l->np * GPURENT_KEY_BYTES);
+    r->excluded_provider_count = l->nxp;
+    memcpy(r->excluded_providers, ml_l_keys(l) + l->np, (size_t)l->nxp * GPURENT_KEY_BYTES);
+}
+
+GPURENT_API gpurent_status gpurent_market_save(const gpurent_market *m, uint64_t input_seq, gpurent_buf *out)
+{
+    GR_CHECK_ARG(m && out, "market or out is NULL");
+    uint8_t digest[32];
+    int rc = ml_policy_digest(&m->opts, digest);
+    if (rc) return rc;
+    uint32_t *pv = NULL, *rq = NULL, *ls = NULL;
+    if ((rc = sorted_slots(m, m->prov_used, m->prov_live, prov_alive, prov_cmp, &pv)) ||
+        (rc = sorted_slots(m, m->req_used, m->req_live, req_alive, req_cmp, &rq)) ||
+        (rc = sorted_slots(m, m->lease_used, m->lease_live, lease_alive, lease_cmp, &ls)))
+        goto done;
+    size_t hint = 256 + (size_t)m->prov_live * 160 + (size_t)m->node_live * 120 + (size_t)m->req_live * 160 +
+                  (size_t)m->lease_live * 120;
+    gr_bytes b;
+    gr_snap_begin(&b, GR_SNAP_MARKET, SNAP_VERSION, digest, input_seq, hint);
+    put_options(&b, &m->opts);
+    gr_put_raw(&b, m->seed, 32);
+    gr_put_u32(&b, m->prov_live);
+    for (uint32_t k = 0; k < m->prov_live; k++) {
+        const mprov *p = &m->provs[pv[k]];
+        gr_put_raw(&b, p->key, 32);
+        gr_put_raw(&b, p->digest, 32);
+        gr_put_u64(&b, p->seq);
+        gr_put_u64(&b, p->stake);
+        gr_put_u32(&b, p->min_dur);
+        gr_put_u32(&b, p->max_dur);
+        gr_put_u32(&b, p->score_ppm);
+        gr_put_u8(&b, p->tier);
+        put_name(&b, m->regions.name[p->region]);
+        gr_put_u32(&b, p->node_count);
+        for (uint32_t i = 0; i < p->node_count; i++) put_node(&b, m, &m->nodes[p->nodes[i]]);
+    }
+    gr_put_u32(&b, m->req_live);
+    gpurent_request *r = gr_malloc(sizeof *r);
+    if (!r && m->req_live) {
+        gr_bytes_free(&b);
+        rc = gr_fail(GPURENT_E_NOMEM, WHAT ": request");
+        goto done;
+    }
+    for (uint32_t k = 0; k < m->req_live; k++) {
+        const mreq *q = &m->reqs[rq[k]];
+        req_public(m, q, r);
+        gpurent_buf e = {NULL, 0};
+        if ((rc = gpurent_request_encode(r, &e))) {
+            gr_free(r);
+            gr_bytes_free(&b);
+            goto done;
+        }
+        gr_put_raw(&b, q->digest, 32);
+        gr_put_u32(&b, (uint32_t)e.len);
+        gr_put_raw(&b, e.data, e.len);
+        gpurent_buf_free(&e);
+    }
+    gr_free(r);
+    gr_put_u32(&b, m->lease_live);
+    for (uint32_t k = 0; k < m->lease_live; k++) {
+        const mlease *l = &m->leases[ls[k]];
+        uint32_t live = 0;
+        for (uint32_t j = 0; j < l->count; j++) {
+            const mnode *x = &m->nodes[l->parts[j].node];
+            live += x->alive && x->gen == l->parts[j].gen;
+        }
+        put_name(&b, l->id);
+        gr_put_u32(&b, live);
+        for (uint32_t j = 0; j < l->count; j++) {
+            const mlease_part *p = &l->parts[j];
+            const mnode *x = &m->nodes[p->node];
+            if (!x->alive || x->gen != p->gen) continue;
+            gr_put_raw(&b, m->provs[x->provider].key, 32);
+            put_name(&b, x->id);
+            gr_put_u8(&b, p->gpus);
+            gr_put_u8(&b, p->share);
+            gr_put_u8(&b, p->gpu_index);
+        }
+    }
+    for (uint32_t k = 0; k < m->prov_live; k++) {
+        const mprov *p = &m->provs[pv[k]];
+        for (uint32_t i = 0; i < p->node_count; i++) {
+            const mnode *x = &m->nodes[p->nodes[i]];
+            if (x->shared) gr_put_raw(&b, x->share, x->gpu_count);
+            else gr_put_u8(&b, x->gpu_free);
+        }
+    }
+    rc = gr_snap_finish(&b, out);
+done:
+    gr_free(pv);
+    gr_free(rq);
+    gr_free(ls);
+    return rc;
+}
+
+/* ---- load ---- */
+
+/* A name of at most max-1 bytes without NUL into dst; 0 when bad. */
+static int get_name(gr_snap_reader *r, char *dst, size_t max)
+{
+    uint8_t n = gr_get_u8(r);
+    const uint8_t *p = gr_get_raw(r, n);
+    if (!p || n == 0 || n >= max || memchr(p, 0, n)) {
+        r->bad = 1;
+        return 0;
+    }
+    memcpy(dst, p, n);
+    dst[n] = 0;
+    return 1;
+}
+
+static void get_options(gr_snap_reader *r, gpurent_match_options *o)
+{
+    gpurent_match_options d = GPURENT_MATCH_OPTIONS_INIT;
+    *o = d;
+    o->w_price = gr_get_u32(r);
+    o->w_perf_price = gr_get_u32(r);
+    o->w_tier = gr_get_u32(r);
+    o->w_score = gr_get_u32(r);
+    o->w_stake = gr_get_u32(r);
+    o->w_locality = gr_get_u32(r);
+    o->w_fit = gr_get_u32(r);
+    o->price_ref_micro = gr_get_u64(r);
+    o->perf_price_cap = gr_get_u64(r);
+    o->stake_cap_micro = gr_get_u64(r);
+    o->aging_per_hour = gr_get_u64(r);
+    o->strand_min_gpus = gr_get_u32(r);
+    o->threads = gr_get_u32(r);
+}
+
+#define NODE_MIN_BYTES 57u /* the fixed part of a node record, names empty */
+
+/* One provider's record: its offer is put (every node with all of its
+ * capacity free), then its trust, digest and verifications are set. */
+static int get_provider(gr_snap_reader *r, gpurent_market *m, uint8_t prev_key[32], uint32_t k, uint32_t *slot)
+{
+    gpurent_offer o;
+    memset(&o, 0, sizeof o);
+    const uint8_t *key = gr_get_raw(r, 32), *digest = gr_get_raw(r, 32);
+    o.seq = gr_get_u64(r);
+    o.stake_micro = gr_get_u64(r);
+    o.min_duration_s = gr_get_u32(r);
+    o.max_duration_s = gr_get_u32(r);
+    uint32_t score = gr_get_u32(r);
+    uint8_t tier = gr_get_u8(r);
+    get_name(r, o.region, sizeof o.region);
+    uint32_t n = gr_get_count(r, NODE_MIN_BYTES);
+    if (r->bad) return gr_snap_done(r, WHAT);
+    if (k && memcmp(prev_key, key, 32) >= 0) return BAD("providers %u and %u out of order or repeated", k - 1, k);
+    memcpy(prev_key, key, 32);
+    memcpy(o.provider_key, key, 32);
+    if (n == 0 || n > GPURENT_OFFER_MAX_NODES) return BAD("provider %u: %u nodes", k, n);
+    if (tier > 7 || score > ML_PPM) return BAD("provider %u: tier %u or score %u out of range", k, tier, score);
+    o.node_count = n;
+    o.nodes = gr_calloc(n, sizeof *o.nodes);
+    uint8_t *verified = gr_calloc(n, 1);
+    int rc = GPURENT_OK;
+    if (!o.nodes || !verified) {
+        rc = gr_fail(GPURENT_E_NOMEM, WHAT ": offer of %u nodes", n);
+        goto out;
+    }
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        gpurent_node *d = &o.nodes[i];
+        get_name(r, d->node_id, sizeof d->node_id);
+        get_name(r, d->gpu.model, sizeof d->gpu.model);
+        d->gpu.cuda_version = gr_get_u32(r);
+        d->cpu_millicores = gr_get_u32(r);
+        uint8_t cc = gr_get_u8(r);
+        d->gpu.cc_major = cc / 10u;
+        d->gpu.cc_minor = cc % 10u;
+        d->gpu.interface = gr_get_u8(r);
+        d->gpu_count = gr_get_u8(r);
+        d->gpu_free = d->gpu_count;
+        d->shared = gr_get_u8(r);
+        verified[i] = gr_get_u8(r);
+        d->price_micro_per_gpu_hour = gr_get_u64(r);
+        d->gpu.memory_mib = gr_get_u64(r);
+        d->gpu.fp32_gflops = gr_get_u64(r);
+        d->ram_mib = gr_get_u64(r);
+        d->disk_gib = gr_get_u64(r);
+        const uint8_t *rep = gr_get_raw(r, 8);
+        if (rep) memcpy(d->report_digest, rep, 8);
+        if (d->shared > 1 || verified[i] > 1) {
+            rc = BAD("provider %u node %u: a flag out of range", k, i);
+            goto out;
+        }
+    }
+    if (r->bad) {
+        rc = gr_snap_done(r, WHAT);
+        goto out;
+    }
+    if ((rc = gpurent_market_put_offer(m, &o))) {
+        if (rc != GPURENT_E_NOMEM) BAD_WHY("provider %u: its offer is refused", k);
+        goto out;
+    }
+    if ((rc = gpurent_market_set_trust(m, key, tier, score))) goto out;
+    uint32_t pi = *slot = ml_prov_find(m, key);
+    memcpy(m->provs[pi].digest, digest, 32);
+    for (uint32_t i = 0; i < n; i++)
+        if (verified[i]) m->nodes[m->provs[pi].nodes[i]].verified = 1;
+out:
+    gr_free(o.nodes);
+    gr_free(verified);
+    return rc;
+}
+
+static int get_requests(gr_snap_reader *r, gpurent_market *m)
+{
+    uint32_t n = gr_get_count(r, 36);
+    if (r->bad) return gr_snap_done(r, WHAT);
+    gpurent_request *q = gr_malloc(sizeof *q);
+    if (!q) return gr_fail(GPURENT_E_NOMEM, WHAT ": request");
+    int rc = GPURENT_OK;
+    char prev[GPURENT_NAME_MAX] = "";
+    for (uint32_t k = 0; k < n && !rc; k++) {
+        const uint8_t *digest = gr_get_raw(r, 32);
+        uint32_t len = gr_get_u32(r);
+        const uint8_t *rec = gr_get_raw(r, len);
+        if (!rec) {
+            rc = gr_snap_done(r, WHAT);
+            break;
+        }
+        if (gpurent_request_decode(rec, len, q)) {
+            BAD_WHY("request %u: record refused", k);
+            break;
+        }
+        if (k && strcmp(prev, q->request_id) >= 0) {
+            rc = BAD("requests %u and %u out of order or repeated", k - 1, k);
+            break;
+        }
+        snprintf(prev, sizeof prev, "%s", q->request_id);
+        uint8_t mine[32];
+        crypto_generichash(mine, 32, rec, len, NULL, 0);
+        if (memcmp(mine, digest, 32) != 0) {
+            rc = BAD("request %u: digest is not its record's", k);
+            break;
+        }
+        if ((rc = gpurent_market_add_request(m, q)) && rc != GPURENT_E_NOMEM) BAD_WHY("request %u refused", k);
+    }
+    gr_free(q);
+    return rc;
+}
+
+static int get_leases(gr_snap_reader *r, gpurent_market *m)
+{
+    uint32_t n = gr_get_count(r, 6);
+    if (r->bad) return gr_snap_done(r, WHAT);
+    char prev[GPURENT_NAME_MAX] = "", id[GPURENT_NAME_MAX], node[GPURENT_NAME_MAX];
+    for (uint32_t k = 0; k < n; k++) {
+        get_name(r, id, sizeof id);
+        uint32_t np = gr_get_count(r, 37);
+        if (r->bad) return gr_snap_done(r, WHAT);
+        if (k && strcmp(prev, id) >= 0) return BAD("leases %u and %u out of order or repeated", k - 1, k);
+        if (ml_req_find(m, id) != NIL) return BAD("lease '%s' is also a pending request", id);
+        memcpy(prev, id, sizeof prev);
+        /* a lease whose every node left keeps an empty, allocated parts
+         * array: a lease slot is live while it has one */
+        mlease_part *parts = gr_calloc(np ? np : 1, sizeof *parts);
+        if (!parts) return gr_fail(GPURENT_E_NOMEM, WHAT ": lease of %u parts", np);
+        int rc = GPURENT_OK;
+        for (uint32_t j = 0; j < np && !rc; j++) {
+            const uint8_t *key = gr_get_raw(r, 32);
+            get_name(r, node, sizeof node);
+            uint8_t gpus = gr_get_u8(r), share = gr_get_u8(r), gi = gr_get_u8(r);
+            if (r->bad) {
+                rc = gr_snap_done(r, WHAT);
+                break;
+            }
+            uint32_t pi = ml_prov_find(m, key), x = pi == NIL ? NIL : ml_node_find(m, pi, node);
+            if (x == NIL) {
+                rc = BAD("lease %u part %u: on a node not in the market", k, j);
+                break;
+            }
+            const mnode *nd = &m->nodes[x];
+            if (share ? (!nd->shared || share > 100 || gi >= nd->gpu_count || gpus != 0)
+                      : (nd->shared || gpus == 0 || gpus > nd->gpu_count)) {
+                rc = BAD("lease %u part %u: placement out of range for its node", k, j);
+                break;
+            }
+            parts[j] = (mlease_part){.node = x, .gen = nd->gen, .gpus = gpus, .share = share, .gpu_index = gi};
+        }
+        if (!rc) rc = ml_lease_reserve(m, 1);
+        if (rc) {
+            gr_free(parts);
+            return rc;
+        }
+        /* ml_lease_add takes the parts' capacity (clamped at nothing); the
+         * saved capacity is set over it once every lease is in (get_capacity). */
+        ml_lease_add(m, id, parts, np);
+    }
+    return GPURENT_OK;
+}
+
+/* The free capacity of every node, providers in the body's order, set over
+ * whatever the leases took when they were added. */
+static int get_capacity(gr_snap_reader *r, gpurent_market *m, const uint32_t *slots, uint32_t np)
+{
+    for (uint32_t k = 0; k < np; k++) {
+        const mprov *p = &m->provs[slots[k]];
+        for (uint32_t i = 0; i < p->node_count; i++) {
+            uint32_t x = p->nodes[i];
+            uint32_t cnt = m->nodes[x].gpu_count;
+            if (m->nodes[x].shared) {
+                const uint8_t *s = gr_get_raw(r, cnt);
+                if (!s) return gr_snap_done(r, WHAT);
+                for (uint32_t g = 0; g < cnt; g++)
+                    if (s[g] > 100) return BAD("provider %u node %u GPU %u: share %u", k, i, g, s[g]);
+                for (uint32_t g = 0; g < cnt; g++) ml_node_set_share(m, x, g, s[g]);
+            } else {
+                uint32_t f = gr_get_u8(r);
+                if (r->bad) return gr_snap_done(r, WHAT);
+                if (f > cnt) return BAD("provider %u node %u: %u free GPUs of %u", k, i, f, cnt);
+                ml_node_set_free(m, x, f);
+            }
+        }
+    }
+    return GPURENT_OK;
+}
+
+GPURENT_API gpurent_status gpurent_market_load(gpurent_market **out, const uint8_t *data, size_t len,
+                                               const gpurent_match_options *expect, uint64_t *input_seq)
+{
+    GR_CHECK_ARG(out, "out is NULL");
+    *out = NULL;
+    GR_CHECK_ARG(data || len == 0, "data is NULL");
+    uint8_t want[32];
+    int rc;
+    if (expect && (rc = gpurent_match_options_digest(expect, want))) return rc;
+    gr_snap_header h;
+    gr_snap_reader r;
+    if ((rc = gr_snap_open(data, len, GR_SNAP_MARKET, SNAP_VERSION, expect ? want : NULL, WHAT, &h, &r))) return rc;
+    gpurent_match_options o;
+    get_options(&r, &o);
+    const uint8_t *seed = gr_get_raw(&r, 32);
+    if (!seed) return gr_snap_done(&r, WHAT);
+    /* saved resolved (zero caps replaced by their defaults): one encoding per policy */
+    if (!o.price_ref_micro || !o.perf_price_cap || !o.stake_cap_micro || !o.aging_per_hour)
+        return BAD("options with a zero cap (a saved policy has its defaults filled in)");
+    if (gpurent_match_options_validate(&o)) {
+        BAD_WHY("options out of range%s", "");
+        return rc;
+    }
+    uint8_t mine[32];
+    if ((rc = gpurent_match_options_digest(&o, mine))) return rc;
+    if (memcmp(mine, h.params, 32) != 0) return BAD("the header's params digest is not its options'");
+    gpurent_market *m = NULL;
+    if ((rc = gpurent_market_new(&m, &o, seed))) return rc;
+    uint32_t np = gr_get_count(&r, 100), *slots = np ? gr_calloc(np, sizeof *slots) : NULL;
+    if (r.bad) rc = gr_snap_done(&r, WHAT);
+    else if (np && !slots) rc = gr_fail(GPURENT_E_NOMEM, WHAT ": %u providers", np);
+    uint8_t prev[32] = {0};
+    for (uint32_t k = 0; k < np && !rc; k++) rc = get_provider(&r, m, prev, k, &slots[k]);
+    if (!rc) rc = get_requests(&r, m);
+    if (!rc) rc = get_leases(&r, m);
+    if (!rc) rc = get_capacity(&r, m, slots, np);
+    if (!rc) rc = gr_snap_done(&r, WHAT);
+    gr_free(slots);
+    if (!rc && ml_market_check(m)) BAD_WHY("the rebuilt market breaks an invariant%s", "");
+    if (rc) {
+        gpurent_market_free(m);
+        return rc;
+    }
+    if (input_seq) *input_seq = h.input_seq;
+    *out = m;
+    return GPURENT_OK;
+}
+
+GPURENT_API gpurent_status gpurent_market_save_file(const gpurent_market *m, uint64_t input_seq, const char *path)
+{
+    GR_CHECK_ARG(m && path, "market or path is NULL");
+    gpurent_buf b = {0};
+    int rc = gpurent_market_save(m, input_seq, &b);
+    if (!rc) rc = gr_file_write_atomic(path, b.data, b.len, 1, WHAT);
+    gpurent_buf_free(&b);
+    return rc;
+}
+
+GPURENT_API gpurent_status gpurent_market_load_file(gpurent_market **out, const char *path,
+                                                    const gpurent_match_options *expect, uint64_t *input_seq)
+{
+    GR_CHECK_ARG(out, "out is NULL");
+    *out = NULL;
+    GR_CHECK_ARG(path, "path is NULL");
+    gpurent_buf b = {0};
+    int rc = gr_file_read(path, (size_t)GR_SNAP_FILE_MAX, &b, WHAT);
+    if (!rc) rc = gpurent_market_load(out, b.data, b.len, expect, input_seq);
+    gpurent_buf_free(&b);
+    return rc;
+}
