@@ -90,9 +90,14 @@ all: lib
 
 lib: $(BUILD)/libgpurent.so $(STLIB)
 
-$(BUILD)/lib/%.o: lib/%.c
+# An object without its .d (a build tree from before dependency files, or a
+# deleted .d) is rebuilt: its missing .d counts as changed.
+$(BUILD)/lib/%.o: lib/%.c $(BUILD)/lib/%.d
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/lib/%.d: ;
+.PRECIOUS: $(BUILD)/lib/%.d
 
 -include $(LIB_OBJS:.o=.d)
 
