@@ -1899,6 +1899,58 @@ static void test_apply_and_leases(void **state)
 
 /* ---- explanations ---- */
 
+/* explain of a request that was feasible but lost the capacity to a request
+ * of higher priority says so, instead of reading like a constraint failure. */
+static void test_explain_feasible_but_taken(void **state)
+{
+    (void)state;
+    gpurent_market *m = market_new();
+    gpurent_offer o;
+    offer_make(&o, 1, "eu-west", &GPUS[0], 2, 8, 8, 2000000);
+    put(m, &o);
+    gpurent_request old, q;
+    req_make(&old, "old", 8);
+    old.submitted_at = 1699990000;
+    assert_int_equal(gpurent_request_add_region(&old, "eu-west", 0), GPURENT_OK);
+    assert_int_equal(gpurent_market_add_request(m, &old), GPURENT_OK);
+    req_make(&old, "old2", 8);
+    old.submitted_at = 1699990000;
+    assert_int_equal(gpurent_market_add_request(m, &old), GPURENT_OK);
+    req_make(&q, "late", 8);
+    assert_int_equal(gpurent_market_add_request(m, &q), GPURENT_OK);
+    gpurent_match_receipt r;
+    gpurent_match_receipt_init(&r);
+    assert_int_equal(gpurent_market_match(m, 1700000100, NULL, &r), GPURENT_OK);
+    assert_int_equal(r.assignment_count, 2);
+    assert_int_equal(gpurent_market_apply(m, &r), GPURENT_OK);
+    gpurent_match_receipt_clear(&r);
+    gpurent_match_explain ex;
+    assert_int_equal(gpurent_market_explain(m, &q, &ex), GPURENT_OK);
+    assert_false(ex.matched);
+    assert_int_equal(ex.nodes_feasible, 0);
+    assert_int_equal(ex.eliminated_only[GPURENT_MC_BUSY], 2);
+    gpurent_buf t = {NULL, 0};
+    assert_int_equal(gpurent_match_explain_render(&ex, &t), GPURENT_OK);
+    char *text = calloc(t.len + 1, 1);
+    assert_non_null(text);
+    memcpy(text, t.data, t.len);
+    assert_non_null(strstr(text, "feasible on 2 nodes; all were given to higher-priority requests"));
+    free(text);
+    gpurent_buf_free(&t);
+    /* a request that fails a constraint of its own does not get that line */
+    req_make(&q, "too-big", 8);
+    q.min_vram_mib = 200000;
+    assert_int_equal(gpurent_market_explain(m, &q, &ex), GPURENT_OK);
+    assert_int_equal(gpurent_match_explain_render(&ex, &t), GPURENT_OK);
+    text = calloc(t.len + 1, 1);
+    assert_non_null(text);
+    memcpy(text, t.data, t.len);
+    assert_null(strstr(text, "given to higher-priority"));
+    free(text);
+    gpurent_buf_free(&t);
+    gpurent_market_free(m);
+}
+
 static void test_explain(void **state)
 {
     (void)state;
@@ -2077,6 +2129,7 @@ int main(void)
         cmocka_unit_test(test_apply_and_leases),
         cmocka_unit_test(test_reoffer_new_shape),
         cmocka_unit_test(test_explain),
+        cmocka_unit_test(test_explain_feasible_but_taken),
         cmocka_unit_test(test_extreme_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
