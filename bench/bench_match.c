@@ -10,7 +10,8 @@
  * marketplaces) drawn from a fixed seed.
  *
  *   build/bench/bench_match [--quick]      (env MATCH_EXACT_PY, PYTHON override the solver;
- *   MATCH_BENCH_ONLY=quality|speed; MATCH_BENCH_MILP=1 also tries milp at 1000 and 2000;
+ *   MATCH_BENCH_ONLY=quality|speed; MATCH_BENCH_QUALITY=square|tight picks the quality instances
+ *   (requests = nodes, or 3 requests per node); MATCH_BENCH_MILP=1 also tries milp at 1000 and 2000;
  *   MATCH_BENCH_KEEP=1 keeps the instance files in /tmp; MATCH_BENCH_COUNT_MILP=S gives the
  *   requests-placed and GPUs-placed maxima S seconds of milp, default 30) */
 #include <stdio.h>
@@ -506,7 +507,7 @@ static double reference(int st, double lp, double opt, double bound, const char 
 
 /* Requests placed and GPUs placed against their own exact maxima (the same
  * constraints, each count maximised alone), beside the naive greedy. */
-static void count_ratio(uint32_t size, const char *path, const char *objective, int milp_limit, double got,
+static void count_ratio(uint32_t reqs, uint32_t nodes, const char *path, const char *objective, int milp_limit, double got,
                         double naive)
 {
     double lp = 0, opt = 0, bound = 0, secs = 0, lp_secs = 0;
@@ -514,26 +515,27 @@ static void count_ratio(uint32_t size, const char *path, const char *objective, 
     int st = exact_optimum(path, objective, milp_limit, &lp, &opt, &bound, &secs, &lp_secs);
     double ref = reference(st, lp, opt, bound, &what);
     if (st == 1 && opt <= 0)
-        printf("quality %ux%u: max %s: milp found no solution within its time limit; LP upper bound %.0f\n", size,
-               size, objective, lp);
+        printf("quality %ux%u: max %s: milp found no solution within its time limit; LP upper bound %.0f\n", reqs,
+               nodes, objective, lp);
     else if (st == 0 || st == 1)
-        printf("quality %ux%u: max %s: milp %s %.0f, dual bound %.0f (LP %.0f), %.1f s\n", size, size, objective,
+        printf("quality %ux%u: max %s: milp %s %.0f, dual bound %.0f (LP %.0f), %.1f s\n", reqs, nodes, objective,
                st == 0 ? "optimum" : "incumbent at its time limit", opt, bound, lp, secs + lp_secs);
     else if (lp > 0)
-        printf("quality %ux%u: max %s: LP relaxation upper bound %.0f (%.1f s)\n", size, size, objective, lp, lp_secs);
+        printf("quality %ux%u: max %s: LP relaxation upper bound %.0f (%.1f s)\n", reqs, nodes, objective, lp, lp_secs);
     if (ref <= 0) {
-        printf("quality %ux%u: max %s: exact solver unavailable (status %d); no ratio\n", size, size, objective, st);
+        printf("quality %ux%u: max %s: exact solver unavailable (status %d); no ratio\n", reqs, nodes, objective, st);
         return;
     }
-    printf("BENCH match_%s_placed_%ux%u %.4f %s baseline=naive_greedy:%.4f ratio=%.4f\n", objective, size, size,
+    printf("BENCH match_%s_placed_%ux%u %.4f %s baseline=naive_greedy:%.4f ratio=%.4f\n", objective, reqs, nodes,
            got / ref, what, naive / ref, naive > 0 ? got / naive : 0.0);
 }
 
-static void quality(uint32_t size, uint64_t seed, int milp_limit, int count_limit)
+/* `reqs` requests against `nodes` nodes (labelled REQSxNODES). */
+static void quality(uint32_t reqs, uint32_t nodes, uint64_t seed, int milp_limit, int count_limit)
 {
     const uint64_t now = 1760000000;
     inst in;
-    inst_make(&in, seed, size, size, now, 1);
+    inst_make(&in, seed, reqs, nodes, now, 1);
     /* the library's batch, without shares (the exact model leaves them out) */
     for (uint32_t i = 0; i < in.req_count; i++)
         if (in.reqs[i].vram_share_pct) {
@@ -543,7 +545,7 @@ static void quality(uint32_t size, uint64_t seed, int milp_limit, int count_limi
     gpurent_market *m = market_of(&in, 1, 1);
     uint32_t strand = ml_strand_min(m);
     char path[64];
-    snprintf(path, sizeof path, "/tmp/gpurent_match_%u_%d.txt", size, (int)getpid());
+    snprintf(path, sizeof path, "/tmp/gpurent_match_%ux%u_%d.txt", reqs, nodes, (int)getpid());
     int pairs = write_instance(m, now, path);
     uint8_t *before = snapshot_free(m);
     gpurent_match_receipt r;
@@ -573,28 +575,28 @@ static void quality(uint32_t size, uint64_t seed, int milp_limit, int count_limi
     int st = exact_optimum(path, "value", milp_limit, &lp, &opt, &bound, &secs, &lp_secs);
     printf("quality %ux%u: pairs %d, batch %.1f ms value %llu (%u assigned, %llu GPUs), naive %.1f ms value %llu "
            "(%u assigned, %llu GPUs), strand threshold %u\n",
-           size, size, pairs, t_batch * 1e3, (unsigned long long)value, assigned, (unsigned long long)gpus,
+           reqs, nodes, pairs, t_batch * 1e3, (unsigned long long)value, assigned, (unsigned long long)gpus,
            t_naive * 1e3, (unsigned long long)nv.value, nv.assigned, (unsigned long long)nv.gpus, strand);
     const char *what;
     double ref = reference(st, lp, opt, bound, &what);
-    if (lp > 0) printf("quality %ux%u: LP relaxation upper bound %.0f (%.1f s)\n", size, size, lp, lp_secs);
+    if (lp > 0) printf("quality %ux%u: LP relaxation upper bound %.0f (%.1f s)\n", reqs, nodes, lp, lp_secs);
     if (st == 0 || st == 1)
-        printf("quality %ux%u: milp %s %.0f, dual bound %.0f, status %d, %.1f s\n", size, size,
+        printf("quality %ux%u: milp %s %.0f, dual bound %.0f, status %d, %.1f s\n", reqs, nodes,
                st == 0 ? "optimum" : "stopped at its time limit, incumbent", opt, bound, st, secs);
     else if (st == 9)
-        printf("quality %ux%u: milp not run at this size (it does not finish in minutes); reference = LP bound\n", size,
-               size);
+        printf("quality %ux%u: milp not run at this size (it does not finish in minutes); reference = LP bound\n", reqs,
+               nodes);
     if (ref <= 0) {
-        printf("quality %ux%u: exact solver unavailable (status %d); no ratio\n", size, size, st);
+        printf("quality %ux%u: exact solver unavailable (status %d); no ratio\n", reqs, nodes, st);
     } else {
         double ratio = (double)value / ref, nratio = (double)nv.value / ref;
-        printf("BENCH match_quality_%ux%u %.4f %s baseline=naive_greedy:%.4f ratio=%.4f\n", size, size, ratio, what,
+        printf("BENCH match_quality_%ux%u %.4f %s baseline=naive_greedy:%.4f ratio=%.4f\n", reqs, nodes, ratio, what,
                nratio, ratio / nratio);
     }
-    printf("BENCH match_stranded_gpus_%ux%u %llu gpus baseline=naive_greedy:%llu ratio=%.3f\n", size, size,
+    printf("BENCH match_stranded_gpus_%ux%u %llu gpus baseline=naive_greedy:%llu ratio=%.3f\n", reqs, nodes,
            (unsigned long long)str, (unsigned long long)nstr, nstr ? (double)str / (double)nstr : 0.0);
-    count_ratio(size, path, "requests", count_limit, assigned, nv.assigned);
-    count_ratio(size, path, "gpus", count_limit, (double)gpus, (double)nv.gpus);
+    count_ratio(reqs, nodes, path, "requests", count_limit, assigned, nv.assigned);
+    count_ratio(reqs, nodes, path, "gpus", count_limit, (double)gpus, (double)nv.gpus);
     if (!getenv("MATCH_BENCH_KEEP")) remove(path);
     inst_free(&in);
 }
@@ -731,9 +733,17 @@ int main(int argc, char **argv)
         /* The counts (requests, GPUs placed) are easier programs: milp gets
          * MATCH_BENCH_COUNT_MILP seconds (default 30) at every size. */
         int count = getenv("MATCH_BENCH_COUNT_MILP") ? atoi(getenv("MATCH_BENCH_COUNT_MILP")) : 30;
-        quality(500, 11, 20, count);
-        quality(1000, 12, all ? 60 : 0, count);
-        if (!quick) quality(2000, 13, all ? 60 : 0, count);
+        const char *q = getenv("MATCH_BENCH_QUALITY"); /* "square", "tight" or unset: both */
+        if (!q || strcmp(q, "tight")) {
+            quality(500, 500, 11, 20, count);
+            quality(1000, 1000, 12, all ? 60 : 0, count);
+            if (!quick) quality(2000, 2000, 13, all ? 60 : 0, count);
+        }
+        /* Demand beyond supply (issue 22's case): 3 requests per node. */
+        if (!q || strcmp(q, "square")) {
+            quality(900, 300, 14, 20, count);
+            if (!quick) quality(1800, 600, 15, 20, count);
+        }
     }
     if (!only || strcmp(only, "quality")) speed(100000, 100000, quick);
     return 0;
