@@ -10,8 +10,10 @@
  * marketplaces) drawn from a fixed seed.
  *
  *   build/bench/bench_match [--quick]      (env MATCH_EXACT_PY, PYTHON override the solver;
- *   MATCH_BENCH_ONLY=quality|speed; MATCH_BENCH_MILP=1 also tries milp at 1000 and 2000;
- *   MATCH_BENCH_KEEP=1 keeps the instance files in /tmp) */
+ *   MATCH_BENCH_ONLY=quality|speed; MATCH_BENCH_QUALITY=square|tight picks the quality instances
+ *   (requests = nodes, or 3 requests per node); MATCH_BENCH_MILP=1 also tries milp at 1000 and 2000;
+ *   MATCH_BENCH_KEEP=1 keeps the instance files in /tmp; MATCH_BENCH_COUNT_MILP=S gives the
+ *   requests-placed and GPUs-placed maxima S seconds of milp, default 30) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,7 +271,7 @@ static gpurent_market *market_of(const inst *in, uint32_t threads, int with_requ
 /* ---- naive baselines ---- */
 
 typedef struct naive_result {
-    uint64_t value;
+    uint64_t value, gpus;
     uint32_t assigned;
 } naive_result;
 
@@ -282,7 +284,7 @@ static uint64_t unit_value(const gpurent_market *m, uint64_t prio, const mnode *
  * feasible node (gangs: the cheapest group), by a full scan. */
 static naive_result naive_greedy(gpurent_market *m, uint64_t now, uint32_t limit)
 {
-    naive_result res = {0, 0};
+    naive_result res = {0, 0, 0};
     uint32_t *ord = malloc(sizeof *ord * (m->req_used + 1)), n = 0;
     for (uint32_t i = 0; i < m->req_used; i++)
         if (m->reqs[i].alive) ord[n++] = i;
@@ -311,6 +313,7 @@ static naive_result naive_greedy(gpurent_market *m, uint64_t now, uint32_t limit
             } else {
                 ml_node_set_free(m, best, x->gpu_free - need);
                 res.value += unit_value(m, prio, x) * need;
+                res.gpus += need;
             }
             res.assigned++;
             continue;
@@ -342,6 +345,7 @@ static naive_result naive_greedy(gpurent_market *m, uint64_t now, uint32_t limit
             mnode *x = &m->nodes[pick[t]];
             ml_node_set_free(m, pick[t], x->gpu_free - need);
             res.value += unit_value(m, prio, x) * need;
+            res.gpus += need;
         }
         res.assigned++;
     }
@@ -440,17 +444,21 @@ static int write_instance(const gpurent_market *m, uint64_t now, const char *pat
 }
 
 /* The exact reference: the LP relaxation's value (an upper bound) and, when
- * milp_limit > 0, SciPy's milp within that many seconds. Returns the milp
- * status (0 proven optimum, 1 time limit), 9 when only the LP ran, -1 when
- * nothing came back. */
-static int exact_optimum(const char *path, int milp_limit, double *lp, double *opt, double *bound, double *secs,
-                         double *lp_secs)
+ * milp_limit > 0, SciPy's milp within that many seconds, of `objective`
+ * ("value": the policy's value; "requests": requests placed; "gpus": GPUs
+ * placed). Returns the milp status (0 proven optimum, 1 time limit), 9 when
+ * only the LP ran, -1 when nothing came back. */
+static int exact_optimum(const char *path, const char *objective, int milp_limit, double *lp, double *opt,
+                         double *bound, double *secs, double *lp_secs)
 {
     const char *py = getenv("PYTHON") ? getenv("PYTHON") : "/usr/bin/python3";
     const char *script = getenv("MATCH_EXACT_PY") ? getenv("MATCH_EXACT_PY") : "bench/match_exact.py";
     char cmd[1024];
-    /* HiGHS does not always honour its time limit during presolve: bound the wall time too. */
-    snprintf(cmd, sizeof cmd, "timeout %d %s %s %s %d", 60 + 2 * milp_limit, py, script, path, milp_limit);
+    /* HiGHS does not always honour its time limit during presolve: bound
+     * the wall time too. The GPUs-placed LP at 2000 x 2000 takes about 2
+     * minutes (the value LP 9 s), so the counts get a longer bound. */
+    int wall = (strcmp(objective, "value") ? 240 : 60) + 2 * milp_limit;
+    snprintf(cmd, sizeof cmd, "timeout %d %s %s %s %d %s", wall, py, script, path, milp_limit, objective);
     FILE *p = popen(cmd, "r");
     if (!p) return -1;
     char line[512];
@@ -475,11 +483,59 @@ static int exact_optimum(const char *path, int milp_limit, double *lp, double *o
     return status;
 }
 
-static void quality(uint32_t size, uint64_t seed, int milp_limit)
+/* The reference for one objective: the proven optimum when milp finished;
+ * otherwise the tightest upper bound at hand (LP relaxation, or milp's dual
+ * bound when lower), which makes a ratio against it a conservative (low)
+ * figure. Returns 0 when the solver gave nothing. */
+static double reference(int st, double lp, double opt, double bound, const char **what)
+{
+    if (st == 0 && opt > 0) {
+        *what = "of_optimum";
+        return opt;
+    }
+    if (st >= 0 && lp > 0) {
+        *what = "of_lp_upper_bound";
+        if (st == 1 && bound > 0 && bound < lp) {
+            *what = "of_milp_dual_bound";
+            return bound;
+        }
+        return lp;
+    }
+    *what = "";
+    return 0;
+}
+
+/* Requests placed and GPUs placed against their own exact maxima (the same
+ * constraints, each count maximised alone), beside the naive greedy. */
+static void count_ratio(uint32_t reqs, uint32_t nodes, const char *path, const char *objective, int milp_limit, double got,
+                        double naive)
+{
+    double lp = 0, opt = 0, bound = 0, secs = 0, lp_secs = 0;
+    const char *what;
+    int st = exact_optimum(path, objective, milp_limit, &lp, &opt, &bound, &secs, &lp_secs);
+    double ref = reference(st, lp, opt, bound, &what);
+    if (st == 1 && opt <= 0)
+        printf("quality %ux%u: max %s: milp found no solution within its time limit; LP upper bound %.0f\n", reqs,
+               nodes, objective, lp);
+    else if (st == 0 || st == 1)
+        printf("quality %ux%u: max %s: milp %s %.0f, dual bound %.0f (LP %.0f), %.1f s\n", reqs, nodes, objective,
+               st == 0 ? "optimum" : "incumbent at its time limit", opt, bound, lp, secs + lp_secs);
+    else if (lp > 0)
+        printf("quality %ux%u: max %s: LP relaxation upper bound %.0f (%.1f s)\n", reqs, nodes, objective, lp, lp_secs);
+    if (ref <= 0) {
+        printf("quality %ux%u: max %s: exact solver unavailable (status %d); no ratio\n", reqs, nodes, objective, st);
+        return;
+    }
+    printf("BENCH match_%s_placed_%ux%u %.4f %s baseline=naive_greedy:%.4f ratio=%.4f\n", objective, reqs, nodes,
+           got / ref, what, naive / ref, naive > 0 ? got / naive : 0.0);
+}
+
+/* `reqs` requests against `nodes` nodes (labelled REQSxNODES). */
+static void quality(uint32_t reqs, uint32_t nodes, uint64_t seed, int milp_limit, int count_limit)
 {
     const uint64_t now = 1760000000;
     inst in;
-    inst_make(&in, seed, size, size, now, 1);
+    inst_make(&in, seed, reqs, nodes, now, 1);
     /* the library's batch, without shares (the exact model leaves them out) */
     for (uint32_t i = 0; i < in.req_count; i++)
         if (in.reqs[i].vram_share_pct) {
@@ -489,7 +545,7 @@ static void quality(uint32_t size, uint64_t seed, int milp_limit)
     gpurent_market *m = market_of(&in, 1, 1);
     uint32_t strand = ml_strand_min(m);
     char path[64];
-    snprintf(path, sizeof path, "/tmp/gpurent_match_%u_%d.txt", size, (int)getpid());
+    snprintf(path, sizeof path, "/tmp/gpurent_match_%ux%u_%d.txt", reqs, nodes, (int)getpid());
     int pairs = write_instance(m, now, path);
     uint8_t *before = snapshot_free(m);
     gpurent_match_receipt r;
@@ -497,8 +553,9 @@ static void quality(uint32_t size, uint64_t seed, int milp_limit)
     double t0 = now_s();
     if (gpurent_market_match(m, now, NULL, &r)) abort();
     double t_batch = now_s() - t0;
-    uint64_t value = r.total_value;
+    uint64_t value = r.total_value, gpus = 0;
     uint32_t assigned = r.assignment_count;
+    for (uint32_t i = 0; i < r.placement_count; i++) gpus += r.placements[i].gpus;
     if (gpurent_market_apply(m, &r)) abort();
     uint64_t str = stranded(m, before, strand);
     gpurent_match_receipt_clear(&r);
@@ -515,44 +572,32 @@ static void quality(uint32_t size, uint64_t seed, int milp_limit)
     free(before);
 
     double lp = 0, opt = 0, bound = 0, secs = 0, lp_secs = 0;
-    int st = exact_optimum(path, milp_limit, &lp, &opt, &bound, &secs, &lp_secs);
-    if (!getenv("MATCH_BENCH_KEEP")) remove(path);
-    printf("quality %ux%u: pairs %d, batch %.1f ms value %llu (%u assigned), naive %.1f ms value %llu (%u assigned), "
-           "strand threshold %u\n",
-           size, size, pairs, t_batch * 1e3, (unsigned long long)value, assigned, t_naive * 1e3,
-           (unsigned long long)nv.value, nv.assigned, strand);
-    /* The reference: the proven optimum when milp finished; otherwise the
-     * tightest upper bound at hand (LP relaxation, or milp's dual bound when
-     * lower), which makes the ratio a conservative (low) figure. */
-    double ref = 0;
-    const char *what = "";
-    if (st == 0 && opt > 0) {
-        ref = opt;
-        what = "of_optimum";
-    } else if (st >= 0 && lp > 0) {
-        ref = lp;
-        what = "of_lp_upper_bound";
-        if (st == 1 && bound > 0 && bound < lp) {
-            ref = bound;
-            what = "of_milp_dual_bound";
-        }
-    }
-    if (lp > 0) printf("quality %ux%u: LP relaxation upper bound %.0f (%.1f s)\n", size, size, lp, lp_secs);
+    int st = exact_optimum(path, "value", milp_limit, &lp, &opt, &bound, &secs, &lp_secs);
+    printf("quality %ux%u: pairs %d, batch %.1f ms value %llu (%u assigned, %llu GPUs), naive %.1f ms value %llu "
+           "(%u assigned, %llu GPUs), strand threshold %u\n",
+           reqs, nodes, pairs, t_batch * 1e3, (unsigned long long)value, assigned, (unsigned long long)gpus,
+           t_naive * 1e3, (unsigned long long)nv.value, nv.assigned, (unsigned long long)nv.gpus, strand);
+    const char *what;
+    double ref = reference(st, lp, opt, bound, &what);
+    if (lp > 0) printf("quality %ux%u: LP relaxation upper bound %.0f (%.1f s)\n", reqs, nodes, lp, lp_secs);
     if (st == 0 || st == 1)
-        printf("quality %ux%u: milp %s %.0f, dual bound %.0f, status %d, %.1f s\n", size, size,
+        printf("quality %ux%u: milp %s %.0f, dual bound %.0f, status %d, %.1f s\n", reqs, nodes,
                st == 0 ? "optimum" : "stopped at its time limit, incumbent", opt, bound, st, secs);
     else if (st == 9)
-        printf("quality %ux%u: milp not run at this size (it does not finish in minutes); reference = LP bound\n", size,
-               size);
+        printf("quality %ux%u: milp not run at this size (it does not finish in minutes); reference = LP bound\n", reqs,
+               nodes);
     if (ref <= 0) {
-        printf("quality %ux%u: exact solver unavailable (status %d); no ratio\n", size, size, st);
+        printf("quality %ux%u: exact solver unavailable (status %d); no ratio\n", reqs, nodes, st);
     } else {
         double ratio = (double)value / ref, nratio = (double)nv.value / ref;
-        printf("BENCH match_quality_%ux%u %.4f %s baseline=naive_greedy:%.4f ratio=%.4f\n", size, size, ratio, what,
+        printf("BENCH match_quality_%ux%u %.4f %s baseline=naive_greedy:%.4f ratio=%.4f\n", reqs, nodes, ratio, what,
                nratio, ratio / nratio);
     }
-    printf("BENCH match_stranded_gpus_%ux%u %llu gpus baseline=naive_greedy:%llu ratio=%.3f\n", size, size,
+    printf("BENCH match_stranded_gpus_%ux%u %llu gpus baseline=naive_greedy:%llu ratio=%.3f\n", reqs, nodes,
            (unsigned long long)str, (unsigned long long)nstr, nstr ? (double)str / (double)nstr : 0.0);
+    count_ratio(reqs, nodes, path, "requests", count_limit, assigned, nv.assigned);
+    count_ratio(reqs, nodes, path, "gpus", count_limit, (double)gpus, (double)nv.gpus);
+    if (!getenv("MATCH_BENCH_KEEP")) remove(path);
     inst_free(&in);
 }
 
@@ -685,9 +730,20 @@ int main(int argc, char **argv)
          * those are measured against the LP bound unless MATCH_BENCH_MILP=1
          * asks for a 60 s milp attempt as well. */
         int all = getenv("MATCH_BENCH_MILP") != NULL;
-        quality(500, 11, 20);
-        quality(1000, 12, all ? 60 : 0);
-        if (!quick) quality(2000, 13, all ? 60 : 0);
+        /* The counts (requests, GPUs placed) are easier programs: milp gets
+         * MATCH_BENCH_COUNT_MILP seconds (default 30) at every size. */
+        int count = getenv("MATCH_BENCH_COUNT_MILP") ? atoi(getenv("MATCH_BENCH_COUNT_MILP")) : 30;
+        const char *q = getenv("MATCH_BENCH_QUALITY"); /* "square", "tight" or unset: both */
+        if (!q || strcmp(q, "tight")) {
+            quality(500, 500, 11, 20, count);
+            quality(1000, 1000, 12, all ? 60 : 0, count);
+            if (!quick) quality(2000, 2000, 13, all ? 60 : 0, count);
+        }
+        /* Demand beyond supply (issue 22's case): 3 requests per node. */
+        if (!q || strcmp(q, "square")) {
+            quality(900, 300, 14, 20, count);
+            if (!quick) quality(1800, 600, 15, 20, count);
+        }
     }
     if (!only || strcmp(only, "quality")) speed(100000, 100000, quick);
     return 0;

@@ -22,7 +22,12 @@ time limit is positive, "optimum <value> bound <dual bound> status <code>
 seconds <t>" (status 0: proven optimum; 1: time limit, the bound is HiGHS's
 dual bound).
 
-Usage: match_exact.py INSTANCE [MILP_TIME_LIMIT_S]   (0 = LP bound only)
+Usage: match_exact.py INSTANCE [MILP_TIME_LIMIT_S [OBJECTIVE]]   (0 = LP bound only)
+
+OBJECTIVE is what is maximised: "value" (the default: the policy's value,
+as above), "requests" (the number of requests placed: 1 per request, a gang
+counting once) or "gpus" (the GPUs placed: need per node taken). The
+constraints are the same for all three.
 """
 import sys
 import time
@@ -55,7 +60,7 @@ def read(path):
     return free, reqs
 
 
-def build(free, reqs):
+def build(free, reqs, objective="value"):
     n = len(free)
     obj, rows, cols, vals = [], [], [], []
     lo, hi = [], []
@@ -66,6 +71,10 @@ def build(free, reqs):
             continue
         first = var
         for node, _group, value in cands:
+            if objective == "requests":
+                value = 1 if g == 1 else 0  # a gang counts once, on its group indicator
+            elif objective == "gpus":
+                value = need
             obj.append(-float(value))
             rows.append(node)
             cols.append(var)
@@ -84,7 +93,7 @@ def build(free, reqs):
         zvar = {}
         for grp in groups:  # one indicator per group the gang may use
             zvar[grp] = var
-            obj.append(0.0)
+            obj.append(-1.0 if objective == "requests" else 0.0)
             var += 1
         for grp in groups:  # sum of x in the group = G * z
             for j, (_n, cg, _v) in enumerate(cands):
@@ -122,8 +131,8 @@ def solve_lp(obj, a, lo, hi):
     return (-res.fun if res.status == 0 else 0.0), res.status, dt
 
 
-def solve(free, reqs, time_limit):
-    obj, a, lo, hi, var = build(free, reqs)
+def solve(free, reqs, time_limit, objective="value"):
+    obj, a, lo, hi, var = build(free, reqs, objective)
     t0 = time.time()
     res = milp(
         c=obj,
@@ -141,13 +150,16 @@ def solve(free, reqs, time_limit):
 def main():
     path = sys.argv[1]
     limit = float(sys.argv[2]) if len(sys.argv) > 2 else 60.0
+    objective = sys.argv[3] if len(sys.argv) > 3 else "value"
+    if objective not in ("value", "requests", "gpus"):
+        sys.exit(f"match_exact.py: unknown objective {objective!r} (value, requests or gpus)")
     free, reqs = read(path)
-    obj, a, lo, hi, _var = build(free, reqs)
+    obj, a, lo, hi, _var = build(free, reqs, objective)
     ub, st, dt = solve_lp(obj, a, lo, hi)
     print(f"lp {ub:.0f} status {st} seconds {dt:.2f}", flush=True)
     if limit <= 0:
         return
-    best, bound, status, dt, nvar = solve(free, reqs, limit)
+    best, bound, status, dt, nvar = solve(free, reqs, limit, objective)
     print(f"optimum {best:.0f} bound {bound:.0f} status {status} seconds {dt:.2f} vars {nvar}", flush=True)
 
 

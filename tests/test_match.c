@@ -1372,6 +1372,93 @@ static const gpurent_request *world_req(const world *w, const char *id)
  * respects capacities (the receipt applies, and per node the GPUs taken
  * never exceed the offer's free count), and its receipts are byte-identical
  * whatever the insertion order and thread count. */
+/* Serving a request comes first (algorithm 3). A market of one cheap
+ * 8-GPU node in eu-west (provider 1) and two dear 8-GPU nodes in us-east
+ * (provider 2): the older 8-GPU request takes the cheap node in the greedy
+ * pass, the newer 1-GPU request that only accepts eu-west then finds no
+ * room. Moving the big request to a dear node serves both, at a lower total
+ * value (8 GPUs lose the price difference, 1 GPU gains): a value-only
+ * improvement (algorithm 2) leaves the small request unplaced. */
+static gpurent_market *serve_first_market(int reversed)
+{
+    gpurent_market *m = market_new();
+    gpurent_offer o;
+    gpurent_request big, small;
+    req_make(&big, "big", 8);
+    big.submitted_at = 1699990000;
+    req_make(&small, "small", 1);
+    assert_int_equal(gpurent_request_add_region(&small, "eu-west", 0), GPURENT_OK);
+    for (int step = 0; step < 2; step++) {
+        if ((step == 0) != (reversed != 0)) {
+            offer_make(&o, 1, "eu-west", &GPUS[0], 1, 8, 8, 1000000);
+            put(m, &o);
+            offer_make(&o, 2, "us-east", &GPUS[0], 2, 8, 8, 3500000);
+            put(m, &o);
+            uint8_t key[32];
+            key_of(1, key); /* the cheap provider is also the trusted one */
+            assert_int_equal(gpurent_market_set_trust(m, key, 1, 1000000), GPURENT_OK);
+            key_of(2, key);
+            assert_int_equal(gpurent_market_set_trust(m, key, 7, 0), GPURENT_OK);
+        } else {
+            assert_int_equal(gpurent_market_add_request(m, reversed ? &small : &big), GPURENT_OK);
+            assert_int_equal(gpurent_market_add_request(m, reversed ? &big : &small), GPURENT_OK);
+        }
+    }
+    return m;
+}
+
+static const gpurent_match_placement *placement_of(const gpurent_match_receipt *r, const char *id)
+{
+    for (uint32_t i = 0; i < r->assignment_count; i++)
+        if (strcmp(r->assignments[i].request_id, id) == 0) return &r->placements[r->assignments[i].first_placement];
+    return NULL;
+}
+
+static void test_serve_first(void **state)
+{
+    (void)state;
+    gpurent_match_receipt g, r, r2;
+    gpurent_match_receipt_init(&g);
+    gpurent_match_receipt_init(&r);
+    gpurent_match_receipt_init(&r2);
+    gpurent_market *m = serve_first_market(0);
+    m->no_improve = 1;
+    assert_int_equal(gpurent_market_match(m, 1700000100, NULL, &g), GPURENT_OK);
+    m->no_improve = 0;
+    /* the greedy pass alone leaves "small" unplaced */
+    assert_int_equal(g.assignment_count, 1);
+    assert_non_null(placement_of(&g, "big"));
+    assert_string_equal(placement_of(&g, "big")->node_id, "p1-n0");
+    assert_int_equal(gpurent_market_match(m, 1700000100, NULL, &r), GPURENT_OK);
+    assert_int_equal(r.assignment_count, 2);
+    const gpurent_match_placement *pb = placement_of(&r, "big"), *ps = placement_of(&r, "small");
+    assert_non_null(pb);
+    assert_non_null(ps);
+    assert_string_equal(ps->node_id, "p1-n0");
+    assert_int_equal(ps->gpus, 1);
+    assert_true(strcmp(pb->node_id, "p2-n0") == 0 || strcmp(pb->node_id, "p2-n1") == 0);
+    assert_int_equal(pb->gpus, 8);
+    /* the value went down: serving comes before value */
+    assert_true(r.total_value < g.total_value);
+    gpurent_market_free(m);
+    /* Determinism and ties: the two dear nodes are alike, so the big
+     * request's node is decided by the keyed hash; reversed insertion (of
+     * offers, nodes and requests) gives the same receipt, byte for byte. */
+    m = serve_first_market(1);
+    assert_int_equal(gpurent_market_match(m, 1700000100, NULL, &r2), GPURENT_OK);
+    gpurent_buf a = {NULL, 0}, b = {NULL, 0};
+    assert_int_equal(gpurent_match_receipt_encode(&r, &a), GPURENT_OK);
+    assert_int_equal(gpurent_match_receipt_encode(&r2, &b), GPURENT_OK);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    gpurent_buf_free(&a);
+    gpurent_buf_free(&b);
+    gpurent_match_receipt_clear(&g);
+    gpurent_match_receipt_clear(&r);
+    gpurent_match_receipt_clear(&r2);
+    gpurent_market_free(m);
+}
+
 static void test_improve_properties(void **state)
 {
     (void)state;
@@ -1812,6 +1899,58 @@ static void test_apply_and_leases(void **state)
 
 /* ---- explanations ---- */
 
+/* explain of a request that was feasible but lost the capacity to a request
+ * of higher priority says so, instead of reading like a constraint failure. */
+static void test_explain_feasible_but_taken(void **state)
+{
+    (void)state;
+    gpurent_market *m = market_new();
+    gpurent_offer o;
+    offer_make(&o, 1, "eu-west", &GPUS[0], 2, 8, 8, 2000000);
+    put(m, &o);
+    gpurent_request old, q;
+    req_make(&old, "old", 8);
+    old.submitted_at = 1699990000;
+    assert_int_equal(gpurent_request_add_region(&old, "eu-west", 0), GPURENT_OK);
+    assert_int_equal(gpurent_market_add_request(m, &old), GPURENT_OK);
+    req_make(&old, "old2", 8);
+    old.submitted_at = 1699990000;
+    assert_int_equal(gpurent_market_add_request(m, &old), GPURENT_OK);
+    req_make(&q, "late", 8);
+    assert_int_equal(gpurent_market_add_request(m, &q), GPURENT_OK);
+    gpurent_match_receipt r;
+    gpurent_match_receipt_init(&r);
+    assert_int_equal(gpurent_market_match(m, 1700000100, NULL, &r), GPURENT_OK);
+    assert_int_equal(r.assignment_count, 2);
+    assert_int_equal(gpurent_market_apply(m, &r), GPURENT_OK);
+    gpurent_match_receipt_clear(&r);
+    gpurent_match_explain ex;
+    assert_int_equal(gpurent_market_explain(m, &q, &ex), GPURENT_OK);
+    assert_false(ex.matched);
+    assert_int_equal(ex.nodes_feasible, 0);
+    assert_int_equal(ex.eliminated_only[GPURENT_MC_BUSY], 2);
+    gpurent_buf t = {NULL, 0};
+    assert_int_equal(gpurent_match_explain_render(&ex, &t), GPURENT_OK);
+    char *text = calloc(t.len + 1, 1);
+    assert_non_null(text);
+    memcpy(text, t.data, t.len);
+    assert_non_null(strstr(text, "feasible on 2 nodes; all were given to higher-priority requests"));
+    free(text);
+    gpurent_buf_free(&t);
+    /* a request that fails a constraint of its own does not get that line */
+    req_make(&q, "too-big", 8);
+    q.min_vram_mib = 200000;
+    assert_int_equal(gpurent_market_explain(m, &q, &ex), GPURENT_OK);
+    assert_int_equal(gpurent_match_explain_render(&ex, &t), GPURENT_OK);
+    text = calloc(t.len + 1, 1);
+    assert_non_null(text);
+    memcpy(text, t.data, t.len);
+    assert_null(strstr(text, "given to higher-priority"));
+    free(text);
+    gpurent_buf_free(&t);
+    gpurent_market_free(m);
+}
+
 static void test_explain(void **state)
 {
     (void)state;
@@ -1984,11 +2123,13 @@ int main(void)
         cmocka_unit_test(test_market_check_catches),
         cmocka_unit_test(test_improve_evicts),
         cmocka_unit_test(test_improve_properties),
+        cmocka_unit_test(test_serve_first),
         cmocka_unit_test(test_receipt_quorum),
         cmocka_unit_test(test_receipt_codec),
         cmocka_unit_test(test_apply_and_leases),
         cmocka_unit_test(test_reoffer_new_shape),
         cmocka_unit_test(test_explain),
+        cmocka_unit_test(test_explain_feasible_but_taken),
         cmocka_unit_test(test_extreme_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -447,6 +447,12 @@ GPURENT_API gpurent_status gpurent_match_explain_render(const gpurent_match_expl
     line(&b, "request %s: %u of %u nodes (%u of %u providers) pass every constraint; %s\n", ex->request_id,
          ex->nodes_feasible, ex->nodes_total, ex->providers_feasible, ex->providers_total,
          ex->matched ? "matched" : "no placement now");
+    /* Unplaced, yet every constraint holds on some nodes but for their free
+     * GPUs: the request lost capacity to others (the batch serves requests
+     * by priority), it does not fail a constraint of its own. */
+    if (!ex->matched && ex->nodes_feasible == 0 && ex->eliminated_only[GPURENT_MC_BUSY] > 0)
+        line(&b, "  feasible on %u node%s; all were given to higher-priority requests (none has enough free GPUs left)\n",
+             ex->eliminated_only[GPURENT_MC_BUSY], ex->eliminated_only[GPURENT_MC_BUSY] == 1 ? "" : "s");
     /* Constraints by nodes eliminated, most first (ties in constraint order). */
     uint32_t order[GPURENT_MC_COUNT], n = 0;
     for (uint32_t c = 0; c < GPURENT_MC_COUNT; c++)

@@ -8,10 +8,15 @@
  * what is left (the top-1 search, fit included). An evicted request must find
  * a new place: no request the greedy pass placed ever loses its placement,
  * so the aging guarantee (a request that waited long enough goes first)
- * still holds. A move is taken only when it raises the total value, and
- * never when it leaves the node with a stranded remainder (0 < free < the
- * strand threshold). Gangs and shares are never evicted, so gangs stay all
- * or nothing.
+ * still holds.
+ *
+ * The objective is lexicographic (algorithm revision 3): serving a request
+ * comes first, value second. Every such move serves one more request, so a
+ * move is taken even when it lowers the total value; among the moves open
+ * to the request, the one with the largest value change (signed) wins. A
+ * move is never taken when it leaves the node with a stranded remainder
+ * (0 < free < the strand threshold). Gangs and shares are never evicted, so
+ * gangs stay all or nothing.
  *
  * Determinism: the candidate nodes are collected whole score level by whole
  * level and then sorted by a total order (static score, keyed hash, provider
@@ -221,7 +226,10 @@ static int do_move(imp_state *is, uint32_t uslot, uint64_t prio, uint32_t n, con
 }
 
 /* Try to place the unplaced request `uslot` by evicting at most two
- * placements from one of its candidate nodes. *moved is set when it was. */
+ * placements from one of its candidate nodes. *moved is set when it was.
+ * Any move that re-places every evicted request serves one more request, so
+ * it is taken whatever its value change; the largest change (signed, first
+ * in the candidate order and request id order on a tie) is chosen. */
 static int try_evict(imp_state *is, uint32_t uslot, uint64_t prio, int *moved)
 {
     ml_batch *b = is->b;
@@ -231,7 +239,10 @@ static int try_evict(imp_state *is, uint32_t uslot, uint64_t prio, int *moved)
     *moved = 0;
     int rc = collect(is, u, need);
     if (rc) return rc;
-    uint64_t best_gain = 0;
+    /* The best change so far is best_in - best_lost; changes are compared
+     * as a_in + b_lost > b_in + a_lost to stay unsigned. */
+    int have = 0;
+    uint64_t best_in = 0, best_lost = 0;
     uint32_t best_n = NIL, best_ev[2] = {NIL, NIL}, best_nev = 0;
     for (uint32_t ci = 0; ci < is->cand_len; ci++) {
         uint32_t n = is->cand[ci].node;
@@ -266,7 +277,7 @@ static int try_evict(imp_state *is, uint32_t uslot, uint64_t prio, int *moved)
                     lost += a->value;
                     most += (a->prio + ML_PPM) * b->pl[set[k]].gpus;
                 }
-                if (most <= lost + best_gain) continue; /* cannot beat the best move */
+                if (have && most + best_lost <= lost + best_in) continue; /* cannot beat the best move */
                 uint32_t mark = b->undo_len;
                 uint64_t vin = 0;
                 rc = do_move(is, uslot, prio, n, set, ns, 0, &vin);
@@ -275,8 +286,10 @@ static int try_evict(imp_state *is, uint32_t uslot, uint64_t prio, int *moved)
                 if (rc) return rc;
                 if (!vin) continue; /* an evicted request found no other place */
                 if (left > 0 && left < is->strand) continue; /* would strand GPUs */
-                if (vin > lost && vin - lost > best_gain) {
-                    best_gain = vin - lost;
+                if (!have || vin + best_lost > lost + best_in) {
+                    have = 1;
+                    best_in = vin;
+                    best_lost = lost;
                     best_n = n;
                     best_nev = ns;
                     best_ev[0] = ns > 0 ? set[0] : NIL;

@@ -16,8 +16,10 @@
  * (the improvement phase's work bound counts node visits, so an index
  * change can), so that matchers running different revisions disagree on
  * the policy digest instead of signing different receipts under one.
- * 2: bucket histograms and 12 capacity classes (December 2026). */
-#define ML_ALGORITHM 2
+ * 2: bucket histograms and 12 capacity classes (December 2026).
+ * 3: serving a request comes first: the improvement phase takes any move
+ *    that places one more request, the best value change among them. */
+#define ML_ALGORITHM 3
 #define ML_CLASSES 12    /* free-capacity classes per bucket */
 #define ML_PPM 1000000u
 #define ML_MAX_NAMES 65534u /* interned models / regions */
