@@ -4,7 +4,10 @@
 # not the one the version header implies.
 set -euo pipefail
 build=$1 soname=$2
-lib=$(ls "$build"/libgpurent.so.*.*.* | head -1)
+# The soname link names the current build (an older libgpurent.so.X.Y.Z may
+# still lie in the build folder after a version bump).
+lib=$(readlink -f "$build/$soname")
+[ -f "$lib" ] || { echo "check-symbols: $build/$soname missing"; exit 1; }
 bad=$(nm -D --defined-only "$lib" | awk '{print $NF}' | grep -v '^gpurent_' | grep -v '^GPURENT_[0-9.]*$' || true)
 if [ -n "$bad" ]; then
   echo "check-symbols: exported symbols without the gpurent_ prefix:"; echo "$bad"; exit 1
