@@ -52,4 +52,37 @@ static inline void snapshot_same_bytes(const gpurent_buf *again, const uint8_t *
                 "%s: a loaded snapshot saves to other bytes (%zu, input %zu)", what, again->len, size);
 }
 
+/* One harness per snapshot kind: T is the handle type, NAME the module
+ * (gpurent_NAME_load / _save, FREE frees the handle). Each input is loaded
+ * as it is and again resealed (length and checksum fixed up): a refusal must
+ * be a snapshot status with *out left NULL, and whatever loads must save
+ * back to exactly the input bytes. */
+#define SNAPSHOT_FUZZER(T, NAME, FREE)                                                                     \
+    static void load(const uint8_t *f, size_t size)                                                        \
+    {                                                                                                      \
+        T *h = (T *)&h; /* not NULL: the loader must clear it on failure */                                \
+        uint64_t seq = 0;                                                                                  \
+        int rc = gpurent_##NAME##_load(&h, f, size, NULL, &seq);                                           \
+        if (rc != GPURENT_OK) {                                                                            \
+            fuzz_expect_failure_in(rc, snapshot_status_ok, "gpurent_" #NAME "_load");                      \
+            FUZZ_ASSERT(h == NULL, "gpurent_" #NAME "_load failed and left *out set");                     \
+            return;                                                                                        \
+        }                                                                                                  \
+        gpurent_buf again = {0};                                                                           \
+        FUZZ_ASSERT(gpurent_##NAME##_save(h, seq, &again) == GPURENT_OK, "saving a loaded " #NAME);        \
+        snapshot_same_bytes(&again, f, size, #NAME);                                                       \
+        gpurent_buf_free(&again);                                                                          \
+        FREE(h);                                                                                           \
+    }                                                                                                      \
+                                                                                                           \
+    int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)                                           \
+    {                                                                                                      \
+        if (size > SNAP_MAX_INPUT) return 0;                                                               \
+        load(data, size);                                                                                  \
+        uint8_t *f = snapshot_reseal(data, size);                                                          \
+        if (f) load(f, size);                                                                              \
+        free(f);                                                                                           \
+        return 0;                                                                                          \
+    }
+
 #endif
