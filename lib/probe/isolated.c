@@ -253,14 +253,9 @@ static int answer(const child *c, gpurent_gpu_report *base)
 GPURENT_API gpurent_status gpurent_probe_run_isolated(const gpurent_probe_options *opts, const uint8_t nonce[GPURENT_CHALLENGE_BYTES],
                                                       const gpurent_cancel *cancel, gpurent_gpu_report *out)
 {
-    GR_CHECK_ARG(out, "out is NULL");
-    gpurent_gpu_report_init(out);
-    GR_CHECK_ARG(nonce, "nonce is NULL");
     gpurent_probe_options o;
-    int rc = gr_probe_resolve_options(opts, &o);
+    int rc = gr_probe_begin(opts, nonce, cancel, out, &o);
     if (rc) return rc;
-    if ((rc = gr_ensure_init())) return rc;
-    if (gpurent_cancel_requested(cancel)) return gr_fail(GPURENT_E_CANCELLED, "probe: cancelled");
 
     gpurent_gpu_report *r = gr_calloc(1, sizeof *r);
     child c = {0, -1, 0, 0, 0, 0, 0, gr_malloc(MAX_MESSAGE), 0};

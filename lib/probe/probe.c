@@ -689,17 +689,27 @@ static void unfinished_path(gr_driver *drv, gpurent_gpu_report *r)
     }
 }
 
-GPURENT_API gpurent_status gpurent_probe_run(const gpurent_probe_options *opts, const uint8_t nonce[GPURENT_CHALLENGE_BYTES],
-                                             const gpurent_cancel *cancel, gpurent_gpu_report *out)
+/* What both probe calls start with: out reset, the arguments and options
+ * checked, the library initialised, the token not yet cancelled. */
+int gr_probe_begin(const gpurent_probe_options *opts, const uint8_t *nonce, const gpurent_cancel *cancel,
+                   gpurent_gpu_report *out, gpurent_probe_options *o)
 {
     GR_CHECK_ARG(out, "out is NULL");
     gpurent_gpu_report_init(out);
     GR_CHECK_ARG(nonce, "nonce is NULL");
-    gpurent_probe_options o;
-    int rc = gr_probe_resolve_options(opts, &o);
+    int rc = gr_probe_resolve_options(opts, o);
     if (rc) return rc;
     if ((rc = gr_ensure_init())) return rc;
     if (gpurent_cancel_requested(cancel)) return gr_fail(GPURENT_E_CANCELLED, "probe: cancelled");
+    return GPURENT_OK;
+}
+
+GPURENT_API gpurent_status gpurent_probe_run(const gpurent_probe_options *opts, const uint8_t nonce[GPURENT_CHALLENGE_BYTES],
+                                             const gpurent_cancel *cancel, gpurent_gpu_report *out)
+{
+    gpurent_probe_options o;
+    int rc = gr_probe_begin(opts, nonce, cancel, out, &o);
+    if (rc) return rc;
 
     gpurent_gpu_report *r = gr_calloc(1, sizeof *r);
     if (!r) return gr_fail(GPURENT_E_NOMEM, "probe: report");

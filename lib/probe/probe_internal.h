@@ -108,6 +108,10 @@ typedef struct gr_probe_job {
 
 /* The options with defaults filled in (driver_path too); refuses bad ones. */
 int gr_probe_resolve_options(const gpurent_probe_options *in, gpurent_probe_options *o);
+/* The start both probe calls share: out reset, arguments and options checked,
+ * the library initialised, the token not cancelled. */
+int gr_probe_begin(const gpurent_probe_options *opts, const uint8_t *nonce, const gpurent_cancel *cancel,
+                   gpurent_gpu_report *out, gpurent_probe_options *o);
 
 /* Whether the caller gave up on the job (checked between driver calls). */
 int gr_job_abandoned(gr_probe_job *job);
