@@ -881,6 +881,48 @@ static void test_replay_eviction(void **state)
     gpurent_trust_free(t);
 }
 
+/* gpurent_trust_adopt_replay: dst takes src's window (ids, capacity,
+ * eviction order) and keeps its own keys; src is not changed. */
+static void test_replay_adopt(void **state)
+{
+    (void)state;
+    gpurent_trust *src = store(3), *dst = store(100);
+    gpurent_key *k = key_of(1);
+    gpurent_buf e[5];
+    for (int i = 0; i < 5; i++) e[i] = sign_env(k, GPURENT_RECORD_OFFER, T0, T0 + DAY, (uint8_t)(i + 1), 10);
+    for (int i = 0; i < 3; i++) assert_int_equal(verify_at(src, &e[i], T0, 1, 1), GPURENT_OK);
+    assert_int_equal(verify_at(dst, &e[4], T0, 1, 1), GPURENT_OK); /* forgotten by the adoption */
+    assert_int_equal(gpurent_trust_adopt_replay(dst, NULL), GPURENT_E_INVALID_ARG);
+    assert_int_equal(gpurent_trust_adopt_replay(NULL, src), GPURENT_E_INVALID_ARG);
+    assert_int_equal(gpurent_trust_adopt_replay(dst, dst), GPURENT_OK);
+    assert_int_equal(verify_at(dst, &e[4], T0, 1, 1), GPURENT_E_REPLAYED); /* unchanged by itself */
+    assert_int_equal(gpurent_trust_adopt_replay(dst, src), GPURENT_OK);
+    assert_int_equal(gpurent_trust_key_count(dst), 6);
+    for (int i = 0; i < 3; i++) assert_int_equal(verify_at(dst, &e[i], T0, 1, 1), GPURENT_E_REPLAYED);
+    /* Capacity 3 came along: e[3] evicts e[0] (the oldest), e[4] is new again. */
+    assert_int_equal(verify_at(dst, &e[4], T0, 1, 1), GPURENT_OK);
+    assert_int_equal(verify_at(dst, &e[0], T0, 1, 1), GPURENT_OK);
+    assert_int_equal(verify_at(dst, &e[2], T0, 1, 1), GPURENT_E_REPLAYED);
+    /* src kept its own window. */
+    assert_int_equal(verify_at(src, &e[4], T0, 1, 1), GPURENT_OK);
+    assert_int_equal(verify_at(src, &e[1], T0, 1, 1), GPURENT_E_REPLAYED);
+    /* Through a snapshot, as the CLI does. */
+    gpurent_buf snap = {0};
+    gpurent_trust *loaded = NULL, *fresh = store(16);
+    assert_int_equal(gpurent_trust_save(src, 7, &snap), GPURENT_OK);
+    assert_int_equal(gpurent_trust_load(&loaded, snap.data, snap.len, NULL, NULL), GPURENT_OK);
+    assert_int_equal(gpurent_trust_adopt_replay(fresh, loaded), GPURENT_OK);
+    gpurent_trust_free(loaded);
+    assert_int_equal(verify_at(fresh, &e[4], T0, 1, 1), GPURENT_E_REPLAYED);
+    assert_int_equal(verify_at(fresh, &e[0], T0, 1, 1), GPURENT_OK); /* evicted in src before the save */
+    gpurent_buf_free(&snap);
+    for (int i = 0; i < 5; i++) gpurent_buf_free(&e[i]);
+    gpurent_key_free(k);
+    gpurent_trust_free(fresh);
+    gpurent_trust_free(dst);
+    gpurent_trust_free(src);
+}
+
 /* The cache against a plain FIFO model, with many evictions and probe-chain
  * deletions (ids drawn from a small space so repeats happen often). */
 static void test_replay_model(void **state)
@@ -1198,6 +1240,7 @@ int main(void)
         cmocka_unit_test(test_revocation_model),
         cmocka_unit_test(test_replay_eviction),
         cmocka_unit_test(test_replay_model),
+        cmocka_unit_test(test_replay_adopt),
         cmocka_unit_test(test_tamper_every_bit),
         cmocka_unit_test(test_bulk_same_as_serial),
         cmocka_unit_test(test_shared_store_threads),

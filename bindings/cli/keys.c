@@ -256,17 +256,41 @@ int cli_load_trust(const char *cmd, const char *path, gpurent_trust **out)
 static const cli_cmd verify_cmd = {
     "verify",
     "usage: gpurent verify --trust TRUST.json ENVELOPE [--now T] [--skew S] [--quorum K]\n"
-    "                      [--role ROLE] [--payload-out FILE]\n",
+    "                      [--role ROLE] [--payload-out FILE] [--replay-state FILE]\n",
     "Verify a signed envelope: canonical form, signatures, validity window, issuer roles,\n"
     "revocation and quorum. Prints a JSON summary; exit 0 when valid, 1 when not (the status\n"
     "name says why), 4 when the envelope is malformed. ROLE: provider, auditor, matcher, revoker\n"
     "or requester. TRUST.json (strict: unknown fields and wrong types are errors):\n"
     "  {\"keys\": [{\"key\": HEX, \"roles\": [\"provider\"], \"not_before\": 0, \"not_after\": 0}],\n"
-    "   \"revoked\": [HEX]}\n",
+    "   \"revoked\": [HEX]}\n"
+    "--replay-state FILE: a trust store snapshot holding the statements accepted before; a\n"
+    "statement seen there is refused (GPURENT_E_REPLAYED, exit 1). FILE is read when it exists\n"
+    "(exit 4 when it is not a valid trust snapshot, 3 when it cannot be read; it is then left\n"
+    "as it is) and, when the envelope is valid, rewritten crash-safely with it remembered.\n",
     (const cli_optdef[]){{"--trust", OPT_STR, 0, 0, 0}, NOW_OPT, {"--skew", OPT_U64, 0, 0, 86400},
                          {"--quorum", OPT_U64, 0, 1, 64}, {"--role", OPT_STR, 0, 0, 0},
-                         {"--payload-out", OPT_STR, 0, 0, 0}, END_OPT},
+                         {"--payload-out", OPT_STR, 0, 0, 0}, {"--replay-state", OPT_STR, 0, 0, 0}, END_OPT},
     1, 1, "ENVELOPE file"};
+
+/* The replay window of --replay-state into t: nothing when the file does
+ * not exist yet (first run); a file that exists must load. */
+static int load_replay_state(const char *path, gpurent_trust *t, uint64_t *seq)
+{
+    struct stat st;
+    *seq = 0;
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT) return 0;
+        return cli_fail("verify", EXIT_IO, "--replay-state %s: %s", path, strerror(errno));
+    }
+    gpurent_trust *saved = NULL;
+    int rc = gpurent_trust_load_file(&saved, path, NULL, seq);
+    if (rc)
+        return cli_fail("verify", rc == GPURENT_E_IO ? EXIT_IO : EXIT_INPUT, "--replay-state %s: %s: %s", path,
+                        gpurent_status_name(rc), gpurent_last_error_message());
+    rc = gpurent_trust_adopt_replay(t, saved);
+    gpurent_trust_free(saved);
+    return rc ? cli_fail_status("verify", rc, EXIT_FAILED) : 0;
+}
 
 int cmd_verify(int argc, char **argv)
 {
@@ -287,12 +311,29 @@ int cmd_verify(int argc, char **argv)
     if (cli_read_file(in, &data, &len)) return cli_fail("verify", EXIT_IO, "%s: %s", in, strerror(errno));
     gpurent_trust *t = NULL;
     int rc = cli_load_trust("verify", tpath, &t);
+    const char *state = cli_opt(&a, "--replay-state");
+    uint64_t seq = 0;
+    if (!rc && state) {
+        o.check_replay = 1; /* the statements of earlier runs are in the state file */
+        rc = load_replay_state(state, t, &seq);
+        if (rc) gpurent_trust_free(t);
+    }
     if (rc) { free(data); return rc; }
     gpurent_verified *res = NULL;
     rc = gpurent_envelope_verify(t, data, len, cli_now(&a), skew, &o, &res);
     free(data);
+    if (rc) {
+        gpurent_trust_free(t);
+        return cli_fail_status("verify", rc, is_input_error(rc) ? EXIT_INPUT : EXIT_FAILED);
+    }
+    /* Accepted: remember it before saying so, or a failed save would let it through again. */
+    if (state && (rc = gpurent_trust_save_file(t, seq + 1, state))) {
+        gpurent_trust_free(t);
+        gpurent_verified_free(res);
+        return cli_fail("verify", EXIT_IO, "--replay-state %s: %s: %s", state, gpurent_status_name(rc),
+                        gpurent_last_error_message());
+    }
     gpurent_trust_free(t);
-    if (rc) return cli_fail_status("verify", rc, is_input_error(rc) ? EXIT_INPUT : EXIT_FAILED);
     gpurent_envelope h;
     uint8_t dg[32];
     gpurent_verified_header(res, &h);

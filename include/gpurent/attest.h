@@ -217,6 +217,18 @@ GPURENT_API uint32_t gpurent_trust_key_count(const gpurent_trust *trust);
 /** Forget every statement in the replay cache. */
 GPURENT_API void gpurent_trust_replay_clear(gpurent_trust *trust);
 
+/**
+ * Replace the replay cache of `dst` with a copy of the one of `src`: its
+ * capacity, the statements it remembers and their eviction order, so `dst`
+ * refuses as replays exactly the statements `src` would. Keys, roles and
+ * revocations of `dst` are left as they are. Typical use: carry the replay
+ * window of a store loaded with gpurent_trust_load_file() into a store built
+ * from another source of keys. On failure (GPURENT_E_INVALID_ARG for a NULL
+ * argument, GPURENT_E_NOMEM) `dst` is unchanged. `dst` == `src` does nothing.
+ * Safe while other threads verify against either store.
+ */
+GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_trust_adopt_replay(gpurent_trust *dst, const gpurent_trust *src);
+
 /* ====================================================================== */
 /* Verification                                                            */
 /* ====================================================================== */

@@ -44,6 +44,9 @@ typedef struct gr_replay {
 int gr_replay_init(gr_replay *r, uint32_t cap);
 void gr_replay_free(gr_replay *r);
 void gr_replay_clear(gr_replay *r);
+/* Replace dst's window (capacity, key, ids, eviction order) with a copy of
+ * src's; dst is unchanged on failure (GPURENT_E_NOMEM). dst != src. */
+int gr_replay_copy(gr_replay *dst, gr_replay *src);
 /* The statement id of (issuer, nonce). */
 void gr_replay_id(const gr_replay *r, const uint8_t issuer[32], const uint8_t nonce[16], uint8_t id[32]);
 /* GPURENT_E_REPLAYED if `id` is cached, else remember it and return OK. */

@@ -34,6 +34,31 @@ void gr_replay_free(gr_replay *r)
     memset(r, 0, sizeof *r);
 }
 
+int gr_replay_copy(gr_replay *dst, gr_replay *src)
+{
+    gr_replay n;
+    int rc = gr_replay_init(&n, src->cap); /* cap never changes after init */
+    if (rc) return rc;
+    pthread_mutex_lock(&src->mu);
+    memcpy(n.key, src->key, sizeof n.key);
+    memcpy(n.ring, src->ring, (size_t)src->cap * sizeof *n.ring);
+    memcpy(n.table, src->table, ((size_t)src->mask + 1) * sizeof *n.table);
+    n.count = src->count;
+    n.head = src->head;
+    pthread_mutex_unlock(&src->mu);
+    /* Swap everything but the mutex, then free dst's old window with n. */
+    pthread_mutex_lock(&dst->mu);
+    gr_replay old = *dst;
+    dst->cap = n.cap, dst->count = n.count, dst->head = n.head, dst->mask = n.mask;
+    dst->ring = n.ring, dst->table = n.table;
+    memcpy(dst->key, n.key, sizeof dst->key);
+    pthread_mutex_unlock(&dst->mu);
+    n.ring = old.ring, n.table = old.table;
+    sodium_memzero(n.key, sizeof n.key);
+    gr_replay_free(&n);
+    return GPURENT_OK;
+}
+
 void gr_replay_clear(gr_replay *r)
 {
     pthread_mutex_lock(&r->mu);

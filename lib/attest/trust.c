@@ -392,3 +392,10 @@ GPURENT_API void gpurent_trust_replay_clear(gpurent_trust *t)
 {
     if (t) gr_replay_clear(&t->replay);
 }
+
+GPURENT_API gpurent_status gpurent_trust_adopt_replay(gpurent_trust *dst, const gpurent_trust *src)
+{
+    GR_CHECK_ARG(dst && src, "dst or src is NULL");
+    if (dst == src) return GPURENT_OK;
+    return gr_replay_copy(&dst->replay, &((gpurent_trust *)src)->replay); /* the lock is not part of the value */
+}

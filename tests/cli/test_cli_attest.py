@@ -136,3 +136,60 @@ def test_inspect_envelope_shows_payload(world):
     j = json.loads(r.stdout)
     assert j["type"] == "envelope" and j["issuer"] == keys["a"]
     assert j["payload"]["request_id"] == "job-1" and j["signatures"][0]["key"] == keys["a"]
+
+
+def test_replay_state_refuses_the_second_verify(world):
+    """--replay-state carries the replay window between runs through a trust snapshot."""
+    tmp, keys = world
+    for n in ("1", "2"):
+        r = run("sign", "--key", str(tmp / "a.key"), str(tmp / "req.bin"), "-o", str(tmp / f"req{n}.env"),
+                "--now", "5000")
+        assert r.returncode == 0, r.stderr
+    state = tmp / "replay.snap"
+    base = ("verify", "--trust", str(tmp / "trust.json"), "--now", "5001")
+    # Without the option nothing is remembered: the same envelope verifies twice.
+    for _ in range(2):
+        assert run(*base, str(tmp / "req1.env")).returncode == 0
+    assert not state.exists()
+    r = run(*base, str(tmp / "req1.env"), "--replay-state", str(state))
+    assert r.returncode == 0, r.stderr
+    assert state.exists() and (state.stat().st_mode & 0o777) == 0o600
+    r = run(*base, str(tmp / "req1.env"), "--replay-state", str(state))
+    assert r.returncode == 1 and b"GPURENT_E_REPLAYED" in r.stderr and r.stdout == b""
+    # Another statement (another nonce) of the same issuer is new; then it is remembered too.
+    assert run(*base, str(tmp / "req2.env"), "--replay-state", str(state)).returncode == 0
+    r = run(*base, str(tmp / "req2.env"), "--replay-state", str(state))
+    assert r.returncode == 1 and b"GPURENT_E_REPLAYED" in r.stderr
+    r = run(*base, str(tmp / "req1.env"), "--replay-state", str(state))
+    assert r.returncode == 1 and b"GPURENT_E_REPLAYED" in r.stderr
+    # A refused verify leaves the state as it was; a failing one does not create it.
+    other = tmp / "other.snap"
+    r = run("verify", "--trust", str(tmp / "trust.json"), "--now", "1000", str(tmp / "req1.env"),
+            "--replay-state", str(other))
+    assert r.returncode == 1 and not other.exists()
+
+
+def test_replay_state_corrupt_is_refused_and_kept(world):
+    tmp, _ = world
+    r = run("sign", "--key", str(tmp / "a.key"), str(tmp / "req.bin"), "-o", str(tmp / "req.env"), "--now", "5000")
+    assert r.returncode == 0
+    state = tmp / "replay.snap"
+    base = ("verify", "--trust", str(tmp / "trust.json"), "--now", "5001", str(tmp / "req.env"),
+            "--replay-state", str(state))
+    assert run(*base).returncode == 0
+    good = state.read_bytes()
+    for bad in (b"not a snapshot", good[:-1], good[:40] + bytes([good[40] ^ 1]) + good[41:]):
+        state.write_bytes(bad)
+        r = run(*base)
+        assert r.returncode == 4, r.stderr
+        assert b"--replay-state" in r.stderr and b"GPURENT_E_SNAPSHOT" in r.stderr and r.stdout == b""
+        assert state.read_bytes() == bad
+    # The good state back: the envelope is a replay again.
+    state.write_bytes(good)
+    r = run(*base)
+    assert r.returncode == 1 and b"GPURENT_E_REPLAYED" in r.stderr
+    assert state.read_bytes() == good
+    # A state path that cannot be read (a folder) is an I/O error.
+    r = run("verify", "--trust", str(tmp / "trust.json"), "--now", "5001", str(tmp / "req.env"),
+            "--replay-state", str(tmp))
+    assert r.returncode == 3, r.stderr
