@@ -495,6 +495,22 @@ func (t *TrustStore) ClearReplay() {
 	_ = t.h.use(func(p uintptr) error { capi.Trust_replay_clear(t.ptr(p)); return nil })
 }
 
+// AdoptReplay replaces t's replay cache with a copy of src's (its
+// capacity, remembered statements and eviction order); t's keys and
+// revocations stay. E.g. the replay window of a store from
+// LoadTrustStoreFile carried into one built from another key list.
+func (t *TrustStore) AdoptReplay(src *TrustStore) error {
+	if src == nil { // the C call says why
+		return t.h.use(func(p uintptr) error { return capi.Trust_adopt_replay(t.ptr(p), capi.SwigcptrTrust(0)) })
+	}
+	if src == t {
+		return t.h.use(func(uintptr) error { return nil })
+	}
+	return t.h.use(func(p uintptr) error {
+		return src.h.use(func(q uintptr) error { return capi.Trust_adopt_replay(t.ptr(p), src.ptr(q)) })
+	})
+}
+
 // Verify checks an envelope at Unix time now, allowing skew seconds of
 // clock difference. The error matches ErrBadSignature, ErrExpired, ... with
 // errors.Is. Close the result.

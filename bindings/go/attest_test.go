@@ -698,3 +698,47 @@ func TestStdlibVerifiesWhatPythonSigned(t *testing.T) {
 	}
 	t.Logf("crypto/ed25519 verified %d envelope(s) signed through the Python binding", n)
 }
+
+// AdoptReplay carries the replay window of a loaded snapshot into a store
+// built from other keys: what the snapshot remembers is refused, and the
+// store's own earlier window is replaced.
+func TestAdoptReplay(t *testing.T) {
+	k := mustKey(t, 1)
+	src := storeWith(t, k, gpurent.RoleProvider)
+	env, other := sign(t, k, offerPayload(t)), sign(t, k, offerPayload(t))
+	verifyOK := func(ts *gpurent.TrustStore, e []byte) {
+		t.Helper()
+		v, err := ts.Verify(e, at0+10, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Close()
+	}
+	verifyOK(src, env)
+	path := filepath.Join(t.TempDir(), "trust.snap")
+	if err := src.SaveFile(path, 1); err != nil {
+		t.Fatal(err)
+	}
+	loaded, _, err := gpurent.LoadTrustStoreFile(path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := storeWith(t, k, gpurent.RoleProvider)
+	verifyOK(dst, other)
+	if err := dst.AdoptReplay(loaded); err != nil {
+		t.Fatal(err)
+	}
+	loaded.Close()
+	_, err = dst.Verify(env, at0+10, 0, nil)
+	mustIs(t, err, gpurent.ErrReplayed)
+	verifyOK(dst, other)
+	mustIs(t, dst.AdoptReplay(nil), gpurent.ErrInvalidArg)
+	if err := dst.AdoptReplay(dst); err != nil {
+		t.Fatal(err)
+	}
+	_, err = dst.Verify(other, at0+10, 0, nil)
+	mustIs(t, err, gpurent.ErrReplayed)
+	if err := dst.AdoptReplay(loaded); err == nil {
+		t.Fatal("adopting from a closed store")
+	}
+}

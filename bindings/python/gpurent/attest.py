@@ -350,6 +350,15 @@ class TrustStore(Handle):
         """Forget every statement in the replay cache."""
         capi.trust_replay_clear(self.ptr)
 
+    def adopt_replay(self, other: "TrustStore") -> None:
+        """Replace this store's replay cache with a copy of ``other``'s (its
+        capacity, remembered statements and eviction order); keys and
+        revocations stay. E.g. the replay window of a store from
+        :meth:`load_file` carried into one built from another key list."""
+        if not isinstance(other, TrustStore):
+            raise TypeError("adopt_replay: other must be a TrustStore")
+        capi.trust_adopt_replay(self.ptr, other.ptr)
+
     def verify(self, envelope: BytesLike, now: int, skew_s: int = 0, statement: int = 0, required_role: int = 0,
                quorum: int = 1, check_replay: bool = True) -> Verified:
         """Verify an envelope at Unix time ``now``; returns a :class:`Verified`

@@ -222,6 +222,27 @@ def test_verify_returns_a_verified_handle(key, trust):
     trust.verify(env, T0 + 10, check_replay=False).close()
 
 
+def test_adopt_replay_carries_the_window_through_a_snapshot(key, trust, tmp_path):
+    env = key.sign(offer_payload(), T0, T0 + DAY)
+    other = key.sign(offer_payload(), T0, T0 + DAY)
+    trust.verify(env, T0 + 10).close()
+    trust.save_file(tmp_path / "trust.snap", 1)
+    loaded, seq = gpurent.TrustStore.load_file(tmp_path / "trust.snap")
+    assert seq == 1
+    fresh = gpurent.TrustStore()
+    fresh.add(key.public_key, gpurent.Role.ALL)
+    fresh.verify(other, T0 + 10).close()  # its own window, replaced by the adoption
+    fresh.adopt_replay(loaded)
+    loaded.close()
+    with pytest.raises(gpurent.ReplayedError):
+        fresh.verify(env, T0 + 10)
+    fresh.verify(other, T0 + 10).close()
+    assert len(fresh) == 1
+    with pytest.raises(TypeError):
+        fresh.adopt_replay(None)  # type: ignore[arg-type]
+    fresh.close()
+
+
 def test_each_failure_has_its_class(key, trust):
     payload = offer_payload()
     env = key.sign(payload, T0, T0 + DAY)
