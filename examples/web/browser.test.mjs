@@ -51,9 +51,16 @@ class Cdp {
 
 let browser, server, profile;
 after(async () => {
-  browser?.kill('SIGKILL');
+  if (browser && browser.exitCode === null && browser.signalCode === null) {
+    // Chromium runs in its own process group (detached below): kill the
+    // renderer and helper processes with it, then wait for the main one, so
+    // nothing still writes into the profile while it is removed.
+    const gone = new Promise((ok) => browser.once('exit', ok));
+    try { process.kill(-browser.pid, 'SIGKILL'); } catch { browser.kill('SIGKILL'); }
+    await gone;
+  }
   await new Promise((ok) => (server ? server.close(ok) : ok()));
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  if (profile) rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 test('the marketplace page in headless chromium', { skip: !CHROMIUM && 'chromium is not installed',
@@ -64,7 +71,7 @@ test('the marketplace page in headless chromium', { skip: !CHROMIUM && 'chromium
   profile = mkdtempSync(`${tmpdir()}/gpurent-chromium-`);
   browser = spawn(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--remote-debugging-pipe',
     `--user-data-dir=${profile}`, '--no-first-run', '--window-size=1280,1600', 'about:blank'],
-  { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
+  { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'], detached: true });
   const cdp = new Cdp(browser);
   const { targetId } = await cdp.send('Target.createTarget', { url: 'about:blank' });
   const { sessionId } = await cdp.send('Target.attachToTarget', { targetId, flatten: true });
