@@ -378,6 +378,17 @@ static void test_tier_refusals(void **state)
     c.data[20] ^= 1; /* the header's digest no longer matches the options */
     reseal(&c);
     refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "params digest");
+    /* a provider count the body holds records for (at under 300 bytes each)
+     * but not their era slots: refused before the engine's arrays are sized
+     * for it (it was allocated first, several times the file's size) */
+    {
+        size_t k0 = key_at(&b, 0), left = b.len - 32 - k0;
+        FRESH();
+        uint32_t big = (uint32_t)(left / 300);
+        for (int i = 0; i < 4; i++) c.data[k0 - 4 + i] = (uint8_t)(big >> (8 * i));
+        reseal(&c);
+        refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "too short for their records and era slots");
+    }
     /* every resealed single-byte change either loads or is refused as corrupt (never a crash) */
     const size_t step = under_valgrind() ? 211 : 1;
     for (size_t at = 64; at < b.len - 32; at += step + at % 7) {

@@ -328,6 +328,10 @@ static int get_providers(gr_snap_reader *r, gpurent_tier_engine *e)
     uint32_t n = gr_get_count(r, 32 + prov_bytes());
     if (n > e->o.max_providers) return BAD("%u providers, above max_providers %u", n, e->o.max_providers);
     if (r->bad) return gr_snap_done(r, WHAT);
+    /* their era slots follow the records: a count the body cannot hold is
+     * refused before the arrays are sized for it */
+    if (n > gr_get_left(r) / (32 + prov_bytes() + (size_t)e->ring * sizeof(gr_slot)))
+        return BAD("%u providers: the body is too short for their records and era slots", n);
     int rc = gr_tier_reserve(e, n);
     if (rc) return rc;
     /* the arrays are about to be filled at once: huge pages save most first-touch faults */
