@@ -378,6 +378,31 @@ static void test_tier_refusals(void **state)
     c.data[20] ^= 1; /* the header's digest no longer matches the options */
     reseal(&c);
     refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "params digest");
+    /* an audit entry of an era that left the window (evaluation drops
+     * those, so no engine holds one): the first entry of the first
+     * provider with any (found by its record's length, key to key) */
+    {
+        size_t first = 0;
+        for (uint32_t i = 0; i + 1 < (under_valgrind() ? 12u : 40u) && !first; i++) {
+            size_t ki = key_at(&b, i);
+            for (size_t cand = 100; cand < 600 && !first; cand++) {
+                const uint8_t *q = b.data + ki + 32 + cand - 4;
+                uint32_t na = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+                size_t kn = ki + 32 + cand + (size_t)na * 24;
+                uint8_t k[32];
+                if (na && na < 4096 && kn + 32 <= b.len && b.data[kn] == 0x50) {
+                    pkey(k, (uint32_t)b.data[kn + 1] << 16 | (uint32_t)b.data[kn + 2] << 8 | b.data[kn + 3]);
+                    if (memcmp(k, b.data + kn, 32) == 0) first = ki + 32 + cand;
+                }
+            }
+        }
+        assert_true(first != 0);
+        FRESH();
+        memset(c.data + first, 0, 8);
+        c.data[first] = 1; /* era 1, long before the window */
+        reseal(&c);
+        refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "out of range");
+    }
     /* a provider count the body holds records for (at under 300 bytes each)
      * but not their era slots: refused before the engine's arrays are sized
      * for it (it was allocated first, several times the file's size) */

@@ -216,7 +216,8 @@ static int check_prov(const gpurent_tier_engine *e, uint32_t i)
         return BAD("provider %u: first era %llu beyond the open eras", i, (unsigned long long)p->first_era);
     for (uint32_t k = 0; k < p->naudits; k++) {
         const gr_audit *a = &p->audits[k];
-        if (a->auditor >= e->na || a->era >= e->next_era + GR_TIER_OPEN_ERAS || a->gpu > GPURENT_CHECK_FAILED ||
+        if (a->auditor >= e->na || a->era >= e->next_era + GR_TIER_OPEN_ERAS ||
+            a->era + e->o.window_eras < e->next_era /* evaluation drops those */ || a->gpu > GPURENT_CHECK_FAILED ||
             a->integrity > GPURENT_CHECK_FAILED || a->security > GPURENT_CHECK_FAILED || a->unused)
             return BAD("provider %u: audit entry %u out of range", i, k);
         if (k) {
