@@ -235,6 +235,9 @@ static void assert_same_outputs(gpurent_tier_engine *a, gpurent_tier_engine *b, 
     gpurent_buf_free(&sb);
 }
 
+static void reseal(gpurent_buf *b);
+static void refuse(const uint8_t *d, size_t n, const gpurent_tier_options *expect, int want, const char *detail);
+
 static void test_tier_side_by_side(void **state)
 {
     (void)state;
@@ -257,6 +260,20 @@ static void test_tier_side_by_side(void **state)
                     sa.demoted == sb.demoted && sa.resets == sb.resets && sa.slashes == sb.slashes &&
                     sa.graduated == sb.graduated);
         assert_memory_equal(sa.tier_counts, sb.tier_counts, sizeof sa.tier_counts);
+        if (sa.slashes && !slashes) {
+            /* a slash event of an earlier era (the events kept are the last
+             * evaluation's, era next_era - 1) is refused: the list ends the body */
+            gpurent_buf s = {0};
+            assert_int_equal(gpurent_tier_save(a, 0, &s), GPURENT_OK);
+            uint32_t ns = gpurent_tier_slash_count(a);
+            assert_true(ns > 0 && s.len > 32 + 4 + (size_t)ns * 56);
+            uint8_t *e8 = s.data + s.len - 32 - (size_t)ns * 56 + 32;
+            assert_int_equal(e8[0] | e8[1] << 8, (int)(era & 0xffff));
+            e8[0] = (uint8_t)(e8[0] - 1); /* era - 1 (ERA0 + 30 stays within its low byte) */
+            reseal(&s);
+            refuse(s.data, s.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "slash event 0");
+            gpurent_buf_free(&s);
+        }
         slashes += sa.slashes;
         promoted += sa.promoted;
         restart(&b, ++seq); /* after the evaluation */

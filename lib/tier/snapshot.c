@@ -299,7 +299,7 @@ static int get_slashes(gr_snap_reader *r, gpurent_tier_engine *e)
         s->tier_after = gr_get_u32(r);
         s->uptime_ppm = gr_get_u32(r);
         if (gr_tier_find(e, s->provider_key) < 0 || !tier_ok(e, s->tier_before) || !tier_ok(e, s->tier_after) ||
-            s->uptime_ppm > GR_PPM || s->era >= e->next_era)
+            s->uptime_ppm > GR_PPM || s->era + 1 != e->next_era /* the last evaluation's events */)
             return BAD("slash event %u: unknown provider or a value out of range", k);
         if (k && memcmp(e->slashes[k - 1].provider_key, s->provider_key, 32) >= 0)
             return BAD("slash events %u and %u out of order or repeated", k - 1, k);
