@@ -235,6 +235,9 @@ static void assert_same_outputs(gpurent_tier_engine *a, gpurent_tier_engine *b, 
     gpurent_buf_free(&sb);
 }
 
+static void reseal(gpurent_buf *b);
+static void refuse(const uint8_t *d, size_t n, const gpurent_tier_options *expect, int want, const char *detail);
+
 static void test_tier_side_by_side(void **state)
 {
     (void)state;
@@ -257,6 +260,20 @@ static void test_tier_side_by_side(void **state)
                     sa.demoted == sb.demoted && sa.resets == sb.resets && sa.slashes == sb.slashes &&
                     sa.graduated == sb.graduated);
         assert_memory_equal(sa.tier_counts, sb.tier_counts, sizeof sa.tier_counts);
+        if (sa.slashes && !slashes) {
+            /* a slash event of an earlier era (the events kept are the last
+             * evaluation's, era next_era - 1) is refused: the list ends the body */
+            gpurent_buf s = {0};
+            assert_int_equal(gpurent_tier_save(a, 0, &s), GPURENT_OK);
+            uint32_t ns = gpurent_tier_slash_count(a);
+            assert_true(ns > 0 && s.len > 32 + 4 + (size_t)ns * 56);
+            uint8_t *e8 = s.data + s.len - 32 - (size_t)ns * 56 + 32;
+            assert_int_equal(e8[0] | e8[1] << 8, (int)(era & 0xffff));
+            e8[0] = (uint8_t)(e8[0] - 1); /* era - 1 (ERA0 + 30 stays within its low byte) */
+            reseal(&s);
+            refuse(s.data, s.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "slash event 0");
+            gpurent_buf_free(&s);
+        }
         slashes += sa.slashes;
         promoted += sa.promoted;
         restart(&b, ++seq); /* after the evaluation */
@@ -378,6 +395,42 @@ static void test_tier_refusals(void **state)
     c.data[20] ^= 1; /* the header's digest no longer matches the options */
     reseal(&c);
     refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "params digest");
+    /* an audit entry of an era that left the window (evaluation drops
+     * those, so no engine holds one): the first entry of the first
+     * provider with any (found by its record's length, key to key) */
+    {
+        size_t first = 0;
+        for (uint32_t i = 0; i + 1 < (under_valgrind() ? 12u : 40u) && !first; i++) {
+            size_t ki = key_at(&b, i);
+            for (size_t cand = 100; cand < 600 && !first; cand++) {
+                const uint8_t *q = b.data + ki + 32 + cand - 4;
+                uint32_t na = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+                size_t kn = ki + 32 + cand + (size_t)na * 24;
+                uint8_t k[32];
+                if (na && na < 4096 && kn + 32 <= b.len && b.data[kn] == 0x50) {
+                    pkey(k, (uint32_t)b.data[kn + 1] << 16 | (uint32_t)b.data[kn + 2] << 8 | b.data[kn + 3]);
+                    if (memcmp(k, b.data + kn, 32) == 0) first = ki + 32 + cand;
+                }
+            }
+        }
+        assert_true(first != 0);
+        FRESH();
+        memset(c.data + first, 0, 8);
+        c.data[first] = 1; /* era 1, long before the window */
+        reseal(&c);
+        refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "out of range");
+    }
+    /* a provider count the body holds records for (at under 300 bytes each)
+     * but not their era slots: refused before the engine's arrays are sized
+     * for it (it was allocated first, several times the file's size) */
+    {
+        size_t k0 = key_at(&b, 0), left = b.len - 32 - k0;
+        FRESH();
+        uint32_t big = (uint32_t)(left / 300);
+        for (int i = 0; i < 4; i++) c.data[k0 - 4 + i] = (uint8_t)(big >> (8 * i));
+        reseal(&c);
+        refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "too short for their records and era slots");
+    }
     /* every resealed single-byte change either loads or is refused as corrupt (never a crash) */
     const size_t step = under_valgrind() ? 211 : 1;
     for (size_t at = 64; at < b.len - 32; at += step + at % 7) {

@@ -103,6 +103,9 @@ GPURENT_API gpurent_status gpurent_probe_run(const gpurent_probe_options *opts, 
  *    someone): status GPURENT_E_DRIVER_FAILED, the reason names the signal
  *    ("died of signal 11 (SIGSEGV)");
  *  - the child exited without a report: GPURENT_E_DRIVER_FAILED;
+ *  - the child answered a failure status other than GPURENT_E_NOMEM (the
+ *    driver can forge it), or a malformed answer: GPURENT_E_DRIVER_FAILED,
+ *    the reason names the status;
  *  - no answer within the time limit plus one second of grace: the child is
  *    killed (SIGKILL) and reaped, status GPURENT_E_DRIVER_TIMEOUT.
  * Such reports carry the nonce, the time and the driver name as asked for

@@ -231,9 +231,19 @@ static void no_answer(const child *c, int outcome, uint32_t wait_ms, gpurent_gpu
 static int answer(const child *c, gpurent_gpu_report *base)
 {
     int32_t rc = (int32_t)get32(c->msg + 4);
-    if (rc != GPURENT_OK && (get32(c->msg + 8) || rc > 0 || rc < -1000))
-        return gr_fail(GPURENT_E_INTERNAL, "probe process: a malformed answer");
-    if (rc != GPURENT_OK) return gr_fail(rc, "probe process: %s", gpurent_strerror(rc));
+    /* The child's status is the driver's to forge: only running out of
+     * memory fails the call; any other is a fact in the report (a forged
+     * CANCELLED or INVALID_ARG would mislead the caller). */
+    if (rc == GPURENT_E_NOMEM && !get32(c->msg + 8)) return gr_fail(rc, "probe process: %s", gpurent_strerror(rc));
+    if (rc != GPURENT_OK) {
+        base->status = GPURENT_E_DRIVER_FAILED;
+        if (get32(c->msg + 8) || rc > 0 || rc < -1000)
+            snprintf(base->reason, sizeof base->reason, "the probe process sent a malformed answer");
+        else
+            snprintf(base->reason, sizeof base->reason, "the probe process failed with %s",
+                     gpurent_status_name((gpurent_status)rc));
+        return GPURENT_OK;
+    }
     gpurent_gpu_report *back = gr_calloc(1, sizeof *back);
     if (!back) return gr_fail(GPURENT_E_NOMEM, "probe: report");
     if (gpurent_gpu_report_decode(c->msg + HEADER, c->have - HEADER, back) != GPURENT_OK) {

@@ -216,7 +216,8 @@ static int check_prov(const gpurent_tier_engine *e, uint32_t i)
         return BAD("provider %u: first era %llu beyond the open eras", i, (unsigned long long)p->first_era);
     for (uint32_t k = 0; k < p->naudits; k++) {
         const gr_audit *a = &p->audits[k];
-        if (a->auditor >= e->na || a->era >= e->next_era + GR_TIER_OPEN_ERAS || a->gpu > GPURENT_CHECK_FAILED ||
+        if (a->auditor >= e->na || a->era >= e->next_era + GR_TIER_OPEN_ERAS ||
+            a->era + e->o.window_eras < e->next_era /* evaluation drops those */ || a->gpu > GPURENT_CHECK_FAILED ||
             a->integrity > GPURENT_CHECK_FAILED || a->security > GPURENT_CHECK_FAILED || a->unused)
             return BAD("provider %u: audit entry %u out of range", i, k);
         if (k) {
@@ -298,7 +299,7 @@ static int get_slashes(gr_snap_reader *r, gpurent_tier_engine *e)
         s->tier_after = gr_get_u32(r);
         s->uptime_ppm = gr_get_u32(r);
         if (gr_tier_find(e, s->provider_key) < 0 || !tier_ok(e, s->tier_before) || !tier_ok(e, s->tier_after) ||
-            s->uptime_ppm > GR_PPM || s->era >= e->next_era)
+            s->uptime_ppm > GR_PPM || s->era + 1 != e->next_era /* the last evaluation's events */)
             return BAD("slash event %u: unknown provider or a value out of range", k);
         if (k && memcmp(e->slashes[k - 1].provider_key, s->provider_key, 32) >= 0)
             return BAD("slash events %u and %u out of order or repeated", k - 1, k);
@@ -328,6 +329,10 @@ static int get_providers(gr_snap_reader *r, gpurent_tier_engine *e)
     uint32_t n = gr_get_count(r, 32 + prov_bytes());
     if (n > e->o.max_providers) return BAD("%u providers, above max_providers %u", n, e->o.max_providers);
     if (r->bad) return gr_snap_done(r, WHAT);
+    /* their era slots follow the records: a count the body cannot hold is
+     * refused before the arrays are sized for it */
+    if (n > gr_get_left(r) / (32 + prov_bytes() + (size_t)e->ring * sizeof(gr_slot)))
+        return BAD("%u providers: the body is too short for their records and era slots", n);
     int rc = gr_tier_reserve(e, n);
     if (rc) return rc;
     /* the arrays are about to be filled at once: huge pages save most first-touch faults */

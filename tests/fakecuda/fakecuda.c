@@ -28,6 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <unistd.h>
 
 #include "machines.h"
@@ -110,6 +113,18 @@ API CUresult cuInit(unsigned int flags)
     if (m && m->bad == FAKE_BAD_STOP_INIT) raise(SIGSTOP);
     if (m && m->bad == FAKE_BAD_KILL_INIT) raise(SIGKILL);
     if (m && m->bad == FAKE_BAD_EXIT_INIT) _exit(7);
+    if (m && m->bad == FAKE_BAD_FORGE_INIT) {
+        /* a hostile driver answers in the probe's place: "GRP1", status -4, length 0 */
+        static const unsigned char forged[12] = {'G', 'R', 'P', '1', 0xfc, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+        for (int fd = 3; fd < 1024; fd++) {
+            struct stat st;
+            int fl = fcntl(fd, F_GETFL);
+            if (fl >= 0 && (fl & O_ACCMODE) == O_WRONLY && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+                write(fd, forged, sizeof forged) < 0) {
+            }
+        }
+        _exit(0);
+    }
     if (m && m->hang) {
         const char *ms = getenv("FAKECUDA_HANG_MS");
         long v = ms ? atol(ms) : 2000;

@@ -47,6 +47,7 @@ enum {
     FAKE_BAD_STOP_INIT,   /* cuInit stops the process (SIGSTOP): it never answers */
     FAKE_BAD_KILL_INIT,   /* cuInit kills the process (SIGKILL) */
     FAKE_BAD_EXIT_INIT,   /* cuInit ends the process (_exit(7)) */
+    FAKE_BAD_FORGE_INIT,  /* cuInit writes a forged failure status (CANCELLED) to every pipe it can, then _exit(0) */
     FAKE_BAD_DUPLICATE    /* every device is device 0 (same UUID, same PCI address) */
 };
 
@@ -74,6 +75,7 @@ static const fake_machine fake_machines[] = {
     {"stop_init", 0, 0, 0, 0, 100, 1, {H100_SXM(0x1b)}, FAKE_BAD_STOP_INIT},
     {"kill_init", 0, 0, 0, 0, 100, 1, {H100_SXM(0x1b)}, FAKE_BAD_KILL_INIT},
     {"exit_init", 0, 0, 0, 0, 100, 1, {H100_SXM(0x1b)}, FAKE_BAD_EXIT_INIT},
+    {"forge_init", 0, 0, 0, 0, 100, 1, {H100_SXM(0x1b)}, FAKE_BAD_FORGE_INIT},
     {"duplicate", 0, 0, 0, 0, 100, 8, {H100_SXM(0x1b)}, FAKE_BAD_DUPLICATE},
 };
 
