@@ -19,7 +19,7 @@ $(NET_GO_READER): $(wildcard examples/go/net/subscribe/*.go) $(GO_WRAP) $(GO_PC)
 	cd examples/go && $(GO_ENV) $(GO) vet ./net/subscribe && $(GO_ENV) $(GO) build -o $(CURDIR)/$@ ./net/subscribe
 
 .PHONY: check-net-clients
-check-net-clients: lib $(PY_EXT) $(NET_GO_READER)
+check-net-clients: lib $(PY_EXT) $(NET_GO_READER) $(BUILD)/bench/net/bench_net
 	@test -x "$(NATS_SERVER)" || { echo "check-net-clients: nats-server not found (make deps installs it)"; exit 1; }
 	@rm -rf $(NET_TMP) && mkdir -p $(NET_TMP)
 	TMPDIR=$(NET_TMP) NATS_SERVER=$(NATS_SERVER) GPURENT_TEST_BUILD=$(CURDIR)/$(BUILD) PYTHONPATH=$(CURDIR)/$(PY_DIR) \

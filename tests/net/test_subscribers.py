@@ -204,3 +204,17 @@ def test_reader_fails_cleanly_without_server(tmp_path):
     finally:
         w.close()
     assert out.returncode == 1 and "could not connect" in out.stderr
+
+
+def test_bench_net_smoke():
+    """bench/net/run.sh on a few hundred envelopes: its own server, the same
+    verified set and batch over NATS as in process, the three BENCH lines."""
+    binary = BUILD / "bench" / "net" / "bench_net"
+    if not binary.exists():
+        pytest.fail(f"{binary} not built (make check-net-clients builds it)")
+    out = subprocess.run(["bash", str(ROOT / "bench" / "net" / "run.sh"), str(binary), "300"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "same verified set and batch result over NATS as in process: yes" in out.stdout
+    names = [line.split()[1] for line in out.stdout.splitlines() if line.startswith("BENCH ")]
+    assert names == ["net_publish_per_s", "net_consume_verify_per_s", "net_end_to_end_s"]
