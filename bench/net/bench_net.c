@@ -142,10 +142,14 @@ static item *make_items(size_t n, gpurent_trust *trust)
         gpurent_buf payload = {0};
         gpurent_request_init(&r);
         snprintf(r.request_id, sizeof r.request_id, "req-%07" PRIu32, i);
+        /* Like bench_match's mix: a named model, a region for one in four. */
         r.gpu_count = 1u << (i % 3);
         r.gang_nodes = 1;
         r.duration_s = 3600;
         r.max_price_micro_per_gpu_hour = 2000000 + 100000ull * (i % 20);
+        if ((st = gpurent_request_add_model(&r, MODELS[(i * 7) % 6]))) die("request_add_model", st);
+        if (i % 4 == 0 && (st = gpurent_request_add_region(&r, REGIONS[(i / 4) % 6], 0)))
+            die("request_add_region", st);
         if ((st = gpurent_request_encode(&r, &payload))) die("request_encode", st);
         (void)gpurent_key_public(req_keys[i % REQUESTERS], pk);
         sign_into(&items[n + i], req_keys[i % REQUESTERS], GPURENT_RECORD_REQUEST, i, &payload, "request", pk);
