@@ -138,17 +138,31 @@ export interface Explanation {
   matched: number; eliminated: number[]; eliminatedOnly: number[]; misses: Miss[]; relax: Relaxation[];
   candidates: Candidate[]; text: string;
 }
+/**
+ * A request converted once into the library's memory: market calls take it
+ * without converting it again (best() asked many times). A snapshot of the
+ * object or bytes it was made from; throws as encode()/decode() would.
+ */
+export class PreparedRequest implements Freeable {
+  constructor(request: Request | Bytes);
+  readonly requestId: string;
+  toObject(): Request & { type: 'request' };
+  encode(): Bytes;
+  free(): void;
+}
+export type RequestArg = Request | Bytes | PreparedRequest;
+
 export class Market implements Freeable {
   constructor(options?: { preset?: keyof typeof Preset | number; seed?: Bytes | null });
   putOffer(offer: Offer | Bytes): void;
   removeOffer(providerKey: Bytes): void;
   setTrust(providerKey: Bytes, tier: number, scorePpm: number): void;
   setVerified(providerKey: Bytes, nodeId: string, verified?: boolean): void;
-  addRequest(request: Request | Bytes): void;
+  addRequest(request: RequestArg): void;
   removeRequest(requestId: string): void;
   endLease(requestId: string): void;
-  best(request: Request | Bytes, k?: number): Candidate[];
-  explain(request: Request | Bytes): Explanation;
+  best(request: RequestArg, k?: number): Candidate[];
+  explain(request: RequestArg): Explanation;
   match(now: U64): { receipt: MatchReceipt; bytes: Bytes };
   apply(receipt: MatchReceipt | Bytes): void;
   free(): void;

@@ -20,6 +20,8 @@ export async function init(moduleArg = {}) {
   await nodeShims();
   const mod = await createGpurentModule(moduleArg);
   check(mod._gpurent_init(), mod);
+  arena = mod._malloc(ARENA_BYTES);
+  if (!arena) throw new GpurentError(-2, 'GPURENT_E_NOMEM', 'out of WebAssembly memory');
   M = mod;
   checkLayouts();
 }
@@ -81,28 +83,46 @@ export function version() { const m = need(); return m.UTF8ToString(m._gpurent_v
 // ---------------------------------------------------------------- memory
 
 // A scope collects what one call allocates so it is freed on every path.
+// Its buffers come from one block of WebAssembly memory reserved at init()
+// and used as a stack (a scope takes from the top and gives back all it
+// took when it ends; scopes nest, as calls do), so a call costs no malloc
+// or free; what does not fit goes to malloc and is freed the same way.
+const ARENA_BYTES = 64 * 1024;
+let arena = 0, arenaTop = 0;
 class Scope {
-  constructor() { this.ptrs = []; }
+  constructor() { this.mark = arenaTop; this.ptrs = null; }
+  /** n bytes, zeroed. */
   alloc(n) {
-    const p = M._malloc(Math.max(n, 1));
-    if (!p) throw new GpurentError(-2, 'GPURENT_E_NOMEM', 'out of WebAssembly memory');
+    const p = this.raw(n);
     M.HEAPU8.fill(0, p, p + Math.max(n, 1));
-    this.ptrs.push(p);
+    return p;
+  }
+  /** n bytes for the library to write (not zeroed). */
+  raw(n) {
+    const size = Math.max(n, 1), at = (arenaTop + 7) & ~7;
+    if (at + size <= ARENA_BYTES) { arenaTop = at + size; return arena + at; }
+    const p = M._malloc(size);
+    if (!p) throw new GpurentError(-2, 'GPURENT_E_NOMEM', 'out of WebAssembly memory');
+    (this.ptrs ??= []).push(p);
     return p;
   }
   bytes(u8) {
     const b = asBytes(u8);
-    const p = this.alloc(b.length);
+    const p = this.raw(b.length);
     M.HEAPU8.set(b, p);
     return p;
   }
   cstr(s) {
     const enc = utf8enc.encode(String(s));
-    const p = this.alloc(enc.length + 1);
+    const p = this.raw(enc.length + 1);
     M.HEAPU8.set(enc, p);
+    M.HEAPU8[p + enc.length] = 0;
     return p;
   }
-  free() { for (const p of this.ptrs) M._free(p); this.ptrs = []; }
+  free() {
+    if (this.ptrs) { for (const p of this.ptrs) M._free(p); this.ptrs = null; }
+    arenaTop = this.mark;
+  }
 }
 function withScope(fn) {
   need();
@@ -172,14 +192,29 @@ function sizeOf(ty) {
 }
 const utf8 = new TextDecoder();
 const utf8enc = new TextEncoder();
+// Short ASCII strings (ids, models, regions) skip the decoder and, as the
+// same few recur in every result, come from a small cache: a hit is checked
+// byte for byte against memory, so a hash collision only costs a miss.
+const codes = [], strCache = new Map();
 function readStr(p, n) {
-  const h = M.HEAPU8; let e = p;
-  while (e < p + n && h[e] !== 0) e++;
-  if (e === p) return '';
-  let ascii = e - p <= 64;
-  for (let i = p; ascii && i < e; i++) if (h[i] > 0x7f) ascii = false;
-  // Short ASCII strings (ids, models, regions) skip the decoder.
-  return ascii ? String.fromCharCode.apply(null, h.subarray(p, e)) : utf8.decode(h.subarray(p, e));
+  const h = M.HEAPU8, lim = p + n;
+  let e = p, high = 0, hash = 0;
+  for (let c; e < lim && (c = h[e]) !== 0; e++) { high |= c; hash = (Math.imul(hash, 31) + c) | 0; }
+  const len = e - p;
+  if (len === 0) return '';
+  if (high > 0x7f || len > 64) return utf8.decode(h.subarray(p, e));
+  const hit = strCache.get(hash);
+  if (hit !== undefined && hit.length === len) {
+    let i = 0;
+    while (i < len && hit.charCodeAt(i) === h[p + i]) i++;
+    if (i === len) return hit;
+  }
+  codes.length = len;
+  for (let i = 0; i < len; i++) codes[i] = h[p + i];
+  const str = String.fromCharCode.apply(null, codes);
+  if (strCache.size >= 1024) strCache.clear();
+  strCache.set(hash, str);
+  return str;
 }
 function writeStr(p, n, s, what) {
   const str = s == null ? '' : String(s);
@@ -301,6 +336,24 @@ defStruct('matchOptions', [['version', 'u32'], ['wPrice', 'u32'], ['wPerfPrice',
   ['perfPriceCap', 'u64'], ['stakeCapMicro', 'u64'], ['agingPerHour', 'u64'], ['strandMinGpus', 'u32'],
   ['threads', 'u32']]);
 defStruct('buf', [['data', 'ptr'], ['len', 'u32']]);
+
+// The hot results (a best() call returns k candidates) have their own
+// readers: a generic readStruct builds each object key by key, several
+// times slower. Offsets come from the tables above; a test compares the two
+// readers on the same memory.
+const offsets = (name) => Object.fromEntries(S[name].fields.map((f) => [f.js, f.off]));
+const BO = offsets('breakdown'), CO = offsets('candidate');
+function readBreakdown(d, p) {
+  return { price: readU64(d, p + BO.price), perfPrice: readU64(d, p + BO.perfPrice), tier: readU64(d, p + BO.tier),
+    score: readU64(d, p + BO.score), stake: readU64(d, p + BO.stake), locality: readU64(d, p + BO.locality),
+    fit: readU64(d, p + BO.fit), total: readU64(d, p + BO.total), tieHash: readU64(d, p + BO.tieHash) };
+}
+function readCandidate(d, p) {
+  return { providerKey: copyOut(p + CO.providerKey, 32), nodeId: readStr(p + CO.nodeId, 64),
+    region: readStr(p + CO.region, 32), model: readStr(p + CO.model, 64), nodeCount: d.getUint32(p + CO.nodeCount, true),
+    providerCount: d.getUint32(p + CO.providerCount, true),
+    priceMicroPerGpuHour: readU64(d, p + CO.priceMicroPerGpuHour), breakdown: readBreakdown(d, p + CO.breakdown) };
+}
 
 // The order of gpurent_js_sizeof() in bindings/js/src/glue.c.
 const LAYOUT_ORDER = ['gpu', 'node', 'offer', 'request', 'tierCert', 'revocation', 'envelope', 'candidate',
@@ -624,8 +677,8 @@ export const CONSTRAINTS = Object.freeze(['kind', 'model', 'vram', 'cc', 'fp32',
 export const Preset = Object.freeze({ balanced: 0, cheapest: 1, performance: 2, trusted: 3 });
 
 function requestToC(s, req) {
-  const p = s.alloc(S.request.size);
-  M._gpurent_request_init(p);
+  const p = s.raw(S.request.size);
+  M._gpurent_request_init(p); // zeroes it
   writeStruct('request', p, fillRequest(req));
   return p;
 }
@@ -636,6 +689,45 @@ function withBytesOrObject(s, rec, decodeFn, size, toC) {
     return p;
   }
   return toC(s, rec);
+}
+
+// A request for the market calls: a PreparedRequest's own struct, else
+// bytes decoded or an object converted into the call's scope.
+function requestPtr(s, req) {
+  if (req instanceof PreparedRequest) return req.live;
+  return withBytesOrObject(s, req, '_gpurent_request_decode', S.request.size, requestToC);
+}
+
+/**
+ * A request converted once into the library's memory, for callers that ask
+ * the same question many times (best() on every market update): the market
+ * calls take it as they take a request object or its bytes, without
+ * converting it again. It is a snapshot: changing the object it was made
+ * from changes nothing here. Free it with free() (or `using`).
+ */
+export class PreparedRequest extends Handle {
+  /** From a request object (as decode() returns) or its canonical bytes;
+   *  throws as encode()/decode() would on a bad field. */
+  constructor(req) {
+    const m = need();
+    const p = m._malloc(S.request.size);
+    if (!p) throw new GpurentError(-2, 'GPURENT_E_NOMEM', 'out of WebAssembly memory');
+    try {
+      if (req instanceof Uint8Array) {
+        withScope((s) => check(m._gpurent_request_decode(s.bytes(req), req.length, p)));
+      } else {
+        m._gpurent_request_init(p);
+        writeStruct('request', p, fillRequest(req));
+        check(m._gpurent_request_validate(p));
+      }
+    } catch (e) { m._free(p); throw e; }
+    super(p, '_free');
+  }
+  /** The request as a plain object. */
+  toObject() { return trimRequest({ type: 'request', ...readStruct('request', this.live) }); }
+  /** Its canonical bytes. */
+  encode() { return withScope((s) => { const b = s.alloc(8); check(M._gpurent_request_encode(this.live, b)); return takeBuf(b); }); }
+  get requestId() { return readStr(this.live + S.request.fields[0].off, 64); }
 }
 
 /** A market of offers and requests with a matching policy and a seed. */
@@ -668,22 +760,24 @@ export class Market extends Handle {
   setVerified(providerKey, nodeId, verified = true) {
     withScope((s) => check(M._gpurent_market_set_verified(this.live, s.bytes(key32(providerKey)), s.cstr(nodeId), verified ? 1 : 0)));
   }
-  addRequest(req) {
-    withScope((s) => check(M._gpurent_market_add_request(this.live,
-      withBytesOrObject(s, req, '_gpurent_request_decode', S.request.size, requestToC))));
-  }
+  /** Queue a request (object, bytes or PreparedRequest) for the next match(). */
+  addRequest(req) { withScope((s) => check(M._gpurent_market_add_request(this.live, requestPtr(s, req)))); }
   /** End the lease a receipt created for `requestId` (its GPUs return). */
   endLease(requestId) { withScope((s) => check(M._gpurent_market_end_lease(this.live, s.cstr(requestId)))); }
   removeRequest(requestId) { withScope((s) => check(M._gpurent_market_remove_request(this.live, s.cstr(requestId)))); }
-  /** The k best placements for one request, best first (may be empty). */
+  /** The k best placements for one request (object, bytes or
+   *  PreparedRequest), best first (may be empty). */
   best(req, k = 5) {
     return withScope((s) => {
-      const rp = withBytesOrObject(s, req, '_gpurent_request_decode', S.request.size, requestToC);
-      const out = s.alloc(S.candidate.size * k), n = s.alloc(4);
-      const rc = M._gpurent_market_best(this.live, rp, k >>> 0, out, n);
+      const rp = requestPtr(s, req);
+      k >>>= 0;
+      const out = s.raw(S.candidate.size * k), n = s.raw(4);
+      const rc = M._gpurent_market_best(this.live, rp, k, out, n);
       if (rc === -500) return []; // GPURENT_E_INFEASIBLE: nothing fits
       check(rc);
-      return Array.from({ length: dv().getUint32(n, true) }, (_, i) => readStruct('candidate', out + i * S.candidate.size));
+      const d = dv(), count = d.getUint32(n, true), list = new Array(count);
+      for (let i = 0; i < count; i++) list[i] = readCandidate(d, out + i * S.candidate.size);
+      return list;
     });
   }
   /** Why a request does (not) match: counts per constraint, the closest
@@ -691,7 +785,7 @@ export class Market extends Handle {
    *  own rendering). */
   explain(req) {
     return withScope((s) => {
-      const rp = withBytesOrObject(s, req, '_gpurent_request_decode', S.request.size, requestToC);
+      const rp = requestPtr(s, req);
       const p = s.alloc(S.explain.size);
       check(M._gpurent_market_explain(this.live, rp, p));
       const e = readStruct('explain', p);

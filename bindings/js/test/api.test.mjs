@@ -91,3 +91,61 @@ test('64-bit values: numbers when exact, bigint above 2^53, either accepted', ()
   for (const h of hashes) assert.ok(typeof h === 'bigint' ? h > BigInt(Number.MAX_SAFE_INTEGER) : Number.isSafeInteger(h));
   assert.ok(hashes.some((h) => typeof h === 'bigint'), 'eight 64-bit hashes, all below 2^53?');
 });
+
+test('PreparedRequest: converted once, the same answers as an object or its bytes', () => {
+  const m = new gr.Market({ preset: 'balanced', seed: seed(6) });
+  const node = (id, model, price, free) => ({ nodeId: id, gpu: { model, ccMajor: 8, ccMinor: 9, memoryMib: 24564, fp32Gflops: 82600, interface: 1 },
+    gpuCount: 4, gpuFree: free, cpuMillicores: 8000, ramMib: 65536, diskGib: 500, priceMicroPerGpuHour: price });
+  for (let p = 1; p <= 6; p++)
+    m.putOffer({ type: 'offer', providerKey: seed(p), seq: 1, region: p % 2 ? 'eu-west' : 'us-east',
+      nodes: [node(`n${p}a`, 'RTX 4090', 400000 + 1000 * p, 4), node(`n${p}b`, 'L40S 48GB', 900000 - 1000 * p, 2)] });
+  const req = { requestId: 'prep', gpuCount: 2, durationS: 3600, maxPriceMicroPerGpuHour: 950000, regions: ['eu-west'] };
+  const prepared = new gr.PreparedRequest(req);
+  const fromBytes = new gr.PreparedRequest(gr.encode({ type: 'request', ...req }));
+  try {
+    const want = m.best(req, 4);
+    assert.equal(want.length, 4);
+    assert.deepEqual(m.best(prepared, 4), want);
+    assert.deepEqual(m.best(fromBytes, 4), want);
+    assert.deepEqual(m.best(gr.encode({ type: 'request', ...req }), 4), want);
+    // a snapshot: changing the object afterwards changes nothing
+    req.regions = ['us-east'];
+    assert.deepEqual(m.best(prepared, 4), want);
+    assert.notDeepEqual(m.best(req, 4).map((c) => c.nodeId), want.map((c) => c.nodeId));
+    assert.equal(prepared.requestId, 'prep');
+    assert.deepEqual(prepared.encode(), fromBytes.encode());
+    assert.deepEqual(gr.encode(prepared.toObject()), prepared.encode());
+    assert.deepEqual(prepared.toObject().regions, ['eu-west']);
+    // best()'s own candidate reader and the generic one (explain) agree field for field
+    const ex = m.explain(prepared);
+    assert.ok(ex.candidates.length >= 1);
+    assert.deepEqual(ex.candidates, m.best(prepared, ex.candidates.length));
+    m.addRequest(prepared);
+    assert.equal(m.match(NOW).receipt.assignments[0].requestId, 'prep');
+  } finally { prepared.free(); fromBytes.free(); m.free(); }
+  assert.throws(() => m.best({ requestId: 'x', gpuCount: 1 }), /after free/);
+  assert.throws(() => prepared.encode(), /after free/);
+  prepared.free(); // twice is harmless
+  // a bad request is refused when it is prepared, with the library's status
+  assert.throws(() => new gr.PreparedRequest({ requestId: '', gpuCount: 1 }), (e) => e instanceof gr.GpurentError && e.code.startsWith('GPURENT_E_'));
+  assert.throws(() => new gr.PreparedRequest({ requestId: 'x'.repeat(64) }), { code: 'GPURENT_E_LIMIT' });
+  assert.throws(() => new gr.PreparedRequest(new Uint8Array([0x93, 1, 2])), gr.WireError);
+});
+
+test('calls whose buffers exceed the scratch block and calls that fail leave later calls intact', () => {
+  // an offer of 400 nodes encodes to more than the 64 KiB scratch block: malloc'd, freed, same bytes back
+  const nodes = Array.from({ length: 400 }, (_, i) => ({ nodeId: `node-${i}-${'x'.repeat(40)}`, gpu: { model: 'A100 SXM4 80GB', ccMajor: 8, memoryMib: 81920 },
+    gpuCount: 8, gpuFree: 8, priceMicroPerGpuHour: 1000000 + i }));
+  const offer = { type: 'offer', providerKey: seed(9), seq: 3, region: 'eu', nodes };
+  const bytes = gr.encode(offer);
+  assert.ok(bytes.length > 64 * 1024, `${bytes.length} bytes`);
+  for (let i = 0; i < 3; i++) assert.deepEqual(gr.encode(gr.decode(bytes)), bytes);
+  // thousands of failing calls (each throws out of its scope) and nested ones (sign reads publicKey inside its own scope)
+  for (let i = 0; i < 5000; i++) assert.throws(() => gr.decode(bytes.subarray(0, 100)), gr.WireError);
+  const k = gr.Key.fromSeed(seed(4));
+  const env = k.sign({ statement: 'offer', issuedAt: NOW, expiresAt: NOW + 60 }, bytes);
+  const trust = new gr.TrustStore();
+  trust.add(k.publicKey, gr.Role.provider);
+  assert.deepEqual(gr.verifyEnvelope(trust, env, { now: NOW, checkReplay: false }).payload, bytes);
+  k.free(); trust.free();
+});
