@@ -66,13 +66,46 @@ export interface MatchReceipt {
   type: 'match_receipt'; seed: Bytes; policyDigest: Bytes; offersDigest: Bytes; requestsDigest: Bytes;
   matchedAt: U64; totalValue: U64; requestCount: number; assignmentCount: number; assignments: Assignment[];
 }
-export type WireRecord = GpuRecord | Offer | (Request & { type: 'request' }) | TierCert | Revocation | MatchReceipt;
+/** A probed value (gpurent_pv): state 0 = OK, 1 = unsupported, 2 = driver error (CUresult in
+ *  `error`), 3 = skipped; `value` is 0 unless OK. */
+export interface Probed<T = U64> { state: number; error: number; value: T }
+/** An active check: value in MB/s (copies) or GFLOPS (FMA), ratio to the derived peak, verdict
+ *  (0 none, 1 plausible, 2 low, 3 implausible, 4 wrong output). */
+export interface ProbeCheck extends Probed { ratioPpm: number; verdict: number }
+export interface ProbeDevice {
+  ordinal: number; name: Probed<string>; uuid: Probed<Bytes>; pciDomain: Probed; pciBus: Probed; pciDevice: Probed;
+  ccMajor: Probed; ccMinor: Probed; smCount: Probed; memoryBytes: Probed; clockKhz: Probed; memClockKhz: Probed;
+  busWidthBits: Probed; l2Bytes: Probed; eccEnabled: Probed; maxThreadsPerSm: Probed; fp32Gflops: Probed;
+  fp16TensorGflops: Probed; bf16TensorGflops: Probed; memBwMbps: Probed; h2dPeakMbps: Probed;
+  d2d: ProbeCheck; h2d: ProbeCheck; fma: ProbeCheck;
+}
+/** A GPU report (what a provider's probe found; gpurent_gpu_report). Writers may leave out
+ *  any field (zero) and statusName (it is read back from status). */
+export interface GpuReport {
+  type: 'gpu_report'; nonce: Bytes; probedAt: U64; status: number; statusName: string; driverError: number;
+  reason: string; driverVersion: Probed; driverPath: string; driverDigest: Bytes; ldPreloadSet: number;
+  cudaVisibleDevicesSet: number; driverDeviceCount: number; checks: number; devices: ProbeDevice[];
+}
+export interface ChallengeResult { timeS: U64; kind: number; passed: number }
+export interface JobResult { jobId: string; endS: U64; outcome: number }
+/** An auditor's report on one provider (gpurent_audit_report); the encoder sorts the lists. */
+export interface AuditReport {
+  type: 'audit_report'; providerKey: Bytes; auditorKey: Bytes; timeS: U64; gpuReport: number; integrity: number;
+  security: number; gpuReportDigest: Bytes; stakeObserved: number; stakeMicro: U64;
+  challenges: ChallengeResult[]; jobs: JobResult[];
+}
+export type WireRecord = GpuRecord | Offer | (Request & { type: 'request' }) | TierCert | Revocation | MatchReceipt
+  | GpuReport | AuditReport;
+/** Decode a GPU report (throws WireError for anything else). */
+export function decodeGpuReport(bytes: Bytes): GpuReport;
+/** Decode an audit report (throws WireError for anything else). */
+export function decodeAuditReport(bytes: Bytes): AuditReport;
 
 /** Throw a WireError unless `bytes` is one canonical value. */
 export function checkCanonical(bytes: Bytes): void;
 /** The record type of encoded bytes ("offer"). */
 export function recordType(bytes: Bytes): RecordTypeName | 'unknown';
-/** Decode a gpu, offer, request, tier_cert, revocation or match_receipt. */
+/** Decode a gpu, offer, request, gpu_report, audit_report, tier_cert, revocation or match_receipt. */
 export function decode(bytes: Bytes): WireRecord;
 /** The canonical bytes of a record (as decode() returns it). */
 export function encode(record: WireRecord): Bytes;

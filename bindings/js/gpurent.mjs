@@ -160,6 +160,7 @@ const S = {};
 function parseType(t) {
   if (Array.isArray(t)) return { kind: 'structs', sub: t[0], n: t[1] };
   if (t === 'u32' || t === 'ptr') return { kind: 'u32' };
+  if (t === 'i32') return { kind: 'i32' };
   if (t === 'u64') return { kind: 'u64' };
   const p = t.split(':');
   if (p.length === 1) return { kind: 'struct', sub: t };
@@ -180,7 +181,7 @@ function defStruct(name, fields) {
 }
 function sizeOf(ty) {
   switch (ty.kind) {
-    case 'u32': return [4, 4];
+    case 'u32': case 'i32': return [4, 4];
     case 'u64': return [8, 8];
     case 'str': case 'bytes': return [ty.n, 1];
     case 'strs': case 'keys': return [ty.n * ty.m, 1];
@@ -237,14 +238,15 @@ function readU64(d, p) {
   const v = d.getBigUint64(p, true);
   return v <= MAX_SAFE ? Number(v) : v;
 }
-function readStruct(name, p) {
+function readStruct(name, p, skip) {
   const d = dv(), o = {};
-  for (const f of S[name].fields) o[f.js] = readField(d, f.ty, p + f.off);
+  for (const f of S[name].fields) if (f.js !== skip) o[f.js] = readField(d, f.ty, p + f.off);
   return o;
 }
 function readField(d, ty, p) {
   switch (ty.kind) {
     case 'u32': return d.getUint32(p, true);
+    case 'i32': return d.getInt32(p, true);
     case 'u64': return readU64(d, p);
     case 'str': return readStr(p, ty.n);
     case 'bytes': return copyOut(p, ty.n);
@@ -266,6 +268,7 @@ function writeStruct(name, p, o) {
 function writeField(d, ty, p, v, js) {
   switch (ty.kind) {
     case 'u32': d.setUint32(p, Number(v) >>> 0, true); return;
+    case 'i32': d.setInt32(p, Number(v) | 0, true); return;
     case 'u64':
       if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
         d.setUint32(p, v % 4294967296, true); d.setUint32(p + 4, Math.floor(v / 4294967296), true);
@@ -336,6 +339,30 @@ defStruct('matchOptions', [['version', 'u32'], ['wPrice', 'u32'], ['wPerfPrice',
   ['perfPriceCap', 'u64'], ['stakeCapMicro', 'u64'], ['agingPerHour', 'u64'], ['strandMinGpus', 'u32'],
   ['threads', 'u32']]);
 defStruct('buf', [['data', 'ptr'], ['len', 'u32']]);
+// GPU reports (a probe's answer, signed by the provider) and audit reports
+// (an auditor's checks of one provider). A probed value is { state, error,
+// value } (gpurent_pv: state 0 = OK, 1 = unsupported, 2 = driver error,
+// 3 = skipped); an active check adds ratioPpm and verdict.
+defStruct('pv', [['state', 'u32'], ['error', 'u32'], ['value', 'u64']]);
+defStruct('pvText', [['state', 'u32'], ['error', 'u32'], ['value', 'str:256']]);
+defStruct('pvUuid', [['state', 'u32'], ['error', 'u32'], ['value', 'bytes:16']]);
+defStruct('probeCheck', [['state', 'u32'], ['error', 'u32'], ['value', 'u64'], ['ratioPpm', 'u32'], ['verdict', 'u32']]);
+defStruct('probeDevice', [['ordinal', 'u32'], ['name', 'pvText'], ['uuid', 'pvUuid'], ['pciDomain', 'pv'],
+  ['pciBus', 'pv'], ['pciDevice', 'pv'], ['ccMajor', 'pv'], ['ccMinor', 'pv'], ['smCount', 'pv'], ['memoryBytes', 'pv'],
+  ['clockKhz', 'pv'], ['memClockKhz', 'pv'], ['busWidthBits', 'pv'], ['l2Bytes', 'pv'], ['eccEnabled', 'pv'],
+  ['maxThreadsPerSm', 'pv'], ['fp32Gflops', 'pv'], ['fp16TensorGflops', 'pv'], ['bf16TensorGflops', 'pv'],
+  ['memBwMbps', 'pv'], ['h2dPeakMbps', 'pv'], ['d2d', 'probeCheck'], ['h2d', 'probeCheck'], ['fma', 'probeCheck']]);
+const GPU_REPORT_MAX_DEVICES = 64;
+defStruct('gpuReport', [['nonce', 'bytes:32'], ['probedAt', 'u64'], ['status', 'i32'], ['driverError', 'u32'],
+  ['reason', 'str:256'], ['driverVersion', 'pv'], ['driverPath', 'str:1024'], ['driverDigest', 'bytes:32'],
+  ['ldPreloadSet', 'u32'], ['cudaVisibleDevicesSet', 'u32'], ['driverDeviceCount', 'u32'], ['checks', 'u32'],
+  ['deviceCount', 'u32'], ['devices', ['probeDevice', GPU_REPORT_MAX_DEVICES]]]);
+defStruct('challenge', [['timeS', 'u64'], ['kind', 'u32'], ['passed', 'u32']]);
+defStruct('job', [['jobId', 'str:64'], ['endS', 'u64'], ['outcome', 'u32']]);
+defStruct('auditReport', [['providerKey', 'bytes:32'], ['auditorKey', 'bytes:32'], ['timeS', 'u64'],
+  ['gpuReport', 'u32'], ['integrity', 'u32'], ['security', 'u32'], ['gpuReportDigest', 'bytes:32'],
+  ['stakeObserved', 'u32'], ['stakeMicro', 'u64'], ['challengeCount', 'u32'], ['challengesPtr', 'ptr'],
+  ['jobCount', 'u32'], ['jobsPtr', 'ptr']]);
 
 // The hot results (a best() call returns k candidates) have their own
 // readers: a generic readStruct builds each object key by key, several
@@ -357,7 +384,8 @@ function readCandidate(d, p) {
 
 // The order of gpurent_js_sizeof() in bindings/js/src/glue.c.
 const LAYOUT_ORDER = ['gpu', 'node', 'offer', 'request', 'tierCert', 'revocation', 'envelope', 'candidate',
-  'explain', 'receipt', 'assignment', 'placement', 'verifyOptions', 'matchOptions', 'buf'];
+  'explain', 'receipt', 'assignment', 'placement', 'verifyOptions', 'matchOptions', 'buf', 'pv', 'pvText', 'pvUuid',
+  'probeCheck', 'probeDevice', 'gpuReport', 'challenge', 'job', 'auditReport'];
 /** [name, size this file computes, size the C compiler gives] per struct. */
 export function structLayouts() {
   const m = need();
@@ -461,8 +489,59 @@ function receiptToC(s, rec) {
   return p;
 }
 
-/** Decode an offer, request, GPU, tier certificate, revocation or match
- *  receipt into a plain object whose `type` names the record. */
+function gpuReportFromC(p) {
+  const r = readStruct('gpuReport', p, 'devices');
+  const dev = S.gpuReport.fields.find((f) => f.js === 'devices').off;
+  r.devices = Array.from({ length: r.deviceCount }, (_, i) => readStruct('probeDevice', p + dev + i * S.probeDevice.size));
+  delete r.deviceCount;
+  return { type: 'gpu_report', ...r, statusName: statusName(r.status) };
+}
+function gpuReportToC(s, rec) {
+  const p = s.alloc(S.gpuReport.size);
+  const devices = rec.devices ?? [];
+  if (devices.length > GPU_REPORT_MAX_DEVICES)
+    throw new GpurentError(-7, 'GPURENT_E_LIMIT', `devices: ${devices.length}, at most ${GPU_REPORT_MAX_DEVICES}`);
+  writeStruct('gpuReport', p, { ...rec, deviceCount: devices.length, devices });
+  return p;
+}
+function auditReportFromC(p) {
+  const a = readStruct('auditReport', p);
+  a.challenges = Array.from({ length: a.challengeCount }, (_, i) => readStruct('challenge', a.challengesPtr + i * S.challenge.size));
+  a.jobs = Array.from({ length: a.jobCount }, (_, i) => readStruct('job', a.jobsPtr + i * S.job.size));
+  delete a.challengeCount; delete a.challengesPtr; delete a.jobCount; delete a.jobsPtr;
+  return { type: 'audit_report', ...a };
+}
+function auditReportToC(s, rec) {
+  const cs = rec.challenges ?? [], js = rec.jobs ?? [];
+  const cp = s.alloc(S.challenge.size * cs.length), jp = s.alloc(S.job.size * js.length);
+  cs.forEach((c, i) => writeStruct('challenge', cp + i * S.challenge.size, c));
+  js.forEach((j, i) => writeStruct('job', jp + i * S.job.size, j));
+  const p = s.alloc(S.auditReport.size);
+  writeStruct('auditReport', p, { ...rec, challengeCount: cs.length, challengesPtr: cp, jobCount: js.length, jobsPtr: jp });
+  return p;
+}
+
+/** Decode a GPU report (its status also by name) into a plain object:
+ *  { type: 'gpu_report', nonce, probedAt, status, statusName, ..., devices: [...] }. */
+export function decodeGpuReport(bytes) {
+  return withScope((s) => {
+    const p = s.raw(S.gpuReport.size);
+    check(M._gpurent_gpu_report_decode(s.bytes(bytes), bytes.length, p));
+    return gpuReportFromC(p);
+  });
+}
+/** Decode an audit report into a plain object:
+ *  { type: 'audit_report', providerKey, auditorKey, timeS, ..., challenges: [...], jobs: [...] }. */
+export function decodeAuditReport(bytes) {
+  return withScope((s) => {
+    const p = s.alloc(S.auditReport.size);
+    const rc = M._gpurent_audit_report_decode(s.bytes(bytes), bytes.length, p);
+    try { check(rc); return auditReportFromC(p); } finally { M._gpurent_audit_report_clear(p); }
+  });
+}
+
+/** Decode an offer, request, GPU, GPU report, audit report, tier
+ *  certificate, revocation or match receipt into a plain object whose `type` names the record. */
 export function decode(bytes) {
   const type = recordType(bytes);
   switch (type) {
@@ -470,6 +549,8 @@ export function decode(bytes) {
     case 'request': return trimRequest(decodeSimple('request', 'request', type, bytes));
     case 'tier_cert': { const c = decodeSimple('tier_cert', 'tierCert', type, bytes); c.auditors = c.auditors.slice(0, c.auditorCount); return c; }
     case 'revocation': return decodeSimple('revocation', 'revocation', type, bytes);
+    case 'gpu_report': return decodeGpuReport(bytes);
+    case 'audit_report': return decodeAuditReport(bytes);
     case 'offer': return withScope((s) => {
       const p = s.alloc(S.offer.size);
       const rc = M._gpurent_offer_decode(s.bytes(bytes), bytes.length, p);
@@ -499,6 +580,16 @@ export function encode(rec) {
     case 'match_receipt': return withScope((s) => {
       const b = s.alloc(8);
       check(M._gpurent_match_receipt_encode(receiptToC(s, rec), b));
+      return takeBuf(b);
+    });
+    case 'gpu_report': return withScope((s) => {
+      const b = s.alloc(8);
+      check(M._gpurent_gpu_report_encode(gpuReportToC(s, rec), b));
+      return takeBuf(b);
+    });
+    case 'audit_report': return withScope((s) => {
+      const b = s.alloc(8);
+      check(M._gpurent_audit_report_encode(auditReportToC(s, rec), b));
       return takeBuf(b);
     });
     default: throw new TypeError(`encode: unknown record type ${rec.type}`);

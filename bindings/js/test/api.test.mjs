@@ -149,3 +149,45 @@ test('calls whose buffers exceed the scratch block and calls that fail leave lat
   assert.deepEqual(gr.verifyEnvelope(trust, env, { now: NOW, checkReplay: false }).payload, bytes);
   k.free(); trust.free();
 });
+
+test('GPU and audit reports: plain objects out, the same canonical bytes back, bad ones refused', () => {
+  const pv = (value) => ({ state: 0, error: 0, value });
+  const device = { ordinal: 0, name: { state: 0, error: 0, value: 'NVIDIA RTX 4090' }, uuid: { state: 0, error: 0, value: seed(7).subarray(0, 16) },
+    pciDomain: pv(0), pciBus: pv(1), pciDevice: pv(0), ccMajor: pv(8), ccMinor: pv(9), smCount: pv(128), memoryBytes: pv(25757220864),
+    clockKhz: pv(2520000), memClockKhz: pv(10501000), busWidthBits: pv(384), l2Bytes: pv(75497472), eccEnabled: { state: 1, error: 1, value: 0 },
+    maxThreadsPerSm: pv(1536), fp32Gflops: pv(82575), fp16TensorGflops: pv(165150), bf16TensorGflops: pv(165150), memBwMbps: pv(1008096),
+    h2dPeakMbps: pv(31507), d2d: { state: 3, error: 0, value: 0, ratioPpm: 0, verdict: 0 },
+    h2d: { state: 3, error: 0, value: 0, ratioPpm: 0, verdict: 0 }, fma: { state: 0, error: 0, value: 80000, ratioPpm: 968800, verdict: 1 } };
+  const report = { type: 'gpu_report', nonce: seed(1), probedAt: NOW, status: 0, driverVersion: pv(12040),
+    driverPath: '/usr/lib/x86_64-linux-gnu/libcuda.so.1', driverDigest: seed(2), driverDeviceCount: 1, checks: 4, devices: [device] };
+  const bytes = gr.encode(report);
+  assert.equal(gr.recordType(bytes), 'gpu_report');
+  const back = gr.decode(bytes);
+  assert.deepEqual(gr.decodeGpuReport(bytes), back);
+  assert.equal(back.statusName, 'GPURENT_OK');
+  assert.equal(back.devices.length, 1);
+  assert.deepEqual(back.devices[0].fma, device.fma);
+  assert.equal(back.devices[0].name.value, 'NVIDIA RTX 4090');
+  assert.equal(back.devices[0].memoryBytes.value, 25757220864);
+  assert.deepEqual(gr.encode(back), bytes);
+  // a device with state OK and a non-zero error, and 65 devices, are refused
+  assert.throws(() => gr.encode({ ...report, devices: [{ ...device, smCount: { state: 0, error: 5, value: 1 } }] }), gr.GpurentError);
+  assert.throws(() => gr.encode({ ...report, devices: Array(65).fill(device) }), { code: 'GPURENT_E_LIMIT' });
+  assert.throws(() => gr.decodeGpuReport(gr.encode({ type: 'gpu', model: 'X', ccMajor: 8 })), gr.WireError);
+
+  const audit = { type: 'audit_report', providerKey: seed(3), auditorKey: seed(4), timeS: NOW, gpuReport: 1, integrity: 1, security: 2,
+    gpuReportDigest: seed(5), stakeObserved: 1, stakeMicro: 2 ** 40,
+    challenges: [{ timeS: NOW - 10, kind: 1, passed: 1 }, { timeS: NOW - 20, kind: 2, passed: 0 }],
+    jobs: [{ jobId: 'train-b', endS: NOW - 5, outcome: 1 }, { jobId: 'eval', endS: NOW - 1, outcome: 2 }] };
+  const ab = gr.encode(audit);
+  const a = gr.decodeAuditReport(ab);
+  assert.deepEqual(gr.decode(ab), a);
+  assert.equal(a.stakeMicro, 2 ** 40);
+  // the encoder sorts the sets: challenges by time, jobs by id
+  assert.deepEqual(a.challenges.map((c) => c.timeS), [NOW - 20, NOW - 10]);
+  assert.deepEqual(a.jobs.map((j) => j.jobId), ['eval', 'train-b']);
+  assert.deepEqual(gr.encode(a), ab);
+  assert.throws(() => gr.encode({ ...audit, auditorKey: seed(3) }), gr.GpurentError); // auditing oneself
+  assert.throws(() => gr.encode({ ...audit, challenges: [{ timeS: NOW + 1, kind: 1, passed: 1 }] }), gr.GpurentError); // after the report
+  assert.throws(() => gr.decodeAuditReport(ab.subarray(0, ab.length - 2)), gr.WireError);
+});
