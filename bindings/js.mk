@@ -62,16 +62,23 @@ check-js-browser: web-build
 
 check-js: check-js-node check-js-browser
 
-# The page: static files, the module, and the demo market, in build/web.
+# The page: static files, the module, and two markets, in build/web: market/
+# (what the page loads by default) exported by `gpurent demo --export` on a
+# small fixed-seed market, and curated/ (index.html?market=curated), the
+# hand-made market of export_demo.mjs whose named providers the browser test
+# checks one by one.
 WEB_OUT := build/web
 WEB_SRC := $(wildcard examples/web/*.html examples/web/*.css examples/web/app.mjs)
+WEB_DEMO_ARGS := --providers 40 --requests 60 --eras 6 --seed 2026
 .PHONY: web-build
-web-build: $(WASM_MJS) $(WEB_SRC) examples/web/export_demo.mjs
+web-build: $(WASM_MJS) $(WEB_SRC) examples/web/export_demo.mjs $(BUILD)/gpurent $(BUILD)/tests/libfakecuda.so
 	@mkdir -p $(WEB_OUT)/dist
 	cp $(WEB_SRC) $(WEB_OUT)/
 	cp $(JS_DIR)/gpurent.mjs $(WEB_OUT)/
 	cp $(WASM_MJS) $(WEB_OUT)/dist/
-	node examples/web/export_demo.mjs $(WEB_OUT)/market
+	$(BUILD)/gpurent demo $(WEB_DEMO_ARGS) --fake-driver $(CURDIR)/$(BUILD)/tests/libfakecuda.so \
+	  --export $(WEB_OUT)/market > $(WEB_OUT)/demo.log
+	node examples/web/export_demo.mjs $(WEB_OUT)/curated
 
 web: web-build
 	node examples/web/serve.mjs $(WEB_OUT) $(or $(WEB_PORT),0)
