@@ -694,9 +694,10 @@ export function verifyEnvelope(trust, envelope, { now, skew = 300, statement = 0
     check(M._gpurent_envelope_verify(trust.live, s.bytes(envelope), envelope.length, BigInt(now), skew >>> 0, o, out));
     const v = dv().getUint32(out, true);
     try {
-      const b = s.alloc(8), h = s.alloc(S.envelope.size), d = s.alloc(32), k = s.alloc(32);
-      check(M._gpurent_verified_payload(v, b));
-      const payload = takeBuf(b);
+      const n = s.raw(4), h = s.raw(S.envelope.size), d = s.raw(32), k = s.raw(32);
+      // The payload is borrowed from the result and copied once, into JavaScript.
+      const at = M._gpurent_verified_payload_data(v, n);
+      const payload = copyOut(at, dv().getUint32(n, true));
       check(M._gpurent_verified_header(v, h));
       const header = readStruct('envelope', h);
       header.subject = header.subject.slice(0, header.subjectLen);
