@@ -154,6 +154,54 @@ export class Key implements Freeable {
 export function verifyTierCertificate(trust: TrustStore, envelope: Bytes,
                                       options: { now: U64; skew?: number; quorum?: number }): TierCert;
 
+/** Names of the score components, in the order of TierExplanation.components. */
+export const TIER_COMPONENTS: readonly ['uptime', 'audit', 'jobs', 'stake', 'tenure'];
+export interface TierLevel { uptimeMinPpm: number; slashBelowPpm: number; pointsPpm: number; erasUp: number; erasDown: number }
+/** Overrides of the C defaults (gpurent_tier_options, camelCase); tiers[0] is tier 1. */
+export interface TierOptions {
+  tierCount?: number; tiers?: TierLevel[]; incubationTiers?: number; minIncubationEras?: number; quorumAuditors?: number;
+  eraS?: U64; genesisS?: U64; firstEra?: U64; windowEras?: number; halfLifeEras?: number; gpuWeightPpm?: number;
+  cpuWeightPpm?: number; bound?: number; zMilli?: number; priorPassMilli?: number; priorFailMilli?: number;
+  weightUptimePpm?: number; weightAuditPpm?: number; weightJobsPpm?: number; weightStakePpm?: number;
+  weightTenurePpm?: number; stakeFullMicro?: U64; tenureFullEras?: number; securityDemoteTiers?: number;
+  maxProviders?: number;
+}
+export interface TierSlash { providerKey: Bytes; era: U64; reasons: number; tierBefore: number; tierAfter: number; uptimePpm: number }
+export interface EraSummary {
+  era: U64; evaluated: number; promoted: number; demoted: number; resets: number; slashes: number; graduated: number;
+  /** Providers per tier after the era, [0] = tier 1, tierCount entries. */
+  tierCounts: number[]; slashEvents: TierSlash[];
+}
+export interface TierComponent {
+  name: (typeof TIER_COMPONENTS)[number]; valuePpm: number; meanPpm: number; weightPpm: number; contributionPpm: number;
+  evidenceQ16: U64;
+}
+export interface TierExplanation {
+  providerKey: Bytes; era: U64; tier: number; previousTier: number; incubating: number; rule: number; ruleName: string;
+  scorePpm: number; meanPpm: number; confidencePpm: number; eraUptimePpm: number; eraObserved: number;
+  qualifyingTier: number; slashReasons: number; pointsPpm: number; components: TierComponent[]; upStreak: number;
+  downStreak: number; erasInTier: number; incubationEras: number; auditors: number; stakeMicro: U64; firstEra: U64;
+  nextTier: number; needUptimePpm: number; needEras: number; needIncubationEras: number; needAuditors: number;
+  /** The library's own rendering. */
+  text: string;
+}
+/** An auditor's tier engine: signed audit reports in; summaries, explanations, certificates out. */
+export class TierEngine implements Freeable {
+  constructor(options?: TierOptions);
+  readonly tierCount: number;
+  /** The era evaluate() evaluates next. */
+  readonly nextEra: number;
+  readonly providerCount: number;
+  eraOf(timeS: U64): number;
+  /** Verify (auditor role, replay) and record a signed audit report. */
+  recordSigned(trust: TrustStore, envelope: Bytes, options: { now: U64; skew?: number }): void;
+  evaluate(era?: U64): EraSummary;
+  explain(providerKey: Bytes): TierExplanation;
+  /** The certificate of the last evaluated era, to encode() and sign. */
+  certificate(providerKey: Bytes): TierCert;
+  free(): void;
+}
+
 export interface Breakdown {
   price: U64; perfPrice: U64; tier: U64; score: U64; stake: U64; locality: U64; fit: U64; total: U64; tieHash: U64;
 }

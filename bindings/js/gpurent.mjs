@@ -339,6 +339,31 @@ defStruct('matchOptions', [['version', 'u32'], ['wPrice', 'u32'], ['wPerfPrice',
   ['perfPriceCap', 'u64'], ['stakeCapMicro', 'u64'], ['agingPerHour', 'u64'], ['strandMinGpus', 'u32'],
   ['threads', 'u32']]);
 defStruct('buf', [['data', 'ptr'], ['len', 'u32']]);
+// The tier engine: its options (written over the C defaults), and what it
+// reports: an era's summary, slash events, a provider's explanation.
+const TIER_MAX = 16;
+defStruct('tierLevel', [['uptimeMinPpm', 'u32'], ['slashBelowPpm', 'u32'], ['pointsPpm', 'u32'], ['erasUp', 'u32'],
+  ['erasDown', 'u32']]);
+defStruct('tierOptions', [['version', 'u32'], ['tierCount', 'u32'], ['tiers', ['tierLevel', TIER_MAX]],
+  ['incubationTiers', 'u32'], ['minIncubationEras', 'u32'], ['quorumAuditors', 'u32'], ['eraS', 'u64'],
+  ['genesisS', 'u64'], ['firstEra', 'u64'], ['windowEras', 'u32'], ['halfLifeEras', 'u32'], ['gpuWeightPpm', 'u32'],
+  ['cpuWeightPpm', 'u32'], ['bound', 'u32'], ['zMilli', 'u32'], ['priorPassMilli', 'u32'], ['priorFailMilli', 'u32'],
+  ['weightUptimePpm', 'u32'], ['weightAuditPpm', 'u32'], ['weightJobsPpm', 'u32'], ['weightStakePpm', 'u32'],
+  ['weightTenurePpm', 'u32'], ['stakeFullMicro', 'u64'], ['tenureFullEras', 'u32'], ['securityDemoteTiers', 'u32'],
+  ['maxProviders', 'u32'], ['unverifiedEvidence', 'u32']]);
+defStruct('eraSummary', [['era', 'u64'], ['evaluated', 'u32'], ['promoted', 'u32'], ['demoted', 'u32'],
+  ['resets', 'u32'], ['slashes', 'u32'], ['graduated', 'u32'], ['tierCounts', `u32s:${TIER_MAX}`]]);
+defStruct('slash', [['providerKey', 'bytes:32'], ['era', 'u64'], ['reasons', 'u32'], ['tierBefore', 'u32'],
+  ['tierAfter', 'u32'], ['uptimePpm', 'u32']]);
+defStruct('tierComponent', [['valuePpm', 'u32'], ['meanPpm', 'u32'], ['weightPpm', 'u32'], ['contributionPpm', 'u32'],
+  ['evidenceQ16', 'u64']]);
+defStruct('tierExplanation', [['providerKey', 'bytes:32'], ['era', 'u64'], ['tier', 'u32'], ['previousTier', 'u32'],
+  ['incubating', 'u32'], ['rule', 'u32'], ['scorePpm', 'u32'], ['meanPpm', 'u32'], ['confidencePpm', 'u32'],
+  ['eraUptimePpm', 'u32'], ['eraObserved', 'u32'], ['qualifyingTier', 'u32'], ['slashReasons', 'u32'],
+  ['pointsPpm', 'u32'], ['components', ['tierComponent', 5]], ['upStreak', 'u32'], ['downStreak', 'u32'],
+  ['erasInTier', 'u32'], ['incubationEras', 'u32'], ['auditors', 'u32'], ['stakeMicro', 'u64'], ['firstEra', 'u64'],
+  ['nextTier', 'u32'], ['needUptimePpm', 'u32'], ['needEras', 'u32'], ['needIncubationEras', 'u32'],
+  ['needAuditors', 'u32']]);
 // GPU reports (a probe's answer, signed by the provider) and audit reports
 // (an auditor's checks of one provider). A probed value is { state, error,
 // value } (gpurent_pv: state 0 = OK, 1 = unsupported, 2 = driver error,
@@ -385,7 +410,8 @@ function readCandidate(d, p) {
 // The order of gpurent_js_sizeof() in bindings/js/src/glue.c.
 const LAYOUT_ORDER = ['gpu', 'node', 'offer', 'request', 'tierCert', 'revocation', 'envelope', 'candidate',
   'explain', 'receipt', 'assignment', 'placement', 'verifyOptions', 'matchOptions', 'buf', 'pv', 'pvText', 'pvUuid',
-  'probeCheck', 'probeDevice', 'gpuReport', 'challenge', 'job', 'auditReport'];
+  'probeCheck', 'probeDevice', 'gpuReport', 'challenge', 'job', 'auditReport', 'tierLevel', 'tierOptions',
+  'eraSummary', 'slash', 'tierComponent', 'tierExplanation'];
 /** [name, size this file computes, size the C compiler gives] per struct. */
 export function structLayouts() {
   const m = need();
@@ -759,6 +785,88 @@ export function verifyTierCertificate(trust, envelope, { now, skew = 300, quorum
     c.auditors = c.auditors.slice(0, c.auditorCount);
     return c;
   });
+}
+
+/** Names of the score components, in the order of explain().components. */
+export const TIER_COMPONENTS = Object.freeze(['uptime', 'audit', 'jobs', 'stake', 'tenure']);
+
+/**
+ * A tier engine (an auditor's): signed audit reports in, eras evaluated,
+ * tiers, explanations and certificates out, all computed by the C engine.
+ * Options are the C defaults (Spheron's table, docs/tiers.md) with any
+ * field of gpurent_tier_options overridden by its camelCase name
+ * ({ genesisS, eraS, quorumAuditors, windowEras, ... }).
+ */
+export class TierEngine extends Handle {
+  constructor(options = {}) {
+    need();
+    let tierCount = 0;
+    super(newHandle('_gpurent_tier_engine_new', (s) => {
+      const o = s.alloc(S.tierOptions.size);
+      check(M._gpurent_tier_options_init(o, 2));
+      writeStruct('tierOptions', o, { ...options, version: 2 });
+      tierCount = readStruct('tierOptions', o).tierCount;
+      return o;
+    }), '_gpurent_tier_engine_free');
+    /** Tiers in the engine's table (tier 1 is the most trusted). */
+    this.tierCount = tierCount;
+  }
+  /** Verify a signed audit report (auditor role, not replayed) and record
+   *  its evidence; throws VerifyError / TierError naming the failed step. */
+  recordSigned(trust, envelope, { now, skew = 300 } = {}) {
+    if (now === undefined) throw new TypeError('recordSigned: `now` (Unix seconds) is required');
+    withScope((s) => check(M._gpurent_tier_record_signed(this.live, trust.live, s.bytes(envelope), envelope.length,
+      BigInt(now), skew >>> 0)));
+  }
+  /** The era the next evaluate() must evaluate. */
+  get nextEra() { return Number(M._gpurent_tier_next_era(this.live)); }
+  /** The era a Unix second falls in. */
+  eraOf(timeS) { return Number(M._gpurent_tier_era_of(this.live, BigInt(timeS))); }
+  get providerCount() { return M._gpurent_tier_provider_count(this.live); }
+  /** Evaluate the next era; returns its summary { era, evaluated, promoted,
+   *  demoted, resets, slashes, graduated, tierCounts (index 0 = tier 1),
+   *  slashEvents: [{ providerKey, era, reasons, tierBefore, tierAfter, uptimePpm }] }. */
+  evaluate(era = this.nextEra) {
+    return withScope((s) => {
+      const p = s.alloc(S.eraSummary.size);
+      check(M._gpurent_tier_evaluate(this.live, BigInt(era), 0, p));
+      const r = readStruct('eraSummary', p);
+      r.tierCounts = r.tierCounts.slice(0, this.tierCount);
+      const x = s.alloc(S.slash.size);
+      r.slashEvents = Array.from({ length: M._gpurent_tier_slash_count(this.live) }, (_, i) => {
+        check(M._gpurent_tier_slash_get(this.live, i, x));
+        return readStruct('slash', x);
+      });
+      return r;
+    });
+  }
+  /** Why a provider has its tier and what it needs to move up, with the
+   *  rule's name, named components and `text` (the library's rendering);
+   *  throws TierError GPURENT_E_UNKNOWN_PROVIDER for a key it has no evidence for. */
+  explain(providerKey) {
+    return withScope((s) => {
+      const p = s.alloc(S.tierExplanation.size);
+      check(M._gpurent_tier_explain(this.live, s.bytes(key32(providerKey)), p));
+      const e = readStruct('tierExplanation', p);
+      e.ruleName = M.UTF8ToString(M._gpurent_tier_rule_name(e.rule));
+      e.components = e.components.map((c, i) => ({ name: TIER_COMPONENTS[i], ...c }));
+      const b = s.alloc(8);
+      check(M._gpurent_tier_explain_text(p, b));
+      e.text = utf8.decode(takeBuf(b));
+      return e;
+    });
+  }
+  /** The provider's tier certificate for the last evaluated era (a record
+   *  to encode() and sign; GPURENT_E_QUORUM_NOT_MET before k auditors). */
+  certificate(providerKey) {
+    return withScope((s) => {
+      const p = s.alloc(S.tierCert.size);
+      check(M._gpurent_tier_certificate(this.live, s.bytes(key32(providerKey)), p));
+      const c = { type: 'tier_cert', ...readStruct('tierCert', p) };
+      c.auditors = c.auditors.slice(0, c.auditorCount);
+      return c;
+    });
+  }
 }
 
 // ---------------------------------------------------------------- match

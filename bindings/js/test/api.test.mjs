@@ -191,3 +191,60 @@ test('GPU and audit reports: plain objects out, the same canonical bytes back, b
   assert.throws(() => gr.encode({ ...audit, challenges: [{ timeS: NOW + 1, kind: 1, passed: 1 }] }), gr.GpurentError); // after the report
   assert.throws(() => gr.decodeAuditReport(ab.subarray(0, ab.length - 2)), gr.WireError);
 });
+
+test('TierEngine: signed audit reports in; era summaries, explanations and certificates out as objects', () => {
+  const G = 1767225600, E = 86400;
+  const prov = gr.Key.fromSeed(seed(1)), auds = [2, 3, 4].map((n) => gr.Key.fromSeed(seed(n))), stranger = gr.Key.fromSeed(seed(8));
+  const trust = new gr.TrustStore();
+  for (const a of auds) trust.add(a.publicKey, gr.Role.auditor);
+  const eng = new gr.TierEngine({ genesisS: G, eraS: E });
+  let nonce = 0;
+  const report = (a, era) => {
+    const t0 = G + era * E;
+    const rec = { type: 'audit_report', providerKey: prov.publicKey, auditorKey: a.publicKey, timeS: t0 + E - 600, gpuReport: 1,
+      integrity: 1, security: 1, challenges: Array.from({ length: 20 }, (_, c) => ({ timeS: t0 + c * 4000, kind: c < 16 ? 1 : 2, passed: 1 })), jobs: [] };
+    const n = new Uint8Array(16); n[15] = ++nonce;
+    return a.sign({ statement: 'audit_report', issuedAt: rec.timeS, expiresAt: rec.timeS + 30 * E, nonce: n }, gr.encode(rec));
+  };
+  try {
+    assert.equal(eng.tierCount, 7);
+    assert.equal(eng.eraOf(G + E + 5), 1);
+    const sums = [];
+    for (let era = 0; era < 3; era++) {
+      const envs = auds.map((a) => report(a, era));
+      for (const env of envs) eng.recordSigned(trust, env, { now: G + (era + 1) * E - 300 });
+      if (era === 0) {
+        // the same statement twice, and one from a key the store does not trust
+        assert.throws(() => eng.recordSigned(trust, envs[0], { now: G + E - 300 }), (e) => e instanceof gr.VerifyError && e.code === 'GPURENT_E_REPLAYED');
+        assert.throws(() => eng.recordSigned(trust, report(stranger, 0), { now: G + E - 300 }), { code: 'GPURENT_E_UNKNOWN_ISSUER' });
+        assert.equal(eng.explain(prov.publicKey).ruleName, 'not evaluated');
+      }
+      assert.equal(eng.nextEra, era);
+      sums.push(eng.evaluate());
+    }
+    assert.deepEqual(sums.map((x) => [x.era, x.evaluated, x.promoted]), [[0, 1, 0], [1, 1, 0], [2, 1, 1]]);
+    assert.deepEqual(sums[0].tierCounts, [0, 0, 0, 0, 0, 0, 1]); // incubation, tier 7
+    assert.deepEqual(sums[2].tierCounts, [0, 0, 0, 0, 0, 1, 0]);
+    assert.deepEqual(sums[2].slashEvents, []);
+    // a report for an era already evaluated is refused by the engine, not the signature check
+    assert.throws(() => eng.recordSigned(trust, report(auds[0], 0), { now: G + 3 * E - 300 }), (e) => e instanceof gr.GpurentError && e.status < 0);
+    const ex = eng.explain(prov.publicKey);
+    assert.equal(ex.tier, 6); assert.equal(ex.previousTier, 7); assert.equal(ex.incubating, 1);
+    assert.equal(ex.ruleName, 'promoted'); assert.equal(ex.era, 2); assert.equal(ex.eraUptimePpm, 1000000);
+    assert.deepEqual(ex.components.map((c) => c.name), ['uptime', 'audit', 'jobs', 'stake', 'tenure']);
+    assert.equal(ex.components.reduce((t, c) => t + c.contributionPpm, 0), ex.scorePpm);
+    assert.equal(ex.auditors, 3);
+    assert.match(ex.text, /tier 6/i);
+    const cert = eng.certificate(prov.publicKey);
+    assert.equal(cert.type, 'tier_cert'); assert.equal(cert.tier, 6); assert.equal(cert.scorePpm, ex.scorePpm);
+    assert.deepEqual(cert.auditors, auds.map((a) => a.publicKey).sort((x, y) => (gr.toHex(x) < gr.toHex(y) ? -1 : 1)));
+    // signed by the three auditors, it verifies as a quorum of 3 and decodes to the same object
+    let env = auds[0].sign({ statement: 'tier_cert', issuedAt: G + 3 * E, expiresAt: G + 40 * E, subject: prov.publicKey }, gr.encode(cert));
+    env = auds[2].cosign(auds[1].cosign(env));
+    assert.deepEqual(gr.verifyTierCertificate(trust, env, { now: G + 3 * E, quorum: 3 }), cert);
+    assert.throws(() => eng.certificate(seed(9)), { code: 'GPURENT_E_UNKNOWN_PROVIDER' });
+    assert.throws(() => eng.explain(seed(9)), (e) => e instanceof gr.TierError && e.code === 'GPURENT_E_UNKNOWN_PROVIDER');
+  } finally { eng.free(); trust.free(); [prov, stranger, ...auds].forEach((k) => k.free()); }
+  assert.throws(() => eng.nextEra, /after free/);
+  assert.throws(() => new gr.TierEngine({ tierCount: 2 }), gr.GpurentError); // below the 3 tiers a table needs
+});
