@@ -11,6 +11,7 @@
  * Everything random is drawn from one seed, so two runs print the same
  * market. */
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,16 +384,156 @@ static void make_request(uint32_t i, const machine *ms, uint32_t nm, uint64_t no
     q->submitted_at = now - below(7200);
 }
 
+/* ---------------- --export DIR: the market for examples/web ---------------- */
+
+/* An array of signed envelopes (or records) as hex strings; NULL entries
+ * (a provider without a certificate) are left out. */
+static json_t *hex_array(const gpurent_buf *bufs, size_t stride, uint32_t n)
+{
+    json_t *a = json_array();
+    for (uint32_t i = 0; a && i < n; i++) {
+        const gpurent_buf *b = (const gpurent_buf *)((const char *)bufs + (size_t)i * stride);
+        if (!b->data) continue;
+        char *h = cli_hex(b->data, b->len);
+        if (!h || json_array_append_new(a, json_string(h))) { free(h); json_decref(a); return NULL; }
+        free(h);
+    }
+    return a;
+}
+
+static int add_party(json_t *trust, const char *name, uint32_t roles, const uint8_t pk[32])
+{
+    char *h = cli_hex(pk, 32);
+    json_t *o = h ? json_pack("{s:s, s:i, s:s}", "name", name, "roles", (json_int_t)roles, "publicKey", h) : NULL;
+    free(h);
+    return !o || json_array_append_new(trust, o);
+}
+
+typedef struct demo_export {
+    const demo_cfg *cfg;
+    const provider *ps;
+    const gpurent_buf *certs;    /* cfg->providers, empty where no quorum */
+    const gpurent_request *reqs; /* cfg->requests */
+    const uint8_t (*aud_pk)[32];
+    const uint8_t (*mat_pk)[32];
+    const gpurent_buf *receipt;  /* the receipt's canonical bytes */
+    const gpurent_buf *signed_receipt; /* the same, signed by MATCHER_QUORUM matchmakers */
+    uint64_t now;                /* the requesters' clock */
+} demo_export;
+
+/* Write DIR/market.json in the format examples/web/app.mjs loads
+ * ("gpurent-demo-market/1", docs/cli.md): the trust list with names and
+ * roles, every signed offer, GPU report and tier certificate, the requests
+ * (canonical bytes), and the quorum-signed receipt with a copy whose
+ * receipt has one byte changed (its signatures untouched), which every
+ * verifier must reject. 0, or an exit code with the message printed. */
+static int export_market(const char *dir, const demo_export *x)
+{
+    const demo_cfg *cfg = x->cfg;
+    json_t *root = json_object(), *trust = json_array(), *reqs = json_array(), *receipts = json_array();
+    int bad = !root || !trust || !reqs || !receipts;
+    char name[64];
+    for (uint32_t i = 0; !bad && i < cfg->providers; i++) {
+        snprintf(name, sizeof name, "Provider %u", i);
+        bad |= add_party(trust, name, GPURENT_ROLE_PROVIDER, x->ps[i].pk);
+    }
+    for (uint32_t i = 0; !bad && i < AUDITORS; i++) {
+        snprintf(name, sizeof name, "Auditor %c", 'A' + (int)i);
+        bad |= add_party(trust, name, GPURENT_ROLE_AUDITOR, x->aud_pk[i]);
+    }
+    for (uint32_t i = 0; !bad && i < MATCHERS; i++) {
+        snprintf(name, sizeof name, "Matchmaker %u", i + 1);
+        bad |= add_party(trust, name, GPURENT_ROLE_MATCHER, x->mat_pk[i]);
+    }
+    for (uint32_t i = 0; !bad && i < cfg->requests; i++) {
+        gpurent_buf b = {0};
+        CHECK(gpurent_request_encode(&x->reqs[i], &b));
+        char *h = cli_hex(b.data, b.len);
+        bad |= !h || json_array_append_new(reqs, json_string(h));
+        free(h);
+        gpurent_buf_free(&b);
+    }
+    /* The altered copy: the receipt's last byte (inside a placement) flipped
+     * where the envelope carries it. */
+    const gpurent_buf *env = x->signed_receipt;
+    uint8_t *tampered = malloc(env->len);
+    const uint8_t *at = NULL;
+    for (size_t off = 0; tampered && x->receipt->len && off + x->receipt->len <= env->len && !at; off++)
+        if (!memcmp(env->data + off, x->receipt->data, x->receipt->len)) at = env->data + off;
+    if (tampered && at) {
+        memcpy(tampered, env->data, env->len);
+        tampered[(size_t)(at - env->data) + x->receipt->len - 1] ^= 0x01;
+        char *h1 = cli_hex(env->data, env->len), *h2 = cli_hex(tampered, env->len);
+        bad |= !h1 || !h2 ||
+               json_array_append_new(receipts, json_pack("{s:s, s:s}", "label", "Batch receipt", "envelope", h1)) ||
+               json_array_append_new(receipts, json_pack("{s:s, s:s}", "label", "Batch receipt (altered in transit)",
+                                                         "envelope", h2));
+        free(h1);
+        free(h2);
+    } else {
+        bad = 1;
+    }
+    free(tampered);
+    if (!bad) {
+        bad |= json_object_set_new(root, "format", json_string("gpurent-demo-market/1")) ||
+               json_object_set_new(root, "seed", json_integer((json_int_t)cfg->seed)) ||
+               json_object_set_new(root, "now", json_integer((json_int_t)x->now)) ||
+               json_object_set_new(root, "skew", json_integer(60)) ||
+               json_object_set_new(root, "certQuorum", json_integer(TIER_AUDITORS)) ||
+               json_object_set_new(root, "receiptQuorum", json_integer(MATCHER_QUORUM)) ||
+               json_object_set(root, "trust", trust) ||
+               json_object_set_new(root, "offers", hex_array(&x->ps[0].offer, sizeof *x->ps, cfg->providers)) ||
+               json_object_set_new(root, "gpuReports", hex_array(&x->ps[0].report, sizeof *x->ps, cfg->providers)) ||
+               json_object_set_new(root, "certificates", hex_array(x->certs, sizeof *x->certs, cfg->providers)) ||
+               json_object_set(root, "requests", reqs) || json_object_set(root, "receipts", receipts);
+    }
+    json_decref(trust);
+    json_decref(reqs);
+    json_decref(receipts);
+    char *text = bad ? NULL : json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    if (!text) return cli_fail("demo", EXIT_FAILED, "--export: out of memory building market.json");
+    size_t plen = strlen(dir) + sizeof "/market.json";
+    char *path = malloc(plen);
+    int rc = 0;
+    if (!path) rc = cli_fail("demo", EXIT_FAILED, "--export: out of memory");
+    else {
+        snprintf(path, plen, "%s/market.json", dir);
+        if (cli_write_file(path, (const uint8_t *)text, strlen(text)))
+            rc = cli_fail("demo", EXIT_IO, "--export %s: %s", path, strerror(errno));
+        else
+            printf("  exported the market for examples/web to %s (%zu bytes)\n", path, strlen(text));
+    }
+    free(path);
+    free(text);
+    return rc;
+}
+
+/* The export folder is made (one level, like mkdir) before the long run, so
+ * a bad path fails at once. */
+static int export_prepare(const char *dir)
+{
+    struct stat st;
+    if (mkdir(dir, 0755) && errno != EEXIST) return cli_fail("demo", EXIT_IO, "--export %s: %s", dir, strerror(errno));
+    if (stat(dir, &st)) return cli_fail("demo", EXIT_IO, "--export %s: %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) return cli_fail("demo", EXIT_IO, "--export %s: not a folder", dir);
+    return 0;
+}
+
 static const cli_cmd demo_cmd = {
-    "demo", "usage: gpurent demo [--providers N] [--requests N] [--eras N] [--seed N] [--fake-driver PATH]\n",
+    "demo", "usage: gpurent demo [--providers N] [--requests N] [--eras N] [--seed N] [--fake-driver PATH]\n"
+            "                    [--export DIR]\n",
     "Run a whole simulated market (defaults: 2000 providers (10..100000), 3000 requests (1..1000000),\n"
     "30 eras (1..365) of 24 h). Without a GPU on this machine it needs the fake CUDA driver of\n"
     "tests/fakecuda (built by `make tests` as build/tests/libfakecuda.so): --fake-driver PATH, else\n"
     "$GPURENT_FAKE_DRIVER, else tests/libfakecuda.so beside this program (the build tree).\n"
-    "Prices are in units per GPU-hour (records hold micro-units).\n",
+    "Prices are in units per GPU-hour (records hold micro-units). --export DIR also writes the\n"
+    "market (signed offers, GPU reports, certificates, requests, the receipt) to DIR/market.json\n"
+    "for the marketplace page (examples/web).\n",
     (const cli_optdef[]){{"--providers", OPT_U64, 0, 10, 100000}, {"--requests", OPT_U64, 0, 1, 1000000},
                          {"--eras", OPT_U64, 0, 1, 365}, {"--seed", OPT_U64, 0, 0, UINT64_MAX},
-                         {"--fake-driver", OPT_STR, 0, 0, 0}, {NULL, OPT_FLAG, 0, 0, 0}},
+                         {"--fake-driver", OPT_STR, 0, 0, 0}, {"--export", OPT_STR, 0, 0, 0},
+                         {NULL, OPT_FLAG, 0, 0, 0}},
     0, 0, NULL};
 
 /* The fake driver when none is named: $GPURENT_FAKE_DRIVER, else the build
@@ -423,6 +564,8 @@ int cmd_demo(int argc, char **argv)
     if (cfg.fake_driver && access(cfg.fake_driver, R_OK))
         return cli_fail("demo", EXIT_IO, "--fake-driver %s: %s", cfg.fake_driver, strerror(errno));
     if (!cfg.fake_driver) cfg.fake_auto = find_fake_driver(fake_buf, sizeof fake_buf);
+    const char *export_dir = cli_opt(A, "--export");
+    if (export_dir && (prc = export_prepare(export_dir)) != 0) return prc;
     rng_state = cfg.seed;
     double t_all = cli_mono_s();
     printf("libgpurent %s market demo: %u providers, %u auditors, %u matchmakers, %u requests, %u eras\n\n",
@@ -731,6 +874,12 @@ int cmd_demo(int argc, char **argv)
     printf("  timings:");
     for (int i = 0; i < nsteps; i++) printf(" %s %.2fs%s", steps[i].name, steps[i].seconds, i + 1 < nsteps ? "," : "");
     printf("\n  total %.1f s\n", cli_mono_s() - t_all);
+    int export_rc = 0;
+    if (export_dir) {
+        demo_export x = {&cfg, ps, certs, reqs, (const uint8_t(*)[32])aud_pk, (const uint8_t(*)[32])mat_pk,
+                         &receipt[0], &r2, match_time + 10};
+        export_rc = export_market(export_dir, &x);
+    }
 
     for (uint32_t k = 0; k < MATCHERS; k++) {
         gpurent_market_free(mk[k]);
@@ -760,5 +909,5 @@ int cmd_demo(int argc, char **argv)
     free(env_len);
     free(envs);
     free(st);
-    return 0;
+    return export_rc;
 }

@@ -66,13 +66,46 @@ export interface MatchReceipt {
   type: 'match_receipt'; seed: Bytes; policyDigest: Bytes; offersDigest: Bytes; requestsDigest: Bytes;
   matchedAt: U64; totalValue: U64; requestCount: number; assignmentCount: number; assignments: Assignment[];
 }
-export type WireRecord = GpuRecord | Offer | (Request & { type: 'request' }) | TierCert | Revocation | MatchReceipt;
+/** A probed value (gpurent_pv): state 0 = OK, 1 = unsupported, 2 = driver error (CUresult in
+ *  `error`), 3 = skipped; `value` is 0 unless OK. */
+export interface Probed<T = U64> { state: number; error: number; value: T }
+/** An active check: value in MB/s (copies) or GFLOPS (FMA), ratio to the derived peak, verdict
+ *  (0 none, 1 plausible, 2 low, 3 implausible, 4 wrong output). */
+export interface ProbeCheck extends Probed { ratioPpm: number; verdict: number }
+export interface ProbeDevice {
+  ordinal: number; name: Probed<string>; uuid: Probed<Bytes>; pciDomain: Probed; pciBus: Probed; pciDevice: Probed;
+  ccMajor: Probed; ccMinor: Probed; smCount: Probed; memoryBytes: Probed; clockKhz: Probed; memClockKhz: Probed;
+  busWidthBits: Probed; l2Bytes: Probed; eccEnabled: Probed; maxThreadsPerSm: Probed; fp32Gflops: Probed;
+  fp16TensorGflops: Probed; bf16TensorGflops: Probed; memBwMbps: Probed; h2dPeakMbps: Probed;
+  d2d: ProbeCheck; h2d: ProbeCheck; fma: ProbeCheck;
+}
+/** A GPU report (what a provider's probe found; gpurent_gpu_report). Writers may leave out
+ *  any field (zero) and statusName (it is read back from status). */
+export interface GpuReport {
+  type: 'gpu_report'; nonce: Bytes; probedAt: U64; status: number; statusName: string; driverError: number;
+  reason: string; driverVersion: Probed; driverPath: string; driverDigest: Bytes; ldPreloadSet: number;
+  cudaVisibleDevicesSet: number; driverDeviceCount: number; checks: number; devices: ProbeDevice[];
+}
+export interface ChallengeResult { timeS: U64; kind: number; passed: number }
+export interface JobResult { jobId: string; endS: U64; outcome: number }
+/** An auditor's report on one provider (gpurent_audit_report); the encoder sorts the lists. */
+export interface AuditReport {
+  type: 'audit_report'; providerKey: Bytes; auditorKey: Bytes; timeS: U64; gpuReport: number; integrity: number;
+  security: number; gpuReportDigest: Bytes; stakeObserved: number; stakeMicro: U64;
+  challenges: ChallengeResult[]; jobs: JobResult[];
+}
+export type WireRecord = GpuRecord | Offer | (Request & { type: 'request' }) | TierCert | Revocation | MatchReceipt
+  | GpuReport | AuditReport;
+/** Decode a GPU report (throws WireError for anything else). */
+export function decodeGpuReport(bytes: Bytes): GpuReport;
+/** Decode an audit report (throws WireError for anything else). */
+export function decodeAuditReport(bytes: Bytes): AuditReport;
 
 /** Throw a WireError unless `bytes` is one canonical value. */
 export function checkCanonical(bytes: Bytes): void;
 /** The record type of encoded bytes ("offer"). */
 export function recordType(bytes: Bytes): RecordTypeName | 'unknown';
-/** Decode a gpu, offer, request, tier_cert, revocation or match_receipt. */
+/** Decode a gpu, offer, request, gpu_report, audit_report, tier_cert, revocation or match_receipt. */
 export function decode(bytes: Bytes): WireRecord;
 /** The canonical bytes of a record (as decode() returns it). */
 export function encode(record: WireRecord): Bytes;
@@ -121,6 +154,54 @@ export class Key implements Freeable {
 export function verifyTierCertificate(trust: TrustStore, envelope: Bytes,
                                       options: { now: U64; skew?: number; quorum?: number }): TierCert;
 
+/** Names of the score components, in the order of TierExplanation.components. */
+export const TIER_COMPONENTS: readonly ['uptime', 'audit', 'jobs', 'stake', 'tenure'];
+export interface TierLevel { uptimeMinPpm: number; slashBelowPpm: number; pointsPpm: number; erasUp: number; erasDown: number }
+/** Overrides of the C defaults (gpurent_tier_options, camelCase); tiers[0] is tier 1. */
+export interface TierOptions {
+  tierCount?: number; tiers?: TierLevel[]; incubationTiers?: number; minIncubationEras?: number; quorumAuditors?: number;
+  eraS?: U64; genesisS?: U64; firstEra?: U64; windowEras?: number; halfLifeEras?: number; gpuWeightPpm?: number;
+  cpuWeightPpm?: number; bound?: number; zMilli?: number; priorPassMilli?: number; priorFailMilli?: number;
+  weightUptimePpm?: number; weightAuditPpm?: number; weightJobsPpm?: number; weightStakePpm?: number;
+  weightTenurePpm?: number; stakeFullMicro?: U64; tenureFullEras?: number; securityDemoteTiers?: number;
+  maxProviders?: number;
+}
+export interface TierSlash { providerKey: Bytes; era: U64; reasons: number; tierBefore: number; tierAfter: number; uptimePpm: number }
+export interface EraSummary {
+  era: U64; evaluated: number; promoted: number; demoted: number; resets: number; slashes: number; graduated: number;
+  /** Providers per tier after the era, [0] = tier 1, tierCount entries. */
+  tierCounts: number[]; slashEvents: TierSlash[];
+}
+export interface TierComponent {
+  name: (typeof TIER_COMPONENTS)[number]; valuePpm: number; meanPpm: number; weightPpm: number; contributionPpm: number;
+  evidenceQ16: U64;
+}
+export interface TierExplanation {
+  providerKey: Bytes; era: U64; tier: number; previousTier: number; incubating: number; rule: number; ruleName: string;
+  scorePpm: number; meanPpm: number; confidencePpm: number; eraUptimePpm: number; eraObserved: number;
+  qualifyingTier: number; slashReasons: number; pointsPpm: number; components: TierComponent[]; upStreak: number;
+  downStreak: number; erasInTier: number; incubationEras: number; auditors: number; stakeMicro: U64; firstEra: U64;
+  nextTier: number; needUptimePpm: number; needEras: number; needIncubationEras: number; needAuditors: number;
+  /** The library's own rendering. */
+  text: string;
+}
+/** An auditor's tier engine: signed audit reports in; summaries, explanations, certificates out. */
+export class TierEngine implements Freeable {
+  constructor(options?: TierOptions);
+  readonly tierCount: number;
+  /** The era evaluate() evaluates next. */
+  readonly nextEra: number;
+  readonly providerCount: number;
+  eraOf(timeS: U64): number;
+  /** Verify (auditor role, replay) and record a signed audit report. */
+  recordSigned(trust: TrustStore, envelope: Bytes, options: { now: U64; skew?: number }): void;
+  evaluate(era?: U64): EraSummary;
+  explain(providerKey: Bytes): TierExplanation;
+  /** The certificate of the last evaluated era, to encode() and sign. */
+  certificate(providerKey: Bytes): TierCert;
+  free(): void;
+}
+
 export interface Breakdown {
   price: U64; perfPrice: U64; tier: U64; score: U64; stake: U64; locality: U64; fit: U64; total: U64; tieHash: U64;
 }
@@ -138,17 +219,31 @@ export interface Explanation {
   matched: number; eliminated: number[]; eliminatedOnly: number[]; misses: Miss[]; relax: Relaxation[];
   candidates: Candidate[]; text: string;
 }
+/**
+ * A request converted once into the library's memory: market calls take it
+ * without converting it again (best() asked many times). A snapshot of the
+ * object or bytes it was made from; throws as encode()/decode() would.
+ */
+export class PreparedRequest implements Freeable {
+  constructor(request: Request | Bytes);
+  readonly requestId: string;
+  toObject(): Request & { type: 'request' };
+  encode(): Bytes;
+  free(): void;
+}
+export type RequestArg = Request | Bytes | PreparedRequest;
+
 export class Market implements Freeable {
   constructor(options?: { preset?: keyof typeof Preset | number; seed?: Bytes | null });
   putOffer(offer: Offer | Bytes): void;
   removeOffer(providerKey: Bytes): void;
   setTrust(providerKey: Bytes, tier: number, scorePpm: number): void;
   setVerified(providerKey: Bytes, nodeId: string, verified?: boolean): void;
-  addRequest(request: Request | Bytes): void;
+  addRequest(request: RequestArg): void;
   removeRequest(requestId: string): void;
   endLease(requestId: string): void;
-  best(request: Request | Bytes, k?: number): Candidate[];
-  explain(request: Request | Bytes): Explanation;
+  best(request: RequestArg, k?: number): Candidate[];
+  explain(request: RequestArg): Explanation;
   match(now: U64): { receipt: MatchReceipt; bytes: Bytes };
   apply(receipt: MatchReceipt | Bytes): void;
   free(): void;

@@ -20,6 +20,8 @@ export async function init(moduleArg = {}) {
   await nodeShims();
   const mod = await createGpurentModule(moduleArg);
   check(mod._gpurent_init(), mod);
+  arena = mod._malloc(ARENA_BYTES);
+  if (!arena) throw new GpurentError(-2, 'GPURENT_E_NOMEM', 'out of WebAssembly memory');
   M = mod;
   checkLayouts();
 }
@@ -81,28 +83,46 @@ export function version() { const m = need(); return m.UTF8ToString(m._gpurent_v
 // ---------------------------------------------------------------- memory
 
 // A scope collects what one call allocates so it is freed on every path.
+// Its buffers come from one block of WebAssembly memory reserved at init()
+// and used as a stack (a scope takes from the top and gives back all it
+// took when it ends; scopes nest, as calls do), so a call costs no malloc
+// or free; what does not fit goes to malloc and is freed the same way.
+const ARENA_BYTES = 64 * 1024;
+let arena = 0, arenaTop = 0;
 class Scope {
-  constructor() { this.ptrs = []; }
+  constructor() { this.mark = arenaTop; this.ptrs = null; }
+  /** n bytes, zeroed. */
   alloc(n) {
-    const p = M._malloc(Math.max(n, 1));
-    if (!p) throw new GpurentError(-2, 'GPURENT_E_NOMEM', 'out of WebAssembly memory');
+    const p = this.raw(n);
     M.HEAPU8.fill(0, p, p + Math.max(n, 1));
-    this.ptrs.push(p);
+    return p;
+  }
+  /** n bytes for the library to write (not zeroed). */
+  raw(n) {
+    const size = Math.max(n, 1), at = (arenaTop + 7) & ~7;
+    if (at + size <= ARENA_BYTES) { arenaTop = at + size; return arena + at; }
+    const p = M._malloc(size);
+    if (!p) throw new GpurentError(-2, 'GPURENT_E_NOMEM', 'out of WebAssembly memory');
+    (this.ptrs ??= []).push(p);
     return p;
   }
   bytes(u8) {
     const b = asBytes(u8);
-    const p = this.alloc(b.length);
+    const p = this.raw(b.length);
     M.HEAPU8.set(b, p);
     return p;
   }
   cstr(s) {
     const enc = utf8enc.encode(String(s));
-    const p = this.alloc(enc.length + 1);
+    const p = this.raw(enc.length + 1);
     M.HEAPU8.set(enc, p);
+    M.HEAPU8[p + enc.length] = 0;
     return p;
   }
-  free() { for (const p of this.ptrs) M._free(p); this.ptrs = []; }
+  free() {
+    if (this.ptrs) { for (const p of this.ptrs) M._free(p); this.ptrs = null; }
+    arenaTop = this.mark;
+  }
 }
 function withScope(fn) {
   need();
@@ -140,6 +160,7 @@ const S = {};
 function parseType(t) {
   if (Array.isArray(t)) return { kind: 'structs', sub: t[0], n: t[1] };
   if (t === 'u32' || t === 'ptr') return { kind: 'u32' };
+  if (t === 'i32') return { kind: 'i32' };
   if (t === 'u64') return { kind: 'u64' };
   const p = t.split(':');
   if (p.length === 1) return { kind: 'struct', sub: t };
@@ -160,7 +181,7 @@ function defStruct(name, fields) {
 }
 function sizeOf(ty) {
   switch (ty.kind) {
-    case 'u32': return [4, 4];
+    case 'u32': case 'i32': return [4, 4];
     case 'u64': return [8, 8];
     case 'str': case 'bytes': return [ty.n, 1];
     case 'strs': case 'keys': return [ty.n * ty.m, 1];
@@ -172,14 +193,29 @@ function sizeOf(ty) {
 }
 const utf8 = new TextDecoder();
 const utf8enc = new TextEncoder();
+// Short ASCII strings (ids, models, regions) skip the decoder and, as the
+// same few recur in every result, come from a small cache: a hit is checked
+// byte for byte against memory, so a hash collision only costs a miss.
+const codes = [], strCache = new Map();
 function readStr(p, n) {
-  const h = M.HEAPU8; let e = p;
-  while (e < p + n && h[e] !== 0) e++;
-  if (e === p) return '';
-  let ascii = e - p <= 64;
-  for (let i = p; ascii && i < e; i++) if (h[i] > 0x7f) ascii = false;
-  // Short ASCII strings (ids, models, regions) skip the decoder.
-  return ascii ? String.fromCharCode.apply(null, h.subarray(p, e)) : utf8.decode(h.subarray(p, e));
+  const h = M.HEAPU8, lim = p + n;
+  let e = p, high = 0, hash = 0;
+  for (let c; e < lim && (c = h[e]) !== 0; e++) { high |= c; hash = (Math.imul(hash, 31) + c) | 0; }
+  const len = e - p;
+  if (len === 0) return '';
+  if (high > 0x7f || len > 64) return utf8.decode(h.subarray(p, e));
+  const hit = strCache.get(hash);
+  if (hit !== undefined && hit.length === len) {
+    let i = 0;
+    while (i < len && hit.charCodeAt(i) === h[p + i]) i++;
+    if (i === len) return hit;
+  }
+  codes.length = len;
+  for (let i = 0; i < len; i++) codes[i] = h[p + i];
+  const str = String.fromCharCode.apply(null, codes);
+  if (strCache.size >= 1024) strCache.clear();
+  strCache.set(hash, str);
+  return str;
 }
 function writeStr(p, n, s, what) {
   const str = s == null ? '' : String(s);
@@ -202,14 +238,15 @@ function readU64(d, p) {
   const v = d.getBigUint64(p, true);
   return v <= MAX_SAFE ? Number(v) : v;
 }
-function readStruct(name, p) {
+function readStruct(name, p, skip) {
   const d = dv(), o = {};
-  for (const f of S[name].fields) o[f.js] = readField(d, f.ty, p + f.off);
+  for (const f of S[name].fields) if (f.js !== skip) o[f.js] = readField(d, f.ty, p + f.off);
   return o;
 }
 function readField(d, ty, p) {
   switch (ty.kind) {
     case 'u32': return d.getUint32(p, true);
+    case 'i32': return d.getInt32(p, true);
     case 'u64': return readU64(d, p);
     case 'str': return readStr(p, ty.n);
     case 'bytes': return copyOut(p, ty.n);
@@ -231,6 +268,7 @@ function writeStruct(name, p, o) {
 function writeField(d, ty, p, v, js) {
   switch (ty.kind) {
     case 'u32': d.setUint32(p, Number(v) >>> 0, true); return;
+    case 'i32': d.setInt32(p, Number(v) | 0, true); return;
     case 'u64':
       if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
         d.setUint32(p, v % 4294967296, true); d.setUint32(p + 4, Math.floor(v / 4294967296), true);
@@ -301,10 +339,79 @@ defStruct('matchOptions', [['version', 'u32'], ['wPrice', 'u32'], ['wPerfPrice',
   ['perfPriceCap', 'u64'], ['stakeCapMicro', 'u64'], ['agingPerHour', 'u64'], ['strandMinGpus', 'u32'],
   ['threads', 'u32']]);
 defStruct('buf', [['data', 'ptr'], ['len', 'u32']]);
+// The tier engine: its options (written over the C defaults), and what it
+// reports: an era's summary, slash events, a provider's explanation.
+const TIER_MAX = 16;
+defStruct('tierLevel', [['uptimeMinPpm', 'u32'], ['slashBelowPpm', 'u32'], ['pointsPpm', 'u32'], ['erasUp', 'u32'],
+  ['erasDown', 'u32']]);
+defStruct('tierOptions', [['version', 'u32'], ['tierCount', 'u32'], ['tiers', ['tierLevel', TIER_MAX]],
+  ['incubationTiers', 'u32'], ['minIncubationEras', 'u32'], ['quorumAuditors', 'u32'], ['eraS', 'u64'],
+  ['genesisS', 'u64'], ['firstEra', 'u64'], ['windowEras', 'u32'], ['halfLifeEras', 'u32'], ['gpuWeightPpm', 'u32'],
+  ['cpuWeightPpm', 'u32'], ['bound', 'u32'], ['zMilli', 'u32'], ['priorPassMilli', 'u32'], ['priorFailMilli', 'u32'],
+  ['weightUptimePpm', 'u32'], ['weightAuditPpm', 'u32'], ['weightJobsPpm', 'u32'], ['weightStakePpm', 'u32'],
+  ['weightTenurePpm', 'u32'], ['stakeFullMicro', 'u64'], ['tenureFullEras', 'u32'], ['securityDemoteTiers', 'u32'],
+  ['maxProviders', 'u32'], ['unverifiedEvidence', 'u32']]);
+defStruct('eraSummary', [['era', 'u64'], ['evaluated', 'u32'], ['promoted', 'u32'], ['demoted', 'u32'],
+  ['resets', 'u32'], ['slashes', 'u32'], ['graduated', 'u32'], ['tierCounts', `u32s:${TIER_MAX}`]]);
+defStruct('slash', [['providerKey', 'bytes:32'], ['era', 'u64'], ['reasons', 'u32'], ['tierBefore', 'u32'],
+  ['tierAfter', 'u32'], ['uptimePpm', 'u32']]);
+defStruct('tierComponent', [['valuePpm', 'u32'], ['meanPpm', 'u32'], ['weightPpm', 'u32'], ['contributionPpm', 'u32'],
+  ['evidenceQ16', 'u64']]);
+defStruct('tierExplanation', [['providerKey', 'bytes:32'], ['era', 'u64'], ['tier', 'u32'], ['previousTier', 'u32'],
+  ['incubating', 'u32'], ['rule', 'u32'], ['scorePpm', 'u32'], ['meanPpm', 'u32'], ['confidencePpm', 'u32'],
+  ['eraUptimePpm', 'u32'], ['eraObserved', 'u32'], ['qualifyingTier', 'u32'], ['slashReasons', 'u32'],
+  ['pointsPpm', 'u32'], ['components', ['tierComponent', 5]], ['upStreak', 'u32'], ['downStreak', 'u32'],
+  ['erasInTier', 'u32'], ['incubationEras', 'u32'], ['auditors', 'u32'], ['stakeMicro', 'u64'], ['firstEra', 'u64'],
+  ['nextTier', 'u32'], ['needUptimePpm', 'u32'], ['needEras', 'u32'], ['needIncubationEras', 'u32'],
+  ['needAuditors', 'u32']]);
+// GPU reports (a probe's answer, signed by the provider) and audit reports
+// (an auditor's checks of one provider). A probed value is { state, error,
+// value } (gpurent_pv: state 0 = OK, 1 = unsupported, 2 = driver error,
+// 3 = skipped); an active check adds ratioPpm and verdict.
+defStruct('pv', [['state', 'u32'], ['error', 'u32'], ['value', 'u64']]);
+defStruct('pvText', [['state', 'u32'], ['error', 'u32'], ['value', 'str:256']]);
+defStruct('pvUuid', [['state', 'u32'], ['error', 'u32'], ['value', 'bytes:16']]);
+defStruct('probeCheck', [['state', 'u32'], ['error', 'u32'], ['value', 'u64'], ['ratioPpm', 'u32'], ['verdict', 'u32']]);
+defStruct('probeDevice', [['ordinal', 'u32'], ['name', 'pvText'], ['uuid', 'pvUuid'], ['pciDomain', 'pv'],
+  ['pciBus', 'pv'], ['pciDevice', 'pv'], ['ccMajor', 'pv'], ['ccMinor', 'pv'], ['smCount', 'pv'], ['memoryBytes', 'pv'],
+  ['clockKhz', 'pv'], ['memClockKhz', 'pv'], ['busWidthBits', 'pv'], ['l2Bytes', 'pv'], ['eccEnabled', 'pv'],
+  ['maxThreadsPerSm', 'pv'], ['fp32Gflops', 'pv'], ['fp16TensorGflops', 'pv'], ['bf16TensorGflops', 'pv'],
+  ['memBwMbps', 'pv'], ['h2dPeakMbps', 'pv'], ['d2d', 'probeCheck'], ['h2d', 'probeCheck'], ['fma', 'probeCheck']]);
+const GPU_REPORT_MAX_DEVICES = 64;
+defStruct('gpuReport', [['nonce', 'bytes:32'], ['probedAt', 'u64'], ['status', 'i32'], ['driverError', 'u32'],
+  ['reason', 'str:256'], ['driverVersion', 'pv'], ['driverPath', 'str:1024'], ['driverDigest', 'bytes:32'],
+  ['ldPreloadSet', 'u32'], ['cudaVisibleDevicesSet', 'u32'], ['driverDeviceCount', 'u32'], ['checks', 'u32'],
+  ['deviceCount', 'u32'], ['devices', ['probeDevice', GPU_REPORT_MAX_DEVICES]]]);
+defStruct('challenge', [['timeS', 'u64'], ['kind', 'u32'], ['passed', 'u32']]);
+defStruct('job', [['jobId', 'str:64'], ['endS', 'u64'], ['outcome', 'u32']]);
+defStruct('auditReport', [['providerKey', 'bytes:32'], ['auditorKey', 'bytes:32'], ['timeS', 'u64'],
+  ['gpuReport', 'u32'], ['integrity', 'u32'], ['security', 'u32'], ['gpuReportDigest', 'bytes:32'],
+  ['stakeObserved', 'u32'], ['stakeMicro', 'u64'], ['challengeCount', 'u32'], ['challengesPtr', 'ptr'],
+  ['jobCount', 'u32'], ['jobsPtr', 'ptr']]);
+
+// The hot results (a best() call returns k candidates) have their own
+// readers: a generic readStruct builds each object key by key, several
+// times slower. Offsets come from the tables above; a test compares the two
+// readers on the same memory.
+const offsets = (name) => Object.fromEntries(S[name].fields.map((f) => [f.js, f.off]));
+const BO = offsets('breakdown'), CO = offsets('candidate');
+function readBreakdown(d, p) {
+  return { price: readU64(d, p + BO.price), perfPrice: readU64(d, p + BO.perfPrice), tier: readU64(d, p + BO.tier),
+    score: readU64(d, p + BO.score), stake: readU64(d, p + BO.stake), locality: readU64(d, p + BO.locality),
+    fit: readU64(d, p + BO.fit), total: readU64(d, p + BO.total), tieHash: readU64(d, p + BO.tieHash) };
+}
+function readCandidate(d, p) {
+  return { providerKey: copyOut(p + CO.providerKey, 32), nodeId: readStr(p + CO.nodeId, 64),
+    region: readStr(p + CO.region, 32), model: readStr(p + CO.model, 64), nodeCount: d.getUint32(p + CO.nodeCount, true),
+    providerCount: d.getUint32(p + CO.providerCount, true),
+    priceMicroPerGpuHour: readU64(d, p + CO.priceMicroPerGpuHour), breakdown: readBreakdown(d, p + CO.breakdown) };
+}
 
 // The order of gpurent_js_sizeof() in bindings/js/src/glue.c.
 const LAYOUT_ORDER = ['gpu', 'node', 'offer', 'request', 'tierCert', 'revocation', 'envelope', 'candidate',
-  'explain', 'receipt', 'assignment', 'placement', 'verifyOptions', 'matchOptions', 'buf'];
+  'explain', 'receipt', 'assignment', 'placement', 'verifyOptions', 'matchOptions', 'buf', 'pv', 'pvText', 'pvUuid',
+  'probeCheck', 'probeDevice', 'gpuReport', 'challenge', 'job', 'auditReport', 'tierLevel', 'tierOptions',
+  'eraSummary', 'slash', 'tierComponent', 'tierExplanation'];
 /** [name, size this file computes, size the C compiler gives] per struct. */
 export function structLayouts() {
   const m = need();
@@ -408,8 +515,59 @@ function receiptToC(s, rec) {
   return p;
 }
 
-/** Decode an offer, request, GPU, tier certificate, revocation or match
- *  receipt into a plain object whose `type` names the record. */
+function gpuReportFromC(p) {
+  const r = readStruct('gpuReport', p, 'devices');
+  const dev = S.gpuReport.fields.find((f) => f.js === 'devices').off;
+  r.devices = Array.from({ length: r.deviceCount }, (_, i) => readStruct('probeDevice', p + dev + i * S.probeDevice.size));
+  delete r.deviceCount;
+  return { type: 'gpu_report', ...r, statusName: statusName(r.status) };
+}
+function gpuReportToC(s, rec) {
+  const p = s.alloc(S.gpuReport.size);
+  const devices = rec.devices ?? [];
+  if (devices.length > GPU_REPORT_MAX_DEVICES)
+    throw new GpurentError(-7, 'GPURENT_E_LIMIT', `devices: ${devices.length}, at most ${GPU_REPORT_MAX_DEVICES}`);
+  writeStruct('gpuReport', p, { ...rec, deviceCount: devices.length, devices });
+  return p;
+}
+function auditReportFromC(p) {
+  const a = readStruct('auditReport', p);
+  a.challenges = Array.from({ length: a.challengeCount }, (_, i) => readStruct('challenge', a.challengesPtr + i * S.challenge.size));
+  a.jobs = Array.from({ length: a.jobCount }, (_, i) => readStruct('job', a.jobsPtr + i * S.job.size));
+  delete a.challengeCount; delete a.challengesPtr; delete a.jobCount; delete a.jobsPtr;
+  return { type: 'audit_report', ...a };
+}
+function auditReportToC(s, rec) {
+  const cs = rec.challenges ?? [], js = rec.jobs ?? [];
+  const cp = s.alloc(S.challenge.size * cs.length), jp = s.alloc(S.job.size * js.length);
+  cs.forEach((c, i) => writeStruct('challenge', cp + i * S.challenge.size, c));
+  js.forEach((j, i) => writeStruct('job', jp + i * S.job.size, j));
+  const p = s.alloc(S.auditReport.size);
+  writeStruct('auditReport', p, { ...rec, challengeCount: cs.length, challengesPtr: cp, jobCount: js.length, jobsPtr: jp });
+  return p;
+}
+
+/** Decode a GPU report (its status also by name) into a plain object:
+ *  { type: 'gpu_report', nonce, probedAt, status, statusName, ..., devices: [...] }. */
+export function decodeGpuReport(bytes) {
+  return withScope((s) => {
+    const p = s.raw(S.gpuReport.size);
+    check(M._gpurent_gpu_report_decode(s.bytes(bytes), bytes.length, p));
+    return gpuReportFromC(p);
+  });
+}
+/** Decode an audit report into a plain object:
+ *  { type: 'audit_report', providerKey, auditorKey, timeS, ..., challenges: [...], jobs: [...] }. */
+export function decodeAuditReport(bytes) {
+  return withScope((s) => {
+    const p = s.alloc(S.auditReport.size);
+    const rc = M._gpurent_audit_report_decode(s.bytes(bytes), bytes.length, p);
+    try { check(rc); return auditReportFromC(p); } finally { M._gpurent_audit_report_clear(p); }
+  });
+}
+
+/** Decode an offer, request, GPU, GPU report, audit report, tier
+ *  certificate, revocation or match receipt into a plain object whose `type` names the record. */
 export function decode(bytes) {
   const type = recordType(bytes);
   switch (type) {
@@ -417,6 +575,8 @@ export function decode(bytes) {
     case 'request': return trimRequest(decodeSimple('request', 'request', type, bytes));
     case 'tier_cert': { const c = decodeSimple('tier_cert', 'tierCert', type, bytes); c.auditors = c.auditors.slice(0, c.auditorCount); return c; }
     case 'revocation': return decodeSimple('revocation', 'revocation', type, bytes);
+    case 'gpu_report': return decodeGpuReport(bytes);
+    case 'audit_report': return decodeAuditReport(bytes);
     case 'offer': return withScope((s) => {
       const p = s.alloc(S.offer.size);
       const rc = M._gpurent_offer_decode(s.bytes(bytes), bytes.length, p);
@@ -446,6 +606,16 @@ export function encode(rec) {
     case 'match_receipt': return withScope((s) => {
       const b = s.alloc(8);
       check(M._gpurent_match_receipt_encode(receiptToC(s, rec), b));
+      return takeBuf(b);
+    });
+    case 'gpu_report': return withScope((s) => {
+      const b = s.alloc(8);
+      check(M._gpurent_gpu_report_encode(gpuReportToC(s, rec), b));
+      return takeBuf(b);
+    });
+    case 'audit_report': return withScope((s) => {
+      const b = s.alloc(8);
+      check(M._gpurent_audit_report_encode(auditReportToC(s, rec), b));
       return takeBuf(b);
     });
     default: throw new TypeError(`encode: unknown record type ${rec.type}`);
@@ -550,9 +720,10 @@ export function verifyEnvelope(trust, envelope, { now, skew = 300, statement = 0
     check(M._gpurent_envelope_verify(trust.live, s.bytes(envelope), envelope.length, BigInt(now), skew >>> 0, o, out));
     const v = dv().getUint32(out, true);
     try {
-      const b = s.alloc(8), h = s.alloc(S.envelope.size), d = s.alloc(32), k = s.alloc(32);
-      check(M._gpurent_verified_payload(v, b));
-      const payload = takeBuf(b);
+      const n = s.raw(4), h = s.raw(S.envelope.size), d = s.raw(32), k = s.raw(32);
+      // The payload is borrowed from the result and copied once, into JavaScript.
+      const at = M._gpurent_verified_payload_data(v, n);
+      const payload = copyOut(at, dv().getUint32(n, true));
       check(M._gpurent_verified_header(v, h));
       const header = readStruct('envelope', h);
       header.subject = header.subject.slice(0, header.subjectLen);
@@ -616,6 +787,88 @@ export function verifyTierCertificate(trust, envelope, { now, skew = 300, quorum
   });
 }
 
+/** Names of the score components, in the order of explain().components. */
+export const TIER_COMPONENTS = Object.freeze(['uptime', 'audit', 'jobs', 'stake', 'tenure']);
+
+/**
+ * A tier engine (an auditor's): signed audit reports in, eras evaluated,
+ * tiers, explanations and certificates out, all computed by the C engine.
+ * Options are the C defaults (Spheron's table, docs/tiers.md) with any
+ * field of gpurent_tier_options overridden by its camelCase name
+ * ({ genesisS, eraS, quorumAuditors, windowEras, ... }).
+ */
+export class TierEngine extends Handle {
+  constructor(options = {}) {
+    need();
+    let tierCount = 0;
+    super(newHandle('_gpurent_tier_engine_new', (s) => {
+      const o = s.alloc(S.tierOptions.size);
+      check(M._gpurent_tier_options_init(o, 2));
+      writeStruct('tierOptions', o, { ...options, version: 2 });
+      tierCount = readStruct('tierOptions', o).tierCount;
+      return o;
+    }), '_gpurent_tier_engine_free');
+    /** Tiers in the engine's table (tier 1 is the most trusted). */
+    this.tierCount = tierCount;
+  }
+  /** Verify a signed audit report (auditor role, not replayed) and record
+   *  its evidence; throws VerifyError / TierError naming the failed step. */
+  recordSigned(trust, envelope, { now, skew = 300 } = {}) {
+    if (now === undefined) throw new TypeError('recordSigned: `now` (Unix seconds) is required');
+    withScope((s) => check(M._gpurent_tier_record_signed(this.live, trust.live, s.bytes(envelope), envelope.length,
+      BigInt(now), skew >>> 0)));
+  }
+  /** The era the next evaluate() must evaluate. */
+  get nextEra() { return Number(M._gpurent_tier_next_era(this.live)); }
+  /** The era a Unix second falls in. */
+  eraOf(timeS) { return Number(M._gpurent_tier_era_of(this.live, BigInt(timeS))); }
+  get providerCount() { return M._gpurent_tier_provider_count(this.live); }
+  /** Evaluate the next era; returns its summary { era, evaluated, promoted,
+   *  demoted, resets, slashes, graduated, tierCounts (index 0 = tier 1),
+   *  slashEvents: [{ providerKey, era, reasons, tierBefore, tierAfter, uptimePpm }] }. */
+  evaluate(era = this.nextEra) {
+    return withScope((s) => {
+      const p = s.alloc(S.eraSummary.size);
+      check(M._gpurent_tier_evaluate(this.live, BigInt(era), 0, p));
+      const r = readStruct('eraSummary', p);
+      r.tierCounts = r.tierCounts.slice(0, this.tierCount);
+      const x = s.alloc(S.slash.size);
+      r.slashEvents = Array.from({ length: M._gpurent_tier_slash_count(this.live) }, (_, i) => {
+        check(M._gpurent_tier_slash_get(this.live, i, x));
+        return readStruct('slash', x);
+      });
+      return r;
+    });
+  }
+  /** Why a provider has its tier and what it needs to move up, with the
+   *  rule's name, named components and `text` (the library's rendering);
+   *  throws TierError GPURENT_E_UNKNOWN_PROVIDER for a key it has no evidence for. */
+  explain(providerKey) {
+    return withScope((s) => {
+      const p = s.alloc(S.tierExplanation.size);
+      check(M._gpurent_tier_explain(this.live, s.bytes(key32(providerKey)), p));
+      const e = readStruct('tierExplanation', p);
+      e.ruleName = M.UTF8ToString(M._gpurent_tier_rule_name(e.rule));
+      e.components = e.components.map((c, i) => ({ name: TIER_COMPONENTS[i], ...c }));
+      const b = s.alloc(8);
+      check(M._gpurent_tier_explain_text(p, b));
+      e.text = utf8.decode(takeBuf(b));
+      return e;
+    });
+  }
+  /** The provider's tier certificate for the last evaluated era (a record
+   *  to encode() and sign; GPURENT_E_QUORUM_NOT_MET before k auditors). */
+  certificate(providerKey) {
+    return withScope((s) => {
+      const p = s.alloc(S.tierCert.size);
+      check(M._gpurent_tier_certificate(this.live, s.bytes(key32(providerKey)), p));
+      const c = { type: 'tier_cert', ...readStruct('tierCert', p) };
+      c.auditors = c.auditors.slice(0, c.auditorCount);
+      return c;
+    });
+  }
+}
+
 // ---------------------------------------------------------------- match
 
 /** Names of the match constraints (gpurent_match_constraint), by number. */
@@ -624,8 +877,8 @@ export const CONSTRAINTS = Object.freeze(['kind', 'model', 'vram', 'cc', 'fp32',
 export const Preset = Object.freeze({ balanced: 0, cheapest: 1, performance: 2, trusted: 3 });
 
 function requestToC(s, req) {
-  const p = s.alloc(S.request.size);
-  M._gpurent_request_init(p);
+  const p = s.raw(S.request.size);
+  M._gpurent_request_init(p); // zeroes it
   writeStruct('request', p, fillRequest(req));
   return p;
 }
@@ -636,6 +889,45 @@ function withBytesOrObject(s, rec, decodeFn, size, toC) {
     return p;
   }
   return toC(s, rec);
+}
+
+// A request for the market calls: a PreparedRequest's own struct, else
+// bytes decoded or an object converted into the call's scope.
+function requestPtr(s, req) {
+  if (req instanceof PreparedRequest) return req.live;
+  return withBytesOrObject(s, req, '_gpurent_request_decode', S.request.size, requestToC);
+}
+
+/**
+ * A request converted once into the library's memory, for callers that ask
+ * the same question many times (best() on every market update): the market
+ * calls take it as they take a request object or its bytes, without
+ * converting it again. It is a snapshot: changing the object it was made
+ * from changes nothing here. Free it with free() (or `using`).
+ */
+export class PreparedRequest extends Handle {
+  /** From a request object (as decode() returns) or its canonical bytes;
+   *  throws as encode()/decode() would on a bad field. */
+  constructor(req) {
+    const m = need();
+    const p = m._malloc(S.request.size);
+    if (!p) throw new GpurentError(-2, 'GPURENT_E_NOMEM', 'out of WebAssembly memory');
+    try {
+      if (req instanceof Uint8Array) {
+        withScope((s) => check(m._gpurent_request_decode(s.bytes(req), req.length, p)));
+      } else {
+        m._gpurent_request_init(p);
+        writeStruct('request', p, fillRequest(req));
+        check(m._gpurent_request_validate(p));
+      }
+    } catch (e) { m._free(p); throw e; }
+    super(p, '_free');
+  }
+  /** The request as a plain object. */
+  toObject() { return trimRequest({ type: 'request', ...readStruct('request', this.live) }); }
+  /** Its canonical bytes. */
+  encode() { return withScope((s) => { const b = s.alloc(8); check(M._gpurent_request_encode(this.live, b)); return takeBuf(b); }); }
+  get requestId() { return readStr(this.live + S.request.fields[0].off, 64); }
 }
 
 /** A market of offers and requests with a matching policy and a seed. */
@@ -668,22 +960,24 @@ export class Market extends Handle {
   setVerified(providerKey, nodeId, verified = true) {
     withScope((s) => check(M._gpurent_market_set_verified(this.live, s.bytes(key32(providerKey)), s.cstr(nodeId), verified ? 1 : 0)));
   }
-  addRequest(req) {
-    withScope((s) => check(M._gpurent_market_add_request(this.live,
-      withBytesOrObject(s, req, '_gpurent_request_decode', S.request.size, requestToC))));
-  }
+  /** Queue a request (object, bytes or PreparedRequest) for the next match(). */
+  addRequest(req) { withScope((s) => check(M._gpurent_market_add_request(this.live, requestPtr(s, req)))); }
   /** End the lease a receipt created for `requestId` (its GPUs return). */
   endLease(requestId) { withScope((s) => check(M._gpurent_market_end_lease(this.live, s.cstr(requestId)))); }
   removeRequest(requestId) { withScope((s) => check(M._gpurent_market_remove_request(this.live, s.cstr(requestId)))); }
-  /** The k best placements for one request, best first (may be empty). */
+  /** The k best placements for one request (object, bytes or
+   *  PreparedRequest), best first (may be empty). */
   best(req, k = 5) {
     return withScope((s) => {
-      const rp = withBytesOrObject(s, req, '_gpurent_request_decode', S.request.size, requestToC);
-      const out = s.alloc(S.candidate.size * k), n = s.alloc(4);
-      const rc = M._gpurent_market_best(this.live, rp, k >>> 0, out, n);
+      const rp = requestPtr(s, req);
+      k >>>= 0;
+      const out = s.raw(S.candidate.size * k), n = s.raw(4);
+      const rc = M._gpurent_market_best(this.live, rp, k, out, n);
       if (rc === -500) return []; // GPURENT_E_INFEASIBLE: nothing fits
       check(rc);
-      return Array.from({ length: dv().getUint32(n, true) }, (_, i) => readStruct('candidate', out + i * S.candidate.size));
+      const d = dv(), count = d.getUint32(n, true), list = new Array(count);
+      for (let i = 0; i < count; i++) list[i] = readCandidate(d, out + i * S.candidate.size);
+      return list;
     });
   }
   /** Why a request does (not) match: counts per constraint, the closest
@@ -691,7 +985,7 @@ export class Market extends Handle {
    *  own rendering). */
   explain(req) {
     return withScope((s) => {
-      const rp = withBytesOrObject(s, req, '_gpurent_request_decode', S.request.size, requestToC);
+      const rp = requestPtr(s, req);
       const p = s.alloc(S.explain.size);
       check(M._gpurent_market_explain(this.live, rp, p));
       const e = readStruct('explain', p);

@@ -24,19 +24,28 @@ const explainError = (e) => ({
 
 async function main() {
   await gr.init();
-  demo = await (await fetch('market/market.json')).json();
+  // ?market=NAME loads NAME/market.json beside the page (a plain folder name
+  // only); the default, market/, is what `gpurent demo --export` wrote.
+  const which = new URLSearchParams(location.search).get('market') ?? 'market';
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(which)) throw new Error(`not a market folder name: ${which}`);
+  demo = await (await fetch(`${which}/market.json`)).json();
   trust = new gr.TrustStore();
   names = new Map(demo.trust.map((p) => [p.publicKey, p.name]));
   for (const p of demo.trust) trust.add(gr.fromHex(p.publicKey), p.roles);
   market = new gr.Market({ preset: 'balanced' });
   const certs = new Map();
+  // A verified certificate is filed under the provider it names; one that
+  // does not verify, under its envelope's subject when it has one (a
+  // certificate need not carry a subject: the CLI's demo signs none).
   for (const envHex of demo.certificates) {
     const env = gr.fromHex(envHex);
-    const subject = gr.toHex(gr.decodeEnvelope(env).subject);
     try {
       const c = gr.verifyTierCertificate(trust, env, { now: demo.now, skew: demo.skew, quorum: demo.certQuorum });
-      certs.set(subject, { ok: true, cert: c });
-    } catch (e) { certs.set(subject, { ok: false, why: explainError(e), code: e.code }); }
+      certs.set(gr.toHex(c.providerKey), { ok: true, cert: c });
+    } catch (e) {
+      const subject = gr.toHex(gr.decodeEnvelope(env).subject);
+      if (subject && !certs.get(subject)?.ok) certs.set(subject, { ok: false, why: explainError(e), code: e.code });
+    }
   }
   const rows = $('#providers tbody'), models = new Set();
   for (const envHex of demo.offers) {

@@ -93,7 +93,10 @@ test('the marketplace page in headless chromium', { skip: !CHROMIUM && 'chromium
     throw new Error(`timed out waiting for ${what} at ${await evaluate('location.href')}: ${await evaluate('document.body ? document.body.innerText : ""')}\n${logs.join('\n')}`);
   };
   await page('Emulation.setDeviceMetricsOverride', { width: 1280, height: 1600, deviceScaleFactor: 1, mobile: false });
-  const nav = await page('Page.navigate', { url });
+  // First the hand-made market (examples/web/export_demo.mjs), whose named
+  // providers and prices are checked one by one; then the default market
+  // that `gpurent demo --export` wrote, against what check_market.mjs finds.
+  const nav = await page('Page.navigate', { url: `${url}?market=curated` });
   logs.push(`navigate: ${JSON.stringify(nav)}`);
   await waitFor(`document.body && document.body.dataset.ready === '1'`, 'the page to load the market');
 
@@ -132,4 +135,27 @@ test('the marketplace page in headless chromium', { skip: !CHROMIUM && 'chromium
   const shot = await page('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true });
   mkdirSync(SHOT_DIR, { recursive: true });
   writeFileSync(`${SHOT_DIR}/marketplace.png`, Buffer.from(shot.data, 'base64'));
+
+  // The CLI's export: the page shows every node of every verified offer, a
+  // verified certificate for each provider check_market.mjs verified, the
+  // receipt with its two matchmakers and the altered copy rejected.
+  const want = JSON.parse(execFileSync(process.execPath, [`${ROOT}examples/web/check_market.mjs`, `${WEB}/market`], { encoding: 'utf8' }));
+  await page('Page.navigate', { url });
+  await waitFor(`document.body && document.body.dataset.ready === '1' && !location.search`, 'the exported market to load');
+  const cliRows = await evaluate(`document.querySelectorAll('#providers tbody tr').length`);
+  assert.equal(cliRows, want.nodes);
+  assert.ok(want.certificates[0] > 0 && want.offers[0] === want.offers[1], JSON.stringify(want));
+  const certProviders = await evaluate(`new Set([...document.querySelectorAll('[data-cert=verified]')].map(e => e.closest('tr').dataset.provider)).size`);
+  assert.equal(certProviders, want.certificates[0]);
+  const cliGood = await evaluate(`[...document.querySelectorAll('[data-receipt=verified] [data-signers]')].map(e => +e.dataset.signers)`);
+  assert.deepEqual(cliGood, [want.receipts[0].signers]);
+  assert.equal(want.receipts[0].status, 'GPURENT_OK');
+  const cliBad = await evaluate(`[...document.querySelectorAll('[data-receipt=rejected]')].map(e => e.dataset.code)`);
+  assert.deepEqual(cliBad, [want.receipts[1].status]);
+  // a request for the first model on offer, at any price: candidates
+  const model = await evaluate(`document.querySelector('#f-model option[value]:not([value=""])').value`);
+  await fill({ 'f-model': model, 'f-count': '1', 'f-vram': '0', 'f-price': '', 'f-cuda': '' });
+  await waitFor(`!!document.querySelector('[data-result=found]')`, `candidates for ${model}`);
+  const cliShot = await page('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true });
+  writeFileSync(`${SHOT_DIR}/marketplace-cli-export.png`, Buffer.from(cliShot.data, 'base64'));
 });

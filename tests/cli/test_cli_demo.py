@@ -90,3 +90,48 @@ def test_progress_units_and_tiers_note():
     assert m, out
     assert "tiers 1-3 are out of reach in 6 eras by design" in out
     assert re.search(r"at [\d.]+ units per GPU-hour|units per GPU-hour\) adds", out), out
+
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+WASM = os.path.join(ROOT, "bindings", "js", "dist", "gpurent_wasm.mjs")
+
+
+def test_export_verifies_in_javascript(tmp_path):
+    # --export DIR writes the market the marketplace page loads; the JavaScript
+    # binding (WebAssembly) must verify every offer, GPU report and certificate
+    # the demo verified, the receipt with its two matchmakers, and refuse the
+    # altered copy.
+    import json
+    import pytest
+    node = shutil.which("node")
+    if not node or not os.path.exists(WASM):
+        pytest.skip("node or the WebAssembly build (make wasm) is missing")
+    out = demo("--export", str(tmp_path / "web"))
+    path = tmp_path / "web" / "market.json"
+    assert f"exported the market for examples/web to {path}" in out
+    market = json.loads(path.read_text())
+    assert market["format"] == "gpurent-demo-market/1"
+    assert len(market["offers"]) == len(market["gpuReports"]) == 60 and len(market["requests"]) == 120
+    assert [p["roles"] for p in market["trust"]].count(1) == 60
+    certs = int(re.search(r"(\d+) certificates byte-identical", out).group(1))
+    matched = int(re.search(r"matched (\d+) of 120 requests", out).group(1))
+    r = subprocess.run([node, os.path.join(ROOT, "examples", "web", "check_market.mjs"), str(tmp_path / "web")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert got["offers"] == [60, 60] and got["gpuReports"] == [60, 60], got
+    assert got["certificates"] == [certs, certs] and certs > 0, got
+    assert got["requests"] == 120 and got["requestsWithCandidates"] > 0, got
+    good, bad = got["receipts"]
+    assert good["status"] == "GPURENT_OK" and good["signers"] == 2 and good["assignments"] == matched, got
+    assert bad["status"] == "GPURENT_E_BAD_SIGNATURE", got
+
+
+def test_export_to_an_unusable_folder_fails_before_the_run(tmp_path):
+    (tmp_path / "file").write_text("x")
+    for target, why in ((tmp_path / "file", "not a folder"), (tmp_path / "no" / "such", "No such file")):
+        r = subprocess.run([CLI, "demo", "--providers", "10", "--requests", "5", "--eras", "1", "--fake-driver", FAKE,
+                            "--export", str(target)], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 3, (r.stdout, r.stderr)
+        assert f"--export {target}" in r.stderr and why in r.stderr, r.stderr
+        assert "providers probe" not in r.stdout  # nothing ran

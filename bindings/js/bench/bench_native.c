@@ -5,7 +5,10 @@
  *   verify_per_s N   gpurent_envelope_verify of the envelope (no replay check), its
  *                    result read as the JavaScript side reads it
  *   best_per_s N     gpurent_market_best(k = 5) over the market
- *   best_top ID      the winner's node id (the JavaScript side must agree) */
+ *   best_top ID      the winner's node id (the JavaScript side must agree)
+ * Time is this process's CPU time, read every 50 calls, as the JavaScript
+ * side reads its own: on a shared machine a process that waits for a core
+ * is not charged for the wait, so both sides measure their work. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,13 @@ static size_t unhex(const char *h, uint8_t *out, size_t cap)
         out[i] = (uint8_t)v;
     }
     return n;
+}
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 #define DIE(...) do { fprintf(stderr, "bench_native: " __VA_ARGS__); fputc('\n', stderr); exit(1); } while (0)
@@ -76,7 +86,7 @@ int main(int argc, char **argv)
     uint32_t count = 0;
     for (int round = 0; round < 3; round++) {
         int n = 0;
-        double t0 = bench_now(), t;
+        double t0 = cpu_now(), t;
         do {
             for (int i = 0; i < 50; i++, n++) {
                 /* the same work as the JavaScript verifyEnvelope(): the result's
@@ -93,14 +103,14 @@ int main(int argc, char **argv)
                 gpurent_buf_free(&payload);
                 gpurent_verified_free(v);
             }
-        } while ((t = bench_now() - t0) < 0.2);
+        } while ((t = cpu_now() - t0) < 0.2);
         if (n / t > best_v) best_v = n / t;
         n = 0;
-        t0 = bench_now();
+        t0 = cpu_now();
         do {
-            if (gpurent_market_best(market, &req, 5, cand, &count)) DIE("best: %s", gpurent_last_error_message());
-            n++;
-        } while ((t = bench_now() - t0) < 0.2);
+            for (int i = 0; i < 50; i++, n++)
+                if (gpurent_market_best(market, &req, 5, cand, &count)) DIE("best: %s", gpurent_last_error_message());
+        } while ((t = cpu_now() - t0) < 0.2);
         if (n / t > best_b) best_b = n / t;
     }
     printf("verify_per_s %.1f\nbest_per_s %.1f\nbest_top %s\n", best_v, best_b, count ? cand[0].node_id : "-");

@@ -91,3 +91,160 @@ test('64-bit values: numbers when exact, bigint above 2^53, either accepted', ()
   for (const h of hashes) assert.ok(typeof h === 'bigint' ? h > BigInt(Number.MAX_SAFE_INTEGER) : Number.isSafeInteger(h));
   assert.ok(hashes.some((h) => typeof h === 'bigint'), 'eight 64-bit hashes, all below 2^53?');
 });
+
+test('PreparedRequest: converted once, the same answers as an object or its bytes', () => {
+  const m = new gr.Market({ preset: 'balanced', seed: seed(6) });
+  const node = (id, model, price, free) => ({ nodeId: id, gpu: { model, ccMajor: 8, ccMinor: 9, memoryMib: 24564, fp32Gflops: 82600, interface: 1 },
+    gpuCount: 4, gpuFree: free, cpuMillicores: 8000, ramMib: 65536, diskGib: 500, priceMicroPerGpuHour: price });
+  for (let p = 1; p <= 6; p++)
+    m.putOffer({ type: 'offer', providerKey: seed(p), seq: 1, region: p % 2 ? 'eu-west' : 'us-east',
+      nodes: [node(`n${p}a`, 'RTX 4090', 400000 + 1000 * p, 4), node(`n${p}b`, 'L40S 48GB', 900000 - 1000 * p, 2)] });
+  const req = { requestId: 'prep', gpuCount: 2, durationS: 3600, maxPriceMicroPerGpuHour: 950000, regions: ['eu-west'] };
+  const prepared = new gr.PreparedRequest(req);
+  const fromBytes = new gr.PreparedRequest(gr.encode({ type: 'request', ...req }));
+  try {
+    const want = m.best(req, 4);
+    assert.equal(want.length, 4);
+    assert.deepEqual(m.best(prepared, 4), want);
+    assert.deepEqual(m.best(fromBytes, 4), want);
+    assert.deepEqual(m.best(gr.encode({ type: 'request', ...req }), 4), want);
+    // a snapshot: changing the object afterwards changes nothing
+    req.regions = ['us-east'];
+    assert.deepEqual(m.best(prepared, 4), want);
+    assert.notDeepEqual(m.best(req, 4).map((c) => c.nodeId), want.map((c) => c.nodeId));
+    assert.equal(prepared.requestId, 'prep');
+    assert.deepEqual(prepared.encode(), fromBytes.encode());
+    assert.deepEqual(gr.encode(prepared.toObject()), prepared.encode());
+    assert.deepEqual(prepared.toObject().regions, ['eu-west']);
+    // best()'s own candidate reader and the generic one (explain) agree field for field
+    const ex = m.explain(prepared);
+    assert.ok(ex.candidates.length >= 1);
+    assert.deepEqual(ex.candidates, m.best(prepared, ex.candidates.length));
+    m.addRequest(prepared);
+    assert.equal(m.match(NOW).receipt.assignments[0].requestId, 'prep');
+  } finally { prepared.free(); fromBytes.free(); m.free(); }
+  assert.throws(() => m.best({ requestId: 'x', gpuCount: 1 }), /after free/);
+  assert.throws(() => prepared.encode(), /after free/);
+  prepared.free(); // twice is harmless
+  // a bad request is refused when it is prepared, with the library's status
+  assert.throws(() => new gr.PreparedRequest({ requestId: '', gpuCount: 1 }), (e) => e instanceof gr.GpurentError && e.code.startsWith('GPURENT_E_'));
+  assert.throws(() => new gr.PreparedRequest({ requestId: 'x'.repeat(64) }), { code: 'GPURENT_E_LIMIT' });
+  assert.throws(() => new gr.PreparedRequest(new Uint8Array([0x93, 1, 2])), gr.WireError);
+});
+
+test('calls whose buffers exceed the scratch block and calls that fail leave later calls intact', () => {
+  // an offer of 400 nodes encodes to more than the 64 KiB scratch block: malloc'd, freed, same bytes back
+  const nodes = Array.from({ length: 400 }, (_, i) => ({ nodeId: `node-${i}-${'x'.repeat(40)}`, gpu: { model: 'A100 SXM4 80GB', ccMajor: 8, memoryMib: 81920 },
+    gpuCount: 8, gpuFree: 8, priceMicroPerGpuHour: 1000000 + i }));
+  const offer = { type: 'offer', providerKey: seed(9), seq: 3, region: 'eu', nodes };
+  const bytes = gr.encode(offer);
+  assert.ok(bytes.length > 64 * 1024, `${bytes.length} bytes`);
+  for (let i = 0; i < 3; i++) assert.deepEqual(gr.encode(gr.decode(bytes)), bytes);
+  // thousands of failing calls (each throws out of its scope) and nested ones (sign reads publicKey inside its own scope)
+  for (let i = 0; i < 5000; i++) assert.throws(() => gr.decode(bytes.subarray(0, 100)), gr.WireError);
+  const k = gr.Key.fromSeed(seed(4));
+  const env = k.sign({ statement: 'offer', issuedAt: NOW, expiresAt: NOW + 60 }, bytes);
+  const trust = new gr.TrustStore();
+  trust.add(k.publicKey, gr.Role.provider);
+  assert.deepEqual(gr.verifyEnvelope(trust, env, { now: NOW, checkReplay: false }).payload, bytes);
+  k.free(); trust.free();
+});
+
+test('GPU and audit reports: plain objects out, the same canonical bytes back, bad ones refused', () => {
+  const pv = (value) => ({ state: 0, error: 0, value });
+  const device = { ordinal: 0, name: { state: 0, error: 0, value: 'NVIDIA RTX 4090' }, uuid: { state: 0, error: 0, value: seed(7).subarray(0, 16) },
+    pciDomain: pv(0), pciBus: pv(1), pciDevice: pv(0), ccMajor: pv(8), ccMinor: pv(9), smCount: pv(128), memoryBytes: pv(25757220864),
+    clockKhz: pv(2520000), memClockKhz: pv(10501000), busWidthBits: pv(384), l2Bytes: pv(75497472), eccEnabled: { state: 1, error: 1, value: 0 },
+    maxThreadsPerSm: pv(1536), fp32Gflops: pv(82575), fp16TensorGflops: pv(165150), bf16TensorGflops: pv(165150), memBwMbps: pv(1008096),
+    h2dPeakMbps: pv(31507), d2d: { state: 3, error: 0, value: 0, ratioPpm: 0, verdict: 0 },
+    h2d: { state: 3, error: 0, value: 0, ratioPpm: 0, verdict: 0 }, fma: { state: 0, error: 0, value: 80000, ratioPpm: 968800, verdict: 1 } };
+  const report = { type: 'gpu_report', nonce: seed(1), probedAt: NOW, status: 0, driverVersion: pv(12040),
+    driverPath: '/usr/lib/x86_64-linux-gnu/libcuda.so.1', driverDigest: seed(2), driverDeviceCount: 1, checks: 4, devices: [device] };
+  const bytes = gr.encode(report);
+  assert.equal(gr.recordType(bytes), 'gpu_report');
+  const back = gr.decode(bytes);
+  assert.deepEqual(gr.decodeGpuReport(bytes), back);
+  assert.equal(back.statusName, 'GPURENT_OK');
+  assert.equal(back.devices.length, 1);
+  assert.deepEqual(back.devices[0].fma, device.fma);
+  assert.equal(back.devices[0].name.value, 'NVIDIA RTX 4090');
+  assert.equal(back.devices[0].memoryBytes.value, 25757220864);
+  assert.deepEqual(gr.encode(back), bytes);
+  // a device with state OK and a non-zero error, and 65 devices, are refused
+  assert.throws(() => gr.encode({ ...report, devices: [{ ...device, smCount: { state: 0, error: 5, value: 1 } }] }), gr.GpurentError);
+  assert.throws(() => gr.encode({ ...report, devices: Array(65).fill(device) }), { code: 'GPURENT_E_LIMIT' });
+  assert.throws(() => gr.decodeGpuReport(gr.encode({ type: 'gpu', model: 'X', ccMajor: 8 })), gr.WireError);
+
+  const audit = { type: 'audit_report', providerKey: seed(3), auditorKey: seed(4), timeS: NOW, gpuReport: 1, integrity: 1, security: 2,
+    gpuReportDigest: seed(5), stakeObserved: 1, stakeMicro: 2 ** 40,
+    challenges: [{ timeS: NOW - 10, kind: 1, passed: 1 }, { timeS: NOW - 20, kind: 2, passed: 0 }],
+    jobs: [{ jobId: 'train-b', endS: NOW - 5, outcome: 1 }, { jobId: 'eval', endS: NOW - 1, outcome: 2 }] };
+  const ab = gr.encode(audit);
+  const a = gr.decodeAuditReport(ab);
+  assert.deepEqual(gr.decode(ab), a);
+  assert.equal(a.stakeMicro, 2 ** 40);
+  // the encoder sorts the sets: challenges by time, jobs by id
+  assert.deepEqual(a.challenges.map((c) => c.timeS), [NOW - 20, NOW - 10]);
+  assert.deepEqual(a.jobs.map((j) => j.jobId), ['eval', 'train-b']);
+  assert.deepEqual(gr.encode(a), ab);
+  assert.throws(() => gr.encode({ ...audit, auditorKey: seed(3) }), gr.GpurentError); // auditing oneself
+  assert.throws(() => gr.encode({ ...audit, challenges: [{ timeS: NOW + 1, kind: 1, passed: 1 }] }), gr.GpurentError); // after the report
+  assert.throws(() => gr.decodeAuditReport(ab.subarray(0, ab.length - 2)), gr.WireError);
+});
+
+test('TierEngine: signed audit reports in; era summaries, explanations and certificates out as objects', () => {
+  const G = 1767225600, E = 86400;
+  const prov = gr.Key.fromSeed(seed(1)), auds = [2, 3, 4].map((n) => gr.Key.fromSeed(seed(n))), stranger = gr.Key.fromSeed(seed(8));
+  const trust = new gr.TrustStore();
+  for (const a of auds) trust.add(a.publicKey, gr.Role.auditor);
+  const eng = new gr.TierEngine({ genesisS: G, eraS: E });
+  let nonce = 0;
+  const report = (a, era) => {
+    const t0 = G + era * E;
+    const rec = { type: 'audit_report', providerKey: prov.publicKey, auditorKey: a.publicKey, timeS: t0 + E - 600, gpuReport: 1,
+      integrity: 1, security: 1, challenges: Array.from({ length: 20 }, (_, c) => ({ timeS: t0 + c * 4000, kind: c < 16 ? 1 : 2, passed: 1 })), jobs: [] };
+    const n = new Uint8Array(16); n[15] = ++nonce;
+    return a.sign({ statement: 'audit_report', issuedAt: rec.timeS, expiresAt: rec.timeS + 30 * E, nonce: n }, gr.encode(rec));
+  };
+  try {
+    assert.equal(eng.tierCount, 7);
+    assert.equal(eng.eraOf(G + E + 5), 1);
+    const sums = [];
+    for (let era = 0; era < 3; era++) {
+      const envs = auds.map((a) => report(a, era));
+      for (const env of envs) eng.recordSigned(trust, env, { now: G + (era + 1) * E - 300 });
+      if (era === 0) {
+        // the same statement twice, and one from a key the store does not trust
+        assert.throws(() => eng.recordSigned(trust, envs[0], { now: G + E - 300 }), (e) => e instanceof gr.VerifyError && e.code === 'GPURENT_E_REPLAYED');
+        assert.throws(() => eng.recordSigned(trust, report(stranger, 0), { now: G + E - 300 }), { code: 'GPURENT_E_UNKNOWN_ISSUER' });
+        assert.equal(eng.explain(prov.publicKey).ruleName, 'not evaluated');
+      }
+      assert.equal(eng.nextEra, era);
+      sums.push(eng.evaluate());
+    }
+    assert.deepEqual(sums.map((x) => [x.era, x.evaluated, x.promoted]), [[0, 1, 0], [1, 1, 0], [2, 1, 1]]);
+    assert.deepEqual(sums[0].tierCounts, [0, 0, 0, 0, 0, 0, 1]); // incubation, tier 7
+    assert.deepEqual(sums[2].tierCounts, [0, 0, 0, 0, 0, 1, 0]);
+    assert.deepEqual(sums[2].slashEvents, []);
+    // a report for an era already evaluated is refused by the engine, not the signature check
+    assert.throws(() => eng.recordSigned(trust, report(auds[0], 0), { now: G + 3 * E - 300 }), (e) => e instanceof gr.GpurentError && e.status < 0);
+    const ex = eng.explain(prov.publicKey);
+    assert.equal(ex.tier, 6); assert.equal(ex.previousTier, 7); assert.equal(ex.incubating, 1);
+    assert.equal(ex.ruleName, 'promoted'); assert.equal(ex.era, 2); assert.equal(ex.eraUptimePpm, 1000000);
+    assert.deepEqual(ex.components.map((c) => c.name), ['uptime', 'audit', 'jobs', 'stake', 'tenure']);
+    assert.equal(ex.components.reduce((t, c) => t + c.contributionPpm, 0), ex.scorePpm);
+    assert.equal(ex.auditors, 3);
+    assert.match(ex.text, /tier 6/i);
+    const cert = eng.certificate(prov.publicKey);
+    assert.equal(cert.type, 'tier_cert'); assert.equal(cert.tier, 6); assert.equal(cert.scorePpm, ex.scorePpm);
+    assert.deepEqual(cert.auditors, auds.map((a) => a.publicKey).sort((x, y) => (gr.toHex(x) < gr.toHex(y) ? -1 : 1)));
+    // signed by the three auditors, it verifies as a quorum of 3 and decodes to the same object
+    let env = auds[0].sign({ statement: 'tier_cert', issuedAt: G + 3 * E, expiresAt: G + 40 * E, subject: prov.publicKey }, gr.encode(cert));
+    env = auds[2].cosign(auds[1].cosign(env));
+    assert.deepEqual(gr.verifyTierCertificate(trust, env, { now: G + 3 * E, quorum: 3 }), cert);
+    assert.throws(() => eng.certificate(seed(9)), { code: 'GPURENT_E_UNKNOWN_PROVIDER' });
+    assert.throws(() => eng.explain(seed(9)), (e) => e instanceof gr.TierError && e.code === 'GPURENT_E_UNKNOWN_PROVIDER');
+  } finally { eng.free(); trust.free(); [prov, stranger, ...auds].forEach((k) => k.free()); }
+  assert.throws(() => eng.nextEra, /after free/);
+  assert.throws(() => new gr.TierEngine({ tierCount: 2 }), gr.GpurentError); // below the 3 tiers a table needs
+});

@@ -31,7 +31,34 @@ function recFields(file) {
   }
   return { kind, fields: out };
 }
+// The items of NAME.rec (`device`, `challenge`, `job`), each as its lines.
+function recItems(file, item) {
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+  const out = [];
+  for (const l of lines) {
+    if (l === item) out.push([]);
+    else if (!l.includes(' ') && out.length) out.push(null); // another kind of item
+    else if (out.length && out[out.length - 1]) out[out.length - 1].push(l);
+  }
+  return out.filter(Boolean);
+}
+// A decoded value in the .rec notation: a probed value as STATE ERROR VALUE,
+// a check as STATE ERROR VALUE RATIO_PPM VERDICT, bytes as hex:.
+function recText(v) {
+  if (v instanceof Uint8Array) return `hex:${gr.toHex(v)}`;
+  if (v && typeof v === 'object' && 'state' in v)
+    return [v.state, v.error, recText(v.value), ...('verdict' in v ? [v.ratioPpm, v.verdict] : [])].join(' ');
+  return String(v);
+}
+// An item object as .rec lines over the fields the fixture names (the rest
+// must be zero there), for comparison as sets.
+function itemText(obj, fixtureLines) {
+  return fixtureLines.map((l) => { const k = l.slice(0, l.indexOf(' ')); return `${k} ${recText(obj[camel(k)])}`; }).join('\n');
+}
 function same(actual, expected, what) {
+  if (actual && typeof actual === 'object' && !(actual instanceof Uint8Array) && !Array.isArray(actual)) {
+    assert.equal(recText(actual), expected, what); return;
+  }
   if (expected.startsWith('hex:')) {
     const e = expected.slice(4), a = gr.toHex(actual);
     assert.equal(a.slice(0, e.length), e, what); // exact length, zero-padded arrays
@@ -40,7 +67,9 @@ function same(actual, expected, what) {
   else assert.equal(actual, expected, what);
 }
 
-const MAPPED = new Set(['gpu', 'offer', 'request', 'tier_cert', 'revocation', 'match_receipt']);
+const MAPPED = new Set(['gpu', 'offer', 'request', 'tier_cert', 'revocation', 'match_receipt', 'gpu_report', 'audit_report']);
+// Items compared field by field, as sets where the encoder sorts them.
+const ITEMS = { gpu_report: [['device', 'devices']], audit_report: [['challenge', 'challenges'], ['job', 'jobs']] };
 for (const f of readdirSync(WIRE).filter((n) => n.endsWith('.hex')).sort()) {
   const name = f.slice(0, -4);
   test(`wire fixture ${name}: decode, re-encode byte-identical, fields as in .rec`, () => {
@@ -58,6 +87,19 @@ for (const f of readdirSync(WIRE).filter((n) => n.endsWith('.hex')).sort()) {
       // lists are sets: the encoder writes them sorted (hex keys and strings alike)
       if (Array.isArray(v)) [...vals].sort().forEach((x, i) => same([...v].sort((p, q) => (gr.toHex(typeof p === 'string' ? new TextEncoder().encode(p) : p) < gr.toHex(typeof q === 'string' ? new TextEncoder().encode(q) : q) ? -1 : 1))[i], x, `${name}.${k}[${i}]`));
       else same(v, vals[0], `${name}.${k}`);
+    }
+    for (const [item, list] of ITEMS[kind] ?? []) {
+      const want = recItems(`${WIRE}${name}.rec`, item);
+      assert.equal(rec[list].length, want.length, `${name}: ${list}`);
+      const got = want.map((lines, i) => itemText(rec[list][i], lines));
+      // pair each fixture item with a decoded one (the decoder returns canonical order)
+      const pool = rec[list].slice();
+      for (const lines of want) {
+        const text = lines.join('\n');
+        const at = pool.findIndex((o) => itemText(o, lines) === text);
+        assert.ok(at >= 0, `${name}: no decoded ${item} matches\n${text}\ngot\n${got.join('\n--\n')}`);
+        pool.splice(at, 1);
+      }
     }
   });
 }
