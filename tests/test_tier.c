@@ -371,7 +371,11 @@ static void test_cert_record(void **state)
     akey(c.auditors[1], 2);
     c.score_ppm = 950000;
     assert_int_equal(gpurent_tier_cert_validate(&c), GPURENT_E_INVALID_FIELD);
-    c.score_ppm = 1;
+    c.score_ppm = 800000;
+    c.confidence_ppm = 888889; /* derived: floor(800000 x 10^6 / 900000) = 888888 */
+    assert_int_equal(gpurent_tier_cert_validate(&c), GPURENT_E_INVALID_FIELD);
+    c.confidence_ppm = 888888;
+    assert_int_equal(gpurent_tier_cert_validate(&c), GPURENT_OK);
     c.tier = 0;
     assert_int_equal(gpurent_tier_cert_validate(&c), GPURENT_E_INVALID_FIELD);
     c.tier = 1;

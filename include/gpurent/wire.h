@@ -241,9 +241,15 @@ typedef enum gpurent_verdict {
     GPURENT_VERDICT_WRONG_OUTPUT = 4  /* the kernel's output failed the CPU check */
 } gpurent_verdict;
 
+/* The verdict bounds on ratio_ppm: below the first LOW, above the second
+ * IMPLAUSIBLE, between them (inclusive) PLAUSIBLE; ratio 0 (no peak) NONE. */
+#define GPURENT_VERDICT_LOW_BELOW_PPM 750000u
+#define GPURENT_VERDICT_IMPLAUSIBLE_ABOVE_PPM 1100000u
+
 /** One active check on one device. `value` is MB/s for copies and GFLOPS
- *  for the FMA kernel; `ratio_ppm` is value / derived peak in parts per
- *  million. Not run: state GPURENT_PV_SKIPPED, everything else 0.
+ *  for the FMA kernel; `ratio_ppm` is value x 10^6 / derived peak, rounded
+ *  down (capped at 2^32-1; 0 without a peak), and `verdict` follows from it
+ *  unless it is WRONG_OUTPUT: validation refuses other figures. Not run: state GPURENT_PV_SKIPPED, everything else 0.
  *  Could not run (entry point missing, PTX JIT unavailable): UNSUPPORTED
  *  with the driver's answer in `error`. A driver failure: ERROR. */
 typedef struct gpurent_probe_check {
@@ -483,7 +489,7 @@ typedef struct gpurent_tier_cert {
     uint32_t incubating;                        /* key 4: 1 = has not yet left incubation */
     uint32_t score_ppm;                         /* key 5: lower-bound score, 0..1000000 */
     uint32_t mean_ppm;                          /* key 6: point-estimate score, >= score_ppm */
-    uint32_t confidence_ppm;                    /* key 7: score_ppm / mean_ppm, in ppm */
+    uint32_t confidence_ppm;                    /* key 7: floor(score_ppm x 10^6 / mean_ppm), 0 when mean is 0 */
     uint32_t uptime_ppm;                        /* key 8: weighted challenge pass rate of the era */
     uint32_t eras_in_tier;                      /* key 9: eras served in this tier so far */
     uint32_t points_ppm;                        /* key 10: the tier's points multiplier x 1e6 */

@@ -685,12 +685,16 @@ static void gen_gpu_report(void)
         snprintf(r.driver_path, sizeof r.driver_path, "%s", "/usr/lib/x86_64-linux-gnu/libcuda.so.1");
         memset(r.driver_digest, 0x5d, sizeof r.driver_digest);
         for (uint32_t d = 0; d < r.device_count; d++) {
-            gpurent_probe_check *c[3] = {&r.devices[d].d2d, &r.devices[d].h2d, &r.devices[d].fma};
+            gpurent_probe_device *v = &r.devices[d];
+            gpurent_probe_check *c[3] = {&v->d2d, &v->h2d, &v->fma};
+            const gpurent_pv *peak[3] = {&v->mem_bw_mbps, &v->h2d_peak_mbps, &v->fp32_gflops};
             for (int j = 0; j < 3; j++)
                 if (c[j]->state == GPURENT_PV_OK) {
-                    c[j]->value = 1000;
-                    c[j]->ratio_ppm = 900000;
-                    c[j]->verdict = GPURENT_VERDICT_PLAUSIBLE;
+                    /* 0.9 of the peak where there is one: ratio and verdict as the probe derives them. */
+                    int known = peak[j]->state == GPURENT_PV_OK && peak[j]->value >= 10;
+                    c[j]->value = known ? peak[j]->value / 10 * 9 : 1000;
+                    c[j]->ratio_ppm = known ? (uint32_t)(c[j]->value * 1000000u / peak[j]->value) : 0;
+                    c[j]->verdict = known ? gpurent_probe_verdict(c[j]->ratio_ppm) : GPURENT_VERDICT_NONE;
                 }
         }
         if (gpurent_gpu_report_encode(&r, &b) != GPURENT_OK) die("gpurent_gpu_report_encode");
