@@ -87,7 +87,7 @@ int cmd_bench(int argc, char **argv)
     gpurent_request q, back;
     gpurent_request_init(&q);
     strcpy(q.request_id, "bench");
-    gpurent_request_add_region(&q, "eu-west", 0);
+    gpurent_request_allow_region(&q, "eu-west");
     gpurent_buf b = {0};
     gpurent_request_encode(&q, &b);
     t0 = cli_mono_s();

@@ -373,7 +373,7 @@ static void make_request(uint32_t i, const machine *ms, uint32_t nm, uint64_t no
         q->gang_scope = GPURENT_GANG_PROVIDER;
     }
     if (below(3) == 0) gpurent_request_add_model(q, m->gpu.model);
-    if (below(4) == 0) gpurent_request_add_region(q, regions[below(NREGIONS)], 0);
+    if (below(4) == 0) gpurent_request_allow_region(q, regions[below(NREGIONS)]);
     if (below(5) == 0) q->verified_only = 1;
     if (below(6) == 0) q->allowed_tiers = 0xfe & ~(1u << 7); /* not the bottom tier */
     /* Most pay the market price or more; some bid far below it. */

@@ -180,11 +180,21 @@ GPURENT_API void gpurent_request_init(gpurent_request *req);
 GPURENT_API gpurent_status gpurent_request_validate(const gpurent_request *req);
 GPURENT_API gpurent_status gpurent_request_encode(const gpurent_request *req, gpurent_buf *out);
 GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_request_decode(const uint8_t *data, size_t len, gpurent_request *out);
-/* List helpers (for bindings; C may fill the arrays directly). Each fails
- * with GPURENT_E_LIMIT when the list is full. */
+/* List helpers (for bindings; C may fill the arrays directly). Each appends
+ * one item to one list and fails with GPURENT_E_LIMIT when that list already
+ * holds GPURENT_REQUEST_MAX_LIST items, with GPURENT_E_INVALID_ARG when a
+ * name is longer than its field allows. Order and repeats do not matter
+ * here: the encoder sorts the sets and validation refuses repeats. */
+/** Add a model to `models` (key 19: the request accepts only listed models). */
 GPURENT_API gpurent_status gpurent_request_add_model(gpurent_request *req, const char *model);
-GPURENT_API gpurent_status gpurent_request_add_region(gpurent_request *req, const char *region, int excluded);
-GPURENT_API gpurent_status gpurent_request_add_provider(gpurent_request *req, const uint8_t key[GPURENT_KEY_BYTES], int excluded);
+/** Add a region to `regions` (key 20: the request accepts only listed regions). */
+GPURENT_API gpurent_status gpurent_request_allow_region(gpurent_request *req, const char *region);
+/** Add a region to `excluded_regions` (key 21: never placed there). */
+GPURENT_API gpurent_status gpurent_request_exclude_region(gpurent_request *req, const char *region);
+/** Add a provider key to `providers` (key 22: the request accepts only listed providers). */
+GPURENT_API gpurent_status gpurent_request_allow_provider(gpurent_request *req, const uint8_t key[GPURENT_KEY_BYTES]);
+/** Add a provider key to `excluded_providers` (key 23: never placed with it). */
+GPURENT_API gpurent_status gpurent_request_exclude_provider(gpurent_request *req, const uint8_t key[GPURENT_KEY_BYTES]);
 
 /* ---- GPU report (written by the probe module) ---- */
 
