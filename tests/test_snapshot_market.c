@@ -1,4 +1,4 @@
-/* Market snapshots (issue 17): two markets side by side over a long
+/* Market snapshots: two markets side by side over a long
  * scenario (offers put, replaced and removed, trust and verification set,
  * requests added and withdrawn, batches matched and applied, leases ended),
  * one of them saved and restored at every step, giving byte-identical

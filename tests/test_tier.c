@@ -1720,7 +1720,7 @@ static void test_signed_certificates(void **state)
     for (uint8_t j = 0; j < SK_COUNT; j++) gpurent_key_free(k[j]);
 }
 
-/* ---------- hostile auditors (issue 16) ---------- */
+/* ---------- hostile auditors: one auditor trying to raise, lock or sink a provider ---------- */
 
 /* A report from auditor j about provider i in `era`: gpu_n GPU challenges of
  * which gpu_ok pass, cpu_n CPU challenges of which cpu_ok pass, and the

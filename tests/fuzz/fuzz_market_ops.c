@@ -1,4 +1,4 @@
-/* Stateful fuzzing of the market (issue 16): the input is a program, one
+/* Stateful fuzzing of the market: the input is a program, one
  * operation after another, drawn from a small world (4 providers, 8 node
  * ids, 8 model names of which 2 are made up per operation, 3 regions, 16
  * request ids) so that operations collide: nodes are re-offered with other
