@@ -1598,7 +1598,7 @@ static void test_receipt_quorum(void **state)
     /* Each other matcher checks that the signed payload is its own result, then co-signs. */
     gpurent_verify_options vo = GPURENT_VERIFY_OPTIONS_INIT;
     vo.statement = GPURENT_RECORD_MATCH_RECEIPT;
-    vo.check_replay = 0;
+    vo.check_replay = GPURENT_VERIFY_REPLAY_OFF;
     for (int i = 1; i < MATCHERS; i++) {
         gpurent_verified *v = NULL;
         assert_int_equal(gpurent_envelope_verify(trust, env.data, env.len, 1700010010, 60, &vo, &v), GPURENT_OK);

@@ -933,7 +933,7 @@ static void test_signed_report(void **state)
     gpurent_verified_free(v);
     /* Sent again: a replay. */
     assert_int_equal(gpurent_envelope_verify(t, env.data, env.len, now, 0, &o, NULL), GPURENT_E_REPLAYED);
-    o.check_replay = 0;
+    o.check_replay = GPURENT_VERIFY_REPLAY_OFF;
     /* Expected as another statement type, or its issuer only an auditor. */
     o.statement = GPURENT_RECORD_AUDIT_REPORT;
     assert_int_equal(gpurent_envelope_verify(t, env.data, env.len, now, 0, &o, NULL), GPURENT_E_WRONG_RECORD);

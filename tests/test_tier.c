@@ -1454,7 +1454,7 @@ static void test_signed_statuses(void **state)
     refused(e, t, &env, GPURENT_E_BAD_SIGNATURE);
     env.data[env.len - 1] ^= 0x01; /* undamaged, it verifies: the damage was the reason */
     gpurent_verify_options vo = GPURENT_VERIFY_OPTIONS_INIT;
-    vo.check_replay = 0;
+    vo.check_replay = GPURENT_VERIFY_REPLAY_OFF;
     assert_int_equal(gpurent_envelope_verify(t, env.data, env.len, now, SKEW, &vo, NULL), GPURENT_OK);
     gpurent_buf_free(&env);
     signed_now(k[SK_UNKNOWN], 1, ERA0, &env);

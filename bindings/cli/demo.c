@@ -477,7 +477,7 @@ int cmd_demo(int argc, char **argv)
     {
         gpurent_verified *vr = NULL;
         gpurent_verify_options vo = GPURENT_VERIFY_OPTIONS_INIT;
-        vo.check_replay = 0;
+        vo.check_replay = GPURENT_VERIFY_REPLAY_OFF;
         CHECK(gpurent_envelope_verify(at, ps[0].offer.data, ps[0].offer.len, GENESIS + 60, 60, &vo, &vr));
         gpurent_buf pay = {0};
         CHECK(gpurent_verified_payload(vr, &pay));
@@ -622,7 +622,7 @@ int cmd_demo(int argc, char **argv)
         CHECK(gpurent_market_new(&mk[k], NULL, block));
         shuffle(order, cfg.providers); /* each operator learns the market in its own order */
         gpurent_verify_options vo = GPURENT_VERIFY_OPTIONS_INIT;
-        vo.check_replay = 0;
+        vo.check_replay = GPURENT_VERIFY_REPLAY_OFF;
         for (uint32_t x = 0; x < cfg.providers; x++) {
             provider *p = &ps[order[x]];
             gpurent_verified *vr = NULL;
@@ -677,7 +677,7 @@ int cmd_demo(int argc, char **argv)
     gpurent_verify_options qo = GPURENT_VERIFY_OPTIONS_INIT;
     qo.statement = GPURENT_RECORD_MATCH_RECEIPT;
     qo.quorum = MATCHER_QUORUM;
-    qo.check_replay = 0;
+    qo.check_replay = GPURENT_VERIFY_REPLAY_OFF;
     int q1 = gpurent_envelope_verify(rt, r1.data, r1.len, match_time + 10, 60, &qo, NULL);
     gpurent_verified *vr = NULL;
     CHECK(gpurent_envelope_verify(rt, r2.data, r2.len, match_time + 10, 60, &qo, &vr));
