@@ -10,7 +10,10 @@
  *    report check's ratio_ppm and verdict), recomputed here from the document;
  *  - a refusal is one of the statuses the document names, with a detail.
  * The table then pins which status each mutant gets, so that a change in any
- * decoder's verdict is a reviewed diff (`make wire-mutants` rewrites it). */
+ * decoder's verdict is a reviewed diff (`make wire-mutants` rewrites it).
+ * Signed envelopes (tests/vectors/envelopes_c.txt) have no encoder to round
+ * trip through: their table rows are gpurent_envelope_decode()'s verdicts,
+ * and the invariant is that verification refuses every mutant. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +23,7 @@
 #include <cmocka.h>
 
 #include "gpurent.h"
+#include "vectors/vecparse.h"
 
 #define FIXTURE_DIR "tests/fixtures/wire/"
 #define TABLE_PATH FIXTURE_DIR "mutants.txt"
@@ -242,6 +246,71 @@ static char *slurp(FILE *f, size_t *len)
     return s;
 }
 
+static const char *const envelope_vectors[] = {"offer-ok", "receipt-3of3"};
+
+static const vec_line *find_vector(const char *name)
+{
+    static char line[VEC_LINE_MAX];
+    static vec_line v;
+    FILE *f = fopen("tests/vectors/envelopes_c.txt", "r");
+    if (!f) fail_msg("cannot open tests/vectors/envelopes_c.txt (run from the repository root)");
+    while (fgets(line, sizeof line, f))
+        if (vec_parse(&v, line) == 1 && strcmp(vec_get(&v, "name"), name) == 0) {
+            fclose(f);
+            return &v;
+        }
+    fclose(f);
+    fail_msg("no vector %s", name);
+    return NULL;
+}
+
+/* An envelope vector's bit mutants: the header decoder's verdict in the
+ * table, and verification (the vector's trust, time and quorum, replay off
+ * so that only the bytes decide) refuses every one. */
+static void mutate_envelope(const char *name, FILE *table, tally *t)
+{
+    static uint8_t b[VEC_LINE_MAX / 2], m[VEC_LINE_MAX / 2];
+    const vec_line *v = find_vector(name);
+    long n = vec_hex(vec_get(v, "envelope"), b, sizeof b);
+    assert_true(n > 0);
+    size_t len = (size_t)n;
+    gpurent_trust *trust = NULL;
+    assert_int_equal(vec_trust(v, &trust), 0);
+    gpurent_verify_options o = GPURENT_VERIFY_OPTIONS_INIT;
+    o.quorum = (uint32_t)vec_num(v, "quorum", 1);
+    o.required_role = (uint32_t)vec_num(v, "role", 0);
+    o.check_replay = GPURENT_VERIFY_REPLAY_OFF;
+    uint64_t now = vec_num(v, "now", 0);
+    uint32_t skew = (uint32_t)vec_num(v, "skew", 0);
+    gpurent_envelope h;
+    assert_int_equal(gpurent_envelope_decode(b, len, &h), GPURENT_OK);
+    assert_int_equal(gpurent_envelope_verify(trust, b, len, now, skew, &o, NULL), GPURENT_OK);
+    fprintf(table, "envelope %s %zu\n", name, len);
+    for (size_t pos = 0; pos < len; pos++) {
+        char letters[9] = {0};
+        for (int bit = 7; bit >= 0; bit--) {
+            memcpy(m, b, len);
+            m[pos] ^= (uint8_t)(1u << bit);
+            int rc = gpurent_envelope_decode(m, len, &h);
+            char c = verdict_letter(rc);
+            if (c == '?')
+                fail_msg("envelope %s byte %zu bit %d: status %s is not one the document names (%s)", name, pos, bit,
+                         gpurent_status_name(rc), gpurent_last_error_message());
+            int vrc = gpurent_envelope_verify(trust, m, len, now, skew, &o, NULL);
+            if (vrc == GPURENT_OK) fail_msg("envelope %s byte %zu bit %d: a mutant verifies", name, pos, bit);
+            if (rc != GPURENT_OK && vrc != rc)
+                fail_msg("envelope %s byte %zu bit %d: decode says %s, verify %s", name, pos, bit,
+                         gpurent_status_name(rc), gpurent_status_name(vrc));
+            t->mutants++;
+            t->accepted += rc == GPURENT_OK;
+            t->by_letter[(unsigned char)c]++;
+            letters[7 - bit] = c;
+        }
+        fprintf(table, "%04zx %02x %s\n", pos, b[pos], letters);
+    }
+    gpurent_trust_free(trust);
+}
+
 /* Report the first line where the table and the decoders disagree. */
 static void compare_tables(const char *want, const char *got)
 {
@@ -271,10 +340,13 @@ static void test_bit_mutants(void **state)
     fputs("# Verdicts on every single-bit mutant of the wire fixtures (tests/test_wire_mutants.c).\n"
           "# `make wire-mutants` rewrites this file; review its diff. Per fixture byte:\n"
           "# OFFSET BYTE and eight letters, the decoder's verdict with bit 7, 6, ..., 0 flipped:\n"
-          "# A accepted (re-encodes to the mutant), N NONCANONICAL, I INVALID_FIELD,\n"
+          "# A accepted (a record re-encodes to the mutant; an envelope's header decodes, and\n"
+          "# verification still refuses it), N NONCANONICAL, I INVALID_FIELD,\n"
           "# T TRUNCATED, O OVERSIZE, W WRONG_RECORD, M MALFORMED.\n",
           table);
     for (size_t i = 0; i < N_FIXTURES; i++) mutate_fixture(fixtures[i], table, &t);
+    for (size_t i = 0; i < sizeof envelope_vectors / sizeof envelope_vectors[0]; i++)
+        mutate_envelope(envelope_vectors[i], table, &t);
     size_t got_len;
     char *got = slurp(table, &got_len);
     fclose(table);
