@@ -198,7 +198,7 @@ static double bulk_rate(gpurent_trust *t, unsigned threads)
     static int32_t st[BULK];
     double best[5];
     gpurent_verify_options o = GPURENT_VERIFY_OPTIONS_INIT;
-    o.check_replay = 0;
+    o.check_replay = GPURENT_VERIFY_REPLAY_OFF;
     for (int i = 0; i < BULK; i++) ptr[i] = envs[i % OPS].data, lens[i] = envs[i % OPS].len;
     for (int r = 0; r < 5; r++) {
         double s = now_s();

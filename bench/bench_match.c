@@ -185,10 +185,10 @@ static void gen_request(rng *r, gpurent_request *q, uint32_t i, uint64_t now, in
             const char *reg = REGIONS[pick_region(r)];
             int dup = 0;
             for (uint32_t t = 0; t < q->region_count; t++) dup |= strcmp(q->regions[t], reg) == 0;
-            if (!dup) gpurent_request_add_region(q, reg, 0);
+            if (!dup) gpurent_request_allow_region(q, reg);
         }
     } else if (z < 30) {
-        gpurent_request_add_region(q, REGIONS[pick_region(r)], 1);
+        gpurent_request_exclude_region(q, REGIONS[pick_region(r)]);
     }
     uint32_t c = (uint32_t)below(r, 100);
     if (c < 30) q->min_cuda_version = 12020;

@@ -171,7 +171,7 @@ static gpurent_market *market_fill(uint32_t nodes)
         q->gpu_count = 1u << (rnd() % 3);
         q->duration_s = 3600;
         q->min_vram_mib = rnd() % 3 == 0 ? 40000 : 0;
-        if (rnd() % 5 == 0) gpurent_request_add_region(q, REGIONS[rnd() % 5], 0);
+        if (rnd() % 5 == 0) gpurent_request_allow_region(q, REGIONS[rnd() % 5]);
         if (rnd() % 7 == 0) gpurent_request_add_model(q, MODELS[rnd() % 5]);
         q->submitted_at = 1700000000 + rnd() % 7200;
         if (gpurent_market_add_request(m, q)) return NULL;

@@ -1,7 +1,8 @@
 /* wire: gpurent/wire.h — records and their canonical MessagePack form. */
 
 /* The request's lists are two-dimensional arrays: bindings fill them with the
- * list helpers (request_add_model/_region/_provider) and read them back with
+ * list helpers (request_add_model, request_allow_region, request_exclude_region,
+ * request_allow_provider, request_exclude_provider) and read them back with
  * the accessors below. */
 %ignore gpurent_request::models;
 %ignore gpurent_request::regions;

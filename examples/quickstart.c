@@ -13,7 +13,7 @@ int main(void)
     req.gpu_count = 8;                                /* 8 GPUs on one node */
     req.min_vram_mib = 80 * 1024;                     /* at least 80 GiB each */
     req.max_price_micro_per_gpu_hour = 2500000;       /* 2.50 per GPU-hour */
-    gpurent_request_add_region(&req, "eu-west", 0);
+    gpurent_request_allow_region(&req, "eu-west");
     if (gpurent_request_encode(&req, &bytes) != GPURENT_OK ||
         gpurent_request_decode(bytes.data, bytes.len, &back) != GPURENT_OK) {
         fprintf(stderr, "gpurent: %s\n", gpurent_last_error_message());

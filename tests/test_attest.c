@@ -100,7 +100,7 @@ static int verify_at(gpurent_trust *t, const gpurent_buf *e, uint64_t now, uint3
 {
     gpurent_verify_options o = GPURENT_VERIFY_OPTIONS_INIT;
     o.quorum = quorum;
-    o.check_replay = (uint32_t)replay;
+    o.check_replay = replay ? GPURENT_VERIFY_REPLAY_CHECK : GPURENT_VERIFY_REPLAY_OFF;
     return gpurent_envelope_verify(t, e->data, e->len, now, 60, &o, NULL);
 }
 
@@ -442,7 +442,10 @@ static void test_verify_statuses(void **state)
     o.version = 7;
     assert_int_equal(gpurent_envelope_verify(t, e.data, e.len, now, 0, &o, NULL), GPURENT_E_VERSION);
     gpurent_verify_options_init(&o, GPURENT_VERIFY_OPTIONS_VERSION);
-    o.quorum = 0;
+    o.quorum = GPURENT_ENVELOPE_MAX_SIGS + 1;
+    assert_int_equal(gpurent_envelope_verify(t, e.data, e.len, now, 0, &o, NULL), GPURENT_E_INVALID_ARG);
+    o.quorum = 1;
+    o.check_replay = GPURENT_VERIFY_REPLAY_OFF + 1;
     assert_int_equal(gpurent_envelope_verify(t, e.data, e.len, now, 0, &o, NULL), GPURENT_E_INVALID_ARG);
     /* Role by default from the statement type: an auditor cannot sign offers. */
     gpurent_buf ea = sign_env(aud, GPURENT_RECORD_OFFER, T0, T0 + DAY, 2, 40);
@@ -520,7 +523,7 @@ static void test_trust_store(void **state)
     gpurent_trust_options o;
     assert_int_equal(gpurent_trust_options_init(&o, 1), GPURENT_OK);
     assert_int_equal(o.replay_capacity, 16384);
-    o.replay_capacity = 0;
+    o.replay_capacity = GPURENT_REPLAY_MAX + 1;
     gpurent_trust *t2 = NULL;
     assert_int_equal(gpurent_trust_new(&t2, &o), GPURENT_E_INVALID_ARG);
     assert_null(t2);
@@ -549,7 +552,7 @@ static void test_quorum(void **state)
     gpurent_verified *v = NULL;
     gpurent_verify_options o = GPURENT_VERIFY_OPTIONS_INIT;
     o.quorum = 3;
-    o.check_replay = 0;
+    o.check_replay = GPURENT_VERIFY_REPLAY_OFF;
     assert_int_equal(gpurent_envelope_verify(t, e.data, e.len, now, 0, &o, &v), GPURENT_OK);
     /* The outsider signed validly but does not count; counted keys ascend. */
     assert_int_equal(gpurent_verified_signer_count(v), 3);
@@ -963,7 +966,7 @@ static void tamper_all_bits(gpurent_trust *t, const gpurent_buf *e, uint32_t quo
     int32_t *st = malloc(n * sizeof *st);
     gpurent_verify_options o = GPURENT_VERIFY_OPTIONS_INIT;
     o.quorum = quorum;
-    o.check_replay = 0;
+    o.check_replay = GPURENT_VERIFY_REPLAY_OFF;
     assert_int_equal(gpurent_envelope_verify(t, e->data, e->len, T0 + 1, 0, &o, NULL), GPURENT_OK);
     for (size_t i = 0; i < n; i++) {
         envs[i] = malloc(e->len);

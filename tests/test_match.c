@@ -289,13 +289,13 @@ static void test_constraints(void **state)
     for (uint32_t i = 0; i < n; i++) assert_true(cs[i].price_micro_per_gpu_hour <= 1000000);
     /* Regions: include eu-west, exclude nothing / exclude eu-west. */
     req_make(&q, "region", 1);
-    assert_int_equal(gpurent_request_add_region(&q, "eu-west", 0), GPURENT_OK);
+    assert_int_equal(gpurent_request_allow_region(&q, "eu-west"), GPURENT_OK);
     assert_int_equal(gpurent_market_best(m, &q, 8, cs, &n), GPURENT_OK);
     assert_int_equal(n, 2);
     for (uint32_t i = 0; i < n; i++) assert_string_equal(cs[i].region, "eu-west");
     req_make(&q, "xregion", 1);
-    assert_int_equal(gpurent_request_add_region(&q, "eu-west", 1), GPURENT_OK);
-    assert_int_equal(gpurent_request_add_region(&q, "nowhere", 1), GPURENT_OK);
+    assert_int_equal(gpurent_request_exclude_region(&q, "eu-west"), GPURENT_OK);
+    assert_int_equal(gpurent_request_exclude_region(&q, "nowhere"), GPURENT_OK);
     assert_int_equal(gpurent_market_best(m, &q, 8, cs, &n), GPURENT_OK);
     assert_int_equal(n, 2); /* A100 and L40S */
     /* Providers: include two, exclude one of them. */
@@ -303,9 +303,9 @@ static void test_constraints(void **state)
     key_of(10, k10);
     key_of(12, k12);
     req_make(&q, "prov", 1);
-    assert_int_equal(gpurent_request_add_provider(&q, k10, 0), GPURENT_OK);
-    assert_int_equal(gpurent_request_add_provider(&q, k12, 0), GPURENT_OK);
-    assert_int_equal(gpurent_request_add_provider(&q, k12, 1), GPURENT_OK);
+    assert_int_equal(gpurent_request_allow_provider(&q, k10), GPURENT_OK);
+    assert_int_equal(gpurent_request_allow_provider(&q, k12), GPURENT_OK);
+    assert_int_equal(gpurent_request_exclude_provider(&q, k12), GPURENT_OK);
     assert_int_equal(best1(m, &q, &c), 1);
     assert_memory_equal(c.provider_key, k10, 32);
     /* Models list. */
@@ -435,7 +435,7 @@ static void random_request(gen_rng *g, gpurent_request *q, uint32_t i)
     }
     if (gen_below(g, 3) == 0) q->min_vram_mib = 40000;
     if (gen_below(g, 4) == 0) q->max_price_micro_per_gpu_hour = 1000000;
-    if (gen_below(g, 5) == 0) gpurent_request_add_region(q, gen_below(g, 2) ? "eu-west" : "us-east", 0);
+    if (gen_below(g, 5) == 0) gpurent_request_allow_region(q, gen_below(g, 2) ? "eu-west" : "us-east");
     if (gen_below(g, 6) == 0) q->min_cuda_version = 12020;
     q->submitted_at = 1700000000 + gen_below(g, 7200);
 }
@@ -1387,7 +1387,7 @@ static gpurent_market *serve_first_market(int reversed)
     req_make(&big, "big", 8);
     big.submitted_at = 1699990000;
     req_make(&small, "small", 1);
-    assert_int_equal(gpurent_request_add_region(&small, "eu-west", 0), GPURENT_OK);
+    assert_int_equal(gpurent_request_allow_region(&small, "eu-west"), GPURENT_OK);
     for (int step = 0; step < 2; step++) {
         if ((step == 0) != (reversed != 0)) {
             offer_make(&o, 1, "eu-west", &GPUS[0], 1, 8, 8, 1000000);
@@ -1598,7 +1598,7 @@ static void test_receipt_quorum(void **state)
     /* Each other matcher checks that the signed payload is its own result, then co-signs. */
     gpurent_verify_options vo = GPURENT_VERIFY_OPTIONS_INIT;
     vo.statement = GPURENT_RECORD_MATCH_RECEIPT;
-    vo.check_replay = 0;
+    vo.check_replay = GPURENT_VERIFY_REPLAY_OFF;
     for (int i = 1; i < MATCHERS; i++) {
         gpurent_verified *v = NULL;
         assert_int_equal(gpurent_envelope_verify(trust, env.data, env.len, 1700010010, 60, &vo, &v), GPURENT_OK);
@@ -1911,7 +1911,7 @@ static void test_explain_feasible_but_taken(void **state)
     gpurent_request old, q;
     req_make(&old, "old", 8);
     old.submitted_at = 1699990000;
-    assert_int_equal(gpurent_request_add_region(&old, "eu-west", 0), GPURENT_OK);
+    assert_int_equal(gpurent_request_allow_region(&old, "eu-west"), GPURENT_OK);
     assert_int_equal(gpurent_market_add_request(m, &old), GPURENT_OK);
     req_make(&old, "old2", 8);
     old.submitted_at = 1699990000;
@@ -2010,7 +2010,7 @@ static void test_explain(void **state)
     /* A region list miss suggests the region. */
     req_make(&q, "region", 1);
     q.max_price_micro_per_gpu_hour = 500000;
-    assert_int_equal(gpurent_request_add_region(&q, "eu-west", 0), GPURENT_OK);
+    assert_int_equal(gpurent_request_allow_region(&q, "eu-west"), GPURENT_OK);
     assert_int_equal(gpurent_market_explain(m, &q, &ex), GPURENT_OK);
     assert_int_equal(ex.matched, 0);
     found = 0;

@@ -841,7 +841,7 @@ static void test_validate_rules(void **state)
     BREAK(g->devices[0].d2d.state = GPURENT_PV_UNSUPPORTED, "not requested");
     BREAK(g->devices[0].fma.value = (1ull << 40) + 1, "fma");
     BREAK(g->devices[0].ecc_enabled.value = 2, "ecc_enabled");
-    /* One device listed twice (issue 24, item 10). */
+    /* One device listed twice: the same UUID, or the same PCI address. */
     BREAK(g->devices[5].uuid = g->devices[2].uuid, "repeats an earlier device's UUID");
     BREAK(g->devices[3].pci_domain = g->devices[2].pci_domain; g->devices[3].pci_bus = g->devices[2].pci_bus;
           g->devices[3].pci_device = g->devices[2].pci_device, "repeats an earlier device's PCI address");
@@ -933,7 +933,7 @@ static void test_signed_report(void **state)
     gpurent_verified_free(v);
     /* Sent again: a replay. */
     assert_int_equal(gpurent_envelope_verify(t, env.data, env.len, now, 0, &o, NULL), GPURENT_E_REPLAYED);
-    o.check_replay = 0;
+    o.check_replay = GPURENT_VERIFY_REPLAY_OFF;
     /* Expected as another statement type, or its issuer only an auditor. */
     o.statement = GPURENT_RECORD_AUDIT_REPORT;
     assert_int_equal(gpurent_envelope_verify(t, env.data, env.len, now, 0, &o, NULL), GPURENT_E_WRONG_RECORD);
@@ -956,9 +956,9 @@ static void test_signed_report(void **state)
 }
 
 
-/* ---------------- hostile drivers (issue 24) ---------------- */
+/* ---------------- hostile drivers: a driver library that lies, overflows or hangs ---------------- */
 
-/* Item 1: a name that fills the whole buffer has no NUL: refused, and
+/* A name that fills the whole buffer has no NUL: refused, and
  * nothing past the buffer is read or copied. */
 static void test_name_without_nul(void **state)
 {
@@ -970,7 +970,7 @@ static void test_name_without_nul(void **state)
     assert_int_equal(report->devices[0].sm_count.value, 132);
 }
 
-/* Item 2: a device count above the record's limit is capped, and the
+/* A device count above the record's limit is capped, and the
  * reason says what the driver claimed; the report encodes. */
 static void test_huge_device_count(void **state)
 {
@@ -983,7 +983,7 @@ static void test_huge_device_count(void **state)
     assert_non_null(strstr(report->reason, "65536"));
 }
 
-/* Item 3: a driver that writes past the buffer it was given is caught by
+/* A driver that writes past the buffer it was given is caught by
  * the guard and named; the report says DEVICE_FAILED, never OK. */
 static void test_overlong_writes(void **state)
 {
@@ -1003,7 +1003,7 @@ static void test_overlong_writes(void **state)
     }
 }
 
-/* Item 10: a driver that lists one device several times gets no devices
+/* A driver that lists one device several times gets no devices
  * in its report, and says why. */
 static void test_duplicate_devices(void **state)
 {
@@ -1040,7 +1040,7 @@ static void *bg_run(void *arg)
     return NULL;
 }
 
-/* Item 12: probes with active checks from several threads at once. */
+/* Probes with active checks from several threads at once. */
 static void test_concurrent_checks(void **state)
 {
     (void)state;
@@ -1065,7 +1065,7 @@ static void test_concurrent_checks(void **state)
     assert_int_equal(fake_outstanding(fake_path), 0);
 }
 
-/* Item 9: loading the driver (dlopen runs its constructors) is inside the
+/* Loading the driver (dlopen runs its constructors) is inside the
  * time limit; while one driver's constructor hangs, a loaded driver is
  * probed at once, and a child forked meanwhile can probe. */
 static void test_load_in_time_limit(void **state)
@@ -1150,7 +1150,7 @@ static void test_load_in_time_limit(void **state)
 }
 
 
-/* Item 9, cancelled: a probe cancelled while the driver's constructor hangs
+/* Cancelled: a probe cancelled while the driver's constructor hangs
  * returns at once (a fresh copy of the hanging driver, so that dlopen runs
  * its constructor again). */
 static void copy_file(const char *from, const char *to)
@@ -1199,7 +1199,7 @@ static int zero_digest(const uint8_t d[GPURENT_DIGEST_BYTES])
     return 1;
 }
 
-/* Item 4: the probe in a child process. The suite never loads the copy of
+/* The probe in a child process. The suite never loads the copy of
  * the fake at iso_path itself, so its children probe it afresh. */
 static void isolated(const char *machine, uint32_t timeout_ms, int want_status, const char *want_reason)
 {

@@ -1,4 +1,4 @@
-/* Snapshots (issue 17): the container's refusals, the tier engine restored
+/* Snapshots: the container's refusals, the tier engine restored
  * at every era of a long scenario giving byte-identical outputs to one that
  * never stopped, crash-safe files (a writer killed with SIGKILL at random
  * moments always leaves the old or the new snapshot). */

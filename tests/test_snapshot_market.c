@@ -1,4 +1,4 @@
-/* Market snapshots (issue 17): two markets side by side over a long
+/* Market snapshots: two markets side by side over a long
  * scenario (offers put, replaced and removed, trust and verification set,
  * requests added and withdrawn, batches matched and applied, leases ended),
  * one of them saved and restored at every step, giving byte-identical
@@ -109,13 +109,13 @@ static void random_request(gpurent_request *q, uint32_t i, uint32_t providers)
     }
     if (below(3) == 0) q->min_vram_mib = 40000;
     if (below(4) == 0) q->max_price_micro_per_gpu_hour = 1000000;
-    if (below(5) == 0) gpurent_request_add_region(q, REGIONS[below(5)], 0);
-    if (below(9) == 0) gpurent_request_add_region(q, below(2) ? "mars-north" : REGIONS[below(5)], 1);
+    if (below(5) == 0) gpurent_request_allow_region(q, REGIONS[below(5)]);
+    if (below(9) == 0) gpurent_request_exclude_region(q, below(2) ? "mars-north" : REGIONS[below(5)]);
     if (below(7) == 0) gpurent_request_add_model(q, below(3) ? GPUS[below(5)].model : "Imaginary 9000");
     if (below(10) == 0) {
         uint8_t k[32];
         key_of(below(providers), k);
-        gpurent_request_add_provider(q, k, (int)below(2));
+        (below(2) ? gpurent_request_exclude_provider : gpurent_request_allow_provider)(q, k);
     }
     if (below(6) == 0) q->min_cuda_version = 12020;
     if (below(8) == 0) q->verified_only = 1;

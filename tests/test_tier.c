@@ -371,7 +371,11 @@ static void test_cert_record(void **state)
     akey(c.auditors[1], 2);
     c.score_ppm = 950000;
     assert_int_equal(gpurent_tier_cert_validate(&c), GPURENT_E_INVALID_FIELD);
-    c.score_ppm = 1;
+    c.score_ppm = 800000;
+    c.confidence_ppm = 888889; /* derived: floor(800000 x 10^6 / 900000) = 888888 */
+    assert_int_equal(gpurent_tier_cert_validate(&c), GPURENT_E_INVALID_FIELD);
+    c.confidence_ppm = 888888;
+    assert_int_equal(gpurent_tier_cert_validate(&c), GPURENT_OK);
     c.tier = 0;
     assert_int_equal(gpurent_tier_cert_validate(&c), GPURENT_E_INVALID_FIELD);
     c.tier = 1;
@@ -1450,7 +1454,7 @@ static void test_signed_statuses(void **state)
     refused(e, t, &env, GPURENT_E_BAD_SIGNATURE);
     env.data[env.len - 1] ^= 0x01; /* undamaged, it verifies: the damage was the reason */
     gpurent_verify_options vo = GPURENT_VERIFY_OPTIONS_INIT;
-    vo.check_replay = 0;
+    vo.check_replay = GPURENT_VERIFY_REPLAY_OFF;
     assert_int_equal(gpurent_envelope_verify(t, env.data, env.len, now, SKEW, &vo, NULL), GPURENT_OK);
     gpurent_buf_free(&env);
     signed_now(k[SK_UNKNOWN], 1, ERA0, &env);
@@ -1716,7 +1720,7 @@ static void test_signed_certificates(void **state)
     for (uint8_t j = 0; j < SK_COUNT; j++) gpurent_key_free(k[j]);
 }
 
-/* ---------- hostile auditors (issue 16) ---------- */
+/* ---------- hostile auditors: one auditor trying to raise, lock or sink a provider ---------- */
 
 /* A report from auditor j about provider i in `era`: gpu_n GPU challenges of
  * which gpu_ok pass, cpu_n CPU challenges of which cpu_ok pass, and the

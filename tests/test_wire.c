@@ -390,15 +390,15 @@ static void test_request_sets(void **state)
     gpurent_request q, back;
     gpurent_request_init(&q);
     strcpy(q.request_id, "r1");
-    assert_int_equal(gpurent_request_add_region(&q, "us-east", 0), GPURENT_OK);
-    assert_int_equal(gpurent_request_add_region(&q, "eu-west", 0), GPURENT_OK);
+    assert_int_equal(gpurent_request_allow_region(&q, "us-east"), GPURENT_OK);
+    assert_int_equal(gpurent_request_allow_region(&q, "eu-west"), GPURENT_OK);
     assert_int_equal(gpurent_request_add_model(&q, "T4"), GPURENT_OK);
     assert_int_equal(gpurent_request_add_model(&q, "H100"), GPURENT_OK);
     uint8_t k1[32], k2[32];
     memset(k1, 0x22, 32);
     memset(k2, 0x11, 32);
-    assert_int_equal(gpurent_request_add_provider(&q, k1, 1), GPURENT_OK);
-    assert_int_equal(gpurent_request_add_provider(&q, k2, 1), GPURENT_OK);
+    assert_int_equal(gpurent_request_exclude_provider(&q, k1), GPURENT_OK);
+    assert_int_equal(gpurent_request_exclude_provider(&q, k2), GPURENT_OK);
     gpurent_buf b = {0};
     assert_int_equal(gpurent_request_encode(&q, &b), GPURENT_OK);
     assert_int_equal(gpurent_request_decode(b.data, b.len, &back), GPURENT_OK);
@@ -419,12 +419,51 @@ static void test_request_sets(void **state)
     memcpy(us, "us-east", 7);
     assert_int_equal(gpurent_request_decode(b.data, b.len, &back), GPURENT_E_INVALID_FIELD);
     gpurent_buf_free(&b);
-    assert_int_equal(gpurent_request_add_region(&q, "", 0), GPURENT_OK);
+    assert_int_equal(gpurent_request_allow_region(&q, ""), GPURENT_OK);
     assert_int_equal(gpurent_request_validate(&q), GPURENT_E_INVALID_FIELD);
-    assert_int_equal(gpurent_request_add_region(&q, "0123456789012345678901234567890123456789", 0), GPURENT_E_INVALID_ARG);
+    assert_int_equal(gpurent_request_allow_region(&q, "0123456789012345678901234567890123456789"), GPURENT_E_INVALID_ARG);
     for (int i = 0; i < 5; i++) gpurent_request_add_model(&q, "x");
     assert_int_equal(gpurent_request_add_model(&q, "y"), GPURENT_OK);
     assert_int_equal(gpurent_request_add_model(&q, "z"), GPURENT_E_LIMIT);
+}
+
+/* Each list helper fills its own list, and each list has its own limit. */
+static void test_request_list_helpers(void **state)
+{
+    (void)state;
+    gpurent_request q;
+    gpurent_request_init(&q);
+    uint8_t k[32];
+    memset(k, 0x33, sizeof k);
+    assert_int_equal(gpurent_request_allow_region(&q, "eu-west"), GPURENT_OK);
+    assert_int_equal(gpurent_request_exclude_region(&q, "us-east"), GPURENT_OK);
+    assert_int_equal(gpurent_request_allow_provider(&q, k), GPURENT_OK);
+    k[0] = 0x44;
+    assert_int_equal(gpurent_request_exclude_provider(&q, k), GPURENT_OK);
+    assert_int_equal(q.region_count, 1);
+    assert_string_equal(q.regions[0], "eu-west");
+    assert_int_equal(q.excluded_region_count, 1);
+    assert_string_equal(q.excluded_regions[0], "us-east");
+    assert_int_equal(q.provider_count, 1);
+    assert_int_equal(q.providers[0][0], 0x33);
+    assert_int_equal(q.excluded_provider_count, 1);
+    assert_int_equal(q.excluded_providers[0][0], 0x44);
+    for (uint32_t i = 1; i < GPURENT_REQUEST_MAX_LIST; i++) {
+        k[1] = (uint8_t)i;
+        assert_int_equal(gpurent_request_exclude_region(&q, "x"), GPURENT_OK);
+        assert_int_equal(gpurent_request_exclude_provider(&q, k), GPURENT_OK);
+    }
+    assert_int_equal(gpurent_request_exclude_region(&q, "x"), GPURENT_E_LIMIT);
+    assert_non_null(strstr(gpurent_last_error_message(), "excluded_regions"));
+    assert_int_equal(gpurent_request_exclude_provider(&q, k), GPURENT_E_LIMIT);
+    assert_non_null(strstr(gpurent_last_error_message(), "excluded_providers"));
+    assert_int_equal(q.region_count, 1); /* the allowed lists are untouched */
+    assert_int_equal(q.provider_count, 1);
+    assert_int_equal(gpurent_request_allow_region(&q, "ap-south"), GPURENT_OK);
+    assert_int_equal(gpurent_request_exclude_region(NULL, "x"), GPURENT_E_INVALID_ARG);
+    assert_int_equal(gpurent_request_exclude_region(&q, NULL), GPURENT_E_INVALID_ARG);
+    assert_int_equal(gpurent_request_exclude_provider(&q, NULL), GPURENT_E_INVALID_ARG);
+    assert_int_equal(gpurent_request_allow_provider(NULL, k), GPURENT_E_INVALID_ARG);
 }
 
 static void test_request_rules(void **state)
@@ -488,8 +527,8 @@ static void test_null_args(void **state)
     assert_int_equal(gpurent_request_decode(NULL, 1, &q), GPURENT_E_INVALID_ARG);
     assert_int_equal(gpurent_request_validate(NULL), GPURENT_E_INVALID_ARG);
     assert_int_equal(gpurent_request_add_model(NULL, "x"), GPURENT_E_INVALID_ARG);
-    assert_int_equal(gpurent_request_add_region(&q, NULL, 0), GPURENT_E_INVALID_ARG);
-    assert_int_equal(gpurent_request_add_provider(&q, NULL, 0), GPURENT_E_INVALID_ARG);
+    assert_int_equal(gpurent_request_allow_region(&q, NULL), GPURENT_E_INVALID_ARG);
+    assert_int_equal(gpurent_request_allow_provider(&q, NULL), GPURENT_E_INVALID_ARG);
     assert_int_equal(gpurent_wire_check_canonical(NULL, 1), GPURENT_E_INVALID_ARG);
     assert_int_equal(gpurent_wire_record_type((const uint8_t *)"\x80", 1, &t), GPURENT_E_INVALID_FIELD);
     assert_int_equal(gpurent_wire_record_type((const uint8_t *)"\x01", 1, NULL), GPURENT_E_INVALID_ARG);
@@ -505,7 +544,8 @@ int main(void)
         cmocka_unit_test(test_record_size_limit),
         cmocka_unit_test(test_h100_fixture_bytes),  cmocka_unit_test(test_wrong_record_and_fields),
         cmocka_unit_test(test_offer_validation),    cmocka_unit_test(test_request_sets),
-        cmocka_unit_test(test_request_rules),       cmocka_unit_test(test_null_args),
+        cmocka_unit_test(test_request_list_helpers), cmocka_unit_test(test_request_rules),
+        cmocka_unit_test(test_null_args),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

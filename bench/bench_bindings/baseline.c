@@ -328,7 +328,7 @@ int main(void)
     gpurent_buf_free(&b);
     gpurent_verify_options vo;
     gpurent_verify_options_init(&vo, GPURENT_VERIFY_OPTIONS_VERSION);
-    vo.check_replay = 0;
+    vo.check_replay = GPURENT_VERIFY_REPLAY_OFF;
     n = 5;
     double best = 0;
     for (int r = 0; r < 5; r++) { /* best of 5, as bench.py and go/ */

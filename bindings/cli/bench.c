@@ -76,7 +76,7 @@ int cmd_bench(int argc, char **argv)
     for (uint64_t i = 0; i < n; i++) bad |= crypto_sign_verify_detached(sig, payload, payload_len, pk);
     double raw_verify = n / (cli_mono_s() - t0);
     gpurent_verify_options vo = GPURENT_VERIFY_OPTIONS_INIT;
-    vo.check_replay = 0;
+    vo.check_replay = GPURENT_VERIFY_REPLAY_OFF;
     vo.required_role = GPURENT_ROLE_PROVIDER;
     t0 = cli_mono_s();
     for (uint64_t i = 0; i < n; i++) bad |= gpurent_envelope_verify(t, env.data, env.len, 1, 0, &vo, NULL) != GPURENT_OK;
@@ -87,7 +87,7 @@ int cmd_bench(int argc, char **argv)
     gpurent_request q, back;
     gpurent_request_init(&q);
     strcpy(q.request_id, "bench");
-    gpurent_request_add_region(&q, "eu-west", 0);
+    gpurent_request_allow_region(&q, "eu-west");
     gpurent_buf b = {0};
     gpurent_request_encode(&q, &b);
     t0 = cli_mono_s();

@@ -374,7 +374,7 @@ static void make_request(uint32_t i, const machine *ms, uint32_t nm, uint64_t no
         q->gang_scope = GPURENT_GANG_PROVIDER;
     }
     if (below(3) == 0) gpurent_request_add_model(q, m->gpu.model);
-    if (below(4) == 0) gpurent_request_add_region(q, regions[below(NREGIONS)], 0);
+    if (below(4) == 0) gpurent_request_allow_region(q, regions[below(NREGIONS)]);
     if (below(5) == 0) q->verified_only = 1;
     if (below(6) == 0) q->allowed_tiers = 0xfe & ~(1u << 7); /* not the bottom tier */
     /* Most pay the market price or more; some bid far below it. */
@@ -620,7 +620,7 @@ int cmd_demo(int argc, char **argv)
     {
         gpurent_verified *vr = NULL;
         gpurent_verify_options vo = GPURENT_VERIFY_OPTIONS_INIT;
-        vo.check_replay = 0;
+        vo.check_replay = GPURENT_VERIFY_REPLAY_OFF;
         CHECK(gpurent_envelope_verify(at, ps[0].offer.data, ps[0].offer.len, GENESIS + 60, 60, &vo, &vr));
         gpurent_buf pay = {0};
         CHECK(gpurent_verified_payload(vr, &pay));
@@ -765,7 +765,7 @@ int cmd_demo(int argc, char **argv)
         CHECK(gpurent_market_new(&mk[k], NULL, block));
         shuffle(order, cfg.providers); /* each operator learns the market in its own order */
         gpurent_verify_options vo = GPURENT_VERIFY_OPTIONS_INIT;
-        vo.check_replay = 0;
+        vo.check_replay = GPURENT_VERIFY_REPLAY_OFF;
         for (uint32_t x = 0; x < cfg.providers; x++) {
             provider *p = &ps[order[x]];
             gpurent_verified *vr = NULL;
@@ -820,7 +820,7 @@ int cmd_demo(int argc, char **argv)
     gpurent_verify_options qo = GPURENT_VERIFY_OPTIONS_INIT;
     qo.statement = GPURENT_RECORD_MATCH_RECEIPT;
     qo.quorum = MATCHER_QUORUM;
-    qo.check_replay = 0;
+    qo.check_replay = GPURENT_VERIFY_REPLAY_OFF;
     int q1 = gpurent_envelope_verify(rt, r1.data, r1.len, match_time + 10, 60, &qo, NULL);
     gpurent_verified *vr = NULL;
     CHECK(gpurent_envelope_verify(rt, r2.data, r2.len, match_time + 10, 60, &qo, &vr));

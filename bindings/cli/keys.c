@@ -300,7 +300,7 @@ int cmd_verify(int argc, char **argv)
     const char *tpath = cli_opt(&a, "--trust"), *in = a.pos[0];
     if (!tpath) return cli_usage_error(&a, "--trust TRUST.json is required");
     gpurent_verify_options o = GPURENT_VERIFY_OPTIONS_INIT;
-    o.check_replay = 0; /* one statement, one run: nothing to replay against */
+    o.check_replay = GPURENT_VERIFY_REPLAY_OFF; /* one statement, one run: nothing to replay against */
     o.quorum = (uint32_t)cli_opt_u64(&a, "--quorum", o.quorum);
     const char *s;
     if ((s = cli_opt(&a, "--role")) && !(o.required_role = cli_role_bit(s)))
@@ -314,7 +314,7 @@ int cmd_verify(int argc, char **argv)
     const char *state = cli_opt(&a, "--replay-state");
     uint64_t seq = 0;
     if (!rc && state) {
-        o.check_replay = 1; /* the statements of earlier runs are in the state file */
+        o.check_replay = GPURENT_VERIFY_REPLAY_CHECK; /* the statements of earlier runs are in the state file */
         rc = load_replay_state(state, t, &seq);
         if (rc) gpurent_trust_free(t);
     }

@@ -352,7 +352,7 @@ func (o *VerifyOptions) withC(f func(capi.Verify_options) error) error {
 			c.SetQuorum(uint(o.Quorum))
 		}
 		if o.NoReplay {
-			c.SetCheck_replay(0)
+			c.SetCheck_replay(uint(capi.VERIFY_REPLAY_OFF))
 		}
 	}
 	return f(c)

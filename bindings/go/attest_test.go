@@ -236,7 +236,7 @@ func TestKeysFromSeedGenerateSealLoad(t *testing.T) {
 	_, err = gpurent.LoadKey(path+".missing", "pw", nil)
 	mustIs(t, err, gpurent.ErrIO)
 	mustIs(t, k.Save(filepath.Join(path, "x", "y"), "pw", opts), gpurent.ErrIO)
-	// SaveNew never replaces anything (issue 20).
+	// SaveNew never replaces an existing file, whatever the options say.
 	mustIs(t, k.SaveNew(path, "pw2", opts), gpurent.ErrExists)
 	fresh := filepath.Join(filepath.Dir(path), "fresh.key")
 	if err := k.SaveNew(fresh, "pw", opts); err != nil {

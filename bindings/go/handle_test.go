@@ -205,7 +205,8 @@ func TestCloseWaitsForCallsInFlight(t *testing.T) {
 }
 
 // TestSaveRefusesToOverwrite: SigningKey.Save never replaces an existing
-// file (or symlink) unless KeyfileOptions.Force is set (issue 20, item 2).
+// file (or symlink) unless KeyfileOptions.Force is set, so a key cannot be
+// lost to a mistyped path.
 func TestSaveRefusesToOverwrite(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "provider.key")

@@ -211,7 +211,8 @@ func TestProbeIsolated(t *testing.T) {
 	mustIs(t, err, gpurent.ErrCancelled)
 }
 
-// One device listed twice is refused by the record's own rules (issue 24).
+// One device listed twice (the same UUID, or the same PCI address) is
+// refused by the GPU report's own rules, so it cannot be offered twice.
 func TestGPUReportDuplicateDevice(t *testing.T) {
 	r := probeH100(t)
 	dup := r.Devices[0]

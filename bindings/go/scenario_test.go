@@ -1,6 +1,6 @@
 package gpurent_test
 
-// Cross-language proof (issue 7): the scripted scenarios of
+// Cross-language proof: the scripted scenarios of
 // tests/fixtures/scenario (format in its README) give, through the Go
 // binding, byte for byte the tier certificates and match receipts the C
 // library gave (the .hex files, which check-bindings re-derives from C).

@@ -368,22 +368,22 @@ func (q Request) withC(f func(capi.Request) error) error {
 		}
 	}
 	for _, r := range q.Regions {
-		if err := capi.Request_add_region(c, r, 0); err != nil {
+		if err := capi.Request_allow_region(c, r); err != nil {
 			return err
 		}
 	}
 	for _, r := range q.ExcludedRegions {
-		if err := capi.Request_add_region(c, r, 1); err != nil {
+		if err := capi.Request_exclude_region(c, r); err != nil {
 			return err
 		}
 	}
 	for i := range q.Providers {
-		if err := capi.Request_add_provider(c, q.Providers[i][:], 0); err != nil {
+		if err := capi.Request_allow_provider(c, q.Providers[i][:]); err != nil {
 			return err
 		}
 	}
 	for i := range q.ExcludedProviders {
-		if err := capi.Request_add_provider(c, q.ExcludedProviders[i][:], 1); err != nil {
+		if err := capi.Request_exclude_provider(c, q.ExcludedProviders[i][:]); err != nil {
 			return err
 		}
 	}

@@ -163,10 +163,10 @@ func TestRequestListHelpersAndLimits(t *testing.T) {
 		if err := capi.Request_add_model(c, "m"+string(rune('0'+i))); err != nil {
 			t.Fatal(err)
 		}
-		if err := capi.Request_add_region(c, "r"+string(rune('0'+i)), 0); err != nil {
+		if err := capi.Request_allow_region(c, "r"+string(rune('0'+i))); err != nil {
 			t.Fatal(err)
 		}
-		if err := capi.Request_add_provider(c, k[:], 1); err != nil {
+		if err := capi.Request_exclude_provider(c, k[:]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -176,8 +176,8 @@ func TestRequestListHelpersAndLimits(t *testing.T) {
 		t.Fatal("list accessors")
 	}
 	wantErr(t, capi.Request_add_model(c, "one-too-many"), gpurent.ErrLimit, "request.models: already 8 items")
-	wantErr(t, capi.Request_add_region(c, "one-too-many", 0), gpurent.ErrLimit, "request.regions")
-	wantErr(t, capi.Request_add_region(capi.NewRequest(), strings.Repeat("r", 40), 1), gpurent.ErrInvalidArg, "longer than 31 bytes")
+	wantErr(t, capi.Request_allow_region(c, "one-too-many"), gpurent.ErrLimit, "request.regions")
+	wantErr(t, capi.Request_exclude_region(capi.NewRequest(), strings.Repeat("r", 40)), gpurent.ErrInvalidArg, "longer than 31 bytes")
 	q := gpurent.NewRequest()
 	q.RequestID = "r"
 	for i := 0; i < 9; i++ {
@@ -190,7 +190,7 @@ func TestRequestListHelpersAndLimits(t *testing.T) {
 			t.Fatal("a 31-byte key must panic in capi")
 		}
 	}()
-	_ = capi.Request_add_provider(c, make([]byte, 31), 0)
+	_ = capi.Request_allow_provider(c, make([]byte, 31))
 }
 
 func TestRequestCrossFieldRules(t *testing.T) {

@@ -715,7 +715,7 @@ export function verifyEnvelope(trust, envelope, { now, skew = 300, statement = 0
   return withScope((s) => {
     const o = s.alloc(S.verifyOptions.size);
     writeStruct('verifyOptions', o, { version: 1, statement: typeof statement === 'string' ? RecordType[statement] : statement,
-      requiredRole: role, quorum, checkReplay: checkReplay ? 1 : 0 });
+      requiredRole: role, quorum, checkReplay: checkReplay ? 1 : 2 }); // 2: GPURENT_VERIFY_REPLAY_OFF
     const out = s.alloc(4);
     check(M._gpurent_envelope_verify(trust.live, s.bytes(envelope), envelope.length, BigInt(now), skew >>> 0, o, out));
     const v = dv().getUint32(out, true);

@@ -49,10 +49,11 @@ GPURENT_API void gpurent_key_free(gpurent_key *key);
  *  XSalsa20-Poly1305 via crypto_secretbox). The limits are stored in the
  *  file, so a file is loaded with the limits it was saved with. */
 #define GPURENT_KEYFILE_OPTIONS_VERSION 1
+/* Zero means the default in every field. */
 typedef struct gpurent_keyfile_options {
     unsigned int version;
-    uint64_t opslimit; /* Argon2id passes; default 2 (libsodium's "interactive"), 1..16 */
-    uint64_t memlimit; /* bytes; default 64 MiB ("interactive"), 8 KiB..1 GiB */
+    uint64_t opslimit; /* Argon2id passes, 1..16; 0 = the default, 2 (libsodium's "interactive") */
+    uint64_t memlimit; /* bytes, 8 KiB..1 GiB; 0 = the default, 64 MiB ("interactive") */
 } gpurent_keyfile_options;
 #define GPURENT_KEYFILE_OPTIONS_INIT {GPURENT_KEYFILE_OPTIONS_VERSION, 2u, 64u << 20}
 
@@ -161,11 +162,13 @@ GPURENT_API uint32_t gpurent_statement_default_role(uint32_t statement);
 typedef struct gpurent_trust gpurent_trust;
 
 #define GPURENT_TRUST_OPTIONS_VERSION 1
+/* Zero means the default in every field. */
 typedef struct gpurent_trust_options {
     unsigned int version;
-    uint32_t replay_capacity; /* statements remembered, 1..2^24; default 16384 */
+    uint32_t replay_capacity; /* statements remembered, 1..2^24; 0 = the default, 16384 */
 } gpurent_trust_options;
-#define GPURENT_TRUST_OPTIONS_INIT {GPURENT_TRUST_OPTIONS_VERSION, 16384u}
+#define GPURENT_TRUST_REPLAY_CAPACITY_DEFAULT 16384u
+#define GPURENT_TRUST_OPTIONS_INIT {GPURENT_TRUST_OPTIONS_VERSION, GPURENT_TRUST_REPLAY_CAPACITY_DEFAULT}
 #define GPURENT_TRUST_MAX_KEYS (1u << 20)
 /* Revocation statements one revoker may have standing against keys that are
  * not in the store (see gpurent_trust_apply_revocation). */
@@ -234,14 +237,19 @@ GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_trust_adopt_replay(gpurent_
 /* ====================================================================== */
 
 #define GPURENT_VERIFY_OPTIONS_VERSION 1
+/* check_replay values. 0 is the default, which checks: a zeroed field never
+ * turns the replay check off (before 0.4 it did; use GPURENT_VERIFY_REPLAY_OFF). */
+#define GPURENT_VERIFY_REPLAY_CHECK 1u /* refuse a statement seen before (REPLAYED) and remember this one */
+#define GPURENT_VERIFY_REPLAY_OFF 2u   /* neither refuse repeats nor remember this one */
+/* Zero means the default in every field (the defaults are the strict choices). */
 typedef struct gpurent_verify_options {
     unsigned int version;
-    uint32_t statement;     /* the statement type expected; 0 = any (then check the result's) */
-    uint32_t required_role; /* roles every counted signer must hold (all bits); 0 = the statement's default */
-    uint32_t quorum;        /* distinct authorized signers required, 1..GPURENT_ENVELOPE_MAX_SIGS; default 1 */
-    uint32_t check_replay;  /* 1 (default): refuse a statement seen before and remember this one; 0: neither */
+    uint32_t statement;     /* the statement type expected; 0 = any, the default (then check the result's) */
+    uint32_t required_role; /* roles every counted signer must hold (all bits); 0 = the statement's default role */
+    uint32_t quorum;        /* distinct authorized signers required, 1..GPURENT_ENVELOPE_MAX_SIGS; 0 = the default, 1 */
+    uint32_t check_replay;  /* 0 = the default, GPURENT_VERIFY_REPLAY_CHECK; or GPURENT_VERIFY_REPLAY_OFF */
 } gpurent_verify_options;
-#define GPURENT_VERIFY_OPTIONS_INIT {GPURENT_VERIFY_OPTIONS_VERSION, 0u, 0u, 1u, 1u}
+#define GPURENT_VERIFY_OPTIONS_INIT {GPURENT_VERIFY_OPTIONS_VERSION, 0u, 0u, 1u, GPURENT_VERIFY_REPLAY_CHECK}
 
 GPURENT_API gpurent_status gpurent_verify_options_init(gpurent_verify_options *opts, unsigned int version);
 

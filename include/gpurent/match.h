@@ -40,7 +40,11 @@ typedef enum gpurent_match_preset {
  * The matching policy. Weights are integers 0..GPURENT_MATCH_MAX_WEIGHT;
  * each weighs a component scored 0..1 000 000 (see docs/match.md). The
  * policy's canonical digest goes into every receipt, so operators must agree
- * on every field. A zero cap or threshold means the documented default.
+ * on every field. A zero cap, threshold or thread count means the documented
+ * default. The exception: a zero weight is a weight of zero (that component
+ * does not count), not the preset's weight; at least one weight must be
+ * non-zero (all zero is refused, GPURENT_E_INVALID_ARG). Start from
+ * GPURENT_MATCH_OPTIONS_INIT (the balanced preset) to get the default weights.
  */
 typedef struct gpurent_match_options {
     unsigned int version;         /* GPURENT_MATCH_OPTIONS_VERSION */

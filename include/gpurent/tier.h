@@ -39,27 +39,35 @@ typedef enum gpurent_tier_bound {
  * taking unverified evidence, as they did). */
 #define GPURENT_TIER_OPTIONS_VERSION 2
 
-/** Engine parameters. Zero-initialised fields are not defaults: start from
- *  GPURENT_TIER_OPTIONS_INIT or gpurent_tier_options_init(), which fill in
- *  the published Spheron table and the defaults below. */
+/** Engine parameters. The exception to zero-means-default: zero-initialised
+ *  fields are NOT defaults (the engine's parameters are signed into every
+ *  certificate as params_digest, so each is stated, never implied). Start
+ *  from GPURENT_TIER_OPTIONS_INIT or gpurent_tier_options_init(), which fill
+ *  in the published Spheron table and the defaults below. A zero that would
+ *  be unsafe is refused with GPURENT_E_INVALID_ARG naming the field
+ *  (tier_count, incubation_tiers, quorum_auditors, era_s, window_eras,
+ *  z_milli, stake_full_micro, tenure_full_eras, max_providers, a tier row's
+ *  uptime_min_ppm, weights that do not sum to 10^6); the zeros that are
+ *  accepted mean what their field's comment says ("0 = ..."). */
 typedef struct gpurent_tier_options {
     unsigned int version;
     uint32_t tier_count;          /* 3..GPURENT_TIER_MAX_TIERS; default 7 */
     gpurent_tier_level tiers[GPURENT_TIER_MAX_TIERS]; /* [0] = tier 1; default: Spheron's table */
     uint32_t incubation_tiers;    /* bottom tiers that form incubation, 1..tier_count-1; default 2 */
-    uint32_t min_incubation_eras; /* observed eras to serve in incubation before leaving it; default 8 */
+    uint32_t min_incubation_eras; /* observed eras to serve in incubation before leaving it; 0 = none
+                                     (the quorum alone decides); default 8 */
     uint32_t quorum_auditors;     /* k: distinct auditors with a passing full audit to leave incubation
                                      and for a certificate; also the sources an era's uptime needs each
                                      way and the auditors a check failure needs (docs/tiers.md,
                                      "Threat model"); default 3 */
     uint64_t era_s;               /* era length, seconds; default 86400 */
-    uint64_t genesis_s;           /* Unix second where era 0 starts; default 0 */
-    uint64_t first_era;           /* the first era the engine evaluates; default 0 */
+    uint64_t genesis_s;           /* Unix second where era 0 starts; 0 = the Unix epoch, the default */
+    uint64_t first_era;           /* the first era the engine evaluates; 0 = era 0, the default */
     uint32_t window_eras;         /* eras of history kept and scored, 1..64; default 30 */
     uint32_t half_life_eras;      /* decay of older eras in the score; 0 = none; default 7 */
     uint32_t gpu_weight_ppm;      /* weight of GPU challenges in uptime; default 800000 */
     uint32_t cpu_weight_ppm;      /* weight of CPU challenges; the two sum to 1000000; default 200000 */
-    uint32_t bound;               /* gpurent_tier_bound; default Wilson */
+    uint32_t bound;               /* gpurent_tier_bound; 0 = Wilson, the default */
     uint32_t z_milli;             /* z of the bound x 1000, 1..5000; default 1960 (95% two-sided) */
     uint32_t prior_pass_milli;    /* prior successes x 1000 for each proportion; default 3000 */
     uint32_t prior_fail_milli;    /* prior failures x 1000; prior strength >= 1000; default 2000 */

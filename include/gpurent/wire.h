@@ -180,11 +180,21 @@ GPURENT_API void gpurent_request_init(gpurent_request *req);
 GPURENT_API gpurent_status gpurent_request_validate(const gpurent_request *req);
 GPURENT_API gpurent_status gpurent_request_encode(const gpurent_request *req, gpurent_buf *out);
 GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_request_decode(const uint8_t *data, size_t len, gpurent_request *out);
-/* List helpers (for bindings; C may fill the arrays directly). Each fails
- * with GPURENT_E_LIMIT when the list is full. */
+/* List helpers (for bindings; C may fill the arrays directly). Each appends
+ * one item to one list and fails with GPURENT_E_LIMIT when that list already
+ * holds GPURENT_REQUEST_MAX_LIST items, with GPURENT_E_INVALID_ARG when a
+ * name is longer than its field allows. Order and repeats do not matter
+ * here: the encoder sorts the sets and validation refuses repeats. */
+/** Add a model to `models` (key 19: the request accepts only listed models). */
 GPURENT_API gpurent_status gpurent_request_add_model(gpurent_request *req, const char *model);
-GPURENT_API gpurent_status gpurent_request_add_region(gpurent_request *req, const char *region, int excluded);
-GPURENT_API gpurent_status gpurent_request_add_provider(gpurent_request *req, const uint8_t key[GPURENT_KEY_BYTES], int excluded);
+/** Add a region to `regions` (key 20: the request accepts only listed regions). */
+GPURENT_API gpurent_status gpurent_request_allow_region(gpurent_request *req, const char *region);
+/** Add a region to `excluded_regions` (key 21: never placed there). */
+GPURENT_API gpurent_status gpurent_request_exclude_region(gpurent_request *req, const char *region);
+/** Add a provider key to `providers` (key 22: the request accepts only listed providers). */
+GPURENT_API gpurent_status gpurent_request_allow_provider(gpurent_request *req, const uint8_t key[GPURENT_KEY_BYTES]);
+/** Add a provider key to `excluded_providers` (key 23: never placed with it). */
+GPURENT_API gpurent_status gpurent_request_exclude_provider(gpurent_request *req, const uint8_t key[GPURENT_KEY_BYTES]);
 
 /* ---- GPU report (written by the probe module) ---- */
 
@@ -241,9 +251,15 @@ typedef enum gpurent_verdict {
     GPURENT_VERDICT_WRONG_OUTPUT = 4  /* the kernel's output failed the CPU check */
 } gpurent_verdict;
 
+/* The verdict bounds on ratio_ppm: below the first LOW, above the second
+ * IMPLAUSIBLE, between them (inclusive) PLAUSIBLE; ratio 0 (no peak) NONE. */
+#define GPURENT_VERDICT_LOW_BELOW_PPM 750000u
+#define GPURENT_VERDICT_IMPLAUSIBLE_ABOVE_PPM 1100000u
+
 /** One active check on one device. `value` is MB/s for copies and GFLOPS
- *  for the FMA kernel; `ratio_ppm` is value / derived peak in parts per
- *  million. Not run: state GPURENT_PV_SKIPPED, everything else 0.
+ *  for the FMA kernel; `ratio_ppm` is value x 10^6 / derived peak, rounded
+ *  down (capped at 2^32-1; 0 without a peak), and `verdict` follows from it
+ *  unless it is WRONG_OUTPUT: validation refuses other figures. Not run: state GPURENT_PV_SKIPPED, everything else 0.
  *  Could not run (entry point missing, PTX JIT unavailable): UNSUPPORTED
  *  with the driver's answer in `error`. A driver failure: ERROR. */
 typedef struct gpurent_probe_check {
@@ -483,7 +499,7 @@ typedef struct gpurent_tier_cert {
     uint32_t incubating;                        /* key 4: 1 = has not yet left incubation */
     uint32_t score_ppm;                         /* key 5: lower-bound score, 0..1000000 */
     uint32_t mean_ppm;                          /* key 6: point-estimate score, >= score_ppm */
-    uint32_t confidence_ppm;                    /* key 7: score_ppm / mean_ppm, in ppm */
+    uint32_t confidence_ppm;                    /* key 7: floor(score_ppm x 10^6 / mean_ppm), 0 when mean is 0 */
     uint32_t uptime_ppm;                        /* key 8: weighted challenge pass rate of the era */
     uint32_t eras_in_tier;                      /* key 9: eras served in this tier so far */
     uint32_t points_ppm;                        /* key 10: the tier's points multiplier x 1e6 */

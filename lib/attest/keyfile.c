@@ -100,6 +100,10 @@ GPURENT_API gpurent_status gpurent_key_seal(const gpurent_key *key, const char *
     int rc = check_pass(passphrase);
     if (!rc && opts && !(rc = gr_check_version(opts->version, GPURENT_KEYFILE_OPTIONS_VERSION, "keyfile_options")))
         o = *opts;
+    /* Zero means the default, never a zero-cost derivation. */
+    gpurent_keyfile_options d = GPURENT_KEYFILE_OPTIONS_INIT;
+    if (!o.opslimit) o.opslimit = d.opslimit;
+    if (!o.memlimit) o.memlimit = d.memlimit;
     if (!rc) rc = check_limits(o.opslimit, o.memlimit, GPURENT_E_INVALID_ARG);
     if (rc) return rc;
     uint8_t *f = gr_calloc(1, KF_BYTES), *k = NULL;

@@ -163,13 +163,17 @@ GPURENT_API gpurent_status gpurent_trust_load(gpurent_trust **out, const uint8_t
     int rc;
     if (expect) {
         if ((rc = gr_check_version(expect->version, GPURENT_TRUST_OPTIONS_VERSION, "trust_options"))) return rc;
-        params_digest(expect->replay_capacity, want);
+        /* 0 is the default capacity, as in gpurent_trust_new. */
+        params_digest(expect->replay_capacity ? expect->replay_capacity : GPURENT_TRUST_REPLAY_CAPACITY_DEFAULT, want);
     }
     gr_snap_header h;
     gr_snap_reader r;
     if ((rc = gr_snap_open(data, len, GR_SNAP_TRUST, SNAP_VERSION, expect ? want : NULL, WHAT, &h, &r))) return rc;
     gpurent_trust_options o = GPURENT_TRUST_OPTIONS_INIT;
     o.replay_capacity = gr_get_u32(&r);
+    /* A file holds the resolved capacity: 0 (which the options read as the
+     * default) would be a second encoding of the same store. */
+    if (o.replay_capacity == 0) return BAD("replay capacity 0");
     uint8_t mine[32];
     params_digest(o.replay_capacity, mine);
     if (memcmp(mine, h.params, 32) != 0) return BAD("the header's params digest is not its options'");

@@ -153,8 +153,9 @@ GPURENT_API gpurent_status gpurent_trust_new(gpurent_trust **out, const gpurent_
     if (!rc && opts && !(rc = gr_check_version(opts->version, GPURENT_TRUST_OPTIONS_VERSION, "trust_options")))
         o = *opts;
     if (rc) return rc;
-    if (o.replay_capacity < 1 || o.replay_capacity > GPURENT_REPLAY_MAX)
-        return gr_fail(GPURENT_E_INVALID_ARG, "trust_options.replay_capacity: %u, allowed 1..%u", o.replay_capacity,
+    if (o.replay_capacity == 0) o.replay_capacity = GPURENT_TRUST_REPLAY_CAPACITY_DEFAULT;
+    if (o.replay_capacity > GPURENT_REPLAY_MAX)
+        return gr_fail(GPURENT_E_INVALID_ARG, "trust_options.replay_capacity: %u, allowed 0 (the default) or 1..%u", o.replay_capacity,
                        GPURENT_REPLAY_MAX);
     gpurent_trust *t = gr_calloc(1, sizeof *t);
     if (!t) return gr_fail(GPURENT_E_NOMEM, "trust store");

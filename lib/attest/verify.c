@@ -32,17 +32,21 @@ int gr_vopts_resolve(const gpurent_verify_options *opts, gr_vopts *o)
     if (opts && (rc = gr_check_version(opts->version, GPURENT_VERIFY_OPTIONS_VERSION, "verify_options")))
         return rc;
     if (!opts) opts = &d;
-    if (opts->quorum < 1 || opts->quorum > GPURENT_ENVELOPE_MAX_SIGS)
-        return gr_fail(GPURENT_E_INVALID_ARG, "verify_options.quorum: %u, allowed 1..%u", opts->quorum,
+    /* Zero means the default in every field: a quorum of one, replay checked. */
+    if (opts->quorum > GPURENT_ENVELOPE_MAX_SIGS)
+        return gr_fail(GPURENT_E_INVALID_ARG, "verify_options.quorum: %u, allowed 0 (one) or 1..%u", opts->quorum,
                        GPURENT_ENVELOPE_MAX_SIGS);
     if (opts->required_role & ~GPURENT_ROLE_ALL)
         return gr_fail(GPURENT_E_INVALID_ARG, "verify_options.required_role: 0x%x unknown bits", opts->required_role);
-    if (opts->check_replay > 1)
-        return gr_fail(GPURENT_E_INVALID_ARG, "verify_options.check_replay: %u, allowed 0 or 1", opts->check_replay);
+    if (opts->check_replay > GPURENT_VERIFY_REPLAY_OFF)
+        return gr_fail(GPURENT_E_INVALID_ARG,
+                       "verify_options.check_replay: %u, allowed 0 or GPURENT_VERIFY_REPLAY_CHECK (1: check) or "
+                       "GPURENT_VERIFY_REPLAY_OFF (2)",
+                       opts->check_replay);
     o->statement = opts->statement;
     o->role = opts->required_role;
-    o->quorum = opts->quorum;
-    o->check_replay = opts->check_replay;
+    o->quorum = opts->quorum ? opts->quorum : 1;
+    o->check_replay = opts->check_replay != GPURENT_VERIFY_REPLAY_OFF;
     o->self_key = NULL;
     return GPURENT_OK;
 }

@@ -198,24 +198,41 @@ static uint32_t distinct_providers(const msearch *s, const uint32_t *members, ui
     return d;
 }
 
-static _Thread_local const msearch *sort_ctx;
-static int hit_cmp(const void *a, const void *b)
+/* Sort hits best first by ml_hit_better, which needs the search (tie hashes
+ * and ids live in the market): a heapsort that takes it as an argument, so no
+ * comparator context is kept in a global. ml_hit_better is a total order
+ * (ties end on (provider key, node id), unique in a market), so any correct
+ * sort gives the same order. The heap keeps the worst hit at its root. */
+static void hits_sift(const msearch *s, mhit *a, uint32_t root, uint32_t n)
 {
-    /* qsort needs a total order: ml_hit_better gives one (ties end on ids). */
-    mhit *x = (mhit *)a, *y = (mhit *)b;
-    if (ml_hit_better(sort_ctx, x, y)) return -1;
-    if (ml_hit_better(sort_ctx, y, x)) return 1;
-    return 0;
+    for (;;) {
+        uint32_t c = 2 * root + 1;
+        if (c >= n) return;
+        if (c + 1 < n && ml_hit_better(s, &a[c], &a[c + 1])) c++; /* the worse child */
+        if (!ml_hit_better(s, &a[root], &a[c])) return;
+        mhit t = a[root];
+        a[root] = a[c];
+        a[c] = t;
+        root = c;
+    }
+}
+
+static void hits_sort(const msearch *s, mhit *a, uint32_t n)
+{
+    for (uint32_t i = n / 2; i-- > 0;) hits_sift(s, a, i, n);
+    for (uint32_t end = n; end > 1; end--) {
+        mhit t = a[0];
+        a[0] = a[end - 1];
+        a[end - 1] = t;
+        hits_sift(s, a, 0, end - 1);
+    }
 }
 
 /* Turn the best `G` of `pool[0..n)` into a group hit. */
 static int group_hit(msearch *s, mhit *pool, uint32_t n, uint32_t group)
 {
     uint32_t G = s->gangs, members[GPURENT_REQUEST_MAX_GPUS];
-    /* qsort's comparator takes no context: it lives in a thread-local
-     * (searches never nest on one thread). */
-    sort_ctx = s;
-    qsort(pool, n, sizeof *pool, hit_cmp);
+    hits_sort(s, pool, n);
     mhit h = {0};
     for (uint32_t i = 0; i < G; i++) {
         members[i] = pool[i].node;

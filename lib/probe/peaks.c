@@ -82,8 +82,8 @@ GPURENT_API uint32_t gpurent_probe_verdict(uint32_t ratio_ppm)
 {
     /* DCGM passes a GPU at 0.75 of its expected rate; more than 10% above
      * the peak cannot be real hardware (or the peak tables are wrong). */
-    if (ratio_ppm < 750000u) return GPURENT_VERDICT_LOW;
-    if (ratio_ppm > 1100000u) return GPURENT_VERDICT_IMPLAUSIBLE;
+    if (ratio_ppm < GPURENT_VERDICT_LOW_BELOW_PPM) return GPURENT_VERDICT_LOW;
+    if (ratio_ppm > GPURENT_VERDICT_IMPLAUSIBLE_ABOVE_PPM) return GPURENT_VERDICT_IMPLAUSIBLE;
     return GPURENT_VERDICT_PLAUSIBLE;
 }
 

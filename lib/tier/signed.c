@@ -54,7 +54,7 @@ GPURENT_API gpurent_status gpurent_tier_record_signed(gpurent_tier_engine *e, gp
 {
     GR_CHECK_ARG(e && trust, "engine or trust is NULL");
     GR_CHECK_ARG(env || len == 0, "envelope is NULL");
-    gpurent_verify_options o = report_opts(0);
+    gpurent_verify_options o = report_opts(GPURENT_VERIFY_REPLAY_OFF);
     gpurent_verified *v = NULL;
     int rc = gpurent_envelope_verify(trust, env, len, now, skew_s, &o, &v);
     if (rc) return rc;
@@ -107,7 +107,7 @@ GPURENT_API gpurent_status gpurent_tier_record_signed_many(gpurent_tier_engine *
     gpurent_verify_batch *b = NULL;
     int rc = gpurent_verify_batch_new(&b);
     if (!rc) rc = fill_batch(b, env, lens, n, statuses);
-    gpurent_verify_options o = report_opts(0);
+    gpurent_verify_options o = report_opts(GPURENT_VERIFY_REPLAY_OFF);
     if (!rc) rc = gpurent_verify_batch_run(b, trust, now, skew_s, &o, threads, cancel);
     if (rc) { /* nothing recorded: every answer is the call's */
         for (size_t i = 0; i < n; i++) statuses[i] = rc;
@@ -194,7 +194,7 @@ static gpurent_verify_options cert_opts(uint32_t quorum)
     o.statement = GPURENT_RECORD_TIER_CERT;
     o.required_role = GPURENT_ROLE_AUDITOR;
     o.quorum = quorum;
-    o.check_replay = 0;
+    o.check_replay = GPURENT_VERIFY_REPLAY_OFF;
     return o;
 }
 

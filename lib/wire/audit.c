@@ -352,6 +352,12 @@ GPURENT_API gpurent_status gpurent_tier_cert_validate(const gpurent_tier_cert *c
     if (c->tier == 0) return gr_fail(GPURENT_E_INVALID_FIELD, "tier_cert.tier: 0, tiers start at 1");
     if (c->score_ppm > c->mean_ppm)
         return gr_fail(GPURENT_E_INVALID_FIELD, "tier_cert.score_ppm: %u above mean_ppm %u", c->score_ppm, c->mean_ppm);
+    /* Derived, not chosen: one (score, mean) pair has one certificate. */
+    uint32_t confidence = c->mean_ppm ? (uint32_t)((uint64_t)c->score_ppm * 1000000u / c->mean_ppm) : 0;
+    if (c->confidence_ppm != confidence)
+        return gr_fail(GPURENT_E_INVALID_FIELD,
+                       "tier_cert.confidence_ppm: %u, but floor(score_ppm x 10^6 / mean_ppm) gives %u",
+                       c->confidence_ppm, confidence);
     if (c->auditor_count == 0 || c->auditor_count > GPURENT_TIER_CERT_MAX_AUDITORS)
         return gr_fail(GPURENT_E_INVALID_FIELD, "tier_cert.auditors: %u auditors, allowed 1..%u", c->auditor_count,
                        GPURENT_TIER_CERT_MAX_AUDITORS);

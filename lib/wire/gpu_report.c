@@ -48,15 +48,19 @@ static const pv_field pv_fields[] = {
 typedef struct check_field {
     uint8_t key;
     uint16_t offset;
-    uint32_t bit; /* GPURENT_CHECK_* */
+    uint32_t bit;         /* GPURENT_CHECK_* */
+    uint16_t peak_offset; /* the derived peak its ratio_ppm divides by */
     const char *name;
 } check_field;
 
+#define CHECK(key, member, bit, peak) \
+    {key, (uint16_t)offsetof(gpurent_probe_device, member), bit, (uint16_t)offsetof(gpurent_probe_device, peak), #member}
 static const check_field check_fields[] = {
-    {22, (uint16_t)offsetof(gpurent_probe_device, d2d), GPURENT_CHECK_D2D, "d2d"},
-    {23, (uint16_t)offsetof(gpurent_probe_device, h2d), GPURENT_CHECK_H2D, "h2d"},
-    {24, (uint16_t)offsetof(gpurent_probe_device, fma), GPURENT_CHECK_FMA, "fma"},
+    CHECK(22, d2d, GPURENT_CHECK_D2D, mem_bw_mbps),
+    CHECK(23, h2d, GPURENT_CHECK_H2D, h2d_peak_mbps),
+    CHECK(24, fma, GPURENT_CHECK_FMA, fp32_gflops),
 };
+#undef CHECK
 
 static const gpurent_pv *dev_pv(const gpurent_probe_device *d, const pv_field *f)
 {
@@ -103,7 +107,31 @@ static int zero_bytes(const uint8_t *b, size_t n)
     return 1;
 }
 
-static int check_check(const gpurent_probe_check *k, int requested, const char *what, const char *name)
+/* ratio_ppm and verdict are derived from value and the peak, as the probe
+ * computes them: a report whose figures disagree with its own ratio or
+ * verdict is refused, so one measurement has one encoding. */
+static int check_derived(const gpurent_probe_check *k, const gpurent_pv *peak, const char *what, const char *name)
+{
+    uint64_t ratio = 0;
+    if (peak->state == GPURENT_PV_OK && peak->value) {
+        ratio = k->value * 1000000u / peak->value; /* both <= 2^40: no overflow */
+        if (ratio > UINT32_MAX) ratio = UINT32_MAX;
+    }
+    if (k->ratio_ppm != ratio)
+        return gr_fail(GPURENT_E_INVALID_FIELD, "%s.%s: ratio_ppm %u, but value x 10^6 / peak gives %llu", what,
+                       name, k->ratio_ppm, (unsigned long long)ratio);
+    uint32_t verdict = !ratio                                            ? GPURENT_VERDICT_NONE
+                       : ratio < GPURENT_VERDICT_LOW_BELOW_PPM            ? GPURENT_VERDICT_LOW
+                       : ratio > GPURENT_VERDICT_IMPLAUSIBLE_ABOVE_PPM    ? GPURENT_VERDICT_IMPLAUSIBLE
+                                                                          : GPURENT_VERDICT_PLAUSIBLE;
+    if (k->verdict != GPURENT_VERDICT_WRONG_OUTPUT && k->verdict != verdict)
+        return gr_fail(GPURENT_E_INVALID_FIELD, "%s.%s: verdict %u, but ratio_ppm %llu gives %u", what, name,
+                       k->verdict, (unsigned long long)ratio, verdict);
+    return GPURENT_OK;
+}
+
+static int check_check(const gpurent_probe_check *k, const gpurent_pv *peak, int requested, const char *what,
+                       const char *name)
 {
     if (k->state == GPURENT_PV_SKIPPED) {
         if (k->error || k->value || k->ratio_ppm || k->verdict)
@@ -120,7 +148,7 @@ static int check_check(const gpurent_probe_check *k, int requested, const char *
     if (k->state == GPURENT_PV_OK && k->verdict >= GPURENT_VERDICT_PLAUSIBLE &&
         k->verdict <= GPURENT_VERDICT_IMPLAUSIBLE && !k->ratio_ppm)
         return bad(what, name, "a verdict without a ratio");
-    return GPURENT_OK;
+    return k->state == GPURENT_PV_OK ? check_derived(k, peak, what, name) : GPURENT_OK;
 }
 
 static int device_check(const gpurent_probe_device *d, uint32_t checks, const char *what, int *failed)
@@ -141,8 +169,9 @@ static int device_check(const gpurent_probe_device *d, uint32_t checks, const ch
         *failed |= pv->state == GPURENT_PV_ERROR;
     }
     for (size_t i = 0; i < 3; i++)
-        if ((rc = check_check(dev_check(d, &check_fields[i]), (checks & check_fields[i].bit) != 0, what,
-                              check_fields[i].name)))
+        if ((rc = check_check(dev_check(d, &check_fields[i]),
+                              (const gpurent_pv *)(const void *)((const char *)d + check_fields[i].peak_offset),
+                              (checks & check_fields[i].bit) != 0, what, check_fields[i].name)))
             return rc;
     return GPURENT_OK;
 }

@@ -233,20 +233,36 @@ GPURENT_API gpurent_status gpurent_request_add_model(gpurent_request *req, const
     return add_str(req, &lists[0], model);
 }
 
-GPURENT_API gpurent_status gpurent_request_add_region(gpurent_request *req, const char *region, int excluded)
+GPURENT_API gpurent_status gpurent_request_allow_region(gpurent_request *req, const char *region)
 {
     GR_CHECK_ARG(req && region, "request or region is NULL");
-    return add_str(req, &lists[excluded ? 2 : 1], region);
+    return add_str(req, &lists[1], region);
 }
 
-GPURENT_API gpurent_status gpurent_request_add_provider(gpurent_request *req, const uint8_t key[32], int excluded)
+GPURENT_API gpurent_status gpurent_request_exclude_region(gpurent_request *req, const char *region)
 {
-    GR_CHECK_ARG(req && key, "request or key is NULL");
-    const list_desc *d = &lists[excluded ? 4 : 3];
+    GR_CHECK_ARG(req && region, "request or region is NULL");
+    return add_str(req, &lists[2], region);
+}
+
+static int add_key(gpurent_request *req, const list_desc *d, const uint8_t key[32])
+{
     uint32_t *n = list_count(req, d);
     if (*n >= GPURENT_REQUEST_MAX_LIST)
         return gr_fail(GPURENT_E_LIMIT, "request.%s: already %u items, the limit", d->name, *n);
     memcpy(list_item(req, d, *n), key, GPURENT_KEY_BYTES);
     (*n)++;
     return GPURENT_OK;
+}
+
+GPURENT_API gpurent_status gpurent_request_allow_provider(gpurent_request *req, const uint8_t key[GPURENT_KEY_BYTES])
+{
+    GR_CHECK_ARG(req && key, "request or key is NULL");
+    return add_key(req, &lists[3], key);
+}
+
+GPURENT_API gpurent_status gpurent_request_exclude_provider(gpurent_request *req, const uint8_t key[GPURENT_KEY_BYTES])
+{
+    GR_CHECK_ARG(req && key, "request or key is NULL");
+    return add_key(req, &lists[4], key);
 }

@@ -1,4 +1,4 @@
-"""One argument parser for every command (issue 20 item 1): unknown options, missing values and
+"""One argument parser for every command: unknown options, missing values and
 malformed values are usage errors (exit 2, one line naming the reason, then the command's usage);
 --opt=value and --opt value are the same."""
 import json

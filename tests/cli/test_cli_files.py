@@ -1,7 +1,6 @@
 """Every file the CLI writes goes through a fresh temporary file in the same folder (created with
 O_EXCL|O_NOFOLLOW), fsync and rename: a symlink at the target is replaced, never written through;
-a failure leaves the old file intact; keys are 0600 and never replaced without --force
-(issue 24 item 5, issue 20 item 2)."""
+a failure leaves the old file intact; keys are 0600 and never replaced without --force."""
 import json
 import os
 import resource

@@ -1,6 +1,6 @@
 """Strict, fail-closed JSON inputs: duplicate keys refused, sizes and counts bounded before the
-work, numbers in strings only in canonical decimal form (issue 24 items 6-8); the trust file read
-by type (issue 20 item 3); names, not numbers, where people read them (issue 20 item 7)."""
+work, numbers in strings only in canonical decimal form; the trust file read by type; names, not
+numbers, where people read them."""
 import json
 import os
 import resource

@@ -68,7 +68,7 @@ def test_bad_arguments():
 
 
 def test_crashing_driver_gives_a_report():
-    """gpurent probe runs the probe in a helper process (issue 24): a driver
+    """gpurent probe runs the probe in a helper process: a driver
     that crashes gives a report naming the signal, not a dead CLI."""
     for machine in ("crash_init", "crash_name"):
         r = run("probe", "--driver", FAKE, "--json", machine=machine)

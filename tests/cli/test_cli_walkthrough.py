@@ -1,4 +1,4 @@
-"""docs/cli.md's walk-through, run exactly as written (issue 20 item 5): every ```sh block of the
+"""docs/cli.md's walk-through, run exactly as written: every ```sh block of the
 "Walk-through" section, in order, in one bash with -euo pipefail, in an empty folder, with gpurent
 on PATH, EX naming examples/cli and the fake H100 standing in for a GPU (as the section says)."""
 import json

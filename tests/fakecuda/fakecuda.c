@@ -54,7 +54,7 @@ static __thread double vclock_ns __attribute__((unused));
 
 /* One lock over the fake's shared state (allocation slots, contexts,
  * modules, the resource count): probes may run from several threads, and
- * two threads picking the same free slot freed it twice (issue 24). */
+ * two threads picking the same free slot would free it twice. */
 static pthread_mutex_t fake_mu = PTHREAD_MUTEX_INITIALIZER;
 static void fake_lock(void) { pthread_mutex_lock(&fake_mu); }
 static void fake_unlock(void) { pthread_mutex_unlock(&fake_mu); }

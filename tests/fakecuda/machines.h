@@ -35,7 +35,7 @@ typedef struct fake_machine {
     int bad;            /* a FAKE_BAD_* misbehaviour (0: none) */
 } fake_machine;
 
-/* Misbehaviours of a hostile or broken driver (issue 24). */
+/* Misbehaviours of a hostile or broken driver. */
 enum {
     FAKE_BAD_NONE = 0,
     FAKE_BAD_NAME_NONUL,  /* cuDeviceGetName fills 256 bytes, no NUL, whatever its length says */

@@ -104,7 +104,7 @@ static inline gpurent_market *fmf_market(void)
         q.max_price_micro_per_gpu_hour = f->cap;
         q.duration_s = 3600;
         q.submitted_at = FMF_NOW - 60;
-        if ((f->region && gpurent_request_add_region(&q, f->region, 0) != GPURENT_OK) ||
+        if ((f->region && gpurent_request_allow_region(&q, f->region) != GPURENT_OK) ||
             gpurent_market_add_request(m, &q) != GPURENT_OK) {
             gpurent_market_free(m);
             return NULL;

@@ -1,4 +1,4 @@
-/* Stateful fuzzing of the market (issue 16): the input is a program, one
+/* Stateful fuzzing of the market: the input is a program, one
  * operation after another, drawn from a small world (4 providers, 8 node
  * ids, 8 model names of which 2 are made up per operation, 3 regions, 16
  * request ids) so that operations collide: nodes are re-offered with other
@@ -176,12 +176,12 @@ static void request_fill(reader *r, gpurent_request *q, uint32_t id)
         model_name(r, name);
         (void)gpurent_request_add_model(q, name);
     }
-    if (lists & 2) (void)gpurent_request_add_region(q, REGIONS[rd_below(r, 3)], 0);
-    if (lists & 4) (void)gpurent_request_add_region(q, REGIONS[rd_below(r, 3)], 1);
+    if (lists & 2) (void)gpurent_request_allow_region(q, REGIONS[rd_below(r, 3)]);
+    if (lists & 4) (void)gpurent_request_exclude_region(q, REGIONS[rd_below(r, 3)]);
     if (lists & 8) {
         uint8_t key[GPURENT_KEY_BYTES];
         key_of(rd_below(r, W_PROVS), key);
-        (void)gpurent_request_add_provider(q, key, (int)(lists >> 4 & 1));
+        (void)(lists >> 4 & 1 ? gpurent_request_exclude_provider : gpurent_request_allow_provider)(q, key);
     }
 }
 

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.statement = GPURENT_RECORD_TIER_CERT;
     o.required_role = GPURENT_ROLE_AUDITOR;
     o.quorum = 2;
-    o.check_replay = 0;
+    o.check_replay = GPURENT_VERIFY_REPLAY_OFF;
 
     gpurent_verified *v = NULL;
     fuzz_alloc_reset();

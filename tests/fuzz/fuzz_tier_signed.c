@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gpurent_verify_options vo = GPURENT_VERIFY_OPTIONS_INIT;
     vo.statement = GPURENT_RECORD_AUDIT_REPORT;
     vo.required_role = GPURENT_ROLE_AUDITOR;
-    vo.check_replay = 0;
+    vo.check_replay = GPURENT_VERIFY_REPLAY_OFF;
     gpurent_verified *v = NULL;
     int vrc = gpurent_envelope_verify(trust, data, size, FUZZ_NOW, FUZZ_SKEW, &vo, &v);
 

@@ -42,7 +42,7 @@ def trust(p, tier, score):
     return [TRUST, p, tier, score]
 
 SCENARIOS = {
-    # A leased shared node comes back with fewer GPUs, then as dedicated (issue 16 case 6).
+    # A leased shared node comes back with fewer GPUs, then as dedicated.
     "reshape-shared-fewer": put(0, [node(0, shared=True, gpus=8)]) + sum((add(i, share=60) for i in range(8)), []) +
         match() + put(0, [node(0, shared=True, gpus=2)]) + sum((end(i) for i in range(8)), []),
     "reshape-shared-dedicated": put(0, [node(0, shared=True, gpus=4)]) + add(0, share=50) + add(1, share=70) +

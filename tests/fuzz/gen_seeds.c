@@ -496,16 +496,16 @@ static void gen_request(void)
     q.submitted_at = 1735689600;
     gpurent_request_add_model(&q, "H100 SXM5 80GB");
     gpurent_request_add_model(&q, "A100 SXM4 80GB");
-    gpurent_request_add_region(&q, "eu-west", 0);
-    gpurent_request_add_region(&q, "us-east", 0);
-    gpurent_request_add_region(&q, "ap-south", 1);
+    gpurent_request_allow_region(&q, "eu-west");
+    gpurent_request_allow_region(&q, "us-east");
+    gpurent_request_exclude_region(&q, "ap-south");
     uint8_t key[32];
     memset(key, 0x11, sizeof key);
-    gpurent_request_add_provider(&q, key, 0);
+    gpurent_request_allow_provider(&q, key);
     memset(key, 0x01, sizeof key);
-    gpurent_request_add_provider(&q, key, 0);
+    gpurent_request_allow_provider(&q, key);
     memset(key, 0x99, sizeof key);
-    gpurent_request_add_provider(&q, key, 1);
+    gpurent_request_exclude_provider(&q, key);
     if (gpurent_request_encode(&q, &b)) die(gpurent_last_error_message());
     seed_record("request", "gang", &b, 1);
     gpurent_buf_free(&b);
@@ -516,15 +516,15 @@ static void gen_request(void)
         snprintf(s, sizeof s, "model-%d", i);
         gpurent_request_add_model(&q, s);
         snprintf(s, sizeof s, "r%d", i);
-        gpurent_request_add_region(&q, s, 0);
-        gpurent_request_add_region(&q, s, 1);
+        gpurent_request_allow_region(&q, s);
+        gpurent_request_exclude_region(&q, s);
         memset(key, 0x20 + i, sizeof key);
-        gpurent_request_add_provider(&q, key, 0);
-        gpurent_request_add_provider(&q, key, 1);
+        gpurent_request_allow_provider(&q, key);
+        gpurent_request_exclude_provider(&q, key);
     }
-    gpurent_request_add_region(&q, "zz", 1);
+    gpurent_request_exclude_region(&q, "zz");
     memset(key, 0xfe, sizeof key);
-    gpurent_request_add_provider(&q, key, 1);
+    gpurent_request_exclude_provider(&q, key);
     if (gpurent_request_encode(&q, &b)) die(gpurent_last_error_message());
     seed_record("request", "full-lists", &b, 0);
     gpurent_buf_free(&b);
@@ -685,12 +685,16 @@ static void gen_gpu_report(void)
         snprintf(r.driver_path, sizeof r.driver_path, "%s", "/usr/lib/x86_64-linux-gnu/libcuda.so.1");
         memset(r.driver_digest, 0x5d, sizeof r.driver_digest);
         for (uint32_t d = 0; d < r.device_count; d++) {
-            gpurent_probe_check *c[3] = {&r.devices[d].d2d, &r.devices[d].h2d, &r.devices[d].fma};
+            gpurent_probe_device *v = &r.devices[d];
+            gpurent_probe_check *c[3] = {&v->d2d, &v->h2d, &v->fma};
+            const gpurent_pv *peak[3] = {&v->mem_bw_mbps, &v->h2d_peak_mbps, &v->fp32_gflops};
             for (int j = 0; j < 3; j++)
                 if (c[j]->state == GPURENT_PV_OK) {
-                    c[j]->value = 1000;
-                    c[j]->ratio_ppm = 900000;
-                    c[j]->verdict = GPURENT_VERDICT_PLAUSIBLE;
+                    /* 0.9 of the peak where there is one: ratio and verdict as the probe derives them. */
+                    int known = peak[j]->state == GPURENT_PV_OK && peak[j]->value >= 10;
+                    c[j]->value = known ? peak[j]->value / 10 * 9 : 1000;
+                    c[j]->ratio_ppm = known ? (uint32_t)(c[j]->value * 1000000u / peak[j]->value) : 0;
+                    c[j]->verdict = known ? gpurent_probe_verdict(c[j]->ratio_ppm) : GPURENT_VERDICT_NONE;
                 }
         }
         if (gpurent_gpu_report_encode(&r, &b) != GPURENT_OK) die("gpurent_gpu_report_encode");

@@ -122,12 +122,12 @@ void gen_request(gen_rng *r, gpurent_request *q)
     /* Added in generator order (unsorted): the encoder must sort. */
     for (unsigned i = 0, n = (unsigned)gen_below(r, 4); i < n; i++) gpurent_request_add_model(q, models[(i * 5) % 6]);
     unsigned nr = (unsigned)gen_below(r, 4);
-    for (unsigned i = 0; i < nr; i++) gpurent_request_add_region(q, regions[4 - i], 0);
-    for (unsigned i = 0, n = (unsigned)gen_below(r, 2); i < n; i++) gpurent_request_add_region(q, "cn-north", 1);
+    for (unsigned i = 0; i < nr; i++) gpurent_request_allow_region(q, regions[4 - i]);
+    for (unsigned i = 0, n = (unsigned)gen_below(r, 2); i < n; i++) gpurent_request_exclude_region(q, "cn-north");
     for (unsigned i = 0, n = (unsigned)gen_below(r, 4); i < n; i++) {
         uint8_t k[32];
         for (int j = 0; j < 32; j++) k[j] = (uint8_t)gen_next(r);
-        gpurent_request_add_provider(q, k, (int)gen_below(r, 2));
+        (gen_below(r, 2) ? gpurent_request_exclude_provider : gpurent_request_allow_provider)(q, k);
     }
 }
 

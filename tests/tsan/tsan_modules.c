@@ -125,7 +125,7 @@ static void signed_gpu(unsigned tid, gpurent_buf *out)
 static void verify_shared(void)
 {
     gpurent_verify_options o = GPURENT_VERIFY_OPTIONS_INIT;
-    o.check_replay = 0;
+    o.check_replay = GPURENT_VERIFY_REPLAY_OFF;
     const uint8_t *envs[SHARED_ENVS];
     size_t lens[SHARED_ENVS];
     int32_t st[SHARED_ENVS];

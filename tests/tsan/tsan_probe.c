@@ -1,4 +1,4 @@
-/* ThreadSanitizer: the probe from several threads at once (issue 24).
+/* ThreadSanitizer: the probe from several threads at once.
  *
  * Six threads start together and probe the fake driver's H100
  * (tests/fakecuda), four with every active check and two without, three

@@ -80,7 +80,7 @@ int main(int argc, char **argv)
     }
     fclose(f);
     gpurent_verify_options vo = GPURENT_VERIFY_OPTIONS_INIT;
-    vo.check_replay = 0;
+    vo.check_replay = GPURENT_VERIFY_REPLAY_OFF;
     double best_v = 0, best_b = 0;
     gpurent_match_candidate cand[5];
     uint32_t count = 0;

@@ -213,7 +213,8 @@ FIELD_DOCS: Dict[str, Dict[str, str]] = {
         "incubating": "int, 0 or 1: has not yet left incubation",
         "score_ppm": "int, parts per million: lower-bound score, 0..1000000",
         "mean_ppm": "int, parts per million: point-estimate score (at least score_ppm)",
-        "confidence_ppm": "int, parts per million: score_ppm / mean_ppm",
+        "confidence_ppm": "int, parts per million: floor(score_ppm * 10**6 / mean_ppm), 0 when mean_ppm is 0 "
+                          "(derived: any other value is refused)",
         "uptime_ppm": "int, parts per million: weighted challenge pass rate of the era",
         "eras_in_tier": "int, eras: served in this tier so far",
         "points_ppm": "int, parts per million: the tier's points multiplier x 1e6",

@@ -146,7 +146,7 @@ def _verify_options(statement: int, required_role: int, quorum: int, check_repla
     o.statement = int(statement)
     o.required_role = int(required_role)
     o.quorum = quorum
-    o.check_replay = 1 if check_replay else 0
+    o.check_replay = capi.VERIFY_REPLAY_CHECK if check_replay else capi.VERIFY_REPLAY_OFF
     return o
 
 

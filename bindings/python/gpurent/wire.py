@@ -268,13 +268,13 @@ class Request(_Record):
         for i, m in enumerate(self.models):
             call_with("request", f"models[{i}]", m, capi.request_add_model, c, m)
         for i, r in enumerate(self.regions):
-            call_with("request", f"regions[{i}]", r, capi.request_add_region, c, r, 0)
+            call_with("request", f"regions[{i}]", r, capi.request_allow_region, c, r)
         for i, r in enumerate(self.excluded_regions):
-            call_with("request", f"excluded_regions[{i}]", r, capi.request_add_region, c, r, 1)
+            call_with("request", f"excluded_regions[{i}]", r, capi.request_exclude_region, c, r)
         for i, k in enumerate(self.providers):
-            call_with("request", f"providers[{i}]", k, capi.request_add_provider, c, k, 0)
+            call_with("request", f"providers[{i}]", k, capi.request_allow_provider, c, k)
         for i, k in enumerate(self.excluded_providers):
-            call_with("request", f"excluded_providers[{i}]", k, capi.request_add_provider, c, k, 1)
+            call_with("request", f"excluded_providers[{i}]", k, capi.request_exclude_provider, c, k)
         return c
 
     @classmethod

@@ -201,7 +201,10 @@ def test_trust_store_keys(key):
         with pytest.raises(gpurent.NotFoundError):
             t.remove(key.public_key)
     with pytest.raises(gpurent.InvalidArgError):
-        gpurent.TrustStore(replay_capacity=0)
+        gpurent.TrustStore(replay_capacity=2**24 + 1)
+    # 0 is the default capacity (16384): a store made so loads where the default is expected.
+    data = gpurent.TrustStore(replay_capacity=0).save(0)
+    gpurent.TrustStore.load(data, replay_capacity=16384)[0].close()
 
 
 # ---- verification, every failure status ----

@@ -118,23 +118,23 @@ def test_request_list_helpers_and_limits():
     c.request_id = "r"
     for i in range(capi.REQUEST_MAX_LIST):
         capi.request_add_model(c, f"m{i}")
-        capi.request_add_region(c, f"r{i}", 0)
-        capi.request_add_region(c, f"x{i}", 1)
-        capi.request_add_provider(c, bytes([i]) * 32, 0)
-        capi.request_add_provider(c, bytes([i + 100]) * 32, 1)
+        capi.request_allow_region(c, f"r{i}")
+        capi.request_exclude_region(c, f"x{i}")
+        capi.request_allow_provider(c, bytes([i]) * 32)
+        capi.request_exclude_provider(c, bytes([i + 100]) * 32)
     assert c.model_at(3) == "m3" and c.region_at(3) == "r3" and c.excluded_region_at(3) == "x3"
     assert c.provider_at(3) == bytes([3]) * 32 and c.excluded_provider_at(3) == bytes([103]) * 32
     assert c.model_at(99) == "" and c.provider_at(99) == bytes(32)
     with pytest.raises(gpurent.LimitError, match=r"request\.models: already 8 items"):
         capi.request_add_model(c, "one-too-many")
     with pytest.raises(gpurent.LimitError, match=r"request\.regions"):
-        capi.request_add_region(c, "one-too-many", 0)
+        capi.request_allow_region(c, "one-too-many")
     with pytest.raises(gpurent.LimitError, match=r"request\.excluded_providers"):
-        capi.request_add_provider(c, bytes(32), 1)
+        capi.request_exclude_provider(c, bytes(32))
     with pytest.raises(ValueError, match="expected 32 bytes"):
-        capi.request_add_provider(capi.request(), b"\x00" * 33, 0)
+        capi.request_allow_provider(capi.request(), b"\x00" * 33)
     with pytest.raises(gpurent.InvalidArgError, match="longer than 31 bytes"):
-        capi.request_add_region(capi.request(), "r" * 40, 0)
+        capi.request_allow_region(capi.request(), "r" * 40)
     with pytest.raises(gpurent.LimitError):
         gpurent.Request(request_id="r", models=[f"m{i}" for i in range(9)]).encode()
 
