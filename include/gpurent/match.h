@@ -12,7 +12,7 @@
  *
  * Threads: one market handle must not be used from two threads at once
  * unless every call is read-only (gpurent_market_best, gpurent_market_explain,
- * gpurent_market_stats, gpurent_market_digests); different handles are
+ * gpurent_market_stats, gpurent_market_digests, gpurent_market_gpu_owner); different handles are
  * independent. */
 #ifndef GPURENT_MATCH_H
 #define GPURENT_MATCH_H
