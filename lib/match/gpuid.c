@@ -220,7 +220,8 @@ int ml_gpuid_prepare(gpurent_market *m, uint32_t pi, const gpurent_offer *o)
         if (c != NIL && m->nodes[m->claims[c].node].provider != pi)
             return conflict(m, src->gpu.uuid, c, "offer", src->node_id);
     }
-    return reserve(m, o->node_count, m->node_used + o->node_count);
+    /* an offer without UUIDs costs nothing here (most markets' nodes, today) */
+    return k ? reserve(m, k, m->node_used + o->node_count) : GPURENT_OK;
 }
 
 void ml_gpuid_commit(gpurent_market *m, uint32_t pi, const gpurent_offer *o)
