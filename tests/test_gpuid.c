@@ -226,6 +226,7 @@ static int put_reported(gpurent_market *m, uint8_t p, uint64_t seq, const char *
 {
     gpurent_offer o;
     offer_of(&o, p, seq, 1, &id, &uuid);
+    o.nodes[0].gpu_count = o.nodes[0].gpu_free = 1; /* within what the tests' reports identify */
     if (d) memcpy(o.nodes[0].report_digest, d, 32);
     int rc = gpurent_market_put_offer(m, &o);
     gpurent_offer_clear(&o);
@@ -300,6 +301,52 @@ static void test_report_binds(void **state)
     gpurent_market_free(m);
 }
 
+/* A report binds a node of at most as many GPUs as it identifies: a node
+ * offering 8 GPUs is not verified by a report of 2, and a kept report
+ * stops verifying a node re-offered with more GPUs than it lists. */
+static void test_report_counts_gpus(void **state)
+{
+    (void)state;
+    gpurent_market *m = market();
+    gpurent_gpu_report *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    report_of(r, 0x11, 2);
+    uint8_t d[32], ka[32];
+    memset(ka, 0xaa, 32);
+    report_digest(r, d);
+    gpurent_offer o;
+    const char *id = "a1";
+    uint8_t u = 0x11;
+    offer_of(&o, 0xaa, 1, 1, &id, &u); /* 8 GPUs */
+    memcpy(o.nodes[0].report_digest, d, 32);
+    assert_int_equal(gpurent_market_put_offer(m, &o), GPURENT_OK);
+    assert_int_equal(gpurent_market_verify_report(m, ka, "a1", r), GPURENT_E_INVALID_ARG);
+    assert_non_null(strstr(gpurent_last_error_message(), "offers 8 GPUs, its report identifies 2"));
+    o.seq = 2;
+    o.nodes[0].gpu_count = o.nodes[0].gpu_free = 2;
+    assert_int_equal(gpurent_market_put_offer(m, &o), GPURENT_OK);
+    assert_int_equal(gpurent_market_verify_report(m, ka, "a1", r), GPURENT_OK);
+    expect_owner(m, 0x12, 0xaa, "a1", GPURENT_GPU_HELD_REPORT);
+    /* same report, 4 GPUs now: unverified, the binding gone */
+    o.seq = 3;
+    o.nodes[0].gpu_count = o.nodes[0].gpu_free = 4;
+    assert_int_equal(gpurent_market_put_offer(m, &o), GPURENT_OK);
+    assert_int_equal(ml_market_check(m), GPURENT_OK);
+    expect_no_owner(m, 0x12);
+    expect_owner(m, 0x11, 0xaa, "a1", GPURENT_GPU_HELD_OFFER);
+    gpurent_request q;
+    gpurent_request_init(&q);
+    snprintf(q.request_id, sizeof q.request_id, "r1");
+    q.verified_only = 1;
+    gpurent_match_candidate c[1];
+    uint32_t cnt = 9;
+    assert_int_equal(gpurent_market_best(m, &q, 1, c, &cnt), GPURENT_OK);
+    assert_int_equal(cnt, 0);
+    gpurent_offer_clear(&o);
+    free(r);
+    gpurent_market_free(m);
+}
+
 /* A GPU moving between two nodes of one provider: the node whose report
  * listed it loses its verification, the new node takes the GPU. */
 static void test_move_drops_old_report(void **state)
@@ -316,6 +363,7 @@ static void test_move_drops_old_report(void **state)
     const char *ids[2] = {"n1", "n2"};
     uint8_t u[2] = {0x11, 0x33};
     offer_of(&o, 0xaa, 1, 2, ids, u);
+    o.nodes[0].gpu_count = o.nodes[0].gpu_free = 2;
     memcpy(o.nodes[0].report_digest, d, 32);
     assert_int_equal(gpurent_market_put_offer(m, &o), GPURENT_OK);
     assert_int_equal(gpurent_market_verify_report(m, ka, "n1", r), GPURENT_OK);
@@ -470,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_other_provider_refused), cmocka_unit_test(test_same_uuid_twice),
         cmocka_unit_test(test_move_and_replay),        cmocka_unit_test(test_report_binds),
         cmocka_unit_test(test_move_drops_old_report),  cmocka_unit_test(test_order_independent),
+        cmocka_unit_test(test_report_counts_gpus),
         cmocka_unit_test(test_snapshot_keeps_claims),  cmocka_unit_test(test_snapshot_version_1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -194,7 +194,9 @@ func TestMarketOneGPUOnePlace(t *testing.T) {
 	if len(enc) == 0 {
 		t.Fatal("empty report")
 	}
-	if err := m.PutOffer(gpuidOffer(0xcc, 1, gpuidNode("c1", 0x31, digest))); err != nil {
+	n := gpuidNode("c1", 0x31, digest)
+	n.GPUCount, n.GPUFree = 2, 2 // what the report identifies
+	if err := m.PutOffer(gpuidOffer(0xcc, 1, n)); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.VerifyReport(gpuidOffer(0xcc, 0).ProviderKey, "c1", r); err != nil {

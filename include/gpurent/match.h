@@ -163,13 +163,15 @@ GPURENT_API gpurent_status gpurent_market_gpu_owner(const gpurent_market *m, con
  * BLAKE2b-256 of its canonical encoding must begin with the node's
  * report_digest as the market keeps it (its first 8 bytes, as for
  * gpurent_market_set_verified), else GPURENT_E_INVALID_ARG, as for a report
- * whose status is not GPURENT_OK. Refused with GPURENT_E_GPU_CONFLICT
+ * whose status is not GPURENT_OK or that identifies (by UUID) fewer GPUs
+ * than the node offers. Refused with GPURENT_E_GPU_CONFLICT
  * (nothing changes) when the node's offer lists a UUID the report does not,
  * when a UUID of the report is held by another provider's node, or is
  * offered on another node of this provider. A UUID of the report held only
  * by another node's verified report of the same provider moves here (that
  * node loses its verification). The binding holds while the node keeps
- * this report_digest; gpurent_market_set_verified(.., 0) drops it.
+ * this report_digest and offers at most as many GPUs as the report
+ * identifies; gpurent_market_set_verified(.., 0) drops it.
  */
 GPURENT_API gpurent_status gpurent_market_verify_report(gpurent_market *m,
                                                         const uint8_t provider_key[GPURENT_KEY_BYTES],

@@ -143,13 +143,16 @@ static int node_reports(const gpurent_market *m, uint32_t n, const uint8_t u[GPU
     return c != NIL && m->claims[c].node == n && (m->claims[c].how & GPURENT_GPU_HELD_REPORT);
 }
 
-static int node_has_report(const gpurent_market *m, uint32_t n)
+/* How many GPUs node n's verified report identifies (0: no report bound). */
+static uint32_t node_reported(const gpurent_market *m, uint32_t n)
 {
+    uint32_t k = 0;
     if (n >= m->claim_head_cap) return 0;
-    for (uint32_t c = m->claim_head[n]; c != NIL; c = m->claims[c].next)
-        if (m->claims[c].how & GPURENT_GPU_HELD_REPORT) return 1;
-    return 0;
+    for (uint32_t c = m->claim_head[n]; c != NIL; c = m->claims[c].next) k += (m->claims[c].how & GPURENT_GPU_HELD_REPORT) != 0;
+    return k;
 }
+
+static int node_has_report(const gpurent_market *m, uint32_t n) { return node_reported(m, n) != 0; }
 
 void ml_gpuid_free(gpurent_market *m)
 {
@@ -232,6 +235,10 @@ void ml_gpuid_commit(gpurent_market *m, uint32_t pi, const gpurent_offer *o)
      * verification did not survive (a new report_digest). */
     for (uint32_t i = 0; i < pv->node_count; i++) {
         uint32_t n = pv->nodes[i];
+        /* A report that identifies fewer GPUs than the node now offers no
+         * longer describes it: the verification goes with the binding. */
+        uint32_t reported = node_reported(m, n);
+        if (reported && m->nodes[n].gpu_count > reported) m->nodes[n].verified = 0;
         node_strip(m, n, m->nodes[n].verified ? GPURENT_GPU_HELD_OFFER : GPURENT_GPU_HELD_OFFER | GPURENT_GPU_HELD_REPORT);
     }
     for (uint32_t i = 0; i < o->node_count; i++) {
@@ -332,6 +339,11 @@ GPURENT_API gpurent_status gpurent_market_verify_report(gpurent_market *m,
     uint8_t(*u)[GPURENT_UUID_BYTES] = gr_malloc(GPURENT_GPU_REPORT_MAX_DEVICES * GPURENT_UUID_BYTES);
     if (!u) return gr_fail(GPURENT_E_NOMEM, "verify report");
     uint32_t k = report_uuids(report, u);
+    if (m->nodes[n].gpu_count > k) {
+        gr_free(u);
+        return gr_fail(GPURENT_E_INVALID_ARG, "verify report: node '%s' offers %u GPUs, its report identifies %u",
+                       node_id, m->nodes[n].gpu_count, k);
+    }
     if ((rc = reserve(m, k, m->node_used)) || (rc = verify_check(m, n, (const uint8_t(*)[GPURENT_UUID_BYTES])u, k))) {
         gr_free(u);
         return rc;
@@ -363,15 +375,18 @@ int ml_gpuid_check(const gpurent_market *m)
     for (uint32_t n = 0; n < m->claim_head_cap; n++) {
         if (m->claim_head[n] == NIL) continue;
         if (n >= m->node_used || !m->nodes[n].alive) BAD("GPU claims on dead node %u", n);
-        uint32_t steps = 0;
+        uint32_t steps = 0, reported = 0;
         for (uint32_t c = m->claim_head[n]; c != NIL; c = m->claims[c].next) {
             if (c >= m->claim_used || ++steps > m->claim_used) BAD("node %u: claim chain broken", n);
             const mclaim *x = &m->claims[c];
             if (x->node != n || !x->how || x->how > 3 || uuid_zero(x->uuid)) BAD("claim %u of node %u malformed", c, n);
             if (claim_find(m, x->uuid) != c) BAD("claim %u not found by its UUID", c);
             if ((x->how & GPURENT_GPU_HELD_REPORT) && !m->nodes[n].verified) BAD("claim %u: report of an unverified node", c);
+            reported += (x->how & GPURENT_GPU_HELD_REPORT) != 0;
             live++;
         }
+        if (reported && reported < m->nodes[n].gpu_count)
+            BAD("node %u: its report identifies %u GPUs, it offers %u", n, reported, m->nodes[n].gpu_count);
     }
     if (live != m->claim_live || m->claim_tab.live != live) BAD("%u claims chained, %u counted", live, m->claim_live);
     return GPURENT_OK;
@@ -420,8 +435,10 @@ int ml_gpuid_load(struct gr_snap_reader *r, gpurent_market *m, const uint32_t *p
             uint32_t cnt = gr_get_u8(r);
             const uint8_t *rep = gr_get_raw(r, (size_t)cnt * GPURENT_UUID_BYTES);
             if (r->bad) return gr_snap_done(r, "market snapshot");
-            if (cnt > GPURENT_GPU_REPORT_MAX_DEVICES || (cnt && !m->nodes[n].verified))
-                return SBAD("provider %u node %u: %u report UUIDs on an unverified node", k, i, cnt);
+            if (cnt > GPURENT_GPU_REPORT_MAX_DEVICES || (cnt && !m->nodes[n].verified) ||
+                (cnt && cnt < m->nodes[n].gpu_count))
+                return SBAD("provider %u node %u: %u report UUIDs on an unverified node or one of more GPUs", k, i,
+                            cnt);
             int rc = reserve(m, cnt + 1, m->node_used);
             if (rc) return rc;
             for (uint32_t j = 0; j < cnt; j++) {

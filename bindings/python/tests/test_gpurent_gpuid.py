@@ -91,8 +91,8 @@ def test_probe_reads_pci_ids(tmp_path, monkeypatch):
 
 # ---- one GPU, one place ----
 
-def node(node_id, uuid_byte, report_digest=bytes(32)):
-    return gpurent.Node(node_id=node_id, gpu=h100(uuid=bytes([uuid_byte]) * 16), gpu_count=8, gpu_free=8,
+def node(node_id, uuid_byte, report_digest=bytes(32), gpus=8):
+    return gpurent.Node(node_id=node_id, gpu=h100(uuid=bytes([uuid_byte]) * 16), gpu_count=gpus, gpu_free=gpus,
                         price_micro_per_gpu_hour=2_000_000, report_digest=report_digest)
 
 
@@ -135,6 +135,9 @@ def test_verify_report_binds():
     r = report(0x11, 3)
     digest = hashlib.blake2b(r.encode(), digest_size=32).digest()
     m.put_offer(offer(0xAA, 1, node("a1", 0x11, digest)))
+    with pytest.raises(gpurent.InvalidArgError, match="offers 8 GPUs, its report identifies 3"):
+        m.verify_report(bytes([0xAA]) * 32, "a1", r)
+    m.put_offer(offer(0xAA, 2, node("a1", 0x11, digest, gpus=3)))
     with pytest.raises(gpurent.InvalidArgError):
         m.verify_report(bytes([0xAA]) * 32, "a1", report(0x11, 2))  # not the named report
     m.verify_report(bytes([0xAA]) * 32, "a1", r)
