@@ -6,6 +6,7 @@
 /* The driver path is a borrowed char * in C: the binding owns a copy,
  * set with set_driver_path() and freed with the options. */
 %ignore gpurent_probe_options::driver_path;
+%ignore gpurent_probe_options::sysfs_root;
 %extend gpurent_probe_options {
     gpurent_probe_options() {
         gpurent_probe_options *o = (gpurent_probe_options *)calloc(1, sizeof *o);
@@ -14,7 +15,16 @@
     }
     ~gpurent_probe_options() {
         free((char *)$self->driver_path);
+        free((char *)$self->sysfs_root);
         free($self);
+    }
+    /* "" = none (then $GPURENT_SYSFS_ROOT, else /sys). */
+    void set_sysfs_root(const char *path) {
+        free((char *)$self->sysfs_root);
+        $self->sysfs_root = (path && *path) ? strdup(path) : NULL;
+    }
+    const char *get_sysfs_root() const {
+        return $self->sysfs_root ? $self->sysfs_root : "";
     }
     /* "" = none (then $GPURENT_CUDA_LIBRARY, else libcuda.so.1). */
     void set_driver_path(const char *path) {

@@ -1065,6 +1065,7 @@ static int case_offer_models(void)
         test_node(&n);
         snprintf(n.node_id, sizeof n.node_id, "node-%d", i);
         snprintf(n.gpu.model, sizeof n.gpu.model, "model-%d", i);
+        n.gpu.uuid[0] = (uint8_t)i; /* GPUs of their own (one GPU, one place) */
         assert_int_equal(gpurent_offer_add_node(&o, &n), GPURENT_OK);
     }
     int rc = gpurent_market_put_offer(m, &o);
@@ -1078,6 +1079,20 @@ static int case_stale_offer(void)
     gpurent_market *m = market_with_offer();
     gpurent_offer o;
     test_offer(&o); /* the same seq 7 again */
+    int rc = gpurent_market_put_offer(m, &o);
+    gpurent_offer_clear(&o);
+    gpurent_market_free(m);
+    return rc;
+}
+
+/* Another provider offering the GPU (UUID ee x16) node-a holds. */
+static int case_gpu_conflict(void)
+{
+    gpurent_market *m = market_with_offer();
+    gpurent_offer o;
+    test_offer(&o);
+    memset(o.provider_key, 0x43, sizeof o.provider_key);
+    strcpy(o.nodes[0].node_id, "node-b");
     int rc = gpurent_market_put_offer(m, &o);
     gpurent_offer_clear(&o);
     gpurent_market_free(m);
@@ -1308,6 +1323,7 @@ static const catalogue_case cases[] = {
     CASE("unknown-offer", gpurent_market_remove_offer, case_unknown_offer),
     CASE("unknown-request", gpurent_market_remove_request, case_unknown_request),
     CASE("stale-offer", gpurent_market_put_offer, case_stale_offer),
+    CASE("gpu-conflict", gpurent_market_put_offer, case_gpu_conflict),
     CASE("offer-models", gpurent_market_put_offer, case_offer_models),
     CASE("receipt-other-state", gpurent_market_apply, case_receipt_other_state),
     CASE("receipt-unknown-request", gpurent_market_apply, case_receipt_unknown_request),

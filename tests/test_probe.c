@@ -19,12 +19,14 @@
 
 #include "gpurent.h"
 #include "probe/probe_internal.h"
+#include "fakecuda/fakesysfs.h"
 
 #ifdef GR_HAVE_CUDA_H
 #include <cuda.h>
 #endif
 
 static char fake_path[512], old_path[512], ancient_path[512], iso_path[512], ctorhang_path[512];
+static char sysfs_root[512]; /* the fake sysfs tree (fakecuda/fakesysfs.h) */
 static int under_valgrind;
 static gpurent_gpu_report *report; /* ~40 KiB: kept off the stack */
 static const uint8_t nonce_a[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
@@ -42,6 +44,8 @@ static int setup(void **state)
     snprintf(ctorhang_path, sizeof ctorhang_path, "%s/tests/libfakecuda_ctorhang.so", b);
     under_valgrind = getenv("GPURENT_TEST_VALGRIND") != NULL;
     report = calloc(1, sizeof *report);
+    if (fakesysfs_create(sysfs_root, sizeof sysfs_root)) return -1;
+    unsetenv(GPURENT_SYSFS_ROOT_ENV);
     unsetenv("LD_PRELOAD");
     unsetenv("CUDA_VISIBLE_DEVICES");
     unsetenv("FAKECUDA_SPEED_PCT");
@@ -52,6 +56,7 @@ static int teardown(void **state)
 {
     (void)state;
     free(report);
+    fakesysfs_remove(sysfs_root);
     /* Probe workers are detached: let the last one finish exiting, or
      * valgrind counts its thread's memory as lost. */
     struct timespec ts = {0, 100000000};
@@ -84,6 +89,7 @@ static gpurent_probe_options fake_opts(const char *path, uint32_t checks)
     o.fma_iterations = under_valgrind ? 16 : 64;
     o.fma_samples = under_valgrind ? 8 : 32;
     o.now = 1700000000;
+    o.sysfs_root = sysfs_root; /* never the machine's own /sys */
     return o;
 }
 
@@ -622,7 +628,7 @@ static void test_bad_arguments(void **state)
     assert_int_equal(gpurent_probe_run(&o, nonce_a, NULL, report), GPURENT_E_INVALID_ARG);
     assert_int_equal(report->device_count, 0);
     gpurent_probe_options d;
-    assert_int_equal(gpurent_probe_options_init(&d, 2), GPURENT_E_VERSION);
+    assert_int_equal(gpurent_probe_options_init(&d, GPURENT_PROBE_OPTIONS_VERSION + 1), GPURENT_E_VERSION);
     assert_int_equal(gpurent_probe_options_init(&d, GPURENT_PROBE_OPTIONS_VERSION), GPURENT_OK);
     assert_int_equal(d.checks, 0);
     assert_null(d.driver_path);
@@ -875,6 +881,156 @@ static void test_to_gpu_rules(void **state)
     assert_int_equal(gpurent_gpu_report_to_gpu(report, 0, &g), GPURENT_OK);
     assert_int_equal(strlen(g.model), 63);
     assert_int_equal(gpurent_gpu_report_to_gpu(NULL, 0, &g), GPURENT_E_INVALID_ARG);
+}
+
+/* ---------------- PCI ids from sysfs ---------------- */
+
+static void test_pci_ids(void **state)
+{
+    (void)state;
+    probe_machine(fake_path, "h100", 0);
+    const gpurent_probe_device *d = &report->devices[0];
+    assert_int_equal(d->pci_vendor_id, 0x10de);
+    assert_int_equal(d->pci_device_id, 0x2330);
+    assert_int_equal(d->pci_subsystem_vendor_id, 0x10de);
+    assert_int_equal(d->pci_subsystem_device_id, 0x16c1);
+    gpurent_gpu g;
+    assert_int_equal(gpurent_gpu_report_to_gpu(report, 0, &g), GPURENT_OK);
+    assert_int_equal(g.pci_vendor_id, 0x10de);
+    assert_int_equal(g.pci_device_id, 0x2330);
+    assert_int_equal(g.pci_subsystem_vendor_id, 0x10de);
+    assert_int_equal(g.pci_subsystem_device_id, 0x16c1);
+    /* Each of eight devices is read at its own address (after the sort). */
+    probe_machine(fake_path, "a100x8", 0);
+    for (uint32_t i = 0; i < 8; i++) {
+        d = &report->devices[i];
+        assert_int_equal(d->pci_device_id, 0x20b2);
+        assert_int_equal(d->pci_subsystem_device_id, 0x1460 + i);
+    }
+    /* No entry for the device: ids 0, the report is fine. */
+    probe_machine(fake_path, "rtx4090", 0);
+    assert_int_equal(report->status, GPURENT_OK);
+    assert_int_equal(report->devices[0].pci_vendor_id, 0);
+    assert_int_equal(report->devices[0].pci_device_id, 0);
+}
+
+/* The root comes from the options, else $GPURENT_SYSFS_ROOT, else /sys; a
+ * missing tree or a malformed file is "not known", never a failed probe. */
+static void test_pci_ids_root_and_bad_files(void **state)
+{
+    (void)state;
+    setenv("FAKECUDA_MACHINE", "h100", 1);
+    gpurent_probe_options o = fake_opts(fake_path, 0);
+    o.sysfs_root = NULL;
+    setenv(GPURENT_SYSFS_ROOT_ENV, sysfs_root, 1);
+    assert_int_equal(gpurent_probe_run(&o, nonce_a, NULL, report), GPURENT_OK);
+    assert_int_equal(report->devices[0].pci_device_id, 0x2330);
+    /* a version 1 caller has no sysfs_root member: the environment decides */
+    gpurent_probe_options v1 = fake_opts(fake_path, 0);
+    v1.version = 1;
+    v1.sysfs_root = "/nonexistent-but-not-read"; /* beyond a version 1 struct: ignored */
+    assert_int_equal(gpurent_probe_run(&v1, nonce_a, NULL, report), GPURENT_OK);
+    assert_int_equal(report->devices[0].pci_device_id, 0x2330);
+    unsetenv(GPURENT_SYSFS_ROOT_ENV);
+    o.sysfs_root = "/nonexistent/gpurent-sysfs";
+    assert_int_equal(gpurent_probe_run(&o, nonce_a, NULL, report), GPURENT_OK);
+    assert_int_equal(report->status, GPURENT_OK);
+    assert_int_equal(report->devices[0].pci_vendor_id, 0);
+    assert_int_equal(report->devices[0].pci_subsystem_device_id, 0);
+    /* options_init of either version */
+    gpurent_probe_options i1, i2;
+    memset(&i1, 0x55, sizeof i1);
+    assert_int_equal(gpurent_probe_options_init(&i1, 1), GPURENT_OK);
+    assert_int_equal(i1.version, 1);
+    assert_int_equal(gpurent_probe_options_init(&i2, 2), GPURENT_OK);
+    assert_null(i2.sysfs_root);
+    assert_int_equal(gpurent_probe_options_init(&i2, 3), GPURENT_E_VERSION);
+    char longroot[GPURENT_SYSFS_ROOT_MAX + 2];
+    memset(longroot, 'a', sizeof longroot - 1);
+    longroot[sizeof longroot - 1] = 0;
+    o.sysfs_root = longroot;
+    assert_int_equal(gpurent_probe_run(&o, nonce_a, NULL, report), GPURENT_E_INVALID_ARG);
+
+    /* Malformed files: each leaves every id 0. */
+    char dir[1024];
+    fakesysfs_dir(sysfs_root, 0x1b, dir, sizeof dir);
+    static const char *bad[] = {"garbage\n", "0x\n", "0x123456\n", "10de\n", "0xffff\n", "0x0000\n", "0x1g2h\n", ""};
+    o.sysfs_root = sysfs_root;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(fakesysfs_write(dir, "vendor", bad[i]), 0);
+        assert_int_equal(gpurent_probe_run(&o, nonce_a, NULL, report), GPURENT_OK);
+        assert_int_equal(report->status, GPURENT_OK);
+        assert_int_equal(report->devices[0].pci_vendor_id, 0);
+        assert_int_equal(report->devices[0].pci_device_id, 0);
+        assert_int_equal(gpurent_gpu_report_validate(report), GPURENT_OK);
+    }
+    /* upper-case hex and no newline are read */
+    assert_int_equal(fakesysfs_write(dir, "vendor", "0x10DE"), 0);
+    assert_int_equal(gpurent_probe_run(&o, nonce_a, NULL, report), GPURENT_OK);
+    assert_int_equal(report->devices[0].pci_vendor_id, 0x10de);
+    /* a missing file */
+    char path[1200];
+    snprintf(path, sizeof path, "%s/subsystem_device", dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(gpurent_probe_run(&o, nonce_a, NULL, report), GPURENT_OK);
+    assert_int_equal(report->devices[0].pci_vendor_id, 0);
+    assert_int_equal(fakesysfs_write(dir, "subsystem_device", "0x16c1\n"), 0);
+    assert_int_equal(fakesysfs_write(dir, "vendor", "0x10de\n"), 0);
+    /* the isolated probe reads them too (in its child; a driver this
+     * process never initialised, since CUDA does not survive fork) */
+    o.driver_path = iso_path;
+    assert_int_equal(gpurent_probe_run_isolated(&o, nonce_a, NULL, report), GPURENT_OK);
+    assert_int_equal(report->status, GPURENT_OK);
+    assert_int_equal(report->devices[0].pci_subsystem_device_id, 0x16c1);
+}
+
+/* The report codec: ids round-trip; a report without them has the bytes of
+ * the older format (no keys 25-28); written 0s, unknown keys, ids without a
+ * vendor or without a PCI address are refused. */
+static void test_pci_ids_codec(void **state)
+{
+    (void)state;
+    probe_machine(fake_path, "rtx4090", 0); /* no ids */
+    gpurent_buf old = {NULL, 0}, b = {NULL, 0};
+    assert_int_equal(gpurent_gpu_report_encode(report, &old), GPURENT_OK);
+    report->devices[0].pci_vendor_id = 0x10de;
+    report->devices[0].pci_device_id = 0x2684;
+    report->devices[0].pci_subsystem_vendor_id = 0x1043;
+    report->devices[0].pci_subsystem_device_id = 0;
+    assert_int_equal(gpurent_gpu_report_encode(report, &b), GPURENT_OK);
+    assert_int_equal(b.len, old.len + 3 * (1 + 3)); /* keys 25, 26, 27, each with a uint16 value */
+    gpurent_gpu_report *back = calloc(1, sizeof *back);
+    assert_non_null(back);
+    assert_int_equal(gpurent_gpu_report_decode(b.data, b.len, back), GPURENT_OK);
+    assert_memory_equal(back, report, sizeof *report);
+    /* the old bytes decode (ids 0) and re-encode to themselves */
+    assert_int_equal(gpurent_gpu_report_decode(old.data, old.len, back), GPURENT_OK);
+    assert_int_equal(back->devices[0].pci_vendor_id, 0);
+    gpurent_buf again = {NULL, 0};
+    assert_int_equal(gpurent_gpu_report_encode(back, &again), GPURENT_OK);
+    assert_int_equal(again.len, old.len);
+    assert_memory_equal(again.data, old.data, old.len);
+    gpurent_buf_free(&again);
+    /* the device map's last entry is key 27 (0x1b), value cd 10 43 */
+    assert_int_equal(b.data[b.len - 4], 0x1b);
+    b.data[b.len - 4] = 0x1d; /* key 29: not a field */
+    assert_int_equal(gpurent_gpu_report_decode(b.data, b.len, back), GPURENT_E_INVALID_FIELD);
+    b.data[b.len - 4] = 0x1b;
+    /* rules */
+    report->devices[0].pci_vendor_id = 0;
+    assert_int_equal(gpurent_gpu_report_validate(report), GPURENT_E_INVALID_FIELD);
+    report->devices[0].pci_vendor_id = 0xffff;
+    assert_int_equal(gpurent_gpu_report_validate(report), GPURENT_E_INVALID_FIELD);
+    report->devices[0].pci_vendor_id = 0x10de;
+    report->devices[0].pci_device_id = 0x10000;
+    assert_int_equal(gpurent_gpu_report_validate(report), GPURENT_E_INVALID_FIELD);
+    report->devices[0].pci_device_id = 0x2684;
+    report->devices[0].pci_bus.state = GPURENT_PV_UNSUPPORTED;
+    report->devices[0].pci_bus.value = 0;
+    assert_int_equal(gpurent_gpu_report_validate(report), GPURENT_E_INVALID_FIELD);
+    free(back);
+    gpurent_buf_free(&b);
+    gpurent_buf_free(&old);
 }
 
 static void test_status_names(void **state)
@@ -1350,6 +1506,9 @@ int main(void)
         cmocka_unit_test(test_decode_hostile),
         cmocka_unit_test(test_validate_rules),
         cmocka_unit_test(test_to_gpu_rules),
+        cmocka_unit_test(test_pci_ids),
+        cmocka_unit_test(test_pci_ids_root_and_bad_files),
+        cmocka_unit_test(test_pci_ids_codec),
         cmocka_unit_test(test_status_names),
         cmocka_unit_test(test_signed_report),
         cmocka_unit_test(test_name_without_nul),

@@ -405,7 +405,7 @@ static void test_market_refusals(void **state)
     gpurent_tier_engine_free(te);
     /* a newer format version */
     FRESH();
-    c.data[12] = 2;
+    c.data[12] = 3;
     reseal(&c);
     refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_VERSION, NULL);
     /* contents wrong under a good checksum: every resealed byte flip is

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -267,6 +268,104 @@ static void test_h100_fixture_bytes(void **state)
     assert_int_equal(gpurent_gpu_decode(b.data, b.len, &back), GPURENT_OK);
     assert_memory_equal(&back, &g, sizeof g);
     gpurent_buf_free(&b);
+}
+
+/* PCI ids (keys 22-25, added after 0.3): present only when not 0, so a GPU
+ * without them keeps the bytes of the older format, which decode and
+ * re-encode to themselves; in an offer's node too. */
+static void test_gpu_pci_ids(void **state)
+{
+    (void)state;
+    gpurent_gpu g, back;
+    gen_h100(&g);
+    gpurent_buf old = {0}, b = {0};
+    assert_int_equal(gpurent_gpu_encode(&g, &old), GPURENT_OK);
+    assert_int_equal(old.data[2], 0x16); /* 22 entries, keys 0-21 */
+    assert_int_equal(gpurent_gpu_decode(old.data, old.len, &back), GPURENT_OK);
+    assert_memory_equal(&back, &g, sizeof g);
+    g.pci_vendor_id = 0x10de;
+    g.pci_device_id = 0x2330;
+    g.pci_subsystem_vendor_id = 0x10de;
+    g.pci_subsystem_device_id = 0x16c1;
+    assert_int_equal(gpurent_gpu_encode(&g, &b), GPURENT_OK);
+    assert_int_equal(b.data[2], 0x1a); /* 26 entries */
+    assert_int_equal(b.len, old.len + 4 * 4);
+    assert_memory_equal(b.data + 3, old.data + 3, old.len - 3); /* the old fields, then the new */
+    const uint8_t tail[] = {0x16, 0xcd, 0x10, 0xde, 0x17, 0xcd, 0x23, 0x30, 0x18, 0xcd, 0x10, 0xde, 0x19, 0xcd, 0x16, 0xc1};
+    assert_memory_equal(b.data + b.len - sizeof tail, tail, sizeof tail);
+    assert_int_equal(gpurent_gpu_decode(b.data, b.len, &back), GPURENT_OK);
+    assert_memory_equal(&back, &g, sizeof g);
+    gpurent_buf_free(&b);
+    /* only the subsystem device 0: keys 22-24 */
+    g.pci_subsystem_device_id = 0;
+    assert_int_equal(gpurent_gpu_encode(&g, &b), GPURENT_OK);
+    assert_int_equal(b.data[2], 0x19);
+    assert_int_equal(gpurent_gpu_decode(b.data, b.len, &back), GPURENT_OK);
+    assert_memory_equal(&back, &g, sizeof g);
+    /* an optional key written with 0 has a shorter form: NONCANONICAL */
+    uint8_t *z = malloc(b.len + 2);
+    assert_non_null(z);
+    memcpy(z, b.data, b.len);
+    z[2] = 0x1a;
+    z[b.len] = 0x19;
+    z[b.len + 1] = 0x00;
+    assert_int_equal(gpurent_gpu_decode(z, b.len + 2, &back), GPURENT_E_NONCANONICAL);
+    /* a key past the last field */
+    z[b.len] = 0x1a;
+    z[b.len + 1] = 0x01;
+    assert_int_equal(gpurent_gpu_decode(z, b.len + 2, &back), GPURENT_E_INVALID_FIELD);
+    free(z);
+    /* 27 entries: more than the record has */
+    b.data[2] = 0x1b;
+    assert_int_equal(gpurent_gpu_decode(b.data, b.len, &back), GPURENT_E_TRUNCATED);
+    gpurent_buf_free(&b);
+    /* rules: ids without a vendor, vendor 0xffff, ids above 16 bits */
+    gen_h100(&g);
+    g.pci_device_id = 0x2330;
+    assert_int_equal(gpurent_gpu_validate(&g), GPURENT_E_INVALID_FIELD);
+    g.pci_vendor_id = 0xffff;
+    assert_int_equal(gpurent_gpu_validate(&g), GPURENT_E_INVALID_FIELD);
+    g.pci_vendor_id = 0x10de;
+    g.pci_subsystem_device_id = 0x10000;
+    assert_int_equal(gpurent_gpu_encode(&g, &b), GPURENT_E_INVALID_FIELD);
+    g.pci_subsystem_device_id = 0;
+    /* a vendor id above 16 bits on the wire */
+    g.pci_device_id = 0;
+    assert_int_equal(gpurent_gpu_encode(&g, &b), GPURENT_OK);
+    assert_int_equal(b.data[b.len - 4], 0x16);
+    assert_int_equal(b.data[b.len - 3], 0xcd);
+    b.data[b.len - 3] = 0xcc; /* 0x10 as uint8... followed by a stray byte */
+    assert_int_not_equal(gpurent_gpu_decode(b.data, b.len, &back), GPURENT_OK);
+    gpurent_buf_free(&b);
+    gpurent_buf_free(&old);
+    /* in an offer's node */
+    gpurent_offer o, ob;
+    gpurent_node n;
+    memset(&n, 0, sizeof n);
+    snprintf(n.node_id, sizeof n.node_id, "n1");
+    gen_h100(&n.gpu);
+    n.gpu_count = 8;
+    gpurent_offer_init(&o);
+    gpurent_offer_init(&ob);
+    snprintf(o.region, sizeof o.region, "eu");
+    assert_int_equal(gpurent_offer_add_node(&o, &n), GPURENT_OK);
+    assert_int_equal(gpurent_offer_encode(&o, &old), GPURENT_OK);
+    o.nodes[0].gpu.pci_vendor_id = 0x10de;
+    o.nodes[0].gpu.pci_device_id = 0x2330;
+    assert_int_equal(gpurent_offer_encode(&o, &b), GPURENT_OK);
+    assert_int_equal(b.len, old.len + 8);
+    assert_int_equal(gpurent_offer_decode(b.data, b.len, &ob), GPURENT_OK);
+    assert_memory_equal(&ob.nodes[0], &o.nodes[0], sizeof n);
+    gpurent_offer_clear(&ob);
+    gpurent_buf_free(&b);
+    assert_int_equal(gpurent_offer_decode(old.data, old.len, &ob), GPURENT_OK);
+    assert_int_equal(gpurent_offer_encode(&ob, &b), GPURENT_OK);
+    assert_int_equal(b.len, old.len);
+    assert_memory_equal(b.data, old.data, old.len);
+    gpurent_offer_clear(&ob);
+    gpurent_offer_clear(&o);
+    gpurent_buf_free(&b);
+    gpurent_buf_free(&old);
 }
 
 static void test_wrong_record_and_fields(void **state)
@@ -543,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_hostile_values),      cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_record_size_limit),
         cmocka_unit_test(test_h100_fixture_bytes),  cmocka_unit_test(test_wrong_record_and_fields),
+        cmocka_unit_test(test_gpu_pci_ids),
         cmocka_unit_test(test_offer_validation),    cmocka_unit_test(test_request_sets),
         cmocka_unit_test(test_request_list_helpers), cmocka_unit_test(test_request_rules),
         cmocka_unit_test(test_null_args),

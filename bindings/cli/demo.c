@@ -237,6 +237,10 @@ static void make_providers(const demo_cfg *cfg, provider *ps, machine *ms, uint3
             memset(&n, 0, sizeof n);
             snprintf(n.node_id, sizeof n.node_id, "node-%u", k);
             n.gpu = m->gpu;
+            /* Simulated providers share a few probed machines: each of their
+             * nodes gets a GPU UUID of its own (one GPU, one place). */
+            uint8_t salt[8] = {(uint8_t)i, (uint8_t)(i >> 8), (uint8_t)(i >> 16), (uint8_t)(i >> 24), (uint8_t)k};
+            crypto_generichash(n.gpu.uuid, sizeof n.gpu.uuid, salt, sizeof salt, m->gpu.uuid, sizeof m->gpu.uuid);
             n.gpu_count = m->gpus;
             n.gpu_free = m->gpus;
             n.cpu_millicores = 16000 * m->gpus;

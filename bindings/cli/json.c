@@ -14,7 +14,9 @@
  * name or a number; T_RECTYPE and T_STATUS are shown by the library's
  * names (record types, statuses) and are never written from JSON. */
 typedef enum { T_UINT, T_STR, T_BIN, T_MAP, T_ARR_MAP, T_SET_STR, T_SET_BIN, T_PAYLOAD, T_ENUM, T_RECTYPE,
-               T_STATUS, T_PV } ftype; /* T_PV: a probed value [state, error, value(, ratio, verdict)] */
+               T_STATUS, T_PV, T_UOPT } ftype; /* T_PV: a probed value [state, error, value(, ratio, verdict)];
+                                                 T_UOPT: an optional uint, written only when not 0
+                                                 (docs/wire-format.md 2.0) */
 
 typedef struct schema schema;
 typedef struct sfield {
@@ -36,6 +38,7 @@ struct schema {
 
 #define U(k, n) {k, n, T_UINT, 0, 0, NULL, NULL}
 #define UD(k, n, d) {k, n, T_UINT, d, 0, NULL, NULL}
+#define UO(k, n) {k, n, T_UOPT, 0, 0, NULL, NULL}
 #define S(k, n) {k, n, T_STR, 0, 0, NULL, NULL}
 #define B(k, n, l) {k, n, T_BIN, 0, l, NULL, NULL}
 #define E(k, n, tab) {k, n, T_ENUM, 0, sizeof tab / sizeof tab[0], NULL, tab}
@@ -52,6 +55,8 @@ static const sfield gpu_f[] = {
     U(11, "mem_clock_mhz"), U(12, "bus_width_bits"), U(13, "l2_kib"), U(14, "ecc_enabled"),
     E(15, "interface", iface_names), U(16, "fp32_gflops"), U(17, "fp16_tensor_gflops"), U(18, "mem_bw_mbps"),
     U(19, "measured_fp32_gflops"), U(20, "measured_mem_bw_mbps"), U(21, "cuda_version"),
+    UO(22, "pci_vendor_id"), UO(23, "pci_device_id"), UO(24, "pci_subsystem_vendor_id"),
+    UO(25, "pci_subsystem_device_id"),
 };
 static const schema gpu_map = {"gpu", 0, sizeof gpu_f / sizeof gpu_f[0], gpu_f};
 static const schema gpu_rec = {"gpu", GPURENT_RECORD_GPU, sizeof gpu_f / sizeof gpu_f[0], gpu_f};
@@ -121,6 +126,8 @@ static const sfield dev_f[] = {
     PV(12, "mem_clock_khz"), PV(13, "bus_width_bits"), PV(14, "l2_bytes"), PV(15, "ecc_enabled"),
     PV(16, "max_threads_per_sm"), PV(17, "fp32_gflops"), PV(18, "fp16_tensor_gflops"), PV(19, "bf16_tensor_gflops"),
     PV(20, "mem_bw_mbps"), PV(21, "h2d_peak_mbps"), PV(22, "d2d"), PV(23, "h2d"), PV(24, "fma"),
+    UO(25, "pci_vendor_id"), UO(26, "pci_device_id"), UO(27, "pci_subsystem_vendor_id"),
+    UO(28, "pci_subsystem_device_id"),
 };
 static const schema dev_map = {"device", 0, sizeof dev_f / sizeof dev_f[0], dev_f};
 static const sfield report_f[] = {
@@ -207,6 +214,7 @@ static int pack_map(jctx *c, const schema *s, json_t *obj, const char *path);
 static int pack_field(jctx *c, const sfield *f, json_t *v, const char *path)
 {
     switch (f->type) {
+    case T_UOPT:
     case T_UINT:
         if (!v) return msgpack_pack_uint64(&c->pk, f->def), 0;
         if (json_is_string(v)) {
@@ -308,6 +316,14 @@ static int pack_field(jctx *c, const sfield *f, json_t *v, const char *path)
     return jfail(c, path, "internal: unknown field type");
 }
 
+/* An optional field that is left out: missing from the JSON, or 0. */
+static int opt_absent(const sfield *f, json_t *obj)
+{
+    if (f->type != T_UOPT) return 0;
+    json_t *v = obj ? json_object_get(obj, f->name) : NULL;
+    return !v || (json_is_integer(v) && json_integer_value(v) == 0);
+}
+
 static int pack_map(jctx *c, const schema *s, json_t *obj, const char *path)
 {
     /* Unknown names are refused: a typo must not silently become a default. */
@@ -331,12 +347,15 @@ static int pack_map(jctx *c, const schema *s, json_t *obj, const char *path)
             return jfail(c, path, what);
         }
     }
-    msgpack_pack_map(&c->pk, s->n + (s->type ? 1 : 0));
+    size_t entries = s->n + (s->type ? 1 : 0);
+    for (size_t i = 0; i < s->n; i++) entries -= opt_absent(&s->f[i], obj);
+    msgpack_pack_map(&c->pk, (uint32_t)entries);
     if (s->type) {
         msgpack_pack_uint64(&c->pk, 0);
         msgpack_pack_uint64(&c->pk, s->type);
     }
     for (size_t i = 0; i < s->n; i++) {
+        if (opt_absent(&s->f[i], obj)) continue;
         char p[256];
         snprintf(p, sizeof p, "%.180s.%.60s", path, s->f[i].name);
         msgpack_pack_uint64(&c->pk, s->f[i].key);

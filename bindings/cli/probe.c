@@ -49,6 +49,11 @@ static void print_table(const gpurent_gpu_report *r)
         printf("%-3u %-28.28s %-10s %llu.%-3llu %-5s %-11s %-12s %-12s\n", g->ordinal,
                g->name.state == GPURENT_PV_OK ? g->name.value : "?", e, (unsigned long long)g->cc_major.value,
                (unsigned long long)g->cc_minor.value, a, b, c, d);
+        if (g->pci_vendor_id)
+            printf("    product: pci %04x:%04x, subsystem %04x:%04x\n", g->pci_vendor_id, g->pci_device_id,
+                   g->pci_subsystem_vendor_id, g->pci_subsystem_device_id);
+        else
+            printf("    product: pci ids not known (no sysfs entry at its address)\n");
         if (r->checks) {
             check_cell(a, sizeof a, &g->d2d, "MB/s");
             check_cell(b, sizeof b, &g->h2d, "MB/s");

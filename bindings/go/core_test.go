@@ -58,6 +58,7 @@ func TestSentinels(t *testing.T) {
 		gpurent.ErrStubDriver, gpurent.ErrDriverTooOld, gpurent.ErrDriverFailed, gpurent.ErrDriverTimeout,
 		gpurent.ErrBenchUnavailable, gpurent.ErrNoDevice, gpurent.ErrDeviceFailed, gpurent.ErrUnknownProvider, gpurent.ErrEvidenceRejected, gpurent.ErrCertMismatch,
 		gpurent.ErrInfeasible, gpurent.ErrUnknownOffer, gpurent.ErrUnknownRequest, gpurent.ErrCapacity,
+		gpurent.ErrGPUConflict,
 		gpurent.ErrSnapshotCorrupt, gpurent.ErrSnapshotTruncated, gpurent.ErrSnapshotKind, gpurent.ErrSnapshotVersion, gpurent.ErrSnapshotParams}
 	seen := map[int]bool{}
 	for _, e := range all {

@@ -79,4 +79,5 @@ var (
 	ErrUnknownOffer   = sentinel(capi.E_UNKNOWN_OFFER)
 	ErrUnknownRequest = sentinel(capi.E_UNKNOWN_REQUEST)
 	ErrCapacity       = sentinel(capi.E_CAPACITY)
+	ErrGPUConflict    = sentinel(capi.E_GPU_CONFLICT)
 )

@@ -1,6 +1,7 @@
 package gpurent
 
 import (
+	"errors"
 	"runtime"
 
 	"gpurent.dev/gpurent/capi"
@@ -495,6 +496,52 @@ func (m *Market) SetVerified(provider Key, nodeID string, verified bool) error {
 		v = 1
 	}
 	return m.with(func(c capi.Market) error { return capi.Market_set_verified(c, provider[:], nodeID, v) })
+}
+
+// GPU holding bits (GPUOwner.How).
+const (
+	GPUHeldOffer  = 1 // the node's offer lists the GPU's UUID
+	GPUHeldReport = 2 // the node's verified GPU report lists it
+)
+
+// GPUOwner is the node holding a GPU (one GPU, one place).
+type GPUOwner struct {
+	ProviderKey Key
+	NodeID      string
+	How         uint32 // GPUHeld* bits
+}
+
+// GPUOwner returns the node holding the GPU uuid; found is false when no
+// node does (an all-zero UUID is ErrInvalidArg).
+func (m *Market) GPUOwner(uuid [16]byte) (owner GPUOwner, found bool, err error) {
+	err = m.with(func(c capi.Market) error {
+		co := capi.NewGpu_owner()
+		defer capi.DeleteGpu_owner(co)
+		if e := capi.Market_gpu_owner(c, uuid[:], co); e != nil {
+			if errors.Is(e, ErrNotFound) {
+				return nil
+			}
+			return e
+		}
+		found = true
+		copy(owner.ProviderKey[:], co.GetProvider_key())
+		owner.NodeID = co.GetNode_id()
+		owner.How = uint32(co.GetHow())
+		return nil
+	})
+	return owner, found, err
+}
+
+// VerifyReport marks a node verified by its GPU report (whose signature the
+// caller verified) and binds the node's GPUs to the report's UUIDs:
+// ErrInvalidArg when it is not the report the node names, ErrGPUConflict
+// when a UUID of it is held elsewhere or the node offers one it does not list.
+func (m *Market) VerifyReport(provider Key, nodeID string, r GPUReport) error {
+	return m.with(func(c capi.Market) error {
+		return r.withC(func(cr capi.Gpu_report) error {
+			return capi.Market_verify_report(c, provider[:], nodeID, cr)
+		})
+	})
 }
 
 // AddRequest adds a pending request (ErrExists if its id is pending or leased).

@@ -105,6 +105,11 @@ type ProbeDevice struct {
 	D2D              ProbeCheck `wire:"d2d,22"`
 	H2D              ProbeCheck `wire:"h2d,23"`
 	FMA              ProbeCheck `wire:"fma,24"`
+	// The product's PCI ids, read from sysfs (0 = not known).
+	PCIVendorID          uint32 `wire:"pci_vendor_id,25"`
+	PCIDeviceID          uint32 `wire:"pci_device_id,26"`
+	PCISubsystemVendorID uint32 `wire:"pci_subsystem_vendor_id,27"`
+	PCISubsystemDeviceID uint32 `wire:"pci_subsystem_device_id,28"`
 }
 
 // GPUReport is what a probe found on one machine, bound to a challenge
@@ -178,6 +183,8 @@ func deviceFromC(c capi.Probe_device) ProbeDevice {
 		*f.g = pvFromC(f.c)
 	}
 	d.D2D, d.H2D, d.FMA = checkFromC(c.GetD2d()), checkFromC(c.GetH2d()), checkFromC(c.GetFma())
+	d.PCIVendorID, d.PCIDeviceID = uint32(c.GetPci_vendor_id()), uint32(c.GetPci_device_id())
+	d.PCISubsystemVendorID, d.PCISubsystemDeviceID = uint32(c.GetPci_subsystem_vendor_id()), uint32(c.GetPci_subsystem_device_id())
 	return d
 }
 
@@ -197,6 +204,10 @@ func (d *ProbeDevice) toC(c capi.Probe_device) {
 	d.D2D.toC(c.GetD2d())
 	d.H2D.toC(c.GetH2d())
 	d.FMA.toC(c.GetFma())
+	c.SetPci_vendor_id(uint(d.PCIVendorID))
+	c.SetPci_device_id(uint(d.PCIDeviceID))
+	c.SetPci_subsystem_vendor_id(uint(d.PCISubsystemVendorID))
+	c.SetPci_subsystem_device_id(uint(d.PCISubsystemDeviceID))
 }
 
 func reportFromC(c capi.Gpu_report) GPUReport {
@@ -305,6 +316,7 @@ type ProbeOptions struct {
 	FMAIterations uint32
 	FMASamples    uint32
 	Now           uint64 // Unix seconds for ProbedAt; 0 = the clock
+	SysfsRoot     string // where the PCI ids are read; "": $GPURENT_SYSFS_ROOT, else /sys
 }
 
 // Probe probes the machine's GPUs, bound to a 32-byte challenge nonce. A
@@ -342,6 +354,7 @@ func probe(run func(capi.Probe_options, []byte, capi.Cancel, capi.Gpu_report) er
 		o.SetFma_iterations(uint(opts.FMAIterations))
 		o.SetFma_samples(uint(opts.FMASamples))
 		o.SetNow(opts.Now)
+		o.Set_sysfs_root(opts.SysfsRoot)
 	}
 	out := capi.NewGpu_report()
 	defer capi.DeleteGpu_report(out)

@@ -86,6 +86,11 @@ type GPU struct {
 	MeasuredFP32GFLOPS uint64    `wire:"measured_fp32_gflops,19"`
 	MeasuredMemBwMBps  uint64    `wire:"measured_mem_bw_mbps,20"`
 	CUDAVersion        uint32    `wire:"cuda_version,21"` // 12040 = 12.4
+	// The product's PCI ids (0 = not known; a 0 is left out of the bytes).
+	PCIVendorID          uint32 `wire:"pci_vendor_id,22"` // 0x10de NVIDIA
+	PCIDeviceID          uint32 `wire:"pci_device_id,23"`
+	PCISubsystemVendorID uint32 `wire:"pci_subsystem_vendor_id,24"`
+	PCISubsystemDeviceID uint32 `wire:"pci_subsystem_device_id,25"`
 }
 
 // Node is one provider node of identical GPUs (gpurent_node).
@@ -177,30 +182,38 @@ func (g *GPU) toC(c capi.Gpu) {
 	c.SetMeasured_fp32_gflops(g.MeasuredFP32GFLOPS)
 	c.SetMeasured_mem_bw_mbps(g.MeasuredMemBwMBps)
 	c.SetCuda_version(uint(g.CUDAVersion))
+	c.SetPci_vendor_id(uint(g.PCIVendorID))
+	c.SetPci_device_id(uint(g.PCIDeviceID))
+	c.SetPci_subsystem_vendor_id(uint(g.PCISubsystemVendorID))
+	c.SetPci_subsystem_device_id(uint(g.PCISubsystemDeviceID))
 }
 
 func gpuFromC(c capi.Gpu) GPU {
 	g := GPU{
-		Model:              c.GetModel(),
-		PCIDomain:          uint32(c.GetPci_domain()),
-		PCIBus:             uint32(c.GetPci_bus()),
-		PCIDevice:          uint32(c.GetPci_device()),
-		CCMajor:            uint32(c.GetCc_major()),
-		CCMinor:            uint32(c.GetCc_minor()),
-		SMCount:            uint32(c.GetSm_count()),
-		MemoryMiB:          c.GetMemory_mib(),
-		ClockMHz:           uint32(c.GetClock_mhz()),
-		MemClockMHz:        uint32(c.GetMem_clock_mhz()),
-		BusWidthBits:       uint32(c.GetBus_width_bits()),
-		L2KiB:              uint32(c.GetL2_kib()),
-		ECCEnabled:         uint32(c.GetEcc_enabled()),
-		Interface:          Interface(c.GetIface()),
-		FP32GFLOPS:         c.GetFp32_gflops(),
-		FP16TensorGFLOPS:   c.GetFp16_tensor_gflops(),
-		MemBwMBps:          c.GetMem_bw_mbps(),
-		MeasuredFP32GFLOPS: c.GetMeasured_fp32_gflops(),
-		MeasuredMemBwMBps:  c.GetMeasured_mem_bw_mbps(),
-		CUDAVersion:        uint32(c.GetCuda_version()),
+		Model:                c.GetModel(),
+		PCIDomain:            uint32(c.GetPci_domain()),
+		PCIBus:               uint32(c.GetPci_bus()),
+		PCIDevice:            uint32(c.GetPci_device()),
+		CCMajor:              uint32(c.GetCc_major()),
+		CCMinor:              uint32(c.GetCc_minor()),
+		SMCount:              uint32(c.GetSm_count()),
+		MemoryMiB:            c.GetMemory_mib(),
+		ClockMHz:             uint32(c.GetClock_mhz()),
+		MemClockMHz:          uint32(c.GetMem_clock_mhz()),
+		BusWidthBits:         uint32(c.GetBus_width_bits()),
+		L2KiB:                uint32(c.GetL2_kib()),
+		ECCEnabled:           uint32(c.GetEcc_enabled()),
+		Interface:            Interface(c.GetIface()),
+		FP32GFLOPS:           c.GetFp32_gflops(),
+		FP16TensorGFLOPS:     c.GetFp16_tensor_gflops(),
+		MemBwMBps:            c.GetMem_bw_mbps(),
+		MeasuredFP32GFLOPS:   c.GetMeasured_fp32_gflops(),
+		MeasuredMemBwMBps:    c.GetMeasured_mem_bw_mbps(),
+		CUDAVersion:          uint32(c.GetCuda_version()),
+		PCIVendorID:          uint32(c.GetPci_vendor_id()),
+		PCIDeviceID:          uint32(c.GetPci_device_id()),
+		PCISubsystemVendorID: uint32(c.GetPci_subsystem_vendor_id()),
+		PCISubsystemDeviceID: uint32(c.GetPci_subsystem_device_id()),
 	}
 	copy(g.UUID[:], c.GetUuid())
 	return g

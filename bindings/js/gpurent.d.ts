@@ -35,6 +35,8 @@ export interface Gpu {
   ccMinor?: number; smCount?: number; memoryMib?: U64; clockMhz?: number; memClockMhz?: number;
   busWidthBits?: number; l2Kib?: number; eccEnabled?: number; interface?: number; fp32Gflops?: U64;
   fp16TensorGflops?: U64; memBwMbps?: U64; measuredFp32Gflops?: U64; measuredMemBwMbps?: U64; cudaVersion?: number;
+  /** The product's PCI ids (0 = not known; left out of the bytes when 0). */
+  pciVendorId?: number; pciDeviceId?: number; pciSubsystemVendorId?: number; pciSubsystemDeviceId?: number;
 }
 export interface GpuRecord extends Gpu { type: 'gpu' }
 export interface OfferNode {

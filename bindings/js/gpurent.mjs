@@ -292,7 +292,8 @@ defStruct('gpu', [['model', 'str:64'], ['uuid', 'bytes:16'], ['pciDomain', 'u32'
   ['pciDevice', 'u32'], ['ccMajor', 'u32'], ['ccMinor', 'u32'], ['smCount', 'u32'], ['memoryMib', 'u64'],
   ['clockMhz', 'u32'], ['memClockMhz', 'u32'], ['busWidthBits', 'u32'], ['l2Kib', 'u32'], ['eccEnabled', 'u32'],
   ['interface', 'u32'], ['fp32Gflops', 'u64'], ['fp16TensorGflops', 'u64'], ['memBwMbps', 'u64'],
-  ['measuredFp32Gflops', 'u64'], ['measuredMemBwMbps', 'u64'], ['cudaVersion', 'u32']]);
+  ['measuredFp32Gflops', 'u64'], ['measuredMemBwMbps', 'u64'], ['cudaVersion', 'u32'],
+  ['pciVendorId', 'u32'], ['pciDeviceId', 'u32'], ['pciSubsystemVendorId', 'u32'], ['pciSubsystemDeviceId', 'u32']]);
 defStruct('node', [['nodeId', 'str:64'], ['gpu', 'gpu'], ['gpuCount', 'u32'], ['gpuFree', 'u32'], ['shared', 'u32'],
   ['cpuMillicores', 'u32'], ['ramMib', 'u64'], ['diskGib', 'u64'], ['priceMicroPerGpuHour', 'u64'],
   ['reportDigest', 'bytes:32']]);

@@ -12,7 +12,7 @@
  *
  * Threads: one market handle must not be used from two threads at once
  * unless every call is read-only (gpurent_market_best, gpurent_market_explain,
- * gpurent_market_stats, gpurent_market_digests); different handles are
+ * gpurent_market_stats, gpurent_market_digests, gpurent_market_gpu_owner); different handles are
  * independent. */
 #ifndef GPURENT_MATCH_H
 #define GPURENT_MATCH_H
@@ -103,7 +103,9 @@ GPURENT_API gpurent_status gpurent_market_set_options(gpurent_market *m, const g
  * matched to the previous offer's by node_id: kept nodes keep their verified
  * flag, new ones start unverified, missing ones leave the market. Capacity is
  * the new offer's gpu_free (the provider's own count, which includes the
- * leases it runs). Cost: in proportion to the offer's nodes.
+ * leases it runs). A GPU UUID already held elsewhere is refused with
+ * GPURENT_E_GPU_CONFLICT ("one GPU, one place" below). Cost: in proportion
+ * to the offer's nodes.
  */
 GPURENT_API gpurent_status gpurent_market_put_offer(gpurent_market *m, const gpurent_offer *offer);
 /** Remove a provider and its nodes (GPURENT_E_UNKNOWN_OFFER if absent). */
@@ -116,9 +118,68 @@ GPURENT_API gpurent_status gpurent_market_set_trust(gpurent_market *m, const uin
                                                     uint32_t tier, uint32_t score_ppm);
 /** Mark whether a node's GPU report was verified (its report_digest checked
  *  by the caller against a signed report). Requests with verified_only
- *  match verified nodes only. */
+ *  match verified nodes only. Unverifying drops the node's report binding
+ *  (gpurent_market_verify_report binds the report's UUIDs as well). */
 GPURENT_API gpurent_status gpurent_market_set_verified(gpurent_market *m, const uint8_t provider_key[GPURENT_KEY_BYTES],
                                                        const char *node_id, int verified);
+
+/* ---- one GPU, one place (docs/match.md) ----
+ *
+ * A GPU is known by its UUID (gpurent_gpu.uuid of a node; all zero =
+ * unknown, never a conflict) and by the UUIDs of a node's verified GPU
+ * report. Each UUID belongs to at most one node of the market, and
+ * gpurent_market_put_offer refuses with GPURENT_E_GPU_CONFLICT (nothing
+ * changes) an offer that
+ *  - lists one UUID on two of its nodes;
+ *  - lists a UUID that a node of another provider holds (offered or bound
+ *    by a verified report): first come, first served, whatever the seq;
+ *  - lists, on a node whose verified report the market holds (see
+ *    gpurent_market_verify_report) and keeps (same report_digest), a UUID
+ *    that report does not list.
+ * A provider's own newer offer may move a GPU between its nodes: the node
+ * that lists it now takes it, and a node of the same provider whose
+ * verified report listed it loses that verification (it is unverified
+ * until a new report is verified). Only the key that holds a GPU can move
+ * it, so another provider can never take a GPU this way. The detail of a
+ * refusal names the holder (provider key in hex and node id), which
+ * gpurent_market_gpu_owner() also answers. */
+
+/** How a node holds a GPU (bits of gpurent_gpu_owner.how). */
+#define GPURENT_GPU_HELD_OFFER 1u  /* the node's offer lists its UUID */
+#define GPURENT_GPU_HELD_REPORT 2u /* the node's verified GPU report lists it */
+
+/** Who holds a GPU. */
+typedef struct gpurent_gpu_owner {
+    uint8_t provider_key[GPURENT_KEY_BYTES];
+    char node_id[GPURENT_NAME_MAX];
+    uint32_t how; /* GPURENT_GPU_HELD_* bits, at least one */
+} gpurent_gpu_owner;
+
+/** The node holding the GPU `uuid`, into `out`: GPURENT_E_NOT_FOUND when no
+ *  node does, GPURENT_E_INVALID_ARG for the all-zero UUID. Read-only. */
+GPURENT_API gpurent_status gpurent_market_gpu_owner(const gpurent_market *m, const uint8_t uuid[GPURENT_UUID_BYTES],
+                                                    gpurent_gpu_owner *out);
+
+/**
+ * Mark a node verified by its GPU report, and bind the node's GPUs to the
+ * UUIDs the report lists. The caller has verified the signed report
+ * (attest); the market checks that it is the one the node names: the
+ * BLAKE2b-256 of its canonical encoding must begin with the node's
+ * report_digest as the market keeps it (its first 8 bytes, as for
+ * gpurent_market_set_verified), else GPURENT_E_INVALID_ARG, as for a report
+ * whose status is not GPURENT_OK or that identifies (by UUID) fewer GPUs
+ * than the node offers. Refused with GPURENT_E_GPU_CONFLICT
+ * (nothing changes) when the node's offer lists a UUID the report does not,
+ * when a UUID of the report is held by another provider's node, or is
+ * offered on another node of this provider. A UUID of the report held only
+ * by another node's verified report of the same provider moves here (that
+ * node loses its verification). The binding holds while the node keeps
+ * this report_digest and offers at most as many GPUs as the report
+ * identifies; gpurent_market_set_verified(.., 0) drops it.
+ */
+GPURENT_API gpurent_status gpurent_market_verify_report(gpurent_market *m,
+                                                        const uint8_t provider_key[GPURENT_KEY_BYTES],
+                                                        const char *node_id, const gpurent_gpu_report *report);
 
 /** Add a pending request (validated; GPURENT_E_EXISTS if its id is pending or leased). */
 GPURENT_API gpurent_status gpurent_market_add_request(gpurent_market *m, const gpurent_request *req);

@@ -36,7 +36,16 @@ extern "C" {
 /** The library loaded when neither the options nor the environment name one. */
 #define GPURENT_CUDA_LIBRARY_DEFAULT "libcuda.so.1"
 
-#define GPURENT_PROBE_OPTIONS_VERSION 1
+/** The environment variable that names the sysfs root the probe reads the
+ *  GPUs' PCI ids from (tests point it at a fake tree). */
+#define GPURENT_SYSFS_ROOT_ENV "GPURENT_SYSFS_ROOT"
+/** The sysfs root used when neither the options nor the environment name one. */
+#define GPURENT_SYSFS_ROOT_DEFAULT "/sys"
+/** Longest sysfs root accepted, in bytes without the NUL. */
+#define GPURENT_SYSFS_ROOT_MAX 900
+
+/* 2 added sysfs_root; version 1 structs keep working (and read $GPURENT_SYSFS_ROOT or /sys). */
+#define GPURENT_PROBE_OPTIONS_VERSION 2
 
 /** Probe options. Zero fields take their defaults. */
 typedef struct gpurent_probe_options {
@@ -50,9 +59,14 @@ typedef struct gpurent_probe_options {
     uint32_t fma_iterations;   /* loop iterations per kernel thread; default 4096, max 1048576 */
     uint32_t fma_samples;      /* kernel outputs checked on the CPU; default 32, max 4096 */
     uint64_t now;              /* Unix seconds for probed_at; 0 = the clock */
+    /* version 2: */
+    const char *sysfs_root;    /* where the PCI ids are read, <root>/bus/pci/devices/
+                                  DDDD:BB:DD.0/{vendor,device,subsystem_vendor,subsystem_device};
+                                  NULL: $GPURENT_SYSFS_ROOT, else "/sys". Copied: the
+                                  string need not outlive the call. */
 } gpurent_probe_options;
 
-#define GPURENT_PROBE_OPTIONS_INIT {GPURENT_PROBE_OPTIONS_VERSION, NULL, 0, 0, 0, 0, 0, 0, 0}
+#define GPURENT_PROBE_OPTIONS_INIT {GPURENT_PROBE_OPTIONS_VERSION, NULL, 0, 0, 0, 0, 0, 0, 0, NULL}
 
 /** Fill `opts` with the defaults of `version` (for bindings). Fails with
  *  GPURENT_E_VERSION for an unknown version. */
@@ -75,6 +89,12 @@ GPURENT_API gpurent_status gpurent_probe_options_init(gpurent_probe_options *opt
  * does not support it); loading it (dlopen runs its constructors) happens
  * on the worker thread, inside the time limit. Probes may run from several
  * threads at once, with or without active checks.
+ *
+ * Each device's product ids (PCI vendor, device, subsystem vendor and
+ * subsystem device) are read from sysfs at the PCI address the driver
+ * reports (function 0); a device without such an entry (no sysfs, another
+ * OS, an unreadable or malformed file) keeps ids 0, "not known", and the
+ * probe goes on: they are never a reason for a failed report.
  *
  * A hostile or broken driver is contained where the probe can: every
  * buffer the driver writes is followed by a guard, and a driver that wrote

@@ -77,7 +77,8 @@ typedef enum gpurent_status {
     GPURENT_E_INFEASIBLE = -500,     /* no provider satisfies the request */
     GPURENT_E_UNKNOWN_OFFER = -501,
     GPURENT_E_UNKNOWN_REQUEST = -502,
-    GPURENT_E_CAPACITY = -503        /* not enough free capacity */
+    GPURENT_E_CAPACITY = -503,       /* not enough free capacity */
+    GPURENT_E_GPU_CONFLICT = -504    /* a GPU (by UUID) is already offered elsewhere */
 } gpurent_status;
 
 /** A fixed, human-readable message for a status; never NULL (unknown codes

@@ -79,6 +79,15 @@ typedef struct gpurent_gpu {
     uint64_t measured_fp32_gflops;  /* key 19 */
     uint64_t measured_mem_bw_mbps;  /* key 20 */
     uint32_t cuda_version;          /* key 21: highest CUDA the driver supports, 12040 = 12.4 */
+    /* The product's PCI ids (keys 22-25, added after 0.3): 0 = not known, and
+     * a key whose value is 0 is left out of the encoding, so a record
+     * without them has the bytes of a record of 0.3. pci_vendor_id 0 means
+     * none is known (the other three must then be 0 too); with a vendor
+     * known, a subsystem id of 0 is the device's own 0. */
+    uint32_t pci_vendor_id;           /* key 22: 0x10de NVIDIA, 0x1002 AMD; 1..0xfffe */
+    uint32_t pci_device_id;           /* key 23: 0x2330 H100 SXM5 80GB; <= 0xffff */
+    uint32_t pci_subsystem_vendor_id; /* key 24: the board maker; <= 0xffff */
+    uint32_t pci_subsystem_device_id; /* key 25: <= 0xffff */
 } gpurent_gpu;
 
 /** One provider node: identical GPUs (markets list nodes as N x model). */
@@ -297,6 +306,14 @@ typedef struct gpurent_probe_device {
     gpurent_probe_check d2d;       /* key 22: device-to-device copy, MB/s (read + write) */
     gpurent_probe_check h2d;       /* key 23: pinned host-to-device copy, MB/s */
     gpurent_probe_check fma;       /* key 24: FP32 FMA kernel, GFLOPS */
+    /* The product's PCI ids, read from sysfs at the device's PCI address
+     * (docs/probe.md): keys 25-28, added after 0.3, left out when 0 as in
+     * gpurent_gpu. pci_vendor_id 0: not known (no sysfs entry, unreadable,
+     * or no PCI address), and the other three are 0 too. */
+    uint32_t pci_vendor_id;           /* key 25 */
+    uint32_t pci_device_id;           /* key 26 */
+    uint32_t pci_subsystem_vendor_id; /* key 27 */
+    uint32_t pci_subsystem_device_id; /* key 28 */
 } gpurent_probe_device;
 
 /** A whole report. `status` says why it is empty or partial:

@@ -62,6 +62,7 @@ static const status_entry entries[] = {
     S(GPURENT_E_UNKNOWN_OFFER, "unknown offer"),
     S(GPURENT_E_UNKNOWN_REQUEST, "unknown request"),
     S(GPURENT_E_CAPACITY, "not enough free capacity"),
+    S(GPURENT_E_GPU_CONFLICT, "a GPU is already offered by another node"),
 };
 #undef S
 

@@ -237,7 +237,7 @@ int ml_market_check(const gpurent_market *m)
 {
     int rc;
     if ((rc = check_nodes(m)) || (rc = check_buckets(m)) || (rc = check_provs(m)) || (rc = check_names(m, &m->models, 1)) ||
-        (rc = check_names(m, &m->regions, 0)) || (rc = check_reqs_leases(m)))
+        (rc = check_names(m, &m->regions, 0)) || (rc = check_reqs_leases(m)) || (rc = ml_gpuid_check(m)))
         return rc;
     return GPURENT_OK;
 }

@@ -218,6 +218,7 @@ GPURENT_API gpurent_status gpurent_market_new(gpurent_market **out, const gpuren
     randombytes_buf(m->hkey, sizeof m->hkey);
     m->node_free_head = m->prov_free_head = m->req_free_head = m->lease_free_head = NIL;
     m->models.free_head = m->regions.free_head = NIL;
+    m->claim_free_head = NIL;
     *out = m;
     return GPURENT_OK;
 }
@@ -242,6 +243,7 @@ GPURENT_API void gpurent_market_free(gpurent_market *m)
     mtab_free(&m->lease_tab);
     names_free(&m->models);
     names_free(&m->regions);
+    ml_gpuid_free(m);
     gr_free(m);
 }
 
@@ -351,6 +353,7 @@ static void node_fill(mnode *x, const gpurent_node *src, uint32_t prov, uint16_t
 static void node_remove(gpurent_market *m, uint32_t n)
 {
     mnode *x = &m->nodes[n];
+    ml_gpuid_node_drop(m, n);
     ml_index_unlink(m, n);
     ml_bucket_unref(m, x->model, x->shared);
     name_release(m, &m->models, x->model, ML_REF_OFFER);
@@ -472,6 +475,7 @@ GPURENT_API gpurent_status gpurent_market_put_offer(gpurent_market *m, const gpu
     if (pi != NIL && o->seq <= m->provs[pi].seq)
         return gr_fail(GPURENT_E_EXISTS, "offer.seq: %llu not above the market's %llu for this provider",
                        (unsigned long long)o->seq, (unsigned long long)m->provs[pi].seq);
+    if ((rc = ml_gpuid_prepare(m, pi, o))) return rc; /* one GPU, one place (gpuid.c) */
     offer_prep p;
     if ((rc = offer_prepare(m, o, &p))) {
         prep_undo(m, o, &p);
@@ -553,6 +557,7 @@ GPURENT_API gpurent_status gpurent_market_put_offer(gpurent_market *m, const gpu
     pv->nodes = p.slots;
     pv->node_count = o->node_count;
     p.slots = NULL;
+    ml_gpuid_commit(m, pi, o);
     for (uint32_t i = 0; i < o->node_count; i++) rescore(m, pv->nodes[i]);
     prep_free(&p, o->node_count);
     return GPURENT_OK;
@@ -602,6 +607,7 @@ GPURENT_API gpurent_status gpurent_market_set_verified(gpurent_market *m, const 
     uint32_t n = ml_node_find(m, pi, node_id);
     if (n == NIL) return gr_fail(GPURENT_E_NOT_FOUND, "market: provider has no node '%s'", node_id);
     m->nodes[n].verified = verified ? 1 : 0;
+    if (!verified) ml_gpuid_unbind(m, n); /* a report binds while it verifies */
     return GPURENT_OK;
 }
 
@@ -834,7 +840,7 @@ GPURENT_API gpurent_status gpurent_market_stats_get(const gpurent_market *m, gpu
     }
     out->node_bytes = (uint64_t)m->node_cap * sizeof(mnode) + mtab_bytes(&m->node_tab) + share_bytes +
                       (uint64_t)m->bucket_live * sizeof(mbucket) + (uint64_t)m->bucket_cap * sizeof(void *) +
-                      (uint64_t)m->bucket_of_cap * sizeof(uint16_t);
+                      (uint64_t)m->bucket_of_cap * sizeof(uint16_t) + ml_gpuid_bytes(m);
     out->request_bytes = (uint64_t)m->req_cap * sizeof(mreq) + mtab_bytes(&m->req_tab) + m->lists_bytes;
     uint64_t prov_nodes = 0, lease_parts = 0;
     for (uint32_t i = 0; i < m->prov_used; i++)

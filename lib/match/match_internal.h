@@ -196,6 +196,16 @@ typedef struct mundo {
     uint8_t gpu_free, gpu_index, share_pct, pad;
 } mundo;
 
+/* A GPU UUID held by a node (gpuid.c): each UUID at most once in the
+ * market. A node's claims form a chain from claim_head[node]. */
+typedef struct mclaim {
+    uint8_t uuid[GPURENT_UUID_BYTES];
+    uint32_t node;         /* node slot */
+    uint32_t next;         /* the node's next claim; the free chain when unused */
+    uint8_t how;           /* GPURENT_GPU_HELD_* bits; 0 = free */
+    uint8_t pad[3];
+} mclaim;
+
 struct gpurent_market {
     gpurent_match_options opts;
     uint8_t seed[GPURENT_DIGEST_BYTES];
@@ -225,6 +235,12 @@ struct gpurent_market {
     uint8_t no_improve;        /* tests only: batch without the improvement phase */
     uint64_t imp_budget;       /* tests only: improvement work bound (0: the default) */
     uint64_t imp_work;         /* node visits of the last improvement phase */
+
+    mclaim *claims;            /* GPU UUIDs held (gpuid.c) */
+    uint32_t claim_cap, claim_used, claim_live, claim_free_head;
+    uint32_t *claim_head;      /* [node slot] -> first claim, NIL none */
+    uint32_t claim_head_cap;
+    mtab claim_tab;
 };
 
 /* ---- market.c ---- */
@@ -251,6 +267,25 @@ static inline int ml_grow(void **p, uint32_t *cap, uint32_t want, size_t size, c
 {
     return want <= *cap ? GPURENT_OK : ml_grow_to(p, cap, want, size, what);
 }
+
+/* ---- gpuid.c: one GPU, one place ---- */
+/* Before an offer changes anything (pi NIL for a new provider): refuse
+ * conflicts (GPURENT_E_GPU_CONFLICT) and reserve what the commit takes. */
+int ml_gpuid_prepare(gpurent_market *m, uint32_t pi, const gpurent_offer *o);
+/* After the provider's nodes are the offer's (pv->nodes[i] is o->nodes[i]). */
+void ml_gpuid_commit(gpurent_market *m, uint32_t pi, const gpurent_offer *o);
+/* A node leaves the market: its claims go. */
+void ml_gpuid_node_drop(gpurent_market *m, uint32_t n);
+/* A node loses its verification: its report's claims go. */
+void ml_gpuid_unbind(gpurent_market *m, uint32_t n);
+void ml_gpuid_free(gpurent_market *m);
+uint64_t ml_gpuid_bytes(const gpurent_market *m);
+int ml_gpuid_check(const gpurent_market *m);
+/* The snapshot section of the claims (snapshot format 2): providers in the
+ * body's order (their slots in `provs`), nodes in offer order. */
+struct gr_snap_reader;
+void ml_gpuid_save(gr_bytes *b, const gpurent_market *m, const uint32_t *provs, uint32_t np);
+int ml_gpuid_load(struct gr_snap_reader *r, gpurent_market *m, const uint32_t *provs, uint32_t np);
 
 /* ---- check.c ---- */
 /* Check every invariant of the market's index and tables (tests and the

@@ -24,6 +24,8 @@
  *     LE8 gpus, LE8 share, LE8 gpu_index
  *   capacity, providers in the order above, nodes in offer order: LE8 free
  *     GPUs of a dedicated node, gpu_count share percents of a shared one
+ *   GPU claims (version 2, ml_gpuid_save): per node in the order above, its
+ *     offered UUID[16] (zero none), LE8 count and its verified report's UUIDs
  * A lease part whose node left the market (or changed shape) gives nothing
  * back when the lease ends, so it is not saved. */
 #include <sodium.h>
@@ -33,7 +35,8 @@
 #include "../core/snap_internal.h"
 #include "match_internal.h"
 
-#define SNAP_VERSION 1u
+/* 2 added the GPU claims section (gpuid.c); version 1 loads with none. */
+#define SNAP_VERSION 2u
 #define WHAT "market snapshot"
 #define BAD(...) gr_fail(GPURENT_E_SNAPSHOT_CORRUPT, WHAT ": " __VA_ARGS__)
 /* BAD with the detail of the failure just reported appended (copied first:
@@ -247,6 +250,7 @@ GPURENT_API gpurent_status gpurent_market_save(const gpurent_market *m, uint64_t
             else gr_put_u8(&b, x->gpu_free);
         }
     }
+    ml_gpuid_save(&b, m, pv, m->prov_live);
     rc = gr_snap_finish(&b, out);
 done:
     gr_free(pv);
@@ -515,6 +519,7 @@ GPURENT_API gpurent_status gpurent_market_load(gpurent_market **out, const uint8
     if (!rc) rc = get_requests(&r, m);
     if (!rc) rc = get_leases(&r, m);
     if (!rc) rc = get_capacity(&r, m, slots, np);
+    if (!rc && h.version >= 2) rc = ml_gpuid_load(&r, m, slots, np);
     if (!rc) rc = gr_snap_done(&r, WHAT);
     gr_free(slots);
     if (!rc && ml_market_check(m)) BAD_WHY("the rebuilt market breaks an invariant%s", "");

@@ -1,6 +1,7 @@
 /* gpurent_probe_run: load the driver, then talk to it from a worker thread
  * under a time limit, and build the report. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,13 +24,22 @@
 #define MAX_FMA_SAMPLES 4096u
 #define POLL_MS 10u
 
+/* The bytes of each options version: version 1 ended before sysfs_root. A
+ * caller built against an older header passes a shorter struct, so only
+ * its own version's bytes are read or written. */
+static size_t opts_size(unsigned int version)
+{
+    return version >= 2 ? sizeof(gpurent_probe_options) : offsetof(gpurent_probe_options, sysfs_root);
+}
+
 GPURENT_API gpurent_status gpurent_probe_options_init(gpurent_probe_options *opts, unsigned int version)
 {
     GR_CHECK_ARG(opts, "opts is NULL");
     int rc = gr_check_version(version, GPURENT_PROBE_OPTIONS_VERSION, "probe options");
     if (rc) return rc;
     gpurent_probe_options d = GPURENT_PROBE_OPTIONS_INIT;
-    *opts = d;
+    d.version = version;
+    memcpy(opts, &d, opts_size(version));
     return GPURENT_OK;
 }
 
@@ -42,7 +52,7 @@ int gr_probe_resolve_options(const gpurent_probe_options *in, gpurent_probe_opti
     if (in) {
         int rc = gr_check_version(in->version, GPURENT_PROBE_OPTIONS_VERSION, "probe options");
         if (rc) return rc;
-        d = *in;
+        memcpy(&d, in, opts_size(in->version));
     }
 #define RANGE(field, lo, hi)                                                                          \
     if (d.field && (d.field < (lo) || d.field > (hi)))                                               \
@@ -65,6 +75,13 @@ int gr_probe_resolve_options(const gpurent_probe_options *in, gpurent_probe_opti
         const char *env = getenv(GPURENT_CUDA_LIBRARY_ENV);
         d.driver_path = env && env[0] ? env : GPURENT_CUDA_LIBRARY_DEFAULT;
     }
+    if (!d.sysfs_root) {
+        const char *env = getenv(GPURENT_SYSFS_ROOT_ENV);
+        d.sysfs_root = env && env[0] ? env : GPURENT_SYSFS_ROOT_DEFAULT;
+    }
+    if (strlen(d.sysfs_root) > GPURENT_SYSFS_ROOT_MAX)
+        return gr_fail(GPURENT_E_INVALID_ARG, "probe options.sysfs_root: longer than %u bytes",
+                       GPURENT_SYSFS_ROOT_MAX);
     *o = d;
     return GPURENT_OK;
 }
@@ -409,6 +426,7 @@ static void probe_devices(probe_ctx *c, int n)
     }
     sort_devices(r, handles);
     if (refuse_duplicates(r)) return;
+    for (uint32_t i = 0; i < r->device_count; i++) gr_probe_pci_ids(job->opts.sysfs_root, &r->devices[i]);
     if (c->fail_error)
         set_status(r, GPURENT_E_DEVICE_FAILED, c->fail_error, "%s", c->fail_reason);
     else if (claimed > r->driver_device_count)
@@ -619,6 +637,8 @@ static gr_probe_job *job_new(gr_driver *drv, const gpurent_probe_options *o, con
     gr_driver_hold(drv);
     job->drv = drv;
     job->opts = *o;
+    snprintf(job->sysfs_root, sizeof job->sysfs_root, "%s", o->sysfs_root ? o->sysfs_root : "");
+    job->opts.sysfs_root = job->sysfs_root;
     job->report = *base;
     return job;
 }

@@ -103,8 +103,14 @@ typedef struct gr_probe_job {
     int loading;       /* the worker is still loading the driver */
     gr_driver *drv;
     gpurent_probe_options opts;
+    /* opts.sysfs_root points here: the job may outlive the caller's string */
+    char sysfs_root[GPURENT_SYSFS_ROOT_MAX + 1];
     gpurent_gpu_report report;
 } gr_probe_job;
+
+/* Fill a device's PCI ids from sysfs under `root` (sysfs.c); ids stay 0
+ * when the device has no PCI address or no readable entry. */
+void gr_probe_pci_ids(const char *root, gpurent_probe_device *d);
 
 /* The options with defaults filled in (driver_path too); refuses bad ones. */
 int gr_probe_resolve_options(const gpurent_probe_options *in, gpurent_probe_options *o);

@@ -95,3 +95,52 @@ int gr_rd_fields(gr_reader *r, void *base, const gr_field *f, size_t n)
     }
     return GPURENT_OK;
 }
+
+/* ---- optional fields ---- */
+
+uint32_t gr_opt_count(const void *base, const gr_field *f, size_t n)
+{
+    uint32_t c = 0;
+    for (size_t i = 0; i < n; i++) c += get_uint(base, &f[i]) != 0;
+    return c;
+}
+
+void gr_wr_opt_fields(gr_writer *w, const void *base, const gr_field *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = get_uint(base, &f[i]);
+        if (!v) continue;
+        gr_wr_uint(w, f[i].key);
+        gr_wr_uint(w, v);
+    }
+}
+
+int gr_rd_opt_fields(gr_reader *r, void *base, const gr_field *f, size_t n, uint32_t entries)
+{
+    size_t next = 0; /* keys ascend (the canonical walk checked it): the table is walked once */
+    for (uint32_t e = 0; e < entries; e++) {
+        uint64_t key, v;
+        int rc = gr_rd_uint(r, &key);
+        if (rc) return rc == GPURENT_E_INVALID_FIELD ? gr_fail(rc, "%s: a map key is not an unsigned integer", r->what) : rc;
+        while (next < n && f[next].key < key) next++;
+        if (next == n || f[next].key != key)
+            return gr_fail(GPURENT_E_INVALID_FIELD, "%s: key %llu is not a field of this record", r->what,
+                           (unsigned long long)key);
+        const gr_field *x = &f[next++];
+        if ((rc = gr_rd_uint(r, &v))) return gr_annotate(rc, x->name);
+        if (v == 0)
+            return gr_fail(GPURENT_E_NONCANONICAL, "%s.%s: optional field written with 0 (its canonical form leaves it out)",
+                           r->what, x->name);
+        if (v > x->max)
+            return gr_fail(GPURENT_E_INVALID_FIELD, "%s.%s: %llu above the limit %llu", r->what, x->name,
+                           (unsigned long long)v, (unsigned long long)x->max);
+        uint8_t *p = (uint8_t *)base + x->offset;
+        if (x->kind == GR_U32) {
+            uint32_t v32 = (uint32_t)v;
+            memcpy(p, &v32, 4);
+        } else {
+            memcpy(p, &v, 8);
+        }
+    }
+    return GPURENT_OK;
+}

@@ -27,21 +27,58 @@ static const gr_field gpu_fields[GR_GPU_FIELDS] = {
     F(20, GR_U64, measured_mem_bw_mbps, 1ull << 40),
     F(21, GR_U32, cuda_version, 999999),
 };
+/* Added after 0.3: present only when not 0 (docs/wire-format.md, "Versions"). */
+static const gr_field gpu_opt_fields[GR_GPU_OPT_FIELDS] = {
+    F(22, GR_U32, pci_vendor_id, 0xfffe),
+    F(23, GR_U32, pci_device_id, 0xffff),
+    F(24, GR_U32, pci_subsystem_vendor_id, 0xffff),
+    F(25, GR_U32, pci_subsystem_device_id, 0xffff),
+};
 #undef F
+
+int gr_pci_ids_check(uint32_t vendor, uint32_t device, uint32_t sub_vendor, uint32_t sub_device, const char *what)
+{
+    if (vendor > 0xfffe)
+        return gr_fail(GPURENT_E_INVALID_FIELD, "%s.pci_vendor_id: %u is not a PCI vendor id (0 unknown, 1..0xfffe)",
+                       what, vendor);
+    if (device > 0xffff || sub_vendor > 0xffff || sub_device > 0xffff)
+        return gr_fail(GPURENT_E_INVALID_FIELD, "%s.pci_device_id: an id above 0xffff (%u, %u, %u)", what, device,
+                       sub_vendor, sub_device);
+    if (!vendor && (device || sub_vendor || sub_device))
+        return gr_fail(GPURENT_E_INVALID_FIELD,
+                       "%s.pci_device_id: PCI ids without a vendor id (vendor 0 means none is known)", what);
+    return GPURENT_OK;
+}
 
 int gr_gpu_check(const gpurent_gpu *g, const char *what)
 {
-    return gr_fields_validate(g, gpu_fields, GR_GPU_FIELDS, what);
+    int rc = gr_fields_validate(g, gpu_fields, GR_GPU_FIELDS, what);
+    if (!rc) rc = gr_pci_ids_check(g->pci_vendor_id, g->pci_device_id, g->pci_subsystem_vendor_id,
+                                   g->pci_subsystem_device_id, what);
+    return rc;
+}
+
+uint32_t gr_gpu_map_size(const gpurent_gpu *g)
+{
+    return GR_GPU_FIELDS + gr_opt_count(g, gpu_opt_fields, GR_GPU_OPT_FIELDS);
 }
 
 void gr_wr_gpu_fields(gr_writer *w, const gpurent_gpu *g)
 {
     gr_wr_fields(w, g, gpu_fields, GR_GPU_FIELDS);
+    gr_wr_opt_fields(w, g, gpu_opt_fields, GR_GPU_OPT_FIELDS);
 }
 
-int gr_rd_gpu_fields(gr_reader *r, gpurent_gpu *g)
+int gr_rd_gpu_fields(gr_reader *r, gpurent_gpu *g, uint32_t entries)
 {
-    return gr_rd_fields(r, g, gpu_fields, GR_GPU_FIELDS);
+    if (entries < GR_GPU_FIELDS || entries > GR_GPU_FIELDS + GR_GPU_OPT_FIELDS)
+        return gr_fail(GPURENT_E_INVALID_FIELD, "%s: %u fields, expected %u..%u", r->what, entries, GR_GPU_FIELDS,
+                       GR_GPU_FIELDS + GR_GPU_OPT_FIELDS);
+    int rc = gr_rd_fields(r, g, gpu_fields, GR_GPU_FIELDS);
+    if (!rc) rc = gr_rd_opt_fields(r, g, gpu_opt_fields, GR_GPU_OPT_FIELDS, entries - GR_GPU_FIELDS);
+    if (!rc) rc = gr_pci_ids_check(g->pci_vendor_id, g->pci_device_id, g->pci_subsystem_vendor_id,
+                                   g->pci_subsystem_device_id, r->what);
+    return rc;
 }
 
 GPURENT_API gpurent_status gpurent_gpu_validate(const gpurent_gpu *gpu)
@@ -57,7 +94,7 @@ GPURENT_API gpurent_status gpurent_gpu_encode(const gpurent_gpu *gpu, gpurent_bu
     if (rc) return rc;
     gr_writer w;
     gr_wr_init(&w);
-    gr_wr_map(&w, GR_GPU_FIELDS + 1);
+    gr_wr_map(&w, gr_gpu_map_size(gpu) + 1);
     gr_wr_uint(&w, 0);
     gr_wr_uint(&w, GPURENT_RECORD_GPU);
     gr_wr_gpu_fields(&w, gpu);
@@ -72,8 +109,9 @@ GPURENT_API gpurent_status gpurent_gpu_decode(const uint8_t *data, size_t len, g
     gpurent_gpu g;
     memset(&g, 0, sizeof g);
     gr_rd_init(&r, data, len, "gpu");
-    int rc = gr_rd_record(&r, GR_GPU_FIELDS + 1, GPURENT_RECORD_GPU);
-    if (!rc) rc = gr_rd_gpu_fields(&r, &g);
+    uint32_t n = 0;
+    int rc = gr_rd_record_var(&r, GR_GPU_FIELDS + 1, GR_GPU_FIELDS + GR_GPU_OPT_FIELDS + 1, GPURENT_RECORD_GPU, &n);
+    if (!rc) rc = gr_rd_gpu_fields(&r, &g, n - 1);
     if (!rc) rc = gr_rd_end(&r);
     if (!rc) *out = g;
     return rc;

@@ -7,7 +7,18 @@
 #include "mp_internal.h"
 
 #define REPORT_FIELDS 14 /* keys 0..13 */
-#define DEVICE_FIELDS 24 /* keys 1..24 */
+#define DEVICE_FIELDS 24 /* keys 1..24, then the optional ones */
+
+/* Keys 25..28, added after 0.3: written only when not 0. */
+#define DO(key, member, max) GR_FIELD(key, GR_U32, gpurent_probe_device, member, max)
+static const gr_field device_opt_fields[] = {
+    DO(25, pci_vendor_id, 0xfffe),
+    DO(26, pci_device_id, 0xffff),
+    DO(27, pci_subsystem_vendor_id, 0xffff),
+    DO(28, pci_subsystem_device_id, 0xffff),
+};
+#undef DO
+#define N_DEVICE_OPT (sizeof device_opt_fields / sizeof device_opt_fields[0])
 #define MAX_DRIVER_ERROR 0xffffu
 #define MAX_FIGURE (1ull << 40)
 #define MAX_DRIVER_DEVICES ((uint32_t)GPURENT_GPU_REPORT_MAX_DRIVER_DEVICES)
@@ -173,6 +184,13 @@ static int device_check(const gpurent_probe_device *d, uint32_t checks, const ch
                               (const gpurent_pv *)(const void *)((const char *)d + check_fields[i].peak_offset),
                               (checks & check_fields[i].bit) != 0, what, check_fields[i].name)))
             return rc;
+    if ((rc = gr_pci_ids_check(d->pci_vendor_id, d->pci_device_id, d->pci_subsystem_vendor_id,
+                               d->pci_subsystem_device_id, what)))
+        return rc;
+    /* The ids are read at the device's PCI address: none without one. */
+    if (d->pci_vendor_id && !(d->pci_domain.state == GPURENT_PV_OK && d->pci_bus.state == GPURENT_PV_OK &&
+                              d->pci_device.state == GPURENT_PV_OK))
+        return bad(what, "pci_vendor_id", "PCI ids of a device whose PCI address is not known");
     return GPURENT_OK;
 }
 
@@ -284,7 +302,7 @@ static void wr_pv(gr_writer *w, uint64_t key, const gpurent_pv *pv)
 
 static void wr_device(gr_writer *w, const gpurent_probe_device *d)
 {
-    gr_wr_map(w, DEVICE_FIELDS);
+    gr_wr_map(w, DEVICE_FIELDS + gr_opt_count(d, device_opt_fields, N_DEVICE_OPT));
     gr_wr_uint(w, 1);
     gr_wr_uint(w, d->ordinal);
     gr_wr_uint(w, 2);
@@ -308,6 +326,7 @@ static void wr_device(gr_writer *w, const gpurent_probe_device *d)
         gr_wr_uint(w, k->ratio_ppm);
         gr_wr_uint(w, k->verdict);
     }
+    gr_wr_opt_fields(w, d, device_opt_fields, N_DEVICE_OPT);
 }
 
 GPURENT_API gpurent_status gpurent_gpu_report_encode(const gpurent_gpu_report *r, gpurent_buf *out)
@@ -390,8 +409,9 @@ static int rd_device(gr_reader *r, gpurent_probe_device *d)
     uint32_t len;
     int rc = gr_rd_map(r, &n);
     if (rc) return rc;
-    if (n != DEVICE_FIELDS)
-        return gr_fail(GPURENT_E_INVALID_FIELD, "%s: device has %u fields, expected %u", r->what, n, DEVICE_FIELDS);
+    if (n < DEVICE_FIELDS || n > DEVICE_FIELDS + N_DEVICE_OPT)
+        return gr_fail(GPURENT_E_INVALID_FIELD, "%s: device has %u fields, expected %u..%u", r->what, n, DEVICE_FIELDS,
+                       (unsigned)(DEVICE_FIELDS + N_DEVICE_OPT));
     if ((rc = gr_rd_key(r, 1, "ordinal")) || (rc = rd_u32(r, &d->ordinal, "ordinal"))) return rc;
     if ((rc = rd_tuple(r, 2, "name", 3, &d->name.state, &d->name.error))) return rc;
     if ((rc = gr_rd_str(r, &s, &len, GPURENT_GPU_REPORT_TEXT_MAX - 1))) return gr_annotate(rc, "name");
@@ -413,7 +433,7 @@ static int rd_device(gr_reader *r, gpurent_probe_device *d)
         if ((rc = gr_rd_uint(r, &k->value))) return gr_annotate(rc, name);
         if ((rc = rd_u32(r, &k->ratio_ppm, name)) || (rc = rd_u32(r, &k->verdict, name))) return rc;
     }
-    return GPURENT_OK;
+    return gr_rd_opt_fields(r, d, device_opt_fields, N_DEVICE_OPT, n - DEVICE_FIELDS);
 }
 
 static int rd_head(gr_reader *r, gpurent_gpu_report *g)
@@ -540,6 +560,10 @@ GPURENT_API gpurent_status gpurent_gpu_report_to_gpu(const gpurent_gpu_report *r
     g.measured_fp32_gflops = measured(&d->fma);
     g.measured_mem_bw_mbps = measured(&d->d2d);
     g.cuda_version = (uint32_t)okv(&report->driver_version);
+    g.pci_vendor_id = d->pci_vendor_id;
+    g.pci_device_id = d->pci_device_id;
+    g.pci_subsystem_vendor_id = d->pci_subsystem_vendor_id;
+    g.pci_subsystem_device_id = d->pci_subsystem_device_id;
     int rc = gpurent_gpu_validate(&g);
     if (rc) return rc;
     *out = g;

@@ -403,6 +403,12 @@ static int rd_key_slow(gr_reader *r, uint64_t key, const char *name)
 int gr_rd_record(gr_reader *r, uint32_t fields, uint64_t type)
 {
     uint32_t n;
+    return gr_rd_record_var(r, fields, fields, type, &n);
+}
+
+int gr_rd_record_var(gr_reader *r, uint32_t min_fields, uint32_t max_fields, uint64_t type, uint32_t *fields)
+{
+    uint32_t n;
     uint64_t t;
     /* The size limit first: it costs nothing and spares the canonical walk
      * over input that no record could fill. An envelope may exceed it by its
@@ -424,8 +430,13 @@ int gr_rd_record(gr_reader *r, uint32_t fields, uint64_t type)
         return gr_fail(GPURENT_E_WRONG_RECORD, "%s: record type %llu, expected %llu (%s given, %s expected)", r->what,
                        (unsigned long long)t, (unsigned long long)type,
                        gpurent_record_type_name(t <= UINT32_MAX ? (uint32_t)t : 0), gpurent_record_type_name(type));
-    if (n != fields)
-        return gr_fail(GPURENT_E_INVALID_FIELD, "%s: record has %u fields, expected %u", r->what, n, fields);
+    if (n < min_fields || n > max_fields) {
+        if (min_fields == max_fields)
+            return gr_fail(GPURENT_E_INVALID_FIELD, "%s: record has %u fields, expected %u", r->what, n, min_fields);
+        return gr_fail(GPURENT_E_INVALID_FIELD, "%s: record has %u fields, expected %u..%u", r->what, n, min_fields,
+                       max_fields);
+    }
+    *fields = n;
     return GPURENT_OK;
 }
 

@@ -67,6 +67,9 @@ int gr_annotate(int status, const char *field);
  * then read the record header map: exactly `fields` entries, key 0 holding
  * the record type; on success the next read is key 1. */
 int gr_rd_record(gr_reader *r, uint32_t fields, uint64_t type);
+/* The same for a record with optional fields: min_fields..max_fields
+ * entries, the count read into *fields. */
+int gr_rd_record_var(gr_reader *r, uint32_t min_fields, uint32_t max_fields, uint64_t type, uint32_t *fields);
 /* Read a field key; it must equal `key` (keys ascend by one from 0). */
 int gr_rd_key(gr_reader *r, uint64_t key, const char *name);
 
@@ -110,13 +113,32 @@ int gr_fields_validate(const void *base, const gr_field *f, size_t n, const char
 void gr_wr_fields(gr_writer *w, const void *base, const gr_field *f, size_t n);
 int gr_rd_fields(gr_reader *r, void *base, const gr_field *f, size_t n);
 
+/* Optional fields (integers only): keys added to a record after its first
+ * release, each written only when its value is not 0, so records that do
+ * not use them keep their old bytes and old readers keep reading them.
+ * They follow the record's fixed fields, keys ascending; a decoder refuses
+ * an optional key written with 0 (NONCANONICAL: it has a shorter form) and
+ * a key the table does not hold (INVALID_FIELD). */
+uint32_t gr_opt_count(const void *base, const gr_field *f, size_t n);
+void gr_wr_opt_fields(gr_writer *w, const void *base, const gr_field *f, size_t n);
+/* Read `entries` optional fields (the map's count less its fixed fields). */
+int gr_rd_opt_fields(gr_reader *r, void *base, const gr_field *f, size_t n, uint32_t entries);
+
 /* Validate a C string field held in a fixed array. */
 int gr_check_cstr(const char *s, size_t cap, int allow_empty, const char *what, const char *name);
 
-/* The GPU map shared by the GPU record and nodes (fields 1..21). */
+/* The GPU map shared by the GPU record and nodes: fields 1..21, then the
+ * optional PCI ids 22..25 (GR_GPU_OPT_FIELDS, present when not 0). */
 #define GR_GPU_FIELDS 21
+#define GR_GPU_OPT_FIELDS 4
 int gr_gpu_check(const gpurent_gpu *g, const char *what);
+/* Entries of the GPU map (without key 0): 21 plus the optional ones used. */
+uint32_t gr_gpu_map_size(const gpurent_gpu *g);
 void gr_wr_gpu_fields(gr_writer *w, const gpurent_gpu *g);
-int gr_rd_gpu_fields(gr_reader *r, gpurent_gpu *g);
+/* Read a GPU map of `entries` entries (after its map header). */
+int gr_rd_gpu_fields(gr_reader *r, gpurent_gpu *g, uint32_t entries);
+/* The PCI id rules shared with the GPU report's devices: each <= 0xffff,
+ * vendor not 0xffff, and all four 0 when the vendor is 0. */
+int gr_pci_ids_check(uint32_t vendor, uint32_t device, uint32_t sub_vendor, uint32_t sub_device, const char *what);
 
 #endif

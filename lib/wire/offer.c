@@ -118,7 +118,7 @@ GPURENT_API gpurent_status gpurent_offer_encode(const gpurent_offer *o, gpurent_
         gr_wr_map(&w, NODE_FIELDS);
         gr_wr_fields(&w, n, node_head, N_(node_head));
         gr_wr_uint(&w, 2);
-        gr_wr_map(&w, GR_GPU_FIELDS);
+        gr_wr_map(&w, gr_gpu_map_size(&n->gpu));
         gr_wr_gpu_fields(&w, &n->gpu);
         gr_wr_fields(&w, n, node_tail, N_(node_tail));
     }
@@ -135,13 +135,11 @@ static int read_node(gr_reader *r, gpurent_node *n, uint32_t index)
                        NODE_FIELDS);
     if ((rc = gr_rd_fields(r, n, node_head, N_(node_head)))) return rc;
     if ((rc = gr_rd_key(r, 2, "gpu")) || (rc = gr_rd_map(r, &count))) return rc;
-    if (count != GR_GPU_FIELDS)
-        return gr_fail(GPURENT_E_INVALID_FIELD, "%s.gpu: %u fields, expected %u", r->what, count, GR_GPU_FIELDS);
     char gwhat[48];
     const char *what = r->what;
     gr_path(gwhat, sizeof gwhat, "offer.nodes", index, ".gpu");
     r->what = gwhat;
-    rc = gr_rd_gpu_fields(r, &n->gpu);
+    rc = gr_rd_gpu_fields(r, &n->gpu, count);
     r->what = what;
     if (rc) return rc;
     return gr_rd_fields(r, n, node_tail, N_(node_tail));

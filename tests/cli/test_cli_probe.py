@@ -77,3 +77,20 @@ def test_crashing_driver_gives_a_report():
         assert j["status"] == "GPURENT_E_DRIVER_FAILED" and "SIGSEGV" in j["reason"] and j["devices"] == []
     r = run("probe", "--driver", FAKE, "--timeout-ms", "200", machine="stop_init")
     assert r.returncode == 0 and b"GPURENT_E_DRIVER_TIMEOUT" in r.stdout and b"killed" in r.stdout
+
+
+def test_product_ids_from_sysfs(tmp_path):
+    d = tmp_path / "bus" / "pci" / "devices" / "0000:1b:00.0"
+    d.mkdir(parents=True)
+    for name, v in (("vendor", "0x10de"), ("device", "0x2330"), ("subsystem_vendor", "0x10de"),
+                    ("subsystem_device", "0x16c1")):
+        (d / name).write_text(v + "\n")
+    r = run("probe", "--driver", FAKE, machine="h100", env={"GPURENT_SYSFS_ROOT": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+    assert b"product: pci 10de:2330, subsystem 10de:16c1" in r.stdout
+    r = run("probe", "--driver", FAKE, "--json", machine="h100", env={"GPURENT_SYSFS_ROOT": str(tmp_path)})
+    dev = json.loads(r.stdout)["devices"][0]
+    assert (dev["pci_vendor_id"], dev["pci_device_id"], dev["pci_subsystem_device_id"]) == (0x10DE, 0x2330, 0x16C1)
+    # no tree: the ids are not known, and the probe is fine
+    r = run("probe", "--driver", FAKE, machine="h100", env={"GPURENT_SYSFS_ROOT": str(tmp_path / "none")})
+    assert r.returncode == 0 and b"pci ids not known" in r.stdout

@@ -81,6 +81,8 @@ static void node_fill(reader *r, gpurent_node *n)
     n->disk_gib = 500;
     n->price_micro_per_gpu_hour = 500000 + 100000 * (uint64_t)rd_below(r, 40);
     if (rd_below(r, 4) == 0) memset(n->report_digest, (int)rd(r) | 1, sizeof n->report_digest);
+    /* GPU UUIDs from a small set, so offers collide (one GPU, one place) */
+    if (rd_below(r, 3) == 0) memset(n->gpu.uuid, 1 + (int)rd_below(r, 12), sizeof n->gpu.uuid);
 }
 
 /* Snapshot of what a refused call must leave unchanged. */

@@ -14,6 +14,7 @@ import pytest
 BUILD = os.environ.get("GPURENT_TEST_BUILD", "build")
 TOOL = os.path.join(BUILD, "tests", "wire_tool")
 KINDS = {"gpu": (1, 22), "offer": (2, 8), "request": (3, 24)}
+OPTIONAL = {"gpu": 4}  # the GPU's PCI ids, keys 22-25
 
 
 def tool(*args):
@@ -33,7 +34,11 @@ def test_our_bytes_decode_in_msgpack_and_back(kind):
         ours = bytes.fromhex(tool("gen", kind, str(seed)))
         obj = msgpack.unpackb(ours, raw=False, strict_map_key=False)
         assert isinstance(obj, dict)
-        assert list(obj.keys()) == list(range(nkeys))
+        keys = list(obj.keys())
+        assert keys[:nkeys] == list(range(nkeys))
+        # then the optional keys in use (docs/wire-format.md 2.0): ascending, never 0
+        assert keys[nkeys:] == sorted(keys[nkeys:]) and all(obj[k] != 0 for k in keys[nkeys:])
+        assert all(k < nkeys + OPTIONAL.get(kind, 0) for k in keys)
         assert obj[0] == rtype
         assert not any(isinstance(v, float) for v in obj.values())
         theirs = msgpack.packb(obj, use_bin_type=True)
@@ -83,7 +88,9 @@ def test_values_outside_the_canonical_subset_are_refused():
         "float": ({**base, 16: 66908.0}, "GPURENT_E_NONCANONICAL"),
         "bool for a flag": ({**base, 14: True}, "GPURENT_E_INVALID_FIELD"),
         "missing field": ({k: v for k, v in base.items() if k != 21}, "GPURENT_E_INVALID_FIELD"),
-        "extra field": ({**base, 22: 1}, "GPURENT_E_INVALID_FIELD"),
+        "extra field": ({**base, 26: 1}, "GPURENT_E_INVALID_FIELD"),
+        "optional field written as 0": ({**base, 22: 0}, "GPURENT_E_NONCANONICAL"),
+        "ids without a vendor": ({**base, 23: 0x2330}, "GPURENT_E_INVALID_FIELD"),
         "str for bin": ({**base, 2: "x" * 16}, "GPURENT_E_INVALID_FIELD"),
         "negative": ({**base, 8: -1}, "GPURENT_E_INVALID_FIELD"),
         "out of range": ({**base, 4: 256}, "GPURENT_E_INVALID_FIELD"),
@@ -91,6 +98,10 @@ def test_values_outside_the_canonical_subset_are_refused():
     for name, (obj, want) in cases.items():
         status, detail = decode("gpu", msgpack.packb(obj, use_bin_type=True))
         assert status == want, f"{name}: {status} {detail}"
+    # The optional PCI ids (keys 22-25), as msgpack writes them, are our bytes.
+    with_ids = {**base, 22: 0x10DE, 23: 0x2330, 24: 0x10DE, 25: 0x16C1}
+    status, again = decode("gpu", msgpack.packb(with_ids, use_bin_type=True))
+    assert status == "GPURENT_OK" and bytes.fromhex(again) == msgpack.packb(with_ids, use_bin_type=True)
     # Keys out of order: msgpack keeps dict order, so build an unsorted map.
     unsorted = dict(reversed(list(base.items())))
     status, _ = decode("gpu", msgpack.packb(unsorted, use_bin_type=True))

@@ -62,6 +62,14 @@ void gen_gpu(gen_rng *r, gpurent_gpu *g)
     g->measured_fp32_gflops = gen_uint(r, 1ull << 40);
     g->measured_mem_bw_mbps = gen_uint(r, 1ull << 40);
     g->cuda_version = (uint32_t)gen_uint(r, 999999);
+    /* PCI ids on about half of the GPUs, some with subsystem ids 0, drawn
+     * from fields already drawn so the generator's stream is unchanged. */
+    if (g->cc_minor & 1) {
+        g->pci_vendor_id = 1 + (uint32_t)(g->clock_mhz % 0xfffe);
+        g->pci_device_id = (uint32_t)(g->sm_count & 0xffff);
+        g->pci_subsystem_vendor_id = g->cc_minor == 9 ? 0 : (uint32_t)(g->l2_kib & 0xffff);
+        g->pci_subsystem_device_id = (uint32_t)(g->mem_clock_mhz & 0xffff);
+    }
 }
 
 void gen_node(gen_rng *r, gpurent_node *n, unsigned index)

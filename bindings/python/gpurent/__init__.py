@@ -34,7 +34,7 @@ from .tier import (  # noqa: F401
 )
 from .match import (  # noqa: F401
     Preset, Constraint, constraint_name, MatchOptions, Breakdown, Candidate, Miss, Relaxation, Explanation,
-    Stats, Digests, Placement, Assignment, Receipt, Market,
+    Stats, Digests, GpuOwner, GPU_HELD_OFFER, GPU_HELD_REPORT, Placement, Assignment, Receipt, Market,
 )
 
 __all__ = [
@@ -54,7 +54,7 @@ __all__ = [
     "TierExplanation", "TierDisputes", "TierEngine", "verify_tier_certificate",
     # match
     "Preset", "Constraint", "constraint_name", "MatchOptions", "Breakdown", "Candidate", "Miss", "Relaxation",
-    "Explanation", "Stats", "Digests", "Placement", "Assignment", "Receipt", "Market",
+    "Explanation", "Stats", "Digests", "GpuOwner", "GPU_HELD_OFFER", "GPU_HELD_REPORT", "Placement", "Assignment", "Receipt", "Market",
 ] + [c.__name__ for c in STATUS_CLASSES.values()] + [
     "CoreError", "SnapshotError", "WireError", "AttestError", "ProbeError", "TierError", "MatchError",
 ]

@@ -103,6 +103,7 @@ class InfeasibleError(MatchError): ...
 class UnknownOfferError(MatchError): ...
 class UnknownRequestError(MatchError): ...
 class CapacityError(MatchError): ...
+class GpuConflictError(MatchError): ...
 
 STATUS_CLASSES: Dict[int, Type[Error]]
 def class_for_status(status: int) -> Type[Error]: ...
@@ -158,12 +159,18 @@ class GPU(_Record):
     measured_fp32_gflops: int
     measured_mem_bw_mbps: int
     cuda_version: int
+    pci_vendor_id: int
+    pci_device_id: int
+    pci_subsystem_vendor_id: int
+    pci_subsystem_device_id: int
     def __init__(self, model: str = ..., uuid: bytes = ..., pci_domain: int = ..., pci_bus: int = ...,
                  pci_device: int = ..., cc_major: int = ..., cc_minor: int = ..., sm_count: int = ...,
                  memory_mib: int = ..., clock_mhz: int = ..., mem_clock_mhz: int = ..., bus_width_bits: int = ...,
                  l2_kib: int = ..., ecc_enabled: int = ..., interface: int = ..., fp32_gflops: int = ...,
                  fp16_tensor_gflops: int = ..., mem_bw_mbps: int = ..., measured_fp32_gflops: int = ...,
-                 measured_mem_bw_mbps: int = ..., cuda_version: int = ...) -> None: ...
+                 measured_mem_bw_mbps: int = ..., cuda_version: int = ..., pci_vendor_id: int = ...,
+                 pci_device_id: int = ..., pci_subsystem_vendor_id: int = ...,
+                 pci_subsystem_device_id: int = ...) -> None: ...
     def validate(self) -> None: ...
     def encode(self) -> bytes: ...
     @classmethod
@@ -429,13 +436,18 @@ class ProbeDevice:
     d2d: ProbeCheck
     h2d: ProbeCheck
     fma: ProbeCheck
+    pci_vendor_id: int
+    pci_device_id: int
+    pci_subsystem_vendor_id: int
+    pci_subsystem_device_id: int
     def __init__(self, ordinal: int = ..., name: PVText = ..., uuid: PVUUID = ..., pci_domain: PV = ...,
                  pci_bus: PV = ..., pci_device: PV = ..., cc_major: PV = ..., cc_minor: PV = ...,
                  sm_count: PV = ..., memory_bytes: PV = ..., clock_khz: PV = ..., mem_clock_khz: PV = ...,
                  bus_width_bits: PV = ..., l2_bytes: PV = ..., ecc_enabled: PV = ..., max_threads_per_sm: PV = ...,
                  fp32_gflops: PV = ..., fp16_tensor_gflops: PV = ..., bf16_tensor_gflops: PV = ...,
                  mem_bw_mbps: PV = ..., h2d_peak_mbps: PV = ..., d2d: ProbeCheck = ..., h2d: ProbeCheck = ...,
-                 fma: ProbeCheck = ...) -> None: ...
+                 fma: ProbeCheck = ..., pci_vendor_id: int = ..., pci_device_id: int = ...,
+                 pci_subsystem_vendor_id: int = ..., pci_subsystem_device_id: int = ...) -> None: ...
 
 class GpuReport(_Record):
     nonce: bytes
@@ -472,11 +484,13 @@ class Peaks:
 
 def probe(nonce: bytes = ..., driver_path: Optional[Union[str, PathLike[str]]] = ..., timeout_ms: int = ...,
           checks: int = ..., check_ms: int = ..., check_max_bytes: int = ..., fma_iterations: int = ...,
-          fma_samples: int = ..., now: int = ..., cancel: Optional[Cancel] = ...) -> GpuReport: ...
+          fma_samples: int = ..., now: int = ..., cancel: Optional[Cancel] = ...,
+          sysfs_root: Optional[Union[str, PathLike[str]]] = ...) -> GpuReport: ...
 def probe_isolated(nonce: bytes = ..., driver_path: Optional[Union[str, PathLike[str]]] = ...,
                    timeout_ms: int = ..., checks: int = ..., check_ms: int = ..., check_max_bytes: int = ...,
                    fma_iterations: int = ..., fma_samples: int = ..., now: int = ...,
-                   cancel: Optional[Cancel] = ...) -> GpuReport: ...
+                   cancel: Optional[Cancel] = ...,
+                   sysfs_root: Optional[Union[str, PathLike[str]]] = ...) -> GpuReport: ...
 def probe_defaults() -> Dict[str, int]: ...
 def derive_peaks(cc_major: int, cc_minor: int, sm_count: int, clock_khz: int, mem_clock_khz: int,
                  bus_width_bits: int) -> Peaks: ...
@@ -839,6 +853,14 @@ class Digests:
     requests: bytes
     policy: bytes
 
+GPU_HELD_OFFER: int
+GPU_HELD_REPORT: int
+
+class GpuOwner:
+    provider_key: bytes
+    node_id: str
+    how: int
+
 class Placement:
     provider_key: bytes
     node_id: str
@@ -885,6 +907,8 @@ class Market(Handle):
     def remove_offer(self, provider_key: bytes) -> None: ...
     def set_trust(self, provider_key: bytes, tier: int, score_ppm: int) -> None: ...
     def set_verified(self, provider_key: bytes, node_id: str, verified: bool = ...) -> None: ...
+    def verify_report(self, provider_key: bytes, node_id: str, report: GpuReport) -> None: ...
+    def gpu_owner(self, uuid: bytes) -> Optional[GpuOwner]: ...
     def add_request(self, request: Request) -> None: ...
     def remove_request(self, request_id: str) -> None: ...
     def end_lease(self, request_id: str) -> None: ...

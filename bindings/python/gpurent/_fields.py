@@ -121,6 +121,10 @@ FIELD_DOCS: Dict[str, Dict[str, str]] = {
         "measured_fp32_gflops": "int, GFLOPS: measured by an active check (0 = not measured)",
         "measured_mem_bw_mbps": "int, MB/s: measured by an active check (0 = not measured)",
         "cuda_version": "int: highest CUDA version the driver supports, 12040 = 12.4",
+        "pci_vendor_id": "int: PCI vendor id of the product, 0x10de NVIDIA (0 = not known; left out of the bytes)",
+        "pci_device_id": "int: PCI device id of the product, 0x2330 H100 SXM5 80GB (0 = not known)",
+        "pci_subsystem_vendor_id": "int: PCI subsystem vendor id, the board maker (0 = not known)",
+        "pci_subsystem_device_id": "int: PCI subsystem device id (0 = not known)",
     },
     "Node": {
         "node_id": "str, non-empty, unique within the offer",

@@ -273,6 +273,10 @@ class CapacityError(MatchError):
     """Not enough free capacity."""
 
 
+class GpuConflictError(MatchError):
+    """A GPU (by UUID) is already offered by another node; the detail names the holder."""
+
+
 #: Status code -> class. tests/check_bindings.sh fails when a status of
 #: include/gpurent/status.h has no entry here.
 STATUS_CLASSES: Dict[int, Type[Error]] = {
@@ -325,6 +329,7 @@ STATUS_CLASSES: Dict[int, Type[Error]] = {
     capi.E_UNKNOWN_OFFER: UnknownOfferError,
     capi.E_UNKNOWN_REQUEST: UnknownRequestError,
     capi.E_CAPACITY: CapacityError,
+    capi.E_GPU_CONFLICT: GpuConflictError,
 }
 
 _GROUPS = {1: WireError, 2: AttestError, 3: ProbeError, 4: TierError, 5: MatchError}

@@ -12,12 +12,20 @@ import dataclasses
 import enum
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
 
 from . import capi
 from ._fields import set_fields, snake
 from ._handle import Handle
+from .errors import NotFoundError
 from .wire import Offer, Request
+
+if TYPE_CHECKING:
+    from .probe import GpuReport  # noqa: F401
+
+#: Bits of GpuOwner.how.
+GPU_HELD_OFFER = capi.GPU_HELD_OFFER
+GPU_HELD_REPORT = capi.GPU_HELD_REPORT
 
 KEY_BYTES = 32
 
@@ -240,6 +248,16 @@ class Digests:
 
 
 @dataclass
+class GpuOwner:
+    """The node holding a GPU (gpurent_gpu_owner): ``how`` has bit
+    GPU_HELD_OFFER (its offer lists the UUID) and/or GPU_HELD_REPORT (its
+    verified GPU report does)."""
+    provider_key: bytes
+    node_id: str
+    how: int
+
+
+@dataclass
 class Placement:
     """One node's part of an assignment."""
     provider_key: bytes = bytes(32)
@@ -444,6 +462,23 @@ class Market(Handle):
     def set_verified(self, provider_key: bytes, node_id: str, verified: bool = True) -> None:
         """Mark whether a node's GPU report was verified."""
         capi.market_set_verified(self.ptr, provider_key, node_id, 1 if verified else 0)
+
+    def verify_report(self, provider_key: bytes, node_id: str, report: "GpuReport") -> None:
+        """Mark a node verified by its GPU report (already verified as
+        signed) and bind the node's GPUs to the report's UUIDs. Raises
+        InvalidArgError when it is not the report the node names,
+        GpuConflictError when a UUID of it is held elsewhere or the node
+        offers a GPU it does not list."""
+        capi.market_verify_report(self.ptr, provider_key, node_id, report._to_c())
+
+    def gpu_owner(self, uuid: bytes) -> Optional[GpuOwner]:
+        """The node holding the GPU ``uuid`` (16 bytes), None when no node does."""
+        c = capi.gpu_owner()
+        try:
+            capi.market_gpu_owner(self.ptr, uuid, c)
+        except NotFoundError:
+            return None
+        return GpuOwner(bytes(c.provider_key), c.node_id, c.how)
 
     def add_request(self, request: Request) -> None:
         """Add a pending request (ExistsError if its id is pending or leased)."""

@@ -103,6 +103,7 @@ _PV_FIELDS = ["pci_domain", "pci_bus", "pci_device", "cc_major", "cc_minor", "sm
               "clock_khz", "mem_clock_khz", "bus_width_bits", "l2_bytes", "ecc_enabled", "max_threads_per_sm",
               "fp32_gflops", "fp16_tensor_gflops", "bf16_tensor_gflops", "mem_bw_mbps", "h2d_peak_mbps"]
 _CHECK_FIELDS = ["d2d", "h2d", "fma"]
+_ID_FIELDS = ["pci_vendor_id", "pci_device_id", "pci_subsystem_vendor_id", "pci_subsystem_device_id"]
 
 
 def _pv(default_state: int = PVState.OK) -> Any:
@@ -136,10 +137,16 @@ class ProbeDevice:
     d2d: ProbeCheck = field(default_factory=ProbeCheck)
     h2d: ProbeCheck = field(default_factory=ProbeCheck)
     fma: ProbeCheck = field(default_factory=ProbeCheck)
+    # the product's PCI ids from sysfs (0 = not known)
+    pci_vendor_id: int = 0
+    pci_device_id: int = 0
+    pci_subsystem_vendor_id: int = 0
+    pci_subsystem_device_id: int = 0
 
     @classmethod
     def _from_c(cls, c: Any) -> "ProbeDevice":
         kw: dict = {"ordinal": c.ordinal,
+                    **{n: getattr(c, n) for n in _ID_FIELDS},
                     "name": PVText(c.name.state, c.name.error, c.name.value),
                     "uuid": PVUUID(c.uuid.state, c.uuid.error, c.uuid.value)}
         for n in _PV_FIELDS:
@@ -162,6 +169,8 @@ class ProbeDevice:
             dst, src = getattr(c, n), getattr(self, n)
             dst.state, dst.error, dst.value, dst.ratio_ppm, dst.verdict = (
                 src.state, src.error, src.value, src.ratio_ppm, src.verdict)
+        for n in _ID_FIELDS:
+            setattr(c, n, getattr(self, n))
         return c
 
 
@@ -239,10 +248,12 @@ GpuReport._scalars = ["nonce", "probed_at", "status", "driver_error", "reason", 
 
 def _probe(run: Any, nonce: bytes, driver_path: Optional[Union[str, "os.PathLike[str]"]], timeout_ms: int,
            checks: int, check_ms: int, check_max_bytes: int, fma_iterations: int, fma_samples: int, now: int,
-           cancel: Optional[Any]) -> GpuReport:
+           cancel: Optional[Any], sysfs_root: Optional[Union[str, "os.PathLike[str]"]] = None) -> GpuReport:
     o = capi.probe_options()
     if driver_path is not None:
         o.set_driver_path(os.fspath(driver_path))
+    if sysfs_root is not None:
+        o.set_sysfs_root(os.fspath(sysfs_root))
     o.timeout_ms, o.checks, o.check_ms = timeout_ms, checks, check_ms
     o.check_max_bytes, o.fma_iterations, o.fma_samples, o.now = check_max_bytes, fma_iterations, fma_samples, now
     out = capi.gpu_report()
@@ -253,24 +264,27 @@ def _probe(run: Any, nonce: bytes, driver_path: Optional[Union[str, "os.PathLike
 @guarded
 def probe(nonce: bytes = bytes(32), driver_path: Optional[Union[str, "os.PathLike[str]"]] = None,
           timeout_ms: int = 0, checks: int = 0, check_ms: int = 0, check_max_bytes: int = 0,
-          fma_iterations: int = 0, fma_samples: int = 0, now: int = 0, cancel: Optional[Any] = None) -> GpuReport:
+          fma_iterations: int = 0, fma_samples: int = 0, now: int = 0, cancel: Optional[Any] = None,
+          sysfs_root: Optional[Union[str, "os.PathLike[str]"]] = None) -> GpuReport:
     """Probe the machine's GPUs in this process, bound to a 32-byte
     challenge ``nonce``.
 
     ``driver_path`` defaults to $GPURENT_CUDA_LIBRARY, else libcuda.so.1;
+    ``sysfs_root`` (where the PCI ids are read) to $GPURENT_SYSFS_ROOT, else /sys;
     ``checks`` is a CHECK_* mask of active checks; zero options take the
     library's defaults. Releases the GIL. Raises only for bad arguments or
     CancelledError; a machine without a driver or GPU gives an empty report.
     A driver that crashes takes this process with it: see probe_isolated."""
     return _probe(capi.probe_run, nonce, driver_path, timeout_ms, checks, check_ms, check_max_bytes,
-                  fma_iterations, fma_samples, now, cancel)
+                  fma_iterations, fma_samples, now, cancel, sysfs_root)
 
 
 @guarded
 def probe_isolated(nonce: bytes = bytes(32), driver_path: Optional[Union[str, "os.PathLike[str]"]] = None,
                    timeout_ms: int = 0, checks: int = 0, check_ms: int = 0, check_max_bytes: int = 0,
                    fma_iterations: int = 0, fma_samples: int = 0, now: int = 0,
-                   cancel: Optional[Any] = None) -> GpuReport:
+                   cancel: Optional[Any] = None,
+                   sysfs_root: Optional[Union[str, "os.PathLike[str]"]] = None) -> GpuReport:
     """probe() in a child process (gpurent_probe_run_isolated): a driver that
     crashes, is killed or never answers gives a report whose status says so
     (DRIVER_FAILED naming the signal, or DRIVER_TIMEOUT), and the child is
@@ -278,11 +292,11 @@ def probe_isolated(nonce: bytes = bytes(32), driver_path: Optional[Union[str, "o
     code. Once this process probed a driver in-process, a child cannot probe
     that driver (CUDA does not survive fork): use one or the other."""
     return _probe(capi.probe_run_isolated, nonce, driver_path, timeout_ms, checks, check_ms, check_max_bytes,
-                  fma_iterations, fma_samples, now, cancel)
+                  fma_iterations, fma_samples, now, cancel, sysfs_root)
 
 
 def probe_defaults() -> dict:
-    """The default probe options (version 1), as a dict."""
+    """The default probe options (the newest version), as a dict."""
     o = capi.probe_options()
     capi.probe_options_init(o, capi.PROBE_OPTIONS_VERSION)
     return {n: getattr(o, n) for n in ("timeout_ms", "checks", "check_ms", "check_max_bytes", "fma_iterations",

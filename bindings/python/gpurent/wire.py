@@ -104,6 +104,10 @@ class GPU(_Record):
     measured_fp32_gflops: int = _f(19)
     measured_mem_bw_mbps: int = _f(20)
     cuda_version: int = _f(21)
+    pci_vendor_id: int = _f(22)
+    pci_device_id: int = _f(23)
+    pci_subsystem_vendor_id: int = _f(24)
+    pci_subsystem_device_id: int = _f(25)
 
     def _to_c(self, c: Any = None, path: str = "gpu") -> Any:
         c = capi.gpu() if c is None else c
