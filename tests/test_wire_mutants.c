@@ -33,7 +33,8 @@ static const char *const fixtures[] = {
     "gpu_minimal",          "gpu_h100",          "gpu_widths",           "offer_two_nodes",
     "request_default",      "request_full",      "gpu_report_no_driver", "gpu_report_two_devices",
     "audit_report_minimal", "audit_report_full", "tier_cert_incubating", "tier_cert_widths",
-    "match_receipt_two",    "revocation_compromised", "revocation_retired_max",
+    "match_receipt_two",    "revocation_compromised", "revocation_retired_max", "gpu_pci_ids",
+    "gpu_report_pci_ids",
 };
 #define N_FIXTURES (sizeof fixtures / sizeof fixtures[0])
 
