@@ -71,6 +71,8 @@ def _expected_map(record, rtype=None):
             v = _probed(v)
         elif isinstance(v, list):
             v = [(_expected_map(x) if dataclasses.is_dataclass(x) else x) for x in v]
+        if isinstance(record, gpurent.Request) and f.name == "framework" and not v:
+            continue  # key 24 is written only when set (docs/wire-format.md)
         # A GPU report's device has no key metadata: keys 1-24 in field order.
         m[f.metadata["key"] if "key" in f.metadata else i + 1] = v
     return m
