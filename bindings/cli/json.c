@@ -14,7 +14,8 @@
  * name or a number; T_RECTYPE and T_STATUS are shown by the library's
  * names (record types, statuses) and are never written from JSON. */
 typedef enum { T_UINT, T_STR, T_BIN, T_MAP, T_ARR_MAP, T_SET_STR, T_SET_BIN, T_PAYLOAD, T_ENUM, T_RECTYPE,
-               T_STATUS, T_PV } ftype; /* T_PV: a probed value [state, error, value(, ratio, verdict)] */
+               T_STATUS, T_PV, T_OPT_STR } ftype; /* T_PV: a probed value [state, error, value(, ratio, verdict)];
+                                                     T_OPT_STR: a string written only when set (non-empty) */
 
 typedef struct schema schema;
 typedef struct sfield {
@@ -78,6 +79,7 @@ static const sfield request_f[] = {
     {19, "models", T_SET_STR, 0, 0, NULL, NULL}, {20, "regions", T_SET_STR, 0, 0, NULL, NULL},
     {21, "excluded_regions", T_SET_STR, 0, 0, NULL, NULL}, {22, "providers", T_SET_BIN, 0, 32, NULL, NULL},
     {23, "excluded_providers", T_SET_BIN, 0, 32, NULL, NULL},
+    {24, "framework", T_OPT_STR, 0, 0, NULL, NULL}, /* a framework build, "torch 2.5+cu124" (docs/models.md) */
 };
 static const schema request_rec = {"request", GPURENT_RECORD_REQUEST, sizeof request_f / sizeof request_f[0],
                                    request_f};
@@ -239,6 +241,7 @@ static int pack_field(jctx *c, const sfield *f, json_t *v, const char *path)
     case T_STATUS:
     case T_PV:
         return jfail(c, path, "internal: not written from JSON");
+    case T_OPT_STR:
     case T_STR: {
         const char *s = v ? json_string_value(v) : "";
         if (!s) return jfail(c, path, "expected a string");
@@ -331,13 +334,30 @@ static int pack_map(jctx *c, const schema *s, json_t *obj, const char *path)
             return jfail(c, path, what);
         }
     }
-    msgpack_pack_map(&c->pk, s->n + (s->type ? 1 : 0));
+    /* An optional string is written only when set: absent, null or "". */
+    size_t n = s->n;
+    for (size_t i = 0; i < s->n; i++) {
+        json_t *ov = s->f[i].type == T_OPT_STR && obj ? json_object_get(obj, s->f[i].name) : NULL;
+        if (s->f[i].type == T_OPT_STR && !(ov && json_is_string(ov) && json_string_length(ov) > 0)) {
+            if (ov && !json_is_null(ov) && !json_is_string(ov)) {
+                char p[256];
+                snprintf(p, sizeof p, "%.180s.%.60s", path, s->f[i].name);
+                return jfail(c, p, "expected a string");
+            }
+            n--;
+        }
+    }
+    msgpack_pack_map(&c->pk, n + (s->type ? 1 : 0));
     if (s->type) {
         msgpack_pack_uint64(&c->pk, 0);
         msgpack_pack_uint64(&c->pk, s->type);
     }
     for (size_t i = 0; i < s->n; i++) {
         char p[256];
+        if (s->f[i].type == T_OPT_STR) {
+            json_t *ov = obj ? json_object_get(obj, s->f[i].name) : NULL;
+            if (!(ov && json_is_string(ov) && json_string_length(ov) > 0)) continue;
+        }
         snprintf(p, sizeof p, "%.180s.%.60s", path, s->f[i].name);
         msgpack_pack_uint64(&c->pk, s->f[i].key);
         if (pack_field(c, &s->f[i], obj ? json_object_get(obj, s->f[i].name) : NULL, p)) return -1;
