@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "gpurent.h"
+#include "match/match_internal.h"
 #include "match/models_internal.h"
 #include "wire/mp_internal.h"
 
@@ -611,6 +612,10 @@ static void test_snapshot_keeps_names(void **state)
     strcpy(q.framework, "tf 2.17");
     q.min_cuda_version = 12080;
     assert_int_equal(gpurent_market_add_request(m, &q), GPURENT_OK);
+    /* The names as written hold references like any request name (the invariant check counts them). */
+    assert_int_equal(ml_market_check(m), GPURENT_OK);
+    gpurent_market_stats st;
+    assert_int_equal(gpurent_market_stats_get(m, &st), GPURENT_OK);
     gpurent_buf b = {NULL, 0}, b2 = {NULL, 0};
     assert_int_equal(gpurent_market_save(m, 5, &b), GPURENT_OK);
     assert_int_equal(gpurent_market_load(&l, b.data, b.len, NULL, NULL), GPURENT_OK);
@@ -623,6 +628,12 @@ static void test_snapshot_keeps_names(void **state)
     assert_int_equal(gpurent_market_save(l, 5, &b2), GPURENT_OK);
     assert_int_equal(b.len, b2.len);
     assert_memory_equal(b.data, b2.data, b.len);
+    assert_int_equal(ml_market_check(l), GPURENT_OK);
+    /* Removing the requests releases every name they held. */
+    assert_int_equal(gpurent_market_remove_request(m, "q"), GPURENT_OK);
+    assert_int_equal(gpurent_market_remove_request(m, "q2"), GPURENT_OK);
+    assert_int_equal(ml_market_check(m), GPURENT_OK);
+    assert_int_equal(m->models.req_only, 0);
     gpurent_buf_free(&b);
     gpurent_buf_free(&b2);
     gpurent_market_free(l);

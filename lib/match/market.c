@@ -650,6 +650,7 @@ static void lists_release(gpurent_market *m, const mreq *q)
     for (uint32_t i = 0; i < l->nm; i++) name_release(m, &m->models, ml_l_models(l)[i], ML_REF_REQUEST);
     for (uint32_t i = 0; i < l->nr; i++) name_release(m, &m->regions, ml_l_regions(l)[i], ML_REF_REQUEST);
     for (uint32_t i = 0; i < l->nxr; i++) name_release(m, &m->regions, ml_l_xregions(l)[i], ML_REF_REQUEST);
+    for (uint32_t i = 0; i < l->nraw; i++) name_release(m, &m->models, ml_l_raw(l)[i], ML_REF_REQUEST);
 }
 
 /* The request's models as the market holds them: a name the model table
@@ -718,22 +719,24 @@ int ml_req_prepare(const gpurent_market *m, const gpurent_request *r, mreq *q, i
     if (rc) return rc;
     uint32_t nkeys = r->provider_count + r->excluded_provider_count;
     if (!nmodels && !r->region_count && !r->excluded_region_count && !nkeys && !fw) return GPURENT_OK;
-    uint32_t names = nmodels + r->region_count + r->excluded_region_count;
-    /* Keep the request's own words where the tables rewrote them. */
+    /* Keep the request's own words where the tables rewrote them: its model
+     * names as interned ids (2 bytes each; the names are shared), its framework
+     * and own CUDA minimum in the extra bytes. */
     int raw = nmodels != r->model_count;
     for (uint32_t i = 0; i < nmodels && !raw; i++) raw = strcmp(models[i], r->models[i]) != 0;
+    uint32_t nraw = raw ? r->model_count : 0;
+    uint32_t names = nmodels + r->region_count + r->excluded_region_count + nraw;
     size_t extra = fw ? 4 + strlen(r->framework) + 1 : 0;
-    for (uint32_t i = 0; raw && i < r->model_count; i++) extra += strlen(r->models[i]) + 1;
     mlists *l = gr_calloc(1, ml_l_size(names, nkeys) + extra);
     if (!l) return gr_fail(GPURENT_E_NOMEM, "market: request lists");
     l->fw = (uint8_t)fw;
-    l->nraw = raw ? (uint8_t)r->model_count : 0;
     l->extra = (uint16_t)extra;
     gpurent_market *mm = intern ? (gpurent_market *)m : NULL;
     uint16_t *ids = l->ids;
     rc = resolve_names(m, mm, ids, &l->nm, (const char(*)[GPURENT_NAME_MAX])models, NULL, nmodels, 1);
     if (!rc) rc = resolve_names(m, mm, ids + l->nm, &l->nr, NULL, r->regions, r->region_count, 0);
     if (!rc) rc = resolve_names(m, mm, ids + l->nm + l->nr, &l->nxr, NULL, r->excluded_regions, r->excluded_region_count, 0);
+    if (!rc) rc = resolve_names(m, mm, ids + l->nm + l->nr + l->nxr, &l->nraw, r->models, NULL, nraw, 1);
     if (rc) {
         if (mm) {
             q->lists = l; /* the lists resolved in full hold references; the failed one released its own */
@@ -751,14 +754,7 @@ int ml_req_prepare(const gpurent_market *m, const gpurent_request *r, mreq *q, i
     char *x = (char *)ml_l_extra(l);
     if (fw) {
         for (int i = 0; i < 4; i++) *x++ = (char)(r->min_cuda_version >> (24 - 8 * i));
-        size_t n = strlen(r->framework) + 1;
-        memcpy(x, r->framework, n);
-        x += n;
-    }
-    for (uint32_t i = 0; i < l->nraw; i++) {
-        size_t n = strlen(r->models[i]) + 1;
-        memcpy(x, r->models[i], n);
-        x += n;
+        memcpy(x, r->framework, strlen(r->framework) + 1);
     }
     q->lists = l;
     return GPURENT_OK;
@@ -773,7 +769,7 @@ void ml_req_release(mreq *q)
 static uint64_t lists_size(const mlists *l)
 {
     /* what was asked for, rounded as malloc rounds, plus its header */
-    return l ? (ml_l_size(l->nm + l->nr + l->nxr, l->np + l->nxp) + l->extra + 15u) / 16u * 16u + 8u : 0;
+    return l ? (ml_l_size(l->nm + l->nr + l->nxr + l->nraw, l->np + l->nxp) + l->extra + 15u) / 16u * 16u + 8u : 0;
 }
 
 GPURENT_API gpurent_status gpurent_market_add_request(gpurent_market *m, const gpurent_request *req)

@@ -114,9 +114,10 @@ typedef struct mprov {
 typedef struct mlists {
     uint8_t nm, nr, nxr, np, nxp;
     uint8_t fw;            /* framework build: its table index + 1; 0 = none */
-    uint8_t nraw;          /* raw model names kept in the extra bytes (0: the ids are the request's names) */
+    uint8_t nraw;          /* the request's model names as written, when the table rewrote any (0: the
+                              resolved ids are the request's names); interned ids after the excluded regions */
     uint8_t pad;
-    uint16_t extra;        /* bytes after the keys: the request's own words where the tables rewrote them */
+    uint16_t extra;        /* bytes after the keys (a framework's own words) */
     uint16_t ids[];
 } mlists;
 
@@ -125,16 +126,18 @@ static inline const uint16_t *ml_l_regions(const mlists *l) { return l->ids + l-
 static inline const uint16_t *ml_l_xregions(const mlists *l) { return l->ids + l->nm + l->nr; }
 static inline const uint8_t (*ml_l_keys(const mlists *l))[GPURENT_KEY_BYTES]
 {
-    return (const uint8_t (*)[GPURENT_KEY_BYTES])(const void *)(l->ids + l->nm + l->nr + l->nxr);
+    return (const uint8_t (*)[GPURENT_KEY_BYTES])(const void *)(l->ids + l->nm + l->nr + l->nxr + l->nraw);
 }
+/* The request's own model names (ids in the model names), kept only so that
+ * its record can be rebuilt (snapshots); matching never reads them. */
+static inline const uint16_t *ml_l_raw(const mlists *l) { return l->ids + l->nm + l->nr + l->nxr; }
 static inline size_t ml_l_size(uint32_t names, uint32_t keys)
 {
     return sizeof(mlists) + names * sizeof(uint16_t) + (size_t)keys * GPURENT_KEY_BYTES;
 }
 /* The extra bytes (after the keys), so that the request's record can be
  * rebuilt as it came (snapshots): with a framework, its own min_cuda_version
- * (4 bytes, big-endian) and the framework as written (NUL-terminated); then
- * the `nraw` model names as written (each NUL-terminated). */
+ * (4 bytes, big-endian) and the framework as written (NUL-terminated). */
 static inline const char *ml_l_extra(const mlists *l)
 {
     return (const char *)(ml_l_keys(l) + l->np + l->nxp);

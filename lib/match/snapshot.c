@@ -155,11 +155,11 @@ static void req_public(const gpurent_market *m, const mreq *q, gpurent_request *
         r->min_cuda_version = 0;
         for (int i = 0; i < 4; i++) r->min_cuda_version = r->min_cuda_version << 8 | (uint8_t)*x++;
         snprintf(r->framework, sizeof r->framework, "%s", x);
-        x += strlen(x) + 1;
     }
-    if (l->nraw) { /* the model names as written (the ids hold their resolution) */
+    if (l->nraw) { /* the model names as written (the resolved ids are what matching reads) */
         r->model_count = l->nraw;
-        for (uint32_t i = 0; i < l->nraw; i++, x += strlen(x) + 1) snprintf(r->models[i], GPURENT_NAME_MAX, "%s", x);
+        for (uint32_t i = 0; i < l->nraw; i++)
+            snprintf(r->models[i], GPURENT_NAME_MAX, "%s", m->models.name[ml_l_raw(l)[i]]);
     } else {
         r->model_count = l->nm;
         for (uint32_t i = 0; i < l->nm; i++)
