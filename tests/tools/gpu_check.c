@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 {
     gpurent_probe_options o = GPURENT_PROBE_OPTIONS_INIT;
     uint32_t mib = 256, ms = 200, timeout = 60000;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--fake-driver") && v) o.driver_path = v;
         else if (!strcmp(a, "--check-mib") && v && !parse_u32(v, &mib) && mib >= 1) {}
@@ -147,7 +147,6 @@ int main(int argc, char **argv)
             fprintf(stderr, "usage: gpu_check [--fake-driver PATH] [--check-mib N] [--check-ms N] [--timeout-ms N]\n");
             return EXIT_ERROR;
         }
-        i++;
     }
     if (gpurent_init() != GPURENT_OK) return EXIT_ERROR;
     o.checks = GPURENT_CHECK_ALL;
