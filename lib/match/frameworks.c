@@ -7,7 +7,7 @@
 #include "gpurent/models.h"
 #include "models_internal.h"
 
-#include "frameworks_data.h"
+#include "frameworks_data.inc"
 
 #define N_FW ((uint32_t)(sizeof framework_table / sizeof framework_table[0]))
 

@@ -13,7 +13,7 @@
 #include "gpurent/models.h"
 #include "models_internal.h"
 
-#include "models_data.h"
+#include "models_data.inc"
 
 #define N_MODELS ((uint32_t)(sizeof model_table / sizeof model_table[0]))
 
