@@ -447,12 +447,16 @@ static int offer_prepare(gpurent_market *m, const gpurent_offer *o, offer_prep *
     p->shares = gr_calloc(o->node_count, sizeof *p->shares);
     p->slots = gr_calloc(o->node_count, sizeof *p->slots);
     if (!p->models || !p->shares || !p->slots) return gr_fail(GPURENT_E_NOMEM, "market: offer of %u nodes", o->node_count);
+    const char *last = NULL, *canon = NULL;
     for (uint32_t i = 0; i < o->node_count; i++) {
         const gpurent_node *src = &o->nodes[i];
         uint32_t b;
         /* The model table's canonical id where it knows the name (pure: the
          * table's digest is in the policy digest); the name as given where not. */
-        const char *canon = ml_model_canonical(src->gpu.model);
+        if (!last || strcmp(last, src->gpu.model)) { /* nodes of one offer mostly share a model */
+            last = src->gpu.model;
+            canon = ml_model_canonical(last);
+        }
         if ((rc = name_intern(m, &m->models, canon ? canon : src->gpu.model, &p->models[i], ML_REF_OFFER))) return rc;
         p->nmodels = i + 1;
         if ((rc = ml_bucket_for(m, p->models[i], (uint8_t)src->shared, &b))) return rc;
