@@ -149,30 +149,39 @@ GPURENT_API uint32_t gpurent_model_lookup(const char *name, const gpurent_model 
     return k ? k->kind : GPURENT_NAME_UNKNOWN;
 }
 
+/* Member `index` of the family a key names (NULL past the last); `size`
+ * (may be NULL) receives the family's size. */
+static const gpurent_model *family_member(const name_key *k, uint32_t index, uint32_t *size)
+{
+    const gpurent_model *found = NULL;
+    uint32_t n = 0;
+    if (k && k->kind == GPURENT_NAME_FAMILY)
+        for (uint32_t i = 0; i < N_MODELS; i++)
+            if (!strcmp(model_table[i].family, model_table[k->model].family) && n++ == index) found = &model_table[i];
+    if (size) *size = n;
+    return found;
+}
+
 GPURENT_API uint32_t gpurent_model_family_size(const char *name)
 {
-    const name_key *k = find_key(name);
-    if (!k || k->kind != GPURENT_NAME_FAMILY) return 0;
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < N_MODELS; i++) n += !strcmp(model_table[i].family, model_table[k->model].family);
+    uint32_t n;
+    family_member(find_key(name), 0, &n);
     return n;
 }
 
 GPURENT_API const gpurent_model *gpurent_model_family_member(const char *name, uint32_t index)
 {
-    const name_key *k = find_key(name);
-    if (!k || k->kind != GPURENT_NAME_FAMILY) return NULL;
-    for (uint32_t i = 0; i < N_MODELS; i++)
-        if (!strcmp(model_table[i].family, model_table[k->model].family) && index-- == 0) return &model_table[i];
-    return NULL;
+    return family_member(find_key(name), index, NULL);
 }
 
 GPURENT_API const gpurent_model *gpurent_model_find(const char *name)
 {
-    const gpurent_model *m = NULL;
-    uint32_t kind = gpurent_model_lookup(name, &m);
-    if (kind == GPURENT_NAME_FAMILY && gpurent_model_family_size(name) == 1) return gpurent_model_family_member(name, 0);
-    return m;
+    const name_key *k = find_key(name);
+    if (!k) return NULL;
+    if (k->kind != GPURENT_NAME_FAMILY) return &model_table[k->model];
+    uint32_t n;
+    const gpurent_model *first = family_member(k, 0, &n);
+    return n == 1 ? first : NULL; /* a family of one names that model */
 }
 
 GPURENT_API const gpurent_model *gpurent_model_find_pci(uint32_t vendor, uint32_t device, uint32_t subsys_vendor,
