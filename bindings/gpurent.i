@@ -107,3 +107,4 @@ static void gpurent_bind_cover_record(const char *name)
 %include "probe.i"
 %include "tier.i"
 %include "match.i"
+%include "models.i"

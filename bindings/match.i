@@ -17,7 +17,12 @@
 %ignore gpurent_match_explain::misses;
 %ignore gpurent_match_explain::relax;
 %ignore gpurent_match_explain::candidates;
+%ignore gpurent_match_explain::unknown_models;
 %extend gpurent_match_explain {
+    /* Request model i the model table does not know ("" out of range). */
+    const char *unknown_model_at(uint32_t i) const {
+        return i < $self->unknown_model_count && i < GPURENT_REQUEST_MAX_LIST ? $self->unknown_models[i] : "";
+    }
     /* Nodes failing constraint c (0 out of range). */
     uint32_t eliminated_at(uint32_t c) const {
         return c < GPURENT_MC_COUNT ? $self->eliminated[c] : 0;

@@ -10,5 +10,6 @@
 #include "gpurent/probe.h"
 #include "gpurent/tier.h"
 #include "gpurent/match.h"
+#include "gpurent/models.h"
 
 #endif

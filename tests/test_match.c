@@ -260,7 +260,7 @@ static void test_constraints(void **state)
     uint32_t n;
     assert_int_equal(gpurent_market_best(m, &q, 8, cs, &n), GPURENT_OK);
     assert_int_equal(n, 2);
-    for (uint32_t i = 0; i < n; i++) assert_true(strstr(cs[i].model, "80GB") != NULL);
+    for (uint32_t i = 0; i < n; i++) assert_true(strstr(cs[i].model, "80gb") != NULL);
     /* CC 8.9+: H100, 4090, L40S. */
     req_make(&q, "cc", 1);
     q.min_cc = 89;
@@ -314,7 +314,7 @@ static void test_constraints(void **state)
     assert_int_equal(gpurent_request_add_model(&q, "never offered"), GPURENT_OK);
     q.duration_s = 3 * 3600;
     assert_int_equal(best1(m, &q, &c), 1);
-    assert_string_equal(c.model, "T4");
+    assert_string_equal(c.model, "t4-16gb"); /* the model table's canonical id */
     /* Provider side: the T4 provider refuses one-hour jobs and jobs over a day. */
     q.duration_s = 3600;
     assert_int_equal(best1(m, &q, &c), 0);

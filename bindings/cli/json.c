@@ -14,8 +14,9 @@
  * name or a number; T_RECTYPE and T_STATUS are shown by the library's
  * names (record types, statuses) and are never written from JSON. */
 typedef enum { T_UINT, T_STR, T_BIN, T_MAP, T_ARR_MAP, T_SET_STR, T_SET_BIN, T_PAYLOAD, T_ENUM, T_RECTYPE,
-               T_STATUS, T_PV, T_UOPT } ftype; /* T_PV: a probed value [state, error, value(, ratio, verdict)];
-                                                 T_UOPT: an optional uint, written only when not 0
+               T_STATUS, T_PV, T_UOPT, T_OPT_STR } ftype; /* T_PV: a probed value [state, error, value(, ratio, verdict)];
+                                                 T_UOPT: an optional uint, written only when not 0;
+                                                 T_OPT_STR: a string written only when set (non-empty)
                                                  (docs/wire-format.md 2.0) */
 
 typedef struct schema schema;
@@ -83,6 +84,7 @@ static const sfield request_f[] = {
     {19, "models", T_SET_STR, 0, 0, NULL, NULL}, {20, "regions", T_SET_STR, 0, 0, NULL, NULL},
     {21, "excluded_regions", T_SET_STR, 0, 0, NULL, NULL}, {22, "providers", T_SET_BIN, 0, 32, NULL, NULL},
     {23, "excluded_providers", T_SET_BIN, 0, 32, NULL, NULL},
+    {24, "framework", T_OPT_STR, 0, 0, NULL, NULL}, /* a framework build, "torch 2.5+cu124" (docs/models.md) */
 };
 static const schema request_rec = {"request", GPURENT_RECORD_REQUEST, sizeof request_f / sizeof request_f[0],
                                    request_f};
@@ -247,6 +249,7 @@ static int pack_field(jctx *c, const sfield *f, json_t *v, const char *path)
     case T_STATUS:
     case T_PV:
         return jfail(c, path, "internal: not written from JSON");
+    case T_OPT_STR:
     case T_STR: {
         const char *s = v ? json_string_value(v) : "";
         if (!s) return jfail(c, path, "expected a string");
@@ -319,9 +322,12 @@ static int pack_field(jctx *c, const sfield *f, json_t *v, const char *path)
 /* An optional field that is left out: missing from the JSON, or 0. */
 static int opt_absent(const sfield *f, json_t *obj)
 {
-    if (f->type != T_UOPT) return 0;
     json_t *v = obj ? json_object_get(obj, f->name) : NULL;
-    return !v || (json_is_integer(v) && json_integer_value(v) == 0);
+    if (f->type == T_UOPT) return !v || (json_is_integer(v) && json_integer_value(v) == 0);
+    /* An optional string is left out when absent, null or "" (any other
+     * type is written, so pack_field refuses it by name). */
+    if (f->type == T_OPT_STR) return !v || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0);
+    return 0;
 }
 
 static int pack_map(jctx *c, const schema *s, json_t *obj, const char *path)

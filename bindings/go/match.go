@@ -198,6 +198,16 @@ type Explanation struct {
 	Relaxations       []Relaxation
 	Candidates        []Candidate // winner and runner-up when it matches
 	Text              string
+	// What the model and framework tables made of the request's names.
+	ModelTableVersion  uint32
+	UnknownModels      []string // matched as exact names
+	Framework          string   // canonical id of the request's build; "" = none
+	FrameworkCUDA      uint32   // the CUDA version it needs
+	FrameworkCUDANodes uint32   // nodes of the requested models whose driver supports less
+	FrameworkCUDABest  uint32   // the highest CUDA version among them
+	FrameworkCCNodes   uint32   // nodes of the requested models it ships no code for
+	FrameworkCCLowest  uint32   // the lowest compute capability x10 among them
+	FrameworkAlt       string   // a build of the same release for FrameworkCUDABest; "" = none
 }
 
 func explanationFromC(c capi.Match_explain) (Explanation, error) {
@@ -205,6 +215,13 @@ func explanationFromC(c capi.Match_explain) (Explanation, error) {
 		RequestID: c.GetRequest_id(), NodesTotal: uint32(c.GetNodes_total()),
 		ProvidersTotal: uint32(c.GetProviders_total()), NodesFeasible: uint32(c.GetNodes_feasible()),
 		ProvidersFeasible: uint32(c.GetProviders_feasible()), Matched: c.GetMatched() != 0,
+		ModelTableVersion: uint32(c.GetModel_table_version()), Framework: c.GetFramework(),
+		FrameworkCUDA: uint32(c.GetFramework_cuda()), FrameworkCUDANodes: uint32(c.GetFramework_cuda_nodes()),
+		FrameworkCUDABest: uint32(c.GetFramework_cuda_best()), FrameworkCCNodes: uint32(c.GetFramework_cc_nodes()),
+		FrameworkCCLowest: uint32(c.GetFramework_cc_lowest()), FrameworkAlt: c.GetFramework_alt(),
+	}
+	for i := uint(0); i < c.GetUnknown_model_count(); i++ {
+		e.UnknownModels = append(e.UnknownModels, c.Unknown_model_at(i))
 	}
 	for i := range e.Eliminated {
 		e.Eliminated[i] = uint32(c.Eliminated_at(uint(i)))

@@ -144,6 +144,9 @@ type Request struct {
 	ExcludedRegions         []string  `wire:"excluded_regions,21"`
 	Providers               []Key     `wire:"providers,22"`
 	ExcludedProviders       []Key     `wire:"excluded_providers,23"`
+	// Framework names a framework build ("torch 2.5+cu124", see
+	// FrameworkFind); "" = none. Encoded (key 24) only when set.
+	Framework string `wire:"framework,24"`
 }
 
 // NewRequest returns a request with the library's defaults (one GPU, one
@@ -375,6 +378,7 @@ func (q Request) withC(f func(capi.Request) error) error {
 	c.SetRam_mib(q.RAMMiB)
 	c.SetDisk_gib(q.DiskGiB)
 	c.SetSubmitted_at(q.SubmittedAt)
+	c.SetFramework(q.Framework)
 	for _, m := range q.Models {
 		if err := capi.Request_add_model(c, m); err != nil {
 			return err
@@ -423,6 +427,7 @@ func requestFromC(c capi.Request) Request {
 		RAMMiB:                  c.GetRam_mib(),
 		DiskGiB:                 c.GetDisk_gib(),
 		SubmittedAt:             c.GetSubmitted_at(),
+		Framework:               c.GetFramework(),
 	}
 	for i := uint(0); i < c.GetModel_count(); i++ {
 		q.Models = append(q.Models, c.Model_at(i))

@@ -53,6 +53,7 @@ export interface Request {
   minCudaVersion?: number; maxPriceMicroPerGpuHour?: U64; allowedTiers?: number; durationS?: number;
   verifiedOnly?: number; cpuMillicores?: number; ramMib?: U64; diskGib?: U64; submittedAt?: U64;
   models?: string[]; regions?: string[]; excludedRegions?: string[]; providers?: Bytes[]; excludedProviders?: Bytes[];
+  framework?: string;
 }
 export interface TierCert {
   type: 'tier_cert'; providerKey: Bytes; era: U64; tier: number; incubating: number; scorePpm: number;
@@ -220,6 +221,10 @@ export interface Explanation {
   requestId: string; nodesTotal: number; providersTotal: number; nodesFeasible: number; providersFeasible: number;
   matched: number; eliminated: number[]; eliminatedOnly: number[]; misses: Miss[]; relax: Relaxation[];
   candidates: Candidate[]; text: string;
+  /** What the model and framework tables made of the request's names (docs/models.md). */
+  modelTableVersion: number; unknownModels: string[]; framework: string; frameworkCuda: number;
+  frameworkCudaNodes: number; frameworkCudaBest: number; frameworkCcNodes: number; frameworkCcLowest: number;
+  frameworkAlt: string;
 }
 /**
  * A request converted once into the library's memory: market calls take it

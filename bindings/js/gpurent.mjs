@@ -305,7 +305,8 @@ defStruct('request', [['requestId', 'str:64'], ['gpuCount', 'u32'], ['gangNodes'
   ['verifiedOnly', 'u32'], ['cpuMillicores', 'u32'], ['ramMib', 'u64'], ['diskGib', 'u64'], ['submittedAt', 'u64'],
   ['modelCount', 'u32'], ['models', 'strs:8:64'], ['regionCount', 'u32'], ['regions', 'strs:8:32'],
   ['excludedRegionCount', 'u32'], ['excludedRegions', 'strs:8:32'], ['providerCount', 'u32'],
-  ['providers', 'keys:8:32'], ['excludedProviderCount', 'u32'], ['excludedProviders', 'keys:8:32']]);
+  ['providers', 'keys:8:32'], ['excludedProviderCount', 'u32'], ['excludedProviders', 'keys:8:32'],
+  ['framework', 'str:64']]);
 defStruct('tierCert', [['providerKey', 'bytes:32'], ['era', 'u64'], ['tier', 'u32'], ['incubating', 'u32'],
   ['scorePpm', 'u32'], ['meanPpm', 'u32'], ['confidencePpm', 'u32'], ['uptimePpm', 'u32'], ['erasInTier', 'u32'],
   ['pointsPpm', 'u32'], ['evidenceDigest', 'bytes:32'], ['paramsDigest', 'bytes:32'], ['auditorCount', 'u32'],
@@ -326,7 +327,10 @@ const MC_COUNT = 19;
 defStruct('explain', [['requestId', 'str:64'], ['nodesTotal', 'u32'], ['providersTotal', 'u32'],
   ['nodesFeasible', 'u32'], ['providersFeasible', 'u32'], ['matched', 'u32'], ['eliminated', `u32s:${MC_COUNT}`],
   ['eliminatedOnly', `u32s:${MC_COUNT}`], ['missCount', 'u32'], ['misses', ['miss', 5]], ['relaxCount', 'u32'],
-  ['relax', ['relaxation', 8]], ['candidateCount', 'u32'], ['candidates', ['candidate', 2]]]);
+  ['relax', ['relaxation', 8]], ['candidateCount', 'u32'], ['candidates', ['candidate', 2]],
+  ['modelTableVersion', 'u32'], ['unknownModelCount', 'u32'], ['unknownModels', 'strs:8:64'], ['framework', 'str:64'],
+  ['frameworkCuda', 'u32'], ['frameworkCudaNodes', 'u32'], ['frameworkCudaBest', 'u32'], ['frameworkCcNodes', 'u32'],
+  ['frameworkCcLowest', 'u32'], ['frameworkAlt', 'str:64']]);
 defStruct('receipt', [['seed', 'bytes:32'], ['policyDigest', 'bytes:32'], ['offersDigest', 'bytes:32'],
   ['requestsDigest', 'bytes:32'], ['matchedAt', 'u64'], ['totalValue', 'u64'], ['requestCount', 'u32'],
   ['assignmentCount', 'u32'], ['assignmentsPtr', 'ptr'], ['placementCount', 'u32'], ['placementsPtr', 'ptr']]);
@@ -994,6 +998,7 @@ export class Market extends Handle {
         failed: CONSTRAINTS.filter((_, c) => x.failedMask & (1 << c)) }));
       e.relax = e.relax.slice(0, e.relaxCount).map((r) => ({ ...r, constraintName: CONSTRAINTS[r.constraint] }));
       e.candidates = e.candidates.slice(0, e.candidateCount);
+      e.unknownModels = e.unknownModels.slice(0, e.unknownModelCount);
       const b = s.alloc(8);
       check(M._gpurent_match_explain_render(p, b));
       e.text = utf8.decode(takeBuf(b));

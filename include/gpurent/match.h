@@ -348,6 +348,18 @@ typedef struct gpurent_match_explain {
     gpurent_match_relaxation relax[GPURENT_MATCH_MAX_RELAX];
     uint32_t candidate_count;                 /* 0, 1 (winner) or 2 (winner, runner-up) */
     gpurent_match_candidate candidates[GPURENT_MATCH_MAX_CANDIDATES];
+    /* Names (gpurent/models.h): */
+    uint32_t model_table_version;             /* the table the names resolved through */
+    uint32_t unknown_model_count;             /* request models the table does not know: matched as exact names */
+    char unknown_models[GPURENT_REQUEST_MAX_LIST][GPURENT_NAME_MAX];
+    char framework[GPURENT_NAME_MAX];         /* the request's framework build, canonical id; "" = none */
+    uint32_t framework_cuda;                  /* the CUDA version it needs (12040 = 12.4) */
+    uint32_t framework_cuda_nodes;            /* nodes of the requested models and kind whose driver supports less */
+    uint32_t framework_cuda_best;             /* the highest CUDA version among those nodes */
+    uint32_t framework_cc_nodes;              /* nodes of the requested models and kind it ships no code for */
+    uint32_t framework_cc_lowest;             /* the lowest compute capability x10 among those nodes */
+    char framework_alt[GPURENT_NAME_MAX];     /* the newest build of the same release whose CUDA version
+                                                 framework_cuda_best supports; "" = none */
 } gpurent_match_explain;
 
 /** Explain `req` against the market's free capacity (a full scan; read-only). */

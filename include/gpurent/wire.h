@@ -155,6 +155,10 @@ typedef struct gpurent_request {
     uint8_t providers[GPURENT_REQUEST_MAX_LIST][GPURENT_KEY_BYTES];
     uint32_t excluded_provider_count;     /* key 23 */
     uint8_t excluded_providers[GPURENT_REQUEST_MAX_LIST][GPURENT_KEY_BYTES];
+    /* key 24, present only when non-empty: a framework build ("torch
+     * 2.5+cu124", see gpurent/models.h) whose CUDA version and GPU
+     * architectures the node must support; "" = none */
+    char framework[GPURENT_NAME_MAX];
 } gpurent_request;
 
 /* ---- GPU ---- */

@@ -172,6 +172,8 @@ static int check_names(const gpurent_market *m, const mnames *nm, int models)
         uint32_t k = models ? l->nm : (uint32_t)l->nr + l->nxr;
         for (uint32_t i = 0; i < k; i++)
             if (ids[i] < nm->count) q[ids[i]]++;
+        for (uint32_t i = 0; models && i < l->nraw; i++) /* the names as written hold references too */
+            if (ml_l_raw(l)[i] < nm->count) q[ml_l_raw(l)[i]]++;
     }
     uint32_t live = 0, req_only = 0, free_ids = 0;
     for (uint32_t id = 0; id < nm->count; id++) {
@@ -214,8 +216,8 @@ static int check_reqs_leases(const gpurent_market *m)
         if (need && need <= GPURENT_NODE_MAX_GPUS) hist[need]++;
         const mlists *l = q->lists;
         if (l)
-            for (uint32_t i = 0; i < (uint32_t)l->nm + l->nr + l->nxr; i++) {
-                const mnames *nm = i < l->nm ? &m->models : &m->regions;
+            for (uint32_t i = 0; i < (uint32_t)l->nm + l->nr + l->nxr + l->nraw; i++) {
+                const mnames *nm = i < l->nm || i >= (uint32_t)l->nm + l->nr + l->nxr ? &m->models : &m->regions;
                 if (l->ids[i] >= nm->count || !nm->name[l->ids[i]][0]) BAD("request %u names a freed id", r);
             }
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "match_internal.h"
+#include "models_internal.h"
 
 static const char *const cnames[GPURENT_MC_COUNT] = {
     "kind", "model", "vram", "cc", "fp32", "interface", "cuda", "price", "tier", "verified",
@@ -246,6 +247,50 @@ static void add_miss(const msearch *s, const mnode *n, uint32_t mask, gpurent_ma
     if (i < GPURENT_MATCH_MAX_MISSES) out->misses[i] = x;
 }
 
+/* ---- names: the model and framework tables ---- */
+
+/* The request's unknown model names and its framework build. */
+static void explain_names(const gpurent_market *m, const gpurent_request *req, gpurent_match_explain *out)
+{
+    (void)m;
+    out->model_table_version = GPURENT_MODEL_TABLE_VERSION;
+    for (uint32_t i = 0; i < req->model_count && i < GPURENT_REQUEST_MAX_LIST; i++)
+        if (gpurent_model_lookup(req->models[i], NULL) == GPURENT_NAME_UNKNOWN)
+            snprintf(out->unknown_models[out->unknown_model_count++], GPURENT_NAME_MAX, "%s", req->models[i]);
+    const gpurent_framework *fw = req->framework[0] ? gpurent_framework_find(req->framework) : NULL;
+    if (!fw) return;
+    snprintf(out->framework, sizeof out->framework, "%s", fw->id);
+    out->framework_cuda = fw->cuda_version;
+}
+
+static void explain_framework_node(const gpurent_framework *fw, const mnode *n, gpurent_match_explain *out)
+{
+    if (n->cuda < fw->cuda_version) {
+        out->framework_cuda_nodes++;
+        if (n->cuda > out->framework_cuda_best) out->framework_cuda_best = n->cuda;
+    }
+    if (!ml_framework_supports(fw, n->cc)) {
+        if (!out->framework_cc_nodes || n->cc < out->framework_cc_lowest) out->framework_cc_lowest = n->cc;
+        out->framework_cc_nodes++;
+    }
+}
+
+/* The newest build of the same framework release whose CUDA the best node
+ * below the requirement supports (table order breaks ties: the first). */
+static void explain_framework_alt(gpurent_match_explain *out)
+{
+    const gpurent_framework *fw = gpurent_framework_find(out->framework), *alt = NULL;
+    if (!fw || !out->framework_cuda_nodes) return;
+    for (uint32_t i = 0; i < gpurent_framework_count(); i++) {
+        const gpurent_framework *f = gpurent_framework_at(i);
+        if (strcmp(f->framework, fw->framework) || strcmp(f->version, fw->version) ||
+            f->cuda_version > out->framework_cuda_best)
+            continue;
+        if (!alt || f->cuda_version > alt->cuda_version) alt = f;
+    }
+    if (alt) snprintf(out->framework_alt, sizeof out->framework_alt, "%s", alt->id);
+}
+
 /* Largest number of feasible nodes any one provider / region holds. */
 static uint32_t best_group(const gpurent_market *m, const mreq *q, const uint8_t *feasible, uint32_t *cnt, size_t ncnt)
 {
@@ -270,6 +315,7 @@ GPURENT_API gpurent_status gpurent_market_explain(const gpurent_market *m, const
     mreq q;
     if ((rc = ml_req_prepare(m, req, &q, 0))) return rc;
     snprintf(out->request_id, sizeof out->request_id, "%s", q.id);
+    explain_names(m, req, out);
     size_t ngroups = (m->prov_used > m->regions.count ? m->prov_used : m->regions.count) + 1;
     ex_ctx x = {m, &q, NULL, 0, NULL, 0};
     uint8_t *feasible = gr_calloc((size_t)m->node_used + 1, 1);
@@ -284,12 +330,15 @@ GPURENT_API gpurent_status gpurent_market_explain(const gpurent_market *m, const
     }
     s.m = m;
     s.q = &q;
+    const gpurent_framework *fw = q.lists && q.lists->fw ? gpurent_framework_at(q.lists->fw - 1u) : NULL;
     out->providers_total = m->prov_live;
     for (uint32_t i = 0; i < m->node_used; i++) {
         const mnode *n = &m->nodes[i];
         if (!n->alive) continue;
         out->nodes_total++;
         uint32_t mask = ml_check(m, &q, n, 1);
+        /* The build's needs, among the nodes of the requested models and kind. */
+        if (fw && !(mask & (1u << GPURENT_MC_MODEL | 1u << GPURENT_MC_KIND))) explain_framework_node(fw, n, out);
         if (!mask) {
             feasible[i] = 1;
             out->nodes_feasible++;
@@ -308,6 +357,7 @@ GPURENT_API gpurent_status gpurent_market_explain(const gpurent_market *m, const
         }
         add_miss(&s, n, mask, out);
     }
+    explain_framework_alt(out);
     if ((rc = ml_search(&s, m, &q, 2, ml_strand_min(m)))) goto done;
     out->matched = s.found > 0;
     out->candidate_count = s.found;
@@ -328,8 +378,13 @@ GPURENT_API gpurent_status gpurent_market_explain(const gpurent_market *m, const
             r->nodes_added = best;
             r->providers_added = q.scope == GPURENT_GANG_PROVIDER ? 1 : 0;
         }
+        /* With a framework build, the CUDA and cc minima are partly the
+         * build's: lowering the request's own numbers would not admit those
+         * nodes, so the framework lines below speak for them instead. */
         for (uint32_t c = 0; c < GPURENT_MC_COUNT; c++)
-            if (out->eliminated_only[c] && c != GPURENT_MC_GANG && c != GPURENT_MC_KIND) relax_one(&x, c, out);
+            if (out->eliminated_only[c] && c != GPURENT_MC_GANG && c != GPURENT_MC_KIND &&
+                !(out->framework[0] && (c == GPURENT_MC_CUDA || c == GPURENT_MC_CC)))
+                relax_one(&x, c, out);
     }
 done:
     ml_search_free(&s);
@@ -439,6 +494,35 @@ static void diff_text(gr_bytes *b, const gpurent_match_candidate *w, const gpure
     line(b, "\n");
 }
 
+static void cuda_text(uint32_t v, char *buf, size_t n)
+{
+    snprintf(buf, n, "%u.%u", v / 1000, v % 1000 / 10);
+}
+
+/* What the tables made of the request's names: unknown models, and the
+ * framework build's needs against the nodes that miss them. */
+static void names_text(gr_bytes *b, const gpurent_match_explain *ex)
+{
+    for (uint32_t i = 0; i < ex->unknown_model_count && i < GPURENT_REQUEST_MAX_LIST; i++)
+        line(b, "  model '%s' is not in the model table v%u; matched as an exact name\n", ex->unknown_models[i],
+             ex->model_table_version);
+    if (!ex->framework[0]) return;
+    char need[16], best[16];
+    cuda_text(ex->framework_cuda, need, sizeof need);
+    cuda_text(ex->framework_cuda_best, best, sizeof best);
+    if (ex->framework_cuda_nodes == 1)
+        line(b, "  %s needs CUDA %s; node has %s", ex->framework, need, best);
+    else if (ex->framework_cuda_nodes > 1)
+        line(b, "  %s needs CUDA %s; %u nodes have less (at most %s)", ex->framework, need, ex->framework_cuda_nodes,
+             best);
+    if (ex->framework_cuda_nodes)
+        line(b, ex->framework_alt[0] ? "; %s would run there\n" : "\n", ex->framework_alt);
+    if (ex->framework_cc_nodes)
+        line(b, "  %s ships no code for compute capability %u.%u (%u node%s%s)\n", ex->framework,
+             ex->framework_cc_lowest / 10, ex->framework_cc_lowest % 10, ex->framework_cc_nodes,
+             ex->framework_cc_nodes == 1 ? "" : "s", ex->framework_cc_nodes > 1 ? ", the lowest capability named" : "");
+}
+
 GPURENT_API gpurent_status gpurent_match_explain_render(const gpurent_match_explain *ex, gpurent_buf *out)
 {
     GR_CHECK_ARG(ex && out, "explanation or out is NULL");
@@ -486,6 +570,7 @@ GPURENT_API gpurent_status gpurent_match_explain_render(const gpurent_match_expl
              ex->relax[i].providers_added == 1 ? "" : "s", ex->relax[i].nodes_added,
              ex->relax[i].nodes_added == 1 ? "" : "s");
     }
+    names_text(&b, ex);
     if (ex->candidate_count > 0) cand_text(&b, "chosen", &ex->candidates[0]);
     if (ex->candidate_count > 1) {
         cand_text(&b, "runner-up", &ex->candidates[1]);

@@ -7,6 +7,7 @@
 
 #include "../wire/mp_internal.h"
 #include "match_internal.h"
+#include "models_internal.h"
 
 /* ---- hashing and lookups ---- */
 
@@ -449,10 +450,17 @@ static int offer_prepare(gpurent_market *m, const gpurent_offer *o, offer_prep *
     p->shares = gr_calloc(o->node_count, sizeof *p->shares);
     p->slots = gr_calloc(o->node_count, sizeof *p->slots);
     if (!p->models || !p->shares || !p->slots) return gr_fail(GPURENT_E_NOMEM, "market: offer of %u nodes", o->node_count);
+    const char *last = NULL, *canon = NULL;
     for (uint32_t i = 0; i < o->node_count; i++) {
         const gpurent_node *src = &o->nodes[i];
         uint32_t b;
-        if ((rc = name_intern(m, &m->models, src->gpu.model, &p->models[i], ML_REF_OFFER))) return rc;
+        /* The model table's canonical id where it knows the name (pure: the
+         * table's digest is in the policy digest); the name as given where not. */
+        if (!last || strcmp(last, src->gpu.model)) { /* nodes of one offer mostly share a model */
+            last = src->gpu.model;
+            canon = ml_model_canonical(last);
+        }
+        if ((rc = name_intern(m, &m->models, canon ? canon : src->gpu.model, &p->models[i], ML_REF_OFFER))) return rc;
         p->nmodels = i + 1;
         if ((rc = ml_bucket_for(m, p->models[i], (uint8_t)src->shared, &b))) return rc;
         if (src->shared && !(p->shares[i] = gr_malloc(src->gpu_count)))
@@ -652,6 +660,36 @@ static void lists_release(gpurent_market *m, const mreq *q)
     for (uint32_t i = 0; i < l->nm; i++) name_release(m, &m->models, ml_l_models(l)[i], ML_REF_REQUEST);
     for (uint32_t i = 0; i < l->nr; i++) name_release(m, &m->regions, ml_l_regions(l)[i], ML_REF_REQUEST);
     for (uint32_t i = 0; i < l->nxr; i++) name_release(m, &m->regions, ml_l_xregions(l)[i], ML_REF_REQUEST);
+    for (uint32_t i = 0; i < l->nraw; i++) name_release(m, &m->models, ml_l_raw(l)[i], ML_REF_REQUEST);
+}
+
+/* The request's models as the market holds them: a name the model table
+ * knows becomes its canonical id, a family every member's id, and a name it
+ * does not know stays as it is (matched exactly); repeats are dropped.
+ * Pure: the same table gives the same list. */
+int ml_req_models(const gpurent_request *r, char (*out)[GPURENT_NAME_MAX], uint32_t *count)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < r->model_count && i < GPURENT_REQUEST_MAX_LIST; i++) {
+        const char *name = r->models[i];
+        const gpurent_model *one = NULL;
+        uint32_t kind = gpurent_model_lookup(name, &one);
+        uint32_t members = kind == GPURENT_NAME_FAMILY ? gpurent_model_family_size(name) : 1;
+        for (uint32_t j = 0; j < members; j++) {
+            const char *s = kind == GPURENT_NAME_FAMILY ? gpurent_model_family_member(name, j)->id
+                            : one                       ? one->id
+                                                        : name;
+            uint32_t k = 0;
+            while (k < n && strcmp(out[k], s)) k++;
+            if (k < n) continue;
+            if (n >= ML_MAX_REQ_MODELS)
+                return gr_fail(GPURENT_E_LIMIT, "request '%s': models expand to more than %u names", r->request_id,
+                               ML_MAX_REQ_MODELS);
+            snprintf(out[n++], GPURENT_NAME_MAX, "%s", s);
+        }
+    }
+    *count = n;
+    return GPURENT_OK;
 }
 
 int ml_req_prepare(const gpurent_market *m, const gpurent_request *r, mreq *q, int intern)
@@ -676,16 +714,39 @@ int ml_req_prepare(const gpurent_market *m, const gpurent_request *r, mreq *q, i
     q->tiers = (uint8_t)r->allowed_tiers;
     q->verified_only = (uint8_t)r->verified_only;
     q->alive = 1;
+    uint32_t fw = 0;
+    if (r->framework[0]) {
+        const gpurent_framework *f = gpurent_framework_find(r->framework);
+        if (!f)
+            return gr_fail(GPURENT_E_INVALID_ARG, "request '%s': framework '%s' is not in the framework table v%u",
+                           r->request_id, r->framework, GPURENT_FRAMEWORK_TABLE_VERSION);
+        fw = (uint32_t)(f - gpurent_framework_at(0)) + 1u;
+        if (f->cuda_version > q->cuda) q->cuda = f->cuda_version; /* the build's CUDA is a minimum like the request's own */
+    }
+    char models[ML_MAX_REQ_MODELS][GPURENT_NAME_MAX];
+    uint32_t nmodels = 0;
+    int rc = ml_req_models(r, models, &nmodels);
+    if (rc) return rc;
     uint32_t nkeys = r->provider_count + r->excluded_provider_count;
-    if (!r->model_count && !r->region_count && !r->excluded_region_count && !nkeys) return GPURENT_OK;
-    uint32_t names = r->model_count + r->region_count + r->excluded_region_count;
-    mlists *l = gr_calloc(1, ml_l_size(names, nkeys));
+    if (!nmodels && !r->region_count && !r->excluded_region_count && !nkeys && !fw) return GPURENT_OK;
+    /* Keep the request's own words where the tables rewrote them: its model
+     * names as interned ids (2 bytes each; the names are shared), its framework
+     * and own CUDA minimum in the extra bytes. */
+    int raw = nmodels != r->model_count;
+    for (uint32_t i = 0; i < nmodels && !raw; i++) raw = strcmp(models[i], r->models[i]) != 0;
+    uint32_t nraw = raw ? r->model_count : 0;
+    uint32_t names = nmodels + r->region_count + r->excluded_region_count + nraw;
+    size_t extra = fw ? 4 + strlen(r->framework) + 1 : 0;
+    mlists *l = gr_calloc(1, ml_l_size(names, nkeys) + extra);
     if (!l) return gr_fail(GPURENT_E_NOMEM, "market: request lists");
+    l->fw = (uint8_t)fw;
+    l->extra = (uint16_t)extra;
     gpurent_market *mm = intern ? (gpurent_market *)m : NULL;
     uint16_t *ids = l->ids;
-    int rc = resolve_names(m, mm, ids, &l->nm, r->models, NULL, r->model_count, 1);
+    rc = resolve_names(m, mm, ids, &l->nm, (const char(*)[GPURENT_NAME_MAX])models, NULL, nmodels, 1);
     if (!rc) rc = resolve_names(m, mm, ids + l->nm, &l->nr, NULL, r->regions, r->region_count, 0);
     if (!rc) rc = resolve_names(m, mm, ids + l->nm + l->nr, &l->nxr, NULL, r->excluded_regions, r->excluded_region_count, 0);
+    if (!rc) rc = resolve_names(m, mm, ids + l->nm + l->nr + l->nxr, &l->nraw, r->models, NULL, nraw, 1);
     if (rc) {
         if (mm) {
             q->lists = l; /* the lists resolved in full hold references; the failed one released its own */
@@ -700,6 +761,11 @@ int ml_req_prepare(const gpurent_market *m, const gpurent_request *r, mreq *q, i
     uint8_t *keys = (uint8_t *)(ids + names);
     memcpy(keys, r->providers, (size_t)l->np * GPURENT_KEY_BYTES);
     memcpy(keys + (size_t)l->np * GPURENT_KEY_BYTES, r->excluded_providers, (size_t)l->nxp * GPURENT_KEY_BYTES);
+    char *x = (char *)ml_l_extra(l);
+    if (fw) {
+        for (int i = 0; i < 4; i++) *x++ = (char)(r->min_cuda_version >> (24 - 8 * i));
+        memcpy(x, r->framework, strlen(r->framework) + 1);
+    }
     q->lists = l;
     return GPURENT_OK;
 }
@@ -713,7 +779,7 @@ void ml_req_release(mreq *q)
 static uint64_t lists_size(const mlists *l)
 {
     /* what was asked for, rounded as malloc rounds, plus its header */
-    return l ? (ml_l_size(l->nm + l->nr + l->nxr, l->np + l->nxp) + 15u) / 16u * 16u + 8u : 0;
+    return l ? (ml_l_size(l->nm + l->nr + l->nxr + l->nraw, l->np + l->nxp) + l->extra + 15u) / 16u * 16u + 8u : 0;
 }
 
 GPURENT_API gpurent_status gpurent_market_add_request(gpurent_market *m, const gpurent_request *req)

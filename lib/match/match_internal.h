@@ -8,6 +8,7 @@
 
 #include "../core/core_internal.h"
 #include "gpurent/match.h"
+#include "gpurent/models.h"
 
 #define NIL UINT32_MAX
 #define ML_LEVELS 256    /* score levels per index list */
@@ -18,8 +19,11 @@
  * the policy digest instead of signing different receipts under one.
  * 2: bucket histograms and 12 capacity classes (December 2026).
  * 3: serving a request comes first: the improvement phase takes any move
- *    that places one more request, the best value change among them. */
-#define ML_ALGORITHM 3
+ *    that places one more request, the best value change among them.
+ * 4: model names resolve through the model table (offers to canonical ids,
+ *    request families to their members) and requests may name a framework
+ *    build; the two tables' digests join the policy digest. */
+#define ML_ALGORITHM 4
 #define ML_CLASSES 12    /* free-capacity classes per bucket */
 #define ML_PPM 1000000u
 #define ML_MAX_NAMES 65534u /* interned models / regions */
@@ -38,6 +42,8 @@
  * or regions cannot refuse a provider a new model or region. */
 #define ML_MAX_REQ_NAMES 16384u
 #define ML_NONE 0xffffu     /* a name the market has never seen */
+/* A request's models after families expand (8 names, each a family of at most 8). */
+#define ML_MAX_REQ_MODELS 64u
 
 /* ---- hash table: key -> slot, keys live in the caller's arrays ---- */
 typedef struct mtab {
@@ -106,7 +112,12 @@ typedef struct mprov {
 /* A request's lists, allocated to size: name ids (models, regions,
  * excluded regions), then provider keys (included, then excluded). */
 typedef struct mlists {
-    uint8_t nm, nr, nxr, np, nxp, pad[3];
+    uint8_t nm, nr, nxr, np, nxp;
+    uint8_t fw;            /* framework build: its table index + 1; 0 = none */
+    uint8_t nraw;          /* the request's model names as written, when the table rewrote any (0: the
+                              resolved ids are the request's names); interned ids after the excluded regions */
+    uint8_t pad;
+    uint16_t extra;        /* bytes after the keys (a framework's own words) */
     uint16_t ids[];
 } mlists;
 
@@ -115,11 +126,21 @@ static inline const uint16_t *ml_l_regions(const mlists *l) { return l->ids + l-
 static inline const uint16_t *ml_l_xregions(const mlists *l) { return l->ids + l->nm + l->nr; }
 static inline const uint8_t (*ml_l_keys(const mlists *l))[GPURENT_KEY_BYTES]
 {
-    return (const uint8_t (*)[GPURENT_KEY_BYTES])(const void *)(l->ids + l->nm + l->nr + l->nxr);
+    return (const uint8_t (*)[GPURENT_KEY_BYTES])(const void *)(l->ids + l->nm + l->nr + l->nxr + l->nraw);
 }
+/* The request's own model names (ids in the model names), kept only so that
+ * its record can be rebuilt (snapshots); matching never reads them. */
+static inline const uint16_t *ml_l_raw(const mlists *l) { return l->ids + l->nm + l->nr + l->nxr; }
 static inline size_t ml_l_size(uint32_t names, uint32_t keys)
 {
     return sizeof(mlists) + names * sizeof(uint16_t) + (size_t)keys * GPURENT_KEY_BYTES;
+}
+/* The extra bytes (after the keys), so that the request's record can be
+ * rebuilt as it came (snapshots): with a framework, its own min_cuda_version
+ * (4 bytes, big-endian) and the framework as written (NUL-terminated). */
+static inline const char *ml_l_extra(const mlists *l)
+{
+    return (const char *)(ml_l_keys(l) + l->np + l->nxp);
 }
 
 typedef struct mreq {
@@ -251,6 +272,8 @@ uint32_t ml_node_find(const gpurent_market *m, uint32_t prov, const char *id);
 uint32_t ml_req_find(const gpurent_market *m, const char *id);
 /* Build a transient request entry (lists resolved read-only); free with ml_req_release. */
 int ml_req_prepare(const gpurent_market *m, const gpurent_request *req, mreq *out, int intern);
+/* The request's model names resolved through the model table (market.c). */
+int ml_req_models(const gpurent_request *r, char (*out)[GPURENT_NAME_MAX], uint32_t *count);
 void ml_req_release(mreq *q);
 /* Set a node's free capacity (whole GPUs or one GPU's share) and relink it. */
 void ml_node_set_free(gpurent_market *m, uint32_t n, uint32_t gpu_free);

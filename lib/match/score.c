@@ -8,6 +8,7 @@
 
 #include "../wire/mp_internal.h"
 #include "match_internal.h"
+#include "models_internal.h"
 
 #define DEF_PRICE_REF 1000000ull        /* 1 unit per GPU-hour */
 #define DEF_PERF_PRICE_CAP 250000ull    /* GFLOPS per unit per hour */
@@ -98,12 +99,22 @@ int ml_policy_digest(const gpurent_match_options *in, uint8_t out[GPURENT_DIGEST
     gr_writer w;
     gpurent_buf b = {NULL, 0};
     gr_wr_init(&w);
-    gr_wr_map(&w, 14);
+    /* The tables that resolve names in requests and offers decide matches
+     * too: matchers with different tables must not share a policy digest. */
+    uint8_t models[GPURENT_DIGEST_BYTES], frameworks[GPURENT_DIGEST_BYTES];
+    int rc = gpurent_model_table_digest(models);
+    if (!rc) rc = gpurent_framework_table_digest(frameworks);
+    if (rc) return rc;
+    gr_wr_map(&w, 16);
     for (uint32_t i = 0; i < 14; i++) {
         gr_wr_uint(&w, i);
         gr_wr_uint(&w, v[i]);
     }
-    int rc = gr_wr_finish(&w, &b);
+    gr_wr_uint(&w, 14);
+    gr_wr_bin(&w, models, sizeof models);
+    gr_wr_uint(&w, 15);
+    gr_wr_bin(&w, frameworks, sizeof frameworks);
+    rc = gr_wr_finish(&w, &b);
     if (rc) return rc;
     crypto_generichash(out, GPURENT_DIGEST_BYTES, b.data, b.len, NULL, 0);
     gpurent_buf_free(&b);
@@ -219,7 +230,8 @@ uint32_t ml_check(const gpurent_market *m, const mreq *q, const mnode *n, int al
     if ((q->share != 0) != (n->shared != 0)) FAIL(GPURENT_MC_KIND);
     if (l && l->nm && !has16(ml_l_models(l), l->nm, n->model)) FAIL(GPURENT_MC_MODEL);
     if (n->vram_mib < q->min_vram) FAIL(GPURENT_MC_VRAM);
-    if (n->cc < q->cc) FAIL(GPURENT_MC_CC);
+    if (n->cc < q->cc || (l && l->fw && !ml_framework_supports(gpurent_framework_at(l->fw - 1u), n->cc)))
+        FAIL(GPURENT_MC_CC); /* below the minimum, or no kernels of the request's framework build */
     if (n->gflops < q->min_gflops) FAIL(GPURENT_MC_FP32);
     if (q->iface && n->iface != q->iface) FAIL(GPURENT_MC_INTERFACE);
     if (n->cuda < q->cuda) FAIL(GPURENT_MC_CUDA);

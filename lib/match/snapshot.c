@@ -153,8 +153,21 @@ static void req_public(const gpurent_market *m, const mreq *q, gpurent_request *
     r->submitted_at = q->submitted_at;
     const mlists *l = q->lists;
     if (!l) return;
-    r->model_count = l->nm;
-    for (uint32_t i = 0; i < l->nm; i++) snprintf(r->models[i], GPURENT_NAME_MAX, "%s", m->models.name[ml_l_models(l)[i]]);
+    const char *x = ml_l_extra(l);
+    if (l->fw) { /* the request's own CUDA minimum and framework, as written */
+        r->min_cuda_version = 0;
+        for (int i = 0; i < 4; i++) r->min_cuda_version = r->min_cuda_version << 8 | (uint8_t)*x++;
+        snprintf(r->framework, sizeof r->framework, "%s", x);
+    }
+    if (l->nraw) { /* the model names as written (the resolved ids are what matching reads) */
+        r->model_count = l->nraw;
+        for (uint32_t i = 0; i < l->nraw; i++)
+            snprintf(r->models[i], GPURENT_NAME_MAX, "%s", m->models.name[ml_l_raw(l)[i]]);
+    } else {
+        r->model_count = l->nm;
+        for (uint32_t i = 0; i < l->nm; i++)
+            snprintf(r->models[i], GPURENT_NAME_MAX, "%s", m->models.name[ml_l_models(l)[i]]);
+    }
     r->region_count = l->nr;
     for (uint32_t i = 0; i < l->nr; i++)
         snprintf(r->regions[i], GPURENT_REGION_MAX, "%s", m->regions.name[ml_l_regions(l)[i]]);

@@ -28,7 +28,7 @@ static const gr_field req_fields[] = {
 };
 #undef RF
 #define N_(a) (sizeof(a) / sizeof((a)[0]))
-#define REQ_FIELDS 24 /* type + 18 scalars + 5 lists */
+#define REQ_FIELDS 24 /* type + 18 scalars + 5 lists; + the optional framework (key 24) */
 
 /* The five set-valued fields, described once for encode, decode and checks. */
 typedef struct list_desc {
@@ -112,7 +112,7 @@ static int check_request(const gpurent_request *q, int need_sorted)
         return gr_fail(GPURENT_E_INVALID_FIELD, "request.allowed_tiers: bit 0 set (tiers are 1..7)");
     for (size_t i = 0; i < N_(lists); i++)
         if ((rc = check_list(q, &lists[i], need_sorted))) return rc;
-    return GPURENT_OK;
+    return gr_check_cstr(q->framework, sizeof q->framework, 1, "request", "framework");
 }
 
 GPURENT_API gpurent_status gpurent_request_validate(const gpurent_request *req)
@@ -130,7 +130,7 @@ GPURENT_API gpurent_status gpurent_request_encode(const gpurent_request *req, gp
     if (rc) return rc;
     gr_writer w;
     gr_wr_init(&w);
-    gr_wr_map(&w, REQ_FIELDS);
+    gr_wr_map(&w, REQ_FIELDS + (req->framework[0] != '\0'));
     gr_wr_uint(&w, 0);
     gr_wr_uint(&w, GPURENT_RECORD_REQUEST);
     gr_wr_fields(&w, req, req_fields, N_(req_fields));
@@ -155,6 +155,10 @@ GPURENT_API gpurent_status gpurent_request_encode(const gpurent_request *req, gp
             if (d->is_bin) gr_wr_bin(&w, (const uint8_t *)it, d->item_size);
             else gr_wr_cstr(&w, it);
         }
+    }
+    if (req->framework[0]) { /* key 24 exists only when set: a request without it keeps its old bytes */
+        gr_wr_uint(&w, 24);
+        gr_wr_cstr(&w, req->framework);
     }
     return gr_wr_finish(&w, out);
 }
@@ -196,9 +200,16 @@ GPURENT_API gpurent_status gpurent_request_decode(const uint8_t *data, size_t le
     gpurent_request q;
     memset(&q, 0, sizeof q);
     gr_rd_init(&r, data, len, "request");
-    int rc = gr_rd_record(&r, REQ_FIELDS, GPURENT_RECORD_REQUEST);
+    /* 24 entries, or 25 with the optional framework (key 24): peek at the
+     * map's count; gr_rd_record checks everything else. */
+    gr_reader peek = r;
+    uint32_t n = REQ_FIELDS;
+    if (gr_rd_map(&peek, &n) || n != REQ_FIELDS + 1) n = REQ_FIELDS;
+    int rc = gr_rd_record(&r, n, GPURENT_RECORD_REQUEST);
     if (!rc) rc = gr_rd_fields(&r, &q, req_fields, N_(req_fields));
     for (size_t l = 0; !rc && l < N_(lists); l++) rc = read_list(&r, &q, &lists[l]);
+    if (!rc && n > REQ_FIELDS) /* present means set: an empty framework is not canonical */
+        rc = gr_rd_field_str(&r, 24, "framework", q.framework, sizeof q.framework, 0);
     if (!rc) rc = gr_rd_end(&r);
     if (!rc) rc = check_request(&q, 1);
     if (!rc) *out = q;

@@ -77,6 +77,10 @@ static const fake_machine fake_machines[] = {
     {"exit_init", 0, 0, 0, 0, 100, 1, {H100_SXM(0x1b)}, FAKE_BAD_EXIT_INIT},
     {"forge_init", 0, 0, 0, 0, 100, 1, {H100_SXM(0x1b)}, FAKE_BAD_FORGE_INIT},
     {"duplicate", 0, 0, 0, 0, 100, 8, {H100_SXM(0x1b)}, FAKE_BAD_DUPLICATE},
+    /* An A100 that calls itself an H100 (gpu-check must refuse its figures). */
+    {"impostor", 0, 0, 0, 0, 100, 1,
+     {{"NVIDIA H100 80GB HBM3", 0, 0x1b, 0, 8, 0, 108, 64, 1410000, 1593000, 5120, 41943040, 1, 2048,
+       85899345920ull, 31500}}, FAKE_BAD_NONE},
 };
 
 #endif

@@ -36,6 +36,11 @@ from .match import (  # noqa: F401
     Preset, Constraint, constraint_name, MatchOptions, Breakdown, Candidate, Miss, Relaxation, Explanation,
     Stats, Digests, GpuOwner, GPU_HELD_OFFER, GPU_HELD_REPORT, Placement, Assignment, Receipt, Market,
 )
+from .models import (  # noqa: F401
+    NameKind, name_kind_name, Model, Framework, model_table_version, model_table_digest, models, model_find,
+    model_lookup, model_family, model_find_pci, framework_table_version, framework_table_digest, frameworks,
+    framework_find,
+)
 
 __all__ = [
     "capi", "Error", "STATUS_CLASSES", "class_for_status", "Handle",
@@ -55,6 +60,10 @@ __all__ = [
     # match
     "Preset", "Constraint", "constraint_name", "MatchOptions", "Breakdown", "Candidate", "Miss", "Relaxation",
     "Explanation", "Stats", "Digests", "GpuOwner", "GPU_HELD_OFFER", "GPU_HELD_REPORT", "Placement", "Assignment", "Receipt", "Market",
+    # models
+    "NameKind", "name_kind_name", "Model", "Framework", "model_table_version", "model_table_digest", "models",
+    "model_find", "model_lookup", "model_family", "model_find_pci", "framework_table_version",
+    "framework_table_digest", "frameworks", "framework_find",
 ] + [c.__name__ for c in STATUS_CLASSES.values()] + [
     "CoreError", "SnapshotError", "WireError", "AttestError", "ProbeError", "TierError", "MatchError",
 ]

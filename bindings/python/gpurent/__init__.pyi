@@ -230,13 +230,14 @@ class Request(_Record):
     excluded_regions: List[str]
     providers: List[bytes]
     excluded_providers: List[bytes]
+    framework: str
     def __init__(self, request_id: str = ..., gpu_count: int = ..., gang_nodes: int = ..., gang_scope: int = ...,
                  vram_share_pct: int = ..., min_vram_mib: int = ..., min_cc: int = ..., min_fp32_gflops: int = ...,
                  interface: int = ..., min_cuda_version: int = ..., max_price_micro_per_gpu_hour: int = ...,
                  allowed_tiers: int = ..., duration_s: int = ..., verified_only: int = ..., cpu_millicores: int = ...,
                  ram_mib: int = ..., disk_gib: int = ..., submitted_at: int = ..., models: List[str] = ...,
                  regions: List[str] = ..., excluded_regions: List[str] = ..., providers: List[bytes] = ...,
-                 excluded_providers: List[bytes] = ...) -> None: ...
+                 excluded_providers: List[bytes] = ..., framework: str = ...) -> None: ...
     def validate(self) -> None: ...
     def encode(self) -> bytes: ...
     @classmethod
@@ -836,6 +837,15 @@ class Explanation:
     relaxations: List[Relaxation]
     candidates: List[Candidate]
     text: str
+    model_table_version: int
+    unknown_models: List[str]
+    framework: str
+    framework_cuda: int
+    framework_cuda_nodes: int
+    framework_cuda_best: int
+    framework_cc_nodes: int
+    framework_cc_lowest: int
+    framework_alt: str
 
 class Stats:
     providers: int
@@ -918,3 +928,62 @@ class Market(Handle):
     def match(self, now: int, cancel: Optional[Cancel] = ...) -> Receipt: ...
     def apply(self, receipt: Receipt) -> None: ...
     def explain(self, request: Request) -> Explanation: ...
+
+# ---- models ----
+
+class NameKind(enum.IntEnum):
+    UNKNOWN = ...
+    ID = ...
+    DRIVER = ...
+    ALIAS = ...
+    FAMILY = ...
+
+def name_kind_name(kind: int) -> str: ...
+
+class Model:
+    id: str
+    family: str
+    vendor: str
+    interface: int
+    cc_major: int
+    cc_minor: int
+    sm_count: int
+    boost_clock_mhz: int
+    bus_width_bits: int
+    memory_mib: int
+    mem_bw_mbps: int
+    fp32_gflops: int
+    pci: Tuple[Tuple[int, int, int, int], ...]
+    names: Tuple[str, ...]
+    aliases: Tuple[str, ...]
+    source: str
+    def __init__(self, id: str, family: str, vendor: str, interface: int, cc_major: int, cc_minor: int,
+                 sm_count: int, boost_clock_mhz: int, bus_width_bits: int, memory_mib: int, mem_bw_mbps: int,
+                 fp32_gflops: int, pci: Tuple[Tuple[int, int, int, int], ...] = ..., names: Tuple[str, ...] = ...,
+                 aliases: Tuple[str, ...] = ..., source: str = ...) -> None: ...
+
+def model_table_version() -> int: ...
+def model_table_digest() -> bytes: ...
+def models() -> List[Model]: ...
+def model_find(name: str) -> Optional[Model]: ...
+def model_lookup(name: str) -> NameKind: ...
+def model_family(name: str) -> List[Model]: ...
+def model_find_pci(vendor: int, device: int, subsys_vendor: int = ..., subsys_device: int = ...) -> Optional[Model]: ...
+
+class Framework:
+    id: str
+    framework: str
+    version: str
+    cuda_version: int
+    archs: Tuple[int, ...]
+    ptx_cc: int
+    aliases: Tuple[str, ...]
+    source: str
+    def __init__(self, id: str, framework: str, version: str, cuda_version: int, archs: Tuple[int, ...] = ...,
+                 ptx_cc: int = ..., aliases: Tuple[str, ...] = ..., source: str = ...) -> None: ...
+    def supports_cc(self, cc_major: int, cc_minor: int) -> bool: ...
+
+def framework_table_version() -> int: ...
+def framework_table_digest() -> bytes: ...
+def frameworks() -> List[Framework]: ...
+def framework_find(name: str) -> Optional[Framework]: ...

@@ -171,6 +171,7 @@ FIELD_DOCS: Dict[str, Dict[str, str]] = {
         "excluded_regions": "list of str: regions never used",
         "providers": f"list of 32-byte keys, at most {capi.REQUEST_MAX_LIST}: allowed providers (empty = any)",
         "excluded_providers": "list of 32-byte keys: providers never used",
+        "framework": "str: a framework build the node must run (\"torch 2.5+cu124\", see framework_find; \"\" = none)",
     },
     "Envelope": {
         "statement": "int (RecordType): the record type of the payload",

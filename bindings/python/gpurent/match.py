@@ -210,6 +210,15 @@ class Explanation:
     relaxations: List[Relaxation] = field(default_factory=list)
     candidates: List[Candidate] = field(default_factory=list)
     text: str = ""
+    model_table_version: int = 0
+    unknown_models: List[str] = field(default_factory=list)
+    framework: str = ""
+    framework_cuda: int = 0
+    framework_cuda_nodes: int = 0
+    framework_cuda_best: int = 0
+    framework_cc_nodes: int = 0
+    framework_cc_lowest: int = 0
+    framework_alt: str = ""
 
     @classmethod
     def _from_c(cls, c: Any) -> "Explanation":
@@ -222,6 +231,11 @@ class Explanation:
             relaxations=[Relaxation(**_fields_from_c(Relaxation, c.relax_at(i))) for i in range(c.relax_count)],
             candidates=[Candidate._from_c(c.candidate_at(i)) for i in range(c.candidate_count)],
             text=capi.match_explain_render(c).decode("utf-8", "replace"),
+            model_table_version=c.model_table_version,
+            unknown_models=[c.unknown_model_at(i) for i in range(c.unknown_model_count)],
+            framework=c.framework, framework_cuda=c.framework_cuda, framework_cuda_nodes=c.framework_cuda_nodes,
+            framework_cuda_best=c.framework_cuda_best, framework_cc_nodes=c.framework_cc_nodes,
+            framework_cc_lowest=c.framework_cc_lowest, framework_alt=c.framework_alt,
         )
 
 

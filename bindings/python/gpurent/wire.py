@@ -264,6 +264,7 @@ class Request(_Record):
     excluded_regions: List[str] = _f(21, [])
     providers: List[bytes] = _f(22, [])
     excluded_providers: List[bytes] = _f(23, [])
+    framework: str = _f(24, "")
 
     def _to_c(self) -> Any:
         c = capi.request()
@@ -308,7 +309,7 @@ class Request(_Record):
         return cls._from_c(c)
 
 
-Request._scalars = [f.name for f in dataclasses.fields(Request) if f.metadata["key"] <= 18]
+Request._scalars = [f.name for f in dataclasses.fields(Request) if f.metadata["key"] <= 18 or f.name == "framework"]
 
 
 def check_canonical(data: bytes) -> None:

@@ -73,15 +73,15 @@ def _expected_map(record, rtype=None):
             v = [(_expected_map(x) if dataclasses.is_dataclass(x) else x) for x in v]
         # A GPU report's device has no key metadata: keys 1-28 in field order.
         key = f.metadata["key"] if "key" in f.metadata else i + 1
-        # docs/wire-format.md 2.0: keys added later are left out when 0.
-        if key >= OPTIONAL_FROM.get(type(record), 1 << 30) and v == 0:
+        # docs/wire-format.md 2.0: keys added later are left out when 0 (or "").
+        if key >= OPTIONAL_FROM.get(type(record), 1 << 30) and v in (0, ""):
             continue
         m[key] = v
     return m
 
 
 #: The first optional key of each map that has them (docs/wire-format.md 2.0).
-OPTIONAL_FROM = {gpurent.GPU: 22, gpurent.ProbeDevice: 25}
+OPTIONAL_FROM = {gpurent.GPU: 22, gpurent.ProbeDevice: 25, gpurent.Request: 24}
 
 
 RTYPES = {gpurent.GPU: gpurent.RecordType.GPU, gpurent.Offer: gpurent.RecordType.OFFER,
