@@ -7,6 +7,7 @@
  * at its first node above the request's price cap. Searches always finish a
  * level before they stop and rank with a total order, so results never
  * depend on the order inside a level. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "match_internal.h"
@@ -172,6 +173,7 @@ void ml_level_table(gpurent_market *m)
 
 void ml_index_link(gpurent_market *m, uint32_t n)
 {
+    if (m->defer_link) return; /* ml_index_link_all links it */
     mnode *x = &m->nodes[n];
     uint32_t b = m->bucket_of[(uint32_t)x->model * 2u + x->shared] - 1u; /* created when the offer was prepared */
     mbucket *bk = m->buckets[b];
@@ -200,6 +202,37 @@ void ml_index_link(gpurent_market *m, uint32_t n)
     else l->head[lvl] = n;
     l->bits[lvl / 64] |= 1ull << (lvl % 64);
     l->count++;
+}
+
+typedef struct link_key {
+    uint64_t price;
+    uint32_t slot, pad;
+} link_key;
+
+static int link_key_desc(const void *a, const void *b)
+{
+    const link_key *x = a, *y = b;
+    if (x->price != y->price) return x->price < y->price ? 1 : -1;
+    return x->slot < y->slot ? 1 : x->slot > y->slot ? -1 : 0;
+}
+
+int ml_index_link_all(gpurent_market *m)
+{
+    m->defer_link = 0;
+    uint32_t k = 0;
+    for (uint32_t n = 0; n < m->node_used; n++) k += m->nodes[n].alive && m->nodes[n].list == NIL;
+    if (!k) return GPURENT_OK;
+    link_key *v = gr_malloc((size_t)k * sizeof *v);
+    if (!v) return gr_fail(GPURENT_E_NOMEM, "market: linking %u nodes", k);
+    k = 0;
+    for (uint32_t n = 0; n < m->node_used; n++)
+        if (m->nodes[n].alive && m->nodes[n].list == NIL) v[k++] = (link_key){m->nodes[n].price, n, 0};
+    /* A level list is in ascending (price, slot) order: linking from the
+     * largest down, each node goes in before every node already there. */
+    qsort(v, k, sizeof *v, link_key_desc);
+    for (uint32_t i = 0; i < k; i++) ml_index_link(m, v[i].slot);
+    gr_free(v);
+    return GPURENT_OK;
 }
 
 void ml_index_unlink(gpurent_market *m, uint32_t n)

@@ -8,7 +8,9 @@
  * numbers or index links. Loading rebuilds the market through the calls the
  * market itself uses (put_offer, set_trust, set_verified, add_request, the
  * lease table, the capacity setters), so the index is built by the same
- * code as in a market that never stopped; then every invariant is checked
+ * code as in a market that never stopped (except that the records' digests
+ * come from the body, checked for requests, and that the index is linked
+ * once at the end, not after every call); then every invariant is checked
  * with ml_market_check and a snapshot that breaks one loads nothing.
  *
  * Body layout (integers little-endian, a name is LE8 length then its bytes):
@@ -130,7 +132,7 @@ static void put_node(gr_bytes *b, const gpurent_market *m, const mnode *x)
 static void req_public(const gpurent_market *m, const mreq *q, gpurent_request *r)
 {
     memset(r, 0, sizeof *r);
-    snprintf(r->request_id, sizeof r->request_id, "%s", q->id);
+    ml_strcpy(r->request_id, sizeof r->request_id, q->id);
     r->gpu_count = q->gpu_count;
     r->gang_nodes = q->gang_nodes;
     r->gang_scope = q->scope;
@@ -151,13 +153,13 @@ static void req_public(const gpurent_market *m, const mreq *q, gpurent_request *
     const mlists *l = q->lists;
     if (!l) return;
     r->model_count = l->nm;
-    for (uint32_t i = 0; i < l->nm; i++) snprintf(r->models[i], GPURENT_NAME_MAX, "%s", m->models.name[ml_l_models(l)[i]]);
+    for (uint32_t i = 0; i < l->nm; i++) ml_strcpy(r->models[i], GPURENT_NAME_MAX, m->models.name[ml_l_models(l)[i]]);
     r->region_count = l->nr;
     for (uint32_t i = 0; i < l->nr; i++)
-        snprintf(r->regions[i], GPURENT_REGION_MAX, "%s", m->regions.name[ml_l_regions(l)[i]]);
+        ml_strcpy(r->regions[i], GPURENT_REGION_MAX, m->regions.name[ml_l_regions(l)[i]]);
     r->excluded_region_count = l->nxr;
     for (uint32_t i = 0; i < l->nxr; i++)
-        snprintf(r->excluded_regions[i], GPURENT_REGION_MAX, "%s", m->regions.name[ml_l_xregions(l)[i]]);
+        ml_strcpy(r->excluded_regions[i], GPURENT_REGION_MAX, m->regions.name[ml_l_xregions(l)[i]]);
     r->provider_count = l->np;
     memcpy(r->providers, ml_l_keys(l), (size_t)l->np * GPURENT_KEY_BYTES);
     r->excluded_provider_count = l->nxp;
@@ -351,13 +353,13 @@ static int get_provider(gr_snap_reader *r, gpurent_market *m, uint8_t prev_key[3
         rc = gr_snap_done(r, WHAT);
         goto out;
     }
-    if ((rc = gpurent_market_put_offer(m, &o))) {
+    /* the saved digest is the market's (of the offer record it was put with) */
+    if ((rc = ml_put_offer_digested(m, &o, digest))) {
         if (rc != GPURENT_E_NOMEM) BAD_WHY("provider %u: its offer is refused", k);
         goto out;
     }
     if ((rc = gpurent_market_set_trust(m, key, tier, score))) goto out;
     uint32_t pi = *slot = ml_prov_find(m, key);
-    memcpy(m->provs[pi].digest, digest, 32);
     for (uint32_t i = 0; i < n; i++)
         if (verified[i]) m->nodes[m->provs[pi].nodes[i]].verified = 1;
 out:
@@ -390,14 +392,16 @@ static int get_requests(gr_snap_reader *r, gpurent_market *m)
             rc = BAD("requests %u and %u out of order or repeated", k - 1, k);
             break;
         }
-        snprintf(prev, sizeof prev, "%s", q->request_id);
+        ml_strcpy(prev, sizeof prev, q->request_id);
         uint8_t mine[32];
         crypto_generichash(mine, 32, rec, len, NULL, 0);
         if (memcmp(mine, digest, 32) != 0) {
             rc = BAD("request %u: digest is not its record's", k);
             break;
         }
-        if ((rc = gpurent_market_add_request(m, q)) && rc != GPURENT_E_NOMEM) BAD_WHY("request %u refused", k);
+        /* a canonical record decodes to the request that encodes to it, so
+         * its hash is the digest the market would compute */
+        if ((rc = ml_add_request_digested(m, q, mine)) && rc != GPURENT_E_NOMEM) BAD_WHY("request %u refused", k);
     }
     gr_free(q);
     return rc;
@@ -479,6 +483,14 @@ static int get_capacity(gr_snap_reader *r, gpurent_market *m, const uint32_t *sl
     return GPURENT_OK;
 }
 
+/* What the market derives from the state the body gave: the index, built
+ * in one pass now that every node has its final trust, verification and
+ * free capacity. Derived tables a market keeps are rebuilt here. */
+static int rebuild_derived(gpurent_market *m)
+{
+    return ml_index_link_all(m);
+}
+
 GPURENT_API gpurent_status gpurent_market_load(gpurent_market **out, const uint8_t *data, size_t len,
                                                const gpurent_match_options *expect, uint64_t *input_seq)
 {
@@ -507,6 +519,7 @@ GPURENT_API gpurent_status gpurent_market_load(gpurent_market **out, const uint8
     if (memcmp(mine, h.params, 32) != 0) return BAD("the header's params digest is not its options'");
     gpurent_market *m = NULL;
     if ((rc = gpurent_market_new(&m, &o, seed))) return rc;
+    m->defer_link = 1; /* the index is built once, at the end (rebuild_derived) */
     uint32_t np = gr_get_count(&r, 100), *slots = np ? gr_calloc(np, sizeof *slots) : NULL;
     if (r.bad) rc = gr_snap_done(&r, WHAT);
     else if (np && !slots) rc = gr_fail(GPURENT_E_NOMEM, WHAT ": %u providers", np);
@@ -517,6 +530,7 @@ GPURENT_API gpurent_status gpurent_market_load(gpurent_market **out, const uint8
     if (!rc) rc = get_capacity(&r, m, slots, np);
     if (!rc) rc = gr_snap_done(&r, WHAT);
     gr_free(slots);
+    if (!rc) rc = rebuild_derived(m);
     if (!rc && ml_market_check(m)) BAD_WHY("the rebuilt market breaks an invariant%s", "");
     if (rc) {
         gpurent_market_free(m);

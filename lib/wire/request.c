@@ -76,11 +76,11 @@ static int check_list(const gpurent_request *q, const list_desc *d, int need_sor
                        GPURENT_REQUEST_MAX_LIST);
     for (uint32_t i = 0; i < n; i++) {
         const char *it = list_item(q, d, i);
-        if (!d->is_bin) {
+        /* the item's name is formatted only for the detail of a failure */
+        if (!d->is_bin && gr_check_cstr(it, d->item_size, 0, "request", d->name)) {
             char name[48];
             snprintf(name, sizeof name, "%s[%u]", d->name, i);
-            int rc = gr_check_cstr(it, d->item_size, 0, "request", name);
-            if (rc) return rc;
+            return gr_check_cstr(it, d->item_size, 0, "request", name);
         }
         for (uint32_t j = 0; j < i; j++) {
             int c = item_cmp(d, list_item(q, d, j), it);
