@@ -7,7 +7,6 @@
  * at its first node above the request's price cap. Searches always finish a
  * level before they stop and rank with a total order, so results never
  * depend on the order inside a level. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "match_internal.h"
@@ -209,11 +208,29 @@ typedef struct link_key {
     uint32_t slot, pad;
 } link_key;
 
-static int link_key_desc(const void *a, const void *b)
+/* Stable LSD radix sort of v (k items) by descending price, a byte a
+ * pass, skipping the bytes every price shares; tmp holds k items. */
+static link_key *sort_price_desc(link_key *v, link_key *tmp, uint32_t k)
 {
-    const link_key *x = a, *y = b;
-    if (x->price != y->price) return x->price < y->price ? 1 : -1;
-    return x->slot < y->slot ? 1 : x->slot > y->slot ? -1 : 0;
+    uint64_t all_or = 0, all_and = UINT64_MAX;
+    for (uint32_t i = 0; i < k; i++) all_or |= v[i].price, all_and &= v[i].price;
+    uint32_t count[256];
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        if ((((all_or ^ all_and) >> shift) & 0xffu) == 0) continue; /* one digit for all */
+        memset(count, 0, sizeof count);
+        for (uint32_t i = 0; i < k; i++) count[0xffu - (v[i].price >> shift & 0xffu)]++;
+        uint32_t sum = 0;
+        for (uint32_t d = 0; d < 256; d++) {
+            uint32_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (uint32_t i = 0; i < k; i++) tmp[count[0xffu - (v[i].price >> shift & 0xffu)]++] = v[i];
+        link_key *t = v;
+        v = tmp;
+        tmp = t;
+    }
+    return v;
 }
 
 int ml_index_link_all(gpurent_market *m)
@@ -222,15 +239,15 @@ int ml_index_link_all(gpurent_market *m)
     uint32_t k = 0;
     for (uint32_t n = 0; n < m->node_used; n++) k += m->nodes[n].alive && m->nodes[n].list == NIL;
     if (!k) return GPURENT_OK;
-    link_key *v = gr_malloc((size_t)k * sizeof *v);
+    link_key *v = gr_malloc((size_t)k * 2 * sizeof *v);
     if (!v) return gr_fail(GPURENT_E_NOMEM, "market: linking %u nodes", k);
     k = 0;
-    for (uint32_t n = 0; n < m->node_used; n++)
+    for (uint32_t n = m->node_used; n-- > 0;) /* descending slots: the sort is stable */
         if (m->nodes[n].alive && m->nodes[n].list == NIL) v[k++] = (link_key){m->nodes[n].price, n, 0};
     /* A level list is in ascending (price, slot) order: linking from the
      * largest down, each node goes in before every node already there. */
-    qsort(v, k, sizeof *v, link_key_desc);
-    for (uint32_t i = 0; i < k; i++) ml_index_link(m, v[i].slot);
+    const link_key *s = sort_price_desc(v, v + k, k);
+    for (uint32_t i = 0; i < k; i++) ml_index_link(m, s[i].slot);
     gr_free(v);
     return GPURENT_OK;
 }

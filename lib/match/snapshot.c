@@ -166,9 +166,10 @@ static void req_public(const gpurent_market *m, const mreq *q, gpurent_request *
     memcpy(r->excluded_providers, ml_l_keys(l) + l->np, (size_t)l->nxp * GPURENT_KEY_BYTES);
 }
 
-GPURENT_API gpurent_status gpurent_market_save(const gpurent_market *m, uint64_t input_seq, gpurent_buf *out)
+/* Header and body, without the checksum, into *bp (gr_snap_finish /
+ * _finish_file); on failure nothing is left to free. */
+static int encode(const gpurent_market *m, uint64_t input_seq, gr_bytes *bp)
 {
-    GR_CHECK_ARG(m && out, "market or out is NULL");
     uint8_t digest[32];
     int rc = ml_policy_digest(&m->opts, digest);
     if (rc) return rc;
@@ -249,7 +250,7 @@ GPURENT_API gpurent_status gpurent_market_save(const gpurent_market *m, uint64_t
             else gr_put_u8(&b, x->gpu_free);
         }
     }
-    rc = gr_snap_finish(&b, out);
+    *bp = b;
 done:
     gr_free(pv);
     gr_free(rq);
@@ -541,14 +542,20 @@ GPURENT_API gpurent_status gpurent_market_load(gpurent_market **out, const uint8
     return GPURENT_OK;
 }
 
+GPURENT_API gpurent_status gpurent_market_save(const gpurent_market *m, uint64_t input_seq, gpurent_buf *out)
+{
+    GR_CHECK_ARG(m && out, "market or out is NULL");
+    gr_bytes b;
+    int rc = encode(m, input_seq, &b);
+    return rc ? rc : gr_snap_finish(&b, out);
+}
+
 GPURENT_API gpurent_status gpurent_market_save_file(const gpurent_market *m, uint64_t input_seq, const char *path)
 {
     GR_CHECK_ARG(m && path, "market or path is NULL");
-    gpurent_buf b = {0};
-    int rc = gpurent_market_save(m, input_seq, &b);
-    if (!rc) rc = gr_file_write_atomic(path, b.data, b.len, 1, WHAT);
-    gpurent_buf_free(&b);
-    return rc;
+    gr_bytes b;
+    int rc = encode(m, input_seq, &b);
+    return rc ? rc : gr_snap_finish_file(&b, path, WHAT);
 }
 
 GPURENT_API gpurent_status gpurent_market_load_file(gpurent_market **out, const char *path,

@@ -157,9 +157,9 @@ static size_t body_hint(const gpurent_tier_engine *e)
     return n;
 }
 
-GPURENT_API gpurent_status gpurent_tier_save(const gpurent_tier_engine *e, uint64_t input_seq, gpurent_buf *out)
+/* Header and body, without the checksum (gr_snap_finish / _finish_file). */
+static void encode(const gpurent_tier_engine *e, uint64_t input_seq, gr_bytes *bp)
 {
-    GR_CHECK_ARG(e && out, "engine or out is NULL");
     gr_bytes b;
     gr_snap_begin(&b, GR_SNAP_TIER, SNAP_VERSION, e->params_digest, input_seq, body_hint(e));
     put_options(&b, &e->o);
@@ -185,6 +185,14 @@ GPURENT_API gpurent_status gpurent_tier_save(const gpurent_tier_engine *e, uint6
         gr_put_u32(&b, s->tier_after);
         gr_put_u32(&b, s->uptime_ppm);
     }
+    *bp = b;
+}
+
+GPURENT_API gpurent_status gpurent_tier_save(const gpurent_tier_engine *e, uint64_t input_seq, gpurent_buf *out)
+{
+    GR_CHECK_ARG(e && out, "engine or out is NULL");
+    gr_bytes b;
+    encode(e, input_seq, &b);
     return gr_snap_finish(&b, out);
 }
 
@@ -407,11 +415,9 @@ GPURENT_API gpurent_status gpurent_tier_load(gpurent_tier_engine **out, const ui
 GPURENT_API gpurent_status gpurent_tier_save_file(const gpurent_tier_engine *e, uint64_t input_seq, const char *path)
 {
     GR_CHECK_ARG(e && path, "engine or path is NULL");
-    gpurent_buf b = {0};
-    int rc = gpurent_tier_save(e, input_seq, &b);
-    if (!rc) rc = gr_file_write_atomic(path, b.data, b.len, 1, WHAT);
-    gpurent_buf_free(&b);
-    return rc;
+    gr_bytes b;
+    encode(e, input_seq, &b);
+    return gr_snap_finish_file(&b, path, WHAT);
 }
 
 GPURENT_API gpurent_status gpurent_tier_load_file(gpurent_tier_engine **out, const char *path,

@@ -7,7 +7,13 @@
 
 static int write_cb(void *data, const char *buf, size_t len)
 {
-    gr_bytes_append((gr_bytes *)data, buf, len);
+    gr_bytes *b = data;
+    if (b->data && !b->failed && len <= b->cap - b->len) { /* the common case, without a call (records encode a value at a time) */
+        memcpy(b->data + b->len, buf, len);
+        b->len += len;
+        return 0;
+    }
+    gr_bytes_append(b, buf, len);
     return 0;
 }
 
