@@ -29,10 +29,12 @@
  * A lease part whose node left the market (or changed shape) gives nothing
  * back when the lease ends, so it is not saved. */
 #include <sodium.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/snap_internal.h"
+#include "../wire/mp_internal.h"
 #include "match_internal.h"
 
 #define SNAP_VERSION 1u
@@ -131,7 +133,10 @@ static void put_node(gr_bytes *b, const gpurent_market *m, const mnode *x)
  * market digested when it came). */
 static void req_public(const gpurent_market *m, const mreq *q, gpurent_request *r)
 {
-    memset(r, 0, sizeof *r);
+    /* every scalar and count is set; list slots past a count are never read,
+     * so the lists are not cleared (a request's worth of bytes per request) */
+    memset(r, 0, offsetof(gpurent_request, models));
+    r->model_count = r->region_count = r->excluded_region_count = r->provider_count = r->excluded_provider_count = 0;
     ml_strcpy(r->request_id, sizeof r->request_id, q->id);
     r->gpu_count = q->gpu_count;
     r->gang_nodes = q->gang_nodes;
@@ -206,19 +211,19 @@ static int encode(const gpurent_market *m, uint64_t input_seq, gr_bytes *bp)
         rc = gr_fail(GPURENT_E_NOMEM, WHAT ": request");
         goto done;
     }
+    if (r) memset(r, 0, sizeof *r); /* req_public clears the fields it does not set */
     for (uint32_t k = 0; k < m->req_live; k++) {
         const mreq *q = &m->reqs[rq[k]];
         req_public(m, q, r);
-        gpurent_buf e = {NULL, 0};
-        if ((rc = gpurent_request_encode(r, &e))) {
+        gr_put_raw(&b, q->digest, 32);
+        size_t at = b.len;
+        gr_put_u32(&b, 0); /* the record's length, patched once it is written after it */
+        if ((rc = gr_request_encode_into(r, &b))) {
             gr_free(r);
             gr_bytes_free(&b);
             goto done;
         }
-        gr_put_raw(&b, q->digest, 32);
-        gr_put_u32(&b, (uint32_t)e.len);
-        gr_put_raw(&b, e.data, e.len);
-        gpurent_buf_free(&e);
+        if (!b.failed) gr_le_store(b.data + at, b.len - at - 4, 4);
     }
     gr_free(r);
     gr_put_u32(&b, m->lease_live);
