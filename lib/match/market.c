@@ -724,7 +724,8 @@ static uint64_t lists_size(const mlists *l)
 
 static int add_request(gpurent_market *m, const gpurent_request *req, const uint8_t *digest)
 {
-    int rc = gpurent_request_validate(req);
+    /* with its digest, the request was decoded from its record, which checked it */
+    int rc = digest ? GPURENT_OK : gpurent_request_validate(req);
     if (rc) return rc;
     if (ml_req_find(m, req->request_id) != NIL || lease_find(m, req->request_id) != NIL)
         return gr_fail(GPURENT_E_EXISTS, "request '%s' is already pending or leased", req->request_id);

@@ -255,8 +255,9 @@ void ml_node_set_share(gpurent_market *m, uint32_t n, uint32_t gpu, uint32_t pct
 int ml_lease_reserve(gpurent_market *m, uint32_t count);
 /* gpurent_market_put_offer / gpurent_market_add_request with the record's
  * digest given (a snapshot holds it), so the record is not re-encoded and
- * hashed; every check of the public call is made. The request's digest must
- * be that of its canonical record (the caller hashed the bytes it decoded). */
+ * hashed; every other check of the public call is made. The request must
+ * come from gpurent_request_decode (which validated it, so it is not
+ * validated again) and its digest be the hash of the bytes decoded. */
 int ml_put_offer_digested(gpurent_market *m, const gpurent_offer *o, const uint8_t digest[GPURENT_DIGEST_BYTES]);
 int ml_add_request_digested(gpurent_market *m, const gpurent_request *req, const uint8_t digest[GPURENT_DIGEST_BYTES]);
 void ml_lease_add(gpurent_market *m, const char *id, mlease_part *parts, uint32_t count);
