@@ -82,7 +82,8 @@ static int fsync_dir(const char *dir)
  * fsync that follows finds little left to do. A hint: errors are ignored. */
 static void start_writeback(int fd)
 {
-#ifdef SYNC_FILE_RANGE_WRITE
+#if defined(__linux__) && !defined(__EMSCRIPTEN__) && defined(SYNC_FILE_RANGE_WRITE)
+    /* (emscripten's libc declares it but does not define it) */
     (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 #else
     (void)fd;
