@@ -91,3 +91,23 @@ test('64-bit values: numbers when exact, bigint above 2^53, either accepted', ()
   for (const h of hashes) assert.ok(typeof h === 'bigint' ? h > BigInt(Number.MAX_SAFE_INTEGER) : Number.isSafeInteger(h));
   assert.ok(hashes.some((h) => typeof h === 'bigint'), 'eight 64-bit hashes, all below 2^53?');
 });
+
+test('adoptReplay: a store given another store\'s replay memory refuses what that store saw', () => {
+  const k = gr.Key.generate(), seen = new gr.TrustStore(), fresh = new gr.TrustStore();
+  try {
+    for (const t of [seen, fresh]) t.add(k.publicKey, gr.Role.provider);
+    const payload = gr.encode({ type: 'gpu', model: 'H100', ccMajor: 9 });
+    const env = k.sign({ statement: 'gpu', issuedAt: NOW, expiresAt: NOW + 60, nonce: seed(9).subarray(0, 16) }, payload);
+    gr.verifyEnvelope(seen, env, { now: NOW });
+    assert.throws(() => gr.verifyEnvelope(seen, env, { now: NOW }), { code: 'GPURENT_E_REPLAYED' });
+    const other = new gr.TrustStore();
+    try {
+      other.add(k.publicKey, gr.Role.provider);
+      fresh.adoptReplay(seen);
+      assert.throws(() => gr.verifyEnvelope(fresh, env, { now: NOW }), { code: 'GPURENT_E_REPLAYED' });
+      gr.verifyEnvelope(other, env, { now: NOW }); // a store without the window accepts it once
+      assert.equal(fresh.size, 1); // keys are untouched
+      assert.throws(() => fresh.adoptReplay({}), { code: 'GPURENT_E_INVALID_ARG' });
+    } finally { other.free(); }
+  } finally { k.free(); seen.free(); fresh.free(); }
+});
