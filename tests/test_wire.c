@@ -10,6 +10,7 @@
 
 #include "gpurent.h"
 #include "core/core_internal.h"
+#include "wire/mp_internal.h"
 #include "support/gen.h"
 
 static int under_valgrind(void) { return getenv("GPURENT_TEST_VALGRIND") != NULL; }
@@ -605,6 +606,44 @@ static void test_request_rules(void **state)
     assert_non_null(strstr(gpurent_last_error_message(), "not NUL-terminated"));
 }
 
+/* gr_wr_uint writes integers itself (the encoders' hot path): byte for
+ * byte what msgpack-c's msgpack_pack_uint64 writes, at every form boundary. */
+static void test_uint_matches_msgpack(void **state)
+{
+    (void)state;
+    uint64_t v[64];
+    size_t n = 0;
+    const uint64_t edges[] = {0x80, 0x100, 0x10000, 0x100000000ull};
+    v[n++] = 0;
+    v[n++] = UINT64_MAX;
+    for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
+        v[n++] = edges[i] - 1;
+        v[n++] = edges[i];
+        v[n++] = edges[i] + 1;
+    }
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    while (n < sizeof v / sizeof *v) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        v[n++] = x >> (x % 64);
+    }
+    for (size_t i = 0; i < n; i++) {
+        gr_writer w;
+        gr_wr_init(&w);
+        gr_wr_uint(&w, v[i]);
+        gpurent_buf ours = {0};
+        assert_int_equal(gr_wr_finish(&w, &ours), GPURENT_OK);
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_uint64(&pk, v[i]);
+        assert_int_equal(ours.len, sb.size);
+        assert_memory_equal(ours.data, sb.data, sb.size);
+        msgpack_sbuffer_destroy(&sb);
+        gpurent_buf_free(&ours);
+    }
+}
+
 static void test_null_args(void **state)
 {
     (void)state;
@@ -645,7 +684,7 @@ int main(void)
         cmocka_unit_test(test_gpu_pci_ids),
         cmocka_unit_test(test_offer_validation),    cmocka_unit_test(test_request_sets),
         cmocka_unit_test(test_request_list_helpers), cmocka_unit_test(test_request_rules),
-        cmocka_unit_test(test_null_args),
+        cmocka_unit_test(test_null_args),            cmocka_unit_test(test_uint_matches_msgpack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -135,6 +135,8 @@ export class TrustStore implements Freeable {
   roles(publicKey: Bytes): number;
   readonly size: number;
   clearReplay(): void;
+  /** Copy src's replay memory over this store's (keys, roles, revocations stay). */
+  adoptReplay(src: TrustStore): void;
   free(): void;
 }
 export interface VerifyOptions {

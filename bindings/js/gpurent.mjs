@@ -701,6 +701,13 @@ export class TrustStore extends Handle {
   }
   get size() { return M._gpurent_trust_key_count(this.live); }
   clearReplay() { M._gpurent_trust_replay_clear(this.live); }
+  /** Replace this store's replay memory with a copy of `src`'s (its capacity, the
+   *  statements it remembers, their eviction order): this store then refuses as
+   *  replays exactly what `src` would. Keys, roles and revocations stay as they are. */
+  adoptReplay(src) {
+    if (!(src instanceof TrustStore)) throw new GpurentError(-1, 'GPURENT_E_INVALID_ARG', 'adoptReplay: src is not a TrustStore');
+    check(M._gpurent_trust_adopt_replay(this.live, src.live));
+  }
 }
 function key32(k) {
   const b = asBytes(k);

@@ -38,6 +38,10 @@ void gr_snap_begin(gr_bytes *b, uint32_t kind, uint32_t version, const uint8_t p
                    size_t body_hint);
 /* Patch the body length, append the checksum and hand the bytes over. */
 int gr_snap_finish(gr_bytes *b, gpurent_buf *out);
+/* gr_snap_finish into the file at `path` (gr_file_write_atomic, mode 0600):
+ * the body goes to the file first and the checksum is computed while the
+ * disk writes it; `b` is freed. */
+int gr_snap_finish_file(gr_bytes *b, const char *path, const char *what);
 
 static inline uint8_t *gr_put_room(gr_bytes *b, size_t n)
 {

@@ -22,14 +22,35 @@ void gr_snap_begin(gr_bytes *b, uint32_t kind, uint32_t version, const uint8_t p
     gr_put_u64(b, 0); /* body length, patched by gr_snap_finish */
 }
 
+static void checksum(const uint8_t *data, size_t len, uint8_t *sum)
+{
+    crypto_generichash(sum, GR_SNAP_SUM, data, len, NULL, 0);
+}
+
+/* Patch the body length and make room for the checksum: 0, or the failure. */
+static int seal(gr_bytes *b)
+{
+    if (b->failed || b->len < GR_SNAP_HEADER) return GPURENT_E_NOMEM;
+    gr_le_store(b->data + 56, b->len - GR_SNAP_HEADER, 8);
+    return gr_put_room(b, GR_SNAP_SUM) ? GPURENT_OK : GPURENT_E_NOMEM;
+}
+
 int gr_snap_finish(gr_bytes *b, gpurent_buf *out)
 {
-    if (!b->failed && b->len >= GR_SNAP_HEADER) {
-        gr_le_store(b->data + 56, b->len - GR_SNAP_HEADER, 8);
-        uint8_t *sum = gr_put_room(b, GR_SNAP_SUM);
-        if (sum) crypto_generichash(sum, GR_SNAP_SUM, b->data, b->len - GR_SNAP_SUM, NULL, 0);
-    }
+    if (seal(b) == GPURENT_OK) checksum(b->data, b->len - GR_SNAP_SUM, b->data + b->len - GR_SNAP_SUM);
     return gr_bytes_finish(b, out);
+}
+
+int gr_snap_finish_file(gr_bytes *b, const char *path, const char *what)
+{
+    int rc = seal(b);
+    if (rc) {
+        gr_bytes_free(b);
+        return gr_fail(rc, "%s: out of memory while encoding", what);
+    }
+    rc = gr_file_write_atomic_tail(path, b->data, b->len, GR_SNAP_SUM, checksum, 1, what);
+    gr_bytes_free(b);
+    return rc;
 }
 
 int gr_snap_open(const uint8_t *data, size_t len, uint32_t kind, uint32_t version_max, const uint8_t *expect_params,

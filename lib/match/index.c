@@ -172,6 +172,7 @@ void ml_level_table(gpurent_market *m)
 
 void ml_index_link(gpurent_market *m, uint32_t n)
 {
+    if (m->defer_link) return; /* ml_index_link_all links it */
     mnode *x = &m->nodes[n];
     uint32_t b = m->bucket_of[(uint32_t)x->model * 2u + x->shared] - 1u; /* created when the offer was prepared */
     mbucket *bk = m->buckets[b];
@@ -200,6 +201,55 @@ void ml_index_link(gpurent_market *m, uint32_t n)
     else l->head[lvl] = n;
     l->bits[lvl / 64] |= 1ull << (lvl % 64);
     l->count++;
+}
+
+typedef struct link_key {
+    uint64_t price;
+    uint32_t slot, pad;
+} link_key;
+
+/* Stable LSD radix sort of v (k items) by descending price, a byte a
+ * pass, skipping the bytes every price shares; tmp holds k items. */
+static link_key *sort_price_desc(link_key *v, link_key *tmp, uint32_t k)
+{
+    uint64_t all_or = 0, all_and = UINT64_MAX;
+    for (uint32_t i = 0; i < k; i++) all_or |= v[i].price, all_and &= v[i].price;
+    uint32_t count[256];
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        if ((((all_or ^ all_and) >> shift) & 0xffu) == 0) continue; /* one digit for all */
+        memset(count, 0, sizeof count);
+        for (uint32_t i = 0; i < k; i++) count[0xffu - (v[i].price >> shift & 0xffu)]++;
+        uint32_t sum = 0;
+        for (uint32_t d = 0; d < 256; d++) {
+            uint32_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (uint32_t i = 0; i < k; i++) tmp[count[0xffu - (v[i].price >> shift & 0xffu)]++] = v[i];
+        link_key *t = v;
+        v = tmp;
+        tmp = t;
+    }
+    return v;
+}
+
+int ml_index_link_all(gpurent_market *m)
+{
+    m->defer_link = 0;
+    uint32_t k = 0;
+    for (uint32_t n = 0; n < m->node_used; n++) k += m->nodes[n].alive && m->nodes[n].list == NIL;
+    if (!k) return GPURENT_OK;
+    link_key *v = gr_malloc((size_t)k * 2 * sizeof *v);
+    if (!v) return gr_fail(GPURENT_E_NOMEM, "market: linking %u nodes", k);
+    k = 0;
+    for (uint32_t n = m->node_used; n-- > 0;) /* descending slots: the sort is stable */
+        if (m->nodes[n].alive && m->nodes[n].list == NIL) v[k++] = (link_key){m->nodes[n].price, n, 0};
+    /* A level list is in ascending (price, slot) order: linking from the
+     * largest down, each node goes in before every node already there. */
+    const link_key *s = sort_price_desc(v, v + k, k);
+    for (uint32_t i = 0; i < k; i++) ml_index_link(m, s[i].slot);
+    gr_free(v);
+    return GPURENT_OK;
 }
 
 void ml_index_unlink(gpurent_market *m, uint32_t n)

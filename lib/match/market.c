@@ -135,7 +135,7 @@ static int name_intern(gpurent_market *m, mnames *n, const char *s, uint16_t *ou
     if ((rc = mtab_put(&n->tab, ml_hash(m, s, strlen(s), NULL, 0), id))) return rc;
     if (id == n->count) n->count++;
     else n->free_head = n->orefs[id];
-    snprintf(n->name[id], GPURENT_NAME_MAX, "%s", s);
+    ml_strcpy(n->name[id], GPURENT_NAME_MAX, s);
     n->orefs[id] = n->qrefs[id] = 0;
     n->live++;
     if (kind == ML_REF_REQUEST) n->req_only++;
@@ -326,7 +326,7 @@ static uint64_t digest_prefix(const uint8_t d[GPURENT_DIGEST_BYTES])
 static void node_fill(mnode *x, const gpurent_node *src, uint32_t prov, uint16_t model, uint8_t *share)
 {
     const gpurent_gpu *g = &src->gpu;
-    snprintf(x->id, sizeof x->id, "%s", src->node_id);
+    ml_strcpy(x->id, sizeof x->id, src->node_id);
     x->price = src->price_micro_per_gpu_hour;
     x->ram_mib = src->ram_mib;
     x->disk_gib = src->disk_gib;
@@ -438,10 +438,12 @@ static void prep_free(offer_prep *p, uint32_t count)
     gr_free(p->slots);
 }
 
-static int offer_prepare(gpurent_market *m, const gpurent_offer *o, offer_prep *p)
+static int offer_prepare(gpurent_market *m, const gpurent_offer *o, const uint8_t *digest, offer_prep *p)
 {
     memset(p, 0, sizeof *p);
-    int rc = offer_digest(o, p->digest);
+    int rc = GPURENT_OK;
+    if (digest) memcpy(p->digest, digest, sizeof p->digest);
+    else rc = offer_digest(o, p->digest);
     if (!rc) rc = offer_kinds_check(o);
     if (rc) return rc;
     if ((rc = name_intern(m, &m->regions, o->region, &p->region, ML_REF_OFFER))) return rc;
@@ -473,9 +475,8 @@ static int offer_prepare(gpurent_market *m, const gpurent_offer *o, offer_prep *
     return GPURENT_OK;
 }
 
-GPURENT_API gpurent_status gpurent_market_put_offer(gpurent_market *m, const gpurent_offer *o)
+static int put_offer(gpurent_market *m, const gpurent_offer *o, const uint8_t *digest)
 {
-    GR_CHECK_ARG(m && o, "market or offer is NULL");
     int rc = gpurent_offer_validate(o);
     if (rc) return rc;
     uint32_t pi = ml_prov_find(m, o->provider_key);
@@ -485,7 +486,7 @@ GPURENT_API gpurent_status gpurent_market_put_offer(gpurent_market *m, const gpu
                        (unsigned long long)o->seq, (unsigned long long)m->provs[pi].seq);
     if ((rc = ml_gpuid_prepare(m, pi, o))) return rc; /* one GPU, one place (gpuid.c) */
     offer_prep p;
-    if ((rc = offer_prepare(m, o, &p))) {
+    if ((rc = offer_prepare(m, o, digest, &p))) {
         prep_undo(m, o, &p);
         prep_free(&p, o->node_count);
         return rc;
@@ -523,7 +524,7 @@ GPURENT_API gpurent_status gpurent_market_put_offer(gpurent_market *m, const gpu
             m->nodes[n].list = NIL;
             m->node_live++;
             m->nodes[n].provider = pi;
-            snprintf(m->nodes[n].id, sizeof m->nodes[n].id, "%s", src->node_id);
+            ml_strcpy(m->nodes[n].id, sizeof m->nodes[n].id, src->node_id);
             mtab_put(&m->node_tab, node_hash(m, pi, src->node_id), n); /* reserved */
         } else {
             ml_index_unlink(m, n);
@@ -569,6 +570,17 @@ GPURENT_API gpurent_status gpurent_market_put_offer(gpurent_market *m, const gpu
     for (uint32_t i = 0; i < o->node_count; i++) rescore(m, pv->nodes[i]);
     prep_free(&p, o->node_count);
     return GPURENT_OK;
+}
+
+GPURENT_API gpurent_status gpurent_market_put_offer(gpurent_market *m, const gpurent_offer *o)
+{
+    GR_CHECK_ARG(m && o, "market or offer is NULL");
+    return put_offer(m, o, NULL);
+}
+
+int ml_put_offer_digested(gpurent_market *m, const gpurent_offer *o, const uint8_t digest[GPURENT_DIGEST_BYTES])
+{
+    return put_offer(m, o, digest);
 }
 
 GPURENT_API gpurent_status gpurent_market_remove_offer(gpurent_market *m, const uint8_t provider_key[GPURENT_KEY_BYTES])
@@ -695,7 +707,7 @@ int ml_req_models(const gpurent_request *r, char (*out)[GPURENT_NAME_MAX], uint3
 int ml_req_prepare(const gpurent_market *m, const gpurent_request *r, mreq *q, int intern)
 {
     memset(q, 0, sizeof *q);
-    snprintf(q->id, sizeof q->id, "%s", r->request_id);
+    ml_strcpy(q->id, sizeof q->id, r->request_id);
     q->min_vram = r->min_vram_mib;
     q->min_gflops = r->min_fp32_gflops;
     q->max_price = r->max_price_micro_per_gpu_hour;
@@ -782,23 +794,24 @@ static uint64_t lists_size(const mlists *l)
     return l ? (ml_l_size(l->nm + l->nr + l->nxr + l->nraw, l->np + l->nxp) + l->extra + 15u) / 16u * 16u + 8u : 0;
 }
 
-GPURENT_API gpurent_status gpurent_market_add_request(gpurent_market *m, const gpurent_request *req)
+static int add_request(gpurent_market *m, const gpurent_request *req, const uint8_t *digest)
 {
-    GR_CHECK_ARG(m && req, "market or request is NULL");
-    int rc = gpurent_request_validate(req);
+    /* with its digest, the request was decoded from its record, which checked it */
+    int rc = digest ? GPURENT_OK : gpurent_request_validate(req);
     if (rc) return rc;
     if (ml_req_find(m, req->request_id) != NIL || lease_find(m, req->request_id) != NIL)
         return gr_fail(GPURENT_E_EXISTS, "request '%s' is already pending or leased", req->request_id);
     mreq q;
     gpurent_buf b = {NULL, 0};
     if ((rc = reserve((void **)&m->reqs, &m->req_cap, m->req_used + 1, sizeof *m->reqs, "requests")) ||
-        (rc = mtab_reserve(&m->req_tab, 1)) || (rc = gpurent_request_encode(req, &b)))
+        (rc = mtab_reserve(&m->req_tab, 1)) || (!digest && (rc = gpurent_request_encode(req, &b))))
         return rc;
     if ((rc = ml_req_prepare(m, req, &q, 1))) {
         gpurent_buf_free(&b);
         return rc;
     }
-    crypto_generichash(q.digest, sizeof q.digest, b.data, b.len, NULL, 0);
+    if (digest) memcpy(q.digest, digest, sizeof q.digest);
+    else crypto_generichash(q.digest, sizeof q.digest, b.data, b.len, NULL, 0);
     gpurent_buf_free(&b);
     uint32_t slot;
     SLOT_ALLOC(m, reqs, req_used, req_free_head, gpu_count, slot);
@@ -808,6 +821,17 @@ GPURENT_API gpurent_status gpurent_market_add_request(gpurent_market *m, const g
     m->lists_bytes += lists_size(q.lists);
     hist_add(m, &q, 1);
     return GPURENT_OK;
+}
+
+GPURENT_API gpurent_status gpurent_market_add_request(gpurent_market *m, const gpurent_request *req)
+{
+    GR_CHECK_ARG(m && req, "market or request is NULL");
+    return add_request(m, req, NULL);
+}
+
+int ml_add_request_digested(gpurent_market *m, const gpurent_request *req, const uint8_t digest[GPURENT_DIGEST_BYTES])
+{
+    return add_request(m, req, digest);
 }
 
 static void req_drop(gpurent_market *m, uint32_t slot)
@@ -860,7 +884,7 @@ void ml_lease_add(gpurent_market *m, const char *id, mlease_part *parts, uint32_
     uint32_t slot;
     SLOT_ALLOC(m, leases, lease_used, lease_free_head, count, slot);
     mlease *l = &m->leases[slot];
-    snprintf(l->id, sizeof l->id, "%s", id);
+    ml_strcpy(l->id, sizeof l->id, id);
     l->count = count;
     l->parts = parts;
     mtab_put(&m->lease_tab, ml_hash(m, id, strlen(id), NULL, 0), slot); /* reserved */

@@ -5,6 +5,7 @@
 #define GPURENT_MATCH_INTERNAL_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "../core/core_internal.h"
 #include "gpurent/match.h"
@@ -44,6 +45,15 @@
 #define ML_NONE 0xffffu     /* a name the market has never seen */
 /* A request's models after families expand (8 names, each a family of at most 8). */
 #define ML_MAX_REQ_MODELS 64u
+
+/* Copy a string into a field of `cap` bytes, cut to cap-1 bytes as
+ * snprintf("%s") would (the hot paths copy a name per node or request). */
+static inline void ml_strcpy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
 
 /* ---- hash table: key -> slot, keys live in the caller's arrays ---- */
 typedef struct mtab {
@@ -262,6 +272,7 @@ struct gpurent_market {
     uint32_t *claim_head;      /* [node slot] -> first claim, NIL none */
     uint32_t claim_head_cap;
     mtab claim_tab;
+    uint8_t defer_link;        /* snapshot load: nodes stay unlinked until ml_index_link_all */
 };
 
 /* ---- market.c ---- */
@@ -281,6 +292,13 @@ void ml_node_set_share(gpurent_market *m, uint32_t n, uint32_t gpu, uint32_t pct
 /* Make room for `count` leases; then ml_lease_add cannot fail (it takes
  * `parts`, applies them and drops the pending request). */
 int ml_lease_reserve(gpurent_market *m, uint32_t count);
+/* gpurent_market_put_offer / gpurent_market_add_request with the record's
+ * digest given (a snapshot holds it), so the record is not re-encoded and
+ * hashed; every other check of the public call is made. The request must
+ * come from gpurent_request_decode (which validated it, so it is not
+ * validated again) and its digest be the hash of the bytes decoded. */
+int ml_put_offer_digested(gpurent_market *m, const gpurent_offer *o, const uint8_t digest[GPURENT_DIGEST_BYTES]);
+int ml_add_request_digested(gpurent_market *m, const gpurent_request *req, const uint8_t digest[GPURENT_DIGEST_BYTES]);
 void ml_lease_add(gpurent_market *m, const char *id, mlease_part *parts, uint32_t count);
 
 /* Grow an array to hold `want` items of `size` bytes (capacity doubles,
@@ -318,6 +336,10 @@ int ml_market_check(const gpurent_market *m);
 
 /* ---- index.c ---- */
 void ml_index_link(gpurent_market *m, uint32_t n);
+/* Link every live node left unlinked while m->defer_link was set (which it
+ * clears): in descending price order, so each link is an O(1) insertion at
+ * the head of its level list instead of a walk. */
+int ml_index_link_all(gpurent_market *m);
 void ml_index_unlink(gpurent_market *m, uint32_t n);
 int ml_bucket_for(gpurent_market *m, uint16_t model, uint8_t shared, uint32_t *out);
 /* Count one node in / out of its bucket; a bucket left without nodes is freed. */

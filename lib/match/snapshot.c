@@ -8,7 +8,9 @@
  * numbers or index links. Loading rebuilds the market through the calls the
  * market itself uses (put_offer, set_trust, set_verified, add_request, the
  * lease table, the capacity setters), so the index is built by the same
- * code as in a market that never stopped; then every invariant is checked
+ * code as in a market that never stopped (except that the records' digests
+ * come from the body, checked for requests, and that the index is linked
+ * once at the end, not after every call); then every invariant is checked
  * with ml_market_check and a snapshot that breaks one loads nothing.
  *
  * Body layout (integers little-endian, a name is LE8 length then its bytes):
@@ -29,10 +31,12 @@
  * A lease part whose node left the market (or changed shape) gives nothing
  * back when the lease ends, so it is not saved. */
 #include <sodium.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/snap_internal.h"
+#include "../wire/mp_internal.h"
 #include "match_internal.h"
 
 /* 2 added the GPU claims section (gpuid.c); version 1 loads with none. */
@@ -132,8 +136,11 @@ static void put_node(gr_bytes *b, const gpurent_market *m, const mnode *x)
  * market digested when it came). */
 static void req_public(const gpurent_market *m, const mreq *q, gpurent_request *r)
 {
-    memset(r, 0, sizeof *r);
-    snprintf(r->request_id, sizeof r->request_id, "%s", q->id);
+    /* every scalar and count is set; list slots past a count are never read,
+     * so the lists are not cleared (a request's worth of bytes per request) */
+    memset(r, 0, offsetof(gpurent_request, models));
+    r->model_count = r->region_count = r->excluded_region_count = r->provider_count = r->excluded_provider_count = 0;
+    ml_strcpy(r->request_id, sizeof r->request_id, q->id);
     r->gpu_count = q->gpu_count;
     r->gang_nodes = q->gang_nodes;
     r->gang_scope = q->scope;
@@ -157,32 +164,33 @@ static void req_public(const gpurent_market *m, const mreq *q, gpurent_request *
     if (l->fw) { /* the request's own CUDA minimum and framework, as written */
         r->min_cuda_version = 0;
         for (int i = 0; i < 4; i++) r->min_cuda_version = r->min_cuda_version << 8 | (uint8_t)*x++;
-        snprintf(r->framework, sizeof r->framework, "%s", x);
+        ml_strcpy(r->framework, sizeof r->framework, x);
     }
     if (l->nraw) { /* the model names as written (the resolved ids are what matching reads) */
         r->model_count = l->nraw;
         for (uint32_t i = 0; i < l->nraw; i++)
-            snprintf(r->models[i], GPURENT_NAME_MAX, "%s", m->models.name[ml_l_raw(l)[i]]);
+            ml_strcpy(r->models[i], GPURENT_NAME_MAX, m->models.name[ml_l_raw(l)[i]]);
     } else {
         r->model_count = l->nm;
         for (uint32_t i = 0; i < l->nm; i++)
-            snprintf(r->models[i], GPURENT_NAME_MAX, "%s", m->models.name[ml_l_models(l)[i]]);
+            ml_strcpy(r->models[i], GPURENT_NAME_MAX, m->models.name[ml_l_models(l)[i]]);
     }
     r->region_count = l->nr;
     for (uint32_t i = 0; i < l->nr; i++)
-        snprintf(r->regions[i], GPURENT_REGION_MAX, "%s", m->regions.name[ml_l_regions(l)[i]]);
+        ml_strcpy(r->regions[i], GPURENT_REGION_MAX, m->regions.name[ml_l_regions(l)[i]]);
     r->excluded_region_count = l->nxr;
     for (uint32_t i = 0; i < l->nxr; i++)
-        snprintf(r->excluded_regions[i], GPURENT_REGION_MAX, "%s", m->regions.name[ml_l_xregions(l)[i]]);
+        ml_strcpy(r->excluded_regions[i], GPURENT_REGION_MAX, m->regions.name[ml_l_xregions(l)[i]]);
     r->provider_count = l->np;
     memcpy(r->providers, ml_l_keys(l), (size_t)l->np * GPURENT_KEY_BYTES);
     r->excluded_provider_count = l->nxp;
     memcpy(r->excluded_providers, ml_l_keys(l) + l->np, (size_t)l->nxp * GPURENT_KEY_BYTES);
 }
 
-GPURENT_API gpurent_status gpurent_market_save(const gpurent_market *m, uint64_t input_seq, gpurent_buf *out)
+/* Header and body, without the checksum, into *bp (gr_snap_finish /
+ * _finish_file); on failure nothing is left to free. */
+static int encode(const gpurent_market *m, uint64_t input_seq, gr_bytes *bp)
 {
-    GR_CHECK_ARG(m && out, "market or out is NULL");
     uint8_t digest[32];
     int rc = ml_policy_digest(&m->opts, digest);
     if (rc) return rc;
@@ -219,19 +227,19 @@ GPURENT_API gpurent_status gpurent_market_save(const gpurent_market *m, uint64_t
         rc = gr_fail(GPURENT_E_NOMEM, WHAT ": request");
         goto done;
     }
+    if (r) memset(r, 0, sizeof *r); /* req_public clears the fields it does not set */
     for (uint32_t k = 0; k < m->req_live; k++) {
         const mreq *q = &m->reqs[rq[k]];
         req_public(m, q, r);
-        gpurent_buf e = {NULL, 0};
-        if ((rc = gpurent_request_encode(r, &e))) {
+        gr_put_raw(&b, q->digest, 32);
+        size_t at = b.len;
+        gr_put_u32(&b, 0); /* the record's length, patched once it is written after it */
+        if ((rc = gr_request_encode_into(r, &b))) {
             gr_free(r);
             gr_bytes_free(&b);
             goto done;
         }
-        gr_put_raw(&b, q->digest, 32);
-        gr_put_u32(&b, (uint32_t)e.len);
-        gr_put_raw(&b, e.data, e.len);
-        gpurent_buf_free(&e);
+        if (!b.failed) gr_le_store(b.data + at, b.len - at - 4, 4);
     }
     gr_free(r);
     gr_put_u32(&b, m->lease_live);
@@ -264,7 +272,7 @@ GPURENT_API gpurent_status gpurent_market_save(const gpurent_market *m, uint64_t
         }
     }
     ml_gpuid_save(&b, m, pv, m->prov_live);
-    rc = gr_snap_finish(&b, out);
+    *bp = b;
 done:
     gr_free(pv);
     gr_free(rq);
@@ -368,13 +376,13 @@ static int get_provider(gr_snap_reader *r, gpurent_market *m, uint8_t prev_key[3
         rc = gr_snap_done(r, WHAT);
         goto out;
     }
-    if ((rc = gpurent_market_put_offer(m, &o))) {
+    /* the saved digest is the market's (of the offer record it was put with) */
+    if ((rc = ml_put_offer_digested(m, &o, digest))) {
         if (rc != GPURENT_E_NOMEM) BAD_WHY("provider %u: its offer is refused", k);
         goto out;
     }
     if ((rc = gpurent_market_set_trust(m, key, tier, score))) goto out;
     uint32_t pi = *slot = ml_prov_find(m, key);
-    memcpy(m->provs[pi].digest, digest, 32);
     for (uint32_t i = 0; i < n; i++)
         if (verified[i]) m->nodes[m->provs[pi].nodes[i]].verified = 1;
 out:
@@ -407,14 +415,16 @@ static int get_requests(gr_snap_reader *r, gpurent_market *m)
             rc = BAD("requests %u and %u out of order or repeated", k - 1, k);
             break;
         }
-        snprintf(prev, sizeof prev, "%s", q->request_id);
+        ml_strcpy(prev, sizeof prev, q->request_id);
         uint8_t mine[32];
         crypto_generichash(mine, 32, rec, len, NULL, 0);
         if (memcmp(mine, digest, 32) != 0) {
             rc = BAD("request %u: digest is not its record's", k);
             break;
         }
-        if ((rc = gpurent_market_add_request(m, q)) && rc != GPURENT_E_NOMEM) BAD_WHY("request %u refused", k);
+        /* a canonical record decodes to the request that encodes to it, so
+         * its hash is the digest the market would compute */
+        if ((rc = ml_add_request_digested(m, q, mine)) && rc != GPURENT_E_NOMEM) BAD_WHY("request %u refused", k);
     }
     gr_free(q);
     return rc;
@@ -496,6 +506,14 @@ static int get_capacity(gr_snap_reader *r, gpurent_market *m, const uint32_t *sl
     return GPURENT_OK;
 }
 
+/* What the market derives from the state the body gave: the index, built
+ * in one pass now that every node has its final trust, verification and
+ * free capacity. Derived tables a market keeps are rebuilt here. */
+static int rebuild_derived(gpurent_market *m)
+{
+    return ml_index_link_all(m);
+}
+
 GPURENT_API gpurent_status gpurent_market_load(gpurent_market **out, const uint8_t *data, size_t len,
                                                const gpurent_match_options *expect, uint64_t *input_seq)
 {
@@ -524,6 +542,7 @@ GPURENT_API gpurent_status gpurent_market_load(gpurent_market **out, const uint8
     if (memcmp(mine, h.params, 32) != 0) return BAD("the header's params digest is not its options'");
     gpurent_market *m = NULL;
     if ((rc = gpurent_market_new(&m, &o, seed))) return rc;
+    m->defer_link = 1; /* the index is built once, at the end (rebuild_derived) */
     uint32_t np = gr_get_count(&r, 100), *slots = np ? gr_calloc(np, sizeof *slots) : NULL;
     if (r.bad) rc = gr_snap_done(&r, WHAT);
     else if (np && !slots) rc = gr_fail(GPURENT_E_NOMEM, WHAT ": %u providers", np);
@@ -535,6 +554,7 @@ GPURENT_API gpurent_status gpurent_market_load(gpurent_market **out, const uint8
     if (!rc && h.version >= 2) rc = ml_gpuid_load(&r, m, slots, np);
     if (!rc) rc = gr_snap_done(&r, WHAT);
     gr_free(slots);
+    if (!rc) rc = rebuild_derived(m);
     if (!rc && ml_market_check(m)) BAD_WHY("the rebuilt market breaks an invariant%s", "");
     if (rc) {
         gpurent_market_free(m);
@@ -545,14 +565,20 @@ GPURENT_API gpurent_status gpurent_market_load(gpurent_market **out, const uint8
     return GPURENT_OK;
 }
 
+GPURENT_API gpurent_status gpurent_market_save(const gpurent_market *m, uint64_t input_seq, gpurent_buf *out)
+{
+    GR_CHECK_ARG(m && out, "market or out is NULL");
+    gr_bytes b;
+    int rc = encode(m, input_seq, &b);
+    return rc ? rc : gr_snap_finish(&b, out);
+}
+
 GPURENT_API gpurent_status gpurent_market_save_file(const gpurent_market *m, uint64_t input_seq, const char *path)
 {
     GR_CHECK_ARG(m && path, "market or path is NULL");
-    gpurent_buf b = {0};
-    int rc = gpurent_market_save(m, input_seq, &b);
-    if (!rc) rc = gr_file_write_atomic(path, b.data, b.len, 1, WHAT);
-    gpurent_buf_free(&b);
-    return rc;
+    gr_bytes b;
+    int rc = encode(m, input_seq, &b);
+    return rc ? rc : gr_snap_finish_file(&b, path, WHAT);
 }
 
 GPURENT_API gpurent_status gpurent_market_load_file(gpurent_market **out, const char *path,

@@ -102,7 +102,7 @@ static const pfield prov_fields[] = {
 #define NPF (sizeof prov_fields / sizeof *prov_fields)
 _Static_assert(GR_TIER_OPEN_ERAS == 2, "open_stake fields listed for two open eras");
 
-/* Bytes of one provider's fixed part. */
+/* Bytes of one provider's fixed part (callers in loops compute it once). */
 static size_t prov_bytes(void)
 {
     size_t n = 0;
@@ -112,25 +112,30 @@ static size_t prov_bytes(void)
 
 #define AUDIT_BYTES 24u
 
-static void put_prov(gr_bytes *b, const gr_prov *p)
+/* One provider's record, room taken once (a hundred thousand records of
+ * some eighty fields each). */
+static void put_prov(gr_bytes *b, const gr_prov *p, size_t fixed)
 {
+    uint8_t *o = gr_put_room(b, fixed + (size_t)p->naudits * AUDIT_BYTES);
+    if (!o) return;
     for (size_t i = 0; i < NPF; i++)
-        for (uint32_t k = 0; k < prov_fields[i].count; k++)
-            gr_put_uint(b, field_get(p, (uint16_t)(prov_fields[i].off + k * prov_fields[i].width), prov_fields[i].width),
+        for (uint32_t k = 0; k < prov_fields[i].count; k++, o += prov_fields[i].width)
+            gr_le_store(o, field_get(p, (uint16_t)(prov_fields[i].off + k * prov_fields[i].width), prov_fields[i].width),
                         prov_fields[i].width);
-    gr_put_u32(b, p->naudits);
-    for (uint32_t k = 0; k < p->naudits; k++) {
+    gr_le_store(o, p->naudits, 4);
+    o += 4;
+    for (uint32_t k = 0; k < p->naudits; k++, o += AUDIT_BYTES) {
         const gr_audit *a = &p->audits[k];
-        gr_put_u64(b, a->era);
-        gr_put_u32(b, a->auditor);
-        gr_put_u16(b, a->gpu_pass);
-        gr_put_u16(b, a->gpu_fail);
-        gr_put_u16(b, a->cpu_pass);
-        gr_put_u16(b, a->cpu_fail);
-        gr_put_u8(b, a->gpu);
-        gr_put_u8(b, a->integrity);
-        gr_put_u8(b, a->security);
-        gr_put_u8(b, a->unused);
+        gr_le_store(o, a->era, 8);
+        gr_le_store(o + 8, a->auditor, 4);
+        gr_le_store(o + 12, a->gpu_pass, 2);
+        gr_le_store(o + 14, a->gpu_fail, 2);
+        gr_le_store(o + 16, a->cpu_pass, 2);
+        gr_le_store(o + 18, a->cpu_fail, 2);
+        o[20] = a->gpu;
+        o[21] = a->integrity;
+        o[22] = a->security;
+        o[23] = a->unused;
     }
 }
 
@@ -157,9 +162,9 @@ static size_t body_hint(const gpurent_tier_engine *e)
     return n;
 }
 
-GPURENT_API gpurent_status gpurent_tier_save(const gpurent_tier_engine *e, uint64_t input_seq, gpurent_buf *out)
+/* Header and body, without the checksum (gr_snap_finish / _finish_file). */
+static void encode(const gpurent_tier_engine *e, uint64_t input_seq, gr_bytes *bp)
 {
-    GR_CHECK_ARG(e && out, "engine or out is NULL");
     gr_bytes b;
     gr_snap_begin(&b, GR_SNAP_TIER, SNAP_VERSION, e->params_digest, input_seq, body_hint(e));
     put_options(&b, &e->o);
@@ -170,9 +175,10 @@ GPURENT_API gpurent_status gpurent_tier_save(const gpurent_tier_engine *e, uint6
         gr_put_u32(&b, e->acontra[j]);
     }
     gr_put_u32(&b, e->n);
+    size_t fixed = prov_bytes();
     for (uint32_t i = 0; i < e->n; i++) {
         gr_put_raw(&b, e->keys[i], 32);
-        put_prov(&b, &e->prov[i]);
+        put_prov(&b, &e->prov[i], fixed);
     }
     put_slots(&b, e);
     gr_put_u32(&b, e->nslash);
@@ -185,6 +191,14 @@ GPURENT_API gpurent_status gpurent_tier_save(const gpurent_tier_engine *e, uint6
         gr_put_u32(&b, s->tier_after);
         gr_put_u32(&b, s->uptime_ppm);
     }
+    *bp = b;
+}
+
+GPURENT_API gpurent_status gpurent_tier_save(const gpurent_tier_engine *e, uint64_t input_seq, gpurent_buf *out)
+{
+    GR_CHECK_ARG(e && out, "engine or out is NULL");
+    gr_bytes b;
+    encode(e, input_seq, &b);
     return gr_snap_finish(&b, out);
 }
 
@@ -229,13 +243,15 @@ static int check_prov(const gpurent_tier_engine *e, uint32_t i)
     return GPURENT_OK;
 }
 
-static int get_prov(gr_snap_reader *r, gpurent_tier_engine *e, uint32_t i)
+static int get_prov(gr_snap_reader *r, gpurent_tier_engine *e, uint32_t i, size_t fixed)
 {
     gr_prov *p = &e->prov[i];
+    const uint8_t *d = gr_get_raw(r, fixed - 4); /* the fixed part at once, less the audit count */
+    if (!d) return gr_snap_done(r, WHAT);
     for (size_t f = 0; f < NPF; f++)
-        for (uint32_t k = 0; k < prov_fields[f].count; k++)
+        for (uint32_t k = 0; k < prov_fields[f].count; k++, d += prov_fields[f].width)
             field_set(p, (uint16_t)(prov_fields[f].off + k * prov_fields[f].width), prov_fields[f].width,
-                      gr_get_uint(r, prov_fields[f].width));
+                      gr_le_load(d, prov_fields[f].width));
     uint32_t n = gr_get_count(r, AUDIT_BYTES);
     if (n > GR_TIER_MAX_AUDITS) return BAD("provider %u: %u audit entries, above %u", i, n, GR_TIER_MAX_AUDITS);
     if (n) {
@@ -243,18 +259,19 @@ static int get_prov(gr_snap_reader *r, gpurent_tier_engine *e, uint32_t i)
         if (!p->audits) return gr_fail(GPURENT_E_NOMEM, WHAT ": %u audit entries", n);
         p->audit_cap = n;
     }
-    for (uint32_t k = 0; k < n; k++) {
+    const uint8_t *q = n ? gr_get_raw(r, (size_t)n * AUDIT_BYTES) : NULL; /* counted against the body above */
+    for (uint32_t k = 0; q && k < n; k++, q += AUDIT_BYTES) {
         gr_audit *a = &p->audits[k];
-        a->era = gr_get_u64(r);
-        a->auditor = gr_get_u32(r);
-        a->gpu_pass = gr_get_u16(r);
-        a->gpu_fail = gr_get_u16(r);
-        a->cpu_pass = gr_get_u16(r);
-        a->cpu_fail = gr_get_u16(r);
-        a->gpu = gr_get_u8(r);
-        a->integrity = gr_get_u8(r);
-        a->security = gr_get_u8(r);
-        a->unused = gr_get_u8(r);
+        a->era = gr_le_load(q, 8);
+        a->auditor = (uint32_t)gr_le_load(q + 8, 4);
+        a->gpu_pass = (uint16_t)gr_le_load(q + 12, 2);
+        a->gpu_fail = (uint16_t)gr_le_load(q + 14, 2);
+        a->cpu_pass = (uint16_t)gr_le_load(q + 16, 2);
+        a->cpu_fail = (uint16_t)gr_le_load(q + 18, 2);
+        a->gpu = q[20];
+        a->integrity = q[21];
+        a->security = q[22];
+        a->unused = q[23];
     }
     p->naudits = n;
     return r->bad ? gr_snap_done(r, WHAT) : GPURENT_OK;
@@ -338,11 +355,12 @@ static int get_providers(gr_snap_reader *r, gpurent_tier_engine *e)
     /* the arrays are about to be filled at once: huge pages save most first-touch faults */
     gr_mem_large(e->slots, (size_t)e->cap * e->ring * sizeof *e->slots);
     gr_mem_large(e->prov, (size_t)e->cap * sizeof *e->prov);
+    size_t fixed = prov_bytes();
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *key = gr_get_raw(r, 32);
         if (!key) return gr_snap_done(r, WHAT);
         if (gr_tier_get_or_add(e, key) != i) return BAD("provider %u repeats an earlier key", i);
-        if ((rc = get_prov(r, e, i))) return rc;
+        if ((rc = get_prov(r, e, i, fixed))) return rc;
     }
     for (uint32_t i = 0; i < n; i++)
         if ((rc = check_prov(e, i))) return rc;
@@ -407,11 +425,9 @@ GPURENT_API gpurent_status gpurent_tier_load(gpurent_tier_engine **out, const ui
 GPURENT_API gpurent_status gpurent_tier_save_file(const gpurent_tier_engine *e, uint64_t input_seq, const char *path)
 {
     GR_CHECK_ARG(e && path, "engine or path is NULL");
-    gpurent_buf b = {0};
-    int rc = gpurent_tier_save(e, input_seq, &b);
-    if (!rc) rc = gr_file_write_atomic(path, b.data, b.len, 1, WHAT);
-    gpurent_buf_free(&b);
-    return rc;
+    gr_bytes b;
+    encode(e, input_seq, &b);
+    return gr_snap_finish_file(&b, path, WHAT);
 }
 
 GPURENT_API gpurent_status gpurent_tier_load_file(gpurent_tier_engine **out, const char *path,

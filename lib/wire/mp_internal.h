@@ -20,6 +20,14 @@ typedef struct gr_writer {
 } gr_writer;
 
 void gr_wr_init(gr_writer *w);
+/* A writer that appends to the bytes of `b` (which it takes over until
+ * gr_wr_give_back hands them back, grown). */
+void gr_wr_init_on(gr_writer *w, gr_bytes *b);
+void gr_wr_give_back(gr_writer *w, gr_bytes *b);
+/* gpurent_request_encode appended to `b` (a snapshot holds many records
+ * end to end): the same checks and bytes; on failure `b` is unchanged
+ * unless it ran out of memory (b->failed). */
+int gr_request_encode_into(const gpurent_request *req, gr_bytes *b);
 void gr_wr_map(gr_writer *w, uint32_t n);
 void gr_wr_array(gr_writer *w, uint32_t n);
 void gr_wr_uint(gr_writer *w, uint64_t v);

@@ -76,11 +76,11 @@ static int check_list(const gpurent_request *q, const list_desc *d, int need_sor
                        GPURENT_REQUEST_MAX_LIST);
     for (uint32_t i = 0; i < n; i++) {
         const char *it = list_item(q, d, i);
-        if (!d->is_bin) {
+        /* the item's name is formatted only for the detail of a failure */
+        if (!d->is_bin && gr_check_cstr(it, d->item_size, 0, "request", d->name)) {
             char name[48];
             snprintf(name, sizeof name, "%s[%u]", d->name, i);
-            int rc = gr_check_cstr(it, d->item_size, 0, "request", name);
-            if (rc) return rc;
+            return gr_check_cstr(it, d->item_size, 0, "request", name);
         }
         for (uint32_t j = 0; j < i; j++) {
             int c = item_cmp(d, list_item(q, d, j), it);
@@ -123,17 +123,12 @@ GPURENT_API gpurent_status gpurent_request_validate(const gpurent_request *req)
 
 
 
-GPURENT_API gpurent_status gpurent_request_encode(const gpurent_request *req, gpurent_buf *out)
+static void write_request(gr_writer *w, const gpurent_request *req)
 {
-    GR_CHECK_ARG(req && out, "request or out is NULL");
-    int rc = check_request(req, 0);
-    if (rc) return rc;
-    gr_writer w;
-    gr_wr_init(&w);
-    gr_wr_map(&w, REQ_FIELDS + (req->framework[0] != '\0'));
-    gr_wr_uint(&w, 0);
-    gr_wr_uint(&w, GPURENT_RECORD_REQUEST);
-    gr_wr_fields(&w, req, req_fields, N_(req_fields));
+    gr_wr_map(w, REQ_FIELDS + (req->framework[0] != '\0'));
+    gr_wr_uint(w, 0);
+    gr_wr_uint(w, GPURENT_RECORD_REQUEST);
+    gr_wr_fields(w, req, req_fields, N_(req_fields));
     for (size_t l = 0; l < N_(lists); l++) {
         const list_desc *d = &lists[l];
         uint32_t n = *list_count(req, d);
@@ -148,19 +143,40 @@ GPURENT_API gpurent_status gpurent_request_encode(const gpurent_request *req, gp
             }
             idx[j] = i;
         }
-        gr_wr_uint(&w, d->key);
-        gr_wr_array(&w, n);
+        gr_wr_uint(w, d->key);
+        gr_wr_array(w, n);
         for (uint32_t i = 0; i < n; i++) {
             const char *it = list_item(req, d, idx[i]);
-            if (d->is_bin) gr_wr_bin(&w, (const uint8_t *)it, d->item_size);
-            else gr_wr_cstr(&w, it);
+            if (d->is_bin) gr_wr_bin(w, (const uint8_t *)it, d->item_size);
+            else gr_wr_cstr(w, it);
         }
     }
     if (req->framework[0]) { /* key 24 exists only when set: a request without it keeps its old bytes */
-        gr_wr_uint(&w, 24);
-        gr_wr_cstr(&w, req->framework);
+        gr_wr_uint(w, 24);
+        gr_wr_cstr(w, req->framework);
     }
+}
+
+GPURENT_API gpurent_status gpurent_request_encode(const gpurent_request *req, gpurent_buf *out)
+{
+    GR_CHECK_ARG(req && out, "request or out is NULL");
+    int rc = check_request(req, 0);
+    if (rc) return rc;
+    gr_writer w;
+    gr_wr_init(&w);
+    write_request(&w, req);
     return gr_wr_finish(&w, out);
+}
+
+int gr_request_encode_into(const gpurent_request *req, gr_bytes *b)
+{
+    int rc = check_request(req, 0);
+    if (rc) return rc;
+    gr_writer w;
+    gr_wr_init_on(&w, b);
+    write_request(&w, req);
+    gr_wr_give_back(&w, b);
+    return b->failed ? gr_fail(GPURENT_E_NOMEM, "out of memory while encoding") : GPURENT_OK;
 }
 
 static int read_list(gr_reader *r, gpurent_request *q, const list_desc *d)

@@ -247,4 +247,22 @@ test('TierEngine: signed audit reports in; era summaries, explanations and certi
   } finally { eng.free(); trust.free(); [prov, stranger, ...auds].forEach((k) => k.free()); }
   assert.throws(() => eng.nextEra, /after free/);
   assert.throws(() => new gr.TierEngine({ tierCount: 2 }), gr.GpurentError); // below the 3 tiers a table needs
+test('adoptReplay: a store given another store\'s replay memory refuses what that store saw', () => {
+  const k = gr.Key.generate(), seen = new gr.TrustStore(), fresh = new gr.TrustStore();
+  try {
+    for (const t of [seen, fresh]) t.add(k.publicKey, gr.Role.provider);
+    const payload = gr.encode({ type: 'gpu', model: 'H100', ccMajor: 9 });
+    const env = k.sign({ statement: 'gpu', issuedAt: NOW, expiresAt: NOW + 60, nonce: seed(9).subarray(0, 16) }, payload);
+    gr.verifyEnvelope(seen, env, { now: NOW });
+    assert.throws(() => gr.verifyEnvelope(seen, env, { now: NOW }), { code: 'GPURENT_E_REPLAYED' });
+    const other = new gr.TrustStore();
+    try {
+      other.add(k.publicKey, gr.Role.provider);
+      fresh.adoptReplay(seen);
+      assert.throws(() => gr.verifyEnvelope(fresh, env, { now: NOW }), { code: 'GPURENT_E_REPLAYED' });
+      gr.verifyEnvelope(other, env, { now: NOW }); // a store without the window accepts it once
+      assert.equal(fresh.size, 1); // keys are untouched
+      assert.throws(() => fresh.adoptReplay({}), { code: 'GPURENT_E_INVALID_ARG' });
+    } finally { other.free(); }
+  } finally { k.free(); seen.free(); fresh.free(); }
 });
