@@ -80,7 +80,7 @@ EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 
 # Extra rules per module (fake drivers, generated files) live beside them.
 # A .mk file adds a suite to `make check` with: CHECK_EXTRA += check-<name>
--include $(wildcard lib/*/module.mk tests/*.mk bench/*.mk bindings/*.mk examples/*.mk)
+-include $(wildcard lib/*/module.mk tests/*.mk tests/net/*.mk bench/*.mk bindings/*.mk examples/*.mk)
 
 .PHONY: all lib deps check check-c check-san check-clang check-valgrind check-symbols check-install \
         check-python check-examples check-headers bench bench-deps demo install uninstall clean \
