@@ -95,9 +95,11 @@ static void watch_one(node_net *n, gpurent_trust *t, const node_msg *m, json_t *
         gpurent_audit_report r;
         gpurent_audit_report_init(&r);
         if (gpurent_audit_report_decode(p, len, &r) == GPURENT_OK) {
-            json_t *a = obj_at(out, "audits");
-            json_t *x = json_object_get(a, ih);
-            json_object_set_new(a, ih, json_integer(x ? json_integer_value(x) + 1 : 1));
+            /* audits: auditor -> report time -> reports (one per provider per era) */
+            json_t *a = obj_at(obj_at(out, "audits"), ih);
+            snprintf(key, sizeof key, "%llu", (unsigned long long)r.time_s);
+            json_t *x = json_object_get(a, key);
+            json_object_set_new(a, key, json_integer(x ? json_integer_value(x) + 1 : 1));
         }
         gpurent_audit_report_clear(&r);
     }

@@ -147,7 +147,10 @@ static void mm_load(mm *m, const char *trust_path)
     json_t *j = NULL;
     node_path(p, sizeof p, m->state, "meta.json");
     struct stat st;
-    if (stat(p, &st)) return; /* first run */
+    if (stat(p, &st)) { /* first run */
+        fprintf(stderr, "matchmaker: no state in %s yet, reading the stream from the start\n", m->state);
+        return;
+    }
     int code = 0;
     j = cli_load_json("node", p, &code);
     int ok = j && !json_u64(j, "seq", &s3) && !json_u64(j, "epoch", &ep) && !json_u64(j, "batches", &nb);

@@ -92,7 +92,7 @@ class NetMarket:
                            "--genesis", str(self.genesis), "--epoch-s", str(self.epoch_s), "--cert-quorum",
                            str(self.cert_quorum), *extra])
 
-    def start_all(self, liar_skip: int = 0) -> None:
+    def start_all(self) -> None:
         for i in range(self.n["provider"]):
             self.start_provider(i)
         self.wait_seq(2 * self.n["provider"], 20)  # every report and offer is in the stream
@@ -102,7 +102,11 @@ class NetMarket:
         for i in range(self.n["matchmaker"]):
             self.start_matchmaker(i)
         if self.n["liar"]:
-            self.start_matchmaker(0, "liar", ("--skip-seq", str(liar_skip)))
+            # It skips every report and offer (sequences 1..2P): its market is empty.
+            skip = []
+            for s in range(1, 2 * self.n["provider"] + 1):
+                skip += ["--skip-seq", str(s)]
+            self.start_matchmaker(0, "liar", tuple(skip))
 
     def kill(self, name: str) -> None:
         p = self.procs[name]

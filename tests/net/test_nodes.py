@@ -1,0 +1,183 @@
+"""`gpurent node` processes on a local JetStream server: the short version of
+`make demo-net` (docs/net.md).
+
+One run (module fixture) on its own nats-server (free loopback port, data in a
+temporary folder, stopped whatever happens): 3 providers on fake machines, 3
+auditors, 3 honest matchmakers and one that saw another stream prefix, two
+requests, SIGKILL + restart of a matchmaker and an auditor mid-era, then an
+attacker who replays, forges and signs with an unknown key. The tests read the
+nodes' stats and the whole stream (gpurent node watch).
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cluster import Cluster  # noqa: E402
+from netmarket import NetMarket  # noqa: E402
+
+CLI = os.environ.get("GPURENT_CLI", "build/gpurent")
+BUILD = os.environ.get("GPURENT_TEST_BUILD", "build")
+FAKE = os.path.abspath(os.path.join(BUILD, "tests", "libfakecuda.so"))
+
+pytestmark = pytest.mark.skipif(not os.environ.get("GPURENT_NET_NODES"),
+                                reason="run by make check-net (needs the CLI and the fake driver)")
+
+ERA_S = 4
+PROVIDERS = 3
+HONEST = ["matchmaker0", "matchmaker1", "matchmaker2"]
+AUDITORS = ["auditor0", "auditor1", "auditor2"]
+
+
+def signed_report(m, role, i, out):
+    env = dict(m.env, FAKECUDA_MACHINE="h100")
+    subprocess.run([CLI, "probe", "--driver", FAKE, "--key", m.key(role, i), "-o", str(out)], env=env,
+                   check=True, capture_output=True)
+    return Path(out).read_bytes()
+
+
+def until(t):
+    d = t - time.time()
+    if d > 0:
+        time.sleep(d)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("net")
+    res = {}
+    with Cluster(servers=1) as c, NetMarket(CLI, FAKE, c.url, root, providers=PROVIDERS, era_s=ERA_S,
+                                            liar=True) as m:
+        m.start_all()  # the liar skips every report and offer
+        g = m.genesis
+        until(g + 1.2 * ERA_S)
+        r1 = m.submit({"request_id": "r1", "gpu_count": 1, "duration_s": 3600})
+        r2 = m.submit({"request_id": "r2", "gpu_count": 1, "duration_s": 3600, "regions": ["mars"]})
+        until(g + 1.8 * ERA_S)  # after the first era cut: both have snapshots
+        m.kill("matchmaker0")
+        m.kill("auditor0")
+        time.sleep(1.5)
+        m.restart("matchmaker0")
+        m.restart("auditor0")
+        time.sleep(1.5)
+        # The attacker.
+        p0, p1, rogue = m.pub["provider0"], m.pub["provider1"], m.pub["rogue0"]
+        good = signed_report(m, "provider", 0, root / "good.env")
+        res["first"] = m.publish(f"gpurent.report.{p0}", good)
+        res["dup"] = m.publish(f"gpurent.report.{p0}", good)  # same id: the server drops it
+        res["replay"] = m.publish(f"gpurent.report.{p0}", good, msg_id="replayed-1")  # in the stream
+        forged = bytearray(good)
+        forged[-1] ^= 1  # the last signature byte
+        res["forged"] = m.publish(f"gpurent.report.{p0}", bytes(forged))
+        other = signed_report(m, "provider", 1, root / "other.env")
+        res["misnamed"] = m.publish(f"gpurent.report.{p0}", other)  # provider 1's statement under 0's name
+        bad = signed_report(m, "rogue", 0, root / "rogue.env")
+        res["rogue"] = m.publish(f"gpurent.report.{rogue}", bad)
+        until(g + 4.6 * ERA_S)  # eras 0..2 over and cut
+        res["r1"] = json.loads(r1.communicate(timeout=40)[0])
+        res["r2"] = json.loads(r2.communicate(timeout=40)[0])
+        res["r1_rc"], res["r2_rc"] = r1.returncode, r2.returncode
+        m.stop()
+        res["stats"] = {n: m.stats(n) for n in m.procs}
+        res["watch"] = m.watch()
+        res["pub"] = dict(m.pub)
+        res["genesis"] = g
+        res["logs"] = {n: (root / f"{n}.log").read_text(errors="replace") for n in m.procs}
+    return res
+
+
+def honest_keys(run):
+    return {run["pub"][n] for n in HONEST}
+
+
+def test_every_batch_signed_identically_by_every_honest_matchmaker(run):
+    receipts = run["watch"]["receipts"]
+    assert len(receipts) >= 6, receipts.keys()
+    hk = honest_keys(run)
+    for batch, by in receipts.items():
+        honest = {k: d for k, d in by.items() if k in hk}
+        # The restarted matchmaker signed the batches it missed, the same bytes.
+        assert set(honest) == hk, batch
+        assert len(set(honest.values())) == 1, batch
+    assert "resumed from" in run["logs"]["matchmaker0"]
+
+
+def test_batches_cut_once_each_and_receipts_name_the_cut(run):
+    cuts = run["watch"]["cuts"]
+    for batch in run["watch"]["receipts"]:
+        scope_epoch, seq = batch.rsplit("/", 1)
+        assert cuts[scope_epoch] == int(seq)
+
+
+def test_a_matchmaker_with_another_prefix_cannot_complete_a_quorum(run):
+    liar = run["pub"]["liar0"]
+    hk = honest_keys(run)
+    signed = 0
+    for batch, by in run["watch"]["receipts"].items():
+        if liar in by:
+            signed += 1
+            assert by[liar] not in {d for k, d in by.items() if k in hk}, batch
+    assert signed >= 3
+    # The requester's quorum receipt is the honest one.
+    r1 = run["r1"]
+    batch = f"batch:main/{r1['epoch']}/{r1['cut_seq']}"
+    assert r1["receipt_digest"] == run["watch"]["receipts"][batch][run["pub"]["matchmaker1"]]
+
+
+def test_requests_placed_or_explained_by_quorum(run):
+    r1, r2 = run["r1"], run["r2"]
+    assert run["r1_rc"] == 0 and r1["placed"] and r1["signers"] >= 2, r1
+    assert r1["placements"][0]["gpus"] == 1
+    assert run["r2_rc"] == 1 and not r2["placed"], r2
+    assert "outside the allowed regions" in r2["explanation"], r2
+    assert r2["replayed_receipt_matches"] is True
+
+
+def test_certificates_identical_across_auditors_restarted_one_included(run):
+    certs = run["watch"]["certs"]
+    aks = {run["pub"][a] for a in AUDITORS}
+    eras = {k.split("/")[0] for k in certs}
+    assert {"0", "1", "2"} <= eras, eras
+    for key, by in certs.items():
+        assert set(by) == aks, key
+        assert len(set(by.values())) == 1, key
+    assert "resumed from" in run["logs"]["auditor0"]
+
+
+def test_no_evidence_lost_after_the_kills(run):
+    w = run["watch"]
+    eras_cut = [k for k in w["cuts"] if k.startswith("era/")]
+    assert len(eras_cut) >= 3
+    for a in AUDITORS:
+        st = run["stats"][a]["role"]
+        assert st["late_reports"] == 0, (a, st)
+        # one report per provider for every era cut, the killed auditor's included
+        for cut in eras_cut:
+            t = run["genesis"] + (int(cut.split("/")[1]) + 1) * ERA_S - 1
+            assert w["audits"][run["pub"][a]].get(str(t)) == PROVIDERS, (a, cut, w["audits"])
+        assert st["challenges"] > 0 and st["passed"] > 0
+
+
+def test_forged_replayed_unknown_dropped_by_every_consumer(run):
+    assert run["dup"] == "duplicate"
+    for r in ("first", "replay", "forged", "misnamed", "rogue"):
+        assert run[r].isdigit(), (r, run[r])
+    for n in HONEST + AUDITORS:
+        d = run["stats"][n]["dropped"]
+        assert d["replayed"] >= 1 and d["forged"] >= 2 and d["unknown_signer"] >= 1, (n, d)
+    d = run["watch"]["dropped"]
+    assert d["replayed"] == 1 and d["forged"] == 2 and d["unknown_signer"] == 1, d
+
+
+def test_usage_errors():
+    r = subprocess.run([CLI, "node", "matchmaker"], capture_output=True, text=True)
+    assert r.returncode == 2 and "--state DIR is required" in r.stderr
+    r = subprocess.run([CLI, "node", "nope"], capture_output=True, text=True)
+    assert r.returncode == 2 and "roles:" in r.stderr
+    r = subprocess.run([CLI, "request"], capture_output=True, text=True)
+    assert r.returncode == 2
