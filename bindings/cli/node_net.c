@@ -116,12 +116,16 @@ int node_connect(node_net *n, const cli_args *a, const char *cmd)
 
 void node_close(node_net *n)
 {
-    if (n->sub) natsSubscription_Destroy(n->sub);
-    if (n->js) jsCtx_Destroy(n->js);
+    /* Close the connection first: its reader thread stops before the
+     * subscription goes (destroying an ordered consumer's subscription while
+     * the reader delivers to it deadlocked libnats 3.4 in natsConn_destroy). */
     if (n->nc) {
         natsConnection_FlushTimeout(n->nc, 1000);
-        natsConnection_Destroy(n->nc);
+        natsConnection_Close(n->nc);
     }
+    if (n->sub) natsSubscription_Destroy(n->sub);
+    if (n->js) jsCtx_Destroy(n->js);
+    if (n->nc) natsConnection_Destroy(n->nc);
     memset(n, 0, sizeof *n);
 }
 

@@ -34,6 +34,7 @@ class NetMarket:
         self.tier_quorum, self.cert_quorum, self.slots = tier_quorum, cert_quorum, slots
         self.env = dict(os.environ, GPURENT_PASSPHRASE=PASS)
         self.procs: dict[str, subprocess.Popen] = {}
+        self.clients: list[subprocess.Popen] = []  # requesters
         self.pub: dict[str, str] = {}
         self.genesis = 0
         self.root.mkdir(parents=True, exist_ok=True)
@@ -121,10 +122,12 @@ class NetMarket:
     def submit(self, req: dict, quorum: int = 2, timeout: int = 30) -> subprocess.Popen:
         path = self.root / f"req-{req['request_id']}.json"
         path.write_text(json.dumps(req))
-        return subprocess.Popen([self.cli, "request", "submit", *self.common("requester", 0), "--quorum",
-                                 str(quorum), "--timeout", str(timeout), "--cert-quorum", str(self.cert_quorum),
-                                 str(path)], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+        p = subprocess.Popen([self.cli, "request", "submit", *self.common("requester", 0), "--quorum",
+                              str(quorum), "--timeout", str(timeout), "--cert-quorum", str(self.cert_quorum),
+                              str(path)], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             text=True)
+        self.clients.append(p)
+        return p
 
     def publish(self, subject: str, data: bytes, msg_id: str | None = None) -> str:
         path = self.root / "raw.bin"
@@ -174,6 +177,10 @@ class NetMarket:
                 p.wait()
 
     def close(self) -> None:
+        for p in self.clients:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         self.stop()
 
     def __enter__(self) -> "NetMarket":
