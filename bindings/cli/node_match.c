@@ -588,8 +588,9 @@ static int build_request(const cli_args *a, uint64_t now, gpurent_request *req, 
 int cmd_request(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "submit")) {
-        fprintf(stderr, "usage: gpurent request submit ... (gpurent request submit --help)\n");
-        return EXIT_USAGE;
+        int help = argc >= 2 && !strcmp(argv[1], "--help");
+        fprintf(help ? stdout : stderr, "%s(gpurent request submit --help for the details)\n", req_cmd.usage);
+        return help ? 0 : EXIT_USAGE;
     }
     cli_args a;
     int prc = cli_parse(&req_cmd, argc - 1, argv + 1, &a);
