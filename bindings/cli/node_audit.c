@@ -51,12 +51,15 @@ static const cli_cmd prov_cmd = {
     "h100, a100x8, rtx4090), publish the signed GPU report and an offer of N nodes at PRICE\n"
     "micro-units per GPU-hour, then answer uptime challenges on gpurent-rpc.challenge.<key>: each\n"
     "challenge's 32-byte nonce seeds the probe's FMA check, and the answer is the signed report\n"
-    "bound to that nonce. --uptime-pct P answers only about P%% of challenges (a flaky machine).\n",
+    "bound to that nonce. --uptime-pct P answers only about P%% of challenges (a flaky machine).\n"
+    "With --trust (the matchmakers' keys), quorum receipts (--quorum K identical, default 2) that\n"
+    "place GPUs on its nodes lower their free count: the offer is published again (higher seq).\n"
+    "A restart reads the receipts in the stream before it offers.\n",
     (const cli_optdef[]){NODE_NET_OPTS, {"--fake-driver", OPT_STR, 0, 0, 0}, {"--machine", OPT_STR, 0, 0, 0},
                          {"--region", OPT_STR, 0, 0, 0}, {"--price", OPT_U64, 0, 1, 1ull << 40},
                          {"--nodes", OPT_U64, 0, 1, 64}, {"--uptime-pct", OPT_U64, 0, 0, 100},
                          {"--state", OPT_STR, 0, 0, 0}, {"--duration", OPT_U64, 0, 1, 86400},
-                         {NULL, OPT_FLAG, 0, 0, 0}},
+                         {"--quorum", OPT_U64, 0, 1, 16}, {NULL, OPT_FLAG, 0, 0, 0}},
     0, 0, NULL};
 
 static void probe_opts(const cli_args *a, gpurent_probe_options *o)
@@ -71,13 +74,15 @@ static void probe_opts(const cli_args *a, gpurent_probe_options *o)
     o->check_max_bytes = 16u << 20;
 }
 
+#define PROV_MAX_NODES 64
+
 static int make_offer(const cli_args *a, const uint8_t pk[32], const gpurent_gpu_report *r,
-                      const uint8_t digest[32], gpurent_buf *out)
+                      const uint8_t digest[32], const uint32_t *leased, uint64_t seq, gpurent_buf *out)
 {
     gpurent_offer o;
     gpurent_offer_init(&o);
     memcpy(o.provider_key, pk, 32);
-    o.seq = (uint64_t)node_wall(); /* a restart offers with a higher seq */
+    o.seq = seq;
     snprintf(o.region, sizeof o.region, "%s", cli_opt(a, "--region") ? cli_opt(a, "--region") : "eu-west");
     gpurent_node nd;
     memset(&nd, 0, sizeof nd);
@@ -86,7 +91,7 @@ static int make_offer(const cli_args *a, const uint8_t pk[32], const gpurent_gpu
     for (uint32_t k = 0; !rc && k < nodes; k++) {
         snprintf(nd.node_id, sizeof nd.node_id, "node-%u", k);
         nd.gpu_count = r->device_count > GPURENT_NODE_MAX_GPUS ? GPURENT_NODE_MAX_GPUS : r->device_count;
-        nd.gpu_free = nd.gpu_count;
+        nd.gpu_free = leased[k] >= nd.gpu_count ? 0 : nd.gpu_count - leased[k]; /* leases never end here */
         nd.cpu_millicores = 16000 * nd.gpu_count;
         nd.ram_mib = 65536ull * nd.gpu_count;
         nd.disk_gib = 500ull * nd.gpu_count;
@@ -97,6 +102,64 @@ static int make_offer(const cli_args *a, const uint8_t pk[32], const gpurent_gpu
     if (!rc) rc = gpurent_offer_encode(&o, out);
     gpurent_offer_clear(&o);
     return rc;
+}
+
+/* The provider's view of its leases: GPUs placed on each of its nodes by
+ * quorum receipts (k identical receipts from distinct matchmakers). */
+#define PROV_VOTES 256
+typedef struct prov_leases {
+    uint8_t pk[32];
+    uint32_t quorum;
+    uint32_t leased[PROV_MAX_NODES];
+    int changed;
+    struct {
+        uint8_t id[32];
+        uint32_t n, done;
+        uint8_t who[16][32];
+    } v[PROV_VOTES];
+    uint32_t nv, next;
+} prov_leases;
+
+static void lease_receipt(prov_leases *L, node_net *n, gpurent_trust *t, const node_msg *m)
+{
+    gpurent_verified *v = NULL;
+    if (strncmp(m->subject, "gpurent.receipt.", 16) ||
+        node_verify(n, t, m, GPURENT_RECORD_MATCH_RECEIPT, GPURENT_ROLE_MATCHER, 0, 1, &v))
+        return;
+    gpurent_envelope h;
+    gpurent_verified_header(v, &h);
+    size_t len;
+    const uint8_t *p = gpurent_verified_payload_data(v, &len);
+    uint8_t id[32];
+    node_hash(id, "gpurent-receipt-vote", p, len, h.subject, h.subject_len);
+    uint32_t i = 0;
+    while (i < L->nv && memcmp(L->v[i].id, id, 32)) i++;
+    if (i == L->nv) {
+        if (L->nv < PROV_VOTES) L->nv++;
+        else i = L->next++ % PROV_VOTES; /* the oldest group makes room */
+        memset(&L->v[i], 0, sizeof L->v[i]);
+        memcpy(L->v[i].id, id, 32);
+    }
+    int fresh = L->v[i].n < 16;
+    for (uint32_t k = 0; k < L->v[i].n; k++) fresh &= !!memcmp(L->v[i].who[k], h.issuer, 32);
+    if (fresh) memcpy(L->v[i].who[L->v[i].n++], h.issuer, 32);
+    gpurent_match_receipt r;
+    gpurent_match_receipt_init(&r);
+    if (!L->v[i].done && L->v[i].n >= L->quorum && gpurent_match_receipt_decode(p, len, &r) == GPURENT_OK) {
+        L->v[i].done = 1;
+        for (uint32_t k = 0; k < r.placement_count; k++) {
+            unsigned node;
+            char tail;
+            const gpurent_match_placement *pl = &r.placements[k];
+            if (memcmp(pl->provider_key, L->pk, 32) || sscanf(pl->node_id, "node-%u%c", &node, &tail) != 1 ||
+                node >= PROV_MAX_NODES)
+                continue;
+            L->leased[node] += pl->gpus;
+            L->changed = 1;
+        }
+    }
+    gpurent_match_receipt_clear(&r);
+    gpurent_verified_free(v);
 }
 
 /* Answer one challenge: the probe bound to the auditor's nonce, signed. */
@@ -163,20 +226,48 @@ int node_provider(int argc, char **argv)
         goto out;
     }
     if ((rc = node_connect(&n, &a, "node provider"))) goto out;
-    uint64_t now = (uint64_t)node_wall();
+    uint64_t now = (uint64_t)node_wall(), seq = now;
     if ((rc = sign_publish(&n, key, GPURENT_RECORD_GPU_REPORT, "report", now, now + 30 * 86400, NULL, NULL, 0,
                            rep.data, rep.len, &renv)) ||
-        (rc = gpurent_envelope_digest(renv.data, renv.len, digest)) || (rc = make_offer(&a, pk, r, digest, &offer)) ||
-        (rc = sign_publish(&n, key, GPURENT_RECORD_OFFER, "offer", now, now + 30 * 86400, NULL, NULL, 0, offer.data,
-                           offer.len, NULL))) {
-        rc = cli_fail("node provider", EXIT_FAILED, "publishing report and offer: %s", gpurent_status_name(rc));
+        (rc = gpurent_envelope_digest(renv.data, renv.len, digest))) {
+        rc = cli_fail("node provider", EXIT_FAILED, "publishing the GPU report: %s", gpurent_status_name(rc));
         goto out;
     }
+    /* The leases quorum receipts gave us so far, before we offer (a restart
+     * must not offer GPUs already leased). */
+    prov_leases *L = calloc(1, sizeof *L);
+    gpurent_trust *t = NULL;
+    if (!L) { rc = cli_fail("node provider", EXIT_FAILED, "out of memory"); goto out; }
+    memcpy(L->pk, pk, 32);
+    L->quorum = (uint32_t)cli_opt_u64(&a, "--quorum", 2);
+    if (cli_opt(&a, "--trust")) {
+        if ((rc = cli_load_trust("node provider", cli_opt(&a, "--trust"), &t)) || node_subscribe(&n, 1)) {
+            rc = rc ? rc : cli_fail("node provider", EXIT_FAILED, "subscribe failed");
+            free(L);
+            goto out;
+        }
+        node_msg m;
+        while (node_next(&n, 300, &m) == 1) {
+            lease_receipt(L, &n, t, &m);
+            node_msg_free(&m);
+        }
+    }
+    if ((rc = make_offer(&a, pk, r, digest, L->leased, seq, &offer)) ||
+        (rc = sign_publish(&n, key, GPURENT_RECORD_OFFER, "offer", now, now + 30 * 86400, NULL, NULL, 0, offer.data,
+                           offer.len, NULL))) {
+        rc = cli_fail("node provider", EXIT_FAILED, "publishing the offer: %s", gpurent_status_name(rc));
+        gpurent_trust_free(t);
+        free(L);
+        goto out;
+    }
+    L->changed = 0;
     char subj[128];
     snprintf(subj, sizeof subj, "gpurent-rpc.challenge.%s", hex);
     natsSubscription *sub = NULL;
     if (natsConnection_SubscribeSync(&sub, n.nc, subj) != NATS_OK) {
         rc = cli_fail("node provider", EXIT_FAILED, "subscribe %s failed", subj);
+        gpurent_trust_free(t);
+        free(L);
         goto out;
     }
     natsConnection_Flush(n.nc);
@@ -184,23 +275,44 @@ int node_provider(int argc, char **argv)
     node_signals();
     double end = cli_opt(&a, "--duration") ? node_wall() + (double)cli_opt_u64(&a, "--duration", 0) : 0;
     uint32_t pct = (uint32_t)cli_opt_u64(&a, "--uptime-pct", 100);
-    uint64_t answered = 0, ignored = 0;
+    uint64_t answered = 0, ignored = 0, offers = 1;
     double last = 0;
     while (!node_stop && (!end || node_wall() < end)) {
-        natsMsg *m = NULL;
-        if (natsSubscription_NextMsg(&m, sub, 200) == NATS_OK) {
-            answer(&n, key, &po, m, pct, &answered, &ignored);
-            natsMsg_Destroy(m);
+        natsMsg *cm = NULL;
+        if (natsSubscription_NextMsg(&cm, sub, t ? 50 : 200) == NATS_OK) {
+            answer(&n, key, &po, cm, pct, &answered, &ignored);
+            natsMsg_Destroy(cm);
+        }
+        node_msg m;
+        while (t && node_next(&n, 20, &m) == 1) {
+            lease_receipt(L, &n, t, &m);
+            node_msg_free(&m);
+        }
+        if (L->changed) {
+            /* Capacity changed: the offer again, with a higher seq. */
+            gpurent_buf b = {0};
+            now = (uint64_t)node_wall();
+            seq = now > seq ? now : seq + 1;
+            if (!make_offer(&a, pk, r, digest, L->leased, seq, &b) &&
+                !sign_publish(&n, key, GPURENT_RECORD_OFFER, "offer", now, now + 30 * 86400, NULL, NULL, 0, b.data,
+                              b.len, NULL))
+                offers++;
+            gpurent_buf_free(&b);
+            L->changed = 0;
         }
         if (state && node_wall() - last > 1) {
             json_t *x = json_object();
             json_object_set_new(x, "answered", json_integer((json_int_t)answered));
             json_object_set_new(x, "ignored", json_integer((json_int_t)ignored));
+            json_object_set_new(x, "offers", json_integer((json_int_t)offers));
             node_write_stats(&n, state, 0, x);
             last = node_wall();
         }
     }
+    natsSubscription_Unsubscribe(sub);
     natsSubscription_Destroy(sub);
+    gpurent_trust_free(t);
+    free(L);
     rc = 0;
 out:
     free(r);

@@ -133,6 +133,11 @@ def test_requests_placed_or_explained_by_quorum(run):
     r1, r2 = run["r1"], run["r2"]
     assert run["r1_rc"] == 0 and r1["placed"] and r1["signers"] >= 2, r1
     assert r1["placements"][0]["gpus"] == 1
+    # The provider that runs r1 offered again, with one GPU fewer free.
+    placed_on = [n for n in range(PROVIDERS) if run["pub"][f"provider{n}"] == r1["placements"][0]["provider"]]
+    assert len(placed_on) == 1
+    assert run["stats"][f"provider{placed_on[0]}"]["role"]["offers"] == 2
+    assert run["watch"]["counts"]["offer"] == PROVIDERS + 1
     assert run["r2_rc"] == 1 and not r2["placed"], r2
     assert "outside the allowed regions" in r2["explanation"], r2
     assert r2["replayed_receipt_matches"] is True
