@@ -40,6 +40,8 @@ typedef struct mm {
     uint32_t nvotes;
     const char *state;
     uint64_t stop_at_seq; /* passive replay: stop after this cut */
+    struct mm_report { uint8_t pk[32], digest[32]; } *reports; /* each provider's last verified GPU report */
+    uint32_t nreports, capreports;
     gpurent_match_receipt last;  /* the last batch's receipt */
     uint8_t last_digest[32];
 } mm;
@@ -50,6 +52,25 @@ static void mm_free(mm *m)
     gpurent_trust_free(m->trust);
     gpurent_match_receipt_clear(&m->last);
     free(m->votes);
+    free(m->reports);
+}
+
+static struct mm_report *mm_report_of(mm *m, const uint8_t pk[32], int add)
+{
+    for (uint32_t i = 0; i < m->nreports; i++)
+        if (!memcmp(m->reports[i].pk, pk, 32)) return &m->reports[i];
+    if (!add) return NULL;
+    if (m->nreports == m->capreports) {
+        uint32_t cap = m->capreports ? 2 * m->capreports : 64;
+        struct mm_report *p = realloc(m->reports, cap * sizeof *p);
+        if (!p) return NULL;
+        m->reports = p;
+        m->capreports = cap;
+    }
+    struct mm_report *r = &m->reports[m->nreports++];
+    memcpy(r->pk, pk, 32);
+    memset(r->digest, 0, 32);
+    return r;
 }
 
 static void mm_scope(mm *m, const char *market)
@@ -93,6 +114,14 @@ static int mm_save(mm *m)
         json_array_append_new(vs, o);
     }
     json_object_set_new(j, "votes", vs);
+    json_t *rs = json_object();
+    for (uint32_t i = 0; i < m->nreports; i++) {
+        char *k = cli_hex(m->reports[i].pk, 32), *d = cli_hex(m->reports[i].digest, 32);
+        if (k && d) json_object_set_new(rs, k, json_string(d));
+        free(k);
+        free(d);
+    }
+    json_object_set_new(j, "reports", rs);
     char *s = json_dumps(j, JSON_SORT_KEYS);
     json_decref(j);
     rc = node_path(p, sizeof p, m->state, "meta.json") || !s || cli_write_file(p, (const uint8_t *)s, strlen(s));
@@ -161,6 +190,17 @@ static void mm_load(mm *m, const char *trust_path)
     ok = ok && s1 == s2 && s2 == s3 && gpurent_trust_adopt_replay(m->trust, tr) == GPURENT_OK;
     m->nvotes = 0;
     ok = ok && load_votes(m, json_object_get(j, "votes")) == 0;
+    json_t *rs = ok ? json_object_get(j, "reports") : NULL, *rv;
+    const char *rk;
+    if (ok && !json_is_object(rs)) ok = 0;
+    m->nreports = 0;
+    if (ok)
+        json_object_foreach(rs, rk, rv) {
+            uint8_t pk[32];
+            struct mm_report *r;
+            if (!json_string_value(rv) || cli_unhex(rk, pk, 32) || !(r = mm_report_of(m, pk, 1)) ||
+                cli_unhex(json_string_value(rv), r->digest, 32)) { ok = 0; break; }
+        }
     if (ok) {
         gpurent_market_free(m->market);
         m->market = mk;
@@ -173,6 +213,7 @@ static void mm_load(mm *m, const char *trust_path)
     } else {
         fprintf(stderr, "matchmaker: state in %s unusable, replaying the stream from the start\n", m->state);
         m->nvotes = 0;
+        m->nreports = 0;
         gpurent_trust *fresh = NULL;
         if (!cli_load_trust("node", trust_path, &fresh)) { gpurent_trust_free(m->trust); m->trust = fresh; }
     }
@@ -201,8 +242,14 @@ static void on_offer(mm *m, const node_msg *msg)
     if (gpurent_offer_decode(p, len, &o) || memcmp(o.provider_key, h.issuer, 32) ||
         gpurent_market_put_offer(m->market, &o))
         m->net->drops[DROP_REFUSED]++; /* an older seq, or an offer for another provider */
-    else
+    else {
         m->offers++;
+        /* Nodes that point at the provider's verified GPU report are verified. */
+        const struct mm_report *r = mm_report_of(m, o.provider_key, 0);
+        for (uint32_t i = 0; r && i < o.node_count; i++)
+            if (!memcmp(o.nodes[i].report_digest, r->digest, 32))
+                (void)gpurent_market_set_verified(m->market, o.provider_key, o.nodes[i].node_id, 1);
+    }
     gpurent_offer_clear(&o);
     gpurent_verified_free(v);
 }
@@ -341,8 +388,20 @@ static void mm_apply(mm *m, const node_msg *msg)
     else if (subject_is(msg->subject, "gpurent.cert.")) on_cert(m, msg);
     else if (!strcmp(msg->subject, cutsubj)) on_cut(m, msg);
     else if (subject_is(msg->subject, "gpurent.report.")) {
-        if (!node_verify(m->net, m->trust, msg, GPURENT_RECORD_GPU_REPORT, GPURENT_ROLE_PROVIDER, 1, 1, &v))
+        if (!node_verify(m->net, m->trust, msg, GPURENT_RECORD_GPU_REPORT, GPURENT_ROLE_PROVIDER, 1, 1, &v)) {
+            gpurent_envelope h;
+            gpurent_gpu_report *r = malloc(sizeof *r);
+            size_t len;
+            const uint8_t *p = gpurent_verified_payload_data(v, &len);
+            struct mm_report *mr;
+            gpurent_verified_header(v, &h);
+            /* A report that lists devices is the one offers may point at. */
+            if (r && gpurent_gpu_report_decode(p, len, r) == GPURENT_OK && r->device_count > 0 &&
+                (mr = mm_report_of(m, h.issuer, 1)))
+                gpurent_verified_digest(v, mr->digest);
+            free(r);
             gpurent_verified_free(v);
+        }
     }
     /* receipts, audits, era cuts, other markets' cuts: not inputs of this market. */
 }
