@@ -94,8 +94,11 @@ typedef struct node_cut {
 int node_cut_encode(const node_cut *c, gpurent_buf *out);
 int node_cut_decode(const uint8_t *p, size_t len, node_cut *c);
 /* Sign and publish a cut; Nats-Msg-Id derived from (scope, number), so the
- * server keeps one cut per scope and number whoever publishes first. */
-int node_cut_publish(node_net *n, const gpurent_key *key, const char *subject, const node_cut *c);
+ * server keeps one cut per scope and number whoever publishes first (with
+ * own_id: the envelope digest, the fallback when that id was taken by
+ * something consumers refuse). *dup (may be NULL): the server had the id. */
+int node_cut_publish(node_net *n, const gpurent_key *key, const char *subject, const node_cut *c, int own_id,
+                     int *dup);
 
 /* State folder: "<dir>/<name>" into buf. */
 int node_path(char *buf, size_t cap, const char *dir, const char *name);

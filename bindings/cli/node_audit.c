@@ -565,7 +565,12 @@ static void on_era(aud *d, const node_msg *m, uint64_t wall)
     int bad = node_cut_decode(p, len, &c) || strcmp(c.scope, "era");
     gpurent_verified_free(v);
     uint64_t next = gpurent_tier_next_era(d->eng);
-    if (bad || c.number < next) { d->net->drops[DROP_REFUSED]++; return; }
+    /* The cut of era e closes at genesis + (e+1) x era_s, not ahead of the stream's clock. */
+    if (bad || c.number < next || c.number >= (UINT64_MAX - d->genesis) / d->era_s ||
+        c.boundary_s != d->genesis + (c.number + 1) * d->era_s || c.boundary_s > m->time + 60) {
+        d->net->drops[DROP_REFUSED]++;
+        return;
+    }
     for (uint64_t e = next; e <= c.number; e++) {
         int rc = gpurent_tier_evaluate(d->eng, e, NULL, NULL);
         if (rc) { fprintf(stderr, "auditor: evaluate %llu: %s\n", (unsigned long long)e, gpurent_status_name(rc)); break; }
@@ -796,7 +801,8 @@ int node_auditor(int argc, char **argv)
     node_signals();
     double end = cli_opt(&a, "--duration") ? node_wall() + (double)cli_opt_u64(&a, "--duration", 0) : 0;
     uint32_t tmo = (uint32_t)cli_opt_u64(&a, "--challenge-timeout-ms", 1000);
-    uint64_t seen = d.last_seq, cut_proposed = 0;
+    uint64_t seen = d.last_seq, cut_proposed = 0, fallback = 0;
+    double proposed_at = 0;
     /* Eras already over when we start are reported now (a restart within
      * the era cut's grace loses nothing); older ones are closed. */
     double now = node_wall();
@@ -824,9 +830,17 @@ int node_auditor(int argc, char **argv)
         double half = (double)d.era_s / 2;
         if (now >= (double)d.genesis + half) {
             uint64_t e = (uint64_t)((now - half - (double)d.genesis) / (double)d.era_s); /* eras fully reported */
+            node_cut c = {"era", e - 1, d.genesis + e * d.era_s};
             if (e >= 1 && e - 1 >= gpurent_tier_next_era(d.eng) && e - 1 >= cut_proposed && e - 1 < d.reported_era) {
-                node_cut c = {"era", e - 1, d.genesis + e * d.era_s};
-                if (node_cut_publish(&n, key, "gpurent.era", &c) == 0) cut_proposed = e;
+                if (node_cut_publish(&n, key, "gpurent.era", &c, 0, NULL) == 0) {
+                    cut_proposed = e;
+                    proposed_at = now;
+                }
+            } else if (e >= 1 && e == cut_proposed && e - 1 >= gpurent_tier_next_era(d.eng) && fallback != e &&
+                       now > proposed_at + 1.0) {
+                /* No valid era cut a second after ours: the shared id may be
+                 * taken by something refused. Our own id then. */
+                if (node_cut_publish(&n, key, "gpurent.era", &c, 1, NULL) == 0) fallback = e;
             }
         }
         if (node_wall() - last_stats > 0.5) {

@@ -33,6 +33,7 @@ typedef struct mm {
     char scope[NODE_SCOPE_MAX];
     uint8_t base_seed[32];
     uint32_t cert_quorum;
+    uint64_t genesis, epoch_s; /* the cut n closes at genesis + n x epoch_s */
     uint64_t last_epoch; /* last batch cut applied (0 = none yet; epochs start at 1) */
     uint64_t last_seq;
     uint64_t batches, matched, offers, requests;
@@ -367,8 +368,15 @@ static void on_cut(mm *m, const node_msg *msg)
     node_cut c;
     int bad = node_cut_decode(p, len, &c) || strcmp(c.scope, m->scope);
     gpurent_verified_free(v);
-    /* One cut per epoch, in increasing order: a late or repeated cut changes nothing. */
-    if (bad || c.number <= m->last_epoch) { m->net->drops[DROP_REFUSED]++; return; }
+    /* One cut per epoch, in increasing order: a late or repeated cut changes
+     * nothing. A cut must close its own epoch, and not one in the future of
+     * the stream's clock: a cut numbered far ahead would otherwise make every
+     * later cut look stale and stop the market. */
+    if (bad || c.number <= m->last_epoch || c.number > (UINT64_MAX - m->genesis) / m->epoch_s ||
+        c.boundary_s != m->genesis + c.number * m->epoch_s || c.boundary_s > msg->time + 60) {
+        m->net->drops[DROP_REFUSED]++;
+        return;
+    }
     int rc = mm_batch(m, &c, msg->seq);
     if (rc) fprintf(stderr, "matchmaker: batch %llu: %s: %s\n", (unsigned long long)c.number, gpurent_status_name(rc),
                     gpurent_last_error_message());
@@ -422,6 +430,8 @@ static int mm_init(mm *m, node_net *n, const cli_args *a, const char *cmd)
         return cli_usage_error(a, "--market: a name without '.', '*', '>', '/' or spaces");
     cli_opt_hex32(a, "--seed", m->base_seed);
     m->cert_quorum = (uint32_t)cli_opt_u64(a, "--cert-quorum", 3);
+    m->genesis = cli_opt_u64(a, "--genesis", 0);
+    m->epoch_s = cli_opt_u64(a, "--epoch-s", 2);
     m->votes = calloc(MAX_VOTES, sizeof *m->votes);
     if (!m->votes) return cli_fail(cmd, EXIT_FAILED, "out of memory");
     if ((rc = gpurent_market_new(&m->market, NULL, m->base_seed))) return cli_fail_status(cmd, rc, EXIT_FAILED);
@@ -452,9 +462,10 @@ static const cli_cmd mm_cmd = {
     "usage: gpurent node matchmaker --server URLS --key KEYFILE --trust TRUST.json --state DIR\n"
     "                               [--market NAME] [--seed HEX64] [--epoch-s S] [--genesis T]\n"
     "                               [--cert-quorum K] [--duration S] [--stream NAME]\n",
-    "Consume offers, requests and tier certificates from the stream; when the clock passes an epoch\n"
-    "boundary (genesis + n x epoch-s) publish the batch cut of epoch n (the server keeps the first\n"
-    "one); at each cut read from the stream, match the batch (everything before the cut), sign the\n"
+    "Consume offers, requests and tier certificates from the stream; when the clock passes\n"
+    "genesis + n x epoch-s publish the batch cut n (the server keeps the first one; a cut whose\n"
+    "boundary is not that, or lies ahead of the stream's clock, is refused); at each cut read from\n"
+    "the stream, match the batch (everything before the cut), sign the\n"
     "receipt and publish it. State (market, trust store, votes) is saved at each cut in DIR, and a\n"
     "restart resumes after the cut it names. --skip-seq N (tests: a matchmaker that saw another\n"
     "stream prefix) ignores stream message N.\n",
@@ -492,13 +503,14 @@ int node_matchmaker(int argc, char **argv)
     m.state = state;
     mm_load(&m, cli_opt(&a, "--trust"));
     node_signals();
-    uint64_t epoch_s = cli_opt_u64(&a, "--epoch-s", 2), genesis = cli_opt_u64(&a, "--genesis", 0);
+    uint64_t epoch_s = m.epoch_s, genesis = m.genesis;
     double end = cli_opt(&a, "--duration") ? node_wall() + (double)cli_opt_u64(&a, "--duration", 0) : 0;
     if ((rc = node_subscribe(&n, m.last_seq + 1))) {
         rc = cli_fail("node matchmaker", EXIT_FAILED, "subscribe: %s", natsStatus_GetText(rc));
         goto out;
     }
-    uint64_t seen = m.last_seq, published_epoch = m.last_epoch;
+    uint64_t seen = m.last_seq, published_epoch = m.last_epoch, fallback_sent = 0;
+    double published_at = 0;
     double last_stats = 0;
     char cutsubj[96];
     snprintf(cutsubj, sizeof cutsubj, "gpurent.cut.%s", m.market_name);
@@ -509,10 +521,18 @@ int node_matchmaker(int argc, char **argv)
         double now = node_wall();
         if (now >= (double)genesis + (double)epoch_s) {
             uint64_t e = ((uint64_t)now - genesis) / epoch_s; /* epoch e ended at genesis + e*epoch_s */
+            node_cut c = {{0}, e, genesis + e * epoch_s};
+            snprintf(c.scope, sizeof c.scope, "%s", m.scope);
             if (e > published_epoch && e > m.last_epoch) {
-                node_cut c = {{0}, e, genesis + e * epoch_s};
-                snprintf(c.scope, sizeof c.scope, "%s", m.scope);
-                if (node_cut_publish(&n, key, cutsubj, &c) == 0) published_epoch = e;
+                if (node_cut_publish(&n, key, cutsubj, &c, 0, NULL) == 0) {
+                    published_epoch = e;
+                    published_at = now;
+                }
+            } else if (e == published_epoch && e > m.last_epoch && fallback_sent != e && now > published_at + 1.0) {
+                /* A second after our proposal still no valid cut n: the shared
+                 * id may have been taken by something we refuse. Publish under
+                 * our own id (a second valid cut n, if any, is ignored by all). */
+                if (node_cut_publish(&n, key, cutsubj, &c, 1, NULL) == 0) fallback_sent = e;
             }
         }
         node_msg msg;
@@ -545,14 +565,17 @@ static const cli_cmd req_cmd = {
     "request submit",
     "usage: gpurent request submit --server URLS --key KEYFILE --trust TRUST.json REQUEST.json\n"
     "                              [--quorum K] [--timeout S] [--market NAME] [--seed HEX64]\n"
-    "                              [--cert-quorum K] [--stream NAME] [--no-explain]\n",
+    "                              [--cert-quorum K] [--genesis T] [--epoch-s S] [--stream NAME]\n"
+    "                              [--no-explain]\n",
     "Sign the request of REQUEST.json (the JSON of `gpurent encode request`; submitted_at 0 = now)\n"
     "and publish it; wait for K (default 2) matchmakers to sign identical receipts of a batch cut\n"
     "after it (a quorum receipt), and print where it runs as JSON. When the quorum receipt does not\n"
-    "place it, replay the stream up to that cut (as a matchmaker would, --seed and --cert-quorum\n"
-    "as theirs) and print the explanation of the miss. Exit 0 placed, 1 not placed or timed out.\n",
+    "place it, replay the stream up to that cut (as a matchmaker would: --seed, --cert-quorum,\n"
+    "--genesis and --epoch-s as theirs) and print the explanation of the miss. Exit 0 placed, 1 not\n"
+    "placed or timed out.\n",
     (const cli_optdef[]){NODE_NET_OPTS, {"--quorum", OPT_U64, 0, 1, 16}, {"--timeout", OPT_U64, 0, 1, 3600},
                          {"--seed", OPT_HEX32, 0, 0, 0}, {"--cert-quorum", OPT_U64, 0, 1, 16},
+                         {"--genesis", OPT_U64, 0, 0, 1ull << 40}, {"--epoch-s", OPT_U64, 0, 1, 86400},
                          {"--no-explain", OPT_FLAG, 0, 0, 0}, {NULL, OPT_FLAG, 0, 0, 0}},
     1, 1, "REQUEST.json"};
 

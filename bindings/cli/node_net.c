@@ -331,7 +331,8 @@ int node_cut_decode(const uint8_t *p, size_t len, node_cut *c)
     return same ? 0 : -1;
 }
 
-int node_cut_publish(node_net *n, const gpurent_key *key, const char *subject, const node_cut *c)
+int node_cut_publish(node_net *n, const gpurent_key *key, const char *subject, const node_cut *c, int own_id,
+                     int *dup)
 {
     gpurent_buf pay = {0}, env = {0};
     int rc = node_cut_encode(c, &pay);
@@ -347,12 +348,15 @@ int node_cut_publish(node_net *n, const gpurent_key *key, const char *subject, c
     rc = gpurent_envelope_sign(key, &h, pay.data, pay.len, &env);
     free(pay.data);
     if (rc) return rc;
-    /* One id per (scope, number): the first cut published is the cut. */
+    /* One id per (scope, number): the first cut published is the cut. With
+     * own_id the id is the envelope's digest instead: when someone took the
+     * shared id with something that is not a valid cut, the proposers still
+     * get a cut into the stream (consumers take the first valid one). */
     char id[65], num[32];
     snprintf(num, sizeof num, "%llu", (unsigned long long)c->number);
     node_hash(d, "gpurent-cut-id", c->scope, strlen(c->scope) + 1, num, strlen(num));
     node_hex32(d, id);
-    rc = node_publish(n, subject, env.data, env.len, id, NULL, NULL);
+    rc = node_publish(n, subject, env.data, env.len, own_id ? NULL : id, NULL, dup);
     gpurent_buf_free(&env);
     return rc;
 }

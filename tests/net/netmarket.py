@@ -124,7 +124,7 @@ class NetMarket:
         path.write_text(json.dumps(req))
         p = subprocess.Popen([self.cli, "request", "submit", *self.common("requester", 0), "--quorum",
                               str(quorum), "--timeout", str(timeout), "--cert-quorum", str(self.cert_quorum),
-                              str(path)], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              "--genesis", str(self.genesis), "--epoch-s", str(self.epoch_s), str(path)], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                              text=True)
         self.clients.append(p)
         return p

@@ -41,6 +41,24 @@ def signed_report(m, role, i, out):
     return Path(out).read_bytes()
 
 
+def sign_cut(m, role, i, scope, number, boundary, root):
+    """A cut statement (docs/net.md): canonical map {0: 4096, 1: scope, 2: number, 3: boundary}."""
+    import msgpack
+    pay = root / "cut.bin"
+    pay.write_bytes(msgpack.packb({0: 4096, 1: scope, 2: number, 3: boundary}))
+    out = root / "cut.env"
+    subprocess.run([CLI, "sign", "--key", m.key(role, i), str(pay), "-o", str(out)], env=m.env, check=True,
+                   capture_output=True)
+    return out.read_bytes()
+
+
+def cut_id(scope, number):
+    """The shared Nats-Msg-Id of cut (scope, number)."""
+    import hashlib
+    return hashlib.blake2b(b"gpurent-cut-id\0" + scope.encode() + b"\0" + str(number).encode(),
+                           digest_size=32).hexdigest()
+
+
 def until(t):
     d = t - time.time()
     if d > 0:
@@ -79,6 +97,17 @@ def run(tmp_path_factory):
         res["misnamed"] = m.publish(f"gpurent.report.{p0}", other)  # provider 1's statement under 0's name
         bad = signed_report(m, "rogue", 0, root / "rogue.env")
         res["rogue"] = m.publish(f"gpurent.report.{rogue}", bad)
+        # Cuts: a trusted matchmaker's cut far ahead of the clock (refused: it would stall every
+        # later batch), and an unknown key squatting on the shared message ids of the next batch
+        # cut and the next era cut (the proposers fall back to their own ids).
+        res["ahead"] = m.publish("gpurent.cut.main", sign_cut(m, "liar", 0, "batch:main", 10**9, g + 2 * 10**9,
+                                                              root), msg_id="ahead")
+        now_epoch = int(time.time() - g) // m.epoch_s
+        res["squat_epoch"] = now_epoch + 2
+        res["squat_era"] = int(time.time() - g) // ERA_S
+        for subj, scope, num in (("gpurent.cut.main", "batch:main", res["squat_epoch"]),
+                                 ("gpurent.era", "era", res["squat_era"])):
+            m.publish(subj, sign_cut(m, "rogue", 0, scope, num, g, root), msg_id=cut_id(scope, num))
         until(g + 4.6 * ERA_S)  # eras 0..2 over and cut
         res["r1"] = json.loads(r1.communicate(timeout=40)[0])
         res["r2"] = json.loads(r2.communicate(timeout=40)[0])
@@ -180,7 +209,19 @@ def test_forged_replayed_unknown_dropped_by_every_consumer(run):
         d = run["stats"][n]["dropped"]
         assert d["replayed"] >= 1 and d["forged"] >= 2 and d["unknown_signer"] >= 1, (n, d)
     d = run["watch"]["dropped"]
-    assert d["replayed"] == 1 and d["forged"] == 2 and d["unknown_signer"] == 1, d
+    assert d["replayed"] == 1 and d["forged"] == 2 and d["unknown_signer"] == 3, d
+
+
+def test_cuts_ahead_refused_and_squatted_ids_do_not_stop_the_market(run):
+    assert run["ahead"].isdigit()
+    for n in HONEST:
+        assert run["stats"][n]["dropped"]["refused"] >= 1, n  # the cut far ahead
+        assert run["stats"][n]["role"]["epoch"] < 10**9
+    cuts = run["watch"]["cuts"]
+    # The squatted ids held junk; a valid cut for that epoch and that era still came, under another id.
+    assert f"batch:main/{run['squat_epoch']}" in cuts, sorted(cuts)
+    assert f"era/{run['squat_era']}" in cuts, sorted(cuts)
+    assert any(k.startswith(f"batch:main/{run['squat_epoch']}/") for k in run["watch"]["receipts"])
 
 
 def test_usage_errors():
