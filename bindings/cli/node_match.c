@@ -797,5 +797,6 @@ out:
     gpurent_key_free(key);
     gpurent_trust_free(trust);
     node_close(&n);
+    nats_Close(); /* the client library's own threads and memory */
     return rc;
 }

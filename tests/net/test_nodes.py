@@ -108,7 +108,10 @@ def run(tmp_path_factory):
         for subj, scope, num in (("gpurent.cut.main", "batch:main", res["squat_epoch"]),
                                  ("gpurent.era", "era", res["squat_era"])):
             m.publish(subj, sign_cut(m, "rogue", 0, scope, num, g, root), msg_id=cut_id(scope, num))
-        until(g + 4.6 * ERA_S)  # eras 0..2 over and cut
+        # Eras 0..2 over and cut, and time for the squatted cuts' fallbacks (a slow machine
+        # may reach this point late).
+        until(max(g + 4.6 * ERA_S, g + res["squat_epoch"] * m.epoch_s + 3,
+                  g + (res["squat_era"] + 1.5) * ERA_S + 3))
         res["r1"] = json.loads(r1.communicate(timeout=40)[0])
         res["r2"] = json.loads(r2.communicate(timeout=40)[0])
         res["r3"] = json.loads(r3.communicate(timeout=40)[0])
