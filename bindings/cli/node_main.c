@@ -83,6 +83,10 @@ static void watch_one(node_net *n, gpurent_trust *t, const node_msg *m, json_t *
             node_hex32(c.provider_key, ph);
             snprintf(key, sizeof key, "%llu/%s", (unsigned long long)c.era, ph);
             json_object_set_new(obj_at(obj_at(out, "certs"), key), ih, json_string(dh));
+            json_t *u = obj_at(obj_at(out, "cert_values"), key);
+            json_object_set_new(u, "tier", json_integer(c.tier));
+            json_object_set_new(u, "uptime_ppm", json_integer(c.uptime_ppm));
+            json_object_set_new(u, "score_ppm", json_integer(c.score_ppm));
         }
     } else if (k->statement == NODE_STATEMENT_CUT) {
         node_cut c;

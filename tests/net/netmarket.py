@@ -26,11 +26,12 @@ def seed_hex(role: str, i: int) -> str:
 
 class NetMarket:
     def __init__(self, cli: str, fake: str, url: str, root: Path, providers=3, auditors=3, matchmakers=3,
-                 era_s=4, epoch_s=2, tier_quorum=2, cert_quorum=2, slots=2, liar=False):
+                 era_s=4, epoch_s=2, tier_quorum=2, cert_quorum=2, slots=2, liar=False, flaky=None):
         self.cli, self.fake, self.url, self.root = cli, fake, url, Path(root)
         self.n = {"provider": providers, "auditor": auditors, "matchmaker": matchmakers, "requester": 1,
                   "rogue": 1, "liar": 1 if liar else 0}
         self.era_s, self.epoch_s = era_s, epoch_s
+        self.flaky = flaky or {}  # provider index -> share of challenges it answers, in %
         self.tier_quorum, self.cert_quorum, self.slots = tier_quorum, cert_quorum, slots
         self.env = dict(os.environ, GPURENT_PASSPHRASE=PASS)
         self.procs: dict[str, subprocess.Popen] = {}
@@ -78,6 +79,7 @@ class NetMarket:
         self._start(f"provider{i}", ["node", "provider", *self.common("provider", i), "--fake-driver", self.fake,
                                      "--machine", MACHINES[i % len(MACHINES)], "--region", REGIONS[i % 3],
                                      "--price", str(900000 + 37000 * i), "--nodes", str(1 + i % 2),
+                                     "--uptime-pct", str(self.flaky.get(i, 100)),
                                      "--state", self.state(f"provider{i}")])
 
     def start_auditor(self, i: int) -> None:
