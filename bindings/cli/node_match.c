@@ -494,7 +494,9 @@ int node_matchmaker(int argc, char **argv)
     if (rc) return rc;
     node_net n;
     mm m;
+    memset(&m, 0, sizeof m); /* mm_free is safe on it whatever fails below */
     if ((rc = node_connect(&n, &a, "node matchmaker")) || (rc = mm_init(&m, &n, &a, "node matchmaker"))) {
+        mm_free(&m);
         gpurent_key_free(key);
         node_close(&n);
         return rc;
@@ -624,7 +626,7 @@ static void explain_miss(node_net *n, const cli_args *a, const gpurent_request *
                          const uint8_t digest[32], json_t *out)
 {
     mm m;
-    if (mm_init(&m, n, a, "request submit")) return;
+    if (mm_init(&m, n, a, "request submit")) { mm_free(&m); return; }
     m.stop_at_seq = cut_seq;
     node_stop = 0;
     if (node_subscribe(n, 1) == NATS_OK) {
@@ -718,9 +720,10 @@ int cmd_request(int argc, char **argv)
     node_signals();
     double deadline = t0 + (double)cli_opt_u64(&a, "--timeout", 60);
     rvote *votes = calloc(256, sizeof *votes);
-    uint32_t nv = 0;
+    uint32_t nv = 0, vnext = 0;
     rc = EXIT_FAILED;
     json_t *res = NULL;
+    if (!votes) deadline = 0; /* out of memory: no wait, "no quorum receipt" */
     while (!node_stop && node_wall() < deadline && !res) {
         node_msg msg;
         int got = node_next(&n, 200, &msg);
@@ -742,7 +745,11 @@ int cmd_request(int argc, char **argv)
             rvote *rv = NULL;
             for (uint32_t i = 0; i < nv && !rv; i++)
                 if (!memcmp(votes[i].id, id, 32)) rv = &votes[i];
-            if (!rv && nv < 256) { rv = &votes[nv++]; memcpy(rv->id, id, 32); }
+            if (!rv) { /* a new group; when full, the oldest makes room */
+                rv = &votes[nv < 256 ? nv++ : vnext++ % 256];
+                memset(rv, 0, sizeof *rv);
+                memcpy(rv->id, id, 32);
+            }
             int fresh = rv != NULL;
             for (uint32_t k = 0; rv && k < rv->n; k++) fresh &= !!memcmp(rv->who[k], rh.issuer, 32);
             if (fresh && rv->n < MAX_VOTERS) memcpy(rv->who[rv->n++], rh.issuer, 32);
