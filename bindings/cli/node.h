@@ -59,6 +59,9 @@ typedef struct node_net {
  * 0 or an exit code (message printed). */
 int node_connect(node_net *n, const cli_args *a, const char *cmd);
 void node_close(node_net *n);
+/* node_close() at the end of a command that returns `rc`: should closing
+ * hang (a libnats 3.4 deadlock), the process exits with `rc` after 3 s. */
+void node_close_then_exit_code(node_net *n, int rc);
 /* Publish an envelope on `subject` with Nats-Msg-Id = `msg_id` (NULL: hex
  * BLAKE2b-256 of the bytes). *seq (may be NULL) receives the stream sequence,
  * *dup whether the server dropped it as a duplicate. NATS status. */

@@ -320,7 +320,7 @@ out:
     gpurent_buf_free(&renv);
     gpurent_buf_free(&offer);
     gpurent_key_free(key);
-    node_close(&n);
+    node_close_then_exit_code(&n, rc);
     return rc;
 }
 
@@ -344,6 +344,13 @@ typedef struct achal {
     uint32_t slot, passed;
 } achal;
 
+#define MAX_PENDING 4096
+typedef struct apend { /* a challenge sent, not yet answered */
+    uint8_t pk[32], nonce[32];
+    uint64_t era, t, deadline_ms;
+    uint32_t slot, id;
+} apend;
+
 typedef struct aud {
     node_net *net;
     gpurent_trust *trust;
@@ -358,6 +365,10 @@ typedef struct aud {
     uint32_t nprov;
     achal *chal;
     uint32_t nchal, capchal;
+    apend *pend;
+    uint32_t npend, next_id;
+    char inbox[96];
+    natsSubscription *isub;
     uint64_t reported_era; /* audit reports published for eras < this */
     uint64_t certs, late, challenges_sent, challenges_passed;
 } aud;
@@ -383,6 +394,8 @@ static void chal_add(aud *d, const achal *c)
 
 static int chal_done(const aud *d, const uint8_t pk[32], uint64_t era, uint32_t slot)
 {
+    for (uint32_t i = 0; i < d->npend; i++)
+        if (d->pend[i].era == era && d->pend[i].slot == slot && !memcmp(d->pend[i].pk, pk, 32)) return 1;
     for (uint32_t i = 0; i < d->nchal; i++)
         if (d->chal[i].era == era && d->chal[i].slot == slot && !memcmp(d->chal[i].pk, pk, 32)) return 1;
     return 0;
@@ -607,29 +620,53 @@ static uint64_t slot_time_ms(const aud *d, const uint8_t pk[32], uint64_t era, u
     return (d->genesis + era * d->era_s) * 1000 + x % (span ? span : 1);
 }
 
-static void challenge(aud *d, const aprov *a, uint64_t era, uint32_t slot, uint32_t timeout_ms)
+/* Challenges run asynchronously: each is a core-NATS request to the
+ * provider with the reply subject <our inbox>.<id>; answers are read as
+ * they come, and a challenge whose deadline passes unanswered fails. So a
+ * silent provider never holds the auditor (stream reading, other
+ * challenges, its reports). */
+static void challenge_send(aud *d, const aprov *a, uint64_t era, uint32_t slot, uint32_t timeout_ms)
 {
-    uint8_t nonce[32], in[44];
+    if (d->npend == MAX_PENDING) return; /* the slot is tried again on the next pass */
+    apend *p = &d->pend[d->npend];
+    memset(p, 0, sizeof *p);
+    uint8_t in[44];
     memcpy(in, a->pk, 32);
     for (int i = 0; i < 8; i++) in[32 + i] = (uint8_t)(era >> (8 * i));
     for (int i = 0; i < 4; i++) in[40 + i] = (uint8_t)(slot >> (8 * i));
-    node_hash(nonce, "gpurent-challenge-nonce", d->seed, 32, in, sizeof in);
+    node_hash(p->nonce, "gpurent-challenge-nonce", d->seed, 32, in, sizeof in);
     /* Each auditor its own nonce: mix in our key. */
-    node_hash(nonce, "gpurent-challenge-nonce-2", nonce, 32, d->pk, 32);
-    char hex[65], subj[128];
-    node_hex32(a->pk, hex);
-    snprintf(subj, sizeof subj, "gpurent-rpc.challenge.%s", hex);
+    node_hash(p->nonce, "gpurent-challenge-nonce-2", p->nonce, 32, d->pk, 32);
     /* One challenge per provider per second: an audit report lists each
      * (second, kind) once, so a second challenge in the same second is
      * dated the next one. */
     uint64_t t = (uint64_t)node_wall();
     for (uint32_t i = 0; i < d->nchal; i++)
         if (!memcmp(d->chal[i].pk, a->pk, 32) && d->chal[i].time_s >= t) t = d->chal[i].time_s + 1;
-    natsMsg *reply = NULL;
-    uint32_t passed = 0;
+    for (uint32_t i = 0; i < d->npend; i++)
+        if (!memcmp(d->pend[i].pk, a->pk, 32) && d->pend[i].t >= t) t = d->pend[i].t + 1;
+    memcpy(p->pk, a->pk, 32);
+    p->era = era;
+    p->slot = slot;
+    p->t = t;
+    p->id = d->next_id++;
+    p->deadline_ms = (uint64_t)(node_wall() * 1000) + timeout_ms;
+    char hex[65], subj[128], reply[160];
+    node_hex32(a->pk, hex);
+    snprintf(subj, sizeof subj, "gpurent-rpc.challenge.%s", hex);
+    snprintf(reply, sizeof reply, "%s.%u", d->inbox, p->id);
+    natsConnection_PublishRequest(d->net->nc, subj, reply, p->nonce, 32);
+    d->npend++;
     d->challenges_sent++;
-    if (natsConnection_Request(&reply, d->net->nc, subj, nonce, 32, timeout_ms) == NATS_OK) {
-        /* The answer: a GPU report bound to our nonce, signed by the provider, with devices and a
+}
+
+/* The answer to pending challenge `k` (NULL: none in time) decides it. */
+static void challenge_done(aud *d, uint32_t k, natsMsg *reply)
+{
+    apend *pc = &d->pend[k];
+    uint32_t passed = 0;
+    if (reply) {
+        /* A GPU report bound to our nonce, signed by the provider, with devices and a
          * plausible FMA check on its first device. */
         gpurent_verify_options vo = GPURENT_VERIFY_OPTIONS_INIT;
         vo.statement = GPURENT_RECORD_GPU_REPORT;
@@ -640,34 +677,64 @@ static void challenge(aud *d, const aprov *a, uint64_t era, uint32_t slot, uint3
         gpurent_gpu_report *r = malloc(sizeof *r);
         size_t len;
         if (r && gpurent_envelope_verify(d->trust, (const uint8_t *)natsMsg_GetData(reply),
-                                         (size_t)natsMsg_GetDataLength(reply), t, 60, &vo, &v) == GPURENT_OK &&
-            gpurent_verified_header(v, &h) == GPURENT_OK && !memcmp(h.issuer, a->pk, 32)) {
+                                         (size_t)natsMsg_GetDataLength(reply), pc->t, 60, &vo, &v) == GPURENT_OK &&
+            gpurent_verified_header(v, &h) == GPURENT_OK && !memcmp(h.issuer, pc->pk, 32)) {
             const uint8_t *p = gpurent_verified_payload_data(v, &len);
-            passed = gpurent_gpu_report_decode(p, len, r) == GPURENT_OK && !memcmp(r->nonce, nonce, 32) &&
+            passed = gpurent_gpu_report_decode(p, len, r) == GPURENT_OK && !memcmp(r->nonce, pc->nonce, 32) &&
                      r->device_count > 0 && r->devices[0].fma.state == GPURENT_PV_OK &&
                      (r->devices[0].fma.verdict == GPURENT_VERDICT_PLAUSIBLE ||
                       r->devices[0].fma.verdict == GPURENT_VERDICT_LOW);
         }
         free(r);
         gpurent_verified_free(v);
-        natsMsg_Destroy(reply);
     }
     d->challenges_passed += passed;
     achal c;
-    memcpy(c.pk, a->pk, 32);
-    c.era = era;
-    c.slot = slot;
-    c.time_s = t;
+    memcpy(c.pk, pc->pk, 32);
+    c.era = pc->era;
+    c.slot = pc->slot;
+    c.time_s = pc->t;
     c.passed = passed;
     chal_add(d, &c);
-    char line[160];
-    snprintf(line, sizeof line, "%s %llu %u %llu %u\n", hex, (unsigned long long)era, slot, (unsigned long long)t,
-             passed);
+    char line[160], hex[65];
+    node_hex32(pc->pk, hex);
+    snprintf(line, sizeof line, "%s %llu %u %llu %u\n", hex, (unsigned long long)c.era, c.slot,
+             (unsigned long long)c.time_s, passed);
     node_log_line(d->state, "challenges.log", line);
+    d->pend[k] = d->pend[--d->npend];
+}
+
+static int pending_in(const aud *d, uint64_t era)
+{
+    for (uint32_t k = 0; k < d->npend; k++)
+        if (d->pend[k].era == era) return 1;
+    return 0;
+}
+
+static void challenge_poll(aud *d)
+{
+    for (;;) {
+        natsMsg *m = NULL;
+        natsStatus st = natsSubscription_NextMsg(&m, d->isub, 1);
+        if (st != NATS_OK && st != NATS_NO_RESPONDERS) break;
+        if (st == NATS_OK && m) {
+            const char *dot = strrchr(natsMsg_GetSubject(m), '.');
+            uint64_t id;
+            if (dot && !cli_u64(dot + 1, &id))
+                for (uint32_t k = 0; k < d->npend; k++)
+                    if (d->pend[k].id == id) { challenge_done(d, k, m); break; }
+        }
+        natsMsg_Destroy(m);
+    }
+    uint64_t now_ms = (uint64_t)(node_wall() * 1000);
+    for (uint32_t k = 0; k < d->npend;)
+        if (d->pend[k].deadline_ms <= now_ms) challenge_done(d, k, NULL); /* moves the last into k */
+        else k++;
 }
 
 static void run_challenges(aud *d, uint32_t timeout_ms)
 {
+    challenge_poll(d);
     double now = node_wall();
     if (now < (double)d->genesis) return;
     uint64_t era = ((uint64_t)now - d->genesis) / d->era_s;
@@ -675,7 +742,7 @@ static void run_challenges(aud *d, uint32_t timeout_ms)
     for (uint32_t i = 0; i < d->nprov && !node_stop; i++)
         for (uint32_t s = 0; s < d->slots; s++)
             if (slot_time_ms(d, d->provs[i].pk, era, s) <= now_ms && !chal_done(d, d->provs[i].pk, era, s))
-                challenge(d, &d->provs[i], era, s, timeout_ms);
+                challenge_send(d, &d->provs[i], era, s, timeout_ms);
 }
 
 /* At the end of era e: one signed audit report per known provider. */
@@ -798,6 +865,20 @@ int node_auditor(int argc, char **argv)
     if ((rc = node_connect(&n, &a, "node auditor"))) goto out;
     d.net = &n;
     if (node_subscribe(&n, d.last_seq + 1)) { rc = cli_fail("node auditor", EXIT_FAILED, "subscribe failed"); goto out; }
+    {
+        /* The reply subjects of our challenges: <random inbox>.<id>. */
+        uint8_t rnd[16];
+        char rh[33], isubj[112];
+        randombytes_buf(rnd, sizeof rnd);
+        sodium_bin2hex(rh, sizeof rh, rnd, sizeof rnd);
+        snprintf(d.inbox, sizeof d.inbox, "_INBOX.gpurent-audit.%s", rh);
+        snprintf(isubj, sizeof isubj, "%s.*", d.inbox);
+        d.pend = calloc(MAX_PENDING, sizeof *d.pend);
+        if (!d.pend || natsConnection_SubscribeSync(&d.isub, n.nc, isubj) != NATS_OK) {
+            rc = cli_fail("node auditor", EXIT_FAILED, "subscribe %s failed", isubj);
+            goto out;
+        }
+    }
     node_signals();
     double end = cli_opt(&a, "--duration") ? node_wall() + (double)cli_opt_u64(&a, "--duration", 0) : 0;
     uint32_t tmo = (uint32_t)cli_opt_u64(&a, "--challenge-timeout-ms", 1000);
@@ -825,7 +906,8 @@ int node_auditor(int argc, char **argv)
         run_challenges(&d, tmo);
         now = node_wall();
         uint64_t cur = now > (double)d.genesis ? ((uint64_t)now - d.genesis) / d.era_s : 0;
-        while (d.reported_era < cur) publish_reports(&d, d.reported_era++);
+        /* An era is reported once its last challenges are decided (answered or timed out). */
+        while (d.reported_era < cur && !pending_in(&d, d.reported_era)) publish_reports(&d, d.reported_era++);
         /* Half an era after era e ended, propose its cut. */
         double half = (double)d.era_s / 2;
         if (now >= (double)d.genesis + half) {
@@ -851,11 +933,16 @@ int node_auditor(int argc, char **argv)
     node_write_stats(&n, state, seen, aud_stats(&d));
     rc = 0;
 out:
+    if (d.isub) {
+        natsSubscription_Unsubscribe(d.isub);
+        natsSubscription_Destroy(d.isub);
+    }
+    free(d.pend);
     gpurent_tier_engine_free(d.eng);
     gpurent_trust_free(d.trust);
     free(d.provs);
     free(d.chal);
     gpurent_key_free(key);
-    node_close(&n);
+    node_close_then_exit_code(&n, rc);
     return rc;
 }

@@ -151,7 +151,7 @@ static int node_watch_cmd(int argc, char **argv)
     fputc('\n', stdout);
     json_decref(out);
     gpurent_trust_free(t);
-    node_close(&n);
+    node_close_then_exit_code(&n, 0);
     return 0;
 }
 
@@ -186,7 +186,7 @@ static int node_publish_cmd(int argc, char **argv)
         else printf("%llu\n", (unsigned long long)seq);
     }
     free(data);
-    node_close(&n);
+    node_close_then_exit_code(&n, rc);
     return rc;
 }
 

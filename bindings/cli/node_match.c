@@ -557,7 +557,7 @@ int node_matchmaker(int argc, char **argv)
 out:
     mm_free(&m);
     gpurent_key_free(key);
-    node_close(&n);
+    node_close_then_exit_code(&n, rc);
     return rc;
 }
 
@@ -803,7 +803,7 @@ out:
     gpurent_buf_free(&env);
     gpurent_key_free(key);
     gpurent_trust_free(trust);
-    node_close(&n);
+    node_close_then_exit_code(&n, rc);
     nats_Close(); /* the client library's own threads and memory */
     return rc;
 }

@@ -2,7 +2,8 @@
 """make demo-net: the market across processes (docs/net.md).
 
 A 3-server NATS JetStream cluster on loopback (tests/net/cluster.py), then as
-separate processes 20 providers on fake machines, 5 auditors, 3 matchmakers
+separate processes 20 providers on fake machines (two of them answer only 60%
+and 85% of the uptime challenges), 5 auditors, 3 matchmakers
 and requesters, for a few compressed eras. One matchmaker and one auditor are
 killed with SIGKILL mid-era and restarted. Everything started is stopped at
 the end, whatever happens. The last line reads:
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -67,7 +69,8 @@ def main() -> int:
     t_all = time.time()
     with tempfile.TemporaryDirectory(prefix="gpurent-demo-net-") as tmp, Cluster(servers=3) as c, \
             NetMarket(a.cli, a.fake_driver, c.url, Path(tmp), providers=a.providers, auditors=a.auditors,
-                      matchmakers=a.matchmakers, era_s=a.era_s, epoch_s=2, tier_quorum=3, cert_quorum=3) as m:
+                      matchmakers=a.matchmakers, era_s=a.era_s, epoch_s=2, tier_quorum=3, cert_quorum=3,
+                      flaky={3: 60, 11: 85}) as m:
         print(f"cluster: 3 nats-server processes with JetStream on {c.url}")
         m.start_all()
         g = m.genesis
@@ -97,7 +100,11 @@ def main() -> int:
             m.restart("auditor0")
         results = []
         for r, t_sub, p in procs:
-            out, _ = p.communicate(timeout=120)
+            try:
+                out, _ = p.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                out, _ = p.communicate()
             try:
                 results.append(json.loads(out))
                 results[-1]["t_sub"] = t_sub
@@ -140,6 +147,14 @@ def main() -> int:
     ch = sum(s.get("role", {}).get("challenges", 0) for n, s in stats.items() if n.startswith("auditor"))
     ok = sum(s.get("role", {}).get("passed", 0) for n, s in stats.items() if n.startswith("auditor"))
     print(f"  uptime challenges: {ch} sent over request/reply, {ok} answered with a valid signed report")
+    vals = w.get("cert_values", {})
+    if vals:
+        last_era = max(int(k.split("/")[0]) for k in vals)
+        up = {k.split("/")[1]: v["uptime_ppm"] for k, v in vals.items() if int(k.split("/")[0]) == last_era}
+        flaky = {pub["provider3"]: "60%", pub["provider11"]: "85%"}
+        shown = ", ".join(f"{flaky[k]}-answering provider {up[k] / 1e4:.1f}%" for k in flaky if k in up)
+        print(f"  era {last_era} uptime in the certificates: median {pct(list(up.values()), 50) / 1e4:.1f}%"
+              + (f"; {shown}" if shown else ""))
     print(f"  requests: {len(placed)} placed, {len(quorum) - len(placed)} not placed (explained), "
           f"{len(results) - len(quorum)} without a quorum receipt")
     mars = next((x for x in results if x.get("request_id") == "req-mars"), {})
