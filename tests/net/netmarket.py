@@ -87,7 +87,7 @@ class NetMarket:
                                     self.state(f"auditor{i}"), "--genesis", str(self.genesis), "--era-s",
                                     str(self.era_s), "--audit-seed", seed_hex("audit-seed", 0), "--slots",
                                     str(self.slots), "--tier-quorum", str(self.tier_quorum),
-                                    "--challenge-timeout-ms", "700"])
+                                    "--challenge-timeout-ms", "1500"])
 
     def start_matchmaker(self, i: int, role: str = "matchmaker", extra: tuple = ()) -> None:
         name = f"{role}{i}"
