@@ -292,9 +292,9 @@ class Connection:
         deadline = time.monotonic() + timeout
         q = self._queues[self._inbox_sid]
         while True:
-            for i, m in enumerate(q):
+            while q:  # requests are one at a time: anything else here is a late answer to an earlier one
+                m = q.popleft()
                 if m.subject == inbox:
-                    del q[i]
                     if m.status == 503:
                         raise NoRespondersError(f"no responders on {subject}")
                     return m

@@ -315,7 +315,6 @@ class Cluster:
                 os.killpg(s.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        self.servers = [s for s in self.servers]  # keep ports/names for inspection
 
     def stop(self) -> None:
         """Stop every server started here, wait for each, remove the folder. Idempotent."""

@@ -3,7 +3,6 @@ is left behind (processes, folder) however the owner ends."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
