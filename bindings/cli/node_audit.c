@@ -124,7 +124,7 @@ static void lease_receipt(prov_leases *L, node_net *n, gpurent_trust *t, const n
 {
     gpurent_verified *v = NULL;
     if (strncmp(m->subject, "gpurent.receipt.", 16) ||
-        node_verify(n, t, m, GPURENT_RECORD_MATCH_RECEIPT, GPURENT_ROLE_MATCHER, 0, 1, &v))
+        node_verify(n, t, m, GPURENT_RECORD_MATCH_RECEIPT, GPURENT_ROLE_MATCHER, 1, 1, &v))
         return;
     gpurent_envelope h;
     gpurent_verified_header(v, &h);

@@ -730,7 +730,7 @@ int cmd_request(int argc, char **argv)
         if (got != 1) continue;
         gpurent_verified *v = NULL;
         if (!subject_is(msg.subject, "gpurent.receipt.") ||
-            node_verify(&n, trust, &msg, GPURENT_RECORD_MATCH_RECEIPT, GPURENT_ROLE_MATCHER, 0, 1, &v)) {
+            node_verify(&n, trust, &msg, GPURENT_RECORD_MATCH_RECEIPT, GPURENT_ROLE_MATCHER, 1, 1, &v)) {
             node_msg_free(&msg);
             continue;
         }

@@ -19,6 +19,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cluster import Cluster  # noqa: E402
+import natsmini  # noqa: E402  (examples/net, on the path through cluster.py)
 from netmarket import NetMarket  # noqa: E402
 
 CLI = os.environ.get("GPURENT_CLI", "build/gpurent")
@@ -98,6 +99,14 @@ def run(tmp_path_factory):
         res["misnamed"] = m.publish(f"gpurent.report.{p0}", other)  # provider 1's statement under 0's name
         bad = signed_report(m, "rogue", 0, root / "rogue.env")
         res["rogue"] = m.publish(f"gpurent.report.{rogue}", bad)
+        # Receipts, which providers read: one of matchmaker1's, forged and replayed.
+        mk1 = m.pub["matchmaker1"]
+        with natsmini.Connection(c.url) as nc:
+            rec = next(natsmini.JetStream(nc).pull("GPURENT", 1, f"gpurent.receipt.{mk1}")).data
+        res["rreplay"] = m.publish(f"gpurent.receipt.{mk1}", rec, msg_id="replayed-receipt")
+        forged_rec = bytearray(rec)
+        forged_rec[-1] ^= 1
+        res["rforged"] = m.publish(f"gpurent.receipt.{mk1}", bytes(forged_rec))
         # Cuts: a trusted matchmaker's cut far ahead of the clock (refused: it would stall every
         # later batch), and an unknown key squatting on the shared message ids of the next batch
         # cut and the next era cut (the proposers fall back to their own ids).
@@ -227,13 +236,16 @@ def test_no_evidence_lost_after_the_kills(run):
 
 def test_forged_replayed_unknown_dropped_by_every_consumer(run):
     assert run["dup"] == "duplicate"
-    for r in ("first", "replay", "forged", "misnamed", "rogue"):
+    for r in ("first", "replay", "forged", "misnamed", "rogue", "rreplay", "rforged"):
         assert run[r].isdigit(), (r, run[r])
-    for n in HONEST + AUDITORS:
+    for n in HONEST + AUDITORS:  # reports (and cuts) are theirs to read
         d = run["stats"][n]["dropped"]
         assert d["replayed"] >= 1 and d["forged"] >= 2 and d["unknown_signer"] >= 1, (n, d)
+    for n in range(PROVIDERS):  # receipts are theirs
+        d = run["stats"][f"provider{n}"]["dropped"]
+        assert d["replayed"] >= 1 and d["forged"] >= 1, (n, d)
     d = run["watch"]["dropped"]
-    assert d["replayed"] == 1 and d["forged"] == 2 and d["unknown_signer"] == 3, d
+    assert d["replayed"] == 2 and d["forged"] == 3 and d["unknown_signer"] == 3, d
 
 
 def test_cuts_ahead_refused_and_squatted_ids_do_not_stop_the_market(run):
