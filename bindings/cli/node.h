@@ -94,6 +94,9 @@ typedef struct node_cut {
     uint64_t number;
     uint64_t boundary_s;
 } node_cut;
+/* node_cut.c. Encode: 0 or GPURENT_E_INVALID_FIELD (scope empty, too long or
+ * not printable ASCII) / GPURENT_E_NOMEM; out->data is malloc'd (free()).
+ * Decode: 0, or -1 for anything but the canonical encoding of a valid cut. */
 int node_cut_encode(const node_cut *c, gpurent_buf *out);
 int node_cut_decode(const uint8_t *p, size_t len, node_cut *c);
 /* Sign and publish a cut; Nats-Msg-Id derived from (scope, number), so the
