@@ -29,7 +29,7 @@ FAKE = os.path.abspath(os.path.join(BUILD, "tests", "libfakecuda.so"))
 pytestmark = pytest.mark.skipif(not os.environ.get("GPURENT_NET_NODES"),
                                 reason="run by make check-net (needs the CLI and the fake driver)")
 
-ERA_S = 4
+ERA_S = 5  # an era cut comes half an era after the era: a restarted auditor has 2.5 s to report
 PROVIDERS = 3
 FLAKY = 2  # provider 2 answers about 40% of the challenges
 HONEST = ["matchmaker0", "matchmaker1", "matchmaker2"]
@@ -79,7 +79,7 @@ def run(tmp_path_factory):
         r1 = m.submit({"request_id": "r1", "gpu_count": 1, "duration_s": 3600})
         r2 = m.submit({"request_id": "r2", "gpu_count": 1, "duration_s": 3600, "regions": ["mars"]})
         r3 = m.submit({"request_id": "r3", "gpu_count": 2, "duration_s": 3600, "verified_only": 1})
-        until(g + 1.8 * ERA_S)  # after the first era cut: both have snapshots
+        until(g + 1.6 * ERA_S)  # after the first era cut (g + 7.5 s): both have snapshots
         m.kill("matchmaker0")
         m.kill("auditor0")
         time.sleep(1.5)
