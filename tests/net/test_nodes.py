@@ -143,10 +143,13 @@ def test_every_batch_signed_identically_by_every_honest_matchmaker(run):
     receipts = run["watch"]["receipts"]
     assert len(receipts) >= 6, receipts.keys()
     hk = honest_keys(run)
+    last = max(int(b.split("/")[1]) for b in receipts)
     for batch, by in receipts.items():
         honest = {k: d for k, d in by.items() if k in hk}
-        # The restarted matchmaker signed the batches it missed, the same bytes.
-        assert set(honest) == hk, batch
+        # The restarted matchmaker signed the batches it missed, the same bytes (the last batch
+        # may have been cut as the nodes stopped).
+        if int(batch.split("/")[1]) < last:
+            assert set(honest) == hk, batch
         assert len(set(honest.values())) == 1, batch
     assert "resumed from" in run["logs"]["matchmaker0"]
 
