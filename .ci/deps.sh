@@ -7,9 +7,10 @@ set -euo pipefail
 want=(gcc make pkg-config clang valgrind libsodium-dev libcmocka-dev swig golang-go
       python3 python3-dev python3-pytest python3-msgpack python3-cryptography
       python3-setuptools python3-pip python3-wheel libjansson-dev abigail-tools libclang-rt-dev
-      emscripten nodejs chromium dpkg-dev)
+      emscripten nodejs chromium dpkg-dev nats-server libnats-dev)
 # (emscripten, nodejs, dpkg-dev: make wasm, which fetches libsodium and
-#  msgpack-c with apt-get source; chromium: the marketplace page's test.)
+#  msgpack-c with apt-get source; chromium: the marketplace page's test;
+#  nats-server, libnats-dev: the network nodes of `gpurent node`, make demo-net.)
 # --bench: also what the benchmarks need (SciPy for bench/match_exact.py).
 [ "${1:-}" = "--bench" ] && want+=(python3-numpy python3-scipy)
 # msgpack-c: libmsgpack-dev on Debian 12 / Ubuntu 22.04, libmsgpack-c-dev later.

@@ -3,8 +3,11 @@
 CLI_SRCS := $(sort $(wildcard bindings/cli/*.c))
 CLI_BIN := $(BUILD)/gpurent
 CLI_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
+# The network nodes (bindings/cli/node*.c, docs/net.md) use the NATS C client;
+# only the CLI links it, never the library.
+CLI_LIBS += $(shell $(PKG_CONFIG) --libs libnats 2>/dev/null || echo -lnats)
 
-$(CLI_BIN): $(CLI_SRCS) bindings/cli/cli.h $(BUILD)/libgpurent.so
+$(CLI_BIN): $(CLI_SRCS) bindings/cli/cli.h bindings/cli/node.h $(BUILD)/libgpurent.so
 	$(CC) $(CFLAGS_ALL) -Ibindings/cli $(LDFLAGS_ALL) -o $@ $(CLI_SRCS) -L$(BUILD) -lgpurent \
 	  -Wl,-rpath,'$$ORIGIN' $(CLI_LIBS) $(DEP_LIBS)
 

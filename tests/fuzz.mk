@@ -55,6 +55,10 @@ FUZZ_SRCS_cli_inspect := $(FUZZ_CLI_SRCS)
 FUZZ_CFLAGS_cli_inspect := -Ibindings/cli
 FUZZ_LIBS_cli_inspect := $(FUZZ_CLI_LIBS)
 $(BUILD)/fuzz-bin/fuzz_cli_json $(BUILD)/fuzz-bin/fuzz_cli_inspect: $(FUZZ_CLI_SRCS) bindings/cli/cli.h
+# The network nodes' cut codec (no libnats in it; node.h only declares).
+FUZZ_SRCS_node_cut := bindings/cli/node_cut.c
+FUZZ_CFLAGS_node_cut := -Ibindings/cli
+$(BUILD)/fuzz-bin/fuzz_node_cut: bindings/cli/node_cut.c bindings/cli/node.h bindings/cli/cli.h
 
 fuzz-build:
 	@$(FUZZ_SUBMAKE) fuzz-bins

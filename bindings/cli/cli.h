@@ -143,6 +143,8 @@ int cmd_demo(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_tier(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_node(int argc, char **argv);    /* node*.c: libnats */
+int cmd_request(int argc, char **argv);
 /* Trust file (JSON) -> trust store; 0 or an exit code (message printed). */
 int cli_load_trust(const char *cmd, const char *path, gpurent_trust **out);
 /* Monotonic clock in seconds (timings). */

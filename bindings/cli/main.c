@@ -88,6 +88,8 @@ static const command commands[] = {
     {"match", cmd_match, "match requests to offers, explain a request, write the receipt"},
     {"bench", cmd_bench, "quick speed figures for this machine, beside their baselines"},
     {"demo", cmd_demo, "run a whole simulated market and print a summary"},
+    {"node", cmd_node, "run a market role over NATS JetStream (provider, auditor, matchmaker)"},
+    {"request", cmd_request, "submit a signed request over NATS and wait for its quorum receipt"},
 };
 
 static int usage(FILE *f)

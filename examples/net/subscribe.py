@@ -40,6 +40,7 @@ KINDS = {
     "cert": (gpurent.RecordType.TIER_CERT, 0),
     "receipt": (gpurent.RecordType.MATCH_RECEIPT, 0),
     "cut": (0, gpurent.Role.MATCHER),  # batch cut markers: any statement, by a matchmaker key
+    "era": (0, gpurent.Role.AUDITOR),  # era cut markers on gpurent.era (docs/net.md): by an auditor key
 }
 
 # library error class -> drop reason (the reasons docs/net-clients.md lists)
@@ -67,7 +68,7 @@ class Reader:
 
     def handle(self, seq: int, subject: str, data: bytes) -> str:
         parts = subject.split(".")
-        kind = parts[1] if len(parts) == 3 and parts[0] == "gpurent" else "?"
+        kind = parts[1] if parts[0] == "gpurent" and (len(parts) == 3 or parts[1:] == ["era"]) else "?"
         if kind not in KINDS:
             return self._drop(seq, kind, "unknown-subject", subject)
         statement, role = KINDS[kind]
@@ -80,7 +81,7 @@ class Reader:
         except gpurent.Error as e:
             reason = next((r for cls, r in REASONS if isinstance(e, cls)), "rejected")
             return self._drop(seq, kind, reason, e.name)
-        if kind != "cut" and parts[2] not in signers:  # the subject names the signer's key
+        if kind not in ("cut", "era") and parts[2] not in signers:  # the subject names the signer's key
             return self._drop(seq, kind, "wrong-subject", parts[2][:16])
         self.verified += 1
         return f"ok {seq} {kind} {signers[0][:16]} {digest[:16]}"

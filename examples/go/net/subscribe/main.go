@@ -38,6 +38,7 @@ var kinds = map[string]kindRule{
 	"cert":    {gpurent.RecordTierCert, 0},
 	"receipt": {gpurent.RecordMatchReceipt, 0},
 	"cut":     {0, gpurent.RoleMatcher},
+	"era":     {0, gpurent.RoleAuditor}, // era cut markers on gpurent.era (docs/net.md)
 }
 
 // library error -> drop reason, first match wins (as in subscribe.py)
@@ -97,7 +98,7 @@ func (r *reader) drop(seq uint64, kind, reason, why string) string {
 func (r *reader) handle(seq uint64, subject string, data []byte) string {
 	parts := strings.Split(subject, ".")
 	kind := "?"
-	if len(parts) == 3 && parts[0] == "gpurent" {
+	if parts[0] == "gpurent" && (len(parts) == 3 || (len(parts) == 2 && parts[1] == "era")) {
 		kind = parts[1]
 	}
 	rule, ok := kinds[kind]
@@ -125,7 +126,7 @@ func (r *reader) handle(seq uint64, subject string, data []byte) string {
 	for _, s := range signers {
 		named = named || hex.EncodeToString(s[:]) == parts[2]
 	}
-	if kind != "cut" && !named { // the subject names the signer's key
+	if kind != "cut" && kind != "era" && !named { // the subject names the signer's key
 		return r.drop(seq, kind, "wrong-subject", parts[2][:min(16, len(parts[2]))])
 	}
 	r.verified++
