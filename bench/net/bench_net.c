@@ -1,6 +1,6 @@
 /* NATS JetStream benchmark (issue 18): 100 000 signed offers and 100 000
  * signed requests pushed through one local nats-server into a stream (one
- * message per envelope, Nats-Msg-Id = BLAKE2b-256 of the envelope as in
+ * message per envelope, Nats-Msg-Id = BLAKE2b-256 of subject, 0, envelope as in
  * docs/net.md), read back by a pull consumer that verifies every envelope,
  * feeds a market and runs one batch. Baseline, measured in the same run: the
  * same verification, market building and batch in process, with no server.
@@ -95,7 +95,11 @@ static void sign_into(item *it, gpurent_key *k, uint32_t statement, uint32_t n, 
     if (st) die("envelope_sign", st);
     hexkey(pk, hex);
     snprintf(it->subject, sizeof it->subject, "gpurent.%s.%s", kind, hex);
-    crypto_generichash(id, sizeof id, it->env.data, it->env.len, NULL, 0);
+    crypto_generichash_state hs; /* the nodes' id: BLAKE2b(subject, 0, envelope) */
+    crypto_generichash_init(&hs, NULL, 0, sizeof id);
+    crypto_generichash_update(&hs, (const unsigned char *)it->subject, strlen(it->subject) + 1);
+    crypto_generichash_update(&hs, it->env.data, it->env.len);
+    crypto_generichash_final(&hs, id, sizeof id);
     hexkey(id, it->id);
 }
 
@@ -148,8 +152,8 @@ static item *make_items(size_t n, gpurent_trust *trust)
         r.duration_s = 3600;
         r.max_price_micro_per_gpu_hour = 2000000 + 100000ull * (i % 20);
         if ((st = gpurent_request_add_model(&r, MODELS[(i * 7) % 6]))) die("request_add_model", st);
-        if (i % 4 == 0 && (st = gpurent_request_add_region(&r, REGIONS[(i / 4) % 6], 0)))
-            die("request_add_region", st);
+        if (i % 4 == 0 && (st = gpurent_request_allow_region(&r, REGIONS[(i / 4) % 6])))
+            die("request_allow_region", st);
         if ((st = gpurent_request_encode(&r, &payload))) die("request_encode", st);
         (void)gpurent_key_public(req_keys[i % REQUESTERS], pk);
         sign_into(&items[n + i], req_keys[i % REQUESTERS], GPURENT_RECORD_REQUEST, i, &payload, "request", pk);

@@ -671,7 +671,7 @@ static void challenge_done(aud *d, uint32_t k, natsMsg *reply)
         gpurent_verify_options vo = GPURENT_VERIFY_OPTIONS_INIT;
         vo.statement = GPURENT_RECORD_GPU_REPORT;
         vo.required_role = GPURENT_ROLE_PROVIDER;
-        vo.check_replay = 0;
+        vo.check_replay = GPURENT_VERIFY_REPLAY_OFF; /* a fresh nonce per challenge: nothing to replay against */
         gpurent_verified *v = NULL;
         gpurent_envelope h;
         gpurent_gpu_report *r = malloc(sizeof *r);

@@ -158,9 +158,9 @@ static int node_watch_cmd(int argc, char **argv)
 static const cli_cmd publish_cmd = {
     "node publish",
     "usage: gpurent node publish --server URLS --subject SUBJECT FILE [--msg-id ID] [--stream NAME]\n",
-    "Publish FILE's bytes as they are on SUBJECT (Nats-Msg-Id: ID, default the BLAKE2b-256 of the\n"
-    "bytes) and print the stream sequence, or \"duplicate\". Nothing is checked: this is how tests\n"
-    "play a forger or a replayer. Every consumer verifies what it reads.\n",
+    "Publish FILE's bytes as they are on SUBJECT (Nats-Msg-Id: ID, default the BLAKE2b-256 of\n"
+    "SUBJECT, a 0 byte and the bytes) and print the stream sequence, or \"duplicate\". Nothing is\n"
+    "checked: this is how tests play a forger or a replayer. Every consumer verifies what it reads.\n",
     (const cli_optdef[]){NODE_NET_OPTS, {"--subject", OPT_STR, 0, 0, 0}, {"--msg-id", OPT_STR, 0, 0, 0},
                          {NULL, OPT_FLAG, 0, 0, 0}},
     1, 1, "FILE"};

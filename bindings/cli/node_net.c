@@ -161,8 +161,12 @@ int node_publish(node_net *n, const char *subject, const uint8_t *data, size_t l
 {
     char idbuf[65];
     if (!msg_id) {
+        /* The id covers the subject too: someone who holds the bytes first
+         * and files them under a wrong subject (which readers drop) must
+         * not make the server refuse the author's own publication as a
+         * duplicate (docs/net.md). */
         uint8_t d[32];
-        crypto_generichash(d, 32, data, len, NULL, 0);
+        node_hash(d, subject, data, len, NULL, 0);
         node_hex32(d, idbuf);
         msg_id = idbuf;
     }
@@ -255,23 +259,27 @@ int node_verify(node_net *n, gpurent_trust *trust, const node_msg *m, uint32_t s
     gpurent_verify_options vo = GPURENT_VERIFY_OPTIONS_INIT;
     vo.statement = statement;
     vo.required_role = role;
-    vo.check_replay = (uint32_t)replay;
-    gpurent_verified *v = NULL;
-    int rc = gpurent_envelope_verify(trust, m->data, m->len, m->time, 60, &vo, &v);
-    if (rc) { n->drops[node_drop_reason(rc)]++; return -1; }
+    vo.check_replay = replay ? GPURENT_VERIFY_REPLAY_CHECK : GPURENT_VERIFY_REPLAY_OFF;
     if (keyed) {
+        /* The subject names the issuer. Checked on the header BEFORE the
+         * verification: a copy of someone's envelope filed under another
+         * name (by whoever held the bytes first) is dropped without
+         * entering the replay cache, so the author's own publication is
+         * still accepted when it arrives. */
         gpurent_envelope h;
         char hex[65];
-        gpurent_verified_header(v, &h);
+        int hrc = gpurent_envelope_decode(m->data, m->len, &h);
+        if (hrc) { n->drops[node_drop_reason(hrc)]++; return -1; }
         node_hex32(h.issuer, hex);
         const char *dot = strrchr(m->subject, '.');
         if (!dot || strcmp(dot + 1, hex)) {
-            /* Signed by someone, published under another's name. */
-            gpurent_verified_free(v);
-            n->drops[DROP_FORGED]++;
+            n->drops[DROP_FORGED]++; /* signed by someone, published under another's name */
             return -1;
         }
     }
+    gpurent_verified *v = NULL;
+    int rc = gpurent_envelope_verify(trust, m->data, m->len, m->time, 60, &vo, &v);
+    if (rc) { n->drops[node_drop_reason(rc)]++; return -1; }
     n->accepted++;
     *out = v;
     return 0;
