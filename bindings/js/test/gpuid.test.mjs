@@ -84,3 +84,22 @@ test('verifyReport binds the report UUIDs; refuses another report, a count it do
     assert.equal(m.gpuOwner(fill(16, 0x32)).nodeId, 'c1');
   } finally { m.free(); }
 });
+
+test("PCI ids: the C encoder's fixtures decode with their ids and re-encode to the same bytes", async () => {
+  const { readFileSync } = await import('node:fs');
+  const hex = (name) => gr.fromHex(readFileSync(new URL(`../../../tests/fixtures/wire/${name}.hex`, import.meta.url), 'utf8').trim());
+  const rb = hex('gpu_report_pci_ids');
+  const d = gr.decodeGpuReport(rb).devices[0];
+  assert.deepEqual([d.pciVendorId, d.pciDeviceId, d.pciSubsystemVendorId, d.pciSubsystemDeviceId], [0x10de, 0x2684, 0x1043, 0]);
+  assert.deepEqual(gr.encode(gr.decodeGpuReport(rb)), rb);
+  // a report without the ids keeps its older bytes (keys 25-28 left out when 0)
+  const none = gr.decodeGpuReport(rb);
+  Object.assign(none.devices[0], { pciVendorId: 0, pciDeviceId: 0, pciSubsystemVendorId: 0 });
+  assert.ok(gr.encode(none).length < rb.length);
+  const gb = hex('gpu_pci_ids');
+  const g = gr.decode(gb);
+  assert.deepEqual([g.pciVendorId, g.pciDeviceId, g.pciSubsystemVendorId, g.pciSubsystemDeviceId], [0x10de, 0x2330, 0x10de, 0x16c1]);
+  assert.deepEqual(gr.encode(g), gb);
+  assert.equal(gr.modelFindPci(g.pciVendorId, g.pciDeviceId, g.pciSubsystemVendorId, g.pciSubsystemDeviceId)?.id, 'h100-sxm5-80gb');
+  assert.throws(() => gr.encode({ ...g, pciVendorId: 0 }), { code: 'GPURENT_E_INVALID_FIELD' }); // ids without a vendor
+});
