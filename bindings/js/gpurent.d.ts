@@ -22,6 +22,8 @@ export class WireError extends GpurentError {}
 export class VerifyError extends GpurentError {}
 export class TierError extends GpurentError {}
 export class MatchError extends GpurentError {}
+/** GPURENT_E_GPU_CONFLICT (-504): a GPU (by UUID) is held by another node (docs/match.md). */
+export class GpuConflictError extends MatchError {}
 
 export const RecordType: Readonly<{ gpu: 1; offer: 2; request: 3; gpu_report: 4; audit_report: 5; tier_cert: 6;
   match_receipt: 7; revocation: 8; envelope: 9 }>;
@@ -81,6 +83,8 @@ export interface ProbeDevice {
   busWidthBits: Probed; l2Bytes: Probed; eccEnabled: Probed; maxThreadsPerSm: Probed; fp32Gflops: Probed;
   fp16TensorGflops: Probed; bf16TensorGflops: Probed; memBwMbps: Probed; h2dPeakMbps: Probed;
   d2d: ProbeCheck; h2d: ProbeCheck; fma: ProbeCheck;
+  /** The product's PCI ids read from sysfs (0 = not known; left out of the bytes when 0). */
+  pciVendorId?: number; pciDeviceId?: number; pciSubsystemVendorId?: number; pciSubsystemDeviceId?: number;
 }
 /** A GPU report (what a provider's probe found; gpurent_gpu_report). Writers may leave out
  *  any field (zero) and statusName (it is read back from status). */
@@ -254,9 +258,56 @@ export class Market implements Freeable {
   best(request: RequestArg, k?: number): Candidate[];
   explain(request: RequestArg): Explanation;
   match(now: U64): { receipt: MatchReceipt; bytes: Bytes };
+  /** The node holding a GPU (16-byte UUID), null when none; GPURENT_E_INVALID_ARG for the all-zero UUID. */
+  gpuOwner(uuid: Bytes): GpuOwner | null;
+  /** Mark a node verified by its (already signature-checked) GPU report and bind its GPUs to the
+   *  report's UUIDs; GPURENT_E_INVALID_ARG when it is not the node's report, GpuConflictError when a
+   *  UUID is held elsewhere or the node offers a GPU the report does not list. */
+  verifyReport(providerKey: Bytes, nodeId: string, report: GpuReport | Bytes): void;
   apply(receipt: MatchReceipt | Bytes): void;
   free(): void;
 }
+
+/** Bits of GpuOwner.how. */
+export const GpuHeld: Readonly<{ offer: 1; report: 2 }>;
+export interface GpuOwner {
+  providerKey: Bytes; nodeId: string;
+  /** GpuHeld bits: the node's offer lists the UUID, its verified GPU report does, or both. */
+  how: number; held: Array<keyof typeof GpuHeld>;
+}
+
+/** How a name resolved (gpurent_name_kind). */
+export const NameKind: Readonly<{ unknown: 0; id: 1; driver: 2; alias: 3; family: 4 }>;
+export interface PciId { vendor: number; device: number; subsysVendor: number; subsysDevice: number }
+/** One entry of the canonical model table (gpurent_model); zero figures are not known. */
+export interface Model {
+  id: string; family: string; vendor: string; interface: number; ccMajor: number; ccMinor: number; smCount: number;
+  boostClockMhz: number; busWidthBits: number; memoryMib: U64; memBwMbps: U64; fp32Gflops: U64; pci: PciId[];
+  names: string[]; aliases: string[]; source: string;
+}
+/** One framework build (gpurent_framework): archs are compute capability x 10. */
+export interface Framework {
+  id: string; framework: string; version: string; cudaVersion: number; archs: number[]; ptxCc: number;
+  aliases: string[]; source: string;
+}
+export function modelTableVersion(): number;
+/** BLAKE2b-256 of the model table's canonical encoding, lower-case hex. */
+export function modelTableDigest(): string;
+export function models(): Model[];
+/** The model a name names (id, driver name, alias, family of one), or null. */
+export function modelFind(name: string): Model | null;
+export function modelLookup(name: string): { kind: number; kindName: string; model: Model | null };
+/** The members of a family ([] when the name is not one). */
+export function modelFamily(name: string): Model[];
+/** The entry with this PCI id, or null when none or several match. */
+export function modelFindPci(vendor: number, device: number, subsysVendor?: number, subsysDevice?: number): Model | null;
+export function frameworkTableVersion(): number;
+/** BLAKE2b-256 of the framework table's canonical encoding, lower-case hex. */
+export function frameworkTableDigest(): string;
+export function frameworks(): Framework[];
+export function frameworkFind(name: string): Framework | null;
+/** Whether the build runs on compute capability ccMajor.ccMinor (GPURENT_E_NOT_FOUND for an unknown build). */
+export function frameworkSupportsCc(name: string, ccMajor: number, ccMinor: number): boolean;
 
 export function toHex(bytes: Bytes): string;
 export function fromHex(hex: string): Bytes;

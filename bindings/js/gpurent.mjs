@@ -63,12 +63,18 @@ export class VerifyError extends GpurentError { constructor(...a) { super(...a);
 export class TierError extends GpurentError { constructor(...a) { super(...a); this.name = 'TierError'; } }
 /** A matching refusal (-500..-599): infeasible, unknown offer, capacity. */
 export class MatchError extends GpurentError { constructor(...a) { super(...a); this.name = 'MatchError'; } }
+/** GPURENT_E_GPU_CONFLICT (-504): a GPU (by UUID) is already held by
+ *  another node of the market (docs/match.md, "One GPU, one place"); the
+ *  detail names the holder, which Market.gpuOwner() also answers. */
+export class GpuConflictError extends MatchError { constructor(...a) { super(...a); this.name = 'GpuConflictError'; } }
+const GPU_CONFLICT = -504;
 
 function errorFor(status, m = M) {
   const code = m.UTF8ToString(m._gpurent_status_name(status));
   const detail = m.UTF8ToString(m._gpurent_last_error_message()) || m.UTF8ToString(m._gpurent_strerror(status));
   const cls = status <= -100 && status > -200 ? WireError : status <= -200 && status > -300 ? VerifyError
-    : status <= -400 && status > -500 ? TierError : status <= -500 && status > -600 ? MatchError : GpurentError;
+    : status <= -400 && status > -500 ? TierError : status === GPU_CONFLICT ? GpuConflictError
+    : status <= -500 && status > -600 ? MatchError : GpurentError;
   return new cls(status, code, detail);
 }
 function check(status, m = M) {
@@ -161,6 +167,7 @@ function parseType(t) {
   if (Array.isArray(t)) return { kind: 'structs', sub: t[0], n: t[1] };
   if (t === 'u32' || t === 'ptr') return { kind: 'u32' };
   if (t === 'i32') return { kind: 'i32' };
+  if (t === 'u16') return { kind: 'u16' };
   if (t === 'u64') return { kind: 'u64' };
   const p = t.split(':');
   if (p.length === 1) return { kind: 'struct', sub: t };
@@ -182,6 +189,7 @@ function defStruct(name, fields) {
 function sizeOf(ty) {
   switch (ty.kind) {
     case 'u32': case 'i32': return [4, 4];
+    case 'u16': return [2, 2];
     case 'u64': return [8, 8];
     case 'str': case 'bytes': return [ty.n, 1];
     case 'strs': case 'keys': return [ty.n * ty.m, 1];
@@ -247,6 +255,7 @@ function readField(d, ty, p) {
   switch (ty.kind) {
     case 'u32': return d.getUint32(p, true);
     case 'i32': return d.getInt32(p, true);
+    case 'u16': return d.getUint16(p, true);
     case 'u64': return readU64(d, p);
     case 'str': return readStr(p, ty.n);
     case 'bytes': return copyOut(p, ty.n);
@@ -269,6 +278,7 @@ function writeField(d, ty, p, v, js) {
   switch (ty.kind) {
     case 'u32': d.setUint32(p, Number(v) >>> 0, true); return;
     case 'i32': d.setInt32(p, Number(v) | 0, true); return;
+    case 'u16': d.setUint16(p, Number(v) & 0xffff, true); return;
     case 'u64':
       if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
         d.setUint32(p, v % 4294967296, true); d.setUint32(p + 4, Math.floor(v / 4294967296), true);
@@ -381,7 +391,8 @@ defStruct('probeDevice', [['ordinal', 'u32'], ['name', 'pvText'], ['uuid', 'pvUu
   ['pciBus', 'pv'], ['pciDevice', 'pv'], ['ccMajor', 'pv'], ['ccMinor', 'pv'], ['smCount', 'pv'], ['memoryBytes', 'pv'],
   ['clockKhz', 'pv'], ['memClockKhz', 'pv'], ['busWidthBits', 'pv'], ['l2Bytes', 'pv'], ['eccEnabled', 'pv'],
   ['maxThreadsPerSm', 'pv'], ['fp32Gflops', 'pv'], ['fp16TensorGflops', 'pv'], ['bf16TensorGflops', 'pv'],
-  ['memBwMbps', 'pv'], ['h2dPeakMbps', 'pv'], ['d2d', 'probeCheck'], ['h2d', 'probeCheck'], ['fma', 'probeCheck']]);
+  ['memBwMbps', 'pv'], ['h2dPeakMbps', 'pv'], ['d2d', 'probeCheck'], ['h2d', 'probeCheck'], ['fma', 'probeCheck'],
+  ['pciVendorId', 'u32'], ['pciDeviceId', 'u32'], ['pciSubsystemVendorId', 'u32'], ['pciSubsystemDeviceId', 'u32']]);
 const GPU_REPORT_MAX_DEVICES = 64;
 defStruct('gpuReport', [['nonce', 'bytes:32'], ['probedAt', 'u64'], ['status', 'i32'], ['driverError', 'u32'],
   ['reason', 'str:256'], ['driverVersion', 'pv'], ['driverPath', 'str:1024'], ['driverDigest', 'bytes:32'],
@@ -393,6 +404,19 @@ defStruct('auditReport', [['providerKey', 'bytes:32'], ['auditorKey', 'bytes:32'
   ['gpuReport', 'u32'], ['integrity', 'u32'], ['security', 'u32'], ['gpuReportDigest', 'bytes:32'],
   ['stakeObserved', 'u32'], ['stakeMicro', 'u64'], ['challengeCount', 'u32'], ['challengesPtr', 'ptr'],
   ['jobCount', 'u32'], ['jobsPtr', 'ptr']]);
+
+// The model and framework tables (gpurent/models.h): static entries whose
+// strings are pointers into the library's read-only data, and who holds a
+// GPU in a market.
+defStruct('pciId', [['vendor', 'u16'], ['device', 'u16'], ['subsysVendor', 'u16'], ['subsysDevice', 'u16']]);
+defStruct('model', [['id', 'ptr'], ['family', 'ptr'], ['vendor', 'ptr'], ['interface', 'u32'], ['ccMajor', 'u32'],
+  ['ccMinor', 'u32'], ['smCount', 'u32'], ['boostClockMhz', 'u32'], ['busWidthBits', 'u32'], ['memoryMib', 'u64'],
+  ['memBwMbps', 'u64'], ['fp32Gflops', 'u64'], ['pciCount', 'u32'], ['pci', ['pciId', 3]], ['nameCount', 'u32'],
+  ['names', 'u32s:6'], ['aliasCount', 'u32'], ['aliases', 'u32s:8'], ['source', 'ptr']]);
+defStruct('framework', [['id', 'ptr'], ['framework', 'ptr'], ['version', 'ptr'], ['cudaVersion', 'u32'],
+  ['archCount', 'u32'], ['archs', 'u32s:12'], ['ptxCc', 'u32'], ['aliasCount', 'u32'], ['aliases', 'u32s:8'],
+  ['source', 'ptr']]);
+defStruct('gpuOwner', [['providerKey', 'bytes:32'], ['nodeId', 'str:64'], ['how', 'u32']]);
 
 // The hot results (a best() call returns k candidates) have their own
 // readers: a generic readStruct builds each object key by key, several
@@ -416,7 +440,7 @@ function readCandidate(d, p) {
 const LAYOUT_ORDER = ['gpu', 'node', 'offer', 'request', 'tierCert', 'revocation', 'envelope', 'candidate',
   'explain', 'receipt', 'assignment', 'placement', 'verifyOptions', 'matchOptions', 'buf', 'pv', 'pvText', 'pvUuid',
   'probeCheck', 'probeDevice', 'gpuReport', 'challenge', 'job', 'auditReport', 'tierLevel', 'tierOptions',
-  'eraSummary', 'slash', 'tierComponent', 'tierExplanation'];
+  'eraSummary', 'slash', 'tierComponent', 'tierExplanation', 'pciId', 'model', 'framework', 'gpuOwner'];
 /** [name, size this file computes, size the C compiler gives] per struct. */
 export function structLayouts() {
   const m = need();
@@ -1025,6 +1049,40 @@ export class Market extends Handle {
       } finally { M._gpurent_match_receipt_clear(p); }
     });
   }
+  /** The node holding the GPU `uuid` (16 bytes): { providerKey, nodeId,
+   *  how (GpuHeld bits), held: ['offer'] / ['report'] / both }, or null when
+   *  no node does. Throws GPURENT_E_INVALID_ARG for the all-zero UUID or
+   *  one that is not 16 bytes. */
+  gpuOwner(uuid) {
+    return withScope((s) => {
+      const u = asBytes(uuid);
+      if (u.length !== 16) throw new GpurentError(-1, 'GPURENT_E_INVALID_ARG', `uuid: ${u.length} bytes, expected 16`);
+      const p = s.alloc(S.gpuOwner.size);
+      const rc = M._gpurent_market_gpu_owner(this.live, s.bytes(u), p);
+      if (rc === -9) return null; // GPURENT_E_NOT_FOUND: nobody holds it
+      check(rc);
+      const o = readStruct('gpuOwner', p);
+      o.held = Object.keys(GpuHeld).filter((k) => o.how & GpuHeld[k]);
+      return o;
+    });
+  }
+  /** Mark a node verified by its GPU report (an object as decodeGpuReport()
+   *  returns, or the report's canonical bytes; verify its signature first)
+   *  and bind the node's GPUs to the report's UUIDs. Throws GPURENT_E_INVALID_ARG
+   *  when it is not the report the node names (report_digest), and
+   *  GpuConflictError when a UUID of it is held elsewhere or the node offers
+   *  a GPU it does not list. */
+  verifyReport(providerKey, nodeId, report) {
+    withScope((s) => {
+      const key = s.bytes(key32(providerKey)), id = s.cstr(cstrArg(nodeId, 'nodeId'));
+      let p;
+      if (report instanceof Uint8Array) {
+        p = s.alloc(S.gpuReport.size);
+        check(M._gpurent_gpu_report_decode(s.bytes(report), report.length, p));
+      } else p = gpuReportToC(s, report);
+      check(M._gpurent_market_verify_report(this.live, key, id, p));
+    });
+  }
   /** Apply a receipt (object or bytes) another matcher signed. */
   apply(receipt) {
     withScope((s) => {
@@ -1035,6 +1093,101 @@ export class Market extends Handle {
       } else check(M._gpurent_market_apply(this.live, receiptToC(s, receipt)));
     });
   }
+}
+
+/** How a node holds a GPU (bits of gpuOwner().how). */
+export const GpuHeld = Object.freeze({ offer: 1, report: 2 });
+
+// ---------------------------------------------------------------- models
+
+/** How a name resolved (gpurent_name_kind). */
+export const NameKind = Object.freeze({ unknown: 0, id: 1, driver: 2, alias: 3, family: 4 });
+
+// A name for the table calls: a string without NUL (the C string would end there).
+function cstrArg(name, what) {
+  if (typeof name !== 'string') throw new TypeError(`${what}: expected a string`);
+  if (name.includes('\0')) throw new GpurentError(-1, 'GPURENT_E_INVALID_ARG', `${what}: contains a NUL character`);
+  return name;
+}
+const cstrAt = (p) => (p ? M.UTF8ToString(p) : '');
+function modelFromC(p) {
+  if (!p) return null;
+  const m = readStruct('model', p);
+  return { id: cstrAt(m.id), family: cstrAt(m.family), vendor: cstrAt(m.vendor), interface: m.interface,
+    ccMajor: m.ccMajor, ccMinor: m.ccMinor, smCount: m.smCount, boostClockMhz: m.boostClockMhz,
+    busWidthBits: m.busWidthBits, memoryMib: m.memoryMib, memBwMbps: m.memBwMbps, fp32Gflops: m.fp32Gflops,
+    pci: m.pci.slice(0, m.pciCount), names: m.names.slice(0, m.nameCount).map(cstrAt),
+    aliases: m.aliases.slice(0, m.aliasCount).map(cstrAt), source: cstrAt(m.source) };
+}
+function frameworkFromC(p) {
+  if (!p) return null;
+  const f = readStruct('framework', p);
+  return { id: cstrAt(f.id), framework: cstrAt(f.framework), version: cstrAt(f.version), cudaVersion: f.cudaVersion,
+    archs: f.archs.slice(0, f.archCount), ptxCc: f.ptxCc, aliases: f.aliases.slice(0, f.aliasCount).map(cstrAt),
+    source: cstrAt(f.source) };
+}
+function tableDigest(fn) {
+  return withScope((s) => { const d = s.alloc(32); check(M[fn](d)); return toHex(copyOut(d, 32)); });
+}
+
+/** The model table's version (GPURENT_MODEL_TABLE_VERSION of the library). */
+export function modelTableVersion() { return need()._gpurent_model_table_version(); }
+/** BLAKE2b-256 of the model table's canonical encoding, lower-case hex. */
+export function modelTableDigest() { return tableDigest('_gpurent_model_table_digest'); }
+/** Every model entry, in table order, as plain objects. */
+export function models() {
+  const m = need();
+  return Array.from({ length: m._gpurent_model_count() }, (_, i) => modelFromC(m._gpurent_model_at(i)));
+}
+/** The model `name` names (canonical id, driver name, alias, or a family of
+ *  one), or null. Names compare case- and punctuation-blind. */
+export function modelFind(name) {
+  return withScope((s) => modelFromC(M._gpurent_model_find(s.cstr(cstrArg(name, 'name')))));
+}
+/** How `name` resolves: { kind (NameKind number), kindName ("id", "driver
+ *  name", "alias", "family", "unknown"), model (the entry, or null for a
+ *  family or an unknown name) }. */
+export function modelLookup(name) {
+  return withScope((s) => {
+    const out = s.alloc(4);
+    const kind = M._gpurent_model_lookup(s.cstr(cstrArg(name, 'name')), out);
+    return { kind, kindName: M.UTF8ToString(M._gpurent_name_kind_name(kind)), model: modelFromC(dv().getUint32(out, true)) };
+  });
+}
+/** The members of the family `name`, in table order ([] when it names no family). */
+export function modelFamily(name) {
+  return withScope((s) => {
+    const n = s.cstr(cstrArg(name, 'name'));
+    return Array.from({ length: M._gpurent_model_family_size(n) }, (_, i) => modelFromC(M._gpurent_model_family_member(n, i)));
+  });
+}
+/** The entry with this PCI id, or null when none or several match (subsystem 0 = not known). */
+export function modelFindPci(vendor, device, subsysVendor = 0, subsysDevice = 0) {
+  const m = need();
+  return modelFromC(m._gpurent_model_find_pci(vendor >>> 0, device >>> 0, subsysVendor >>> 0, subsysDevice >>> 0));
+}
+
+/** The framework table's version. */
+export function frameworkTableVersion() { return need()._gpurent_framework_table_version(); }
+/** BLAKE2b-256 of the framework table's canonical encoding, lower-case hex. */
+export function frameworkTableDigest() { return tableDigest('_gpurent_framework_table_digest'); }
+/** Every framework build, in table order. */
+export function frameworks() {
+  const m = need();
+  return Array.from({ length: m._gpurent_framework_count() }, (_, i) => frameworkFromC(m._gpurent_framework_at(i)));
+}
+/** The build `name` names ("torch 2.5+cu124", "tf 2.17"), or null. */
+export function frameworkFind(name) {
+  return withScope((s) => frameworkFromC(M._gpurent_framework_find(s.cstr(cstrArg(name, 'name')))));
+}
+/** Whether the build `name` ships code that runs on compute capability
+ *  ccMajor.ccMinor; throws GPURENT_E_NOT_FOUND for a name not in the table. */
+export function frameworkSupportsCc(name, ccMajor, ccMinor) {
+  return withScope((s) => {
+    const f = M._gpurent_framework_find(s.cstr(cstrArg(name, 'name')));
+    if (!f) throw new GpurentError(-9, 'GPURENT_E_NOT_FOUND', `framework '${name}' is not in the framework table`);
+    return M._gpurent_framework_supports_cc(f, ccMajor >>> 0, ccMinor >>> 0) === 1;
+  });
 }
 
 // ---------------------------------------------------------------- helpers

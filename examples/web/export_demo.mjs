@@ -66,8 +66,10 @@ for (const p of providers) {
   market.setTrust(p.k.publicKey, p.tier[0], p.tier[1]);
   const signers = p.untrustedCert ? [stranger] : [auditors[0], auditors[1]];
   const auditorKeys = signers.map((a) => a.publicKey).sort((a, b) => (hex(a) < hex(b) ? -1 : 1));
+  // confidence is derived, not chosen (floor(score x 10^6 / mean), docs/tiers.md): the encoder checks it
+  const meanPpm = Math.min(1000000, p.tier[1] + 50000), confidencePpm = Math.floor(p.tier[1] * 1000000 / meanPpm);
   const cert = gr.encode({ type: 'tier_cert', providerKey: p.k.publicKey, era: 42, tier: p.tier[0], incubating: 0,
-    scorePpm: p.tier[1], meanPpm: Math.min(1000000, p.tier[1] + 50000), confidencePpm: 940000, uptimePpm: 998000,
+    scorePpm: p.tier[1], meanPpm, confidencePpm, uptimePpm: 998000,
     erasInTier: 6, pointsPpm: 1000000, evidenceDigest: seed(0xe0), paramsDigest: seed(0xf0), auditors: auditorKeys });
   certs.push(signed(signers[0], 'tier_cert', cert, p.k.publicKey, signers.slice(1)));
 }

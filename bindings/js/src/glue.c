@@ -19,7 +19,8 @@ GPURENT_API size_t gpurent_js_sizeof(unsigned int which)
         sizeof(gpurent_gpu_report), sizeof(gpurent_challenge_result), sizeof(gpurent_job_result),
         sizeof(gpurent_audit_report), sizeof(gpurent_tier_level), sizeof(gpurent_tier_options),
         sizeof(gpurent_tier_era_summary), sizeof(gpurent_tier_slash), sizeof(gpurent_tier_component),
-        sizeof(gpurent_tier_explanation),
+        sizeof(gpurent_tier_explanation), sizeof(gpurent_pci_id), sizeof(gpurent_model), sizeof(gpurent_framework),
+        sizeof(gpurent_gpu_owner),
     };
     return which < sizeof sizes / sizeof sizes[0] ? sizes[which] : 0;
 }

@@ -157,7 +157,7 @@ test('GPU and audit reports: plain objects out, the same canonical bytes back, b
     clockKhz: pv(2520000), memClockKhz: pv(10501000), busWidthBits: pv(384), l2Bytes: pv(75497472), eccEnabled: { state: 1, error: 1, value: 0 },
     maxThreadsPerSm: pv(1536), fp32Gflops: pv(82575), fp16TensorGflops: pv(165150), bf16TensorGflops: pv(165150), memBwMbps: pv(1008096),
     h2dPeakMbps: pv(31507), d2d: { state: 3, error: 0, value: 0, ratioPpm: 0, verdict: 0 },
-    h2d: { state: 3, error: 0, value: 0, ratioPpm: 0, verdict: 0 }, fma: { state: 0, error: 0, value: 80000, ratioPpm: 968800, verdict: 1 } };
+    h2d: { state: 3, error: 0, value: 0, ratioPpm: 0, verdict: 0 }, fma: { state: 0, error: 0, value: 80000, ratioPpm: 968816, verdict: 1 } };
   const report = { type: 'gpu_report', nonce: seed(1), probedAt: NOW, status: 0, driverVersion: pv(12040),
     driverPath: '/usr/lib/x86_64-linux-gnu/libcuda.so.1', driverDigest: seed(2), driverDeviceCount: 1, checks: 4, devices: [device] };
   const bytes = gr.encode(report);
