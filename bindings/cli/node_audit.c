@@ -49,6 +49,7 @@ static const cli_cmd prov_cmd = {
     "                             [--state DIR] [--duration S] [--stream NAME]\n",
     "Probe this machine's GPUs (or the fake machine NAME of tests/fakecuda through --fake-driver:\n"
     "h100, a100x8, rtx4090), publish the signed GPU report and an offer of N nodes at PRICE\n"
+    "(N > 1 plays N machines with one probe: node k > 0 offers a UUID derived from the probed one)\n"
     "micro-units per GPU-hour, then answer uptime challenges on gpurent-rpc.challenge.<key>: each\n"
     "challenge's 32-byte nonce seeds the probe's FMA check, and the answer is the signed report\n"
     "bound to that nonce. --uptime-pct P answers only about P%% of challenges (a flaky machine).\n"
@@ -88,8 +89,17 @@ static int make_offer(const cli_args *a, const uint8_t pk[32], const gpurent_gpu
     memset(&nd, 0, sizeof nd);
     int rc = gpurent_gpu_report_to_gpu(r, 0, &nd.gpu);
     uint32_t nodes = (uint32_t)cli_opt_u64(a, "--nodes", 1);
+    uint8_t probed_uuid[sizeof nd.gpu.uuid];
+    memcpy(probed_uuid, nd.gpu.uuid, sizeof probed_uuid);
     for (uint32_t k = 0; !rc && k < nodes; k++) {
         snprintf(nd.node_id, sizeof nd.node_id, "node-%u", k);
+        /* --nodes N plays N machines with one probe: node k > 0 carries a
+         * UUID derived from the probed one, since a market refuses one GPU
+         * offered on two nodes (docs/match.md, one GPU, one place). */
+        if (k > 0) {
+            uint8_t salt[4] = {(uint8_t)k, (uint8_t)(k >> 8), (uint8_t)(k >> 16), (uint8_t)(k >> 24)};
+            crypto_generichash(nd.gpu.uuid, sizeof nd.gpu.uuid, salt, sizeof salt, probed_uuid, sizeof probed_uuid);
+        }
         nd.gpu_count = r->device_count > GPURENT_NODE_MAX_GPUS ? GPURENT_NODE_MAX_GPUS : r->device_count;
         nd.gpu_free = leased[k] >= nd.gpu_count ? 0 : nd.gpu_count - leased[k]; /* leases never end here */
         nd.cpu_millicores = 16000 * nd.gpu_count;
@@ -210,6 +220,11 @@ int node_provider(int argc, char **argv)
     char hex[65];
     gpurent_key_public(key, pk);
     node_hex32(pk, hex);
+    /* A fake machine is one machine per provider: its GPUs' UUIDs are drawn
+     * from the provider's key, or every provider of a test market would
+     * offer the same GPUs and the market would refuse all but the first
+     * (one GPU, one place: docs/match.md). */
+    if (cli_opt(&a, "--fake-driver")) setenv("FAKECUDA_UUID_SALT", hex, 1);
     gpurent_probe_options po;
     probe_opts(&a, &po);
     gpurent_gpu_report *r = malloc(sizeof *r);

@@ -209,6 +209,17 @@ static CUresult get_uuid(unsigned char *uuid, CUdevice d)
     if (!g) return machine ? E_INVALID_DEVICE : E_NOT_INITIALIZED;
     int id = bad(FAKE_BAD_DUPLICATE) ? 0 : d;
     for (int i = 0; i < 16; i++) uuid[i] = (unsigned char)(0xa0 + i * 7 + g->bus + id);
+    /* FAKECUDA_UUID_SALT: another fake machine of the same kind (its GPUs
+     * have other UUIDs), e.g. one per provider of a test market. */
+    const char *salt = getenv("FAKECUDA_UUID_SALT");
+    if (salt && *salt) {
+        uint64_t h = 1469598103934665603ull; /* FNV-1a over the salt, spread over the 16 bytes */
+        for (const char *c = salt; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ull;
+        for (int i = 0; i < 16; i++) {
+            h = (h ^ (uint64_t)i) * 1099511628211ull;
+            uuid[i] ^= (unsigned char)(h >> 56);
+        }
+    }
     if (bad(FAKE_BAD_UUID_LONG)) memset(uuid + 16, 0xee, 48); /* 64 bytes in all */
     return OK;
 }
