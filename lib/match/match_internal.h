@@ -18,8 +18,11 @@
  * the policy digest instead of signing different receipts under one.
  * 2: bucket histograms and 12 capacity classes (December 2026).
  * 3: serving a request comes first: the improvement phase takes any move
- *    that places one more request, the best value change among them. */
-#define ML_ALGORITHM 3
+ *    that places one more request, the best value change among them.
+ * 4: batches of up to 4096 requests run smaller-first and larger-first
+ *    orders and keep the run serving more requests; the improvement phase
+ *    may evict more than two placements from a node. */
+#define ML_ALGORITHM 4
 #define ML_CLASSES 12    /* free-capacity classes per bucket */
 #define ML_PPM 1000000u
 #define ML_MAX_NAMES 65534u /* interned models / regions */
