@@ -1,11 +1,14 @@
 /* Batch assignment: the greedy pass and the receipt it builds.
  *
- * The batch is a greedy in a fixed order: requests by aged priority times
- * size (largest and oldest first; ties by a keyed hash of the id), each
- * placed on its best placement from the index (score plus best-fit bonus),
- * gangs all-or-nothing. It works on the live index, logging every capacity
- * change, and restores the index at the end. The improvement phase that
- * follows is in improve.c; applying a receipt in apply.c. */
+ * The batch is a greedy in a fixed order, placing each request on its best
+ * placement from the index (score plus best-fit bonus), gangs
+ * all-or-nothing, followed by the improvement phase (improve.c). Serving a
+ * request comes first (revision 4): a batch of up to ML_BOTH_ORDERS requests
+ * runs it in two orders, smaller requests first (aged priority per unit) and
+ * larger first (aged priority times size), ties by a keyed hash of the id,
+ * and keeps the run serving more requests, then the one of higher value.
+ * Each run works on the live index, logging every capacity change, and
+ * restores the index at the end. Applying a receipt is in apply.c. */
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>

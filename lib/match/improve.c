@@ -3,12 +3,13 @@
  * After the greedy pass, requests left without a placement try again, in
  * the batch order, for a few rounds: first directly (earlier moves may have
  * freed room), then, for single-node whole-GPU requests, by evicting one or
- * two single-node whole-GPU assignments from a node they could use, placing
- * them there and re-placing the evicted requests on their best placement in
- * what is left (the top-1 search, fit included). An evicted request must find
- * a new place: no request the greedy pass placed ever loses its placement,
- * so the aging guarantee (a request that waited long enough goes first)
- * still holds.
+ * two single-node whole-GPU assignments from a node they could use (or,
+ * revision 4, a larger set: the smallest first until the request fits),
+ * placing them there and re-placing the evicted requests on their best
+ * placement in what is left (the top-1 search, fit included). An evicted
+ * request must find a new place: no request the greedy pass placed ever
+ * loses its placement, so the aging guarantee (a request that waited long
+ * enough goes first) still holds.
  *
  * The objective is lexicographic (algorithm revision 3): serving a request
  * comes first, value second. Every such move serves one more request, so a
@@ -144,15 +145,6 @@ static int collect(imp_state *is, const mreq *q, uint32_t need)
     if (is->cand_len > 1) qsort(is->cand, is->cand_len, sizeof *is->cand, icand_cmp);
     if (is->cand_len > IMP_CANDIDATES) is->cand_len = IMP_CANDIDATES;
     return GPURENT_OK;
-}
-
-/* Anti-stranding on a node whose free GPUs go from `before` to `after`: a
- * move may empty it, leave at least the threshold, or shrink a remainder
- * that was already stranded; it may not create one. */
-static int strand_ok(const imp_state *is, uint32_t before, uint32_t after)
-{
-    if (after == 0 || after >= is->strand) return 1;
-    return before > 0 && before < is->strand && after <= before;
 }
 
 /* Placements by GPUs ascending, then request id (insertion sort). */
@@ -355,7 +347,7 @@ static int try_evict(imp_state *is, uint32_t uslot, uint64_t prio, int *moved)
         uint32_t left = m->nodes[n].gpu_free;
         ml_batch_rollback(b, mark);
         if (rc) return rc;
-        if (!vin || !strand_ok(is, free, left)) continue;
+        if (!vin || (left > 0 && left < is->strand)) continue; /* as for pairs */
         if (!have || vin + best_lost > lost + best_in) {
             have = 1;
             best_in = vin;
