@@ -10,8 +10,8 @@
  * marketplaces) drawn from a fixed seed.
  *
  *   build/bench/bench_match [--quick]      (env MATCH_EXACT_PY, PYTHON override the solver;
- *   MATCH_BENCH_ONLY=quality|speed; MATCH_BENCH_QUALITY=square|tight picks the quality instances
- *   (requests = nodes, or 3 requests per node); MATCH_BENCH_MILP=1 also tries milp at 1000 and 2000;
+ *   MATCH_BENCH_ONLY=quality|speed; MATCH_BENCH_QUALITY=square|tight|hard picks the quality instances
+ *   (requests = nodes, 3 requests per node, or issue 22's four-model markets); MATCH_BENCH_MILP=1 also tries milp at 1000 and 2000;
  *   MATCH_BENCH_KEEP=1 keeps the instance files in /tmp; MATCH_BENCH_COUNT_MILP=S gives the
  *   requests-placed and GPUs-placed maxima S seconds of milp, default 30) */
 #include <stdio.h>
@@ -231,6 +231,93 @@ static void inst_make(inst *in, uint64_t seed, uint32_t nodes, uint32_t reqs, ui
     in->req_count = reqs;
     in->reqs = calloc(reqs ? reqs : 1, sizeof *in->reqs);
     for (uint32_t i = 0; i < reqs; i++) gen_request(&r, &in->reqs[i], i, now, gangs);
+}
+
+/* ---- issue 22's markets ---- */
+
+/* Four models, single-node requests naming 1 to 3 of them, price caps, more
+ * GPUs asked than offered: the markets where the greedy pass served 0.80 to
+ * 0.86 of the requests that could all be placed at once. Nodes are
+ * consumer-sized (mostly 1-2 GPUs), requests 1-8 GPUs. */
+static const uint32_t HARD_MODELS[4] = {0, 2, 3, 4}; /* H100, A100, L40S, RTX 4090 */
+
+static void hard_offer(rng *r, gpurent_offer *o, uint32_t id, uint32_t max_nodes, provider_trust *t)
+{
+    gpurent_offer_init(o);
+    for (int i = 0; i < 32; i++) o->provider_key[i] = (uint8_t)rnext(r);
+    memcpy(o->provider_key, &id, 4);
+    o->seq = 1;
+    snprintf(o->region, sizeof o->region, "%s", REGIONS[pick_region(r)]);
+    o->stake_micro = between(r, 0, 2000000) * 1000000ull;
+    uint32_t nodes = 1;
+    while (nodes < 16 && below(r, 3) != 0) nodes++;
+    if (nodes > max_nodes) nodes = max_nodes;
+    uint32_t base = HARD_MODELS[below(r, 4)];
+    for (uint32_t i = 0; i < nodes; i++) {
+        gpurent_node n;
+        memset(&n, 0, sizeof n);
+        const model *md = &MODELS[below(r, 10) < 7 ? base : HARD_MODELS[below(r, 4)]];
+        snprintf(n.node_id, sizeof n.node_id, "p%u-n%u", id, i);
+        snprintf(n.gpu.model, sizeof n.gpu.model, "%s", md->name);
+        n.gpu.cc_major = md->cc / 10;
+        n.gpu.cc_minor = md->cc % 10;
+        n.gpu.memory_mib = md->vram;
+        n.gpu.fp32_gflops = md->gflops;
+        n.gpu.interface = md->iface;
+        n.gpu.cuda_version = 12040;
+        uint32_t x = (uint32_t)below(r, 100);
+        n.gpu_count = x < 35 ? 1 : x < 65 ? 2 : x < 90 ? 4 : 8;
+        n.gpu_free = n.gpu_count;
+        n.cpu_millicores = n.gpu_count * 8000 + 4000;
+        n.ram_mib = (uint64_t)n.gpu_count * 64 * 1024;
+        n.disk_gib = 1000;
+        n.price_micro_per_gpu_hour = between(r, md->pmin, md->pmax) / 10000 * 10000;
+        gpurent_offer_add_node(o, &n);
+    }
+    memcpy(t->key, o->provider_key, 32);
+    t->tier = (uint32_t)between(r, 1, 7);
+    t->score = (uint32_t)between(r, 500000, 1000000);
+}
+
+static void hard_request(rng *r, gpurent_request *q, uint32_t i, uint64_t now)
+{
+    gpurent_request_init(q);
+    snprintf(q->request_id, sizeof q->request_id, "req-%07u", i);
+    uint32_t y = (uint32_t)below(r, 100);
+    q->gpu_count = y < 40 ? 1 : y < 65 ? 2 : y < 85 ? 4 : 8;
+    uint32_t k = 1 + (uint32_t)below(r, 3), first = (uint32_t)below(r, 4);
+    uint64_t cap = 0;
+    for (uint32_t j = 0; j < k; j++) {
+        const model *md = &MODELS[HARD_MODELS[(first + j) % 4]];
+        gpurent_request_add_model(q, md->name);
+        if (md->pmax > cap) cap = md->pmax;
+    }
+    /* a cap on most requests, somewhere in the range of the dearest model named */
+    if (below(r, 100) < 70) q->max_price_micro_per_gpu_hour = cap * between(r, 50, 100) / 100;
+    q->cpu_millicores = q->gpu_count * 4000;
+    q->ram_mib = (uint64_t)q->gpu_count * 32 * 1024;
+    q->duration_s = (uint32_t)between(r, 3600, 7 * 86400);
+    q->submitted_at = now - below(r, 7200);
+}
+
+static void hard_make(inst *in, uint64_t seed, uint32_t nodes, uint32_t reqs, uint64_t now)
+{
+    rng r = {seed};
+    memset(in, 0, sizeof *in);
+    uint32_t cap = nodes + 16;
+    in->offers = calloc(cap, sizeof *in->offers);
+    in->trust = calloc(cap, sizeof *in->trust);
+    while (in->node_count < nodes) {
+        hard_offer(&r, &in->offers[in->offer_count], in->offer_count, nodes - in->node_count,
+                   &in->trust[in->offer_count]);
+        in->node_count += in->offers[in->offer_count].node_count;
+        in->offer_count++;
+    }
+    in->verified = malloc(in->node_count);
+    for (uint32_t i = 0; i < in->node_count; i++) in->verified[i] = 1;
+    in->req_count = reqs;
+    in->reqs = calloc(reqs ? reqs : 1, sizeof *in->reqs);
+    for (uint32_t i = 0; i < reqs; i++) hard_request(&r, &in->reqs[i], i, now);
 }
 
 static void inst_free(inst *in)
@@ -507,7 +594,7 @@ static double reference(int st, double lp, double opt, double bound, const char 
 
 /* Requests placed and GPUs placed against their own exact maxima (the same
  * constraints, each count maximised alone), beside the naive greedy. */
-static void count_ratio(uint32_t reqs, uint32_t nodes, const char *path, const char *objective, int milp_limit, double got,
+static void count_ratio(const char *lbl, const char *path, const char *objective, int milp_limit, double got,
                         double naive)
 {
     double lp = 0, opt = 0, bound = 0, secs = 0, lp_secs = 0;
@@ -515,27 +602,31 @@ static void count_ratio(uint32_t reqs, uint32_t nodes, const char *path, const c
     int st = exact_optimum(path, objective, milp_limit, &lp, &opt, &bound, &secs, &lp_secs);
     double ref = reference(st, lp, opt, bound, &what);
     if (st == 1 && opt <= 0)
-        printf("quality %ux%u: max %s: milp found no solution within its time limit; LP upper bound %.0f\n", reqs,
-               nodes, objective, lp);
+        printf("quality %s: max %s: milp found no solution within its time limit; LP upper bound %.0f\n", lbl, objective, lp);
     else if (st == 0 || st == 1)
-        printf("quality %ux%u: max %s: milp %s %.0f, dual bound %.0f (LP %.0f), %.1f s\n", reqs, nodes, objective,
+        printf("quality %s: max %s: milp %s %.0f, dual bound %.0f (LP %.0f), %.1f s\n", lbl, objective,
                st == 0 ? "optimum" : "incumbent at its time limit", opt, bound, lp, secs + lp_secs);
     else if (lp > 0)
-        printf("quality %ux%u: max %s: LP relaxation upper bound %.0f (%.1f s)\n", reqs, nodes, objective, lp, lp_secs);
+        printf("quality %s: max %s: LP relaxation upper bound %.0f (%.1f s)\n", lbl, objective, lp, lp_secs);
     if (ref <= 0) {
-        printf("quality %ux%u: max %s: exact solver unavailable (status %d); no ratio\n", reqs, nodes, objective, st);
+        printf("quality %s: max %s: exact solver unavailable (status %d); no ratio\n", lbl, objective, st);
         return;
     }
-    printf("BENCH match_%s_placed_%ux%u %.4f %s baseline=naive_greedy:%.4f ratio=%.4f\n", objective, reqs, nodes,
+    printf("BENCH match_%s_placed_%s %.4f %s baseline=naive_greedy:%.4f ratio=%.4f\n", objective, lbl,
            got / ref, what, naive / ref, naive > 0 ? got / naive : 0.0);
 }
 
-/* `reqs` requests against `nodes` nodes (labelled REQSxNODES). */
-static void quality(uint32_t reqs, uint32_t nodes, uint64_t seed, int milp_limit, int count_limit)
+/* `reqs` requests against `nodes` nodes (labelled REQSxNODES, hard_REQSxNODES
+ * for issue 22's markets). Before December 2026 the generator was called
+ * with the two counts swapped, so "900x300" had 900 nodes and 300 requests. */
+static void quality(uint32_t reqs, uint32_t nodes, uint64_t seed, int milp_limit, int count_limit, int hard)
 {
     const uint64_t now = 1760000000;
     inst in;
-    inst_make(&in, seed, reqs, nodes, now, 1);
+    char lbl[48];
+    snprintf(lbl, sizeof lbl, "%s%ux%u", hard ? "hard_" : "", reqs, nodes);
+    if (hard) hard_make(&in, seed, nodes, reqs, now);
+    else inst_make(&in, seed, nodes, reqs, now, 1);
     /* the library's batch, without shares (the exact model leaves them out) */
     for (uint32_t i = 0; i < in.req_count; i++)
         if (in.reqs[i].vram_share_pct) {
@@ -544,8 +635,8 @@ static void quality(uint32_t reqs, uint32_t nodes, uint64_t seed, int milp_limit
         }
     gpurent_market *m = market_of(&in, 1, 1);
     uint32_t strand = ml_strand_min(m);
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/gpurent_match_%ux%u_%d.txt", reqs, nodes, (int)getpid());
+    char path[96];
+    snprintf(path, sizeof path, "/tmp/gpurent_match_%s_%d.txt", lbl, (int)getpid());
     int pairs = write_instance(m, now, path);
     uint8_t *before = snapshot_free(m);
     gpurent_match_receipt r;
@@ -573,30 +664,29 @@ static void quality(uint32_t reqs, uint32_t nodes, uint64_t seed, int milp_limit
 
     double lp = 0, opt = 0, bound = 0, secs = 0, lp_secs = 0;
     int st = exact_optimum(path, "value", milp_limit, &lp, &opt, &bound, &secs, &lp_secs);
-    printf("quality %ux%u: pairs %d, batch %.1f ms value %llu (%u assigned, %llu GPUs), naive %.1f ms value %llu "
+    printf("quality %s: pairs %d, batch %.1f ms value %llu (%u assigned, %llu GPUs), naive %.1f ms value %llu "
            "(%u assigned, %llu GPUs), strand threshold %u\n",
-           reqs, nodes, pairs, t_batch * 1e3, (unsigned long long)value, assigned, (unsigned long long)gpus,
+           lbl, pairs, t_batch * 1e3, (unsigned long long)value, assigned, (unsigned long long)gpus,
            t_naive * 1e3, (unsigned long long)nv.value, nv.assigned, (unsigned long long)nv.gpus, strand);
     const char *what;
     double ref = reference(st, lp, opt, bound, &what);
-    if (lp > 0) printf("quality %ux%u: LP relaxation upper bound %.0f (%.1f s)\n", reqs, nodes, lp, lp_secs);
+    if (lp > 0) printf("quality %s: LP relaxation upper bound %.0f (%.1f s)\n", lbl, lp, lp_secs);
     if (st == 0 || st == 1)
-        printf("quality %ux%u: milp %s %.0f, dual bound %.0f, status %d, %.1f s\n", reqs, nodes,
+        printf("quality %s: milp %s %.0f, dual bound %.0f, status %d, %.1f s\n", lbl,
                st == 0 ? "optimum" : "stopped at its time limit, incumbent", opt, bound, st, secs);
     else if (st == 9)
-        printf("quality %ux%u: milp not run at this size (it does not finish in minutes); reference = LP bound\n", reqs,
-               nodes);
+        printf("quality %s: milp not run at this size (it does not finish in minutes); reference = LP bound\n", lbl);
     if (ref <= 0) {
-        printf("quality %ux%u: exact solver unavailable (status %d); no ratio\n", reqs, nodes, st);
+        printf("quality %s: exact solver unavailable (status %d); no ratio\n", lbl, st);
     } else {
         double ratio = (double)value / ref, nratio = (double)nv.value / ref;
-        printf("BENCH match_quality_%ux%u %.4f %s baseline=naive_greedy:%.4f ratio=%.4f\n", reqs, nodes, ratio, what,
+        printf("BENCH match_quality_%s %.4f %s baseline=naive_greedy:%.4f ratio=%.4f\n", lbl, ratio, what,
                nratio, ratio / nratio);
     }
-    printf("BENCH match_stranded_gpus_%ux%u %llu gpus baseline=naive_greedy:%llu ratio=%.3f\n", reqs, nodes,
+    printf("BENCH match_stranded_gpus_%s %llu gpus baseline=naive_greedy:%llu ratio=%.3f\n", lbl,
            (unsigned long long)str, (unsigned long long)nstr, nstr ? (double)str / (double)nstr : 0.0);
-    count_ratio(reqs, nodes, path, "requests", count_limit, assigned, nv.assigned);
-    count_ratio(reqs, nodes, path, "gpus", count_limit, (double)gpus, (double)nv.gpus);
+    count_ratio(lbl, path, "requests", count_limit, assigned, nv.assigned);
+    count_ratio(lbl, path, "gpus", count_limit, (double)gpus, (double)nv.gpus);
     if (!getenv("MATCH_BENCH_KEEP")) remove(path);
     inst_free(&in);
 }
@@ -733,16 +823,25 @@ int main(int argc, char **argv)
         /* The counts (requests, GPUs placed) are easier programs: milp gets
          * MATCH_BENCH_COUNT_MILP seconds (default 30) at every size. */
         int count = getenv("MATCH_BENCH_COUNT_MILP") ? atoi(getenv("MATCH_BENCH_COUNT_MILP")) : 30;
-        const char *q = getenv("MATCH_BENCH_QUALITY"); /* "square", "tight" or unset: both */
-        if (!q || strcmp(q, "tight")) {
-            quality(500, 500, 11, 20, count);
-            quality(1000, 1000, 12, all ? 60 : 0, count);
-            if (!quick) quality(2000, 2000, 13, all ? 60 : 0, count);
+        const char *q = getenv("MATCH_BENCH_QUALITY"); /* "square", "tight", "hard" or unset: all */
+        if (!q || !strcmp(q, "square")) {
+            quality(500, 500, 11, 20, count, 0);
+            quality(1000, 1000, 12, all ? 60 : 0, count, 0);
+            if (!quick) quality(2000, 2000, 13, all ? 60 : 0, count, 0);
         }
-        /* Demand beyond supply (issue 22's case): 3 requests per node. */
-        if (!q || strcmp(q, "square")) {
-            quality(900, 300, 14, 20, count);
-            if (!quick) quality(1800, 600, 15, 20, count);
+        /* Demand beyond supply: 3 requests per node. */
+        if (!q || !strcmp(q, "tight")) {
+            quality(900, 300, 14, 20, count, 0);
+            if (!quick) quality(1800, 600, 15, 20, count, 0);
+        }
+        /* Issue 22's markets: single-node requests over four models, model
+         * lists and price caps, more GPUs asked than offered. */
+        if (!q || !strcmp(q, "hard")) {
+            quality(300, 200, 21, 20, count, 1);
+            quality(900, 600, 22, 20, count, 1);
+            quality(1200, 900, 23, 20, count, 1);
+            if (!quick) quality(1200, 1200, 24, 20, count, 1);
+            if (!quick) quality(2000, 2000, 25, 0, count, 1);
         }
     }
     if (!only || strcmp(only, "quality")) speed(100000, 100000, quick);

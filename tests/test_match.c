@@ -1425,10 +1425,10 @@ static void test_serve_first(void **state)
     m->no_improve = 1;
     assert_int_equal(gpurent_market_match(m, 1700000100, NULL, &g), GPURENT_OK);
     m->no_improve = 0;
-    /* the greedy pass alone leaves "small" unplaced */
-    assert_int_equal(g.assignment_count, 1);
-    assert_non_null(placement_of(&g, "big"));
-    assert_string_equal(placement_of(&g, "big")->node_id, "p1-n0");
+    /* Revision 4: the greedy pass alone already serves both (the
+     * smaller-first order places "small" before "big"; revision 3's
+     * larger-first greedy left it unplaced and needed the eviction). */
+    assert_int_equal(g.assignment_count, 2);
     assert_int_equal(gpurent_market_match(m, 1700000100, NULL, &r), GPURENT_OK);
     assert_int_equal(r.assignment_count, 2);
     const gpurent_match_placement *pb = placement_of(&r, "big"), *ps = placement_of(&r, "small");
@@ -1438,8 +1438,7 @@ static void test_serve_first(void **state)
     assert_int_equal(ps->gpus, 1);
     assert_true(strcmp(pb->node_id, "p2-n0") == 0 || strcmp(pb->node_id, "p2-n1") == 0);
     assert_int_equal(pb->gpus, 8);
-    /* the value went down: serving comes before value */
-    assert_true(r.total_value < g.total_value);
+    assert_int_equal(r.total_value, g.total_value);
     gpurent_market_free(m);
     /* Determinism and ties: the two dear nodes are alike, so the big
      * request's node is decided by the keyed hash; reversed insertion (of
@@ -1457,6 +1456,78 @@ static void test_serve_first(void **state)
     gpurent_match_receipt_clear(&r);
     gpurent_match_receipt_clear(&r2);
     gpurent_market_free(m);
+}
+
+/* One 2-GPU node; an older 2-GPU request and two 1-GPU requests. The
+ * larger-first order (revision 3) gives the node to the 2-GPU request and
+ * no move can serve a small one without unplacing it: one served. The
+ * smaller-first run serves both small ones, so revision 4 keeps it. With a
+ * single 1-GPU request instead, both runs serve one request and the higher
+ * value (2 GPUs) decides: the larger-first run. Both receipts are the same
+ * byte for byte whatever the insertion order. */
+static gpurent_market *serve_count_market(int reversed, int smalls)
+{
+    gpurent_market *m = market_new();
+    gpurent_offer o;
+    gpurent_request q[3];
+    req_make(&q[0], "big", 2);
+    q[0].submitted_at = 1699990000; /* older: first in any size-blind order */
+    req_make(&q[1], "small-a", 1);
+    req_make(&q[2], "small-b", 1);
+    uint32_t nq = 1 + (uint32_t)smalls;
+    if (!reversed) {
+        offer_make(&o, 1, "eu-west", &GPUS[0], 1, 2, 2, 1000000);
+        put(m, &o);
+    }
+    for (uint32_t i = 0; i < nq; i++)
+        assert_int_equal(gpurent_market_add_request(m, &q[reversed ? nq - 1 - i : i]), GPURENT_OK);
+    if (reversed) {
+        offer_make(&o, 1, "eu-west", &GPUS[0], 1, 2, 2, 1000000);
+        put(m, &o);
+    }
+    return m;
+}
+
+static void receipts_equal(const gpurent_match_receipt *x, const gpurent_match_receipt *y)
+{
+    gpurent_buf a = {NULL, 0}, b = {NULL, 0};
+    assert_int_equal(gpurent_match_receipt_encode(x, &a), GPURENT_OK);
+    assert_int_equal(gpurent_match_receipt_encode(y, &b), GPURENT_OK);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    gpurent_buf_free(&a);
+    gpurent_buf_free(&b);
+}
+
+static void test_serve_count_first(void **state)
+{
+    (void)state;
+    gpurent_match_receipt r[2];
+    for (int rev = 0; rev < 2; rev++) {
+        gpurent_match_receipt_init(&r[rev]);
+        gpurent_market *m = serve_count_market(rev, 2);
+        assert_int_equal(gpurent_market_match(m, 1700000100, NULL, &r[rev]), GPURENT_OK);
+        gpurent_market_free(m);
+    }
+    /* more requests served beats more value (revision 3 served "big" alone) */
+    assert_int_equal(r[0].assignment_count, 2);
+    assert_null(placement_of(&r[0], "big"));
+    assert_non_null(placement_of(&r[0], "small-a"));
+    assert_non_null(placement_of(&r[0], "small-b"));
+    receipts_equal(&r[0], &r[1]);
+    for (int rev = 0; rev < 2; rev++) gpurent_match_receipt_clear(&r[rev]);
+    /* as many served: the higher value wins (the 2-GPU request) */
+    for (int rev = 0; rev < 2; rev++) {
+        gpurent_match_receipt_init(&r[rev]);
+        gpurent_market *m = serve_count_market(rev, 1);
+        assert_int_equal(gpurent_market_match(m, 1700000100, NULL, &r[rev]), GPURENT_OK);
+        gpurent_market_free(m);
+    }
+    assert_int_equal(r[0].assignment_count, 1);
+    assert_non_null(placement_of(&r[0], "big"));
+    assert_int_equal(placement_of(&r[0], "big")->gpus, 2);
+    receipts_equal(&r[0], &r[1]);
+    for (int rev = 0; rev < 2; rev++) gpurent_match_receipt_clear(&r[rev]);
 }
 
 static void test_improve_properties(void **state)
@@ -2124,6 +2195,7 @@ int main(void)
         cmocka_unit_test(test_improve_evicts),
         cmocka_unit_test(test_improve_properties),
         cmocka_unit_test(test_serve_first),
+        cmocka_unit_test(test_serve_count_first),
         cmocka_unit_test(test_receipt_quorum),
         cmocka_unit_test(test_receipt_codec),
         cmocka_unit_test(test_apply_and_leases),

@@ -849,6 +849,31 @@ int cmd_demo(int argc, char **argv)
     qsort(prices, rec.placement_count, sizeof *prices, cmp_u64);
     printf("  matched %u of %u requests (%.1f%%), %llu of %llu GPUs requested\n", rec.assignment_count, cfg.requests,
            100.0 * rec.assignment_count / cfg.requests, (unsigned long long)gpus_got, (unsigned long long)gpus_req);
+    {
+        /* How many could have been matched: an upper bound, not the exact
+         * maximum (with multi-GPU requests and gangs that is a 0/1 program).
+         * A request counts only when it has a placement on the market alone
+         * (mk[1]: the receipt is not applied there), and requests placed
+         * together need their GPUs within the market's free GPUs, so no
+         * assignment serves more than the smallest placeable requests that
+         * fit in that total. */
+        gpurent_market_stats ms_st;
+        CHECK(gpurent_market_stats_get(mk[1], &ms_st));
+        uint64_t *need = malloc((cfg.requests + 1) * sizeof *need);
+        uint32_t alone = 0, bound = 0;
+        for (uint32_t i = 0; i < cfg.requests; i++) {
+            gpurent_match_candidate c;
+            uint32_t nc = 0;
+            CHECK(gpurent_market_best(mk[1], &reqs[i], 1, &c, &nc));
+            if (nc) need[alone++] = reqs[i].gpu_count;
+        }
+        qsort(need, alone, sizeof *need, cmp_u64);
+        for (uint64_t used = 0; bound < alone && used + need[bound] <= ms_st.gpus_free; bound++) used += need[bound];
+        free(need);
+        printf("  placeable: %u requests have a placement on their own; at most %u could be matched at once "
+               "(an upper bound: the smallest of them within the %llu free GPUs); matched %.1f%% of that bound\n",
+               alone, bound, (unsigned long long)ms_st.gpus_free, bound ? 100.0 * rec.assignment_count / bound : 0.0);
+    }
     if (rec.placement_count)
         printf("  accepted prices: median %.2f units/GPU-h, p10 %.2f units/GPU-h, p90 %.2f units/GPU-h; "
                "%.2f units/h for the whole batch\n",

@@ -10,7 +10,8 @@
 
 /* A pending request in batch order. */
 typedef struct ml_batch_order {
-    uint64_t key;   /* aged priority x size */
+    uint64_t key;   /* aged priority per unit of size (smaller first) */
+    uint64_t key_big; /* aged priority x size (larger first) */
     uint64_t prio;
     uint64_t hash;  /* keyed hash of the id */
     const char *id; /* the request's id, the last tie-break (sorts need no context) */

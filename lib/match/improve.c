@@ -3,12 +3,13 @@
  * After the greedy pass, requests left without a placement try again, in
  * the batch order, for a few rounds: first directly (earlier moves may have
  * freed room), then, for single-node whole-GPU requests, by evicting one or
- * two single-node whole-GPU assignments from a node they could use, placing
- * them there and re-placing the evicted requests on their best placement in
- * what is left (the top-1 search, fit included). An evicted request must find
- * a new place: no request the greedy pass placed ever loses its placement,
- * so the aging guarantee (a request that waited long enough goes first)
- * still holds.
+ * two single-node whole-GPU assignments from a node they could use (or,
+ * revision 4, a larger set: the smallest first until the request fits),
+ * placing them there and re-placing the evicted requests on their best
+ * placement in what is left (the top-1 search, fit included). An evicted
+ * request must find a new place: no request the greedy pass placed ever
+ * loses its placement, so the aging guarantee (a request that waited long
+ * enough goes first) still holds.
  *
  * The objective is lexicographic (algorithm revision 3): serving a request
  * comes first, value second. Every such move serves one more request, so a
@@ -146,6 +147,20 @@ static int collect(imp_state *is, const mreq *q, uint32_t need)
     return GPURENT_OK;
 }
 
+/* Placements by GPUs ascending, then request id (insertion sort). */
+static void sort_by_gpus(const ml_batch *b, uint32_t *ev, uint32_t n)
+{
+    for (uint32_t i = 1; i < n; i++) {
+        uint32_t p = ev[i], j = i;
+        for (; j > 0; j--) {
+            const ml_batch_placement *x = &b->pl[ev[j - 1]], *y = &b->pl[p];
+            if (x->gpus < y->gpus || (x->gpus == y->gpus && strcmp(b->as[x->asg].id, b->as[y->asg].id) <= 0)) break;
+            ev[j] = ev[j - 1];
+        }
+        ev[j] = p;
+    }
+}
+
 /* Evictable placements (at most IMP_EVICTABLE, each of another request) in
  * request id order: an insertion sort, given the batch it reads. */
 static void sort_by_request_id(const ml_batch *b, uint32_t *ev, uint32_t n)
@@ -243,7 +258,7 @@ static int try_evict(imp_state *is, uint32_t uslot, uint64_t prio, int *moved)
      * as a_in + b_lost > b_in + a_lost to stay unsigned. */
     int have = 0;
     uint64_t best_in = 0, best_lost = 0;
-    uint32_t best_n = NIL, best_ev[2] = {NIL, NIL}, best_nev = 0;
+    uint32_t best_n = NIL, best_ev[IMP_EVICTABLE], best_nev = 0;
     for (uint32_t ci = 0; ci < is->cand_len; ci++) {
         uint32_t n = is->cand[ci].node;
         const mnode *x = &m->nodes[n];
@@ -255,6 +270,7 @@ static int try_evict(imp_state *is, uint32_t uslot, uint64_t prio, int *moved)
             sort_by_request_id(b, ev, ne);
         }
         uint64_t uval = ml_batch_unit_value(m, prio, x) * need;
+        int fitted = 0; /* some set of at most two works here */
         /* sets: none when it fits, else one placement, else minimal pairs */
         for (uint32_t i = 0; i <= ne; i++) {
             for (uint32_t j = i; j <= ne; j++) {
@@ -286,6 +302,7 @@ static int try_evict(imp_state *is, uint32_t uslot, uint64_t prio, int *moved)
                 if (rc) return rc;
                 if (!vin) continue; /* an evicted request found no other place */
                 if (left > 0 && left < is->strand) continue; /* would strand GPUs */
+                fitted = 1;
                 if (!have || vin + best_lost > lost + best_in) {
                     have = 1;
                     best_in = vin;
@@ -298,6 +315,46 @@ static int try_evict(imp_state *is, uint32_t uslot, uint64_t prio, int *moved)
                 if (ns == 0) break;
             }
             if (i == ne) break;
+        }
+        if (ne < 3 || fitted) continue;
+        /* More than two (revision 4): the smallest placements first (the
+         * easiest to place again; ties by request id), until the request
+         * fits, then any that could stay are kept. */
+        uint32_t set[IMP_EVICTABLE], ns = 0, got = free;
+        sort_by_gpus(b, ev, ne);
+        for (uint32_t k = 0; k < ne && got < need; k++) {
+            set[ns++] = ev[k];
+            got += b->pl[ev[k]].gpus;
+        }
+        if (got < need || ns < 3) continue;
+        for (uint32_t k = ns; k-- > 0;)
+            if (got - b->pl[set[k]].gpus >= need) {
+                got -= b->pl[set[k]].gpus;
+                memmove(&set[k], &set[k + 1], (ns - k - 1) * sizeof *set);
+                ns--;
+            }
+        if (ns < 3) continue;
+        uint64_t lost = 0, most = uval;
+        for (uint32_t k = 0; k < ns; k++) {
+            const ml_batch_assignment *a = &b->as[b->pl[set[k]].asg];
+            lost += a->value;
+            most += (a->prio + ML_PPM) * b->pl[set[k]].gpus;
+        }
+        if (have && most + best_lost <= lost + best_in) continue;
+        uint32_t mark = b->undo_len;
+        uint64_t vin = 0;
+        rc = do_move(is, uslot, prio, n, set, ns, 0, &vin);
+        uint32_t left = m->nodes[n].gpu_free;
+        ml_batch_rollback(b, mark);
+        if (rc) return rc;
+        if (!vin || (left > 0 && left < is->strand)) continue; /* as for pairs */
+        if (!have || vin + best_lost > lost + best_in) {
+            have = 1;
+            best_in = vin;
+            best_lost = lost;
+            best_n = n;
+            best_nev = ns;
+            memcpy(best_ev, set, ns * sizeof *set);
         }
     }
     if (best_n == NIL) return GPURENT_OK;

@@ -23,8 +23,11 @@
  *    that places one more request, the best value change among them.
  * 4: model names resolve through the model table (offers to canonical ids,
  *    request families to their members) and requests may name a framework
- *    build; the two tables' digests join the policy digest. */
-#define ML_ALGORITHM 4
+ *    build; the two tables' digests join the policy digest.
+ * 5: batches of up to 4096 requests run smaller-first and larger-first
+ *    orders and keep the run serving more requests; the improvement phase
+ *    may evict more than two placements from a node. */
+#define ML_ALGORITHM 5
 #define ML_CLASSES 12    /* free-capacity classes per bucket */
 #define ML_PPM 1000000u
 #define ML_MAX_NAMES 65534u /* interned models / regions */

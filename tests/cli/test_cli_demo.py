@@ -27,6 +27,10 @@ def test_small_market_runs_end_to_end():
     assert "one signature: GPURENT_E_QUORUM_NOT_MET; two signatures: GPURENT_OK" in out
     m = re.search(r"matched (\d+) of 120 requests", out)
     assert m and 0 < int(m.group(1)) <= 120
+    # beside it, how many could have been: an upper bound, named as one, never below what was matched
+    b = re.search(r"placeable: (\d+) requests have a placement on their own; at most (\d+) could be matched at once "
+                  r"\(an upper bound", out)
+    assert b and int(m.group(1)) <= int(b.group(2)) <= int(b.group(1)) <= 120
 
 
 def test_same_seed_same_market():
