@@ -21,7 +21,7 @@ import "gpurent.dev/gpurent/capi"
 // Version numbers of the headers this package was generated from.
 const (
 	VersionMajor = 0
-	VersionMinor = 3
+	VersionMinor = 4
 )
 
 // Init initialises the library (idempotent, thread-safe). Other calls

@@ -5,7 +5,7 @@
 #define GPURENT_VERSION_H
 
 #define GPURENT_VERSION_MAJOR 0
-#define GPURENT_VERSION_MINOR 3
+#define GPURENT_VERSION_MINOR 4
 #define GPURENT_VERSION_PATCH 0
 
 /** The version as one integer, MAJOR*10000 + MINOR*100 + PATCH, for
