@@ -46,6 +46,11 @@ static inline uint64_t snapshot_seq(const uint8_t *f)
     return v;
 }
 
+static inline uint32_t snapshot_version(const uint8_t *f)
+{
+    return (uint32_t)f[12] | (uint32_t)f[13] << 8 | (uint32_t)f[14] << 16 | (uint32_t)f[15] << 24;
+}
+
 static inline void snapshot_same_bytes(const gpurent_buf *again, const uint8_t *f, size_t size, const char *what)
 {
     FUZZ_ASSERT(again->len == size && memcmp(again->data, f, size) == 0,
@@ -56,7 +61,9 @@ static inline void snapshot_same_bytes(const gpurent_buf *again, const uint8_t *
  * (gpurent_NAME_load / _save, FREE frees the handle). Each input is loaded
  * as it is and again resealed (length and checksum fixed up): a refusal must
  * be a snapshot status with *out left NULL, and whatever loads must save
- * back to exactly the input bytes. */
+ * back to exactly the input bytes; an input of an older format version
+ * (which the loader still reads) saves at the current version, and that
+ * file must load and save back to exactly its own bytes. */
 #define SNAPSHOT_FUZZER(T, NAME, FREE)                                                                     \
     static void load(const uint8_t *f, size_t size)                                                        \
     {                                                                                                      \
@@ -70,9 +77,22 @@ static inline void snapshot_same_bytes(const gpurent_buf *again, const uint8_t *
         }                                                                                                  \
         gpurent_buf again = {0};                                                                           \
         FUZZ_ASSERT(gpurent_##NAME##_save(h, seq, &again) == GPURENT_OK, "saving a loaded " #NAME);        \
-        snapshot_same_bytes(&again, f, size, #NAME);                                                       \
-        gpurent_buf_free(&again);                                                                          \
         FREE(h);                                                                                           \
+        if (again.len >= SNAP_HEADER && snapshot_version(f) != snapshot_version(again.data)) {             \
+            FUZZ_ASSERT(snapshot_version(f) < snapshot_version(again.data),                                \
+                        #NAME ": a snapshot saved at an older version than it was loaded from");          \
+            T *h2 = NULL;                                                                                  \
+            gpurent_buf twice = {0};                                                                       \
+            FUZZ_ASSERT(gpurent_##NAME##_load(&h2, again.data, again.len, NULL, NULL) == GPURENT_OK,       \
+                        #NAME ": an upgraded snapshot does not load");                                     \
+            FUZZ_ASSERT(gpurent_##NAME##_save(h2, seq, &twice) == GPURENT_OK, "saving an upgraded " #NAME); \
+            snapshot_same_bytes(&twice, again.data, again.len, #NAME);                                     \
+            gpurent_buf_free(&twice);                                                                      \
+            FREE(h2);                                                                                      \
+        } else {                                                                                           \
+            snapshot_same_bytes(&again, f, size, #NAME);                                                   \
+        }                                                                                                  \
+        gpurent_buf_free(&again);                                                                          \
     }                                                                                                      \
                                                                                                            \
     int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)                                           \
