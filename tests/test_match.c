@@ -1166,7 +1166,7 @@ static int put_models(gpurent_market *m, uint32_t id, uint64_t seq, const char *
     return rc;
 }
 
-/* Issue 16 case 4: one provider cannot exhaust the market's buckets or
+/* One provider cannot exhaust the market's buckets or
  * names, and what a withdrawn offer held is reclaimed (0.2.0 took 1024
  * made-up models in one offer and never gave a bucket back). */
 static void test_bucket_flood(void **state)
@@ -1843,7 +1843,7 @@ static void test_receipt_codec(void **state)
     gpurent_match_receipt_clear(NULL);
 }
 
-/* Issue 16 case 6: a lease on a node that was then re-offered under the
+/* A lease on a node that was then re-offered under the
  * same id with another shape (fewer GPUs, or dedicated) ends cleanly: the
  * new shape is a new node and gets nothing back (0.2.0 wrote past the
  * smaller share array, or through a NULL one). */

@@ -61,7 +61,7 @@ static void test_table_sound(void **state)
     }
 }
 
-/* The GPUs issue 21 asks the table to cover. */
+/* The GPUs the model table must cover: current datacenter and consumer NVIDIA and AMD parts. */
 static void test_table_covers(void **state)
 {
     (void)state;
