@@ -134,6 +134,7 @@ static void test_options(void **state)
     assert_int_equal(gpurent_match_options_digest(&p, d2), GPURENT_OK);
     assert_memory_not_equal(d1, d2, 32);
     assert_int_equal(gpurent_match_options_preset(&p, 4), GPURENT_E_INVALID_ARG);
+    assert_int_equal(gpurent_match_options_preset(&p, (gpurent_match_preset)-1), GPURENT_E_INVALID_ARG);
     p = o;
     p.w_price = 1001;
     assert_int_equal(gpurent_match_options_validate(&p), GPURENT_E_INVALID_ARG);
