@@ -41,11 +41,6 @@ static _gostring_ gpurent_go_status(int st)
 }
 %}
 
-/* Enum parameters keep the integer types the Go wrappers pass (the typed
- * ones, Preset, ChallengeKind and JobOutcome, are package gpurent's). */
-%apply int { gpurent_match_preset };
-%apply unsigned int { gpurent_challenge_kind, gpurent_job_outcome };
-
 /* `interface` is a Go keyword. */
 %rename(Iface) gpurent_interface;
 %rename(iface) interface;
