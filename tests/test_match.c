@@ -2002,7 +2002,7 @@ static void test_explain_feasible_but_taken(void **state)
     assert_int_equal(ex.nodes_feasible, 0);
     assert_int_equal(ex.eliminated_only[GPURENT_MC_BUSY], 2);
     gpurent_buf t = {NULL, 0};
-    assert_int_equal(gpurent_match_explain_render(&ex, &t), GPURENT_OK);
+    assert_int_equal(gpurent_match_explain_text(&ex, &t), GPURENT_OK);
     char *text = calloc(t.len + 1, 1);
     assert_non_null(text);
     memcpy(text, t.data, t.len);
@@ -2013,7 +2013,7 @@ static void test_explain_feasible_but_taken(void **state)
     req_make(&q, "too-big", 8);
     q.min_vram_mib = 200000;
     assert_int_equal(gpurent_market_explain(m, &q, &ex), GPURENT_OK);
-    assert_int_equal(gpurent_match_explain_render(&ex, &t), GPURENT_OK);
+    assert_int_equal(gpurent_match_explain_text(&ex, &t), GPURENT_OK);
     text = calloc(t.len + 1, 1);
     assert_non_null(text);
     memcpy(text, t.data, t.len);
@@ -2070,7 +2070,7 @@ static void test_explain(void **state)
     assert_int_equal(ex.miss_count, GPURENT_MATCH_MAX_MISSES);
     assert_int_equal(ex.misses[0].failed_count, 1);
     gpurent_buf text = {NULL, 0};
-    assert_int_equal(gpurent_match_explain_render(&ex, &text), GPURENT_OK);
+    assert_int_equal(gpurent_match_explain_text(&ex, &text), GPURENT_OK);
     char *s = calloc(1, text.len + 1);
     memcpy(s, text.data, text.len);
     assert_non_null(strstr(s, "0 of 17 nodes"));
@@ -2117,7 +2117,7 @@ static void test_explain(void **state)
         assert_int_equal(b->total, b->price + b->perf_price + b->tier + b->score + b->stake + b->locality + b->fit);
     }
     assert_true(ex.candidates[0].breakdown.total >= ex.candidates[1].breakdown.total);
-    assert_int_equal(gpurent_match_explain_render(&ex, &text), GPURENT_OK);
+    assert_int_equal(gpurent_match_explain_text(&ex, &text), GPURENT_OK);
     s = calloc(1, text.len + 1);
     memcpy(s, text.data, text.len);
     assert_non_null(strstr(s, "runner-up"));
@@ -2160,7 +2160,7 @@ static void test_extreme_values(void **state)
         gpurent_match_explain ex;
         assert_int_equal(gpurent_market_explain(m, &q, &ex), GPURENT_OK);
         gpurent_buf t = {NULL, 0};
-        assert_int_equal(gpurent_match_explain_render(&ex, &t), GPURENT_OK);
+        assert_int_equal(gpurent_match_explain_text(&ex, &t), GPURENT_OK);
         gpurent_buf_free(&t);
         gpurent_market_add_request(m, &q);
     }

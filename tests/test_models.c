@@ -498,7 +498,7 @@ static char *explain_text(gpurent_market *m, const gpurent_request *q, gpurent_m
 {
     gpurent_buf b = {NULL, 0};
     assert_int_equal(gpurent_market_explain(m, q, ex), GPURENT_OK);
-    assert_int_equal(gpurent_match_explain_render(ex, &b), GPURENT_OK);
+    assert_int_equal(gpurent_match_explain_text(ex, &b), GPURENT_OK);
     char *s = malloc(b.len + 1);
     memcpy(s, b.data, b.len);
     s[b.len] = '\0';

@@ -367,7 +367,7 @@ typedef struct gpurent_match_explain {
 GPURENT_API gpurent_status gpurent_market_explain(const gpurent_market *m, const gpurent_request *req,
                                                   gpurent_match_explain *out);
 /** Render an explanation as UTF-8 text lines into `out` (free with gpurent_buf_free). */
-GPURENT_API gpurent_status gpurent_match_explain_render(const gpurent_match_explain *ex, gpurent_buf *out);
+GPURENT_API gpurent_status gpurent_match_explain_text(const gpurent_match_explain *ex, gpurent_buf *out);
 
 /* ---- snapshots (docs/wire-format.md, "Snapshots"; docs/snapshots.md) ---- */
 
