@@ -11,7 +11,7 @@
  *
  *   build/bench/bench_match [--quick]      (env MATCH_EXACT_PY, PYTHON override the solver;
  *   MATCH_BENCH_ONLY=quality|speed; MATCH_BENCH_QUALITY=square|tight|hard picks the quality instances
- *   (requests = nodes, 3 requests per node, or issue 22's four-model markets); MATCH_BENCH_MILP=1 also tries milp at 1000 and 2000;
+ *   (requests = nodes, 3 requests per node, or the hard four-model markets); MATCH_BENCH_MILP=1 also tries milp at 1000 and 2000;
  *   MATCH_BENCH_KEEP=1 keeps the instance files in /tmp; MATCH_BENCH_COUNT_MILP=S gives the
  *   requests-placed and GPUs-placed maxima S seconds of milp, default 30) */
 #include <stdio.h>
@@ -233,7 +233,7 @@ static void inst_make(inst *in, uint64_t seed, uint32_t nodes, uint32_t reqs, ui
     for (uint32_t i = 0; i < reqs; i++) gen_request(&r, &in->reqs[i], i, now, gangs);
 }
 
-/* ---- issue 22's markets ---- */
+/* ---- the hard markets: four models, more GPUs asked than offered ---- */
 
 /* Four models, single-node requests naming 1 to 3 of them, price caps, more
  * GPUs asked than offered: the markets where the greedy pass served 0.80 to
@@ -617,7 +617,7 @@ static void count_ratio(const char *lbl, const char *path, const char *objective
 }
 
 /* `reqs` requests against `nodes` nodes (labelled REQSxNODES, hard_REQSxNODES
- * for issue 22's markets). Before December 2026 the generator was called
+ * for the hard four-model markets). Before December 2026 the generator was called
  * with the two counts swapped, so "900x300" had 900 nodes and 300 requests. */
 static void quality(uint32_t reqs, uint32_t nodes, uint64_t seed, int milp_limit, int count_limit, int hard)
 {
@@ -834,7 +834,7 @@ int main(int argc, char **argv)
             quality(900, 300, 14, 20, count, 0);
             if (!quick) quality(1800, 600, 15, 20, count, 0);
         }
-        /* Issue 22's markets: single-node requests over four models, model
+        /* The hard markets: single-node requests over four models, model
          * lists and price caps, more GPUs asked than offered. */
         if (!q || !strcmp(q, "hard")) {
             quality(300, 200, 21, 20, count, 1);

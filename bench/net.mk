@@ -1,4 +1,4 @@
-# The NATS JetStream benchmark (bench/net/bench_net.c, issue 18): built
+# The NATS JetStream benchmark (bench/net/bench_net.c): built
 # against the public API and libnats, run by bench/net/run.sh on a server of
 # its own. `make bench` runs it too (bench-net).
 

@@ -95,6 +95,13 @@ static void gpurent_bind_cover_record(const char *name)
 #error "libgpurent bindings exist for Python and Go only"
 #endif
 
+/* Enum parameters are wrapped as the integers they were before they took the
+ * enum type: Python keeps its range errors (a negative kind is a
+ * FieldRangeError naming the field), Go's capi its int/uint parameters (the
+ * typed ones, Preset, ChallengeKind and JobOutcome, are package gpurent's). */
+%apply int { gpurent_match_preset };
+%apply unsigned int { gpurent_challenge_kind, gpurent_job_outcome };
+
 /* Header plumbing SWIG must see but must not wrap. */
 %ignore GPURENT_STR;
 %ignore GPURENT_STR_;

@@ -152,7 +152,7 @@ int main(void)
     gpurent_match_explain ex;
     CHECK(gpurent_market_explain(m, &q, &ex));
     gpurent_buf text = {NULL, 0};
-    CHECK(gpurent_match_explain_render(&ex, &text));
+    CHECK(gpurent_match_explain_text(&ex, &text));
     printf("why not?\n%.*s", (int)text.len, (const char *)text.data);
     gpurent_buf_free(&text);
 

@@ -228,10 +228,10 @@ static uint32_t dir_entries(const char *dir)
     return n;
 }
 
-/* Issue 16 case 7: a symlink planted at the old fixed temporary name
+/* A symlink planted at the old fixed temporary name
  * ("<path>.tmp") or at the target never receives the sealed key (0.2.0
  * opened "<path>.tmp" with O_TRUNC and wrote through the link); the key
- * lands in a fresh 0600 file and nothing else is left behind. Issue 20:
+ * lands in a fresh 0600 file and nothing else is left behind, and
  * gpurent_key_save_new never replaces anything. */
 static void test_keyfile_symlinks(void **state)
 {
@@ -667,7 +667,7 @@ static int revoke_by(gpurent_trust *t, gpurent_key *signer, const uint8_t target
     return rc;
 }
 
-/* Issue 16 case 5: one revoker flooding revocations of keys that are not in
+/* One revoker flooding revocations of keys that are not in
  * the store fills only its own share (0.2.0 took them all, up to 2^20, and
  * then refused every revocation, the one of the rogue included); another
  * revoker can still revoke, and revoke the rogue; a pending revocation

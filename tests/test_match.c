@@ -134,6 +134,7 @@ static void test_options(void **state)
     assert_int_equal(gpurent_match_options_digest(&p, d2), GPURENT_OK);
     assert_memory_not_equal(d1, d2, 32);
     assert_int_equal(gpurent_match_options_preset(&p, 4), GPURENT_E_INVALID_ARG);
+    assert_int_equal(gpurent_match_options_preset(&p, (gpurent_match_preset)-1), GPURENT_E_INVALID_ARG);
     p = o;
     p.w_price = 1001;
     assert_int_equal(gpurent_match_options_validate(&p), GPURENT_E_INVALID_ARG);
@@ -1166,7 +1167,7 @@ static int put_models(gpurent_market *m, uint32_t id, uint64_t seq, const char *
     return rc;
 }
 
-/* Issue 16 case 4: one provider cannot exhaust the market's buckets or
+/* One provider cannot exhaust the market's buckets or
  * names, and what a withdrawn offer held is reclaimed (0.2.0 took 1024
  * made-up models in one offer and never gave a bucket back). */
 static void test_bucket_flood(void **state)
@@ -1843,7 +1844,7 @@ static void test_receipt_codec(void **state)
     gpurent_match_receipt_clear(NULL);
 }
 
-/* Issue 16 case 6: a lease on a node that was then re-offered under the
+/* A lease on a node that was then re-offered under the
  * same id with another shape (fewer GPUs, or dedicated) ends cleanly: the
  * new shape is a new node and gets nothing back (0.2.0 wrote past the
  * smaller share array, or through a NULL one). */
@@ -2001,7 +2002,7 @@ static void test_explain_feasible_but_taken(void **state)
     assert_int_equal(ex.nodes_feasible, 0);
     assert_int_equal(ex.eliminated_only[GPURENT_MC_BUSY], 2);
     gpurent_buf t = {NULL, 0};
-    assert_int_equal(gpurent_match_explain_render(&ex, &t), GPURENT_OK);
+    assert_int_equal(gpurent_match_explain_text(&ex, &t), GPURENT_OK);
     char *text = calloc(t.len + 1, 1);
     assert_non_null(text);
     memcpy(text, t.data, t.len);
@@ -2012,7 +2013,7 @@ static void test_explain_feasible_but_taken(void **state)
     req_make(&q, "too-big", 8);
     q.min_vram_mib = 200000;
     assert_int_equal(gpurent_market_explain(m, &q, &ex), GPURENT_OK);
-    assert_int_equal(gpurent_match_explain_render(&ex, &t), GPURENT_OK);
+    assert_int_equal(gpurent_match_explain_text(&ex, &t), GPURENT_OK);
     text = calloc(t.len + 1, 1);
     assert_non_null(text);
     memcpy(text, t.data, t.len);
@@ -2069,7 +2070,7 @@ static void test_explain(void **state)
     assert_int_equal(ex.miss_count, GPURENT_MATCH_MAX_MISSES);
     assert_int_equal(ex.misses[0].failed_count, 1);
     gpurent_buf text = {NULL, 0};
-    assert_int_equal(gpurent_match_explain_render(&ex, &text), GPURENT_OK);
+    assert_int_equal(gpurent_match_explain_text(&ex, &text), GPURENT_OK);
     char *s = calloc(1, text.len + 1);
     memcpy(s, text.data, text.len);
     assert_non_null(strstr(s, "0 of 17 nodes"));
@@ -2116,7 +2117,7 @@ static void test_explain(void **state)
         assert_int_equal(b->total, b->price + b->perf_price + b->tier + b->score + b->stake + b->locality + b->fit);
     }
     assert_true(ex.candidates[0].breakdown.total >= ex.candidates[1].breakdown.total);
-    assert_int_equal(gpurent_match_explain_render(&ex, &text), GPURENT_OK);
+    assert_int_equal(gpurent_match_explain_text(&ex, &text), GPURENT_OK);
     s = calloc(1, text.len + 1);
     memcpy(s, text.data, text.len);
     assert_non_null(strstr(s, "runner-up"));
@@ -2159,7 +2160,7 @@ static void test_extreme_values(void **state)
         gpurent_match_explain ex;
         assert_int_equal(gpurent_market_explain(m, &q, &ex), GPURENT_OK);
         gpurent_buf t = {NULL, 0};
-        assert_int_equal(gpurent_match_explain_render(&ex, &t), GPURENT_OK);
+        assert_int_equal(gpurent_match_explain_text(&ex, &t), GPURENT_OK);
         gpurent_buf_free(&t);
         gpurent_market_add_request(m, &q);
     }

@@ -49,7 +49,7 @@ static void test_table_sound(void **state)
         else assert_int_equal(e->cc_major, 0);
         for (uint32_t j = 0; j < e->pci_count; j++)
             assert_int_equal(e->pci[j].vendor, nvidia ? GPURENT_PCI_VENDOR_NVIDIA : GPURENT_PCI_VENDOR_AMD);
-        /* Where clock and SMs are known, the FP32 peak is SMs x cores x 2 x clock (FACTS.md), to 1 %. */
+        /* Where clock and SMs are known, the FP32 peak is SMs x cores x 2 x clock (docs/models.md), to 1 %. */
         if (nvidia && e->boost_clock_mhz) {
             uint32_t cores = (e->cc_major == 7 || (e->cc_major == 8 && e->cc_minor == 0)) ? 64 : 128;
             uint64_t d = (uint64_t)e->sm_count * cores * 2 * e->boost_clock_mhz / 1000;
@@ -61,7 +61,7 @@ static void test_table_sound(void **state)
     }
 }
 
-/* The GPUs issue 21 asks the table to cover. */
+/* The GPUs the model table must cover: current datacenter and consumer NVIDIA and AMD parts. */
 static void test_table_covers(void **state)
 {
     (void)state;
@@ -498,7 +498,7 @@ static char *explain_text(gpurent_market *m, const gpurent_request *q, gpurent_m
 {
     gpurent_buf b = {NULL, 0};
     assert_int_equal(gpurent_market_explain(m, q, ex), GPURENT_OK);
-    assert_int_equal(gpurent_match_explain_render(ex, &b), GPURENT_OK);
+    assert_int_equal(gpurent_match_explain_text(ex, &b), GPURENT_OK);
     char *s = malloc(b.len + 1);
     memcpy(s, b.data, b.len);
     s[b.len] = '\0';

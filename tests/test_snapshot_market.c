@@ -165,8 +165,8 @@ static void same_explain(const gpurent_market *a, const gpurent_market *b, const
     assert_int_equal(ra, rb);
     if (!ra) {
         gpurent_buf ta = {0}, tb = {0};
-        assert_int_equal(gpurent_match_explain_render(ea, &ta), GPURENT_OK);
-        assert_int_equal(gpurent_match_explain_render(eb, &tb), GPURENT_OK);
+        assert_int_equal(gpurent_match_explain_text(ea, &ta), GPURENT_OK);
+        assert_int_equal(gpurent_match_explain_text(eb, &tb), GPURENT_OK);
         same_bytes(&ta, &tb, "explanations");
         gpurent_buf_free(&ta);
         gpurent_buf_free(&tb);

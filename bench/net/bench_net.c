@@ -1,4 +1,4 @@
-/* NATS JetStream benchmark (issue 18): 100 000 signed offers and 100 000
+/* NATS JetStream benchmark of the network layer: 100 000 signed offers and 100 000
  * signed requests pushed through one local nats-server into a stream (one
  * message per envelope, Nats-Msg-Id = BLAKE2b-256 of subject, 0, envelope as in
  * docs/net.md), read back by a pull consumer that verifies every envelope,

@@ -893,7 +893,7 @@ int cmd_demo(int argc, char **argv)
         CHECK(gpurent_market_explain(mk[1], &reqs[i], &ex));
         if (ex.matched) continue; /* lost to a better-paying request, not infeasible */
         gpurent_buf txt = {0};
-        CHECK(gpurent_match_explain_render(&ex, &txt));
+        CHECK(gpurent_match_explain_text(&ex, &txt));
         printf("  an unmatched request, explained:\n");
         print_indented(&txt, "    ");
         gpurent_buf_free(&txt);

@@ -169,7 +169,7 @@ int cmd_match(int argc, char **argv)
             gpurent_match_explain ex;
             gpurent_buf txt = {0};
             rc = gpurent_market_explain(m, &reqs[r], &ex);
-            if (!rc) rc = gpurent_match_explain_render(&ex, &txt);
+            if (!rc) rc = gpurent_match_explain_text(&ex, &txt);
             if (rc) code = cli_fail_status("match", rc, EXIT_FAILED);
             else printf("%.*s\n", (int)txt.len, (const char *)txt.data);
             gpurent_buf_free(&txt);

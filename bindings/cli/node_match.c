@@ -644,7 +644,7 @@ static void explain_miss(node_net *n, const cli_args *a, const gpurent_request *
     (void)gpurent_market_remove_request(m.market, req->request_id);
     gpurent_buf txt = {0};
     if (gpurent_market_explain(m.market, req, &ex) == GPURENT_OK &&
-        gpurent_match_explain_render(&ex, &txt) == GPURENT_OK) {
+        gpurent_match_explain_text(&ex, &txt) == GPURENT_OK) {
         json_object_set_new(out, "explanation", json_stringn((const char *)txt.data, txt.len));
         gpurent_buf_free(&txt);
     }

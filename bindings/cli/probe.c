@@ -98,7 +98,7 @@ int cmd_probe(int argc, char **argv)
     }
     gpurent_gpu_report *r = malloc(sizeof *r);
     if (!r) return cli_fail("probe", EXIT_FAILED, "out of memory");
-    /* In a helper process: a driver that crashes or hangs costs the child (issue 24). */
+    /* In a helper process: a driver that crashes or hangs costs the child, not the CLI. */
     int rc = gpurent_probe_run_isolated(&o, nonce, NULL, r);
     if (rc) { free(r); return cli_fail_status("probe", rc, EXIT_FAILED); }
     gpurent_buf rep = {0};

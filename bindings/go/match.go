@@ -244,7 +244,7 @@ func explanationFromC(c capi.Match_explain) (Explanation, error) {
 		e.Candidates = append(e.Candidates, candidateFromC(c.Candidate_at(i)))
 	}
 	var text []byte
-	if err := capi.Match_explain_render(c, &text); err != nil {
+	if err := capi.Match_explain_text(c, &text); err != nil {
 		return e, err
 	}
 	e.Text = string(text)

@@ -1031,7 +1031,7 @@ export class Market extends Handle {
       e.candidates = e.candidates.slice(0, e.candidateCount);
       e.unknownModels = e.unknownModels.slice(0, e.unknownModelCount);
       const b = s.alloc(8);
-      check(M._gpurent_match_explain_render(p, b));
+      check(M._gpurent_match_explain_text(p, b));
       e.text = utf8.decode(takeBuf(b));
       return e;
     });

@@ -70,8 +70,9 @@ typedef struct gpurent_match_options {
 
 /** Fill `opts` with the defaults for `version` (GPURENT_E_VERSION if unknown). */
 GPURENT_API gpurent_status gpurent_match_options_init(gpurent_match_options *opts, unsigned int version);
-/** Set the weights of a named preset (other fields are kept). */
-GPURENT_API gpurent_status gpurent_match_options_preset(gpurent_match_options *opts, int preset);
+/** Set the weights of a named preset (other fields are kept); a value outside
+ * gpurent_match_preset is GPURENT_E_INVALID_ARG. */
+GPURENT_API gpurent_status gpurent_match_options_preset(gpurent_match_options *opts, gpurent_match_preset preset);
 /** Check every field's range (weights, at least one non-zero ranking weight). */
 GPURENT_API gpurent_status gpurent_match_options_validate(const gpurent_match_options *opts);
 /** The policy's digest: BLAKE2b-256 of its canonical encoding (docs/match.md),
@@ -366,7 +367,7 @@ typedef struct gpurent_match_explain {
 GPURENT_API gpurent_status gpurent_market_explain(const gpurent_market *m, const gpurent_request *req,
                                                   gpurent_match_explain *out);
 /** Render an explanation as UTF-8 text lines into `out` (free with gpurent_buf_free). */
-GPURENT_API gpurent_status gpurent_match_explain_render(const gpurent_match_explain *ex, gpurent_buf *out);
+GPURENT_API gpurent_status gpurent_match_explain_text(const gpurent_match_explain *ex, gpurent_buf *out);
 
 /* ---- snapshots (docs/wire-format.md, "Snapshots"; docs/snapshots.md) ---- */
 

@@ -534,12 +534,15 @@ typedef struct gpurent_tier_cert {
 GPURENT_API void gpurent_audit_report_init(gpurent_audit_report *report);
 /** Free the report's arrays and zero it. Accepts NULL. */
 GPURENT_API void gpurent_audit_report_clear(gpurent_audit_report *report);
-/** Append a challenge result (GPURENT_E_LIMIT when full). Order does not matter. */
+/** Append a challenge result (GPURENT_E_LIMIT when full). Order does not matter.
+ * `kind` is stored as given: a kind outside the enum is refused by
+ * gpurent_audit_report_validate (and so by encode), as a decoded one would be. */
 GPURENT_API gpurent_status gpurent_audit_report_add_challenge(gpurent_audit_report *report, uint64_t time_s,
-                                                              uint32_t kind, uint32_t passed);
-/** Append a job outcome (GPURENT_E_LIMIT when full). Order does not matter. */
+                                                              gpurent_challenge_kind kind, uint32_t passed);
+/** Append a job outcome (GPURENT_E_LIMIT when full). Order does not matter.
+ * `outcome` is stored as given, like a challenge's kind. */
 GPURENT_API gpurent_status gpurent_audit_report_add_job(gpurent_audit_report *report, const char *job_id,
-                                                        uint64_t end_s, uint32_t outcome);
+                                                        uint64_t end_s, gpurent_job_outcome outcome);
 /** Borrow challenge `index` (NULL when out of range); valid until the report changes. */
 GPURENT_API const gpurent_challenge_result *gpurent_audit_report_challenge(const gpurent_audit_report *report,
                                                                            uint32_t index);

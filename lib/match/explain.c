@@ -523,7 +523,7 @@ static void names_text(gr_bytes *b, const gpurent_match_explain *ex)
              ex->framework_cc_nodes == 1 ? "" : "s", ex->framework_cc_nodes > 1 ? ", the lowest capability named" : "");
 }
 
-GPURENT_API gpurent_status gpurent_match_explain_render(const gpurent_match_explain *ex, gpurent_buf *out)
+GPURENT_API gpurent_status gpurent_match_explain_text(const gpurent_match_explain *ex, gpurent_buf *out)
 {
     GR_CHECK_ARG(ex && out, "explanation or out is NULL");
     gr_bytes b;

@@ -30,7 +30,7 @@ GPURENT_API gpurent_status gpurent_match_options_init(gpurent_match_options *opt
     return GPURENT_OK;
 }
 
-GPURENT_API gpurent_status gpurent_match_options_preset(gpurent_match_options *o, int preset)
+GPURENT_API gpurent_status gpurent_match_options_preset(gpurent_match_options *o, gpurent_match_preset preset)
 {
     GR_CHECK_ARG(o, "opts is NULL");
     /* price, perf/price, tier, score, stake, locality, fit */
@@ -40,8 +40,9 @@ GPURENT_API gpurent_status gpurent_match_options_preset(gpurent_match_options *o
         {100, 500, 100, 100, 0, 50, 150},  /* performance */
         {100, 100, 300, 250, 100, 50, 100} /* trusted */
     };
-    if (preset < 0 || preset > 3) return gr_fail(GPURENT_E_INVALID_ARG, "preset: %d, allowed 0..3", preset);
-    const uint32_t *p = w[preset];
+    int v = (int)preset; /* a caller may pass any int: the enum's range is checked here */
+    if (v < 0 || v > 3) return gr_fail(GPURENT_E_INVALID_ARG, "preset: %d, allowed 0..3", v);
+    const uint32_t *p = w[v];
     o->w_price = p[0];
     o->w_perf_price = p[1];
     o->w_tier = p[2];

@@ -78,40 +78,52 @@ static void put_options(gr_bytes *b, const gpurent_match_options *o)
     gr_put_u32(b, o->threads);
 }
 
-static _Thread_local const gpurent_market *g_sort_m; /* qsort has no context argument */
+/* A live entry to sort: its slot and a pointer to its key (a provider's key
+ * bytes, a request's or lease's id), so the comparators need nothing else. */
+typedef struct {
+    const void *key;
+    uint32_t slot;
+} keyed_slot;
 
 static int prov_cmp(const void *a, const void *b)
 {
-    return memcmp(g_sort_m->provs[*(const uint32_t *)a].key, g_sort_m->provs[*(const uint32_t *)b].key,
-                  GPURENT_KEY_BYTES);
+    return memcmp(((const keyed_slot *)a)->key, ((const keyed_slot *)b)->key, GPURENT_KEY_BYTES);
 }
-static int req_cmp(const void *a, const void *b)
+static int id_cmp(const void *a, const void *b)
 {
-    return strcmp(g_sort_m->reqs[*(const uint32_t *)a].id, g_sort_m->reqs[*(const uint32_t *)b].id);
-}
-static int lease_cmp(const void *a, const void *b)
-{
-    return strcmp(g_sort_m->leases[*(const uint32_t *)a].id, g_sort_m->leases[*(const uint32_t *)b].id);
+    return strcmp(((const keyed_slot *)a)->key, ((const keyed_slot *)b)->key);
 }
 
-/* Slots of the live entries, sorted with `cmp`. */
-static int sorted_slots(const gpurent_market *m, uint32_t used, uint32_t live, int (*alive)(const gpurent_market *, uint32_t),
-                        int (*cmp)(const void *, const void *), uint32_t **out)
+/* The key of slot i, or NULL where the slot is free. */
+static const void *prov_key(const gpurent_market *m, uint32_t i) { return m->provs[i].alive ? m->provs[i].key : NULL; }
+static const void *req_key(const gpurent_market *m, uint32_t i) { return m->reqs[i].alive ? m->reqs[i].id : NULL; }
+static const void *lease_key(const gpurent_market *m, uint32_t i) { return m->leases[i].id[0] ? m->leases[i].id : NULL; }
+
+/* Slots of the live entries, sorted by their keys with `cmp` (keys are
+ * unique, so the order does not depend on qsort's stability). */
+static int sorted_slots(const gpurent_market *m, uint32_t used, uint32_t live,
+                        const void *(*key)(const gpurent_market *, uint32_t), int (*cmp)(const void *, const void *),
+                        uint32_t **out)
 {
     *out = NULL;
     if (!live) return GPURENT_OK;
+    keyed_slot *ks = gr_malloc((size_t)live * sizeof *ks);
     uint32_t *v = gr_malloc((size_t)live * sizeof *v), k = 0;
-    if (!v) return gr_fail(GPURENT_E_NOMEM, WHAT ": %u entries", live);
-    for (uint32_t i = 0; i < used && k < live; i++)
-        if (alive(m, i)) v[k++] = i;
-    g_sort_m = m;
-    qsort(v, k, sizeof *v, cmp);
+    if (!ks || !v) {
+        gr_free(ks);
+        gr_free(v);
+        return gr_fail(GPURENT_E_NOMEM, WHAT ": %u entries", live);
+    }
+    for (uint32_t i = 0; i < used && k < live; i++) {
+        const void *kp = key(m, i);
+        if (kp) ks[k++] = (keyed_slot){kp, i};
+    }
+    qsort(ks, k, sizeof *ks, cmp);
+    for (uint32_t i = 0; i < k; i++) v[i] = ks[i].slot;
+    gr_free(ks);
     *out = v;
     return GPURENT_OK;
 }
-static int prov_alive(const gpurent_market *m, uint32_t i) { return m->provs[i].alive; }
-static int req_alive(const gpurent_market *m, uint32_t i) { return m->reqs[i].alive; }
-static int lease_alive(const gpurent_market *m, uint32_t i) { return m->leases[i].id[0] != 0; }
 
 static void put_node(gr_bytes *b, const gpurent_market *m, const mnode *x)
 {
@@ -195,9 +207,9 @@ static int encode(const gpurent_market *m, uint64_t input_seq, gr_bytes *bp)
     int rc = ml_policy_digest(&m->opts, digest);
     if (rc) return rc;
     uint32_t *pv = NULL, *rq = NULL, *ls = NULL;
-    if ((rc = sorted_slots(m, m->prov_used, m->prov_live, prov_alive, prov_cmp, &pv)) ||
-        (rc = sorted_slots(m, m->req_used, m->req_live, req_alive, req_cmp, &rq)) ||
-        (rc = sorted_slots(m, m->lease_used, m->lease_live, lease_alive, lease_cmp, &ls)))
+    if ((rc = sorted_slots(m, m->prov_used, m->prov_live, prov_key, prov_cmp, &pv)) ||
+        (rc = sorted_slots(m, m->req_used, m->req_live, req_key, id_cmp, &rq)) ||
+        (rc = sorted_slots(m, m->lease_used, m->lease_live, lease_key, id_cmp, &ls)))
         goto done;
     size_t hint = 256 + (size_t)m->prov_live * 160 + (size_t)m->node_live * 120 + (size_t)m->req_live * 160 +
                   (size_t)m->lease_live * 120;

@@ -71,7 +71,7 @@ GPURENT_API void gpurent_audit_report_clear(gpurent_audit_report *report)
 }
 
 GPURENT_API gpurent_status gpurent_audit_report_add_challenge(gpurent_audit_report *report, uint64_t time_s,
-                                                              uint32_t kind, uint32_t passed)
+                                                              gpurent_challenge_kind kind, uint32_t passed)
 {
     GR_CHECK_ARG(report, "report is NULL");
     if (report->challenge_count >= GPURENT_AUDIT_MAX_CHALLENGES)
@@ -87,7 +87,7 @@ GPURENT_API gpurent_status gpurent_audit_report_add_challenge(gpurent_audit_repo
 }
 
 GPURENT_API gpurent_status gpurent_audit_report_add_job(gpurent_audit_report *report, const char *job_id,
-                                                        uint64_t end_s, uint32_t outcome)
+                                                        uint64_t end_s, gpurent_job_outcome outcome)
 {
     GR_CHECK_ARG(report && job_id, "report or job_id is NULL");
     if (report->job_count >= GPURENT_AUDIT_MAX_JOBS)

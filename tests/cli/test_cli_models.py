@@ -1,4 +1,4 @@
-"""Model names and framework builds through the CLI (issue 21): the request JSON's optional
+"""Model names and framework builds through the CLI: the request JSON's optional
 "framework" (key 24, written only when set), offers resolved to canonical ids, and explain
 speaking of unknown models and the framework build by name."""
 import json

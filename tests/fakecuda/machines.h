@@ -1,5 +1,5 @@
 /* The machines the fake CUDA driver plays (FAKECUDA_MACHINE). Figures are
- * the published ones (docs/probe.md, /work/shared/FACTS.md). */
+ * the published ones (docs/probe.md, docs/models.md). */
 #ifndef FAKECUDA_MACHINES_H
 #define FAKECUDA_MACHINES_H
 

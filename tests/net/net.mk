@@ -1,4 +1,4 @@
-# The NATS client side of issue 18: the local JetStream cluster harness
+# The NATS client side of the network layer: the local JetStream cluster harness
 # (tests/net/cluster.py), the Python and Go stream subscribers
 # (examples/net, examples/go/net/subscribe) and their tests. Every server is
 # started by the tests on free loopback ports and stopped at the end.

@@ -1,4 +1,4 @@
-# The network nodes of issue 18 (bindings/cli/node*.c, docs/net.md):
+# The network nodes (bindings/cli/node*.c, docs/net.md):
 #  check-net  the short run of tests/net/test_nodes.py (its own nats-server on
 #             free loopback ports, stopped whatever happens; ~35 s);
 #  demo-net   a 3-server cluster, 20 providers, 5 auditors, 3 matchmakers and

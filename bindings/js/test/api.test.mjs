@@ -247,6 +247,8 @@ test('TierEngine: signed audit reports in; era summaries, explanations and certi
   } finally { eng.free(); trust.free(); [prov, stranger, ...auds].forEach((k) => k.free()); }
   assert.throws(() => eng.nextEra, /after free/);
   assert.throws(() => new gr.TierEngine({ tierCount: 2 }), gr.GpurentError); // below the 3 tiers a table needs
+});
+
 test('adoptReplay: a store given another store\'s replay memory refuses what that store saw', () => {
   const k = gr.Key.generate(), seen = new gr.TrustStore(), fresh = new gr.TrustStore();
   try {

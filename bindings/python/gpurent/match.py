@@ -230,7 +230,7 @@ class Explanation:
             misses=[Miss(**_fields_from_c(Miss, c.miss_at(i))) for i in range(c.miss_count)],
             relaxations=[Relaxation(**_fields_from_c(Relaxation, c.relax_at(i))) for i in range(c.relax_count)],
             candidates=[Candidate._from_c(c.candidate_at(i)) for i in range(c.candidate_count)],
-            text=capi.match_explain_render(c).decode("utf-8", "replace"),
+            text=capi.match_explain_text(c).decode("utf-8", "replace"),
             model_table_version=c.model_table_version,
             unknown_models=[c.unknown_model_at(i) for i in range(c.unknown_model_count)],
             framework=c.framework, framework_cuda=c.framework_cuda, framework_cuda_nodes=c.framework_cuda_nodes,

@@ -108,7 +108,7 @@ def test_seal_unseal_save_load(tmp_path, key):
         gpurent.Key.load(tmp_path / "missing.key", "pw")
     with pytest.raises(gpurent.IOFailedError):
         key.save(tmp_path / "no" / "such" / "dir.key", "pw", opslimit=1, memlimit=1 << 20)
-    # Never overwritten unless asked (issue 20); a symlink is never written through.
+    # Never overwritten unless asked; a symlink is never written through.
     with pytest.raises(gpurent.ExistsError):
         key.save(path, "pw2", opslimit=1, memlimit=1 << 20)
     with gpurent.Key.load(path, "pw") as k5:

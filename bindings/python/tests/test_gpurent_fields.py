@@ -1,5 +1,5 @@
 """Bad field values raise gpurent errors naming the field, and help() on a
-record explains every field with its unit (issue 20, item 8).
+record explains every field with its unit.
 
 On 0.2.0 ``Request(gpu_count=-1).encode()`` raised SWIG's bare
 ``OverflowError: in method 'request_gpu_count_set', argument 2 of type

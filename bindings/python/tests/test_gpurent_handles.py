@@ -1,5 +1,5 @@
-"""Handles have one owner and outlive the calls that use them (issue 24,
-item 11; issue 23, Bindings).
+"""Handles have one owner and outlive the calls that use them: a handle
+stays valid while an object made from it is alive, and a closed one is refused.
 
 - copy.copy, copy.deepcopy and pickle of every handle class raise TypeError
   (a copy would free the same C pointer twice).
@@ -241,7 +241,7 @@ def test_many_threads_calling_while_one_closes():
             assert all("closed" in str(x) for x in refused)
 
 
-# ---- Key.save never replaces a file unless asked (issue 20, item 2) ----
+# ---- Key.save never replaces a file unless asked ----
 
 def _save(k, path, **kw):
     k.save(path, "pw", opslimit=1, memlimit=1 << 20, **kw)

@@ -146,7 +146,7 @@ def test_probe_releases_the_gil():
     assert during > free_rate * took * 0.08, f"spinner made {during} steps in {took:.3f} s ({free_rate:.0f}/s free)"
 
 
-# ---- issue 24: the probe in a child process; one device listed twice ----
+# ---- the probe in a child process; one device listed twice ----
 
 ISO = BUILD / "tests" / "libfakecuda_iso.so"  # loaded only in child processes
 

@@ -1,4 +1,4 @@
-"""Cross-language proof (issue 7): the scripted scenarios of
+"""Cross-language proof: the scripted scenarios of
 tests/fixtures/scenario give, through the Python bindings, byte for byte the
 tier certificates and match receipts the C library gave (the .hex files,
 which check-bindings re-derives from C)."""
