@@ -52,3 +52,11 @@ func LastErrorStatus() int { return capi.Last_error_status() }
 
 // ErrorClear forgets the calling OS thread's last failure.
 func ErrorClear() { capi.Error_clear() }
+
+// flag is a Go bool as the C library's 0/1 uint32_t flag.
+func flag(b bool) uint {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -66,7 +66,7 @@ func TestTierCyclesDoNotGrowTheCHeap(t *testing.T) {
 	w := newSignedWorld(t)
 	o := gpurent.DefaultTierOptions()
 	o.FirstEra = 20000
-	o.UnverifiedEvidence = 1
+	o.UnverifiedEvidence = true
 	other := gpurent.Key{0x77}
 	reportBytes, err := tierReport(w.pubs[2], 20001, 2).Encode()
 	if err != nil {
@@ -220,7 +220,7 @@ func TestMarketCyclesDoNotGrowTheCHeap(t *testing.T) {
 func TestForgottenTierAndMarketHandlesAreFinalized(t *testing.T) {
 	o := gpurent.DefaultTierOptions()
 	o.FirstEra = 20000
-	o.UnverifiedEvidence = 1
+	o.UnverifiedEvidence = true
 	reportBytes, err := tierReport(auditors()[0], 20000, 0).Encode()
 	if err != nil {
 		t.Fatal(err)

@@ -78,7 +78,7 @@ type GPU struct {
 	MemClockMHz        uint32    `wire:"mem_clock_mhz,11"`
 	BusWidthBits       uint32    `wire:"bus_width_bits,12"`
 	L2KiB              uint32    `wire:"l2_kib,13"`
-	ECCEnabled         uint32    `wire:"ecc_enabled,14"` // 0 or 1
+	ECCEnabled         bool      `wire:"ecc_enabled,14"`
 	Interface          Interface `wire:"interface,15"`
 	FP32GFLOPS         uint64    `wire:"fp32_gflops,16"`
 	FP16TensorGFLOPS   uint64    `wire:"fp16_tensor_gflops,17"`
@@ -99,7 +99,7 @@ type Node struct {
 	GPU                  GPU    `wire:"gpu,2"`
 	GPUCount             uint32 `wire:"gpu_count,3"` // 1..NodeMaxGPUs
 	GPUFree              uint32 `wire:"gpu_free,4"`  // <= GPUCount
-	Shared               uint32 `wire:"shared,5"`    // 1 = community node renting GPU memory shares
+	Shared               bool   `wire:"shared,5"`    // community node renting GPU memory shares
 	CPUMillicores        uint32 `wire:"cpu_millicores,6"`
 	RAMMiB               uint64 `wire:"ram_mib,7"`
 	DiskGiB              uint64 `wire:"disk_gib,8"`
@@ -134,7 +134,7 @@ type Request struct {
 	MaxPriceMicroPerGPUHour uint64    `wire:"max_price_micro_per_gpu_hour,11"` // 0 = no cap
 	AllowedTiers            uint32    `wire:"allowed_tiers,12"`                // bit t = tier t
 	DurationS               uint32    `wire:"duration_s,13"`
-	VerifiedOnly            uint32    `wire:"verified_only,14"`
+	VerifiedOnly            bool      `wire:"verified_only,14"` // nodes with a verified GPU report only
 	CPUMillicores           uint32    `wire:"cpu_millicores,15"`
 	RAMMiB                  uint64    `wire:"ram_mib,16"`
 	DiskGiB                 uint64    `wire:"disk_gib,17"`
@@ -177,7 +177,7 @@ func (g *GPU) toC(c capi.Gpu) {
 	c.SetMem_clock_mhz(uint(g.MemClockMHz))
 	c.SetBus_width_bits(uint(g.BusWidthBits))
 	c.SetL2_kib(uint(g.L2KiB))
-	c.SetEcc_enabled(uint(g.ECCEnabled))
+	c.SetEcc_enabled(flag(g.ECCEnabled))
 	c.SetIface(uint(g.Interface))
 	c.SetFp32_gflops(g.FP32GFLOPS)
 	c.SetFp16_tensor_gflops(g.FP16TensorGFLOPS)
@@ -205,7 +205,7 @@ func gpuFromC(c capi.Gpu) GPU {
 		MemClockMHz:          uint32(c.GetMem_clock_mhz()),
 		BusWidthBits:         uint32(c.GetBus_width_bits()),
 		L2KiB:                uint32(c.GetL2_kib()),
-		ECCEnabled:           uint32(c.GetEcc_enabled()),
+		ECCEnabled:           c.GetEcc_enabled() != 0,
 		Interface:            Interface(c.GetIface()),
 		FP32GFLOPS:           c.GetFp32_gflops(),
 		FP16TensorGFLOPS:     c.GetFp16_tensor_gflops(),
@@ -262,7 +262,7 @@ func (n *Node) toC(c capi.Node) {
 	n.GPU.toC(c.GetGpu())
 	c.SetGpu_count(uint(n.GPUCount))
 	c.SetGpu_free(uint(n.GPUFree))
-	c.SetShared(uint(n.Shared))
+	c.SetShared(flag(n.Shared))
 	c.SetCpu_millicores(uint(n.CPUMillicores))
 	c.SetRam_mib(n.RAMMiB)
 	c.SetDisk_gib(n.DiskGiB)
@@ -277,7 +277,7 @@ func nodeFromC(c capi.Node) Node {
 		GPU:                  gpuFromC(c.GetGpu()),
 		GPUCount:             uint32(c.GetGpu_count()),
 		GPUFree:              uint32(c.GetGpu_free()),
-		Shared:               uint32(c.GetShared()),
+		Shared:               c.GetShared() != 0,
 		CPUMillicores:        uint32(c.GetCpu_millicores()),
 		RAMMiB:               c.GetRam_mib(),
 		DiskGiB:              c.GetDisk_gib(),
@@ -373,7 +373,7 @@ func (q Request) withC(f func(capi.Request) error) error {
 	c.SetMax_price_micro_per_gpu_hour(q.MaxPriceMicroPerGPUHour)
 	c.SetAllowed_tiers(uint(q.AllowedTiers))
 	c.SetDuration_s(uint(q.DurationS))
-	c.SetVerified_only(uint(q.VerifiedOnly))
+	c.SetVerified_only(flag(q.VerifiedOnly))
 	c.SetCpu_millicores(uint(q.CPUMillicores))
 	c.SetRam_mib(q.RAMMiB)
 	c.SetDisk_gib(q.DiskGiB)
@@ -422,7 +422,7 @@ func requestFromC(c capi.Request) Request {
 		MaxPriceMicroPerGPUHour: c.GetMax_price_micro_per_gpu_hour(),
 		AllowedTiers:            uint32(c.GetAllowed_tiers()),
 		DurationS:               uint32(c.GetDuration_s()),
-		VerifiedOnly:            uint32(c.GetVerified_only()),
+		VerifiedOnly:            c.GetVerified_only() != 0,
 		CPUMillicores:           uint32(c.GetCpu_millicores()),
 		RAMMiB:                  c.GetRam_mib(),
 		DiskGiB:                 c.GetDisk_gib(),
