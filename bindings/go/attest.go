@@ -40,6 +40,12 @@ const (
 	RevokeRetired     RevocationReason = 3
 )
 
+// String is the reason's name ("unspecified", "compromised", "superseded",
+// "retired"), "unknown" for others.
+func (r RevocationReason) String() string {
+	return enumName(r, []string{"unspecified", "compromised", "superseded", "retired"})
+}
+
 // StatementDefaultRole is the role an issuer needs by default for a
 // statement type (0 for types without a default).
 func StatementDefaultRole(statement RecordType) Role {

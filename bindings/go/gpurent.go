@@ -60,3 +60,13 @@ func flag(b bool) uint {
 	}
 	return 0
 }
+
+// enumName is names[v], "unknown" when v is past the table or its name is
+// "" (names of the
+// enums the C library has no name function for).
+func enumName[E ~uint32 | ~int](v E, names []string) string {
+	if v < 0 || int64(v) >= int64(len(names)) || names[v] == "" {
+		return "unknown"
+	}
+	return names[v]
+}

@@ -22,6 +22,12 @@ const (
 	PresetTrusted     Preset = 3
 )
 
+// String is the preset's name ("balanced", "cheapest", "performance",
+// "trusted"), "unknown" for others.
+func (p Preset) String() string {
+	return enumName(p, []string{"balanced", "cheapest", "performance", "trusted"})
+}
+
 // Constraint is one constraint a node can fail, in the order they are checked.
 type Constraint int
 

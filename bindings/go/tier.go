@@ -31,6 +31,9 @@ const (
 	CheckFailed CheckResult = 2
 )
 
+// String is the result's name ("not_run", "passed", "failed"), "unknown" for others.
+func (r CheckResult) String() string { return enumName(r, []string{"not_run", "passed", "failed"}) }
+
 // ChallengeKind is a kind of liveness challenge.
 type ChallengeKind uint32
 
@@ -39,6 +42,9 @@ const (
 	ChallengeGPU ChallengeKind = 1
 	ChallengeCPU ChallengeKind = 2
 )
+
+// String is the kind's name ("gpu", "cpu"), "unknown" for others.
+func (k ChallengeKind) String() string { return enumName(k, []string{"", "gpu", "cpu"}) }
 
 // JobOutcome is how a job ended (only JobFailedProvider counts against the provider).
 type JobOutcome uint32
@@ -50,6 +56,12 @@ const (
 	JobFailedUser     JobOutcome = 3
 )
 
+// String is the outcome's name ("completed", "failed_provider",
+// "failed_user"), "unknown" for others.
+func (o JobOutcome) String() string {
+	return enumName(o, []string{"", "completed", "failed_provider", "failed_user"})
+}
+
 // EventKind is the kind of a single evidence event.
 type EventKind uint32
 
@@ -60,6 +72,12 @@ const (
 	EventJob          EventKind = 3 // Value: a JobOutcome
 	EventStake        EventKind = 4 // Value: stake in micro-units
 )
+
+// String is the kind's name ("gpu_challenge", "cpu_challenge", "job",
+// "stake"), "unknown" for others.
+func (k EventKind) String() string {
+	return enumName(k, []string{"", "gpu_challenge", "cpu_challenge", "job", "stake"})
+}
 
 // TierBound is the lower confidence bound a score uses (gpurent_tier_bound).
 type TierBound uint32

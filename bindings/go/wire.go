@@ -45,6 +45,9 @@ const (
 	IfaceSXM  Interface = 2
 )
 
+// String is the interface's name ("any", "pcie", "sxm"), "unknown" for others.
+func (i Interface) String() string { return enumName(i, []string{"any", "pcie", "sxm"}) }
+
 // GangScope says how a request's GPUs must be placed.
 type GangScope uint32
 
@@ -54,6 +57,9 @@ const (
 	GangProvider GangScope = 1 // GangNodes nodes of one provider
 	GangRegion   GangScope = 2 // GangNodes nodes in one region
 )
+
+// String is the scope's name ("node", "provider", "region"), "unknown" for others.
+func (s GangScope) String() string { return enumName(s, []string{"node", "provider", "region"}) }
 
 // Key is an Ed25519 public key; Digest a BLAKE2b-256 digest.
 type (
