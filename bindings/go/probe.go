@@ -268,26 +268,17 @@ func (r *GPUReport) withC(f func(capi.Gpu_report) error) error {
 
 // Validate checks every field and the cross-field rules.
 func (r GPUReport) Validate() error {
-	return r.withC(func(c capi.Gpu_report) error { return capi.Gpu_report_validate(c) })
+	return r.withC(capi.Gpu_report_validate)
 }
 
 // Encode validates and returns the canonical bytes (sign these).
 func (r GPUReport) Encode() ([]byte, error) {
-	var out []byte
-	if err := r.withC(func(c capi.Gpu_report) error { return capi.Gpu_report_encode(c, &out) }); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return encodeRecord(r.withC, capi.Gpu_report_encode)
 }
 
 // DecodeGPUReport decodes and validates untrusted bytes.
 func DecodeGPUReport(data []byte) (GPUReport, error) {
-	c := capi.NewGpu_report()
-	defer capi.DeleteGpu_report(c)
-	if err := capi.Gpu_report_decode(data, c); err != nil {
-		return GPUReport{}, err
-	}
-	return reportFromC(c), nil
+	return decodeRecord(data, capi.NewGpu_report, capi.DeleteGpu_report, capi.Gpu_report_decode, reportFromC)
 }
 
 // ToGPU turns device i into a GPU record for an offer (ErrNotFound out of

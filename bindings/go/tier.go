@@ -182,16 +182,12 @@ func auditReportFromC(c capi.Audit_report) AuditReport {
 
 // Validate checks every field and cross-field rule (ErrInvalidField names it).
 func (a AuditReport) Validate() error {
-	return a.withC(func(c capi.Audit_report) error { return capi.Audit_report_validate(c) })
+	return a.withC(capi.Audit_report_validate)
 }
 
 // Encode validates and returns the canonical bytes (lists sorted).
 func (a AuditReport) Encode() ([]byte, error) {
-	var out []byte
-	if err := a.withC(func(c capi.Audit_report) error { return capi.Audit_report_encode(c, &out) }); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return encodeRecord(a.withC, capi.Audit_report_encode)
 }
 
 // DecodeAuditReport decodes and validates untrusted bytes.
@@ -269,26 +265,17 @@ func tierCertFromC(c capi.Tier_cert) TierCert {
 
 // Validate checks ranges and the auditor list.
 func (t TierCert) Validate() error {
-	return t.withC(func(c capi.Tier_cert) error { return capi.Tier_cert_validate(c) })
+	return t.withC(capi.Tier_cert_validate)
 }
 
 // Encode validates and returns the canonical bytes.
 func (t TierCert) Encode() ([]byte, error) {
-	var out []byte
-	if err := t.withC(func(c capi.Tier_cert) error { return capi.Tier_cert_encode(c, &out) }); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return encodeRecord(t.withC, capi.Tier_cert_encode)
 }
 
 // DecodeTierCert decodes and validates untrusted bytes.
 func DecodeTierCert(data []byte) (TierCert, error) {
-	c := capi.NewTier_cert()
-	defer capi.DeleteTier_cert(c)
-	if err := capi.Tier_cert_decode(data, c); err != nil {
-		return TierCert{}, err
-	}
-	return tierCertFromC(c), nil
+	return decodeRecord(data, capi.NewTier_cert, capi.DeleteTier_cert, capi.Tier_cert_decode, tierCertFromC)
 }
 
 // TierLevel is one row of the tier table (tier 1 is row 0).
@@ -406,7 +393,7 @@ func (o *TierOptions) withC(f func(capi.Tier_options) error) error {
 
 // Validate checks the options (ErrInvalidArg names the field).
 func (o TierOptions) Validate() error {
-	return o.withC(func(c capi.Tier_options) error { return capi.Tier_options_validate(c) })
+	return o.withC(capi.Tier_options_validate)
 }
 
 // TierEvent is one piece of already-verified evidence about one provider.

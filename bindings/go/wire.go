@@ -238,27 +238,17 @@ func (g GPU) withC(f func(capi.Gpu) error) error {
 
 // Validate checks the record's fields; ErrInvalidField names the first bad one.
 func (g GPU) Validate() error {
-	return g.withC(func(c capi.Gpu) error { return capi.Gpu_validate(c) })
+	return g.withC(capi.Gpu_validate)
 }
 
 // Encode validates and returns the canonical bytes.
 func (g GPU) Encode() ([]byte, error) {
-	var out []byte
-	err := g.withC(func(c capi.Gpu) error { return capi.Gpu_encode(c, &out) })
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return encodeRecord(g.withC, capi.Gpu_encode)
 }
 
 // DecodeGPU decodes and validates untrusted bytes.
 func DecodeGPU(data []byte) (GPU, error) {
-	c := capi.NewGpu()
-	defer capi.DeleteGpu(c)
-	if err := capi.Gpu_decode(data, c); err != nil {
-		return GPU{}, err
-	}
-	return gpuFromC(c), nil
+	return decodeRecord(data, capi.NewGpu, capi.DeleteGpu, capi.Gpu_decode, gpuFromC)
 }
 
 // ---- node and offer ----
@@ -336,28 +326,17 @@ func offerFromC(c capi.Offer) Offer {
 
 // Validate checks the offer (fields, node ids unique, durations).
 func (o Offer) Validate() error {
-	return o.withC(func(c capi.Offer) error { return capi.Offer_validate(c) })
+	return o.withC(capi.Offer_validate)
 }
 
 // Encode validates and returns the canonical bytes.
 func (o Offer) Encode() ([]byte, error) {
-	var out []byte
-	if err := o.withC(func(c capi.Offer) error { return capi.Offer_encode(c, &out) }); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return encodeRecord(o.withC, capi.Offer_encode)
 }
 
 // DecodeOffer decodes and validates untrusted bytes.
 func DecodeOffer(data []byte) (Offer, error) {
-	c := capi.NewOffer()
-	defer capi.DeleteOffer(c)
-	if err := capi.Offer_decode(data, c); err != nil {
-		return Offer{}, err
-	}
-	o := offerFromC(c)
-	capi.Offer_clear(c) // DeleteOffer would too; clearing first keeps the struct reusable
-	return o, nil
+	return decodeRecord(data, capi.NewOffer, capi.DeleteOffer, capi.Offer_decode, offerFromC) // DeleteOffer frees the nodes
 }
 
 // ---- request ----
@@ -462,26 +441,17 @@ func requestFromC(c capi.Request) Request {
 
 // Validate checks the request's fields and cross-field rules.
 func (q Request) Validate() error {
-	return q.withC(func(c capi.Request) error { return capi.Request_validate(c) })
+	return q.withC(capi.Request_validate)
 }
 
 // Encode validates and returns the canonical bytes (lists sorted).
 func (q Request) Encode() ([]byte, error) {
-	var out []byte
-	if err := q.withC(func(c capi.Request) error { return capi.Request_encode(c, &out) }); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return encodeRecord(q.withC, capi.Request_encode)
 }
 
 // DecodeRequest decodes and validates untrusted bytes.
 func DecodeRequest(data []byte) (Request, error) {
-	c := capi.NewRequest()
-	defer capi.DeleteRequest(c)
-	if err := capi.Request_decode(data, c); err != nil {
-		return Request{}, err
-	}
-	return requestFromC(c), nil
+	return decodeRecord(data, capi.NewRequest, capi.DeleteRequest, capi.Request_decode, requestFromC)
 }
 
 // ---- any record ----
