@@ -192,15 +192,15 @@ func (a AuditReport) Encode() ([]byte, error) {
 
 // DecodeAuditReport decodes and validates untrusted bytes.
 func DecodeAuditReport(data []byte) (AuditReport, error) {
+	return decodeRecord(data, newAuditReportC, capi.DeleteAudit_report, capi.Audit_report_decode, auditReportFromC)
+}
+
+// newAuditReportC is an initialised C audit report (DeleteAudit_report
+// clears its lists).
+func newAuditReportC() capi.Audit_report {
 	c := capi.NewAudit_report()
-	defer capi.DeleteAudit_report(c)
 	capi.Audit_report_init(c)
-	if err := capi.Audit_report_decode(data, c); err != nil {
-		return AuditReport{}, err
-	}
-	a := auditReportFromC(c)
-	capi.Audit_report_clear(c)
-	return a, nil
+	return c
 }
 
 // TierCert is a tier certificate (gpurent_tier_cert): one provider's tier
