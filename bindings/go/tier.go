@@ -532,7 +532,7 @@ func (e *TierEngine) ParamsDigest() (Digest, error) {
 }
 
 // Record records already-verified evidence, all or nothing. Only an engine
-// created with UnverifiedEvidence = 1 takes it; others fail with
+// created with UnverifiedEvidence true takes it; others fail with
 // ErrEvidenceRejected (use RecordSigned / RecordSignedMany).
 func (e *TierEngine) Record(events []TierEvent) error {
 	n := len(events)
@@ -549,7 +549,7 @@ func (e *TierEngine) Record(events []TierEvent) error {
 }
 
 // RecordReport records an audit report that was ALREADY verified as signed
-// by an authorized auditor; like Record, only with UnverifiedEvidence = 1.
+// by an authorized auditor; like Record, only with UnverifiedEvidence true.
 func (e *TierEngine) RecordReport(r AuditReport) error {
 	return e.with(func(c capi.Tier_engine) error {
 		return r.withC(func(cr capi.Audit_report) error { return capi.Tier_record_report(c, cr) })
