@@ -40,6 +40,12 @@ const (
 	RevokeRetired     RevocationReason = 3
 )
 
+// String is the reason's name ("unspecified", "compromised", "superseded",
+// "retired"), "unknown" for others.
+func (r RevocationReason) String() string {
+	return enumName(r, []string{"unspecified", "compromised", "superseded", "retired"})
+}
+
 // StatementDefaultRole is the role an issuer needs by default for a
 // statement type (0 for types without a default).
 func StatementDefaultRole(statement RecordType) Role {
@@ -97,12 +103,7 @@ func envelopeFromC(c capi.Envelope) Envelope {
 // DecodeEnvelope reads an envelope's header WITHOUT checking any signature,
 // time or trust: for routing and display only.
 func DecodeEnvelope(data []byte) (Envelope, error) {
-	c := capi.NewEnvelope()
-	defer capi.DeleteEnvelope(c)
-	if err := capi.Envelope_decode(data, c); err != nil {
-		return Envelope{}, err
-	}
-	return envelopeFromC(c), nil
+	return decodeRecord(data, capi.NewEnvelope, capi.DeleteEnvelope, capi.Envelope_decode, envelopeFromC)
 }
 
 // EnvelopeDigest is the statement digest (BLAKE2b-256 of the signed
@@ -136,28 +137,23 @@ func (r Revocation) withC(f func(capi.Revocation) error) error {
 
 // Validate checks the record's fields.
 func (r Revocation) Validate() error {
-	return r.withC(func(c capi.Revocation) error { return capi.Revocation_validate(c) })
+	return r.withC(capi.Revocation_validate)
 }
 
 // Encode validates and returns the canonical bytes.
 func (r Revocation) Encode() ([]byte, error) {
-	var out []byte
-	if err := r.withC(func(c capi.Revocation) error { return capi.Revocation_encode(c, &out) }); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return encodeRecord(r.withC, capi.Revocation_encode)
 }
 
 // DecodeRevocation decodes and validates untrusted bytes.
 func DecodeRevocation(data []byte) (Revocation, error) {
-	c := capi.NewRevocation()
-	defer capi.DeleteRevocation(c)
-	if err := capi.Revocation_decode(data, c); err != nil {
-		return Revocation{}, err
-	}
+	return decodeRecord(data, capi.NewRevocation, capi.DeleteRevocation, capi.Revocation_decode, revocationFromC)
+}
+
+func revocationFromC(c capi.Revocation) Revocation {
 	r := Revocation{RevokedAt: c.GetRevoked_at(), Reason: RevocationReason(c.GetReason())}
 	copy(r.Key[:], c.GetKey())
-	return r, nil
+	return r
 }
 
 // ---- handles: see handle.go ----

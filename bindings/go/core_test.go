@@ -215,3 +215,26 @@ func TestCancelLowLevel(t *testing.T) {
 	capi.Cancel_free(tok)
 	capi.Cancel_free(capi.SwigcptrCancel(0))
 }
+
+// Every enum type of the binding has a String method; values outside the
+// enum are "unknown".
+func TestEnumNames(t *testing.T) {
+	for _, c := range []struct {
+		got  fmt.Stringer
+		want string
+	}{
+		{gpurent.IfaceSXM, "sxm"}, {gpurent.IfaceAny, "any"}, {gpurent.Interface(3), "unknown"},
+		{gpurent.GangRegion, "region"}, {gpurent.GangScope(9), "unknown"},
+		{gpurent.CheckNotRun, "not_run"}, {gpurent.CheckFailed, "failed"},
+		{gpurent.ChallengeCPU, "cpu"}, {gpurent.ChallengeKind(0), "unknown"},
+		{gpurent.JobFailedProvider, "failed_provider"}, {gpurent.JobOutcome(0), "unknown"},
+		{gpurent.EventStake, "stake"}, {gpurent.EventKind(5), "unknown"},
+		{gpurent.RevokeRetired, "retired"}, {gpurent.RevocationReason(4), "unknown"},
+		{gpurent.PresetPerformance, "performance"}, {gpurent.Preset(-1), "unknown"},
+		{gpurent.BoundWilson, "wilson"}, {gpurent.RecordOffer, "offer"},
+	} {
+		if s := c.got.String(); s != c.want {
+			t.Errorf("%#v: %q, want %q", c.got, s, c.want)
+		}
+	}
+}

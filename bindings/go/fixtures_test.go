@@ -123,6 +123,15 @@ func setField(v reflect.Value, name, text string) error {
 		f.SetString(text)
 	case f.Kind() == reflect.Slice:
 		f.Set(reflect.Append(f, reflect.ValueOf(text)))
+	case f.Kind() == reflect.Bool: // a C 0/1 flag
+		switch text {
+		case "0":
+			f.SetBool(false)
+		case "1":
+			f.SetBool(true)
+		default:
+			return fmt.Errorf("flag %s: %q is not 0 or 1", name, text)
+		}
 	case f.Kind() >= reflect.Int && f.Kind() <= reflect.Int64:
 		n, err := strconv.ParseInt(text, 10, 64)
 		if err != nil {

@@ -19,7 +19,7 @@ import (
 
 func h100GPU() gpurent.GPU {
 	g := gpurent.GPU{Model: "NVIDIA H100 80GB HBM3", PCIBus: 27, CCMajor: 9, SMCount: 132, MemoryMiB: 81559,
-		ClockMHz: 1980, MemClockMHz: 2619, BusWidthBits: 5120, L2KiB: 51200, ECCEnabled: 1, Interface: 2,
+		ClockMHz: 1980, MemClockMHz: 2619, BusWidthBits: 5120, L2KiB: 51200, ECCEnabled: true, Interface: 2,
 		FP32GFLOPS: 66908, FP16TensorGFLOPS: 989430, MemBwMBps: 3352320, CUDAVersion: 12040}
 	u, _ := hex.DecodeString("5c1f8a0e3b7d4e2f9a6b1c0d2e3f4a5b")
 	copy(g.UUID[:], u)

@@ -52,3 +52,21 @@ func LastErrorStatus() int { return capi.Last_error_status() }
 
 // ErrorClear forgets the calling OS thread's last failure.
 func ErrorClear() { capi.Error_clear() }
+
+// flag is a Go bool as the C library's 0/1 uint32_t flag.
+func flag(b bool) uint {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// enumName is names[v], "unknown" when v is past the table or its name is
+// "" (names of the
+// enums the C library has no name function for).
+func enumName[E ~uint32 | ~int](v E, names []string) string {
+	if v < 0 || int64(v) >= int64(len(names)) || names[v] == "" {
+		return "unknown"
+	}
+	return names[v]
+}

@@ -151,7 +151,7 @@ func TestCloseWaitsForCallsInFlight(t *testing.T) {
 		const n, first = 60000, 30000
 		var took time.Duration
 		o := gpurent.DefaultTierOptions()
-		o.FirstEra, o.UnverifiedEvidence = first, 1
+		o.FirstEra, o.UnverifiedEvidence = first, true
 		e, err := gpurent.NewTierEngine(&o)
 		if err != nil {
 			t.Fatal(err)

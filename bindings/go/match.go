@@ -22,6 +22,12 @@ const (
 	PresetTrusted     Preset = 3
 )
 
+// String is the preset's name ("balanced", "cheapest", "performance",
+// "trusted"), "unknown" for others.
+func (p Preset) String() string {
+	return enumName(p, []string{"balanced", "cheapest", "performance", "trusted"})
+}
+
 // Constraint is one constraint a node can fail, in the order they are checked.
 type Constraint int
 
@@ -120,7 +126,7 @@ func MatchOptionsPreset(p Preset) (MatchOptions, error) {
 
 // Validate checks every field's range; ErrInvalidArg names the field.
 func (o MatchOptions) Validate() error {
-	return o.withC(func(c capi.Match_options) error { return capi.Match_options_validate(c) })
+	return o.withC(capi.Match_options_validate)
 }
 
 // Digest is the policy digest that goes into every receipt.
@@ -411,16 +417,12 @@ func DecodeReceipt(data []byte) (*Receipt, error) {
 
 // Validate checks ranges, order, placement ranges and the total.
 func (r *Receipt) Validate() error {
-	return r.with(func(c capi.Match_receipt) error { return capi.Match_receipt_validate(c) })
+	return r.with(capi.Match_receipt_validate)
 }
 
 // Encode returns the canonical bytes (validated first).
 func (r *Receipt) Encode() ([]byte, error) {
-	var out []byte
-	if err := r.with(func(c capi.Match_receipt) error { return capi.Match_receipt_encode(c, &out) }); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return encodeRecord(r.with, capi.Match_receipt_encode)
 }
 
 // Digest is the BLAKE2b-256 of the canonical encoding.

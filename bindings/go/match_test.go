@@ -265,7 +265,7 @@ func TestMarketBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := mReq("v", 8)
-	q.VerifiedOnly = 1
+	q.VerifiedOnly = true
 	if c, err := m.Best(q, 5); err != nil || len(c) != 1 || c[0].NodeID != "n0" {
 		t.Fatalf("verified only: %v %v", c, err)
 	}

@@ -60,13 +60,14 @@ func cycles(t *testing.T, n int) int {
 }
 
 // An engine per cycle: options, events, reports (records and bytes), two
-// evaluated eras, explanation (a C string), certificate and its codec, a
-// signed certificate verified, refused calls (error details), Close.
+// evaluated eras, explanation (a C string), certificate and its codec, an
+// audit report decoded (and a truncated one refused), a signed certificate
+// verified, refused calls (error details), Close.
 func TestTierCyclesDoNotGrowTheCHeap(t *testing.T) {
 	w := newSignedWorld(t)
 	o := gpurent.DefaultTierOptions()
 	o.FirstEra = 20000
-	o.UnverifiedEvidence = 1
+	o.UnverifiedEvidence = true
 	other := gpurent.Key{0x77}
 	reportBytes, err := tierReport(w.pubs[2], 20001, 2).Encode()
 	if err != nil {
@@ -113,6 +114,12 @@ func TestTierCyclesDoNotGrowTheCHeap(t *testing.T) {
 		}
 		if _, err := gpurent.DecodeTierCert(cb); err != nil {
 			t.Fatal(err)
+		}
+		if back, err := gpurent.DecodeAuditReport(reportBytes); err != nil || len(back.Challenges) == 0 {
+			t.Fatalf("audit report decode: %v", err)
+		}
+		if _, err := gpurent.DecodeAuditReport(reportBytes[:len(reportBytes)-1]); !errors.Is(err, gpurent.ErrTruncated) {
+			t.Fatalf("truncated audit report: %v", err)
 		}
 		now := uint64(20002 * day)
 		env, err := e.SignCertificate(w.keys[0], tierP, now, now+day)
@@ -220,7 +227,7 @@ func TestMarketCyclesDoNotGrowTheCHeap(t *testing.T) {
 func TestForgottenTierAndMarketHandlesAreFinalized(t *testing.T) {
 	o := gpurent.DefaultTierOptions()
 	o.FirstEra = 20000
-	o.UnverifiedEvidence = 1
+	o.UnverifiedEvidence = true
 	reportBytes, err := tierReport(auditors()[0], 20000, 0).Encode()
 	if err != nil {
 		t.Fatal(err)

@@ -124,8 +124,8 @@ type GPUReport struct {
 	DriverVersion         PV            `wire:"driver_version,6"`
 	DriverPath            string        `wire:"driver_path,7"`
 	DriverDigest          Digest        `wire:"driver_digest,8"`
-	LDPreloadSet          uint32        `wire:"ld_preload_set,9"`
-	CUDAVisibleDevicesSet uint32        `wire:"cuda_visible_devices_set,10"`
+	LDPreloadSet          bool          `wire:"ld_preload_set,9"`
+	CUDAVisibleDevicesSet bool          `wire:"cuda_visible_devices_set,10"`
 	DriverDeviceCount     uint32        `wire:"driver_device_count,11"`
 	Checks                uint32        `wire:"checks,12"`
 	Devices               []ProbeDevice `wire:"devices,13"`
@@ -218,8 +218,8 @@ func reportFromC(c capi.Gpu_report) GPUReport {
 		Reason:                c.GetReason(),
 		DriverVersion:         pvFromC(c.GetDriver_version()),
 		DriverPath:            c.GetDriver_path(),
-		LDPreloadSet:          uint32(c.GetLd_preload_set()),
-		CUDAVisibleDevicesSet: uint32(c.GetCuda_visible_devices_set()),
+		LDPreloadSet:          c.GetLd_preload_set() != 0,
+		CUDAVisibleDevicesSet: c.GetCuda_visible_devices_set() != 0,
 		DriverDeviceCount:     uint32(c.GetDriver_device_count()),
 		Checks:                uint32(c.GetChecks()),
 	}
@@ -250,8 +250,8 @@ func (r *GPUReport) withC(f func(capi.Gpu_report) error) error {
 	r.DriverVersion.toC(c.GetDriver_version())
 	c.SetDriver_path(r.DriverPath)
 	c.SetDriver_digest(digest[:])
-	c.SetLd_preload_set(uint(r.LDPreloadSet))
-	c.SetCuda_visible_devices_set(uint(r.CUDAVisibleDevicesSet))
+	c.SetLd_preload_set(flag(r.LDPreloadSet))
+	c.SetCuda_visible_devices_set(flag(r.CUDAVisibleDevicesSet))
 	c.SetDriver_device_count(uint(r.DriverDeviceCount))
 	c.SetChecks(uint(r.Checks))
 	if len(r.Devices) > 0 {
@@ -268,26 +268,17 @@ func (r *GPUReport) withC(f func(capi.Gpu_report) error) error {
 
 // Validate checks every field and the cross-field rules.
 func (r GPUReport) Validate() error {
-	return r.withC(func(c capi.Gpu_report) error { return capi.Gpu_report_validate(c) })
+	return r.withC(capi.Gpu_report_validate)
 }
 
 // Encode validates and returns the canonical bytes (sign these).
 func (r GPUReport) Encode() ([]byte, error) {
-	var out []byte
-	if err := r.withC(func(c capi.Gpu_report) error { return capi.Gpu_report_encode(c, &out) }); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return encodeRecord(r.withC, capi.Gpu_report_encode)
 }
 
 // DecodeGPUReport decodes and validates untrusted bytes.
 func DecodeGPUReport(data []byte) (GPUReport, error) {
-	c := capi.NewGpu_report()
-	defer capi.DeleteGpu_report(c)
-	if err := capi.Gpu_report_decode(data, c); err != nil {
-		return GPUReport{}, err
-	}
-	return reportFromC(c), nil
+	return decodeRecord(data, capi.NewGpu_report, capi.DeleteGpu_report, capi.Gpu_report_decode, reportFromC)
 }
 
 // ToGPU turns device i into a GPU record for an offer (ErrNotFound out of

@@ -44,7 +44,7 @@ func runScenarioKeep(path string, keep bool) (out []string, kept *gpurent.TierEn
 		return nil, nil, err
 	}
 	topts := gpurent.DefaultTierOptions()
-	topts.UnverifiedEvidence = 1 // the script's reports are evidence taken as verified
+	topts.UnverifiedEvidence = true // the script's reports are evidence taken as verified
 	var (
 		engine *gpurent.TierEngine
 		market *gpurent.Market
@@ -96,7 +96,7 @@ func runScenarioKeep(path string, keep bool) (out []string, kept *gpurent.TierEn
 			case "window_eras":
 				topts.WindowEras = uint32(n(1))
 			case "bound":
-				topts.Bound = uint32(n(1))
+				topts.Bound = gpurent.TierBound(n(1))
 			case "z_milli":
 				topts.ZMilli = uint32(n(1))
 			default:
@@ -107,10 +107,10 @@ func runScenarioKeep(path string, keep bool) (out []string, kept *gpurent.TierEn
 		case "report":
 			report = gpurent.AuditReport{ProviderKey: k(0), AuditorKey: k(1), TimeS: n(2),
 				GPUReport: gpurent.CheckResult(n(3)), Integrity: gpurent.CheckResult(n(4)),
-				Security: gpurent.CheckResult(n(5)), StakeObserved: uint32(n(6)), StakeMicro: n(7)}
+				Security: gpurent.CheckResult(n(5)), StakeObserved: n(6) != 0, StakeMicro: n(7)}
 		case "challenge":
 			report.Challenges = append(report.Challenges, gpurent.Challenge{TimeS: n(0),
-				Kind: gpurent.ChallengeKind(n(1)), Passed: uint32(n(2))})
+				Kind: gpurent.ChallengeKind(n(1)), Passed: n(2) != 0})
 		case "job":
 			report.Jobs = append(report.Jobs, gpurent.Job{JobID: a[0], EndS: n(1), Outcome: gpurent.JobOutcome(n(2))})
 		case "record_report":
@@ -143,7 +143,7 @@ func runScenarioKeep(path string, keep bool) (out []string, kept *gpurent.TierEn
 			offer.Nodes = append(offer.Nodes, gpurent.Node{NodeID: a[0],
 				GPU: gpurent.GPU{Model: a[1], CCMajor: uint32(n(2)), CCMinor: uint32(n(3)), MemoryMiB: n(4),
 					FP32GFLOPS: n(5), Interface: gpurent.Interface(n(6)), CUDAVersion: uint32(n(7))},
-				GPUCount: uint32(n(8)), GPUFree: uint32(n(9)), Shared: uint32(n(10)), CPUMillicores: uint32(n(11)),
+				GPUCount: uint32(n(8)), GPUFree: uint32(n(9)), Shared: n(10) != 0, CPUMillicores: uint32(n(11)),
 				RAMMiB: n(12), DiskGiB: n(13), PriceMicroPerGPUHour: n(14)})
 		case "put_offer":
 			err = market.PutOffer(offer)
@@ -155,7 +155,7 @@ func runScenarioKeep(path string, keep bool) (out []string, kept *gpurent.TierEn
 			q := gpurent.NewRequest()
 			q.RequestID, q.GPUCount, q.GangNodes = a[0], uint32(n(1)), uint32(n(2))
 			q.GangScope, q.VRAMSharePct, q.MinVRAMMiB = gpurent.GangScope(n(3)), uint32(n(4)), n(5)
-			q.MaxPriceMicroPerGPUHour, q.AllowedTiers, q.VerifiedOnly, q.SubmittedAt = n(6), uint32(n(7)), uint32(n(8)), n(9)
+			q.MaxPriceMicroPerGPUHour, q.AllowedTiers, q.VerifiedOnly, q.SubmittedAt = n(6), uint32(n(7)), n(8) != 0, n(9)
 			q.Models = a[10:]
 			if err == nil {
 				err = market.AddRequest(q)

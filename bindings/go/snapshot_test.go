@@ -16,7 +16,7 @@ import (
 func TestTierSnapshotRestartEveryEra(t *testing.T) {
 	o := gpurent.DefaultTierOptions()
 	o.FirstEra = 20000
-	o.UnverifiedEvidence = 1
+	o.UnverifiedEvidence = true
 	a, err := gpurent.NewTierEngine(&o)
 	if err != nil {
 		t.Fatal(err)

@@ -31,6 +31,9 @@ const (
 	CheckFailed CheckResult = 2
 )
 
+// String is the result's name ("not_run", "passed", "failed"), "unknown" for others.
+func (r CheckResult) String() string { return enumName(r, []string{"not_run", "passed", "failed"}) }
+
 // ChallengeKind is a kind of liveness challenge.
 type ChallengeKind uint32
 
@@ -39,6 +42,9 @@ const (
 	ChallengeGPU ChallengeKind = 1
 	ChallengeCPU ChallengeKind = 2
 )
+
+// String is the kind's name ("gpu", "cpu"), "unknown" for others.
+func (k ChallengeKind) String() string { return enumName(k, []string{"", "gpu", "cpu"}) }
 
 // JobOutcome is how a job ended (only JobFailedProvider counts against the provider).
 type JobOutcome uint32
@@ -49,6 +55,12 @@ const (
 	JobFailedProvider JobOutcome = 2
 	JobFailedUser     JobOutcome = 3
 )
+
+// String is the outcome's name ("completed", "failed_provider",
+// "failed_user"), "unknown" for others.
+func (o JobOutcome) String() string {
+	return enumName(o, []string{"", "completed", "failed_provider", "failed_user"})
+}
 
 // EventKind is the kind of a single evidence event.
 type EventKind uint32
@@ -61,6 +73,32 @@ const (
 	EventStake        EventKind = 4 // Value: stake in micro-units
 )
 
+// String is the kind's name ("gpu_challenge", "cpu_challenge", "job",
+// "stake"), "unknown" for others.
+func (k EventKind) String() string {
+	return enumName(k, []string{"", "gpu_challenge", "cpu_challenge", "job", "stake"})
+}
+
+// TierBound is the lower confidence bound a score uses (gpurent_tier_bound).
+type TierBound uint32
+
+// Confidence bounds.
+const (
+	BoundWilson TierBound = 0 // Wilson score interval, lower end (the default)
+	BoundBeta   TierBound = 1 // Beta posterior mean minus z standard deviations
+)
+
+// String is the bound's name ("wilson", "beta"), "unknown" for others.
+func (b TierBound) String() string {
+	switch b {
+	case BoundWilson:
+		return "wilson"
+	case BoundBeta:
+		return "beta"
+	}
+	return "unknown"
+}
+
 // TierRule is the rule that decided a provider's tier in the last era.
 type TierRule uint32
 
@@ -71,7 +109,7 @@ func (r TierRule) String() string { return capi.Tier_rule_name(uint(r)) }
 type Challenge struct {
 	TimeS  uint64        `wire:"time_s,1"`
 	Kind   ChallengeKind `wire:"kind,2"`
-	Passed uint32        `wire:"passed,3"`
+	Passed bool          `wire:"passed,3"` // answered correctly in time
 }
 
 // Job is one job's outcome as the auditor observed it.
@@ -91,7 +129,7 @@ type AuditReport struct {
 	Integrity       CheckResult `wire:"integrity,5"`
 	Security        CheckResult `wire:"security,6"`
 	GPUReportDigest Digest      `wire:"gpu_report_digest,7"`
-	StakeObserved   uint32      `wire:"stake_observed,8"`
+	StakeObserved   bool        `wire:"stake_observed,8"` // StakeMicro holds the stake seen
 	StakeMicro      uint64      `wire:"stake_micro,9"`
 	Challenges      []Challenge `wire:"challenges,10"`
 	Jobs            []Job       `wire:"jobs,11"`
@@ -109,10 +147,10 @@ func (a *AuditReport) withC(f func(capi.Audit_report) error) error {
 	c.SetIntegrity(uint(a.Integrity))
 	c.SetSecurity(uint(a.Security))
 	c.SetGpu_report_digest(dg[:])
-	c.SetStake_observed(uint(a.StakeObserved))
+	c.SetStake_observed(flag(a.StakeObserved))
 	c.SetStake_micro(a.StakeMicro)
 	for _, ch := range a.Challenges {
-		if err := capi.Audit_report_add_challenge(c, ch.TimeS, uint(ch.Kind), uint(ch.Passed)); err != nil {
+		if err := capi.Audit_report_add_challenge(c, ch.TimeS, uint(ch.Kind), flag(ch.Passed)); err != nil {
 			return err
 		}
 	}
@@ -127,13 +165,13 @@ func (a *AuditReport) withC(f func(capi.Audit_report) error) error {
 func auditReportFromC(c capi.Audit_report) AuditReport {
 	a := AuditReport{TimeS: c.GetTime_s(), GPUReport: CheckResult(c.GetGpu_report()),
 		Integrity: CheckResult(c.GetIntegrity()), Security: CheckResult(c.GetSecurity()),
-		StakeObserved: uint32(c.GetStake_observed()), StakeMicro: c.GetStake_micro()}
+		StakeObserved: c.GetStake_observed() != 0, StakeMicro: c.GetStake_micro()}
 	copy(a.ProviderKey[:], c.GetProvider_key())
 	copy(a.AuditorKey[:], c.GetAuditor_key())
 	copy(a.GPUReportDigest[:], c.GetGpu_report_digest())
 	for i := uint(0); i < c.GetChallenge_count(); i++ {
 		x := capi.Audit_report_challenge(c, i)
-		a.Challenges = append(a.Challenges, Challenge{x.GetTime_s(), ChallengeKind(x.GetKind()), uint32(x.GetPassed())})
+		a.Challenges = append(a.Challenges, Challenge{x.GetTime_s(), ChallengeKind(x.GetKind()), x.GetPassed() != 0})
 	}
 	for i := uint(0); i < c.GetJob_count(); i++ {
 		x := capi.Audit_report_job(c, i)
@@ -144,29 +182,25 @@ func auditReportFromC(c capi.Audit_report) AuditReport {
 
 // Validate checks every field and cross-field rule (ErrInvalidField names it).
 func (a AuditReport) Validate() error {
-	return a.withC(func(c capi.Audit_report) error { return capi.Audit_report_validate(c) })
+	return a.withC(capi.Audit_report_validate)
 }
 
 // Encode validates and returns the canonical bytes (lists sorted).
 func (a AuditReport) Encode() ([]byte, error) {
-	var out []byte
-	if err := a.withC(func(c capi.Audit_report) error { return capi.Audit_report_encode(c, &out) }); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return encodeRecord(a.withC, capi.Audit_report_encode)
 }
 
 // DecodeAuditReport decodes and validates untrusted bytes.
 func DecodeAuditReport(data []byte) (AuditReport, error) {
+	return decodeRecord(data, newAuditReportC, capi.DeleteAudit_report, capi.Audit_report_decode, auditReportFromC)
+}
+
+// newAuditReportC is an initialised C audit report (DeleteAudit_report
+// clears its lists).
+func newAuditReportC() capi.Audit_report {
 	c := capi.NewAudit_report()
-	defer capi.DeleteAudit_report(c)
 	capi.Audit_report_init(c)
-	if err := capi.Audit_report_decode(data, c); err != nil {
-		return AuditReport{}, err
-	}
-	a := auditReportFromC(c)
-	capi.Audit_report_clear(c)
-	return a, nil
+	return c
 }
 
 // TierCert is a tier certificate (gpurent_tier_cert): one provider's tier
@@ -175,7 +209,7 @@ type TierCert struct {
 	ProviderKey    Key    `wire:"provider_key,1"`
 	Era            uint64 `wire:"era,2"`
 	Tier           uint32 `wire:"tier,3"`
-	Incubating     uint32 `wire:"incubating,4"`
+	Incubating     bool   `wire:"incubating,4"` // not yet out of incubation
 	ScorePPM       uint32 `wire:"score_ppm,5"`
 	MeanPPM        uint32 `wire:"mean_ppm,6"`
 	ConfidencePPM  uint32 `wire:"confidence_ppm,7"`
@@ -194,7 +228,7 @@ func (t *TierCert) withC(f func(capi.Tier_cert) error) error {
 	c.SetProvider_key(pk[:])
 	c.SetEra(t.Era)
 	c.SetTier(uint(t.Tier))
-	c.SetIncubating(uint(t.Incubating))
+	c.SetIncubating(flag(t.Incubating))
 	c.SetScore_ppm(uint(t.ScorePPM))
 	c.SetMean_ppm(uint(t.MeanPPM))
 	c.SetConfidence_ppm(uint(t.ConfidencePPM))
@@ -212,7 +246,7 @@ func (t *TierCert) withC(f func(capi.Tier_cert) error) error {
 }
 
 func tierCertFromC(c capi.Tier_cert) TierCert {
-	t := TierCert{Era: c.GetEra(), Tier: uint32(c.GetTier()), Incubating: uint32(c.GetIncubating()),
+	t := TierCert{Era: c.GetEra(), Tier: uint32(c.GetTier()), Incubating: c.GetIncubating() != 0,
 		ScorePPM: uint32(c.GetScore_ppm()), MeanPPM: uint32(c.GetMean_ppm()),
 		ConfidencePPM: uint32(c.GetConfidence_ppm()), UptimePPM: uint32(c.GetUptime_ppm()),
 		ErasInTier: uint32(c.GetEras_in_tier()), PointsPPM: uint32(c.GetPoints_ppm())}
@@ -231,26 +265,17 @@ func tierCertFromC(c capi.Tier_cert) TierCert {
 
 // Validate checks ranges and the auditor list.
 func (t TierCert) Validate() error {
-	return t.withC(func(c capi.Tier_cert) error { return capi.Tier_cert_validate(c) })
+	return t.withC(capi.Tier_cert_validate)
 }
 
 // Encode validates and returns the canonical bytes.
 func (t TierCert) Encode() ([]byte, error) {
-	var out []byte
-	if err := t.withC(func(c capi.Tier_cert) error { return capi.Tier_cert_encode(c, &out) }); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return encodeRecord(t.withC, capi.Tier_cert_encode)
 }
 
 // DecodeTierCert decodes and validates untrusted bytes.
 func DecodeTierCert(data []byte) (TierCert, error) {
-	c := capi.NewTier_cert()
-	defer capi.DeleteTier_cert(c)
-	if err := capi.Tier_cert_decode(data, c); err != nil {
-		return TierCert{}, err
-	}
-	return tierCertFromC(c), nil
+	return decodeRecord(data, capi.NewTier_cert, capi.DeleteTier_cert, capi.Tier_cert_decode, tierCertFromC)
 }
 
 // TierLevel is one row of the tier table (tier 1 is row 0).
@@ -273,7 +298,7 @@ type TierOptions struct {
 	HalfLifeEras        uint32
 	GPUWeightPPM        uint32
 	CPUWeightPPM        uint32
-	Bound               uint32 // 0 Wilson, 1 Beta
+	Bound               TierBound
 	ZMilli              uint32
 	PriorPassMilli      uint32
 	PriorFailMilli      uint32
@@ -286,11 +311,11 @@ type TierOptions struct {
 	TenureFullEras      uint32
 	SecurityDemoteTiers uint32
 	MaxProviders        uint32
-	// UnverifiedEvidence 1 lets Record and RecordReport take evidence the
-	// caller verified itself; 0 (the default) makes them fail with
+	// UnverifiedEvidence true lets Record and RecordReport take evidence the
+	// caller verified itself; false (the default) makes them fail with
 	// ErrEvidenceRejected: evidence enters only through RecordSigned and
 	// RecordSignedMany.
-	UnverifiedEvidence uint32
+	UnverifiedEvidence bool
 }
 
 // DefaultTierOptions returns the library's defaults (the published table).
@@ -304,13 +329,13 @@ func DefaultTierOptions() TierOptions {
 		EraS: c.GetEra_s(), GenesisS: c.GetGenesis_s(), FirstEra: c.GetFirst_era(),
 		WindowEras: uint32(c.GetWindow_eras()), HalfLifeEras: uint32(c.GetHalf_life_eras()),
 		GPUWeightPPM: uint32(c.GetGpu_weight_ppm()), CPUWeightPPM: uint32(c.GetCpu_weight_ppm()),
-		Bound: uint32(c.GetBound()), ZMilli: uint32(c.GetZ_milli()), PriorPassMilli: uint32(c.GetPrior_pass_milli()),
+		Bound: TierBound(c.GetBound()), ZMilli: uint32(c.GetZ_milli()), PriorPassMilli: uint32(c.GetPrior_pass_milli()),
 		PriorFailMilli: uint32(c.GetPrior_fail_milli()), WeightUptimePPM: uint32(c.GetWeight_uptime_ppm()),
 		WeightAuditPPM: uint32(c.GetWeight_audit_ppm()), WeightJobsPPM: uint32(c.GetWeight_jobs_ppm()),
 		WeightStakePPM: uint32(c.GetWeight_stake_ppm()), WeightTenurePPM: uint32(c.GetWeight_tenure_ppm()),
 		StakeFullMicro: c.GetStake_full_micro(), TenureFullEras: uint32(c.GetTenure_full_eras()),
 		SecurityDemoteTiers: uint32(c.GetSecurity_demote_tiers()), MaxProviders: uint32(c.GetMax_providers()),
-		UnverifiedEvidence: uint32(c.GetUnverified_evidence()),
+		UnverifiedEvidence: c.GetUnverified_evidence() != 0,
 	}
 	for i := uint(0); i < c.GetTier_count(); i++ {
 		l := c.Tier_at(i)
@@ -362,13 +387,13 @@ func (o *TierOptions) withC(f func(capi.Tier_options) error) error {
 	c.SetTenure_full_eras(uint(o.TenureFullEras))
 	c.SetSecurity_demote_tiers(uint(o.SecurityDemoteTiers))
 	c.SetMax_providers(uint(o.MaxProviders))
-	c.SetUnverified_evidence(uint(o.UnverifiedEvidence))
+	c.SetUnverified_evidence(flag(o.UnverifiedEvidence))
 	return f(c)
 }
 
 // Validate checks the options (ErrInvalidArg names the field).
 func (o TierOptions) Validate() error {
-	return o.withC(func(c capi.Tier_options) error { return capi.Tier_options_validate(c) })
+	return o.withC(capi.Tier_options_validate)
 }
 
 // TierEvent is one piece of already-verified evidence about one provider.
@@ -404,21 +429,23 @@ type TierComponent struct {
 // move up. Components: uptime, audit, jobs, stake, tenure. Text is the
 // library's rendering.
 type TierExplanation struct {
-	ProviderKey                                             Key
-	Era                                                     uint64
-	Tier, PreviousTier, Incubating                          uint32
-	Rule                                                    TierRule
-	ScorePPM, MeanPPM, ConfidencePPM                        uint32
-	EraUptimePPM, EraObserved, QualifyingTier, SlashReasons uint32
-	PointsPPM                                               uint32
-	Components                                              [TierComponents]TierComponent
-	UpStreak, DownStreak, ErasInTier, IncubationEras        uint32
-	Auditors                                                uint32
-	StakeMicro                                              uint64
-	FirstEra                                                uint64
-	NextTier, NeedUptimePPM, NeedEras, NeedIncubationEras   uint32
-	NeedAuditors                                            uint32
-	Text                                                    string
+	ProviderKey                                           Key
+	Era                                                   uint64
+	Tier, PreviousTier                                    uint32
+	Incubating                                            bool
+	Rule                                                  TierRule
+	ScorePPM, MeanPPM, ConfidencePPM                      uint32
+	EraUptimePPM, QualifyingTier, SlashReasons            uint32
+	EraObserved                                           bool // the era had challenge results
+	PointsPPM                                             uint32
+	Components                                            [TierComponents]TierComponent
+	UpStreak, DownStreak, ErasInTier, IncubationEras      uint32
+	Auditors                                              uint32
+	StakeMicro                                            uint64
+	FirstEra                                              uint64
+	NextTier, NeedUptimePPM, NeedEras, NeedIncubationEras uint32
+	NeedAuditors                                          uint32
+	Text                                                  string
 }
 
 // TierDisputes is how the last evaluated era's evidence was weighed
@@ -505,7 +532,7 @@ func (e *TierEngine) ParamsDigest() (Digest, error) {
 }
 
 // Record records already-verified evidence, all or nothing. Only an engine
-// created with UnverifiedEvidence = 1 takes it; others fail with
+// created with UnverifiedEvidence true takes it; others fail with
 // ErrEvidenceRejected (use RecordSigned / RecordSignedMany).
 func (e *TierEngine) Record(events []TierEvent) error {
 	n := len(events)
@@ -522,7 +549,7 @@ func (e *TierEngine) Record(events []TierEvent) error {
 }
 
 // RecordReport records an audit report that was ALREADY verified as signed
-// by an authorized auditor; like Record, only with UnverifiedEvidence = 1.
+// by an authorized auditor; like Record, only with UnverifiedEvidence true.
 func (e *TierEngine) RecordReport(r AuditReport) error {
 	return e.with(func(c capi.Tier_engine) error {
 		return r.withC(func(cr capi.Audit_report) error { return capi.Tier_record_report(c, cr) })
@@ -606,9 +633,9 @@ func (e *TierEngine) Explain(provider Key) (TierExplanation, error) {
 			return err
 		}
 		x = TierExplanation{Era: ce.GetEra(), Tier: uint32(ce.GetTier()), PreviousTier: uint32(ce.GetPrevious_tier()),
-			Incubating: uint32(ce.GetIncubating()), Rule: TierRule(ce.GetRule()), ScorePPM: uint32(ce.GetScore_ppm()),
+			Incubating: ce.GetIncubating() != 0, Rule: TierRule(ce.GetRule()), ScorePPM: uint32(ce.GetScore_ppm()),
 			MeanPPM: uint32(ce.GetMean_ppm()), ConfidencePPM: uint32(ce.GetConfidence_ppm()),
-			EraUptimePPM: uint32(ce.GetEra_uptime_ppm()), EraObserved: uint32(ce.GetEra_observed()),
+			EraUptimePPM: uint32(ce.GetEra_uptime_ppm()), EraObserved: ce.GetEra_observed() != 0,
 			QualifyingTier: uint32(ce.GetQualifying_tier()), SlashReasons: uint32(ce.GetSlash_reasons()),
 			PointsPPM: uint32(ce.GetPoints_ppm()), UpStreak: uint32(ce.GetUp_streak()),
 			DownStreak: uint32(ce.GetDown_streak()), ErasInTier: uint32(ce.GetEras_in_tier()),

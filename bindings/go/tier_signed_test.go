@@ -78,12 +78,12 @@ func (w *signedWorld) signedReport(t *testing.T, signer int, named gpurent.Key, 
 
 func emptyTierEngine(t *testing.T) *gpurent.TierEngine {
 	t.Helper()
-	return tierEngineWith(t, 0)
+	return tierEngineWith(t, false)
 }
 
-// tierEngineWith makes an engine starting at era 20000; unverified 1 lets
+// tierEngineWith makes an engine starting at era 20000; unverified true lets
 // it take reports directly (RecordReport), as the certificate tests do.
-func tierEngineWith(t *testing.T, unverified uint32) *gpurent.TierEngine {
+func tierEngineWith(t *testing.T, unverified bool) *gpurent.TierEngine {
 	t.Helper()
 	o := gpurent.DefaultTierOptions()
 	o.FirstEra = 20000
@@ -233,7 +233,7 @@ func TestSignedCertificateQuorum(t *testing.T) {
 // failEra >= 0 makes the last auditor fail its security audit in that era.
 func newTierEngineFor(t *testing.T, auds []gpurent.Key, failEra int64) *gpurent.TierEngine {
 	t.Helper()
-	e := tierEngineWith(t, 1)
+	e := tierEngineWith(t, true)
 	for era := uint64(20000); era < 20004; era++ {
 		for j, a := range auds {
 			r := tierReport(a, era, j)

@@ -23,11 +23,11 @@ func tierReport(aud gpurent.Key, era uint64, j int) gpurent.AuditReport {
 	base := era * day
 	r := gpurent.AuditReport{ProviderKey: tierP, AuditorKey: aud, TimeS: base + 86000 + uint64(j),
 		GPUReport: gpurent.CheckPassed, Integrity: gpurent.CheckPassed, Security: gpurent.CheckPassed,
-		StakeObserved: 1, StakeMicro: 500000000}
+		StakeObserved: true, StakeMicro: 500000000}
 	for h := uint64(0); h < 24; h++ {
-		r.Challenges = append(r.Challenges, gpurent.Challenge{TimeS: base + h*3600 + uint64(j), Kind: gpurent.ChallengeGPU, Passed: 1})
+		r.Challenges = append(r.Challenges, gpurent.Challenge{TimeS: base + h*3600 + uint64(j), Kind: gpurent.ChallengeGPU, Passed: true})
 	}
-	r.Challenges = append(r.Challenges, gpurent.Challenge{TimeS: base + 1800 + uint64(j), Kind: gpurent.ChallengeCPU, Passed: 1})
+	r.Challenges = append(r.Challenges, gpurent.Challenge{TimeS: base + 1800 + uint64(j), Kind: gpurent.ChallengeCPU, Passed: true})
 	if j == 0 {
 		r.Jobs = []gpurent.Job{{JobID: "job", EndS: base + 70000, Outcome: gpurent.JobCompleted}}
 	}
@@ -37,7 +37,7 @@ func tierReport(aud gpurent.Key, era uint64, j int) gpurent.AuditReport {
 func newTierEngine(t *testing.T) *gpurent.TierEngine {
 	o := gpurent.DefaultTierOptions()
 	o.FirstEra = 20000
-	o.UnverifiedEvidence = 1 // these tests feed reports directly
+	o.UnverifiedEvidence = true // these tests feed reports directly
 	e, err := gpurent.NewTierEngine(&o)
 	if err != nil {
 		t.Fatal(err)
@@ -108,8 +108,8 @@ func TestAuditReportBadInput(t *testing.T) {
 // A default engine takes signed evidence only.
 func TestTierDefaultEngineRefusesUnverifiedEvidence(t *testing.T) {
 	o := gpurent.DefaultTierOptions()
-	if o.UnverifiedEvidence != 0 {
-		t.Fatalf("default UnverifiedEvidence %d", o.UnverifiedEvidence)
+	if o.UnverifiedEvidence {
+		t.Fatalf("default UnverifiedEvidence %v", o.UnverifiedEvidence)
 	}
 	o.FirstEra = 20000
 	e, err := gpurent.NewTierEngine(&o)
@@ -136,9 +136,14 @@ func TestTierDefaultEngineRefusesUnverifiedEvidence(t *testing.T) {
 	if n := e.ProviderCount(); n != 0 {
 		t.Fatalf("%d providers after refusals", n)
 	}
-	o.UnverifiedEvidence = 2
+	// A flag is a bool on the Go side: no value but 0/1 reaches C. An
+	// enum field out of range is still refused there.
+	o.Bound = gpurent.TierBound(2)
 	if err := o.Validate(); !errors.Is(err, gpurent.ErrInvalidArg) {
-		t.Fatalf("UnverifiedEvidence 2: %v", err)
+		t.Fatalf("Bound 2: %v", err)
+	}
+	if gpurent.BoundBeta.String() != "beta" || gpurent.TierBound(2).String() != "unknown" {
+		t.Fatalf("TierBound names %q %q", gpurent.BoundBeta, gpurent.TierBound(2))
 	}
 }
 
@@ -191,7 +196,7 @@ func TestTierEngineExplainCertificate(t *testing.T) {
 	for _, c := range x.Components {
 		sum += c.ContributionPPM
 	}
-	if x.Era != 20003 || x.Incubating != 1 || x.Auditors != 3 || sum != x.ScorePPM ||
+	if x.Era != 20003 || !x.Incubating || x.Auditors != 3 || sum != x.ScorePPM ||
 		!strings.Contains(x.Text, "era 20003") || !strings.Contains(x.Text, x.Rule.String()) {
 		t.Fatalf("explanation %+v", x)
 	}
@@ -235,7 +240,7 @@ func TestTierEngineExplainCertificate(t *testing.T) {
 func TestTierQuorumSlashesAndRejectedEvidence(t *testing.T) {
 	o := gpurent.DefaultTierOptions()
 	o.FirstEra = 10
-	o.UnverifiedEvidence = 1
+	o.UnverifiedEvidence = true
 	o.Tiers[6].SlashBelowPPM = 500000
 	e, err := gpurent.NewTierEngine(&o)
 	if err != nil {

@@ -45,6 +45,9 @@ const (
 	IfaceSXM  Interface = 2
 )
 
+// String is the interface's name ("any", "pcie", "sxm"), "unknown" for others.
+func (i Interface) String() string { return enumName(i, []string{"any", "pcie", "sxm"}) }
+
 // GangScope says how a request's GPUs must be placed.
 type GangScope uint32
 
@@ -54,6 +57,9 @@ const (
 	GangProvider GangScope = 1 // GangNodes nodes of one provider
 	GangRegion   GangScope = 2 // GangNodes nodes in one region
 )
+
+// String is the scope's name ("node", "provider", "region"), "unknown" for others.
+func (s GangScope) String() string { return enumName(s, []string{"node", "provider", "region"}) }
 
 // Key is an Ed25519 public key; Digest a BLAKE2b-256 digest.
 type (
@@ -78,7 +84,7 @@ type GPU struct {
 	MemClockMHz        uint32    `wire:"mem_clock_mhz,11"`
 	BusWidthBits       uint32    `wire:"bus_width_bits,12"`
 	L2KiB              uint32    `wire:"l2_kib,13"`
-	ECCEnabled         uint32    `wire:"ecc_enabled,14"` // 0 or 1
+	ECCEnabled         bool      `wire:"ecc_enabled,14"`
 	Interface          Interface `wire:"interface,15"`
 	FP32GFLOPS         uint64    `wire:"fp32_gflops,16"`
 	FP16TensorGFLOPS   uint64    `wire:"fp16_tensor_gflops,17"`
@@ -99,7 +105,7 @@ type Node struct {
 	GPU                  GPU    `wire:"gpu,2"`
 	GPUCount             uint32 `wire:"gpu_count,3"` // 1..NodeMaxGPUs
 	GPUFree              uint32 `wire:"gpu_free,4"`  // <= GPUCount
-	Shared               uint32 `wire:"shared,5"`    // 1 = community node renting GPU memory shares
+	Shared               bool   `wire:"shared,5"`    // community node renting GPU memory shares
 	CPUMillicores        uint32 `wire:"cpu_millicores,6"`
 	RAMMiB               uint64 `wire:"ram_mib,7"`
 	DiskGiB              uint64 `wire:"disk_gib,8"`
@@ -134,7 +140,7 @@ type Request struct {
 	MaxPriceMicroPerGPUHour uint64    `wire:"max_price_micro_per_gpu_hour,11"` // 0 = no cap
 	AllowedTiers            uint32    `wire:"allowed_tiers,12"`                // bit t = tier t
 	DurationS               uint32    `wire:"duration_s,13"`
-	VerifiedOnly            uint32    `wire:"verified_only,14"`
+	VerifiedOnly            bool      `wire:"verified_only,14"` // nodes with a verified GPU report only
 	CPUMillicores           uint32    `wire:"cpu_millicores,15"`
 	RAMMiB                  uint64    `wire:"ram_mib,16"`
 	DiskGiB                 uint64    `wire:"disk_gib,17"`
@@ -177,7 +183,7 @@ func (g *GPU) toC(c capi.Gpu) {
 	c.SetMem_clock_mhz(uint(g.MemClockMHz))
 	c.SetBus_width_bits(uint(g.BusWidthBits))
 	c.SetL2_kib(uint(g.L2KiB))
-	c.SetEcc_enabled(uint(g.ECCEnabled))
+	c.SetEcc_enabled(flag(g.ECCEnabled))
 	c.SetIface(uint(g.Interface))
 	c.SetFp32_gflops(g.FP32GFLOPS)
 	c.SetFp16_tensor_gflops(g.FP16TensorGFLOPS)
@@ -205,7 +211,7 @@ func gpuFromC(c capi.Gpu) GPU {
 		MemClockMHz:          uint32(c.GetMem_clock_mhz()),
 		BusWidthBits:         uint32(c.GetBus_width_bits()),
 		L2KiB:                uint32(c.GetL2_kib()),
-		ECCEnabled:           uint32(c.GetEcc_enabled()),
+		ECCEnabled:           c.GetEcc_enabled() != 0,
 		Interface:            Interface(c.GetIface()),
 		FP32GFLOPS:           c.GetFp32_gflops(),
 		FP16TensorGFLOPS:     c.GetFp16_tensor_gflops(),
@@ -232,27 +238,17 @@ func (g GPU) withC(f func(capi.Gpu) error) error {
 
 // Validate checks the record's fields; ErrInvalidField names the first bad one.
 func (g GPU) Validate() error {
-	return g.withC(func(c capi.Gpu) error { return capi.Gpu_validate(c) })
+	return g.withC(capi.Gpu_validate)
 }
 
 // Encode validates and returns the canonical bytes.
 func (g GPU) Encode() ([]byte, error) {
-	var out []byte
-	err := g.withC(func(c capi.Gpu) error { return capi.Gpu_encode(c, &out) })
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return encodeRecord(g.withC, capi.Gpu_encode)
 }
 
 // DecodeGPU decodes and validates untrusted bytes.
 func DecodeGPU(data []byte) (GPU, error) {
-	c := capi.NewGpu()
-	defer capi.DeleteGpu(c)
-	if err := capi.Gpu_decode(data, c); err != nil {
-		return GPU{}, err
-	}
-	return gpuFromC(c), nil
+	return decodeRecord(data, capi.NewGpu, capi.DeleteGpu, capi.Gpu_decode, gpuFromC)
 }
 
 // ---- node and offer ----
@@ -262,7 +258,7 @@ func (n *Node) toC(c capi.Node) {
 	n.GPU.toC(c.GetGpu())
 	c.SetGpu_count(uint(n.GPUCount))
 	c.SetGpu_free(uint(n.GPUFree))
-	c.SetShared(uint(n.Shared))
+	c.SetShared(flag(n.Shared))
 	c.SetCpu_millicores(uint(n.CPUMillicores))
 	c.SetRam_mib(n.RAMMiB)
 	c.SetDisk_gib(n.DiskGiB)
@@ -277,7 +273,7 @@ func nodeFromC(c capi.Node) Node {
 		GPU:                  gpuFromC(c.GetGpu()),
 		GPUCount:             uint32(c.GetGpu_count()),
 		GPUFree:              uint32(c.GetGpu_free()),
-		Shared:               uint32(c.GetShared()),
+		Shared:               c.GetShared() != 0,
 		CPUMillicores:        uint32(c.GetCpu_millicores()),
 		RAMMiB:               c.GetRam_mib(),
 		DiskGiB:              c.GetDisk_gib(),
@@ -330,28 +326,17 @@ func offerFromC(c capi.Offer) Offer {
 
 // Validate checks the offer (fields, node ids unique, durations).
 func (o Offer) Validate() error {
-	return o.withC(func(c capi.Offer) error { return capi.Offer_validate(c) })
+	return o.withC(capi.Offer_validate)
 }
 
 // Encode validates and returns the canonical bytes.
 func (o Offer) Encode() ([]byte, error) {
-	var out []byte
-	if err := o.withC(func(c capi.Offer) error { return capi.Offer_encode(c, &out) }); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return encodeRecord(o.withC, capi.Offer_encode)
 }
 
 // DecodeOffer decodes and validates untrusted bytes.
 func DecodeOffer(data []byte) (Offer, error) {
-	c := capi.NewOffer()
-	defer capi.DeleteOffer(c)
-	if err := capi.Offer_decode(data, c); err != nil {
-		return Offer{}, err
-	}
-	o := offerFromC(c)
-	capi.Offer_clear(c) // DeleteOffer would too; clearing first keeps the struct reusable
-	return o, nil
+	return decodeRecord(data, capi.NewOffer, capi.DeleteOffer, capi.Offer_decode, offerFromC) // DeleteOffer frees the nodes
 }
 
 // ---- request ----
@@ -373,7 +358,7 @@ func (q Request) withC(f func(capi.Request) error) error {
 	c.SetMax_price_micro_per_gpu_hour(q.MaxPriceMicroPerGPUHour)
 	c.SetAllowed_tiers(uint(q.AllowedTiers))
 	c.SetDuration_s(uint(q.DurationS))
-	c.SetVerified_only(uint(q.VerifiedOnly))
+	c.SetVerified_only(flag(q.VerifiedOnly))
 	c.SetCpu_millicores(uint(q.CPUMillicores))
 	c.SetRam_mib(q.RAMMiB)
 	c.SetDisk_gib(q.DiskGiB)
@@ -422,7 +407,7 @@ func requestFromC(c capi.Request) Request {
 		MaxPriceMicroPerGPUHour: c.GetMax_price_micro_per_gpu_hour(),
 		AllowedTiers:            uint32(c.GetAllowed_tiers()),
 		DurationS:               uint32(c.GetDuration_s()),
-		VerifiedOnly:            uint32(c.GetVerified_only()),
+		VerifiedOnly:            c.GetVerified_only() != 0,
 		CPUMillicores:           uint32(c.GetCpu_millicores()),
 		RAMMiB:                  c.GetRam_mib(),
 		DiskGiB:                 c.GetDisk_gib(),
@@ -456,26 +441,17 @@ func requestFromC(c capi.Request) Request {
 
 // Validate checks the request's fields and cross-field rules.
 func (q Request) Validate() error {
-	return q.withC(func(c capi.Request) error { return capi.Request_validate(c) })
+	return q.withC(capi.Request_validate)
 }
 
 // Encode validates and returns the canonical bytes (lists sorted).
 func (q Request) Encode() ([]byte, error) {
-	var out []byte
-	if err := q.withC(func(c capi.Request) error { return capi.Request_encode(c, &out) }); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return encodeRecord(q.withC, capi.Request_encode)
 }
 
 // DecodeRequest decodes and validates untrusted bytes.
 func DecodeRequest(data []byte) (Request, error) {
-	c := capi.NewRequest()
-	defer capi.DeleteRequest(c)
-	if err := capi.Request_decode(data, c); err != nil {
-		return Request{}, err
-	}
-	return requestFromC(c), nil
+	return decodeRecord(data, capi.NewRequest, capi.DeleteRequest, capi.Request_decode, requestFromC)
 }
 
 // ---- any record ----

@@ -258,3 +258,60 @@ func TestDecodeRefusesTruncations(t *testing.T) {
 		}
 	}
 }
+
+// Flags are Go bools: true crosses to C as 1 (the bytes C encodes for a
+// GPU with ecc_enabled = 1) and comes back as true; false as 0.
+func TestFlagFieldsAreBools(t *testing.T) {
+	g := h100()
+	g.ECCEnabled = true
+	b, err := g.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := capi.NewGpu()
+	defer capi.DeleteGpu(c)
+	c.SetModel(g.Model)
+	c.SetCc_major(9)
+	c.SetSm_count(132)
+	c.SetMemory_mib(81559)
+	c.SetIface(uint(gpurent.IfaceSXM))
+	c.SetFp32_gflops(66908)
+	c.SetCuda_version(12040)
+	c.SetEcc_enabled(1)
+	var want []byte
+	if err := capi.Gpu_encode(c, &want); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b, want) {
+		t.Fatalf("Go %x\nC  %x", b, want)
+	}
+	back, err := gpurent.DecodeGPU(b)
+	if err != nil || !back.ECCEnabled {
+		t.Fatalf("decode: %v ECCEnabled %v", err, back.ECCEnabled)
+	}
+	g.ECCEnabled = false
+	if b0, _ := g.Encode(); bytes.Equal(b0, b) {
+		t.Fatal("ECCEnabled false encodes as true")
+	}
+
+	o := offer()
+	o.Nodes[0].Shared = true
+	ob, err := o.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o2, err := gpurent.DecodeOffer(ob); err != nil || !o2.Nodes[0].Shared || o2.Nodes[1].Shared {
+		t.Fatalf("decode offer: %v", err)
+	}
+
+	q := gpurent.NewRequest()
+	q.RequestID = "r1"
+	q.VerifiedOnly = true
+	qb, err := q.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q2, err := gpurent.DecodeRequest(qb); err != nil || !q2.VerifiedOnly {
+		t.Fatalf("decode request: %v", err)
+	}
+}

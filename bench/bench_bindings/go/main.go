@@ -93,7 +93,7 @@ func eraReportsBy(era uint64, keys []*gpurent.SigningKey) [][]byte {
 	for p := 0; p < tierProviders; p++ {
 		for j := uint64(0); j < 3; j++ {
 			r := gpurent.AuditReport{ProviderKey: benchKey(p + 1), TimeS: era*86400 + 86000 + j,
-				GPUReport: 1, Integrity: 1, Security: 1, StakeObserved: 1, StakeMicro: 500000000}
+				GPUReport: 1, Integrity: 1, Security: 1, StakeObserved: true, StakeMicro: 500000000}
 			for b := range r.AuditorKey {
 				r.AuditorKey[b] = byte(0xA0 + j)
 			}
@@ -101,14 +101,14 @@ func eraReportsBy(era uint64, keys []*gpurent.SigningKey) [][]byte {
 				r.AuditorKey, _ = keys[j].PublicKey()
 			}
 			for h := uint64(0); h < 24; h++ {
-				passed := uint32(0)
+				passed := false
 				if (h+uint64(p)+j)%17 != 0 {
-					passed = 1
+					passed = true
 				}
 				r.Challenges = append(r.Challenges, gpurent.Challenge{TimeS: era*86400 + h*3600 + j, Kind: 1, Passed: passed})
 			}
 			for h := uint64(0); h < 24; h += 6 {
-				r.Challenges = append(r.Challenges, gpurent.Challenge{TimeS: era*86400 + h*3600 + 1800 + j, Kind: 2, Passed: 1})
+				r.Challenges = append(r.Challenges, gpurent.Challenge{TimeS: era*86400 + h*3600 + 1800 + j, Kind: 2, Passed: true})
 			}
 			b, err := r.Encode()
 			if err == nil && keys != nil {
@@ -132,7 +132,7 @@ func tierEra() float64 {
 	}
 	o := gpurent.DefaultTierOptions()
 	o.FirstEra = tierFirstEra
-	o.UnverifiedEvidence = 1
+	o.UnverifiedEvidence = true
 	eng, err := gpurent.NewTierEngine(&o)
 	if err != nil {
 		log.Fatal(err)

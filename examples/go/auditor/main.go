@@ -65,16 +65,16 @@ func signedReport(key *gpurent.SigningKey, j int, era uint64) ([]byte, error) {
 	base, uj := era*day, uint64(j)
 	r := gpurent.AuditReport{ProviderKey: provider, AuditorKey: pk, TimeS: base + 86000 + uj,
 		GPUReport: gpurent.CheckPassed, Integrity: gpurent.CheckPassed, Security: gpurent.CheckPassed,
-		StakeObserved: 1, StakeMicro: 500000000}
+		StakeObserved: true, StakeMicro: 500000000}
 	for h := uint64(0); h < 24; h++ { // hourly GPU challenges, one miss
-		passed := uint32(1)
+		passed := true
 		if h == 13 && j == 1 {
-			passed = 0
+			passed = false
 		}
 		r.Challenges = append(r.Challenges, gpurent.Challenge{TimeS: base + h*3600 + uj, Kind: gpurent.ChallengeGPU, Passed: passed})
 	}
 	for h := uint64(0); h < 24; h += 6 { // a CPU challenge every six hours
-		r.Challenges = append(r.Challenges, gpurent.Challenge{TimeS: base + h*3600 + 1800 + uj, Kind: gpurent.ChallengeCPU, Passed: 1})
+		r.Challenges = append(r.Challenges, gpurent.Challenge{TimeS: base + h*3600 + 1800 + uj, Kind: gpurent.ChallengeCPU, Passed: true})
 	}
 	if j == 0 { // job outcomes are counted, not deduplicated: the auditor watching the lease reports them
 		r.Jobs = []gpurent.Job{{JobID: "job-1", EndS: base + 70000, Outcome: gpurent.JobCompleted}}
@@ -216,7 +216,7 @@ func run() (bool, error) {
 	_, shortErr := gpurent.VerifyTierCertificate(t, two, now+60, skew, 3)
 	fmt.Printf("with 2 of 3 signatures: %v\n", shortErr)
 	inc := ""
-	if cert.Incubating != 0 {
+	if cert.Incubating {
 		inc = " (incubating)"
 	}
 	fmt.Printf("signed certificate: %d bytes, provider tier %d%s, score %d ppm, %d auditors, era %d, verified with 3 of 3 signatures\n",
