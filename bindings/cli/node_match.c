@@ -629,15 +629,31 @@ static void explain_miss(node_net *n, const cli_args *a, const gpurent_request *
     if (mm_init(&m, n, a, "request submit")) { mm_free(&m); return; }
     m.stop_at_seq = cut_seq;
     node_stop = 0;
-    if (node_subscribe(n, 1) == NATS_OK) {
-        double until = node_wall() + 30;
-        while (!node_stop && node_wall() < until) {
-            node_msg msg;
-            int got = node_next(n, 500, &msg);
-            if (got != 1) continue;
-            if (msg.seq <= cut_seq) mm_apply(&m, &msg);
-            node_msg_free(&msg);
-        }
+    uint64_t last = 0;
+    double until = node_wall() + 30;
+    /* A loaded server can fail the consumer's creation: try again rather
+     * than explain the miss against an empty market. */
+    int subscribed = 0;
+    while (!subscribed && node_wall() < until) {
+        subscribed = node_subscribe(n, 1) == NATS_OK;
+        if (!subscribed) nats_Sleep(250);
+    }
+    while (subscribed && !node_stop && node_wall() < until) {
+        node_msg msg;
+        int got = node_next(n, 500, &msg);
+        if (got != 1) continue;
+        if (msg.seq <= cut_seq) mm_apply(&m, &msg);
+        if (msg.seq > last) last = msg.seq;
+        node_msg_free(&msg);
+    }
+    if (last < cut_seq) { /* say so instead of explaining against part of the market */
+        char why[160];
+        snprintf(why, sizeof why, "no explanation: the replay of the stream stopped at sequence %llu, before the cut at %llu",
+                 (unsigned long long)last, (unsigned long long)cut_seq);
+        json_object_set_new(out, "explanation", json_string(why));
+        json_object_set_new(out, "replayed_receipt_matches", json_false());
+        mm_free(&m);
+        return;
     }
     json_object_set_new(out, "replayed_receipt_matches", json_boolean(!memcmp(m.last_digest, digest, 32)));
     gpurent_match_explain ex;
