@@ -111,3 +111,7 @@ clean: clean-js
 # The npm package (bindings/js, with the built module) as a tarball in build/wasm.
 js-pack: $(WASM_MJS)
 	cd $(JS_DIR) && npm pack --pack-destination $(CURDIR)/$(WASM_BUILD)
+
+# tests/cli/test_cli_demo.py checks `gpurent demo --export` with this binding:
+# build it first, so the test neither skips nor loads a stale module.
+check-cli: $(WASM_MJS)
