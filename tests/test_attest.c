@@ -718,6 +718,64 @@ static void test_revoker_flood(void **state)
     gpurent_trust_free(t);
 }
 
+/* Every invariant of the revocation sets: each standing entry found by its
+ * key, standing_out right; each pending entry found by its pair, on the list
+ * of its key (whose head the key index holds) and of its revoker, whose
+ * count matches; no pending entry of a standing key or of a key in the store. */
+static void check_revsets(const gpurent_trust *t)
+{
+    uint32_t out = 0;
+    for (uint32_t e = 0; e < t->revoked.n; e++) {
+        assert_true(gr_trust_revset_has(t, 0, t->revoked.ent[e].pk, NULL));
+        out += !gr_trust_find(t, t->revoked.ent[e].pk);
+    }
+    assert_int_equal(out, t->standing_out);
+    const gr_pendset *s = &t->pending;
+    uint32_t on_key_lists = 0, on_revoker_lists = 0;
+    for (uint32_t e = 0; e < s->n; e++) {
+        const gr_pend *p = &s->ent[e];
+        assert_true(gr_trust_revset_has(t, 1, p->r.pk, p->r.by));
+        assert_false(gr_trust_revset_has(t, 0, p->r.pk, NULL));
+        assert_null(gr_trust_find(t, p->r.pk));
+        assert_non_null(gr_trust_find(t, p->r.by));
+        if (p->pk_prev) continue;
+        for (uint32_t q = e + 1; q; q = s->ent[q - 1].pk_next) { /* the list of a head */
+            assert_memory_equal(s->ent[q - 1].r.pk, p->r.pk, 32);
+            if (s->ent[q - 1].pk_next) assert_int_equal(s->ent[s->ent[q - 1].pk_next - 1].pk_prev, q);
+            on_key_lists++;
+        }
+    }
+    for (uint32_t i = 0; i < t->nkeys; i++) {
+        uint32_t mine = 0;
+        for (uint32_t q = t->keys[i].pend_head; q; q = s->ent[q - 1].by_next) {
+            assert_memory_equal(s->ent[q - 1].r.by, t->keys[i].pk, 32);
+            assert_int_equal(q == t->keys[i].pend_head, s->ent[q - 1].by_prev == 0);
+            mine++;
+        }
+        assert_int_equal(mine, t->keys[i].pending);
+        on_revoker_lists += mine;
+    }
+    assert_int_equal(on_key_lists, s->n);
+    assert_int_equal(on_revoker_lists, s->n);
+}
+
+/* Save and load `t` (freed), then save again: the same bytes. */
+static gpurent_trust *reload(gpurent_trust *t)
+{
+    gpurent_buf a = {0}, b = {0};
+    gpurent_trust *u = NULL;
+    assert_int_equal(gpurent_trust_save(t, 7, &a), GPURENT_OK);
+    assert_int_equal(gpurent_trust_load(&u, a.data, a.len, NULL, NULL), GPURENT_OK);
+    assert_int_equal(gpurent_trust_save(u, 7, &b), GPURENT_OK);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    check_revsets(u);
+    gpurent_buf_free(&a);
+    gpurent_buf_free(&b);
+    gpurent_trust_free(t);
+    return u;
+}
+
 /* The revocation sets against a plain model, through random sequences of
  * revocations by several revokers, keys joining and leaving the store and
  * revokers removed and re-added: every deletion path of the hash index
@@ -740,7 +798,7 @@ static void test_revocation_model(void **state)
     uint32_t seed = 12345, steps = valgrind() ? 1500 : 6000;
     for (uint32_t step = 0; step < steps; step++) {
         seed = seed * 1103515245u + 12345u;
-        uint32_t v = seed >> 8, k = v % T, r = (v / T) % R, op = (v / (T * R)) % 16;
+        uint32_t v = seed >> 8, k = v % T, r = (v / T) % R, op = (v / (T * R)) % 18;
         if (op < 9) { /* a revocation */
             int rc = gr_trust_revoke_by(t, tk[k], rk[r]);
             if (standing[k] || pend[k][r]) {
@@ -770,10 +828,14 @@ static void test_revocation_model(void **state)
             assert_int_equal(gpurent_trust_remove(t, rk[r]), r_in[r] ? GPURENT_OK : GPURENT_E_NOT_FOUND);
             for (uint32_t j = 0; j < T; j++) pend[j][r] = 0;
             r_in[r] = 0;
-        } else { /* the revoker comes back */
+        } else if (op == 15) { /* the revoker comes back */
             assert_int_equal(gpurent_trust_add(t, rk[r], GPURENT_ROLE_REVOKER, 0, 0),
                              r_in[r] ? GPURENT_E_EXISTS : GPURENT_OK);
             r_in[r] = 1;
+        } else { /* the operator revokes: the key stands, what waited for it goes */
+            assert_int_equal(gpurent_trust_revoke(t, tk[k]), GPURENT_OK);
+            standing[k] = 1;
+            memset(pend[k], 0, R);
         }
         uint32_t pending = 0;
         for (uint32_t j = 0; j < T; j++) {
@@ -791,8 +853,195 @@ static void test_revocation_model(void **state)
             for (uint32_t j = 0; j < T; j++) mine += pend[j][q];
             assert_int_equal(e ? e->pending : 0, mine);
         }
+        check_revsets(t);
+        if (step % 500 == 499) t = reload(t); /* every state saves and loads as it is */
     }
     gpurent_trust_free(t);
+}
+
+/* A hostile revoker set: R revokers all revoke one key not in the store, then
+ * each sends its revocation again (a new envelope, so replay protection does
+ * not stop it), then the key is added (every revocation stands) and the
+ * revokers leave. The work (index probe steps) stays linear in R: 0.4.0
+ * indexed pending revocations on the revoked key alone, so the R entries
+ * shared one probe run that each insert and lookup walked, about R^2/2
+ * steps (4.5 million for R = 3000, against a bound of 16 R here). */
+static void test_revokers_one_absent_key(void **state)
+{
+    (void)state;
+    uint32_t R = valgrind() ? 600 : 3000;
+    uint8_t (*rk)[32] = malloc((size_t)R * 32), target[32];
+    assert_non_null(rk);
+    gpurent_trust *t = NULL;
+    assert_int_equal(gpurent_trust_new(&t, NULL), GPURENT_OK);
+    for (uint32_t i = 0; i < R; i++) {
+        pk_n(60000 + i, rk[i]);
+        assert_int_equal(gpurent_trust_add(t, rk[i], GPURENT_ROLE_REVOKER, 0, 0), GPURENT_OK);
+    }
+    pk_n(59999, target);
+    uint64_t w0 = t->work;
+    for (uint32_t i = 0; i < R; i++) assert_int_equal(gr_trust_revoke_by(t, target, rk[i]), GPURENT_OK);
+    for (uint32_t i = 0; i < R; i++) assert_int_equal(gr_trust_revoke_by(t, target, rk[i]), GPURENT_OK); /* again */
+    assert_int_equal(t->pending.n, R);
+    assert_int_equal(gpurent_trust_is_revoked(t, target), 1);
+    uint64_t w_revoke = t->work - w0;
+    check_revsets(t);
+    t = reload(t);
+    w0 = t->work;
+    assert_int_equal(gpurent_trust_add(t, target, GPURENT_ROLE_PROVIDER, 0, 0), GPURENT_OK); /* settles R */
+    assert_int_equal(t->pending.n, 0);
+    assert_int_equal(t->revoked.n, 1);
+    assert_int_equal(gpurent_trust_is_revoked(t, target), 1);
+    uint64_t w_settle = t->work - w0;
+    print_message("revocations of one absent key by %u revokers: %llu probe steps, settling them %llu\n", R,
+                  (unsigned long long)w_revoke, (unsigned long long)w_settle);
+    assert_true(w_revoke <= 16ull * R);
+    assert_true(w_settle <= 16ull * R);
+    check_revsets(t);
+    gpurent_trust_free(t);
+    free(rk);
+}
+
+/* One revoker floods its whole share of revocations of distinct keys not in
+ * the store, replays each (new envelopes), and another R - 1 revokers do the
+ * same with the same keys; then the operator removes the revokers one by
+ * one. Each removal walks only the leaving revoker's own entries (0.4.0
+ * scanned the whole pending set per removal: quadratic in the revokers). */
+static void test_revoker_flood_work(void **state)
+{
+    (void)state;
+    enum { R = 6 };
+    uint32_t K = valgrind() ? 1024 : GPURENT_TRUST_MAX_PENDING_REVOCATIONS;
+    uint8_t rk[R][32], pk[32];
+    gpurent_trust *t = NULL;
+    assert_int_equal(gpurent_trust_new(&t, NULL), GPURENT_OK);
+    for (uint32_t i = 0; i < R; i++) {
+        pk_n(70000 + i, rk[i]);
+        assert_int_equal(gpurent_trust_add(t, rk[i], GPURENT_ROLE_REVOKER, 0, 0), GPURENT_OK);
+    }
+    uint64_t w0 = t->work;
+    for (uint32_t r = 0; r < R; r++)
+        for (uint32_t rep = 0; rep < 2; rep++)
+            for (uint32_t i = 0; i < K; i++) {
+                memset(pk, 0x5a, sizeof pk);
+                memcpy(pk, &i, sizeof i);
+                assert_int_equal(gr_trust_revoke_by(t, pk, rk[r]), GPURENT_OK);
+            }
+    assert_int_equal(t->pending.n, R * K);
+    uint64_t w_revoke = t->work - w0;
+    check_revsets(t);
+    w0 = t->work;
+    uint64_t removed = 0;
+    for (uint32_t r = 0; r < R; r++) {
+        uint64_t before = t->work;
+        assert_int_equal(gpurent_trust_remove(t, rk[r]), GPURENT_OK);
+        assert_int_equal(t->pending.n, (R - 1 - r) * K);
+        removed = t->work - before;
+        assert_true(removed <= 16ull * K); /* its own entries, not the whole set */
+    }
+    uint64_t w_remove = t->work - w0;
+    print_message("%u revokers x %u pending: %llu probe steps to add (twice), %llu to remove\n", R, K,
+                  (unsigned long long)w_revoke, (unsigned long long)w_remove);
+    assert_true(w_revoke <= 16ull * 2 * R * K);
+    memset(pk, 0x5a, sizeof pk);
+    assert_int_equal(gpurent_trust_is_revoked(t, pk), 0);
+    gpurent_trust_free(t);
+}
+
+/* The standing set under add -> revoke -> remove cycles.
+ * (1) One key, many cycles, by the operator and by a revoker: one entry,
+ *     every answer as before.
+ * (2) A revoker pre-revokes keys the operator then revokes itself: the
+ *     pending entries can no longer matter and go (0.4.0 kept them: they
+ *     ate the revoker's share, which ran out at 4096, and a snapshot of
+ *     such a store did not load).
+ * (3) Distinct keys: each revoked key that leaves must stay revoked, so its
+ *     entry stays; past GPURENT_TRUST_MAX_KEYS such entries the removal of
+ *     a revoked key is refused (0.4.0 let the set grow past the
+ *     2 x GPURENT_TRUST_MAX_KEYS a snapshot may hold). */
+static void test_standing_bounded(void **state)
+{
+    (void)state;
+    gpurent_trust *t = NULL;
+    assert_int_equal(gpurent_trust_new(&t, NULL), GPURENT_OK);
+    gpurent_key *rev = key_of(6);
+    uint8_t rpk[32], k[32], pk[32];
+    gpurent_key_public(rev, rpk);
+    assert_int_equal(gpurent_trust_add(t, rpk, GPURENT_ROLE_REVOKER, 0, 0), GPURENT_OK);
+    pk_n(80000, k);
+    uint32_t cycles = valgrind() ? 200 : 3000;
+    for (uint32_t i = 0; i < cycles; i++) {
+        assert_int_equal(gpurent_trust_add(t, k, GPURENT_ROLE_PROVIDER, 0, 0), GPURENT_OK);
+        assert_int_equal(gpurent_trust_is_revoked(t, k), i > 0);
+        if (i % 2) assert_int_equal(gpurent_trust_revoke(t, k), GPURENT_OK);
+        else assert_int_equal(revoke_by(t, rev, k, i), GPURENT_OK);
+        assert_int_equal(gpurent_trust_remove(t, k), GPURENT_OK);
+        assert_int_equal(revoke_by(t, rev, k, 1000000 + i), GPURENT_OK); /* of the absent key: stands already */
+        assert_int_equal(gpurent_trust_is_revoked(t, k), 1);
+        assert_int_equal(t->revoked.n, 1);
+        assert_int_equal(t->standing_out, 1);
+        assert_int_equal(t->pending.n, 0);
+    }
+    /* (2) */
+    uint32_t n = 2 * GPURENT_TRUST_MAX_PENDING_REVOCATIONS + 10;
+    for (uint32_t i = 0; i < n; i++) {
+        memset(pk, 0x33, sizeof pk);
+        memcpy(pk, &i, sizeof i);
+        assert_int_equal(gr_trust_revoke_by(t, pk, rpk), GPURENT_OK);
+        assert_int_equal(gr_trust_find(t, rpk)->pending, 1);
+        assert_int_equal(gpurent_trust_revoke(t, pk), GPURENT_OK);
+        assert_int_equal(gr_trust_find(t, rpk)->pending, 0);
+        assert_int_equal(t->pending.n, 0);
+        assert_int_equal(gpurent_trust_is_revoked(t, pk), 1);
+    }
+    assert_int_equal(t->revoked.n, 1 + n);
+    check_revsets(t);
+    t = reload(t);
+    for (uint32_t i = 0; i < n; i += 97) {
+        memset(pk, 0x33, sizeof pk);
+        memcpy(pk, &i, sizeof i);
+        assert_int_equal(gpurent_trust_is_revoked(t, pk), 1);
+    }
+    gpurent_trust_free(t);
+    /* (3): fill the share of standing revocations of absent keys to one
+     * short of the limit with the operator's own (a million hash inserts:
+     * not under valgrind, which runs (1) and (2)). */
+    if (valgrind()) {
+        gpurent_key_free(rev);
+        return;
+    }
+    assert_int_equal(gpurent_trust_new(&t, NULL), GPURENT_OK);
+    for (uint32_t i = 0; i < GPURENT_TRUST_MAX_KEYS - 1; i++) {
+        memset(pk, 0x44, sizeof pk);
+        memcpy(pk, &i, sizeof i);
+        assert_int_equal(gpurent_trust_revoke(t, pk), GPURENT_OK);
+    }
+    assert_int_equal(t->standing_out, GPURENT_TRUST_MAX_KEYS - 1);
+    for (uint32_t i = 0; i < 4; i++) {
+        pk_n(81000 + i, k);
+        assert_int_equal(gpurent_trust_add(t, k, GPURENT_ROLE_PROVIDER, 0, 0), GPURENT_OK);
+        assert_int_equal(gpurent_trust_revoke(t, k), GPURENT_OK); /* a key in the store: always fits */
+        if (i == 0) {
+            assert_int_equal(gpurent_trust_remove(t, k), GPURENT_OK);
+        } else { /* refused: the key stays, revoked, so every answer about it is as if it had gone */
+            assert_int_equal(gpurent_trust_remove(t, k), GPURENT_E_LIMIT);
+            assert_non_null(strstr(gpurent_last_error_message(), "the revoked key stays"));
+            assert_non_null(gr_trust_find(t, k));
+        }
+        assert_int_equal(gpurent_trust_is_revoked(t, k), 1);
+        assert_true(t->standing_out <= GPURENT_TRUST_MAX_KEYS);
+        assert_true(t->revoked.n <= t->nkeys + GPURENT_TRUST_MAX_KEYS);
+    }
+    pk_n(81000, k); /* the one that left comes back: still revoked, and may leave again */
+    assert_int_equal(gpurent_trust_add(t, k, GPURENT_ROLE_PROVIDER, 0, 0), GPURENT_OK);
+    assert_int_equal(gpurent_trust_is_revoked(t, k), 1);
+    assert_int_equal(gpurent_trust_remove(t, k), GPURENT_OK);
+    /* An unrevoked key still leaves freely. */
+    pk_n(82000, k);
+    assert_int_equal(gpurent_trust_add(t, k, GPURENT_ROLE_PROVIDER, 0, 0), GPURENT_OK);
+    assert_int_equal(gpurent_trust_remove(t, k), GPURENT_OK);
+    gpurent_trust_free(t);
+    gpurent_key_free(rev);
 }
 
 /* The operator's own revocations: a hash set, so a million of them take
@@ -1241,6 +1490,9 @@ int main(void)
         cmocka_unit_test(test_revoker_flood),
         cmocka_unit_test(test_revoke_many),
         cmocka_unit_test(test_revocation_model),
+        cmocka_unit_test(test_revokers_one_absent_key),
+        cmocka_unit_test(test_revoker_flood_work),
+        cmocka_unit_test(test_standing_bounded),
         cmocka_unit_test(test_replay_eviction),
         cmocka_unit_test(test_replay_model),
         cmocka_unit_test(test_replay_adopt),

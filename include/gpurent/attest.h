@@ -158,6 +158,15 @@ GPURENT_API uint32_t gpurent_statement_default_role(uint32_t statement);
  * The trust store: which public keys are trusted for which roles and when,
  * which keys are revoked, and the replay cache of statements already
  * accepted. Revocation is permanent for the life of the store.
+ *
+ * Cost, with K keys in the store and whatever revokers send: keys are a
+ * sorted array (lookups O(log K), add and remove move the array: O(K)
+ * bytes, operator calls only); revocations are hash sets with keyed SipHash
+ * homes, so every revocation call is O(log K) expected whatever keys and
+ * revokers an attacker chooses, R revokers of one key included (each
+ * (key, revoker) pair has its own home). Memory is bounded: at most
+ * K + GPURENT_TRUST_MAX_KEYS standing revocations and
+ * GPURENT_TRUST_MAX_PENDING_REVOCATIONS pending ones per revoker.
  */
 typedef struct gpurent_trust gpurent_trust;
 
@@ -189,14 +198,24 @@ GPURENT_API void gpurent_trust_free(gpurent_trust *trust);
  * The key must be a canonical Ed25519 point of prime order (no small-order
  * or mixed-order key, which no honest key generation produces): else
  * GPURENT_E_INVALID_ARG. GPURENT_E_EXISTS if the key is already there (remove
- * it first to change it). A revoked key may be added but stays revoked.
+ * it first to change it); GPURENT_E_LIMIT at GPURENT_TRUST_MAX_KEYS keys. A
+ * revoked key may be added but stays revoked; the revocations of it that
+ * were pending stand from now on (their revokers get their share back).
+ * Cost: O(K) to move the sorted array, plus O(1) expected per pending
+ * revocation of `pk`.
  */
 GPURENT_API gpurent_status gpurent_trust_add(gpurent_trust *trust, const uint8_t pk[GPURENT_KEY_BYTES],
                                              uint32_t roles, uint64_t not_before, uint64_t not_after);
 
 /** Stop trusting `pk` (GPURENT_E_NOT_FOUND if it was not there). Unlike
- *  revocation this is not permanent: the key may be added again. The
- *  revocations `pk` signed of keys not in the store are dropped with it. */
+ *  revocation this is not permanent: the key may be added again, and if it
+ *  was revoked it comes back revoked. The revocations `pk` signed of keys
+ *  not in the store are dropped with it (O(1) expected each: the store
+ *  keeps each revoker's own list). A revoked key's revocation outlives it,
+ *  and at most GPURENT_TRUST_MAX_KEYS such revocations of keys not in the
+ *  store are kept: past that the removal of a revoked key fails with
+ *  GPURENT_E_LIMIT and the key stays in the store, revoked (which refuses
+ *  every statement it signs, as its absence would). Cost: O(K). */
 GPURENT_API gpurent_status gpurent_trust_remove(gpurent_trust *trust, const uint8_t pk[GPURENT_KEY_BYTES]);
 
 /** The roles `pk` holds (0 and GPURENT_E_NOT_FOUND if it is not trusted).
@@ -207,11 +226,14 @@ GPURENT_API gpurent_status gpurent_trust_roles(const gpurent_trust *trust, const
 /** Revoke `pk` locally (an operator decision): every later verification of
  *  a statement it signed fails with GPURENT_E_REVOKED, and it no longer
  *  counts towards a quorum. The key need not be in the store. Idempotent.
- *  GPURENT_E_LIMIT once GPURENT_TRUST_MAX_KEYS keys are revoked this way. */
+ *  GPURENT_E_LIMIT when `pk` is not in the store and
+ *  GPURENT_TRUST_MAX_KEYS revocations stand already. Revokers' pending
+ *  revocations of `pk` can no longer matter and are dropped (their revokers
+ *  get their share back). O(1) expected, plus O(1) per dropped one. */
 GPURENT_API gpurent_status gpurent_trust_revoke(gpurent_trust *trust, const uint8_t pk[GPURENT_KEY_BYTES]);
 
 /** 1 if `pk` is revoked (a revocation of it stands, or one of a key not in
- *  the store waits for it), else 0. */
+ *  the store waits for it), else 0. O(1) expected. */
 GPURENT_API int gpurent_trust_is_revoked(const gpurent_trust *trust, const uint8_t pk[GPURENT_KEY_BYTES]);
 
 /** Number of trusted keys. */
@@ -315,7 +337,9 @@ GPURENT_API gpurent_status gpurent_verified_signer(const gpurent_verified *v, ui
  * it waits, and revokes the key if it is ever added, for as long as the
  * issuer stays in the store; an issuer holds at most
  * GPURENT_TRUST_MAX_PENDING_REVOCATIONS of them (then GPURENT_E_LIMIT, for
- * that issuer only).
+ * that issuer only). Applying it costs the verification plus O(log K)
+ * expected, however many revokers revoked the same key and however often
+ * one revoker repeats itself.
  */
 GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_trust_apply_revocation(gpurent_trust *trust, const uint8_t *envelope,
                                                                             size_t len, uint64_t now, uint32_t skew_s,

@@ -57,37 +57,70 @@ typedef struct gr_trust_entry {
     uint8_t pk[32];
     uint32_t roles;
     uint32_t pending;   /* revocations it signed of keys not in the store (held in `pending`) */
+    uint32_t pend_head; /* the newest of them: its entry in `pending` + 1, 0 if none */
     uint64_t not_before;
     uint64_t not_after; /* 0 = no end */
 } gr_trust_entry;
 
-/* A set of revocations: (revoked key, revoker) pairs in a dense array with a
- * linear-probing index hashed on the revoked key alone (keyed SipHash, so
- * chosen keys cannot pile up in one run), so finding every revoker of a key,
- * adding and deleting are O(1) expected: no sorted insert that moves the
- * whole array under the write lock. */
+/* An open-addressing (linear probing) index over a dense array of entries:
+ * each slot holds an entry + 1, 0 is empty; at most half full; deletion
+ * shifts back (no tombstones). Homes come from keyed SipHash (the store's
+ * hkey), so chosen keys cannot pile up in one probe run. */
+typedef struct gr_index {
+    uint32_t *slot;
+    uint32_t mask; /* slots - 1 (0 while empty) */
+} gr_index;
+
+/* A revocation: the revoked key and its revoker (zero in the standing set). */
 typedef struct gr_rev {
     uint8_t pk[32];
-    uint8_t by[32]; /* the revoker; zero in the standing set */
+    uint8_t by[32];
 } gr_rev;
 
+/* The standing revocations: unique keys, indexed on the key. */
 typedef struct gr_revset {
     gr_rev *ent;
     uint32_t n, cap;
-    uint32_t *idx;  /* entry + 1; 0 empty */
-    uint32_t mask;  /* index size - 1 (0 while empty) */
+    gr_index idx;
 } gr_revset;
 
+/* A pending revocation, linked (entry + 1, 0 ends) to the other pending
+ * revocations of the same key and to the other ones of the same revoker, so
+ * settling a key or dropping a revoker touches only its own entries. */
+typedef struct gr_pend {
+    gr_rev r;
+    uint32_t pk_next, pk_prev;
+    uint32_t by_next, by_prev;
+} gr_pend;
+
+/* The pending revocations: a dense array (the saved order), an index on the
+ * (key, revoker) pair, so R revokers of one key are R distinct homes and
+ * not one probe run of length R, and an index on the key holding the
+ * newest entry of each key (the head of its list). */
+typedef struct gr_pendset {
+    gr_pend *ent;
+    uint32_t n, cap;
+    gr_index pair;
+    gr_index head;
+} gr_pendset;
+
 struct gpurent_trust {
-    pthread_rwlock_t lock; /* keys, revoked and pending */
+    pthread_rwlock_t lock; /* keys, revoked, pending, standing_out and work */
     gr_trust_entry *keys;  /* sorted by pk */
     uint32_t nkeys, kcap;
     /* Standing revocations: the operator's, and those of keys that were in
      * the store when revoked (or were added later while pending). */
     gr_revset revoked;
-    /* Revocations of keys not in the store, each charged to its revoker
-     * (at most GPURENT_TRUST_MAX_PENDING_REVOCATIONS each). */
-    gr_revset pending;
+    /* How many of them are of keys not in the store: at most
+     * GPURENT_TRUST_MAX_KEYS (gpurent_trust_remove of a revoked key past it
+     * is refused), so the standing set stays within 2 x GPURENT_TRUST_MAX_KEYS. */
+    uint32_t standing_out;
+    /* Revocations of keys not in the store and not standing, each charged
+     * to its revoker (at most GPURENT_TRUST_MAX_PENDING_REVOCATIONS each). */
+    gr_pendset pending;
+    /* Index probe steps taken by the calls that change the revocation sets
+     * (under the write lock): tests count work with it, never time. */
+    uint64_t work;
     uint8_t hkey[16];
     gr_replay replay;
 };

@@ -27,13 +27,10 @@ static void params_digest(uint32_t replay_capacity, uint8_t out[32])
     crypto_generichash(out, 32, m, sizeof m, NULL, 0);
 }
 
-static void put_revset(gr_bytes *b, const gr_revset *s)
+static void put_rev(gr_bytes *b, const gr_rev *r)
 {
-    gr_put_u32(b, s->n);
-    for (uint32_t i = 0; i < s->n; i++) {
-        gr_put_raw(b, s->ent[i].pk, 32);
-        gr_put_raw(b, s->ent[i].by, 32);
-    }
+    gr_put_raw(b, r->pk, 32);
+    gr_put_raw(b, r->by, 32);
 }
 
 GPURENT_API gpurent_status gpurent_trust_save(const gpurent_trust *t, uint64_t input_seq, gpurent_buf *out)
@@ -58,8 +55,10 @@ GPURENT_API gpurent_status gpurent_trust_save(const gpurent_trust *t, uint64_t i
         gr_put_u64(&b, e->not_before);
         gr_put_u64(&b, e->not_after);
     }
-    put_revset(&b, &t->revoked);
-    put_revset(&b, &t->pending);
+    gr_put_u32(&b, t->revoked.n);
+    for (uint32_t i = 0; i < t->revoked.n; i++) put_rev(&b, &t->revoked.ent[i]);
+    gr_put_u32(&b, t->pending.n);
+    for (uint32_t i = 0; i < t->pending.n; i++) put_rev(&b, &t->pending.ent[i].r);
     gr_put_raw(&b, r->key, 32);
     gr_put_u32(&b, r->count);
     /* oldest first: the ring starts at head once it is full */
@@ -127,7 +126,7 @@ static int check_pending_counts(const gpurent_trust *t)
     uint32_t *count = t->nkeys ? gr_calloc(t->nkeys, sizeof *count) : NULL;
     if (t->nkeys && !count) return gr_fail(GPURENT_E_NOMEM, WHAT ": pending counts");
     for (uint32_t e = 0; e < t->pending.n; e++) {
-        const gr_trust_entry *by = gr_trust_find(t, t->pending.ent[e].by);
+        const gr_trust_entry *by = gr_trust_find(t, t->pending.ent[e].r.by);
         count[by - t->keys]++; /* get_revset checked the revoker is in the store */
     }
     int rc = GPURENT_OK;

@@ -34,114 +34,277 @@ GPURENT_API gpurent_status gpurent_trust_options_init(gpurent_trust_options *opt
 
 /* ---- revocation sets ---- */
 
-static const uint8_t ZERO32[32];
-
-static uint32_t rev_home(const gpurent_trust *t, const gr_revset *s, const uint8_t pk[32])
+static uint32_t home_of(const gpurent_trust *t, const gr_index *x, const uint8_t *p, size_t len)
 {
     uint8_t h[crypto_shorthash_BYTES];
-    crypto_shorthash(h, pk, 32, t->hkey);
+    crypto_shorthash(h, p, len, t->hkey);
     uint32_t v;
     memcpy(&v, h, 4);
-    return v & s->mask;
+    return v & x->mask;
 }
 
-static void revset_free(gr_revset *s)
+/* Where entry e of a set lives in one of its indexes. */
+typedef uint32_t (*home_fn)(const gpurent_trust *t, const gr_index *x, uint32_t e);
+
+static uint32_t standing_home(const gpurent_trust *t, const gr_index *x, uint32_t e)
 {
-    gr_free(s->ent);
-    gr_free(s->idx);
-    memset(s, 0, sizeof *s);
+    return home_of(t, x, t->revoked.ent[e].pk, 32);
 }
 
-/* The entry for (pk, by), or with `by` NULL the first for pk; UINT32_MAX if none. */
-static uint32_t revset_find(const gpurent_trust *t, const gr_revset *s, const uint8_t pk[32], const uint8_t *by)
+static uint32_t pair_home(const gpurent_trust *t, const gr_index *x, uint32_t e)
 {
-    if (!s->n) return UINT32_MAX;
-    for (uint32_t i = rev_home(t, s, pk); s->idx[i]; i = (i + 1) & s->mask) {
-        const gr_rev *e = &s->ent[s->idx[i] - 1];
-        if (memcmp(e->pk, pk, 32) == 0 && (!by || memcmp(e->by, by, 32) == 0)) return s->idx[i] - 1;
-    }
-    return UINT32_MAX;
+    return home_of(t, x, t->pending.ent[e].r.pk, 64); /* pk || by */
 }
 
-static void revset_index(const gpurent_trust *t, gr_revset *s, uint32_t e)
+static uint32_t head_home(const gpurent_trust *t, const gr_index *x, uint32_t e)
 {
-    uint32_t i = rev_home(t, s, s->ent[e].pk);
-    while (s->idx[i]) i = (i + 1) & s->mask;
-    s->idx[i] = e + 1;
+    return home_of(t, x, t->pending.ent[e].r.pk, 32);
 }
 
-/* Room for one more entry: the array doubles, the index stays at most half full. */
-static int revset_reserve(const gpurent_trust *t, gr_revset *s)
+static void index_free(gr_index *x)
 {
-    if (s->n == s->cap) {
-        uint32_t c = s->cap ? s->cap * 2 : 16;
-        gr_rev *p = gr_realloc(s->ent, (size_t)c * sizeof *p);
-        if (!p) return gr_fail(GPURENT_E_NOMEM, "trust store: revocations");
-        s->ent = p;
-        s->cap = c;
-    }
-    if ((uint64_t)(s->n + 1) * 2 <= (uint64_t)s->mask + 1 && s->mask) return GPURENT_OK;
-    uint32_t size = s->mask ? (s->mask + 1) * 2 : 32;
-    uint32_t *idx = gr_calloc(size, sizeof *idx);
-    if (!idx) return gr_fail(GPURENT_E_NOMEM, "trust store: revocation index");
-    gr_free(s->idx);
-    s->idx = idx;
-    s->mask = size - 1;
-    for (uint32_t e = 0; e < s->n; e++) revset_index(t, s, e);
-    return GPURENT_OK;
+    gr_free(x->slot);
+    x->slot = NULL;
+    x->mask = 0;
 }
 
-static int revset_add(const gpurent_trust *t, gr_revset *s, const uint8_t pk[32], const uint8_t by[32])
+static void index_put(gr_index *x, uint32_t home, uint32_t e, uint64_t *work)
 {
-    int rc = revset_reserve(t, s);
-    if (rc) return rc;
-    memcpy(s->ent[s->n].pk, pk, 32);
-    memcpy(s->ent[s->n].by, by, 32);
-    revset_index(t, s, s->n++);
-    return GPURENT_OK;
+    uint32_t i = home;
+    for (; x->slot[i]; i = (i + 1) & x->mask) ++*work;
+    x->slot[i] = e + 1;
 }
 
-static uint32_t revset_slot(const gpurent_trust *t, const gr_revset *s, uint32_t e)
+/* The slot that holds entry e, whose home is `home`. */
+static uint32_t index_slot(const gr_index *x, uint32_t home, uint32_t e, uint64_t *work)
 {
-    uint32_t i = rev_home(t, s, s->ent[e].pk);
-    while (s->idx[i] != e + 1) i = (i + 1) & s->mask;
+    uint32_t i = home;
+    for (; x->slot[i] != e + 1; i = (i + 1) & x->mask) ++*work;
     return i;
 }
 
-/* Delete entry e: backward-shift deletion in the index (no tombstones), then
- * the last entry moves into e's place. */
-static void revset_del(const gpurent_trust *t, gr_revset *s, uint32_t e)
+/* Empty slot i: backward-shift deletion, so no probe run ever holds a hole. */
+static void index_clear(gpurent_trust *t, gr_index *x, uint32_t i, home_fn home)
 {
-    uint32_t i = revset_slot(t, s, e), j = i;
-    for (;;) {
-        j = (j + 1) & s->mask;
-        if (!s->idx[j]) break;
-        uint32_t k = rev_home(t, s, s->ent[s->idx[j] - 1].pk);
+    for (uint32_t j = i;;) {
+        j = (j + 1) & x->mask;
+        if (!x->slot[j]) break;
+        t->work++;
+        uint32_t k = home(t, x, x->slot[j] - 1);
         /* The entry at j may fill the hole at i unless its home lies
          * cyclically in (i, j]. */
         int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
         if (stays) continue;
-        s->idx[i] = s->idx[j];
+        x->slot[i] = x->slot[j];
         i = j;
     }
-    s->idx[i] = 0;
+    x->slot[i] = 0;
+}
+
+/* An index of at least twice `n` slots (a power of two) for n entries; 0
+ * if it has that already, 1 if it was replaced by an empty one to refill. */
+static int index_fit(gr_index *x, uint32_t n, int *rebuilt)
+{
+    *rebuilt = 0;
+    if (x->mask && (uint64_t)n * 2 <= (uint64_t)x->mask + 1) return GPURENT_OK;
+    uint32_t size = x->mask ? (x->mask + 1) * 2 : 32;
+    while ((uint64_t)n * 2 > size) size *= 2;
+    uint32_t *slot = gr_calloc(size, sizeof *slot);
+    if (!slot) return gr_fail(GPURENT_E_NOMEM, "trust store: revocation index");
+    gr_free(x->slot);
+    x->slot = slot;
+    x->mask = size - 1;
+    *rebuilt = 1;
+    return GPURENT_OK;
+}
+
+/* Room for one more element of an array (doubling). */
+static int array_room(void **arr, uint32_t *cap, uint32_t n, size_t size)
+{
+    if (n < *cap) return GPURENT_OK;
+    uint32_t c = *cap ? *cap * 2 : 16;
+    void *p = gr_realloc(*arr, (size_t)c * size);
+    if (!p) return gr_fail(GPURENT_E_NOMEM, "trust store: revocations");
+    *arr = p;
+    *cap = c;
+    return GPURENT_OK;
+}
+
+/* -- the standing set: unique keys -- */
+
+static void revset_free(gr_revset *s)
+{
+    gr_free(s->ent);
+    index_free(&s->idx);
+    memset(s, 0, sizeof *s);
+}
+
+static uint32_t standing_find(const gpurent_trust *t, const uint8_t pk[32])
+{
+    const gr_revset *s = &t->revoked;
+    if (!s->n) return UINT32_MAX;
+    for (uint32_t i = home_of(t, &s->idx, pk, 32); s->idx.slot[i]; i = (i + 1) & s->idx.mask)
+        if (memcmp(s->ent[s->idx.slot[i] - 1].pk, pk, 32) == 0) return s->idx.slot[i] - 1;
+    return UINT32_MAX;
+}
+
+static int standing_add(gpurent_trust *t, const uint8_t pk[32])
+{
+    gr_revset *s = &t->revoked;
+    int rebuilt, rc = array_room((void **)&s->ent, &s->cap, s->n, sizeof *s->ent);
+    if (!rc) rc = index_fit(&s->idx, s->n + 1, &rebuilt);
+    if (rc) return rc;
+    if (rebuilt)
+        for (uint32_t e = 0; e < s->n; e++) index_put(&s->idx, standing_home(t, &s->idx, e), e, &t->work);
+    memcpy(s->ent[s->n].pk, pk, 32);
+    memset(s->ent[s->n].by, 0, 32);
+    index_put(&s->idx, standing_home(t, &s->idx, s->n), s->n, &t->work);
+    s->n++;
+    return GPURENT_OK;
+}
+
+/* -- the pending set -- */
+
+static void pendset_free(gr_pendset *s)
+{
+    gr_free(s->ent);
+    index_free(&s->pair);
+    index_free(&s->head);
+    memset(s, 0, sizeof *s);
+}
+
+static uint32_t pending_find(const gpurent_trust *t, const uint8_t pk[32], const uint8_t by[32])
+{
+    const gr_pendset *s = &t->pending;
+    if (!s->n) return UINT32_MAX;
+    uint8_t pair[64];
+    memcpy(pair, pk, 32);
+    memcpy(pair + 32, by, 32);
+    for (uint32_t i = home_of(t, &s->pair, pair, 64); s->pair.slot[i]; i = (i + 1) & s->pair.mask) {
+        const gr_rev *r = &s->ent[s->pair.slot[i] - 1].r;
+        if (memcmp(r->pk, pk, 32) == 0 && memcmp(r->by, by, 32) == 0) return s->pair.slot[i] - 1;
+    }
+    return UINT32_MAX;
+}
+
+/* The slot of pk's newest pending revocation in the key index, UINT32_MAX if none. */
+static uint32_t pending_head_slot(const gpurent_trust *t, const uint8_t pk[32])
+{
+    const gr_pendset *s = &t->pending;
+    if (!s->n) return UINT32_MAX;
+    for (uint32_t i = home_of(t, &s->head, pk, 32); s->head.slot[i]; i = (i + 1) & s->head.mask)
+        if (memcmp(s->ent[s->head.slot[i] - 1].r.pk, pk, 32) == 0) return i;
+    return UINT32_MAX;
+}
+
+static gr_trust_entry *find_mut(gpurent_trust *t, const uint8_t pk[32]);
+
+/* Add (pk, by), by being `issuer`, a key in the store; its count is the caller's. */
+static int pending_add(gpurent_trust *t, const uint8_t pk[32], gr_trust_entry *issuer)
+{
+    gr_pendset *s = &t->pending;
+    int rebuilt, rc = array_room((void **)&s->ent, &s->cap, s->n, sizeof *s->ent);
+    if (!rc && !(rc = index_fit(&s->pair, s->n + 1, &rebuilt)) && rebuilt)
+        for (uint32_t e = 0; e < s->n; e++) index_put(&s->pair, pair_home(t, &s->pair, e), e, &t->work);
+    if (!rc && !(rc = index_fit(&s->head, s->n + 1, &rebuilt)) && rebuilt)
+        for (uint32_t e = 0; e < s->n; e++)
+            if (!s->ent[e].pk_prev) index_put(&s->head, head_home(t, &s->head, e), e, &t->work);
+    if (rc) return rc;
+    uint32_t e = s->n, hs = pending_head_slot(t, pk);
+    gr_pend *p = &s->ent[e];
+    memset(p, 0, sizeof *p);
+    memcpy(p->r.pk, pk, 32);
+    memcpy(p->r.by, issuer->pk, 32);
+    s->n++;
+    index_put(&s->pair, pair_home(t, &s->pair, e), e, &t->work);
+    if (hs == UINT32_MAX) {
+        index_put(&s->head, head_home(t, &s->head, e), e, &t->work);
+    } else { /* the newest heads the key's list */
+        p->pk_next = s->head.slot[hs];
+        s->ent[p->pk_next - 1].pk_prev = e + 1;
+        s->head.slot[hs] = e + 1;
+    }
+    p->by_next = issuer->pend_head;
+    if (p->by_next) s->ent[p->by_next - 1].by_prev = e + 1;
+    issuer->pend_head = e + 1;
+    return GPURENT_OK;
+}
+
+/* Point whatever refers to entry `from` (its two index slots, its list
+ * neighbours, its revoker's list head) at `to`: `from` moves there. */
+static void pending_relink(gpurent_trust *t, uint32_t from, uint32_t to)
+{
+    gr_pendset *s = &t->pending;
+    const gr_pend *p = &s->ent[from];
+    s->pair.slot[index_slot(&s->pair, pair_home(t, &s->pair, from), from, &t->work)] = to + 1;
+    if (p->pk_prev) s->ent[p->pk_prev - 1].pk_next = to + 1;
+    else s->head.slot[index_slot(&s->head, head_home(t, &s->head, from), from, &t->work)] = to + 1;
+    if (p->pk_next) s->ent[p->pk_next - 1].pk_prev = to + 1;
+    if (p->by_prev) {
+        s->ent[p->by_prev - 1].by_next = to + 1;
+    } else {
+        gr_trust_entry *r = find_mut(t, p->r.by); /* a revoker with pending entries is in the store */
+        if (r) r->pend_head = to + 1;
+    }
+    if (p->by_next) s->ent[p->by_next - 1].by_prev = to + 1;
+}
+
+/* Delete entry e: out of both indexes and both lists, then the last entry
+ * moves into its place (the array stays dense). O(1) expected. */
+static void pending_del(gpurent_trust *t, uint32_t e)
+{
+    gr_pendset *s = &t->pending;
+    gr_pend *p = &s->ent[e];
+    index_clear(t, &s->pair, index_slot(&s->pair, pair_home(t, &s->pair, e), e, &t->work), pair_home);
+    if (p->pk_prev) {
+        s->ent[p->pk_prev - 1].pk_next = p->pk_next;
+    } else {
+        uint32_t hs = index_slot(&s->head, head_home(t, &s->head, e), e, &t->work);
+        if (p->pk_next) s->head.slot[hs] = p->pk_next; /* same key, same home */
+        else index_clear(t, &s->head, hs, head_home);
+    }
+    if (p->pk_next) s->ent[p->pk_next - 1].pk_prev = p->pk_prev;
+    if (p->by_prev) {
+        s->ent[p->by_prev - 1].by_next = p->by_next;
+    } else {
+        gr_trust_entry *r = find_mut(t, p->r.by);
+        if (r) r->pend_head = p->by_next;
+    }
+    if (p->by_next) s->ent[p->by_next - 1].by_prev = p->by_prev;
     uint32_t last = s->n - 1;
     if (e != last) {
-        s->idx[revset_slot(t, s, last)] = e + 1;
+        pending_relink(t, last, e);
         s->ent[e] = s->ent[last];
     }
     s->n--;
 }
 
-/* For snapshot.c: add a revocation entry as it was saved (checks are the caller's). */
+/* Every pending revocation of pk goes (it stands now, or can no longer
+ * matter): each revoker gets its share back. O(their number) expected. */
+static void pending_drop_key(gpurent_trust *t, const uint8_t pk[32])
+{
+    for (uint32_t hs; (hs = pending_head_slot(t, pk)) != UINT32_MAX;) {
+        uint32_t e = t->pending.head.slot[hs] - 1;
+        gr_trust_entry *by = find_mut(t, t->pending.ent[e].r.by);
+        if (by && by->pending) by->pending--;
+        pending_del(t, e);
+    }
+}
+
+/* For snapshot.c: add a revocation entry as it was saved (checks are the
+ * caller's: a pending one's revoker is in the store, its count is loaded). */
 int gr_trust_revset_add(gpurent_trust *t, int pending, const uint8_t pk[32], const uint8_t by[32])
 {
-    return revset_add(t, pending ? &t->pending : &t->revoked, pk, by);
+    if (pending) return pending_add(t, pk, find_mut(t, by));
+    int rc = standing_add(t, pk);
+    if (!rc && !gr_trust_find(t, pk)) t->standing_out++;
+    return rc;
 }
 
 int gr_trust_revset_has(const gpurent_trust *t, int pending, const uint8_t pk[32], const uint8_t *by)
 {
-    return revset_find(t, pending ? &t->pending : &t->revoked, pk, by) != UINT32_MAX;
+    if (!pending) return standing_find(t, pk) != UINT32_MAX;
+    return by ? pending_find(t, pk, by) != UINT32_MAX : pending_head_slot(t, pk) != UINT32_MAX;
 }
 
 GPURENT_API gpurent_status gpurent_trust_new(gpurent_trust **out, const gpurent_trust_options *opts)
@@ -180,7 +343,7 @@ GPURENT_API void gpurent_trust_free(gpurent_trust *t)
     gr_replay_free(&t->replay);
     gr_free(t->keys);
     revset_free(&t->revoked);
-    revset_free(&t->pending);
+    pendset_free(&t->pending);
     gr_free(t);
 }
 
@@ -207,8 +370,7 @@ const gr_trust_entry *gr_trust_find(const gpurent_trust *t, const uint8_t pk[32]
 
 int gr_trust_revoked(const gpurent_trust *t, const uint8_t pk[32])
 {
-    return revset_find(t, &t->revoked, pk, NULL) != UINT32_MAX ||
-           revset_find(t, &t->pending, pk, NULL) != UINT32_MAX;
+    return standing_find(t, pk) != UINT32_MAX || pending_head_slot(t, pk) != UINT32_MAX;
 }
 
 static gr_trust_entry *find_mut(gpurent_trust *t, const uint8_t pk[32])
@@ -217,31 +379,21 @@ static gr_trust_entry *find_mut(gpurent_trust *t, const uint8_t pk[32])
 }
 
 /* A key joins the store: the revocations that waited for it stand now
- * (a key already in the store cannot be pending, so this runs only here). */
+ * (a key already in the store cannot be pending, so this runs only here).
+ * O(1 + its pending revocations) expected. */
 static int settle_pending(gpurent_trust *t, const uint8_t pk[32])
 {
-    uint32_t e = revset_find(t, &t->pending, pk, NULL);
-    if (e == UINT32_MAX) return GPURENT_OK;
-    if (revset_find(t, &t->revoked, pk, NULL) == UINT32_MAX) {
-        int rc = revset_add(t, &t->revoked, pk, ZERO32);
-        if (rc) return rc;
-    }
-    for (; e != UINT32_MAX; e = revset_find(t, &t->pending, pk, NULL)) {
-        gr_trust_entry *by = find_mut(t, t->pending.ent[e].by);
-        if (by && by->pending) by->pending--;
-        revset_del(t, &t->pending, e);
-    }
-    return GPURENT_OK;
+    if (pending_head_slot(t, pk) == UINT32_MAX) return GPURENT_OK;
+    int rc = standing_find(t, pk) == UINT32_MAX ? standing_add(t, pk) : GPURENT_OK; /* (never standing: see revoke) */
+    if (!rc) pending_drop_key(t, pk);
+    return rc;
 }
 
 /* A revoker leaves the store: the revocations it made of keys not in the
- * store go with it (a linear scan, on this rare operator call only). */
-static void drop_pending_of(gpurent_trust *t, const uint8_t by[32])
+ * store go with it, by its own list (O(its entries) expected). */
+static void drop_pending_of(gpurent_trust *t, gr_trust_entry *by)
 {
-    for (uint32_t e = 0; e < t->pending.n;) {
-        if (memcmp(t->pending.ent[e].by, by, 32) == 0) revset_del(t, &t->pending, e); /* e now holds the last */
-        else e++;
-    }
+    while (by->pend_head) pending_del(t, by->pend_head - 1);
 }
 
 /* Make room for one more element of a sorted array (doubling). */
@@ -288,14 +440,18 @@ GPURENT_API gpurent_status gpurent_trust_add(gpurent_trust *t, const uint8_t pk[
     memcpy(e.pk, pk, 32);
     e.roles = roles;
     e.pending = 0;
+    e.pend_head = 0;
     e.not_before = not_before;
     e.not_after = not_after;
     pthread_rwlock_wrlock(&t->lock);
+    int standing = standing_find(t, pk) != UINT32_MAX;
     int rc = add_locked(t, &e);
     if (!rc && (rc = settle_pending(t, pk))) { /* no memory: the key stays out */
         uint32_t i = lower_bound(t->keys, t->nkeys, sizeof *t->keys, pk);
         memmove(&t->keys[i], &t->keys[i + 1], (t->nkeys - i - 1) * sizeof *t->keys);
         t->nkeys--;
+    } else if (!rc && standing) {
+        t->standing_out--; /* its revocation is of a key in the store again */
     }
     pthread_rwlock_unlock(&t->lock);
     return rc;
@@ -307,8 +463,17 @@ GPURENT_API gpurent_status gpurent_trust_remove(gpurent_trust *t, const uint8_t 
     int rc = GPURENT_OK;
     pthread_rwlock_wrlock(&t->lock);
     uint32_t i = lower_bound(t->keys, t->nkeys, sizeof *t->keys, pk);
-    if (i < t->nkeys && memcmp(t->keys[i].pk, pk, 32) == 0) {
-        if (t->keys[i].pending) drop_pending_of(t, pk);
+    int standing = standing_find(t, pk) != UINT32_MAX;
+    if (i < t->nkeys && memcmp(t->keys[i].pk, pk, 32) == 0 && standing && t->standing_out >= GPURENT_TRUST_MAX_KEYS) {
+        /* Its revocation must outlive it (the key stays revoked if it comes
+         * back), and those of keys not in the store are bounded: the key
+         * stays, revoked, which refuses what its absence would. */
+        rc = gr_fail(GPURENT_E_LIMIT,
+                     "trust store: %u standing revocations of keys not in the store, the limit; the revoked key stays",
+                     GPURENT_TRUST_MAX_KEYS);
+    } else if (i < t->nkeys && memcmp(t->keys[i].pk, pk, 32) == 0) {
+        drop_pending_of(t, &t->keys[i]);
+        t->standing_out += (uint32_t)standing;
         memmove(&t->keys[i], &t->keys[i + 1], (t->nkeys - i - 1) * sizeof *t->keys);
         t->nkeys--;
     } else {
@@ -335,13 +500,18 @@ GPURENT_API gpurent_status gpurent_trust_revoke(gpurent_trust *t, const uint8_t 
     GR_CHECK_ARG(t && pk, "trust or pk is NULL");
     int rc = GPURENT_OK;
     pthread_rwlock_wrlock(&t->lock);
-    if (revset_find(t, &t->revoked, pk, NULL) == UINT32_MAX) {
+    if (standing_find(t, pk) == UINT32_MAX) {
         /* The operator's own revocations of keys not in the store are
          * bounded by the key limit; one of a key in the store always fits. */
-        if (t->revoked.n >= GPURENT_TRUST_MAX_KEYS && !gr_trust_find(t, pk))
+        int in_store = gr_trust_find(t, pk) != NULL;
+        if (t->revoked.n >= GPURENT_TRUST_MAX_KEYS && !in_store)
             rc = gr_fail(GPURENT_E_LIMIT, "trust store: %u revocations, the limit", GPURENT_TRUST_MAX_KEYS);
-        else
-            rc = revset_add(t, &t->revoked, pk, ZERO32);
+        else if (!(rc = standing_add(t, pk))) {
+            t->standing_out += (uint32_t)!in_store;
+            /* Revocations of pk waiting for it can no longer matter: it
+             * stands now, for good. Their revokers get their share back. */
+            pending_drop_key(t, pk);
+        }
     }
     pthread_rwlock_unlock(&t->lock);
     return rc;
@@ -352,17 +522,17 @@ int gr_trust_revoke_by(gpurent_trust *t, const uint8_t pk[32], const uint8_t by[
     int rc = GPURENT_OK;
     pthread_rwlock_wrlock(&t->lock);
     gr_trust_entry *issuer = find_mut(t, by);
-    if (revset_find(t, &t->revoked, pk, NULL) != UINT32_MAX || revset_find(t, &t->pending, pk, by) != UINT32_MAX) {
+    if (standing_find(t, pk) != UINT32_MAX || pending_find(t, pk, by) != UINT32_MAX) {
         /* already revoked, or already pending from this revoker */
     } else if (gr_trust_find(t, pk)) {
-        rc = revset_add(t, &t->revoked, pk, ZERO32); /* bounded by the keys the operator added */
+        rc = standing_add(t, pk); /* bounded by the keys the operator added */
     } else if (!issuer) {
         rc = gr_fail(GPURENT_E_UNKNOWN_ISSUER, "revocation: the issuer left the store");
     } else if (issuer->pending >= GPURENT_TRUST_MAX_PENDING_REVOCATIONS) {
         rc = gr_fail(GPURENT_E_LIMIT,
                      "revocation: this revoker already has %u revocations of keys not in the store, the limit",
                      GPURENT_TRUST_MAX_PENDING_REVOCATIONS);
-    } else if (!(rc = revset_add(t, &t->pending, pk, by))) {
+    } else if (!(rc = pending_add(t, pk, issuer))) {
         issuer->pending++;
     }
     pthread_rwlock_unlock(&t->lock);
