@@ -7,7 +7,12 @@
  *
  * Operations: put_offer, remove_offer, add_request, remove_request, match
  * then apply (the engine's own receipt must apply), end_lease, set_trust,
- * set_verified, best and explain (read-only). After every operation:
+ * set_verified, verify_report (one of 4 fixed GPU reports, whose UUIDs are
+ * the ones offers use and whose digests nodes name, sometimes damaged),
+ * gpu_owner, best and explain (read-only). verify_report must succeed only
+ * for an offered provider, and then every UUID of the report answers
+ * gpu_owner with that node, held by its report; refused, it changes no
+ * owner of any UUID of the world. After every operation:
  * - ml_market_check(): every count, link, histogram, reference count and
  *   hash entry of the index recomputed from scratch;
  * - a failed call returns a negative status with a non-empty detail and
@@ -16,6 +21,8 @@
  *   requests are pending, agree with the market's stats.
  * Seeds: tests/fuzz/corpus/market_ops (fixed programs, one per theme; new
  * ones come from `make fuzz` and `make fuzz-merge`). */
+#include <sodium.h>
+
 #include "fuzz_common.h"
 #include "match/match_internal.h"
 
@@ -23,6 +30,8 @@
 #define W_NODES 8
 #define W_REQS 16
 #define W_MAX_OPS 128
+#define W_REPORTS 4
+#define W_UUIDS 12 /* UUIDs are 16 times one byte, 1..W_UUIDS */
 
 typedef struct reader {
     const uint8_t *p;
@@ -44,7 +53,48 @@ typedef struct world {
     uint8_t offered[W_PROVS];
     uint8_t pending[W_REQS]; /* add_request accepted, not yet leased or removed */
     uint8_t leased[W_REQS];
+    uint32_t verified; /* verify_report calls that succeeded (for the stats line) */
 } world;
+
+/* The world's GPU reports: report j identifies REPORT_GPUS[j] GPUs with
+ * UUID bytes REPORT_FIRST[j].. (overlapping, so reports and offers collide). */
+static const uint8_t REPORT_FIRST[W_REPORTS] = {1, 3, 7, 9};
+static const uint8_t REPORT_GPUS[W_REPORTS] = {4, 4, 2, 4};
+static gpurent_gpu_report *reports; /* built once */
+static uint8_t report_digests[W_REPORTS][GPURENT_DIGEST_BYTES];
+
+static void report_build(gpurent_gpu_report *rep, uint32_t j)
+{
+    gpurent_gpu_report_init(rep);
+    memset(rep->nonce, 7, sizeof rep->nonce);
+    rep->probed_at = 1700000000;
+    rep->driver_version.value = 12040;
+    snprintf(rep->driver_path, sizeof rep->driver_path, "/usr/lib/libcuda.so.1");
+    rep->driver_device_count = rep->device_count = REPORT_GPUS[j];
+    for (uint32_t i = 0; i < REPORT_GPUS[j]; i++) {
+        gpurent_probe_device *d = &rep->devices[i];
+        d->ordinal = i;
+        snprintf(d->name.value, sizeof d->name.value, "NVIDIA H100 80GB HBM3");
+        memset(d->uuid.value, REPORT_FIRST[j] + i, 16);
+        d->pci_bus.value = 0x10 + i;
+        d->cc_major.value = 9;
+        d->d2d.state = d->h2d.state = d->fma.state = GPURENT_PV_SKIPPED;
+    }
+}
+
+static void reports_init(void)
+{
+    if (reports) return;
+    reports = calloc(W_REPORTS, sizeof *reports);
+    FUZZ_ASSERT(reports != NULL, "reports");
+    for (uint32_t j = 0; j < W_REPORTS; j++) {
+        report_build(&reports[j], j);
+        gpurent_buf b = {NULL, 0};
+        FUZZ_ASSERT(gpurent_gpu_report_encode(&reports[j], &b) == GPURENT_OK, "report %u", j);
+        crypto_generichash(report_digests[j], GPURENT_DIGEST_BYTES, b.data, b.len, NULL, 0);
+        gpurent_buf_free(&b);
+    }
+}
 
 static const char *const MODELS[6] = {"H100 SXM5 80GB", "A100 SXM4 80GB", "RTX 4090", "T4", "L40S", "H200"};
 static const char *const REGIONS[3] = {"eu-west", "us-east", "ap-south"};
@@ -80,7 +130,11 @@ static void node_fill(reader *r, gpurent_node *n)
     n->ram_mib = 64 * 1024;
     n->disk_gib = 500;
     n->price_micro_per_gpu_hour = 500000 + 100000 * (uint64_t)rd_below(r, 40);
-    if (rd_below(r, 4) == 0) memset(n->report_digest, (int)rd(r) | 1, sizeof n->report_digest);
+    if (rd_below(r, 4) == 0) { /* even: the digest of a world report; odd: made up */
+        uint32_t v = rd(r);
+        if (v & 1) memset(n->report_digest, (int)v, sizeof n->report_digest);
+        else memcpy(n->report_digest, report_digests[(v >> 1) % W_REPORTS], sizeof n->report_digest);
+    }
     /* GPU UUIDs from a small set, so offers collide (one GPU, one place) */
     if (rd_below(r, 3) == 0) memset(n->gpu.uuid, 1 + (int)rd_below(r, 12), sizeof n->gpu.uuid);
 }
@@ -267,6 +321,107 @@ static void op_set_verified(world *w, reader *r)
     (void)gpurent_market_set_verified(w->m, key, id, (int)rd_below(r, 2));
 }
 
+/* Who holds each UUID of the world (0 = nobody, else the provider + 1,
+ * the node id and how). */
+typedef struct owners {
+    uint8_t prov[W_UUIDS + 1];
+    gpurent_gpu_owner o[W_UUIDS + 1];
+} owners;
+
+static uint32_t prov_of_key(const uint8_t key[GPURENT_KEY_BYTES])
+{
+    for (uint32_t p = 0; p < W_PROVS; p++) {
+        uint8_t k[GPURENT_KEY_BYTES];
+        key_of(p, k);
+        if (!memcmp(k, key, GPURENT_KEY_BYTES)) return p;
+    }
+    return W_PROVS;
+}
+
+/* gpurent_market_gpu_owner of UUID byte u (0: the all-zero UUID), checked
+ * against the books; the provider + 1, 0 for nobody. */
+static uint32_t owner_of(const world *w, uint32_t u, gpurent_gpu_owner *o)
+{
+    uint8_t uuid[GPURENT_UUID_BYTES];
+    memset(uuid, (int)u, sizeof uuid);
+    int rc = gpurent_market_gpu_owner(w->m, uuid, o);
+    if (u == 0) {
+        FUZZ_ASSERT(rc == GPURENT_E_INVALID_ARG, "gpu_owner of the zero UUID: %d", rc);
+        return 0;
+    }
+    FUZZ_ASSERT(rc == GPURENT_OK || rc == GPURENT_E_NOT_FOUND, "gpu_owner: %d", rc);
+    if (rc) return 0;
+    uint32_t p = prov_of_key(o->provider_key);
+    FUZZ_ASSERT(p < W_PROVS && w->offered[p], "GPU %u held by a provider without an offer", u);
+    FUZZ_ASSERT(o->how >= 1 && o->how <= 3 && o->node_id[0] == 'n', "GPU %u: how %u, node '%s'", u, o->how, o->node_id);
+    return p + 1;
+}
+
+static void owners_take(const world *w, owners *s)
+{
+    memset(s, 0, sizeof *s);
+    for (uint32_t u = 1; u <= W_UUIDS; u++) s->prov[u] = (uint8_t)owner_of(w, u, &s->o[u]);
+}
+
+static void op_verify_report(world *w, reader *r)
+{
+    uint32_t p = rd_below(r, W_PROVS), j = rd_below(r, W_REPORTS), how = rd_below(r, 8);
+    uint8_t key[GPURENT_KEY_BYTES];
+    key_of(p, key);
+    char id[16];
+    snprintf(id, sizeof id, "n%u", rd_below(r, W_NODES));
+    gpurent_gpu_report *rep = malloc(sizeof *rep);
+    FUZZ_ASSERT(rep != NULL, "report");
+    *rep = reports[j];
+    if (how == 0) { /* not a complete report */
+        rep->status = GPURENT_E_NO_DEVICE;
+        snprintf(rep->reason, sizeof rep->reason, "no device");
+    } else if (how == 1 && rep->device_count > 1) { /* another report: one GPU less */
+        rep->device_count--;
+        rep->driver_device_count--;
+    } else if (how == 2) { /* a GPU whose UUID the driver did not give */
+        rep->devices[0].uuid.state = GPURENT_PV_UNSUPPORTED;
+        memset(rep->devices[0].uuid.value, 0, sizeof rep->devices[0].uuid.value);
+    }
+    owners before, after;
+    owners_take(w, &before);
+    shot s;
+    take(w->m, &s);
+    int rc = gpurent_market_verify_report(w->m, key, id, rep);
+    if (!w->offered[p]) FUZZ_ASSERT(rc == GPURENT_E_UNKNOWN_OFFER, "verify_report without an offer: %d", rc);
+    if (how == 0) FUZZ_ASSERT(rc != GPURENT_OK, "verify_report accepted an incomplete report");
+    if (rc) {
+        refused(w->m, rc, &s, "verify_report"); /* first: it reads the call's own detail */
+        owners_take(w, &after);
+        FUZZ_ASSERT(rc == GPURENT_E_UNKNOWN_OFFER || rc == GPURENT_E_NOT_FOUND || rc == GPURENT_E_INVALID_ARG ||
+                        rc == GPURENT_E_GPU_CONFLICT || rc == GPURENT_E_INVALID_FIELD || rc == GPURENT_E_NOMEM,
+                    "verify_report: unexpected %s", gpurent_status_name(rc));
+        FUZZ_ASSERT(memcmp(&before, &after, sizeof before) == 0, "verify_report refused (%s) but moved a GPU",
+                    gpurent_status_name(rc));
+    } else {
+        owners_take(w, &after);
+        for (uint32_t i = 0; i < rep->device_count; i++) {
+            if (rep->devices[i].uuid.state != GPURENT_PV_OK) continue;
+            uint32_t u = rep->devices[i].uuid.value[0];
+            FUZZ_ASSERT(u >= 1 && u <= W_UUIDS && after.prov[u] == p + 1 && !strcmp(after.o[u].node_id, id) &&
+                            (after.o[u].how & GPURENT_GPU_HELD_REPORT),
+                        "verified report's GPU %u not held by provider %u node '%s' through its report", u, p, id);
+        }
+        for (uint32_t u = 1; u <= W_UUIDS; u++) /* other providers keep what they held */
+            if (before.prov[u] && before.prov[u] != p + 1)
+                FUZZ_ASSERT(after.prov[u] == before.prov[u], "verify_report took GPU %u from provider %u", u,
+                            before.prov[u] - 1u);
+        w->verified++;
+    }
+    free(rep);
+}
+
+static void op_gpu_owner(world *w, reader *r)
+{
+    gpurent_gpu_owner o;
+    (void)owner_of(w, rd_below(r, W_UUIDS + 1), &o);
+}
+
 static void op_query(world *w, reader *r)
 {
     gpurent_request q;
@@ -287,6 +442,7 @@ static void op_query(world *w, reader *r)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     reader r = {data, size};
+    reports_init();
     static int stats = -1;
     if (stats < 0) stats = getenv("FUZZ_MARKET_OPS_STATS") != NULL;
     world w;
@@ -294,7 +450,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t seed[32] = {7};
     FUZZ_ASSERT(gpurent_market_new(&w.m, NULL, seed) == GPURENT_OK, "market_new");
     for (uint32_t ops = 0; r.n && ops < W_MAX_OPS; ops++) {
-        switch (rd_below(&r, 12)) {
+        switch (rd_below(&r, 14)) {
         case 0:
         case 1: op_put_offer(&w, &r); break;
         case 2: op_remove_offer(&w, &r); break;
@@ -306,6 +462,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 8: op_end_lease(&w, &r); break;
         case 9: op_set_trust(&w, &r); break;
         case 10: op_set_verified(&w, &r); break;
+        case 12: op_verify_report(&w, &r); break;
+        case 13: op_gpu_owner(&w, &r); break;
         default: op_query(&w, &r); break;
         }
         FUZZ_ASSERT(ml_market_check(w.m) == GPURENT_OK, "after op %u: %s", ops, gpurent_last_error_message());
@@ -326,8 +484,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gpurent_market_stats_get(w.m, &st);
         uint32_t leased = 0;
         for (int i = 0; i < W_REQS; i++) leased += w.leased[i];
-        fprintf(stderr, "market_ops: %zu bytes: providers %u nodes %u requests %u leases %u (books %u) buckets %u\n",
-                size, st.providers, st.nodes, st.requests, st.leases, leased, w.m->bucket_live);
+        fprintf(stderr,
+                "market_ops: %zu bytes: providers %u nodes %u requests %u leases %u (books %u) buckets %u reports verified %u\n",
+                size, st.providers, st.nodes, st.requests, st.leases, leased, w.m->bucket_live, w.verified);
     }
     gpurent_market_free(w.m);
     return 0;
