@@ -45,7 +45,7 @@ def remove(p):
 def trust(p, tier, score):
     return [TRUST, p, tier, score]
 
-# verify_report: provider p's node nid against world report j; how 3 = as is,
+# verify_report: provider p's node nid against world report j; how 3 = as is (5..7: the report the node names),
 # 0 = incomplete, 1 = one GPU less, 2 = first UUID missing.
 def verify_report(p, nid, j, how=3):
     return [REPORT, p, j, how, nid]

@@ -328,7 +328,10 @@ class TrustStore(Handle):
         capi.trust_add(self.ptr, public_key, int(roles), not_before, not_after)
 
     def remove(self, public_key: bytes) -> None:
-        """Stop trusting a key (NotFoundError if it was not there)."""
+        """Stop trusting a key (NotFoundError if it was not there). A revoked
+        key that leaves stays revoked if it comes back; past
+        GPURENT_TRUST_MAX_KEYS such revocations of keys not in the store,
+        LimitError, and the revoked key stays in the store."""
         capi.trust_remove(self.ptr, public_key)
 
     def roles(self, public_key: bytes) -> Role:
@@ -336,7 +339,9 @@ class TrustStore(Handle):
         return Role(capi.trust_roles(self.ptr, public_key))
 
     def revoke(self, public_key: bytes) -> None:
-        """Revoke a key for the life of the store (idempotent)."""
+        """Revoke a key for the life of the store (idempotent); revokers'
+        revocations of it that waited for the key to join are dropped (their
+        revokers get their share back)."""
         capi.trust_revoke(self.ptr, public_key)
 
     def is_revoked(self, public_key: bytes) -> bool:

@@ -325,6 +325,43 @@ def test_apply_revocation(key, trust):
             trust.apply_revocation(stmt, T0 + 5)
 
 
+def test_operator_revocation_settles_pending_ones(key, trust):
+    """A revoker's revocation of a key not in the store waits; when the
+    operator revokes that key too, the waiting one can no longer matter and
+    goes (0.4.0 kept it: it used up the revoker's share, and the store's
+    snapshot was refused as corrupt). Every answer stays the same, through a
+    snapshot and after the revoker leaves."""
+    with gpurent.Key.from_seed(bytes([6]) * 32) as revoker, gpurent.Key.from_seed(bytes([9]) * 32) as absent:
+        trust.add(revoker.public_key, gpurent.Role.REVOKER)
+        rev = gpurent.Revocation(key=absent.public_key, revoked_at=T0, reason=gpurent.RevocationReason.COMPROMISED)
+        trust.apply_revocation(revoker.sign(rev.encode(), T0, T0 + DAY), T0)
+        assert trust.is_revoked(absent.public_key)
+        trust.revoke(absent.public_key)
+        assert trust.is_revoked(absent.public_key)
+        loaded, _ = gpurent.TrustStore.load(trust.save(1))
+        with loaded:
+            assert loaded.is_revoked(absent.public_key)
+            assert loaded.save(1) == trust.save(1)
+            loaded.remove(revoker.public_key)
+            assert loaded.is_revoked(absent.public_key)  # the operator's revocation stands
+            loaded.add(absent.public_key, gpurent.Role.PROVIDER)
+            assert loaded.is_revoked(absent.public_key)
+
+
+def test_revoked_key_cycles_keep_one_entry(key, trust):
+    """add, revoke, remove of one key, many times: it stays revoked and the
+    store's snapshot does not grow."""
+    with gpurent.Key.from_seed(bytes([11]) * 32) as k:
+        sizes = set()
+        for _ in range(50):
+            trust.add(k.public_key, gpurent.Role.PROVIDER)
+            trust.revoke(k.public_key)
+            trust.remove(k.public_key)
+            assert trust.is_revoked(k.public_key)
+            sizes.add(len(trust.save(1)))
+        assert len(sizes) == 1
+
+
 # ---- bulk ----
 
 def make_envelopes(key, n):
