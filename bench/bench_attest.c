@@ -1,7 +1,10 @@
 /* attest benchmark: envelope sign/verify of a 1 KiB payload beside raw
  * crypto_sign_detached / crypto_sign_verify_detached on the same payload
  * bytes, a k-of-n quorum check beside k single verifies, and bulk verify
- * scaling with threads. Rounds alternate the measured and the baseline loop
+ * scaling with threads, and the trust store's revocations of one key not in
+ * the store by many revokers beside as many revocations of distinct keys
+ * (the index is on the (key, revoker) pair, so the ratio stays near 1; it
+ * was quadratic in the revokers before). Rounds alternate the measured and the baseline loop
  * and the median per-op time is reported, to damp drift on a shared machine.
  *
  *   bench_attest              wall-clock figures and BENCH lines
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #include "gpurent.h"
+#include "attest/attest_internal.h" /* gr_trust_revoke_by: the store's part, without the signature */
 
 #define T0 1700000000ull
 #define PAYLOAD_BYTES 1024
@@ -210,6 +214,52 @@ static double bulk_rate(gpurent_trust *t, unsigned threads)
     return median(best, 5);
 }
 
+#define REVOKERS 8000
+#define REV_ROUNDS 5
+
+/* A key not in the store, distinct for each (round, i). */
+static void absent_key(uint32_t round, uint32_t i, uint8_t pk[32])
+{
+    memset(pk, 0xa5, 32);
+    memcpy(pk, &round, 4);
+    memcpy(pk + 4, &i, 4);
+}
+
+/* Median ns per revocation: REVOKERS revokers each revoke one key (the
+ * same for all: *one, else each its own: *distinct), every round with new
+ * keys. Each kind has its own store, so both grow (and rehash) alike. */
+static void bench_revocations(double *one, double *distinct)
+{
+    static uint8_t rk[REVOKERS][32];
+    gpurent_trust *t[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++)
+        if (gpurent_trust_new(&t[k], NULL) != GPURENT_OK) abort();
+    for (uint32_t i = 0; i < REVOKERS; i++) {
+        uint8_t seed[32] = {0x52};
+        memcpy(seed + 1, &i, 4);
+        gpurent_key *key = NULL;
+        if (gpurent_key_from_seed(&key, seed) != GPURENT_OK) abort();
+        gpurent_key_public(key, rk[i]);
+        gpurent_key_free(key);
+        for (int k = 0; k < 2; k++)
+            if (gpurent_trust_add(t[k], rk[i], GPURENT_ROLE_REVOKER, 0, 0) != GPURENT_OK) abort();
+    }
+    double per[2][REV_ROUNDS];
+    uint8_t pk[32];
+    for (uint32_t r = 0; r < REV_ROUNDS; r++)
+        for (int k = 0; k < 2; k++) {
+            double s = now_s();
+            for (uint32_t i = 0; i < REVOKERS; i++) {
+                absent_key(r, k ? i : 0, pk);
+                if (gr_trust_revoke_by(t[k], pk, rk[i]) != GPURENT_OK) abort();
+            }
+            per[k][r] = (now_s() - s) / REVOKERS;
+        }
+    *one = median(per[0], REV_ROUNDS);
+    *distinct = median(per[1], REV_ROUNDS);
+    for (int k = 0; k < 2; k++) gpurent_trust_free(t[k]);
+}
+
 int main(int argc, char **argv)
 {
     gpurent_trust *t = NULL;
@@ -242,6 +292,12 @@ int main(int argc, char **argv)
     bench_line("attest_quorum_3of5_verify_us", qv * 1e6, "us", "3x_single_envelope_verify_us", QK * sv * 1e6);
     bench_line("attest_bulk_verify_2t", r2, "ops/s", "bulk_verify_1t", r1);
     bench_line("attest_bulk_verify_4t", r4, "ops/s", "bulk_verify_1t", r1);
+    double rev_one, rev_distinct;
+    bench_revocations(&rev_one, &rev_distinct);
+    printf("# %d revokers revoking one key not in the store: %.0f ns each; each its own key: %.0f ns each\n",
+           REVOKERS, rev_one * 1e9, rev_distinct * 1e9);
+    bench_line("trust_revoke_one_key_8000_revokers_ns", rev_one * 1e9, "ns", "trust_revoke_distinct_keys_ns",
+               rev_distinct * 1e9);
     for (int i = 0; i < OPS; i++) gpurent_buf_free(&envs[i]), gpurent_buf_free(&qenvs[i]);
     for (int k = 0; k < QN; k++) gpurent_key_free(keys[k]);
     gpurent_trust_free(t);
