@@ -51,9 +51,11 @@ static uint32_t standing_home(const gpurent_trust *t, const gr_index *x, uint32_
     return home_of(t, x, t->revoked.ent[e].pk, 32);
 }
 
+_Static_assert(sizeof(gr_rev) == 64, "a revocation is pk || by, 64 bytes");
+
 static uint32_t pair_home(const gpurent_trust *t, const gr_index *x, uint32_t e)
 {
-    return home_of(t, x, t->pending.ent[e].r.pk, 64); /* pk || by */
+    return home_of(t, x, (const uint8_t *)&t->pending.ent[e].r, sizeof(gr_rev)); /* pk || by */
 }
 
 static uint32_t head_home(const gpurent_trust *t, const gr_index *x, uint32_t e)
@@ -101,8 +103,9 @@ static void index_clear(gpurent_trust *t, gr_index *x, uint32_t i, home_fn home)
     x->slot[i] = 0;
 }
 
-/* An index of at least twice `n` slots (a power of two) for n entries; 0
- * if it has that already, 1 if it was replaced by an empty one to refill. */
+/* An index of at least twice `n` slots (a power of two) for n entries:
+ * *rebuilt is 1 when it was replaced by an empty one, which the caller
+ * refills, 0 when it had the room already. */
 static int index_fit(gr_index *x, uint32_t n, int *rebuilt)
 {
     *rebuilt = 0;
@@ -118,10 +121,13 @@ static int index_fit(gr_index *x, uint32_t n, int *rebuilt)
     return GPURENT_OK;
 }
 
-/* Room for one more element of an array (doubling). */
+/* Room for one more element of an array (doubling). At most 2^30 entries,
+ * so the index sizes (twice that) fit in 32 bits; the per-revoker and key
+ * limits stop far below in any store that fits in memory. */
 static int array_room(void **arr, uint32_t *cap, uint32_t n, size_t size)
 {
     if (n < *cap) return GPURENT_OK;
+    if (*cap >= 1u << 30) return gr_fail(GPURENT_E_LIMIT, "trust store: %u revocations, the most one set holds", *cap);
     uint32_t c = *cap ? *cap * 2 : 16;
     void *p = gr_realloc(*arr, (size_t)c * size);
     if (!p) return gr_fail(GPURENT_E_NOMEM, "trust store: revocations");
