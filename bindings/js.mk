@@ -5,7 +5,8 @@
 #   make wasm        libsodium + msgpack-c (Debian sources, cached under
 #                    build/wasm/deps), then lib/ without lib/probe ->
 #                    bindings/js/dist/gpurent_wasm.mjs (wasm inlined)
-#   make check-js    node --test on bindings/js/test, then the chromium test
+#   make check-js    the wasm field arithmetic against libsodium's (check-js-fe),
+#                    node --test on bindings/js/test, then the chromium test
 #   make web         build, export the demo market, serve examples/web on loopback
 #   make bench-js    BENCH js_bundle_gz / js_envelope_verify / js_best_10k
 
@@ -27,11 +28,11 @@ WASM_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WASM_OPT) 
 # Every public call except the probe's, plus malloc/free for the glue.
 WASM_EXPORTS := $(WASM_BUILD)/exports.txt
 
-.PHONY: wasm wasm-deps check-js check-js-node check-js-browser web bench-js js-pack
+.PHONY: wasm wasm-deps check-js check-js-node check-js-fe check-js-browser web bench-js js-pack
 
 wasm: $(WASM_MJS)
 
-$(WASM_DEPS)/deps.stamp: $(JS_DIR)/wasm_deps.sh
+$(WASM_DEPS)/deps.stamp: $(JS_DIR)/wasm_deps.sh $(JS_DIR)/wasm/fe25519_wasm_simd.h
 	$(EM_ENV) bash $(JS_DIR)/wasm_deps.sh $(WASM_DEPS)
 wasm-deps: $(WASM_DEPS)/deps.stamp
 
@@ -53,8 +54,31 @@ $(WASM_MJS): $(WASM_OBJS) $(WASM_EXPORTS) bindings/js.mk
 	  -sALLOW_MEMORY_GROWTH=1 -sWASM_BIGINT=1 -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0 -sENVIRONMENT=web,worker,node -sFILESYSTEM=0 \
 	  -sEXPORTED_FUNCTIONS=@$(WASM_EXPORTS) -sEXPORTED_RUNTIME_METHODS=HEAPU8,UTF8ToString,stringToUTF8
 
-check-js-node: $(WASM_MJS)
+check-js-node: $(WASM_MJS) check-js-fe
 	cd $(JS_DIR) && node --test test/
+
+# The SIMD field multiplication of the wasm libsodium (bindings/js/wasm):
+# limb for limb against libsodium's own in WebAssembly, then the same
+# Ed25519 sign/verify cases in WebAssembly and natively (the system's
+# libsodium), whose lines must be equal. A few seconds.
+FE_CHECK_WASM := $(WASM_BUILD)/fe_check.cjs
+FE_CHECK_NATIVE := $(BUILD)/bindings/js/fe_check_native
+FE_CHECK_CASES := 3000
+$(FE_CHECK_WASM): $(JS_DIR)/wasm/fe_check.c $(WASM_DEPS)/deps.stamp
+	@mkdir -p $(dir $@)
+	$(EM_ENV) $(EMCC) -O2 -msimd128 -fno-vectorize -fno-slp-vectorize $(WARN) -Wno-unused-function -Wno-missing-prototypes $(WERROR) \
+	  -DSODIUM_STATIC -DNATIVE_LITTLE_ENDIAN -DCONFIGURED=1 \
+	  -I$(WASM_DEPS)/include -I$(WASM_DEPS)/include/sodium -o $@ $< $(WASM_DEPS)/lib/libsodium.a \
+	  -sSINGLE_FILE=1 -sENVIRONMENT=node
+$(FE_CHECK_NATIVE): $(JS_DIR)/wasm/fe_check.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(DEP_LIBS)
+check-js-fe: $(FE_CHECK_WASM) $(FE_CHECK_NATIVE)
+	@w="$$(node $(FE_CHECK_WASM) $(FE_CHECK_CASES))" || { echo "$$w"; echo "check-js-fe: FAILED (wasm)"; exit 1; }; \
+	n="$$($(FE_CHECK_NATIVE) $(FE_CHECK_CASES))" || { echo "check-js-fe: FAILED (native)"; exit 1; }; \
+	echo "$$w"; echo "native: $$n"; \
+	if [ "$$(echo "$$w" | grep '^verify ')" = "$$n" ]; then echo "check-js-fe: ok"; \
+	else echo "check-js-fe: FAILED, wasm and native Ed25519 differ"; exit 1; fi
 
 # The browser test runs when chromium is installed (make deps installs it);
 # it leaves build/web-test/marketplace.png.

@@ -15,7 +15,10 @@ OUT=$(cd "$OUT" && pwd)
 STAMP="$OUT/deps.stamp"
 # The stamp holds this script's digest: a changed recipe rebuilds, the same
 # one only refreshes the stamp (make compares its time with the script's).
-ME=$(sha256sum "$0" | cut -c1-64)
+# The field multiplication for WebAssembly SIMD (see the header) is part of
+# the recipe: its digest joins the script's.
+FE_SIMD="$(cd "$(dirname "$0")" && pwd)/wasm/fe25519_wasm_simd.h"
+ME=$(cat "$0" "$FE_SIMD" | sha256sum | cut -c1-64)
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$ME" ]; then touch "$STAMP"; exit 0; fi
 
 : "${EMCC:=emcc}"
@@ -53,16 +56,39 @@ msgpack_dir=$(find "$OUT/src" -maxdepth 1 -type d -name 'msgpack-c-*' | head -1)
 # would need autotools), so its C files are compiled directly, as the MSVC
 # project does: version.h from its template, no asm, no SIMD (the x86 files
 # compile to nothing without their HAVE_* macros), randombytes through
-# emscripten's own path (crypto.getRandomValues / node's crypto).
+# emscripten's own path (crypto.getRandomValues / node's crypto). The
+# Ed25519 files use WebAssembly SIMD for the field multiplication below
+# (Chrome 91, Firefox 89, Safari 16.4, Node 16.4 and later).
 sinc="$sodium_dir/src/libsodium/include"
 sed -e 's/@VERSION@/1.0.18/' -e 's/@SODIUM_LIBRARY_VERSION_MAJOR@/10/' \
     -e 's/@SODIUM_LIBRARY_VERSION_MINOR@/3/' -e 's/@SODIUM_LIBRARY_MINIMAL_DEF@//' \
     "$sinc/sodium/version.h.in" > "$sinc/sodium/version.h"
+# Ed25519's field multiplication, addition and subtraction (fe_25_5: wasm32
+# has no 64x64->128 multiply) become the SIMD128 ones of
+# bindings/js/wasm/fe25519_wasm_simd.h, bit-identical to libsodium's, which
+# stay beside them as fe25519_*_ref (make check-js compares them). Nothing else changes: curve,
+# scalar and verification code are libsodium's own.
+fe_h="$sinc/sodium/private/ed25519_ref10_fe_25_5.h"
+for fn in mul add sub; do
+  fe_args='(fe25519 h, const fe25519 f, const fe25519 g)'
+  [ "$(grep -cF "fe25519_$fn$fe_args" "$fe_h")" = 1 ] && [ "$(grep -c "fe25519_$fn(" "$fe_h")" = 1 ] || {
+    echo "wasm_deps: $fe_h is not the fe25519_$fn this recipe expects" >&2; exit 1; }
+  sed -i "s/^fe25519_$fn(fe25519 h, const fe25519 f, const fe25519 g)\$/fe25519_${fn}_ref(fe25519 h, const fe25519 f, const fe25519 g)/" "$fe_h"
+  grep -q "^fe25519_${fn}_ref(" "$fe_h" || { echo "wasm_deps: renaming fe25519_$fn failed" >&2; exit 1; }
+done
+printf '\n#include "fe25519_wasm_simd.h"\n' >> "$fe_h"
+cp "$FE_SIMD" "$sinc/sodium/private/"
+# SIMD128 only for the files that include the field arithmetic, and with
+# clang's autovectorisers off: the intrinsics above are the only SIMD code.
+# (Debian's clang 14 vectorised a loop that truncates 64-bit values to bytes
+# into wrong code, found by fe_check.c's own generator: nothing is left to it.)
+SIMD_CFLAGS="-msimd128 -fno-vectorize -fno-slp-vectorize"
 mkdir -p "$OUT/obj/sodium"
 find "$sodium_dir/src/libsodium" -name '*.c' | sort | \
   xargs -P "$JOBS" -I{} sh -c 'o="$1/obj/sodium/$(echo "$2" | sed "s|.*/src/libsodium/||; s|/|_|g; s|\.c$|.o|")"; \
-    "$3" -O2 -DSODIUM_STATIC -DNATIVE_LITTLE_ENDIAN -DCONFIGURED=1 -I"$4" -I"$4/sodium" -c "$2" -o "$o"' \
-    _ "$OUT" {} "$EMCC" "$sinc"
+    simd=; if grep -q "ed25519_ref10\.h" "$2"; then simd="$5"; fi; \
+    "$3" -O2 $simd -DSODIUM_STATIC -DNATIVE_LITTLE_ENDIAN -DCONFIGURED=1 -I"$4" -I"$4/sodium" -c "$2" -o "$o"' \
+    _ "$OUT" {} "$EMCC" "$sinc" "$SIMD_CFLAGS"
 rm -f "$OUT/lib/libsodium.a"
 emar rcs "$OUT/lib/libsodium.a" "$OUT/obj/sodium"/*.o
 cp -r "$sinc/." "$OUT/include/"
