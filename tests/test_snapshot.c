@@ -518,7 +518,7 @@ static void test_trust_version_1(void **state)
 static void test_tier_chunks(void **state)
 {
     (void)state;
-    uint32_t np = under_valgrind() ? 3000 : 6000;
+    uint32_t np = under_valgrind() ? 4000 : 6000;
     gpurent_tier_engine *e = small_engine(np, 1), *x = NULL;
     gpurent_buf b = {0}, again = {0};
     assert_int_equal(gpurent_tier_save(e, 3, &b), GPURENT_OK);
