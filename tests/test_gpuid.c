@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "gpurent.h"
+#include "core/snap_internal.h"
 #include "match/match_internal.h"
 
 /* A node of `count` H100s whose GPU UUID is 16 bytes of `uuid_byte` (0 = none). */
@@ -468,7 +469,7 @@ static void test_snapshot_keeps_claims(void **state)
         if (!memcmp(b.data + i, u21, 16)) at = b.data + i;
     assert_non_null(at);
     memcpy(at, u12, 16);
-    crypto_generichash(b.data + b.len - 32, 32, b.data, b.len - 32, NULL, 0);
+    gr_snap_seal(b.data, b.len);
     assert_int_equal(gpurent_market_load(&back, b.data, b.len, NULL, NULL), GPURENT_E_SNAPSHOT_CORRUPT);
     assert_null(back);
     gpurent_buf_free(&b);
@@ -476,9 +477,9 @@ static void test_snapshot_keeps_claims(void **state)
     gpurent_market_free(m);
 }
 
-/* A version 1 snapshot (before the claims section) still loads, with no
- * claims: the version 2 body of a market without UUIDs less its claims
- * section (16 zero bytes and a 0 count per node). */
+/* A version 1 snapshot (before the claims section, whole-file checksum)
+ * still loads, with no claims: the version 3 body of a market without UUIDs
+ * less its claims section (16 zero bytes and a 0 count per node). */
 static void test_snapshot_version_1(void **state)
 {
     (void)state;
@@ -487,7 +488,7 @@ static void test_snapshot_version_1(void **state)
     assert_int_equal(put1(m, 0xbb, 1, "b1", 0), GPURENT_OK);
     gpurent_buf b = {NULL, 0};
     assert_int_equal(gpurent_market_save(m, 5, &b), GPURENT_OK);
-    assert_int_equal(b.data[12], 2);
+    assert_int_equal(b.data[12], 3);
     size_t body = b.len - 64 - 32, v1_body = body - 2 * 17;
     uint8_t *v1 = malloc(64 + v1_body + 32);
     assert_non_null(v1);
@@ -499,7 +500,7 @@ static void test_snapshot_version_1(void **state)
     gpurent_buf again = {NULL, 0};
     assert_int_equal(gpurent_market_save(back, 5, &again), GPURENT_OK);
     assert_int_equal(again.len, b.len);
-    assert_memory_equal(again.data, b.data, b.len); /* saved again as version 2 */
+    assert_memory_equal(again.data, b.data, b.len); /* saved again as version 3 */
     gpurent_buf_free(&again);
     gpurent_market_free(back);
     back = NULL;

@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "gpurent.h"
+#include "core/snap_internal.h"
 
 #define ERA0 20000u
 #define DAY 86400u
@@ -301,10 +302,9 @@ static gpurent_tier_engine *small_engine(uint32_t np, uint32_t eras)
     return e;
 }
 
-static void reseal(gpurent_buf *b)
-{
-    crypto_generichash(b->data + b->len - 32, 32, b->data, b->len - 32, NULL, 0);
-}
+/* The checksum redone for the header's kind and version (the tree for the
+ * current versions, lib/core/snapshot.c). */
+static void reseal(gpurent_buf *b) { gr_snap_seal(b->data, b->len); }
 
 static void refuse(const uint8_t *d, size_t n, const gpurent_tier_options *expect, int want, const char *detail)
 {
@@ -318,6 +318,229 @@ static void refuse(const uint8_t *d, size_t n, const gpurent_tier_options *expec
     assert_int_equal(seq, 99);
     if (detail && !strstr(gpurent_last_error_message(), detail))
         fail_msg("detail '%s' lacks '%s'", gpurent_last_error_message(), detail);
+}
+
+/* ---------- the container's tree checksum (lib/core/snapshot.c) ---------- */
+
+/* The tree as docs/wire-format.md defines it, computed here independently:
+ * BLAKE2b-256 of the 64 header bytes and of each 1 MiB body chunk's
+ * BLAKE2b-256, in order. */
+static void tree_sum(const uint8_t *d, size_t len, uint8_t out[32])
+{
+    size_t body = len - 64 - 32;
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, d, 64);
+    for (size_t off = 0; off < body; off += (size_t)1 << 20) {
+        size_t n = body - off < ((size_t)1 << 20) ? body - off : ((size_t)1 << 20);
+        uint8_t c[32];
+        crypto_generichash(c, 32, d + 64 + off, n, NULL, 0);
+        crypto_generichash_update(&st, c, 32);
+    }
+    crypto_generichash_final(&st, out, 32);
+}
+
+/* A container of kind tier at `version` whose body is `blen` pattern bytes. */
+static gpurent_buf container(uint32_t version, size_t blen)
+{
+    uint8_t params[32];
+    memset(params, 7, sizeof params);
+    gr_bytes w;
+    gr_snap_begin(&w, GR_SNAP_TIER, version, params, 42, blen);
+    uint8_t *p = blen ? gr_put_room(&w, blen) : NULL;
+    assert_true(p || !blen);
+    for (size_t i = 0; i < blen; i++) p[i] = (uint8_t)((i * 2654435761u) >> 13);
+    gpurent_buf b = {0};
+    assert_int_equal(gr_snap_finish(&w, &b), GPURENT_OK);
+    return b;
+}
+
+/* Open `b` as the loaders do (the checksum maybe on a second thread while
+ * the body is read) and read the body through: the status. */
+static int open_async(const gpurent_buf *b)
+{
+    gr_snap_header h;
+    gr_snap_reader r;
+    gr_snap_verify v;
+    int rc = gr_snap_open_async(b->data, b->len, GR_SNAP_TIER, 2, NULL, "test", &h, &r, &v);
+    if (rc) return rc;
+    gr_get_raw(&r, gr_get_left(&r));
+    return gr_snap_verify_end(&v, gr_snap_done(&r, "test"));
+}
+
+static void test_tree_checksum(void **state)
+{
+    (void)state;
+    const size_t C = (size_t)1 << 20;
+    const size_t sizes[] = {0, 1, C - 1, C, C + 1, 3 * C + C / 2, 5 * C};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        gpurent_buf b = container(GR_SNAP_TREE_TIER, sizes[k]), n = {0};
+        uint8_t want[32];
+        tree_sum(b.data, b.len, want);
+        assert_memory_equal(b.data + b.len - 32, want, 32);
+        /* the same bytes with no worker thread (as when pthread_create fails) */
+        gr_snap_test_no_worker = 1;
+        n = container(GR_SNAP_TREE_TIER, sizes[k]);
+        assert_int_equal(open_async(&n), GPURENT_OK);
+        gr_snap_test_no_worker = 0;
+        assert_int_equal(n.len, b.len);
+        assert_memory_equal(n.data, b.data, b.len);
+        gpurent_buf_free(&n);
+        assert_int_equal(open_async(&b), GPURENT_OK);
+        /* a flipped byte in the header, in the first, a middle and the last
+         * chunk, or in the checksum: refused, with and without the worker */
+        size_t body = sizes[k], at[] = {50, 64, 64 + body / 2, 64 + body - 1, b.len - 1};
+        for (size_t j = 0; j < sizeof at / sizeof *at; j++) {
+            if (j >= 1 && j <= 3 && body == 0) continue; /* no chunk */
+            for (int nw = 0; nw < 2; nw++) {
+                gr_snap_test_no_worker = nw;
+                b.data[at[j]] ^= 0x20;
+                assert_int_equal(open_async(&b), GPURENT_E_SNAPSHOT_CORRUPT);
+                assert_non_null(strstr(gpurent_last_error_message(), "checksum does not match"));
+                gr_snap_header h;
+                gr_snap_reader r;
+                assert_int_equal(gr_snap_open(b.data, b.len, GR_SNAP_TIER, 2, NULL, "test", &h, &r),
+                                 GPURENT_E_SNAPSHOT_CORRUPT);
+                b.data[at[j]] ^= 0x20;
+            }
+            gr_snap_test_no_worker = 0;
+        }
+        /* other parameters: PARAMS when the checksum holds, CORRUPT when not */
+        uint8_t other[32] = {0};
+        gr_snap_header h;
+        gr_snap_reader r;
+        gr_snap_verify v;
+        assert_int_equal(gr_snap_open_async(b.data, b.len, GR_SNAP_TIER, 2, other, "test", &h, &r, &v),
+                         GPURENT_E_SNAPSHOT_PARAMS);
+        b.data[b.len - 1] ^= 1;
+        assert_int_equal(gr_snap_open_async(b.data, b.len, GR_SNAP_TIER, 2, other, "test", &h, &r, &v),
+                         GPURENT_E_SNAPSHOT_CORRUPT);
+        b.data[b.len - 1] ^= 1;
+        /* the same container at version 1: the whole-file checksum */
+        gpurent_buf old = container(1, sizes[k]);
+        crypto_generichash(want, 32, old.data, old.len - 32, NULL, 0);
+        assert_memory_equal(old.data + old.len - 32, want, 32);
+        assert_int_equal(open_async(&old), GPURENT_OK);
+        gpurent_buf_free(&old);
+        gpurent_buf_free(&b);
+    }
+    /* to a file: the checksum computed while the body is written is the same;
+     * a write that fails (no such folder) stops and joins the worker */
+    char dir[] = "/tmp/gpurent-tree-XXXXXX", path[128];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/c.snap", dir);
+    for (int nw = 0; nw < 2; nw++) {
+        gr_snap_test_no_worker = nw;
+        gpurent_buf b = container(GR_SNAP_TREE_TIER, 3 * C + 5), f = {0};
+        uint8_t params[32];
+        memset(params, 7, sizeof params);
+        gr_bytes w;
+        gr_snap_begin(&w, GR_SNAP_TIER, GR_SNAP_TREE_TIER, params, 42, 0);
+        gr_put_raw(&w, b.data + 64, b.len - 96);
+        assert_int_equal(gr_snap_finish_file(&w, path, "test"), GPURENT_OK);
+        assert_int_equal(gr_file_read(path, 1u << 30, &f, "test"), GPURENT_OK);
+        assert_int_equal(f.len, b.len);
+        assert_memory_equal(f.data, b.data, b.len);
+        gr_snap_begin(&w, GR_SNAP_TIER, GR_SNAP_TREE_TIER, params, 42, 0);
+        gr_put_raw(&w, b.data + 64, b.len - 96);
+        assert_int_equal(gr_snap_finish_file(&w, "/nonexistent-gpurent/x.snap", "test"), GPURENT_E_IO);
+        gpurent_buf_free(&f);
+        gpurent_buf_free(&b);
+    }
+    gr_snap_test_no_worker = 0;
+    unlink(path);
+    rmdir(dir);
+}
+
+/* A tier snapshot of version 1 (the whole-file checksum, the same body)
+ * loads, and saves again as the current version, byte for byte. */
+static void test_tier_version_1(void **state)
+{
+    (void)state;
+    gpurent_tier_engine *e = small_engine(under_valgrind() ? 12 : 40, 6), *x = NULL;
+    gpurent_buf b = {0}, again = {0};
+    assert_int_equal(gpurent_tier_save(e, 77, &b), GPURENT_OK);
+    assert_int_equal(b.data[12], 2);
+    uint8_t *v1 = malloc(b.len);
+    memcpy(v1, b.data, b.len);
+    v1[12] = 1;
+    crypto_generichash(v1 + b.len - 32, 32, v1, b.len - 32, NULL, 0);
+    uint64_t seq = 0;
+    assert_int_equal(gpurent_tier_load(&x, v1, b.len, NULL, &seq), GPURENT_OK);
+    assert_int_equal(seq, 77);
+    assert_int_equal(gpurent_tier_save(x, 77, &again), GPURENT_OK);
+    assert_int_equal(again.len, b.len);
+    assert_memory_equal(again.data, b.data, b.len);
+    gpurent_tier_engine_free(x);
+    x = NULL;
+    /* a version 1 file sealed with the tree, or the current one with the
+     * whole-file checksum: refused */
+    tree_sum(v1, b.len, v1 + b.len - 32);
+    refuse(v1, b.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "checksum does not match");
+    memcpy(v1, b.data, b.len);
+    crypto_generichash(v1 + b.len - 32, 32, v1, b.len - 32, NULL, 0);
+    refuse(v1, b.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "checksum does not match");
+    free(v1);
+    gpurent_buf_free(&again);
+    gpurent_buf_free(&b);
+    gpurent_tier_engine_free(e);
+}
+
+/* A trust snapshot of version 1 (the whole-file checksum) loads and saves
+ * again as the current version, byte for byte. */
+static void test_trust_version_1(void **state)
+{
+    (void)state;
+    gpurent_trust_options o = GPURENT_TRUST_OPTIONS_INIT;
+    o.replay_capacity = 8;
+    gpurent_trust *t = NULL, *x = NULL;
+    assert_int_equal(gpurent_trust_new(&t, &o), GPURENT_OK);
+    gpurent_buf b = {0}, again = {0};
+    assert_int_equal(gpurent_trust_save(t, 9, &b), GPURENT_OK);
+    assert_int_equal(b.data[12], 2);
+    b.data[12] = 1;
+    assert_int_equal(gpurent_trust_load(&x, b.data, b.len, NULL, NULL), GPURENT_E_SNAPSHOT_CORRUPT);
+    crypto_generichash(b.data + b.len - 32, 32, b.data, b.len - 32, NULL, 0);
+    assert_int_equal(gpurent_trust_load(&x, b.data, b.len, NULL, NULL), GPURENT_OK);
+    assert_int_equal(gpurent_trust_save(x, 9, &again), GPURENT_OK);
+    b.data[12] = 2;
+    gr_snap_seal(b.data, b.len);
+    assert_int_equal(again.len, b.len);
+    assert_memory_equal(again.data, b.data, b.len);
+    gpurent_buf_free(&again);
+    gpurent_buf_free(&b);
+    gpurent_trust_free(x);
+    gpurent_trust_free(t);
+}
+
+/* A tier snapshot of several chunks loads with its checksum on a second
+ * thread or not, and a flipped byte in any chunk is refused either way. */
+static void test_tier_chunks(void **state)
+{
+    (void)state;
+    uint32_t np = under_valgrind() ? 4000 : 6000;
+    gpurent_tier_engine *e = small_engine(np, 1), *x = NULL;
+    gpurent_buf b = {0}, again = {0};
+    assert_int_equal(gpurent_tier_save(e, 3, &b), GPURENT_OK);
+    assert_true(b.len > 3 * ((size_t)1 << 20) + 96); /* a worker thread is started for it */
+    for (int nw = 0; nw < 2; nw++) {
+        gr_snap_test_no_worker = nw;
+        assert_int_equal(gpurent_tier_load(&x, b.data, b.len, NULL, NULL), GPURENT_OK);
+        assert_int_equal(gpurent_tier_save(x, 3, &again), GPURENT_OK);
+        assert_int_equal(again.len, b.len);
+        assert_memory_equal(again.data, b.data, b.len);
+        gpurent_buf_free(&again);
+        gpurent_tier_engine_free(x);
+        x = NULL;
+        for (size_t at = 64 + 12345; at < b.len - 32; at += ((size_t)1 << 20) - 777) {
+            b.data[at] ^= 0x08;
+            refuse(b.data, b.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, NULL);
+            b.data[at] ^= 0x08;
+        }
+    }
+    gr_snap_test_no_worker = 0;
+    gpurent_buf_free(&b);
+    gpurent_tier_engine_free(e);
 }
 
 /* Offset of provider i's key in a tier snapshot. */
@@ -367,8 +590,8 @@ static void test_tier_refusals(void **state)
     refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_KIND, "snapshot of kind 2, expected 1");
     /* newer format */
     FRESH();
-    c.data[12] = 2;
-    refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_VERSION, "format version 2");
+    c.data[12] = 3;
+    refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_VERSION, "format version 3");
     /* other parameters */
     gpurent_tier_options other = tier_opts();
     other.window_eras = 20;
@@ -740,6 +963,10 @@ static void test_trust_side_by_side(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tree_checksum),
+        cmocka_unit_test(test_tier_version_1),
+        cmocka_unit_test(test_tier_chunks),
+        cmocka_unit_test(test_trust_version_1),
         cmocka_unit_test(test_tier_refusals),
         cmocka_unit_test(test_tier_files),
         cmocka_unit_test(test_sigkill_writer),

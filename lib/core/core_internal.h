@@ -62,13 +62,14 @@ int gr_bytes_finish(gr_bytes *b, gpurent_buf *out);
  * or linked to it (not replace: GPURENT_E_EXISTS when anything is there),
  * then the folder fsynced. `what` names the file in failure details. */
 int gr_file_write_atomic(const char *path, const uint8_t *data, size_t len, int replace, const char *what);
-/* Computes the `tail` bytes at `out` from the `len` bytes before them. */
-typedef void (*gr_tail_fn)(const uint8_t *data, size_t len, uint8_t *out);
+/* Computes the `tail` bytes at `out` from the `len` bytes before them
+ * (`ctx` is the caller's). */
+typedef void (*gr_tail_fn)(void *ctx, const uint8_t *data, size_t len, uint8_t *out);
 /* gr_file_write_atomic whose last `tail` bytes `fill` computes once the
  * rest is written and on its way to the disk (a checksum overlaps the
  * disk's work); `data` holds room for them. */
-int gr_file_write_atomic_tail(const char *path, uint8_t *data, size_t len, size_t tail, gr_tail_fn fill, int replace,
-                              const char *what);
+int gr_file_write_atomic_tail(const char *path, uint8_t *data, size_t len, size_t tail, gr_tail_fn fill, void *ctx,
+                              int replace, const char *what);
 /* Read a whole regular file of at most `max` bytes (GPURENT_E_LIMIT above)
  * into `out` (free with gpurent_buf_free). */
 int gr_file_read(const char *path, size_t max, gpurent_buf *out, const char *what);

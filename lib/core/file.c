@@ -77,17 +77,34 @@ static int fsync_dir(const char *dir)
     return rc;
 }
 
-/* Ask the kernel to start writing the file's dirty pages back now, without
- * waiting: the disk works while the caller computes the tail, and the
- * fsync that follows finds little left to do. A hint: errors are ignored. */
-static void start_writeback(int fd)
+/* Ask the kernel to start writing the file's dirty pages from `off` on back
+ * now, without waiting: the disk works while the caller writes the rest or
+ * computes the tail, and the fsync that follows finds little left to do. A
+ * hint: errors are ignored. */
+static void start_writeback(int fd, size_t off)
 {
 #if defined(__linux__) && !defined(__EMSCRIPTEN__) && defined(SYNC_FILE_RANGE_WRITE)
     /* (emscripten's libc declares it but does not define it) */
-    (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    (void)sync_file_range(fd, (off_t)off, 0, SYNC_FILE_RANGE_WRITE);
 #else
     (void)fd;
+    (void)off;
 #endif
+}
+
+/* write_all in pieces of WB_STEP bytes, the writeback of each started as
+ * soon as it is in the page cache (the disk starts on the first piece, not
+ * once everything is copied). */
+#define WB_STEP ((size_t)8 << 20)
+static int write_all_wb(int fd, const uint8_t *p, size_t n)
+{
+    for (size_t off = 0; off < n;) {
+        size_t k = n - off < WB_STEP ? n - off : WB_STEP;
+        if (write_all(fd, p + off, k) != 0) return -1;
+        start_writeback(fd, off);
+        off += k;
+    }
+    return 0;
 }
 
 /* Write to a fresh temporary file, fsync, then put it in place: rename()
@@ -96,8 +113,8 @@ static void start_writeback(int fd)
  * anything there, a dangling symlink included); then fsync the folder.
  * With `fill`, the last `tail` bytes are computed by it after the rest is
  * written and its writeback started (a checksum over the rest). */
-int gr_file_write_atomic_tail(const char *path, uint8_t *data, size_t len, size_t tail, gr_tail_fn fill, int replace,
-                              const char *what)
+int gr_file_write_atomic_tail(const char *path, uint8_t *data, size_t len, size_t tail, gr_tail_fn fill, void *ctx,
+                              int replace, const char *what)
 {
     char tmp[PATH_CAP + 32], dir[PATH_CAP];
     if (!path) return gr_fail(GPURENT_E_INVALID_ARG, "%s: path is NULL", what);
@@ -106,10 +123,9 @@ int gr_file_write_atomic_tail(const char *path, uint8_t *data, size_t len, size_
     if (rc) return rc;
     if (!fill || tail > len) tail = 0;
     int fd = open_temp(path, tmp, sizeof tmp, dir, sizeof dir);
-    int bad = fd < 0 || write_all(fd, data, len - tail) != 0;
+    int bad = fd < 0 || write_all_wb(fd, data, len - tail) != 0;
     if (!bad && tail) {
-        start_writeback(fd);
-        fill(data, len - tail, data + len - tail);
+        fill(ctx, data, len - tail, data + len - tail);
         bad = write_all(fd, data + len - tail, tail) != 0;
     }
     bad = bad || fsync(fd) != 0;
@@ -135,7 +151,7 @@ int gr_file_write_atomic_tail(const char *path, uint8_t *data, size_t len, size_
 
 int gr_file_write_atomic(const char *path, const uint8_t *data, size_t len, int replace, const char *what)
 {
-    return gr_file_write_atomic_tail(path, (uint8_t *)data, len, 0, NULL, replace, what);
+    return gr_file_write_atomic_tail(path, (uint8_t *)data, len, 0, NULL, NULL, replace, what);
 }
 
 void gr_mem_large(void *p, size_t n)

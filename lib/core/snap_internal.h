@@ -8,7 +8,11 @@
  *   48  8  last input sequence the state reflects (the embedder's)
  *   56  8  body length B
  *   64  B  body (the kind's own layout)
- * 64+B 32  BLAKE2b-256 of bytes 0 .. 64+B-1
+ * 64+B 32  checksum: the tree (the current version of every kind,
+ *           GR_SNAP_TREE_*): BLAKE2b-256 of bytes 0..63 followed by the
+ *           BLAKE2b-256 of each GR_SNAP_CHUNK bytes of the body in order
+ *           (the last chunk shorter, none for an empty body); before
+ *           (older versions): BLAKE2b-256 of bytes 0 .. 64+B-1
  *
  * A body is a sequence of fixed-width fields in an order the kind defines,
  * so each state has exactly one encoding. */
@@ -22,6 +26,12 @@
 #define GR_SNAP_HEADER 64u
 #define GR_SNAP_SUM 32u
 enum { GR_SNAP_TIER = 1, GR_SNAP_MARKET = 2, GR_SNAP_TRUST = 3 };
+/* The first version of each kind with the tree checksum. */
+#define GR_SNAP_TREE_TIER 2u
+#define GR_SNAP_TREE_MARKET 3u
+#define GR_SNAP_TREE_TRUST 2u
+/* The tree checksum's chunk (1 MiB). */
+#define GR_SNAP_CHUNK ((size_t)1 << 20)
 
 /* Largest snapshot file a *_load_file reads (16 GiB). */
 #define GR_SNAP_FILE_MAX (1ull << 34)
@@ -86,6 +96,16 @@ static inline void gr_put_raw(gr_bytes *b, const void *d, size_t n)
     if (p) memcpy(p, d, n);
 }
 
+/* Tests only: nonzero, the tree checksum never starts a worker thread (as
+ * when pthread_create fails); the bytes must not change. */
+extern int gr_snap_test_no_worker;
+/* 1 when snapshots of `kind` at `version` carry the tree checksum. */
+int gr_snap_is_tree(uint32_t kind, uint32_t version);
+/* Compute the checksum of a whole snapshot (header, body and room for the
+ * checksum, `len` bytes) into its last 32 bytes, as its header's kind and
+ * version define it. For tests and fuzzers that rewrite a snapshot. */
+void gr_snap_seal(uint8_t *data, size_t len);
+
 /* ---- reading: open (header, length, checksum), get fields, done ---- */
 typedef struct gr_snap_reader {
     const uint8_t *p, *end;
@@ -99,6 +119,26 @@ typedef struct gr_snap_reader {
  * NULL (SNAPSHOT_PARAMS). `what` names the snapshot in details. */
 int gr_snap_open(const uint8_t *data, size_t len, uint32_t kind, uint32_t version_max, const uint8_t *expect_params,
                  const char *what, gr_snap_header *h, gr_snap_reader *r);
+
+/* gr_snap_open whose checksum may still be in the works when it returns
+ * OK (a tree checksum of a large body: a second thread hashes the chunks
+ * while the caller decodes them; the decoder must be as careful as if
+ * there were no checksum, which it is, the fuzzers see to that). Every
+ * OK must be followed by gr_snap_verify_end, whatever the decoding gave,
+ * and a failure there refuses the snapshot. */
+typedef struct gr_snap_tree gr_snap_tree;
+typedef struct gr_snap_verify {
+    gr_snap_tree *tree; /* NULL: everything was checked in open */
+    const uint8_t *sum;
+    const char *what;
+} gr_snap_verify;
+int gr_snap_open_async(const uint8_t *data, size_t len, uint32_t kind, uint32_t version_max,
+                       const uint8_t *expect_params, const char *what, gr_snap_header *h, gr_snap_reader *r,
+                       gr_snap_verify *v);
+/* Finish the checksum of gr_snap_open_async (helping with the chunks left):
+ * SNAPSHOT_CORRUPT when it does not match (over `rc`), else `rc` (the
+ * decoding's status). */
+int gr_snap_verify_end(gr_snap_verify *v, int rc);
 
 static inline const uint8_t *gr_get_raw(gr_snap_reader *r, size_t n)
 {

@@ -39,8 +39,10 @@
 #include "../wire/mp_internal.h"
 #include "match_internal.h"
 
-/* 2 added the GPU claims section (gpuid.c); version 1 loads with none. */
-#define SNAP_VERSION 2u
+/* 2 added the GPU claims section (gpuid.c); version 1 loads with none.
+ * 3: the tree checksum (lib/core/snapshot.c), the body as in 2. */
+#define SNAP_VERSION 3u
+_Static_assert(SNAP_VERSION >= GR_SNAP_TREE_MARKET, "the current version has the tree checksum");
 #define WHAT "market snapshot"
 #define BAD(...) gr_fail(GPURENT_E_SNAPSHOT_CORRUPT, WHAT ": " __VA_ARGS__)
 /* BAD with the detail of the failure just reported appended (copied first:
@@ -526,6 +528,8 @@ static int rebuild_derived(gpurent_market *m)
     return ml_index_link_all(m);
 }
 
+static int load_body(gr_snap_reader *rp, const gr_snap_header *hp, gpurent_market **out);
+
 GPURENT_API gpurent_status gpurent_market_load(gpurent_market **out, const uint8_t *data, size_t len,
                                                const gpurent_match_options *expect, uint64_t *input_seq)
 {
@@ -537,7 +541,29 @@ GPURENT_API gpurent_status gpurent_market_load(gpurent_market **out, const uint8
     if (expect && (rc = gpurent_match_options_digest(expect, want))) return rc;
     gr_snap_header h;
     gr_snap_reader r;
-    if ((rc = gr_snap_open(data, len, GR_SNAP_MARKET, SNAP_VERSION, expect ? want : NULL, WHAT, &h, &r))) return rc;
+    gr_snap_verify v;
+    if ((rc = gr_snap_open_async(data, len, GR_SNAP_MARKET, SNAP_VERSION, expect ? want : NULL, WHAT, &h, &r, &v)))
+        return rc;
+    /* the body decodes while its checksum is computed */
+    gpurent_market *m = NULL;
+    rc = gr_snap_verify_end(&v, load_body(&r, &h, &m));
+    if (rc) {
+        gpurent_market_free(m);
+        return rc;
+    }
+    if (input_seq) *input_seq = h.input_seq;
+    *out = m;
+    return GPURENT_OK;
+}
+
+/* The body after the container's checks: the market it holds into *out
+ * (NULL on failure). */
+static int load_body(gr_snap_reader *rp, const gr_snap_header *hp, gpurent_market **out)
+{
+    gr_snap_reader r = *rp;
+    const gr_snap_header h = *hp;
+    int rc;
+    *out = NULL;
     gpurent_match_options o;
     get_options(&r, &o);
     const uint8_t *seed = gr_get_raw(&r, 32);
@@ -572,7 +598,6 @@ GPURENT_API gpurent_status gpurent_market_load(gpurent_market **out, const uint8
         gpurent_market_free(m);
         return rc;
     }
-    if (input_seq) *input_seq = h.input_seq;
     *out = m;
     return GPURENT_OK;
 }

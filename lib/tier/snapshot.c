@@ -14,7 +14,10 @@
 #include "../core/snap_internal.h"
 #include "tier_internal.h"
 
-#define SNAP_VERSION 1u
+/* 2: the tree checksum (lib/core/snapshot.c); version 1 (the whole-file
+ * checksum, the same body) still loads. */
+#define SNAP_VERSION 2u
+_Static_assert(SNAP_VERSION >= GR_SNAP_TREE_TIER, "the current version has the tree checksum");
 #define WHAT "tier snapshot"
 #define BAD(...) gr_fail(GPURENT_E_SNAPSHOT_CORRUPT, WHAT ": " __VA_ARGS__)
 
@@ -416,8 +419,14 @@ GPURENT_API gpurent_status gpurent_tier_load(gpurent_tier_engine **out, const ui
     }
     gr_snap_header h;
     gr_snap_reader r;
-    rc = gr_snap_open(data, len, GR_SNAP_TIER, SNAP_VERSION, expect ? want : NULL, WHAT, &h, &r);
-    if (!rc) rc = load_body(&r, &h, out);
+    gr_snap_verify v;
+    rc = gr_snap_open_async(data, len, GR_SNAP_TIER, SNAP_VERSION, expect ? want : NULL, WHAT, &h, &r, &v);
+    if (rc) return rc;
+    rc = gr_snap_verify_end(&v, load_body(&r, &h, out)); /* the body decodes while its checksum is computed */
+    if (rc && *out) {
+        gpurent_tier_engine_free(*out);
+        *out = NULL;
+    }
     if (!rc && input_seq) *input_seq = h.input_seq;
     return rc;
 }

@@ -3,7 +3,8 @@
  *
  * Each input is loaded twice: as it is (the fuzzer rarely gets past the
  * BLAKE2b checksum by itself), and "resealed": its body length set to what
- * the input holds and the checksum recomputed, so the body decoder and the
+ * the input holds and the checksum recomputed (gr_snap_seal: the tree
+ * checksum of the current versions, the whole-file one of older versions), so the body decoder and the
  * invariant checks behind the checksum are fuzzed as well.
  *
  * Oracles: a refusal is one of the five snapshot statuses (or NOMEM), with
@@ -14,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "core/snap_internal.h"
 #include "fuzz_attest_common.h"
 
 #define SNAP_HEADER 64u
@@ -35,7 +37,7 @@ static inline uint8_t *snapshot_reseal(const uint8_t *data, size_t size)
     memcpy(f, data, size);
     uint64_t body = size - SNAP_HEADER - SNAP_SUM;
     for (unsigned i = 0; i < 8; i++) f[56 + i] = (uint8_t)(body >> (8 * i));
-    crypto_generichash(f + size - SNAP_SUM, SNAP_SUM, f, size - SNAP_SUM, NULL, 0);
+    gr_snap_seal(f, size); /* the tree or the whole-file checksum, as the header's version has it */
     return f;
 }
 

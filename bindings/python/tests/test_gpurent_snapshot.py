@@ -1,6 +1,7 @@
 """Snapshots from Python: a tier engine and a trust store saved and loaded
 (bytes and files) give the same outputs as the originals; refusals raise
 the specific snapshot errors and load nothing."""
+import hashlib
 import os
 import stat
 
@@ -208,3 +209,29 @@ def test_market_refusals():
     bad[12] = 9
     with pytest.raises(gpurent.SnapshotVersionError):
         gpurent.Market.load(bytes(bad))
+
+
+def tree_checksum(data):
+    """docs/wire-format.md, "Snapshots": BLAKE2b-256 of the 64 header bytes and
+    of the BLAKE2b-256 of each 1 MiB chunk of the body, computed here with
+    hashlib, independently of the library."""
+    body = data[64:-32]
+    root = hashlib.blake2b(digest_size=32)
+    root.update(data[:64])
+    for off in range(0, len(body), 1 << 20):
+        root.update(hashlib.blake2b(body[off:off + (1 << 20)], digest_size=32).digest())
+    return root.digest()
+
+
+def test_snapshots_carry_the_tree_checksum():
+    e = gpurent.TierEngine(options())
+    feed([e], 20000)
+    with gpurent.Market(gpurent.MatchOptions(), bytes(32)) as m, gpurent.TrustStore() as t:
+        m.put_offer(market_offer(1, 1))
+        snaps = [(e.save(1), 2), (m.save(2), 3), (t.save(3), 2)]  # (bytes, current version)
+    e.close()
+    for data, version in snaps:
+        assert int.from_bytes(data[12:16], "little") == version
+        assert data[-32:] == tree_checksum(data)
+        # the whole-file checksum of the older versions is not what they carry
+        assert data[-32:] != hashlib.blake2b(data[:-32], digest_size=32).digest()
