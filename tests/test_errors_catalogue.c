@@ -780,7 +780,7 @@ static int snapshot_case(size_t flip_at, uint8_t set_to, size_t cut, int other_p
 static int case_snapshot_damaged(void) { return snapshot_case(100, 0xff, 0, 0); }
 static int case_snapshot_truncated(void) { return snapshot_case(SIZE_MAX, 0, 1, 0); }
 static int case_snapshot_kind(void) { return snapshot_case(8, 3, 0, 0); }
-static int case_snapshot_newer(void) { return snapshot_case(12, 2, 0, 0); }
+static int case_snapshot_newer(void) { return snapshot_case(12, 0xff, 0, 0); }
 static int case_snapshot_params(void) { return snapshot_case(SIZE_MAX, 0, 0, 1); }
 
 /* ---- probe: the machine's driver, answered in the report ---- */
