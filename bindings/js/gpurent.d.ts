@@ -292,7 +292,7 @@ export interface Framework {
 }
 export function modelTableVersion(): number;
 /** BLAKE2b-256 of the model table's canonical encoding, lower-case hex. */
-export function modelTableDigest(): string;
+export function modelTableDigest(): Bytes;
 export function models(): Model[];
 /** The model a name names (id, driver name, alias, family of one), or null. */
 export function modelFind(name: string): Model | null;
@@ -303,7 +303,7 @@ export function modelFamily(name: string): Model[];
 export function modelFindPci(vendor: number, device: number, subsysVendor?: number, subsysDevice?: number): Model | null;
 export function frameworkTableVersion(): number;
 /** BLAKE2b-256 of the framework table's canonical encoding, lower-case hex. */
-export function frameworkTableDigest(): string;
+export function frameworkTableDigest(): Bytes;
 export function frameworks(): Framework[];
 export function frameworkFind(name: string): Framework | null;
 /** Whether the build runs on compute capability ccMajor.ccMinor (GPURENT_E_NOT_FOUND for an unknown build). */

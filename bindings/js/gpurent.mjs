@@ -1127,12 +1127,12 @@ function frameworkFromC(p) {
     source: cstrAt(f.source) };
 }
 function tableDigest(fn) {
-  return withScope((s) => { const d = s.alloc(32); check(M[fn](d)); return toHex(copyOut(d, 32)); });
+  return withScope((s) => { const d = s.alloc(32); check(M[fn](d)); return copyOut(d, 32); });
 }
 
 /** The model table's version (GPURENT_MODEL_TABLE_VERSION of the library). */
 export function modelTableVersion() { return need()._gpurent_model_table_version(); }
-/** BLAKE2b-256 of the model table's canonical encoding, lower-case hex. */
+/** BLAKE2b-256 of the model table's canonical encoding (32 bytes, as every digest of the package). */
 export function modelTableDigest() { return tableDigest('_gpurent_model_table_digest'); }
 /** Every model entry, in table order, as plain objects. */
 export function models() {

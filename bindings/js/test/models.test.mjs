@@ -11,8 +11,9 @@ test('table versions and digests are the ones the C suite pins', () => {
   assert.equal(gr.modelTableVersion(), 1);
   assert.equal(gr.frameworkTableVersion(), 1);
   // tests/test_models.c (MODEL_TABLE_V1_DIGEST, FRAMEWORK_TABLE_V1_DIGEST) and bindings/go/models_test.go
-  assert.equal(gr.modelTableDigest(), '9a7d4dbfc938e70b90e091376c7653bef426fc3ac531e64905732383f3cc8070');
-  assert.equal(gr.frameworkTableDigest(), 'a8bfaa26dcacd346e9019fd82aa5f03d8c1717115503d47735a1102bb4a867b3');
+  for (const d of [gr.modelTableDigest(), gr.frameworkTableDigest()]) assert.ok(d instanceof Uint8Array && d.length === 32);
+  assert.equal(gr.toHex(gr.modelTableDigest()), '9a7d4dbfc938e70b90e091376c7653bef426fc3ac531e64905732383f3cc8070');
+  assert.equal(gr.toHex(gr.frameworkTableDigest()), 'a8bfaa26dcacd346e9019fd82aa5f03d8c1717115503d47735a1102bb4a867b3');
 });
 
 test('every id, driver name and alias of every model resolves to its entry', () => {
