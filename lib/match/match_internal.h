@@ -27,7 +27,7 @@
  * 5: batches of up to 4096 requests run smaller-first and larger-first
  *    orders and keep the run serving more requests; the improvement phase
  *    may evict more than two placements from a node. */
-#define ML_ALGORITHM 5
+#define ML_ALGORITHM 6
 #define ML_CLASSES 12    /* free-capacity classes per bucket */
 #define ML_PPM 1000000u
 #define ML_MAX_NAMES 65534u /* interned models / regions */
