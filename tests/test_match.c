@@ -1531,6 +1531,117 @@ static void test_serve_count_first(void **state)
     for (int rev = 0; rev < 2; rev++) gpurent_match_receipt_clear(&r[rev]);
 }
 
+/* Revision 6: upgrades. Two markets side by side (models apart):
+ * - T4: one 8-GPU node; "u1" (8 GPUs) and "s1a", "s1b" (2 each). The
+ *   larger-first run serves "u1" alone; the smaller-first run both small
+ *   ones (no move serves "u1" too), so it serves one request more and wins.
+ * - A100 8-GPU node and an L40S 2-GPU node; "u2" (8, A100), "t2" (2, A100
+ *   or L40S), "s2" (2, A100 only). Both runs serve two requests here; the
+ *   smaller-first run, kept for the T4 market, holds "t2" and "s2" (4 GPUs).
+ * Serving as many requests, {u2, t2} places 10 GPUs and more value: the
+ * upgrade evicts what is on the A100 node, re-places "t2" on the L40S node
+ * and leaves "s2" (fewer GPUs, no higher priority) unplaced. Revision 5
+ * kept {t2, s2}. `s2_age_s` makes "s2" older than the others: then it
+ * outranks "u2" and keeps its placement (aging). */
+static gpurent_market *upgrade_market(int reversed, uint64_t s2_age_s)
+{
+    gpurent_market *m = market_new();
+    gpurent_offer o;
+    gpurent_request q[6];
+    const char *ids[6] = {"u1", "s1a", "s1b", "u2", "t2", "s2"};
+    const uint32_t gpus[6] = {8, 2, 2, 8, 2, 2};
+    for (int i = 0; i < 6; i++) {
+        req_make(&q[i], ids[i], gpus[i]);
+        if (i < 3) {
+            assert_int_equal(gpurent_request_add_model(&q[i], GPUS[3].model), GPURENT_OK);
+        } else {
+            assert_int_equal(gpurent_request_add_model(&q[i], GPUS[1].model), GPURENT_OK);
+            if (i == 4) assert_int_equal(gpurent_request_add_model(&q[i], GPUS[4].model), GPURENT_OK);
+        }
+    }
+    q[5].submitted_at -= s2_age_s;
+    for (int step = 0; step < 2; step++) {
+        if ((step == 0) != (reversed != 0)) {
+            uint32_t order[3] = {1, 2, 3};
+            for (int k = 0; k < 3; k++) {
+                uint32_t id = order[reversed ? 2 - k : k];
+                if (id == 1) offer_make(&o, 1, "eu-west", &GPUS[3], 1, 8, 8, 300000);
+                if (id == 2) offer_make(&o, 2, "eu-west", &GPUS[1], 1, 8, 8, 1500000);
+                if (id == 3) offer_make(&o, 3, "eu-west", &GPUS[4], 1, 2, 2, 900000);
+                put(m, &o);
+            }
+        } else {
+            for (int i = 0; i < 6; i++)
+                assert_int_equal(gpurent_market_add_request(m, &q[reversed ? 5 - i : i]), GPURENT_OK);
+        }
+    }
+    return m;
+}
+
+static uint32_t receipt_gpus(const gpurent_match_receipt *r)
+{
+    uint32_t g = 0;
+    for (uint32_t i = 0; i < r->placement_count; i++) g += r->placements[i].gpus;
+    return g;
+}
+
+static void test_upgrade(void **state)
+{
+    (void)state;
+    const uint64_t now = 1700000100;
+    gpurent_match_receipt r[2], g;
+    for (int rev = 0; rev < 2; rev++) {
+        gpurent_match_receipt_init(&r[rev]);
+        gpurent_market *m = upgrade_market(rev, 0);
+        if (rev == 0) match_receipt(m, now, 0, &g);
+        assert_int_equal(gpurent_market_match(m, now, NULL, &r[rev]), GPURENT_OK);
+        if (rev == 0) {
+            /* the receipt applies: capacity and constraints hold */
+            assert_int_equal(gpurent_market_apply(m, &r[rev]), GPURENT_OK);
+        }
+        gpurent_market_free(m);
+    }
+    /* the greedy pass (smaller-first run kept): t2 and s2, 4 GPUs there */
+    assert_int_equal(g.assignment_count, 4);
+    assert_non_null(placement_of(&g, "s2"));
+    assert_null(placement_of(&g, "u2"));
+    /* requests first: still four served (both T4 small ones) ... */
+    assert_int_equal(r[0].assignment_count, 4);
+    assert_non_null(placement_of(&r[0], "s1a"));
+    assert_non_null(placement_of(&r[0], "s1b"));
+    assert_null(placement_of(&r[0], "u1"));
+    /* ... then value: u2 takes the A100 node, t2 the L40S one, s2 waits */
+    const gpurent_match_placement *pu = placement_of(&r[0], "u2"), *pt = placement_of(&r[0], "t2");
+    assert_non_null(pu);
+    assert_non_null(pt);
+    assert_null(placement_of(&r[0], "s2"));
+    assert_string_equal(pu->node_id, "p2-n0");
+    assert_int_equal(pu->gpus, 8);
+    assert_string_equal(pt->node_id, "p3-n0");
+    assert_int_equal(receipt_gpus(&r[0]), 14);
+    assert_int_equal(receipt_gpus(&g), 8);
+    assert_true(r[0].total_value > g.total_value);
+    /* determinism: reversed insertion of offers and requests, same bytes */
+    receipts_equal(&r[0], &r[1]);
+    for (int rev = 0; rev < 2; rev++) gpurent_match_receipt_clear(&r[rev]);
+    gpurent_match_receipt_clear(&g);
+
+    /* aging: an "s2" one hour older outranks "u2" and keeps its place */
+    for (int rev = 0; rev < 2; rev++) {
+        gpurent_match_receipt_init(&r[rev]);
+        gpurent_market *m = upgrade_market(rev, 3600);
+        assert_int_equal(gpurent_market_match(m, now, NULL, &r[rev]), GPURENT_OK);
+        gpurent_market_free(m);
+    }
+    assert_int_equal(r[0].assignment_count, 4);
+    assert_non_null(placement_of(&r[0], "s2"));
+    assert_non_null(placement_of(&r[0], "t2"));
+    assert_null(placement_of(&r[0], "u2"));
+    assert_int_equal(receipt_gpus(&r[0]), 8);
+    receipts_equal(&r[0], &r[1]);
+    for (int rev = 0; rev < 2; rev++) gpurent_match_receipt_clear(&r[rev]);
+}
+
 static void test_improve_properties(void **state)
 {
     (void)state;
@@ -2197,6 +2308,7 @@ int main(void)
         cmocka_unit_test(test_improve_properties),
         cmocka_unit_test(test_serve_first),
         cmocka_unit_test(test_serve_count_first),
+        cmocka_unit_test(test_upgrade),
         cmocka_unit_test(test_receipt_quorum),
         cmocka_unit_test(test_receipt_codec),
         cmocka_unit_test(test_apply_and_leases),
