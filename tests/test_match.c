@@ -1642,6 +1642,88 @@ static void test_upgrade(void **state)
     for (int rev = 0; rev < 2; rev++) gpurent_match_receipt_clear(&r[rev]);
 }
 
+/* Revision 6: an upgrade through a nested step. The T4 market of
+ * upgrade_market() makes the smaller-first run serve one request more, so it
+ * is kept. Beside it: an A100 8-GPU node, an H100 4-GPU node (cheap and
+ * trusted) and an L40S 2-GPU node; "u" (8, A100), "m" (4, A100 or H100),
+ * "s" (2, A100), "c" (2, H100 or L40S). The greedy pass gives "s" and "m" the
+ * A100 node and "c" the H100 one: three served, 8 GPUs. Placing "u" on the
+ * A100 node means moving "m" to the H100 node, which "c" holds: the nested
+ * step moves "c" to the L40S node, and "s" (fewer GPUs, same priority) is
+ * left for "u": three served, 14 GPUs. Revision 5 has no such move, nor
+ * has an upgrade without the nested step ("m" and "s" would both stay
+ * unplaced). */
+static gpurent_market *nested_market(int reversed)
+{
+    gpurent_market *m = market_new();
+    gpurent_offer o;
+    gpurent_request q[7];
+    const char *ids[7] = {"u1", "s1a", "s1b", "u", "m", "s", "c"};
+    const uint32_t gpus[7] = {8, 2, 2, 8, 4, 2, 2};
+    for (int i = 0; i < 7; i++) {
+        req_make(&q[i], ids[i], gpus[i]);
+        if (i < 3) assert_int_equal(gpurent_request_add_model(&q[i], GPUS[3].model), GPURENT_OK);
+        if (i >= 3 && i <= 5) assert_int_equal(gpurent_request_add_model(&q[i], GPUS[1].model), GPURENT_OK);
+        if (i == 4 || i == 6) assert_int_equal(gpurent_request_add_model(&q[i], GPUS[0].model), GPURENT_OK);
+        if (i == 6) assert_int_equal(gpurent_request_add_model(&q[i], GPUS[4].model), GPURENT_OK);
+    }
+    for (int step = 0; step < 2; step++) {
+        if ((step == 0) != (reversed != 0)) {
+            for (int k = 0; k < 4; k++) {
+                uint32_t id = (uint32_t)(reversed ? 4 - k : 1 + k);
+                if (id == 1) offer_make(&o, 1, "eu-west", &GPUS[3], 1, 8, 8, 300000);
+                if (id == 2) offer_make(&o, 2, "eu-west", &GPUS[1], 1, 8, 8, 1500000);
+                if (id == 3) offer_make(&o, 3, "eu-west", &GPUS[4], 1, 2, 2, 1900000);
+                if (id == 4) offer_make(&o, 4, "eu-west", &GPUS[0], 1, 4, 4, 1000000);
+                put(m, &o);
+                uint8_t key[32];
+                key_of(id, key);
+                assert_int_equal(gpurent_market_set_trust(m, key, id == 4 ? 1 : 7, id == 4 ? 1000000 : 0),
+                                 GPURENT_OK);
+            }
+        } else {
+            for (int i = 0; i < 7; i++)
+                assert_int_equal(gpurent_market_add_request(m, &q[reversed ? 6 - i : i]), GPURENT_OK);
+        }
+    }
+    return m;
+}
+
+static void test_upgrade_nested(void **state)
+{
+    (void)state;
+    const uint64_t now = 1700000100;
+    gpurent_match_receipt r[2], g;
+    for (int rev = 0; rev < 2; rev++) {
+        gpurent_match_receipt_init(&r[rev]);
+        gpurent_market *m = nested_market(rev);
+        if (rev == 0) match_receipt(m, now, 0, &g);
+        assert_int_equal(gpurent_market_match(m, now, NULL, &r[rev]), GPURENT_OK);
+        if (rev == 0) assert_int_equal(gpurent_market_apply(m, &r[rev]), GPURENT_OK);
+        gpurent_market_free(m);
+    }
+    /* the premise: the greedy pass as described */
+    assert_int_equal(g.assignment_count, 5);
+    assert_non_null(placement_of(&g, "s"));
+    assert_string_equal(placement_of(&g, "m")->node_id, "p2-n0");
+    assert_string_equal(placement_of(&g, "c")->node_id, "p4-n0");
+    assert_null(placement_of(&g, "u"));
+    assert_int_equal(receipt_gpus(&g), 12);
+    /* the upgrade: as many served, 6 GPUs more */
+    assert_int_equal(r[0].assignment_count, 5);
+    assert_non_null(placement_of(&r[0], "s1a"));
+    assert_non_null(placement_of(&r[0], "s1b"));
+    assert_null(placement_of(&r[0], "s"));
+    assert_string_equal(placement_of(&r[0], "u")->node_id, "p2-n0");
+    assert_string_equal(placement_of(&r[0], "m")->node_id, "p4-n0");
+    assert_string_equal(placement_of(&r[0], "c")->node_id, "p3-n0");
+    assert_int_equal(receipt_gpus(&r[0]), 18);
+    assert_true(r[0].total_value > g.total_value);
+    receipts_equal(&r[0], &r[1]);
+    for (int rev = 0; rev < 2; rev++) gpurent_match_receipt_clear(&r[rev]);
+    gpurent_match_receipt_clear(&g);
+}
+
 static void test_improve_properties(void **state)
 {
     (void)state;
@@ -2309,6 +2391,7 @@ int main(void)
         cmocka_unit_test(test_serve_first),
         cmocka_unit_test(test_serve_count_first),
         cmocka_unit_test(test_upgrade),
+        cmocka_unit_test(test_upgrade_nested),
         cmocka_unit_test(test_receipt_quorum),
         cmocka_unit_test(test_receipt_codec),
         cmocka_unit_test(test_apply_and_leases),
