@@ -1724,6 +1724,130 @@ static void test_upgrade_nested(void **state)
     gpurent_match_receipt_clear(&g);
 }
 
+/* Markets like the benchmark's hard ones, small: four models, nodes of
+ * 1, 2, 4 or 8 GPUs all free, requests of 1 to 8 GPUs naming 1 to 3 models,
+ * most with a price cap, more GPUs asked than offered; a few gangs and
+ * shares (never evicted). */
+static void hard_world_make(world *w, uint64_t seed, uint32_t providers, uint32_t reqs)
+{
+    static const uint32_t models[4] = {0, 1, 2, 4};
+    gen_rng g = {seed};
+    w->offer_count = providers;
+    w->offers = calloc(providers, sizeof *w->offers);
+    w->tier = calloc(providers, sizeof *w->tier);
+    w->score = calloc(providers, sizeof *w->score);
+    for (uint32_t i = 0; i < providers; i++) {
+        gpurent_offer *o = &w->offers[i];
+        gpurent_offer_init(o);
+        key_of(i, o->provider_key);
+        o->seq = 1;
+        strcpy(o->region, gen_below(&g, 2) ? "eu-west" : "us-east");
+        o->stake_micro = gen_below(&g, 4) * 500000000000ull;
+        uint32_t nodes = 1 + (uint32_t)gen_below(&g, 3);
+        for (uint32_t j = 0; j < nodes; j++) {
+            gpurent_node n;
+            char nid[32];
+            snprintf(nid, sizeof nid, "n%u", j);
+            uint32_t x = (uint32_t)gen_below(&g, 100), count = x < 35 ? 1 : x < 65 ? 2 : x < 90 ? 4 : 8;
+            node_make(&n, nid, &GPUS[models[gen_below(&g, 4)]], count, count, 500000 * (1 + gen_below(&g, 4)),
+                      gen_below(&g, 20) == 0);
+            assert_int_equal(gpurent_offer_add_node(o, &n), GPURENT_OK);
+        }
+        w->tier[i] = (uint32_t)gen_below(&g, 8);
+        w->score[i] = (uint32_t)gen_below(&g, 3) * 400000;
+    }
+    w->req_count = reqs;
+    w->reqs = calloc(reqs, sizeof *w->reqs);
+    for (uint32_t i = 0; i < reqs; i++) {
+        gpurent_request *q = &w->reqs[i];
+        char id[32];
+        snprintf(id, sizeof id, "req-%05u", i);
+        uint32_t y = (uint32_t)gen_below(&g, 100);
+        req_make(q, id, y < 40 ? 1 : y < 65 ? 2 : y < 85 ? 4 : 8);
+        uint32_t k = 1 + (uint32_t)gen_below(&g, 3), first = (uint32_t)gen_below(&g, 4);
+        for (uint32_t j = 0; j < k; j++)
+            assert_int_equal(gpurent_request_add_model(q, GPUS[models[(first + j) % 4]].model), GPURENT_OK);
+        if (gen_below(&g, 10) < 7) q->max_price_micro_per_gpu_hour = 500000 * (1 + gen_below(&g, 4));
+        q->submitted_at = 1700000000 + gen_below(&g, 7200);
+        uint32_t z = (uint32_t)gen_below(&g, 20);
+        if (z == 0) {
+            q->gpu_count = 4;
+            q->gang_nodes = 2;
+            q->gang_scope = gen_below(&g, 2) ? GPURENT_GANG_PROVIDER : GPURENT_GANG_REGION;
+        } else if (z == 1) {
+            q->gpu_count = 1;
+            q->vram_share_pct = 10 * (1 + (uint32_t)gen_below(&g, 10));
+        }
+    }
+}
+
+static void hard_world_match(const world *w, int upgrades, gpurent_match_receipt *r)
+{
+    gpurent_market *m = NULL;
+    uint8_t seed[32] = {9, 9, 9};
+    assert_int_equal(gpurent_market_new(&m, NULL, seed), GPURENT_OK);
+    for (uint32_t i = 0; i < w->offer_count; i++) {
+        assert_int_equal(gpurent_market_put_offer(m, &w->offers[i]), GPURENT_OK);
+        assert_int_equal(gpurent_market_set_trust(m, w->offers[i].provider_key, w->tier[i], w->score[i]), GPURENT_OK);
+    }
+    for (uint32_t i = 0; i < w->req_count; i++) assert_int_equal(gpurent_market_add_request(m, &w->reqs[i]), GPURENT_OK);
+    m->no_upgrade = (uint8_t)!upgrades;
+    gpurent_match_receipt_init(r);
+    assert_int_equal(gpurent_market_match(m, 1700010000, NULL, r), GPURENT_OK);
+    m->no_upgrade = 0;
+    assert_int_equal(gpurent_market_apply(m, r), GPURENT_OK);
+    index_ok(m);
+    gpurent_market_free(m);
+}
+
+/* Upgrades on random hard markets: never fewer requests served, never less
+ * value at as many served, more GPUs on some; the receipt applies; the
+ * same bytes whatever the insertion order and thread count. */
+static void test_upgrade_properties(void **state)
+{
+    (void)state;
+    const uint32_t worlds = valgrind_mode() ? 3 : 12;
+    uint32_t more_gpus = 0;
+    for (uint32_t wi = 0; wi < worlds; wi++) {
+        world w;
+        hard_world_make(&w, 900 + wi, 40, 160);
+        gpurent_match_receipt r5, r6;
+        hard_world_match(&w, 0, &r5);
+        hard_world_match(&w, 1, &r6);
+        assert_true(r6.assignment_count >= r5.assignment_count);
+        if (r6.assignment_count == r5.assignment_count) assert_true(r6.total_value >= r5.total_value);
+        more_gpus += r6.assignment_count == r5.assignment_count && receipt_gpus(&r6) > receipt_gpus(&r5);
+        /* gangs and shares keep their shape */
+        for (uint32_t i = 0; i < r6.assignment_count; i++) {
+            const gpurent_match_assignment *a = &r6.assignments[i];
+            const gpurent_request *q = world_req(&w, a->request_id);
+            assert_non_null(q);
+            assert_int_equal(a->placement_count, q->gang_nodes ? q->gang_nodes : 1);
+            if (q->vram_share_pct) assert_int_equal(r6.placements[a->first_placement].share_pct, q->vram_share_pct);
+        }
+        gpurent_buf base = {NULL, 0}, b = {NULL, 0}, e = {NULL, 0};
+        assert_int_equal(gpurent_match_receipt_encode(&r6, &e), GPURENT_OK);
+        world_receipt(&w, 3 + wi, 1, &base);
+        world_receipt(&w, 50 + wi, 4, &b);
+        assert_int_equal(b.len, base.len);
+        assert_memory_equal(b.data, base.data, base.len);
+        /* the shuffled builds add and remove decoys first: same assignments */
+        gpurent_match_receipt d;
+        gpurent_match_receipt_init(&d);
+        assert_int_equal(gpurent_match_receipt_decode(base.data, base.len, &d), GPURENT_OK);
+        assert_int_equal(d.assignment_count, r6.assignment_count);
+        assert_int_equal(d.total_value, r6.total_value);
+        gpurent_match_receipt_clear(&d);
+        gpurent_buf_free(&base);
+        gpurent_buf_free(&b);
+        gpurent_buf_free(&e);
+        gpurent_match_receipt_clear(&r5);
+        gpurent_match_receipt_clear(&r6);
+        world_free(&w);
+    }
+    assert_true(more_gpus > 0);
+}
+
 static void test_improve_properties(void **state)
 {
     (void)state;
@@ -1748,6 +1872,8 @@ static void test_improve_properties(void **state)
         match_receipt(m, 1700010000, 0, &g);
         match_receipt(m, 1700010000, 1, &r);
         assert_true(r.total_value >= g.total_value);
+        /* requests first: the phase (upgrades included) never serves fewer */
+        assert_true(r.assignment_count >= g.assignment_count);
         int improved = r.total_value > g.total_value;
         raised += (uint32_t)improved;
         uint64_t sum = 0;
@@ -2392,6 +2518,7 @@ int main(void)
         cmocka_unit_test(test_serve_count_first),
         cmocka_unit_test(test_upgrade),
         cmocka_unit_test(test_upgrade_nested),
+        cmocka_unit_test(test_upgrade_properties),
         cmocka_unit_test(test_receipt_quorum),
         cmocka_unit_test(test_receipt_codec),
         cmocka_unit_test(test_apply_and_leases),

@@ -628,7 +628,7 @@ int ml_batch_improve(ml_batch *b, const ml_batch_order *order, uint32_t n, uint3
      * IMP_UPGRADE_BATCH requests gets IMP_UPGRADE_WORK more node visits per
      * request for them; a larger one only what the serving rounds left. */
     if (n <= IMP_UPGRADE_BATCH && !m->imp_budget) is.budget += IMP_UPGRADE_WORK * (uint64_t)n;
-    for (uint32_t round = 0; round < IMP_ROUNDS && !rc; round++) {
+    for (uint32_t round = 0; round < IMP_ROUNDS && !rc && !m->no_upgrade; round++) {
         uint32_t moves = 0;
         rc = upgrade_round(&is, order, n, cancel, &moves);
         if (!moves) break;
