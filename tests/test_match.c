@@ -1801,13 +1801,14 @@ static void hard_world_match(const world *w, int upgrades, gpurent_match_receipt
 }
 
 /* Upgrades on random hard markets: never fewer requests served, never less
- * value at as many served, more GPUs on some; the receipt applies; the
+ * value at as many served, more GPUs on every one of these worlds (fails at
+ * revision 5, whose phase is the no_upgrade one); the receipt applies; the
  * same bytes whatever the insertion order and thread count. */
 static void test_upgrade_properties(void **state)
 {
     (void)state;
     const uint32_t worlds = valgrind_mode() ? 3 : 12;
-    uint32_t more_gpus = 0;
+    uint32_t more_gpus = 0, same_more = 0;
     for (uint32_t wi = 0; wi < worlds; wi++) {
         world w;
         hard_world_make(&w, 900 + wi, 40, 160);
@@ -1816,7 +1817,8 @@ static void test_upgrade_properties(void **state)
         hard_world_match(&w, 1, &r6);
         assert_true(r6.assignment_count >= r5.assignment_count);
         if (r6.assignment_count == r5.assignment_count) assert_true(r6.total_value >= r5.total_value);
-        more_gpus += r6.assignment_count == r5.assignment_count && receipt_gpus(&r6) > receipt_gpus(&r5);
+        more_gpus += receipt_gpus(&r6) > receipt_gpus(&r5);
+        same_more += r6.assignment_count == r5.assignment_count && receipt_gpus(&r6) > receipt_gpus(&r5);
         /* gangs and shares keep their shape */
         for (uint32_t i = 0; i < r6.assignment_count; i++) {
             const gpurent_match_assignment *a = &r6.assignments[i];
@@ -1845,7 +1847,9 @@ static void test_upgrade_properties(void **state)
         gpurent_match_receipt_clear(&r6);
         world_free(&w);
     }
-    assert_true(more_gpus > 0);
+    /* (the upgrades' follow-up rounds often serve more requests too) */
+    assert_int_equal(more_gpus, worlds);
+    if (!valgrind_mode()) assert_true(same_more > 0); /* worlds 5 and 6: as many served, more GPUs */
 }
 
 static void test_improve_properties(void **state)
