@@ -6,10 +6,18 @@
  * two single-node whole-GPU assignments from a node they could use (or,
  * revision 4, a larger set: the smallest first until the request fits),
  * placing them there and re-placing the evicted requests on their best
- * placement in what is left (the top-1 search, fit included). An evicted
- * request must find a new place: no request the greedy pass placed ever
- * loses its placement, so the aging guarantee (a request that waited long
- * enough goes first) still holds.
+ * placement in what is left (the top-1 search, fit included). In these
+ * serving rounds an evicted request must find a new place.
+ *
+ * Upgrades (revision 6) follow: an unplaced request of 2 GPUs or more tries
+ * the same moves, its evicted requests placed again largest first, one of
+ * them possibly through a nested eviction on another node (nest()), and one
+ * of them may be left unplaced when it asks for fewer GPUs than the request
+ * placed, has no higher aged priority (so the aging guarantee reads: a
+ * placed request never loses its place to one of lower priority) and the
+ * total value rises. The requests served stay as many, the value rises:
+ * among assignments serving as many requests the policy's value decides,
+ * and it favours more GPUs unless priorities or scores say otherwise.
  *
  * The objective is lexicographic (algorithm revision 3): serving a request
  * comes first, value second. Every such move serves one more request, so a

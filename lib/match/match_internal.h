@@ -26,7 +26,10 @@
  *    build; the two tables' digests join the policy digest.
  * 5: batches of up to 4096 requests run smaller-first and larger-first
  *    orders and keep the run serving more requests; the improvement phase
- *    may evict more than two placements from a node. */
+ *    may evict more than two placements from a node.
+ * 6: upgrades: an unplaced request may take a node whose evicted requests
+ *    are placed again (one through a nested eviction) but for one asking
+ *    fewer GPUs at no higher priority, when the value rises. */
 #define ML_ALGORITHM 6
 #define ML_CLASSES 12    /* free-capacity classes per bucket */
 #define ML_PPM 1000000u
