@@ -640,7 +640,11 @@ int ml_batch_improve(ml_batch *b, const ml_batch_order *order, uint32_t n, uint3
         uint32_t moves = 0;
         rc = upgrade_round(&is, order, n, cancel, &moves);
         if (!moves) break;
+        /* the nested step serves here too: these rounds come after the
+         * plain evictions have had their share of the work bound */
+        is.nest = 1;
         if (!rc) rc = serve_round(&is, order, n, cancel, &moves);
+        is.nest = 0;
     }
     m->imp_work = is.work;
     ml_search_free(&is.s);
