@@ -42,6 +42,7 @@
 #define IMP_ROUNDS 3
 #define IMP_CANDIDATES 32   /* candidate nodes tried per unplaced request */
 #define IMP_EVICTABLE 16   /* placements on one node considered for eviction */
+#define IMP_NESTED 2        /* nested steps per move (revision 6) */
 #define IMP_UPGRADE_BATCH 4096 /* batches that get a work bound of their own for upgrades */
 #define IMP_UPGRADE_WORK 384ull  /* node visits per request for upgrades in such a batch */
 
@@ -195,15 +196,18 @@ typedef struct imp_dest {
 } imp_dest;
 
 /* The nested step of a move (revision 6): the evicted request of placement
- * `e`, which found no place of its own, takes a node (not `n`, the move's)
- * by evicting one placement or a minimal pair there, each of which must be
- * placed directly on what is left. The first that works in the candidate
- * order (then request id order) is taken. Chains are read as they were
- * before the move (do_move() changes them only at its end), so a trial and
- * its commit take the same step. On success the capacity is taken (logged),
- * dst[0] is e's new place and dst[1..*nd) the nested ones; *lost is the
- * value the nested evicted requests had. */
-static int nest(imp_state *is, uint32_t n, uint32_t e, imp_dest *dst, uint32_t *nd, uint64_t *lost)
+ * `e`, which found no place of its own, takes a node (not one of
+ * skip[0..nskip): the move's node and the nodes of its earlier nested
+ * steps) by evicting one placement or a minimal pair there, each of which
+ * must be placed directly on what is left. The first that works in the
+ * candidate order (then request id order) is taken. Chains are read as they
+ * were before the move (do_move() changes them only at its end); no
+ * placement has left the nodes not skipped, so they hold what the chains
+ * say, and a trial and its commit take the same steps. On success the
+ * capacity is taken (logged), dst[0] is e's new place and dst[1..*nd) the
+ * nested ones; *lost is the value the nested evicted requests had. */
+static int nest(imp_state *is, const uint32_t *skip, uint32_t nskip, uint32_t e, imp_dest *dst, uint32_t *nd,
+                uint64_t *lost)
 {
     ml_batch *b = is->b;
     gpurent_market *m = b->m;
@@ -215,7 +219,9 @@ static int nest(imp_state *is, uint32_t n, uint32_t e, imp_dest *dst, uint32_t *
     if (rc) return rc;
     for (uint32_t ci = 0; ci < is->nested.len; ci++) {
         uint32_t t = is->nested.c[ci].node;
-        if (t == n) continue;
+        int used = 0;
+        for (uint32_t k = 0; k < nskip; k++) used |= skip[k] == t;
+        if (used) continue;
         uint32_t ev[IMP_EVICTABLE], ne = 0, free = m->nodes[t].gpu_free;
         for (uint32_t p = b->node_head[t]; p != NIL; p = b->pl[p].next)
             if (evictable(b, p) && ne < IMP_EVICTABLE) ev[ne++] = p;
@@ -269,10 +275,10 @@ static int nest(imp_state *is, uint32_t n, uint32_t e, imp_dest *dst, uint32_t *
 
 /* Apply (for real or on trial) the move: `ev[0..nev)` leave node `n`, the
  * request `u` (priority `prio`) takes `need` GPUs there, the evicted go to
- * their best placement now, or (revision 6) one of them through a nested
- * step (nest()). Sets *value_in (u's value plus the re-placed values, 0 when
- * the move is impossible) and *extra_lost (the value of the placements the
- * nested step moved); `may_drop` lets one evicted request stay unplaced
+ * their best placement now, or (revision 6) up to IMP_NESTED of them
+ * through a nested step each (nest()). Sets *value_in (u's value plus the
+ * re-placed values, 0 when the move is impossible) and *extra_lost (the
+ * value the placements the nested steps moved had); `may_drop` lets one evicted request stay unplaced
  * (*dropped). Index changes are logged (a trial is rolled back by the
  * caller); when `commit`, the assignments and chains are updated at the end,
  * so that a trial and its commit read the same chains throughout. */
@@ -284,8 +290,9 @@ static int do_move(imp_state *is, uint32_t uslot, uint64_t prio, uint32_t n, con
     const mreq *u = &m->reqs[uslot];
     uint32_t need = u->gpu_count;
     int rc = GPURENT_OK;
-    imp_dest dst[IMP_EVICTABLE + 3];
-    uint32_t nd = 0, nested = 0;
+    imp_dest dst[IMP_EVICTABLE + 2 * IMP_NESTED];
+    uint32_t nd = 0, nested = 0, skip[1 + IMP_NESTED];
+    skip[0] = n;
     *dropped = NIL;
     *value_in = 0;
     *extra_lost = 0;
@@ -307,16 +314,16 @@ static int do_move(imp_state *is, uint32_t uslot, uint64_t prio, uint32_t n, con
             if (rc) return rc;
             continue;
         }
-        if (!nested && is->nest) {
+        if (nested < (uint32_t)is->nest) {
             uint32_t k = 0;
             uint64_t l = 0;
-            rc = nest(is, n, ev[i], &dst[nd], &k, &l);
+            rc = nest(is, skip, 1 + nested, ev[i], &dst[nd], &k, &l);
             if (rc) return rc;
             if (k) {
-                nested = 1;
+                skip[1 + nested++] = dst[nd].node;
                 for (uint32_t j = 0; j < k; j++) v += dst[nd + j].value;
                 nd += k;
-                *extra_lost = l;
+                *extra_lost += l;
                 continue;
             }
         }
@@ -589,7 +596,7 @@ static int upgrade_round(imp_state *is, const ml_batch_order *order, uint32_t n,
         if (q->share || q->gang_nodes > 1 || q->gpu_count < 2) continue;
         int moved = 0;
         uint32_t dropped = NIL;
-        is->nest = 1;
+        is->nest = IMP_NESTED;
         rc = try_evict(is, order[i].slot, order[i].prio, 1, &moved, &dropped);
         is->nest = 0;
         *moves += (uint32_t)moved;
@@ -642,7 +649,7 @@ int ml_batch_improve(ml_batch *b, const ml_batch_order *order, uint32_t n, uint3
         if (!moves) break;
         /* the nested step serves here too: these rounds come after the
          * plain evictions have had their share of the work bound */
-        is.nest = 1;
+        is.nest = IMP_NESTED;
         if (!rc) rc = serve_round(&is, order, n, cancel, &moves);
         is.nest = 0;
     }
