@@ -103,11 +103,13 @@ static int evictable(const ml_batch *b, uint32_t p)
     return a->count == 1 && !b->pl[p].share;
 }
 
-static uint32_t evictable_gpus(const ml_batch *b, uint32_t n)
+/* GPUs of the evictable placements on node `n`, those of fewer than
+ * `below` GPUs only (an upgrade's, whose left-over request must be smaller). */
+static uint32_t evictable_gpus(const ml_batch *b, uint32_t n, uint32_t below)
 {
     uint32_t g = 0;
     for (uint32_t p = b->node_head[n]; p != NIL; p = b->pl[p].next)
-        if (evictable(b, p)) g += b->pl[p].gpus;
+        if (evictable(b, p) && b->pl[p].gpus < below) g += b->pl[p].gpus;
     return g;
 }
 
@@ -123,7 +125,7 @@ static int has_model(const mreq *q, uint16_t model)
 /* Nodes `q` could use were they free enough, whose free plus evictable GPUs
  * hold its need: whole levels from the best static score down until
  * IMP_CANDIDATES are found, then sorted by the total order. */
-static int collect(imp_state *is, imp_cands *out, const mreq *q, uint32_t need)
+static int collect(imp_state *is, imp_cands *out, const mreq *q, uint32_t need, uint32_t below)
 {
     ml_batch *b = is->b;
     const gpurent_market *m = b->m;
@@ -150,7 +152,7 @@ static int collect(imp_state *is, imp_cands *out, const mreq *q, uint32_t need)
                 is->work++;
                 uint32_t mask = ml_check(m, q, x, 0);
                 if (mask & ~(1u << GPURENT_MC_BUSY)) continue;
-                if (x->gpu_free + evictable_gpus(b, n) < need) continue;
+                if (x->gpu_free + evictable_gpus(b, n, below) < need) continue;
                 int rc = ML_GROW((void **)&out->c, &out->cap, out->len + 1, sizeof *out->c);
                 if (rc) return rc;
                 out->c[out->len++] =
@@ -215,7 +217,7 @@ static int nest(imp_state *is, const uint32_t *skip, uint32_t nskip, uint32_t e,
     const mreq *q = &m->reqs[ea->slot];
     uint32_t need = b->pl[e].gpus;
     *nd = 0;
-    int rc = collect(is, &is->nested, q, need);
+    int rc = collect(is, &is->nested, q, need, UINT32_MAX);
     if (rc) return rc;
     for (uint32_t ci = 0; ci < is->nested.len; ci++) {
         uint32_t t = is->nested.c[ci].node;
@@ -464,7 +466,9 @@ static int try_evict(imp_state *is, uint32_t uslot, uint64_t prio, int upgrade, 
     uint32_t need = u->gpu_count;
     *moved = 0;
     *dropped_slot = NIL;
-    int rc = collect(is, &is->top, u, need);
+    /* an upgrade's candidates: nodes where placements smaller than the
+     * request (one of them may be left over) make room for it */
+    int rc = collect(is, &is->top, u, need, upgrade ? need : UINT32_MAX);
     if (rc) return rc;
     imp_best best;
     memset(&best, 0, sizeof best);
@@ -638,20 +642,23 @@ int ml_batch_improve(ml_batch *b, const ml_batch_order *order, uint32_t n, uint3
         rc = serve_round(&is, order, n, cancel, &moves);
         if (!moves) break;
     }
-    /* Upgrades (revision 6), each followed by a round serving the requests
-     * they left unplaced where that is possible. A batch of at most
+    /* Upgrades (revision 6), each round followed by a round serving, with
+     * the nested step, what can be served (requests the upgrades left
+     * unplaced among them; the first such round runs even when no upgrade
+     * was made, since the upgrades' candidates leave out the nodes only a
+     * serving move could use). A batch of at most
      * IMP_UPGRADE_BATCH requests gets IMP_UPGRADE_WORK more node visits per
      * request for them; a larger one only what the serving rounds left. */
     if (n <= IMP_UPGRADE_BATCH && !m->imp_budget) is.budget += IMP_UPGRADE_WORK * (uint64_t)n;
     for (uint32_t round = 0; round < IMP_ROUNDS && !rc && !m->no_upgrade; round++) {
         uint32_t moves = 0;
         rc = upgrade_round(&is, order, n, cancel, &moves);
-        if (!moves) break;
-        /* the nested step serves here too: these rounds come after the
-         * plain evictions have had their share of the work bound */
+        /* the nested step serves here, not in the first rounds: there it
+         * spent the work bound the plain evictions use better */
         is.nest = IMP_NESTED;
         if (!rc) rc = serve_round(&is, order, n, cancel, &moves);
         is.nest = 0;
+        if (!moves) break;
     }
     m->imp_work = is.work;
     ml_search_free(&is.s);
