@@ -10,14 +10,17 @@
  * serving rounds an evicted request must find a new place.
  *
  * Upgrades (revision 6) follow: an unplaced request of 2 GPUs or more tries
- * the same moves, its evicted requests placed again largest first, one of
- * them possibly through a nested eviction on another node (nest()), and one
- * of them may be left unplaced when it asks for fewer GPUs than the request
+ * the same moves on the nodes where placements smaller than it make room
+ * for it, its evicted requests placed again largest first, up to two of
+ * them through a nested eviction on another node each (nest()), and one of
+ * them may be left unplaced when it asks for fewer GPUs than the request
  * placed, has no higher aged priority (so the aging guarantee reads: a
  * placed request never loses its place to one of lower priority) and the
  * total value rises. The requests served stay as many, the value rises:
  * among assignments serving as many requests the policy's value decides,
- * and it favours more GPUs unless priorities or scores say otherwise.
+ * and it favours more GPUs unless priorities or scores say otherwise. Each
+ * round of upgrades is followed by a serving round that may use the nested
+ * step too.
  *
  * The objective is lexicographic (algorithm revision 3): serving a request
  * comes first, value second. Every such move serves one more request, so a
