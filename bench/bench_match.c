@@ -13,7 +13,9 @@
  *   MATCH_BENCH_ONLY=quality|speed; MATCH_BENCH_QUALITY=square|tight|hard picks the quality instances
  *   (requests = nodes, 3 requests per node, or the hard four-model markets); MATCH_BENCH_MILP=1 also tries milp at 1000 and 2000;
  *   MATCH_BENCH_KEEP=1 keeps the instance files in /tmp; MATCH_BENCH_COUNT_MILP=S gives the
- *   requests-placed and GPUs-placed maxima S seconds of milp, default 30) */
+ *   requests-placed and GPUs-placed maxima S seconds of milp, default 30; MATCH_BENCH_CACHE=DIR
+ *   keeps the solver's answers in DIR, keyed by the instance file's hash, for the next run) */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -535,9 +537,37 @@ static int write_instance(const gpurent_market *m, uint64_t now, const char *pat
  * ("value": the policy's value; "requests": requests placed; "gpus": GPUs
  * placed). Returns the milp status (0 proven optimum, 1 time limit), 9 when
  * only the LP ran, -1 when nothing came back. */
+/* MATCH_BENCH_CACHE=DIR keeps the solver's answers: DIR/<BLAKE2b-128 of
+ * the instance file>-<milp limit>-<objective>. The instances are drawn from
+ * fixed seeds and do not depend on the library's batch, so a change to the
+ * batch can be measured again without solving again. An answer is kept
+ * only when it holds at least the LP bound (as the wall limit may leave). */
+static int cache_path(const char *dir, const char *path, const char *objective, int milp_limit, char *out,
+                      size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    crypto_generichash_state st;
+    uint8_t h[16], buf[65536];
+    crypto_generichash_init(&st, NULL, 0, sizeof h);
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, f)) > 0) crypto_generichash_update(&st, buf, k);
+    fclose(f);
+    crypto_generichash_final(&st, h, sizeof h);
+    char hex[33];
+    for (int i = 0; i < 16; i++) snprintf(hex + 2 * i, 3, "%02x", h[i]);
+    snprintf(out, cap, "%s/%s-%d-%s", dir, hex, milp_limit, objective);
+    return 0;
+}
+
 static int exact_optimum(const char *path, const char *objective, int milp_limit, double *lp, double *opt,
                          double *bound, double *secs, double *lp_secs)
 {
+    const char *cache = getenv("MATCH_BENCH_CACHE");
+    char cpath[1024] = "";
+    FILE *keep = NULL;
+    if (cache && cache_path(cache, path, objective, milp_limit, cpath, sizeof cpath) != 0) cpath[0] = 0;
+    FILE *hit = cpath[0] ? fopen(cpath, "r") : NULL;
     const char *py = getenv("PYTHON") ? getenv("PYTHON") : "/usr/bin/python3";
     const char *script = getenv("MATCH_EXACT_PY") ? getenv("MATCH_EXACT_PY") : "bench/match_exact.py";
     char cmd[1024];
@@ -546,12 +576,18 @@ static int exact_optimum(const char *path, const char *objective, int milp_limit
      * minutes (the value LP 9 s), so the counts get a longer bound. */
     int wall = (strcmp(objective, "value") ? 240 : 60) + 2 * milp_limit;
     snprintf(cmd, sizeof cmd, "timeout %d %s %s %s %d %s", wall, py, script, path, milp_limit, objective);
-    FILE *p = popen(cmd, "r");
+    FILE *p = hit ? hit : popen(cmd, "r");
     if (!p) return -1;
+    char tmp[1040];
+    if (!hit && cpath[0]) {
+        snprintf(tmp, sizeof tmp, "%s.tmp", cpath);
+        keep = fopen(tmp, "w");
+    }
     char line[512];
     int lp_st = -1, status = 9;
     *lp = *opt = *bound = *secs = *lp_secs = 0;
     while (fgets(line, sizeof line, p)) {
+        if (keep) fputs(line, keep);
         int st;
         double a, b, t;
         if (sscanf(line, "lp %lf status %d seconds %lf", &a, &st, &t) == 3 && st == 0) {
@@ -565,7 +601,12 @@ static int exact_optimum(const char *path, const char *objective, int milp_limit
             status = st;
         }
     }
-    pclose(p); /* a milp killed by the wall limit still leaves the LP bound */
+    if (hit) fclose(hit);
+    else pclose(p); /* a milp killed by the wall limit still leaves the LP bound */
+    if (keep) {
+        int ok = fclose(keep) == 0 && lp_st == 0;
+        if (!ok || rename(tmp, cpath) != 0) remove(tmp);
+    }
     if (lp_st != 0 && status == 9) return -1;
     return status;
 }

@@ -1531,6 +1531,331 @@ static void test_serve_count_first(void **state)
     for (int rev = 0; rev < 2; rev++) gpurent_match_receipt_clear(&r[rev]);
 }
 
+/* Revision 6: upgrades. Two markets side by side (models apart):
+ * - T4: one 8-GPU node; "u1" (8 GPUs) and "s1a", "s1b" (2 each). The
+ *   larger-first run serves "u1" alone; the smaller-first run both small
+ *   ones (no move serves "u1" too), so it serves one request more and wins.
+ * - A100 8-GPU node and an L40S 2-GPU node; "u2" (8, A100), "t2" (2, A100
+ *   or L40S), "s2" (2, A100 only). Both runs serve two requests here; the
+ *   smaller-first run, kept for the T4 market, holds "t2" and "s2" (4 GPUs).
+ * Serving as many requests, {u2, t2} places 10 GPUs and more value: the
+ * upgrade evicts what is on the A100 node, re-places "t2" on the L40S node
+ * and leaves "s2" (fewer GPUs, no higher priority) unplaced. Revision 5
+ * kept {t2, s2}. `s2_age_s` makes "s2" older than the others: then it
+ * outranks "u2" and keeps its placement (aging). */
+static gpurent_market *upgrade_market(int reversed, uint64_t s2_age_s)
+{
+    gpurent_market *m = market_new();
+    gpurent_offer o;
+    gpurent_request q[6];
+    const char *ids[6] = {"u1", "s1a", "s1b", "u2", "t2", "s2"};
+    const uint32_t gpus[6] = {8, 2, 2, 8, 2, 2};
+    for (int i = 0; i < 6; i++) {
+        req_make(&q[i], ids[i], gpus[i]);
+        if (i < 3) {
+            assert_int_equal(gpurent_request_add_model(&q[i], GPUS[3].model), GPURENT_OK);
+        } else {
+            assert_int_equal(gpurent_request_add_model(&q[i], GPUS[1].model), GPURENT_OK);
+            if (i == 4) assert_int_equal(gpurent_request_add_model(&q[i], GPUS[4].model), GPURENT_OK);
+        }
+    }
+    q[5].submitted_at -= s2_age_s;
+    for (int step = 0; step < 2; step++) {
+        if ((step == 0) != (reversed != 0)) {
+            uint32_t order[3] = {1, 2, 3};
+            for (int k = 0; k < 3; k++) {
+                uint32_t id = order[reversed ? 2 - k : k];
+                if (id == 1) offer_make(&o, 1, "eu-west", &GPUS[3], 1, 8, 8, 300000);
+                if (id == 2) offer_make(&o, 2, "eu-west", &GPUS[1], 1, 8, 8, 1500000);
+                if (id == 3) offer_make(&o, 3, "eu-west", &GPUS[4], 1, 2, 2, 900000);
+                put(m, &o);
+            }
+        } else {
+            for (int i = 0; i < 6; i++)
+                assert_int_equal(gpurent_market_add_request(m, &q[reversed ? 5 - i : i]), GPURENT_OK);
+        }
+    }
+    return m;
+}
+
+static uint32_t receipt_gpus(const gpurent_match_receipt *r)
+{
+    uint32_t g = 0;
+    for (uint32_t i = 0; i < r->placement_count; i++) g += r->placements[i].gpus;
+    return g;
+}
+
+static void test_upgrade(void **state)
+{
+    (void)state;
+    const uint64_t now = 1700000100;
+    gpurent_match_receipt r[2], g;
+    for (int rev = 0; rev < 2; rev++) {
+        gpurent_match_receipt_init(&r[rev]);
+        gpurent_market *m = upgrade_market(rev, 0);
+        if (rev == 0) match_receipt(m, now, 0, &g);
+        assert_int_equal(gpurent_market_match(m, now, NULL, &r[rev]), GPURENT_OK);
+        if (rev == 0) {
+            /* the receipt applies: capacity and constraints hold */
+            assert_int_equal(gpurent_market_apply(m, &r[rev]), GPURENT_OK);
+        }
+        gpurent_market_free(m);
+    }
+    /* the greedy pass (smaller-first run kept): t2 and s2, 4 GPUs there */
+    assert_int_equal(g.assignment_count, 4);
+    assert_non_null(placement_of(&g, "s2"));
+    assert_null(placement_of(&g, "u2"));
+    /* requests first: still four served (both T4 small ones) ... */
+    assert_int_equal(r[0].assignment_count, 4);
+    assert_non_null(placement_of(&r[0], "s1a"));
+    assert_non_null(placement_of(&r[0], "s1b"));
+    assert_null(placement_of(&r[0], "u1"));
+    /* ... then value: u2 takes the A100 node, t2 the L40S one, s2 waits */
+    const gpurent_match_placement *pu = placement_of(&r[0], "u2"), *pt = placement_of(&r[0], "t2");
+    assert_non_null(pu);
+    assert_non_null(pt);
+    assert_null(placement_of(&r[0], "s2"));
+    assert_string_equal(pu->node_id, "p2-n0");
+    assert_int_equal(pu->gpus, 8);
+    assert_string_equal(pt->node_id, "p3-n0");
+    assert_int_equal(receipt_gpus(&r[0]), 14);
+    assert_int_equal(receipt_gpus(&g), 8);
+    assert_true(r[0].total_value > g.total_value);
+    /* determinism: reversed insertion of offers and requests, same bytes */
+    receipts_equal(&r[0], &r[1]);
+    for (int rev = 0; rev < 2; rev++) gpurent_match_receipt_clear(&r[rev]);
+    gpurent_match_receipt_clear(&g);
+
+    /* aging: an "s2" one hour older outranks "u2" and keeps its place */
+    for (int rev = 0; rev < 2; rev++) {
+        gpurent_match_receipt_init(&r[rev]);
+        gpurent_market *m = upgrade_market(rev, 3600);
+        assert_int_equal(gpurent_market_match(m, now, NULL, &r[rev]), GPURENT_OK);
+        gpurent_market_free(m);
+    }
+    assert_int_equal(r[0].assignment_count, 4);
+    assert_non_null(placement_of(&r[0], "s2"));
+    assert_non_null(placement_of(&r[0], "t2"));
+    assert_null(placement_of(&r[0], "u2"));
+    assert_int_equal(receipt_gpus(&r[0]), 8);
+    receipts_equal(&r[0], &r[1]);
+    for (int rev = 0; rev < 2; rev++) gpurent_match_receipt_clear(&r[rev]);
+}
+
+/* Revision 6: an upgrade through a nested step. The T4 market of
+ * upgrade_market() makes the smaller-first run serve one request more, so it
+ * is kept. Beside it: an A100 8-GPU node, an H100 4-GPU node (cheap and
+ * trusted) and an L40S 2-GPU node; "u" (8, A100), "m" (4, A100 or H100),
+ * "s" (2, A100), "c" (2, H100 or L40S). The greedy pass gives "s" and "m" the
+ * A100 node and "c" the H100 one: three served, 8 GPUs. Placing "u" on the
+ * A100 node means moving "m" to the H100 node, which "c" holds: the nested
+ * step moves "c" to the L40S node, and "s" (fewer GPUs, same priority) is
+ * left for "u": three served, 14 GPUs. Revision 5 has no such move, nor
+ * has an upgrade without the nested step ("m" and "s" would both stay
+ * unplaced). */
+static gpurent_market *nested_market(int reversed)
+{
+    gpurent_market *m = market_new();
+    gpurent_offer o;
+    gpurent_request q[7];
+    const char *ids[7] = {"u1", "s1a", "s1b", "u", "m", "s", "c"};
+    const uint32_t gpus[7] = {8, 2, 2, 8, 4, 2, 2};
+    for (int i = 0; i < 7; i++) {
+        req_make(&q[i], ids[i], gpus[i]);
+        if (i < 3) assert_int_equal(gpurent_request_add_model(&q[i], GPUS[3].model), GPURENT_OK);
+        if (i >= 3 && i <= 5) assert_int_equal(gpurent_request_add_model(&q[i], GPUS[1].model), GPURENT_OK);
+        if (i == 4 || i == 6) assert_int_equal(gpurent_request_add_model(&q[i], GPUS[0].model), GPURENT_OK);
+        if (i == 6) assert_int_equal(gpurent_request_add_model(&q[i], GPUS[4].model), GPURENT_OK);
+    }
+    for (int step = 0; step < 2; step++) {
+        if ((step == 0) != (reversed != 0)) {
+            for (int k = 0; k < 4; k++) {
+                uint32_t id = (uint32_t)(reversed ? 4 - k : 1 + k);
+                if (id == 1) offer_make(&o, 1, "eu-west", &GPUS[3], 1, 8, 8, 300000);
+                if (id == 2) offer_make(&o, 2, "eu-west", &GPUS[1], 1, 8, 8, 1500000);
+                if (id == 3) offer_make(&o, 3, "eu-west", &GPUS[4], 1, 2, 2, 1900000);
+                if (id == 4) offer_make(&o, 4, "eu-west", &GPUS[0], 1, 4, 4, 1000000);
+                put(m, &o);
+                uint8_t key[32];
+                key_of(id, key);
+                assert_int_equal(gpurent_market_set_trust(m, key, id == 4 ? 1 : 7, id == 4 ? 1000000 : 0),
+                                 GPURENT_OK);
+            }
+        } else {
+            for (int i = 0; i < 7; i++)
+                assert_int_equal(gpurent_market_add_request(m, &q[reversed ? 6 - i : i]), GPURENT_OK);
+        }
+    }
+    return m;
+}
+
+static void test_upgrade_nested(void **state)
+{
+    (void)state;
+    const uint64_t now = 1700000100;
+    gpurent_match_receipt r[2], g;
+    for (int rev = 0; rev < 2; rev++) {
+        gpurent_match_receipt_init(&r[rev]);
+        gpurent_market *m = nested_market(rev);
+        if (rev == 0) match_receipt(m, now, 0, &g);
+        assert_int_equal(gpurent_market_match(m, now, NULL, &r[rev]), GPURENT_OK);
+        if (rev == 0) assert_int_equal(gpurent_market_apply(m, &r[rev]), GPURENT_OK);
+        gpurent_market_free(m);
+    }
+    /* the premise: the greedy pass as described */
+    assert_int_equal(g.assignment_count, 5);
+    assert_non_null(placement_of(&g, "s"));
+    assert_string_equal(placement_of(&g, "m")->node_id, "p2-n0");
+    assert_string_equal(placement_of(&g, "c")->node_id, "p4-n0");
+    assert_null(placement_of(&g, "u"));
+    assert_int_equal(receipt_gpus(&g), 12);
+    /* the upgrade: as many served, 6 GPUs more */
+    assert_int_equal(r[0].assignment_count, 5);
+    assert_non_null(placement_of(&r[0], "s1a"));
+    assert_non_null(placement_of(&r[0], "s1b"));
+    assert_null(placement_of(&r[0], "s"));
+    assert_string_equal(placement_of(&r[0], "u")->node_id, "p2-n0");
+    assert_string_equal(placement_of(&r[0], "m")->node_id, "p4-n0");
+    assert_string_equal(placement_of(&r[0], "c")->node_id, "p3-n0");
+    assert_int_equal(receipt_gpus(&r[0]), 18);
+    assert_true(r[0].total_value > g.total_value);
+    receipts_equal(&r[0], &r[1]);
+    for (int rev = 0; rev < 2; rev++) gpurent_match_receipt_clear(&r[rev]);
+    gpurent_match_receipt_clear(&g);
+}
+
+/* Markets like the benchmark's hard ones, small: four models, nodes of
+ * 1, 2, 4 or 8 GPUs all free, requests of 1 to 8 GPUs naming 1 to 3 models,
+ * most with a price cap, more GPUs asked than offered; a few gangs and
+ * shares (never evicted). */
+static void hard_world_make(world *w, uint64_t seed, uint32_t providers, uint32_t reqs)
+{
+    static const uint32_t models[4] = {0, 1, 2, 4};
+    gen_rng g = {seed};
+    w->offer_count = providers;
+    w->offers = calloc(providers, sizeof *w->offers);
+    w->tier = calloc(providers, sizeof *w->tier);
+    w->score = calloc(providers, sizeof *w->score);
+    for (uint32_t i = 0; i < providers; i++) {
+        gpurent_offer *o = &w->offers[i];
+        gpurent_offer_init(o);
+        key_of(i, o->provider_key);
+        o->seq = 1;
+        strcpy(o->region, gen_below(&g, 2) ? "eu-west" : "us-east");
+        o->stake_micro = gen_below(&g, 4) * 500000000000ull;
+        uint32_t nodes = 1 + (uint32_t)gen_below(&g, 3);
+        for (uint32_t j = 0; j < nodes; j++) {
+            gpurent_node n;
+            char nid[32];
+            snprintf(nid, sizeof nid, "n%u", j);
+            /* one draw per statement: argument order is unspecified */
+            uint32_t x = (uint32_t)gen_below(&g, 100), count = x < 35 ? 1 : x < 65 ? 2 : x < 90 ? 4 : 8;
+            const gspec *gs = &GPUS[models[gen_below(&g, 4)]];
+            uint64_t price = 500000 * (1 + gen_below(&g, 4));
+            int shared = gen_below(&g, 20) == 0;
+            node_make(&n, nid, gs, count, count, price, shared);
+            assert_int_equal(gpurent_offer_add_node(o, &n), GPURENT_OK);
+        }
+        w->tier[i] = (uint32_t)gen_below(&g, 8);
+        w->score[i] = (uint32_t)gen_below(&g, 3) * 400000;
+    }
+    w->req_count = reqs;
+    w->reqs = calloc(reqs, sizeof *w->reqs);
+    for (uint32_t i = 0; i < reqs; i++) {
+        gpurent_request *q = &w->reqs[i];
+        char id[32];
+        snprintf(id, sizeof id, "req-%05u", i);
+        uint32_t y = (uint32_t)gen_below(&g, 100);
+        req_make(q, id, y < 40 ? 1 : y < 65 ? 2 : y < 85 ? 4 : 8);
+        uint32_t k = 1 + (uint32_t)gen_below(&g, 3), first = (uint32_t)gen_below(&g, 4);
+        for (uint32_t j = 0; j < k; j++)
+            assert_int_equal(gpurent_request_add_model(q, GPUS[models[(first + j) % 4]].model), GPURENT_OK);
+        if (gen_below(&g, 10) < 7) q->max_price_micro_per_gpu_hour = 500000 * (1 + gen_below(&g, 4));
+        q->submitted_at = 1700000000 + gen_below(&g, 7200);
+        uint32_t z = (uint32_t)gen_below(&g, 20);
+        if (z == 0) {
+            q->gpu_count = 4;
+            q->gang_nodes = 2;
+            q->gang_scope = gen_below(&g, 2) ? GPURENT_GANG_PROVIDER : GPURENT_GANG_REGION;
+        } else if (z == 1) {
+            q->gpu_count = 1;
+            q->vram_share_pct = 10 * (1 + (uint32_t)gen_below(&g, 10));
+        }
+    }
+}
+
+static void hard_world_match(const world *w, int upgrades, gpurent_match_receipt *r)
+{
+    gpurent_market *m = NULL;
+    uint8_t seed[32] = {9, 9, 9};
+    assert_int_equal(gpurent_market_new(&m, NULL, seed), GPURENT_OK);
+    for (uint32_t i = 0; i < w->offer_count; i++) {
+        assert_int_equal(gpurent_market_put_offer(m, &w->offers[i]), GPURENT_OK);
+        assert_int_equal(gpurent_market_set_trust(m, w->offers[i].provider_key, w->tier[i], w->score[i]), GPURENT_OK);
+    }
+    for (uint32_t i = 0; i < w->req_count; i++) assert_int_equal(gpurent_market_add_request(m, &w->reqs[i]), GPURENT_OK);
+    m->no_upgrade = (uint8_t)!upgrades;
+    gpurent_match_receipt_init(r);
+    assert_int_equal(gpurent_market_match(m, 1700010000, NULL, r), GPURENT_OK);
+    m->no_upgrade = 0;
+    assert_int_equal(gpurent_market_apply(m, r), GPURENT_OK);
+    index_ok(m);
+    gpurent_market_free(m);
+}
+
+/* Upgrades on random hard markets: never fewer requests served, never less
+ * value at as many served, more GPUs on most (fails at revision 5, whose
+ * phase is the no_upgrade one); the receipt applies; the same bytes
+ * whatever the insertion order and thread count. The worlds are drawn one
+ * value per statement, so every compiler builds the same ones. */
+static void test_upgrade_properties(void **state)
+{
+    (void)state;
+    const uint32_t worlds = valgrind_mode() ? 3 : 12;
+    uint32_t more_gpus = 0;
+    for (uint32_t wi = 0; wi < worlds; wi++) {
+        world w;
+        hard_world_make(&w, 900 + wi, 40, 160);
+        gpurent_match_receipt r5, r6;
+        hard_world_match(&w, 0, &r5);
+        hard_world_match(&w, 1, &r6);
+        assert_true(r6.assignment_count >= r5.assignment_count);
+        if (r6.assignment_count == r5.assignment_count) assert_true(r6.total_value >= r5.total_value);
+        more_gpus += receipt_gpus(&r6) > receipt_gpus(&r5);
+        /* gangs and shares keep their shape */
+        for (uint32_t i = 0; i < r6.assignment_count; i++) {
+            const gpurent_match_assignment *a = &r6.assignments[i];
+            const gpurent_request *q = world_req(&w, a->request_id);
+            assert_non_null(q);
+            assert_int_equal(a->placement_count, q->gang_nodes ? q->gang_nodes : 1);
+            if (q->vram_share_pct) assert_int_equal(r6.placements[a->first_placement].share_pct, q->vram_share_pct);
+        }
+        gpurent_buf base = {NULL, 0}, b = {NULL, 0}, e = {NULL, 0};
+        assert_int_equal(gpurent_match_receipt_encode(&r6, &e), GPURENT_OK);
+        world_receipt(&w, 3 + wi, 1, &base);
+        world_receipt(&w, 50 + wi, 4, &b);
+        assert_int_equal(b.len, base.len);
+        assert_memory_equal(b.data, base.data, base.len);
+        /* the shuffled builds add and remove decoys first: same assignments */
+        gpurent_match_receipt d;
+        gpurent_match_receipt_init(&d);
+        assert_int_equal(gpurent_match_receipt_decode(base.data, base.len, &d), GPURENT_OK);
+        assert_int_equal(d.assignment_count, r6.assignment_count);
+        assert_int_equal(d.total_value, r6.total_value);
+        gpurent_match_receipt_clear(&d);
+        gpurent_buf_free(&base);
+        gpurent_buf_free(&b);
+        gpurent_buf_free(&e);
+        gpurent_match_receipt_clear(&r5);
+        gpurent_match_receipt_clear(&r6);
+        world_free(&w);
+    }
+    /* the upgrades and the serving rounds after them place more GPUs (and
+     * here serve more requests too) on most of these worlds: 11 of 12, all
+     * of the first 3 */
+    assert_true(more_gpus * 4 >= worlds * 3);
+}
+
 static void test_improve_properties(void **state)
 {
     (void)state;
@@ -1555,6 +1880,8 @@ static void test_improve_properties(void **state)
         match_receipt(m, 1700010000, 0, &g);
         match_receipt(m, 1700010000, 1, &r);
         assert_true(r.total_value >= g.total_value);
+        /* requests first: the phase (upgrades included) never serves fewer */
+        assert_true(r.assignment_count >= g.assignment_count);
         int improved = r.total_value > g.total_value;
         raised += (uint32_t)improved;
         uint64_t sum = 0;
@@ -2197,6 +2524,9 @@ int main(void)
         cmocka_unit_test(test_improve_properties),
         cmocka_unit_test(test_serve_first),
         cmocka_unit_test(test_serve_count_first),
+        cmocka_unit_test(test_upgrade),
+        cmocka_unit_test(test_upgrade_nested),
+        cmocka_unit_test(test_upgrade_properties),
         cmocka_unit_test(test_receipt_quorum),
         cmocka_unit_test(test_receipt_codec),
         cmocka_unit_test(test_apply_and_leases),

@@ -244,7 +244,7 @@ static void test_policy_digest_has_tables(void **state)
     assert_int_equal(gpurent_match_options_digest(&o, got), GPURENT_OK);
     assert_int_equal(gpurent_model_table_digest(md), GPURENT_OK);
     assert_int_equal(gpurent_framework_table_digest(fd), GPURENT_OK);
-    const uint64_t v[14] = {1, 250, 250, 150, 100, 50, 50, 150, 1000000, 250000, 1000000000000ull, 250000, 0, 5};
+    const uint64_t v[14] = {1, 250, 250, 150, 100, 50, 50, 150, 1000000, 250000, 1000000000000ull, 250000, 0, 6};
     gr_writer w;
     gpurent_buf b = {NULL, 0};
     gr_wr_init(&w);

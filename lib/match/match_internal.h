@@ -26,8 +26,11 @@
  *    build; the two tables' digests join the policy digest.
  * 5: batches of up to 4096 requests run smaller-first and larger-first
  *    orders and keep the run serving more requests; the improvement phase
- *    may evict more than two placements from a node. */
-#define ML_ALGORITHM 5
+ *    may evict more than two placements from a node.
+ * 6: upgrades: an unplaced request may take a node whose evicted requests
+ *    are placed again (one through a nested eviction) but for one asking
+ *    fewer GPUs at no higher priority, when the value rises. */
+#define ML_ALGORITHM 6
 #define ML_CLASSES 12    /* free-capacity classes per bucket */
 #define ML_PPM 1000000u
 #define ML_MAX_NAMES 65534u /* interned models / regions */
@@ -267,6 +270,7 @@ struct gpurent_market {
     uint64_t need_hist[GPURENT_NODE_MAX_GPUS + 1]; /* pending requests by per-node need */
     uint64_t lists_bytes;      /* request list side tables */
     uint8_t no_improve;        /* tests only: batch without the improvement phase */
+    uint8_t no_upgrade;        /* tests only: improvement phase without upgrades (revision 5's) */
     uint64_t imp_budget;       /* tests only: improvement work bound (0: the default) */
     uint64_t imp_work;         /* node visits of the last improvement phase */
 

@@ -224,7 +224,7 @@ def test_python_thread_progresses_during_a_batch_match():
 
 def test_policy_digest_from_the_documented_map():
     """docs/match.md's policy map, built with msgpack and hashed with hashlib's
-    BLAKE2b, gives the digest the library puts in receipts (algorithm 5, with
+    BLAKE2b, gives the digest the library puts in receipts (algorithm 6, with
     the model and framework table digests under keys 14 and 15)."""
     import hashlib
     msgpack = pytest.importorskip("msgpack")
@@ -233,7 +233,7 @@ def test_policy_digest_from_the_documented_map():
                              aging_per_hour=300_000, strand_min_gpus=3, threads=4)
     fields = [gpurent.capi.MATCH_OPTIONS_VERSION, o.w_price, o.w_perf_price, o.w_tier, o.w_score, o.w_stake,
               o.w_locality, o.w_fit, o.price_ref_micro, o.perf_price_cap, o.stake_cap_micro, o.aging_per_hour,
-              o.strand_min_gpus, 5, gpurent.model_table_digest(), gpurent.framework_table_digest()]
+              o.strand_min_gpus, 6, gpurent.model_table_digest(), gpurent.framework_table_digest()]
     doc = msgpack.packb({i: v for i, v in enumerate(fields)}, use_bin_type=True)
     assert o.digest() == hashlib.blake2b(doc, digest_size=32).digest()
     o.threads = 1  # not part of the policy
