@@ -2503,6 +2503,253 @@ static void test_extreme_values(void **state)
     gpurent_market_free(m);
 }
 
+/* Small random markets with tight constraints: three models, three regions,
+ * price caps, model lists, region allow and exclude lists, excluded
+ * providers, gangs, shares, ages of up to two days. */
+static void tight_world_make(world *w, uint64_t seed, uint32_t providers, uint32_t reqs)
+{
+    static const char *const regions[3] = {"eu-west", "us-east", "ap-south"};
+    static const uint32_t models[3] = {0, 1, 4};
+    gen_rng g = {seed};
+    w->offer_count = providers;
+    w->offers = calloc(providers, sizeof *w->offers);
+    w->tier = calloc(providers, sizeof *w->tier);
+    w->score = calloc(providers, sizeof *w->score);
+    for (uint32_t i = 0; i < providers; i++) {
+        gpurent_offer *o = &w->offers[i];
+        gpurent_offer_init(o);
+        key_of(i, o->provider_key);
+        o->seq = 1;
+        strcpy(o->region, regions[gen_below(&g, 3)]);
+        uint32_t nodes = 1 + (uint32_t)gen_below(&g, 3);
+        for (uint32_t j = 0; j < nodes; j++) {
+            gpurent_node n;
+            char nid[32];
+            snprintf(nid, sizeof nid, "n%u", j);
+            uint32_t x = (uint32_t)gen_below(&g, 100), count = x < 20 ? 1 : x < 45 ? 2 : x < 75 ? 4 : 8;
+            uint32_t free = gen_below(&g, 4) ? count : (uint32_t)gen_below(&g, count + 1);
+            const gspec *gs = &GPUS[models[gen_below(&g, 3)]];
+            uint64_t price = 500000 * (1 + gen_below(&g, 4));
+            int shared = gen_below(&g, 12) == 0;
+            node_make(&n, nid, gs, count, free, price, shared);
+            assert_int_equal(gpurent_offer_add_node(o, &n), GPURENT_OK);
+        }
+        w->tier[i] = (uint32_t)gen_below(&g, 8);
+        w->score[i] = (uint32_t)gen_below(&g, 3) * 400000;
+    }
+    w->req_count = reqs;
+    w->reqs = calloc(reqs, sizeof *w->reqs);
+    for (uint32_t i = 0; i < reqs; i++) {
+        gpurent_request *q = &w->reqs[i];
+        char id[32];
+        snprintf(id, sizeof id, "r%03u", i);
+        uint32_t y = (uint32_t)gen_below(&g, 100);
+        req_make(q, id, y < 40 ? 1 : y < 65 ? 2 : y < 85 ? 4 : 8);
+        uint32_t k = (uint32_t)gen_below(&g, 3), first = (uint32_t)gen_below(&g, 3);
+        for (uint32_t j = 0; j < k; j++)
+            assert_int_equal(gpurent_request_add_model(q, GPUS[models[(first + j) % 3]].model), GPURENT_OK);
+        if (gen_below(&g, 10) < 6) q->max_price_micro_per_gpu_hour = 500000 * (1 + gen_below(&g, 3));
+        uint32_t r = (uint32_t)gen_below(&g, 6);
+        if (r == 0) assert_int_equal(gpurent_request_allow_region(q, regions[gen_below(&g, 3)]), GPURENT_OK);
+        if (r == 1) assert_int_equal(gpurent_request_exclude_region(q, regions[gen_below(&g, 3)]), GPURENT_OK);
+        if (gen_below(&g, 5) == 0) {
+            uint8_t key[32];
+            key_of((uint32_t)gen_below(&g, providers), key);
+            assert_int_equal(gpurent_request_exclude_provider(q, key), GPURENT_OK);
+        }
+        if (gen_below(&g, 8) == 0) q->min_vram_mib = 50000;
+        q->submitted_at = 1700000000 + gen_below(&g, 4) * 43200 + gen_below(&g, 3600);
+        uint32_t z = (uint32_t)gen_below(&g, 14);
+        if (z == 0) {
+            q->gpu_count = 4;
+            q->gang_nodes = 2;
+            q->gang_scope = gen_below(&g, 2) ? GPURENT_GANG_PROVIDER : GPURENT_GANG_REGION;
+        } else if (z == 1) {
+            q->gpu_count = 1;
+            q->vram_share_pct = 10 * (1 + (uint32_t)gen_below(&g, 10));
+        }
+    }
+}
+
+/* Match `w` (insertion reversed or not, `threads`, strand threshold, with
+ * or without upgrades), check every placement against its request on the
+ * market as it was, apply the receipt, return it encoded and decoded. */
+static void tight_match(const world *w, int reversed, uint32_t threads, uint32_t strand, int upgrades, int one_order,
+                        gpurent_match_receipt *r, gpurent_buf *enc)
+{
+    gpurent_match_options opts = GPURENT_MATCH_OPTIONS_INIT;
+    opts.threads = threads;
+    opts.strand_min_gpus = strand;
+    gpurent_market *m = NULL;
+    uint8_t seed[32] = {7, 7, 7};
+    assert_int_equal(gpurent_market_new(&m, &opts, seed), GPURENT_OK);
+    for (uint32_t k = 0; k < w->offer_count; k++) {
+        uint32_t i = reversed ? w->offer_count - 1 - k : k;
+        assert_int_equal(gpurent_market_put_offer(m, &w->offers[i]), GPURENT_OK);
+        assert_int_equal(gpurent_market_set_trust(m, w->offers[i].provider_key, w->tier[i], w->score[i]), GPURENT_OK);
+    }
+    for (uint32_t k = 0; k < w->req_count; k++) {
+        uint32_t i = reversed ? w->req_count - 1 - k : k;
+        assert_int_equal(gpurent_market_add_request(m, &w->reqs[i]), GPURENT_OK);
+    }
+    m->no_upgrade = (uint8_t)!upgrades;
+    m->one_order = (uint8_t)one_order;
+    gpurent_match_receipt_init(r);
+    assert_int_equal(gpurent_market_match(m, 1700200000, NULL, r), GPURENT_OK);
+    m->no_upgrade = 0;
+    m->one_order = 0;
+    for (uint32_t i = 0; i < r->assignment_count; i++) {
+        const gpurent_match_assignment *a = &r->assignments[i];
+        const gpurent_request *q = world_req(w, a->request_id);
+        assert_non_null(q);
+        uint32_t slot = ml_req_find(m, a->request_id);
+        assert_true(slot != NIL);
+        const mreq *mq = &m->reqs[slot];
+        uint32_t G = q->gang_nodes ? q->gang_nodes : 1;
+        assert_int_equal(a->placement_count, G);
+        for (uint32_t j = 0; j < G; j++) {
+            const gpurent_match_placement *p = &r->placements[a->first_placement + j];
+            const gpurent_match_placement *p0 = &r->placements[a->first_placement];
+            const gpurent_offer *o = world_offer(w, p->provider_key), *o0 = world_offer(w, p0->provider_key);
+            assert_non_null(o);
+            const gpurent_node *nd = NULL;
+            for (uint32_t k = 0; k < o->node_count; k++)
+                if (strcmp(o->nodes[k].node_id, p->node_id) == 0) nd = &o->nodes[k];
+            assert_non_null(nd);
+            /* the request's own fields, read directly */
+            if (q->max_price_micro_per_gpu_hour) assert_true(nd->price_micro_per_gpu_hour <= q->max_price_micro_per_gpu_hour);
+            if (q->model_count) {
+                int found = 0;
+                for (uint32_t k = 0; k < q->model_count; k++) found |= strcmp(q->models[k], nd->gpu.model) == 0;
+                assert_true(found);
+            }
+            for (uint32_t k = 0; k < q->region_count; k++) assert_string_equal(q->regions[k], o->region);
+            for (uint32_t k = 0; k < q->excluded_region_count; k++) assert_true(strcmp(q->excluded_regions[k], o->region) != 0);
+            for (uint32_t k = 0; k < q->excluded_provider_count; k++)
+                assert_true(memcmp(q->excluded_providers[k], o->provider_key, 32) != 0);
+            assert_true(nd->gpu.memory_mib >= q->min_vram_mib);
+            assert_true((q->vram_share_pct != 0) == (nd->shared != 0));
+            if (q->vram_share_pct) assert_int_equal(p->share_pct, q->vram_share_pct);
+            else assert_int_equal(p->gpus, q->gpu_count / G);
+            if (G > 1 && q->gang_scope == GPURENT_GANG_PROVIDER) assert_memory_equal(o->provider_key, o0->provider_key, 32);
+            if (G > 1 && q->gang_scope == GPURENT_GANG_REGION) assert_string_equal(o->region, o0->region);
+            for (uint32_t k = 0; k < j; k++) {
+                const gpurent_match_placement *pk = &r->placements[a->first_placement + k];
+                assert_false(memcmp(pk->provider_key, p->provider_key, 32) == 0 && strcmp(pk->node_id, p->node_id) == 0);
+            }
+            /* and the library's own check (all but capacity) */
+            uint32_t ps = ml_prov_find(m, p->provider_key);
+            assert_true(ps != NIL);
+            uint32_t ns = ml_node_find(m, ps, p->node_id);
+            assert_true(ns != NIL);
+            assert_int_equal(ml_check(m, mq, &m->nodes[ns], 1) & ~(1u << GPURENT_MC_BUSY), 0);
+        }
+    }
+    /* capacity: whole GPUs per node within its free count, shares within 100 % */
+    for (uint32_t i = 0; i < w->offer_count; i++)
+        for (uint32_t j = 0; j < w->offers[i].node_count; j++) {
+            const gpurent_node *nd = &w->offers[i].nodes[j];
+            uint32_t taken = 0, pct[GPURENT_NODE_MAX_GPUS] = {0};
+            for (uint32_t p = 0; p < r->placement_count; p++) {
+                const gpurent_match_placement *pl = &r->placements[p];
+                if (memcmp(pl->provider_key, w->offers[i].provider_key, 32) || strcmp(pl->node_id, nd->node_id)) continue;
+                taken += pl->gpus;
+                if (pl->share_pct) pct[pl->gpu_index] += pl->share_pct;
+            }
+            assert_true(taken <= (nd->shared ? 0u : nd->gpu_free));
+            for (uint32_t k = 0; k < GPURENT_NODE_MAX_GPUS; k++) assert_true(pct[k] <= 100);
+        }
+    assert_int_equal(gpurent_match_receipt_encode(r, enc), GPURENT_OK);
+    assert_int_equal(gpurent_market_apply(m, r), GPURENT_OK);
+    index_ok(m);
+    gpurent_market_free(m);
+}
+
+static uint64_t tight_prio(const gpurent_request *q)
+{
+    uint64_t age = 1700200000 - q->submitted_at;
+    return 1000000 + age / 3600 * 250000 + age % 3600 * 250000 / 3600;
+}
+
+/* Algorithm 6 against its documented guarantees on many small markets with
+ * tight constraints: every placement (upgrades and nested steps included)
+ * satisfies its request; never fewer served than without upgrades, never
+ * less value at as many; the aging guarantee (for every priority p, the
+ * requests of priority >= p the upgrades unplaced are no more than those of
+ * priority >= p they placed); the same bytes reversed and on 4 threads. */
+static void test_upgrade_adversarial(void **state)
+{
+    (void)state;
+    const uint32_t worlds = getenv("TIGHT_WORLDS") ? (uint32_t)atoi(getenv("TIGHT_WORLDS")) : valgrind_mode() ? 6 : 240;
+    uint32_t differs = 0;
+    for (uint32_t wi = 0; wi < worlds; wi++) {
+        world w;
+        tight_world_make(&w, 7000 + wi, 6 + wi % 9, 20 + wi % 41);
+        uint32_t strand = 1 + wi % 4;
+        gpurent_match_receipt r5, r6, rr;
+        gpurent_buf e5 = {NULL, 0}, e6 = {NULL, 0}, er = {NULL, 0};
+        /* the default (both greedy orders, the better run kept): the
+         * same bytes reversed and on 4 threads, never fewer served */
+        tight_match(&w, 0, 1, strand, 0, 0, &r5, &e5);
+        tight_match(&w, 0, 1, strand, 1, 0, &r6, &e6);
+        tight_match(&w, 1, 4, strand, 1, 0, &rr, &er);
+        assert_int_equal(er.len, e6.len);
+        assert_memory_equal(er.data, e6.data, e6.len);
+        assert_true(r6.assignment_count >= r5.assignment_count);
+        if (r6.assignment_count == r5.assignment_count) assert_true(r6.total_value >= r5.total_value);
+        differs += e5.len != e6.len || memcmp(e5.data, e6.data, e5.len) != 0;
+        gpurent_buf_free(&e5);
+        gpurent_buf_free(&e6);
+        gpurent_buf_free(&er);
+        gpurent_match_receipt_clear(&r5);
+        gpurent_match_receipt_clear(&r6);
+        gpurent_match_receipt_clear(&rr);
+        /* one greedy order at a time (the two runs may keep different
+         * requests): upgrades against the same run without them */
+        uint32_t one = 1 + wi % 2;
+        tight_match(&w, 0, 1, strand, 0, (int)one, &r5, &e5);
+        tight_match(&w, 0, 1, strand, 1, (int)one, &r6, &e6);
+        tight_match(&w, 1, 4, strand, 1, (int)one, &rr, &er);
+        assert_int_equal(er.len, e6.len);
+        assert_memory_equal(er.data, e6.data, e6.len);
+        assert_true(r6.assignment_count >= r5.assignment_count);
+        if (r6.assignment_count == r5.assignment_count) assert_true(r6.total_value >= r5.total_value);
+        for (uint32_t i = 0; i < r5.assignment_count; i++) {
+            const char *id = r5.assignments[i].request_id;
+            if (assignment_of(&r6, id)) continue;
+            uint64_t p = tight_prio(world_req(&w, id));
+            uint32_t lost = 0, gained = 0;
+            for (uint32_t k = 0; k < r5.assignment_count; k++)
+                if (!assignment_of(&r6, r5.assignments[k].request_id) &&
+                    tight_prio(world_req(&w, r5.assignments[k].request_id)) >= p)
+                    lost++;
+            for (uint32_t k = 0; k < r6.assignment_count; k++)
+                if (!assignment_of(&r5, r6.assignments[k].request_id) &&
+                    tight_prio(world_req(&w, r6.assignments[k].request_id)) >= p)
+                    gained++;
+            if (lost > gained) {
+                print_message("world %u: %s (priority %llu) lost its place\n", wi, id, (unsigned long long)p);
+                for (uint32_t k = 0; k < r5.assignment_count; k++)
+                    if (!assignment_of(&r6, r5.assignments[k].request_id))
+                        print_message("  lost %s gpus %u prio %llu\n", r5.assignments[k].request_id, world_req(&w, r5.assignments[k].request_id)->gpu_count, (unsigned long long)tight_prio(world_req(&w, r5.assignments[k].request_id)));
+                for (uint32_t k = 0; k < r6.assignment_count; k++)
+                    if (!assignment_of(&r5, r6.assignments[k].request_id))
+                        print_message("  gained %s gpus %u prio %llu\n", r6.assignments[k].request_id, world_req(&w, r6.assignments[k].request_id)->gpu_count, (unsigned long long)tight_prio(world_req(&w, r6.assignments[k].request_id)));
+            }
+            assert_true(lost <= gained);
+        }
+        gpurent_buf_free(&e5);
+        gpurent_buf_free(&e6);
+        gpurent_buf_free(&er);
+        gpurent_match_receipt_clear(&r5);
+        gpurent_match_receipt_clear(&r6);
+        gpurent_match_receipt_clear(&rr);
+        world_free(&w);
+    }
+    print_message("%u of %u worlds changed by the upgrades\n", differs, worlds);
+    assert_true(differs > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2527,6 +2774,7 @@ int main(void)
         cmocka_unit_test(test_upgrade),
         cmocka_unit_test(test_upgrade_nested),
         cmocka_unit_test(test_upgrade_properties),
+        cmocka_unit_test(test_upgrade_adversarial),
         cmocka_unit_test(test_receipt_quorum),
         cmocka_unit_test(test_receipt_codec),
         cmocka_unit_test(test_apply_and_leases),
@@ -2535,5 +2783,6 @@ int main(void)
         cmocka_unit_test(test_explain_feasible_but_taken),
         cmocka_unit_test(test_extreme_values),
     };
+    if (getenv("GPURENT_TEST_FILTER")) cmocka_set_test_filter(getenv("GPURENT_TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

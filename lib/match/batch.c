@@ -316,8 +316,9 @@ GPURENT_API gpurent_status gpurent_market_match(gpurent_market *m, uint64_t now,
             order[n++].id = m->reqs[i].id;
         }
     prep_all(m, order, n, now);
-    const int both = n <= ML_BOTH_ORDERS;
-    qsort(order, n, sizeof *order, both ? batch_order_cmp : batch_order_big_cmp);
+    const int both = n <= ML_BOTH_ORDERS && !m->one_order;
+    const int small = m->one_order ? m->one_order == 1 : both;
+    qsort(order, n, sizeof *order, small ? batch_order_cmp : batch_order_big_cmp);
 
     /* Serving a request comes first (revision 4): a batch of at most
      * ML_BOTH_ORDERS requests runs the greedy pass and the improvement

@@ -271,6 +271,7 @@ struct gpurent_market {
     uint64_t lists_bytes;      /* request list side tables */
     uint8_t no_improve;        /* tests only: batch without the improvement phase */
     uint8_t no_upgrade;        /* tests only: improvement phase without upgrades (revision 5's) */
+    uint8_t one_order;         /* tests only: one greedy order (1 smaller first, 2 larger first); 0: the default */
     uint64_t imp_budget;       /* tests only: improvement work bound (0: the default) */
     uint64_t imp_work;         /* node visits of the last improvement phase */
 
