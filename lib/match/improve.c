@@ -36,7 +36,9 @@
  * compare integer gains with ties to the first in that order. The work is
  * bounded by a budget of node visits (whole levels, so their count does not
  * depend on the order inside a level), checked only between requests, so
- * where it stops depends on the market alone. */
+ * where it stops depends on the market alone; past twice the budget, a
+ * trial that needs a nested step is refused (nest()), so that one
+ * request's trials cannot visit the market thousands of times over. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +73,7 @@ typedef struct imp_state {
     uint32_t *lists;        /* index lists collect() walks */
     uint32_t lists_cap;
     uint64_t work, budget;  /* nodes visited (collect and searches) */
+    int cut;                /* a trial's nested step was refused: past the nested steps' bound */
     uint32_t epoch;         /* bumped whenever a committed move frees capacity */
     uint32_t *tried;        /* per request slot: epoch + 1 of its last failed direct try */
 } imp_state;
@@ -211,8 +214,8 @@ typedef struct imp_dest {
  * say, and a trial and its commit take the same steps. On success the
  * capacity is taken (logged), dst[0] is e's new place and dst[1..*nd) the
  * nested ones; *lost is the value the nested evicted requests had. */
-static int nest(imp_state *is, const uint32_t *skip, uint32_t nskip, uint32_t e, imp_dest *dst, uint32_t *nd,
-                uint64_t *lost)
+static int nest(imp_state *is, int commit, const uint32_t *skip, uint32_t nskip, uint32_t e, imp_dest *dst,
+                uint32_t *nd, uint64_t *lost)
 {
     ml_batch *b = is->b;
     gpurent_market *m = b->m;
@@ -220,6 +223,17 @@ static int nest(imp_state *is, const uint32_t *skip, uint32_t nskip, uint32_t e,
     const mreq *q = &m->reqs[ea->slot];
     uint32_t need = b->pl[e].gpus;
     *nd = 0;
+    /* Each nested step collects its candidates afresh (every node of the
+     * request's models may be visited) for each set a request tries, so one
+     * request's trials could visit the market thousands of times over,
+     * whatever the work bound (checked between requests). Past twice the
+     * bound a trial's nested step is refused and so is the trial (trial()
+     * reads is->cut); the move kept was tried without a cut, so its commit
+     * (never cut) takes the same steps. */
+    if (!commit && is->work > 2 * is->budget) {
+        is->cut = 1;
+        return GPURENT_OK;
+    }
     int rc = collect(is, &is->nested, q, need, UINT32_MAX);
     if (rc) return rc;
     for (uint32_t ci = 0; ci < is->nested.len; ci++) {
@@ -322,7 +336,7 @@ static int do_move(imp_state *is, uint32_t uslot, uint64_t prio, uint32_t n, con
         if (nested < (uint32_t)is->nest) {
             uint32_t k = 0;
             uint64_t l = 0;
-            rc = nest(is, skip, 1 + nested, ev[i], &dst[nd], &k, &l);
+            rc = nest(is, commit, skip, 1 + nested, ev[i], &dst[nd], &k, &l);
             if (rc) return rc;
             if (k) {
                 skip[1 + nested++] = dst[nd].node;
@@ -427,10 +441,12 @@ static int trial(imp_state *is, uint32_t uslot, uint64_t prio, uint32_t n, const
     }
     uint32_t mark = b->undo_len, dropped = NIL;
     uint64_t vin = 0, xl = 0;
+    is->cut = 0;
     int rc = do_move(is, uslot, prio, n, order, ns, 0, upgrade, &vin, &xl, &dropped);
     uint32_t left = m->nodes[n].gpu_free;
     ml_batch_rollback(b, mark);
     if (rc) return rc;
+    if (is->cut) return GPURENT_OK;                   /* a nested step was refused: past its bound */
     if (!vin) return GPURENT_OK;                      /* an evicted request found no other place */
     lost += xl;
     if (left > 0 && left < is->strand) return GPURENT_OK; /* would strand GPUs */
