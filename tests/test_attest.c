@@ -14,6 +14,7 @@
 
 #include "gpurent.h"
 #include "attest/attest_internal.h"
+#include "core/snap_internal.h"
 #include "vectors/vecparse.h"
 
 #define T0 1700000000ull
@@ -1044,6 +1045,71 @@ static void test_standing_bounded(void **state)
     gpurent_key_free(rev);
 }
 
+/* A trust snapshot of one key and `absent` standing revocations of keys not
+ * in the store, built field by field (as snapshot.c writes version 2). */
+static void standing_snapshot(const uint8_t key[32], uint32_t absent, gpurent_buf *out)
+{
+    uint8_t m[20], digest[32], zero[32] = {0}, pk[32];
+    memcpy(m, "gpurent trust v1", 16);
+    gr_le_store(m + 16, GPURENT_TRUST_REPLAY_CAPACITY_DEFAULT, 4);
+    crypto_generichash(digest, 32, m, sizeof m, NULL, 0);
+    gr_bytes b;
+    gr_snap_begin(&b, GR_SNAP_TRUST, 2, digest, 7, 256 + (size_t)absent * 64);
+    gr_put_u32(&b, GPURENT_TRUST_REPLAY_CAPACITY_DEFAULT);
+    gr_put_u32(&b, 1);
+    gr_put_raw(&b, key, 32);
+    gr_put_u32(&b, GPURENT_ROLE_PROVIDER);
+    gr_put_u32(&b, 0);
+    gr_put_u64(&b, 0);
+    gr_put_u64(&b, 0);
+    gr_put_u32(&b, absent);
+    for (uint32_t i = 0; i < absent; i++) {
+        memset(pk, 0x77, sizeof pk);
+        memcpy(pk, &i, sizeof i);
+        gr_put_raw(&b, pk, 32);
+        gr_put_raw(&b, zero, 32);
+    }
+    gr_put_u32(&b, 0);
+    gr_put_raw(&b, zero, 32);
+    gr_put_u32(&b, 0);
+    assert_int_equal(gr_snap_finish(&b, out), GPURENT_OK);
+}
+
+/* A snapshot may hold 2 x GPURENT_TRUST_MAX_KEYS standing revocations of
+ * keys not in the store (0.4.0 kept no bound on them, and such files load).
+ * From such a store the operator revokes a key in the store, which always
+ * fits: the snapshot of the result must load too. The loader bounded the
+ * whole standing set by 2 x GPURENT_TRUST_MAX_KEYS, so it refused it (the
+ * store could no longer be restarted); the bound is on those of keys not in
+ * the store, plus one per key in it. Past the bound the file is refused. */
+static void test_standing_snapshot_bound(void **state)
+{
+    (void)state;
+    if (valgrind()) return; /* two million hash inserts per load */
+    uint8_t key[32];
+    pk_n(83000, key);
+    gpurent_buf a = {0}, b = {0};
+    standing_snapshot(key, 2 * GPURENT_TRUST_MAX_KEYS, &a);
+    gpurent_trust *t = NULL, *u = NULL;
+    assert_int_equal(gpurent_trust_load(&t, a.data, a.len, NULL, NULL), GPURENT_OK);
+    gpurent_buf_free(&a);
+    assert_int_equal(t->standing_out, 2 * GPURENT_TRUST_MAX_KEYS);
+    assert_int_equal(gpurent_trust_revoke(t, key), GPURENT_OK); /* a key in the store: always fits */
+    assert_int_equal(gpurent_trust_remove(t, key), GPURENT_E_LIMIT); /* past the bound: the key stays */
+    assert_int_equal(gpurent_trust_save(t, 7, &b), GPURENT_OK);
+    assert_int_equal(gpurent_trust_load(&u, b.data, b.len, NULL, NULL), GPURENT_OK);
+    assert_int_equal(u->revoked.n, 2 * GPURENT_TRUST_MAX_KEYS + 1);
+    assert_int_equal(gpurent_trust_is_revoked(u, key), 1);
+    gpurent_buf_free(&b);
+    gpurent_trust_free(u);
+    gpurent_trust_free(t);
+    /* One more of an absent key than any store can hold: refused. */
+    standing_snapshot(key, 2 * GPURENT_TRUST_MAX_KEYS + 1, &a);
+    assert_int_equal(gpurent_trust_load(&u, a.data, a.len, NULL, NULL), GPURENT_E_SNAPSHOT_CORRUPT);
+    assert_null(u);
+    gpurent_buf_free(&a);
+}
+
 /* The operator's own revocations: a hash set, so a million of them take
  * linear time (0.2.0 kept a sorted array and moved up to 32 MiB per
  * insert); many revoked and unrevoked keys answer right. */
@@ -1493,6 +1559,7 @@ int main(void)
         cmocka_unit_test(test_revokers_one_absent_key),
         cmocka_unit_test(test_revoker_flood_work),
         cmocka_unit_test(test_standing_bounded),
+        cmocka_unit_test(test_standing_snapshot_bound),
         cmocka_unit_test(test_replay_eviction),
         cmocka_unit_test(test_replay_model),
         cmocka_unit_test(test_replay_adopt),
