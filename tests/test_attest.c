@@ -860,6 +860,112 @@ static void test_revocation_model(void **state)
     gpurent_trust_free(t);
 }
 
+/* Every index slot names a live entry, and each live entry (each head, for
+ * the key index) exactly one slot: no stale slot survives a swap-remove. */
+static void check_index(const gr_index *x, uint32_t n, const gr_pend *pend, uint32_t want)
+{
+    uint32_t used = 0;
+    for (uint64_t i = 0; x->slot && i <= x->mask; i++) {
+        if (!x->slot[i]) continue;
+        assert_true(x->slot[i] <= n);
+        if (pend) assert_int_equal(pend[x->slot[i] - 1].pk_prev, 0);
+        used++;
+    }
+    assert_int_equal(used, want);
+}
+
+static void check_indexes(const gpurent_trust *t)
+{
+    const gr_pendset *s = &t->pending;
+    uint32_t heads = 0;
+    for (uint32_t e = 0; e < s->n; e++) heads += !s->ent[e].pk_prev;
+    check_index(&t->revoked.idx, t->revoked.n, NULL, t->revoked.n);
+    check_index(&s->pair, s->n, NULL, s->n);
+    check_index(&s->head, s->n, s->ent, heads);
+}
+
+/* The model test with one key universe: every key may be a revoker, a
+ * target, both (a revoker revoked while absent, by itself or others, then
+ * coming back), and leave and come back with other roles; the operator
+ * revokes keys in and out of the store; the store is saved and reloaded
+ * every 29 steps (each reload a fresh hash key, so fresh index layouts
+ * under the same lists). Several seeds, 20 000 steps each. */
+static void test_revocation_model_unified(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    uint8_t k[N][32];
+    for (uint32_t i = 0; i < N; i++) pk_n(90000 + i, k[i]);
+    uint32_t seeds = valgrind() ? 1 : 4, steps = valgrind() ? 2000 : 20000;
+    for (uint32_t sd = 0; sd < seeds; sd++) {
+        uint8_t in[N] = {0}, standing[N] = {0}, pend[N][N]; /* pend[target][revoker] */
+        memset(pend, 0, sizeof pend);
+        gpurent_trust *t = NULL;
+        assert_int_equal(gpurent_trust_new(&t, NULL), GPURENT_OK);
+        uint32_t seed = 777 + sd * 1000003u;
+        for (uint32_t step = 0; step < steps; step++) {
+            seed = seed * 1103515245u + 12345u;
+            uint32_t v = seed >> 4, a = v % N, b = (v / N) % N, op = (v / (N * N)) % 20;
+            if (op < 10) {
+                int rc = gr_trust_revoke_by(t, k[a], k[b]);
+                if (standing[a] || pend[a][b]) {
+                    assert_int_equal(rc, GPURENT_OK);
+                } else if (in[a]) {
+                    assert_int_equal(rc, GPURENT_OK);
+                    standing[a] = 1;
+                } else if (!in[b]) {
+                    assert_int_equal(rc, GPURENT_E_UNKNOWN_ISSUER);
+                } else {
+                    assert_int_equal(rc, GPURENT_OK);
+                    pend[a][b] = 1;
+                }
+            } else if (op < 14) {
+                uint32_t roles = (b & 1) ? GPURENT_ROLE_REVOKER : GPURENT_ROLE_PROVIDER;
+                assert_int_equal(gpurent_trust_add(t, k[a], roles, 0, 0), in[a] ? GPURENT_E_EXISTS : GPURENT_OK);
+                if (!in[a])
+                    for (uint32_t j = 0; j < N; j++) {
+                        standing[a] |= pend[a][j];
+                        pend[a][j] = 0;
+                    }
+                in[a] = 1;
+            } else if (op < 18) {
+                assert_int_equal(gpurent_trust_remove(t, k[a]), in[a] ? GPURENT_OK : GPURENT_E_NOT_FOUND);
+                if (in[a])
+                    for (uint32_t j = 0; j < N; j++) pend[j][a] = 0;
+                in[a] = 0;
+            } else {
+                assert_int_equal(gpurent_trust_revoke(t, k[a]), GPURENT_OK);
+                standing[a] = 1;
+                memset(pend[a], 0, N);
+            }
+            uint32_t pending = 0, out = 0;
+            for (uint32_t j = 0; j < N; j++) {
+                int any = standing[j];
+                out += standing[j] && !in[j];
+                for (uint32_t q = 0; q < N; q++) {
+                    any |= pend[j][q];
+                    pending += pend[j][q];
+                }
+                assert_int_equal(gpurent_trust_is_revoked(t, k[j]), any);
+                const gr_trust_entry *e = gr_trust_find(t, k[j]);
+                assert_int_equal(e != NULL, in[j]);
+                uint32_t mine = 0;
+                for (uint32_t q = 0; q < N; q++) mine += pend[q][j];
+                assert_int_equal(e ? e->pending : 0, mine);
+            }
+            assert_int_equal(t->pending.n, pending);
+            assert_int_equal(t->standing_out, out);
+            check_revsets(t);
+            check_indexes(t);
+            if (step % 29 == 28) {
+                t = reload(t);
+                check_indexes(t);
+            }
+        }
+        gpurent_trust_free(t);
+    }
+}
+
 /* A hostile revoker set: R revokers all revoke one key not in the store, then
  * each sends its revocation again (a new envelope, so replay protection does
  * not stop it), then the key is added (every revocation stands) and the
@@ -1556,6 +1662,7 @@ int main(void)
         cmocka_unit_test(test_revoker_flood),
         cmocka_unit_test(test_revoke_many),
         cmocka_unit_test(test_revocation_model),
+        cmocka_unit_test(test_revocation_model_unified),
         cmocka_unit_test(test_revokers_one_absent_key),
         cmocka_unit_test(test_revoker_flood_work),
         cmocka_unit_test(test_standing_bounded),
