@@ -1235,6 +1235,62 @@ static void test_standing_snapshot_bound(void **state)
     gpurent_buf_free(&a);
 }
 
+static int cmp_key32(const void *a, const void *b) { return memcmp(a, b, 32); }
+
+/* More than 4 x GPURENT_TRUST_MAX_KEYS pending revocations: 1 025 revokers
+ * at their full share of 4096 (each of the same 4096 absent keys), which
+ * the store accepts. The loader refused more than 4 x
+ * GPURENT_TRUST_MAX_KEYS of them, so such a store saved a snapshot it
+ * could not load; the bound is the revokers' shares (each count is checked
+ * against its entries, and the file's length bounds the memory). */
+static void test_pending_snapshot_bound(void **state)
+{
+    (void)state;
+    if (valgrind()) return; /* four million hash inserts */
+    enum { R = 1025 };
+    const uint32_t share = GPURENT_TRUST_MAX_PENDING_REVOCATIONS;
+    uint8_t (*rk)[32] = malloc((size_t)R * 32), m[20], digest[32], zero[32] = {0}, pk[32];
+    assert_non_null(rk);
+    for (uint32_t i = 0; i < R; i++) pk_n(84000 + i, rk[i]);
+    qsort(rk, R, 32, cmp_key32);
+    memcpy(m, "gpurent trust v1", 16);
+    gr_le_store(m + 16, GPURENT_TRUST_REPLAY_CAPACITY_DEFAULT, 4);
+    crypto_generichash(digest, 32, m, sizeof m, NULL, 0);
+    gr_bytes b;
+    gr_snap_begin(&b, GR_SNAP_TRUST, 2, digest, 7, 256 + (size_t)R * (56 + 64 * share));
+    gr_put_u32(&b, GPURENT_TRUST_REPLAY_CAPACITY_DEFAULT);
+    gr_put_u32(&b, R);
+    for (uint32_t i = 0; i < R; i++) {
+        gr_put_raw(&b, rk[i], 32);
+        gr_put_u32(&b, GPURENT_ROLE_REVOKER);
+        gr_put_u32(&b, share);
+        gr_put_u64(&b, 0);
+        gr_put_u64(&b, 0);
+    }
+    gr_put_u32(&b, 0);
+    gr_put_u32(&b, R * share);
+    for (uint32_t i = 0; i < R; i++)
+        for (uint32_t j = 0; j < share; j++) {
+            memset(pk, 0x66, sizeof pk);
+            memcpy(pk, &j, sizeof j);
+            gr_put_raw(&b, pk, 32);
+            gr_put_raw(&b, rk[i], 32);
+        }
+    gr_put_raw(&b, zero, 32);
+    gr_put_u32(&b, 0);
+    gpurent_buf f = {0};
+    assert_int_equal(gr_snap_finish(&b, &f), GPURENT_OK);
+    gpurent_trust *t = NULL;
+    assert_int_equal(gpurent_trust_load(&t, f.data, f.len, NULL, NULL), GPURENT_OK);
+    gpurent_buf_free(&f);
+    assert_int_equal(t->pending.n, R * share);
+    assert_int_equal(gpurent_trust_is_revoked(t, pk), 1);
+    assert_int_equal(gpurent_trust_remove(t, rk[0]), GPURENT_OK);
+    assert_int_equal(t->pending.n, (R - 1) * share);
+    gpurent_trust_free(t);
+    free(rk);
+}
+
 /* The operator's own revocations: a hash set, so a million of them take
  * linear time (0.2.0 kept a sorted array and moved up to 32 MiB per
  * insert); many revoked and unrevoked keys answer right. */
@@ -1686,6 +1742,7 @@ int main(void)
         cmocka_unit_test(test_revoker_flood_work),
         cmocka_unit_test(test_standing_bounded),
         cmocka_unit_test(test_standing_snapshot_bound),
+        cmocka_unit_test(test_pending_snapshot_bound),
         cmocka_unit_test(test_replay_eviction),
         cmocka_unit_test(test_replay_model),
         cmocka_unit_test(test_replay_adopt),

@@ -110,7 +110,13 @@ static int get_revset(gr_snap_reader *r, gpurent_trust *t, int pending)
      * GPURENT_TRUST_MAX_KEYS; 0.4.0 kept no bound and such files load, and
      * revoking a key in the store always fits, so bounding the whole set by
      * 2 x GPURENT_TRUST_MAX_KEYS refused a store saved from such a file). */
-    uint32_t max = pending ? GPURENT_TRUST_MAX_KEYS * 4u : t->nkeys + 2 * GPURENT_TRUST_MAX_KEYS;
+    /* Pending: at most each revoker's share (the counts are checked against
+     * the entries below; the file's length bounds the memory). A fixed
+     * 4 x GPURENT_TRUST_MAX_KEYS refused the snapshot of a store with more
+     * than 1 024 revokers at their full share. */
+    uint64_t shares = (uint64_t)t->nkeys * GPURENT_TRUST_MAX_PENDING_REVOCATIONS;
+    uint32_t max = pending ? (shares > UINT32_MAX ? UINT32_MAX : (uint32_t)shares)
+                           : t->nkeys + 2 * GPURENT_TRUST_MAX_KEYS;
     if (n > max) return BAD("%u revocations, above %u", n, max);
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *pk = gr_get_raw(r, 32), *by = gr_get_raw(r, 32);
