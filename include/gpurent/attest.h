@@ -201,8 +201,9 @@ GPURENT_API void gpurent_trust_free(gpurent_trust *trust);
  * it first to change it); GPURENT_E_LIMIT at GPURENT_TRUST_MAX_KEYS keys. A
  * revoked key may be added but stays revoked; the revocations of it that
  * were pending stand from now on (their revokers get their share back).
- * Cost: O(K) to move the sorted array, plus O(1) expected per pending
- * revocation of `pk`.
+ * Cost: O(K) to move the sorted array, plus O(log m) expected for each of
+ * the m pending revocations of `pk` (they go in a fixed order, so a store
+ * and its reloaded snapshot stay the same under the same calls).
  */
 GPURENT_API gpurent_status gpurent_trust_add(gpurent_trust *trust, const uint8_t pk[GPURENT_KEY_BYTES],
                                              uint32_t roles, uint64_t not_before, uint64_t not_after);
@@ -210,8 +211,8 @@ GPURENT_API gpurent_status gpurent_trust_add(gpurent_trust *trust, const uint8_t
 /** Stop trusting `pk` (GPURENT_E_NOT_FOUND if it was not there). Unlike
  *  revocation this is not permanent: the key may be added again, and if it
  *  was revoked it comes back revoked. The revocations `pk` signed of keys
- *  not in the store are dropped with it (O(1) expected each: the store
- *  keeps each revoker's own list). A revoked key's revocation outlives it,
+ *  not in the store are dropped with it (O(log m) expected each of
+ *  its m: the store keeps each revoker's own list). A revoked key's revocation outlives it,
  *  and at most GPURENT_TRUST_MAX_KEYS such revocations of keys not in the
  *  store are kept: past that the removal of a revoked key fails with
  *  GPURENT_E_LIMIT and the key stays in the store, revoked (which refuses
@@ -229,7 +230,7 @@ GPURENT_API gpurent_status gpurent_trust_roles(const gpurent_trust *trust, const
  *  GPURENT_E_LIMIT when `pk` is not in the store and
  *  GPURENT_TRUST_MAX_KEYS revocations stand already. Revokers' pending
  *  revocations of `pk` can no longer matter and are dropped (their revokers
- *  get their share back). O(1) expected, plus O(1) per dropped one. */
+ *  get their share back). O(1) expected, plus O(log m) for each of the m dropped. */
 GPURENT_API gpurent_status gpurent_trust_revoke(gpurent_trust *trust, const uint8_t pk[GPURENT_KEY_BYTES]);
 
 /** 1 if `pk` is revoked (a revocation of it stands, or one of a key not in

@@ -105,7 +105,18 @@ static const uint8_t ZERO32[32];
 static int get_revset(gr_snap_reader *r, gpurent_trust *t, int pending)
 {
     uint32_t n = gr_get_count(r, 64);
-    uint32_t max = pending ? GPURENT_TRUST_MAX_KEYS * 4u : GPURENT_TRUST_MAX_KEYS + GPURENT_TRUST_MAX_KEYS;
+    /* Standing: one per key in the store, and at most 2 x
+     * GPURENT_TRUST_MAX_KEYS of keys not in it (the store keeps
+     * GPURENT_TRUST_MAX_KEYS; 0.4.0 kept no bound and such files load, and
+     * revoking a key in the store always fits, so bounding the whole set by
+     * 2 x GPURENT_TRUST_MAX_KEYS refused a store saved from such a file). */
+    /* Pending: at most each revoker's share (the counts are checked against
+     * the entries below; the file's length bounds the memory). A fixed
+     * 4 x GPURENT_TRUST_MAX_KEYS refused the snapshot of a store with more
+     * than 1 024 revokers at their full share. */
+    uint64_t shares = (uint64_t)t->nkeys * GPURENT_TRUST_MAX_PENDING_REVOCATIONS;
+    uint32_t max = pending ? (shares > UINT32_MAX ? UINT32_MAX : (uint32_t)shares)
+                           : t->nkeys + 2 * GPURENT_TRUST_MAX_KEYS;
     if (n > max) return BAD("%u revocations, above %u", n, max);
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *pk = gr_get_raw(r, 32), *by = gr_get_raw(r, 32);
@@ -118,6 +129,9 @@ static int get_revset(gr_snap_reader *r, gpurent_trust *t, int pending)
         int rc = gr_trust_revset_add(t, pending, pk, by);
         if (rc) return rc;
     }
+    if (!pending && t->standing_out > 2 * GPURENT_TRUST_MAX_KEYS)
+        return BAD("%u standing revocations of keys not in the store, above %u", t->standing_out,
+                   2 * GPURENT_TRUST_MAX_KEYS);
     return GPURENT_OK;
 }
 

@@ -2,6 +2,7 @@
  * sets: standing ones, and pending ones of keys not in the store, charged to
  * their revokers) and the replay cache. */
 #include <sodium.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "attest_internal.h"
@@ -285,10 +286,62 @@ static void pending_del(gpurent_trust *t, uint32_t e)
     s->n--;
 }
 
+/* Lists are ordered by their entries' positions, highest first, before a
+ * whole list is deleted: deleting in that order, each entry that moves into
+ * a freed place is one that stays, and the array that remains depends on
+ * the array and the entries deleted alone, not on the lists' order, which a
+ * snapshot does not keep (a store loaded from its snapshot and the store it
+ * was saved from then stay the same, byte for byte, under the same calls).
+ * A merge sort on the list's next links (`off`: pk_next or by_next), no
+ * allocation, O(m log m) for m entries. */
+#define LINK(q) (*(uint32_t *)((char *)&ent[(q) - 1] + off))
+
+static uint32_t list_merge(gr_pend *ent, size_t off, uint32_t a, uint32_t b)
+{
+    uint32_t head = 0, *tail = &head;
+    while (a && b) {
+        uint32_t *take = a > b ? &a : &b;
+        *tail = *take;
+        tail = &LINK(*take);
+        *take = *tail;
+    }
+    *tail = a ? a : b;
+    return head;
+}
+
+static uint32_t list_sort(gr_pend *ent, size_t off, uint32_t h, uint32_t n)
+{
+    if (n <= 1) return h;
+    uint32_t mid = h;
+    for (uint32_t i = 1; i < n / 2; i++) mid = LINK(mid);
+    uint32_t rest = LINK(mid);
+    LINK(mid) = 0;
+    return list_merge(ent, off, list_sort(ent, off, h, n / 2), list_sort(ent, off, rest, n - n / 2));
+}
+
+/* Sort the list at `head` (pk links if by == 0, else by links) highest
+ * position first; returns the new head, prev links set. */
+static uint32_t list_sort_desc(gr_pend *ent, uint32_t head, int by)
+{
+    size_t off = by ? offsetof(gr_pend, by_next) : offsetof(gr_pend, pk_next);
+    uint32_t n = 0;
+    for (uint32_t q = head; q; q = LINK(q)) n++;
+    head = list_sort(ent, off, head, n);
+    for (uint32_t prev = 0, q = head; q; prev = q, q = LINK(q)) {
+        if (by) ent[q - 1].by_prev = prev;
+        else ent[q - 1].pk_prev = prev;
+    }
+    return head;
+}
+#undef LINK
+
 /* Every pending revocation of pk goes (it stands now, or can no longer
- * matter): each revoker gets its share back. O(their number) expected. */
+ * matter): each revoker gets its share back. O(their number) expected,
+ * times the log of it for the sort. */
 static void pending_drop_key(gpurent_trust *t, const uint8_t pk[32])
 {
+    uint32_t hs0 = pending_head_slot(t, pk);
+    if (hs0 != UINT32_MAX) t->pending.head.slot[hs0] = list_sort_desc(t->pending.ent, t->pending.head.slot[hs0], 0);
     for (uint32_t hs; (hs = pending_head_slot(t, pk)) != UINT32_MAX;) {
         uint32_t e = t->pending.head.slot[hs] - 1;
         gr_trust_entry *by = find_mut(t, t->pending.ent[e].r.by);
@@ -399,6 +452,7 @@ static int settle_pending(gpurent_trust *t, const uint8_t pk[32])
  * store go with it, by its own list (O(its entries) expected). */
 static void drop_pending_of(gpurent_trust *t, gr_trust_entry *by)
 {
+    by->pend_head = list_sort_desc(t->pending.ent, by->pend_head, 1);
     while (by->pend_head) pending_del(t, by->pend_head - 1);
 }
 
