@@ -1722,6 +1722,62 @@ static void test_xcheck_vectors(void **state)
     }
 }
 
+/* gpurent_trust_apply_revocation verifies the envelope under the read lock
+ * and applies it under the write lock; another thread may revoke or remove
+ * the issuer, or take its revoker role, in between. The apply step checks the
+ * issuer again, so the revocation acts only as if both were one step. The
+ * interleaving is replayed here through the two internal steps: the plain
+ * step (what apply called before) would act on a revoked issuer's word. */
+static void test_apply_rechecks_issuer(void **state)
+{
+    (void)state;
+    const uint64_t now = 1700000000;
+    uint8_t rev[32], target[32], present[32], seed[32], sk[64];
+    uint8_t *pks[3] = {rev, target, present};
+    for (int i = 0; i < 3; i++) {
+        memset(seed, 0x51 + i, 32);
+        crypto_sign_seed_keypair(pks[i], sk, seed);
+    }
+    gpurent_trust *t = NULL, *u = NULL;
+    assert_int_equal(gpurent_trust_new(&t, NULL), GPURENT_OK);
+    assert_int_equal(gpurent_trust_new(&u, NULL), GPURENT_OK);
+    for (gpurent_trust **s = (gpurent_trust *[]){t, u}, **e = s + 2; s < e; s++) {
+        assert_int_equal(gpurent_trust_add(*s, rev, GPURENT_ROLE_REVOKER, 0, 0), GPURENT_OK);
+        assert_int_equal(gpurent_trust_add(*s, present, GPURENT_ROLE_PROVIDER, 0, 0), GPURENT_OK);
+        /* the envelope verified; then the operator revokes its issuer */
+        assert_int_equal(gpurent_trust_revoke(*s, rev), GPURENT_OK);
+    }
+    /* the plain step acts on the revoked issuer's word (the defect) */
+    assert_int_equal(gr_trust_revoke_by(u, present, rev), GPURENT_OK);
+    assert_true(gpurent_trust_is_revoked(u, present));
+    /* the checked step refuses, for a key in the store and one not in it */
+    assert_int_equal(gr_trust_revoke_checked(t, present, rev, now, 300), GPURENT_E_REVOKED);
+    assert_non_null(strstr(gpurent_last_error_message(), "revoked"));
+    assert_int_equal(gr_trust_revoke_checked(t, target, rev, now, 300), GPURENT_E_REVOKED);
+    assert_false(gpurent_trust_is_revoked(t, present));
+    assert_false(gr_trust_revset_has(t, 1, target, NULL));
+    gpurent_trust_free(u);
+    gpurent_trust_free(t);
+
+    /* removed in between, or its role taken away in between */
+    assert_int_equal(gpurent_trust_new(&t, NULL), GPURENT_OK);
+    assert_int_equal(gpurent_trust_add(t, rev, GPURENT_ROLE_REVOKER, 0, 0), GPURENT_OK);
+    assert_int_equal(gpurent_trust_add(t, present, GPURENT_ROLE_PROVIDER, 0, 0), GPURENT_OK);
+    assert_int_equal(gpurent_trust_remove(t, rev), GPURENT_OK);
+    assert_int_equal(gr_trust_revoke_checked(t, present, rev, now, 300), GPURENT_E_UNKNOWN_ISSUER);
+    assert_int_equal(gpurent_trust_add(t, rev, GPURENT_ROLE_PROVIDER, 0, 0), GPURENT_OK);
+    assert_int_equal(gr_trust_revoke_checked(t, present, rev, now, 300), GPURENT_E_ROLE_NOT_ALLOWED);
+    assert_false(gpurent_trust_is_revoked(t, present));
+    /* a key may still revoke itself whatever its roles, and a revoker still revokes */
+    assert_int_equal(gr_trust_revoke_checked(t, present, present, now, 300), GPURENT_OK);
+    assert_true(gpurent_trust_is_revoked(t, present));
+    assert_int_equal(gpurent_trust_remove(t, rev), GPURENT_OK);
+    assert_int_equal(gpurent_trust_add(t, rev, GPURENT_ROLE_REVOKER, 0, 0), GPURENT_OK);
+    assert_int_equal(gr_trust_revoke_checked(t, target, rev, now, 300), GPURENT_OK);
+    assert_true(gr_trust_revset_has(t, 1, target, rev));
+    gpurent_trust_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1751,6 +1807,7 @@ int main(void)
         cmocka_unit_test(test_shared_store_threads),
         cmocka_unit_test(test_ed25519_edge_vectors),
         cmocka_unit_test(test_xcheck_vectors),
+        cmocka_unit_test(test_apply_rechecks_issuer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

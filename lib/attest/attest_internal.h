@@ -127,6 +127,15 @@ struct gpurent_trust {
 
 /* The revoker's part of gpurent_trust_apply_revocation (verified already). */
 int gr_trust_revoke_by(gpurent_trust *t, const uint8_t pk[32], const uint8_t by[32]);
+/* The same with the issuer checked again under the write lock (as
+ * gr_key_status, role revoker, a key revoking itself whatever its roles):
+ * what gpurent_trust_apply_revocation calls after verifying the envelope. */
+int gr_trust_revoke_checked(gpurent_trust *t, const uint8_t pk[32], const uint8_t by[32], uint64_t now, uint32_t skew);
+/* verify.c: the status of a signer's key at `now` (lock held by the
+ * caller), and the error an issuer's status gives. */
+int gr_key_status(const gpurent_trust *t, const uint8_t *pk, uint32_t role, const uint8_t *self, uint64_t now,
+                  uint32_t skew);
+int gr_issuer_fail(int st, uint32_t role);
 
 /* For snapshots: add a saved revocation entry to the standing (pending 0)
  * or pending set as it is; whether (pk, by) is there (by NULL: any). */

@@ -577,10 +577,10 @@ GPURENT_API gpurent_status gpurent_trust_revoke(gpurent_trust *t, const uint8_t 
     return rc;
 }
 
-int gr_trust_revoke_by(gpurent_trust *t, const uint8_t pk[32], const uint8_t by[32])
+/* The revoker's part, under the write lock. */
+static int revoke_by_locked(gpurent_trust *t, const uint8_t pk[32], const uint8_t by[32])
 {
     int rc = GPURENT_OK;
-    pthread_rwlock_wrlock(&t->lock);
     gr_trust_entry *issuer = find_mut(t, by);
     if (standing_find(t, pk) != UINT32_MAX || pending_find(t, pk, by) != UINT32_MAX) {
         /* already revoked, or already pending from this revoker */
@@ -595,8 +595,30 @@ int gr_trust_revoke_by(gpurent_trust *t, const uint8_t pk[32], const uint8_t by[
     } else if (!(rc = pending_add(t, pk, issuer))) {
         issuer->pending++;
     }
+    return rc;
+}
+
+
+int gr_trust_revoke_by(gpurent_trust *t, const uint8_t pk[32], const uint8_t by[32])
+{
+    pthread_rwlock_wrlock(&t->lock);
+    int rc = revoke_by_locked(t, pk, by);
     pthread_rwlock_unlock(&t->lock);
     return rc;
+}
+
+int gr_trust_revoke_checked(gpurent_trust *t, const uint8_t pk[32], const uint8_t by[32], uint64_t now, uint32_t skew)
+{
+    pthread_rwlock_wrlock(&t->lock);
+    /* The issuer was checked when the envelope was verified, under the read
+     * lock; another thread may have revoked or removed it, or changed its
+     * roles, since. Checked again under the write lock, the revocation acts
+     * only if its issuer may still revoke, as if verify and apply were one
+     * step. */
+    int st = gr_key_status(t, by, GPURENT_ROLE_REVOKER, pk, now, skew);
+    int rc = st ? GPURENT_OK : revoke_by_locked(t, pk, by);
+    pthread_rwlock_unlock(&t->lock);
+    return st ? gr_issuer_fail(st, GPURENT_ROLE_REVOKER) : rc;
 }
 
 GPURENT_API int gpurent_trust_is_revoked(const gpurent_trust *t, const uint8_t pk[GPURENT_KEY_BYTES])

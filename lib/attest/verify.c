@@ -69,7 +69,7 @@ static int check_window(const gpurent_envelope *h, uint64_t now, uint32_t skew)
 }
 
 /* The status of one signer's key at `now`: OK if it may count. */
-static int key_status(const gpurent_trust *t, const uint8_t *pk, uint32_t role, const uint8_t *self,
+int gr_key_status(const gpurent_trust *t, const uint8_t *pk, uint32_t role, const uint8_t *self,
                       uint64_t now, uint32_t skew)
 {
     if (gr_trust_revoked(t, pk)) return GPURENT_E_REVOKED;
@@ -93,7 +93,7 @@ static void role_names(uint32_t role, char *buf, size_t cap)
             n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? "|" : "", names[i]);
 }
 
-static int issuer_fail(int st, uint32_t role)
+int gr_issuer_fail(int st, uint32_t role)
 {
     char names[64];
     role_names(role, names, sizeof names);
@@ -113,11 +113,11 @@ static int check_trust(gpurent_trust *t, const gr_env_view *v, uint32_t role, co
     int rc = GPURENT_OK;
     *authorized = 0;
     pthread_rwlock_rdlock(&t->lock);
-    int st = key_status(t, v->hdr.issuer, role, o->self_key, now, skew);
+    int st = gr_key_status(t, v->hdr.issuer, role, o->self_key, now, skew);
     for (uint32_t i = 0; !st && i < v->sig_count; i++)
-        if (key_status(t, v->sigs[i].key, role, o->self_key, now, skew) == GPURENT_OK) *authorized |= 1u << i;
+        if (gr_key_status(t, v->sigs[i].key, role, o->self_key, now, skew) == GPURENT_OK) *authorized |= 1u << i;
     pthread_rwlock_unlock(&t->lock);
-    if (st) rc = issuer_fail(st, role);
+    if (st) rc = gr_issuer_fail(st, role);
     return rc;
 }
 
@@ -285,5 +285,5 @@ GPURENT_API gpurent_status gpurent_trust_apply_revocation(gpurent_trust *trust, 
     o.role = GPURENT_ROLE_REVOKER;
     o.self_key = rev.key; /* a key may revoke itself whatever its roles */
     if ((rc = verify_one(trust, envelope, len, now, skew_s, &o, NULL))) return rc;
-    return gr_trust_revoke_by(trust, rev.key, v.hdr.issuer);
+    return gr_trust_revoke_checked(trust, rev.key, v.hdr.issuer, now, skew_s);
 }
