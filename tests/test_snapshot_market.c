@@ -15,6 +15,7 @@
 
 #include "gpurent.h"
 #include "core/snap_internal.h"
+#include "match/match_internal.h"
 
 static int under_valgrind(void)
 {
@@ -141,6 +142,8 @@ static void restart(gpurent_market **m, uint64_t seq)
     int rc = gpurent_market_load(m, b.data, b.len, NULL, &got);
     if (rc) fail_msg("load: %s (%s)", gpurent_status_name(rc), gpurent_last_error_message());
     assert_int_equal(got, seq);
+    /* the loader does not run the whole self-check: every load here does */
+    if (ml_market_check(*m)) fail_msg("a loaded market breaks an invariant: %s", gpurent_last_error_message());
     /* the loaded market saves to the same bytes */
     gpurent_buf c = {0};
     assert_int_equal(gpurent_market_save(*m, seq, &c), GPURENT_OK);
@@ -421,6 +424,7 @@ static void test_market_refusals(void **state)
             refused++;
         } else { /* one encoding per state: it saves to the very bytes it came from */
             loaded++;
+            if (ml_market_check(x)) fail_msg("flip at %zu: %s", at, gpurent_last_error_message());
             gpurent_buf again = {0};
             assert_int_equal(gpurent_market_save(x, 77, &again), GPURENT_OK);
             same_bytes(&again, &c, "a loaded snapshot and its save");

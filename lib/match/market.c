@@ -170,18 +170,41 @@ static void names_free(mnames *n)
 
 /* ---- slot arrays ---- */
 
-static int reserve(void **arr, uint32_t *cap, uint32_t want, size_t size, const char *what)
+/* Room for `want` entries in a slot array (zeroed past its old capacity).
+ * `exact`: just `want` (a size known in advance, as a snapshot's); else
+ * 1.25x growth: large markets keep little slack (the memory goal is per
+ * entry). A first allocation is calloc'd: fresh pages come zeroed. */
+static int reserve_to(void **arr, uint32_t *cap, uint32_t want, size_t size, const char *what, int exact)
 {
     if (want <= *cap) return GPURENT_OK;
-    /* 1.25x growth: large markets keep little slack (the memory goal is per entry). */
     uint64_t ncap = *cap ? *cap : 16;
+    if (exact) ncap = want;
     while (ncap < want) ncap += ncap / 4;
     if (ncap > (1u << 30)) return gr_fail(GPURENT_E_LIMIT, "market: more than 2^30 %s", what);
-    void *p = gr_realloc(*arr, (size_t)ncap * size);
+    void *p = *cap ? gr_realloc(*arr, (size_t)ncap * size) : gr_calloc((size_t)ncap, size);
     if (!p) return gr_fail(GPURENT_E_NOMEM, "market: %s", what);
-    memset((char *)p + (size_t)*cap * size, 0, (size_t)(ncap - *cap) * size);
+    if (*cap) memset((char *)p + (size_t)*cap * size, 0, (size_t)(ncap - *cap) * size);
+    else gr_free(*arr);
+    if (exact) gr_mem_large(p, (size_t)ncap * size); /* a large array filled at once: huge pages if the OS has them */
     *arr = p;
     *cap = (uint32_t)ncap;
+    return GPURENT_OK;
+}
+
+static int reserve(void **arr, uint32_t *cap, uint32_t want, size_t size, const char *what)
+{
+    return reserve_to(arr, cap, want, size, what, 0);
+}
+
+int ml_market_presize(gpurent_market *m, uint32_t provs, uint32_t nodes, uint32_t reqs)
+{
+    int rc;
+    if ((rc = reserve_to((void **)&m->provs, &m->prov_cap, m->prov_used + provs, sizeof *m->provs, "providers", 1)) ||
+        (rc = reserve_to((void **)&m->nodes, &m->node_cap, m->node_used + nodes, sizeof *m->nodes, "nodes", 1)) ||
+        (rc = reserve_to((void **)&m->reqs, &m->req_cap, m->req_used + reqs, sizeof *m->reqs, "requests", 1)) ||
+        (rc = mtab_reserve(&m->prov_tab, provs)) || (rc = mtab_reserve(&m->node_tab, nodes)) ||
+        (rc = mtab_reserve(&m->req_tab, reqs)))
+        return rc;
     return GPURENT_OK;
 }
 
@@ -479,7 +502,7 @@ static int put_offer(gpurent_market *m, const gpurent_offer *o, const uint8_t *d
 {
     int rc = gpurent_offer_validate(o);
     if (rc) return rc;
-    uint32_t pi = ml_prov_find(m, o->provider_key);
+    uint32_t pi = m->fresh_keys ? NIL : ml_prov_find(m, o->provider_key);
     int existed = pi != NIL;
     if (pi != NIL && o->seq <= m->provs[pi].seq)
         return gr_fail(GPURENT_E_EXISTS, "offer.seq: %llu not above the market's %llu for this provider",
@@ -514,7 +537,7 @@ static int put_offer(gpurent_market *m, const gpurent_offer *o, const uint8_t *d
      * the others leave. Marking by slot keeps this linear in the nodes. */
     for (uint32_t i = 0; i < o->node_count; i++) {
         const gpurent_node *src = &o->nodes[i];
-        uint32_t n = ml_node_find(m, pi, src->node_id);
+        uint32_t n = existed ? ml_node_find(m, pi, src->node_id) : NIL; /* a new provider has no nodes */
         uint8_t verified = 0;
         if (n == NIL) {
             SLOT_ALLOC(m, nodes, node_used, node_free_head, next, n);
@@ -799,7 +822,7 @@ static int add_request(gpurent_market *m, const gpurent_request *req, const uint
     /* with its digest, the request was decoded from its record, which checked it */
     int rc = digest ? GPURENT_OK : gpurent_request_validate(req);
     if (rc) return rc;
-    if (ml_req_find(m, req->request_id) != NIL || lease_find(m, req->request_id) != NIL)
+    if (!m->fresh_keys && (ml_req_find(m, req->request_id) != NIL || lease_find(m, req->request_id) != NIL))
         return gr_fail(GPURENT_E_EXISTS, "request '%s' is already pending or leased", req->request_id);
     mreq q;
     gpurent_buf b = {NULL, 0};

@@ -281,6 +281,9 @@ struct gpurent_market {
     uint32_t claim_head_cap;
     mtab claim_tab;
     uint8_t defer_link;        /* snapshot load: nodes stay unlinked until ml_index_link_all */
+    uint8_t fresh_keys;        /* snapshot load: every provider key and request id put is new (the
+                                  loader refuses any not above the one before), so put_offer and
+                                  add_request skip looking for an existing entry */
 };
 
 /* ---- market.c ---- */
@@ -305,6 +308,9 @@ int ml_lease_reserve(gpurent_market *m, uint32_t count);
  * hashed; every other check of the public call is made. The request must
  * come from gpurent_request_decode (which validated it, so it is not
  * validated again) and its digest be the hash of the bytes decoded. */
+/* Room for that many more providers, nodes and requests, exactly (a
+ * snapshot's counts, so that loading it never grows an array twice). */
+int ml_market_presize(gpurent_market *m, uint32_t provs, uint32_t nodes, uint32_t reqs);
 int ml_put_offer_digested(gpurent_market *m, const gpurent_offer *o, const uint8_t digest[GPURENT_DIGEST_BYTES]);
 int ml_add_request_digested(gpurent_market *m, const gpurent_request *req, const uint8_t digest[GPURENT_DIGEST_BYTES]);
 void ml_lease_add(gpurent_market *m, const char *id, mlease_part *parts, uint32_t count);

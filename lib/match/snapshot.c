@@ -9,9 +9,16 @@
  * market itself uses (put_offer, set_trust, set_verified, add_request, the
  * lease table, the capacity setters), so the index is built by the same
  * code as in a market that never stopped (except that the records' digests
- * come from the body, checked for requests, and that the index is linked
- * once at the end, not after every call); then every invariant is checked
- * with ml_market_check and a snapshot that breaks one loads nothing.
+ * come from the body, checked for requests, that the index is linked once
+ * at the end, not after every call, and that keys known to be new, as the
+ * body's order proves, are not looked up first). Everything the body says
+ * is checked as those calls check their arguments, plus what only a body
+ * can get wrong (order, repeats, counts, placements and capacity against
+ * their nodes, digests against records); a snapshot that fails one loads
+ * nothing. What the market derives (index links, histograms, reference
+ * counts, hash tables) its own code builds; the whole self-check
+ * (ml_market_check) runs on every market the tests and the snapshot fuzzer
+ * load, not on every load: it costs a fifth of a large load.
  *
  * Body layout (integers little-endian, a name is LE8 length then its bytes):
  *   options: 7 x LE32 weights, 4 x LE64 caps, LE32 strand_min_gpus, LE32 threads
@@ -80,20 +87,45 @@ static void put_options(gr_bytes *b, const gpurent_match_options *o)
     gr_put_u32(b, o->threads);
 }
 
-/* A live entry to sort: its slot and a pointer to its key (a provider's key
- * bytes, a request's or lease's id), so the comparators need nothing else. */
-typedef struct {
+/* A live entry to sort: its slot, a pointer to its key (a provider's key
+ * bytes, a request's or lease's id) and the key's first 16 bytes as two
+ * big-endian words (an id zero-padded), which order most pairs without
+ * touching the key itself. */
+typedef struct keyed_slot {
+    uint64_t hi, lo;
     const void *key;
     uint32_t slot;
 } keyed_slot;
 
+static uint64_t be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
+    return v;
+}
+
+static int prefix_cmp(const keyed_slot *x, const keyed_slot *y)
+{
+    if (x->hi != y->hi) return x->hi < y->hi ? -1 : 1;
+    if (x->lo != y->lo) return x->lo < y->lo ? -1 : 1;
+    return 0;
+}
+
 static int prov_cmp(const void *a, const void *b)
 {
-    return memcmp(((const keyed_slot *)a)->key, ((const keyed_slot *)b)->key, GPURENT_KEY_BYTES);
+    const keyed_slot *x = a, *y = b;
+    int c = prefix_cmp(x, y);
+    return c ? c : memcmp((const uint8_t *)x->key + 16, (const uint8_t *)y->key + 16, GPURENT_KEY_BYTES - 16);
 }
+/* Equal prefixes of two ids: both have their first 16 bytes alike, and an id
+ * shorter than 16 ended inside them (its NUL padded), so the rest decides. */
 static int id_cmp(const void *a, const void *b)
 {
-    return strcmp(((const keyed_slot *)a)->key, ((const keyed_slot *)b)->key);
+    const keyed_slot *x = a, *y = b;
+    int c = prefix_cmp(x, y);
+    if (c) return c;
+    size_t n = strnlen(x->key, 16);
+    return n < 16 ? 0 : strcmp((const char *)x->key + 16, (const char *)y->key + 16);
 }
 
 /* The key of slot i, or NULL where the slot is free. */
@@ -102,9 +134,11 @@ static const void *req_key(const gpurent_market *m, uint32_t i) { return m->reqs
 static const void *lease_key(const gpurent_market *m, uint32_t i) { return m->leases[i].id[0] ? m->leases[i].id : NULL; }
 
 /* Slots of the live entries, sorted by their keys with `cmp` (keys are
- * unique, so the order does not depend on qsort's stability). */
+ * unique, so the order does not depend on qsort's stability). `ids`: the
+ * keys are NUL-terminated ids (their prefix padded with zeros), else
+ * GPURENT_KEY_BYTES-byte keys. */
 static int sorted_slots(const gpurent_market *m, uint32_t used, uint32_t live,
-                        const void *(*key)(const gpurent_market *, uint32_t), int (*cmp)(const void *, const void *),
+                        const void *(*key)(const gpurent_market *, uint32_t), int ids,
                         uint32_t **out)
 {
     *out = NULL;
@@ -118,9 +152,13 @@ static int sorted_slots(const gpurent_market *m, uint32_t used, uint32_t live,
     }
     for (uint32_t i = 0; i < used && k < live; i++) {
         const void *kp = key(m, i);
-        if (kp) ks[k++] = (keyed_slot){kp, i};
+        if (!kp) continue;
+        uint8_t pre[16] = {0};
+        if (ids) memcpy(pre, kp, strnlen(kp, 16));
+        else memcpy(pre, kp, 16);
+        ks[k++] = (keyed_slot){be64(pre), be64(pre + 8), kp, i};
     }
-    qsort(ks, k, sizeof *ks, cmp);
+    qsort(ks, k, sizeof *ks, ids ? id_cmp : prov_cmp);
     for (uint32_t i = 0; i < k; i++) v[i] = ks[i].slot;
     gr_free(ks);
     *out = v;
@@ -209,9 +247,9 @@ static int encode(const gpurent_market *m, uint64_t input_seq, gr_bytes *bp)
     int rc = ml_policy_digest(&m->opts, digest);
     if (rc) return rc;
     uint32_t *pv = NULL, *rq = NULL, *ls = NULL;
-    if ((rc = sorted_slots(m, m->prov_used, m->prov_live, prov_key, prov_cmp, &pv)) ||
-        (rc = sorted_slots(m, m->req_used, m->req_live, req_key, id_cmp, &rq)) ||
-        (rc = sorted_slots(m, m->lease_used, m->lease_live, lease_key, id_cmp, &ls)))
+    if ((rc = sorted_slots(m, m->prov_used, m->prov_live, prov_key, 0, &pv)) ||
+        (rc = sorted_slots(m, m->req_used, m->req_live, req_key, 1, &rq)) ||
+        (rc = sorted_slots(m, m->lease_used, m->lease_live, lease_key, 1, &ls)))
         goto done;
     size_t hint = 256 + (size_t)m->prov_live * 160 + (size_t)m->node_live * 120 + (size_t)m->req_live * 160 +
                   (size_t)m->lease_live * 120;
@@ -329,7 +367,8 @@ static void get_options(gr_snap_reader *r, gpurent_match_options *o)
     o->threads = gr_get_u32(r);
 }
 
-#define NODE_MIN_BYTES 57u /* the fixed part of a node record, names empty */
+#define NODE_MIN_BYTES 57u /* a lower bound of a node record's size (for counts) */
+#define NODE_FIXED_BYTES 61u /* a node record after its two names (put_node) */
 
 /* One provider's record: its offer is put (every node with all of its
  * capacity free), then its trust, digest and verifications are set. */
@@ -403,6 +442,30 @@ out:
     gr_free(o.nodes);
     gr_free(verified);
     return rc;
+}
+
+/* The providers' and nodes' counts, read ahead over the provider records
+ * (without checking them: get_provider does), and the requests' count after
+ * them, so the market's arrays are sized once. A count the bytes cannot
+ * hold is capped at what they can (the records then fail to read). */
+static int presize(const gr_snap_reader *rp, gpurent_market *m, uint32_t np)
+{
+    gr_snap_reader r = *rp;
+    uint64_t nodes = 0;
+    for (uint32_t k = 0; k < np && !r.bad; k++) {
+        gr_get_raw(&r, 32 + 32 + 8 + 8 + 4 + 4 + 4 + 1);
+        gr_get_raw(&r, gr_get_u8(&r));
+        uint32_t n = gr_get_count(&r, NODE_MIN_BYTES);
+        nodes += n;
+        for (uint32_t i = 0; i < n && !r.bad; i++) {
+            gr_get_raw(&r, gr_get_u8(&r));
+            gr_get_raw(&r, gr_get_u8(&r));
+            gr_get_raw(&r, NODE_FIXED_BYTES);
+        }
+    }
+    uint32_t nq = r.bad ? 0 : gr_get_count(&r, 36);
+    if (r.bad || nodes > UINT32_MAX) return GPURENT_OK; /* the records' own reads report it */
+    return ml_market_presize(m, np, (uint32_t)nodes, nq);
 }
 
 static int get_requests(gr_snap_reader *r, gpurent_market *m)
@@ -581,19 +644,21 @@ static int load_body(gr_snap_reader *rp, const gr_snap_header *hp, gpurent_marke
     gpurent_market *m = NULL;
     if ((rc = gpurent_market_new(&m, &o, seed))) return rc;
     m->defer_link = 1; /* the index is built once, at the end (rebuild_derived) */
+    m->fresh_keys = 1; /* providers and requests come in strictly ascending order (checked) */
     uint32_t np = gr_get_count(&r, 100), *slots = np ? gr_calloc(np, sizeof *slots) : NULL;
     if (r.bad) rc = gr_snap_done(&r, WHAT);
     else if (np && !slots) rc = gr_fail(GPURENT_E_NOMEM, WHAT ": %u providers", np);
     uint8_t prev[32] = {0};
+    if (!rc) rc = presize(&r, m, np);
     for (uint32_t k = 0; k < np && !rc; k++) rc = get_provider(&r, m, prev, k, &slots[k]);
     if (!rc) rc = get_requests(&r, m);
+    m->fresh_keys = 0;
     if (!rc) rc = get_leases(&r, m);
     if (!rc) rc = get_capacity(&r, m, slots, np);
     if (!rc && h.version >= 2) rc = ml_gpuid_load(&r, m, slots, np);
     if (!rc) rc = gr_snap_done(&r, WHAT);
     gr_free(slots);
     if (!rc) rc = rebuild_derived(m);
-    if (!rc && ml_market_check(m)) BAD_WHY("the rebuilt market breaks an invariant%s", "");
     if (rc) {
         gpurent_market_free(m);
         return rc;

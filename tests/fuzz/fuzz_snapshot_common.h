@@ -59,6 +59,13 @@ static inline void snapshot_same_bytes(const gpurent_buf *again, const uint8_t *
                 "%s: a loaded snapshot saves to other bytes (%zu, input %zu)", what, again->len, size);
 }
 
+/* What a harness checks of every handle that loads, before saving it (the
+ * market: every invariant, ml_market_check, which the loader itself does not
+ * run); define it before including this header. */
+#ifndef SNAPSHOT_CHECK_LOADED
+#define SNAPSHOT_CHECK_LOADED(h) ((void)(h))
+#endif
+
 /* One harness per snapshot kind: T is the handle type, NAME the module
  * (gpurent_NAME_load / _save, FREE frees the handle). Each input is loaded
  * as it is and again resealed (length and checksum fixed up): a refusal must
@@ -77,6 +84,7 @@ static inline void snapshot_same_bytes(const gpurent_buf *again, const uint8_t *
             FUZZ_ASSERT(h == NULL, "gpurent_" #NAME "_load failed and left *out set");                     \
             return;                                                                                        \
         }                                                                                                  \
+        SNAPSHOT_CHECK_LOADED(h);                                                                          \
         gpurent_buf again = {0};                                                                           \
         FUZZ_ASSERT(gpurent_##NAME##_save(h, seq, &again) == GPURENT_OK, "saving a loaded " #NAME);        \
         FREE(h);                                                                                           \
@@ -87,6 +95,7 @@ static inline void snapshot_same_bytes(const gpurent_buf *again, const uint8_t *
             gpurent_buf twice = {0};                                                                       \
             FUZZ_ASSERT(gpurent_##NAME##_load(&h2, again.data, again.len, NULL, NULL) == GPURENT_OK,       \
                         #NAME ": an upgraded snapshot does not load");                                     \
+            SNAPSHOT_CHECK_LOADED(h2);                                                                     \
             FUZZ_ASSERT(gpurent_##NAME##_save(h2, seq, &twice) == GPURENT_OK, "saving an upgraded " #NAME); \
             snapshot_same_bytes(&twice, again.data, again.len, #NAME);                                     \
             gpurent_buf_free(&twice);                                                                      \
