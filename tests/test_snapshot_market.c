@@ -23,7 +23,8 @@ static int under_valgrind(void)
     return v && *v == '1';
 }
 
-static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+#define RNG_START 0x2545F4914F6CDD1Dull
+static uint64_t rng_state = RNG_START;
 static uint64_t rnd(void)
 {
     uint64_t x = rng_state;
@@ -408,7 +409,7 @@ static void test_market_refusals(void **state)
     gpurent_tier_engine_free(te);
     /* a newer format version */
     FRESH();
-    c.data[12] = 4;
+    c.data[12] = (uint8_t)(b.data[12] + 1);
     reseal(&c);
     refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_VERSION, NULL);
     /* contents wrong under a good checksum: every resealed byte flip is
@@ -446,24 +447,132 @@ static void test_market_refusals(void **state)
     gpurent_market_free(m);
 }
 
-/* A version 2 snapshot (the whole-file checksum, the same body) loads and
- * saves again as version 3, byte for byte. */
-static void test_market_version_2(void **state)
+/* Snapshots of older versions load, and save again at the current one to
+ * the very bytes the market itself saves:
+ * - version 3 (requests as canonical records): tests/fixtures/snapshot/
+ *   market_v3.snap, saved (input sequence 77) by libgpurent 0.4.0 from
+ *   small_market() as the first call of this suite's generator;
+ * - version 2 (the whole-file checksum, the body as in 3): the same file
+ *   relabelled and its checksum redone. */
+#define V3_FIXTURE "tests/fixtures/snapshot/market_v3.snap"
+
+static gpurent_buf read_fixture(const char *path)
+{
+    gpurent_buf b = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_msg("%s: cannot open (run from the repository root)", path);
+    b.data = malloc(1 << 20);
+    assert_non_null(b.data);
+    b.len = fread(b.data, 1, 1 << 20, f);
+    fclose(f);
+    assert_true(b.len > 64 + 32);
+    return b;
+}
+
+static void load_saves_as(const gpurent_buf *old, const gpurent_buf *want, const char *what)
+{
+    gpurent_market *x = NULL;
+    uint64_t seq = 0;
+    int rc = gpurent_market_load(&x, old->data, old->len, NULL, &seq);
+    if (rc) fail_msg("%s: %s (%s)", what, gpurent_status_name(rc), gpurent_last_error_message());
+    assert_int_equal(seq, 77);
+    if (ml_market_check(x)) fail_msg("%s: %s", what, gpurent_last_error_message());
+    gpurent_buf again = {0};
+    assert_int_equal(gpurent_market_save(x, 77, &again), GPURENT_OK);
+    same_bytes(&again, want, what);
+    gpurent_buf_free(&again);
+    gpurent_market_free(x);
+}
+
+static void test_market_older_versions(void **state)
 {
     (void)state;
-    gpurent_market *m = small_market(), *x = NULL;
-    gpurent_buf b = {0}, again = {0};
-    assert_int_equal(gpurent_market_save(m, 4, &b), GPURENT_OK);
-    assert_int_equal(b.data[12], 3);
-    b.data[12] = 2;
-    refuse(b.data, b.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "checksum does not match");
-    crypto_generichash(b.data + b.len - 32, 32, b.data, b.len - 32, NULL, 0);
-    assert_int_equal(gpurent_market_load(&x, b.data, b.len, NULL, NULL), GPURENT_OK);
-    assert_int_equal(gpurent_market_save(x, 4, &again), GPURENT_OK);
-    b.data[12] = 3;
-    reseal(&b);
-    same_bytes(&again, &b, "a version 2 snapshot saved again");
-    gpurent_buf_free(&again);
+    rng_state = RNG_START; /* the market the fixture was saved from: small_market() from the start */
+    gpurent_market *m = small_market();
+    gpurent_buf now = {0}, v3 = read_fixture(V3_FIXTURE);
+    assert_int_equal(gpurent_market_save(m, 77, &now), GPURENT_OK);
+    assert_int_equal(now.data[12], 4);
+    assert_int_equal(v3.data[12], 3);
+    load_saves_as(&v3, &now, "a version 3 snapshot saved again");
+    /* version 2: the same body under the whole-file checksum */
+    v3.data[12] = 2;
+    refuse(v3.data, v3.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "checksum does not match");
+    crypto_generichash(v3.data + v3.len - 32, 32, v3.data, v3.len - 32, NULL, 0);
+    load_saves_as(&v3, &now, "a version 2 snapshot saved again");
+    /* a request whose digest is not its record's hash is refused, in both
+     * forms (the digest found by its bytes, as the market keeps it) */
+    v3.data[12] = 3;
+    reseal(&v3);
+    load_saves_as(&v3, &now, "the version 3 snapshot resealed");
+    gpurent_buf *both[2] = {&v3, &now};
+    for (int i = 0; i < 2; i++) {
+        gpurent_buf *f = both[i];
+        uint32_t slot = NIL, hits = 0;
+        for (uint32_t s = 0; s < m->req_used; s++)
+            if (m->reqs[s].alive && (slot == NIL || strcmp(m->reqs[s].id, m->reqs[slot].id) < 0)) slot = s;
+        assert_int_not_equal(slot, NIL);
+        uint8_t *at = NULL;
+        for (size_t k = 64; k + 32 <= f->len - 32; k++)
+            if (memcmp(f->data + k, m->reqs[slot].digest, 32) == 0) at = f->data + k, hits++;
+        assert_int_equal(hits, 1);
+        at[5] ^= 0x20;
+        reseal(f);
+        refuse(f->data, f->len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "digest is not its record's");
+        at[5] ^= 0x20;
+        reseal(f);
+    }
+    load_saves_as(&now, &now, "the current snapshot");
+    gpurent_buf_free(&v3);
+    gpurent_buf_free(&now);
+    gpurent_market_free(m);
+}
+
+/* The save sorts providers and requests on their first 16 bytes, then by
+ * the whole key where those tie: keys alike in their first 16 bytes, ids
+ * longer than 16 bytes that share them, ids shorter than 16, ids that are
+ * prefixes of others, bytes above 0x7f; put in a scrambled order. The load
+ * refuses any pair out of order, so a wrong order cannot pass. */
+static void test_market_sort_order(void **state)
+{
+    (void)state;
+    uint8_t seed[32] = {9};
+    gpurent_market *m = NULL;
+    assert_int_equal(gpurent_market_new(&m, NULL, seed), GPURENT_OK);
+    for (uint32_t i = 0; i < 64; i++) {
+        gpurent_offer o;
+        random_offer(&o, i, 1);
+        memset(o.provider_key, 0x5a, 16); /* the first 16 bytes alike: the tail decides */
+        o.provider_key[16 + (i * 7) % 16] ^= (uint8_t)(1 + i);
+        o.provider_key[31] = (uint8_t)(i * 37);
+        assert_int_equal(gpurent_market_put_offer(m, &o), GPURENT_OK);
+        gpurent_offer_clear(&o);
+    }
+    static const char *const stems[] = {"a", "ab", "abcdefghijklmno", "abcdefghijklmnop", "abcdefghijklmnopq",
+                                        "abcdefghijklmnopqrstuvwxyz-long-shared-prefix-", "z\xc3\xa9", "\xc3\xa9t\xc3\xa9"};
+    gpurent_request *q = malloc(sizeof *q);
+    assert_non_null(q);
+    uint32_t added = 0;
+    for (uint32_t i = 0; i < 200; i++) {
+        uint32_t k = (i * 113) % 200; /* scrambled */
+        random_request(q, k, 30);
+        snprintf(q->request_id, sizeof q->request_id, "%s%u", stems[k % 8], k / 8 % 3 ? k : k % 5);
+        int rc = gpurent_market_add_request(m, q);
+        if (rc == GPURENT_E_EXISTS) continue; /* the short forms repeat */
+        assert_int_equal(rc, GPURENT_OK);
+        added++;
+    }
+    free(q);
+    assert_true(added > 100);
+    gpurent_buf b = {0};
+    assert_int_equal(gpurent_market_save(m, 3, &b), GPURENT_OK);
+    gpurent_market *x = NULL;
+    int rc = gpurent_market_load(&x, b.data, b.len, NULL, NULL);
+    if (rc) fail_msg("%s (%s)", gpurent_status_name(rc), gpurent_last_error_message());
+    gpurent_market_stats st;
+    gpurent_market_stats_get(x, &st);
+    assert_int_equal(st.requests, added);
+    assert_int_equal(st.providers, 64);
+    same_digests(m, x);
     gpurent_buf_free(&b);
     gpurent_market_free(x);
     gpurent_market_free(m);
@@ -501,7 +610,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_market_refusals),
         cmocka_unit_test(test_market_files),
-        cmocka_unit_test(test_market_version_2),
+        cmocka_unit_test(test_market_older_versions),
+        cmocka_unit_test(test_market_sort_order),
         cmocka_unit_test(test_market_side_by_side),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

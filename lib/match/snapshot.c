@@ -28,7 +28,9 @@
  *     name id, name model, LE32 cuda, LE32 cpu, LE8 cc, LE8 iface,
  *     LE8 gpu_count, LE8 shared, LE8 verified, LE64 price, LE64 vram_mib,
  *     LE64 gflops, LE64 ram_mib, LE64 disk_gib, report[8]
- *   LE32 requests, each: digest[32] LE32 length, canonical request record
+ *   LE32 requests, each: digest[32] (of its canonical record), then from
+ *     version 4 its snapshot form (gr_request_put_fixed, lib/wire), before
+ *     LE32 length and the canonical record
  *   LE32 leases, each: name id, LE32 parts, each: provider key[32], name node,
  *     LE8 gpus, LE8 share, LE8 gpu_index
  *   capacity, providers in the order above, nodes in offer order: LE8 free
@@ -45,10 +47,14 @@
 #include "../core/snap_internal.h"
 #include "../wire/mp_internal.h"
 #include "match_internal.h"
+#include "models_internal.h"
 
 /* 2 added the GPU claims section (gpuid.c); version 1 loads with none.
- * 3: the tree checksum (lib/core/snapshot.c), the body as in 2. */
-#define SNAP_VERSION 3u
+ * 3: the tree checksum (lib/core/snapshot.c), the body as in 2.
+ * 4: requests in their snapshot form (gr_request_put_fixed), not as
+ * canonical records: decoding a record cost most of a large load. */
+#define SNAP_VERSION 4u
+#define SNAP_FIXED_REQUESTS 4u /* the first version with the snapshot form */
 _Static_assert(SNAP_VERSION >= GR_SNAP_TREE_MARKET, "the current version has the tree checksum");
 #define WHAT "market snapshot"
 #define BAD(...) gr_fail(GPURENT_E_SNAPSHOT_CORRUPT, WHAT ": " __VA_ARGS__)
@@ -128,6 +134,44 @@ static int id_cmp(const void *a, const void *b)
     return n < 16 ? 0 : strcmp((const char *)x->key + 16, (const char *)y->key + 16);
 }
 
+/* Sort k entries by key: a stable LSD radix sort on the 16-byte prefix, a
+ * byte a pass, skipping the bytes every prefix shares, then each run of
+ * equal prefixes (ids longer than 16 bytes that share them, keys that do)
+ * by `cmp`. v and tmp hold k entries each; the result is one of them. */
+static keyed_slot *sort_prefixes(keyed_slot *v, keyed_slot *tmp, uint32_t k, int (*cmp)(const void *, const void *))
+{
+    uint64_t or_hi = 0, and_hi = UINT64_MAX, or_lo = 0, and_lo = UINT64_MAX;
+    for (uint32_t i = 0; i < k; i++) {
+        or_hi |= v[i].hi, and_hi &= v[i].hi;
+        or_lo |= v[i].lo, and_lo &= v[i].lo;
+    }
+    uint32_t count[256];
+    for (unsigned pass = 0; pass < 16; pass++) { /* least significant byte first: lo, then hi */
+        unsigned shift = 8 * (pass % 8);
+        int high = pass >= 8;
+        if (((((high ? or_hi ^ and_hi : or_lo ^ and_lo)) >> shift) & 0xffu) == 0) continue; /* one digit for all */
+        memset(count, 0, sizeof count);
+        for (uint32_t i = 0; i < k; i++) count[((high ? v[i].hi : v[i].lo) >> shift) & 0xffu]++;
+        uint32_t sum = 0;
+        for (unsigned d = 0; d < 256; d++) {
+            uint32_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (uint32_t i = 0; i < k; i++) tmp[count[((high ? v[i].hi : v[i].lo) >> shift) & 0xffu]++] = v[i];
+        keyed_slot *t = v;
+        v = tmp;
+        tmp = t;
+    }
+    for (uint32_t i = 0; i < k;) {
+        uint32_t j = i + 1;
+        while (j < k && v[j].hi == v[i].hi && v[j].lo == v[i].lo) j++;
+        if (j - i > 1) qsort(v + i, j - i, sizeof *v, cmp);
+        i = j;
+    }
+    return v;
+}
+
 /* The key of slot i, or NULL where the slot is free. */
 static const void *prov_key(const gpurent_market *m, uint32_t i) { return m->provs[i].alive ? m->provs[i].key : NULL; }
 static const void *req_key(const gpurent_market *m, uint32_t i) { return m->reqs[i].alive ? m->reqs[i].id : NULL; }
@@ -158,9 +202,16 @@ static int sorted_slots(const gpurent_market *m, uint32_t used, uint32_t live,
         else memcpy(pre, kp, 16);
         ks[k++] = (keyed_slot){be64(pre), be64(pre + 8), kp, i};
     }
-    qsort(ks, k, sizeof *ks, ids ? id_cmp : prov_cmp);
-    for (uint32_t i = 0; i < k; i++) v[i] = ks[i].slot;
+    keyed_slot *tmp = gr_malloc((size_t)k * sizeof *tmp);
+    if (!tmp) {
+        gr_free(ks);
+        gr_free(v);
+        return gr_fail(GPURENT_E_NOMEM, WHAT ": %u entries", live);
+    }
+    const keyed_slot *sorted = sort_prefixes(ks, tmp, k, ids ? id_cmp : prov_cmp);
+    for (uint32_t i = 0; i < k; i++) v[i] = sorted[i].slot;
     gr_free(ks);
+    gr_free(tmp);
     *out = v;
     return GPURENT_OK;
 }
@@ -284,14 +335,11 @@ static int encode(const gpurent_market *m, uint64_t input_seq, gr_bytes *bp)
         const mreq *q = &m->reqs[rq[k]];
         req_public(m, q, r);
         gr_put_raw(&b, q->digest, 32);
-        size_t at = b.len;
-        gr_put_u32(&b, 0); /* the record's length, patched once it is written after it */
-        if ((rc = gr_request_encode_into(r, &b))) {
+        if ((rc = gr_request_put_fixed(r, &b))) {
             gr_free(r);
             gr_bytes_free(&b);
             goto done;
         }
-        if (!b.failed) gr_le_store(b.data + at, b.len - at - 4, 4);
     }
     gr_free(r);
     gr_put_u32(&b, m->lease_live);
@@ -424,6 +472,13 @@ static int get_provider(gr_snap_reader *r, gpurent_market *m, uint8_t prev_key[3
             rc = BAD("provider %u node %u: a flag out of range", k, i);
             goto out;
         }
+        /* the market keeps a known model by its table id and saves that:
+         * another spelling of it would be a second encoding of one state */
+        const char *canon = r->bad ? NULL : ml_model_canonical(d->gpu.model);
+        if (canon && strcmp(canon, d->gpu.model) != 0) {
+            rc = BAD("provider %u node %u: model '%s' is not written as its table id '%s'", k, i, d->gpu.model, canon);
+            goto out;
+        }
     }
     if (r->bad) {
         rc = gr_snap_done(r, WHAT);
@@ -468,42 +523,79 @@ static int presize(const gr_snap_reader *rp, gpurent_market *m, uint32_t np)
     return ml_market_presize(m, np, (uint32_t)nodes, nq);
 }
 
-static int get_requests(gr_snap_reader *r, gpurent_market *m)
+/* The smallest request of each form: digest, length and a record (36), or
+ * digest and the snapshot form with a one-byte id and empty lists (140). */
+#define REQ_RECORD_MIN 36u
+#define REQ_FIXED_MIN 140u
+
+/* One request of a version 1..3 body: digest, LE32 length, canonical
+ * record. Its id into q, and the digest the market computes. */
+static int get_request_record(gr_snap_reader *r, gpurent_request *q, uint32_t k, uint8_t mine[32])
 {
-    uint32_t n = gr_get_count(r, 36);
+    int rc = GPURENT_OK;
+    const uint8_t *digest = gr_get_raw(r, 32);
+    uint32_t len = gr_get_u32(r);
+    const uint8_t *rec = gr_get_raw(r, len);
+    if (!rec) return gr_snap_done(r, WHAT);
+    if (gpurent_request_decode(rec, len, q)) {
+        BAD_WHY("request %u: record refused", k);
+        return rc;
+    }
+    /* a canonical record decodes to the request that encodes to it, so its
+     * hash is the digest the market would compute */
+    crypto_generichash(mine, 32, rec, len, NULL, 0);
+    if (memcmp(mine, digest, 32) != 0) return BAD("request %u: digest is not its record's", k);
+    return GPURENT_OK;
+}
+
+/* One request in its snapshot form (version 4 on): digest, then the form;
+ * the digest is the hash of the canonical record the request encodes to,
+ * written into `rec` (reused from request to request). */
+static int get_request_fixed(gr_snap_reader *r, gpurent_request *q, uint32_t k, gr_bytes *rec, uint8_t mine[32])
+{
+    int rc = GPURENT_OK;
+    const uint8_t *digest = gr_get_raw(r, 32);
+    if (!digest) return gr_snap_done(r, WHAT);
+    if (gr_request_get_fixed(r, q)) {
+        BAD_WHY("request %u refused", k);
+        return rc;
+    }
+    if (r->bad) return gr_snap_done(r, WHAT);
+    rec->len = 0;
+    if ((rc = gr_request_write_valid_into(q, rec))) return rc;
+    crypto_generichash(mine, 32, rec->data, rec->len, NULL, 0);
+    if (memcmp(mine, digest, 32) != 0) return BAD("request %u: digest is not its record's", k);
+    return GPURENT_OK;
+}
+
+static int get_requests(gr_snap_reader *r, gpurent_market *m, uint32_t version)
+{
+    int fixed = version >= SNAP_FIXED_REQUESTS;
+    uint32_t n = gr_get_count(r, fixed ? REQ_FIXED_MIN : REQ_RECORD_MIN);
     if (r->bad) return gr_snap_done(r, WHAT);
     gpurent_request *q = gr_malloc(sizeof *q);
-    if (!q) return gr_fail(GPURENT_E_NOMEM, WHAT ": request");
+    gr_bytes rec;
+    gr_bytes_init(&rec);
+    if (!q || gr_bytes_reserve(&rec, 512)) {
+        gr_free(q);
+        gr_bytes_free(&rec);
+        return gr_fail(GPURENT_E_NOMEM, WHAT ": request");
+    }
     int rc = GPURENT_OK;
     char prev[GPURENT_NAME_MAX] = "";
     for (uint32_t k = 0; k < n && !rc; k++) {
-        const uint8_t *digest = gr_get_raw(r, 32);
-        uint32_t len = gr_get_u32(r);
-        const uint8_t *rec = gr_get_raw(r, len);
-        if (!rec) {
-            rc = gr_snap_done(r, WHAT);
-            break;
-        }
-        if (gpurent_request_decode(rec, len, q)) {
-            BAD_WHY("request %u: record refused", k);
-            break;
-        }
+        uint8_t mine[32];
+        rc = fixed ? get_request_fixed(r, q, k, &rec, mine) : get_request_record(r, q, k, mine);
+        if (rc) break;
         if (k && strcmp(prev, q->request_id) >= 0) {
             rc = BAD("requests %u and %u out of order or repeated", k - 1, k);
             break;
         }
         ml_strcpy(prev, sizeof prev, q->request_id);
-        uint8_t mine[32];
-        crypto_generichash(mine, 32, rec, len, NULL, 0);
-        if (memcmp(mine, digest, 32) != 0) {
-            rc = BAD("request %u: digest is not its record's", k);
-            break;
-        }
-        /* a canonical record decodes to the request that encodes to it, so
-         * its hash is the digest the market would compute */
         if ((rc = ml_add_request_digested(m, q, mine)) && rc != GPURENT_E_NOMEM) BAD_WHY("request %u refused", k);
     }
     gr_free(q);
+    gr_bytes_free(&rec);
     return rc;
 }
 
@@ -651,7 +743,7 @@ static int load_body(gr_snap_reader *rp, const gr_snap_header *hp, gpurent_marke
     uint8_t prev[32] = {0};
     if (!rc) rc = presize(&r, m, np);
     for (uint32_t k = 0; k < np && !rc; k++) rc = get_provider(&r, m, prev, k, &slots[k]);
-    if (!rc) rc = get_requests(&r, m);
+    if (!rc) rc = get_requests(&r, m, h.version);
     m->fresh_keys = 0;
     if (!rc) rc = get_leases(&r, m);
     if (!rc) rc = get_capacity(&r, m, slots, np);

@@ -28,6 +28,22 @@ void gr_wr_give_back(gr_writer *w, gr_bytes *b);
  * end to end): the same checks and bytes; on failure `b` is unchanged
  * unless it ran out of memory (b->failed). */
 int gr_request_encode_into(const gpurent_request *req, gr_bytes *b);
+/* The same bytes for a request that already passed its checks (as
+ * gr_request_get_fixed's do): only NOMEM can fail. */
+int gr_request_write_valid_into(const gpurent_request *req, gr_bytes *b);
+/* The snapshot form of a request (market snapshots from version 4,
+ * docs/wire-format.md): its scalars fixed-width little-endian in key order
+ * (the id as LE8 length and bytes), each list as LE8 count and its items in
+ * canonical order (names as LE8 length and bytes, keys as 32 bytes), the
+ * framework as LE8 length (0: none) and bytes. put checks the request first
+ * (its status on failure, NOMEM in b->failed); get reads one into *q
+ * (every field set; list slots past a count untouched), leaves r->bad set
+ * (and returns OK) when the bytes end inside it, and otherwise returns the
+ * request checks' status, lists required sorted and unique, so that each
+ * request has exactly one form. */
+struct gr_snap_reader;
+int gr_request_put_fixed(const gpurent_request *req, gr_bytes *b);
+int gr_request_get_fixed(struct gr_snap_reader *r, gpurent_request *q);
 void gr_wr_map(gr_writer *w, uint32_t n);
 void gr_wr_array(gr_writer *w, uint32_t n);
 void gr_wr_uint(gr_writer *w, uint64_t v);

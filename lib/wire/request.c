@@ -1,8 +1,10 @@
 /* The deployment request record. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/snap_internal.h"
 #include "mp_internal.h"
 
 #define RF(key, kind, member, max) GR_FIELD(key, kind, gpurent_request, member, max)
@@ -123,6 +125,24 @@ GPURENT_API gpurent_status gpurent_request_validate(const gpurent_request *req)
 
 
 
+/* A list's items in canonical order (sets are written sorted): their
+ * indices into idx by insertion sort (at most 8 items) instead of qsort,
+ * which would need shared state; the count. */
+static uint32_t sorted_items(const gpurent_request *req, const list_desc *d, uint32_t *idx)
+{
+    uint32_t n = *list_count(req, d);
+    if (n > GPURENT_REQUEST_MAX_LIST) n = GPURENT_REQUEST_MAX_LIST; /* validated before; never past the arrays */
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t j = i;
+        while (j > 0 && item_cmp(d, list_item(req, d, idx[j - 1]), list_item(req, d, i)) > 0) {
+            idx[j] = idx[j - 1];
+            j--;
+        }
+        idx[j] = i;
+    }
+    return n;
+}
+
 static void write_request(gr_writer *w, const gpurent_request *req)
 {
     gr_wr_map(w, REQ_FIELDS + (req->framework[0] != '\0'));
@@ -131,18 +151,7 @@ static void write_request(gr_writer *w, const gpurent_request *req)
     gr_wr_fields(w, req, req_fields, N_(req_fields));
     for (size_t l = 0; l < N_(lists); l++) {
         const list_desc *d = &lists[l];
-        uint32_t n = *list_count(req, d);
-        /* Sets are written sorted: order the indices by insertion sort (at
-         * most 8 items) instead of qsort, which would need shared state. */
-        uint32_t idx[GPURENT_REQUEST_MAX_LIST];
-        for (uint32_t i = 0; i < n; i++) {
-            uint32_t j = i;
-            while (j > 0 && item_cmp(d, list_item(req, d, idx[j - 1]), list_item(req, d, i)) > 0) {
-                idx[j] = idx[j - 1];
-                j--;
-            }
-            idx[j] = i;
-        }
+        uint32_t idx[GPURENT_REQUEST_MAX_LIST], n = sorted_items(req, d, idx);
         gr_wr_uint(w, d->key);
         gr_wr_array(w, n);
         for (uint32_t i = 0; i < n; i++) {
@@ -177,6 +186,111 @@ int gr_request_encode_into(const gpurent_request *req, gr_bytes *b)
     write_request(&w, req);
     gr_wr_give_back(&w, b);
     return b->failed ? gr_fail(GPURENT_E_NOMEM, "out of memory while encoding") : GPURENT_OK;
+}
+
+int gr_request_write_valid_into(const gpurent_request *req, gr_bytes *b)
+{
+    gr_writer w;
+    gr_wr_init_on(&w, b);
+    write_request(&w, req);
+    gr_wr_give_back(&w, b);
+    return b->failed ? gr_fail(GPURENT_E_NOMEM, "out of memory while encoding") : GPURENT_OK;
+}
+
+/* ---- the snapshot form (lib/match/snapshot.c, market version 4) ---- */
+
+static void put_short(gr_bytes *b, const void *s, size_t n)
+{
+    gr_put_u8(b, (uint8_t)n);
+    gr_put_raw(b, s, n);
+}
+
+int gr_request_put_fixed(const gpurent_request *req, gr_bytes *b)
+{
+    int rc = check_request(req, 0);
+    if (rc) return rc;
+    for (size_t i = 0; i < N_(req_fields); i++) {
+        const gr_field *f = &req_fields[i];
+        const char *p = (const char *)req + f->offset;
+        if (f->kind == GR_STR) {
+            put_short(b, p, strlen(p));
+        } else if (f->kind == GR_U32) {
+            uint32_t v;
+            memcpy(&v, p, 4);
+            gr_put_u32(b, v);
+        } else {
+            uint64_t v;
+            memcpy(&v, p, 8);
+            gr_put_u64(b, v);
+        }
+    }
+    for (size_t l = 0; l < N_(lists); l++) {
+        const list_desc *d = &lists[l];
+        uint32_t idx[GPURENT_REQUEST_MAX_LIST], n = sorted_items(req, d, idx);
+        gr_put_u8(b, (uint8_t)n);
+        for (uint32_t i = 0; i < n; i++) {
+            const char *it = list_item(req, d, idx[i]);
+            if (d->is_bin) gr_put_raw(b, it, d->item_size);
+            else put_short(b, it, strlen(it));
+        }
+    }
+    put_short(b, req->framework, strlen(req->framework));
+    return b->failed ? gr_fail(GPURENT_E_NOMEM, "out of memory while encoding") : GPURENT_OK;
+}
+
+/* A string of at most cap-1 bytes into dst (empty allowed: the checks
+ * judge it); 0 and r->bad when the bytes do not hold it. */
+static int get_short(gr_snap_reader *r, char *dst, size_t cap)
+{
+    uint8_t n = gr_get_u8(r);
+    const uint8_t *p = gr_get_raw(r, n);
+    if (!p || n >= cap || memchr(p, 0, n)) {
+        r->bad = 1;
+        return 0;
+    }
+    memcpy(dst, p, n);
+    dst[n] = 0;
+    return 1;
+}
+
+int gr_request_get_fixed(gr_snap_reader *r, gpurent_request *q)
+{
+    /* every scalar and count is set below; list slots past a count are
+     * never read, so only the head is cleared */
+    memset(q, 0, offsetof(gpurent_request, models));
+    for (size_t i = 0; i < N_(req_fields) && !r->bad; i++) {
+        const gr_field *f = &req_fields[i];
+        char *p = (char *)q + f->offset;
+        if (f->kind == GR_STR) {
+            get_short(r, p, f->size);
+        } else if (f->kind == GR_U32) {
+            uint32_t v = gr_get_u32(r);
+            memcpy(p, &v, 4);
+        } else {
+            uint64_t v = gr_get_u64(r);
+            memcpy(p, &v, 8);
+        }
+    }
+    for (size_t l = 0; l < N_(lists) && !r->bad; l++) {
+        const list_desc *d = &lists[l];
+        uint32_t n = gr_get_u8(r);
+        if (n > GPURENT_REQUEST_MAX_LIST)
+            return gr_fail(GPURENT_E_INVALID_FIELD, "request.%s: %u items above the limit %u", d->name, n,
+                           GPURENT_REQUEST_MAX_LIST);
+        *list_count(q, d) = n;
+        for (uint32_t i = 0; i < n && !r->bad; i++) {
+            char *it = list_item(q, d, i);
+            if (d->is_bin) {
+                const uint8_t *k = gr_get_raw(r, d->item_size);
+                if (k) memcpy(it, k, d->item_size);
+            } else {
+                get_short(r, it, d->item_size);
+            }
+        }
+    }
+    get_short(r, q->framework, sizeof q->framework);
+    if (r->bad) return GPURENT_OK; /* the caller reports the short body */
+    return check_request(q, 1); /* lists sorted and unique: one form per request */
 }
 
 static int read_list(gr_reader *r, gpurent_request *q, const list_desc *d)

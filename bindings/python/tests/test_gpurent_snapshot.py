@@ -228,7 +228,7 @@ def test_snapshots_carry_the_tree_checksum():
     feed([e], 20000)
     with gpurent.Market(gpurent.MatchOptions(), bytes(32)) as m, gpurent.TrustStore() as t:
         m.put_offer(market_offer(1, 1))
-        snaps = [(e.save(1), 2), (m.save(2), 3), (t.save(3), 2)]  # (bytes, current version)
+        snaps = [(e.save(1), 2), (m.save(2), 4), (t.save(3), 2)]  # (bytes, current version)
     e.close()
     for data, version in snaps:
         assert int.from_bytes(data[12:16], "little") == version
