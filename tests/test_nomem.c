@@ -423,7 +423,7 @@ static void snap_m2(st *s, bytes *b)
     snap_market(b, "m2", s->m2);
 }
 
-#define MARKET_OP(name, setup, run, snap) \
+#define SWEEP_OP(name, setup, run, snap) \
     static void sweep_##name(void **state) \
     {                                     \
         (void)state;                      \
@@ -431,17 +431,17 @@ static void snap_m2(st *s, bytes *b)
         sweep(&o);                        \
     }
 
-MARKET_OP(market_put_offer_new, setup_put_new, run_put, snap_m)
-MARKET_OP(market_put_offer_replace, setup_put_replace, run_put, snap_m)
-MARKET_OP(market_add_request, setup_add_request, run_add_request, snap_m)
-MARKET_OP(market_remove_request, market_base, run_remove_request, snap_m)
-MARKET_OP(market_remove_offer, setup_remove_offer, run_remove_offer, snap_m)
-MARKET_OP(market_set_options, market_base, run_set_options, snap_m)
-MARKET_OP(market_match, market_base, run_match, snap_match)
-MARKET_OP(market_apply, setup_apply, run_apply, snap_m)
-MARKET_OP(market_end_lease, setup_end_lease, run_end_lease, snap_m)
-MARKET_OP(market_save, setup_end_lease, run_market_save, snap_save)
-MARKET_OP(market_load, setup_market_load, run_market_load, snap_m2)
+SWEEP_OP(market_put_offer_new, setup_put_new, run_put, snap_m)
+SWEEP_OP(market_put_offer_replace, setup_put_replace, run_put, snap_m)
+SWEEP_OP(market_add_request, setup_add_request, run_add_request, snap_m)
+SWEEP_OP(market_remove_request, market_base, run_remove_request, snap_m)
+SWEEP_OP(market_remove_offer, setup_remove_offer, run_remove_offer, snap_m)
+SWEEP_OP(market_set_options, market_base, run_set_options, snap_m)
+SWEEP_OP(market_match, market_base, run_match, snap_match)
+SWEEP_OP(market_apply, setup_apply, run_apply, snap_m)
+SWEEP_OP(market_end_lease, setup_end_lease, run_end_lease, snap_m)
+SWEEP_OP(market_save, setup_end_lease, run_market_save, snap_save)
+SWEEP_OP(market_load, setup_market_load, run_market_load, snap_m2)
 
 /* ================================================================== */
 /* Tier engine                                                        */
@@ -585,12 +585,12 @@ static void snap_e2(st *s, bytes *b)
     snap_tier(b, "e2", s->e2);
 }
 
-MARKET_OP(tier_record, setup_tier_record, run_tier_record, snap_e)
-MARKET_OP(tier_record_report, setup_tier_report, run_tier_report, snap_e)
-MARKET_OP(tier_record_signed, setup_tier_signed, run_tier_signed, snap_e_t)
-MARKET_OP(tier_evaluate, setup_tier_evaluate, run_tier_evaluate, snap_e)
-MARKET_OP(tier_save, setup_tier_evaluate, run_tier_save, snap_tier_save)
-MARKET_OP(tier_load, setup_tier_load, run_tier_load, snap_e2)
+SWEEP_OP(tier_record, setup_tier_record, run_tier_record, snap_e)
+SWEEP_OP(tier_record_report, setup_tier_report, run_tier_report, snap_e)
+SWEEP_OP(tier_record_signed, setup_tier_signed, run_tier_signed, snap_e_t)
+SWEEP_OP(tier_evaluate, setup_tier_evaluate, run_tier_evaluate, snap_e)
+SWEEP_OP(tier_save, setup_tier_evaluate, run_tier_save, snap_tier_save)
+SWEEP_OP(tier_load, setup_tier_load, run_tier_load, snap_e2)
 
 /* ================================================================== */
 /* Trust store, envelopes                                             */
@@ -936,21 +936,21 @@ GROW_OP(trust_pending_growing, trust_base, pending_prep, pending_nth, snap_t)
 GROW_OP(market_put_offer_growing, market_empty, offer_prep, offer_nth, snap_m)
 GROW_OP(market_add_request_growing, market_base, request_prep, request_nth, snap_m)
 
-MARKET_OP(trust_add, trust_base, run_trust_add, snap_t)
-MARKET_OP(trust_add_pending_revoked, setup_add_pending, run_add_pending, snap_t)
-MARKET_OP(trust_remove, trust_base, run_trust_remove, snap_t)
-MARKET_OP(trust_revoke_in_store, trust_base, run_trust_revoke_in, snap_t)
-MARKET_OP(trust_revoke_not_in_store, trust_base, run_trust_revoke_out, snap_t)
-MARKET_OP(trust_apply_revocation, setup_revocation_in, run_apply_revocation, snap_t)
-MARKET_OP(trust_apply_revocation_pending, setup_revocation_pending, run_apply_revocation, snap_t)
-MARKET_OP(trust_save, setup_trust_load, run_trust_save, snap_trust_save)
-MARKET_OP(trust_load, setup_trust_load, run_trust_load, snap_t2)
-MARKET_OP(trust_adopt_replay, setup_adopt_replay, run_adopt_replay, snap_adopt)
-MARKET_OP(envelope_sign, setup_sign, run_sign, snap_out)
-MARKET_OP(envelope_cosign, setup_cosign, run_cosign, snap_out)
-MARKET_OP(envelope_verify, setup_verify, run_verify, snap_verify)
-MARKET_OP(envelope_verify_many, setup_verify, run_verify_many, snap_t)
-MARKET_OP(key_from_seed, setup_nothing, run_key_from_seed, snap_key)
+SWEEP_OP(trust_add, trust_base, run_trust_add, snap_t)
+SWEEP_OP(trust_add_pending_revoked, setup_add_pending, run_add_pending, snap_t)
+SWEEP_OP(trust_remove, trust_base, run_trust_remove, snap_t)
+SWEEP_OP(trust_revoke_in_store, trust_base, run_trust_revoke_in, snap_t)
+SWEEP_OP(trust_revoke_not_in_store, trust_base, run_trust_revoke_out, snap_t)
+SWEEP_OP(trust_apply_revocation, setup_revocation_in, run_apply_revocation, snap_t)
+SWEEP_OP(trust_apply_revocation_pending, setup_revocation_pending, run_apply_revocation, snap_t)
+SWEEP_OP(trust_save, setup_trust_load, run_trust_save, snap_trust_save)
+SWEEP_OP(trust_load, setup_trust_load, run_trust_load, snap_t2)
+SWEEP_OP(trust_adopt_replay, setup_adopt_replay, run_adopt_replay, snap_adopt)
+SWEEP_OP(envelope_sign, setup_sign, run_sign, snap_out)
+SWEEP_OP(envelope_cosign, setup_cosign, run_cosign, snap_out)
+SWEEP_OP(envelope_verify, setup_verify, run_verify, snap_verify)
+SWEEP_OP(envelope_verify_many, setup_verify, run_verify_many, snap_t)
+SWEEP_OP(key_from_seed, setup_nothing, run_key_from_seed, snap_key)
 
 /* ================================================================== */
 /* Records                                                            */
@@ -1050,12 +1050,12 @@ static void snap_audit(st *s, bytes *b)
     gpurent_buf_free(&x);
 }
 
-MARKET_OP(offer_encode, setup_offer, run_offer_encode, snap_out)
-MARKET_OP(offer_decode, setup_offer_decode, run_offer_decode, snap_offer)
-MARKET_OP(request_encode, setup_request, run_request_encode, snap_out)
-MARKET_OP(request_decode, setup_request_decode, run_request_decode, snap_request)
-MARKET_OP(receipt_decode, setup_receipt_decode, run_receipt_decode, snap_receipt_only)
-MARKET_OP(audit_report_decode, setup_audit_decode, run_audit_decode, snap_audit)
+SWEEP_OP(offer_encode, setup_offer, run_offer_encode, snap_out)
+SWEEP_OP(offer_decode, setup_offer_decode, run_offer_decode, snap_offer)
+SWEEP_OP(request_encode, setup_request, run_request_encode, snap_out)
+SWEEP_OP(request_decode, setup_request_decode, run_request_decode, snap_request)
+SWEEP_OP(receipt_decode, setup_receipt_decode, run_receipt_decode, snap_receipt_only)
+SWEEP_OP(audit_report_decode, setup_audit_decode, run_audit_decode, snap_audit)
 
 /* ================================================================== */
 /* The hook itself                                                    */
