@@ -687,10 +687,81 @@ static void snap_e2(st *s, bytes *b)
     snap_tier(b, "e2", s->e2);
 }
 
+/* The report and its repeat in one batch, on two threads. Had they been
+ * recorded one by one: OK then REPLAYED; or, when the first ran out of
+ * memory, NOMEM then OK (the repeat records it: the same end state); or
+ * NOMEM twice (nothing changed). */
+static int run_tier_signed_many(st *s)
+{
+    const uint8_t *e[2] = {s->in.data, s->in.data};
+    size_t l[2] = {s->in.len, s->in.len};
+    int32_t stv[2] = {1, 1};
+    int rc = gpurent_tier_record_signed_many(s->e, s->t, e, l, 2, NOW_S, 60, 2, NULL, stv);
+    if (rc) return rc;
+    if (stv[0] == GPURENT_OK && (stv[1] == GPURENT_E_REPLAYED || stv[1] == GPURENT_E_NOMEM)) return GPURENT_OK;
+    if (stv[0] == GPURENT_E_NOMEM && stv[1] == GPURENT_OK) return GPURENT_OK;
+    if (stv[0] == GPURENT_E_NOMEM && stv[1] == GPURENT_E_NOMEM) return GPURENT_E_NOMEM;
+    return gr_fail(GPURENT_E_INTERNAL, "statuses %d %d", stv[0], stv[1]);
+}
+/* Certificates and explanations of an evaluated era: key 1 signs. */
+static void setup_tier_cert(st *s)
+{
+    setup_tier_evaluate(s);
+    for (uint8_t j = 0; j < 3; j++) { /* a quorum of full audits of provider 1 */
+        uint8_t a[32];
+        memset(a, 0xB0 + j, sizeof a);
+        audit_of(&s->rep, 1, a);
+        assert_int_equal(gpurent_tier_record_report(s->e, &s->rep), GPURENT_OK);
+    }
+    assert_int_equal(gpurent_tier_evaluate(s->e, ERA0, NULL, NULL), GPURENT_OK);
+    keys(s);
+}
+static int run_tier_cert_sign(st *s)
+{
+    uint8_t p[32];
+    tkey(p, 1);
+    gpurent_buf_free(&s->out);
+    return gpurent_tier_certificate_sign(s->e, s->k[1], p, NOW_S, NOW_S + DAY, &s->out);
+}
+/* The envelope's nonce is random: compare what it verifies to. */
+static void snap_cert(st *s, bytes *b)
+{
+    snap_e(s, b);
+    put_tag(b, "cert");
+    if (!s->out.len) return;
+    if (!s->t) {
+        trust_empty(&s->t);
+        assert_int_equal(gpurent_trust_add(s->t, s->pk[1], GPURENT_ROLE_AUDITOR, 0, 0), GPURENT_OK);
+    }
+    gpurent_verify_options o = GPURENT_VERIFY_OPTIONS_INIT;
+    o.statement = GPURENT_RECORD_TIER_CERT;
+    o.check_replay = GPURENT_VERIFY_REPLAY_OFF;
+    gpurent_verified *v = NULL;
+    assert_int_equal(gpurent_envelope_verify(s->t, s->out.data, s->out.len, NOW_S, 0, &o, &v), GPURENT_OK);
+    size_t n = 0;
+    const uint8_t *p = gpurent_verified_payload_data(v, &n);
+    put(b, p, n);
+    gpurent_verified_free(v);
+}
+static int run_tier_explain_text(st *s)
+{
+    uint8_t p[32];
+    gpurent_tier_explanation x;
+    memset(&x, 0, sizeof x);
+    tkey(p, 1);
+    gpurent_buf_free(&s->out);
+    int rc = gpurent_tier_explain(s->e, p, &x);
+    if (!rc) rc = gpurent_tier_explain_text(&x, &s->out);
+    return rc;
+}
+
 SWEEP_OP(tier_record, setup_tier_record, run_tier_record, snap_e)
 SWEEP_OP(tier_record_report, setup_tier_report, run_tier_report, snap_e)
 SWEEP_OP(tier_record_signed, setup_tier_signed, run_tier_signed, snap_e_t)
 SWEEP_OP(tier_evaluate, setup_tier_evaluate, run_tier_evaluate, snap_e)
+SWEEP_OP(tier_record_signed_many, setup_tier_signed, run_tier_signed_many, snap_e_t)
+SWEEP_OP(tier_certificate_sign, setup_tier_cert, run_tier_cert_sign, snap_cert)
+SWEEP_OP(tier_explain_text, setup_tier_cert, run_tier_explain_text, snap_tier_save)
 SWEEP_OP(tier_save, setup_tier_evaluate, run_tier_save, snap_tier_save)
 SWEEP_OP(tier_load, setup_tier_load, run_tier_load, snap_e2)
 
@@ -1282,6 +1353,9 @@ int main(void)
         cmocka_unit_test(sweep_tier_record_growing),
         cmocka_unit_test(sweep_tier_auditors_growing),
         cmocka_unit_test(sweep_tier_evaluate),
+        cmocka_unit_test(sweep_tier_record_signed_many),
+        cmocka_unit_test(sweep_tier_certificate_sign),
+        cmocka_unit_test(sweep_tier_explain_text),
         cmocka_unit_test(sweep_tier_save),
         cmocka_unit_test(sweep_tier_load),
         cmocka_unit_test(sweep_trust_add),
