@@ -1325,6 +1325,42 @@ static void refused_revocation_is_not_remembered(void **state)
     st_free(&s);
 }
 
+/* The same for the tier engine: a report refused for max_providers
+ * (GPURENT_E_LIMIT) after its auditor was looked up left that auditor in
+ * the engine (in its snapshot, and known to auditor_contradicted). */
+static void refused_report_leaves_no_auditor(void **state)
+{
+    (void)state;
+    gpurent_tier_options o = GPURENT_TIER_OPTIONS_INIT;
+    o.first_era = ERA0;
+    o.unverified_evidence = 1;
+    o.max_providers = 2;
+    gpurent_tier_engine *e = NULL;
+    assert_int_equal(gpurent_tier_engine_new(&e, &o), GPURENT_OK);
+    gpurent_tier_event ev[4];
+    for (uint32_t i = 1; i <= 2; i++) assert_int_equal(gpurent_tier_record(e, ev, events_of(ev, i, 4)), GPURENT_OK);
+    gpurent_buf before = {0}, after = {0};
+    assert_int_equal(gpurent_tier_save(e, 1, &before), GPURENT_OK);
+    gpurent_audit_report r;
+    gpurent_audit_report_init(&r);
+    uint8_t a[32];
+    memset(a, 0xC4, sizeof a);
+    audit_of(&r, 3, a); /* a third provider: over max_providers */
+    assert_int_equal(gpurent_tier_record_report(e, &r), GPURENT_E_LIMIT);
+    uint32_t contra = 0;
+    assert_int_equal(gpurent_tier_auditor_contradicted(e, a, &contra), GPURENT_E_NOT_FOUND);
+    assert_int_equal(gpurent_tier_save(e, 1, &after), GPURENT_OK);
+    assert_int_equal(after.len, before.len);
+    assert_memory_equal(after.data, before.data, before.len);
+    audit_of(&r, 2, a); /* a known provider: recorded, the auditor with it */
+    assert_int_equal(gpurent_tier_record_report(e, &r), GPURENT_OK);
+    assert_int_equal(gpurent_tier_auditor_contradicted(e, a, &contra), GPURENT_OK);
+    gpurent_audit_report_clear(&r);
+    gpurent_buf_free(&before);
+    gpurent_buf_free(&after);
+    gpurent_tier_engine_free(e);
+}
+
 /* ================================================================== */
 /* The hook itself                                                    */
 /* ================================================================== */
@@ -1391,6 +1427,7 @@ int main(void)
         cmocka_unit_test(sweep_tier_record_signed),
         cmocka_unit_test(sweep_tier_record_growing),
         cmocka_unit_test(sweep_tier_auditors_growing),
+        cmocka_unit_test(refused_report_leaves_no_auditor),
         cmocka_unit_test(sweep_tier_evaluate),
         cmocka_unit_test(sweep_tier_record_signed_many),
         cmocka_unit_test(sweep_tier_certificate_sign),
