@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "gpurent.h"
 #include "core/core_internal.h"
@@ -75,6 +76,7 @@ typedef struct st {
     gpurent_audit_report rep;
     gpurent_tier_event ev[40];
     size_t nev;
+    gpurent_gpu_report *gr; /* calloc'd by the test */
 } st;
 
 static void st_free(st *s)
@@ -92,6 +94,7 @@ static void st_free(st *s)
     gpurent_buf_free(&s->out);
     gpurent_offer_clear(&s->offer);
     gpurent_audit_report_clear(&s->rep);
+    free(s->gr);
     memset(s, 0, sizeof *s);
 }
 
@@ -517,6 +520,48 @@ static int run_explain(st *s)
     return rc;
 }
 
+/* A verified GPU report binding a node's GPUs (gpurent_market_verify_report):
+ * provider 9's node "r" offers 2 GPUs named by a report of 2 devices. */
+static void setup_verify_report(st *s)
+{
+    market_base(s);
+    s->gr = calloc(1, sizeof *s->gr);
+    assert_non_null(s->gr);
+    gpurent_gpu_report *r = s->gr;
+    gpurent_gpu_report_init(r);
+    memset(r->nonce, 7, sizeof r->nonce);
+    r->probed_at = T0;
+    r->driver_version.value = 12040;
+    snprintf(r->driver_path, sizeof r->driver_path, "/usr/lib/libcuda.so.1");
+    r->driver_device_count = r->device_count = 2;
+    for (uint32_t i = 0; i < 2; i++) {
+        gpurent_probe_device *d = &r->devices[i];
+        d->ordinal = i;
+        snprintf(d->name.value, sizeof d->name.value, "NVIDIA H100 80GB HBM3");
+        memset(d->uuid.value, 0x61 + i, 16);
+        d->pci_bus.value = 0x10 + i;
+        d->cc_major.value = 9;
+        d->d2d.state = d->h2d.state = d->fma.state = GPURENT_PV_SKIPPED;
+    }
+    assert_int_equal(gpurent_gpu_report_validate(r), GPURENT_OK);
+    gpurent_buf b = {0};
+    assert_int_equal(gpurent_gpu_report_encode(r, &b), GPURENT_OK);
+    static const char *const node_r[] = {"r", NULL};
+    offer_of(&s->offer, 9, 1, node_r);
+    gpurent_node *n = (gpurent_node *)gpurent_offer_node(&s->offer, 0);
+    memset(n->gpu.uuid, 0x61, sizeof n->gpu.uuid);
+    n->gpu_count = n->gpu_free = 2;
+    crypto_generichash(n->report_digest, 32, b.data, b.len, NULL, 0);
+    gpurent_buf_free(&b);
+    assert_int_equal(gpurent_market_put_offer(s->m, &s->offer), GPURENT_OK);
+}
+static int run_verify_report(st *s)
+{
+    uint8_t k[32];
+    pkey(9, k);
+    return gpurent_market_verify_report(s->m, k, "r", s->gr);
+}
+
 #define SWEEP_OP(name, setup, run, snap) \
     static void sweep_##name(void **state) \
     {                                     \
@@ -543,6 +588,7 @@ SWEEP_OP(market_mixed_apply, setup_mixed_apply, run_apply, snap_m)
 SWEEP_OP(market_mixed_save, setup_mixed_leased, run_market_save, snap_save)
 SWEEP_OP(market_mixed_load, setup_mixed_load, run_market_load, snap_m2)
 SWEEP_OP(market_best, setup_best, run_best, snap_save)
+SWEEP_OP(market_verify_report, setup_verify_report, run_verify_report, snap_m)
 SWEEP_OP(market_explain, setup_best, run_explain, snap_save)
 
 /* ================================================================== */
@@ -1420,6 +1466,7 @@ int main(void)
         cmocka_unit_test(sweep_market_mixed_save),
         cmocka_unit_test(sweep_market_mixed_load),
         cmocka_unit_test(sweep_market_best),
+        cmocka_unit_test(sweep_market_verify_report),
         cmocka_unit_test(candidate_strings_zero_padded),
         cmocka_unit_test(sweep_market_explain),
         cmocka_unit_test(sweep_tier_record),
