@@ -340,7 +340,9 @@ GPURENT_API gpurent_status gpurent_verified_signer(const gpurent_verified *v, ui
  * GPURENT_TRUST_MAX_PENDING_REVOCATIONS of them (then GPURENT_E_LIMIT, for
  * that issuer only). Applying it costs the verification plus O(log K)
  * expected, however many revokers revoked the same key and however often
- * one revoker repeats itself.
+ * one revoker repeats itself. With the replay check, the statement is
+ * remembered only when it is applied: one refused (LIMIT, NOMEM, its
+ * issuer gone meanwhile) changes nothing and may be sent again.
  */
 GPURENT_API GPURENT_NODISCARD gpurent_status gpurent_trust_apply_revocation(gpurent_trust *trust, const uint8_t *envelope,
                                                                             size_t len, uint64_t now, uint32_t skew_s,

@@ -51,6 +51,12 @@ int gr_replay_copy(gr_replay *dst, gr_replay *src);
 void gr_replay_id(const gr_replay *r, const uint8_t issuer[32], const uint8_t nonce[16], uint8_t id[32]);
 /* GPURENT_E_REPLAYED if `id` is cached, else remember it and return OK. */
 int gr_replay_check_insert(gr_replay *r, const uint8_t id[32]);
+/* The two halves of gr_replay_check_insert for a caller that holds r->mu
+ * and must do something that may fail between them (a revocation is
+ * remembered only once it is applied): GPURENT_E_REPLAYED if `id` is cached;
+ * remember `id` (not cached). */
+int gr_replay_seen_locked(const gr_replay *r, const uint8_t id[32]);
+void gr_replay_insert_locked(gr_replay *r, const uint8_t id[32]);
 
 /* ---- trust store (trust.c) ---- */
 typedef struct gr_trust_entry {
@@ -129,7 +135,14 @@ struct gpurent_trust {
 int gr_trust_revoke_by(gpurent_trust *t, const uint8_t pk[32], const uint8_t by[32]);
 /* The same with the issuer checked again under the write lock (as
  * gr_key_status, role revoker, a key revoking itself whatever its roles):
- * what gpurent_trust_apply_revocation calls after verifying the envelope. */
+ * what gpurent_trust_apply_revocation calls after verifying the envelope
+ * (without its replay step). With `replay_id` not NULL it is the replay
+ * step too, under the same locks: GPURENT_E_REPLAYED when the id is cached,
+ * and the id is remembered only when the revocation was applied, so a
+ * revocation refused for lack of memory or room can be sent again. */
+int gr_trust_revoke_checked_replay(gpurent_trust *t, const uint8_t pk[32], const uint8_t by[32], uint64_t now,
+                                   uint32_t skew, const uint8_t *replay_id);
+/* gr_trust_revoke_checked_replay without the replay step. */
 int gr_trust_revoke_checked(gpurent_trust *t, const uint8_t pk[32], const uint8_t by[32], uint64_t now, uint32_t skew);
 /* verify.c: the status of a signer's key at `now` (lock held by the
  * caller), and the error an issuer's status gives. */

@@ -24,7 +24,9 @@ static int key_make(gpurent_key **out, const uint8_t *seed)
     if (rc) return rc;
     gpurent_key *k = gr_calloc(1, sizeof *k);
     if (!k) return gr_fail(GPURENT_E_NOMEM, "key");
-    k->secret = sodium_malloc(SECRET_BYTES);
+    /* Guarded memory comes from libsodium, not gr_malloc: ask the test hook
+     * so that this failure can be injected too. */
+    k->secret = gr_alloc_should_fail() ? NULL : sodium_malloc(SECRET_BYTES);
     if (!k->secret) {
         gr_free(k);
         return gr_fail(GPURENT_E_NOMEM, "key: guarded memory");

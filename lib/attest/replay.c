@@ -126,21 +126,29 @@ static void evict_oldest(gr_replay *r)
     if (found) table_delete(r, i);
 }
 
-int gr_replay_check_insert(gr_replay *r, const uint8_t id[32])
+int gr_replay_seen_locked(const gr_replay *r, const uint8_t id[32])
 {
     int found;
-    pthread_mutex_lock(&r->mu);
     probe(r, id, &found);
-    if (found) {
-        pthread_mutex_unlock(&r->mu);
-        return gr_fail(GPURENT_E_REPLAYED, "statement already accepted (same issuer and nonce)");
-    }
+    return found ? gr_fail(GPURENT_E_REPLAYED, "statement already accepted (same issuer and nonce)") : GPURENT_OK;
+}
+
+void gr_replay_insert_locked(gr_replay *r, const uint8_t id[32])
+{
+    int found;
     if (r->count == r->cap) evict_oldest(r); /* head is the oldest when full */
     memcpy(r->ring[r->head], id, 32);
     uint32_t slot = probe(r, id, &found);
     r->table[slot] = r->head + 1;
     r->head = (r->head + 1) % r->cap;
     if (r->count < r->cap) r->count++;
+}
+
+int gr_replay_check_insert(gr_replay *r, const uint8_t id[32])
+{
+    pthread_mutex_lock(&r->mu);
+    int rc = gr_replay_seen_locked(r, id);
+    if (!rc) gr_replay_insert_locked(r, id);
     pthread_mutex_unlock(&r->mu);
-    return GPURENT_OK;
+    return rc;
 }

@@ -607,18 +607,31 @@ int gr_trust_revoke_by(gpurent_trust *t, const uint8_t pk[32], const uint8_t by[
     return rc;
 }
 
-int gr_trust_revoke_checked(gpurent_trust *t, const uint8_t pk[32], const uint8_t by[32], uint64_t now, uint32_t skew)
+int gr_trust_revoke_checked_replay(gpurent_trust *t, const uint8_t pk[32], const uint8_t by[32], uint64_t now,
+                                   uint32_t skew, const uint8_t *replay_id)
 {
     pthread_rwlock_wrlock(&t->lock);
     /* The issuer was checked when the envelope was verified, under the read
      * lock; another thread may have revoked or removed it, or changed its
      * roles, since. Checked again under the write lock, the revocation acts
      * only if its issuer may still revoke, as if verify and apply were one
-     * step. */
+     * step. The replay cache's lock is held from its check to its insert
+     * (lock order: the store's, then the cache's, as everywhere), so a
+     * statement is remembered exactly when it was applied. */
     int st = gr_key_status(t, by, GPURENT_ROLE_REVOKER, pk, now, skew);
-    int rc = st ? GPURENT_OK : revoke_by_locked(t, pk, by);
+    int rc = st ? gr_issuer_fail(st, GPURENT_ROLE_REVOKER) : GPURENT_OK;
+    if (replay_id) pthread_mutex_lock(&t->replay.mu);
+    if (!rc && replay_id) rc = gr_replay_seen_locked(&t->replay, replay_id);
+    if (!rc) rc = revoke_by_locked(t, pk, by);
+    if (!rc && replay_id) gr_replay_insert_locked(&t->replay, replay_id);
+    if (replay_id) pthread_mutex_unlock(&t->replay.mu);
     pthread_rwlock_unlock(&t->lock);
-    return st ? gr_issuer_fail(st, GPURENT_ROLE_REVOKER) : rc;
+    return rc;
+}
+
+int gr_trust_revoke_checked(gpurent_trust *t, const uint8_t pk[32], const uint8_t by[32], uint64_t now, uint32_t skew)
+{
+    return gr_trust_revoke_checked_replay(t, pk, by, now, skew, NULL);
 }
 
 GPURENT_API int gpurent_trust_is_revoked(const gpurent_trust *t, const uint8_t pk[GPURENT_KEY_BYTES])

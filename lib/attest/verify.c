@@ -191,13 +191,22 @@ static int verify_one(gpurent_trust *t, const uint8_t *data, size_t len, uint64_
     gr_env_view v;
     uint32_t counted = 0;
     uint8_t id[32];
+    gpurent_verified *r = NULL;
     int rc = gr_verify_stateless(t, data, len, now, skew, o, &v, &counted);
     if (rc) return rc;
+    /* The result first: the replay step remembers the statement, and a
+     * statement remembered but refused for lack of memory could never be
+     * accepted again. */
+    if (out && (rc = make_result(&v, counted, &r))) return rc;
     if (o->check_replay) {
         gr_replay_id(&t->replay, v.hdr.issuer, v.hdr.nonce, id);
-        if ((rc = gr_replay_check_insert(&t->replay, id))) return rc;
+        if ((rc = gr_replay_check_insert(&t->replay, id))) {
+            gr_free(r);
+            return rc;
+        }
     }
-    return out ? make_result(&v, counted, out) : GPURENT_OK;
+    if (out) *out = r;
+    return GPURENT_OK;
 }
 
 GPURENT_API gpurent_status gpurent_envelope_verify(gpurent_trust *trust, const uint8_t *envelope, size_t len,
@@ -284,6 +293,13 @@ GPURENT_API gpurent_status gpurent_trust_apply_revocation(gpurent_trust *trust, 
     o.statement = GPURENT_RECORD_REVOCATION;
     o.role = GPURENT_ROLE_REVOKER;
     o.self_key = rev.key; /* a key may revoke itself whatever its roles */
+    /* The replay step goes with the revocation, under the store's write
+     * lock: a revocation refused there (no memory, the revoker's limit, the
+     * revoker gone) is not remembered and can be sent again. */
+    const int replay = o.check_replay != 0;
+    uint8_t id[32];
+    o.check_replay = 0;
     if ((rc = verify_one(trust, envelope, len, now, skew_s, &o, NULL))) return rc;
-    return gr_trust_revoke_checked(trust, rev.key, v.hdr.issuer, now, skew_s);
+    if (replay) gr_replay_id(&trust->replay, v.hdr.issuer, v.hdr.nonce, id);
+    return gr_trust_revoke_checked_replay(trust, rev.key, v.hdr.issuer, now, skew_s, replay ? id : NULL);
 }

@@ -23,15 +23,66 @@ size_t gr_alloc_largest(int reset)
     return v;
 }
 
-void *gr_malloc(size_t n) { note(n); return malloc(n ? n : 1); }
+/* Allocation-failure injection, for tests only (tests/test_nomem.c sweeps
+ * every allocation of an operation: count them with gr_alloc_fail_nth(0),
+ * then fail the 1st, the 2nd, ... in turn). `hook_on` is the only thing the
+ * allocators read while it is off: one relaxed load and a branch. While on,
+ * every allocation of every thread counts, and the one whose number equals
+ * `fail_at` returns NULL as if the system had no memory (realloc leaves the
+ * old block alone, as realloc does). Global rather than per thread so that
+ * allocations made on worker threads (verify_many, record_signed_many) are
+ * counted and can fail too; a test that arms it runs nothing else. */
+static _Atomic int hook_on;
+static _Atomic uint64_t made;
+static _Atomic uint64_t fail_at;
+
+void gr_alloc_fail_nth(uint64_t nth)
+{
+    atomic_store(&made, 0);
+    atomic_store(&fail_at, nth);
+    atomic_store(&hook_on, 1);
+}
+
+void gr_alloc_hook_off(void) { atomic_store(&hook_on, 0); }
+
+uint64_t gr_alloc_count(void) { return atomic_load(&made); }
+
+static int injected_failure(void)
+{
+    uint64_t n = atomic_fetch_add(&made, 1) + 1;
+    return n == atomic_load(&fail_at);
+}
+
+int gr_alloc_should_fail(void)
+{
+#if defined(__GNUC__)
+    if (__builtin_expect(!atomic_load_explicit(&hook_on, memory_order_relaxed), 1)) return 0;
+#else
+    if (!atomic_load_explicit(&hook_on, memory_order_relaxed)) return 0;
+#endif
+    return injected_failure();
+}
+
+void *gr_malloc(size_t n)
+{
+    note(n);
+    if (gr_alloc_should_fail()) return NULL;
+    return malloc(n ? n : 1);
+}
 
 void *gr_calloc(size_t count, size_t size)
 {
     note(size && count > SIZE_MAX / size ? SIZE_MAX : count * size);
+    if (gr_alloc_should_fail()) return NULL;
     return calloc(count ? count : 1, size ? size : 1);
 }
 
-void *gr_realloc(void *p, size_t n) { note(n); return realloc(p, n ? n : 1); }
+void *gr_realloc(void *p, size_t n)
+{
+    note(n);
+    if (gr_alloc_should_fail()) return NULL;
+    return realloc(p, n ? n : 1);
+}
 void gr_free(void *p) { free(p); }
 
 char *gr_strdup(const char *s)

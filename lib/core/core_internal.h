@@ -17,6 +17,19 @@ void gr_free(void *p);
 char *gr_strdup(const char *s);
 /* Largest single allocation request since the last reset (for tests). */
 size_t gr_alloc_largest(int reset);
+/* Allocation-failure injection (tests only; never exported, see
+ * tests/test_nomem.c and docs/errors.md "No memory"). gr_alloc_fail_nth(n)
+ * starts counting the allocations made from now on (all threads) and makes
+ * the n-th of them (1-based) fail as malloc does when memory runs out; n = 0
+ * only counts. gr_alloc_count() is the number made since; gr_alloc_hook_off()
+ * stops counting and failing. Costs one relaxed load and a branch per
+ * allocation while off. gr_alloc_should_fail() is that check, for library
+ * code that allocates outside these wrappers (libsodium's guarded memory):
+ * it counts as one allocation. */
+void gr_alloc_fail_nth(uint64_t nth);
+uint64_t gr_alloc_count(void);
+void gr_alloc_hook_off(void);
+int gr_alloc_should_fail(void);
 
 /* Record the failure in the calling thread's detail and return `status`,
  * so a failing path reads `return gr_fail(GPURENT_E_X, "what %d", v);`. */

@@ -58,7 +58,7 @@ static inline void ml_strcpy(char *dst, size_t cap, const char *src)
 {
     size_t n = strnlen(src, cap - 1);
     memcpy(dst, src, n);
-    dst[n] = 0;
+    memset(dst + n, 0, cap - n); /* whole fields are copied out (candidates, receipts): no stale bytes */
 }
 
 /* ---- hash table: key -> slot, keys live in the caller's arrays ---- */

@@ -273,10 +273,11 @@ uint32_t gr_tier_get_or_add(gpurent_tier_engine *e, const uint8_t key[32])
     return i;
 }
 
-int gr_auditor_index(gpurent_tier_engine *e, const uint8_t key[32], uint32_t *out)
+int gr_auditor_prepare(gpurent_tier_engine *e, const uint8_t key[32], uint32_t *out, int *fresh)
 {
     uint32_t s;
     int found = e->atable ? table_find(e, e->atable, e->atable_mask, e->akeys, key, &s) : -1;
+    *fresh = 0;
     if (found >= 0) { *out = (uint32_t)found; return GPURENT_OK; }
     if (e->na >= GR_TIER_MAX_AUDITORS)
         return gr_fail(GPURENT_E_LIMIT, "tier engine: %u auditors, the limit", e->na);
@@ -287,13 +288,30 @@ int gr_auditor_index(gpurent_tier_engine *e, const uint8_t key[32], uint32_t *ou
         int rc = table_rebuild(e, &e->atable, &e->atable_mask, e->akeys, e->na, cap);
         if (rc) return rc;
         e->acap = cap;
-        table_find(e, e->atable, e->atable_mask, e->akeys, key, &s);
     }
+    /* Past e->na: no answer, snapshot or later index sees it until the
+     * commit, so a report refused after this changed nothing. */
     memcpy(e->akeys[e->na], key, 32);
-    e->acontra[e->na] = 0;
-    e->atable[s] = e->na + 1;
-    *out = e->na++;
+    *out = e->na;
+    *fresh = 1;
     return GPURENT_OK;
+}
+
+void gr_auditor_commit(gpurent_tier_engine *e, uint32_t index)
+{
+    uint32_t s;
+    table_find(e, e->atable, e->atable_mask, e->akeys, e->akeys[index], &s);
+    e->acontra[index] = 0;
+    e->atable[s] = index + 1;
+    e->na = index + 1;
+}
+
+int gr_auditor_index(gpurent_tier_engine *e, const uint8_t key[32], uint32_t *out)
+{
+    int fresh;
+    int rc = gr_auditor_prepare(e, key, out, &fresh);
+    if (!rc && fresh) gr_auditor_commit(e, *out);
+    return rc;
 }
 
 int gr_era_open(const gpurent_tier_engine *e, uint64_t time_s, uint64_t *era, const char *what)

@@ -356,9 +356,10 @@ static void plan_entries(const gpurent_tier_engine *e, const gpurent_audit_repor
     }
 }
 
-/* Everything recording a report can fail on, done before any change (the
- * auditor is interned and room is reserved, neither of which changes a
- * result); gr_report_apply() then cannot fail. */
+/* Everything recording a report can fail on, done before any change (room
+ * is reserved for the auditor, the provider and its entries; the auditor is
+ * added by gr_report_apply(), since a known auditor shows in snapshots and
+ * answers); gr_report_apply() then cannot fail. */
 int gr_report_prepare(gpurent_tier_engine *e, const gpurent_audit_report *r, gr_report_plan *plan)
 {
     memset(plan, 0, sizeof *plan);
@@ -369,7 +370,7 @@ int gr_report_prepare(gpurent_tier_engine *e, const gpurent_audit_report *r, gr_
     plan_entries(e, r, era, plan);
     if (!plan->want) return gr_tier_find(e, r->provider_key) < 0 ? gr_tier_reserve(e, 1) : GPURENT_OK;
     uint32_t auditor;
-    if ((rc = gr_auditor_index(e, r->auditor_key, &auditor))) return rc;
+    if ((rc = gr_auditor_prepare(e, r->auditor_key, &auditor, &plan->new_auditor))) return rc;
     for (uint32_t i = 0; i < GR_TIER_OPEN_ERAS; i++) plan->entry[i].auditor = auditor;
     int found = gr_tier_find(e, r->provider_key);
     if (found < 0) {
@@ -395,6 +396,8 @@ void gr_report_abort(gr_report_plan *plan)
 /* The engine must not have changed since gr_report_prepare() for this report. */
 void gr_report_apply(gpurent_tier_engine *e, const gpurent_audit_report *r, gr_report_plan *plan)
 {
+    if (plan->new_auditor) gr_auditor_commit(e, plan->entry[0].auditor);
+    plan->new_auditor = 0;
     uint32_t p = gr_tier_get_or_add(e, r->provider_key);
     gr_prov *pr = &e->prov[p];
     if (plan->first_audits) {

@@ -146,6 +146,12 @@ int gr_tier_reserve(gpurent_tier_engine *e, uint32_t extra);
 /* Index of the provider, created (room reserved beforehand) if new. */
 uint32_t gr_tier_get_or_add(gpurent_tier_engine *e, const uint8_t key[32]);
 int gr_auditor_index(gpurent_tier_engine *e, const uint8_t key[32], uint32_t *out);
+/* gr_auditor_index in two steps, for a caller that may still fail in
+ * between: room for a new auditor and its index (*fresh = 1) without
+ * adding it (LIMIT, NOMEM; nothing visible changes); then adding it (cannot
+ * fail; the engine must not have changed since). */
+int gr_auditor_prepare(gpurent_tier_engine *e, const uint8_t key[32], uint32_t *out, int *fresh);
+void gr_auditor_commit(gpurent_tier_engine *e, uint32_t index);
 int gr_era_open(const gpurent_tier_engine *e, uint64_t time_s, uint64_t *era, const char *what);
 /* The fast path of gr_era_open: 1 when the time falls in an open era (no message). */
 static inline int gr_era_ok(const gpurent_tier_engine *e, uint64_t time_s, uint64_t *era)
@@ -179,6 +185,7 @@ typedef struct gr_report_plan {
     gr_audit entry[GR_TIER_OPEN_ERAS]; /* the auditor's evidence per open era (next_era + i) */
     uint32_t want;          /* bit i: entry[i] carries something and is merged in */
     gr_audit *first_audits; /* the audit list of a provider the report creates */
+    int new_auditor;        /* the auditor is added on apply (gr_auditor_prepare) */
 } gr_report_plan;
 /* Every check and reservation; nothing that changes a result. On failure
  * nothing is held. */
