@@ -106,14 +106,34 @@ typedef struct provider_trust {
     uint32_t tier, score;
 } provider_trust;
 
-/* One provider's offer of up to `max_nodes` nodes. */
-static void gen_offer(rng *r, gpurent_offer *o, uint32_t id, uint32_t max_nodes, provider_trust *t)
+/* What every generated offer starts with: provider key (its first 4 bytes
+ * the id), seq 1, a region. */
+static void offer_head(rng *r, gpurent_offer *o, uint32_t id)
 {
     gpurent_offer_init(o);
     for (int i = 0; i < 32; i++) o->provider_key[i] = (uint8_t)rnext(r);
     memcpy(o->provider_key, &id, 4);
     o->seq = 1;
     snprintf(o->region, sizeof o->region, "%s", REGIONS[pick_region(r)]);
+}
+
+/* Node i of provider id, of model md: its id and the GPU's datasheet fields. */
+static void node_head(gpurent_node *n, uint32_t id, uint32_t i, const model *md)
+{
+    memset(n, 0, sizeof *n);
+    snprintf(n->node_id, sizeof n->node_id, "p%u-n%u", id, i);
+    snprintf(n->gpu.model, sizeof n->gpu.model, "%s", md->name);
+    n->gpu.cc_major = md->cc / 10;
+    n->gpu.cc_minor = md->cc % 10;
+    n->gpu.memory_mib = md->vram;
+    n->gpu.fp32_gflops = md->gflops;
+    n->gpu.interface = md->iface;
+}
+
+/* One provider's offer of up to `max_nodes` nodes. */
+static void gen_offer(rng *r, gpurent_offer *o, uint32_t id, uint32_t max_nodes, provider_trust *t)
+{
+    offer_head(r, o, id);
     o->stake_micro = below(r, 4) ? between(r, 0, 2000000) * 1000000ull : 0;
     if (below(r, 10) == 0) o->min_duration_s = 4 * 3600;
     uint32_t nodes = 1;
@@ -122,16 +142,9 @@ static void gen_offer(rng *r, gpurent_offer *o, uint32_t id, uint32_t max_nodes,
     uint32_t base = pick_model(r);
     for (uint32_t i = 0; i < nodes; i++) {
         gpurent_node n;
-        memset(&n, 0, sizeof n);
         const model *md = &MODELS[below(r, 10) < 7 ? base : pick_model(r)];
-        snprintf(n.node_id, sizeof n.node_id, "p%u-n%u", id, i);
-        snprintf(n.gpu.model, sizeof n.gpu.model, "%s", md->name);
-        n.gpu.cc_major = md->cc / 10;
-        n.gpu.cc_minor = md->cc % 10;
-        n.gpu.memory_mib = md->vram;
-        n.gpu.fp32_gflops = md->gflops;
+        node_head(&n, id, i, md);
         n.gpu.measured_fp32_gflops = below(r, 2) ? md->gflops * between(r, 85, 100) / 100 : 0;
-        n.gpu.interface = md->iface;
         static const uint32_t cuda[4] = {12040, 12020, 12060, 11080};
         n.gpu.cuda_version = cuda[below(r, 100) < 40 ? 0 : below(r, 3) + 1];
         n.gpu_count = gpus_per_node(r, md->datacenter);
@@ -215,23 +228,33 @@ typedef struct inst {
     uint8_t *verified; /* per offer node, in order */
 } inst;
 
-static void inst_make(inst *in, uint64_t seed, uint32_t nodes, uint32_t reqs, uint64_t now, int gangs)
+/* Generates one offer of at most max_nodes nodes for provider `id`. */
+typedef void (*offer_gen)(rng *r, gpurent_offer *o, uint32_t id, uint32_t max_nodes, provider_trust *t);
+
+/* The one allocator of instances: offers from `gen` until they hold `nodes`
+ * nodes (at most `cap` offers), room for their nodes' verified flags and
+ * for `reqs` requests; the caller fills the flags and the requests, in that
+ * order, from the same rng. */
+static void inst_alloc(inst *in, rng *r, uint32_t nodes, uint32_t cap, uint32_t reqs, offer_gen gen)
 {
-    rng r = {seed};
     memset(in, 0, sizeof *in);
-    uint32_t cap = nodes / 2 + 16;
     in->offers = calloc(cap, sizeof *in->offers);
     in->trust = calloc(cap, sizeof *in->trust);
     while (in->node_count < nodes) {
-        gen_offer(&r, &in->offers[in->offer_count], in->offer_count, nodes - in->node_count,
-                  &in->trust[in->offer_count]);
+        gen(r, &in->offers[in->offer_count], in->offer_count, nodes - in->node_count, &in->trust[in->offer_count]);
         in->node_count += in->offers[in->offer_count].node_count;
         in->offer_count++;
     }
     in->verified = malloc(in->node_count);
-    for (uint32_t i = 0; i < in->node_count; i++) in->verified[i] = below(&r, 100) < 70;
     in->req_count = reqs;
     in->reqs = calloc(reqs ? reqs : 1, sizeof *in->reqs);
+}
+
+static void inst_make(inst *in, uint64_t seed, uint32_t nodes, uint32_t reqs, uint64_t now, int gangs)
+{
+    rng r = {seed};
+    inst_alloc(in, &r, nodes, nodes / 2 + 16, reqs, gen_offer);
+    for (uint32_t i = 0; i < in->node_count; i++) in->verified[i] = below(&r, 100) < 70;
     for (uint32_t i = 0; i < reqs; i++) gen_request(&r, &in->reqs[i], i, now, gangs);
 }
 
@@ -245,11 +268,7 @@ static const uint32_t HARD_MODELS[4] = {0, 2, 3, 4}; /* H100, A100, L40S, RTX 40
 
 static void hard_offer(rng *r, gpurent_offer *o, uint32_t id, uint32_t max_nodes, provider_trust *t)
 {
-    gpurent_offer_init(o);
-    for (int i = 0; i < 32; i++) o->provider_key[i] = (uint8_t)rnext(r);
-    memcpy(o->provider_key, &id, 4);
-    o->seq = 1;
-    snprintf(o->region, sizeof o->region, "%s", REGIONS[pick_region(r)]);
+    offer_head(r, o, id);
     o->stake_micro = between(r, 0, 2000000) * 1000000ull;
     uint32_t nodes = 1;
     while (nodes < 16 && below(r, 3) != 0) nodes++;
@@ -257,15 +276,8 @@ static void hard_offer(rng *r, gpurent_offer *o, uint32_t id, uint32_t max_nodes
     uint32_t base = HARD_MODELS[below(r, 4)];
     for (uint32_t i = 0; i < nodes; i++) {
         gpurent_node n;
-        memset(&n, 0, sizeof n);
         const model *md = &MODELS[below(r, 10) < 7 ? base : HARD_MODELS[below(r, 4)]];
-        snprintf(n.node_id, sizeof n.node_id, "p%u-n%u", id, i);
-        snprintf(n.gpu.model, sizeof n.gpu.model, "%s", md->name);
-        n.gpu.cc_major = md->cc / 10;
-        n.gpu.cc_minor = md->cc % 10;
-        n.gpu.memory_mib = md->vram;
-        n.gpu.fp32_gflops = md->gflops;
-        n.gpu.interface = md->iface;
+        node_head(&n, id, i, md);
         n.gpu.cuda_version = 12040;
         uint32_t x = (uint32_t)below(r, 100);
         n.gpu_count = x < 35 ? 1 : x < 65 ? 2 : x < 90 ? 4 : 8;
@@ -305,20 +317,8 @@ static void hard_request(rng *r, gpurent_request *q, uint32_t i, uint64_t now)
 static void hard_make(inst *in, uint64_t seed, uint32_t nodes, uint32_t reqs, uint64_t now)
 {
     rng r = {seed};
-    memset(in, 0, sizeof *in);
-    uint32_t cap = nodes + 16;
-    in->offers = calloc(cap, sizeof *in->offers);
-    in->trust = calloc(cap, sizeof *in->trust);
-    while (in->node_count < nodes) {
-        hard_offer(&r, &in->offers[in->offer_count], in->offer_count, nodes - in->node_count,
-                   &in->trust[in->offer_count]);
-        in->node_count += in->offers[in->offer_count].node_count;
-        in->offer_count++;
-    }
-    in->verified = malloc(in->node_count);
+    inst_alloc(in, &r, nodes, nodes + 16, reqs, hard_offer);
     for (uint32_t i = 0; i < in->node_count; i++) in->verified[i] = 1;
-    in->req_count = reqs;
-    in->reqs = calloc(reqs ? reqs : 1, sizeof *in->reqs);
     for (uint32_t i = 0; i < reqs; i++) hard_request(&r, &in->reqs[i], i, now);
 }
 

@@ -16,6 +16,7 @@
 
 #include "gpurent.h"
 #include "core/snap_internal.h"
+#include "support/snap.h"
 #include "match/match_internal.h"
 
 /* A node of `count` H100s whose GPU UUID is 16 bytes of `uuid_byte` (0 = none). */
@@ -469,7 +470,7 @@ static void test_snapshot_keeps_claims(void **state)
         if (!memcmp(b.data + i, u21, 16)) at = b.data + i;
     assert_non_null(at);
     memcpy(at, u12, 16);
-    gr_snap_seal(b.data, b.len);
+    snap_reseal(&b);
     assert_int_equal(gpurent_market_load(&back, b.data, b.len, NULL, NULL), GPURENT_E_SNAPSHOT_CORRUPT);
     assert_null(back);
     gpurent_buf_free(&b);
@@ -495,7 +496,7 @@ static void test_snapshot_version_1(void **state)
     memcpy(v1, b.data, 64 + v1_body);
     v1[12] = 1;
     for (int i = 0; i < 8; i++) v1[56 + i] = (uint8_t)((uint64_t)v1_body >> (8 * i));
-    crypto_generichash(v1 + 64 + v1_body, 32, v1, 64 + v1_body, NULL, 0);
+    snap_seal_whole(v1, 64 + v1_body + 32);
     assert_int_equal(gpurent_market_load(&back, v1, 64 + v1_body + 32, NULL, NULL), GPURENT_OK);
     gpurent_buf again = {NULL, 0};
     assert_int_equal(gpurent_market_save(back, 5, &again), GPURENT_OK);
@@ -505,8 +506,7 @@ static void test_snapshot_version_1(void **state)
     gpurent_market_free(back);
     back = NULL;
     /* version 1 with the claims section left in: bytes after the body's end */
-    b.data[12] = 1;
-    crypto_generichash(b.data + b.len - 32, 32, b.data, b.len - 32, NULL, 0);
+    snap_as_old_version(b.data, b.len, 1);
     assert_int_equal(gpurent_market_load(&back, b.data, b.len, NULL, NULL), GPURENT_E_SNAPSHOT_CORRUPT);
     free(v1);
     gpurent_buf_free(&b);

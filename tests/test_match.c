@@ -63,14 +63,31 @@ static void node_make(gpurent_node *n, const char *id, const gspec *g, uint32_t 
     n->price_micro_per_gpu_hour = price;
 }
 
-/* A provider with `count` nodes of one GPU spec. */
-static void offer_make(gpurent_offer *o, uint32_t id, const char *region, const gspec *g, uint32_t count,
-                       uint32_t gpus, uint32_t free, uint64_t price)
+/* An empty offer of provider `id` (key_of), seq 1, in `region`. */
+static void offer_begin(gpurent_offer *o, uint32_t id, const char *region)
 {
     gpurent_offer_init(o);
     key_of(id, o->provider_key);
     o->seq = 1;
     snprintf(o->region, sizeof o->region, "%s", region);
+}
+
+/* Adds node "n<j>" (node_make's other fields) to `o`. */
+static void offer_add_node(gpurent_offer *o, uint32_t j, const gspec *g, uint32_t count, uint32_t free,
+                           uint64_t price, int shared)
+{
+    gpurent_node n;
+    char nid[32];
+    snprintf(nid, sizeof nid, "n%u", j);
+    node_make(&n, nid, g, count, free, price, shared);
+    assert_int_equal(gpurent_offer_add_node(o, &n), GPURENT_OK);
+}
+
+/* A provider with `count` nodes of one GPU spec. */
+static void offer_make(gpurent_offer *o, uint32_t id, const char *region, const gspec *g, uint32_t count,
+                       uint32_t gpus, uint32_t free, uint64_t price)
+{
+    offer_begin(o, id, region);
     o->stake_micro = 1000000000ull * id;
     for (uint32_t i = 0; i < count; i++) {
         gpurent_node n;
@@ -85,6 +102,15 @@ static void put(gpurent_market *m, gpurent_offer *o)
 {
     assert_int_equal(gpurent_market_put_offer(m, o), GPURENT_OK);
     gpurent_offer_clear(o);
+}
+
+/* offer_make() then put(). */
+static void put_made(gpurent_market *m, uint32_t id, const char *region, const gspec *g, uint32_t count,
+                     uint32_t gpus, uint32_t free, uint64_t price)
+{
+    gpurent_offer o;
+    offer_make(&o, id, region, g, count, gpus, free, price);
+    put(m, &o);
 }
 
 static gpurent_market *market_new(void)
@@ -225,8 +251,7 @@ static void test_offers_incremental(void **state)
     assert_int_equal(st.nodes, 1);
     /* Slots are reused: a returning provider gets fresh nodes. */
     gpurent_offer_clear(&o);
-    offer_make(&o, 1, "us-east", &GPUS[2], 2, 1, 1, 400000);
-    put(m, &o);
+    put_made(m, 1, "us-east", &GPUS[2], 2, 1, 1, 400000);
     assert_int_equal(gpurent_market_stats_get(m, &st), GPURENT_OK);
     assert_int_equal(st.nodes, 3);
     gpurent_offer_clear(&o);
@@ -618,16 +643,12 @@ static void test_gangs(void **state)
 {
     (void)state;
     gpurent_market *m = market_new();
-    gpurent_offer o;
     /* Provider 1: three A100 nodes with 4 free each, eu-west, 1.4/h. */
-    offer_make(&o, 1, "eu-west", &GPUS[1], 3, 8, 4, 1400000);
-    put(m, &o);
+    put_made(m, 1, "eu-west", &GPUS[1], 3, 8, 4, 1400000);
     /* Provider 2: one node with 8 free, eu-west, cheaper. */
-    offer_make(&o, 2, "eu-west", &GPUS[1], 1, 8, 8, 1000000);
-    put(m, &o);
+    put_made(m, 2, "eu-west", &GPUS[1], 1, 8, 8, 1000000);
     /* Provider 3: two nodes with 4 free, us-east, cheapest. */
-    offer_make(&o, 3, "us-east", &GPUS[1], 2, 8, 4, 900000);
-    put(m, &o);
+    put_made(m, 3, "us-east", &GPUS[1], 2, 8, 4, 900000);
     gpurent_request q;
     gpurent_match_candidate c[4];
     uint32_t n;
@@ -798,18 +819,13 @@ static void test_best_fit(void **state)
     opts.strand_min_gpus = 2;
     gpurent_market *m = NULL;
     assert_int_equal(gpurent_market_new(&m, &opts, NULL), GPURENT_OK);
-    gpurent_offer o;
     /* Identical terms; free 8, 3 and 2. */
-    offer_make(&o, 1, "eu-west", &GPUS[2], 1, 8, 8, 400000);
-    put(m, &o);
-    offer_make(&o, 2, "eu-west", &GPUS[2], 1, 8, 3, 400000);
-    put(m, &o);
-    offer_make(&o, 3, "eu-west", &GPUS[2], 1, 8, 2, 400000);
-    put(m, &o);
+    put_made(m, 1, "eu-west", &GPUS[2], 1, 8, 8, 400000);
+    put_made(m, 2, "eu-west", &GPUS[2], 1, 8, 3, 400000);
+    put_made(m, 3, "eu-west", &GPUS[2], 1, 8, 2, 400000);
     for (uint32_t i = 1; i <= 3; i++) {
         uint8_t k[32];
         key_of(i, k);
-        o.stake_micro = 0;
         assert_int_equal(gpurent_market_set_trust(m, k, 3, 500000), GPURENT_OK);
     }
     /* Stakes differ (offer_make stakes by id), so neutralise them: stake weight 0. */
@@ -836,9 +852,7 @@ static void test_aging_no_starvation(void **state)
 {
     (void)state;
     gpurent_market *m = market_new();
-    gpurent_offer o;
-    offer_make(&o, 1, "eu-west", &GPUS[0], 1, 8, 8, 2000000);
-    put(m, &o);
+    put_made(m, 1, "eu-west", &GPUS[0], 1, 8, 8, 2000000);
     gpurent_request small;
     req_make(&small, "small", 1);
     small.submitted_at = 1700000000;
@@ -880,20 +894,132 @@ typedef struct world {
     uint32_t *tier, *score;
 } world;
 
-static void world_make(world *w, uint64_t seed, uint32_t providers, uint32_t reqs)
+static const gpurent_offer *world_offer(const world *w, const uint8_t key[32])
 {
-    gen_rng g = {seed};
+    for (uint32_t i = 0; i < w->offer_count; i++)
+        if (memcmp(w->offers[i].provider_key, key, 32) == 0) return &w->offers[i];
+    return NULL;
+}
+
+static const gpurent_request *world_req(const world *w, const char *id)
+{
+    for (uint32_t i = 0; i < w->req_count; i++)
+        if (strcmp(w->reqs[i].request_id, id) == 0) return &w->reqs[i];
+    return NULL;
+}
+
+/* Room for `providers` offers (with their tier and score) and `reqs`
+ * requests, all zero. */
+static void world_alloc(world *w, uint32_t providers, uint32_t reqs)
+{
     w->offer_count = providers;
     w->offers = calloc(providers, sizeof *w->offers);
     w->tier = calloc(providers, sizeof *w->tier);
     w->score = calloc(providers, sizeof *w->score);
+    w->req_count = reqs;
+    w->reqs = calloc(reqs, sizeof *w->reqs);
+}
+
+/* A market of seed {s, s, s} and options `opts` holding the world: offers
+ * with their trust, then requests, each in the world's order or reversed. */
+static gpurent_market *world_market(const world *w, const gpurent_match_options *opts, uint8_t s, int reversed)
+{
+    gpurent_market *m = NULL;
+    uint8_t seed[32] = {s, s, s};
+    assert_int_equal(gpurent_market_new(&m, opts, seed), GPURENT_OK);
+    for (uint32_t k = 0; k < w->offer_count; k++) {
+        uint32_t i = reversed ? w->offer_count - 1 - k : k;
+        assert_int_equal(gpurent_market_put_offer(m, &w->offers[i]), GPURENT_OK);
+        assert_int_equal(gpurent_market_set_trust(m, w->offers[i].provider_key, w->tier[i], w->score[i]), GPURENT_OK);
+    }
+    for (uint32_t k = 0; k < w->req_count; k++) {
+        uint32_t i = reversed ? w->req_count - 1 - k : k;
+        assert_int_equal(gpurent_market_add_request(m, &w->reqs[i]), GPURENT_OK);
+    }
+    return m;
+}
+
+/* Draws a request of 1, 2, 4 or 8 GPUs (40/25/20/15 %) named `id`. */
+static void req_drawn(gen_rng *g, gpurent_request *q, const char *id)
+{
+    uint32_t y = (uint32_t)gen_below(g, 100);
+    req_make(q, id, y < 40 ? 1 : y < 65 ? 2 : y < 85 ? 4 : 8);
+}
+
+/* Names k models of the n in `models`, from the first-th on, cyclically. */
+static void req_models(gpurent_request *q, const uint32_t *models, uint32_t n, uint32_t first, uint32_t k)
+{
+    for (uint32_t j = 0; j < k; j++)
+        assert_int_equal(gpurent_request_add_model(q, GPUS[models[(first + j) % n]].model), GPURENT_OK);
+}
+
+/* Given a drawn z: 0 makes q a gang of 2 nodes x 2 GPUs (scope drawn), 1 a
+ * share of one GPU (percentage drawn); anything else leaves it. */
+static void req_gang_or_share(gen_rng *g, gpurent_request *q, uint32_t z)
+{
+    if (z == 0) {
+        q->gpu_count = 4;
+        q->gang_nodes = 2;
+        q->gang_scope = gen_below(g, 2) ? GPURENT_GANG_PROVIDER : GPURENT_GANG_REGION;
+    } else if (z == 1) {
+        q->gpu_count = 1;
+        q->vram_share_pct = 10 * (1 + (uint32_t)gen_below(g, 10));
+    }
+}
+
+/* Every placement j of assignment `a` (a gang of G) is on a node of its
+ * own, within the gang's scope. */
+static void gang_placement_ok(const world *w, const gpurent_match_receipt *r, const gpurent_match_assignment *a,
+                              const gpurent_request *q, uint32_t G, uint32_t j)
+{
+    const gpurent_match_placement *p = &r->placements[a->first_placement + j];
+    const gpurent_match_placement *p0 = &r->placements[a->first_placement];
+    const gpurent_offer *o = world_offer(w, p->provider_key), *o0 = world_offer(w, p0->provider_key);
+    assert_non_null(o);
+    assert_non_null(o0);
+    if (G > 1 && q->gang_scope == GPURENT_GANG_PROVIDER) assert_memory_equal(o->provider_key, o0->provider_key, 32);
+    if (G > 1 && q->gang_scope == GPURENT_GANG_REGION) assert_string_equal(o->region, o0->region);
+    for (uint32_t k = 0; k < j; k++) {
+        const gpurent_match_placement *pk = &r->placements[a->first_placement + k];
+        assert_false(memcmp(pk->provider_key, p->provider_key, 32) == 0 && strcmp(pk->node_id, p->node_id) == 0);
+    }
+}
+
+/* Capacity: the whole GPUs a receipt takes on each node of the world stay
+ * within its free count (none on a shared node), shares within 100 %. */
+static void capacity_ok(const world *w, const gpurent_match_receipt *r)
+{
+    for (uint32_t i = 0; i < w->offer_count; i++)
+        for (uint32_t j = 0; j < w->offers[i].node_count; j++) {
+            const gpurent_node *nd = &w->offers[i].nodes[j];
+            uint32_t taken = 0, pct[GPURENT_NODE_MAX_GPUS] = {0};
+            for (uint32_t p = 0; p < r->placement_count; p++) {
+                const gpurent_match_placement *pl = &r->placements[p];
+                if (memcmp(pl->provider_key, w->offers[i].provider_key, 32) || strcmp(pl->node_id, nd->node_id)) continue;
+                taken += pl->gpus;
+                if (pl->share_pct) pct[pl->gpu_index] += pl->share_pct;
+            }
+            assert_true(taken <= (nd->shared ? 0u : nd->gpu_free));
+            for (uint32_t k = 0; k < GPURENT_NODE_MAX_GPUS; k++) assert_true(pct[k] <= 100);
+        }
+}
+
+/* Two encoded receipts are the same bytes. */
+static void bufs_equal(const gpurent_buf *a, const gpurent_buf *b)
+{
+    assert_int_equal(a->len, b->len);
+    assert_memory_equal(a->data, b->data, a->len);
+}
+
+static void world_make(world *w, uint64_t seed, uint32_t providers, uint32_t reqs)
+{
+    gen_rng g = {seed};
+    world_alloc(w, providers, reqs);
     for (uint32_t i = 0; i < providers; i++) {
         random_offer(&g, &w->offers[i], i, 1);
         w->tier[i] = (uint32_t)gen_below(&g, 8);
         w->score[i] = (uint32_t)gen_below(&g, 2) * 500000;
     }
-    w->req_count = reqs;
-    w->reqs = calloc(reqs, sizeof *w->reqs);
     for (uint32_t i = 0; i < reqs; i++) {
         random_request(&g, &w->reqs[i], i);
         if (gen_below(&g, 10) == 0) {
@@ -986,8 +1112,7 @@ static void test_determinism_shuffled(void **state)
     for (uint32_t t = 0; t < 4; t++) {
         gpurent_buf b = {NULL, 0};
         world_receipt(&w, 100 + t, threads[t], &b);
-        assert_int_equal(b.len, base.len);
-        assert_memory_equal(b.data, base.data, base.len);
+        bufs_equal(&b, &base);
         gpurent_buf_free(&b);
     }
     /* A different seed changes tie-breaks: the receipt differs (seed at least). */
@@ -1253,9 +1378,7 @@ static void test_market_check_catches(void **state)
 {
     (void)state;
     gpurent_market *m = market_new();
-    gpurent_offer o;
-    offer_make(&o, 1, "eu-west", &GPUS[0], 3, 8, 8, 1000000);
-    put(m, &o);
+    put_made(m, 1, "eu-west", &GPUS[0], 3, 8, 8, 1000000);
     gpurent_request q;
     req_make(&q, "r1", 1);
     assert_int_equal(gpurent_request_add_model(&q, "made-up"), GPURENT_OK);
@@ -1311,11 +1434,8 @@ static void test_improve_evicts(void **state)
 {
     (void)state;
     gpurent_market *m = market_new();
-    gpurent_offer o;
-    offer_make(&o, 1, "eu-west", &GPUS[0], 1, 2, 2, 1000000); /* H100, 2 GPUs, cheap */
-    put(m, &o);
-    offer_make(&o, 2, "eu-west", &GPUS[1], 1, 4, 4, 3000000); /* A100, 4 GPUs, dearer */
-    put(m, &o);
+    put_made(m, 1, "eu-west", &GPUS[0], 1, 2, 2, 1000000); /* H100, 2 GPUs, cheap */
+    put_made(m, 2, "eu-west", &GPUS[1], 1, 4, 4, 3000000); /* A100, 4 GPUs, dearer */
     gpurent_request small, big;
     req_make(&small, "small", 1);
     small.submitted_at = 1700000000 - 10 * 3600; /* aged: key above the big one's */
@@ -1353,20 +1473,6 @@ static void test_improve_evicts(void **state)
     gpurent_market_free(m);
 }
 
-static const gpurent_offer *world_offer(const world *w, const uint8_t key[32])
-{
-    for (uint32_t i = 0; i < w->offer_count; i++)
-        if (memcmp(w->offers[i].provider_key, key, 32) == 0) return &w->offers[i];
-    return NULL;
-}
-
-static const gpurent_request *world_req(const world *w, const char *id)
-{
-    for (uint32_t i = 0; i < w->req_count; i++)
-        if (strcmp(w->reqs[i].request_id, id) == 0) return &w->reqs[i];
-    return NULL;
-}
-
 /* On contended random markets: the improvement phase never lowers the total
  * value (and raises it somewhere), keeps gangs whole (gang_nodes distinct
  * nodes in one provider or region, each with its share of the GPUs),
@@ -1383,7 +1489,6 @@ static const gpurent_request *world_req(const world *w, const char *id)
 static gpurent_market *serve_first_market(int reversed)
 {
     gpurent_market *m = market_new();
-    gpurent_offer o;
     gpurent_request big, small;
     req_make(&big, "big", 8);
     big.submitted_at = 1699990000;
@@ -1391,10 +1496,8 @@ static gpurent_market *serve_first_market(int reversed)
     assert_int_equal(gpurent_request_allow_region(&small, "eu-west"), GPURENT_OK);
     for (int step = 0; step < 2; step++) {
         if ((step == 0) != (reversed != 0)) {
-            offer_make(&o, 1, "eu-west", &GPUS[0], 1, 8, 8, 1000000);
-            put(m, &o);
-            offer_make(&o, 2, "us-east", &GPUS[0], 2, 8, 8, 3500000);
-            put(m, &o);
+            put_made(m, 1, "eu-west", &GPUS[0], 1, 8, 8, 1000000);
+            put_made(m, 2, "us-east", &GPUS[0], 2, 8, 8, 3500000);
             uint8_t key[32];
             key_of(1, key); /* the cheap provider is also the trusted one */
             assert_int_equal(gpurent_market_set_trust(m, key, 1, 1000000), GPURENT_OK);
@@ -1469,7 +1572,6 @@ static void test_serve_first(void **state)
 static gpurent_market *serve_count_market(int reversed, int smalls)
 {
     gpurent_market *m = market_new();
-    gpurent_offer o;
     gpurent_request q[3];
     req_make(&q[0], "big", 2);
     q[0].submitted_at = 1699990000; /* older: first in any size-blind order */
@@ -1477,14 +1579,12 @@ static gpurent_market *serve_count_market(int reversed, int smalls)
     req_make(&q[2], "small-b", 1);
     uint32_t nq = 1 + (uint32_t)smalls;
     if (!reversed) {
-        offer_make(&o, 1, "eu-west", &GPUS[0], 1, 2, 2, 1000000);
-        put(m, &o);
+        put_made(m, 1, "eu-west", &GPUS[0], 1, 2, 2, 1000000);
     }
     for (uint32_t i = 0; i < nq; i++)
         assert_int_equal(gpurent_market_add_request(m, &q[reversed ? nq - 1 - i : i]), GPURENT_OK);
     if (reversed) {
-        offer_make(&o, 1, "eu-west", &GPUS[0], 1, 2, 2, 1000000);
-        put(m, &o);
+        put_made(m, 1, "eu-west", &GPUS[0], 1, 2, 2, 1000000);
     }
     return m;
 }
@@ -1494,8 +1594,7 @@ static void receipts_equal(const gpurent_match_receipt *x, const gpurent_match_r
     gpurent_buf a = {NULL, 0}, b = {NULL, 0};
     assert_int_equal(gpurent_match_receipt_encode(x, &a), GPURENT_OK);
     assert_int_equal(gpurent_match_receipt_encode(y, &b), GPURENT_OK);
-    assert_int_equal(a.len, b.len);
-    assert_memory_equal(a.data, b.data, a.len);
+    bufs_equal(&a, &b);
     gpurent_buf_free(&a);
     gpurent_buf_free(&b);
 }
@@ -1732,68 +1831,39 @@ static void hard_world_make(world *w, uint64_t seed, uint32_t providers, uint32_
 {
     static const uint32_t models[4] = {0, 1, 2, 4};
     gen_rng g = {seed};
-    w->offer_count = providers;
-    w->offers = calloc(providers, sizeof *w->offers);
-    w->tier = calloc(providers, sizeof *w->tier);
-    w->score = calloc(providers, sizeof *w->score);
+    world_alloc(w, providers, reqs);
     for (uint32_t i = 0; i < providers; i++) {
         gpurent_offer *o = &w->offers[i];
-        gpurent_offer_init(o);
-        key_of(i, o->provider_key);
-        o->seq = 1;
-        strcpy(o->region, gen_below(&g, 2) ? "eu-west" : "us-east");
+        offer_begin(o, i, gen_below(&g, 2) ? "eu-west" : "us-east");
         o->stake_micro = gen_below(&g, 4) * 500000000000ull;
         uint32_t nodes = 1 + (uint32_t)gen_below(&g, 3);
         for (uint32_t j = 0; j < nodes; j++) {
-            gpurent_node n;
-            char nid[32];
-            snprintf(nid, sizeof nid, "n%u", j);
             /* one draw per statement: argument order is unspecified */
             uint32_t x = (uint32_t)gen_below(&g, 100), count = x < 35 ? 1 : x < 65 ? 2 : x < 90 ? 4 : 8;
             const gspec *gs = &GPUS[models[gen_below(&g, 4)]];
             uint64_t price = 500000 * (1 + gen_below(&g, 4));
             int shared = gen_below(&g, 20) == 0;
-            node_make(&n, nid, gs, count, count, price, shared);
-            assert_int_equal(gpurent_offer_add_node(o, &n), GPURENT_OK);
+            offer_add_node(o, j, gs, count, count, price, shared);
         }
         w->tier[i] = (uint32_t)gen_below(&g, 8);
         w->score[i] = (uint32_t)gen_below(&g, 3) * 400000;
     }
-    w->req_count = reqs;
-    w->reqs = calloc(reqs, sizeof *w->reqs);
     for (uint32_t i = 0; i < reqs; i++) {
         gpurent_request *q = &w->reqs[i];
         char id[32];
         snprintf(id, sizeof id, "req-%05u", i);
-        uint32_t y = (uint32_t)gen_below(&g, 100);
-        req_make(q, id, y < 40 ? 1 : y < 65 ? 2 : y < 85 ? 4 : 8);
+        req_drawn(&g, q, id);
         uint32_t k = 1 + (uint32_t)gen_below(&g, 3), first = (uint32_t)gen_below(&g, 4);
-        for (uint32_t j = 0; j < k; j++)
-            assert_int_equal(gpurent_request_add_model(q, GPUS[models[(first + j) % 4]].model), GPURENT_OK);
+        req_models(q, models, 4, first, k);
         if (gen_below(&g, 10) < 7) q->max_price_micro_per_gpu_hour = 500000 * (1 + gen_below(&g, 4));
         q->submitted_at = 1700000000 + gen_below(&g, 7200);
-        uint32_t z = (uint32_t)gen_below(&g, 20);
-        if (z == 0) {
-            q->gpu_count = 4;
-            q->gang_nodes = 2;
-            q->gang_scope = gen_below(&g, 2) ? GPURENT_GANG_PROVIDER : GPURENT_GANG_REGION;
-        } else if (z == 1) {
-            q->gpu_count = 1;
-            q->vram_share_pct = 10 * (1 + (uint32_t)gen_below(&g, 10));
-        }
+        req_gang_or_share(&g, q, (uint32_t)gen_below(&g, 20));
     }
 }
 
 static void hard_world_match(const world *w, int upgrades, gpurent_match_receipt *r)
 {
-    gpurent_market *m = NULL;
-    uint8_t seed[32] = {9, 9, 9};
-    assert_int_equal(gpurent_market_new(&m, NULL, seed), GPURENT_OK);
-    for (uint32_t i = 0; i < w->offer_count; i++) {
-        assert_int_equal(gpurent_market_put_offer(m, &w->offers[i]), GPURENT_OK);
-        assert_int_equal(gpurent_market_set_trust(m, w->offers[i].provider_key, w->tier[i], w->score[i]), GPURENT_OK);
-    }
-    for (uint32_t i = 0; i < w->req_count; i++) assert_int_equal(gpurent_market_add_request(m, &w->reqs[i]), GPURENT_OK);
+    gpurent_market *m = world_market(w, NULL, 9, 0);
     m->no_upgrade = (uint8_t)!upgrades;
     gpurent_match_receipt_init(r);
     assert_int_equal(gpurent_market_match(m, 1700010000, NULL, r), GPURENT_OK);
@@ -1834,8 +1904,7 @@ static void test_upgrade_properties(void **state)
         assert_int_equal(gpurent_match_receipt_encode(&r6, &e), GPURENT_OK);
         world_receipt(&w, 3 + wi, 1, &base);
         world_receipt(&w, 50 + wi, 4, &b);
-        assert_int_equal(b.len, base.len);
-        assert_memory_equal(b.data, base.data, base.len);
+        bufs_equal(&b, &base);
         /* the shuffled builds add and remove decoys first: same assignments */
         gpurent_match_receipt d;
         gpurent_match_receipt_init(&d);
@@ -1868,14 +1937,7 @@ static void test_improve_properties(void **state)
         world w;
         world_make(&w, seeds[wi], 200, 500);
         gpurent_match_options opts = GPURENT_MATCH_OPTIONS_INIT;
-        gpurent_market *m = NULL;
-        uint8_t seed[32] = {9, 9, 9};
-        assert_int_equal(gpurent_market_new(&m, &opts, seed), GPURENT_OK);
-        for (uint32_t i = 0; i < w.offer_count; i++) {
-            assert_int_equal(gpurent_market_put_offer(m, &w.offers[i]), GPURENT_OK);
-            assert_int_equal(gpurent_market_set_trust(m, w.offers[i].provider_key, w.tier[i], w.score[i]), GPURENT_OK);
-        }
-        for (uint32_t i = 0; i < w.req_count; i++) assert_int_equal(gpurent_market_add_request(m, &w.reqs[i]), GPURENT_OK);
+        gpurent_market *m = world_market(&w, &opts, 9, 0);
         gpurent_match_receipt g, r;
         match_receipt(m, 1700010000, 0, &g);
         match_receipt(m, 1700010000, 1, &r);
@@ -1897,38 +1959,13 @@ static void test_improve_properties(void **state)
             }
             uint32_t G = q->gang_nodes ? q->gang_nodes : 1;
             assert_int_equal(a->placement_count, G);
-            const gpurent_match_placement *p0 = &r.placements[a->first_placement];
-            const gpurent_offer *o0 = world_offer(&w, p0->provider_key);
-            assert_non_null(o0);
             for (uint32_t j = 0; j < G; j++) {
-                const gpurent_match_placement *p = &r.placements[a->first_placement + j];
-                assert_int_equal(p->gpus, q->gpu_count / G);
-                const gpurent_offer *o = world_offer(&w, p->provider_key);
-                assert_non_null(o);
-                if (G > 1 && q->gang_scope == GPURENT_GANG_PROVIDER) assert_memory_equal(o->provider_key, o0->provider_key, 32);
-                if (G > 1 && q->gang_scope == GPURENT_GANG_REGION) assert_string_equal(o->region, o0->region);
-                for (uint32_t k = 0; k < j; k++) {
-                    const gpurent_match_placement *pk = &r.placements[a->first_placement + k];
-                    assert_false(memcmp(pk->provider_key, p->provider_key, 32) == 0 &&
-                                 strcmp(pk->node_id, p->node_id) == 0);
-                }
+                assert_int_equal(r.placements[a->first_placement + j].gpus, q->gpu_count / G);
+                gang_placement_ok(&w, &r, a, q, G, j);
             }
         }
         assert_int_equal(sum, r.total_value);
-        /* capacities: whole GPUs taken per node never exceed the offer's free count */
-        for (uint32_t i = 0; i < w.offer_count; i++)
-            for (uint32_t j = 0; j < w.offers[i].node_count; j++) {
-                const gpurent_node *nd = &w.offers[i].nodes[j];
-                uint32_t taken = 0, pct[GPURENT_NODE_MAX_GPUS] = {0};
-                for (uint32_t p = 0; p < r.placement_count; p++) {
-                    const gpurent_match_placement *pl = &r.placements[p];
-                    if (memcmp(pl->provider_key, w.offers[i].provider_key, 32) || strcmp(pl->node_id, nd->node_id)) continue;
-                    taken += pl->gpus;
-                    if (pl->share_pct) pct[pl->gpu_index] += pl->share_pct;
-                }
-                assert_true(taken <= (nd->shared ? 0u : nd->gpu_free));
-                for (uint32_t k = 0; k < GPURENT_NODE_MAX_GPUS; k++) assert_true(pct[k] <= 100);
-            }
+        capacity_ok(&w, &r);
         assert_int_equal(gpurent_market_apply(m, &r), GPURENT_OK);
         index_ok(m);
         gpurent_match_receipt_clear(&g);
@@ -1939,8 +1976,7 @@ static void test_improve_properties(void **state)
             gpurent_buf base = {NULL, 0}, b = {NULL, 0};
             world_receipt(&w, 3 + wi, 1, &base);
             world_receipt(&w, 40 + wi, 4, &b);
-            assert_int_equal(b.len, base.len);
-            assert_memory_equal(b.data, base.data, base.len);
+            bufs_equal(&b, &base);
             gpurent_buf_free(&base);
             gpurent_buf_free(&b);
         }
@@ -2237,8 +2273,7 @@ static void test_apply_and_leases(void **state)
     (void)state;
     gpurent_market *m = market_new();
     gpurent_offer o;
-    offer_make(&o, 1, "eu-west", &GPUS[0], 2, 8, 8, 2000000);
-    put(m, &o);
+    put_made(m, 1, "eu-west", &GPUS[0], 2, 8, 8, 2000000);
     gpurent_request q;
     req_make(&q, "r1", 4);
     assert_int_equal(gpurent_market_add_request(m, &q), GPURENT_OK);
@@ -2304,9 +2339,7 @@ static void test_explain_feasible_but_taken(void **state)
 {
     (void)state;
     gpurent_market *m = market_new();
-    gpurent_offer o;
-    offer_make(&o, 1, "eu-west", &GPUS[0], 2, 8, 8, 2000000);
-    put(m, &o);
+    put_made(m, 1, "eu-west", &GPUS[0], 2, 8, 8, 2000000);
     gpurent_request old, q;
     req_make(&old, "old", 8);
     old.submitted_at = 1699990000;
@@ -2354,19 +2387,15 @@ static void test_explain(void **state)
 {
     (void)state;
     gpurent_market *m = market_new();
-    gpurent_offer o;
     /* 10 providers of H100 at 2.0..2.9/h, 4 of A100 at 1.4, 3 of 4090 at 0.4 in us-east. */
     for (uint32_t i = 0; i < 10; i++) {
-        offer_make(&o, 100 + i, "eu-west", &GPUS[0], 1, 8, 8, 2000000 + 100000 * i);
-        put(m, &o);
+        put_made(m, 100 + i, "eu-west", &GPUS[0], 1, 8, 8, 2000000 + 100000 * i);
     }
     for (uint32_t i = 0; i < 4; i++) {
-        offer_make(&o, 200 + i, "eu-west", &GPUS[1], 1, 8, 8, 1400000);
-        put(m, &o);
+        put_made(m, 200 + i, "eu-west", &GPUS[1], 1, 8, 8, 1400000);
     }
     for (uint32_t i = 0; i < 3; i++) {
-        offer_make(&o, 300 + i, "us-east", &GPUS[2], 1, 8, 8, 400000);
-        put(m, &o);
+        put_made(m, 300 + i, "us-east", &GPUS[2], 1, 8, 8, 400000);
     }
     gpurent_request q;
     req_make(&q, "miss", 4);
@@ -2511,43 +2540,29 @@ static void tight_world_make(world *w, uint64_t seed, uint32_t providers, uint32
     static const char *const regions[3] = {"eu-west", "us-east", "ap-south"};
     static const uint32_t models[3] = {0, 1, 4};
     gen_rng g = {seed};
-    w->offer_count = providers;
-    w->offers = calloc(providers, sizeof *w->offers);
-    w->tier = calloc(providers, sizeof *w->tier);
-    w->score = calloc(providers, sizeof *w->score);
+    world_alloc(w, providers, reqs);
     for (uint32_t i = 0; i < providers; i++) {
         gpurent_offer *o = &w->offers[i];
-        gpurent_offer_init(o);
-        key_of(i, o->provider_key);
-        o->seq = 1;
-        strcpy(o->region, regions[gen_below(&g, 3)]);
+        offer_begin(o, i, regions[gen_below(&g, 3)]);
         uint32_t nodes = 1 + (uint32_t)gen_below(&g, 3);
         for (uint32_t j = 0; j < nodes; j++) {
-            gpurent_node n;
-            char nid[32];
-            snprintf(nid, sizeof nid, "n%u", j);
             uint32_t x = (uint32_t)gen_below(&g, 100), count = x < 20 ? 1 : x < 45 ? 2 : x < 75 ? 4 : 8;
             uint32_t free = gen_below(&g, 4) ? count : (uint32_t)gen_below(&g, count + 1);
             const gspec *gs = &GPUS[models[gen_below(&g, 3)]];
             uint64_t price = 500000 * (1 + gen_below(&g, 4));
             int shared = gen_below(&g, 12) == 0;
-            node_make(&n, nid, gs, count, free, price, shared);
-            assert_int_equal(gpurent_offer_add_node(o, &n), GPURENT_OK);
+            offer_add_node(o, j, gs, count, free, price, shared);
         }
         w->tier[i] = (uint32_t)gen_below(&g, 8);
         w->score[i] = (uint32_t)gen_below(&g, 3) * 400000;
     }
-    w->req_count = reqs;
-    w->reqs = calloc(reqs, sizeof *w->reqs);
     for (uint32_t i = 0; i < reqs; i++) {
         gpurent_request *q = &w->reqs[i];
         char id[32];
         snprintf(id, sizeof id, "r%03u", i);
-        uint32_t y = (uint32_t)gen_below(&g, 100);
-        req_make(q, id, y < 40 ? 1 : y < 65 ? 2 : y < 85 ? 4 : 8);
+        req_drawn(&g, q, id);
         uint32_t k = (uint32_t)gen_below(&g, 3), first = (uint32_t)gen_below(&g, 3);
-        for (uint32_t j = 0; j < k; j++)
-            assert_int_equal(gpurent_request_add_model(q, GPUS[models[(first + j) % 3]].model), GPURENT_OK);
+        req_models(q, models, 3, first, k);
         if (gen_below(&g, 10) < 6) q->max_price_micro_per_gpu_hour = 500000 * (1 + gen_below(&g, 3));
         uint32_t r = (uint32_t)gen_below(&g, 6);
         if (r == 0) assert_int_equal(gpurent_request_allow_region(q, regions[gen_below(&g, 3)]), GPURENT_OK);
@@ -2559,15 +2574,7 @@ static void tight_world_make(world *w, uint64_t seed, uint32_t providers, uint32
         }
         if (gen_below(&g, 8) == 0) q->min_vram_mib = 50000;
         q->submitted_at = 1700000000 + gen_below(&g, 4) * 43200 + gen_below(&g, 3600);
-        uint32_t z = (uint32_t)gen_below(&g, 14);
-        if (z == 0) {
-            q->gpu_count = 4;
-            q->gang_nodes = 2;
-            q->gang_scope = gen_below(&g, 2) ? GPURENT_GANG_PROVIDER : GPURENT_GANG_REGION;
-        } else if (z == 1) {
-            q->gpu_count = 1;
-            q->vram_share_pct = 10 * (1 + (uint32_t)gen_below(&g, 10));
-        }
+        req_gang_or_share(&g, q, (uint32_t)gen_below(&g, 14));
     }
 }
 
@@ -2580,18 +2587,7 @@ static void tight_match(const world *w, int reversed, uint32_t threads, uint32_t
     gpurent_match_options opts = GPURENT_MATCH_OPTIONS_INIT;
     opts.threads = threads;
     opts.strand_min_gpus = strand;
-    gpurent_market *m = NULL;
-    uint8_t seed[32] = {7, 7, 7};
-    assert_int_equal(gpurent_market_new(&m, &opts, seed), GPURENT_OK);
-    for (uint32_t k = 0; k < w->offer_count; k++) {
-        uint32_t i = reversed ? w->offer_count - 1 - k : k;
-        assert_int_equal(gpurent_market_put_offer(m, &w->offers[i]), GPURENT_OK);
-        assert_int_equal(gpurent_market_set_trust(m, w->offers[i].provider_key, w->tier[i], w->score[i]), GPURENT_OK);
-    }
-    for (uint32_t k = 0; k < w->req_count; k++) {
-        uint32_t i = reversed ? w->req_count - 1 - k : k;
-        assert_int_equal(gpurent_market_add_request(m, &w->reqs[i]), GPURENT_OK);
-    }
+    gpurent_market *m = world_market(w, &opts, 7, reversed);
     m->no_upgrade = (uint8_t)!upgrades;
     m->one_order = (uint8_t)one_order;
     gpurent_match_receipt_init(r);
@@ -2609,8 +2605,7 @@ static void tight_match(const world *w, int reversed, uint32_t threads, uint32_t
         assert_int_equal(a->placement_count, G);
         for (uint32_t j = 0; j < G; j++) {
             const gpurent_match_placement *p = &r->placements[a->first_placement + j];
-            const gpurent_match_placement *p0 = &r->placements[a->first_placement];
-            const gpurent_offer *o = world_offer(w, p->provider_key), *o0 = world_offer(w, p0->provider_key);
+            const gpurent_offer *o = world_offer(w, p->provider_key);
             assert_non_null(o);
             const gpurent_node *nd = NULL;
             for (uint32_t k = 0; k < o->node_count; k++)
@@ -2631,12 +2626,7 @@ static void tight_match(const world *w, int reversed, uint32_t threads, uint32_t
             assert_true((q->vram_share_pct != 0) == (nd->shared != 0));
             if (q->vram_share_pct) assert_int_equal(p->share_pct, q->vram_share_pct);
             else assert_int_equal(p->gpus, q->gpu_count / G);
-            if (G > 1 && q->gang_scope == GPURENT_GANG_PROVIDER) assert_memory_equal(o->provider_key, o0->provider_key, 32);
-            if (G > 1 && q->gang_scope == GPURENT_GANG_REGION) assert_string_equal(o->region, o0->region);
-            for (uint32_t k = 0; k < j; k++) {
-                const gpurent_match_placement *pk = &r->placements[a->first_placement + k];
-                assert_false(memcmp(pk->provider_key, p->provider_key, 32) == 0 && strcmp(pk->node_id, p->node_id) == 0);
-            }
+            gang_placement_ok(w, r, a, q, G, j);
             /* and the library's own check (all but capacity) */
             uint32_t ps = ml_prov_find(m, p->provider_key);
             assert_true(ps != NIL);
@@ -2645,20 +2635,7 @@ static void tight_match(const world *w, int reversed, uint32_t threads, uint32_t
             assert_int_equal(ml_check(m, mq, &m->nodes[ns], 1) & ~(1u << GPURENT_MC_BUSY), 0);
         }
     }
-    /* capacity: whole GPUs per node within its free count, shares within 100 % */
-    for (uint32_t i = 0; i < w->offer_count; i++)
-        for (uint32_t j = 0; j < w->offers[i].node_count; j++) {
-            const gpurent_node *nd = &w->offers[i].nodes[j];
-            uint32_t taken = 0, pct[GPURENT_NODE_MAX_GPUS] = {0};
-            for (uint32_t p = 0; p < r->placement_count; p++) {
-                const gpurent_match_placement *pl = &r->placements[p];
-                if (memcmp(pl->provider_key, w->offers[i].provider_key, 32) || strcmp(pl->node_id, nd->node_id)) continue;
-                taken += pl->gpus;
-                if (pl->share_pct) pct[pl->gpu_index] += pl->share_pct;
-            }
-            assert_true(taken <= (nd->shared ? 0u : nd->gpu_free));
-            for (uint32_t k = 0; k < GPURENT_NODE_MAX_GPUS; k++) assert_true(pct[k] <= 100);
-        }
+    capacity_ok(w, r);
     assert_int_equal(gpurent_match_receipt_encode(r, enc), GPURENT_OK);
     assert_int_equal(gpurent_market_apply(m, r), GPURENT_OK);
     index_ok(m);
@@ -2693,8 +2670,7 @@ static void test_upgrade_adversarial(void **state)
         tight_match(&w, 0, 1, strand, 0, 0, &r5, &e5);
         tight_match(&w, 0, 1, strand, 1, 0, &r6, &e6);
         tight_match(&w, 1, 4, strand, 1, 0, &rr, &er);
-        assert_int_equal(er.len, e6.len);
-        assert_memory_equal(er.data, e6.data, e6.len);
+        bufs_equal(&er, &e6);
         assert_true(r6.assignment_count >= r5.assignment_count);
         if (r6.assignment_count == r5.assignment_count) assert_true(r6.total_value >= r5.total_value);
         differs += e5.len != e6.len || memcmp(e5.data, e6.data, e5.len) != 0;
@@ -2710,8 +2686,7 @@ static void test_upgrade_adversarial(void **state)
         tight_match(&w, 0, 1, strand, 0, (int)one, &r5, &e5);
         tight_match(&w, 0, 1, strand, 1, (int)one, &r6, &e6);
         tight_match(&w, 1, 4, strand, 1, (int)one, &rr, &er);
-        assert_int_equal(er.len, e6.len);
-        assert_memory_equal(er.data, e6.data, e6.len);
+        bufs_equal(&er, &e6);
         assert_true(r6.assignment_count >= r5.assignment_count);
         if (r6.assignment_count == r5.assignment_count) assert_true(r6.total_value >= r5.total_value);
         for (uint32_t i = 0; i < r5.assignment_count; i++) {
@@ -2762,17 +2737,9 @@ static uint64_t crowded_work(uint32_t hubs, uint32_t fill, uint32_t doubles, int
     uint32_t made = 0, prov = 0;
     while (made < hubs + fill) {
         gpurent_offer o;
-        gpurent_offer_init(&o);
-        key_of(prov, o.provider_key);
-        o.seq = 1;
-        strcpy(o.region, "eu-west");
-        for (uint32_t i = 0; i < 512 && made < hubs + fill; i++, made++) {
-            gpurent_node n;
-            char nid[32];
-            snprintf(nid, sizeof nid, "n%u", made);
-            node_make(&n, nid, &GPUS[1], 8, made < hubs ? 8 : 0, 500000, 0);
-            assert_int_equal(gpurent_offer_add_node(&o, &n), GPURENT_OK);
-        }
+        offer_begin(&o, prov, "eu-west");
+        for (uint32_t i = 0; i < 512 && made < hubs + fill; i++, made++)
+            offer_add_node(&o, made, &GPUS[1], 8, made < hubs ? 8 : 0, 500000, 0);
         put(m, &o);
         prov++;
     }

@@ -21,6 +21,7 @@
 
 #include "gpurent.h"
 #include "core/snap_internal.h"
+#include "support/snap.h"
 
 #define ERA0 20000u
 #define DAY 86400u
@@ -236,7 +237,6 @@ static void assert_same_outputs(gpurent_tier_engine *a, gpurent_tier_engine *b, 
     gpurent_buf_free(&sb);
 }
 
-static void reseal(gpurent_buf *b);
 static void refuse(const uint8_t *d, size_t n, const gpurent_tier_options *expect, int want, const char *detail);
 
 static void test_tier_side_by_side(void **state)
@@ -271,7 +271,7 @@ static void test_tier_side_by_side(void **state)
             uint8_t *e8 = s.data + s.len - 32 - (size_t)ns * 56 + 32;
             assert_int_equal(e8[0] | e8[1] << 8, (int)(era & 0xffff));
             e8[0] = (uint8_t)(e8[0] - 1); /* era - 1 (ERA0 + 30 stays within its low byte) */
-            reseal(&s);
+            snap_reseal(&s);
             refuse(s.data, s.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "slash event 0");
             gpurent_buf_free(&s);
         }
@@ -302,43 +302,15 @@ static gpurent_tier_engine *small_engine(uint32_t np, uint32_t eras)
     return e;
 }
 
-/* The checksum redone for the header's kind and version (the tree for the
- * current versions, lib/core/snapshot.c). */
-static void reseal(gpurent_buf *b) { gr_snap_seal(b->data, b->len); }
-
 static void refuse(const uint8_t *d, size_t n, const gpurent_tier_options *expect, int want, const char *detail)
 {
     gpurent_tier_engine *e = (gpurent_tier_engine *)&e; /* must be reset to NULL */
     uint64_t seq = 99;
     int rc = gpurent_tier_load(&e, d, n, expect, &seq);
-    if (rc != want)
-        fail_msg("want %s, got %s (%s)", gpurent_status_name(want), gpurent_status_name(rc),
-                 gpurent_last_error_message());
-    assert_null(e);
-    assert_int_equal(seq, 99);
-    if (detail && !strstr(gpurent_last_error_message(), detail))
-        fail_msg("detail '%s' lacks '%s'", gpurent_last_error_message(), detail);
+    snap_refused(rc, want, e, seq, detail);
 }
 
 /* ---------- the container's tree checksum (lib/core/snapshot.c) ---------- */
-
-/* The tree as docs/wire-format.md defines it, computed here independently:
- * BLAKE2b-256 of the 64 header bytes and of each 1 MiB body chunk's
- * BLAKE2b-256, in order. */
-static void tree_sum(const uint8_t *d, size_t len, uint8_t out[32])
-{
-    size_t body = len - 64 - 32;
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, NULL, 0, 32);
-    crypto_generichash_update(&st, d, 64);
-    for (size_t off = 0; off < body; off += (size_t)1 << 20) {
-        size_t n = body - off < ((size_t)1 << 20) ? body - off : ((size_t)1 << 20);
-        uint8_t c[32];
-        crypto_generichash(c, 32, d + 64 + off, n, NULL, 0);
-        crypto_generichash_update(&st, c, 32);
-    }
-    crypto_generichash_final(&st, out, 32);
-}
 
 /* A container of kind tier at `version` whose body is `blen` pattern bytes. */
 static gpurent_buf container(uint32_t version, size_t blen)
@@ -376,7 +348,7 @@ static void test_tree_checksum(void **state)
     for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
         gpurent_buf b = container(GR_SNAP_TREE_TIER, sizes[k]), n = {0};
         uint8_t want[32];
-        tree_sum(b.data, b.len, want);
+        snap_tree_sum(b.data, b.len, want); /* independently (tests/support/snap.h) */
         assert_memory_equal(b.data + b.len - 32, want, 32);
         /* the same bytes with no worker thread (as when pthread_create fails) */
         gr_snap_test_no_worker = 1;
@@ -463,8 +435,7 @@ static void test_tier_version_1(void **state)
     assert_int_equal(b.data[12], 2);
     uint8_t *v1 = malloc(b.len);
     memcpy(v1, b.data, b.len);
-    v1[12] = 1;
-    crypto_generichash(v1 + b.len - 32, 32, v1, b.len - 32, NULL, 0);
+    snap_as_old_version(v1, b.len, 1);
     uint64_t seq = 0;
     assert_int_equal(gpurent_tier_load(&x, v1, b.len, NULL, &seq), GPURENT_OK);
     assert_int_equal(seq, 77);
@@ -475,10 +446,10 @@ static void test_tier_version_1(void **state)
     x = NULL;
     /* a version 1 file sealed with the tree, or the current one with the
      * whole-file checksum: refused */
-    tree_sum(v1, b.len, v1 + b.len - 32);
+    snap_seal_tree(v1, b.len);
     refuse(v1, b.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "checksum does not match");
     memcpy(v1, b.data, b.len);
-    crypto_generichash(v1 + b.len - 32, 32, v1, b.len - 32, NULL, 0);
+    snap_seal_whole(v1, b.len);
     refuse(v1, b.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "checksum does not match");
     free(v1);
     gpurent_buf_free(&again);
@@ -500,11 +471,11 @@ static void test_trust_version_1(void **state)
     assert_int_equal(b.data[12], 2);
     b.data[12] = 1;
     assert_int_equal(gpurent_trust_load(&x, b.data, b.len, NULL, NULL), GPURENT_E_SNAPSHOT_CORRUPT);
-    crypto_generichash(b.data + b.len - 32, 32, b.data, b.len - 32, NULL, 0);
+    snap_seal_whole(b.data, b.len);
     assert_int_equal(gpurent_trust_load(&x, b.data, b.len, NULL, NULL), GPURENT_OK);
     assert_int_equal(gpurent_trust_save(x, 9, &again), GPURENT_OK);
     b.data[12] = 2;
-    gr_snap_seal(b.data, b.len);
+    snap_reseal(&b);
     assert_int_equal(again.len, b.len);
     assert_memory_equal(again.data, b.data, b.len);
     gpurent_buf_free(&again);
@@ -600,23 +571,23 @@ static void test_tier_refusals(void **state)
     size_t k1 = key_at(&b, 1);
     FRESH();
     c.data[k1 + 32] = 0; /* provider 1's tier: 0 is no tier */
-    reseal(&c);
+    snap_reseal(&c);
     refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, ": tier 0,");
     FRESH();
     memcpy(c.data + k1, c.data + key_at(&b, 0), 32); /* two providers with one key */
-    reseal(&c);
+    snap_reseal(&c);
     refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "repeats an earlier key");
     FRESH();
     c.data[k1 + 32 + 4 * 6 + 8 + 24 + 8 + 16 + 4 + 16 + 4 + 16 + 4 + 8 + 4 + 4] = 200; /* provider 1's rule */
-    reseal(&c);
+    snap_reseal(&c);
     refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, ": rule 200");
     FRESH();
     c.data[64] = 99; /* tier_count 99: invalid options */
-    reseal(&c);
+    snap_reseal(&c);
     refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "its options are invalid");
     FRESH();
     c.data[20] ^= 1; /* the header's digest no longer matches the options */
-    reseal(&c);
+    snap_reseal(&c);
     refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "params digest");
     /* an audit entry of an era that left the window (evaluation drops
      * those, so no engine holds one): the first entry of the first
@@ -640,7 +611,7 @@ static void test_tier_refusals(void **state)
         FRESH();
         memset(c.data + first, 0, 8);
         c.data[first] = 1; /* era 1, long before the window */
-        reseal(&c);
+        snap_reseal(&c);
         refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "out of range");
     }
     /* a provider count the body holds records for (at under 300 bytes each)
@@ -651,7 +622,7 @@ static void test_tier_refusals(void **state)
         FRESH();
         uint32_t big = (uint32_t)(left / 300);
         for (int i = 0; i < 4; i++) c.data[k0 - 4 + i] = (uint8_t)(big >> (8 * i));
-        reseal(&c);
+        snap_reseal(&c);
         refuse(c.data, c.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "too short for their records and era slots");
     }
     /* every resealed single-byte change either loads or is refused as corrupt (never a crash) */
@@ -659,7 +630,7 @@ static void test_tier_refusals(void **state)
     for (size_t at = 64; at < b.len - 32; at += step + at % 7) {
         FRESH();
         c.data[at] ^= (uint8_t)(1u << (at % 8));
-        reseal(&c);
+        snap_reseal(&c);
         gpurent_tier_engine *x = NULL;
         int rc = gpurent_tier_load(&x, c.data, c.len, NULL, NULL);
         assert_true(rc == GPURENT_OK || rc == GPURENT_E_SNAPSHOT_CORRUPT);
@@ -931,7 +902,7 @@ static void test_trust_side_by_side(void **state)
     memcpy(tmp, sa.data + k0, 56);
     memcpy(sa.data + k0, sa.data + k1, 56);
     memcpy(sa.data + k1, tmp, 56);
-    reseal(&sa);
+    snap_reseal(&sa);
     assert_int_equal(gpurent_trust_load(&x, sa.data, sa.len, NULL, NULL), GPURENT_E_SNAPSHOT_CORRUPT);
     assert_non_null(strstr(gpurent_last_error_message(), "out of order"));
     /* a tier snapshot is not a trust store */
@@ -946,7 +917,7 @@ static void test_trust_side_by_side(void **state)
     for (size_t at = 64; at < sb.len - 32; at += under_valgrind() ? 37 : 3) {
         memcpy(sa.data, sb.data, sa.len);
         sa.data[at] ^= (uint8_t)(1u << (at % 8));
-        reseal(&sa);
+        snap_reseal(&sa);
         gpurent_trust *y = NULL;
         int rc = gpurent_trust_load(&y, sa.data, sa.len, NULL, NULL);
         assert_true(rc == GPURENT_OK || rc == GPURENT_E_SNAPSHOT_CORRUPT);

@@ -92,17 +92,26 @@ static int batch_order_big_cmp(const void *a, const void *b)
 
 /* ---- the batch ---- */
 
-/* Take capacity on a node, logging the old value. */
-int ml_batch_take(ml_batch *b, uint32_t n, uint32_t gpus, uint32_t share, uint32_t gpu_index)
+/* Log node n's capacity (its free count, and the share left on GPU
+ * gpu_index as `share_pct`) before a change, for the undo. */
+static int undo_log(ml_batch *b, uint32_t n, uint32_t gpu_index, uint32_t share_pct)
 {
     int rc = ML_GROW((void **)&b->undo, &b->undo_cap, b->undo_len + 1, sizeof *b->undo);
     if (rc) return rc;
-    mnode *x = &b->m->nodes[n];
     mundo *u = &b->undo[b->undo_len++];
     u->node = n;
-    u->gpu_free = x->gpu_free;
+    u->gpu_free = b->m->nodes[n].gpu_free;
     u->gpu_index = (uint8_t)gpu_index;
-    u->share_pct = share ? x->share[gpu_index] : 0;
+    u->share_pct = share_pct;
+    return GPURENT_OK;
+}
+
+/* Take capacity on a node, logging the old value. */
+int ml_batch_take(ml_batch *b, uint32_t n, uint32_t gpus, uint32_t share, uint32_t gpu_index)
+{
+    mnode *x = &b->m->nodes[n];
+    int rc = undo_log(b, n, gpu_index, share ? x->share[gpu_index] : 0);
+    if (rc) return rc;
     if (share) ml_node_set_share(b->m, n, gpu_index, x->share[gpu_index] - share);
     else ml_node_set_free(b->m, n, x->gpu_free - gpus);
     return GPURENT_OK;
@@ -112,15 +121,9 @@ int ml_batch_take(ml_batch *b, uint32_t n, uint32_t gpus, uint32_t share, uint32
  * logging the old value like ml_batch_take(). */
 int ml_batch_give(ml_batch *b, uint32_t n, uint32_t gpus)
 {
-    int rc = ML_GROW((void **)&b->undo, &b->undo_cap, b->undo_len + 1, sizeof *b->undo);
+    int rc = undo_log(b, n, 0, 0);
     if (rc) return rc;
-    mnode *x = &b->m->nodes[n];
-    mundo *u = &b->undo[b->undo_len++];
-    u->node = n;
-    u->gpu_free = x->gpu_free;
-    u->gpu_index = 0;
-    u->share_pct = 0;
-    ml_node_set_free(b->m, n, x->gpu_free + gpus);
+    ml_node_set_free(b->m, n, b->m->nodes[n].gpu_free + gpus);
     return GPURENT_OK;
 }
 

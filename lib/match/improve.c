@@ -197,6 +197,29 @@ static void sort_by_request_id(const ml_batch *b, uint32_t *ev, uint32_t n)
     }
 }
 
+/* The evictable placements on node n (at most IMP_EVICTABLE, in chain
+ * order), sorted by request id; their count. */
+static uint32_t evictables_of(const ml_batch *b, uint32_t n, uint32_t ev[IMP_EVICTABLE])
+{
+    uint32_t ne = 0;
+    for (uint32_t p = b->node_head[n]; p != NIL; p = b->pl[p].next)
+        if (evictable(b, p) && ne < IMP_EVICTABLE) ev[ne++] = p;
+    if (ne > 1) sort_by_request_id(b, ev, ne);
+    return ne;
+}
+
+/* Whether evicting the placements `set` frees `need` GPUs beside the
+ * `free` ones, and the set is minimal: no member could be left in place. */
+static int minimal_fit(const ml_batch *b, const uint32_t *set, uint32_t ns, uint32_t free, uint32_t need)
+{
+    uint32_t got = free;
+    for (uint32_t k = 0; k < ns; k++) got += b->pl[set[k]].gpus;
+    if (got < need) return 0;
+    for (uint32_t k = 0; k < ns; k++)
+        if (got - b->pl[set[k]].gpus >= need) return 0;
+    return 1;
+}
+
 /* Where a move sends one placement. */
 typedef struct imp_dest {
     uint32_t pl, node;
@@ -241,22 +264,14 @@ static int nest(imp_state *is, int commit, const uint32_t *skip, uint32_t nskip,
         int used = 0;
         for (uint32_t k = 0; k < nskip; k++) used |= skip[k] == t;
         if (used) continue;
-        uint32_t ev[IMP_EVICTABLE], ne = 0, free = m->nodes[t].gpu_free;
-        for (uint32_t p = b->node_head[t]; p != NIL; p = b->pl[p].next)
-            if (evictable(b, p) && ne < IMP_EVICTABLE) ev[ne++] = p;
-        if (ne > 1) sort_by_request_id(b, ev, ne);
+        uint32_t ev[IMP_EVICTABLE], free = m->nodes[t].gpu_free;
+        uint32_t ne = evictables_of(b, t, ev);
         for (uint32_t i = 0; i < ne; i++) {
             for (uint32_t j = i; j < ne; j++) {
                 uint32_t set[2], ns = 0;
                 set[ns++] = ev[i];
                 if (j > i) set[ns++] = ev[j];
-                uint32_t got = free;
-                for (uint32_t k = 0; k < ns; k++) got += b->pl[set[k]].gpus;
-                if (got < need) continue;
-                int minimal = 1;
-                for (uint32_t k = 0; k < ns; k++)
-                    if (got - b->pl[set[k]].gpus >= need) minimal = 0;
-                if (!minimal) continue;
+                if (!minimal_fit(b, set, ns, free, need)) continue;
                 uint32_t mark = b->undo_len;
                 for (uint32_t k = 0; k < ns && !rc; k++) rc = ml_batch_give(b, t, b->pl[set[k]].gpus);
                 if (!rc) rc = ml_batch_take(b, t, need, 0, 0);
@@ -496,12 +511,8 @@ static int try_evict(imp_state *is, uint32_t uslot, uint64_t prio, int upgrade, 
         uint32_t n = is->top.c[ci].node;
         const mnode *x = &m->nodes[n];
         uint32_t free = x->gpu_free;
-        uint32_t ev[IMP_EVICTABLE], ne = 0;
-        for (uint32_t p = b->node_head[n]; p != NIL; p = b->pl[p].next)
-            if (evictable(b, p) && ne < IMP_EVICTABLE) ev[ne++] = p;
-        if (ne > 1) {
-            sort_by_request_id(b, ev, ne);
-        }
+        uint32_t ev[IMP_EVICTABLE];
+        uint32_t ne = evictables_of(b, n, ev);
         int fitted = 0; /* some set of at most two works here */
         /* sets: none when it fits, else one placement, else minimal pairs */
         for (uint32_t i = 0; i <= ne; i++) {
@@ -511,14 +522,7 @@ static int try_evict(imp_state *is, uint32_t uslot, uint64_t prio, int upgrade, 
                 if (j > i && j < ne) set[ns++] = ev[j];
                 if ((i == ne) != (ns == 0)) continue;
                 if (ns == 1 && j != i) continue;
-                uint32_t got = free;
-                for (uint32_t k = 0; k < ns; k++) got += b->pl[set[k]].gpus;
-                if (got < need) continue;
-                /* minimal: no member could be left in place */
-                int minimal = 1;
-                for (uint32_t k = 0; k < ns; k++)
-                    if (got - b->pl[set[k]].gpus >= need) minimal = 0;
-                if (!minimal) continue;
+                if (!minimal_fit(b, set, ns, free, need)) continue;
                 int ok = 0;
                 rc = trial(is, uslot, prio, n, set, ns, upgrade, &best, &ok);
                 if (rc) return rc;
@@ -559,71 +563,68 @@ static int try_evict(imp_state *is, uint32_t uslot, uint64_t prio, int upgrade, 
     return rc;
 }
 
-/* One round over the unplaced requests in the run's order: a direct search
- * (when capacity was freed since its last try), then an eviction move. */
-static int serve_round(imp_state *is, const ml_batch_order *order, uint32_t n, const gpurent_cancel *cancel,
-                       uint32_t *moves)
+/* Serving, for one unplaced request `o`: a direct search (when capacity
+ * was freed since its last try), then an eviction move. */
+static int serve_one(imp_state *is, const ml_batch_order *o, uint32_t *moves)
 {
     ml_batch *b = is->b;
     gpurent_market *m = b->m;
-    int rc = GPURENT_OK;
-    for (uint32_t i = 0; i < n && !rc; i++) {
-        if (b->asg_of[order[i].slot] != NIL) continue;
-        if (is->work > is->budget) break;
-        if ((i & 255) == 0 && gpurent_cancel_requested(cancel)) {
-            rc = gr_fail(GPURENT_E_CANCELLED, "match: batch cancelled while improving");
-            break;
-        }
-        const mreq *q = &m->reqs[order[i].slot];
-        if (is->tried[order[i].slot] == is->epoch + 1) goto evict;
-        is->tried[order[i].slot] = is->epoch + 1;
-        rc = ml_search(&is->s, m, q, 1, is->strand);
+    const mreq *q = &m->reqs[o->slot];
+    if (is->tried[o->slot] != is->epoch + 1) {
+        is->tried[o->slot] = is->epoch + 1;
+        int rc = ml_search(&is->s, m, q, 1, is->strand);
         is->work += is->s.scanned;
-        if (rc) break;
+        if (rc) return rc;
         if (is->s.found) {
             uint32_t first = b->as_len;
-            rc = ml_batch_place(b, &is->s, &order[i]);
-            if (rc) break;
-            b->asg_of[order[i].slot] = first;
+            rc = ml_batch_place(b, &is->s, o);
+            if (rc) return rc;
+            b->asg_of[o->slot] = first;
             for (uint32_t p = b->as[first].first; p < b->pl_len; p++) chain_link(b, p);
             (*moves)++;
-            continue;
+            return GPURENT_OK;
         }
-    evict:
-        if (q->share || q->gang_nodes > 1) continue;
-        int moved = 0;
-        uint32_t dropped;
-        rc = try_evict(is, order[i].slot, order[i].prio, 0, &moved, &dropped);
-        *moves += (uint32_t)moved;
     }
+    if (q->share || q->gang_nodes > 1) return GPURENT_OK;
+    int moved = 0;
+    uint32_t dropped;
+    int rc = try_evict(is, o->slot, o->prio, 0, &moved, &dropped);
+    *moves += (uint32_t)moved;
     return rc;
 }
 
-/* One round of upgrades over the unplaced single-node whole-GPU requests in
- * the run's order. A request an upgrade leaves unplaced failed its search on
- * the capacity left now, so its next direct try waits for freed room. */
-static int upgrade_round(imp_state *is, const ml_batch_order *order, uint32_t n, const gpurent_cancel *cancel,
-                         uint32_t *moves)
+/* An upgrade, for one unplaced request `o` if it is a single-node
+ * whole-GPU request of 2 GPUs or more. A request an upgrade leaves unplaced
+ * failed its search on the capacity left now, so its next direct try waits
+ * for freed room. */
+static int upgrade_one(imp_state *is, const ml_batch_order *o, uint32_t *moves)
 {
-    ml_batch *b = is->b;
-    gpurent_market *m = b->m;
+    const mreq *q = &is->b->m->reqs[o->slot];
+    if (q->share || q->gang_nodes > 1 || q->gpu_count < 2) return GPURENT_OK;
+    int moved = 0;
+    uint32_t dropped = NIL;
+    is->nest = IMP_NESTED;
+    int rc = try_evict(is, o->slot, o->prio, 1, &moved, &dropped);
+    is->nest = 0;
+    *moves += (uint32_t)moved;
+    if (dropped != NIL) is->tried[dropped] = is->epoch + 1;
+    return rc;
+}
+
+/* One round over the unplaced requests in the run's order, each given to
+ * `one` (serve_one or upgrade_one); placed requests are skipped. The round
+ * stops at the first failure, when the work budget is spent, or (checked
+ * every 256 requests) when the batch is cancelled. */
+static int run_round(imp_state *is, const ml_batch_order *order, uint32_t n, const gpurent_cancel *cancel,
+                     uint32_t *moves, int (*one)(imp_state *, const ml_batch_order *, uint32_t *))
+{
     int rc = GPURENT_OK;
     for (uint32_t i = 0; i < n && !rc; i++) {
-        if (b->asg_of[order[i].slot] != NIL) continue;
+        if (is->b->asg_of[order[i].slot] != NIL) continue;
         if (is->work > is->budget) break;
-        if ((i & 255) == 0 && gpurent_cancel_requested(cancel)) {
-            rc = gr_fail(GPURENT_E_CANCELLED, "match: batch cancelled while improving");
-            break;
-        }
-        const mreq *q = &m->reqs[order[i].slot];
-        if (q->share || q->gang_nodes > 1 || q->gpu_count < 2) continue;
-        int moved = 0;
-        uint32_t dropped = NIL;
-        is->nest = IMP_NESTED;
-        rc = try_evict(is, order[i].slot, order[i].prio, 1, &moved, &dropped);
-        is->nest = 0;
-        *moves += (uint32_t)moved;
-        if (dropped != NIL) is->tried[dropped] = is->epoch + 1;
+        if ((i & 255) == 0 && gpurent_cancel_requested(cancel))
+            return gr_fail(GPURENT_E_CANCELLED, "match: batch cancelled while improving");
+        rc = one(is, &order[i], moves);
     }
     return rc;
 }
@@ -658,7 +659,7 @@ int ml_batch_improve(ml_batch *b, const ml_batch_order *order, uint32_t n, uint3
     for (uint32_t p = 0; p < b->pl_len; p++) chain_link(b, p);
     for (uint32_t round = 0; round < IMP_ROUNDS && !rc; round++) {
         uint32_t moves = 0;
-        rc = serve_round(&is, order, n, cancel, &moves);
+        rc = run_round(&is, order, n, cancel, &moves, serve_one);
         if (!moves) break;
     }
     /* Upgrades (revision 6), each round followed by a round serving, with
@@ -671,11 +672,11 @@ int ml_batch_improve(ml_batch *b, const ml_batch_order *order, uint32_t n, uint3
     if (n <= IMP_UPGRADE_BATCH && !m->imp_budget) is.budget += IMP_UPGRADE_WORK * (uint64_t)n;
     for (uint32_t round = 0; round < IMP_ROUNDS && !rc && !m->no_upgrade; round++) {
         uint32_t moves = 0;
-        rc = upgrade_round(&is, order, n, cancel, &moves);
+        rc = run_round(&is, order, n, cancel, &moves, upgrade_one);
         /* the nested step serves here, not in the first rounds: there it
          * spent the work bound the plain evictions use better */
         is.nest = IMP_NESTED;
-        if (!rc) rc = serve_round(&is, order, n, cancel, &moves);
+        if (!rc) rc = run_round(&is, order, n, cancel, &moves, serve_one);
         is.nest = 0;
         if (!moves) break;
     }

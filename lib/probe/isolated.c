@@ -276,12 +276,7 @@ GPURENT_API gpurent_status gpurent_probe_run_isolated(const gpurent_probe_option
     }
     /* What the parent knows without the child: the report of a child that
      * gives none. */
-    memcpy(r->nonce, nonce, GPURENT_CHALLENGE_BYTES);
-    r->probed_at = o.now;
-    r->checks = o.checks;
-    r->ld_preload_set = getenv("LD_PRELOAD") != NULL;
-    r->cuda_visible_devices_set = getenv("CUDA_VISIBLE_DEVICES") != NULL;
-    gr_pv_unsupported(&r->driver_version, 0);
+    gr_probe_report_start(r, nonce, &o);
     gr_probe_copy_path(r->driver_path, sizeof r->driver_path, o.driver_path);
 
     int fds[2];

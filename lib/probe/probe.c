@@ -492,6 +492,17 @@ static void probe_driver(gr_probe_job *job)
 
 /* Load the driver (dlopen runs its constructors: on this thread, inside the
  * caller's time limit) and check what needs no driver call. 0: go on. */
+/* A driver initialised in another process (before a fork) is unusable: 1,
+ * and the report says why; 0 when `init_pid` is none or this process. */
+static int forked_since_init(gpurent_gpu_report *r, pid_t init_pid)
+{
+    if (!init_pid || init_pid == getpid()) return 0;
+    set_status(r, GPURENT_E_DRIVER_FAILED, 0,
+               "the driver was initialised in process %ld before a fork; CUDA does not survive fork",
+               (long)init_pid);
+    return 1;
+}
+
 static int load_driver(gr_probe_job *job)
 {
     gpurent_gpu_report *r = &job->report;
@@ -519,12 +530,7 @@ static int load_driver(gr_probe_job *job)
     gr_driver_lock();
     pid_t init_pid = drv->init_pid;
     gr_driver_unlock();
-    if (init_pid && init_pid != getpid()) {
-        set_status(r, GPURENT_E_DRIVER_FAILED, 0,
-                   "the driver was initialised in process %ld before a fork; CUDA does not survive fork",
-                   (long)init_pid);
-        return 1;
-    }
+    if (forked_since_init(r, init_pid)) return 1;
     return gr_job_abandoned(job);
 }
 
@@ -684,12 +690,7 @@ static int precheck(gr_driver *drv, gpurent_gpu_report *r)
     pid_t init_pid = drv->state == GR_DRV_READY ? drv->init_pid : 0;
     unsigned hung = drv->hung;
     gr_driver_unlock();
-    if (init_pid && init_pid != getpid()) {
-        set_status(r, GPURENT_E_DRIVER_FAILED, 0,
-                   "the driver was initialised in process %ld before a fork; CUDA does not survive fork",
-                   (long)init_pid);
-        return 1;
-    }
+    if (forked_since_init(r, init_pid)) return 1;
     if (hung) {
         set_status(r, GPURENT_E_DRIVER_TIMEOUT, 0, "an earlier probe's driver call has not returned");
         return 1;
@@ -724,6 +725,16 @@ int gr_probe_begin(const gpurent_probe_options *opts, const uint8_t *nonce, cons
     return GPURENT_OK;
 }
 
+void gr_probe_report_start(gpurent_gpu_report *r, const uint8_t *nonce, const gpurent_probe_options *o)
+{
+    memcpy(r->nonce, nonce, GPURENT_CHALLENGE_BYTES);
+    r->probed_at = o->now;
+    r->checks = o->checks;
+    r->ld_preload_set = getenv("LD_PRELOAD") != NULL;
+    r->cuda_visible_devices_set = getenv("CUDA_VISIBLE_DEVICES") != NULL;
+    gr_pv_unsupported(&r->driver_version, 0);
+}
+
 GPURENT_API gpurent_status gpurent_probe_run(const gpurent_probe_options *opts, const uint8_t nonce[GPURENT_CHALLENGE_BYTES],
                                              const gpurent_cancel *cancel, gpurent_gpu_report *out)
 {
@@ -733,12 +744,7 @@ GPURENT_API gpurent_status gpurent_probe_run(const gpurent_probe_options *opts, 
 
     gpurent_gpu_report *r = gr_calloc(1, sizeof *r);
     if (!r) return gr_fail(GPURENT_E_NOMEM, "probe: report");
-    memcpy(r->nonce, nonce, GPURENT_CHALLENGE_BYTES);
-    r->probed_at = o.now;
-    r->checks = o.checks;
-    r->ld_preload_set = getenv("LD_PRELOAD") != NULL;
-    r->cuda_visible_devices_set = getenv("CUDA_VISIBLE_DEVICES") != NULL;
-    gr_pv_unsupported(&r->driver_version, 0);
+    gr_probe_report_start(r, nonce, &o);
 
     gr_driver *drv = NULL;
     rc = gr_driver_find(o.driver_path, &drv, r->reason, sizeof r->reason);

@@ -118,6 +118,10 @@ int gr_probe_resolve_options(const gpurent_probe_options *in, gpurent_probe_opti
  * the library initialised, the token not cancelled. */
 int gr_probe_begin(const gpurent_probe_options *opts, const uint8_t *nonce, const gpurent_cancel *cancel,
                    gpurent_gpu_report *out, gpurent_probe_options *o);
+/* What both probe calls know of a report before any driver call: the
+ * challenge, the time, the checks asked for, the environment flags, no
+ * driver version. */
+void gr_probe_report_start(gpurent_gpu_report *r, const uint8_t *nonce, const gpurent_probe_options *o);
 
 /* Whether the caller gave up on the job (checked between driver calls). */
 int gr_job_abandoned(gr_probe_job *job);

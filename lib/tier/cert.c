@@ -86,9 +86,9 @@ GPURENT_API gpurent_status gpurent_tier_certificate(const gpurent_tier_engine *e
                                                     gpurent_tier_cert *out)
 {
     GR_CHECK_ARG(e && key && out, "engine, key or out is NULL");
-    int i = gr_tier_find(e, key);
-    if (i < 0) return gr_fail(GPURENT_E_UNKNOWN_PROVIDER, "tier certificate: no evidence for this provider");
-    const gr_prov *p = &e->prov[i];
+    const gr_prov *p = NULL;
+    int rc = gr_tier_provider(e, key, "certificate", &p);
+    if (rc) return rc;
     if (!p->evaluated || p->last_era + 1 != e->next_era)
         return gr_fail(GPURENT_E_NOT_FOUND, "tier certificate: provider not evaluated in the last era");
     uint32_t list[GPURENT_TIER_CERT_MAX_AUDITORS];
@@ -109,7 +109,7 @@ GPURENT_API gpurent_status gpurent_tier_certificate(const gpurent_tier_engine *e
     c.uptime_ppm = p->uptime_ppm;
     c.eras_in_tier = p->st.eras_in_tier;
     c.points_ppm = e->o.tiers[p->st.tier - 1].points_ppm;
-    evidence_digest(e, (uint32_t)i, p->last_era, c.evidence_digest);
+    evidence_digest(e, (uint32_t)(p - e->prov), p->last_era, c.evidence_digest);
     memcpy(c.params_digest, e->params_digest, 32);
     c.auditor_count = n < GPURENT_TIER_CERT_MAX_AUDITORS ? n : GPURENT_TIER_CERT_MAX_AUDITORS;
     for (uint32_t k = 0; k < c.auditor_count; k++) memcpy(c.auditors[k], e->akeys[list[k]], 32);

@@ -227,6 +227,14 @@ int gr_tier_find(const gpurent_tier_engine *e, const uint8_t key[32])
     return e->table ? table_find(e, e->table, e->table_mask, e->keys, key, &s) : -1;
 }
 
+int gr_tier_provider(const gpurent_tier_engine *e, const uint8_t key[32], const char *what, const gr_prov **p)
+{
+    int i = gr_tier_find(e, key);
+    if (i < 0) return gr_fail(GPURENT_E_UNKNOWN_PROVIDER, "tier %s: no evidence for this provider", what);
+    *p = &e->prov[i];
+    return GPURENT_OK;
+}
+
 #define GROW(ptr, count, what)                                                           \
     do {                                                                                 \
         void *np_ = gr_realloc(ptr, (size_t)(count) * sizeof *(ptr));                    \

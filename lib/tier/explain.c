@@ -32,9 +32,9 @@ GPURENT_API gpurent_status gpurent_tier_explain(const gpurent_tier_engine *e, co
                                                 gpurent_tier_explanation *out)
 {
     GR_CHECK_ARG(e && key && out, "engine, key or out is NULL");
-    int i = gr_tier_find(e, key);
-    if (i < 0) return gr_fail(GPURENT_E_UNKNOWN_PROVIDER, "tier explain: no evidence for this provider");
-    const gr_prov *p = &e->prov[i];
+    const gr_prov *p = NULL;
+    int rc = gr_tier_provider(e, key, "explain", &p);
+    if (rc) return rc;
     gpurent_tier_explanation x;
     memset(&x, 0, sizeof x);
     memcpy(x.provider_key, key, 32);
@@ -77,9 +77,9 @@ GPURENT_API gpurent_status gpurent_tier_explain_disputes(const gpurent_tier_engi
                                                          gpurent_tier_disputes *out)
 {
     GR_CHECK_ARG(e && key && out, "engine, key or out is NULL");
-    int i = gr_tier_find(e, key);
-    if (i < 0) return gr_fail(GPURENT_E_UNKNOWN_PROVIDER, "tier explain_disputes: no evidence for this provider");
-    const gr_prov *p = &e->prov[i];
+    const gr_prov *p = NULL;
+    int rc = gr_tier_provider(e, key, "explain_disputes", &p);
+    if (rc) return rc;
     gpurent_tier_disputes d;
     memset(&d, 0, sizeof d);
     d.quorum = e->o.quorum_auditors;

@@ -137,6 +137,10 @@ uint32_t gr_ratio_ppm(uint64_t num, uint64_t den); /* num <= den; 0 when den is 
 /* A caller's options of any known version as the current struct. */
 int gr_tier_opts_load(const gpurent_tier_options *in, gpurent_tier_options *out);
 int gr_tier_find(const gpurent_tier_engine *e, const uint8_t key[32]); /* index or -1 */
+/* The provider `key` into *p, or GPURENT_E_UNKNOWN_PROVIDER with the detail
+ * "tier <what>: no evidence for this provider" (the explain and
+ * certificate calls). */
+int gr_tier_provider(const gpurent_tier_engine *e, const uint8_t key[32], const char *what, const gr_prov **p);
 /* The same in two steps, so that a batch can hash its keys and prefetch the
  * table entries before it looks any of them up. */
 uint32_t gr_tier_hash(const gpurent_tier_engine *e, const uint8_t key[32]);

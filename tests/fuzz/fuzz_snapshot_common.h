@@ -9,7 +9,10 @@
  *
  * Oracles: a refusal is one of the five snapshot statuses (or NOMEM), with
  * the thread's last error set and a detail; *out stays NULL; a loaded
- * snapshot saves to exactly the input bytes (one encoding per state). */
+ * snapshot saves to exactly the input bytes (one encoding per state); and a
+ * loaded snapshot changed through the public API (the harness's MUTATE
+ * hook: a few calls chosen by the input's bytes) saves to a file that loads
+ * and saves back to the same bytes (mutate after load, then save). */
 #ifndef GPURENT_FUZZ_SNAPSHOT_COMMON_H
 #define GPURENT_FUZZ_SNAPSHOT_COMMON_H
 
@@ -53,6 +56,17 @@ static inline uint32_t snapshot_version(const uint8_t *f)
     return (uint32_t)f[12] | (uint32_t)f[13] << 8 | (uint32_t)f[14] << 16 | (uint32_t)f[15] << 24;
 }
 
+/* 64 bits drawn from the input (BLAKE2b), for the MUTATE hooks to choose
+ * their calls: the same input makes the same calls. */
+static inline uint64_t snapshot_mix(const uint8_t *f, size_t size)
+{
+    uint8_t d[8];
+    crypto_generichash(d, sizeof d, f, size, NULL, 0);
+    uint64_t v = 0;
+    for (unsigned i = 0; i < 8; i++) v |= (uint64_t)d[i] << (8 * i);
+    return v;
+}
+
 static inline void snapshot_same_bytes(const gpurent_buf *again, const uint8_t *f, size_t size, const char *what)
 {
     FUZZ_ASSERT(again->len == size && memcmp(again->data, f, size) == 0,
@@ -72,8 +86,13 @@ static inline void snapshot_same_bytes(const gpurent_buf *again, const uint8_t *
  * be a snapshot status with *out left NULL, and whatever loads must save
  * back to exactly the input bytes; an input of an older format version
  * (which the loader still reads) saves at the current version, and that
- * file must load and save back to exactly its own bytes. */
-#define SNAPSHOT_FUZZER(T, NAME, FREE)                                                                     \
+ * file must load and save back to exactly its own bytes.
+ *
+ * MUTATE(T *h, const uint8_t *f, size_t size) changes a loaded handle
+ * through the public API, with calls chosen by the input (snapshot_mix); it
+ * may ignore their statuses. What it leaves must save, that save must load,
+ * and the loaded copy must save to the same bytes (mutated()). */
+#define SNAPSHOT_FUZZER(T, NAME, FREE, MUTATE)                                                             \
     static void load(const uint8_t *f, size_t size)                                                        \
     {                                                                                                      \
         T *h = (T *)&h; /* not NULL: the loader must clear it on failure */                                \
@@ -106,12 +125,37 @@ static inline void snapshot_same_bytes(const gpurent_buf *again, const uint8_t *
         gpurent_buf_free(&again);                                                                          \
     }                                                                                                      \
                                                                                                            \
+    static void mutated(const uint8_t *f, size_t size)                                                     \
+    {                                                                                                      \
+        T *h = NULL;                                                                                       \
+        uint64_t seq = 0;                                                                                  \
+        if (gpurent_##NAME##_load(&h, f, size, NULL, &seq) != GPURENT_OK) return; /* load() checked it */  \
+        MUTATE(h, f, size);                                                                                \
+        gpurent_buf once = {0}, twice = {0};                                                               \
+        FUZZ_ASSERT(gpurent_##NAME##_save(h, seq, &once) == GPURENT_OK, "saving a mutated " #NAME);        \
+        FREE(h);                                                                                           \
+        h = NULL;                                                                                          \
+        FUZZ_ASSERT(gpurent_##NAME##_load(&h, once.data, once.len, NULL, NULL) == GPURENT_OK,              \
+                    #NAME ": the save of a mutated snapshot does not load");                              \
+        SNAPSHOT_CHECK_LOADED(h);                                                                          \
+        FUZZ_ASSERT(gpurent_##NAME##_save(h, seq, &twice) == GPURENT_OK,                                   \
+                    "saving a mutated " #NAME " again");                                                   \
+        snapshot_same_bytes(&twice, once.data, once.len, #NAME " (mutated after load)");                  \
+        gpurent_buf_free(&once);                                                                           \
+        gpurent_buf_free(&twice);                                                                          \
+        FREE(h);                                                                                           \
+    }                                                                                                      \
+                                                                                                           \
     int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)                                           \
     {                                                                                                      \
         if (size > SNAP_MAX_INPUT) return 0;                                                               \
         load(data, size);                                                                                  \
+        mutated(data, size);                                                                               \
         uint8_t *f = snapshot_reseal(data, size);                                                          \
-        if (f) load(f, size);                                                                              \
+        if (f) {                                                                                           \
+            load(f, size);                                                                                 \
+            mutated(f, size);                                                                              \
+        }                                                                                                  \
         free(f);                                                                                           \
         return 0;                                                                                          \
     }
