@@ -569,6 +569,49 @@ static void test_market_sort_order(void **state)
     gpurent_market_free(m);
 }
 
+/* A loaded market's arrays are sized to its counts exactly; one of 1 to 3
+ * providers, nodes or requests must still grow by one (1.25x growth of 1,
+ * 2 or 3 added nothing: the next put_offer or add_request spun for ever).
+ * SIGALRM ends a spinning run as a failure. */
+static void test_market_small_grows(void **state)
+{
+    (void)state;
+    alarm(60);
+    uint8_t seed[32] = {4};
+    gpurent_request *q = malloc(sizeof *q);
+    assert_non_null(q);
+    for (uint32_t n = 1; n <= 3; n++) {
+        gpurent_market *m = NULL;
+        assert_int_equal(gpurent_market_new(&m, NULL, seed), GPURENT_OK);
+        for (uint32_t i = 0; i < n; i++) {
+            gpurent_offer o;
+            random_offer(&o, i, 1);
+            o.node_count = 1; /* one node each: the node array holds n too */
+            assert_int_equal(gpurent_market_put_offer(m, &o), GPURENT_OK);
+            gpurent_offer_clear(&o);
+            random_request(q, i, n);
+            assert_int_equal(gpurent_market_add_request(m, q), GPURENT_OK);
+        }
+        restart(&m, n);
+        for (uint32_t i = n; i < n + 8; i++) {
+            gpurent_offer o;
+            random_offer(&o, i, 1);
+            assert_int_equal(gpurent_market_put_offer(m, &o), GPURENT_OK);
+            gpurent_offer_clear(&o);
+            random_request(q, i, n);
+            assert_int_equal(gpurent_market_add_request(m, q), GPURENT_OK);
+        }
+        gpurent_market_stats st;
+        gpurent_market_stats_get(m, &st);
+        assert_int_equal(st.providers, n + 8);
+        assert_int_equal(st.requests, n + 8);
+        restart(&m, n + 1);
+        gpurent_market_free(m);
+    }
+    free(q);
+    alarm(0);
+}
+
 static void test_market_files(void **state)
 {
     (void)state;
@@ -603,6 +646,7 @@ int main(void)
         cmocka_unit_test(test_market_files),
         cmocka_unit_test(test_market_older_versions),
         cmocka_unit_test(test_market_sort_order),
+        cmocka_unit_test(test_market_small_grows),
         cmocka_unit_test(test_market_side_by_side),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

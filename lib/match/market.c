@@ -177,8 +177,8 @@ static void names_free(mnames *n)
 static int reserve_to(void **arr, uint32_t *cap, uint32_t want, size_t size, const char *what, int exact)
 {
     if (want <= *cap) return GPURENT_OK;
-    uint64_t ncap = *cap ? *cap : 16;
-    if (exact) ncap = want;
+    /* at least 16 when growing: an exact capacity may be 1 to 3, which 1.25x never grows */
+    uint64_t ncap = exact ? want : *cap > 16 ? *cap : 16;
     while (ncap < want) ncap += ncap / 4;
     if (ncap > (1u << 30)) return gr_fail(GPURENT_E_LIMIT, "market: more than 2^30 %s", what);
     void *p = *cap ? gr_realloc(*arr, (size_t)ncap * size) : gr_calloc((size_t)ncap, size);
