@@ -438,6 +438,81 @@ static void test_market_refusals(void **state)
     gpurent_market_free(m);
 }
 
+/* Where `what` (n bytes) is in the body: exactly once. */
+static uint8_t *find_once(gpurent_buf *b, const uint8_t *what, size_t n)
+{
+    uint8_t *at = NULL;
+    uint32_t hits = 0;
+    for (size_t k = 64; k + n <= b->len - 32; k++)
+        if (memcmp(b->data + k, what, n) == 0) at = b->data + k, hits++;
+    assert_int_equal(hits, 1);
+    return at;
+}
+
+/* A lease holds what a receipt the market applied can give it, and nothing
+ * else loads (a second encoding of the same market, or a state no market
+ * reaches): a whole-GPU part's GPU index is 0 (receipts refuse any other),
+ * and a lease's id is a request id (valid UTF-8). */
+static void test_market_lease_refusals(void **state)
+{
+    (void)state;
+    gpurent_market *m = small_market();
+    gpurent_buf b = {0};
+    assert_int_equal(gpurent_market_save(m, 77, &b), GPURENT_OK);
+    /* a lease whose first part is on a live dedicated node: its id, part
+     * count, then provider key, node id, GPUs, share 0, index 0 */
+    const mlease *l = NULL;
+    for (uint32_t i = 0; i < m->lease_used && !l; i++) {
+        const mlease *c = &m->leases[i];
+        if (!c->id[0] || !c->count) continue;
+        const mlease_part *p = &c->parts[0];
+        if (!p->share && m->nodes[p->node].alive && m->nodes[p->node].gen == p->gen) l = c;
+    }
+    assert_non_null(l);
+    const mlease_part *pt = &l->parts[0];
+    const mnode *x = &m->nodes[pt->node];
+    uint32_t live = 0;
+    for (uint32_t j = 0; j < l->count; j++)
+        live += m->nodes[l->parts[j].node].alive && m->nodes[l->parts[j].node].gen == l->parts[j].gen;
+    uint8_t pat[2 * (1 + GPURENT_NAME_MAX) + 4 + 32 + 3];
+    size_t li = strlen(l->id), n = strlen(x->id), h = 0;
+    pat[h++] = (uint8_t)li;
+    memcpy(pat + h, l->id, li);
+    h += li;
+    for (int i = 0; i < 4; i++) pat[h++] = (uint8_t)(live >> (8 * i));
+    memcpy(pat + h, m->provs[x->provider].key, 32);
+    h += 32;
+    pat[h++] = (uint8_t)n;
+    memcpy(pat + h, x->id, n);
+    h += n;
+    pat[h++] = pt->gpus;
+    pat[h++] = 0;
+    pat[h++] = 0;
+    uint8_t *at = find_once(&b, pat, h) + h - 1;
+    *at = 1; /* GPU index 1 of a whole-GPU part */
+    snap_reseal(&b);
+    refuse(b.data, b.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "placement");
+    *at = 0;
+    snap_reseal(&b);
+    gpurent_market *y = NULL;
+    assert_int_equal(gpurent_market_load(&y, b.data, b.len, NULL, NULL), GPURENT_OK);
+    gpurent_market_free(y);
+    /* the last lease's id with its last byte not UTF-8 (still the last) */
+    const char *last = NULL;
+    for (uint32_t i = 0; i < m->lease_used; i++)
+        if (m->leases[i].id[0] && (!last || strcmp(m->leases[i].id, last) > 0)) last = m->leases[i].id;
+    assert_non_null(last);
+    n = strlen(last);
+    pat[0] = (uint8_t)n;
+    memcpy(pat + 1, last, n);
+    at = find_once(&b, pat, 1 + n);
+    at[n] = 0xff;
+    snap_reseal(&b);
+    refuse(b.data, b.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, "UTF-8");
+    gpurent_buf_free(&b);
+    gpurent_market_free(m);
+}
+
 /* Snapshots of older versions load, and save again at the current one to
  * the very bytes the market itself saves:
  * - version 3 (requests as canonical records): tests/fixtures/snapshot/
@@ -647,6 +722,7 @@ int main(void)
         cmocka_unit_test(test_market_older_versions),
         cmocka_unit_test(test_market_sort_order),
         cmocka_unit_test(test_market_small_grows),
+        cmocka_unit_test(test_market_lease_refusals),
         cmocka_unit_test(test_market_side_by_side),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

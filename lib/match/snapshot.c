@@ -610,6 +610,8 @@ static int get_leases(gr_snap_reader *r, gpurent_market *m)
         if (r->bad) return gr_snap_done(r, WHAT);
         if (k && strcmp(prev, id) >= 0) return BAD("leases %u and %u out of order or repeated", k - 1, k);
         if (ml_req_find(m, id) != NIL) return BAD("lease '%s' is also a pending request", id);
+        /* a lease's id is the id of the request it served (checked as one) */
+        if (!gr_utf8_valid((const uint8_t *)id, strlen(id))) return BAD("lease %u: id not valid UTF-8", k);
         memcpy(prev, id, sizeof prev);
         /* a lease whose every node left keeps an empty, allocated parts
          * array: a lease slot is live while it has one */
@@ -630,8 +632,9 @@ static int get_leases(gr_snap_reader *r, gpurent_market *m)
                 break;
             }
             const mnode *nd = &m->nodes[x];
+            /* as a receipt's placement (a whole-GPU part's index is 0) */
             if (share ? (!nd->shared || share > 100 || gi >= nd->gpu_count || gpus != 0)
-                      : (nd->shared || gpus == 0 || gpus > nd->gpu_count)) {
+                      : (nd->shared || gpus == 0 || gpus > nd->gpu_count || gi != 0)) {
                 rc = BAD("lease %u part %u: placement out of range for its node", k, j);
                 break;
             }
