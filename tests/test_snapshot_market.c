@@ -438,6 +438,39 @@ static void test_market_refusals(void **state)
     gpurent_market_free(m);
 }
 
+/* Requests saved one after another, each as it was added: a framework (and
+ * its own CUDA minimum), or model names the table rewrote, must not carry
+ * over to the next request saved, with lists or without. */
+static void test_market_request_fields_apart(void **state)
+{
+    (void)state;
+    uint8_t seed[32] = {6};
+    gpurent_market *m = NULL;
+    assert_int_equal(gpurent_market_new(&m, NULL, seed), GPURENT_OK);
+    gpurent_request *q = malloc(sizeof *q);
+    assert_non_null(q);
+    static const char *const fws[] = {"Torch 2.5", NULL, "torch 2.7+cu128", NULL};
+    for (uint32_t i = 0; i < 8; i++) {
+        gpurent_request_init(q);
+        snprintf(q->request_id, sizeof q->request_id, "r%u", i);
+        q->gpu_count = 1;
+        q->duration_s = 600;
+        if (fws[i % 4]) {
+            snprintf(q->framework, sizeof q->framework, "%s", fws[i % 4]);
+            q->min_cuda_version = 11080;
+        }
+        if (i >= 4 && i % 2) gpurent_request_allow_region(q, "eu-west"); /* lists, no framework */
+        assert_int_equal(gpurent_market_add_request(m, q), GPURENT_OK);
+    }
+    free(q);
+    uint8_t o1[32], r1[32], p1[32], o2[32], r2[32], p2[32];
+    assert_int_equal(gpurent_market_digests(m, o1, r1, p1), GPURENT_OK);
+    restart(&m, 1);
+    assert_int_equal(gpurent_market_digests(m, o2, r2, p2), GPURENT_OK);
+    assert_memory_equal(r1, r2, 32);
+    gpurent_market_free(m);
+}
+
 /* Where `what` (n bytes) is in the body: exactly once. */
 static uint8_t *find_once(gpurent_buf *b, const uint8_t *what, size_t n)
 {
@@ -723,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_market_sort_order),
         cmocka_unit_test(test_market_small_grows),
         cmocka_unit_test(test_market_lease_refusals),
+        cmocka_unit_test(test_market_request_fields_apart),
         cmocka_unit_test(test_market_side_by_side),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -243,6 +243,7 @@ static void req_public(const gpurent_market *m, const mreq *q, gpurent_request *
      * so the lists are not cleared (a request's worth of bytes per request) */
     memset(r, 0, offsetof(gpurent_request, models));
     r->model_count = r->region_count = r->excluded_region_count = r->provider_count = r->excluded_provider_count = 0;
+    r->framework[0] = 0; /* past the lists, and r is reused: the previous request's must not stay */
     ml_strcpy(r->request_id, sizeof r->request_id, q->id);
     r->gpu_count = q->gpu_count;
     r->gang_nodes = q->gang_nodes;
