@@ -308,7 +308,7 @@ int ml_lease_reserve(gpurent_market *m, uint32_t count);
  * hashed; every other check of the public call is made. The request must
  * come from gpurent_request_decode (which validated it, so it is not
  * validated again) and its digest be the hash of the bytes decoded. */
-/* Room for that many more providers, nodes and requests, exactly (a
+/* Room in the slot arrays for that many more providers, nodes and requests, exactly (a
  * snapshot's counts, so that loading it never grows an array twice). */
 int ml_market_presize(gpurent_market *m, uint32_t provs, uint32_t nodes, uint32_t reqs);
 int ml_put_offer_digested(gpurent_market *m, const gpurent_offer *o, const uint8_t digest[GPURENT_DIGEST_BYTES]);

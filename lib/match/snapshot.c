@@ -187,13 +187,17 @@ static int sorted_slots(const gpurent_market *m, uint32_t used, uint32_t live,
 {
     *out = NULL;
     if (!live) return GPURENT_OK;
-    keyed_slot *ks = gr_malloc((size_t)live * sizeof *ks);
+    /* the entries and the radix sort's second array in one block, huge
+     * pages hinted when large: faulting in fresh 4 KiB pages cost more
+     * than the sort */
+    keyed_slot *ks = gr_malloc((size_t)live * 2 * sizeof *ks), *tmp = ks ? ks + live : NULL;
     uint32_t *v = gr_malloc((size_t)live * sizeof *v), k = 0;
     if (!ks || !v) {
         gr_free(ks);
         gr_free(v);
         return gr_fail(GPURENT_E_NOMEM, WHAT ": %u entries", live);
     }
+    gr_mem_large(ks, (size_t)live * 2 * sizeof *ks);
     for (uint32_t i = 0; i < used && k < live; i++) {
         const void *kp = key(m, i);
         if (!kp) continue;
@@ -202,16 +206,9 @@ static int sorted_slots(const gpurent_market *m, uint32_t used, uint32_t live,
         else memcpy(pre, kp, 16);
         ks[k++] = (keyed_slot){be64(pre), be64(pre + 8), kp, i};
     }
-    keyed_slot *tmp = gr_malloc((size_t)k * sizeof *tmp);
-    if (!tmp) {
-        gr_free(ks);
-        gr_free(v);
-        return gr_fail(GPURENT_E_NOMEM, WHAT ": %u entries", live);
-    }
     const keyed_slot *sorted = sort_prefixes(ks, tmp, k, ids ? id_cmp : prov_cmp);
     for (uint32_t i = 0; i < k; i++) v[i] = sorted[i].slot;
     gr_free(ks);
-    gr_free(tmp);
     *out = v;
     return GPURENT_OK;
 }
