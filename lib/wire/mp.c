@@ -39,25 +39,7 @@ void gr_wr_give_back(gr_writer *w, gr_bytes *b)
 void gr_wr_map(gr_writer *w, uint32_t n) { msgpack_pack_map(&w->pk, n); }
 void gr_wr_array(gr_writer *w, uint32_t n) { msgpack_pack_array(&w->pk, n); }
 
-/* The shortest form of an unsigned integer (positive fixint, then uint 8,
- * 16, 32, 64, big-endian), as msgpack_pack_uint64 writes it, without its
- * dispatch: records are mostly integers (tests/test_wire.c compares the two
- * over every length boundary). */
-void gr_wr_uint(gr_writer *w, uint64_t v)
-{
-    gr_bytes *b = &w->out;
-    if (!(b->data && !b->failed && 9 <= b->cap - b->len) && gr_bytes_reserve(b, 9)) return;
-    uint8_t *p = b->data + b->len;
-    if (v < 0x80) {
-        p[0] = (uint8_t)v;
-        b->len += 1;
-        return;
-    }
-    unsigned bytes = v <= 0xff ? 1 : v <= 0xffff ? 2 : v <= 0xffffffffu ? 4 : 8;
-    p[0] = bytes == 1 ? 0xcc : bytes == 2 ? 0xcd : bytes == 4 ? 0xce : 0xcf;
-    for (unsigned i = 0; i < bytes; i++) p[1 + i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
-    b->len += 1 + bytes;
-}
+/* gr_wr_uint: inline in mp_internal.h (the encoders' hot path). */
 void gr_wr_int(gr_writer *w, int64_t v) { msgpack_pack_int64(&w->pk, v); }
 
 void gr_wr_str(gr_writer *w, const char *s, size_t len)
