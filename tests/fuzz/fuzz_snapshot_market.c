@@ -35,6 +35,35 @@ static void market_mutate(gpurent_market *m, const uint8_t *f, size_t size)
         fuzz_pk((unsigned)((s >> 36) % FUZZ_KEYS), pk);
         (void)gpurent_market_set_trust(m, pk, 1 + (uint32_t)((s >> 40) % 7), (uint32_t)((s >> 44) % 1000001));
     }
+    /* the arrays a loaded market was sized to exactly must grow: an offer
+     * of a provider new or not (its key one of the fixture's), a lease
+     * ended, an offer withdrawn */
+    if ((s >> 48) % 2) {
+        gpurent_offer o;
+        gpurent_offer_init(&o);
+        fuzz_pk((unsigned)((s >> 49) % FUZZ_KEYS), o.provider_key);
+        o.provider_key[31] ^= (uint8_t)((s >> 53) % 2); /* half the time a key no fixture has */
+        o.seq = (1ull << 40) + (s >> 54) % 1000;
+        snprintf(o.region, sizeof o.region, "eu-west");
+        gpurent_node n;
+        memset(&n, 0, sizeof n);
+        snprintf(n.node_id, sizeof n.node_id, "fz%u", (unsigned)((s >> 56) % 4));
+        snprintf(n.gpu.model, sizeof n.gpu.model, "H100 SXM5 80GB");
+        n.gpu.cc_major = 9;
+        n.gpu.memory_mib = 81559;
+        n.gpu.interface = GPURENT_IFACE_SXM;
+        n.gpu.cuda_version = 12040;
+        n.gpu_count = n.gpu_free = 1u << ((s >> 58) % 4);
+        n.price_micro_per_gpu_hour = 1000000;
+        if (gpurent_offer_add_node(&o, &n) == GPURENT_OK) (void)gpurent_market_put_offer(m, &o);
+        gpurent_offer_clear(&o);
+    }
+    if ((s >> 60) % 2) (void)gpurent_market_end_lease(m, q.request_id);
+    if ((s >> 61) % 2) {
+        uint8_t pk[GPURENT_KEY_BYTES];
+        fuzz_pk((unsigned)((s >> 62) % FUZZ_KEYS), pk);
+        (void)gpurent_market_remove_offer(m, pk);
+    }
 }
 
 SNAPSHOT_FUZZER(gpurent_market, market, gpurent_market_free, market_mutate)
