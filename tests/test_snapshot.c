@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -679,6 +680,133 @@ static int count_files(void)
     return n;
 }
 
+/* A body of n bytes streamed to `path` (gr_snap_begin_file) in puts of
+ * varied sizes: small ones, a gr_put_raw of up to 2.5 chunks (copied out in
+ * pieces), and a gr_put_room filled in place (a room larger than the buffer
+ * grows it). The status of the finish. */
+static int stream_body(const char *path, const uint8_t *body, size_t n, uint64_t *rng)
+{
+    const size_t C = GR_SNAP_CHUNK;
+    uint8_t params[32];
+    memset(params, 7, sizeof params);
+    gr_bytes w;
+    int rc = gr_snap_begin_file(&w, path, "test", GR_SNAP_TIER, GR_SNAP_TREE_TIER, params, 42, n / 2);
+    if (rc) return rc;
+    for (size_t at = 0; at < n;) {
+        *rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+        unsigned pick = (unsigned)(*rng >> 60);
+        size_t k = pick < 12 ? 1 + (size_t)(*rng >> 33) % 5000 : pick < 14 ? (size_t)(*rng >> 20) % (5 * C / 2) + 1
+                                                                             : (size_t)(*rng >> 20) % (3 * C / 2) + 1;
+        if (k > n - at) k = n - at;
+        if (pick >= 14) {
+            uint8_t *p = gr_put_room(&w, k);
+            assert_non_null(p);
+            memcpy(p, body + at, k);
+        } else if (k <= 8) {
+            for (size_t i = 0; i < k; i++) gr_put_u8(&w, body[at + i]);
+        } else {
+            gr_put_raw(&w, body + at, k);
+        }
+        at += k;
+    }
+    return gr_snap_finish_file(&w, path, "test");
+}
+
+/* A snapshot streamed to its file while it is encoded has the bytes of the
+ * same snapshot made in memory: for bodies around the chunk size and
+ * larger than the buffer, buffers smaller than a chunk, around it and the
+ * default, with the worker and without. A write that fails part way (the
+ * file size limit) and an encoder that gives up leave no temporary file
+ * and the old snapshot in place; a folder that does not exist fails first. */
+static void test_stream_file(void **state)
+{
+    (void)state;
+    const size_t C = GR_SNAP_CHUNK;
+    const size_t bodies[] = {0, 1, C - 64, C, C + 1, 3 * C + C / 2, 17 * C + 5};
+    const size_t bufs[] = {0, C / 2, C + 100, 3 * C + 7};
+    make_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/s.snap", tmpdir);
+    uint64_t rng = 0x243F6A8885A308D3ull;
+    for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
+        size_t n = bodies[i];
+        if (under_valgrind() && n > 4 * C) continue;
+        gpurent_buf want = container(GR_SNAP_TREE_TIER, n);
+        for (size_t j = 0; j < sizeof bufs / sizeof *bufs; j++)
+            for (int nw = 0; nw < 2; nw++) {
+                gr_snap_test_stream_buf = bufs[j];
+                gr_snap_test_no_worker = nw;
+                assert_int_equal(stream_body(path, want.data + 64, n, &rng), GPURENT_OK);
+                gpurent_buf got = {0};
+                assert_int_equal(gr_file_read(path, 1u << 30, &got, "test"), GPURENT_OK);
+                assert_int_equal(got.len, want.len);
+                assert_memory_equal(got.data, want.data, want.len);
+                assert_int_equal(count_files(), 1);
+                gpurent_buf_free(&got);
+            }
+        gpurent_buf_free(&want);
+    }
+    gr_snap_test_no_worker = 0;
+    /* what is in place now: the largest body tried */
+    gpurent_buf old = {0};
+    assert_int_equal(gr_file_read(path, 1u << 30, &old, "test"), GPURENT_OK);
+    size_t big = 6 * C + 3;
+    uint8_t *body = malloc(big);
+    assert_non_null(body);
+    for (size_t i = 0; i < big; i++) body[i] = (uint8_t)(i * 7 + (i >> 11));
+    /* the file size limit stops the writes part way (EFBIG, SIGXFSZ ignored) */
+    struct rlimit lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &lim), 0);
+    void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+    for (size_t j = 0; j < sizeof bufs / sizeof *bufs; j++)
+        for (int nw = 0; nw < 2; nw++) {
+            gr_snap_test_stream_buf = bufs[j];
+            gr_snap_test_no_worker = nw;
+            struct rlimit small = lim;
+            small.rlim_cur = 2 * C + 17;
+            assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+            int rc = stream_body(path, body, big, &rng);
+            assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+            assert_int_equal(rc, GPURENT_E_IO);
+            assert_non_null(strstr(gpurent_last_error_message(), strerror(EFBIG)));
+            assert_int_equal(count_files(), 1);
+            gpurent_buf now = {0};
+            assert_int_equal(gr_file_read(path, 1u << 30, &now, "test"), GPURENT_OK);
+            assert_int_equal(now.len, old.len);
+            assert_memory_equal(now.data, old.data, old.len);
+            gpurent_buf_free(&now);
+        }
+    signal(SIGXFSZ, was);
+    /* an encoder that gives up part way (gr_bytes_free): the worker stops,
+     * the temporary file goes */
+    for (int nw = 0; nw < 2; nw++) {
+        gr_snap_test_stream_buf = C + 100;
+        gr_snap_test_no_worker = nw;
+        uint8_t params[32] = {0};
+        gr_bytes w;
+        assert_int_equal(gr_snap_begin_file(&w, path, "test", GR_SNAP_TIER, GR_SNAP_TREE_TIER, params, 1, 0),
+                         GPURENT_OK);
+        assert_int_equal(count_files(), 2);
+        gr_put_raw(&w, body, big);
+        gr_bytes_free(&w);
+        assert_int_equal(count_files(), 1);
+    }
+    gr_snap_test_stream_buf = 0;
+    gr_snap_test_no_worker = 0;
+    /* no such folder: refused at the start, nothing to free */
+    gr_bytes w;
+    uint8_t params[32] = {0};
+    assert_int_equal(gr_snap_begin_file(&w, "/nonexistent-gpurent/x.snap", "test", GR_SNAP_TIER, GR_SNAP_TREE_TIER,
+                                        params, 1, 0),
+                     GPURENT_E_IO);
+    assert_null(w.data);
+    assert_null(w.sink);
+    gr_bytes_free(&w);
+    free(body);
+    gpurent_buf_free(&old);
+    rm_tmpdir();
+}
+
 static void test_tier_files(void **state)
 {
     (void)state;
@@ -940,6 +1068,7 @@ int main(void)
         cmocka_unit_test(test_trust_version_1),
         cmocka_unit_test(test_tier_refusals),
         cmocka_unit_test(test_tier_files),
+        cmocka_unit_test(test_stream_file),
         cmocka_unit_test(test_sigkill_writer),
         cmocka_unit_test(test_tier_side_by_side),
         cmocka_unit_test(test_trust_side_by_side),

@@ -109,6 +109,7 @@ int gr_bytes_reserve(gr_bytes *b, size_t extra)
 {
     if (b->failed) return GPURENT_E_NOMEM;
     if (extra <= b->cap - b->len) return GPURENT_OK;
+    if (b->sink) return gr_snap_stream_reserve(b, extra);
     if (extra > SIZE_MAX / 2 - b->len) { b->failed = 1; return GPURENT_E_NOMEM; }
     size_t cap = b->cap ? b->cap : 256;
     while (cap - b->len < extra) cap *= 2;
@@ -128,7 +129,8 @@ void gr_bytes_append(gr_bytes *b, const void *data, size_t n)
 
 void gr_bytes_free(gr_bytes *b)
 {
-    gr_free(b->data);
+    if (b->sink) gr_snap_stream_free(b); /* frees the buffers and the temporary file */
+    else gr_free(b->data);
     gr_bytes_init(b);
 }
 

@@ -46,13 +46,23 @@ int gr_ensure_init(void);
 int gr_check_version(unsigned int got, unsigned int known, const char *what);
 
 /* Growable byte buffer used by encoders. On allocation failure `failed` is
- * set and later appends do nothing, so encoders check once at the end. */
+ * set and later appends do nothing, so encoders check once at the end.
+ * With a sink (a snapshot streamed to its file, lib/core/snapshot.c), the
+ * bytes before data[0] have been handed on: when the room runs out the sink
+ * takes what it can and the rest moves to the front, so an encoder never
+ * keeps a pointer into the buffer across a put, nor writes back before
+ * b->data (none does). */
+typedef struct gr_snap_stream gr_snap_stream;
 typedef struct gr_bytes {
     uint8_t *data;
     size_t len;
     size_t cap;
     int failed;
+    gr_snap_stream *sink;
 } gr_bytes;
+/* The sink's side of gr_bytes_reserve and gr_bytes_free (snapshot.c). */
+int gr_snap_stream_reserve(gr_bytes *b, size_t extra);
+void gr_snap_stream_free(gr_bytes *b);
 
 void gr_bytes_init(gr_bytes *b);
 int gr_bytes_reserve(gr_bytes *b, size_t extra);
@@ -75,14 +85,25 @@ int gr_bytes_finish(gr_bytes *b, gpurent_buf *out);
  * or linked to it (not replace: GPURENT_E_EXISTS when anything is there),
  * then the folder fsynced. `what` names the file in failure details. */
 int gr_file_write_atomic(const char *path, const uint8_t *data, size_t len, int replace, const char *what);
-/* Computes the `tail` bytes at `out` from the `len` bytes before them
- * (`ctx` is the caller's). */
-typedef void (*gr_tail_fn)(void *ctx, const uint8_t *data, size_t len, uint8_t *out);
-/* gr_file_write_atomic whose last `tail` bytes `fill` computes once the
- * rest is written and on its way to the disk (a checksum overlaps the
- * disk's work); `data` holds room for them. */
-int gr_file_write_atomic_tail(const char *path, uint8_t *data, size_t len, size_t tail, gr_tail_fn fill, void *ctx,
-                              int replace, const char *what);
+/* The same in steps, for a file written as it is produced (a snapshot
+ * streamed while it is encoded): open a fresh temporary file beside `path`
+ * (as above; `path` and `what` must outlive `t`), write to t->fd, then
+ * commit it (`err`: an errno from the writing, 0 none; it fails the commit,
+ * which then removes the temporary file) or discard it. Exactly one of the
+ * two follows an open that succeeded. */
+#define GR_PATH_CAP 4096
+typedef struct gr_file_temp {
+    int fd; /* -1: none open */
+    const char *path, *what;
+    char tmp[GR_PATH_CAP + 32], dir[GR_PATH_CAP];
+} gr_file_temp;
+int gr_file_temp_open(gr_file_temp *t, const char *path, const char *what);
+int gr_file_temp_commit(gr_file_temp *t, int err, int replace);
+void gr_file_temp_discard(gr_file_temp *t);
+/* write() all `n` bytes (EINTR retried): 0, or -1 with errno. */
+int gr_file_write(int fd, const uint8_t *p, size_t n);
+/* A hint to start writing back the `n` bytes at `off` now (never fails). */
+void gr_file_start_writeback(int fd, size_t off, size_t n);
 /* Read a whole regular file of at most `max` bytes (GPURENT_E_LIMIT above)
  * into `out` (free with gpurent_buf_free). */
 int gr_file_read(const char *path, size_t max, gpurent_buf *out, const char *what);

@@ -14,13 +14,12 @@
 
 #include "core_internal.h"
 
-#define PATH_CAP 4096
-
 static int write_all(int fd, const uint8_t *p, size_t n)
 {
     while (n) {
         ssize_t w = write(fd, p, n > (1u << 30) ? (1u << 30) : n);
         if (w < 0 && errno == EINTR) continue;
+        if (w == 0) errno = EIO; /* (no progress, no error: not expected of a file) */
         if (w <= 0) return -1;
         p += w;
         n -= (size_t)w;
@@ -77,20 +76,23 @@ static int fsync_dir(const char *dir)
     return rc;
 }
 
-/* Ask the kernel to start writing the file's dirty pages from `off` on back
- * now, without waiting: the disk works while the caller writes the rest or
+/* Ask the kernel to start writing the `n` bytes from `off` on back now,
+ * without waiting: the disk works while the caller writes the rest or
  * computes the tail, and the fsync that follows finds little left to do. A
  * hint: errors are ignored. */
-static void start_writeback(int fd, size_t off)
+void gr_file_start_writeback(int fd, size_t off, size_t n)
 {
 #if defined(__linux__) && !defined(__EMSCRIPTEN__) && defined(SYNC_FILE_RANGE_WRITE)
     /* (emscripten's libc declares it but does not define it) */
-    (void)sync_file_range(fd, (off_t)off, 0, SYNC_FILE_RANGE_WRITE);
+    (void)sync_file_range(fd, (off_t)off, (off_t)n, SYNC_FILE_RANGE_WRITE);
 #else
     (void)fd;
     (void)off;
+    (void)n;
 #endif
 }
+
+int gr_file_write(int fd, const uint8_t *p, size_t n) { return write_all(fd, p, n); }
 
 /* write_all in pieces of WB_STEP bytes, the writeback of each started as
  * soon as it is in the page cache (the disk starts on the first piece, not
@@ -101,57 +103,70 @@ static int write_all_wb(int fd, const uint8_t *p, size_t n)
     for (size_t off = 0; off < n;) {
         size_t k = n - off < WB_STEP ? n - off : WB_STEP;
         if (write_all(fd, p + off, k) != 0) return -1;
-        start_writeback(fd, off);
+        gr_file_start_writeback(fd, off, k);
         off += k;
     }
     return 0;
 }
 
-/* Write to a fresh temporary file, fsync, then put it in place: rename()
- * over the target (which replaces a symlink there, never writing through
- * it), or link() when the target must not exist (atomic: EEXIST for
- * anything there, a dangling symlink included); then fsync the folder.
- * With `fill`, the last `tail` bytes are computed by it after the rest is
- * written and its writeback started (a checksum over the rest). */
-int gr_file_write_atomic_tail(const char *path, uint8_t *data, size_t len, size_t tail, gr_tail_fn fill, void *ctx,
-                              int replace, const char *what)
+int gr_file_temp_open(gr_file_temp *t, const char *path, const char *what)
 {
-    char tmp[PATH_CAP + 32], dir[PATH_CAP];
+    t->fd = -1;
+    t->path = path;
+    t->what = what;
     if (!path) return gr_fail(GPURENT_E_INVALID_ARG, "%s: path is NULL", what);
-    if (strlen(path) >= PATH_CAP) return gr_fail(GPURENT_E_INVALID_ARG, "%s: path too long", what);
+    if (strlen(path) >= GR_PATH_CAP) return gr_fail(GPURENT_E_INVALID_ARG, "%s: path too long", what);
     int rc = gr_ensure_init();
     if (rc) return rc;
-    if (!fill || tail > len) tail = 0;
-    int fd = open_temp(path, tmp, sizeof tmp, dir, sizeof dir);
-    int bad = fd < 0 || write_all_wb(fd, data, len - tail) != 0;
-    if (!bad && tail) {
-        fill(ctx, data, len - tail, data + len - tail);
-        bad = write_all(fd, data + len - tail, tail) != 0;
-    }
-    bad = bad || fsync(fd) != 0;
-    int err = errno, exists = 0;
-    if (fd < 0) return gr_fail(GPURENT_E_IO, "%s '%s': temporary file: %s", what, path, strerror(err));
-    if (close(fd) != 0 && !bad) bad = 1, err = errno;
-    if (!bad && replace && rename(tmp, path) != 0) bad = 1, err = errno;
+    t->fd = open_temp(path, t->tmp, sizeof t->tmp, t->dir, sizeof t->dir);
+    if (t->fd < 0) return gr_fail(GPURENT_E_IO, "%s '%s': temporary file: %s", what, path, strerror(errno));
+    return GPURENT_OK;
+}
+
+void gr_file_temp_discard(gr_file_temp *t)
+{
+    if (t->fd < 0) return;
+    close(t->fd);
+    unlink(t->tmp);
+    t->fd = -1;
+}
+
+/* fsync the temporary file, then put it in place: rename() over the target
+ * (which replaces a symlink there, never writing through it), or link()
+ * when the target must not exist (atomic: EEXIST for anything there, a
+ * dangling symlink included); then fsync the folder. `err`: an errno from
+ * writing it (0: none), which fails it here. */
+int gr_file_temp_commit(gr_file_temp *t, int err, int replace)
+{
+    const char *what = t->what, *path = t->path;
+    int bad = err != 0, exists = 0;
+    if (!bad && fsync(t->fd) != 0) bad = 1, err = errno;
+    if (close(t->fd) != 0 && !bad) bad = 1, err = errno;
+    t->fd = -1;
+    if (!bad && replace && rename(t->tmp, path) != 0) bad = 1, err = errno;
     if (!bad && !replace) {
-        if (link(tmp, path) != 0) bad = 1, err = errno, exists = err == EEXIST;
-        unlink(tmp);
-    }
-    if (!bad && fsync_dir(dir) != 0) {
-        /* the file is in place; only its durability is in doubt */
-        return gr_fail(GPURENT_E_IO, "%s '%s': fsync of '%s': %s", what, path, dir, strerror(errno));
+        if (link(t->tmp, path) != 0) bad = 1, err = errno, exists = err == EEXIST;
+        unlink(t->tmp);
     }
     if (bad) {
-        unlink(tmp);
+        unlink(t->tmp);
         if (exists) return gr_fail(GPURENT_E_EXISTS, "%s '%s' already exists (not overwritten)", what, path);
         return gr_fail(GPURENT_E_IO, "%s '%s': %s", what, path, strerror(err));
+    }
+    if (fsync_dir(t->dir) != 0) {
+        /* the file is in place; only its durability is in doubt */
+        return gr_fail(GPURENT_E_IO, "%s '%s': fsync of '%s': %s", what, path, t->dir, strerror(errno));
     }
     return GPURENT_OK;
 }
 
 int gr_file_write_atomic(const char *path, const uint8_t *data, size_t len, int replace, const char *what)
 {
-    return gr_file_write_atomic_tail(path, (uint8_t *)data, len, 0, NULL, NULL, replace, what);
+    gr_file_temp t;
+    int rc = gr_file_temp_open(&t, path, what);
+    if (rc) return rc;
+    int err = write_all_wb(t.fd, data, len) != 0 ? errno : 0;
+    return gr_file_temp_commit(&t, err, replace);
 }
 
 void gr_mem_large(void *p, size_t n)

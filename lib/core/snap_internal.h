@@ -48,10 +48,22 @@ void gr_snap_begin(gr_bytes *b, uint32_t kind, uint32_t version, const uint8_t p
                    size_t body_hint);
 /* Patch the body length, append the checksum and hand the bytes over. */
 int gr_snap_finish(gr_bytes *b, gpurent_buf *out);
-/* gr_snap_finish into the file at `path` (gr_file_write_atomic, mode 0600):
- * the body goes to the file first and the checksum is computed while the
- * disk writes it; `b` is freed. */
+/* gr_snap_begin for a snapshot streamed to the file at `path` as it is
+ * encoded (lib/core/snapshot.c, "streamed to a file"): a fresh temporary
+ * file beside it is opened now (gr_file_temp_open, mode 0600), and `b`
+ * holds only what is not yet handed on. On failure (INVALID_ARG, IO,
+ * NOMEM) `b` holds nothing. `path` and `what` must outlive `b`. Follow with
+ * gr_snap_finish_file, or gr_bytes_free to give up (the temporary file is
+ * removed). */
+int gr_snap_begin_file(gr_bytes *b, const char *path, const char *what, uint32_t kind, uint32_t version,
+                       const uint8_t params[32], uint64_t input_seq, size_t body_hint);
+/* Finish a snapshot into its file: for gr_snap_begin_file, the rest of the
+ * body, the header's length and the checksum, then fsync and rename over
+ * `path` (its `path` is the one given there); for gr_snap_begin, the whole
+ * buffer through gr_file_write_atomic. `b` is freed either way. */
 int gr_snap_finish_file(gr_bytes *b, const char *path, const char *what);
+/* Tests only: the stream's buffer size (0: the default, 8 MiB). */
+extern size_t gr_snap_test_stream_buf;
 
 static inline uint8_t *gr_put_room(gr_bytes *b, size_t n)
 {
@@ -90,8 +102,15 @@ static inline void gr_put_u8(gr_bytes *b, uint8_t v) { gr_put_uint(b, v, 1); }
 static inline void gr_put_u16(gr_bytes *b, uint16_t v) { gr_put_uint(b, v, 2); }
 static inline void gr_put_u32(gr_bytes *b, uint32_t v) { gr_put_uint(b, v, 4); }
 static inline void gr_put_u64(gr_bytes *b, uint64_t v) { gr_put_uint(b, v, 8); }
+/* More than the room left of a streamed snapshot: in pieces, so a large
+ * array goes out as it is copied, never whole into the buffer. */
+void gr_put_raw_stream(gr_bytes *b, const void *d, size_t n);
 static inline void gr_put_raw(gr_bytes *b, const void *d, size_t n)
 {
+    if (b->sink && n > b->cap - b->len) {
+        gr_put_raw_stream(b, d, n);
+        return;
+    }
     uint8_t *p = n ? gr_put_room(b, n) : NULL;
     if (p) memcpy(p, d, n);
 }

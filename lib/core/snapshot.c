@@ -4,16 +4,19 @@
  * The tree checksum (the current version of every kind) is BLAKE2b-256 of
  * the header and of the BLAKE2b-256 digests of the body's 1 MiB chunks, so
  * the chunks can be hashed on two threads: a worker claims chunks in turn
- * while the calling thread writes the file (save) or decodes the body
- * (load), then helps with what is left. Every chunk's digest lands in its
+ * while the calling thread decodes the body (load), then helps with what is
+ * left; a snapshot saved to a file is hashed as it is streamed out (below,
+ * "streamed to a file"). Every chunk's digest lands in its
  * own slot and the root is computed once all are in, so the bytes are the
  * same whatever thread hashed which chunk, and with no worker at all (a
  * failed pthread_create, or no memory for the digests: one thread then
  * folds the chunk digests into the root as it goes). */
+#include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "snap_internal.h"
 
@@ -141,6 +144,16 @@ void gr_snap_seal(uint8_t *data, size_t len)
     if (len >= GR_SNAP_HEADER + GR_SNAP_SUM) checksum_any(data, len - GR_SNAP_SUM, data + len - GR_SNAP_SUM);
 }
 
+static void put_header(gr_bytes *b, uint32_t kind, uint32_t version, const uint8_t params[32], uint64_t input_seq)
+{
+    gr_put_raw(b, magic, sizeof magic);
+    gr_put_u32(b, kind);
+    gr_put_u32(b, version);
+    gr_put_raw(b, params, 32);
+    gr_put_u64(b, input_seq);
+    gr_put_u64(b, 0); /* body length, patched when the body is done */
+}
+
 void gr_snap_begin(gr_bytes *b, uint32_t kind, uint32_t version, const uint8_t params[32], uint64_t input_seq,
                    size_t body_hint)
 {
@@ -148,12 +161,7 @@ void gr_snap_begin(gr_bytes *b, uint32_t kind, uint32_t version, const uint8_t p
     if (body_hint < SIZE_MAX - GR_SNAP_HEADER - GR_SNAP_SUM &&
         gr_bytes_reserve(b, GR_SNAP_HEADER + body_hint + GR_SNAP_SUM) == GPURENT_OK)
         gr_mem_large(b->data, b->cap);
-    gr_put_raw(b, magic, sizeof magic);
-    gr_put_u32(b, kind);
-    gr_put_u32(b, version);
-    gr_put_raw(b, params, 32);
-    gr_put_u64(b, input_seq);
-    gr_put_u64(b, 0); /* body length, patched by gr_snap_finish */
+    put_header(b, kind, version, params, input_seq);
 }
 
 /* Patch the body length and make room for the checksum: 0, or the failure. */
@@ -170,29 +178,318 @@ int gr_snap_finish(gr_bytes *b, gpurent_buf *out)
     return gr_bytes_finish(b, out);
 }
 
-/* The file's tail: the worker hashed chunks while the body was written. */
-static void tree_tail(void *ctx, const uint8_t *data, size_t len, uint8_t *out)
+/* ---- streamed to a file ----
+ *
+ * The encoder fills a buffer of STREAM_BUF bytes; when it runs out of room,
+ * the whole chunks in it become a job: a worker thread writes them to the
+ * temporary file and starts their writeback, and the chunks are hashed by
+ * whichever thread claims them, the worker once it has written them, the
+ * encoder's thread when it waits for the job to end. Meanwhile the encoder
+ * goes on in a second buffer (the partial chunk at the end moved there
+ * first). So encoding, hashing and the disk's work overlap, and the memory
+ * is two buffers, not the whole snapshot. Without a worker (a failed
+ * pthread_create, or gr_snap_test_no_worker) the encoder's thread does
+ * each job itself and moves the rest to the front. The header goes out
+ * with the first job, its body length still 0, and is written again once
+ * the length is known; the root hashes the final header, so the bytes and
+ * the checksum are those gr_snap_finish gives. */
+#define STREAM_BUF ((size_t)8 << 20)
+size_t gr_snap_test_stream_buf;
+
+struct gr_snap_stream {
+    gr_file_temp file;
+    uint64_t off; /* the file offset of b->data[0] */
+    uint8_t hdr[GR_SNAP_HEADER]; /* once off > 0 */
+    uint8_t *buf[2];
+    size_t cap[2];
+    int cur;
+    uint8_t *dig; /* one digest per body chunk, in order */
+    size_t ndig, capdig; /* digests of the chunks handed on; room */
+    /* the job: bytes [jp, jp + jn) at file offset joff, whose body chunks
+     * are digests [jc, jc + jnc); with a worker, these fields and the ones
+     * below are under mu */
+    const uint8_t *jp;
+    size_t jn, jc, jnc, claimed, hashed;
+    uint64_t joff;
+    int written; /* the job's bytes are in the file (or failed) */
+    int err;     /* the first errno of a write (0: none) */
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int tried, started, quit;
+    unsigned long posted, seen; /* jobs handed to the worker, jobs it took */
+};
+
+static size_t stream_buf(void) { return gr_snap_test_stream_buf ? gr_snap_test_stream_buf : STREAM_BUF; }
+static void lock(gr_snap_stream *s)
 {
-    gr_snap_tree *t = ctx;
-    if (t) tree_end(t, out);
-    else checksum_any(data, len, out);
+    if (s->started) pthread_mutex_lock(&s->mu);
+}
+static void unlock(gr_snap_stream *s)
+{
+    if (s->started) pthread_mutex_unlock(&s->mu);
+}
+
+/* Hash the job's chunks not yet claimed (called and returning locked). */
+static void help(gr_snap_stream *s)
+{
+    while (s->claimed < s->jnc) {
+        size_t i = s->jc + s->claimed++;
+        uint64_t at = GR_SNAP_HEADER + (uint64_t)i * GR_SNAP_CHUNK, end = s->joff + s->jn;
+        const uint8_t *p = s->jp + (at - s->joff);
+        size_t n = (size_t)(end - at < GR_SNAP_CHUNK ? end - at : GR_SNAP_CHUNK);
+        uint8_t *d = s->dig + 32 * i; /* (the digests move only when no job is on) */
+        unlock(s);
+        crypto_generichash(d, 32, p, n, NULL, 0);
+        lock(s);
+        if (++s->hashed == s->jnc && s->started) pthread_cond_broadcast(&s->cv);
+    }
+}
+
+/* Write the job's bytes (skipped once a write failed; called unlocked). */
+static int job_write(gr_snap_stream *s, const uint8_t *p, size_t n, uint64_t off, int skip)
+{
+    if (skip) return 0;
+    if (gr_file_write(s->file.fd, p, n) != 0) return errno;
+    gr_file_start_writeback(s->file.fd, (size_t)off, n);
+    return 0;
+}
+
+static void *stream_worker(void *arg)
+{
+    gr_snap_stream *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (s->seen == s->posted && !s->quit) pthread_cond_wait(&s->cv, &s->mu);
+        if (s->seen == s->posted) break; /* told to quit, nothing left */
+        s->seen = s->posted;
+        const uint8_t *p = s->jp;
+        size_t n = s->jn;
+        uint64_t off = s->joff;
+        int skip = s->err != 0;
+        pthread_mutex_unlock(&s->mu);
+        int err = job_write(s, p, n, off, skip);
+        pthread_mutex_lock(&s->mu);
+        if (err && !s->err) s->err = err;
+        s->written = 1;
+        pthread_cond_broadcast(&s->cv);
+        help(s);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* Wait for the job to end, hashing what is left of it meanwhile. */
+static void stream_wait(gr_snap_stream *s)
+{
+    if (!s->started) return; /* (no worker: each job ends where it is posted) */
+    pthread_mutex_lock(&s->mu);
+    help(s);
+    while (!s->written || s->hashed < s->jnc) pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Hand on the n bytes at p (file offset s->off, whole chunks unless it is
+ * the last job); the previous job has ended. -1: no memory for the
+ * digests (nothing handed on). */
+static int stream_post(gr_snap_stream *s, const uint8_t *p, size_t n)
+{
+    uint64_t a = s->off < GR_SNAP_HEADER ? GR_SNAP_HEADER : s->off, end = s->off + n;
+    size_t nc = end > a ? (size_t)((end - a + GR_SNAP_CHUNK - 1) / GR_SNAP_CHUNK) : 0;
+    if (s->ndig + nc > s->capdig) {
+        size_t cap = s->capdig ? s->capdig : 64;
+        while (cap < s->ndig + nc) cap *= 2;
+        uint8_t *d = gr_realloc(s->dig, cap * 32);
+        if (!d) return -1;
+        s->dig = d;
+        s->capdig = cap;
+    }
+    lock(s);
+    s->jp = p;
+    s->jn = n;
+    s->joff = s->off;
+    s->jc = s->ndig;
+    s->jnc = nc;
+    s->claimed = s->hashed = 0;
+    s->written = 0;
+    if (s->started) {
+        s->posted++;
+        pthread_cond_broadcast(&s->cv);
+    } else {
+        int err = job_write(s, p, n, s->off, s->err != 0);
+        if (err && !s->err) s->err = err;
+        s->written = 1;
+        help(s);
+    }
+    unlock(s);
+    s->ndig += nc;
+    s->off += n;
+    return 0;
+}
+
+static void stream_stop(gr_snap_stream *s)
+{
+    if (!s->started) return;
+    stream_wait(s);
+    pthread_mutex_lock(&s->mu);
+    s->quit = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->th, NULL);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    s->started = 0;
+}
+
+static void stream_start(gr_snap_stream *s)
+{
+    s->tried = 1;
+    if (gr_snap_test_no_worker || pthread_mutex_init(&s->mu, NULL) != 0) return;
+    if (pthread_cond_init(&s->cv, NULL) == 0) {
+        s->started = pthread_create(&s->th, NULL, stream_worker, s) == 0;
+        if (!s->started) pthread_cond_destroy(&s->cv);
+    }
+    if (!s->started) pthread_mutex_destroy(&s->mu);
+}
+
+/* Buffer i at `want` bytes or more: 0, or -1 (no memory). With `keep`,
+ * its bytes stay (realloc), else they may go. */
+static int stream_room(gr_snap_stream *s, int i, size_t want, int keep)
+{
+    if (s->cap[i] >= want) return 0;
+    uint8_t *p = keep ? gr_realloc(s->buf[i], want) : gr_malloc(want);
+    if (!p) return -1;
+    if (!keep) gr_free(s->buf[i]);
+    gr_mem_large(p, want);
+    s->buf[i] = p;
+    s->cap[i] = want;
+    return 0;
+}
+
+int gr_snap_stream_reserve(gr_bytes *b, size_t extra)
+{
+    gr_snap_stream *s = b->sink;
+    uint64_t end = s->off + b->len; /* the file offset after the buffer */
+    uint64_t whole = end < GR_SNAP_HEADER ? 0 : end - (end - GR_SNAP_HEADER) % GR_SNAP_CHUNK;
+    size_t k = whole > s->off ? (size_t)(whole - s->off) : 0, left = b->len - k;
+    size_t want = stream_buf();
+    if (extra > SIZE_MAX / 4 - left) goto nomem;
+    if (want < left + extra) want = left + extra;
+    if (k == 0) { /* no whole chunk to hand on (a put larger than the buffer): grow */
+        if (want < 2 * b->cap) want = 2 * b->cap; /* (by half a chunk, or more, at least) */
+        if (stream_room(s, s->cur, want, 1)) goto nomem;
+    } else {
+        if (!s->tried) stream_start(s); /* at the first hand-over: a worker, if one starts */
+        if (s->off == 0) memcpy(s->hdr, b->data, GR_SNAP_HEADER); /* whole > 0: the header is in */
+        stream_wait(s); /* the other buffer is free again */
+        int o = s->started ? s->cur ^ 1 : s->cur;
+        if (s->started && stream_room(s, o, want, 0)) goto nomem;
+        if (s->started) memcpy(s->buf[o], b->data + k, left);
+        if (stream_post(s, b->data, k)) goto nomem;
+        if (!s->started) memmove(b->data, b->data + k, left); /* (the job is done) */
+        s->cur = o;
+        b->len = left;
+        if (!s->started && stream_room(s, o, want, 1)) goto nomem;
+    }
+    b->data = s->buf[s->cur];
+    b->cap = s->cap[s->cur];
+    return GPURENT_OK;
+nomem:
+    b->failed = 1;
+    return GPURENT_E_NOMEM;
+}
+
+void gr_put_raw_stream(gr_bytes *b, const void *d, size_t n)
+{
+    const uint8_t *p = d;
+    while (n && !b->failed) {
+        if (b->cap == b->len && gr_snap_stream_reserve(b, 1)) return;
+        size_t k = b->cap - b->len < n ? b->cap - b->len : n;
+        memcpy(b->data + b->len, p, k);
+        b->len += k;
+        p += k;
+        n -= k;
+    }
+}
+
+void gr_snap_stream_free(gr_bytes *b)
+{
+    gr_snap_stream *s = b->sink;
+    stream_stop(s);
+    gr_file_temp_discard(&s->file);
+    gr_free(s->buf[0]);
+    gr_free(s->buf[1]);
+    gr_free(s->dig);
+    gr_free(s);
+    b->sink = NULL;
+    b->data = NULL; /* (one of the two buffers) */
+}
+
+int gr_snap_begin_file(gr_bytes *b, const char *path, const char *what, uint32_t kind, uint32_t version,
+                       const uint8_t params[32], uint64_t input_seq, size_t body_hint)
+{
+    gr_bytes_init(b);
+    gr_snap_stream *s = gr_calloc(1, sizeof *s);
+    if (!s) return gr_fail(GPURENT_E_NOMEM, "%s: stream", what);
+    b->sink = s;
+    s->written = 1; /* no job yet */
+    size_t cap = GR_SNAP_HEADER + GR_SNAP_SUM;
+    cap = body_hint < stream_buf() - cap ? cap + body_hint : stream_buf();
+    int rc = gr_file_temp_open(&s->file, path, what);
+    if (!rc && stream_room(s, 0, cap, 0)) rc = gr_fail(GPURENT_E_NOMEM, "%s: %zu bytes", what, cap);
+    if (rc) {
+        gr_bytes_free(b);
+        return rc;
+    }
+    b->data = s->buf[0];
+    b->cap = s->cap[0];
+    put_header(b, kind, version, params, input_seq);
+    return GPURENT_OK;
+}
+
+static int finish_stream(gr_bytes *b)
+{
+    gr_snap_stream *s = b->sink;
+    const char *what = s->file.what;
+    int failed = b->failed;
+    if (!failed) {
+        uint64_t body = s->off + b->len - GR_SNAP_HEADER;
+        if (s->off == 0) {
+            gr_le_store(b->data + 56, body, 8);
+            memcpy(s->hdr, b->data, GR_SNAP_HEADER);
+        } else {
+            gr_le_store(s->hdr + 56, body, 8);
+        }
+        stream_wait(s);
+        failed = stream_post(s, b->data, b->len) != 0; /* the rest */
+        stream_stop(s);
+    }
+    if (!failed && !s->err) {
+        crypto_generichash_state st;
+        uint8_t sum[GR_SNAP_SUM];
+        crypto_generichash_init(&st, NULL, 0, GR_SNAP_SUM);
+        crypto_generichash_update(&st, s->hdr, GR_SNAP_HEADER);
+        crypto_generichash_update(&st, s->dig, s->ndig * 32);
+        crypto_generichash_final(&st, sum, GR_SNAP_SUM);
+        errno = 0;
+        if (s->off > b->len && pwrite(s->file.fd, s->hdr, GR_SNAP_HEADER, 0) != (ssize_t)GR_SNAP_HEADER)
+            s->err = errno ? errno : EIO;
+        if (!s->err && gr_file_write(s->file.fd, sum, GR_SNAP_SUM) != 0) s->err = errno;
+    }
+    int rc = failed ? gr_fail(GPURENT_E_NOMEM, "%s: out of memory while encoding", what)
+                    : gr_file_temp_commit(&s->file, s->err, 1);
+    gr_bytes_free(b); /* (after a commit there is no temporary file left to remove) */
+    return rc;
 }
 
 int gr_snap_finish_file(gr_bytes *b, const char *path, const char *what)
 {
-    int rc = seal(b);
-    if (rc) {
-        gr_bytes_free(b);
-        return gr_fail(rc, "%s: out of memory while encoding", what);
-    }
-    gr_snap_tree t, *tp = NULL;
-    if (gr_snap_is_tree((uint32_t)gr_le_load(b->data + 8, 4), (uint32_t)gr_le_load(b->data + 12, 4))) {
-        tree_begin(&t, b->data, b->data + GR_SNAP_HEADER, b->len - GR_SNAP_HEADER - GR_SNAP_SUM);
-        tp = &t;
-    }
-    rc = gr_file_write_atomic_tail(path, b->data, b->len, GR_SNAP_SUM, tree_tail, tp, 1, what);
-    if (tp) tree_end(tp, NULL); /* a failure before the tail: the worker stops and is joined */
-    gr_bytes_free(b);
+    if (b->sink) return finish_stream(b);
+    gpurent_buf out = {0};
+    int rc = gr_snap_finish(b, &out);
+    if (rc) return gr_fail(rc, "%s: out of memory while encoding", what);
+    rc = gr_file_write_atomic(path, out.data, out.len, 1, what);
+    gpurent_buf_free(&out);
     return rc;
 }
 

@@ -289,8 +289,9 @@ static void req_public(const gpurent_market *m, const mreq *q, gpurent_request *
 }
 
 /* Header and body, without the checksum, into *bp (gr_snap_finish /
- * _finish_file); on failure nothing is left to free. */
-static int encode(const gpurent_market *m, uint64_t input_seq, gr_bytes *bp)
+ * _finish_file), streamed to the file at `path` when not NULL; on failure
+ * nothing is left to free. */
+static int encode(const gpurent_market *m, uint64_t input_seq, const char *path, gr_bytes *bp)
 {
     uint8_t digest[32];
     int rc = ml_policy_digest(&m->opts, digest);
@@ -303,7 +304,12 @@ static int encode(const gpurent_market *m, uint64_t input_seq, gr_bytes *bp)
     size_t hint = 256 + (size_t)m->prov_live * 160 + (size_t)m->node_live * 120 + (size_t)m->req_live * 160 +
                   (size_t)m->lease_live * 120;
     gr_bytes b;
-    gr_snap_begin(&b, GR_SNAP_MARKET, SNAP_VERSION, digest, input_seq, hint);
+    if (path) {
+        if ((rc = gr_snap_begin_file(&b, path, WHAT, GR_SNAP_MARKET, SNAP_VERSION, digest, input_seq, hint)))
+            goto done;
+    } else {
+        gr_snap_begin(&b, GR_SNAP_MARKET, SNAP_VERSION, digest, input_seq, hint);
+    }
     put_options(&b, &m->opts);
     gr_put_raw(&b, m->seed, 32);
     gr_put_u32(&b, m->prov_live);
@@ -764,7 +770,7 @@ GPURENT_API gpurent_status gpurent_market_save(const gpurent_market *m, uint64_t
 {
     GR_CHECK_ARG(m && out, "market or out is NULL");
     gr_bytes b;
-    int rc = encode(m, input_seq, &b);
+    int rc = encode(m, input_seq, NULL, &b);
     return rc ? rc : gr_snap_finish(&b, out);
 }
 
@@ -772,7 +778,7 @@ GPURENT_API gpurent_status gpurent_market_save_file(const gpurent_market *m, uin
 {
     GR_CHECK_ARG(m && path, "market or path is NULL");
     gr_bytes b;
-    int rc = encode(m, input_seq, &b);
+    int rc = encode(m, input_seq, path, &b);
     return rc ? rc : gr_snap_finish_file(&b, path, WHAT);
 }
 

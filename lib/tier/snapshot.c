@@ -165,11 +165,18 @@ static size_t body_hint(const gpurent_tier_engine *e)
     return n;
 }
 
-/* Header and body, without the checksum (gr_snap_finish / _finish_file). */
-static void encode(const gpurent_tier_engine *e, uint64_t input_seq, gr_bytes *bp)
+/* Header and body, without the checksum (gr_snap_finish / _finish_file),
+ * into a buffer or (`path` not NULL) streamed to that file. */
+static int encode(const gpurent_tier_engine *e, uint64_t input_seq, const char *path, gr_bytes *bp)
 {
     gr_bytes b;
-    gr_snap_begin(&b, GR_SNAP_TIER, SNAP_VERSION, e->params_digest, input_seq, body_hint(e));
+    if (path) {
+        int rc = gr_snap_begin_file(&b, path, WHAT, GR_SNAP_TIER, SNAP_VERSION, e->params_digest, input_seq,
+                                    body_hint(e));
+        if (rc) return rc;
+    } else {
+        gr_snap_begin(&b, GR_SNAP_TIER, SNAP_VERSION, e->params_digest, input_seq, body_hint(e));
+    }
     put_options(&b, &e->o);
     gr_put_u64(&b, e->next_era);
     gr_put_u32(&b, e->na);
@@ -195,14 +202,15 @@ static void encode(const gpurent_tier_engine *e, uint64_t input_seq, gr_bytes *b
         gr_put_u32(&b, s->uptime_ppm);
     }
     *bp = b;
+    return GPURENT_OK;
 }
 
 GPURENT_API gpurent_status gpurent_tier_save(const gpurent_tier_engine *e, uint64_t input_seq, gpurent_buf *out)
 {
     GR_CHECK_ARG(e && out, "engine or out is NULL");
     gr_bytes b;
-    encode(e, input_seq, &b);
-    return gr_snap_finish(&b, out);
+    int rc = encode(e, input_seq, NULL, &b);
+    return rc ? rc : gr_snap_finish(&b, out);
 }
 
 /* ---- loading ---- */
@@ -435,8 +443,8 @@ GPURENT_API gpurent_status gpurent_tier_save_file(const gpurent_tier_engine *e, 
 {
     GR_CHECK_ARG(e && path, "engine or path is NULL");
     gr_bytes b;
-    encode(e, input_seq, &b);
-    return gr_snap_finish_file(&b, path, WHAT);
+    int rc = encode(e, input_seq, path, &b);
+    return rc ? rc : gr_snap_finish_file(&b, path, WHAT);
 }
 
 GPURENT_API gpurent_status gpurent_tier_load_file(gpurent_tier_engine **out, const char *path,

@@ -35,8 +35,9 @@ int gr_request_write_valid_into(const gpurent_request *req, gr_bytes *b);
  * docs/wire-format.md): its scalars fixed-width little-endian in key order
  * (the id as LE8 length and bytes), each list as LE8 count and its items in
  * canonical order (names as LE8 length and bytes, keys as 32 bytes), the
- * framework as LE8 length (0: none) and bytes. put checks the request first
- * (its status on failure, NOMEM in b->failed); get reads one into *q
+ * framework as LE8 length (0: none) and bytes. put takes a request that
+ * passed its checks (a market's own, checked when it came; the loader checks
+ * each again): only NOMEM can fail (in b->failed). get reads one into *q
  * (every field set; list slots past a count untouched), leaves r->bad set
  * (and returns OK) when the bytes end inside it, and otherwise returns the
  * request checks' status, lists required sorted and unique, so that each

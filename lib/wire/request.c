@@ -207,8 +207,6 @@ static void put_short(gr_bytes *b, const void *s, size_t n)
 
 int gr_request_put_fixed(const gpurent_request *req, gr_bytes *b)
 {
-    int rc = check_request(req, 0);
-    if (rc) return rc;
     for (size_t i = 0; i < N_(req_fields); i++) {
         const gr_field *f = &req_fields[i];
         const char *p = (const char *)req + f->offset;

@@ -5,9 +5,11 @@
  * Four threads at once, each many times: seal a container of 4.5 MiB (five
  * chunks: a worker starts), open it as the loaders do (the checksum on the
  * worker while the body is read) and check it passes, flip a byte in a chunk
- * and check it is refused, and write it to a file (the worker hashes while the
- * body is written). Every checksum must equal the one main computed before
- * the threads started. Built and run by `make check-tsan` (tests/tsan.mk). */
+ * and check it is refused, write it to a file, and stream it to a file as it
+ * is produced (gr_snap_begin_file, a buffer of a little over a chunk: a
+ * worker writes and hashes each hand-over while the thread goes on putting).
+ * Every checksum must equal the one main computed before the threads
+ * started. Built and run by `make check-tsan` (tests/tsan.mk). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +51,22 @@ static void seal(gr_bytes *w)
     for (size_t i = 0; i < BODY; i++) p[i] = (uint8_t)((i * 2654435761u) >> 11);
 }
 
+/* The same container streamed to `path` in puts of 64 KiB. */
+static int stream(const char *path)
+{
+    uint8_t params[32];
+    memset(params, 3, sizeof params);
+    gr_bytes w;
+    int rc = gr_snap_begin_file(&w, path, "tsan", GR_SNAP_TIER, GR_SNAP_TREE_TIER, params, 7, BODY);
+    if (rc) return rc;
+    uint8_t piece[1 << 16];
+    for (size_t at = 0; at < BODY; at += sizeof piece) {
+        for (size_t i = 0; i < sizeof piece; i++) piece[i] = (uint8_t)(((at + i) * 2654435761u) >> 11);
+        gr_put_raw(&w, piece, sizeof piece);
+    }
+    return gr_snap_finish_file(&w, path, "tsan");
+}
+
 static int open_all(const gpurent_buf *b)
 {
     gr_snap_header h;
@@ -86,6 +104,12 @@ static void *run(void *arg)
         CHECK(gr_file_read(path, 1u << 30, &f, "tsan") == GPURENT_OK, "read back");
         CHECK(f.len == BODY + 96 && memcmp(f.data + f.len - 32, expected, 32) == 0, "thread %u: file checksum", tid);
         gpurent_buf_free(&f);
+        CHECK(stream(path) == GPURENT_OK, "thread %u: stream: %s", tid, gpurent_last_error_message());
+        CHECK(gr_file_read(path, 1u << 30, &f, "tsan") == GPURENT_OK, "read back");
+        CHECK(f.len == BODY + 96 && memcmp(f.data + f.len - 32, expected, 32) == 0, "thread %u: stream checksum",
+              tid);
+        CHECK(open_all(&f) == GPURENT_OK, "thread %u: open the streamed file", tid);
+        gpurent_buf_free(&f);
     }
     unlink(path);
     return NULL;
@@ -100,6 +124,7 @@ int main(void)
     seal(&w);
     CHECK(gr_snap_finish(&w, &b) == GPURENT_OK, "finish");
     gr_snap_test_no_worker = 0;
+    gr_snap_test_stream_buf = ((size_t)1 << 20) + 1000; /* a hand-over every chunk or so */
     memcpy(expected, b.data + b.len - 32, 32);
     gpurent_buf_free(&b);
     pthread_t t[THREADS];
