@@ -626,6 +626,57 @@ static void test_market_older_versions(void **state)
     gpurent_market_free(m);
 }
 
+static int id_order(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* A version 4 load checks the requests' digests on a second thread while
+ * it loads the rest (or, with no worker, as it goes): the first, a middle
+ * and the last request with a digest that is not its record's hash are each
+ * refused, named by their place, either way; the untouched snapshot loads
+ * either way. */
+static void test_market_digest_check(void **state)
+{
+    (void)state;
+    gpurent_market *m = small_market();
+    gpurent_buf b = {0};
+    assert_int_equal(gpurent_market_save(m, 5, &b), GPURENT_OK);
+    uint32_t n = 0;
+    const char **ids = malloc(m->req_used * sizeof *ids);
+    assert_non_null(ids);
+    for (uint32_t s = 0; s < m->req_used; s++)
+        if (m->reqs[s].alive) ids[n++] = m->reqs[s].id;
+    assert_true(n >= 3);
+    qsort(ids, n, sizeof *ids, id_order);
+    const uint32_t places[] = {0, n / 2, n - 1};
+    for (int nw = 0; nw < 2; nw++) {
+        gr_snap_test_no_worker = nw;
+        gpurent_market *l = NULL;
+        assert_int_equal(gpurent_market_load(&l, b.data, b.len, NULL, NULL), GPURENT_OK);
+        assert_int_equal(ml_market_check(l), GPURENT_OK);
+        gpurent_market_free(l);
+        for (size_t p = 0; p < sizeof places / sizeof *places; p++) {
+            const uint8_t *digest = NULL;
+            for (uint32_t s = 0; s < m->req_used; s++)
+                if (m->reqs[s].alive && strcmp(m->reqs[s].id, ids[places[p]]) == 0) digest = m->reqs[s].digest;
+            assert_non_null(digest);
+            uint8_t *at = NULL;
+            for (size_t k = 64; k + 32 <= b.len - 32; k++)
+                if (memcmp(b.data + k, digest, 32) == 0) at = b.data + k;
+            assert_non_null(at);
+            at[31] ^= 1;
+            snap_reseal(&b);
+            char want[96];
+            snprintf(want, sizeof want, "request %u: digest is not its record's", places[p]);
+            refuse(b.data, b.len, NULL, GPURENT_E_SNAPSHOT_CORRUPT, want);
+            at[31] ^= 1;
+            snap_reseal(&b);
+        }
+    }
+    gr_snap_test_no_worker = 0;
+    free(ids);
+    gpurent_buf_free(&b);
+    gpurent_market_free(m);
+}
+
 /* The save sorts providers and requests on their first 16 bytes, then by
  * the whole key where those tie: keys alike in their first 16 bytes, ids
  * longer than 16 bytes that share them, ids shorter than 16, ids that are
@@ -753,6 +804,7 @@ int main(void)
         cmocka_unit_test(test_market_refusals),
         cmocka_unit_test(test_market_files),
         cmocka_unit_test(test_market_older_versions),
+        cmocka_unit_test(test_market_digest_check),
         cmocka_unit_test(test_market_sort_order),
         cmocka_unit_test(test_market_small_grows),
         cmocka_unit_test(test_market_lease_refusals),

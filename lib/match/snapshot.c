@@ -39,7 +39,9 @@
  *     offered UUID[16] (zero none), LE8 count and its verified report's UUIDs
  * A lease part whose node left the market (or changed shape) gives nothing
  * back when the lease ends, so it is not saved. */
+#include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -506,8 +508,9 @@ out:
 /* The providers' and nodes' counts, read ahead over the provider records
  * (without checking them: get_provider does), and the requests' count after
  * them, so the market's arrays are sized once. A count the bytes cannot
- * hold is capped at what they can (the records then fail to read). */
-static int presize(const gr_snap_reader *rp, gpurent_market *m, uint32_t np)
+ * hold is capped at what they can (the records then fail to read). *at_reqs
+ * is left at the requests' count (bad when the bytes end before it). */
+static int presize(const gr_snap_reader *rp, gpurent_market *m, uint32_t np, gr_snap_reader *at_reqs)
 {
     gr_snap_reader r = *rp;
     uint64_t nodes = 0;
@@ -522,6 +525,7 @@ static int presize(const gr_snap_reader *rp, gpurent_market *m, uint32_t np)
             gr_get_raw(&r, NODE_FIXED_BYTES);
         }
     }
+    *at_reqs = r;
     uint32_t nq = r.bad ? 0 : gr_get_count(&r, 36);
     if (r.bad || nodes > UINT32_MAX) return GPURENT_OK; /* the records' own reads report it */
     return ml_market_presize(m, np, (uint32_t)nodes, nq);
@@ -554,8 +558,10 @@ static int get_request_record(gr_snap_reader *r, gpurent_request *q, uint32_t k,
 
 /* One request in its snapshot form (version 4 on): digest, then the form;
  * the digest is the hash of the canonical record the request encodes to,
- * written into `rec` (reused from request to request). */
-static int get_request_fixed(gr_snap_reader *r, gpurent_request *q, uint32_t k, gr_bytes *rec, uint8_t mine[32])
+ * written into `rec` (reused from request to request), unless `checked`
+ * (a worker checks it, digest_check): then the body's digest is taken. */
+static int get_request_fixed(gr_snap_reader *r, gpurent_request *q, uint32_t k, gr_bytes *rec, int checked,
+                             uint8_t mine[32])
 {
     int rc = GPURENT_OK;
     const uint8_t *digest = gr_get_raw(r, 32);
@@ -565,6 +571,10 @@ static int get_request_fixed(gr_snap_reader *r, gpurent_request *q, uint32_t k, 
         return rc;
     }
     if (r->bad) return gr_snap_done(r, WHAT);
+    if (checked) {
+        memcpy(mine, digest, 32);
+        return GPURENT_OK;
+    }
     rec->len = 0;
     if ((rc = gr_request_write_valid_into(q, rec))) return rc;
     crypto_generichash(mine, 32, rec->data, rec->len, NULL, 0);
@@ -572,7 +582,86 @@ static int get_request_fixed(gr_snap_reader *r, gpurent_request *q, uint32_t k, 
     return GPURENT_OK;
 }
 
-static int get_requests(gr_snap_reader *r, gpurent_market *m, uint32_t version)
+/* The digests of a version 4 body's requests, checked on a second thread
+ * while the caller's thread loads the providers and adds the requests with
+ * the digests the body gives: the worker reads the request section on its
+ * own (the same reads, so where the bytes are bad the loader's own reads
+ * report it), rebuilds each canonical record, hashes it and compares. The
+ * load succeeds only if every one of the section's requests was checked
+ * and matched (digest_verdict). Everything the worker touches is allocated
+ * before it starts: it allocates nothing (an allocating thread of its own
+ * cost more in glibc's heap handling here than the work it took over).
+ * Without a worker (pthread_create failed, gr_snap_test_no_worker) the
+ * caller's thread checks each digest as it goes. */
+#define REQ_RECORD_ROOM ((size_t)16 << 10) /* a request's record is a few KiB at most */
+typedef struct digest_check {
+    gr_snap_reader r; /* at the requests' count */
+    gpurent_request *q;
+    gr_bytes rec;
+    atomic_int stop;
+    uint32_t n, done; /* requests in the section; those checked and matching */
+    int differs;      /* request `done` has another digest */
+    pthread_t th;
+    int started;
+} digest_check;
+
+static void *check_digests(void *arg)
+{
+    digest_check *c = arg;
+    gr_snap_reader *r = &c->r;
+    c->n = gr_get_count(r, REQ_FIXED_MIN);
+    for (uint32_t k = 0; k < c->n && !r->bad; k++) {
+        if (atomic_load_explicit(&c->stop, memory_order_relaxed)) break;
+        const uint8_t *digest = gr_get_raw(r, 32);
+        if (!digest || gr_request_get_fixed(r, c->q) || r->bad) break; /* the loader reports it */
+        c->rec.len = 0;
+        uint8_t mine[32];
+        if (gr_request_write_valid_into(c->q, &c->rec)) break; /* (room was made: not expected) */
+        crypto_generichash(mine, 32, c->rec.data, c->rec.len, NULL, 0);
+        if (memcmp(mine, digest, 32) != 0) {
+            c->differs = 1;
+            break;
+        }
+        c->done++;
+    }
+    return NULL;
+}
+
+/* Start the check at `at_reqs` (a version 4 body); c->started says whether
+ * a worker runs. */
+static void digest_check_start(digest_check *c, const gr_snap_reader *at_reqs)
+{
+    memset(c, 0, sizeof *c);
+    atomic_init(&c->stop, 0);
+    gr_bytes_init(&c->rec);
+    if (gr_snap_test_no_worker || at_reqs->bad) return;
+    c->r = *at_reqs;
+    c->q = gr_malloc(sizeof *c->q);
+    if (!c->q || gr_bytes_reserve(&c->rec, REQ_RECORD_ROOM) != GPURENT_OK) return;
+    c->started = pthread_create(&c->th, NULL, check_digests, c) == 0;
+}
+
+/* Stop (when `rc` failed the load already) or wait for the worker, free
+ * what it used, and give the load's status: `rc`, or SNAPSHOT_CORRUPT when
+ * a digest differs (or, failing closed, when the worker checked fewer
+ * requests than the loader read, which the same reads never give). */
+static int digest_verdict(digest_check *c, int rc, uint32_t loaded)
+{
+    if (c->started) {
+        if (rc) atomic_store_explicit(&c->stop, 1, memory_order_relaxed);
+        pthread_join(c->th, NULL);
+        if (!rc && c->differs) rc = BAD("request %u: digest is not its record's", c->done);
+        else if (!rc && (c->done != loaded || c->n != loaded))
+            rc = BAD("requests: %u of %u digests checked", c->done, loaded);
+    }
+    gr_free(c->q);
+    gr_bytes_free(&c->rec);
+    c->q = NULL;
+    c->started = 0;
+    return rc;
+}
+
+static int get_requests(gr_snap_reader *r, gpurent_market *m, uint32_t version, int digests_checked)
 {
     int fixed = version >= SNAP_FIXED_REQUESTS;
     uint32_t n = gr_get_count(r, fixed ? REQ_FIXED_MIN : REQ_RECORD_MIN);
@@ -589,7 +678,7 @@ static int get_requests(gr_snap_reader *r, gpurent_market *m, uint32_t version)
     char prev[GPURENT_NAME_MAX] = "";
     for (uint32_t k = 0; k < n && !rc; k++) {
         uint8_t mine[32];
-        rc = fixed ? get_request_fixed(r, q, k, &rec, mine) : get_request_record(r, q, k, mine);
+        rc = fixed ? get_request_fixed(r, q, k, &rec, digests_checked, mine) : get_request_record(r, q, k, mine);
         if (rc) break;
         if (k && strcmp(prev, q->request_id) >= 0) {
             rc = BAD("requests %u and %u out of order or repeated", k - 1, k);
@@ -748,9 +837,13 @@ static int load_body(gr_snap_reader *rp, const gr_snap_header *hp, gpurent_marke
     if (r.bad) rc = gr_snap_done(&r, WHAT);
     else if (np && !slots) rc = gr_fail(GPURENT_E_NOMEM, WHAT ": %u providers", np);
     uint8_t prev[32] = {0};
-    if (!rc) rc = presize(&r, m, np);
+    gr_snap_reader at_reqs = r;
+    if (!rc) rc = presize(&r, m, np, &at_reqs);
+    digest_check dc;
+    digest_check_start(&dc, h.version >= SNAP_FIXED_REQUESTS && !rc ? &at_reqs : &(gr_snap_reader){.bad = 1});
     for (uint32_t k = 0; k < np && !rc; k++) rc = get_provider(&r, m, prev, k, &slots[k]);
-    if (!rc) rc = get_requests(&r, m, h.version);
+    if (!rc) rc = get_requests(&r, m, h.version, dc.started);
+    rc = digest_verdict(&dc, rc, m->req_live);
     m->fresh_keys = 0;
     if (!rc) rc = get_leases(&r, m);
     if (!rc) rc = get_capacity(&r, m, slots, np);
