@@ -180,7 +180,10 @@ int gr_snap_finish(gr_bytes *b, gpurent_buf *out)
 
 /* ---- streamed to a file ----
  *
- * The encoder fills a buffer of STREAM_BUF bytes; when it runs out of room,
+ * The encoder fills a buffer of STREAM_BUF bytes (two chunks and a little:
+ * buffers of 8 MiB came fresh from the kernel on every save here, 1 700
+ * page faults a save, where these are reused from the heap); when it runs
+ * out of room,
  * the whole chunks in it become a job: a worker thread writes them to the
  * temporary file and starts their writeback, and the chunks are hashed by
  * whichever thread claims them, the worker once it has written them, the
@@ -193,7 +196,7 @@ int gr_snap_finish(gr_bytes *b, gpurent_buf *out)
  * with the first job, its body length still 0, and is written again once
  * the length is known; the root hashes the final header, so the bytes and
  * the checksum are those gr_snap_finish gives. */
-#define STREAM_BUF ((size_t)8 << 20)
+#define STREAM_BUF (2 * GR_SNAP_CHUNK + ((size_t)64 << 10)) /* two chunks a hand-over, and room past them */
 size_t gr_snap_test_stream_buf;
 
 struct gr_snap_stream {
