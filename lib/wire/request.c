@@ -199,41 +199,58 @@ int gr_request_write_valid_into(const gpurent_request *req, gr_bytes *b)
 
 /* ---- the snapshot form (lib/match/snapshot.c, market version 4) ---- */
 
-static void put_short(gr_bytes *b, const void *s, size_t n)
+/* A string as LE8 length and bytes at o (at most `cap` - 1 bytes of it). */
+static uint8_t *put_short(uint8_t *o, const char *s, size_t cap)
 {
-    gr_put_u8(b, (uint8_t)n);
-    gr_put_raw(b, s, n);
+    size_t n = strnlen(s, cap - 1);
+    *o++ = (uint8_t)n;
+    memcpy(o, s, n);
+    return o + n;
 }
+
+/* Room for any request's form: each string takes at most its array (its
+ * length byte in place of its NUL), each scalar its field, each list a
+ * count byte and at most its array. */
+#define FIXED_MAX (sizeof(gpurent_request) + 8)
 
 int gr_request_put_fixed(const gpurent_request *req, gr_bytes *b)
 {
+    uint8_t *o = gr_put_room(b, FIXED_MAX), *start = o; /* written in place, the room given back after */
+    if (!o) return gr_fail(GPURENT_E_NOMEM, "out of memory while encoding");
     for (size_t i = 0; i < N_(req_fields); i++) {
         const gr_field *f = &req_fields[i];
         const char *p = (const char *)req + f->offset;
         if (f->kind == GR_STR) {
-            put_short(b, p, strlen(p));
+            o = put_short(o, p, f->size);
         } else if (f->kind == GR_U32) {
             uint32_t v;
             memcpy(&v, p, 4);
-            gr_put_u32(b, v);
+            gr_le_store(o, v, 4);
+            o += 4;
         } else {
             uint64_t v;
             memcpy(&v, p, 8);
-            gr_put_u64(b, v);
+            gr_le_store(o, v, 8);
+            o += 8;
         }
     }
     for (size_t l = 0; l < N_(lists); l++) {
         const list_desc *d = &lists[l];
         uint32_t idx[GPURENT_REQUEST_MAX_LIST], n = sorted_items(req, d, idx);
-        gr_put_u8(b, (uint8_t)n);
+        *o++ = (uint8_t)n;
         for (uint32_t i = 0; i < n; i++) {
             const char *it = list_item(req, d, idx[i]);
-            if (d->is_bin) gr_put_raw(b, it, d->item_size);
-            else put_short(b, it, strlen(it));
+            if (d->is_bin) {
+                memcpy(o, it, d->item_size);
+                o += d->item_size;
+            } else {
+                o = put_short(o, it, d->item_size);
+            }
         }
     }
-    put_short(b, req->framework, strlen(req->framework));
-    return b->failed ? gr_fail(GPURENT_E_NOMEM, "out of memory while encoding") : GPURENT_OK;
+    o = put_short(o, req->framework, sizeof req->framework);
+    b->len -= FIXED_MAX - (size_t)(o - start);
+    return GPURENT_OK;
 }
 
 /* A string of at most cap-1 bytes into dst (empty allowed: the checks
