@@ -127,6 +127,45 @@ static void test_every_name_resolves(void **state)
     assert_string_equal(gpurent_name_kind_name(99), "unknown");
 }
 
+/* gpurent_model_find remembers its last answers per thread (a table indexed
+ * by a hash of the name): asked every id, driver name, alias and variant
+ * spelling, then an unknown name for each, three rounds over (the table
+ * fills, its slots are shared and overwritten), it answers as the lookup
+ * that never remembers does, every time. */
+static void test_find_memo(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 3; round++)
+        for (uint32_t i = 0; i < gpurent_model_count(); i++) {
+            const gpurent_model *e = gpurent_model_at(i), *got = NULL;
+            const char *names[2 + GPURENT_MODEL_MAX_NAMES + GPURENT_MODEL_MAX_ALIASES];
+            uint32_t n = 0;
+            names[n++] = e->id;
+            names[n++] = e->family;
+            for (uint32_t j = 0; j < e->name_count; j++) names[n++] = gpurent_model_name_at(e, j);
+            for (uint32_t j = 0; j < e->alias_count; j++) names[n++] = gpurent_model_alias_at(e, j);
+            for (uint32_t j = 0; j < n; j++) {
+                uint32_t kind = gpurent_model_lookup(names[j], &got);
+                const gpurent_model *want = kind == GPURENT_NAME_FAMILY && gpurent_model_family_size(names[j]) == 1
+                                                ? gpurent_model_family_member(names[j], 0)
+                                                : got;
+                assert_ptr_equal(gpurent_model_find(names[j]), want);
+                char unknown[GPURENT_NAME_MAX];
+                snprintf(unknown, sizeof unknown, "%.40s zz%u", names[j], round);
+                assert_int_equal(gpurent_model_lookup(unknown, NULL), GPURENT_NAME_UNKNOWN);
+                assert_null(gpurent_model_find(unknown));
+            }
+        }
+    /* names no slot holds: empty, NULL, and one longer than any slot */
+    char long_name[GPURENT_NAME_MAX + 8];
+    memset(long_name, 'a', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = 0;
+    assert_null(gpurent_model_find(""));
+    assert_null(gpurent_model_find(NULL));
+    assert_null(gpurent_model_find(long_name));
+    assert_null(gpurent_model_find(long_name));
+}
+
 /* A family names all its members and nothing else. */
 static void test_families(void **state)
 {
@@ -646,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_table_sound),
         cmocka_unit_test(test_table_covers),
         cmocka_unit_test(test_every_name_resolves),
+        cmocka_unit_test(test_find_memo),
         cmocka_unit_test(test_families),
         cmocka_unit_test(test_unknown_names),
         cmocka_unit_test(test_pci),

@@ -174,7 +174,36 @@ GPURENT_API const gpurent_model *gpurent_model_family_member(const char *name, u
     return family_member(find_key(name), index, NULL);
 }
 
+/* gpurent_model_find is a pure function of the name (the table is compiled
+ * in), and a market asks it for the same few names over and over (every
+ * node of every offer, every request's models): each thread keeps its last
+ * answers in a small table indexed by a hash of the name, so a repeat costs
+ * a hash and a compare, not a normalisation and a binary search. */
+#define FIND_MEMO 64
+typedef struct find_memo {
+    char name[GPURENT_NAME_MAX]; /* "" : empty slot */
+    const gpurent_model *model;
+} find_memo;
+static _Thread_local find_memo memo[FIND_MEMO];
+
+static const gpurent_model *find_uncached(const char *name);
+
 GPURENT_API const gpurent_model *gpurent_model_find(const char *name)
+{
+    if (!name) return NULL;
+    uint32_t h = 2166136261u;
+    size_t n = 0;
+    for (; name[n] && n < GPURENT_NAME_MAX; n++) h = (h ^ (uint8_t)name[n]) * 16777619u;
+    if (n == 0 || n >= GPURENT_NAME_MAX) return find_uncached(name); /* (never cached) */
+    find_memo *e = &memo[h % FIND_MEMO];
+    if (memcmp(e->name, name, n + 1) == 0) return e->model;
+    const gpurent_model *m = find_uncached(name);
+    memcpy(e->name, name, n + 1);
+    e->model = m;
+    return m;
+}
+
+static const gpurent_model *find_uncached(const char *name)
 {
     const name_key *k = find_key(name);
     if (!k) return NULL;
