@@ -34,11 +34,8 @@ static const gr_field offer_head[] = {
 #define OFFER_FIELDS 8 /* type + 6 head fields + nodes */
 #define N_(a) (sizeof(a) / sizeof((a)[0]))
 
-static int node_check(const gpurent_node *n, uint32_t index)
+static int node_check_as(const gpurent_node *n, const char *what, const char *gwhat)
 {
-    char what[48], gwhat[48];
-    gr_path(what, sizeof what, "offer.nodes", index, "");
-    gr_path(gwhat, sizeof gwhat, "offer.nodes", index, ".gpu");
     int rc = gr_fields_validate(n, node_head, N_(node_head), what);
     if (!rc) rc = gr_fields_validate(n, node_tail, N_(node_tail), what);
     if (rc) return rc;
@@ -49,6 +46,18 @@ static int node_check(const gpurent_node *n, uint32_t index)
         return gr_fail(GPURENT_E_INVALID_FIELD, "%s.gpu_free: %u above gpu_count %u", what, n->gpu_free,
                        n->gpu_count);
     return GPURENT_OK;
+}
+
+/* The checks pass with the node unnamed; a node that fails is checked again
+ * under its path ("offer.nodes[3]"), so the failure names it (the checks
+ * decide the same either way; a valid node never formats a path). */
+static int node_check(const gpurent_node *n, uint32_t index)
+{
+    if (node_check_as(n, "offer.nodes[]", "offer.nodes[].gpu") == GPURENT_OK) return GPURENT_OK;
+    char what[48], gwhat[48];
+    gr_path(what, sizeof what, "offer.nodes", index, "");
+    gr_path(gwhat, sizeof gwhat, "offer.nodes", index, ".gpu");
+    return node_check_as(n, what, gwhat);
 }
 
 static int by_node_id(const void *a, const void *b)
