@@ -450,6 +450,17 @@ static void test_offer_validation(void **state)
         strcpy(d.nodes[4].node_id, "e");
         strcpy(d.nodes[5].node_id, "f");
         assert_int_equal(gpurent_offer_validate(&d), GPURENT_OK);
+        /* past 16 nodes the ids are sorted by qsort, below by insertion:
+         * the same first repeat is named either way */
+        for (int i = 6; i < 20; i++) {
+            snprintf(m.node_id, sizeof m.node_id, "n%02d", 25 - i);
+            assert_int_equal(gpurent_offer_add_node(&d, &m), GPURENT_OK);
+        }
+        assert_int_equal(gpurent_offer_validate(&d), GPURENT_OK);
+        strcpy(d.nodes[17].node_id, "c");
+        strcpy(d.nodes[19].node_id, "n12");
+        assert_int_equal(gpurent_offer_validate(&d), GPURENT_E_INVALID_FIELD);
+        assert_non_null(strstr(gpurent_last_error_message(), "offer.nodes[17].node_id: 'c' repeats nodes[2]"));
         gpurent_offer_clear(&d);
     }
     strcpy(o.nodes[1].node_id, "n2");

@@ -76,7 +76,16 @@ static int unique_node_ids(const gpurent_offer *o)
     const gpurent_node *sorted[GPURENT_OFFER_MAX_NODES];
     uint32_t n = o->node_count, dup = UINT32_MAX, first = 0;
     for (uint32_t i = 0; i < n; i++) sorted[i] = &o->nodes[i];
-    qsort(sorted, n, sizeof sorted[0], by_node_id);
+    if (n <= 16) { /* most offers: an insertion sort, not qsort's set-up (the same order: by_node_id is total) */
+        for (uint32_t i = 1; i < n; i++) {
+            const gpurent_node *x = sorted[i];
+            uint32_t j = i;
+            for (; j > 0 && by_node_id(&sorted[j - 1], &x) > 0; j--) sorted[j] = sorted[j - 1];
+            sorted[j] = x;
+        }
+    } else {
+        qsort(sorted, n, sizeof sorted[0], by_node_id);
+    }
     for (uint32_t i = 1; i < n; i++) {
         if (strcmp(sorted[i - 1]->node_id, sorted[i]->node_id) != 0) continue;
         uint32_t at = (uint32_t)(sorted[i] - o->nodes);
