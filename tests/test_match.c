@@ -260,6 +260,41 @@ static void test_offers_incremental(void **state)
 
 /* ---- constraints ---- */
 
+/* name_intern remembers the id it gave last: a name whose slot was freed
+ * and given to another name must not come back as that id. Region "r-a"
+ * is interned, freed (its only offer removed), its slot taken by "r-b";
+ * then "r-a" again, and the models the same way: each node and provider
+ * keeps the name it was put with, and the market's self-check passes at
+ * every step. */
+static void test_name_slots_reused(void **state)
+{
+    (void)state;
+    gpurent_market *m = market_new();
+    uint8_t k1[32], k2[32];
+    key_of(1, k1);
+    key_of(2, k2);
+    put_made(m, 1, "r-a", &GPUS[0], 2, 8, 8, 1000);
+    assert_int_equal(ml_market_check(m), GPURENT_OK);
+    assert_int_equal(gpurent_market_remove_offer(m, k1), GPURENT_OK);
+    put_made(m, 2, "r-b", &GPUS[1], 1, 8, 8, 1000); /* takes the freed slots */
+    assert_int_equal(ml_market_check(m), GPURENT_OK);
+    put_made(m, 3, "r-a", &GPUS[0], 1, 8, 8, 1000);
+    assert_int_equal(ml_market_check(m), GPURENT_OK);
+    uint32_t seen = 0;
+    for (uint32_t i = 0; i < m->prov_used; i++) {
+        const mprov *p = &m->provs[i];
+        if (!p->alive) continue;
+        const char *want_region = memcmp(p->key, k2, 32) == 0 ? "r-b" : "r-a";
+        const char *want_model = memcmp(p->key, k2, 32) == 0 ? "a100-sxm4-80gb" : "h100-sxm5-80gb";
+        assert_string_equal(m->regions.name[p->region], want_region);
+        for (uint32_t j = 0; j < p->node_count; j++)
+            assert_string_equal(m->models.name[m->nodes[p->nodes[j]].model], want_model);
+        seen++;
+    }
+    assert_int_equal(seen, 2);
+    gpurent_market_free(m);
+}
+
 static void test_constraints(void **state)
 {
     (void)state;
@@ -2793,6 +2828,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_offers_incremental),
+        cmocka_unit_test(test_name_slots_reused),
         cmocka_unit_test(test_constraints),
         cmocka_unit_test(test_topk_matches_brute_force),
         cmocka_unit_test(test_gang_search_exact), cmocka_unit_test(test_gangs),

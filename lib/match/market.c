@@ -119,10 +119,16 @@ static int names_grow(mnames *n)
 /* The id of `s`, made if new, with one more reference of `kind`. */
 static int name_intern(gpurent_market *m, mnames *n, const char *s, uint16_t *out, int kind)
 {
-    uint32_t id = ml_name_find(n, m, s);
+    /* nodes and requests come with the same names in runs: the last id, if
+     * its slot still holds this name (a freed slot holds ""; names are
+     * unique), saves the hash and the lookup */
+    uint32_t id = n->last < n->count && n->name[n->last][0] && strcmp(n->name[n->last], s) == 0
+                      ? n->last
+                      : ml_name_find(n, m, s);
     if (id != ML_NONE) {
         name_ref(n, id, kind);
         *out = (uint16_t)id;
+        n->last = id;
         return GPURENT_OK;
     }
     if (n->live >= ML_MAX_NAMES) return gr_fail(GPURENT_E_LIMIT, "market: more than %u distinct names", ML_MAX_NAMES);
@@ -141,6 +147,7 @@ static int name_intern(gpurent_market *m, mnames *n, const char *s, uint16_t *ou
     if (kind == ML_REF_REQUEST) n->req_only++;
     name_ref(n, id, kind);
     *out = (uint16_t)id;
+    n->last = id;
     return GPURENT_OK;
 }
 

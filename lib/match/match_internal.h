@@ -211,6 +211,7 @@ typedef struct mnames {
     uint32_t live;         /* names with a reference */
     uint32_t req_only;     /* live names with orefs 0 (ML_MAX_REQ_NAMES bounds them) */
     uint32_t free_head;
+    uint32_t last;         /* the id name_intern gave last (a hint: checked against the name) */
     mtab tab;
 } mnames;
 #define ML_REF_OFFER 0
