@@ -121,10 +121,21 @@ static void put_prov(gr_bytes *b, const gr_prov *p, size_t fixed)
 {
     uint8_t *o = gr_put_room(b, fixed + (size_t)p->naudits * AUDIT_BYTES);
     if (!o) return;
-    for (size_t i = 0; i < NPF; i++)
-        for (uint32_t k = 0; k < prov_fields[i].count; k++, o += prov_fields[i].width)
-            gr_le_store(o, field_get(p, (uint16_t)(prov_fields[i].off + k * prov_fields[i].width), prov_fields[i].width),
-                        prov_fields[i].width);
+    if (gr_host_le()) { /* the fields' bytes as they lie: one copy per run of adjacent fields */
+        for (size_t i = 0; i < NPF;) {
+            size_t at = prov_fields[i].off, end = at;
+            for (; i < NPF && prov_fields[i].off == end; i++) end += (size_t)prov_fields[i].width * prov_fields[i].count;
+            memcpy(o, (const uint8_t *)p + at, end - at);
+            o += end - at;
+        }
+    } else {
+        for (size_t i = 0; i < NPF; i++)
+            for (uint32_t k = 0; k < prov_fields[i].count; k++, o += prov_fields[i].width)
+                gr_le_store(o,
+                            field_get(p, (uint16_t)(prov_fields[i].off + k * prov_fields[i].width),
+                                      prov_fields[i].width),
+                            prov_fields[i].width);
+    }
     gr_le_store(o, p->naudits, 4);
     o += 4;
     for (uint32_t k = 0; k < p->naudits; k++, o += AUDIT_BYTES) {
