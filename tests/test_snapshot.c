@@ -807,6 +807,100 @@ static void test_stream_file(void **state)
     rm_tmpdir();
 }
 
+/* One put of the script below: its kind and size. */
+typedef struct put_step {
+    unsigned kind; /* 0 u8, 1 u16, 2 u32, 3 u64, 4 raw, 5 room */
+    size_t n;
+} put_step;
+
+/* Apply `steps` to `w`, the bytes drawn from `src` in order. */
+static void apply_puts(gr_bytes *w, const put_step *steps, size_t ns, const uint8_t *src)
+{
+    size_t at = 0;
+    for (size_t i = 0; i < ns; i++) {
+        const put_step *p = &steps[i];
+        switch (p->kind) {
+        case 0: gr_put_u8(w, src[at]); break;
+        case 1: gr_put_u16(w, (uint16_t)gr_le_load(src + at, 2)); break;
+        case 2: gr_put_u32(w, (uint32_t)gr_le_load(src + at, 4)); break;
+        case 3: gr_put_u64(w, gr_le_load(src + at, 8)); break;
+        case 4: gr_put_raw(w, src + at, p->n); break;
+        default: {
+            uint8_t *q = gr_put_room(w, p->n);
+            if (q) memcpy(q, src + at, p->n);
+        }
+        }
+        at += p->n;
+    }
+}
+
+/* The streamed file equals gr_snap_finish of the same puts, for puts of
+ * every kind at sizes around the buffer and the chunk (a room or a raw
+ * copy that ends on, just before or just after a chunk's end or the
+ * buffer's), buffers of odd sizes (smaller than a chunk, one header off a
+ * chunk, a chunk and a header and one), size hints of none, too small,
+ * exact and far too large, with the worker and without. */
+static void test_stream_matches_memory(void **state)
+{
+    (void)state;
+    const size_t C = GR_SNAP_CHUNK;
+    const size_t bufs[] = {97, 1000, C - 1, C + 63, C + 64, C + 65, 2 * C + 1};
+    const size_t sizes[] = {1, 2, 63, 64, 65, 4095, C - 65, C - 64, C - 63, C - 1, C, C + 1, 2 * C - 64, 2 * C + 3};
+    make_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/m.snap", tmpdir);
+    size_t max = 6 * C;
+    uint8_t *src = malloc(max);
+    assert_non_null(src);
+    for (size_t i = 0; i < max; i++) src[i] = (uint8_t)((i * 2654435761u) >> 9);
+    put_step steps[4096];
+    uint64_t rng = 0x13198A2E03707344ull;
+    int rounds = under_valgrind() ? 3 : 24;
+    for (int round = 0; round < rounds; round++) {
+        /* a script of at most 4 MiB */
+        size_t ns = 0, total = 0;
+        while (ns < 4096) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned kind = (unsigned)(rng >> 61) % 6;
+            size_t n = kind < 4 ? (size_t)1 << kind : sizes[(rng >> 20) % (sizeof sizes / sizeof *sizes)];
+            if ((rng >> 40) % 3 == 0 && kind >= 4) n = 1 + (size_t)(rng >> 33) % 300;
+            if (total + n > 4 * C) break;
+            steps[ns++] = (put_step){kind, n};
+            total += n;
+        }
+        const size_t hints[] = {0, total / 3, total, 64 * C};
+        uint8_t params[32];
+        memset(params, round, sizeof params);
+        gr_bytes m;
+        gr_snap_begin(&m, GR_SNAP_MARKET, GR_SNAP_TREE_MARKET, params, (uint64_t)round, 0);
+        apply_puts(&m, steps, ns, src);
+        gpurent_buf want = {0};
+        assert_int_equal(gr_snap_finish(&m, &want), GPURENT_OK);
+        for (size_t j = 0; j < sizeof bufs / sizeof *bufs; j++) {
+            gr_snap_test_stream_buf = bufs[(j + (size_t)round) % (sizeof bufs / sizeof *bufs)];
+            gr_snap_test_no_worker = (int)((j + (size_t)round) & 1);
+            size_t hint = hints[(j + (size_t)round / 2) % 4];
+            gr_bytes w;
+            assert_int_equal(gr_snap_begin_file(&w, path, "test", GR_SNAP_MARKET, GR_SNAP_TREE_MARKET, params,
+                                                (uint64_t)round, hint),
+                             GPURENT_OK);
+            apply_puts(&w, steps, ns, src);
+            assert_int_equal(gr_snap_finish_file(&w, path, "test"), GPURENT_OK);
+            gpurent_buf got = {0};
+            assert_int_equal(gr_file_read(path, 1u << 30, &got, "test"), GPURENT_OK);
+            assert_int_equal(got.len, want.len);
+            assert_memory_equal(got.data, want.data, want.len);
+            gpurent_buf_free(&got);
+            assert_int_equal(count_files(), 1);
+        }
+        gpurent_buf_free(&want);
+    }
+    gr_snap_test_stream_buf = 0;
+    gr_snap_test_no_worker = 0;
+    free(src);
+    rm_tmpdir();
+}
+
 static void test_tier_files(void **state)
 {
     (void)state;
@@ -1069,6 +1163,7 @@ int main(void)
         cmocka_unit_test(test_tier_refusals),
         cmocka_unit_test(test_tier_files),
         cmocka_unit_test(test_stream_file),
+        cmocka_unit_test(test_stream_matches_memory),
         cmocka_unit_test(test_sigkill_writer),
         cmocka_unit_test(test_tier_side_by_side),
         cmocka_unit_test(test_trust_side_by_side),
