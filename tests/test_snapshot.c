@@ -151,10 +151,33 @@ static void feed(gpurent_tier_engine **es, int ne, uint32_t np, uint64_t era, in
 }
 
 /* Save `e`, load it back and swap it in (the engine that "restarts"). */
+/* Where restart also saves to a file (empty: it does not). */
+static char side_path[128];
+
+/* `e` saved to side_path, streamed while it is encoded through a buffer
+ * that `seq` picks (the default, under the header and a record, a few KiB,
+ * around a chunk), with the worker or without: the file holds `want`. */
+static void save_file_same(const gpurent_tier_engine *e, uint64_t seq, const gpurent_buf *want)
+{
+    const size_t bufs[] = {0, 97, 5000, GR_SNAP_CHUNK / 3, GR_SNAP_CHUNK + 64};
+    gr_snap_test_stream_buf = bufs[seq % 5];
+    gr_snap_test_no_worker = (int)(seq / 5 % 2);
+    int rc = gpurent_tier_save_file(e, seq, side_path);
+    gr_snap_test_stream_buf = 0;
+    gr_snap_test_no_worker = 0;
+    if (rc) fail_msg("save_file: %s (%s)", gpurent_status_name(rc), gpurent_last_error_message());
+    gpurent_buf f = {0};
+    assert_int_equal(gr_file_read(side_path, (size_t)1 << 30, &f, "test"), GPURENT_OK);
+    assert_int_equal(f.len, want->len);
+    assert_memory_equal(f.data, want->data, want->len);
+    gpurent_buf_free(&f);
+}
+
 static void restart(gpurent_tier_engine **e, uint64_t seq)
 {
     gpurent_buf b = {0};
     assert_int_equal(gpurent_tier_save(*e, seq, &b), GPURENT_OK);
+    if (side_path[0]) save_file_same(*e, seq, &b);
     gpurent_tier_engine *n = NULL;
     uint64_t got = 0;
     gpurent_tier_options o = tier_opts();
@@ -247,6 +270,9 @@ static void test_tier_side_by_side(void **state)
     gpurent_tier_engine *a = tier_new(), *b = tier_new();
     uint64_t seq = 0;
     uint32_t certs = 0, slashes = 0, promoted = 0;
+    char dir[] = "/tmp/gpurent-tside-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    snprintf(side_path, sizeof side_path, "%s/t.snap", dir);
     for (uint64_t era = ERA0; era < ERA0 + eras; era++) {
         gpurent_tier_engine *both[2] = {a, b};
         feed(both, 2, np, era, 0, 42);
@@ -287,6 +313,9 @@ static void test_tier_side_by_side(void **state)
     assert_true(promoted > 0);
     gpurent_tier_engine_free(a);
     gpurent_tier_engine_free(b);
+    assert_int_equal(unlink(side_path), 0);
+    assert_int_equal(rmdir(dir), 0); /* (nothing else left there) */
+    side_path[0] = 0;
 }
 
 /* ---------- refusals ---------- */

@@ -133,11 +133,33 @@ static void same_bytes(const gpurent_buf *a, const gpurent_buf *b, const char *w
         fail_msg("%s differ (%zu and %zu bytes)", what, a->len, b->len);
 }
 
+/* Where restart also saves to a file (empty: it does not). */
+static char side_path[128];
+
+/* `m` saved to side_path, streamed while it is encoded through a buffer
+ * that `seq` picks (the default, under the header and a name, a few KiB,
+ * around a chunk), with the worker or without: the file holds `want`. */
+static void save_file_same(const gpurent_market *m, uint64_t seq, const gpurent_buf *want)
+{
+    const size_t bufs[] = {0, 97, 5000, GR_SNAP_CHUNK / 3, GR_SNAP_CHUNK + 64};
+    gr_snap_test_stream_buf = bufs[seq % 5];
+    gr_snap_test_no_worker = (int)(seq / 5 % 2);
+    int rc = gpurent_market_save_file(m, seq, side_path);
+    gr_snap_test_stream_buf = 0;
+    gr_snap_test_no_worker = 0;
+    if (rc) fail_msg("save_file: %s (%s)", gpurent_status_name(rc), gpurent_last_error_message());
+    gpurent_buf f = {0};
+    assert_int_equal(gr_file_read(side_path, (size_t)1 << 30, &f, "test"), GPURENT_OK);
+    same_bytes(&f, want, "the streamed file and the snapshot in memory");
+    gpurent_buf_free(&f);
+}
+
 /* Save `*m`, free it, load it back in its place. */
 static void restart(gpurent_market **m, uint64_t seq)
 {
     gpurent_buf b = {0};
     assert_int_equal(gpurent_market_save(*m, seq, &b), GPURENT_OK);
+    if (side_path[0]) save_file_same(*m, seq, &b);
     gpurent_market_free(*m);
     *m = NULL;
     uint64_t got = 0;
@@ -214,6 +236,9 @@ static void test_market_side_by_side(void **state)
     char (*leased)[64] = calloc((size_t)steps * per_step * 2 + 1, 64);
     uint32_t nleased = 0;
     gpurent_request *q = malloc(sizeof *q);
+    char dir[] = "/tmp/gpurent-mside-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    snprintf(side_path, sizeof side_path, "%s/m.snap", dir);
     for (uint32_t step = 0; step < steps; step++) {
         both[0] = a;
         both[1] = b;
@@ -310,6 +335,9 @@ static void test_market_side_by_side(void **state)
     free(leased);
     gpurent_market_free(a);
     gpurent_market_free(b);
+    assert_int_equal(unlink(side_path), 0);
+    assert_int_equal(rmdir(dir), 0); /* (nothing else left there) */
+    side_path[0] = 0;
 }
 
 /* ---- refusals ---- */
