@@ -987,6 +987,58 @@ static void test_stream_nomem(void **state)
     rm_tmpdir();
 }
 
+/* The file size limit set at each point of a streamed save (in the header,
+ * on a chunk's edge, in the last job, in the checksum, one byte short, and
+ * exactly the size): every limit below the size fails with EFBIG, leaving
+ * the old file and no temporary one; the size itself succeeds. */
+static void test_stream_file_limit(void **state)
+{
+    (void)state;
+    const size_t C = GR_SNAP_CHUNK;
+    make_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/l.snap", tmpdir);
+    size_t n = 2 * C + 1000;
+    gpurent_buf want = container(GR_SNAP_TREE_TIER, n);
+    size_t total = want.len;
+    const size_t limits[] = {1, 63, 64, 65, C + 63, C + 64, C + 65, 2 * C + 64, total - 33, total - 32, total - 31,
+                             total - 1, total};
+    struct rlimit lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &lim), 0);
+    void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+    for (size_t i = 0; i < sizeof limits / sizeof *limits; i++)
+        for (int nw = 0; nw < 2; nw++) {
+            assert_int_equal(gr_file_write_atomic(path, (const uint8_t *)"old", 3, 1, "test"), GPURENT_OK);
+            gr_snap_test_stream_buf = C + 100;
+            gr_snap_test_no_worker = nw;
+            struct rlimit small = lim;
+            small.rlim_cur = limits[i];
+            assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+            uint64_t rng = 99;
+            int rc = stream_body(path, want.data + 64, n, &rng);
+            assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+            gpurent_buf now = {0};
+            assert_int_equal(gr_file_read(path, 1u << 30, &now, "test"), GPURENT_OK);
+            if (limits[i] < total) {
+                if (rc != GPURENT_E_IO) fail_msg("limit %zu of %zu: %d, not IO", limits[i], total, rc);
+                assert_non_null(strstr(gpurent_last_error_message(), strerror(EFBIG)));
+                assert_int_equal(now.len, 3);
+                assert_memory_equal(now.data, "old", 3);
+            } else {
+                assert_int_equal(rc, GPURENT_OK);
+                assert_int_equal(now.len, want.len);
+                assert_memory_equal(now.data, want.data, want.len);
+            }
+            assert_int_equal(count_files(), 1);
+            gpurent_buf_free(&now);
+        }
+    signal(SIGXFSZ, was);
+    gr_snap_test_stream_buf = 0;
+    gr_snap_test_no_worker = 0;
+    gpurent_buf_free(&want);
+    rm_tmpdir();
+}
+
 static void test_tier_files(void **state)
 {
     (void)state;
@@ -1251,6 +1303,7 @@ int main(void)
         cmocka_unit_test(test_stream_file),
         cmocka_unit_test(test_stream_matches_memory),
         cmocka_unit_test(test_stream_nomem),
+        cmocka_unit_test(test_stream_file_limit),
         cmocka_unit_test(test_sigkill_writer),
         cmocka_unit_test(test_tier_side_by_side),
         cmocka_unit_test(test_trust_side_by_side),
