@@ -499,6 +499,91 @@ static void test_market_request_fields_apart(void **state)
     gpurent_market_free(m);
 }
 
+/* Requests of every shape the market keeps apart from its matching form
+ * (families, model ids in other cases, a family with one of its members,
+ * unknown names, full lists, frameworks with their own CUDA minimum or
+ * none) are saved as they were added: a market holding them saves to a
+ * file (streamed, the requests not checked again) that loads back to the
+ * same market. */
+static void test_market_request_shapes(void **state)
+{
+    (void)state;
+    uint8_t seed[32] = {12};
+    gpurent_market *m = NULL;
+    assert_int_equal(gpurent_market_new(&m, NULL, seed), GPURENT_OK);
+    gpurent_request *q = malloc(sizeof *q);
+    assert_non_null(q);
+    uint32_t nm = gpurent_model_count(), nf = gpurent_framework_count(), added = 0;
+    for (uint32_t i = 0; i < 3 * nm; i++) {
+        gpurent_request_init(q);
+        snprintf(q->request_id, sizeof q->request_id, "shape-%04u", i);
+        q->gpu_count = 1;
+        q->duration_s = 600;
+        const gpurent_model *md = gpurent_model_at(i % nm), *other = gpurent_model_at((i * 7 + 3) % nm);
+        char up[GPURENT_NAME_MAX];
+        snprintf(up, sizeof up, "%s", md->id);
+        for (char *c = up; *c; c++)
+            if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 32);
+        switch (i % 3) {
+        case 0:
+            gpurent_request_add_model(q, md->family);
+            gpurent_request_add_model(q, md->id);
+            break;
+        case 1:
+            gpurent_request_add_model(q, up);
+            gpurent_request_add_model(q, other->family);
+            gpurent_request_add_model(q, "Imaginary 9000");
+            break;
+        default:
+            for (uint32_t k = 0; k < GPURENT_REQUEST_MAX_LIST; k++)
+                gpurent_request_add_model(q, gpurent_model_at((i + k) % nm)->id);
+        }
+        for (uint32_t k = 0; k < (i % 4 == 0 ? GPURENT_REQUEST_MAX_LIST : i % 3); k++) {
+            char r[GPURENT_REGION_MAX];
+            snprintf(r, sizeof r, "%s-%u", REGIONS[k % 5], k);
+            gpurent_request_allow_region(q, r);
+        }
+        if (i % 5 == 0) gpurent_request_exclude_region(q, "mars-north");
+        for (uint32_t k = 0; k < (i % 6 == 0 ? GPURENT_REQUEST_MAX_LIST : 0); k++) {
+            uint8_t key[32];
+            key_of(1000 + k, key);
+            (i % 12 ? gpurent_request_allow_provider : gpurent_request_exclude_provider)(q, key);
+        }
+        if (i % 2 && nf) {
+            snprintf(q->framework, sizeof q->framework, "%s", gpurent_framework_at(i % nf)->id);
+            q->min_cuda_version = i % 4 == 1 ? 11000 : 0;
+        }
+        int ra = gpurent_market_add_request(m, q);
+        if (ra) fail_msg("request %u refused: %s", i, gpurent_last_error_message());
+        added++;
+    }
+    assert_int_equal(added, 3 * nm);
+    char dir[] = "/tmp/gpurent-mshape-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/m.snap", dir);
+    gpurent_buf b = {0};
+    assert_int_equal(gpurent_market_save(m, 3, &b), GPURENT_OK);
+    gr_snap_test_stream_buf = 4096;
+    int rc = gpurent_market_save_file(m, 3, path);
+    gr_snap_test_stream_buf = 0;
+    assert_int_equal(rc, GPURENT_OK);
+    gpurent_market *x = NULL;
+    rc = gpurent_market_load_file(&x, path, NULL, NULL);
+    if (rc) fail_msg("load_file: %s (%s)", gpurent_status_name(rc), gpurent_last_error_message());
+    same_digests(m, x);
+    gpurent_buf c = {0};
+    assert_int_equal(gpurent_market_save(x, 3, &c), GPURENT_OK);
+    same_bytes(&b, &c, "snapshots of the saved and the loaded market");
+    gpurent_buf_free(&b);
+    gpurent_buf_free(&c);
+    gpurent_market_free(x);
+    unlink(path);
+    rmdir(dir);
+    free(q);
+    gpurent_market_free(m);
+}
+
 /* Where `what` (n bytes) is in the body: exactly once. */
 static uint8_t *find_once(gpurent_buf *b, const uint8_t *what, size_t n)
 {
@@ -785,6 +870,7 @@ int main(void)
         cmocka_unit_test(test_market_small_grows),
         cmocka_unit_test(test_market_lease_refusals),
         cmocka_unit_test(test_market_request_fields_apart),
+        cmocka_unit_test(test_market_request_shapes),
         cmocka_unit_test(test_market_side_by_side),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
