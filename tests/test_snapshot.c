@@ -1098,6 +1098,10 @@ static void test_sigkill_writer(void **state)
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
+            /* streamed through a small buffer (a worker writing behind the
+             * encoder, or none) or the default one */
+            gr_snap_test_stream_buf = round % 3 ? 4096 : 0;
+            gr_snap_test_no_worker = round % 3 == 2;
             for (uint64_t s = 0;; s++)
                 if (gpurent_tier_save_file(e, 1 + (s & 1), path) != GPURENT_OK) _exit(3);
         }
