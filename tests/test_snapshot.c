@@ -1039,6 +1039,63 @@ static void test_stream_file_limit(void **state)
     rm_tmpdir();
 }
 
+/* gr_file_write_atomic with replace 0 (key files, gpurent_key_save_new, past
+ * their early lstat): link() decides, so a file or a dangling link at the
+ * target gives EXISTS with nothing written through or left behind; a write
+ * that fails (the file size limit) gives IO and no file; a free target gets
+ * the bytes, mode 0600. With replace 1, a write that fails leaves the old
+ * file. */
+static void test_file_write_atomic(void **state)
+{
+    (void)state;
+    make_tmpdir();
+    char path[512], dangling[512];
+    snprintf(path, sizeof path, "%s/k.key", tmpdir);
+    snprintf(dangling, sizeof dangling, "%s/nowhere", tmpdir);
+    assert_int_equal(gr_file_write_atomic(path, (const uint8_t *)"first", 5, 0, "test"), GPURENT_OK);
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(gr_file_write_atomic(path, (const uint8_t *)"second", 6, 0, "test"), GPURENT_E_EXISTS);
+    gpurent_buf f = {0};
+    assert_int_equal(gr_file_read(path, 100, &f, "test"), GPURENT_OK);
+    assert_int_equal(f.len, 5);
+    assert_memory_equal(f.data, "first", 5);
+    gpurent_buf_free(&f);
+    assert_int_equal(count_files(), 1);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(symlink(dangling, path), 0);
+    assert_int_equal(gr_file_write_atomic(path, (const uint8_t *)"second", 6, 0, "test"), GPURENT_E_EXISTS);
+    assert_int_equal(access(dangling, F_OK), -1);
+    assert_int_equal(count_files(), 1);
+    assert_int_equal(unlink(path), 0);
+    /* a write that fails part way */
+    static uint8_t big[1 << 16];
+    struct rlimit lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &lim), 0);
+    void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = lim;
+    small.rlim_cur = 1000;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    int r0 = gr_file_write_atomic(path, big, sizeof big, 0, "test");
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    assert_int_equal(r0, GPURENT_E_IO);
+    assert_non_null(strstr(gpurent_last_error_message(), strerror(EFBIG)));
+    assert_int_equal(count_files(), 0);
+    assert_int_equal(gr_file_write_atomic(path, (const uint8_t *)"old", 3, 1, "test"), GPURENT_OK);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    int r1 = gr_file_write_atomic(path, big, sizeof big, 1, "test");
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    signal(SIGXFSZ, was);
+    assert_int_equal(r1, GPURENT_E_IO);
+    assert_int_equal(gr_file_read(path, 100, &f, "test"), GPURENT_OK);
+    assert_int_equal(f.len, 3);
+    assert_memory_equal(f.data, "old", 3);
+    gpurent_buf_free(&f);
+    assert_int_equal(count_files(), 1);
+    rm_tmpdir();
+}
+
 static void test_tier_files(void **state)
 {
     (void)state;
@@ -1308,6 +1365,7 @@ int main(void)
         cmocka_unit_test(test_stream_matches_memory),
         cmocka_unit_test(test_stream_nomem),
         cmocka_unit_test(test_stream_file_limit),
+        cmocka_unit_test(test_file_write_atomic),
         cmocka_unit_test(test_sigkill_writer),
         cmocka_unit_test(test_tier_side_by_side),
         cmocka_unit_test(test_trust_side_by_side),
