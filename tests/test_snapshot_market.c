@@ -558,6 +558,27 @@ static void test_market_request_shapes(void **state)
         added++;
     }
     assert_int_equal(added, 3 * nm);
+    /* every scalar at the largest value the checks let in */
+    gpurent_request_init(q);
+    snprintf(q->request_id, sizeof q->request_id, "%s", "shape-max-\xc3\xa9");
+    q->gpu_count = GPURENT_REQUEST_MAX_GPUS;
+    q->gang_nodes = GPURENT_REQUEST_MAX_GPUS;
+    q->gang_scope = GPURENT_GANG_REGION;
+    q->min_vram_mib = 1ull << 32;
+    q->min_cc = 999;
+    q->min_fp32_gflops = 1ull << 40;
+    q->interface = GPURENT_IFACE_SXM;
+    q->min_cuda_version = 999999;
+    q->max_price_micro_per_gpu_hour = 1ull << 50;
+    q->allowed_tiers = 0xfe;
+    q->duration_s = GPURENT_MAX_DURATION_S;
+    q->verified_only = 1;
+    q->cpu_millicores = 100000000u;
+    q->ram_mib = 1ull << 40;
+    q->disk_gib = 1ull << 40;
+    q->submitted_at = 1ull << 40;
+    int rmax = gpurent_market_add_request(m, q);
+    if (rmax) fail_msg("the request of maxima refused: %s", gpurent_last_error_message());
     char dir[] = "/tmp/gpurent-mshape-XXXXXX";
     assert_non_null(mkdtemp(dir));
     char path[128];
