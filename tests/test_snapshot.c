@@ -924,6 +924,28 @@ static void test_stream_matches_memory(void **state)
         }
         gpurent_buf_free(&want);
     }
+    /* a link planted at the target is replaced, never written through; the
+     * file is the streamed one, mode 0600 */
+    char victim[512];
+    snprintf(victim, sizeof victim, "%s/victim", tmpdir);
+    assert_int_equal(gr_file_write_atomic(victim, (const uint8_t *)"untouched", 9, 1, "test"), GPURENT_OK);
+    assert_int_equal(chmod(victim, 0644), 0);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(symlink(victim, path), 0);
+    gr_snap_test_stream_buf = 1000;
+    uint64_t r2 = 5;
+    assert_int_equal(stream_body(path, src, 2 * C + 5, &r2), GPURENT_OK);
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal((size_t)st.st_size, 2 * C + 5 + 96);
+    gpurent_buf v = {0};
+    assert_int_equal(gr_file_read(victim, 100, &v, "test"), GPURENT_OK);
+    assert_int_equal(v.len, 9);
+    assert_memory_equal(v.data, "untouched", 9);
+    gpurent_buf_free(&v);
+    assert_int_equal(count_files(), 2);
     gr_snap_test_stream_buf = 0;
     gr_snap_test_no_worker = 0;
     free(src);
