@@ -18,10 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <dirent.h>
+#include <unistd.h>
 #include <sodium.h>
 
 #include "gpurent.h"
 #include "core/core_internal.h"
+#include "core/snap_internal.h"
 #include "match/match_internal.h"
 
 #define T0 1700000000ull
@@ -809,6 +812,109 @@ SWEEP_OP(tier_record_signed_many, setup_tier_signed, run_tier_signed_many, snap_
 SWEEP_OP(tier_certificate_sign, setup_tier_cert, run_tier_cert_sign, snap_cert)
 SWEEP_OP(tier_explain_text, setup_tier_cert, run_tier_explain_text, snap_tier_save)
 SWEEP_OP(tier_save, setup_tier_evaluate, run_tier_save, snap_tier_save)
+
+/* ---------------- saving to a file (a snapshot streamed out) ---------------- */
+
+/* A folder of the test's own holding one file, the old snapshot: a failed
+ * save leaves it as it was and no temporary file beside it. */
+static char file_dir[64], file_path[96];
+
+static void file_setup(void)
+{
+    if (!file_dir[0]) {
+        snprintf(file_dir, sizeof file_dir, "/tmp/gpurent-nomem-XXXXXX");
+        assert_non_null(mkdtemp(file_dir));
+        snprintf(file_path, sizeof file_path, "%s/s.snap", file_dir);
+    }
+    FILE *f = fopen(file_path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fputs("the old snapshot", f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void file_cleanup(void)
+{
+    DIR *d = opendir(file_dir);
+    struct dirent *de;
+    char p[512];
+    while (d && (de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+            snprintf(p, sizeof p, "%s/%s", file_dir, de->d_name);
+            unlink(p);
+        }
+    if (d) closedir(d);
+    rmdir(file_dir);
+    file_dir[0] = 0;
+}
+
+/* The file's bytes and the names in its folder. */
+static void snap_file(bytes *b)
+{
+    gpurent_buf x = {0};
+    assert_int_equal(gr_file_read(file_path, 1u << 30, &x, "test"), GPURENT_OK);
+    put_buf(b, "file", &x);
+    gpurent_buf_free(&x);
+    DIR *d = opendir(file_dir);
+    assert_non_null(d);
+    struct dirent *de;
+    uint64_t n = 0;
+    while ((de = readdir(d))) n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+    closedir(d);
+    put_tag(b, "entries");
+    put_u64(b, n);
+}
+
+static void setup_tier_save_file(st *s)
+{
+    setup_tier_evaluate(s);
+    file_setup();
+}
+static int run_tier_save_file(st *s) { return gpurent_tier_save_file(s->e, 42, file_path); }
+static void snap_tier_save_file(st *s, bytes *b)
+{
+    snap_e(s, b);
+    snap_file(b);
+}
+
+static void setup_market_save_file(st *s)
+{
+    setup_end_lease(s);
+    file_setup();
+}
+static void setup_market_mixed_save_file(st *s)
+{
+    setup_mixed_leased(s);
+    file_setup();
+}
+static int run_market_save_file(st *s) { return gpurent_market_save_file(s->m, 42, file_path); }
+static void snap_market_save_file(st *s, bytes *b)
+{
+    snap_m(s, b);
+    snap_file(b);
+}
+
+/* Each save swept with the stream's default buffer (nothing handed on
+ * before the end), and with a buffer of 128 bytes, with the worker and
+ * without (the header handed on first, the buffer grown, the other one
+ * taken). */
+#define SWEEP_FILE(name, setup, run, snap)                                   \
+    static void sweep_##name(void **state)                                   \
+    {                                                                        \
+        (void)state;                                                         \
+        op o = {#name, setup, run, snap};                                    \
+        const size_t bufs[] = {0, 128, 128};                                 \
+        for (int i = 0; i < 3; i++) {                                        \
+            gr_snap_test_stream_buf = bufs[i];                               \
+            gr_snap_test_no_worker = i == 2;                                 \
+            sweep(&o);                                                       \
+        }                                                                    \
+        gr_snap_test_stream_buf = 0;                                         \
+        gr_snap_test_no_worker = 0;                                          \
+        file_cleanup();                                                      \
+    }
+SWEEP_FILE(tier_save_file, setup_tier_save_file, run_tier_save_file, snap_tier_save_file)
+SWEEP_FILE(market_save_file, setup_market_save_file, run_market_save_file, snap_market_save_file)
+SWEEP_FILE(market_mixed_save_file, setup_market_mixed_save_file, run_market_save_file, snap_market_save_file)
 SWEEP_OP(tier_load, setup_tier_load, run_tier_load, snap_e2)
 
 /* ================================================================== */
@@ -1480,6 +1586,9 @@ int main(void)
         cmocka_unit_test(sweep_tier_certificate_sign),
         cmocka_unit_test(sweep_tier_explain_text),
         cmocka_unit_test(sweep_tier_save),
+        cmocka_unit_test(sweep_tier_save_file),
+        cmocka_unit_test(sweep_market_save_file),
+        cmocka_unit_test(sweep_market_mixed_save_file),
         cmocka_unit_test(sweep_tier_load),
         cmocka_unit_test(sweep_trust_add),
         cmocka_unit_test(sweep_trust_add_growing),

@@ -151,10 +151,33 @@ static void feed(gpurent_tier_engine **es, int ne, uint32_t np, uint64_t era, in
 }
 
 /* Save `e`, load it back and swap it in (the engine that "restarts"). */
+/* Where restart also saves to a file (empty: it does not). */
+static char side_path[128];
+
+/* `e` saved to side_path, streamed while it is encoded through a buffer
+ * that `seq` picks (the default, under the header and a record, a few KiB,
+ * around a chunk), with the worker or without: the file holds `want`. */
+static void save_file_same(const gpurent_tier_engine *e, uint64_t seq, const gpurent_buf *want)
+{
+    const size_t bufs[] = {0, 97, 5000, GR_SNAP_CHUNK / 3, GR_SNAP_CHUNK + 64};
+    gr_snap_test_stream_buf = bufs[seq % 5];
+    gr_snap_test_no_worker = (int)(seq / 5 % 2);
+    int rc = gpurent_tier_save_file(e, seq, side_path);
+    gr_snap_test_stream_buf = 0;
+    gr_snap_test_no_worker = 0;
+    if (rc) fail_msg("save_file: %s (%s)", gpurent_status_name(rc), gpurent_last_error_message());
+    gpurent_buf f = {0};
+    assert_int_equal(gr_file_read(side_path, (size_t)1 << 30, &f, "test"), GPURENT_OK);
+    assert_int_equal(f.len, want->len);
+    assert_memory_equal(f.data, want->data, want->len);
+    gpurent_buf_free(&f);
+}
+
 static void restart(gpurent_tier_engine **e, uint64_t seq)
 {
     gpurent_buf b = {0};
     assert_int_equal(gpurent_tier_save(*e, seq, &b), GPURENT_OK);
+    if (side_path[0]) save_file_same(*e, seq, &b);
     gpurent_tier_engine *n = NULL;
     uint64_t got = 0;
     gpurent_tier_options o = tier_opts();
@@ -247,6 +270,9 @@ static void test_tier_side_by_side(void **state)
     gpurent_tier_engine *a = tier_new(), *b = tier_new();
     uint64_t seq = 0;
     uint32_t certs = 0, slashes = 0, promoted = 0;
+    char dir[] = "/tmp/gpurent-tside-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    snprintf(side_path, sizeof side_path, "%s/t.snap", dir);
     for (uint64_t era = ERA0; era < ERA0 + eras; era++) {
         gpurent_tier_engine *both[2] = {a, b};
         feed(both, 2, np, era, 0, 42);
@@ -287,6 +313,9 @@ static void test_tier_side_by_side(void **state)
     assert_true(promoted > 0);
     gpurent_tier_engine_free(a);
     gpurent_tier_engine_free(b);
+    assert_int_equal(unlink(side_path), 0);
+    assert_int_equal(rmdir(dir), 0); /* (nothing else left there) */
+    side_path[0] = 0;
 }
 
 /* ---------- refusals ---------- */
@@ -731,8 +760,8 @@ static int stream_body(const char *path, const uint8_t *body, size_t n, uint64_t
         if (k > n - at) k = n - at;
         if (pick >= 14) {
             uint8_t *p = gr_put_room(&w, k);
-            assert_non_null(p);
-            memcpy(p, body + at, k);
+            assert_true(p || w.failed);
+            if (p) memcpy(p, body + at, k);
         } else if (k <= 8) {
             for (size_t i = 0; i < k; i++) gr_put_u8(&w, body[at + i]);
         } else {
@@ -838,6 +867,288 @@ static void test_stream_file(void **state)
     rm_tmpdir();
 }
 
+/* One put of the script below: its kind and size. */
+typedef struct put_step {
+    unsigned kind; /* 0 u8, 1 u16, 2 u32, 3 u64, 4 raw, 5 room */
+    size_t n;
+} put_step;
+
+/* Apply `steps` to `w`, the bytes drawn from `src` in order. */
+static void apply_puts(gr_bytes *w, const put_step *steps, size_t ns, const uint8_t *src)
+{
+    size_t at = 0;
+    for (size_t i = 0; i < ns; i++) {
+        const put_step *p = &steps[i];
+        switch (p->kind) {
+        case 0: gr_put_u8(w, src[at]); break;
+        case 1: gr_put_u16(w, (uint16_t)gr_le_load(src + at, 2)); break;
+        case 2: gr_put_u32(w, (uint32_t)gr_le_load(src + at, 4)); break;
+        case 3: gr_put_u64(w, gr_le_load(src + at, 8)); break;
+        case 4: gr_put_raw(w, src + at, p->n); break;
+        default: {
+            uint8_t *q = gr_put_room(w, p->n);
+            if (q) memcpy(q, src + at, p->n);
+        }
+        }
+        at += p->n;
+    }
+}
+
+/* The streamed file equals gr_snap_finish of the same puts, for puts of
+ * every kind at sizes around the buffer and the chunk (a room or a raw
+ * copy that ends on, just before or just after a chunk's end or the
+ * buffer's), buffers of odd sizes (smaller than a chunk, one header off a
+ * chunk, a chunk and a header and one), size hints of none, too small,
+ * exact and far too large, with the worker and without. */
+static void test_stream_matches_memory(void **state)
+{
+    (void)state;
+    const size_t C = GR_SNAP_CHUNK;
+    const size_t bufs[] = {97, 1000, C - 1, C + 63, C + 64, C + 65, 2 * C + 1};
+    const size_t sizes[] = {1, 2, 63, 64, 65, 4095, C - 65, C - 64, C - 63, C - 1, C, C + 1, 2 * C - 64, 2 * C + 3};
+    make_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/m.snap", tmpdir);
+    size_t max = 6 * C;
+    uint8_t *src = malloc(max);
+    assert_non_null(src);
+    for (size_t i = 0; i < max; i++) src[i] = (uint8_t)((i * 2654435761u) >> 9);
+    put_step steps[4096];
+    uint64_t rng = 0x13198A2E03707344ull;
+    int rounds = under_valgrind() ? 3 : 24;
+    for (int round = 0; round < rounds; round++) {
+        /* a script of at most 4 MiB */
+        size_t ns = 0, total = 0;
+        while (ns < 4096) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned kind = (unsigned)(rng >> 61) % 6;
+            size_t n = kind < 4 ? (size_t)1 << kind : sizes[(rng >> 20) % (sizeof sizes / sizeof *sizes)];
+            if ((rng >> 40) % 3 == 0 && kind >= 4) n = 1 + (size_t)(rng >> 33) % 300;
+            if (total + n > 4 * C) break;
+            steps[ns++] = (put_step){kind, n};
+            total += n;
+        }
+        const size_t hints[] = {0, total / 3, total, 64 * C};
+        uint8_t params[32];
+        memset(params, round, sizeof params);
+        gr_bytes m;
+        gr_snap_begin(&m, GR_SNAP_MARKET, GR_SNAP_TREE_MARKET, params, (uint64_t)round, 0);
+        apply_puts(&m, steps, ns, src);
+        gpurent_buf want = {0};
+        assert_int_equal(gr_snap_finish(&m, &want), GPURENT_OK);
+        for (size_t j = 0; j < sizeof bufs / sizeof *bufs; j++) {
+            gr_snap_test_stream_buf = bufs[(j + (size_t)round) % (sizeof bufs / sizeof *bufs)];
+            gr_snap_test_no_worker = (int)((j + (size_t)round) & 1);
+            size_t hint = hints[(j + (size_t)round / 2) % 4];
+            gr_bytes w;
+            assert_int_equal(gr_snap_begin_file(&w, path, "test", GR_SNAP_MARKET, GR_SNAP_TREE_MARKET, params,
+                                                (uint64_t)round, hint),
+                             GPURENT_OK);
+            apply_puts(&w, steps, ns, src);
+            assert_int_equal(gr_snap_finish_file(&w, path, "test"), GPURENT_OK);
+            gpurent_buf got = {0};
+            assert_int_equal(gr_file_read(path, 1u << 30, &got, "test"), GPURENT_OK);
+            assert_int_equal(got.len, want.len);
+            assert_memory_equal(got.data, want.data, want.len);
+            gpurent_buf_free(&got);
+            assert_int_equal(count_files(), 1);
+        }
+        gpurent_buf_free(&want);
+    }
+    /* a link planted at the target is replaced, never written through; the
+     * file is the streamed one, mode 0600 */
+    char victim[512];
+    snprintf(victim, sizeof victim, "%s/victim", tmpdir);
+    assert_int_equal(gr_file_write_atomic(victim, (const uint8_t *)"untouched", 9, 1, "test"), GPURENT_OK);
+    assert_int_equal(chmod(victim, 0644), 0);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(symlink(victim, path), 0);
+    gr_snap_test_stream_buf = 1000;
+    uint64_t r2 = 5;
+    assert_int_equal(stream_body(path, src, 2 * C + 5, &r2), GPURENT_OK);
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal((size_t)st.st_size, 2 * C + 5 + 96);
+    gpurent_buf v = {0};
+    assert_int_equal(gr_file_read(victim, 100, &v, "test"), GPURENT_OK);
+    assert_int_equal(v.len, 9);
+    assert_memory_equal(v.data, "untouched", 9);
+    gpurent_buf_free(&v);
+    assert_int_equal(count_files(), 2);
+    gr_snap_test_stream_buf = 0;
+    gr_snap_test_no_worker = 0;
+    free(src);
+    rm_tmpdir();
+}
+
+/* Each allocation of a streamed save of several chunks failed in turn (the
+ * stream, its buffers, the digests as they grow, with the worker and
+ * without): NOMEM with a detail, no temporary file left, the old file as
+ * it was, and the same save then succeeds. */
+static void test_stream_nomem(void **state)
+{
+    (void)state;
+    const size_t C = GR_SNAP_CHUNK;
+    make_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/n.snap", tmpdir);
+    size_t n = 3 * C + C / 2;
+    gpurent_buf want = container(GR_SNAP_TREE_TIER, n);
+    assert_int_equal(gr_file_write_atomic(path, (const uint8_t *)"old", 3, 1, "test"), GPURENT_OK);
+    const size_t bufs[] = {C / 2, C + 100};
+    for (int nw = 0; nw < 2; nw++)
+        for (size_t j = 0; j < 2; j++) {
+            gr_snap_test_no_worker = nw;
+            gr_snap_test_stream_buf = bufs[j];
+            uint64_t rng = 0x452821E638D01377ull;
+            gr_alloc_fail_nth(0);
+            assert_int_equal(stream_body(path, want.data + 64, n, &rng), GPURENT_OK);
+            uint64_t made = gr_alloc_count();
+            gr_alloc_hook_off();
+            print_message("stream_nomem: buf %zu worker %d: %llu allocations\n", bufs[j], !nw, (unsigned long long)made);
+            assert_true(made >= 3);
+            assert_int_equal(gr_file_write_atomic(path, (const uint8_t *)"old", 3, 1, "test"), GPURENT_OK);
+            for (uint64_t k = 1; k <= made; k++) {
+                rng = 0x452821E638D01377ull;
+                gpurent_error_clear();
+                gr_alloc_fail_nth(k);
+                int rc = stream_body(path, want.data + 64, n, &rng);
+                gr_alloc_hook_off();
+                assert_int_equal(rc, GPURENT_E_NOMEM);
+                assert_true(gpurent_last_error_message()[0] != '\0');
+                assert_int_equal(count_files(), 1);
+                gpurent_buf now = {0};
+                assert_int_equal(gr_file_read(path, 1u << 30, &now, "test"), GPURENT_OK);
+                assert_int_equal(now.len, 3);
+                assert_memory_equal(now.data, "old", 3);
+                gpurent_buf_free(&now);
+            }
+            rng = 0x452821E638D01377ull;
+            assert_int_equal(stream_body(path, want.data + 64, n, &rng), GPURENT_OK);
+            gpurent_buf got = {0};
+            assert_int_equal(gr_file_read(path, 1u << 30, &got, "test"), GPURENT_OK);
+            assert_int_equal(got.len, want.len);
+            assert_memory_equal(got.data, want.data, want.len);
+            gpurent_buf_free(&got);
+            assert_int_equal(gr_file_write_atomic(path, (const uint8_t *)"old", 3, 1, "test"), GPURENT_OK);
+        }
+    gr_snap_test_stream_buf = 0;
+    gr_snap_test_no_worker = 0;
+    gpurent_buf_free(&want);
+    rm_tmpdir();
+}
+
+/* The file size limit set at each point of a streamed save (in the header,
+ * on a chunk's edge, in the last job, in the checksum, one byte short, and
+ * exactly the size): every limit below the size fails with EFBIG, leaving
+ * the old file and no temporary one; the size itself succeeds. */
+static void test_stream_file_limit(void **state)
+{
+    (void)state;
+    const size_t C = GR_SNAP_CHUNK;
+    make_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/l.snap", tmpdir);
+    size_t n = 2 * C + 1000;
+    gpurent_buf want = container(GR_SNAP_TREE_TIER, n);
+    size_t total = want.len;
+    const size_t limits[] = {1, 63, 64, 65, C + 63, C + 64, C + 65, 2 * C + 64, total - 33, total - 32, total - 31,
+                             total - 1, total};
+    struct rlimit lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &lim), 0);
+    void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+    for (size_t i = 0; i < sizeof limits / sizeof *limits; i++)
+        for (int nw = 0; nw < 2; nw++) {
+            assert_int_equal(gr_file_write_atomic(path, (const uint8_t *)"old", 3, 1, "test"), GPURENT_OK);
+            gr_snap_test_stream_buf = C + 100;
+            gr_snap_test_no_worker = nw;
+            struct rlimit small = lim;
+            small.rlim_cur = limits[i];
+            assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+            uint64_t rng = 99;
+            int rc = stream_body(path, want.data + 64, n, &rng);
+            assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+            gpurent_buf now = {0};
+            assert_int_equal(gr_file_read(path, 1u << 30, &now, "test"), GPURENT_OK);
+            if (limits[i] < total) {
+                if (rc != GPURENT_E_IO) fail_msg("limit %zu of %zu: %d, not IO", limits[i], total, rc);
+                assert_non_null(strstr(gpurent_last_error_message(), strerror(EFBIG)));
+                assert_int_equal(now.len, 3);
+                assert_memory_equal(now.data, "old", 3);
+            } else {
+                assert_int_equal(rc, GPURENT_OK);
+                assert_int_equal(now.len, want.len);
+                assert_memory_equal(now.data, want.data, want.len);
+            }
+            assert_int_equal(count_files(), 1);
+            gpurent_buf_free(&now);
+        }
+    signal(SIGXFSZ, was);
+    gr_snap_test_stream_buf = 0;
+    gr_snap_test_no_worker = 0;
+    gpurent_buf_free(&want);
+    rm_tmpdir();
+}
+
+/* gr_file_write_atomic with replace 0 (key files, gpurent_key_save_new, past
+ * their early lstat): link() decides, so a file or a dangling link at the
+ * target gives EXISTS with nothing written through or left behind; a write
+ * that fails (the file size limit) gives IO and no file; a free target gets
+ * the bytes, mode 0600. With replace 1, a write that fails leaves the old
+ * file. */
+static void test_file_write_atomic(void **state)
+{
+    (void)state;
+    make_tmpdir();
+    char path[512], dangling[512];
+    snprintf(path, sizeof path, "%s/k.key", tmpdir);
+    snprintf(dangling, sizeof dangling, "%s/nowhere", tmpdir);
+    assert_int_equal(gr_file_write_atomic(path, (const uint8_t *)"first", 5, 0, "test"), GPURENT_OK);
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(gr_file_write_atomic(path, (const uint8_t *)"second", 6, 0, "test"), GPURENT_E_EXISTS);
+    gpurent_buf f = {0};
+    assert_int_equal(gr_file_read(path, 100, &f, "test"), GPURENT_OK);
+    assert_int_equal(f.len, 5);
+    assert_memory_equal(f.data, "first", 5);
+    gpurent_buf_free(&f);
+    assert_int_equal(count_files(), 1);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(symlink(dangling, path), 0);
+    assert_int_equal(gr_file_write_atomic(path, (const uint8_t *)"second", 6, 0, "test"), GPURENT_E_EXISTS);
+    assert_int_equal(access(dangling, F_OK), -1);
+    assert_int_equal(count_files(), 1);
+    assert_int_equal(unlink(path), 0);
+    /* a write that fails part way */
+    static uint8_t big[1 << 16];
+    struct rlimit lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &lim), 0);
+    void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = lim;
+    small.rlim_cur = 1000;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    int r0 = gr_file_write_atomic(path, big, sizeof big, 0, "test");
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    assert_int_equal(r0, GPURENT_E_IO);
+    assert_non_null(strstr(gpurent_last_error_message(), strerror(EFBIG)));
+    assert_int_equal(count_files(), 0);
+    assert_int_equal(gr_file_write_atomic(path, (const uint8_t *)"old", 3, 1, "test"), GPURENT_OK);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    int r1 = gr_file_write_atomic(path, big, sizeof big, 1, "test");
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    signal(SIGXFSZ, was);
+    assert_int_equal(r1, GPURENT_E_IO);
+    assert_int_equal(gr_file_read(path, 100, &f, "test"), GPURENT_OK);
+    assert_int_equal(f.len, 3);
+    assert_memory_equal(f.data, "old", 3);
+    gpurent_buf_free(&f);
+    assert_int_equal(count_files(), 1);
+    rm_tmpdir();
+}
+
 static void test_tier_files(void **state)
 {
     (void)state;
@@ -897,6 +1208,10 @@ static void test_sigkill_writer(void **state)
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
+            /* streamed through a small buffer (a worker writing behind the
+             * encoder, or none) or the default one */
+            gr_snap_test_stream_buf = round % 3 ? 4096 : 0;
+            gr_snap_test_no_worker = round % 3 == 2;
             for (uint64_t s = 0;; s++)
                 if (gpurent_tier_save_file(e, 1 + (s & 1), path) != GPURENT_OK) _exit(3);
         }
@@ -1101,6 +1416,10 @@ int main(void)
         cmocka_unit_test(test_tier_refusals),
         cmocka_unit_test(test_tier_files),
         cmocka_unit_test(test_stream_file),
+        cmocka_unit_test(test_stream_matches_memory),
+        cmocka_unit_test(test_stream_nomem),
+        cmocka_unit_test(test_stream_file_limit),
+        cmocka_unit_test(test_file_write_atomic),
         cmocka_unit_test(test_sigkill_writer),
         cmocka_unit_test(test_tier_side_by_side),
         cmocka_unit_test(test_trust_side_by_side),

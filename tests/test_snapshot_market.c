@@ -133,11 +133,33 @@ static void same_bytes(const gpurent_buf *a, const gpurent_buf *b, const char *w
         fail_msg("%s differ (%zu and %zu bytes)", what, a->len, b->len);
 }
 
+/* Where restart also saves to a file (empty: it does not). */
+static char side_path[128];
+
+/* `m` saved to side_path, streamed while it is encoded through a buffer
+ * that `seq` picks (the default, under the header and a name, a few KiB,
+ * around a chunk), with the worker or without: the file holds `want`. */
+static void save_file_same(const gpurent_market *m, uint64_t seq, const gpurent_buf *want)
+{
+    const size_t bufs[] = {0, 97, 5000, GR_SNAP_CHUNK / 3, GR_SNAP_CHUNK + 64};
+    gr_snap_test_stream_buf = bufs[seq % 5];
+    gr_snap_test_no_worker = (int)(seq / 5 % 2);
+    int rc = gpurent_market_save_file(m, seq, side_path);
+    gr_snap_test_stream_buf = 0;
+    gr_snap_test_no_worker = 0;
+    if (rc) fail_msg("save_file: %s (%s)", gpurent_status_name(rc), gpurent_last_error_message());
+    gpurent_buf f = {0};
+    assert_int_equal(gr_file_read(side_path, (size_t)1 << 30, &f, "test"), GPURENT_OK);
+    same_bytes(&f, want, "the streamed file and the snapshot in memory");
+    gpurent_buf_free(&f);
+}
+
 /* Save `*m`, free it, load it back in its place. */
 static void restart(gpurent_market **m, uint64_t seq)
 {
     gpurent_buf b = {0};
     assert_int_equal(gpurent_market_save(*m, seq, &b), GPURENT_OK);
+    if (side_path[0]) save_file_same(*m, seq, &b);
     gpurent_market_free(*m);
     *m = NULL;
     uint64_t got = 0;
@@ -214,6 +236,9 @@ static void test_market_side_by_side(void **state)
     char (*leased)[64] = calloc((size_t)steps * per_step * 2 + 1, 64);
     uint32_t nleased = 0;
     gpurent_request *q = malloc(sizeof *q);
+    char dir[] = "/tmp/gpurent-mside-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    snprintf(side_path, sizeof side_path, "%s/m.snap", dir);
     for (uint32_t step = 0; step < steps; step++) {
         both[0] = a;
         both[1] = b;
@@ -310,6 +335,9 @@ static void test_market_side_by_side(void **state)
     free(leased);
     gpurent_market_free(a);
     gpurent_market_free(b);
+    assert_int_equal(unlink(side_path), 0);
+    assert_int_equal(rmdir(dir), 0); /* (nothing else left there) */
+    side_path[0] = 0;
 }
 
 /* ---- refusals ---- */
@@ -468,6 +496,112 @@ static void test_market_request_fields_apart(void **state)
     restart(&m, 1);
     assert_int_equal(gpurent_market_digests(m, o2, r2, p2), GPURENT_OK);
     assert_memory_equal(r1, r2, 32);
+    gpurent_market_free(m);
+}
+
+/* Requests of every shape the market keeps apart from its matching form
+ * (families, model ids in other cases, a family with one of its members,
+ * unknown names, full lists, frameworks with their own CUDA minimum or
+ * none) are saved as they were added: a market holding them saves to a
+ * file (streamed, the requests not checked again) that loads back to the
+ * same market. */
+static void test_market_request_shapes(void **state)
+{
+    (void)state;
+    uint8_t seed[32] = {12};
+    gpurent_market *m = NULL;
+    assert_int_equal(gpurent_market_new(&m, NULL, seed), GPURENT_OK);
+    gpurent_request *q = malloc(sizeof *q);
+    assert_non_null(q);
+    uint32_t nm = gpurent_model_count(), nf = gpurent_framework_count(), added = 0;
+    for (uint32_t i = 0; i < 3 * nm; i++) {
+        gpurent_request_init(q);
+        snprintf(q->request_id, sizeof q->request_id, "shape-%04u", i);
+        q->gpu_count = 1;
+        q->duration_s = 600;
+        const gpurent_model *md = gpurent_model_at(i % nm), *other = gpurent_model_at((i * 7 + 3) % nm);
+        char up[GPURENT_NAME_MAX];
+        snprintf(up, sizeof up, "%s", md->id);
+        for (char *c = up; *c; c++)
+            if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 32);
+        switch (i % 3) {
+        case 0:
+            gpurent_request_add_model(q, md->family);
+            gpurent_request_add_model(q, md->id);
+            break;
+        case 1:
+            gpurent_request_add_model(q, up);
+            gpurent_request_add_model(q, other->family);
+            gpurent_request_add_model(q, "Imaginary 9000");
+            break;
+        default:
+            for (uint32_t k = 0; k < GPURENT_REQUEST_MAX_LIST; k++)
+                gpurent_request_add_model(q, gpurent_model_at((i + k) % nm)->id);
+        }
+        for (uint32_t k = 0; k < (i % 4 == 0 ? GPURENT_REQUEST_MAX_LIST : i % 3); k++) {
+            char r[GPURENT_REGION_MAX];
+            snprintf(r, sizeof r, "%s-%u", REGIONS[k % 5], k);
+            gpurent_request_allow_region(q, r);
+        }
+        if (i % 5 == 0) gpurent_request_exclude_region(q, "mars-north");
+        for (uint32_t k = 0; k < (i % 6 == 0 ? GPURENT_REQUEST_MAX_LIST : 0); k++) {
+            uint8_t key[32];
+            key_of(1000 + k, key);
+            (i % 12 ? gpurent_request_allow_provider : gpurent_request_exclude_provider)(q, key);
+        }
+        if (i % 2 && nf) {
+            snprintf(q->framework, sizeof q->framework, "%s", gpurent_framework_at(i % nf)->id);
+            q->min_cuda_version = i % 4 == 1 ? 11000 : 0;
+        }
+        int ra = gpurent_market_add_request(m, q);
+        if (ra) fail_msg("request %u refused: %s", i, gpurent_last_error_message());
+        added++;
+    }
+    assert_int_equal(added, 3 * nm);
+    /* every scalar at the largest value the checks let in */
+    gpurent_request_init(q);
+    snprintf(q->request_id, sizeof q->request_id, "%s", "shape-max-\xc3\xa9");
+    q->gpu_count = GPURENT_REQUEST_MAX_GPUS;
+    q->gang_nodes = GPURENT_REQUEST_MAX_GPUS;
+    q->gang_scope = GPURENT_GANG_REGION;
+    q->min_vram_mib = 1ull << 32;
+    q->min_cc = 999;
+    q->min_fp32_gflops = 1ull << 40;
+    q->interface = GPURENT_IFACE_SXM;
+    q->min_cuda_version = 999999;
+    q->max_price_micro_per_gpu_hour = 1ull << 50;
+    q->allowed_tiers = 0xfe;
+    q->duration_s = GPURENT_MAX_DURATION_S;
+    q->verified_only = 1;
+    q->cpu_millicores = 100000000u;
+    q->ram_mib = 1ull << 40;
+    q->disk_gib = 1ull << 40;
+    q->submitted_at = 1ull << 40;
+    int rmax = gpurent_market_add_request(m, q);
+    if (rmax) fail_msg("the request of maxima refused: %s", gpurent_last_error_message());
+    char dir[] = "/tmp/gpurent-mshape-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/m.snap", dir);
+    gpurent_buf b = {0};
+    assert_int_equal(gpurent_market_save(m, 3, &b), GPURENT_OK);
+    gr_snap_test_stream_buf = 4096;
+    int rc = gpurent_market_save_file(m, 3, path);
+    gr_snap_test_stream_buf = 0;
+    assert_int_equal(rc, GPURENT_OK);
+    gpurent_market *x = NULL;
+    rc = gpurent_market_load_file(&x, path, NULL, NULL);
+    if (rc) fail_msg("load_file: %s (%s)", gpurent_status_name(rc), gpurent_last_error_message());
+    same_digests(m, x);
+    gpurent_buf c = {0};
+    assert_int_equal(gpurent_market_save(x, 3, &c), GPURENT_OK);
+    same_bytes(&b, &c, "snapshots of the saved and the loaded market");
+    gpurent_buf_free(&b);
+    gpurent_buf_free(&c);
+    gpurent_market_free(x);
+    unlink(path);
+    rmdir(dir);
+    free(q);
     gpurent_market_free(m);
 }
 
@@ -816,6 +950,7 @@ int main(void)
         cmocka_unit_test(test_market_small_grows),
         cmocka_unit_test(test_market_lease_refusals),
         cmocka_unit_test(test_market_request_fields_apart),
+        cmocka_unit_test(test_market_request_shapes),
         cmocka_unit_test(test_market_side_by_side),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

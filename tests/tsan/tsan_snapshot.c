@@ -7,7 +7,9 @@
  * worker while the body is read) and check it passes, flip a byte in a chunk
  * and check it is refused, write it to a file, and stream it to a file as it
  * is produced (gr_snap_begin_file, a buffer of a little over a chunk: a
- * worker writes and hashes each hand-over while the thread goes on putting).
+ * worker writes and hashes each hand-over while the thread goes on putting;
+ * on odd threads a room larger than the buffer grows it while a job is on),
+ * and stream one that is given up half way (the worker stopped mid-job).
  * Every checksum must equal the one main computed before the threads
  * started. Built and run by `make check-tsan` (tests/tsan.mk). */
 #include <pthread.h>
@@ -51,8 +53,12 @@ static void seal(gr_bytes *w)
     for (size_t i = 0; i < BODY; i++) p[i] = (uint8_t)((i * 2654435761u) >> 11);
 }
 
-/* The same container streamed to `path` in puts of 64 KiB. */
-static int stream(const char *path)
+/* The same container streamed to `path` in puts of 64 KiB; with `room`,
+ * 1.5 MiB of it filled in place through one gr_put_room (larger than the
+ * buffer: it grows while the worker still writes and hashes the other);
+ * with `abandon`, given up half way (gr_bytes_free stops the worker while a
+ * job may be on; the temporary file goes). */
+static int stream(const char *path, int room, int abandon)
 {
     uint8_t params[32];
     memset(params, 3, sizeof params);
@@ -60,9 +66,22 @@ static int stream(const char *path)
     int rc = gr_snap_begin_file(&w, path, "tsan", GR_SNAP_TIER, GR_SNAP_TREE_TIER, params, 7, BODY);
     if (rc) return rc;
     uint8_t piece[1 << 16];
-    for (size_t at = 0; at < BODY; at += sizeof piece) {
+    const size_t big = (size_t)3 << 19;
+    for (size_t at = 0; at < BODY;) {
+        if (abandon && at >= BODY / 2) {
+            gr_bytes_free(&w);
+            return GPURENT_OK;
+        }
+        if (room && at == (size_t)2 << 20) {
+            uint8_t *p = gr_put_room(&w, big);
+            if (!p) break;
+            for (size_t i = 0; i < big; i++) p[i] = (uint8_t)(((at + i) * 2654435761u) >> 11);
+            at += big;
+            continue;
+        }
         for (size_t i = 0; i < sizeof piece; i++) piece[i] = (uint8_t)(((at + i) * 2654435761u) >> 11);
         gr_put_raw(&w, piece, sizeof piece);
+        at += sizeof piece;
     }
     return gr_snap_finish_file(&w, path, "tsan");
 }
@@ -104,7 +123,9 @@ static void *run(void *arg)
         CHECK(gr_file_read(path, 1u << 30, &f, "tsan") == GPURENT_OK, "read back");
         CHECK(f.len == BODY + 96 && memcmp(f.data + f.len - 32, expected, 32) == 0, "thread %u: file checksum", tid);
         gpurent_buf_free(&f);
-        CHECK(stream(path) == GPURENT_OK, "thread %u: stream: %s", tid, gpurent_last_error_message());
+        CHECK(stream(path, 0, 1) == GPURENT_OK, "thread %u: abandoned stream", tid);
+        CHECK(stream(path, (int)(tid & 1), 0) == GPURENT_OK, "thread %u: stream: %s", tid,
+              gpurent_last_error_message());
         CHECK(gr_file_read(path, 1u << 30, &f, "tsan") == GPURENT_OK, "read back");
         CHECK(f.len == BODY + 96 && memcmp(f.data + f.len - 32, expected, 32) == 0, "thread %u: stream checksum",
               tid);
