@@ -12,6 +12,7 @@
  * failed pthread_create, or no memory for the digests: one thread then
  * folds the chunk digests into the root as it goes). */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -180,47 +181,52 @@ int gr_snap_finish(gr_bytes *b, gpurent_buf *out)
 
 /* ---- streamed to a file ----
  *
- * The encoder fills a buffer of STREAM_BUF bytes (two chunks and a little:
- * buffers of 8 MiB came fresh from the kernel on every save here, 1 700
- * page faults a save, where these are reused from the heap); when it runs
- * out of room,
- * the whole chunks in it become a job: a worker thread writes them to the
- * temporary file and starts their writeback, and the chunks are hashed by
- * whichever thread claims them, the worker once it has written them, the
- * encoder's thread when it waits for the job to end. Meanwhile the encoder
- * goes on in a second buffer (the partial chunk at the end moved there
- * first). So encoding, hashing and the disk's work overlap, and the memory
- * is two buffers, not the whole snapshot. Without a worker (a failed
- * pthread_create, or gr_snap_test_no_worker) the encoder's thread does
- * each job itself and moves the rest to the front. The header goes out
- * with the first job, its body length still 0, and is written again once
- * the length is known; the root hashes the final header, so the bytes and
- * the checksum are those gr_snap_finish gives. */
-#define STREAM_BUF (2 * GR_SNAP_CHUNK + ((size_t)64 << 10)) /* two chunks a hand-over, and room past them */
+ * The encoder fills one of a ring of STREAM_BUFS buffers of STREAM_BUF
+ * bytes (two chunks and a little: larger buffers came fresh from the
+ * kernel on every save here, page faults and all, where these are reused
+ * from the heap). When the buffer runs out of room its whole chunks become
+ * a job and the encoder goes on in the next buffer (the partial chunk at
+ * the end moved there first). A worker thread writes the jobs to the
+ * temporary file in order, starting each one's writeback; the chunks are
+ * hashed, oldest job first, by the worker when it has nothing to write and
+ * by the encoder's thread when it waits for a buffer to come free. So
+ * encoding, hashing and the disk's work overlap with a few jobs of slack
+ * between them, and the memory is the ring, not the whole snapshot.
+ * Without a worker (a failed pthread_create, or gr_snap_test_no_worker)
+ * the encoder's thread does each job at once in one buffer and moves the
+ * rest to its front. The header goes out with the first job, its body
+ * length still 0, and is written again once the length is known; the root
+ * hashes the final header, so the bytes and the checksum are those that
+ * gr_snap_finish gives. */
+#define STREAM_BUF (2 * GR_SNAP_CHUNK + ((size_t)64 << 10)) /* two chunks a job, and room past them */
+#define STREAM_BUFS 4
 size_t gr_snap_test_stream_buf;
+
+typedef struct stream_job {
+    const uint8_t *p; /* bytes [p, p + n) at file offset off */
+    size_t n;
+    uint64_t off;
+    size_t dig0, nc;      /* its body chunks: digests [dig0, dig0 + nc) */
+    size_t claimed, hashed;
+} stream_job;
 
 struct gr_snap_stream {
     gr_file_temp file;
     uint64_t off; /* the file offset of b->data[0] */
     uint8_t hdr[GR_SNAP_HEADER]; /* once off > 0 */
-    uint8_t *buf[2];
-    size_t cap[2];
-    int cur;
-    uint8_t *dig; /* one digest per body chunk, in order */
+    uint8_t *buf[STREAM_BUFS];
+    size_t cap[STREAM_BUFS];
+    unsigned cur; /* the buffer being filled */
+    uint8_t *dig; /* one digest per body chunk, in order (moved only when no job is on) */
     size_t ndig, capdig; /* digests of the chunks handed on; room */
-    /* the job: bytes [jp, jp + jn) at file offset joff, whose body chunks
-     * are digests [jc, jc + jnc); with a worker, these fields and the ones
-     * below are under mu */
-    const uint8_t *jp;
-    size_t jn, jc, jnc, claimed, hashed;
-    uint64_t joff;
-    int written; /* the job's bytes are in the file (or failed) */
-    int err;     /* the first errno of a write (0: none) */
+    /* with a worker, everything below is under mu */
+    stream_job job[STREAM_BUFS]; /* job k (in posting order) in slot k % STREAM_BUFS, on that buffer */
+    unsigned long posted, written, hash_from; /* jobs posted, written (in order), the oldest maybe unclaimed */
+    int err; /* the first errno of a write (0: none) */
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int tried, started, quit;
-    unsigned long posted, seen; /* jobs handed to the worker, jobs it took */
 };
 
 static size_t stream_buf(void) { return gr_snap_test_stream_buf ? gr_snap_test_stream_buf : STREAM_BUF; }
@@ -233,73 +239,97 @@ static void unlock(gr_snap_stream *s)
     if (s->started) pthread_mutex_unlock(&s->mu);
 }
 
-/* Hash the job's chunks not yet claimed (called and returning locked). */
-static void help(gr_snap_stream *s)
+/* Job k is written and hashed (its slot and buffer may be reused). */
+static int job_done(const gr_snap_stream *s, unsigned long k)
 {
-    while (s->claimed < s->jnc) {
-        size_t i = s->jc + s->claimed++;
-        uint64_t at = GR_SNAP_HEADER + (uint64_t)i * GR_SNAP_CHUNK, end = s->joff + s->jn;
-        const uint8_t *p = s->jp + (at - s->joff);
-        size_t n = (size_t)(end - at < GR_SNAP_CHUNK ? end - at : GR_SNAP_CHUNK);
-        uint8_t *d = s->dig + 32 * i; /* (the digests move only when no job is on) */
-        unlock(s);
-        crypto_generichash(d, 32, p, n, NULL, 0);
-        lock(s);
-        if (++s->hashed == s->jnc && s->started) pthread_cond_broadcast(&s->cv);
-    }
+    const stream_job *j = &s->job[k % STREAM_BUFS];
+    return k < s->written && j->hashed == j->nc;
 }
 
-/* Write the job's bytes (skipped once a write failed; called unlocked). */
-static int job_write(gr_snap_stream *s, const uint8_t *p, size_t n, uint64_t off, int skip)
+/* Claim and hash one chunk of the oldest job that has one left (called
+ * and returning locked): 1, or 0 when none is left to claim. */
+static int hash_one(gr_snap_stream *s)
 {
-    if (skip) return 0;
-    if (gr_file_write(s->file.fd, p, n) != 0) return errno;
-    gr_file_start_writeback(s->file.fd, (size_t)off, n);
-    return 0;
+    while (s->hash_from < s->posted && s->job[s->hash_from % STREAM_BUFS].claimed == s->job[s->hash_from % STREAM_BUFS].nc)
+        s->hash_from++;
+    if (s->hash_from == s->posted) return 0;
+    stream_job *j = &s->job[s->hash_from % STREAM_BUFS];
+    size_t i = j->dig0 + j->claimed++;
+    uint64_t at = GR_SNAP_HEADER + (uint64_t)i * GR_SNAP_CHUNK, end = j->off + j->n;
+    const uint8_t *p = j->p + (at - j->off);
+    size_t n = (size_t)(end - at < GR_SNAP_CHUNK ? end - at : GR_SNAP_CHUNK);
+    uint8_t *d = s->dig + 32 * i;
+    unlock(s);
+    crypto_generichash(d, 32, p, n, NULL, 0);
+    lock(s);
+    j->hashed++;
+    if (s->started) pthread_cond_broadcast(&s->cv);
+    return 1;
 }
 
+/* Write job k's bytes (skipped once a write failed; called locked, the
+ * write itself unlocked). */
+static void write_job(gr_snap_stream *s, unsigned long k)
+{
+    const stream_job *j = &s->job[k % STREAM_BUFS];
+    const uint8_t *p = j->p;
+    size_t n = j->n;
+    uint64_t off = j->off;
+    int skip = s->err != 0, err = 0;
+    unlock(s);
+    if (!skip && gr_file_write(s->file.fd, p, n) != 0) err = errno;
+    else if (!skip) gr_file_start_writeback(s->file.fd, (size_t)off, n);
+    lock(s);
+    if (err && !s->err) s->err = err;
+    s->written = k + 1;
+    if (s->started) pthread_cond_broadcast(&s->cv);
+}
+
+/* The worker: write what is posted, in order; hash when nothing is to be
+ * written; sleep when neither. */
 static void *stream_worker(void *arg)
 {
     gr_snap_stream *s = arg;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (s->seen == s->posted && !s->quit) pthread_cond_wait(&s->cv, &s->mu);
-        if (s->seen == s->posted) break; /* told to quit, nothing left */
-        s->seen = s->posted;
-        const uint8_t *p = s->jp;
-        size_t n = s->jn;
-        uint64_t off = s->joff;
-        int skip = s->err != 0;
-        pthread_mutex_unlock(&s->mu);
-        int err = job_write(s, p, n, off, skip);
-        pthread_mutex_lock(&s->mu);
-        if (err && !s->err) s->err = err;
-        s->written = 1;
-        pthread_cond_broadcast(&s->cv);
-        help(s);
+        if (s->written < s->posted) write_job(s, s->written);
+        else if (!hash_one(s)) {
+            if (s->quit) break;
+            pthread_cond_wait(&s->cv, &s->mu);
+        }
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
 }
 
-/* Wait for the job to end, hashing what is left of it meanwhile. */
-static void stream_wait(gr_snap_stream *s)
+/* Every job posted is done. */
+static int all_done(const gr_snap_stream *s)
 {
-    if (!s->started) return; /* (no worker: each job ends where it is posted) */
+    if (s->written < s->posted) return 0;
+    for (unsigned long k = s->posted > STREAM_BUFS ? s->posted - STREAM_BUFS : 0; k < s->posted; k++)
+        if (!job_done(s, k)) return 0;
+    return 1;
+}
+
+/* Wait until job k is done (every job when k is ULONG_MAX), hashing what
+ * is left to claim meanwhile. */
+static void stream_wait(gr_snap_stream *s, unsigned long k)
+{
+    if (!s->started) return; /* (no worker: each job is done where it is posted) */
     pthread_mutex_lock(&s->mu);
-    help(s);
-    while (!s->written || s->hashed < s->jnc) pthread_cond_wait(&s->cv, &s->mu);
+    while (k == ULONG_MAX ? !all_done(s) : !job_done(s, k))
+        if (!hash_one(s)) pthread_cond_wait(&s->cv, &s->mu);
     pthread_mutex_unlock(&s->mu);
 }
 
-/* Hand on the n bytes at p (file offset s->off, whole chunks unless it is
- * the last job); the previous job has ended. -1: no memory for the
- * digests (nothing handed on). */
+/* Hand on the n bytes at p (file offset s->off; whole chunks unless this is
+ * the last job). -1: no memory for the digests (nothing handed on). */
 static int stream_post(gr_snap_stream *s, const uint8_t *p, size_t n)
 {
     uint64_t a = s->off < GR_SNAP_HEADER ? GR_SNAP_HEADER : s->off, end = s->off + n;
     size_t nc = end > a ? (size_t)((end - a + GR_SNAP_CHUNK - 1) / GR_SNAP_CHUNK) : 0;
-    if (s->ndig + nc > s->capdig) {
+    if (s->ndig + nc > s->capdig) { /* the digests move: no hash may be on */
+        stream_wait(s, ULONG_MAX);
         size_t cap = s->capdig ? s->capdig : 64;
         while (cap < s->ndig + nc) cap *= 2;
         uint8_t *d = gr_realloc(s->dig, cap * 32);
@@ -308,21 +338,15 @@ static int stream_post(gr_snap_stream *s, const uint8_t *p, size_t n)
         s->capdig = cap;
     }
     lock(s);
-    s->jp = p;
-    s->jn = n;
-    s->joff = s->off;
-    s->jc = s->ndig;
-    s->jnc = nc;
-    s->claimed = s->hashed = 0;
-    s->written = 0;
+    unsigned long k = s->posted;
+    stream_job *j = &s->job[k % STREAM_BUFS];
+    *j = (stream_job){.p = p, .n = n, .off = s->off, .dig0 = s->ndig, .nc = nc};
+    s->posted = k + 1;
     if (s->started) {
-        s->posted++;
         pthread_cond_broadcast(&s->cv);
-    } else {
-        int err = job_write(s, p, n, s->off, s->err != 0);
-        if (err && !s->err) s->err = err;
-        s->written = 1;
-        help(s);
+    } else { /* no worker: the job is done here and now */
+        write_job(s, k);
+        while (hash_one(s)) {}
     }
     unlock(s);
     s->ndig += nc;
@@ -333,7 +357,7 @@ static int stream_post(gr_snap_stream *s, const uint8_t *p, size_t n)
 static void stream_stop(gr_snap_stream *s)
 {
     if (!s->started) return;
-    stream_wait(s);
+    stream_wait(s, ULONG_MAX);
     pthread_mutex_lock(&s->mu);
     s->quit = 1;
     pthread_cond_broadcast(&s->cv);
@@ -357,7 +381,7 @@ static void stream_start(gr_snap_stream *s)
 
 /* Buffer i at `want` bytes or more: 0, or -1 (no memory). With `keep`,
  * its bytes stay (realloc), else they may go. */
-static int stream_room(gr_snap_stream *s, int i, size_t want, int keep)
+static int stream_room(gr_snap_stream *s, unsigned i, size_t want, int keep)
 {
     if (s->cap[i] >= want) return 0;
     uint8_t *p = keep ? gr_realloc(s->buf[i], want) : gr_malloc(want);
@@ -384,10 +408,13 @@ int gr_snap_stream_reserve(gr_bytes *b, size_t extra)
     } else {
         if (!s->tried) stream_start(s); /* at the first hand-over: a worker, if one starts */
         if (s->off == 0) memcpy(s->hdr, b->data, GR_SNAP_HEADER); /* whole > 0: the header is in */
-        stream_wait(s); /* the other buffer is free again */
-        int o = s->started ? s->cur ^ 1 : s->cur;
-        if (s->started && stream_room(s, o, want, 0)) goto nomem;
-        if (s->started) memcpy(s->buf[o], b->data + k, left);
+        unsigned o = s->cur;
+        if (s->started) { /* the next buffer of the ring, once its last job is done */
+            o = (s->cur + 1) % STREAM_BUFS;
+            if (s->posted + 1 >= STREAM_BUFS) stream_wait(s, s->posted + 1 - STREAM_BUFS);
+            if (stream_room(s, o, want, 0)) goto nomem;
+            memcpy(s->buf[o], b->data + k, left);
+        }
         if (stream_post(s, b->data, k)) goto nomem;
         if (!s->started) memmove(b->data, b->data + k, left); /* (the job is done) */
         s->cur = o;
@@ -420,12 +447,11 @@ void gr_snap_stream_free(gr_bytes *b)
     gr_snap_stream *s = b->sink;
     stream_stop(s);
     gr_file_temp_discard(&s->file);
-    gr_free(s->buf[0]);
-    gr_free(s->buf[1]);
+    for (unsigned i = 0; i < STREAM_BUFS; i++) gr_free(s->buf[i]);
     gr_free(s->dig);
     gr_free(s);
     b->sink = NULL;
-    b->data = NULL; /* (one of the two buffers) */
+    b->data = NULL; /* (one of the ring's buffers) */
 }
 
 int gr_snap_begin_file(gr_bytes *b, const char *path, const char *what, uint32_t kind, uint32_t version,
@@ -435,7 +461,6 @@ int gr_snap_begin_file(gr_bytes *b, const char *path, const char *what, uint32_t
     gr_snap_stream *s = gr_calloc(1, sizeof *s);
     if (!s) return gr_fail(GPURENT_E_NOMEM, "%s: stream", what);
     b->sink = s;
-    s->written = 1; /* no job yet */
     size_t cap = GR_SNAP_HEADER + GR_SNAP_SUM;
     cap = body_hint < stream_buf() - cap ? cap + body_hint : stream_buf();
     int rc = gr_file_temp_open(&s->file, path, what);
@@ -463,7 +488,6 @@ static int finish_stream(gr_bytes *b)
         } else {
             gr_le_store(s->hdr + 56, body, 8);
         }
-        stream_wait(s);
         failed = stream_post(s, b->data, b->len) != 0; /* the rest */
         stream_stop(s);
     }
