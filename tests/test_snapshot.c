@@ -159,18 +159,10 @@ static char side_path[128];
  * around a chunk), with the worker or without: the file holds `want`. */
 static void save_file_same(const gpurent_tier_engine *e, uint64_t seq, const gpurent_buf *want)
 {
-    const size_t bufs[] = {0, 97, 5000, GR_SNAP_CHUNK / 3, GR_SNAP_CHUNK + 64};
-    gr_snap_test_stream_buf = bufs[seq % 5];
-    gr_snap_test_no_worker = (int)(seq / 5 % 2);
+    snap_stream_pick(seq);
     int rc = gpurent_tier_save_file(e, seq, side_path);
-    gr_snap_test_stream_buf = 0;
-    gr_snap_test_no_worker = 0;
-    if (rc) fail_msg("save_file: %s (%s)", gpurent_status_name(rc), gpurent_last_error_message());
-    gpurent_buf f = {0};
-    assert_int_equal(gr_file_read(side_path, (size_t)1 << 30, &f, "test"), GPURENT_OK);
-    assert_int_equal(f.len, want->len);
-    assert_memory_equal(f.data, want->data, want->len);
-    gpurent_buf_free(&f);
+    snap_stream_default();
+    snap_file_holds(rc, side_path, want);
 }
 
 static void restart(gpurent_tier_engine **e, uint64_t seq)

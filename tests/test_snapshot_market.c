@@ -141,17 +141,10 @@ static char side_path[128];
  * around a chunk), with the worker or without: the file holds `want`. */
 static void save_file_same(const gpurent_market *m, uint64_t seq, const gpurent_buf *want)
 {
-    const size_t bufs[] = {0, 97, 5000, GR_SNAP_CHUNK / 3, GR_SNAP_CHUNK + 64};
-    gr_snap_test_stream_buf = bufs[seq % 5];
-    gr_snap_test_no_worker = (int)(seq / 5 % 2);
+    snap_stream_pick(seq);
     int rc = gpurent_market_save_file(m, seq, side_path);
-    gr_snap_test_stream_buf = 0;
-    gr_snap_test_no_worker = 0;
-    if (rc) fail_msg("save_file: %s (%s)", gpurent_status_name(rc), gpurent_last_error_message());
-    gpurent_buf f = {0};
-    assert_int_equal(gr_file_read(side_path, (size_t)1 << 30, &f, "test"), GPURENT_OK);
-    same_bytes(&f, want, "the streamed file and the snapshot in memory");
-    gpurent_buf_free(&f);
+    snap_stream_default();
+    snap_file_holds(rc, side_path, want);
 }
 
 /* Save `*m`, free it, load it back in its place. */
