@@ -18,32 +18,6 @@
 
 #ifndef assert_int_equal
 #error "include <cmocka.h> before support/snap.h"
-/* The stream's buffer (the default, under the header and a record, a few
- * KiB, around a chunk) and worker (or none) for the save numbered `seq`:
- * set before a *_save_file, snap_stream_default after. */
-static inline void snap_stream_pick(uint64_t seq)
-{
-    const size_t bufs[] = {0, 97, 5000, GR_SNAP_CHUNK / 3, GR_SNAP_CHUNK + 64};
-    gr_snap_test_stream_buf = bufs[seq % 5];
-    gr_snap_test_no_worker = (int)(seq / 5 % 2);
-}
-static inline void snap_stream_default(void)
-{
-    gr_snap_test_stream_buf = 0;
-    gr_snap_test_no_worker = 0;
-}
-
-/* The save `rc` succeeded and the file at `path` holds `want`. */
-static inline void snap_file_holds(int rc, const char *path, const gpurent_buf *want)
-{
-    if (rc) fail_msg("save_file: %s (%s)", gpurent_status_name(rc), gpurent_last_error_message());
-    gpurent_buf f = {0};
-    assert_int_equal(gr_file_read(path, (size_t)1 << 30, &f, "test"), GPURENT_OK);
-    if (f.len != want->len || memcmp(f.data, want->data, want->len) != 0)
-        fail_msg("the streamed file and the snapshot in memory differ (%zu and %zu bytes)", f.len, want->len);
-    gpurent_buf_free(&f);
-}
-
 #endif
 
 /* The checksum redone for the header's kind and version (the tree for the
