@@ -932,6 +932,70 @@ static void test_market_files(void **state)
     gpurent_market_free(m);
 }
 
+/* Pending requests of the smallest snapshot form (a one-byte id, every
+ * list empty, no framework: 32 + 100 bytes each) with little after them (one
+ * node, no lease): the section's count is bounded by what the bytes can
+ * hold, so that bound must be the smallest request, or a market saved like
+ * this one no longer loads ("body ends inside a field"). With the worker
+ * checking the digests and without, from memory and from a streamed file. */
+static void test_market_smallest_requests(void **state)
+{
+    (void)state;
+    uint8_t seed[32] = {9};
+    gpurent_market *m = NULL;
+    assert_int_equal(gpurent_market_new(&m, NULL, seed), GPURENT_OK);
+    gpurent_offer o;
+    gpurent_offer_init(&o);
+    memset(o.provider_key, 7, sizeof o.provider_key);
+    o.seq = 1;
+    snprintf(o.region, sizeof o.region, "eu");
+    gpurent_node nd;
+    memset(&nd, 0, sizeof nd);
+    snprintf(nd.node_id, sizeof nd.node_id, "n");
+    snprintf(nd.gpu.model, sizeof nd.gpu.model, "H100 SXM5 80GB");
+    nd.gpu.cc_major = 9;
+    nd.gpu.memory_mib = 81559;
+    nd.gpu.interface = GPURENT_IFACE_SXM;
+    nd.gpu.cuda_version = 12040;
+    nd.gpu_count = nd.gpu_free = 1;
+    nd.price_micro_per_gpu_hour = 1000000;
+    assert_int_equal(gpurent_offer_add_node(&o, &nd), GPURENT_OK);
+    assert_int_equal(gpurent_market_put_offer(m, &o), GPURENT_OK);
+    gpurent_offer_clear(&o);
+    for (int i = 0; i < 26; i++) {
+        gpurent_request q;
+        gpurent_request_init(&q);
+        q.request_id[0] = (char)('a' + i);
+        q.gpu_count = 64; /* more than the market holds: they stay pending */
+        q.duration_s = 3600;
+        q.submitted_at = 1700000000;
+        assert_int_equal(gpurent_market_add_request(m, &q), GPURENT_OK);
+    }
+    gpurent_buf b = {0};
+    assert_int_equal(gpurent_market_save(m, 3, &b), GPURENT_OK);
+    char dir[] = "/tmp/gpurent-minreq-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/m.snap", dir);
+    assert_int_equal(gpurent_market_save_file(m, 3, path), GPURENT_OK);
+    for (int nw = 0; nw < 2; nw++) {
+        gr_snap_test_no_worker = nw;
+        gpurent_market *l = NULL;
+        assert_int_equal(gpurent_market_load(&l, b.data, b.len, NULL, NULL), GPURENT_OK);
+        assert_int_equal(l->req_live, 26);
+        assert_int_equal(ml_market_check(l), GPURENT_OK);
+        gpurent_market_free(l);
+        l = NULL;
+        assert_int_equal(gpurent_market_load_file(&l, path, NULL, NULL), GPURENT_OK);
+        assert_int_equal(l->req_live, 26);
+        gpurent_market_free(l);
+    }
+    gr_snap_test_no_worker = 0;
+    unlink(path);
+    rmdir(dir);
+    gpurent_buf_free(&b);
+    gpurent_market_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -939,6 +1003,7 @@ int main(void)
         cmocka_unit_test(test_market_files),
         cmocka_unit_test(test_market_older_versions),
         cmocka_unit_test(test_market_digest_check),
+        cmocka_unit_test(test_market_smallest_requests),
         cmocka_unit_test(test_market_sort_order),
         cmocka_unit_test(test_market_small_grows),
         cmocka_unit_test(test_market_lease_refusals),

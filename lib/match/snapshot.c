@@ -549,9 +549,12 @@ static int presize(const gr_snap_reader *rp, gpurent_market *m, uint32_t np, gr_
 }
 
 /* The smallest request of each form: digest, length and a record (36), or
- * digest and the snapshot form with a one-byte id and empty lists (140). */
+ * digest and the snapshot form with a one-byte id, empty lists and no
+ * framework (132: 32 + id 2 + 11 x 4 + 6 x 8 + 5 list counts + 1). A count
+ * is refused when the bytes left cannot hold that many: a bound above the
+ * smallest request refused markets of small requests that a save wrote. */
 #define REQ_RECORD_MIN 36u
-#define REQ_FIXED_MIN 140u
+#define REQ_FIXED_MIN 132u
 
 /* One request of a version 1..3 body: digest, LE32 length, canonical
  * record. Its id into q, and the digest the market computes. */
