@@ -854,6 +854,24 @@ static void test_stream_file(void **state)
     assert_null(w.data);
     assert_null(w.sink);
     gr_bytes_free(&w);
+    /* a kind and version without the tree checksum cannot be streamed:
+     * refused before anything is opened */
+    assert_int_equal(gr_snap_begin_file(&w, path, "test", GR_SNAP_TIER, GR_SNAP_TREE_TIER - 1, params, 1, 0),
+                     GPURENT_E_INVALID_ARG);
+    assert_non_null(strstr(gpurent_last_error_message(), "no tree checksum"));
+    assert_null(w.sink);
+    assert_int_equal(count_files(), 1);
+    /* a stream buffer below a header and a checksum (tests only): the first
+     * buffer is that much, not the hint's 64 MiB */
+    gr_snap_test_stream_buf = 40;
+    (void)gr_alloc_largest(1);
+    assert_int_equal(gr_snap_begin_file(&w, path, "test", GR_SNAP_TIER, GR_SNAP_TREE_TIER, params, 1, (size_t)64 << 20),
+                     GPURENT_OK);
+    assert_true(gr_alloc_largest(0) < ((size_t)64 << 10)); /* (the stream itself, paths and all, is the largest) */
+    gr_put_raw(&w, body, 3 * C + 5);
+    gr_bytes_free(&w);
+    gr_snap_test_stream_buf = 0;
+    assert_int_equal(count_files(), 1);
     free(body);
     gpurent_buf_free(&old);
     rm_tmpdir();

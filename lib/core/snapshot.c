@@ -458,11 +458,16 @@ int gr_snap_begin_file(gr_bytes *b, const char *path, const char *what, uint32_t
                        const uint8_t params[32], uint64_t input_seq, size_t body_hint)
 {
     gr_bytes_init(b);
+    if (!gr_snap_is_tree(kind, version)) /* the stream hashes chunks: the tree checksum only */
+        return gr_fail(GPURENT_E_INVALID_ARG, "%s: kind %u version %u has no tree checksum to stream", what, kind,
+                       version);
     gr_snap_stream *s = gr_calloc(1, sizeof *s);
     if (!s) return gr_fail(GPURENT_E_NOMEM, "%s: stream", what);
     b->sink = s;
-    size_t cap = GR_SNAP_HEADER + GR_SNAP_SUM;
-    cap = body_hint < stream_buf() - cap ? cap + body_hint : stream_buf();
+    /* the first buffer: the hint's worth, at most a stream buffer (and never
+     * less than a header and a checksum) */
+    size_t cap = GR_SNAP_HEADER + GR_SNAP_SUM, full = stream_buf() > cap ? stream_buf() : cap;
+    cap = body_hint < full - cap ? cap + body_hint : full;
     int rc = gr_file_temp_open(&s->file, path, what);
     if (!rc && stream_room(s, 0, cap, 0)) rc = gr_fail(GPURENT_E_NOMEM, "%s: %zu bytes", what, cap);
     if (rc) {
