@@ -39,6 +39,14 @@ int gr_fail(int status, const char *fmt, ...)
 #endif
     ;
 
+/* The BLAKE2b-256 digests of the n inputs in[0..n), each of `len` bytes,
+ * into out[32 * i ..] (those of crypto_generichash(out, 32, in[i], len,
+ * NULL, 0)): four at a time on one core where the CPU has AVX2
+ * (lib/core/blake2b4.c), each through libsodium where it has not or when
+ * gr_blake2b_test_scalar is set (tests only). */
+void gr_blake2b256_lanes(const uint8_t *const *in, size_t n, size_t len, uint8_t *out);
+extern int gr_blake2b_test_scalar;
+
 /* gpurent_init() for internal callers; returns a status. */
 int gr_ensure_init(void);
 

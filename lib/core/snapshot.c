@@ -65,13 +65,22 @@ static void chunk_digest(const gr_snap_tree *t, size_t i, uint8_t *out)
     crypto_generichash(out, 32, t->body + off, n, NULL, 0);
 }
 
-/* Claim and hash chunks until none is left. */
+/* Claim and hash chunks, four at a time (gr_blake2b256_lanes: the whole
+ * chunks of a claim side by side, a short last chunk on its own), until
+ * none is left. */
 static void tree_work(gr_snap_tree *t)
 {
+    size_t whole = t->body_len / GR_SNAP_CHUNK;
     for (;;) {
-        size_t i = atomic_fetch_add_explicit(&t->next, 1, memory_order_relaxed);
+        size_t i = atomic_fetch_add_explicit(&t->next, 4, memory_order_relaxed);
         if (i >= t->n) return;
-        chunk_digest(t, i, t->dig + 32 * i);
+        size_t end = t->n - i < 4 ? t->n : i + 4, w = end < whole ? end : whole;
+        if (w > i) {
+            const uint8_t *in[4];
+            for (size_t k = i; k < w; k++) in[k - i] = t->body + k * GR_SNAP_CHUNK;
+            gr_blake2b256_lanes(in, w - i, GR_SNAP_CHUNK, t->dig + 32 * i);
+        }
+        for (size_t k = w > i ? w : i; k < end; k++) chunk_digest(t, k, t->dig + 32 * k);
     }
 }
 
@@ -246,23 +255,50 @@ static int job_done(const gr_snap_stream *s, unsigned long k)
     return k < s->written && j->hashed == j->nc;
 }
 
-/* Claim and hash one chunk of the oldest job that has one left (called
- * and returning locked): 1, or 0 when none is left to claim. */
-static int hash_one(gr_snap_stream *s)
+/* Claim and hash the oldest chunks left to claim (called and returning
+ * locked): up to four whole ones side by side (gr_blake2b256_lanes), from
+ * one job or the next ones, or a short last one alone. 1, or 0 when none
+ * is left to claim. Claims go in order, so the chunks of one call are
+ * consecutive and so are their digests; hash_from is the oldest job with a
+ * chunk left to claim (or `posted`) whenever the lock is let go, so the
+ * slot it names still holds that job. */
+static void skip_claimed(gr_snap_stream *s)
 {
     while (s->hash_from < s->posted && s->job[s->hash_from % STREAM_BUFS].claimed == s->job[s->hash_from % STREAM_BUFS].nc)
         s->hash_from++;
+}
+
+static int hash_one(gr_snap_stream *s)
+{
+    skip_claimed(s);
     if (s->hash_from == s->posted) return 0;
-    stream_job *j = &s->job[s->hash_from % STREAM_BUFS];
-    size_t i = j->dig0 + j->claimed++;
-    uint64_t at = GR_SNAP_HEADER + (uint64_t)i * GR_SNAP_CHUNK, end = j->off + j->n;
-    const uint8_t *p = j->p + (at - j->off);
-    size_t n = (size_t)(end - at < GR_SNAP_CHUNK ? end - at : GR_SNAP_CHUNK);
-    uint8_t *d = s->dig + 32 * i;
+    const uint8_t *in[4];
+    stream_job *of[4];
+    size_t n = 0, first = 0, len = 0;
+    int more = 1;
+    for (unsigned long k = s->hash_from; k < s->posted && more; k++) {
+        stream_job *j = &s->job[k % STREAM_BUFS];
+        while (more && j->claimed < j->nc) {
+            size_t i = j->dig0 + j->claimed;
+            uint64_t at = GR_SNAP_HEADER + (uint64_t)i * GR_SNAP_CHUNK, end = j->off + j->n;
+            size_t cn = (size_t)(end - at < GR_SNAP_CHUNK ? end - at : GR_SNAP_CHUNK);
+            if (n && cn != GR_SNAP_CHUNK) break; /* a short chunk goes alone, next time */
+            if (!n) first = i, len = cn;
+            in[n] = j->p + (at - j->off);
+            of[n++] = j;
+            j->claimed++;
+            more = n < 4 && cn == GR_SNAP_CHUNK;
+        }
+        if (j->claimed < j->nc) more = 0;
+    }
+    /* hash_from moves past what was claimed now, before a job posted later
+     * takes the slot of one claimed here */
+    skip_claimed(s);
+    uint8_t *d = s->dig + 32 * first;
     unlock(s);
-    crypto_generichash(d, 32, p, n, NULL, 0);
+    gr_blake2b256_lanes(in, n, len, d);
     lock(s);
-    j->hashed++;
+    for (size_t x = 0; x < n; x++) of[x]->hashed++;
     if (s->started) pthread_cond_broadcast(&s->cv);
     return 1;
 }
