@@ -811,6 +811,60 @@ static void test_market_digest_check(void **state)
     gpurent_market_free(m);
 }
 
+/* A loaded market's index is linked on two threads, each taking whole
+ * buckets (ml_index_link_all, from ml_index_link_parallel_min nodes): every
+ * node's list, level and neighbours, and every bucket (its histograms and
+ * lists), are those of the same snapshot linked on one thread, for the
+ * default threshold (a market of 8192 nodes and more) and a threshold of 1
+ * (markets of two buckets, of one, of many). */
+static void test_market_link_halves(void **state)
+{
+    (void)state;
+    const uint32_t sizes[] = {8400, 40, 3};
+    for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
+        uint8_t seed[32] = {11};
+        gpurent_market *m = NULL;
+        assert_int_equal(gpurent_market_new(&m, NULL, seed), GPURENT_OK);
+        for (uint32_t id = 0; m->node_live < sizes[z]; id++) {
+            gpurent_offer o;
+            random_offer(&o, id, 1);
+            assert_int_equal(gpurent_market_put_offer(m, &o), GPURENT_OK);
+            gpurent_offer_clear(&o);
+        }
+        gpurent_buf b = {0};
+        assert_int_equal(gpurent_market_save(m, 1, &b), GPURENT_OK);
+        const uint32_t mins[] = {8192, 1};
+        for (size_t t = 0; t < 2; t++) {
+            gpurent_market *two = NULL, *one = NULL;
+            ml_index_link_parallel_min = mins[t];
+            assert_int_equal(gpurent_market_load(&two, b.data, b.len, NULL, NULL), GPURENT_OK);
+            ml_index_link_parallel_min = UINT32_MAX;
+            assert_int_equal(gpurent_market_load(&one, b.data, b.len, NULL, NULL), GPURENT_OK);
+            ml_index_link_parallel_min = 8192;
+            assert_int_equal(ml_market_check(two), GPURENT_OK);
+            assert_int_equal(ml_market_check(one), GPURENT_OK);
+            assert_int_equal(two->node_used, one->node_used);
+            assert_int_equal(two->bucket_count, one->bucket_count);
+            if (z == 0) assert_true(two->bucket_live >= 2);
+            for (uint32_t n = 0; n < one->node_used; n++) {
+                const mnode *x = &two->nodes[n], *y = &one->nodes[n];
+                if (x->alive != y->alive || x->list != y->list || x->level != y->level || x->prev != y->prev ||
+                    x->next != y->next)
+                    fail_msg("market of %u nodes, threshold %u: node %u linked apart", sizes[z], mins[t], n);
+            }
+            for (uint32_t k = 0; k < one->bucket_count; k++) {
+                assert_int_equal(two->buckets[k] == NULL, one->buckets[k] == NULL);
+                if (one->buckets[k] && memcmp(two->buckets[k], one->buckets[k], sizeof(mbucket)) != 0)
+                    fail_msg("market of %u nodes, threshold %u: bucket %u differs", sizes[z], mins[t], k);
+            }
+            gpurent_market_free(two);
+            gpurent_market_free(one);
+        }
+        gpurent_buf_free(&b);
+        gpurent_market_free(m);
+    }
+}
+
 /* The save sorts providers and requests on their first 16 bytes, then by
  * the whole key where those tie: keys alike in their first 16 bytes, ids
  * longer than 16 bytes that share them, ids shorter than 16, ids that are
@@ -1005,6 +1059,7 @@ int main(void)
         cmocka_unit_test(test_market_digest_check),
         cmocka_unit_test(test_market_smallest_requests),
         cmocka_unit_test(test_market_sort_order),
+        cmocka_unit_test(test_market_link_halves),
         cmocka_unit_test(test_market_small_grows),
         cmocka_unit_test(test_market_lease_refusals),
         cmocka_unit_test(test_market_request_fields_apart),

@@ -7,6 +7,8 @@
  * at its first node above the request's price cap. Searches always finish a
  * level before they stop and rank with a total order, so results never
  * depend on the order inside a level. */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "match_internal.h"
@@ -233,6 +235,70 @@ static link_key *sort_price_desc(link_key *v, link_key *tmp, uint32_t k)
     return v;
 }
 
+/* Below this many nodes ml_index_link_all links on one thread (a thread
+ * costs more than it saves). */
+uint32_t ml_index_link_parallel_min = 8192u;
+
+/* Half of the nodes to link: those of the buckets whose part_of is `part`. */
+typedef struct link_half {
+    gpurent_market *m;
+    const link_key *s;
+    uint32_t k;
+    const uint8_t *part_of;
+    uint8_t part;
+} link_half;
+
+static void link_half_run(const link_half *h)
+{
+    for (uint32_t i = 0; i < h->k; i++) {
+        const mnode *x = &h->m->nodes[h->s[i].slot];
+        if (h->part_of[h->m->bucket_of[(uint32_t)x->model * 2u + x->shared] - 1u] == h->part)
+            ml_index_link(h->m, h->s[i].slot);
+    }
+}
+
+static void *link_half_main(void *arg)
+{
+    link_half_run(arg);
+    return NULL;
+}
+
+typedef struct bucket_size {
+    uint32_t nodes, bucket;
+} bucket_size;
+
+static int larger_first(const void *a, const void *b)
+{
+    const bucket_size *x = a, *y = b;
+    if (x->nodes != y->nodes) return x->nodes < y->nodes ? 1 : -1;
+    return (x->bucket > y->bucket) - (x->bucket < y->bucket);
+}
+
+/* Which half each bucket goes to: the largest first, each to the half with
+ * fewer nodes so far. NULL: no memory (then one thread links them all). */
+static uint8_t *split_buckets(const gpurent_market *m)
+{
+    uint32_t n = 0;
+    bucket_size *order = gr_malloc((size_t)m->bucket_count * sizeof *order);
+    uint8_t *part_of = gr_calloc(m->bucket_count, 1);
+    if (!order || !part_of) {
+        gr_free(order);
+        gr_free(part_of);
+        return NULL;
+    }
+    for (uint32_t b = 0; b < m->bucket_count; b++)
+        if (m->buckets[b]) order[n++] = (bucket_size){m->buckets[b]->nodes, b};
+    qsort(order, n, sizeof *order, larger_first);
+    uint64_t load[2] = {0, 0};
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t h = load[1] < load[0];
+        part_of[order[i].bucket] = h;
+        load[h] += order[i].nodes;
+    }
+    gr_free(order);
+    return part_of;
+}
+
 int ml_index_link_all(gpurent_market *m)
 {
     m->defer_link = 0;
@@ -247,7 +313,22 @@ int ml_index_link_all(gpurent_market *m)
     /* A level list is in ascending (price, slot) order: linking from the
      * largest down, each node goes in before every node already there. */
     const link_key *s = sort_price_desc(v, v + k, k);
-    for (uint32_t i = 0; i < k; i++) ml_index_link(m, s[i].slot);
+    /* A list holds the nodes of one bucket, and linking touches only the
+     * node's bucket and its list's nodes: two threads, each linking the
+     * nodes of its own buckets in the same order, build the lists and
+     * histograms one thread builds. */
+    uint8_t *part_of = k >= ml_index_link_parallel_min && m->bucket_live >= 2 ? split_buckets(m) : NULL;
+    if (part_of) {
+        link_half a = {m, s, k, part_of, 0}, b = {m, s, k, part_of, 1};
+        pthread_t th;
+        int started = pthread_create(&th, NULL, link_half_main, &b) == 0;
+        link_half_run(&a);
+        if (started) pthread_join(th, NULL);
+        else link_half_run(&b);
+        gr_free(part_of);
+    } else {
+        for (uint32_t i = 0; i < k; i++) ml_index_link(m, s[i].slot);
+    }
     gr_free(v);
     return GPURENT_OK;
 }

@@ -355,6 +355,9 @@ void ml_index_link(gpurent_market *m, uint32_t n);
  * clears): in descending price order, so each link is an O(1) insertion at
  * the head of its level list instead of a walk. */
 int ml_index_link_all(gpurent_market *m);
+/* From this many nodes to link (8192; tests set it), in two buckets or
+ * more, ml_index_link_all links on two threads, each taking whole buckets. */
+extern uint32_t ml_index_link_parallel_min;
 void ml_index_unlink(gpurent_market *m, uint32_t n);
 int ml_bucket_for(gpurent_market *m, uint16_t model, uint8_t shared, uint32_t *out);
 /* Count one node in / out of its bucket; a bucket left without nodes is freed. */

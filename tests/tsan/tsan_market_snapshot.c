@@ -18,6 +18,7 @@
 
 #include "core/snap_internal.h"
 #include "gpurent.h"
+#include "match/match_internal.h"
 #include "support/gen.c" /* deterministic offers and requests */
 
 #define CHECK(cond, ...)                                                           \
@@ -115,6 +116,7 @@ int main(void)
     at[0] ^= 1;
     gr_snap_seal(flipped.data, flipped.len);
     gr_snap_test_stream_buf = ((size_t)1 << 20) + 4096; /* many hand-overs */
+    ml_index_link_parallel_min = 64; /* each load links its index on two threads */
     pthread_t t[THREADS];
     pthread_barrier_init(&start_line, NULL, THREADS);
     for (unsigned i = 0; i < THREADS; i++) CHECK(pthread_create(&t[i], NULL, run, (void *)(size_t)i) == 0, "start");
