@@ -207,7 +207,7 @@ void ml_index_link(gpurent_market *m, uint32_t n)
 
 typedef struct link_key {
     uint64_t price;
-    uint32_t slot, pad;
+    uint32_t slot, half; /* half: the thread that links it (ml_index_link_all) */
 } link_key;
 
 /* Stable LSD radix sort of v (k items) by descending price, a byte a
@@ -239,22 +239,17 @@ static link_key *sort_price_desc(link_key *v, link_key *tmp, uint32_t k)
  * costs more than it saves). */
 uint32_t ml_index_link_parallel_min = 8192u;
 
-/* Half of the nodes to link: those of the buckets whose part_of is `part`. */
+/* Half of the nodes to link: those whose key's `half` is `half`. */
 typedef struct link_half {
     gpurent_market *m;
     const link_key *s;
-    uint32_t k;
-    const uint8_t *part_of;
-    uint8_t part;
+    uint32_t k, half;
 } link_half;
 
 static void link_half_run(const link_half *h)
 {
-    for (uint32_t i = 0; i < h->k; i++) {
-        const mnode *x = &h->m->nodes[h->s[i].slot];
-        if (h->part_of[h->m->bucket_of[(uint32_t)x->model * 2u + x->shared] - 1u] == h->part)
-            ml_index_link(h->m, h->s[i].slot);
-    }
+    for (uint32_t i = 0; i < h->k; i++)
+        if (h->s[i].half == h->half) ml_index_link(h->m, h->s[i].slot);
 }
 
 static void *link_half_main(void *arg)
@@ -307,19 +302,23 @@ int ml_index_link_all(gpurent_market *m)
     if (!k) return GPURENT_OK;
     link_key *v = gr_malloc((size_t)k * 2 * sizeof *v);
     if (!v) return gr_fail(GPURENT_E_NOMEM, "market: linking %u nodes", k);
-    k = 0;
-    for (uint32_t n = m->node_used; n-- > 0;) /* descending slots: the sort is stable */
-        if (m->nodes[n].alive && m->nodes[n].list == NIL) v[k++] = (link_key){m->nodes[n].price, n, 0};
-    /* A level list is in ascending (price, slot) order: linking from the
-     * largest down, each node goes in before every node already there. */
-    const link_key *s = sort_price_desc(v, v + k, k);
     /* A list holds the nodes of one bucket, and linking touches only the
      * node's bucket and its list's nodes: two threads, each linking the
      * nodes of its own buckets in the same order, build the lists and
-     * histograms one thread builds. */
+     * histograms one thread builds. Each key carries its thread, so that
+     * neither reads the other's nodes. */
     uint8_t *part_of = k >= ml_index_link_parallel_min && m->bucket_live >= 2 ? split_buckets(m) : NULL;
+    k = 0;
+    for (uint32_t n = m->node_used; n-- > 0;) { /* descending slots: the sort is stable */
+        const mnode *x = &m->nodes[n];
+        if (x->alive && x->list == NIL)
+            v[k++] = (link_key){x->price, n, part_of ? part_of[m->bucket_of[(uint32_t)x->model * 2u + x->shared] - 1u] : 0};
+    }
+    /* A level list is in ascending (price, slot) order: linking from the
+     * largest down, each node goes in before every node already there. */
+    const link_key *s = sort_price_desc(v, v + k, k);
+    link_half a = {m, s, k, 0}, b = {m, s, k, 1};
     if (part_of) {
-        link_half a = {m, s, k, part_of, 0}, b = {m, s, k, part_of, 1};
         pthread_t th;
         int started = pthread_create(&th, NULL, link_half_main, &b) == 0;
         link_half_run(&a);
@@ -327,7 +326,7 @@ int ml_index_link_all(gpurent_market *m)
         else link_half_run(&b);
         gr_free(part_of);
     } else {
-        for (uint32_t i = 0; i < k; i++) ml_index_link(m, s[i].slot);
+        link_half_run(&a); /* (every key's half is 0) */
     }
     gr_free(v);
     return GPURENT_OK;
