@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -941,6 +942,56 @@ static void test_blake2b_lanes(void **state)
     free(src);
 }
 
+/* gr_blake2b256_lanes reads the `len` bytes of each input and nothing
+ * beside them: each input in its own mapping between two inaccessible
+ * pages, placed to end exactly at the upper one and to start exactly after
+ * the lower one (a read past either end faults), for every length from 0
+ * to 300 and each multiple of 128 up to 4096 with one byte either side,
+ * counts 1 to 5 (the spare lanes of a short group, one left over), on the
+ * lanes and on libsodium: every digest equals crypto_generichash's. */
+static void test_blake2b_lanes_guard(void **state)
+{
+    (void)state;
+    const size_t P = (size_t)sysconf(_SC_PAGESIZE), span = 2 * P; /* room for 4097 bytes and more */
+    assert_true(span >= 4097);
+    uint8_t *map[5], *lo[5];
+    for (size_t i = 0; i < 5; i++) {
+        map[i] = mmap(NULL, span + 2 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        assert_true(map[i] != MAP_FAILED);
+        lo[i] = map[i] + P;
+        for (size_t b = 0; b < span; b++) lo[i][b] = (uint8_t)(((b + 7919 * i) * 2654435761u) >> 13);
+        assert_int_equal(mprotect(map[i], P, PROT_NONE), 0);
+        assert_int_equal(mprotect(lo[i] + span, P, PROT_NONE), 0);
+    }
+    size_t lens[301 + 3 * 32], nl = 0;
+    for (size_t l = 0; l <= 300; l++) lens[nl++] = l;
+    for (size_t m = 384; m <= 4096; m += 128) lens[nl++] = m - 1, lens[nl++] = m, lens[nl++] = m + 1;
+    const int vg = under_valgrind();
+    for (int scalar = 0; scalar < (vg ? 1 : 2); scalar++) {
+        gr_blake2b_test_scalar = scalar;
+        for (size_t li = 0; li < nl; li++) {
+            size_t len = lens[li];
+            for (size_t n = 1; n <= 5; n++) {
+                if (vg && n != 3 && n != 5) continue; /* (time) */
+                for (int at_end = 0; at_end < 2; at_end++) {
+                    const uint8_t *in[5];
+                    uint8_t out[5 * 32], want[32];
+                    for (size_t i = 0; i < n; i++) in[i] = lo[i] + (at_end ? span - len : 0);
+                    gr_blake2b256_lanes(in, n, len, out);
+                    for (size_t i = 0; i < n; i++) {
+                        crypto_generichash(want, 32, in[i], len, NULL, 0);
+                        if (memcmp(want, out + 32 * i, 32) != 0)
+                            fail_msg("digest %zu of %zu, %zu bytes %s, scalar %d: not libsodium's", i, n, len,
+                                     at_end ? "at the end" : "at the start", scalar);
+                    }
+                }
+            }
+        }
+    }
+    gr_blake2b_test_scalar = 0;
+    for (size_t i = 0; i < 5; i++) assert_int_equal(munmap(map[i], span + 2 * P), 0);
+}
+
 /* Saves of many chunks streamed through the ring (one job of one chunk, of
  * two, of three, and jobs smaller than a chunk), with the worker, hashed
  * four chunks at a time across jobs and one at a time: every file is the
@@ -1509,6 +1560,7 @@ int main(void)
         cmocka_unit_test(test_stream_file),
         cmocka_unit_test(test_stream_matches_memory),
         cmocka_unit_test(test_blake2b_lanes),
+        cmocka_unit_test(test_blake2b_lanes_guard),
         cmocka_unit_test(test_stream_ring),
         cmocka_unit_test(test_stream_nomem),
         cmocka_unit_test(test_stream_file_limit),
