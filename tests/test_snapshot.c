@@ -948,7 +948,9 @@ static void test_blake2b_lanes(void **state)
  * the lower one (a read past either end faults), for every length from 0
  * to 300 and each multiple of 128 up to 4096 with one byte either side,
  * counts 1 to 5 (the spare lanes of a short group, one left over), on the
- * lanes and on libsodium: every digest equals crypto_generichash's. */
+ * lanes and on libsodium: every digest equals crypto_generichash's. The
+ * array of input pointers and the digests' room end at an inaccessible page
+ * too (nothing is read past the n pointers, nor written past n digests). */
 static void test_blake2b_lanes_guard(void **state)
 {
     (void)state;
@@ -963,6 +965,9 @@ static void test_blake2b_lanes_guard(void **state)
         assert_int_equal(mprotect(map[i], P, PROT_NONE), 0);
         assert_int_equal(mprotect(lo[i] + span, P, PROT_NONE), 0);
     }
+    uint8_t *edge = mmap(NULL, 2 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(edge != MAP_FAILED);
+    assert_int_equal(mprotect(edge + P, P, PROT_NONE), 0);
     size_t lens[301 + 3 * 32], nl = 0;
     for (size_t l = 0; l <= 300; l++) lens[nl++] = l;
     for (size_t m = 384; m <= 4096; m += 128) lens[nl++] = m - 1, lens[nl++] = m, lens[nl++] = m + 1;
@@ -974,9 +979,15 @@ static void test_blake2b_lanes_guard(void **state)
             for (size_t n = 1; n <= 5; n++) {
                 if (vg && n != 3 && n != 5) continue; /* (time) */
                 for (int at_end = 0; at_end < 2; at_end++) {
-                    const uint8_t *in[5];
-                    uint8_t out[5 * 32], want[32];
+                    /* the pointers at the end of the page, the digests just before them */
+                    const uint8_t **in = (const uint8_t **)(void *)(edge + P - n * sizeof *in);
+                    uint8_t *out = edge + P - n * sizeof *in - 32 * n, want[32];
                     for (size_t i = 0; i < n; i++) in[i] = lo[i] + (at_end ? span - len : 0);
+                    if (!at_end) { /* the digests at the end of the page instead */
+                        out = edge + P - 32 * n;
+                        in = (const uint8_t **)(void *)(out - 5 * sizeof *in);
+                        for (size_t i = 0; i < n; i++) in[i] = lo[i];
+                    }
                     gr_blake2b256_lanes(in, n, len, out);
                     for (size_t i = 0; i < n; i++) {
                         crypto_generichash(want, 32, in[i], len, NULL, 0);
@@ -990,6 +1001,7 @@ static void test_blake2b_lanes_guard(void **state)
     }
     gr_blake2b_test_scalar = 0;
     for (size_t i = 0; i < 5; i++) assert_int_equal(munmap(map[i], span + 2 * P), 0);
+    assert_int_equal(munmap(edge, 2 * P), 0);
 }
 
 /* Saves of many chunks streamed through the ring (one job of one chunk, of
