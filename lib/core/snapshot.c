@@ -380,6 +380,11 @@ static int stream_post(gr_snap_stream *s, const uint8_t *p, size_t n)
     stream_job *j = &s->job[k % STREAM_BUFS];
     *j = (stream_job){.p = p, .n = n, .off = s->off, .dig0 = s->ndig, .nc = nc};
     s->posted = k + 1;
+    /* a job of no chunk (the header alone) is all claimed once posted:
+     * hash_from moves past it here, so it never names a slot that a later
+     * job may take (before, only the drain ahead of the digests' first move
+     * happened to move it in time) */
+    skip_claimed(s);
     if (s->started) {
         pthread_cond_broadcast(&s->cv);
     } else { /* no worker: the job is done here and now */
