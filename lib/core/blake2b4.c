@@ -163,11 +163,14 @@ void gr_blake2b256_lanes(const uint8_t *const *in, size_t n, size_t len, uint8_t
 {
 #ifdef GR_HAVE_LANES
     if (n >= 2 && !gr_blake2b_test_scalar && have_avx2()) {
-        for (; n >= 2; in += 4, out += 4 * 32, n -= n < 4 ? n : 4) {
+        while (n >= 2) { /* (in and out step by what was hashed: never past their ends) */
             unsigned k = n < 4 ? (unsigned)n : 4;
             const uint8_t *p[4];
             for (unsigned i = 0; i < 4; i++) p[i] = in[i < k ? i : 0]; /* spare lanes hash the first again */
             lanes4(p, len, out, k);
+            in += k;
+            out += 32 * k;
+            n -= k;
         }
     }
 #endif

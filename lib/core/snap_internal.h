@@ -62,7 +62,9 @@ int gr_snap_begin_file(gr_bytes *b, const char *path, const char *what, uint32_t
  * `path` (its `path` is the one given there); for gr_snap_begin, the whole
  * buffer through gr_file_write_atomic. `b` is freed either way. */
 int gr_snap_finish_file(gr_bytes *b, const char *path, const char *what);
-/* Tests only: the stream's buffer size (0: the default, two chunks and 64 KiB). */
+/* Tests only: the stream's buffer size (0: the default, two chunks and 64
+ * KiB); when set, the digests also start with room for one, so they move
+ * (after a drain) at 1, 2, 4, 8, ... chunks. */
 extern size_t gr_snap_test_stream_buf;
 
 static inline uint8_t *gr_put_room(gr_bytes *b, size_t n)

@@ -10,6 +10,8 @@
  * worker writes and hashes each hand-over while the thread goes on putting;
  * on odd threads a room larger than the buffer grows it while a job is on),
  * and stream one that is given up half way (the worker stopped mid-job).
+ * Before them, main alone streams it with buffers of half a chunk and of
+ * three chunks (the header handed on alone; claims across jobs).
  * Every checksum must equal the one main computed before the threads
  * started. Built and run by `make check-tsan` (tests/tsan.mk). */
 #include <pthread.h>
@@ -145,9 +147,26 @@ int main(void)
     seal(&w);
     CHECK(gr_snap_finish(&w, &b) == GPURENT_OK, "finish");
     gr_snap_test_no_worker = 0;
-    gr_snap_test_stream_buf = ((size_t)1 << 20) + 1000; /* a hand-over every chunk or so */
     memcpy(expected, b.data + b.len - 32, 32);
     gpurent_buf_free(&b);
+    /* One thread first, with buffers of half a chunk (the header handed on
+     * alone, then jobs of a chunk) and of three chunks and a little (claims
+     * of four that span two jobs) */
+    const size_t lone[] = {(size_t)1 << 19, ((size_t)3 << 20) + 7};
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/gpurent-tsan-snap.%d.main", (int)getpid());
+    for (size_t i = 0; i < sizeof lone / sizeof *lone; i++) {
+        gr_snap_test_stream_buf = lone[i];
+        CHECK(stream(path, 0, 0) == GPURENT_OK, "main stream: %s", gpurent_last_error_message());
+        gpurent_buf f = {0};
+        CHECK(gr_file_read(path, 1u << 30, &f, "tsan") == GPURENT_OK, "read back");
+        CHECK(f.len == BODY + 96 && memcmp(f.data + f.len - 32, expected, 32) == 0, "main: stream checksum, buffer %zu",
+              lone[i]);
+        CHECK(open_all(&f) == GPURENT_OK, "main: open the streamed file");
+        gpurent_buf_free(&f);
+    }
+    unlink(path);
+    gr_snap_test_stream_buf = ((size_t)1 << 20) + 1000; /* a hand-over every chunk or so */
     pthread_t t[THREADS];
     pthread_barrier_init(&start_line, NULL, THREADS);
     for (unsigned i = 0; i < THREADS; i++) CHECK(pthread_create(&t[i], NULL, run, (void *)(size_t)i) == 0, "start");
