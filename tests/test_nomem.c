@@ -590,15 +590,21 @@ SWEEP_OP(market_mixed_match, market_mixed, run_match, snap_match)
 SWEEP_OP(market_mixed_apply, setup_mixed_apply, run_apply, snap_m)
 SWEEP_OP(market_mixed_save, setup_mixed_leased, run_market_save, snap_save)
 SWEEP_OP(market_mixed_load, setup_mixed_load, run_market_load, snap_m2)
-/* The same load with its index linked on two threads (ml_index_link_parallel_min
- * 1; the mixed market has two buckets): where the split of the buckets finds
- * no memory, one thread links them all and the market is the same. */
+/* The same load with its index linked in two halves (ml_index_link_parallel_min
+ * 1; the mixed market has two buckets), on a second thread and on the
+ * calling one alone (as when pthread_create fails): where the split of the
+ * buckets finds no memory, one thread links them all and the market is the
+ * same. */
 static void sweep_market_mixed_load_halves(void **state)
 {
     (void)state;
     op o = {"market_mixed_load_halves", setup_mixed_load, run_market_load, snap_m2};
     ml_index_link_parallel_min = 1;
-    sweep(&o);
+    for (int i = 0; i < 2; i++) {
+        ml_index_link_test_no_thread = i;
+        sweep(&o);
+    }
+    ml_index_link_test_no_thread = 0;
     ml_index_link_parallel_min = 8192;
 }
 SWEEP_OP(market_best, setup_best, run_best, snap_save)

@@ -816,7 +816,9 @@ static void test_market_digest_check(void **state)
  * node's list, level and neighbours, and every bucket (its histograms and
  * lists), are those of the same snapshot linked on one thread, for the
  * default threshold (a market of 8192 nodes and more) and a threshold of 1
- * (markets of two buckets, of one, of many). */
+ * (markets of two buckets, of one, of many), and where the second thread
+ * cannot start (ml_index_link_test_no_thread, as when pthread_create fails:
+ * the calling thread links one half, then the other). */
 static void test_market_link_halves(void **state)
 {
     (void)state;
@@ -833,11 +835,13 @@ static void test_market_link_halves(void **state)
         }
         gpurent_buf b = {0};
         assert_int_equal(gpurent_market_save(m, 1, &b), GPURENT_OK);
-        const uint32_t mins[] = {8192, 1};
-        for (size_t t = 0; t < 2; t++) {
+        const uint32_t mins[] = {8192, 1, 1};
+        for (size_t t = 0; t < 3; t++) {
             gpurent_market *two = NULL, *one = NULL;
             ml_index_link_parallel_min = mins[t];
+            ml_index_link_test_no_thread = t == 2;
             assert_int_equal(gpurent_market_load(&two, b.data, b.len, NULL, NULL), GPURENT_OK);
+            ml_index_link_test_no_thread = 0;
             ml_index_link_parallel_min = UINT32_MAX;
             assert_int_equal(gpurent_market_load(&one, b.data, b.len, NULL, NULL), GPURENT_OK);
             ml_index_link_parallel_min = 8192;
@@ -850,12 +854,14 @@ static void test_market_link_halves(void **state)
                 const mnode *x = &two->nodes[n], *y = &one->nodes[n];
                 if (x->alive != y->alive || x->list != y->list || x->level != y->level || x->prev != y->prev ||
                     x->next != y->next)
-                    fail_msg("market of %u nodes, threshold %u: node %u linked apart", sizes[z], mins[t], n);
+                    fail_msg("market of %u nodes, threshold %u%s: node %u linked apart", sizes[z], mins[t],
+                         t == 2 ? " (no thread)" : "", n);
             }
             for (uint32_t k = 0; k < one->bucket_count; k++) {
                 assert_int_equal(two->buckets[k] == NULL, one->buckets[k] == NULL);
                 if (one->buckets[k] && memcmp(two->buckets[k], one->buckets[k], sizeof(mbucket)) != 0)
-                    fail_msg("market of %u nodes, threshold %u: bucket %u differs", sizes[z], mins[t], k);
+                    fail_msg("market of %u nodes, threshold %u%s: bucket %u differs", sizes[z], mins[t],
+                         t == 2 ? " (no thread)" : "", k);
             }
             gpurent_market_free(two);
             gpurent_market_free(one);
