@@ -590,6 +590,23 @@ SWEEP_OP(market_mixed_match, market_mixed, run_match, snap_match)
 SWEEP_OP(market_mixed_apply, setup_mixed_apply, run_apply, snap_m)
 SWEEP_OP(market_mixed_save, setup_mixed_leased, run_market_save, snap_save)
 SWEEP_OP(market_mixed_load, setup_mixed_load, run_market_load, snap_m2)
+/* The same load with its index linked in two halves (ml_index_link_parallel_min
+ * 1; the mixed market has two buckets), on a second thread and on the
+ * calling one alone (as when pthread_create fails): where the split of the
+ * buckets finds no memory, one thread links them all and the market is the
+ * same. */
+static void sweep_market_mixed_load_halves(void **state)
+{
+    (void)state;
+    op o = {"market_mixed_load_halves", setup_mixed_load, run_market_load, snap_m2};
+    ml_index_link_parallel_min = 1;
+    for (int i = 0; i < 2; i++) {
+        ml_index_link_test_no_thread = i;
+        sweep(&o);
+    }
+    ml_index_link_test_no_thread = 0;
+    ml_index_link_parallel_min = 8192;
+}
 SWEEP_OP(market_best, setup_best, run_best, snap_save)
 SWEEP_OP(market_verify_report, setup_verify_report, run_verify_report, snap_m)
 SWEEP_OP(market_explain, setup_best, run_explain, snap_save)
@@ -1571,6 +1588,7 @@ int main(void)
         cmocka_unit_test(sweep_market_mixed_apply),
         cmocka_unit_test(sweep_market_mixed_save),
         cmocka_unit_test(sweep_market_mixed_load),
+        cmocka_unit_test(sweep_market_mixed_load_halves),
         cmocka_unit_test(sweep_market_best),
         cmocka_unit_test(sweep_market_verify_report),
         cmocka_unit_test(candidate_strings_zero_padded),

@@ -811,12 +811,35 @@ static void test_market_digest_check(void **state)
     gpurent_market_free(m);
 }
 
+/* Two markets of the same nodes whose index was linked apart (two threads,
+ * one): every node's list, level and neighbours, and every bucket (its
+ * histograms and lists), the same. */
+static void same_index(const gpurent_market *two, const gpurent_market *one, const char *what)
+{
+    assert_int_equal(ml_market_check(two), GPURENT_OK);
+    assert_int_equal(ml_market_check(one), GPURENT_OK);
+    assert_int_equal(two->node_used, one->node_used);
+    assert_int_equal(two->bucket_count, one->bucket_count);
+    for (uint32_t n = 0; n < one->node_used; n++) {
+        const mnode *x = &two->nodes[n], *y = &one->nodes[n];
+        if (x->alive != y->alive || x->list != y->list || x->level != y->level || x->prev != y->prev ||
+            x->next != y->next)
+            fail_msg("%s: node %u linked apart", what, n);
+    }
+    for (uint32_t k = 0; k < one->bucket_count; k++) {
+        assert_int_equal(two->buckets[k] == NULL, one->buckets[k] == NULL);
+        if (one->buckets[k] && memcmp(two->buckets[k], one->buckets[k], sizeof(mbucket)) != 0)
+            fail_msg("%s: bucket %u differs", what, k);
+    }
+}
+
 /* A loaded market's index is linked on two threads, each taking whole
- * buckets (ml_index_link_all, from ml_index_link_parallel_min nodes): every
- * node's list, level and neighbours, and every bucket (its histograms and
- * lists), are those of the same snapshot linked on one thread, for the
+ * buckets (ml_index_link_all, from ml_index_link_parallel_min nodes): the
+ * index is the one the same snapshot gets linked on one thread, for the
  * default threshold (a market of 8192 nodes and more) and a threshold of 1
- * (markets of two buckets, of one, of many). */
+ * (markets of two buckets, of one, of many), and where the second thread
+ * cannot start (ml_index_link_test_no_thread, as when pthread_create fails:
+ * the calling thread links one half, then the other). */
 static void test_market_link_halves(void **state)
 {
     (void)state;
@@ -833,36 +856,67 @@ static void test_market_link_halves(void **state)
         }
         gpurent_buf b = {0};
         assert_int_equal(gpurent_market_save(m, 1, &b), GPURENT_OK);
-        const uint32_t mins[] = {8192, 1};
-        for (size_t t = 0; t < 2; t++) {
+        const uint32_t mins[] = {8192, 1, 1};
+        for (size_t t = 0; t < 3; t++) {
             gpurent_market *two = NULL, *one = NULL;
             ml_index_link_parallel_min = mins[t];
+            ml_index_link_test_no_thread = t == 2;
             assert_int_equal(gpurent_market_load(&two, b.data, b.len, NULL, NULL), GPURENT_OK);
+            ml_index_link_test_no_thread = 0;
             ml_index_link_parallel_min = UINT32_MAX;
             assert_int_equal(gpurent_market_load(&one, b.data, b.len, NULL, NULL), GPURENT_OK);
             ml_index_link_parallel_min = 8192;
-            assert_int_equal(ml_market_check(two), GPURENT_OK);
-            assert_int_equal(ml_market_check(one), GPURENT_OK);
-            assert_int_equal(two->node_used, one->node_used);
-            assert_int_equal(two->bucket_count, one->bucket_count);
             if (z == 0) assert_true(two->bucket_live >= 2);
-            for (uint32_t n = 0; n < one->node_used; n++) {
-                const mnode *x = &two->nodes[n], *y = &one->nodes[n];
-                if (x->alive != y->alive || x->list != y->list || x->level != y->level || x->prev != y->prev ||
-                    x->next != y->next)
-                    fail_msg("market of %u nodes, threshold %u: node %u linked apart", sizes[z], mins[t], n);
-            }
-            for (uint32_t k = 0; k < one->bucket_count; k++) {
-                assert_int_equal(two->buckets[k] == NULL, one->buckets[k] == NULL);
-                if (one->buckets[k] && memcmp(two->buckets[k], one->buckets[k], sizeof(mbucket)) != 0)
-                    fail_msg("market of %u nodes, threshold %u: bucket %u differs", sizes[z], mins[t], k);
-            }
+            char what[96];
+            snprintf(what, sizeof what, "market of %u nodes, threshold %u%s", sizes[z], mins[t],
+                     t == 2 ? " (no thread)" : "");
+            same_index(two, one, what);
             gpurent_market_free(two);
             gpurent_market_free(one);
         }
         gpurent_buf_free(&b);
         gpurent_market_free(m);
     }
+}
+
+/* The split of the buckets between the two threads skips reclaimed bucket
+ * slots (NULL in m->buckets, below bucket_count): two markets put the same
+ * offers with their index deferred, the first provider's nodes of a model
+ * no other offer names (bucket slot 0), which is then withdrawn, and the
+ * markets link on two threads and on one. */
+static void test_market_link_reclaimed(void **state)
+{
+    (void)state;
+    uint8_t seed[32] = {12};
+    gpurent_market *two = NULL, *one = NULL;
+    assert_int_equal(gpurent_market_new(&two, NULL, seed), GPURENT_OK);
+    assert_int_equal(gpurent_market_new(&one, NULL, seed), GPURENT_OK);
+    two->defer_link = one->defer_link = 1;
+    for (uint32_t id = 0; id < 40; id++) {
+        gpurent_offer o;
+        random_offer(&o, id, 1);
+        for (uint32_t i = 0; i < o.node_count && id == 0; i++) {
+            snprintf(o.nodes[i].gpu.model, sizeof o.nodes[i].gpu.model, "Withdrawn GPU");
+            o.nodes[i].shared = 0;
+        }
+        assert_int_equal(gpurent_market_put_offer(two, &o), GPURENT_OK);
+        assert_int_equal(gpurent_market_put_offer(one, &o), GPURENT_OK);
+        gpurent_offer_clear(&o);
+    }
+    uint8_t key[32];
+    key_of(0, key);
+    assert_int_equal(gpurent_market_remove_offer(two, key), GPURENT_OK);
+    assert_int_equal(gpurent_market_remove_offer(one, key), GPURENT_OK);
+    assert_null(two->buckets[0]);
+    assert_true(two->bucket_count > 1 && two->bucket_live >= 2);
+    ml_index_link_parallel_min = 1;
+    assert_int_equal(ml_index_link_all(two), GPURENT_OK);
+    ml_index_link_parallel_min = UINT32_MAX;
+    assert_int_equal(ml_index_link_all(one), GPURENT_OK);
+    ml_index_link_parallel_min = 8192;
+    same_index(two, one, "a reclaimed bucket slot");
+    gpurent_market_free(two);
+    gpurent_market_free(one);
 }
 
 /* The save sorts providers and requests on their first 16 bytes, then by
@@ -1060,6 +1114,7 @@ int main(void)
         cmocka_unit_test(test_market_smallest_requests),
         cmocka_unit_test(test_market_sort_order),
         cmocka_unit_test(test_market_link_halves),
+        cmocka_unit_test(test_market_link_reclaimed),
         cmocka_unit_test(test_market_small_grows),
         cmocka_unit_test(test_market_lease_refusals),
         cmocka_unit_test(test_market_request_fields_apart),

@@ -238,6 +238,7 @@ static link_key *sort_price_desc(link_key *v, link_key *tmp, uint32_t k)
 /* Below this many nodes ml_index_link_all links on one thread (a thread
  * costs more than it saves). */
 uint32_t ml_index_link_parallel_min = 8192u;
+int ml_index_link_test_no_thread;
 
 /* Half of the nodes to link: those whose key's `half` is `half`. */
 typedef struct link_half {
@@ -320,7 +321,7 @@ int ml_index_link_all(gpurent_market *m)
     link_half a = {m, s, k, 0}, b = {m, s, k, 1};
     if (part_of) {
         pthread_t th;
-        int started = pthread_create(&th, NULL, link_half_main, &b) == 0;
+        int started = !ml_index_link_test_no_thread && pthread_create(&th, NULL, link_half_main, &b) == 0;
         link_half_run(&a);
         if (started) pthread_join(th, NULL);
         else link_half_run(&b);

@@ -358,6 +358,10 @@ int ml_index_link_all(gpurent_market *m);
 /* From this many nodes to link (8192; tests set it), in two buckets or
  * more, ml_index_link_all links on two threads, each taking whole buckets. */
 extern uint32_t ml_index_link_parallel_min;
+/* Tests only: nonzero, the second thread never starts (as when
+ * pthread_create fails, e.g. WebAssembly built without threads): the
+ * calling thread links one half, then the other. */
+extern int ml_index_link_test_no_thread;
 void ml_index_unlink(gpurent_market *m, uint32_t n);
 int ml_bucket_for(gpurent_market *m, uint16_t model, uint8_t shared, uint32_t *out);
 /* Count one node in / out of its bucket; a bucket left without nodes is freed. */
