@@ -110,6 +110,9 @@ int gr_file_temp_commit(gr_file_temp *t, int err, int replace);
 void gr_file_temp_discard(gr_file_temp *t);
 /* write() all `n` bytes (EINTR retried): 0, or -1 with errno. */
 int gr_file_write(int fd, const uint8_t *p, size_t n);
+/* pwrite() all `n` bytes at file offset `off` (EINTR and short writes
+ * retried): 0, or -1 with errno. */
+int gr_file_pwrite(int fd, const uint8_t *p, size_t n, uint64_t off);
 /* A hint to start writing back the `n` bytes at `off` now (never fails). */
 void gr_file_start_writeback(int fd, size_t off, size_t n);
 /* Read a whole regular file of at most `max` bytes (GPURENT_E_LIMIT above)

@@ -94,6 +94,20 @@ void gr_file_start_writeback(int fd, size_t off, size_t n)
 
 int gr_file_write(int fd, const uint8_t *p, size_t n) { return write_all(fd, p, n); }
 
+int gr_file_pwrite(int fd, const uint8_t *p, size_t n, uint64_t off)
+{
+    while (n) {
+        ssize_t w = pwrite(fd, p, n > (1u << 30) ? (1u << 30) : n, (off_t)off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w == 0) errno = EIO;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+        off += (uint64_t)w;
+    }
+    return 0;
+}
+
 /* write_all in pieces of WB_STEP bytes, the writeback of each started as
  * soon as it is in the page cache (the disk starts on the first piece, not
  * once everything is copied). */

@@ -546,9 +546,7 @@ static int finish_stream(gr_bytes *b)
         crypto_generichash_update(&st, s->hdr, GR_SNAP_HEADER);
         crypto_generichash_update(&st, s->dig, s->ndig * 32);
         crypto_generichash_final(&st, sum, GR_SNAP_SUM);
-        errno = 0;
-        if (s->off > b->len && pwrite(s->file.fd, s->hdr, GR_SNAP_HEADER, 0) != (ssize_t)GR_SNAP_HEADER)
-            s->err = errno ? errno : EIO;
+        if (s->off > b->len && gr_file_pwrite(s->file.fd, s->hdr, GR_SNAP_HEADER, 0) != 0) s->err = errno;
         if (!s->err && gr_file_write(s->file.fd, sum, GR_SNAP_SUM) != 0) s->err = errno;
     }
     int rc = failed ? gr_fail(GPURENT_E_NOMEM, "%s: out of memory while encoding", what)
