@@ -18,6 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
 #include <cmocka.h>
 #include <sodium.h>
 
@@ -1058,6 +1061,79 @@ static void test_stream_ring(void **state)
     rm_tmpdir(); /* (was left behind, with a 30 MiB file in it, on every run) */
 }
 
+/* Every thread of the process but the test's own two, seen in
+ * /proc/self/task while the library works: how many were seen with SIGUSR1
+ * and SIGTERM blocked, and how many without. */
+typedef struct mask_watch {
+    pid_t main_tid;
+    atomic_int stop;
+    unsigned blocked, open;
+} mask_watch;
+
+static void *watch_masks(void *arg)
+{
+    mask_watch *w = arg;
+    pid_t self = (pid_t)syscall(SYS_gettid);
+    const uint64_t want = (1ull << (SIGUSR1 - 1)) | (1ull << (SIGTERM - 1));
+    while (!atomic_load(&w->stop)) {
+        DIR *d = opendir("/proc/self/task");
+        if (!d) return NULL;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            pid_t tid = (pid_t)atoi(e->d_name);
+            if (tid <= 0 || tid == w->main_tid || tid == self) continue;
+            char path[64], line[256];
+            snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
+            FILE *f = fopen(path, "r");
+            if (!f) continue; /* (gone meanwhile) */
+            while (fgets(line, sizeof line, f))
+                if (strncmp(line, "SigBlk:", 7) == 0) {
+                    uint64_t blk = strtoull(line + 7, NULL, 16);
+                    if ((blk & want) == want) w->blocked++;
+                    else w->open++;
+                }
+            fclose(f);
+        }
+        closedir(d);
+    }
+    return NULL;
+}
+
+/* The library's worker threads (here the tree checksum's and the streamed
+ * save's) start with the signals meant for the process blocked
+ * (gr_thread_start), whatever the caller's mask: a watcher thread reads
+ * every other thread's blocked set from /proc while a thread that blocks
+ * nothing opens and streams snapshots, until it has seen workers. */
+static void test_workers_block_signals(void **state)
+{
+    (void)state;
+    const size_t C = GR_SNAP_CHUNK;
+    sigset_t none, old;
+    sigemptyset(&none);
+    assert_int_equal(pthread_sigmask(SIG_SETMASK, &none, &old), 0);
+    make_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/w.snap", tmpdir);
+    gpurent_buf b = container(GR_SNAP_TREE_TIER, 6 * C + 5);
+    mask_watch w = {.main_tid = (pid_t)syscall(SYS_gettid)};
+    atomic_init(&w.stop, 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, watch_masks, &w), 0);
+    uint64_t rng = 0x9216D5D98979FB1Bull;
+    int rounds = under_valgrind() ? 4 : 200;
+    for (int i = 0; i < rounds && w.blocked < 20; i++) {
+        assert_int_equal(open_async(&b), GPURENT_OK);
+        assert_int_equal(stream_body(path, b.data + 64, b.len - 96, &rng), GPURENT_OK);
+    }
+    atomic_store(&w.stop, 1);
+    pthread_join(th, NULL);
+    assert_int_equal(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
+    if (w.open) fail_msg("%u sightings of a library thread that takes SIGUSR1 or SIGTERM", w.open);
+    if (!under_valgrind()) assert_true(w.blocked > 0); /* (workers were seen) */
+    gpurent_buf_free(&b);
+    rm_tmpdir();
+}
+
 /* The streamed file equals gr_snap_finish of the same puts, for puts of
  * every kind at sizes around the buffer and the chunk (a room or a raw
  * copy that ends on, just before or just after a chunk's end or the
@@ -1584,6 +1660,7 @@ int main(void)
         cmocka_unit_test(test_blake2b_lanes),
         cmocka_unit_test(test_blake2b_lanes_guard),
         cmocka_unit_test(test_stream_ring),
+        cmocka_unit_test(test_workers_block_signals),
         cmocka_unit_test(test_stream_nomem),
         cmocka_unit_test(test_stream_file_limit),
         cmocka_unit_test(test_file_write_atomic),

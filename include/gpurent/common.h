@@ -23,6 +23,19 @@ extern "C" {
  */
 GPURENT_API gpurent_status gpurent_init(void);
 
+/*
+ * Threads the library starts. A few calls share their work with short-lived
+ * threads of their own: snapshot saves and loads (checksums, writing,
+ * request digests, the market's index), gpurent_market_match with
+ * options.threads above 1, bulk verification, and the probe (which calls
+ * the GPU driver on a thread it can abandon at its timeout). Each starts
+ * with every signal blocked but SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP
+ * and SIGSYS, so a signal sent to the process is handled on one of the
+ * caller's threads, never on the library's. Every call but the probe joins
+ * its threads before it returns; where a thread cannot be started, the
+ * calling thread does its work and the result is the same.
+ */
+
 /** The run-time library version as MAJOR*10000 + MINOR*100 + PATCH. Compare
  *  with GPURENT_VERSION_NUMBER to detect a header/library mismatch. */
 GPURENT_API unsigned int gpurent_version_number(void);

@@ -79,7 +79,7 @@ static void run_parallel(job *j, unsigned threads)
     pthread_t tid[MAX_THREADS];
     unsigned started = 0;
     for (unsigned i = 1; i < threads; i++)
-        if (pthread_create(&tid[started], NULL, worker, j) == 0) started++;
+        if (gr_thread_start(&tid[started], NULL, worker, j) == 0) started++;
     worker(j); /* if threads could not start, this one does all the work */
     for (unsigned i = 0; i < started; i++) pthread_join(tid[i], NULL);
 }

@@ -2,6 +2,7 @@
 #ifndef GPURENT_CORE_INTERNAL_H
 #define GPURENT_CORE_INTERNAL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,13 @@ int gr_fail(int status, const char *fmt, ...)
  * gr_blake2b_test_scalar is set (tests only). */
 void gr_blake2b256_lanes(const uint8_t *const *in, size_t n, size_t len, uint8_t *out);
 extern int gr_blake2b_test_scalar;
+
+/* pthread_create for the library's own worker threads: the same result,
+ * and the thread starts with every signal blocked but the faults (SIGSEGV,
+ * SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS), so that signals meant for the
+ * process reach the embedder's threads (lib/core/thread.c). Every thread
+ * the library starts goes through it. */
+int gr_thread_start(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 
 /* gpurent_init() for internal callers; returns a status. */
 int gr_ensure_init(void);

@@ -104,7 +104,7 @@ static void tree_begin(gr_snap_tree *t, const uint8_t *hdr, const uint8_t *body,
     atomic_init(&t->next, 0);
     if (t->n < TREE_MIN_PARALLEL) return;
     t->dig = gr_malloc(t->n * 32); /* at most 16384 x 32 bytes (GR_SNAP_FILE_MAX) */
-    if (t->dig && !gr_snap_test_no_worker) t->started = pthread_create(&t->th, NULL, tree_worker, t) == 0;
+    if (t->dig && !gr_snap_test_no_worker) t->started = gr_thread_start(&t->th, NULL, tree_worker, t) == 0;
 }
 
 /* Help with the chunks left, wait for the worker, and compute the root
@@ -416,7 +416,7 @@ static void stream_start(gr_snap_stream *s)
     s->tried = 1;
     if (gr_snap_test_no_worker || pthread_mutex_init(&s->mu, NULL) != 0) return;
     if (pthread_cond_init(&s->cv, NULL) == 0) {
-        s->started = pthread_create(&s->th, NULL, stream_worker, s) == 0;
+        s->started = gr_thread_start(&s->th, NULL, stream_worker, s) == 0;
         if (!s->started) pthread_cond_destroy(&s->cv);
     }
     if (!s->started) pthread_mutex_destroy(&s->mu);

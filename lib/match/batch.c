@@ -66,7 +66,7 @@ static void prep_all(const gpurent_market *m, ml_batch_order *b, uint32_t n, uin
     int started[256] = {0};
     for (uint32_t i = 0; i < t; i++)
         jobs[i] = (prep_job){m, b, (uint32_t)((uint64_t)n * i / t), (uint32_t)((uint64_t)n * (i + 1) / t), now};
-    for (uint32_t i = 1; i < t; i++) started[i] = pthread_create(&tid[i], NULL, prep_run, &jobs[i]) == 0;
+    for (uint32_t i = 1; i < t; i++) started[i] = gr_thread_start(&tid[i], NULL, prep_run, &jobs[i]) == 0;
     prep_run(&jobs[0]);
     for (uint32_t i = 1; i < t; i++) {
         if (started[i]) pthread_join(tid[i], NULL);

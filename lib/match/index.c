@@ -321,7 +321,7 @@ int ml_index_link_all(gpurent_market *m)
     link_half a = {m, s, k, 0}, b = {m, s, k, 1};
     if (part_of) {
         pthread_t th;
-        int started = !ml_index_link_test_no_thread && pthread_create(&th, NULL, link_half_main, &b) == 0;
+        int started = !ml_index_link_test_no_thread && gr_thread_start(&th, NULL, link_half_main, &b) == 0;
         link_half_run(&a);
         if (started) pthread_join(th, NULL);
         else link_half_run(&b);

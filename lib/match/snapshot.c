@@ -658,7 +658,7 @@ static void digest_check_start(digest_check *c, const gr_snap_reader *at_reqs)
     c->r = *at_reqs;
     c->q = gr_malloc(sizeof *c->q);
     if (!c->q || gr_bytes_reserve(&c->rec, REQ_RECORD_ROOM) != GPURENT_OK) return;
-    c->started = pthread_create(&c->th, NULL, check_digests, c) == 0;
+    c->started = gr_thread_start(&c->th, NULL, check_digests, c) == 0;
 }
 
 /* Stop (when `rc` failed the load already) or wait for the worker, free

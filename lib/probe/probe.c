@@ -659,7 +659,7 @@ static int run_worker(gr_driver *drv, const gpurent_probe_options *o, const gpur
     pthread_t t;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int err = pthread_create(&t, &attr, worker, job);
+    int err = gr_thread_start(&t, &attr, worker, job);
     pthread_attr_destroy(&attr);
     if (err) {
         job->refs = 1;
