@@ -255,6 +255,14 @@ static int job_done(const gr_snap_stream *s, unsigned long k)
     return k < s->written && j->hashed == j->nc;
 }
 
+/* Move hash_from past the jobs whose every chunk is claimed (called
+ * locked). */
+static void skip_claimed(gr_snap_stream *s)
+{
+    while (s->hash_from < s->posted && s->job[s->hash_from % STREAM_BUFS].claimed == s->job[s->hash_from % STREAM_BUFS].nc)
+        s->hash_from++;
+}
+
 /* Claim and hash the oldest chunks left to claim (called and returning
  * locked): up to four whole ones side by side (gr_blake2b256_lanes), from
  * one job or the next ones, or a short last one alone. 1, or 0 when none
@@ -262,12 +270,6 @@ static int job_done(const gr_snap_stream *s, unsigned long k)
  * consecutive and so are their digests; hash_from is the oldest job with a
  * chunk left to claim (or `posted`) whenever the lock is let go, so the
  * slot it names still holds that job. */
-static void skip_claimed(gr_snap_stream *s)
-{
-    while (s->hash_from < s->posted && s->job[s->hash_from % STREAM_BUFS].claimed == s->job[s->hash_from % STREAM_BUFS].nc)
-        s->hash_from++;
-}
-
 static int hash_one(gr_snap_stream *s)
 {
     skip_claimed(s);
