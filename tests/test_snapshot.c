@@ -163,10 +163,7 @@ static char side_path[128];
  * around a chunk), with the worker or without: the file holds `want`. */
 static void save_file_same(const gpurent_tier_engine *e, uint64_t seq, const gpurent_buf *want)
 {
-    snap_stream_pick(seq);
-    int rc = gpurent_tier_save_file(e, seq, side_path);
-    snap_stream_default();
-    snap_file_holds(rc, side_path, want);
+    SNAP_SAVE_FILE_SAME(gpurent_tier_save_file, e, seq, side_path, want);
 }
 
 static void restart(gpurent_tier_engine **e, uint64_t seq)
@@ -1086,12 +1083,15 @@ static void *watch_masks(void *arg)
             snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
             FILE *f = fopen(path, "r");
             if (!f) continue; /* (gone meanwhile) */
-            while (fgets(line, sizeof line, f))
-                if (strncmp(line, "SigBlk:", 7) == 0) {
+            int dead = 0; /* an exited thread shows an empty mask (X, Z): it takes no signal */
+            while (fgets(line, sizeof line, f)) {
+                if (strncmp(line, "State:", 6) == 0) dead = strchr(line, 'X') || strchr(line, 'Z');
+                if (strncmp(line, "SigBlk:", 7) == 0 && !dead) {
                     uint64_t blk = strtoull(line + 7, NULL, 16);
                     if ((blk & want) == want) w->blocked++;
                     else w->open++;
                 }
+            }
             fclose(f);
         }
         closedir(d);

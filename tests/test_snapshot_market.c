@@ -141,10 +141,7 @@ static char side_path[128];
  * around a chunk), with the worker or without: the file holds `want`. */
 static void save_file_same(const gpurent_market *m, uint64_t seq, const gpurent_buf *want)
 {
-    snap_stream_pick(seq);
-    int rc = gpurent_market_save_file(m, seq, side_path);
-    snap_stream_default();
-    snap_file_holds(rc, side_path, want);
+    SNAP_SAVE_FILE_SAME(gpurent_market_save_file, m, seq, side_path, want);
 }
 
 /* Save `*m`, free it, load it back in its place. */

@@ -103,4 +103,15 @@ static inline void snap_file_holds(int rc, const char *path, const gpurent_buf *
     gpurent_buf_free(&f);
 }
 
+/* `save(obj, seq, path)` (gpurent_tier_save_file, gpurent_market_save_file)
+ * streamed through the buffer and worker snap_stream_pick(seq) gives: the
+ * file at `path` holds `want`. */
+#define SNAP_SAVE_FILE_SAME(save, obj, seq, path, want)                                                      \
+    do {                                                                                                     \
+        snap_stream_pick(seq);                                                                               \
+        int snap_rc_ = save((obj), (seq), (path));                                                           \
+        snap_stream_default();                                                                               \
+        snap_file_holds(snap_rc_, (path), (want));                                                           \
+    } while (0)
+
 #endif
